@@ -1,0 +1,42 @@
+// lpm: the LPM Studio command line. A thin main: parses the command line and
+// hands over to the subcommands in cli/. Errors from the core (lpm::Error) and
+// from parsing are printed as one line on stderr with a non-zero exit.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/models_command.h"
+#include "cli/train_command.h"
+#include "tensor/error.h"
+
+int main(int argc, char** argv)
+{
+    CLI::App app("LPM Studio command line: layer-wise partitioning and merging, pipelined "
+                 "training of deep networks",
+                 "lpm");
+    app.set_version_flag("--version", "lpm 0.1.0");
+    app.require_subcommand(1);
+    app.footer("Run `lpm COMMAND --help` for the options of a command.");
+    lpm::cli::addTrainCommand(app);
+    lpm::cli::addModelsCommand(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::CallForAllHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::CallForVersion& version) {
+        return app.exit(version);
+    } catch (const CLI::ParseError& error) {
+        std::fprintf(stderr, "lpm: %s (see lpm --help)\n", error.what());
+        return 2;
+    } catch (const lpm::Error& error) {
+        std::fprintf(stderr, "lpm: error: %s\n", error.what());
+        return 1;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "lpm: internal error: %s\n", error.what());
+        return 3;
+    }
+    return 0;
+}

@@ -1,0 +1,162 @@
+// The narrow compute interface every layer and optimizer calls. One Backend
+// object serves one worker (one pipeline stage, or the sequential trainer):
+// its methods are called from one thread at a time, and several Backend
+// objects may run concurrently on different threads.
+//
+// All buffers are float32, row-major, in the backend's memory space (host for
+// the CPU backend). Image tensors are (N, C, H, W). "accumulate" arguments are
+// added to (+=), never overwritten: gradients sum over micro-batches.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace lpm {
+
+enum class BackendOp {
+    Gemm,
+    Conv2d,
+    MaxPool2d,
+    AvgPool2d,
+    Relu,
+    BatchNorm2d,
+    Dropout,
+    SoftmaxCrossEntropy,
+    Elementwise,
+    SgdUpdate,
+    AdamUpdate,
+};
+
+// A 2-D convolution over (N, C, H, W) input with square stride and padding.
+struct Conv2dGeometry {
+    int64_t batch = 0;
+    int64_t inChannels = 0, inHeight = 0, inWidth = 0;
+    int64_t outChannels = 0;
+    int64_t kernelHeight = 0, kernelWidth = 0;
+    int64_t stride = 1, padding = 0;
+
+    int64_t outHeight() const { return (inHeight + 2 * padding - kernelHeight) / stride + 1; }
+    int64_t outWidth() const { return (inWidth + 2 * padding - kernelWidth) / stride + 1; }
+};
+
+// Max or average pooling window over (N, C, H, W); padding is not supported
+// (the zoo does not need it), windows that run past the edge are dropped (floor).
+struct Pool2dGeometry {
+    int64_t batch = 0, channels = 0, inHeight = 0, inWidth = 0;
+    int64_t kernel = 2, stride = 2;
+
+    int64_t outHeight() const { return (inHeight - kernel) / stride + 1; }
+    int64_t outWidth() const { return (inWidth - kernel) / stride + 1; }
+};
+
+// Per-channel batch normalisation over (N, C, H, W): statistics over N·H·W.
+struct BatchNormGeometry {
+    int64_t batch = 0, channels = 0, spatial = 0; // spatial = H·W
+    float epsilon = 1e-5f;
+    float momentum = 0.1f; // running = (1 − momentum)·running + momentum·batch
+};
+
+struct SgdHyper {
+    float learningRate = 0.01f;
+    float momentum = 0.0f;
+    float weightDecay = 0.0f;
+    bool nesterov = false;
+};
+
+struct AdamHyper {
+    float learningRate = 1e-3f;
+    float beta1 = 0.9f, beta2 = 0.999f;
+    float epsilon = 1e-8f;
+    float weightDecay = 0.0f;
+    int64_t step = 1; // 1-based step count for bias correction
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+
+    virtual std::string name() const = 0;
+    virtual bool supports(BackendOp op) const = 0;
+    // Threads this backend's calls use (the CPU backend's own workers).
+    virtual int threadCount() const = 0;
+    // Waits until all work issued so far has finished.
+    virtual void synchronize() = 0;
+
+    // C(m×n) = alpha·op(A)·op(B) + beta·C, row-major; op(A) is m×k, op(B) is k×n.
+    virtual void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
+                      const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                      int64_t ldc) = 0;
+
+    // y(N,F) += bias(F) on every row.
+    virtual void addRowBias(int64_t rows, int64_t features, const float* bias, float* y) = 0;
+    // gradBias(F) += Σ_rows dy(N,F).
+    virtual void accumulateColumnSums(int64_t rows, int64_t features, const float* dy,
+                                      float* gradBias) = 0;
+
+    // output (N, Cout, Ho, Wo); weight (Cout, Cin, Kh, Kw); bias (Cout) or null.
+    virtual void conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight,
+                               const float* bias, float* output) = 0;
+    // gradInput (overwritten; null to skip), gradWeight and gradBias (accumulated; bias may be null).
+    virtual void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
+                                const float* gradOutput, float* gradInput, float* gradWeight,
+                                float* gradBias) = 0;
+
+    // argmax (N, C, Ho, Wo) holds the flat input index within each (n, c) plane.
+    virtual void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output,
+                                  int32_t* argmax) = 0;
+    // gradInput is overwritten.
+    virtual void maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
+                                   const int32_t* argmax, float* gradInput) = 0;
+    virtual void avgPool2dForward(const Pool2dGeometry& g, const float* input, float* output) = 0;
+    virtual void avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
+                                   float* gradInput) = 0;
+
+    // y = max(x, 0); x and y may alias.
+    virtual void reluForward(int64_t count, const float* x, float* y) = 0;
+    // dx = dy where y > 0, else 0; dy and dx may alias.
+    virtual void reluBackward(int64_t count, const float* y, const float* dy, float* dx) = 0;
+    // y += x.
+    virtual void addInPlace(int64_t count, const float* x, float* y) = 0;
+
+    // Inverted dropout: keep element i with probability 1 − p, where the draw for i is
+    // uniformAt(key, firstIndex + i); kept elements are scaled by 1/(1 − p).
+    // mask (count) gets the scale or 0; x and y may alias.
+    virtual void dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex,
+                                const float* x, float* y, float* mask) = 0;
+    // dx = dy · mask (may alias).
+    virtual void multiply(int64_t count, const float* a, const float* b, float* y) = 0;
+
+    // Training mode: normalises with batch statistics, writes savedMean/savedInvStd (C)
+    // and updates runningMean/runningVar (C, unbiased variance).
+    virtual void batchNormForwardTraining(const BatchNormGeometry& g, const float* x,
+                                          const float* gamma, const float* beta, float* y,
+                                          float* savedMean, float* savedInvStd,
+                                          float* runningMean, float* runningVar) = 0;
+    // Evaluation mode: normalises with the running statistics.
+    virtual void batchNormForwardInference(const BatchNormGeometry& g, const float* x,
+                                           const float* gamma, const float* beta,
+                                           const float* runningMean, const float* runningVar,
+                                           float* y) = 0;
+    // dx overwritten; gradGamma, gradBeta accumulated.
+    virtual void batchNormBackward(const BatchNormGeometry& g, const float* x, const float* gamma,
+                                   const float* savedMean, const float* savedInvStd,
+                                   const float* dy, float* dx, float* gradGamma,
+                                   float* gradBeta) = 0;
+
+    // Softmax cross-entropy over logits (N, K) with labels in [0, K). Writes
+    // gradLogits = scale · (softmax − onehot) and returns Σ_n −log softmax[n, label[n]]
+    // (unscaled); correctCount gets the number of rows whose argmax is the label.
+    virtual double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits,
+                                       const int32_t* labels, float scale, float* gradLogits,
+                                       int64_t* correctCount) = 0;
+
+    // One SGD step over a flat buffer: g += wd·w; v = μ·v + g; w −= lr·(nesterov ? g + μ·v : v).
+    // velocity is unused (may be null) when momentum is 0.
+    virtual void sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads,
+                           float* velocity) = 0;
+    // One Adam step (L2 weight decay added to the gradient).
+    virtual void adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
+                            float* firstMoment, float* secondMoment) = 0;
+};
+
+} // namespace lpm

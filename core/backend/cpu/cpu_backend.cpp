@@ -1,0 +1,204 @@
+// CpuBackend: construction, gemm, and the elementwise, loss and optimizer loops.
+// Convolution, pooling and batch normalisation live in their own files.
+#include "backend/cpu/cpu_backend.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include "tensor/random.h"
+#include "tensor/tensor.h"
+
+namespace lpm {
+
+namespace {
+constexpr int kScratchSlots = 3;
+
+void pinBlasToOneThread()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+} // namespace
+
+CpuBackend::CpuBackend(int threads) : team_(threads), scratch_(kScratchSlots)
+{
+    pinBlasToOneThread();
+    for (auto& slot : scratch_)
+        slot.resize(static_cast<size_t>(team_.size()));
+}
+
+bool CpuBackend::supports(BackendOp) const
+{
+    return true; // the reference implements every operation
+}
+
+float* CpuBackend::scratch(int member, int slot, int64_t count)
+{
+    ScratchBuffer& buffer = scratch_[static_cast<size_t>(slot)][static_cast<size_t>(member)];
+    if (buffer.capacity < count) {
+        buffer.data = {allocateAligned(count), freeAligned};
+        buffer.capacity = count;
+    }
+    return buffer.data.get();
+}
+
+void CpuBackend::gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k,
+                      float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                      float beta, float* c, int64_t ldc)
+{
+    auto ta = transposeA ? CblasTrans : CblasNoTrans;
+    auto tb = transposeB ? CblasTrans : CblasNoTrans;
+    const int threads = team_.size();
+    // Small products, or one thread: a single call.
+    if (threads == 1 || m * n * k < (int64_t{1} << 18)) {
+        cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b,
+                    int(ldb), beta, c, int(ldc));
+        return;
+    }
+    // Split C by rows when there are enough, else by columns; each block is an
+    // independent sgemm with the full k, so the reduction order does not change.
+    bool splitRows = m >= 8 * threads;
+    team_.parallelFor(splitRows ? m : n, [&](int64_t begin, int64_t end, int) {
+        if (splitRows) {
+            const float* aBlock = transposeA ? a + begin : a + begin * lda;
+            cblas_sgemm(CblasRowMajor, ta, tb, int(end - begin), int(n), int(k), alpha, aBlock,
+                        int(lda), b, int(ldb), beta, c + begin * ldc, int(ldc));
+        } else {
+            const float* bBlock = transposeB ? b + begin * ldb : b + begin;
+            cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(end - begin), int(k), alpha, a,
+                        int(lda), bBlock, int(ldb), beta, c + begin, int(ldc));
+        }
+    });
+}
+
+void CpuBackend::addRowBias(int64_t rows, int64_t features, const float* bias, float* y)
+{
+    for (int64_t row = 0; row < rows; ++row) {
+        float* line = y + row * features;
+        for (int64_t f = 0; f < features; ++f)
+            line[f] += bias[f];
+    }
+}
+
+void CpuBackend::accumulateColumnSums(int64_t rows, int64_t features, const float* dy,
+                                      float* gradBias)
+{
+    for (int64_t row = 0; row < rows; ++row) {
+        const float* line = dy + row * features;
+        for (int64_t f = 0; f < features; ++f)
+            gradBias[f] += line[f];
+    }
+}
+
+void CpuBackend::reluForward(int64_t count, const float* x, float* y)
+{
+    forRange(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+            y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    });
+}
+
+void CpuBackend::reluBackward(int64_t count, const float* y, const float* dy, float* dx)
+{
+    forRange(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+            dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    });
+}
+
+void CpuBackend::addInPlace(int64_t count, const float* x, float* y)
+{
+    forRange(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+            y[i] += x[i];
+    });
+}
+
+void CpuBackend::dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex,
+                                const float* x, float* y, float* mask)
+{
+    const float keepScale = 1.0f / (1.0f - p);
+    forRange(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            mask[i] = uniformAt(key, static_cast<uint64_t>(firstIndex + i)) >= p ? keepScale : 0.0f;
+            y[i] = x[i] * mask[i];
+        }
+    });
+}
+
+void CpuBackend::multiply(int64_t count, const float* a, const float* b, float* y)
+{
+    forRange(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+            y[i] = a[i] * b[i];
+    });
+}
+
+double CpuBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits,
+                                       const int32_t* labels, float scale, float* gradLogits,
+                                       int64_t* correctCount)
+{
+    double lossSum = 0.0;
+    int64_t correct = 0;
+    for (int64_t row = 0; row < rows; ++row) {
+        const float* z = logits + row * classes;
+        float* dz = gradLogits + row * classes;
+        int64_t best = 0;
+        for (int64_t j = 1; j < classes; ++j)
+            if (z[j] > z[best])
+                best = j;
+        const float peak = z[best];
+        double denominator = 0.0;
+        for (int64_t j = 0; j < classes; ++j)
+            denominator += std::exp(static_cast<double>(z[j] - peak));
+        const int32_t label = labels[row];
+        lossSum += std::log(denominator) - static_cast<double>(z[label] - peak);
+        correct += best == label ? 1 : 0;
+        for (int64_t j = 0; j < classes; ++j) {
+            double probability = std::exp(static_cast<double>(z[j] - peak)) / denominator;
+            dz[j] = scale * static_cast<float>(probability - (j == label ? 1.0 : 0.0));
+        }
+    }
+    if (correctCount != nullptr)
+        *correctCount = correct;
+    return lossSum;
+}
+
+void CpuBackend::sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads,
+                           float* velocity)
+{
+    forRange(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            float g = grads[i] + h.weightDecay * weights[i];
+            if (h.momentum != 0.0f) {
+                velocity[i] = h.momentum * velocity[i] + g;
+                g = h.nesterov ? g + h.momentum * velocity[i] : velocity[i];
+            }
+            weights[i] -= h.learningRate * g;
+        }
+    });
+}
+
+void CpuBackend::adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
+                            float* firstMoment, float* secondMoment)
+{
+    const double stepPower = static_cast<double>(h.step);
+    const float correction1 = static_cast<float>(1.0 - std::pow(double(h.beta1), stepPower));
+    const float correction2 = static_cast<float>(1.0 - std::pow(double(h.beta2), stepPower));
+    const float stepSize = h.learningRate / correction1;
+    const float rootCorrection2 = std::sqrt(correction2);
+    forRange(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            float g = grads[i] + h.weightDecay * weights[i];
+            firstMoment[i] = h.beta1 * firstMoment[i] + (1.0f - h.beta1) * g;
+            secondMoment[i] = h.beta2 * secondMoment[i] + (1.0f - h.beta2) * g * g;
+            float denominator = std::sqrt(secondMoment[i]) / rootCorrection2 + h.epsilon;
+            weights[i] -= stepSize * firstMoment[i] / denominator;
+        }
+    });
+}
+
+} // namespace lpm

@@ -1,0 +1,102 @@
+// CpuBackend batch normalisation over (N, C, H, W), one channel per task.
+// Statistics accumulate in double in a fixed (n, h·w) order, so they do not
+// depend on the thread count.
+#include <algorithm>
+#include <cmath>
+
+#include "backend/cpu/cpu_backend.h"
+
+namespace lpm {
+
+void CpuBackend::batchNormForwardTraining(const BatchNormGeometry& g, const float* x,
+                                          const float* gamma, const float* beta, float* y,
+                                          float* savedMean, float* savedInvStd,
+                                          float* runningMean, float* runningVar)
+{
+    const int64_t count = g.batch * g.spatial;
+    team_.parallelFor(g.channels, [&](int64_t begin, int64_t end, int) {
+        for (int64_t c = begin; c < end; ++c) {
+            double sum = 0.0, squares = 0.0;
+            for (int64_t n = 0; n < g.batch; ++n) {
+                const float* in = x + (n * g.channels + c) * g.spatial;
+                for (int64_t i = 0; i < g.spatial; ++i) {
+                    sum += in[i];
+                    squares += double(in[i]) * in[i];
+                }
+            }
+            const double mean = sum / double(count);
+            const double variance = std::max(squares / double(count) - mean * mean, 0.0);
+            const float invStd = static_cast<float>(1.0 / std::sqrt(variance + g.epsilon));
+            savedMean[c] = static_cast<float>(mean);
+            savedInvStd[c] = invStd;
+            const double unbiased = count > 1 ? variance * double(count) / double(count - 1) : variance;
+            runningMean[c] = (1.0f - g.momentum) * runningMean[c] + g.momentum * float(mean);
+            runningVar[c] = (1.0f - g.momentum) * runningVar[c] + g.momentum * float(unbiased);
+            const float scale = gamma[c] * invStd, shift = beta[c] - float(mean) * scale;
+            for (int64_t n = 0; n < g.batch; ++n) {
+                const float* in = x + (n * g.channels + c) * g.spatial;
+                float* out = y + (n * g.channels + c) * g.spatial;
+                for (int64_t i = 0; i < g.spatial; ++i)
+                    out[i] = in[i] * scale + shift;
+            }
+        }
+    });
+}
+
+void CpuBackend::batchNormForwardInference(const BatchNormGeometry& g, const float* x,
+                                           const float* gamma, const float* beta,
+                                           const float* runningMean, const float* runningVar,
+                                           float* y)
+{
+    team_.parallelFor(g.channels, [&](int64_t begin, int64_t end, int) {
+        for (int64_t c = begin; c < end; ++c) {
+            const float scale = gamma[c] / std::sqrt(runningVar[c] + g.epsilon);
+            const float shift = beta[c] - runningMean[c] * scale;
+            for (int64_t n = 0; n < g.batch; ++n) {
+                const float* in = x + (n * g.channels + c) * g.spatial;
+                float* out = y + (n * g.channels + c) * g.spatial;
+                for (int64_t i = 0; i < g.spatial; ++i)
+                    out[i] = in[i] * scale + shift;
+            }
+        }
+    });
+}
+
+void CpuBackend::batchNormBackward(const BatchNormGeometry& g, const float* x, const float* gamma,
+                                   const float* savedMean, const float* savedInvStd,
+                                   const float* dy, float* dx, float* gradGamma, float* gradBeta)
+{
+    const int64_t count = g.batch * g.spatial;
+    team_.parallelFor(g.channels, [&](int64_t begin, int64_t end, int) {
+        for (int64_t c = begin; c < end; ++c) {
+            const float mean = savedMean[c], invStd = savedInvStd[c];
+            // Σ dy and Σ dy·x̂ with x̂ = (x − mean)·invStd.
+            double sumDy = 0.0, sumDyXhat = 0.0;
+            for (int64_t n = 0; n < g.batch; ++n) {
+                const float* in = x + (n * g.channels + c) * g.spatial;
+                const float* grad = dy + (n * g.channels + c) * g.spatial;
+                for (int64_t i = 0; i < g.spatial; ++i) {
+                    sumDy += grad[i];
+                    sumDyXhat += double(grad[i]) * double((in[i] - mean) * invStd);
+                }
+            }
+            gradGamma[c] += static_cast<float>(sumDyXhat);
+            gradBeta[c] += static_cast<float>(sumDy);
+            // dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)).
+            const float meanDy = float(sumDy / double(count));
+            const float meanDyXhat = float(sumDyXhat / double(count));
+            const float scale = gamma[c] * invStd;
+            for (int64_t n = 0; n < g.batch; ++n) {
+                const float* in = x + (n * g.channels + c) * g.spatial;
+                const float* grad = dy + (n * g.channels + c) * g.spatial;
+                float* out = dx + (n * g.channels + c) * g.spatial;
+                for (int64_t i = 0; i < g.spatial; ++i) {
+                    const float xhat = (in[i] - mean) * invStd;
+                    out[i] = scale * (grad[i] - meanDy - xhat * meanDyXhat);
+                }
+            }
+        }
+    });
+}
+
+} // namespace lpm

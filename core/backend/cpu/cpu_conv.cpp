@@ -1,0 +1,191 @@
+// CpuBackend convolution: im2col over groups of samples, then one sgemm per group.
+//
+// For a group of G samples the column matrix is (Cin·Kh·Kw) × (G·Ho·Wo); row r =
+// (c, kh, kw), column j = g·Ho·Wo + oh·Wo + ow. Grouping keeps the gemm's n large
+// when Ho·Wo is small (7×7 planes) while bounding the scratch to kGroupFloats.
+// The group size depends only on the geometry, so results do not depend on the
+// thread count: weight gradients accumulate group by group in a fixed order.
+#include <algorithm>
+#include <cstring>
+
+#include "backend/cpu/cpu_backend.h"
+
+#include <cblas.h>
+
+namespace lpm {
+
+namespace {
+
+constexpr int64_t kGroupFloats = int64_t{1} << 20; // 4 MiB of column matrix per group
+
+int64_t samplesPerGroup(const Conv2dGeometry& g)
+{
+    int64_t perSample = g.inChannels * g.kernelHeight * g.kernelWidth * g.outHeight() * g.outWidth();
+    return std::clamp<int64_t>(kGroupFloats / std::max<int64_t>(perSample, 1), 1, g.batch);
+}
+
+// Range of ow for which iw = ow·stride − padding + kw lies in [0, inWidth).
+std::pair<int64_t, int64_t> validColumns(const Conv2dGeometry& g, int64_t kw, int64_t outWidth)
+{
+    int64_t offset = kw - g.padding;
+    int64_t first = offset >= 0 ? 0 : (-offset + g.stride - 1) / g.stride;
+    int64_t last = (g.inWidth - 1 - offset) < 0 ? -1 : (g.inWidth - 1 - offset) / g.stride;
+    return {std::min(first, outWidth), std::clamp<int64_t>(last + 1, 0, outWidth)};
+}
+
+// Fills rows [rowBegin, rowEnd) of the column matrix for samples [n0, n0 + count).
+void im2colRows(const Conv2dGeometry& g, const float* input, int64_t n0, int64_t count,
+                int64_t rowBegin, int64_t rowEnd, float* columns)
+{
+    const int64_t oh = g.outHeight(), ow = g.outWidth(), plane = oh * ow;
+    const int64_t kernelArea = g.kernelHeight * g.kernelWidth;
+    const int64_t width = count * plane;
+    for (int64_t row = rowBegin; row < rowEnd; ++row) {
+        const int64_t c = row / kernelArea, kh = (row / g.kernelWidth) % g.kernelHeight,
+                      kw = row % g.kernelWidth;
+        auto [first, last] = validColumns(g, kw, ow);
+        for (int64_t s = 0; s < count; ++s) {
+            const float* image = input + ((n0 + s) * g.inChannels + c) * g.inHeight * g.inWidth;
+            float* out = columns + row * width + s * plane;
+            for (int64_t y = 0; y < oh; ++y, out += ow) {
+                const int64_t iy = y * g.stride - g.padding + kh;
+                if (iy < 0 || iy >= g.inHeight || first >= last) {
+                    std::fill_n(out, ow, 0.0f);
+                    continue;
+                }
+                std::fill_n(out, first, 0.0f);
+                const float* line = image + iy * g.inWidth - g.padding + kw;
+                if (g.stride == 1)
+                    std::memcpy(out + first, line + first, sizeof(float) * size_t(last - first));
+                else
+                    for (int64_t x = first; x < last; ++x)
+                        out[x] = line[x * g.stride];
+                std::fill(out + last, out + ow, 0.0f);
+            }
+        }
+    }
+}
+
+// Adds rows of the column-gradient matrix back into channels [cBegin, cEnd) of gradInput.
+void col2imChannels(const Conv2dGeometry& g, const float* columns, int64_t n0, int64_t count,
+                    int64_t cBegin, int64_t cEnd, float* gradInput)
+{
+    const int64_t oh = g.outHeight(), ow = g.outWidth(), plane = oh * ow;
+    const int64_t width = count * plane;
+    for (int64_t c = cBegin; c < cEnd; ++c)
+        for (int64_t kh = 0; kh < g.kernelHeight; ++kh)
+            for (int64_t kw = 0; kw < g.kernelWidth; ++kw) {
+                const int64_t row = (c * g.kernelHeight + kh) * g.kernelWidth + kw;
+                auto [first, last] = validColumns(g, kw, ow);
+                for (int64_t s = 0; s < count; ++s) {
+                    float* image = gradInput + ((n0 + s) * g.inChannels + c) * g.inHeight * g.inWidth;
+                    const float* in = columns + row * width + s * plane;
+                    for (int64_t y = 0; y < oh; ++y, in += ow) {
+                        const int64_t iy = y * g.stride - g.padding + kh;
+                        if (iy < 0 || iy >= g.inHeight)
+                            continue;
+                        float* line = image + iy * g.inWidth - g.padding + kw;
+                        for (int64_t x = first; x < last; ++x)
+                            line[x * g.stride] += in[x];
+                    }
+                }
+            }
+}
+
+} // namespace
+
+void CpuBackend::conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight,
+                               const float* bias, float* output)
+{
+    const int64_t plane = g.outHeight() * g.outWidth();
+    const int64_t rows = g.inChannels * g.kernelHeight * g.kernelWidth;
+    const int64_t group = samplesPerGroup(g);
+    const int64_t groups = (g.batch + group - 1) / group;
+    // product (Cout × count·plane) → output (count, Cout, plane), adding the bias.
+    auto scatter = [&](const float* product, int64_t n0, int64_t count) {
+        const int64_t width = count * plane;
+        for (int64_t s = 0; s < count; ++s)
+            for (int64_t o = 0; o < g.outChannels; ++o) {
+                float* out = output + ((n0 + s) * g.outChannels + o) * plane;
+                const float* in = product + o * width + s * plane;
+                const float shift = bias != nullptr ? bias[o] : 0.0f;
+                for (int64_t i = 0; i < plane; ++i)
+                    out[i] = in[i] + shift;
+            }
+    };
+    if (team_.size() > 1 && groups >= team_.size()) {
+        // Enough groups: each member takes whole groups, one-thread sgemm, own scratch.
+        team_.parallelFor(groups, [&](int64_t begin, int64_t end, int member) {
+            for (int64_t index = begin; index < end; ++index) {
+                const int64_t n0 = index * group, count = std::min(group, g.batch - n0);
+                const int64_t width = count * plane;
+                float* columns = scratch(member, 0, rows * width);
+                float* product = scratch(member, 1, g.outChannels * width);
+                im2colRows(g, input, n0, count, 0, rows, columns);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(g.outChannels),
+                            int(width), int(rows), 1.0f, weight, int(rows), columns, int(width),
+                            0.0f, product, int(width));
+                scatter(product, n0, count);
+            }
+        });
+        return;
+    }
+    // Few groups: the team shares each group's im2col and gemm.
+    for (int64_t n0 = 0; n0 < g.batch; n0 += group) {
+        const int64_t count = std::min(group, g.batch - n0), width = count * plane;
+        float* columns = scratch(0, 0, rows * width);
+        float* product = scratch(0, 1, g.outChannels * width);
+        team_.parallelFor(rows, [&](int64_t begin, int64_t end, int) {
+            im2colRows(g, input, n0, count, begin, end, columns);
+        });
+        gemm(false, false, g.outChannels, width, rows, 1.0f, weight, rows, columns, width, 0.0f,
+             product, width);
+        scatter(product, n0, count);
+    }
+}
+
+void CpuBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
+                                const float* gradOutput, float* gradInput, float* gradWeight,
+                                float* gradBias)
+{
+    const int64_t plane = g.outHeight() * g.outWidth();
+    const int64_t rows = g.inChannels * g.kernelHeight * g.kernelWidth;
+    const int64_t group = samplesPerGroup(g);
+    if (gradInput != nullptr)
+        std::fill_n(gradInput, g.batch * g.inChannels * g.inHeight * g.inWidth, 0.0f);
+    for (int64_t n0 = 0; n0 < g.batch; n0 += group) {
+        const int64_t count = std::min(group, g.batch - n0), width = count * plane;
+        float* columns = scratch(0, 0, rows * width);
+        float* gradProduct = scratch(0, 1, g.outChannels * width);
+        // gradOutput (count, Cout, plane) → gradProduct (Cout × count·plane).
+        for (int64_t s = 0; s < count; ++s)
+            for (int64_t o = 0; o < g.outChannels; ++o)
+                std::memcpy(gradProduct + o * width + s * plane,
+                            gradOutput + ((n0 + s) * g.outChannels + o) * plane,
+                            sizeof(float) * size_t(plane));
+        team_.parallelFor(rows, [&](int64_t begin, int64_t end, int) {
+            im2colRows(g, input, n0, count, begin, end, columns);
+        });
+        // gradWeight (Cout × rows) += gradProduct · columnsᵀ.
+        gemm(false, true, g.outChannels, rows, width, 1.0f, gradProduct, width, columns, width,
+             1.0f, gradWeight, rows);
+        if (gradBias != nullptr)
+            for (int64_t o = 0; o < g.outChannels; ++o) {
+                const float* line = gradProduct + o * width;
+                float sum = 0.0f;
+                for (int64_t j = 0; j < width; ++j)
+                    sum += line[j];
+                gradBias[o] += sum;
+            }
+        if (gradInput == nullptr)
+            continue;
+        // gradColumns (rows × width) = weightᵀ · gradProduct, reusing the column buffer.
+        gemm(true, false, rows, width, g.outChannels, 1.0f, weight, rows, gradProduct, width,
+             0.0f, columns, width);
+        team_.parallelFor(g.inChannels, [&](int64_t begin, int64_t end, int) {
+            col2imChannels(g, columns, n0, count, begin, end, gradInput);
+        });
+    }
+}
+
+} // namespace lpm

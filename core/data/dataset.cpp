@@ -1,0 +1,143 @@
+#include "data/dataset.h"
+
+#include <cstdlib>
+#include <system_error>
+
+#include "data/idx_reader.h"
+#include "data/synthetic_dataset.h"
+#include "tensor/error.h"
+
+namespace lpm {
+
+namespace {
+
+constexpr const char* kDebianFashionMnistFolder = "/usr/share/datasets/fashion-mnist";
+
+bool isRegularFile(const std::filesystem::path& file)
+{
+    std::error_code error;
+    return std::filesystem::is_regular_file(file, error);
+}
+
+// The path of `base` in `folder`: the plain file if present, else `base.gz`.
+std::filesystem::path findMnistFile(const std::filesystem::path& folder, const std::string& base)
+{
+    std::filesystem::path plain = folder / base;
+    std::filesystem::path compressed = folder / (base + ".gz");
+    if (isRegularFile(plain))
+        return plain;
+    if (isRegularFile(compressed))
+        return compressed;
+    throw FileError(folder.string() + ": missing " + base + " (looked for " + base + " and " +
+                    base + ".gz)");
+}
+
+// Reads one split (images + labels) and converts it to a Dataset.
+Dataset loadSplit(const std::filesystem::path& imagesFile,
+                  const std::filesystem::path& labelsFile, const std::string& name)
+{
+    IdxImages images = readIdxImages(imagesFile);
+    std::vector<uint8_t> labels = readIdxLabels(labelsFile);
+    if (static_cast<int64_t>(labels.size()) != images.count) {
+        throw FileError(imagesFile.string() + " has " + std::to_string(images.count) +
+                        " images but " + labelsFile.string() + " has " +
+                        std::to_string(labels.size()) + " labels");
+    }
+
+    Dataset data;
+    data.name = name;
+    data.count = images.count;
+    data.channels = 1;
+    data.height = images.rows;
+    data.width = images.cols;
+    data.classes = 10; // readIdxLabels guarantees 0-9
+    data.images.resize(images.pixels.size());
+    for (size_t i = 0; i < images.pixels.size(); ++i)
+        data.images[i] = static_cast<float>(images.pixels[i]) / 255.0f;
+    data.labels.assign(labels.begin(), labels.end());
+    return data;
+}
+
+std::string folderName(const std::filesystem::path& folder)
+{
+    std::filesystem::path name = folder.filename();
+    if (name.empty())
+        name = folder.parent_path().filename(); // "/a/mnist/" -> "mnist"
+    return name.empty() ? std::string("mnist") : name.string();
+}
+
+} // namespace
+
+Shape Dataset::sampleShape() const
+{
+    return Shape{channels, height, width};
+}
+
+DatasetSplits loadMnistFolder(const std::filesystem::path& folder)
+{
+    std::error_code error;
+    if (!std::filesystem::is_directory(folder, error)) {
+        throw FileError(folder.string() + ": folder not found (expected it to hold " +
+                        kMnistTrainImages + ", " + kMnistTrainLabels + ", " + kMnistTestImages +
+                        " and " + kMnistTestLabels + ", each optionally with .gz)");
+    }
+    // Locate all four files before reading any, so a missing one fails fast.
+    std::filesystem::path trainImages = findMnistFile(folder, kMnistTrainImages);
+    std::filesystem::path trainLabels = findMnistFile(folder, kMnistTrainLabels);
+    std::filesystem::path testImages = findMnistFile(folder, kMnistTestImages);
+    std::filesystem::path testLabels = findMnistFile(folder, kMnistTestLabels);
+
+    std::string name = folderName(folder);
+    DatasetSplits splits;
+    splits.train = loadSplit(trainImages, trainLabels, name + "/train");
+    splits.test = loadSplit(testImages, testLabels, name + "/test");
+    if (splits.train.height != splits.test.height || splits.train.width != splits.test.width) {
+        throw FileError(trainImages.string() + " has " + std::to_string(splits.train.height) +
+                        "x" + std::to_string(splits.train.width) + " images but " +
+                        testImages.string() + " has " + std::to_string(splits.test.height) +
+                        "x" + std::to_string(splits.test.width) + " images");
+    }
+    return splits;
+}
+
+std::filesystem::path defaultFashionMnistFolder()
+{
+    const char* fromEnvironment = std::getenv("LPM_FASHION_MNIST");
+    if (fromEnvironment != nullptr && fromEnvironment[0] != '\0')
+        return fromEnvironment;
+    return kDebianFashionMnistFolder;
+}
+
+DatasetSplits loadDataset(const std::string& spec, uint64_t seed)
+{
+    if (spec.empty()) {
+        throw InvalidArgument(
+            "loadDataset: empty dataset name (use fashion-mnist, synthetic or a folder path)");
+    }
+    if (spec == "synthetic") {
+        SyntheticOptions options;
+        options.seed = seed;
+        return makeSyntheticDataset(options);
+    }
+    if (spec == "fashion-mnist") {
+        std::filesystem::path folder = defaultFashionMnistFolder();
+        const std::string hint =
+            "; install the Debian package dataset-fashion-mnist or set LPM_FASHION_MNIST to "
+            "a folder holding the Fashion-MNIST IDX files";
+        std::error_code error;
+        if (!std::filesystem::is_directory(folder, error)) {
+            throw FileError(folder.string() + ": Fashion-MNIST folder not found" + hint);
+        }
+        try {
+            DatasetSplits splits = loadMnistFolder(folder);
+            splits.train.name = "fashion-mnist/train";
+            splits.test.name = "fashion-mnist/test";
+            return splits;
+        } catch (const FileError& problem) {
+            throw FileError(problem.what() + hint);
+        }
+    }
+    return loadMnistFolder(spec);
+}
+
+} // namespace lpm

@@ -1,0 +1,74 @@
+#include "io/checksummed_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "io/atomic_file.h"
+#include "io/binary_stream.h"
+#include "tensor/error.h"
+
+namespace lpm {
+
+namespace {
+constexpr size_t kMagicBytes = 8;
+constexpr size_t kHeaderBytes = kMagicBytes + 4 + 4 + 8 + 8;
+
+std::string describeErrno()
+{
+    return std::strerror(errno);
+}
+} // namespace
+
+void writeChecksummedFile(const std::filesystem::path& file, const std::string& magic,
+                          uint32_t version, const std::vector<unsigned char>& payload)
+{
+    ByteWriter header;
+    std::string paddedMagic = magic;
+    paddedMagic.resize(kMagicBytes, '\0');
+    for (char c : paddedMagic)
+        header.put<char>(c);
+    header.put<uint32_t>(version);
+    header.put<uint32_t>(0);
+    header.put<uint64_t>(payload.size());
+    header.put<uint64_t>(fnv1a64(payload.data(), payload.size()));
+
+    std::string bytes(header.bytes().begin(), header.bytes().end());
+    bytes.append(payload.begin(), payload.end());
+    writeFileAtomically(file, bytes);
+}
+
+std::vector<unsigned char> readChecksummedFile(const std::filesystem::path& file,
+                                               const std::string& magic, uint32_t version,
+                                               const std::string& kindOfFile)
+{
+    const std::string name = file.string();
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        throw FileError(name + ": cannot open " + kindOfFile + " (" + describeErrno() + ")");
+    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                     std::istreambuf_iterator<char>());
+    std::string paddedMagic = magic;
+    paddedMagic.resize(kMagicBytes, '\0');
+    if (bytes.size() < kHeaderBytes
+        || std::memcmp(bytes.data(), paddedMagic.data(), kMagicBytes) != 0)
+        throw FileError(name + ": not an LPM " + kindOfFile + " (missing header)");
+    ByteReader header(bytes.data() + kMagicBytes, kHeaderBytes - kMagicBytes, name);
+    const auto fileVersion = header.get<uint32_t>("format version");
+    header.get<uint32_t>("reserved");
+    const auto payloadSize = header.get<uint64_t>("payload size");
+    const auto checksum = header.get<uint64_t>("checksum");
+    if (fileVersion != version)
+        throw FileError(name + ": " + kindOfFile + " format version " + std::to_string(fileVersion)
+                        + ", this build reads version " + std::to_string(version));
+    if (payloadSize != bytes.size() - kHeaderBytes)
+        throw FileError(name + ": truncated or padded " + kindOfFile + ": header promises "
+                        + std::to_string(payloadSize) + " payload bytes, file holds "
+                        + std::to_string(bytes.size() - kHeaderBytes));
+    std::vector<unsigned char> payload(bytes.begin() + kHeaderBytes, bytes.end());
+    if (fnv1a64(payload.data(), payload.size()) != checksum)
+        throw FileError(name + ": corrupt " + kindOfFile + " (checksum mismatch)");
+    return payload;
+}
+
+} // namespace lpm

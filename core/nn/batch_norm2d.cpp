@@ -1,0 +1,93 @@
+#include "nn/batch_norm2d.h"
+
+#include <vector>
+
+#include "tensor/error.h"
+
+namespace lpm {
+
+namespace {
+struct BatchNormContext : LayerContext {
+    Tensor input;
+    std::vector<float> mean, invStd; // (C)
+};
+} // namespace
+
+BatchNorm2d::BatchNorm2d(const BatchNorm2dOptions& options)
+    : options_(options),
+      gamma_(registerParameter("gamma", Shape{options.channels}, ParameterInit::Ones, 1)),
+      beta_(registerParameter("beta", Shape{options.channels}, ParameterInit::Zeros, 1)),
+      runningMean_(registerBuffer("running_mean", Shape{options.channels}, 0.0f)),
+      runningVar_(registerBuffer("running_var", Shape{options.channels}, 1.0f))
+{
+    if (options.channels <= 0)
+        throw InvalidArgument("BatchNorm2d: channel count must be positive");
+}
+
+BatchNormGeometry BatchNorm2d::geometry(const Shape& input) const
+{
+    if (input.rank() != 4 || input[1] != options_.channels)
+        throw InvalidArgument("BatchNorm2d " + describe() + ": expected input (N, "
+                              + std::to_string(options_.channels) + ", H, W), got "
+                              + input.toString());
+    BatchNormGeometry g;
+    g.batch = input[0];
+    g.channels = input[1];
+    g.spatial = input[2] * input[3];
+    g.epsilon = options_.epsilon;
+    g.momentum = options_.momentum;
+    return g;
+}
+
+Shape BatchNorm2d::outputShape(const Shape& input) const
+{
+    geometry(input);
+    return input;
+}
+
+UnitCost BatchNorm2d::cost(const Shape& input) const
+{
+    geometry(input);
+    const int64_t elements = input.sampleElementCount();
+    UnitCost cost;
+    cost.forwardFlops = 4.0 * double(elements);
+    cost.backwardFlops = 8.0 * double(elements);
+    cost.parameterBytes = int64_t(sizeof(float)) * 2 * options_.channels;
+    cost.outputBytes = int64_t(sizeof(float)) * elements;
+    cost.savedBytes = int64_t(sizeof(float)) * elements;
+    return cost;
+}
+
+Tensor BatchNorm2d::forward(Backend& backend, Tensor input, const StepInfo& step,
+                            std::unique_ptr<LayerContext>& context)
+{
+    const BatchNormGeometry g = geometry(input.shape());
+    Tensor output = Tensor::uninitialized(input.shape());
+    if (!step.training) {
+        backend.batchNormForwardInference(g, input.data(), gamma_.value, beta_.value,
+                                          runningMean_.value, runningVar_.value, output.data());
+        return output;
+    }
+    auto saved = std::make_unique<BatchNormContext>();
+    saved->mean.resize(static_cast<size_t>(g.channels));
+    saved->invStd.resize(static_cast<size_t>(g.channels));
+    backend.batchNormForwardTraining(g, input.data(), gamma_.value, beta_.value, output.data(),
+                                     saved->mean.data(), saved->invStd.data(), runningMean_.value,
+                                     runningVar_.value);
+    saved->input = std::move(input);
+    context = std::move(saved);
+    return output;
+}
+
+Tensor BatchNorm2d::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
+{
+    auto& saved = contextAs<BatchNormContext>(context);
+    const BatchNormGeometry g = geometry(saved.input.shape());
+    Tensor gradInput = Tensor::uninitialized(saved.input.shape());
+    backend.batchNormBackward(g, saved.input.data(), gamma_.value, saved.mean.data(),
+                              saved.invStd.data(), gradOutput.data(), gradInput.data(),
+                              gamma_.grad, beta_.grad);
+    return gradInput;
+}
+
+} // namespace lpm

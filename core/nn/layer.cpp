@@ -1,0 +1,54 @@
+#include "nn/layer.h"
+
+#include "tensor/error.h"
+
+namespace lpm {
+
+void Layer::collectParameters(const std::string& prefix, std::vector<ParameterSlot*>& out)
+{
+    for (auto& slot : parameters_) {
+        slot->name = prefix + slot->localName;
+        out.push_back(slot.get());
+    }
+}
+
+void Layer::collectBuffers(const std::string& prefix, std::vector<BufferSlot*>& out)
+{
+    for (auto& slot : buffers_) {
+        slot->name = prefix + slot->localName;
+        out.push_back(slot.get());
+    }
+}
+
+ParameterSlot& Layer::registerParameter(std::string name, const Shape& shape, ParameterInit init,
+                                        int64_t fanIn)
+{
+    auto slot = std::make_unique<ParameterSlot>();
+    slot->localName = name;
+    slot->name = std::move(name);
+    slot->shape = shape;
+    slot->init = init;
+    slot->fanIn = fanIn;
+    parameters_.push_back(std::move(slot));
+    return *parameters_.back();
+}
+
+BufferSlot& Layer::registerBuffer(std::string name, const Shape& shape, float initialValue)
+{
+    auto slot = std::make_unique<BufferSlot>();
+    slot->localName = name;
+    slot->name = std::move(name);
+    slot->shape = shape;
+    slot->initialValue = initialValue;
+    buffers_.push_back(std::move(slot));
+    return *buffers_.back();
+}
+
+void requireRank(const std::string& layer, const Shape& input, int rank, const std::string& expected)
+{
+    if (input.rank() != rank)
+        throw InvalidArgument(layer + ": expected input " + expected + ", got shape "
+                              + input.toString());
+}
+
+} // namespace lpm

@@ -1,0 +1,117 @@
+// The Layer interface: one unit of computation with a forward that returns a
+// per-micro-batch context and a backward that consumes it. Nothing backward
+// needs lives in layer members, so several micro-batches may be in flight.
+//
+// Shapes include the batch: images are (N, C, H, W), features (N, F).
+// Parameters and buffers are registered by name; their storage is a view into
+// the flat buffers of whoever owns the layer (a Model or a pipeline stage).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "tensor/tensor.h"
+
+namespace lpm {
+
+// How a parameter is initialised (keyed by seed and its global position).
+enum class ParameterInit {
+    KaimingNormal,  // N(0, 2 / fanIn): weights followed by ReLU
+    UniformFanIn,   // U(−1/√fanIn, 1/√fanIn): biases and the last linear layer
+    Zeros,
+    Ones,
+};
+
+struct ParameterSlot {
+    std::string localName; // as registered, e.g. "weight"
+    std::string name;      // qualified when collected, e.g. "unit3.conv1.weight"
+    Shape shape;
+    ParameterInit init = ParameterInit::Zeros;
+    int64_t fanIn = 1;
+    float* value = nullptr; // elementCount floats, bound by the owner
+    float* grad = nullptr;  // accumulated by backward, zeroed by the owner
+};
+
+// Non-trained state (batch-norm running statistics), saved in checkpoints.
+struct BufferSlot {
+    std::string localName;
+    std::string name;
+    Shape shape;
+    float initialValue = 0.0f;
+    float* value = nullptr;
+};
+
+// What a forward needs to know about the step it belongs to.
+struct StepInfo {
+    bool training = true;
+    // Key for this unit's randomness in this step: derived from the seed, the
+    // global step and the unit's index (see tensor/random.h).
+    uint64_t randomKey = 0;
+    // Index of the micro-batch's first sample within its mini-batch. Random draws
+    // are indexed by sample, so they do not depend on how the mini-batch is split.
+    int64_t sampleOffset = 0;
+};
+
+// What a forward keeps for its backward; each layer derives its own.
+class LayerContext {
+public:
+    virtual ~LayerContext() = default;
+};
+
+// Per-sample cost figures of a unit (parameterBytes is per unit, not per sample).
+struct UnitCost {
+    double forwardFlops = 0.0;  // multiply–adds count as 2
+    double backwardFlops = 0.0; // input gradient plus parameter gradients
+    int64_t parameterBytes = 0;
+    int64_t outputBytes = 0;    // activation that crosses a cut after this unit
+    int64_t savedBytes = 0;     // kept from forward to backward
+};
+
+class Layer {
+public:
+    virtual ~Layer() = default;
+
+    // Short type name, e.g. "Conv2d".
+    virtual std::string kind() const = 0;
+    // One line of hyper-parameters, e.g. "3x3 1->32 stride 1 pad 1".
+    virtual std::string describe() const = 0;
+    // Output shape for an input shape (both with batch); throws InvalidArgument
+    // naming the layer and the expected shape when the input does not fit.
+    virtual Shape outputShape(const Shape& input) const = 0;
+    // Costs for one sample of the given input shape (batch extent ignored).
+    virtual UnitCost cost(const Shape& input) const = 0;
+
+    virtual Tensor forward(Backend& backend, Tensor input, const StepInfo& step,
+                           std::unique_ptr<LayerContext>& context) = 0;
+    // Returns the input gradient and adds parameter gradients into the bound grads.
+    virtual Tensor backward(Backend& backend, Tensor gradOutput, LayerContext& context) = 0;
+
+    // This layer's parameters and buffers (with those of its parts, names prefixed).
+    virtual void collectParameters(const std::string& prefix, std::vector<ParameterSlot*>& out);
+    virtual void collectBuffers(const std::string& prefix, std::vector<BufferSlot*>& out);
+
+protected:
+    ParameterSlot& registerParameter(std::string name, const Shape& shape, ParameterInit init,
+                                     int64_t fanIn);
+    BufferSlot& registerBuffer(std::string name, const Shape& shape, float initialValue);
+
+private:
+    // Owners keep pointers to slots, so each slot has a stable address.
+    std::vector<std::unique_ptr<ParameterSlot>> parameters_;
+    std::vector<std::unique_ptr<BufferSlot>> buffers_;
+};
+
+// Helpers shared by layers for input checks.
+void requireRank(const std::string& layer, const Shape& input, int rank, const std::string& expected);
+
+// Derives the context type a backward expects; a mismatch is a programming error.
+template <typename Context>
+Context& contextAs(LayerContext& context)
+{
+    return static_cast<Context&>(context);
+}
+
+} // namespace lpm

@@ -1,0 +1,33 @@
+// Fully connected layer: y (N, out) = x (N, in) · Wᵀ + b.
+// weight (out, in), bias (out). Keeps x for backward.
+#pragma once
+
+#include "nn/layer.h"
+
+namespace lpm {
+
+struct LinearOptions {
+    int64_t inFeatures = 0;
+    int64_t outFeatures = 0;
+    bool bias = true;
+};
+
+class Linear final : public Layer {
+public:
+    explicit Linear(const LinearOptions& options);
+
+    std::string kind() const override { return "Linear"; }
+    std::string describe() const override;
+    Shape outputShape(const Shape& input) const override;
+    UnitCost cost(const Shape& input) const override;
+    Tensor forward(Backend& backend, Tensor input, const StepInfo& step,
+                   std::unique_ptr<LayerContext>& context) override;
+    Tensor backward(Backend& backend, Tensor gradOutput, LayerContext& context) override;
+
+private:
+    LinearOptions options_;
+    ParameterSlot& weight_;
+    ParameterSlot* bias_ = nullptr;
+};
+
+} // namespace lpm

@@ -1,0 +1,92 @@
+#include "nn/parameter_store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "io/binary_stream.h"
+#include "tensor/error.h"
+#include "tensor/random.h"
+
+namespace lpm {
+
+namespace {
+uint64_t nameKey(uint64_t seed, const std::string& name)
+{
+    return deriveKey(seed, fnv1a64(name.data(), name.size()));
+}
+} // namespace
+
+ParameterStore::ParameterStore(Model& model) : ParameterStore(model, 0, model.unitCount() - 1) {}
+
+ParameterStore::ParameterStore(Model& model, int firstUnit, int lastUnit)
+{
+    if (firstUnit < 0 || lastUnit >= model.unitCount() || firstUnit > lastUnit)
+        throw InvalidArgument("ParameterStore: unit range [" + std::to_string(firstUnit) + ", "
+                              + std::to_string(lastUnit) + "] is outside model " + model.name()
+                              + " with " + std::to_string(model.unitCount()) + " units");
+    for (int index = firstUnit; index <= lastUnit; ++index) {
+        model.unit(index).collectParameters(unitPrefix(index), parameterSlots_);
+        model.unit(index).collectBuffers(unitPrefix(index), bufferSlots_);
+    }
+    int64_t parameterTotal = 0, bufferTotal = 0;
+    for (const ParameterSlot* slot : parameterSlots_)
+        parameterTotal += slot->shape.elementCount();
+    for (const BufferSlot* slot : bufferSlots_)
+        bufferTotal += slot->shape.elementCount();
+    values_.assign(static_cast<size_t>(parameterTotal), 0.0f);
+    gradients_.assign(static_cast<size_t>(parameterTotal), 0.0f);
+    buffers_.assign(static_cast<size_t>(bufferTotal), 0.0f);
+    int64_t offset = 0;
+    for (ParameterSlot* slot : parameterSlots_) {
+        slot->value = values_.data() + offset;
+        slot->grad = gradients_.data() + offset;
+        offset += slot->shape.elementCount();
+    }
+    offset = 0;
+    for (BufferSlot* slot : bufferSlots_) {
+        slot->value = buffers_.data() + offset;
+        offset += slot->shape.elementCount();
+    }
+}
+
+void ParameterStore::initialize(uint64_t seed)
+{
+    for (ParameterSlot* slot : parameterSlots_) {
+        RandomStream stream(nameKey(seed, slot->name));
+        const int64_t count = slot->shape.elementCount();
+        const float fanIn = static_cast<float>(std::max<int64_t>(slot->fanIn, 1));
+        for (int64_t i = 0; i < count; ++i) {
+            switch (slot->init) {
+            case ParameterInit::KaimingNormal:
+                slot->value[i] = stream.nextNormal() * std::sqrt(2.0f / fanIn);
+                break;
+            case ParameterInit::UniformFanIn:
+                slot->value[i] = (2.0f * stream.nextUniform() - 1.0f) / std::sqrt(fanIn);
+                break;
+            case ParameterInit::Zeros: slot->value[i] = 0.0f; break;
+            case ParameterInit::Ones: slot->value[i] = 1.0f; break;
+            }
+        }
+    }
+    for (BufferSlot* slot : bufferSlots_)
+        std::fill_n(slot->value, slot->shape.elementCount(), slot->initialValue);
+    zeroGradients();
+}
+
+void ParameterStore::zeroGradients()
+{
+    std::fill(gradients_.begin(), gradients_.end(), 0.0f);
+}
+
+std::string weightsDigest(const ParameterStore& store)
+{
+    uint64_t hash = fnv1a64(store.values(), sizeof(float) * size_t(store.parameterCount()));
+    hash = fnv1a64(store.buffers(), sizeof(float) * size_t(store.bufferCount()), hash);
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+    return text;
+}
+
+} // namespace lpm

@@ -1,0 +1,18 @@
+// Adam (Kingma & Ba) with bias correction and optional L2 weight decay added
+// to the gradient. State: first and second moments.
+#pragma once
+
+#include "optim/optimizer.h"
+
+namespace lpm {
+
+class Adam final : public Optimizer {
+public:
+    Adam(const OptimizerOptions& options, int64_t parameterCount);
+    void step(Backend& backend, ParameterStore& store) override;
+
+private:
+    AdamHyper hyper_;
+};
+
+} // namespace lpm

@@ -1,0 +1,29 @@
+#include "optim/optimizer.h"
+
+#include <cmath>
+
+#include "optim/adam.h"
+#include "optim/sgd.h"
+#include "tensor/error.h"
+
+namespace lpm {
+
+Optimizer::Optimizer(int64_t parameterCount, int stateVectors)
+    : state_(static_cast<size_t>(stateVectors), std::vector<float>(size_t(parameterCount), 0.0f))
+{
+}
+
+std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options,
+                                         const ParameterStore& store)
+{
+    if (!(options.learningRate > 0.0f) || !std::isfinite(options.learningRate))
+        throw InvalidArgument("optimizer: learning rate must be positive, got "
+                              + std::to_string(options.learningRate));
+    if (options.kind == "sgd")
+        return std::make_unique<Sgd>(options, store.parameterCount());
+    if (options.kind == "adam")
+        return std::make_unique<Adam>(options, store.parameterCount());
+    throw InvalidArgument("unknown optimizer '" + options.kind + "' (known: sgd, adam)");
+}
+
+} // namespace lpm

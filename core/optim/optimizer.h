@@ -1,0 +1,51 @@
+// An optimizer over one ParameterStore's flat buffer: one call updates every
+// parameter of a model or stage from its accumulated gradients. Its state is a
+// list of flat vectors the size of the parameter buffer, plus a step count, so
+// a checkpoint can save and restore it exactly.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "nn/parameter_store.h"
+
+namespace lpm {
+
+struct OptimizerOptions {
+    std::string kind = "sgd"; // "sgd" or "adam"
+    float learningRate = 0.05f;
+    float momentum = 0.9f;    // SGD only
+    bool nesterov = false;    // SGD only
+    float weightDecay = 0.0f;
+    float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f; // Adam only
+};
+
+class Optimizer {
+public:
+    virtual ~Optimizer() = default;
+
+    // Applies one update to store.values() from store.gradients().
+    virtual void step(Backend& backend, ParameterStore& store) = 0;
+
+    int64_t stepCount() const { return stepCount_; }
+    void setStepCount(int64_t steps) { stepCount_ = steps; }
+    // The state vectors, each parameterCount() floats (SGD: velocity; Adam: m, v).
+    std::vector<std::vector<float>>& state() { return state_; }
+    const std::vector<std::vector<float>>& state() const { return state_; }
+
+protected:
+    Optimizer(int64_t parameterCount, int stateVectors);
+
+    int64_t stepCount_ = 0;
+    std::vector<std::vector<float>> state_;
+};
+
+// Builds the optimizer `options.kind` for a store; throws InvalidArgument for an
+// unknown kind or a non-positive learning rate.
+std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options,
+                                         const ParameterStore& store);
+
+} // namespace lpm

@@ -1,0 +1,187 @@
+#include "train/trainer.h"
+
+#include <chrono>
+
+#include "io/binary_stream.h"
+#include "io/checksummed_file.h"
+#include "nn/model_zoo.h"
+#include "tensor/error.h"
+
+namespace lpm {
+
+namespace {
+const char* const kCheckpointMagic = "LPMCKPT";
+constexpr uint32_t kCheckpointVersion = 1;
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+} // namespace
+
+Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
+    : options_(options),
+      data_(data),
+      backend_(options.threads),
+      model_(buildModel(options.model)),
+      store_(model_),
+      optimizer_(makeOptimizer(options.optimizer, store_)),
+      batcher_(data.train, options.batch, options.seed)
+{
+    if (options.threads < 1)
+        throw InvalidArgument("threads must be at least 1, got " + std::to_string(options.threads));
+    if (options.epochs < 0 || options.steps < 0)
+        throw InvalidArgument("epochs and steps must not be negative");
+    if (data.train.sampleShape() != model_.sampleShape())
+        throw InvalidArgument("model " + model_.name() + " expects samples "
+                              + model_.sampleShape().toString() + ", data set "
+                              + data.train.name + " has " + data.train.sampleShape().toString());
+    microBatchSizes(options.batch, options.microBatches); // validates m
+    store_.initialize(options.seed);
+}
+
+EvaluationResult Trainer::evaluate()
+{
+    return evaluateModel(backend_, model_, data_.test, options_.evaluationBatch);
+}
+
+TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progress,
+                          const std::atomic<bool>* stop, int64_t reportEverySteps)
+{
+    const int64_t perEpoch = batcher_.batchesPerEpoch();
+    const int64_t totalSteps = options_.steps > 0 ? options_.steps : options_.epochs * perEpoch;
+    TrainSummary summary;
+    TrainProgress report;
+    report.totalSteps = totalSteps;
+    double reportLoss = 0.0, epochLoss = 0.0;
+    int64_t reportSamples = 0, epochSamples = 0, epochCorrect = 0, samplesTrained = 0;
+
+    for (int64_t done = 0; done < totalSteps; ++done) {
+        if (stop != nullptr && stop->load()) {
+            summary.stopped = true;
+            break;
+        }
+        const Batch batch = batcher_.batchAt(globalStep_); // data loading: not timed
+        const Clock::time_point start = Clock::now();
+        const StepResult result = runTrainingStep(backend_, model_, store_, *optimizer_, batch,
+                                                  options_.microBatches, options_.seed,
+                                                  globalStep_);
+        summary.trainingSeconds += secondsSince(start);
+        ++globalStep_;
+        samplesTrained += result.samples;
+        reportLoss += result.lossSum;
+        reportSamples += result.samples;
+        if ((globalStep_ - 1) % perEpoch == 0) { // the step just done began an epoch
+            epochLoss = 0.0;
+            epochSamples = epochCorrect = 0;
+        }
+        epochLoss += result.lossSum;
+        epochSamples += result.samples;
+        epochCorrect += result.correct;
+
+        const bool epochEnd = globalStep_ % perEpoch == 0;
+        const bool last = done + 1 == totalSteps;
+        report.evaluated = false;
+        if (options_.evaluate && (epochEnd || last)) {
+            const EvaluationResult evaluation = evaluate();
+            report.evaluated = summary.evaluated = true;
+            report.testLoss = summary.testLoss = evaluation.meanLoss;
+            report.testAccuracy = summary.testAccuracy = evaluation.accuracy;
+        }
+        if (progress && (report.evaluated || last || (done + 1) % reportEverySteps == 0)) {
+            report.step = done + 1;
+            report.globalStep = globalStep_;
+            report.epoch = (globalStep_ - 1) / perEpoch;
+            report.meanLoss = reportSamples > 0 ? reportLoss / double(reportSamples) : 0.0;
+            report.trainingSeconds = summary.trainingSeconds;
+            report.samplesPerSecond = double(samplesTrained) / summary.trainingSeconds;
+            progress(report);
+            reportLoss = 0.0;
+            reportSamples = 0;
+        }
+        summary.steps = done + 1;
+    }
+    summary.globalStep = globalStep_;
+    summary.epochs = double(globalStep_) / double(perEpoch);
+    if (epochSamples > 0) {
+        summary.trainLoss = epochLoss / double(epochSamples);
+        summary.trainAccuracy = double(epochCorrect) / double(epochSamples);
+    }
+    if (summary.trainingSeconds > 0.0)
+        summary.samplesPerSecond = double(samplesTrained) / summary.trainingSeconds;
+    summary.weightsDigest = weightsDigest();
+    return summary;
+}
+
+void Trainer::saveCheckpoint(const std::filesystem::path& file) const
+{
+    ByteWriter payload;
+    payload.putString(model_.name());
+    payload.put<uint64_t>(options_.seed);
+    payload.put<int64_t>(options_.batch);
+    payload.put<int64_t>(options_.microBatches);
+    payload.putString(options_.optimizer.kind);
+    payload.put<int64_t>(globalStep_);
+    payload.put<int64_t>(optimizer_->stepCount());
+    payload.putFloats(store_.values(), store_.parameterCount());
+    payload.putFloats(store_.buffers(), store_.bufferCount());
+    payload.put<uint32_t>(static_cast<uint32_t>(optimizer_->state().size()));
+    for (const std::vector<float>& vector : optimizer_->state())
+        payload.putFloats(vector.data(), int64_t(vector.size()));
+    writeChecksummedFile(file, kCheckpointMagic, kCheckpointVersion, payload.bytes());
+}
+
+void Trainer::loadCheckpoint(const std::filesystem::path& file)
+{
+    const std::string name = file.string();
+    const std::vector<unsigned char> bytes =
+        readChecksummedFile(file, kCheckpointMagic, kCheckpointVersion, "checkpoint");
+    ByteReader reader(bytes.data(), bytes.size(), name);
+    auto mismatch = [&](const std::string& what, const std::string& saved, const std::string& now) {
+        return FileError(name + ": checkpoint was written with " + what + " " + saved
+                         + ", this run uses " + now);
+    };
+    const std::string modelName = reader.getString("model name");
+    if (modelName != model_.name())
+        throw mismatch("--model", modelName, model_.name());
+    const auto seed = reader.get<uint64_t>("seed");
+    if (seed != options_.seed)
+        throw mismatch("--seed", std::to_string(seed), std::to_string(options_.seed));
+    const auto batch = reader.get<int64_t>("batch size");
+    if (batch != options_.batch)
+        throw mismatch("--batch", std::to_string(batch), std::to_string(options_.batch));
+    const auto microBatches = reader.get<int64_t>("micro-batches");
+    if (microBatches != options_.microBatches)
+        throw mismatch("--micro-batches", std::to_string(microBatches),
+                       std::to_string(options_.microBatches));
+    const std::string optimizerKind = reader.getString("optimizer");
+    if (optimizerKind != options_.optimizer.kind)
+        throw mismatch("--optimizer", optimizerKind, options_.optimizer.kind);
+    const auto globalStep = reader.get<int64_t>("step");
+    const auto optimizerSteps = reader.get<int64_t>("optimizer step");
+    std::vector<float> values = reader.getFloats("parameters", store_.parameterCount());
+    std::vector<float> buffers = reader.getFloats("buffers", store_.bufferCount());
+    const auto stateCount = reader.get<uint32_t>("optimizer state count");
+    if (stateCount != optimizer_->state().size())
+        throw FileError(name + ": optimizer state has " + std::to_string(stateCount)
+                        + " vectors, expected " + std::to_string(optimizer_->state().size())
+                        + " (was --momentum changed?)");
+    std::vector<std::vector<float>> state;
+    for (uint32_t i = 0; i < stateCount; ++i)
+        state.push_back(reader.getFloats("optimizer state", store_.parameterCount()));
+    if (!reader.atEnd())
+        throw FileError(name + ": unexpected data after the optimizer state");
+    if (globalStep < 0 || optimizerSteps < 0)
+        throw FileError(name + ": negative step count");
+    // Everything read and checked: only now change the trainer.
+    std::copy(values.begin(), values.end(), store_.values());
+    std::copy(buffers.begin(), buffers.end(), store_.buffers());
+    optimizer_->state() = std::move(state);
+    optimizer_->setStepCount(optimizerSteps);
+    store_.zeroGradients();
+    globalStep_ = globalStep;
+}
+
+} // namespace lpm

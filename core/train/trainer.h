@@ -1,0 +1,104 @@
+// The sequential trainer: runs the `sequential` reference over a whole model on
+// one CPU backend for a number of epochs or steps, evaluates on the test set,
+// reports progress, and saves and resumes checkpoints exactly.
+//
+// Resuming is exact because everything random is a function of (seed, step):
+// the data order (Batcher), dropout masks (unit random keys) and initialisation.
+// A checkpoint therefore holds the step count, the seed, the weights, the
+// buffers and the optimizer state, and nothing else is needed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "backend/cpu/cpu_backend.h"
+#include "data/batcher.h"
+#include "data/dataset.h"
+#include "nn/model.h"
+#include "nn/parameter_store.h"
+#include "optim/optimizer.h"
+#include "train/training_step.h"
+
+namespace lpm {
+
+struct TrainOptions {
+    std::string model = "cnn";
+    int64_t epochs = 1;
+    int64_t steps = 0;         // when > 0, run this many steps instead of epochs
+    int64_t batch = 64;
+    int64_t microBatches = 1;  // gradient accumulation inside one step
+    OptimizerOptions optimizer;
+    uint64_t seed = 1;
+    int threads = 1;
+    bool evaluate = true;      // evaluate on the test set at each epoch's end and at the end
+    int64_t evaluationBatch = 500;
+};
+
+struct TrainProgress {
+    int64_t step = 0;          // steps done in this run
+    int64_t totalSteps = 0;    // steps this run will do
+    int64_t globalStep = 0;    // steps since initialisation (continues across resumes)
+    int64_t epoch = 0;         // epoch of the last step (0-based)
+    double meanLoss = 0.0;     // mean training loss since the last report
+    double trainingSeconds = 0.0;
+    double samplesPerSecond = 0.0;
+    bool evaluated = false;    // true when the fields below are fresh
+    double testLoss = 0.0;
+    double testAccuracy = 0.0;
+};
+
+struct TrainSummary {
+    int64_t steps = 0;         // steps done in this run
+    int64_t globalStep = 0;
+    double epochs = 0.0;       // globalStep / batches per epoch
+    double trainLoss = 0.0;    // mean loss over the last epoch's steps (or the run's, if shorter)
+    double trainAccuracy = 0.0;
+    double testLoss = 0.0;
+    double testAccuracy = 0.0; // in [0, 1]; 0 when not evaluated
+    bool evaluated = false;
+    double trainingSeconds = 0.0; // training steps only: no data loading, no evaluation
+    double samplesPerSecond = 0.0;
+    bool stopped = false;      // a stop request ended the run early
+    std::string weightsDigest;
+};
+
+class Trainer {
+public:
+    // Builds the model and initialises it from options.seed. `data` must outlive the trainer.
+    Trainer(const TrainOptions& options, const DatasetSplits& data);
+
+    // Runs options.steps steps, or options.epochs epochs from the current step.
+    // `progress` (may be empty) is called about every `reportEverySteps` steps and after
+    // every evaluation. When `stop` becomes true the run ends after the current step.
+    TrainSummary run(const std::function<void(const TrainProgress&)>& progress = {},
+                     const std::atomic<bool>* stop = nullptr, int64_t reportEverySteps = 20);
+
+    // Evaluation-mode pass over the test set.
+    EvaluationResult evaluate();
+
+    void saveCheckpoint(const std::filesystem::path& file) const;
+    // Restores a checkpoint written with the same model, batch, micro-batches,
+    // optimizer and seed; throws FileError naming the file and the mismatch.
+    void loadCheckpoint(const std::filesystem::path& file);
+
+    int64_t globalStep() const { return globalStep_; }
+    int64_t batchesPerEpoch() const { return batcher_.batchesPerEpoch(); }
+    std::string weightsDigest() const { return lpm::weightsDigest(store_); }
+    Model& model() { return model_; }
+
+private:
+    TrainOptions options_;
+    const DatasetSplits& data_;
+    CpuBackend backend_;
+    Model model_;
+    ParameterStore store_;
+    std::unique_ptr<Optimizer> optimizer_;
+    Batcher batcher_;
+    int64_t globalStep_ = 0;
+};
+
+} // namespace lpm

@@ -1,0 +1,51 @@
+// One training step (a mini-batch split into micro-batches) and evaluation,
+// run over a whole model on one backend. This is the `sequential` reference
+// that every pipeline schedule is held to: micro-batches run in order 0..m−1,
+// gradients accumulate in that order, then one optimizer step.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "backend/backend.h"
+#include "data/batcher.h"
+#include "data/dataset.h"
+#include "nn/model.h"
+#include "nn/parameter_store.h"
+#include "optim/optimizer.h"
+
+namespace lpm {
+
+struct StepResult {
+    double lossSum = 0.0; // Σ of per-sample losses
+    int64_t correct = 0;
+    int64_t samples = 0;
+};
+
+// Sizes of the m micro-batches of a mini-batch of `batch` samples: as equal as
+// possible, the first (batch mod m) one larger. Throws when m < 1 or m > batch.
+std::vector<int64_t> microBatchSizes(int64_t batch, int64_t microBatches);
+
+// Rows [first, first + count) of a (N, ...) tensor as a new tensor.
+Tensor sliceRows(const Tensor& tensor, int64_t first, int64_t count);
+
+// The random key of unit `unit` in global step `step` (see StepInfo::randomKey).
+uint64_t unitRandomKey(uint64_t seed, int64_t step, int unit);
+
+// Forward, loss and backward of every micro-batch, then one optimizer step.
+StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store,
+                           Optimizer& optimizer, const Batch& batch, int64_t microBatches,
+                           uint64_t seed, int64_t step);
+
+struct EvaluationResult {
+    double meanLoss = 0.0;
+    double accuracy = 0.0; // in [0, 1]
+    int64_t samples = 0;
+};
+
+// Evaluation-mode forward over the whole data set in batches of `batchSize`.
+EvaluationResult evaluateModel(Backend& backend, Model& model, const Dataset& data,
+                               int64_t batchSize);
+
+} // namespace lpm

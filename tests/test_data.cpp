@@ -1,0 +1,448 @@
+// Tests of core/data: IDX readers, MNIST folders, the synthetic set, batching.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+#ifdef _WIN32
+#include <process.h>
+#define getpid _getpid
+#else
+#include <unistd.h>
+#endif
+
+#include "data/batcher.h"
+#include "data/dataset.h"
+#include "data/idx_reader.h"
+#include "data/synthetic_dataset.h"
+#include "tensor/error.h"
+#include "tensor/random.h"
+
+namespace fs = std::filesystem;
+using testing::HasSubstr;
+using Bytes = std::vector<uint8_t>;
+
+namespace lpm {
+namespace {
+
+// Big-endian IDX header words followed by the payload.
+Bytes idxFile(std::vector<uint32_t> header, const Bytes& payload)
+{
+    Bytes bytes;
+    for (uint32_t word : header) {
+        for (int shift = 24; shift >= 0; shift -= 8)
+            bytes.push_back(static_cast<uint8_t>(word >> shift));
+    }
+    bytes.insert(bytes.end(), payload.begin(), payload.end());
+    return bytes;
+}
+
+// `count` images of rows x cols with pixel k = (seed + k) % 256.
+Bytes imagesFile(uint32_t count, uint32_t rows, uint32_t cols, int seed = 0)
+{
+    Bytes pixels(size_t(count) * rows * cols);
+    for (size_t k = 0; k < pixels.size(); ++k)
+        pixels[k] = static_cast<uint8_t>((seed + k) % 256);
+    return idxFile({kIdxImagesMagic, count, rows, cols}, pixels);
+}
+
+Bytes labelsFile(uint32_t count)
+{
+    Bytes labels(count);
+    for (uint32_t k = 0; k < count; ++k)
+        labels[k] = static_cast<uint8_t>((k * 7) % 10);
+    return idxFile({kIdxLabelsMagic, count}, labels);
+}
+
+void writeBytes(const fs::path& file, const Bytes& bytes, bool gzip)
+{
+    if (gzip) {
+        gzFile handle = gzopen(file.string().c_str(), "wb");
+        ASSERT_NE(handle, nullptr);
+        if (!bytes.empty()) {
+            ASSERT_EQ(gzwrite(handle, bytes.data(), unsigned(bytes.size())), int(bytes.size()));
+        }
+        ASSERT_EQ(gzclose(handle), Z_OK);
+    } else {
+        std::ofstream(file, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    }
+}
+
+// Expects `action` to throw ErrorType with a message containing every part.
+template <typename ErrorType = FileError>
+void expectError(const std::function<void()>& action, const std::vector<std::string>& parts)
+{
+    try {
+        action();
+        ADD_FAILURE() << "no exception; expected one mentioning " << parts.front();
+    } catch (const ErrorType& error) {
+        for (const std::string& part : parts)
+            EXPECT_THAT(error.what(), HasSubstr(part));
+    }
+}
+
+void setVariable(const char* name, const char* value)
+{
+#ifdef _WIN32
+    _putenv_s(name, value ? value : "");
+#else
+    value ? setenv(name, value, 1) : unsetenv(name);
+#endif
+}
+
+class DataFiles : public testing::Test {
+protected:
+    void SetUp() override
+    {
+        dir_ = fs::temp_directory_path() /
+               ("lpm_test_data_" + std::to_string(getpid()) + "_" +
+                testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    fs::path write(const std::string& name, const Bytes& bytes, bool gzip = false)
+    {
+        writeBytes(dir_ / name, bytes, gzip);
+        return dir_ / name;
+    }
+    // Writes a complete MNIST folder: 12 train and 5 test images of 3x4.
+    void writeMnist(bool gzip)
+    {
+        const std::string gz = gzip ? ".gz" : "";
+        write(std::string(kMnistTrainImages) + gz, imagesFile(12, 3, 4), gzip);
+        write(std::string(kMnistTrainLabels) + gz, labelsFile(12), gzip);
+        write(std::string(kMnistTestImages) + gz, imagesFile(5, 3, 4, 100), gzip);
+        write(std::string(kMnistTestLabels) + gz, labelsFile(5), gzip);
+    }
+
+    fs::path dir_;
+};
+
+TEST_F(DataFiles, ImagesAndLabelsRoundTripPlainAndGzip)
+{
+    for (bool gzip : {false, true}) {
+        IdxImages images = readIdxImages(write("images", imagesFile(3, 2, 5, 250), gzip));
+        EXPECT_EQ(images.count, 3);
+        EXPECT_EQ(images.rows, 2);
+        EXPECT_EQ(images.cols, 5);
+        ASSERT_EQ(images.pixels.size(), 30u);
+        EXPECT_EQ(images.pixels[0], 250);
+        EXPECT_EQ(images.pixels[29], (250 + 29) % 256);
+        EXPECT_EQ(readIdxLabels(write("labels", labelsFile(4), gzip)), (Bytes{0, 7, 4, 1}));
+    }
+}
+
+TEST_F(DataFiles, UnreadableFilesNameTheProblem)
+{
+    const std::string missing = (dir_ / "nope.gz").string();
+    expectError([&] { readIdxImages(missing); },
+                {missing + ": cannot open file (No such file or directory)"});
+    expectError([&] { readIdxLabels(dir_); }, {dir_.string() + ": cannot open file"});
+}
+
+TEST_F(DataFiles, WrongMagicAndShortHeader)
+{
+    fs::path labels = write("l.gz", labelsFile(3), true);
+    expectError([&] { readIdxImages(labels); },
+                {labels.string() + ": wrong magic number 0x00000801, expected 0x00000803 "
+                                   "(IDX images)"});
+    fs::path images = write("i", imagesFile(1, 1, 1));
+    expectError([&] { readIdxLabels(images); },
+                {images.string() + ": wrong magic number 0x00000803, expected 0x00000801"});
+    fs::path shortFile = write("short", Bytes{0, 0, 8, 3, 0});
+    expectError([&] { readIdxImages(shortFile); },
+                {shortFile.string() + ": header too short: expected 16 bytes, found 5"});
+    fs::path empty = write("empty.gz", Bytes{}, true);
+    expectError([&] { readIdxLabels(empty); },
+                {empty.string() + ": header too short: expected 8 bytes, found 0"});
+}
+
+TEST_F(DataFiles, TruncatedAndTrailingData)
+{
+    for (bool gzip : {false, true}) {
+        Bytes cut = imagesFile(2, 3, 4);
+        cut.resize(16 + 10);
+        fs::path file = write("cut", cut, gzip);
+        expectError([&] { readIdxImages(file); },
+                    {file.string() + ": truncated: expected 24 bytes of pixel data, found 10"});
+        Bytes longer = imagesFile(2, 3, 4);
+        longer.push_back(7);
+        file = write("long", longer, gzip);
+        expectError([&] { readIdxImages(file); },
+                    {file.string() + ": unexpected data after 24 bytes of pixel data"});
+        Bytes labels = labelsFile(6);
+        file = write("labels", Bytes(labels.begin(), labels.end() - 2), gzip);
+        expectError([&] { readIdxLabels(file); },
+                    {file.string() + ": truncated: expected 6 bytes of label data, found 4"});
+        labels.push_back(1);
+        file = write("labels", labels, gzip);
+        expectError([&] { readIdxLabels(file); }, {file.string() + ": unexpected data after"});
+    }
+}
+
+TEST_F(DataFiles, DamagedGzipStreamsAreErrors)
+{
+    fs::path whole = write("whole.gz", imagesFile(20, 28, 28), true);
+    std::ifstream in(whole, std::ios::binary);
+    Bytes compressed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    fs::path cut = write("cut.gz", Bytes(compressed.begin(), compressed.begin() + 200));
+    expectError([&] { readIdxImages(cut); },
+                {cut.string() + ": truncated: expected 15680 bytes of pixel data, found ",
+                 "(unexpected end of file)"});
+    compressed[10] ^= 0xff; // first deflate block header
+    fs::path corrupt = write("corrupt.gz", compressed);
+    expectError([&] { readIdxImages(corrupt); }, {corrupt.string() + ": cannot read file ("});
+}
+
+TEST_F(DataFiles, AbsurdDimensionsAndBadLabels)
+{
+    struct Case { uint32_t count, rows, cols; std::string complaint; };
+    for (const Case& c : {Case{0, 28, 28, "image count 0 is invalid"},
+                          Case{100'000'001, 28, 28, "image count 100000001 is invalid"},
+                          Case{5, 0, 28, "image size 0x28 is invalid"},
+                          Case{5, 28, 4097, "image size 28x4097 is invalid"}}) {
+        fs::path file = write("bad", idxFile({kIdxImagesMagic, c.count, c.rows, c.cols}, {}));
+        expectError([&] { readIdxImages(file); }, {file.string() + ": " + c.complaint});
+    }
+    fs::path file = write("zero", idxFile({kIdxLabelsMagic, 0}, {}));
+    expectError([&] { readIdxLabels(file); }, {file.string() + ": label count 0 is invalid"});
+    file = write("l.gz", idxFile({kIdxLabelsMagic, 7}, {1, 2, 3, 4, 5, 12, 0}), true);
+    expectError([&] { readIdxLabels(file); },
+                {file.string() + ": label 12 at index 5 is outside 0-9"});
+}
+
+TEST_F(DataFiles, LoadsMnistFolderPreferringPlainFiles)
+{
+    writeMnist(true);
+    // A valid plain test-labels file next to a broken .gz one: the plain one wins.
+    write(std::string(kMnistTestLabels), labelsFile(5));
+    write(std::string(kMnistTestLabels) + ".gz", Bytes{1, 2, 3}, true);
+    DatasetSplits splits = loadMnistFolder(dir_);
+    EXPECT_EQ(splits.train.count, 12);
+    EXPECT_EQ(splits.test.count, 5);
+    EXPECT_EQ(splits.train.sampleShape(), (Shape{1, 3, 4}));
+    EXPECT_EQ(splits.test.images.size(), 5u * 12u);
+    EXPECT_FLOAT_EQ(splits.test.images[1], 101.0f / 255.0f);
+    EXPECT_EQ(splits.train.labels[3], 1);
+    EXPECT_EQ(splits.train.name, dir_.filename().string() + "/train");
+    EXPECT_EQ(loadDataset(dir_.string(), 0).test.labels, splits.test.labels);
+}
+
+TEST_F(DataFiles, FolderProblemsNameFolderAndFiles)
+{
+    expectError([&] { loadMnistFolder(dir_ / "absent"); },
+                {(dir_ / "absent").string() + ": folder not found"});
+    writeMnist(false);
+    fs::remove(dir_ / kMnistTestLabels);
+    expectError([&] { loadMnistFolder(dir_); },
+                {dir_.string(), "missing t10k-labels-idx1-ubyte", "t10k-labels-idx1-ubyte.gz"});
+    write(std::string(kMnistTestLabels), labelsFile(4));
+    expectError([&] { loadMnistFolder(dir_); },
+                {std::string(kMnistTestImages) + " has 5 images but ",
+                 std::string(kMnistTestLabels) + " has 4 labels"});
+    write(std::string(kMnistTestLabels), labelsFile(5));
+    write(std::string(kMnistTestImages), imagesFile(5, 4, 3));
+    expectError([&] { loadMnistFolder(dir_); }, {"has 3x4 images but", "has 4x3 images"});
+}
+
+TEST_F(DataFiles, FashionMnistFolderFromEnvironment)
+{
+    const char* saved = std::getenv("LPM_FASHION_MNIST");
+    std::string previous = saved ? saved : "";
+    setVariable("LPM_FASHION_MNIST", nullptr);
+    EXPECT_EQ(defaultFashionMnistFolder(), fs::path("/usr/share/datasets/fashion-mnist"));
+    setVariable("LPM_FASHION_MNIST", (dir_ / "none").string().c_str());
+    EXPECT_EQ(defaultFashionMnistFolder(), dir_ / "none");
+    expectError([] { loadDataset("fashion-mnist", 1); },
+                {"none", "dataset-fashion-mnist", "LPM_FASHION_MNIST"});
+    writeMnist(true);
+    setVariable("LPM_FASHION_MNIST", dir_.string().c_str());
+    EXPECT_EQ(loadDataset("fashion-mnist", 1).train.name, "fashion-mnist/train");
+    setVariable("LPM_FASHION_MNIST", saved ? previous.c_str() : nullptr);
+    expectError<InvalidArgument>([] { loadDataset("", 1); }, {"empty dataset name"});
+}
+
+TEST(Datasets, RealFashionMnist)
+{
+    const fs::path folder = "/usr/share/datasets/fashion-mnist";
+    if (!fs::is_directory(folder))
+        GTEST_SKIP() << folder << " missing (install the Debian package dataset-fashion-mnist)";
+    DatasetSplits splits = loadMnistFolder(folder);
+    EXPECT_EQ(splits.train.count, 60000);
+    EXPECT_EQ(splits.test.count, 10000);
+    for (const Dataset* data : {&splits.train, &splits.test}) {
+        EXPECT_EQ(data->sampleShape(), (Shape{1, 28, 28}));
+        EXPECT_EQ(data->images.size(), size_t(data->count) * 784);
+        EXPECT_TRUE(std::all_of(data->labels.begin(), data->labels.end(),
+                                [](int32_t label) { return label >= 0 && label < 10; }));
+        auto [low, high] = std::minmax_element(data->images.begin(), data->images.end());
+        EXPECT_EQ(*low, 0.0f);
+        EXPECT_EQ(*high, 1.0f);
+    }
+}
+
+TEST(Synthetic, DeterministicBalancedAndLearnable)
+{
+    SyntheticOptions options;
+    options.seed = 42;
+    DatasetSplits a = makeSyntheticDataset(options);
+    DatasetSplits b = makeSyntheticDataset(options);
+    EXPECT_EQ(a.train.count, 6000);
+    EXPECT_EQ(a.test.count, 1000);
+    EXPECT_EQ(a.train.images, b.train.images);
+    EXPECT_EQ(a.test.labels, b.test.labels);
+    options.seed = 43;
+    DatasetSplits other = makeSyntheticDataset(options);
+    EXPECT_NE(a.train.images, other.train.images);
+    EXPECT_NE(a.train.labels, other.train.labels);
+    EXPECT_EQ(loadDataset("synthetic", 42).test.images, a.test.images);
+
+    const Dataset& train = a.train;
+    std::vector<int64_t> perClass(10, 0);
+    for (int32_t label : train.labels)
+        ++perClass.at(label);
+    EXPECT_EQ(perClass, std::vector<int64_t>(10, 600));
+    for (float value : train.images)
+        ASSERT_EQ(value, float(int(value * 255.0f + 0.5f)) / 255.0f); // k/255, k in 0..255
+    EXPECT_NE(std::vector<float>(train.images.begin(), train.images.begin() + 784),
+              std::vector<float>(a.test.images.begin(), a.test.images.begin() + 784));
+
+    // Nearest class mean must beat chance (10%) clearly; a trained model does far better.
+    const int64_t size = train.sampleSize();
+    std::vector<double> means(size_t(10 * size), 0.0);
+    for (int64_t i = 0; i < train.count; ++i) {
+        for (int64_t k = 0; k < size; ++k)
+            means[train.labels[i] * size + k] += train.images[i * size + k] / 600.0;
+    }
+    int correct = 0;
+    for (int64_t i = 0; i < a.test.count; ++i) {
+        std::vector<double> distance(10, 0.0);
+        for (int c = 0; c < 10; ++c) {
+            for (int64_t k = 0; k < size; ++k) {
+                double d = a.test.images[i * size + k] - means[c * size + k];
+                distance[c] += d * d;
+            }
+        }
+        correct += std::min_element(distance.begin(), distance.end()) - distance.begin() ==
+                   a.test.labels[i];
+    }
+    EXPECT_GT(correct, 300);
+}
+
+TEST(Synthetic, OptionsShapeAndValidation)
+{
+    SyntheticOptions options{.trainCount = 30, .testCount = 7, .seed = 5, .channels = 3,
+                             .height = 9, .width = 13, .classes = 4};
+    DatasetSplits splits = makeSyntheticDataset(options);
+    EXPECT_EQ(splits.test.sampleShape(), (Shape{3, 9, 13}));
+    EXPECT_EQ(splits.train.images.size(), 30u * 3 * 9 * 13);
+    EXPECT_EQ(splits.train.classes, 4);
+    options.classes = 1;
+    expectError<InvalidArgument>([&] { makeSyntheticDataset(options); }, {"classes 1"});
+    options = SyntheticOptions{.trainCount = 0};
+    expectError<InvalidArgument>([&] { makeSyntheticDataset(options); }, {"trainCount 0"});
+}
+
+// A dataset of `count` 1x1x2 images whose pixels and label encode the index.
+Dataset indexedDataset(int64_t count)
+{
+    Dataset data;
+    data.name = "indexed";
+    data.count = count;
+    data.height = 1;
+    data.width = 2;
+    for (int64_t i = 0; i < count; ++i) {
+        data.images.insert(data.images.end(), {float(i), float(-i)});
+        data.labels.push_back(int32_t(i % 10));
+    }
+    return data;
+}
+
+// The sample indices of a batch of an indexedDataset, checking its consistency.
+std::vector<int64_t> indices(const Batch& batch)
+{
+    std::vector<int64_t> result;
+    for (int64_t row = 0; row < batch.images.shape()[0]; ++row) {
+        int64_t index = int64_t(batch.images[2 * row]);
+        EXPECT_EQ(batch.images[2 * row + 1], -float(index));
+        EXPECT_EQ(batch.labels[row], index % 10);
+        result.push_back(index);
+    }
+    return result;
+}
+
+TEST(Batcher, EpochsArePermutationsFromTheSeed)
+{
+    Dataset data = indexedDataset(53);
+    Batcher batcher(data, 5, 9);
+    EXPECT_EQ(batcher.batchesPerEpoch(), 10); // 3 samples dropped per epoch
+    std::vector<std::vector<int64_t>> epochs(3);
+    for (int64_t step = 0; step < 30; ++step) {
+        Batch batch = batcher.batchAt(step);
+        EXPECT_EQ(batch.images.shape(), (Shape{5, 1, 1, 2}));
+        EXPECT_EQ(batch.epoch, step / 10);
+        EXPECT_EQ(batch.indexInEpoch, step % 10);
+        std::vector<int64_t> got = indices(batch);
+        epochs[step / 10].insert(epochs[step / 10].end(), got.begin(), got.end());
+    }
+    for (int64_t epoch = 0; epoch < 3; ++epoch) {
+        // The documented order: Fisher-Yates over RandomStream(deriveKey(seed, epoch)).
+        std::vector<int64_t> expected(53);
+        for (int64_t i = 0; i < 53; ++i)
+            expected[i] = i;
+        RandomStream stream(deriveKey(9, uint64_t(epoch)));
+        for (int64_t i = 52; i > 0; --i)
+            std::swap(expected[i], expected[stream.nextBelow(uint64_t(i + 1))]);
+        EXPECT_EQ(batcher.permutation(epoch), expected);
+        EXPECT_EQ(epochs[epoch], std::vector<int64_t>(expected.begin(), expected.begin() + 50));
+        std::sort(expected.begin(), expected.end());
+        EXPECT_EQ(std::unique(expected.begin(), expected.end()), expected.end());
+        EXPECT_EQ(expected.back(), 52);
+    }
+    EXPECT_NE(epochs[0], epochs[1]);
+    EXPECT_NE(epochs[1], epochs[2]);
+    EXPECT_NE(indices(Batcher(data, 5, 10).batchAt(0)), indices(batcher.batchAt(0)));
+}
+
+TEST(Batcher, RandomAccessMatchesSequentialRun)
+{
+    Dataset data = indexedDataset(40);
+    Batcher sequential(data, 8, 3);
+    std::vector<std::vector<int64_t>> run;
+    for (int64_t step = 0; step < 23; ++step)
+        run.push_back(indices(sequential.batchAt(step)));
+    for (int64_t step : {22, 0, 17, 5, 9, 14, 21, 3}) {
+        Batcher resumed(data, 8, 3); // fresh, as after loading a checkpoint
+        EXPECT_EQ(indices(resumed.batchAt(step)), run[step]) << "step " << step;
+        EXPECT_EQ(indices(sequential.batchAt(step)), run[step]) << "step " << step;
+    }
+    Batch slice = sliceBatch(data, 37, 3);
+    EXPECT_EQ(indices(slice), (std::vector<int64_t>{37, 38, 39}));
+    EXPECT_EQ(slice.images.shape(), (Shape{3, 1, 1, 2}));
+}
+
+TEST(Batcher, RejectsBadArguments)
+{
+    Dataset data = indexedDataset(40);
+    expectError<InvalidArgument>([&] { Batcher(data, 41, 1); },
+                                 {"batch size 41", "40 samples", "indexed"});
+    expectError<InvalidArgument>([&] { Batcher(data, 0, 1); }, {"batch size 0"});
+    EXPECT_EQ(Batcher(data, 40, 1).batchesPerEpoch(), 1);
+    expectError<InvalidArgument>([&] { Batcher(data, 4, 1).batchAt(-1); }, {"negative step"});
+    expectError<InvalidArgument>([&] { sliceBatch(data, 38, 3); }, {"[38, 41)", "40 samples"});
+    expectError<InvalidArgument>([&] { sliceBatch(data, 0, 0); }, {"[0, 0)"});
+    data.labels.pop_back();
+    expectError<InvalidArgument>([&] { Batcher(data, 4, 1); }, {"inconsistent"});
+}
+
+} // namespace
+} // namespace lpm
