@@ -16,12 +16,16 @@ int main(int argc, char** argv)
                  "training of deep networks",
                  "lpm");
     app.set_version_flag("--version", "lpm 0.1.0");
-    app.require_subcommand(1);
+    // At most one subcommand; "none" is reported after parsing, so that an unknown
+    // word is named as such instead of as a missing subcommand.
+    app.require_subcommand(0, 1);
     app.footer("Run `lpm COMMAND --help` for the options of a command.");
     lpm::cli::addTrainCommand(app);
     lpm::cli::addModelsCommand(app);
     try {
         app.parse(argc, argv);
+        if (app.get_subcommands().empty())
+            throw CLI::RequiredError("A subcommand");
     } catch (const CLI::CallForHelp& help) {
         return app.exit(help);
     } catch (const CLI::CallForAllHelp& help) {

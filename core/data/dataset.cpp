@@ -1,5 +1,8 @@
 #include "data/dataset.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <cstdlib>
 #include <system_error>
 
@@ -138,6 +141,31 @@ DatasetSplits loadDataset(const std::string& spec, uint64_t seed)
         }
     }
     return loadMnistFolder(spec);
+}
+
+void standardizeImages(DatasetSplits& splits)
+{
+    const Dataset& train = splits.train;
+    const int64_t plane = train.height * train.width;
+    for (int64_t c = 0; c < train.channels; ++c) {
+        double sum = 0.0, squares = 0.0;
+        for (int64_t n = 0; n < train.count; ++n) {
+            const float* image = train.images.data() + (n * train.channels + c) * plane;
+            for (int64_t i = 0; i < plane; ++i) {
+                sum += image[i];
+                squares += double(image[i]) * image[i];
+            }
+        }
+        const double count = double(std::max<int64_t>(train.count * plane, 1));
+        const double mean = sum / count;
+        const double deviation = std::sqrt(std::max(squares / count - mean * mean, 1e-12));
+        for (Dataset* split : {&splits.train, &splits.test})
+            for (int64_t n = 0; n < split->count; ++n) {
+                float* image = split->images.data() + (n * split->channels + c) * plane;
+                for (int64_t i = 0; i < plane; ++i)
+                    image[i] = static_cast<float>((image[i] - mean) / deviation);
+            }
+    }
 }
 
 } // namespace lpm

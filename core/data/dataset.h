@@ -60,4 +60,9 @@ std::filesystem::path defaultFashionMnistFolder();
 // and InvalidArgument for an empty spec.
 DatasetSplits loadDataset(const std::string& spec, uint64_t seed);
 
+// Shifts and scales the images of both splits, channel by channel, by the
+// train split's mean and standard deviation, so the network sees inputs of
+// zero mean and unit variance (the test split uses the train statistics).
+void standardizeImages(DatasetSplits& splits);
+
 } // namespace lpm

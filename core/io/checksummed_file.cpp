@@ -50,9 +50,12 @@ std::vector<unsigned char> readChecksummedFile(const std::filesystem::path& file
                                      std::istreambuf_iterator<char>());
     std::string paddedMagic = magic;
     paddedMagic.resize(kMagicBytes, '\0');
-    if (bytes.size() < kHeaderBytes
+    if (bytes.size() < kMagicBytes
         || std::memcmp(bytes.data(), paddedMagic.data(), kMagicBytes) != 0)
         throw FileError(name + ": not an LPM " + kindOfFile + " (missing header)");
+    if (bytes.size() < kHeaderBytes)
+        throw FileError(name + ": truncated " + kindOfFile + " header (" + std::to_string(bytes.size())
+                        + " of " + std::to_string(kHeaderBytes) + " bytes)");
     ByteReader header(bytes.data() + kMagicBytes, kHeaderBytes - kMagicBytes, name);
     const auto fileVersion = header.get<uint32_t>("format version");
     header.get<uint32_t>("reserved");

@@ -14,13 +14,14 @@ Conv2d::Conv2d(const Conv2dOptions& options)
     : options_(options),
       weight_(registerParameter(
           "weight", Shape{options.outChannels, options.inChannels, options.kernel, options.kernel},
-          ParameterInit::KaimingNormal, options.inChannels * options.kernel * options.kernel))
+          ParameterInit::UniformFanIn, options.inChannels * options.kernel * options.kernel))
 {
     if (options.inChannels <= 0 || options.outChannels <= 0 || options.kernel <= 0
         || options.stride <= 0 || options.padding < 0)
         throw InvalidArgument("Conv2d: channels, kernel and stride must be positive, padding >= 0");
     if (options.bias)
-        bias_ = &registerParameter("bias", Shape{options.outChannels}, ParameterInit::Zeros, 1);
+        bias_ = &registerParameter("bias", Shape{options.outChannels}, ParameterInit::UniformFanIn,
+                                   options.inChannels * options.kernel * options.kernel);
 }
 
 std::string Conv2d::describe() const

@@ -13,12 +13,12 @@ struct LinearContext : LayerContext {
 Linear::Linear(const LinearOptions& options)
     : options_(options),
       weight_(registerParameter("weight", Shape{options.outFeatures, options.inFeatures},
-                                ParameterInit::KaimingNormal, options.inFeatures))
+                                ParameterInit::UniformFanIn, options.inFeatures))
 {
     if (options.inFeatures <= 0 || options.outFeatures <= 0)
         throw InvalidArgument("Linear: feature counts must be positive");
     if (options.bias)
-        bias_ = &registerParameter("bias", Shape{options.outFeatures}, ParameterInit::Zeros,
+        bias_ = &registerParameter("bias", Shape{options.outFeatures}, ParameterInit::UniformFanIn,
                                    options.inFeatures);
 }
 
@@ -54,7 +54,7 @@ UnitCost Linear::cost(const Shape& input) const
 Tensor Linear::forward(Backend& backend, Tensor input, const StepInfo&,
                        std::unique_ptr<LayerContext>& context)
 {
-    Tensor output(outputShape(input.shape()));
+    Tensor output = Tensor::uninitialized(outputShape(input.shape()));
     const int64_t rows = input.shape()[0];
     backend.gemm(false, true, rows, options_.outFeatures, options_.inFeatures, 1.0f, input.data(),
                  options_.inFeatures, weight_.value, options_.inFeatures, 0.0f, output.data(),

@@ -59,9 +59,6 @@ void ParameterStore::initialize(uint64_t seed)
         const float fanIn = static_cast<float>(std::max<int64_t>(slot->fanIn, 1));
         for (int64_t i = 0; i < count; ++i) {
             switch (slot->init) {
-            case ParameterInit::KaimingNormal:
-                slot->value[i] = stream.nextNormal() * std::sqrt(2.0f / fanIn);
-                break;
             case ParameterInit::UniformFanIn:
                 slot->value[i] = (2.0f * stream.nextUniform() - 1.0f) / std::sqrt(fanIn);
                 break;

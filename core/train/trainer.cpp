@@ -96,7 +96,9 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
             report.epoch = (globalStep_ - 1) / perEpoch;
             report.meanLoss = reportSamples > 0 ? reportLoss / double(reportSamples) : 0.0;
             report.trainingSeconds = summary.trainingSeconds;
-            report.samplesPerSecond = double(samplesTrained) / summary.trainingSeconds;
+            report.samplesPerSecond = summary.trainingSeconds > 0.0
+                                          ? double(samplesTrained) / summary.trainingSeconds
+                                          : 0.0;
             progress(report);
             reportLoss = 0.0;
             reportSamples = 0;
@@ -123,6 +125,10 @@ void Trainer::saveCheckpoint(const std::filesystem::path& file) const
     payload.put<int64_t>(options_.batch);
     payload.put<int64_t>(options_.microBatches);
     payload.putString(options_.optimizer.kind);
+    payload.put<float>(options_.optimizer.learningRate);
+    payload.put<float>(options_.optimizer.momentum);
+    payload.put<uint8_t>(options_.optimizer.nesterov ? 1 : 0);
+    payload.put<float>(options_.optimizer.weightDecay);
     payload.put<int64_t>(globalStep_);
     payload.put<int64_t>(optimizer_->stepCount());
     payload.putFloats(store_.values(), store_.parameterCount());
@@ -159,6 +165,19 @@ void Trainer::loadCheckpoint(const std::filesystem::path& file)
     const std::string optimizerKind = reader.getString("optimizer");
     if (optimizerKind != options_.optimizer.kind)
         throw mismatch("--optimizer", optimizerKind, options_.optimizer.kind);
+    const OptimizerOptions& now = options_.optimizer;
+    const auto learningRate = reader.get<float>("learning rate");
+    if (learningRate != now.learningRate)
+        throw mismatch("--lr", std::to_string(learningRate), std::to_string(now.learningRate));
+    const auto momentum = reader.get<float>("momentum");
+    if (momentum != now.momentum)
+        throw mismatch("--momentum", std::to_string(momentum), std::to_string(now.momentum));
+    const bool nesterov = reader.get<uint8_t>("nesterov") != 0;
+    if (nesterov != now.nesterov)
+        throw mismatch("--nesterov", nesterov ? "on" : "off", now.nesterov ? "on" : "off");
+    const auto weightDecay = reader.get<float>("weight decay");
+    if (weightDecay != now.weightDecay)
+        throw mismatch("--weight-decay", std::to_string(weightDecay), std::to_string(now.weightDecay));
     const auto globalStep = reader.get<int64_t>("step");
     const auto optimizerSteps = reader.get<int64_t>("optimizer step");
     std::vector<float> values = reader.getFloats("parameters", store_.parameterCount());
@@ -166,8 +185,7 @@ void Trainer::loadCheckpoint(const std::filesystem::path& file)
     const auto stateCount = reader.get<uint32_t>("optimizer state count");
     if (stateCount != optimizer_->state().size())
         throw FileError(name + ": optimizer state has " + std::to_string(stateCount)
-                        + " vectors, expected " + std::to_string(optimizer_->state().size())
-                        + " (was --momentum changed?)");
+                        + " vectors, expected " + std::to_string(optimizer_->state().size()));
     std::vector<std::vector<float>> state;
     for (uint32_t i = 0; i < stateCount; ++i)
         state.push_back(reader.getFloats("optimizer state", store_.parameterCount()));

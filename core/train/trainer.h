@@ -68,7 +68,8 @@ struct TrainSummary {
 
 class Trainer {
 public:
-    // Builds the model and initialises it from options.seed. `data` must outlive the trainer.
+    // Builds the model and initialises it from options.seed. `data` must outlive the
+    // trainer; callers pass it through standardizeImages first (as `lpm train` does).
     Trainer(const TrainOptions& options, const DatasetSplits& data);
 
     // Runs options.steps steps, or options.epochs epochs from the current step.

@@ -49,27 +49,25 @@ void CpuBackend::gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, in
                       float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                       float beta, float* c, int64_t ldc)
 {
+    // C is cut into fixed tiles of at most kTileRows × kTileColumns, whatever the
+    // thread count, and each tile is one single-threaded sgemm with the full k.
+    // OpenBLAS's rounding depends on the shape it is given, so fixed tiles are
+    // what keeps results independent of the number of threads.
+    constexpr int64_t kTileRows = 128, kTileColumns = 1024;
+    const int64_t rowTiles = (m + kTileRows - 1) / kTileRows;
+    const int64_t columnTiles = (n + kTileColumns - 1) / kTileColumns;
     auto ta = transposeA ? CblasTrans : CblasNoTrans;
     auto tb = transposeB ? CblasTrans : CblasNoTrans;
-    const int threads = team_.size();
-    // Small products, or one thread: a single call.
-    if (threads == 1 || m * n * k < (int64_t{1} << 18)) {
-        cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b,
-                    int(ldb), beta, c, int(ldc));
-        return;
-    }
-    // Split C by rows when there are enough, else by columns; each block is an
-    // independent sgemm with the full k, so the reduction order does not change.
-    bool splitRows = m >= 8 * threads;
-    team_.parallelFor(splitRows ? m : n, [&](int64_t begin, int64_t end, int) {
-        if (splitRows) {
-            const float* aBlock = transposeA ? a + begin : a + begin * lda;
-            cblas_sgemm(CblasRowMajor, ta, tb, int(end - begin), int(n), int(k), alpha, aBlock,
-                        int(lda), b, int(ldb), beta, c + begin * ldc, int(ldc));
-        } else {
-            const float* bBlock = transposeB ? b + begin * ldb : b + begin;
-            cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(end - begin), int(k), alpha, a,
-                        int(lda), bBlock, int(ldb), beta, c + begin, int(ldc));
+    team_.parallelFor(rowTiles * columnTiles, [&](int64_t begin, int64_t end, int) {
+        for (int64_t tile = begin; tile < end; ++tile) {
+            const int64_t row = (tile / columnTiles) * kTileRows;
+            const int64_t column = (tile % columnTiles) * kTileColumns;
+            const int64_t rows = std::min(kTileRows, m - row);
+            const int64_t columns = std::min(kTileColumns, n - column);
+            const float* aTile = transposeA ? a + row : a + row * lda;
+            const float* bTile = transposeB ? b + column * ldb : b + column;
+            cblas_sgemm(CblasRowMajor, ta, tb, int(rows), int(columns), int(k), alpha, aTile,
+                        int(lda), bTile, int(ldb), beta, c + row * ldc + column, int(ldc));
         }
     });
 }

@@ -3,8 +3,9 @@
 // For a group of G samples the column matrix is (Cin·Kh·Kw) × (G·Ho·Wo); row r =
 // (c, kh, kw), column j = g·Ho·Wo + oh·Wo + ow. Grouping keeps the gemm's n large
 // when Ho·Wo is small (7×7 planes) while bounding the scratch to kGroupFloats.
-// The group size depends only on the geometry, so results do not depend on the
-// thread count: weight gradients accumulate group by group in a fixed order.
+// The group size depends only on the geometry, and team members take whole
+// groups, so results do not depend on the thread count: weight gradients are
+// computed per group and summed in group order.
 #include <algorithm>
 #include <cstring>
 
@@ -85,8 +86,12 @@ void col2imChannels(const Conv2dGeometry& g, const float* columns, int64_t n0, i
                         if (iy < 0 || iy >= g.inHeight)
                             continue;
                         float* line = image + iy * g.inWidth - g.padding + kw;
-                        for (int64_t x = first; x < last; ++x)
-                            line[x * g.stride] += in[x];
+                        if (g.stride == 1) // contiguous: lets the compiler vectorise
+                            for (int64_t x = first; x < last; ++x)
+                                line[x] += in[x];
+                        else
+                            for (int64_t x = first; x < last; ++x)
+                                line[x * g.stride] += in[x];
                     }
                 }
             }
@@ -101,47 +106,29 @@ void CpuBackend::conv2dForward(const Conv2dGeometry& g, const float* input, cons
     const int64_t rows = g.inChannels * g.kernelHeight * g.kernelWidth;
     const int64_t group = samplesPerGroup(g);
     const int64_t groups = (g.batch + group - 1) / group;
-    // product (Cout × count·plane) → output (count, Cout, plane), adding the bias.
-    auto scatter = [&](const float* product, int64_t n0, int64_t count) {
-        const int64_t width = count * plane;
-        for (int64_t s = 0; s < count; ++s)
-            for (int64_t o = 0; o < g.outChannels; ++o) {
-                float* out = output + ((n0 + s) * g.outChannels + o) * plane;
-                const float* in = product + o * width + s * plane;
-                const float shift = bias != nullptr ? bias[o] : 0.0f;
-                for (int64_t i = 0; i < plane; ++i)
-                    out[i] = in[i] + shift;
-            }
-    };
-    if (team_.size() > 1 && groups >= team_.size()) {
-        // Enough groups: each member takes whole groups, one-thread sgemm, own scratch.
-        team_.parallelFor(groups, [&](int64_t begin, int64_t end, int member) {
-            for (int64_t index = begin; index < end; ++index) {
-                const int64_t n0 = index * group, count = std::min(group, g.batch - n0);
-                const int64_t width = count * plane;
-                float* columns = scratch(member, 0, rows * width);
-                float* product = scratch(member, 1, g.outChannels * width);
-                im2colRows(g, input, n0, count, 0, rows, columns);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(g.outChannels),
-                            int(width), int(rows), 1.0f, weight, int(rows), columns, int(width),
-                            0.0f, product, int(width));
-                scatter(product, n0, count);
-            }
-        });
-        return;
-    }
-    // Few groups: the team shares each group's im2col and gemm.
-    for (int64_t n0 = 0; n0 < g.batch; n0 += group) {
-        const int64_t count = std::min(group, g.batch - n0), width = count * plane;
-        float* columns = scratch(0, 0, rows * width);
-        float* product = scratch(0, 1, g.outChannels * width);
-        team_.parallelFor(rows, [&](int64_t begin, int64_t end, int) {
-            im2colRows(g, input, n0, count, begin, end, columns);
-        });
-        gemm(false, false, g.outChannels, width, rows, 1.0f, weight, rows, columns, width, 0.0f,
-             product, width);
-        scatter(product, n0, count);
-    }
+    // Groups are independent: each team member takes whole groups with its own scratch.
+    team_.parallelFor(groups, [&](int64_t begin, int64_t end, int member) {
+        for (int64_t index = begin; index < end; ++index) {
+            const int64_t n0 = index * group, count = std::min(group, g.batch - n0);
+            const int64_t width = count * plane;
+            float* columns = scratch(member, 0, rows * width);
+            float* product = scratch(member, 1, g.outChannels * width);
+            im2colRows(g, input, n0, count, 0, rows, columns);
+            // product (Cout × width) = weight (Cout × rows) · columns (rows × width)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(g.outChannels), int(width),
+                        int(rows), 1.0f, weight, int(rows), columns, int(width), 0.0f, product,
+                        int(width));
+            // product → output (count, Cout, plane), adding the bias.
+            for (int64_t s = 0; s < count; ++s)
+                for (int64_t o = 0; o < g.outChannels; ++o) {
+                    float* out = output + ((n0 + s) * g.outChannels + o) * plane;
+                    const float* in = product + o * width + s * plane;
+                    const float shift = bias != nullptr ? bias[o] : 0.0f;
+                    for (int64_t i = 0; i < plane; ++i)
+                        out[i] = in[i] + shift;
+                }
+        }
+    });
 }
 
 void CpuBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
@@ -150,42 +137,61 @@ void CpuBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, con
 {
     const int64_t plane = g.outHeight() * g.outWidth();
     const int64_t rows = g.inChannels * g.kernelHeight * g.kernelWidth;
+    const int64_t weightCount = g.outChannels * rows;
     const int64_t group = samplesPerGroup(g);
-    if (gradInput != nullptr)
-        std::fill_n(gradInput, g.batch * g.inChannels * g.inHeight * g.inWidth, 0.0f);
-    for (int64_t n0 = 0; n0 < g.batch; n0 += group) {
-        const int64_t count = std::min(group, g.batch - n0), width = count * plane;
-        float* columns = scratch(0, 0, rows * width);
-        float* gradProduct = scratch(0, 1, g.outChannels * width);
-        // gradOutput (count, Cout, plane) → gradProduct (Cout × count·plane).
-        for (int64_t s = 0; s < count; ++s)
-            for (int64_t o = 0; o < g.outChannels; ++o)
-                std::memcpy(gradProduct + o * width + s * plane,
-                            gradOutput + ((n0 + s) * g.outChannels + o) * plane,
-                            sizeof(float) * size_t(plane));
-        team_.parallelFor(rows, [&](int64_t begin, int64_t end, int) {
-            im2colRows(g, input, n0, count, begin, end, columns);
-        });
-        // gradWeight (Cout × rows) += gradProduct · columnsᵀ.
-        gemm(false, true, g.outChannels, rows, width, 1.0f, gradProduct, width, columns, width,
-             1.0f, gradWeight, rows);
-        if (gradBias != nullptr)
+    const int64_t groups = (g.batch + group - 1) / group;
+    // Per-group partial gradients (weight, then bias), summed in group order below.
+    float* partials = scratch(0, 2, groups * (weightCount + g.outChannels));
+    team_.parallelFor(groups, [&](int64_t begin, int64_t end, int member) {
+        for (int64_t index = begin; index < end; ++index) {
+            const int64_t n0 = index * group, count = std::min(group, g.batch - n0);
+            const int64_t width = count * plane;
+            float* columns = scratch(member, 0, rows * width);
+            float* gradProduct = scratch(member, 1, g.outChannels * width);
+            float* partialWeight = partials + index * (weightCount + g.outChannels);
+            float* partialBias = partialWeight + weightCount;
+            // gradOutput (count, Cout, plane) → gradProduct (Cout × width).
+            for (int64_t s = 0; s < count; ++s)
+                for (int64_t o = 0; o < g.outChannels; ++o)
+                    std::memcpy(gradProduct + o * width + s * plane,
+                                gradOutput + ((n0 + s) * g.outChannels + o) * plane,
+                                sizeof(float) * size_t(plane));
+            im2colRows(g, input, n0, count, 0, rows, columns);
+            // partialWeight (Cout × rows) = gradProduct · columnsᵀ.
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(g.outChannels), int(rows),
+                        int(width), 1.0f, gradProduct, int(width), columns, int(width), 0.0f,
+                        partialWeight, int(rows));
             for (int64_t o = 0; o < g.outChannels; ++o) {
                 const float* line = gradProduct + o * width;
                 float sum = 0.0f;
                 for (int64_t j = 0; j < width; ++j)
                     sum += line[j];
-                gradBias[o] += sum;
+                partialBias[o] = sum;
             }
-        if (gradInput == nullptr)
-            continue;
-        // gradColumns (rows × width) = weightᵀ · gradProduct, reusing the column buffer.
-        gemm(true, false, rows, width, g.outChannels, 1.0f, weight, rows, gradProduct, width,
-             0.0f, columns, width);
-        team_.parallelFor(g.inChannels, [&](int64_t begin, int64_t end, int) {
-            col2imChannels(g, columns, n0, count, begin, end, gradInput);
-        });
-    }
+            if (gradInput == nullptr)
+                continue;
+            // gradColumns (rows × width) = weightᵀ · gradProduct, reusing the column buffer,
+            // then scattered back into this group's own samples of gradInput.
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(rows), int(width),
+                        int(g.outChannels), 1.0f, weight, int(rows), gradProduct, int(width), 0.0f,
+                        columns, int(width));
+            std::fill_n(gradInput + n0 * g.inChannels * g.inHeight * g.inWidth,
+                        count * g.inChannels * g.inHeight * g.inWidth, 0.0f);
+            col2imChannels(g, columns, n0, count, 0, g.inChannels, gradInput);
+        }
+    });
+    // gradWeight += Σ_groups partialWeight, in group order (elements in parallel).
+    team_.parallelFor(weightCount + g.outChannels, [&](int64_t begin, int64_t end, int) {
+        for (int64_t i = begin; i < end; ++i) {
+            float sum = 0.0f;
+            for (int64_t index = 0; index < groups; ++index)
+                sum += partials[index * (weightCount + g.outChannels) + i];
+            if (i < weightCount)
+                gradWeight[i] += sum;
+            else if (gradBias != nullptr)
+                gradBias[i - weightCount] += sum;
+        }
+    });
 }
 
 } // namespace lpm

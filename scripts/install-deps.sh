@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, what LPM Studio needs to build and run
+# (and, with --tests, to run its test suite). Installs only what is missing, so
+# it is quick on a machine that already has everything. Runs apt-get through
+# sudo unless already root.
+set -euo pipefail
+
+packages=(build-essential cmake ninja-build pkg-config
+          libopenblas-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
+          dataset-fashion-mnist)
+if [[ "${1:-}" == "--tests" ]]; then
+  packages+=(libgtest-dev libgmock-dev)
+elif [[ -n "${1:-}" ]]; then
+  echo "usage: $0 [--tests]" >&2
+  exit 2
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if (( ${#missing[@]} == 0 )); then
+  exit 0
+fi
+
+sudo=""
+if [[ "$(id -u)" != 0 ]]; then
+  sudo="sudo"
+fi
+echo "installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,90 @@
+#include "layer_test_support.h"
+
+namespace lpm::testing {
+
+namespace {
+// L(x) = Σ forward(x) ⊙ r, in double.
+double projectedLoss(Layer& layer, CpuBackend& backend, const Tensor& input, const Tensor& r,
+                     const StepInfo& step)
+{
+    std::unique_ptr<LayerContext> context;
+    Tensor output = layer.forward(backend, input.clone(), step, context);
+    double sum = 0.0;
+    for (int64_t i = 0; i < output.elementCount(); ++i)
+        sum += double(output[i]) * double(r[i]);
+    return sum;
+}
+
+// Probed coordinates: all when few, else an even spread including both ends.
+std::vector<int64_t> probeIndices(int64_t count, int maxCoordinates)
+{
+    std::vector<int64_t> indices;
+    if (count <= maxCoordinates) {
+        for (int64_t i = 0; i < count; ++i)
+            indices.push_back(i);
+        return indices;
+    }
+    for (int k = 0; k < maxCoordinates; ++k)
+        indices.push_back(k * (count - 1) / (maxCoordinates - 1));
+    return indices;
+}
+
+bool close(double numeric, double analytic, const GradientCheckOptions& options)
+{
+    return std::abs(analytic - numeric)
+           <= options.absoluteTolerance + options.relativeTolerance * std::abs(numeric);
+}
+
+// f(x − h), f(x), f(x + h) of one coordinate against the analytic derivative.
+void expectDerivative(double minus, double centre, double plus, double analytic,
+                      const GradientCheckOptions& options, const std::string& what, int64_t index)
+{
+    const double h = options.epsilon;
+    const double central = (plus - minus) / (2.0 * h);
+    if (close(central, analytic, options))
+        return;
+    if (options.allowKinks
+        && (close((plus - centre) / h, analytic, options) || close((centre - minus) / h, analytic, options)))
+        return;
+    ADD_FAILURE() << what << " coordinate " << index << ": analytic " << analytic
+                  << ", central difference " << central << ", one-sided "
+                  << (centre - minus) / h << " / " << (plus - centre) / h;
+}
+} // namespace
+
+void checkLayerGradients(Layer& layer, const Tensor& input, const GradientCheckOptions& options)
+{
+    CpuBackend backend(1);
+    BoundLayer bound(layer);
+    std::unique_ptr<LayerContext> context;
+    Tensor output = layer.forward(backend, input.clone(), options.step, context);
+    const Tensor r = randomTensor(output.shape(), 99);
+    Tensor gradInput = layer.backward(backend, r.clone(), *context);
+    ASSERT_EQ(gradInput.shape(), input.shape());
+
+    const double h = options.epsilon;
+    const double centre = projectedLoss(layer, backend, input, r, options.step);
+    Tensor probe = input.clone();
+    for (int64_t i : probeIndices(input.elementCount(), options.maxCoordinates)) {
+        const float saved = probe[i];
+        probe[i] = saved + float(h);
+        const double plus = projectedLoss(layer, backend, probe, r, options.step);
+        probe[i] = saved - float(h);
+        const double minus = projectedLoss(layer, backend, probe, r, options.step);
+        probe[i] = saved;
+        expectDerivative(minus, centre, plus, gradInput[i], options, "input", i);
+    }
+    for (ParameterSlot* slot : bound.parameters()) {
+        for (int64_t i : probeIndices(slot->shape.elementCount(), options.maxCoordinates)) {
+            const float saved = slot->value[i];
+            slot->value[i] = saved + float(h);
+            const double plus = projectedLoss(layer, backend, input, r, options.step);
+            slot->value[i] = saved - float(h);
+            const double minus = projectedLoss(layer, backend, input, r, options.step);
+            slot->value[i] = saved;
+            expectDerivative(minus, centre, plus, slot->grad[i], options, slot->name, i);
+        }
+    }
+}
+
+} // namespace lpm::testing

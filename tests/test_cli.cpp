@@ -1,0 +1,427 @@
+// End-to-end tests of the lpm command line: runs the built binary (LPM_BINARY)
+// through the shell and checks exit codes, messages, JSON output and resume.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::HasSubstr;
+using testing::Not;
+
+namespace {
+
+struct RunResult {
+    int exitCode = -1;
+    std::string out;
+    std::string err;
+    double seconds = 0.0;
+
+    // stderr split into lines (without their newlines).
+    std::vector<std::string> errLines() const
+    {
+        std::vector<std::string> lines;
+        std::istringstream in(err);
+        for (std::string line; std::getline(in, line);)
+            lines.push_back(line);
+        return lines;
+    }
+};
+
+std::string readFile(const fs::path& file)
+{
+    std::ifstream in(file, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Single-quotes `text` for the shell.
+std::string quote(const std::string& text)
+{
+    std::string quoted = "'";
+    for (char c : text) {
+        if (c == '\'')
+            quoted += "'\\''";
+        else
+            quoted += c;
+    }
+    return quoted + "'";
+}
+
+class Cli : public testing::Test {
+protected:
+    void SetUp() override
+    {
+        static int counter = 0;
+        folder_ = fs::temp_directory_path()
+                  / ("lpm-test-cli-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        fs::remove_all(folder_);
+        fs::create_directories(folder_);
+        ASSERT_TRUE(fs::exists(LPM_BINARY)) << LPM_BINARY;
+    }
+    void TearDown() override
+    {
+        std::error_code error;
+        fs::remove_all(folder_, error);
+    }
+
+    fs::path path(const std::string& name) const { return folder_ / name; }
+
+    // Runs `lpm ARGUMENTS` (ARGUMENTS already shell-quoted where needed) with
+    // stdout and stderr captured into files of the temp folder.
+    RunResult lpm(const std::string& arguments)
+    {
+        const fs::path out = folder_ / ".stdout";
+        const fs::path err = folder_ / ".stderr";
+        const std::string command = quote(LPM_BINARY) + " " + arguments + " >" + quote(out)
+                                    + " 2>" + quote(err) + " </dev/null";
+        const auto start = std::chrono::steady_clock::now();
+        const int status = std::system(command.c_str());
+        RunResult result;
+        result.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        result.out = readFile(out);
+        result.err = readFile(err);
+        fs::remove(out);
+        fs::remove(err);
+        return result;
+    }
+
+    // Expects a failure with exactly one line on stderr containing every part.
+    void expectOneLineError(const RunResult& result, const std::vector<std::string>& parts)
+    {
+        EXPECT_NE(result.exitCode, 0);
+        const std::vector<std::string> lines = result.errLines();
+        ASSERT_EQ(lines.size(), 1u) << "stderr:\n" << result.err;
+        for (const std::string& part : parts)
+            EXPECT_THAT(lines[0], HasSubstr(part));
+        EXPECT_THAT(lines[0], HasSubstr("lpm"));
+    }
+
+    json readJson(const fs::path& file)
+    {
+        const std::string text = readFile(file);
+        EXPECT_FALSE(text.empty()) << file;
+        return json::parse(text); // throws (failing the test) on invalid JSON
+    }
+
+    // Nothing but the given names in the temp folder.
+    std::vector<std::string> entries() const
+    {
+        std::vector<std::string> names;
+        for (const fs::directory_entry& entry : fs::directory_iterator(folder_))
+            names.push_back(entry.path().filename().string());
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+
+    fs::path folder_;
+};
+
+const std::vector<std::string> kModels = {"mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"};
+
+// --- help -------------------------------------------------------------------------
+
+TEST_F(Cli, HelpListsTheCommands)
+{
+    const RunResult result = lpm("--help");
+    EXPECT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("train"));
+    EXPECT_THAT(result.out, HasSubstr("models"));
+}
+
+TEST_F(Cli, TrainHelpListsTheOptions)
+{
+    const RunResult result = lpm("train --help");
+    EXPECT_EQ(result.exitCode, 0) << result.err;
+    for (const char* flag : {"--model", "--dataset", "--epochs", "--steps", "--batch",
+                             "--micro-batches", "--optimizer", "--lr", "--momentum",
+                             "--nesterov", "--weight-decay", "--seed", "--threads",
+                             "--save-checkpoint", "--load-checkpoint", "--json", "--no-eval",
+                             "--quiet"})
+        EXPECT_THAT(result.out, HasSubstr(flag));
+}
+
+TEST_F(Cli, VersionFlag)
+{
+    const RunResult result = lpm("--version");
+    EXPECT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("lpm"));
+}
+
+// --- bad input ------------------------------------------------------------------------
+
+TEST_F(Cli, UnknownModelListsTheKnownNames)
+{
+    const RunResult result = lpm("train --model no-such-net --dataset synthetic --steps 1 --quiet");
+    std::vector<std::string> parts = {"no-such-net"};
+    parts.insert(parts.end(), kModels.begin(), kModels.end());
+    expectOneLineError(result, parts);
+}
+
+TEST_F(Cli, BatchZero)
+{
+    expectOneLineError(lpm("train --model mlp --dataset synthetic --batch 0 --quiet"),
+                       {"--batch", "0"});
+}
+
+TEST_F(Cli, EpochsAndStepsTogether)
+{
+    expectOneLineError(
+        lpm("train --model mlp --dataset synthetic --epochs 1 --steps 5 --quiet"),
+        {"--epochs", "--steps"});
+}
+
+TEST_F(Cli, UnknownOptimizer)
+{
+    expectOneLineError(lpm("train --model mlp --dataset synthetic --optimizer foo --quiet"),
+                       {"--optimizer", "foo"});
+}
+
+TEST_F(Cli, MissingDatasetFolder)
+{
+    expectOneLineError(lpm("train --model mlp --dataset /nonexistent/folder --steps 1 --quiet"),
+                       {"/nonexistent/folder"});
+}
+
+TEST_F(Cli, JsonIntoMissingFolderFailsBeforeTraining)
+{
+    // Two epochs of cnn take many seconds; the check must come first.
+    const RunResult result =
+        lpm("train --model cnn --dataset synthetic --epochs 2 --json /nonexistent/dir/x.json");
+    expectOneLineError(result, {"--json", "/nonexistent/dir"});
+    EXPECT_LT(result.seconds, 3.0);
+    EXPECT_EQ(result.out, ""); // no training summary
+    EXPECT_FALSE(fs::exists("/nonexistent/dir/x.json"));
+}
+
+TEST_F(Cli, SaveCheckpointIntoMissingFolderFailsBeforeTraining)
+{
+    const RunResult result = lpm("train --model cnn --dataset synthetic --epochs 2 "
+                                 "--save-checkpoint /nonexistent/dir/model.ckpt");
+    expectOneLineError(result, {"--save-checkpoint", "/nonexistent/dir"});
+    EXPECT_LT(result.seconds, 3.0);
+    EXPECT_EQ(result.out, "");
+}
+
+TEST_F(Cli, CorruptCheckpoint)
+{
+    const fs::path checkpoint = path("corrupt.ckpt");
+    std::ofstream(checkpoint) << "definitely not a checkpoint\n";
+    const RunResult result = lpm("train --model mlp --dataset synthetic --steps 1 --quiet "
+                                 "--load-checkpoint " + quote(checkpoint.string()));
+    expectOneLineError(result, {checkpoint.string(), "not an LPM checkpoint"});
+    EXPECT_EQ(result.out, "");
+}
+
+TEST_F(Cli, DamagedCheckpoint)
+{
+    const fs::path checkpoint = path("model.ckpt");
+    const RunResult save = lpm("train --model mlp --dataset synthetic --steps 2 --batch 32 "
+                               "--no-eval --quiet --save-checkpoint " + quote(checkpoint.string()));
+    ASSERT_EQ(save.exitCode, 0) << save.err;
+    std::string bytes = readFile(checkpoint);
+    ASSERT_GT(bytes.size(), 1000u);
+    bytes[bytes.size() / 2] = char(bytes[bytes.size() / 2] ^ 0x04);
+    std::ofstream(checkpoint, std::ios::binary | std::ios::trunc) << bytes;
+    const RunResult result = lpm("train --model mlp --dataset synthetic --steps 1 --batch 32 "
+                                 "--quiet --load-checkpoint " + quote(checkpoint.string()));
+    expectOneLineError(result, {checkpoint.string(), "checksum mismatch"});
+}
+
+TEST_F(Cli, MismatchedCheckpoint)
+{
+    const fs::path checkpoint = path("model.ckpt");
+    const RunResult save = lpm("train --model mlp --dataset synthetic --steps 2 --batch 32 "
+                               "--no-eval --quiet --save-checkpoint " + quote(checkpoint.string()));
+    ASSERT_EQ(save.exitCode, 0) << save.err;
+    const RunResult result = lpm("train --model mlp --dataset synthetic --steps 1 --batch 16 "
+                                 "--quiet --load-checkpoint " + quote(checkpoint.string()));
+    expectOneLineError(result, {checkpoint.string(), "--batch"});
+}
+
+TEST_F(Cli, MissingCheckpointFile)
+{
+    const fs::path checkpoint = path("missing.ckpt");
+    expectOneLineError(lpm("train --model mlp --dataset synthetic --steps 1 --quiet "
+                           "--load-checkpoint " + quote(checkpoint.string())),
+                       {checkpoint.string()});
+}
+
+TEST_F(Cli, NoSubcommand)
+{
+    expectOneLineError(lpm(""), {"subcommand"});
+}
+
+TEST_F(Cli, UnknownSubcommand)
+{
+    expectOneLineError(lpm("frobnicate"), {"frobnicate"});
+}
+
+TEST_F(Cli, UnknownFlag)
+{
+    expectOneLineError(lpm("train --model mlp --frobnicate 3"), {"--frobnicate"});
+}
+
+TEST_F(Cli, UnknownModelForModelsCommand)
+{
+    expectOneLineError(lpm("models no-such-net"), {"no-such-net", "resnet-mini"});
+}
+
+// --- training -------------------------------------------------------------------------
+
+TEST_F(Cli, TinyTrainingRunWritesJson)
+{
+    const fs::path report = path("run.json");
+    const std::string arguments =
+        "train --model mlp --dataset synthetic --steps 20 --batch 32 --quiet --json "
+        + quote(report.string());
+    const RunResult result = lpm(arguments);
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_EQ(result.err, ""); // --quiet: no progress output
+    EXPECT_THAT(result.out, HasSubstr("20 steps"));
+
+    const json summary = readJson(report);
+    EXPECT_EQ(summary.at("command"), "train");
+    EXPECT_EQ(summary.at("model"), "mlp");
+    EXPECT_EQ(summary.at("dataset"), "synthetic");
+    EXPECT_EQ(summary.at("batch").get<int64_t>(), 32);
+    EXPECT_EQ(summary.at("steps").get<int64_t>(), 20);
+    EXPECT_EQ(summary.at("global_step").get<int64_t>(), 20);
+    EXPECT_EQ(summary.at("seed").get<int64_t>(), 1);
+    EXPECT_EQ(summary.at("optimizer"), "sgd");
+    EXPECT_NEAR(summary.at("learning_rate").get<double>(), 0.05, 1e-6);
+    EXPECT_FALSE(summary.at("stopped").get<bool>());
+    EXPECT_TRUE(summary.at("evaluated").get<bool>());
+    const double accuracy = summary.at("test_accuracy").get<double>();
+    EXPECT_GE(accuracy, 0.0);
+    EXPECT_LE(accuracy, 1.0);
+    EXPECT_GT(summary.at("samples_per_second").get<double>(), 0.0);
+    EXPECT_GT(summary.at("training_seconds").get<double>(), 0.0);
+    const std::string digest = summary.at("weights_digest");
+    EXPECT_THAT(digest, testing::MatchesRegex("[0-9a-f]{16}"));
+    EXPECT_THAT(result.out, HasSubstr(digest));
+    EXPECT_EQ(entries(), std::vector<std::string>{"run.json"}); // no temporaries left
+
+    // The same command again: the same weights.
+    const RunResult again = lpm(arguments);
+    ASSERT_EQ(again.exitCode, 0) << again.err;
+    EXPECT_EQ(readJson(report).at("weights_digest"), digest);
+
+    // Another seed: other weights.
+    const RunResult otherSeed = lpm(arguments + " --seed 2");
+    ASSERT_EQ(otherSeed.exitCode, 0) << otherSeed.err;
+    EXPECT_NE(readJson(report).at("weights_digest"), digest);
+}
+
+TEST_F(Cli, ProgressGoesToStderrWithoutQuiet)
+{
+    const RunResult result = lpm("train --model mlp --dataset synthetic --steps 3 --batch 32 "
+                                 "--no-eval");
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("training mlp"));
+    EXPECT_THAT(result.out, HasSubstr("weights digest"));
+    EXPECT_THAT(result.out, Not(HasSubstr("test accuracy"))); // --no-eval
+}
+
+TEST_F(Cli, ResumeFromCheckpointEqualsAStraightRun)
+{
+    const fs::path checkpoint = path("model.ckpt");
+    const fs::path straightJson = path("straight.json");
+    const fs::path firstJson = path("first.json");
+    const fs::path resumedJson = path("resumed.json");
+    const std::string common =
+        "train --model mlp --dataset synthetic --batch 32 --optimizer adam --quiet --no-eval ";
+
+    const RunResult straight = lpm(common + "--steps 30 --json " + quote(straightJson.string()));
+    ASSERT_EQ(straight.exitCode, 0) << straight.err;
+    const RunResult first = lpm(common + "--steps 20 --json " + quote(firstJson.string())
+                                + " --save-checkpoint " + quote(checkpoint.string()));
+    ASSERT_EQ(first.exitCode, 0) << first.err;
+    ASSERT_TRUE(fs::exists(checkpoint));
+    const RunResult resumed = lpm(common + "--steps 10 --json " + quote(resumedJson.string())
+                                  + " --load-checkpoint " + quote(checkpoint.string()));
+    ASSERT_EQ(resumed.exitCode, 0) << resumed.err;
+
+    const json a = readJson(straightJson), b = readJson(firstJson), c = readJson(resumedJson);
+    EXPECT_EQ(c.at("steps").get<int64_t>(), 10);
+    EXPECT_EQ(c.at("global_step").get<int64_t>(), 30);
+    EXPECT_NE(b.at("weights_digest"), a.at("weights_digest"));
+    EXPECT_EQ(c.at("weights_digest"), a.at("weights_digest"));
+    EXPECT_EQ(entries(),
+              (std::vector<std::string>{"first.json", "model.ckpt", "resumed.json",
+                                        "straight.json"}));
+}
+
+// --- models ---------------------------------------------------------------------------
+
+TEST_F(Cli, ModelsListsTheZoo)
+{
+    const RunResult result = lpm("models");
+    EXPECT_EQ(result.exitCode, 0) << result.err;
+    for (const std::string& model : kModels)
+        EXPECT_THAT(result.out, HasSubstr(model));
+}
+
+TEST_F(Cli, ModelsJson)
+{
+    const fs::path report = path("models.json");
+    const RunResult result = lpm("models --json " + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    const json document = readJson(report);
+    const json& models = document.at("models");
+    ASSERT_TRUE(models.is_array());
+    ASSERT_EQ(models.size(), kModels.size());
+    for (size_t index = 0; index < kModels.size(); ++index) {
+        const json& model = models[index];
+        SCOPED_TRACE(kModels[index]);
+        EXPECT_EQ(model.at("name"), kModels[index]);
+        const json& units = model.at("units");
+        ASSERT_TRUE(units.is_array());
+        ASSERT_FALSE(units.empty());
+        double flops = 0.0, parameterBytes = 0.0;
+        for (const json& unit : units) {
+            for (const char* field :
+                 {"forward_flops", "parameter_bytes", "output_bytes", "saved_bytes"}) {
+                ASSERT_TRUE(unit.contains(field)) << field;
+                EXPECT_TRUE(unit.at(field).is_number()) << field;
+                EXPECT_GE(unit.at(field).get<double>(), 0.0) << field;
+            }
+            EXPECT_GT(unit.at("output_bytes").get<double>(), 0.0);
+            flops += unit.at("forward_flops").get<double>();
+            parameterBytes += unit.at("parameter_bytes").get<double>();
+        }
+        EXPECT_GT(flops, 0.0);
+        EXPECT_GT(parameterBytes, 0.0);
+    }
+    // The mlp: 784·512 + 512 + 512·256 + 256 + 256·10 + 10 parameters of 4 bytes.
+    double mlpBytes = 0.0;
+    for (const json& unit : models[0].at("units"))
+        mlpBytes += unit.at("parameter_bytes").get<double>();
+    EXPECT_EQ(mlpBytes, 4.0 * (784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10));
+}
+
+TEST_F(Cli, ModelsSingleModel)
+{
+    const RunResult result = lpm("models lenet5");
+    EXPECT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("lenet5"));
+    EXPECT_THAT(result.out, Not(HasSubstr("vgg-mini")));
+}
+
+} // namespace

@@ -1,0 +1,92 @@
+// The model zoo: every model builds, chains its shapes, and reports costs.
+#include <gtest/gtest.h>
+
+#include "nn/model_zoo.h"
+#include "nn/parameter_store.h"
+#include "nn/residual_block.h"
+#include "tensor/error.h"
+
+namespace lpm {
+namespace {
+
+int64_t parameterCount(Model& model)
+{
+    ParameterStore store(model);
+    return store.parameterCount();
+}
+
+TEST(ModelZoo, EveryModelBuildsAndEndsInTenLogits)
+{
+    ASSERT_EQ(modelZoo().size(), 5u);
+    for (const ZooEntry& entry : modelZoo()) {
+        Model model = buildModel(entry.name);
+        EXPECT_EQ(model.unitOutputShapes(7).back(), (Shape{7, 10})) << entry.name;
+        for (const UnitCost& cost : model.unitCosts()) {
+            EXPECT_GE(cost.forwardFlops, 0.0);
+            EXPECT_GT(cost.outputBytes, 0) << entry.name;
+        }
+    }
+}
+
+TEST(ModelZoo, ParameterCountsMatchTheArchitectures)
+{
+    Model mlp = buildModel("mlp");
+    EXPECT_EQ(parameterCount(mlp), 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10);
+    Model cnn = buildModel("cnn");
+    EXPECT_EQ(parameterCount(cnn), (9 * 32 + 32) + (9 * 32 * 64 + 64) + (3136 * 128 + 128) + 1290);
+    Model lenet = buildModel("lenet5");
+    EXPECT_EQ(parameterCount(lenet), 156 + 2416 + 48120 + 10164 + 850);
+    // Units cost what their parameter bytes say.
+    int64_t bytes = 0;
+    for (const UnitCost& cost : cnn.unitCosts())
+        bytes += cost.parameterBytes;
+    EXPECT_EQ(bytes, int64_t(sizeof(float)) * parameterCount(cnn));
+}
+
+TEST(ModelZoo, ResnetBlocksCarryAboutTheSameFlops)
+{
+    Model model = buildModel("resnet-mini");
+    std::vector<double> blockFlops;
+    const std::vector<UnitCost> costs = model.unitCosts();
+    for (int i = 0; i < model.unitCount(); ++i)
+        if (model.unit(i).kind() == "ResidualBlock")
+            blockFlops.push_back(costs[size_t(i)].forwardFlops);
+    ASSERT_EQ(blockFlops.size(), 6u);
+    for (double flops : blockFlops)
+        EXPECT_NEAR(flops / blockFlops[0], 1.0, 0.25); // downsampling blocks: about 0.77
+}
+
+TEST(ModelZoo, ParameterNamesAreQualifiedByUnit)
+{
+    Model model = buildModel("resnet-mini");
+    ParameterStore store(model, 3, 3);
+    ASSERT_FALSE(store.parameterSlots().empty());
+    EXPECT_EQ(store.parameterSlots().front()->name, "unit3.conv1.weight");
+    EXPECT_EQ(store.bufferSlots().front()->name, "unit3.bn1.running_mean");
+}
+
+TEST(ModelZoo, InitialisationDoesNotDependOnHowTheModelIsCut)
+{
+    Model whole = buildModel("cnn"), cut = buildModel("cnn");
+    ParameterStore all(whole);
+    all.initialize(11);
+    ParameterStore head(cut, 0, 4);
+    head.initialize(11);
+    ASSERT_LT(head.parameterCount(), all.parameterCount());
+    EXPECT_TRUE(std::equal(head.values(), head.values() + head.parameterCount(), all.values()));
+}
+
+TEST(ModelZoo, UnknownModelListsTheKnownOnes)
+{
+    try {
+        buildModel("alexnet");
+        FAIL() << "expected an error";
+    } catch (const InvalidArgument& error) {
+        const std::string message = error.what();
+        EXPECT_NE(message.find("alexnet"), std::string::npos);
+        EXPECT_NE(message.find("resnet-mini"), std::string::npos);
+    }
+}
+
+} // namespace
+} // namespace lpm
