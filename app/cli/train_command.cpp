@@ -8,6 +8,7 @@
 #include "cli/output_files.h"
 #include "cli/progress_bar.h"
 #include "data/dataset.h"
+#include "nn/model_zoo.h"
 #include "train/trainer.h"
 
 namespace lpm::cli {
@@ -76,6 +77,8 @@ void runTrain(TrainCommandOptions options)
     optimizer.learningRate = options.learningRate > 0.0
                                  ? float(options.learningRate)
                                  : (optimizer.kind == "adam" ? 1e-3f : 0.05f);
+    // Everything that can be checked before the (slow) data loading is checked first.
+    buildModel(options.train.model);
     if (!options.jsonFile.empty())
         requireWritableOutput(options.jsonFile, "--json");
     if (!options.saveCheckpoint.empty())
@@ -176,8 +179,8 @@ void addTrainCommand(CLI::App& app)
     command->add_option("--save-checkpoint", options->saveCheckpoint,
                         "Write a checkpoint to this file at the end (atomically)");
     command->add_option("--load-checkpoint", options->loadCheckpoint,
-                        "Resume from this checkpoint (same --model, --batch, --micro-batches, "
-                        "--optimizer and --seed)")
+                        "Resume from this checkpoint; --model, --batch, --micro-batches, --seed "
+                        "and the optimizer settings must be those it was saved with")
         ->check(CLI::ExistingFile);
     command->add_option("--json", options->jsonFile,
                         "Write a summary (test_accuracy, samples_per_second, steps, "

@@ -14,7 +14,7 @@
 namespace lpm {
 
 namespace {
-constexpr int kScratchSlots = 3;
+constexpr int kScratchSlots = 4; // columns, products, partial sums, flipped weights
 
 void pinBlasToOneThread()
 {

@@ -4,8 +4,13 @@
 // Threading contract: a CpuBackend uses exactly `threads` threads (the caller
 // plus threads − 1 workers it owns). OpenBLAS is pinned to one thread once,
 // process-wide, so concurrent backends on different threads never oversubscribe.
-// Loops split their work by output element, never by reduction, so results do
-// not depend on the thread count wherever the BLAS does not.
+//
+// Results are bit-identical for every thread count: work is cut into pieces
+// fixed by the problem's shape alone (gemm tiles, convolution sample groups,
+// channels, planes), each piece is computed the same way whichever thread
+// takes it, and partial sums are combined in a fixed order. (OpenBLAS's
+// rounding depends on the shape of each call, so the pieces, not just the
+// arithmetic, must not depend on the thread count.)
 #pragma once
 
 #include <memory>
