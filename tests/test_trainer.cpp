@@ -310,13 +310,13 @@ TEST(TrainerResume, CheckpointOfAnUntrainedModelRoundTrips)
 
 // --- learning -----------------------------------------------------------------
 
-TEST(TrainerLearning, CnnLearnsTheSyntheticSetInOneEpoch)
+TEST(TrainerLearning, CnnLearnsTheSyntheticSetInTwoEpochs)
 {
     DatasetSplits data = makeSyntheticDataset(SyntheticOptions{}); // 6,000 / 1,000
     standardizeImages(data); // as `lpm train` does
     TrainOptions options;
     options.model = "cnn";
-    options.epochs = 1;
+    options.epochs = 2;
     options.batch = 64;
     options.optimizer.kind = "sgd";
     options.optimizer.learningRate = 0.05f;
@@ -325,22 +325,24 @@ TEST(TrainerLearning, CnnLearnsTheSyntheticSetInOneEpoch)
     int evaluations = 0;
     Trainer trainer(options, data);
     const TrainSummary summary = trainer.run([&](const TrainProgress& progress) {
-        EXPECT_EQ(progress.totalSteps, 93);
+        EXPECT_EQ(progress.totalSteps, 2 * 93);
         EXPECT_GE(progress.step, 1);
         EXPECT_LE(progress.step, progress.totalSteps);
         EXPECT_TRUE(std::isfinite(progress.meanLoss));
         if (progress.evaluated)
             ++evaluations;
     });
-    EXPECT_EQ(summary.steps, 6000 / 64);
-    EXPECT_EQ(summary.globalStep, 6000 / 64);
-    EXPECT_DOUBLE_EQ(summary.epochs, 1.0);
+    EXPECT_EQ(summary.steps, 2 * (6000 / 64));
+    EXPECT_EQ(summary.globalStep, 2 * (6000 / 64));
+    EXPECT_DOUBLE_EQ(summary.epochs, 2.0);
     EXPECT_FALSE(summary.stopped);
     ASSERT_TRUE(summary.evaluated);
-    EXPECT_EQ(evaluations, 1); // the epoch end is also the last step: one evaluation
-    EXPECT_GT(summary.testAccuracy, 0.7); // measured: 0.861
+    EXPECT_EQ(evaluations, 2); // one per epoch end (the last is also the last step)
+    // Measured 0.859, 0.875, 0.850 for seeds 1-3 (0.58-0.67 after one epoch:
+    // the synthetic classes overlap on purpose).
+    EXPECT_GT(summary.testAccuracy, 0.75);
     EXPECT_LE(summary.testAccuracy, 1.0);
-    EXPECT_GT(summary.trainAccuracy, 0.3); // mean over the epoch, from chance upwards
+    EXPECT_GT(summary.trainAccuracy, 0.5); // mean over the second epoch
     EXPECT_GT(summary.samplesPerSecond, 0.0);
     EXPECT_GT(summary.trainingSeconds, 0.0);
     // The summary's test figures are those of the final weights.
