@@ -169,3 +169,40 @@ TEST(LayerGradients, SoftmaxCrossEntropy)
 
 } // namespace
 } // namespace lpm
+
+namespace lpm {
+namespace {
+
+// Skipping the input gradient (a model's first unit) leaves the parameter
+// gradients bit-identical and returns an empty tensor.
+TEST(LayerGradients, SkippingTheInputGradientKeepsParameterGradients)
+{
+    CpuBackend backend(1);
+    for (bool linear : {false, true}) {
+        std::unique_ptr<Layer> full, skipping;
+        if (linear) {
+            full = std::make_unique<Linear>(LinearOptions{6, 4, true});
+            skipping = std::make_unique<Linear>(LinearOptions{6, 4, true});
+        } else {
+            full = std::make_unique<Conv2d>(Conv2dOptions{1, 4, 3, 1, 1, true});
+            skipping = std::make_unique<Conv2d>(Conv2dOptions{1, 4, 3, 1, 1, true});
+        }
+        skipping->setInputGradientNeeded(false);
+        testing::BoundLayer a(*full), b(*skipping);
+        const Tensor x = linear ? randomTensor(Shape{3, 6}, 1) : randomTensor(Shape{2, 1, 5, 5}, 1);
+        std::unique_ptr<LayerContext> ca, cb;
+        Tensor ya = full->forward(backend, x.clone(), {}, ca);
+        Tensor yb = skipping->forward(backend, x.clone(), {}, cb);
+        const Tensor dy = randomTensor(ya.shape(), 2);
+        EXPECT_FALSE(full->backward(backend, dy.clone(), *ca).empty());
+        EXPECT_TRUE(skipping->backward(backend, dy.clone(), *cb).empty());
+        for (size_t p = 0; p < a.parameters().size(); ++p) {
+            const ParameterSlot* pa = a.parameters()[p];
+            const ParameterSlot* pb = b.parameters()[p];
+            EXPECT_TRUE(std::equal(pa->grad, pa->grad + pa->shape.elementCount(), pb->grad)) << pa->name;
+        }
+    }
+}
+
+} // namespace
+} // namespace lpm

@@ -92,9 +92,12 @@ Tensor Conv2d::backward(Backend& backend, Tensor gradOutput, LayerContext& conte
 {
     auto& saved = contextAs<Conv2dContext>(context);
     const Conv2dGeometry g = geometry(saved.input.shape());
-    Tensor gradInput = Tensor::uninitialized(saved.input.shape());
+    Tensor gradInput;
+    if (inputGradientNeeded())
+        gradInput = Tensor::uninitialized(saved.input.shape());
     backend.conv2dBackward(g, saved.input.data(), weight_.value, gradOutput.data(),
-                           gradInput.data(), weight_.grad, bias_ ? bias_->grad : nullptr);
+                           gradInput.empty() ? nullptr : gradInput.data(), weight_.grad,
+                           bias_ ? bias_->grad : nullptr);
     return gradInput;
 }
 

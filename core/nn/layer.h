@@ -89,7 +89,13 @@ public:
     virtual Tensor forward(Backend& backend, Tensor input, const StepInfo& step,
                            std::unique_ptr<LayerContext>& context) = 0;
     // Returns the input gradient and adds parameter gradients into the bound grads.
+    // After setInputGradientNeeded(false) it may return an empty tensor instead.
     virtual Tensor backward(Backend& backend, Tensor gradOutput, LayerContext& context) = 0;
+
+    // The first unit of a model has no one to pass its input gradient to; layers
+    // that can skip computing it (Conv2d, Linear) do so when told.
+    void setInputGradientNeeded(bool needed) { inputGradientNeeded_ = needed; }
+    bool inputGradientNeeded() const { return inputGradientNeeded_; }
 
     // This layer's parameters and buffers (with those of its parts, names prefixed).
     virtual void collectParameters(const std::string& prefix, std::vector<ParameterSlot*>& out);
@@ -101,6 +107,7 @@ protected:
     BufferSlot& registerBuffer(std::string name, const Shape& shape, float initialValue);
 
 private:
+    bool inputGradientNeeded_ = true;
     // Owners keep pointers to slots, so each slot has a stable address.
     std::vector<std::unique_ptr<ParameterSlot>> parameters_;
     std::vector<std::unique_ptr<BufferSlot>> buffers_;

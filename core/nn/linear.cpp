@@ -77,6 +77,8 @@ Tensor Linear::backward(Backend& backend, Tensor gradOutput, LayerContext& conte
                  1.0f, weight_.grad, in);
     if (bias_ != nullptr)
         backend.accumulateColumnSums(rows, out, gradOutput.data(), bias_->grad);
+    if (!inputGradientNeeded())
+        return Tensor();
     Tensor gradInput = Tensor::uninitialized(saved.input.shape());
     backend.gemm(false, false, rows, in, out, 1.0f, gradOutput.data(), out, weight_.value, in,
                  0.0f, gradInput.data(), in);

@@ -15,6 +15,8 @@ Model::Model(std::string name, Shape sampleShape, int64_t classes,
 {
     if (units_.empty())
         throw InvalidArgument("model " + name_ + ": has no units");
+    // Nothing consumes the gradient with respect to the model's input.
+    units_.front()->setInputGradientNeeded(false);
     // Every unit must accept its predecessor's output, and the last must give (N, classes).
     const std::vector<Shape> shapes = unitOutputShapes(1);
     if (shapes.back() != Shape{1, classes_})

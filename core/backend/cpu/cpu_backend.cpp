@@ -14,7 +14,7 @@
 namespace lpm {
 
 namespace {
-constexpr int kScratchSlots = 4; // columns, products, partial sums, flipped weights
+constexpr int kScratchSlots = 3; // columns, products, partial sums
 
 void pinBlasToOneThread()
 {

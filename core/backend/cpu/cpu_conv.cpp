@@ -56,8 +56,9 @@ void im2colRows(const Conv2dGeometry& g, const float* input, int64_t n0, int64_t
                 }
                 std::fill_n(out, first, 0.0f);
                 const float* line = image + iy * g.inWidth - g.padding + kw;
-                if (g.stride == 1)
-                    std::memcpy(out + first, line + first, sizeof(float) * size_t(last - first));
+                if (g.stride == 1) // short rows (7 to 28 floats): an inline loop, no library call
+                    for (int64_t x = first; x < last; ++x)
+                        out[x] = line[x];
                 else
                     for (int64_t x = first; x < last; ++x)
                         out[x] = line[x * g.stride];
@@ -140,12 +141,6 @@ void CpuBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, con
     const int64_t weightCount = g.outChannels * rows;
     const int64_t group = samplesPerGroup(g);
     const int64_t groups = (g.batch + group - 1) / group;
-    // With stride 1, the input gradient is itself a convolution: of gradOutput
-    // with the kernel flipped and in/out swapped, padded by K − 1 − padding. It
-    // then runs as a forward convolution, which writes gradInput directly (no
-    // scatter-add, no zeroing of a tall column-gradient matrix).
-    const bool inputGradientAsConvolution = g.stride == 1 && g.padding < g.kernelHeight
-                                            && g.padding < g.kernelWidth;
     // Per-group partial gradients (weight, then bias), summed in group order below.
     float* partials = scratch(0, 2, groups * (weightCount + g.outChannels));
     team_.parallelFor(groups, [&](int64_t begin, int64_t end, int member) {
@@ -174,7 +169,7 @@ void CpuBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, con
                     sum += line[j];
                 partialBias[o] = sum;
             }
-            if (gradInput == nullptr || inputGradientAsConvolution)
+            if (gradInput == nullptr)
                 continue;
             // gradColumns (rows × width) = weightᵀ · gradProduct, reusing the column buffer,
             // then scattered back into this group's own samples of gradInput.
@@ -186,23 +181,6 @@ void CpuBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, con
             col2imChannels(g, columns, n0, count, 0, g.inChannels, gradInput);
         }
     });
-    if (gradInput != nullptr && inputGradientAsConvolution) {
-        Conv2dGeometry transposed = g;
-        transposed.inChannels = g.outChannels;
-        transposed.inHeight = g.outHeight();
-        transposed.inWidth = g.outWidth();
-        transposed.outChannels = g.inChannels;
-        transposed.padding = g.kernelHeight - 1 - g.padding; // square kernels: same for width
-        // flipped (Cin, Cout, K, K)[i][o][a][b] = weight (Cout, Cin, K, K)[o][i][K−1−a][K−1−b].
-        const int64_t area = g.kernelHeight * g.kernelWidth;
-        float* flipped = scratch(0, 3, weightCount);
-        for (int64_t i = 0; i < g.inChannels; ++i)
-            for (int64_t o = 0; o < g.outChannels; ++o)
-                for (int64_t k = 0; k < area; ++k)
-                    flipped[(i * g.outChannels + o) * area + k] =
-                        weight[(o * g.inChannels + i) * area + (area - 1 - k)];
-        conv2dForward(transposed, gradOutput, flipped, nullptr, gradInput);
-    }
     // gradWeight += Σ_groups partialWeight, in group order (elements in parallel).
     team_.parallelFor(weightCount + g.outChannels, [&](int64_t begin, int64_t end, int) {
         for (int64_t i = begin; i < end; ++i) {
