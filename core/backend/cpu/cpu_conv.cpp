@@ -34,6 +34,25 @@ std::pair<int64_t, int64_t> validColumns(const Conv2dGeometry& g, int64_t kw, in
     return {std::min(first, outWidth), std::clamp<int64_t>(last + 1, 0, outWidth)};
 }
 
+// Copies `count` floats from `from` (with a stride) to `to`. Rows are short (7
+// to 28 floats): plain loops the compiler can inline and vectorise.
+inline void copyStrided(float* __restrict to, const float* __restrict from, int64_t count,
+                        int64_t stride)
+{
+    if (stride == 1)
+        for (int64_t x = 0; x < count; ++x)
+            to[x] = from[x];
+    else
+        for (int64_t x = 0; x < count; ++x)
+            to[x] = from[x * stride];
+}
+
+inline void zero(float* to, int64_t count)
+{
+    for (int64_t x = 0; x < count; ++x)
+        to[x] = 0.0f;
+}
+
 // Fills rows [rowBegin, rowEnd) of the column matrix for samples [n0, n0 + count).
 void im2colRows(const Conv2dGeometry& g, const float* input, int64_t n0, int64_t count,
                 int64_t rowBegin, int64_t rowEnd, float* columns)
@@ -51,18 +70,13 @@ void im2colRows(const Conv2dGeometry& g, const float* input, int64_t n0, int64_t
             for (int64_t y = 0; y < oh; ++y, out += ow) {
                 const int64_t iy = y * g.stride - g.padding + kh;
                 if (iy < 0 || iy >= g.inHeight || first >= last) {
-                    std::fill_n(out, ow, 0.0f);
+                    zero(out, ow);
                     continue;
                 }
-                std::fill_n(out, first, 0.0f);
                 const float* line = image + iy * g.inWidth - g.padding + kw;
-                if (g.stride == 1) // short rows (7 to 28 floats): an inline loop, no library call
-                    for (int64_t x = first; x < last; ++x)
-                        out[x] = line[x];
-                else
-                    for (int64_t x = first; x < last; ++x)
-                        out[x] = line[x * g.stride];
-                std::fill(out + last, out + ow, 0.0f);
+                zero(out, first);
+                copyStrided(out + first, line + first * g.stride, last - first, g.stride);
+                zero(out + last, ow - last);
             }
         }
     }
