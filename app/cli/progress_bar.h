@@ -11,7 +11,7 @@ namespace lpm::cli {
 struct ProgressLine {
     int64_t done = 0;
     int64_t total = 0;
-    double elapsedSeconds = 0.0; // of the work being counted
+    double elapsedSeconds = 0.0; // wall-clock time since the work started (for the ETA)
     std::string detail;          // e.g. "epoch 1  loss 0.412  2310 samples/s"
 };
 

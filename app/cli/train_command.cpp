@@ -101,7 +101,7 @@ void runTrain(TrainCommandOptions options)
     ProgressBar bar(stderr);
     auto report = [&](const TrainProgress& progress) {
         if (!options.quiet)
-            bar.update({progress.step, progress.totalSteps, progress.trainingSeconds,
+            bar.update({progress.step, progress.totalSteps, progress.wallSeconds,
                         progressDetail(progress)},
                        progress.evaluated);
     };

@@ -57,6 +57,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
     report.totalSteps = totalSteps;
     double reportLoss = 0.0, epochLoss = 0.0;
     int64_t reportSamples = 0, epochSamples = 0, epochCorrect = 0, samplesTrained = 0;
+    const Clock::time_point runStart = Clock::now();
 
     for (int64_t done = 0; done < totalSteps; ++done) {
         if (stop != nullptr && stop->load()) {
@@ -96,6 +97,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
             report.epoch = (globalStep_ - 1) / perEpoch;
             report.meanLoss = reportSamples > 0 ? reportLoss / double(reportSamples) : 0.0;
             report.trainingSeconds = summary.trainingSeconds;
+            report.wallSeconds = secondsSince(runStart);
             report.samplesPerSecond = summary.trainingSeconds > 0.0
                                           ? double(samplesTrained) / summary.trainingSeconds
                                           : 0.0;

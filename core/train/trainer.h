@@ -44,7 +44,8 @@ struct TrainProgress {
     int64_t globalStep = 0;    // steps since initialisation (continues across resumes)
     int64_t epoch = 0;         // epoch of the last step (0-based)
     double meanLoss = 0.0;     // mean training loss since the last report
-    double trainingSeconds = 0.0;
+    double trainingSeconds = 0.0; // training steps only
+    double wallSeconds = 0.0;     // since the run started, data loading and evaluation included
     double samplesPerSecond = 0.0;
     bool evaluated = false;    // true when the fields below are fresh
     double testLoss = 0.0;
