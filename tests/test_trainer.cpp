@@ -536,5 +536,24 @@ TEST_F(TrainerCheckpointMismatch, OtherLearningRateOrWeightDecay)
     expectMismatch(options, "--nesterov");
 }
 
+TEST(TrainerLearning, DivergenceIsAnErrorNamingTheStep)
+{
+    DatasetSplits data = makeSyntheticDataset(SyntheticOptions{512, 128});
+    standardizeImages(data);
+    TrainOptions options;
+    options.model = "mlp";
+    options.steps = 30;
+    options.batch = 32;
+    options.optimizer.learningRate = 1000.0f; // measured: the loss is NaN within 30 steps
+    Trainer trainer(options, data);
+    try {
+        trainer.run();
+        FAIL() << "expected the run to diverge";
+    } catch (const Error& error) {
+        EXPECT_THAT(error.what(), ::testing::HasSubstr("not finite at step"));
+        EXPECT_THAT(error.what(), ::testing::HasSubstr("--lr"));
+    }
+}
+
 } // namespace
 } // namespace lpm

@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "io/binary_stream.h"
 #include "io/checksummed_file.h"
@@ -70,6 +71,9 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
                                                   options_.microBatches, options_.seed,
                                                   globalStep_);
         summary.trainingSeconds += secondsSince(start);
+        if (!std::isfinite(result.lossSum))
+            throw Error("training diverged: the loss is not finite at step "
+                        + std::to_string(globalStep_ + 1) + " (try a smaller --lr)");
         ++globalStep_;
         samplesTrained += result.samples;
         reportLoss += result.lossSum;
