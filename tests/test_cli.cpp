@@ -285,6 +285,28 @@ TEST_F(Cli, UnknownModelForModelsCommand)
 
 // --- training -------------------------------------------------------------------------
 
+// Ctrl+C (SIGINT) stops after the current step, and the run still writes its
+// summary and checkpoint and exits 0.
+TEST_F(Cli, InterruptStopsTheRunAndKeepsItsResults)
+{
+    const fs::path report = path("interrupted.json");
+    const fs::path checkpoint = path("interrupted.ckpt");
+    // Synthetic data takes about a second to make; the signal comes at 4 s, well
+    // into the 50 epochs (which would take minutes).
+    const std::string command = "timeout --preserve-status -s INT 4 " + quote(LPM_BINARY)
+                                + " train --model cnn --dataset synthetic --epochs 50 --quiet --json "
+                                + quote(report.string()) + " --save-checkpoint "
+                                + quote(checkpoint.string()) + " >/dev/null 2>&1 </dev/null";
+    const int status = std::system(command.c_str());
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    const json summary = readJson(report);
+    EXPECT_TRUE(summary.at("stopped").get<bool>());
+    EXPECT_GT(summary.at("steps").get<int64_t>(), 0);
+    EXPECT_LT(summary.at("steps").get<int64_t>(), 50 * (6000 / 64));
+    EXPECT_TRUE(fs::exists(checkpoint));
+}
+
 TEST_F(Cli, TinyTrainingRunWritesJson)
 {
     const fs::path report = path("run.json");

@@ -18,7 +18,7 @@ namespace {
 struct TrainCommandOptions {
     TrainOptions train;
     std::string dataset = "fashion-mnist";
-    double learningRate = 0.0; // 0: the optimizer's default
+    double learningRate = 0.0; // 0 until set: the optimizer's default
     std::string saveCheckpoint;
     std::string loadCheckpoint;
     std::string jsonFile;
@@ -31,6 +31,29 @@ extern "C" void requestStop(int)
 {
     stopRequested.store(true);
 }
+
+// While alive, Ctrl+C and SIGTERM ask the run to stop after the current step
+// instead of killing the process; the previous handlers come back on exit.
+class StopOnSignal {
+public:
+    StopOnSignal()
+    {
+        stopRequested.store(false);
+        previousInterrupt_ = std::signal(SIGINT, requestStop);
+        previousTerminate_ = std::signal(SIGTERM, requestStop);
+    }
+    ~StopOnSignal()
+    {
+        std::signal(SIGINT, previousInterrupt_);
+        std::signal(SIGTERM, previousTerminate_);
+    }
+    StopOnSignal(const StopOnSignal&) = delete;
+    StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+private:
+    void (*previousInterrupt_)(int);
+    void (*previousTerminate_)(int);
+};
 
 std::string progressDetail(const TrainProgress& progress)
 {
@@ -54,7 +77,7 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
             {"batch", train.batch},
             {"micro_batches", train.microBatches},
             {"optimizer", train.optimizer.kind},
-            {"learning_rate", train.optimizer.learningRate},
+            {"learning_rate", options.learningRate},
             {"seed", train.seed},
             {"threads", train.threads},
             {"steps", summary.steps},
@@ -74,9 +97,9 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
 void runTrain(TrainCommandOptions options)
 {
     OptimizerOptions& optimizer = options.train.optimizer;
-    optimizer.learningRate = options.learningRate > 0.0
-                                 ? float(options.learningRate)
-                                 : (optimizer.kind == "adam" ? 1e-3f : 0.05f);
+    if (options.learningRate <= 0.0)
+        options.learningRate = optimizer.kind == "adam" ? 1e-3 : 0.05;
+    optimizer.learningRate = float(options.learningRate);
     // Everything that can be checked before the (slow) data loading is checked first.
     buildModel(options.train.model);
     if (!options.jsonFile.empty())
@@ -105,12 +128,14 @@ void runTrain(TrainCommandOptions options)
                         progressDetail(progress)},
                        progress.evaluated);
     };
-    stopRequested.store(false);
-    std::signal(SIGINT, requestStop);
-    std::signal(SIGTERM, requestStop);
-    const TrainSummary summary = trainer.run(report, &stopRequested);
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    TrainSummary summary;
+    try {
+        StopOnSignal stopOnSignal;
+        summary = trainer.run(report, &stopRequested);
+    } catch (...) {
+        bar.finish(); // the error goes on a line of its own
+        throw;
+    }
     bar.finish();
 
     if (!options.saveCheckpoint.empty())
