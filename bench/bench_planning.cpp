@@ -1,0 +1,54 @@
+// Planning speed: each partitioner on a seeded random chain of units over a
+// heterogeneous pipeline (default 1,000 units, 64 devices), median of 5 runs.
+//
+//   bench_planning [--units 1000] [--devices 64]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "plan/partitioners.h"
+#include "tensor/random.h"
+
+int main(int argc, char** argv)
+{
+    CLI::App app("Planning speed of the partitioners", "bench_planning");
+    int units = 1000, devices = 64;
+    app.add_option("--units", units, "Units in the chain")->check(CLI::Range(1, 1000000))->capture_default_str();
+    app.add_option("--devices", devices, "Devices in the pipeline")->check(CLI::Range(1, 100000))->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+
+    lpm::RandomStream random(42);
+    lpm::PartitionProblem problem;
+    for (int u = 0; u < units; ++u) {
+        problem.unitSeconds.push_back(1e-3 * (0.1 + random.nextUniform()));
+        problem.outputBytes.push_back(int64_t(1e6 * random.nextUniform()));
+        problem.staticBytes.push_back(int64_t(1e6 * random.nextUniform()));
+        problem.savedBytes.push_back(int64_t(1e5 * random.nextUniform()));
+    }
+    for (int d = 0; d < devices; ++d) {
+        lpm::PlanDevice device;
+        device.name = "device" + std::to_string(d);
+        device.speed = 0.5 + 1.5 * random.nextUniform();
+        problem.devices.push_back(device);
+        if (d > 0)
+            problem.links.push_back({1e9 * (1.0 + 9.0 * random.nextUniform()), 1e-5});
+    }
+    std::printf("%d units, %d devices\n%-10s %12s %16s\n", units, devices, "partitioner", "median ms",
+                "bottleneck ms");
+    for (const std::string& name : lpm::partitionerNames()) {
+        std::vector<double> times;
+        double bottleneck = 0.0;
+        for (int run = 0; run < 5; ++run) {
+            const auto start = std::chrono::steady_clock::now();
+            const lpm::Partition partition = lpm::planPartition(name, problem);
+            times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+            bottleneck = lpm::bottleneckSeconds(problem, partition);
+        }
+        std::sort(times.begin(), times.end());
+        std::printf("%-10s %12.3f %16.4f\n", name.c_str(), times[2], bottleneck * 1e3);
+    }
+    return 0;
+}

@@ -1,0 +1,87 @@
+#include "plan/partition_problem.h"
+
+#include <algorithm>
+
+#include "tensor/error.h"
+
+namespace lpm {
+
+void validatePartitionProblem(const PartitionProblem& problem)
+{
+    const size_t units = problem.unitSeconds.size();
+    if (units == 0)
+        throw InvalidArgument("partition problem: no units");
+    if (problem.devices.empty())
+        throw InvalidArgument("partition problem: no devices");
+    auto requireSize = [&](size_t size, size_t expected, const char* field) {
+        if (size != expected)
+            throw InvalidArgument(std::string("partition problem: ") + field + " has "
+                                  + std::to_string(size) + " entries, expected "
+                                  + std::to_string(expected));
+    };
+    requireSize(problem.outputBytes.size(), units, "outputBytes");
+    requireSize(problem.staticBytes.size(), units, "staticBytes");
+    requireSize(problem.savedBytes.size(), units, "savedBytes");
+    requireSize(problem.links.size(), problem.devices.size() - 1, "links");
+    for (size_t u = 0; u < units; ++u)
+        if (!(problem.unitSeconds[u] >= 0.0) || problem.outputBytes[u] < 0
+            || problem.staticBytes[u] < 0 || problem.savedBytes[u] < 0)
+            throw InvalidArgument("partition problem: unit " + std::to_string(u)
+                                  + " has a negative or invalid cost");
+    for (const PlanDevice& device : problem.devices)
+        if (!(device.speed > 0.0) || device.memoryBytes < 0)
+            throw InvalidArgument("partition problem: device " + device.name
+                                  + " needs a positive speed and non-negative memory");
+    for (const PlanLink& link : problem.links)
+        if (!(link.bandwidthBytesPerSecond > 0.0) || !(link.latencySeconds >= 0.0))
+            throw InvalidArgument("partition problem: links need positive bandwidth and "
+                                  "non-negative latency");
+    if (problem.inflightMicroBatches < 1)
+        throw InvalidArgument("partition problem: inflightMicroBatches must be at least 1");
+}
+
+double communicationSeconds(const PartitionProblem& problem, int first, int device)
+{
+    if (first == 0 || device == 0)
+        return 0.0;
+    const PlanLink& link = problem.links[size_t(device - 1)];
+    return 2.0 * (link.latencySeconds
+                  + double(problem.outputBytes[size_t(first - 1)]) / link.bandwidthBytesPerSecond);
+}
+
+double stageSeconds(const PartitionProblem& problem, int first, int last, int device)
+{
+    double compute = 0.0;
+    for (int u = first; u <= last; ++u)
+        compute += problem.unitSeconds[size_t(u)];
+    return compute / problem.devices[size_t(device)].speed
+           + communicationSeconds(problem, first, device);
+}
+
+int64_t stageMemoryBytes(const PartitionProblem& problem, int first, int last)
+{
+    int64_t bytes = 0;
+    for (int u = first; u <= last; ++u)
+        bytes += problem.staticBytes[size_t(u)]
+                 + problem.inflightMicroBatches * problem.savedBytes[size_t(u)];
+    return bytes;
+}
+
+double bottleneckSeconds(const PartitionProblem& problem, const Partition& partition)
+{
+    double slowest = 0.0;
+    for (const PlannedStage& stage : partition)
+        slowest = std::max(slowest, stageSeconds(problem, stage.first, stage.last, stage.device));
+    return slowest;
+}
+
+bool fitsInMemory(const PartitionProblem& problem, const Partition& partition)
+{
+    for (const PlannedStage& stage : partition)
+        if (stageMemoryBytes(problem, stage.first, stage.last)
+            > problem.devices[size_t(stage.device)].memoryBytes)
+            return false;
+    return true;
+}
+
+} // namespace lpm

@@ -1,0 +1,71 @@
+// What a partitioner sees: a chain of units with their costs, and the devices
+// of a pipeline in order with the links between neighbours. Pure values.
+//
+// Cost model (DESIGN §1.2): a stage [first, last] on device d takes, per
+// micro-batch,
+//   t = Σ unitSeconds[u] / speed(d)  +  2·(latency + outputBytes[first−1] / bandwidth)
+// where the second term (activation in, gradient out) applies when first > 0
+// and uses the link into device d. Its memory is
+//   Σ staticBytes[u] + inflightMicroBatches · Σ savedBytes[u]
+// and must fit the device's memoryBytes.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace lpm {
+
+struct PlanDevice {
+    std::string name;
+    double speed = 1.0; // compute rate relative to the reference device of unitSeconds
+    int64_t memoryBytes = std::numeric_limits<int64_t>::max();
+};
+
+// The link from devices[d] to devices[d + 1].
+struct PlanLink {
+    double bandwidthBytesPerSecond = 1e12;
+    double latencySeconds = 0.0;
+};
+
+struct PartitionProblem {
+    std::vector<double> unitSeconds;   // forward + backward per micro-batch, reference device
+    std::vector<int64_t> outputBytes;  // activation crossing a cut after each unit, per micro-batch
+    std::vector<int64_t> staticBytes;  // parameters, gradients and optimizer state of each unit
+    std::vector<int64_t> savedBytes;   // kept for backward per micro-batch in flight
+    std::vector<PlanDevice> devices;   // pipeline order
+    std::vector<PlanLink> links;       // devices.size() − 1 links
+    int64_t inflightMicroBatches = 1;  // activations a stage keeps (schedule's worst case)
+
+    int unitCount() const { return static_cast<int>(unitSeconds.size()); }
+    int deviceCount() const { return static_cast<int>(devices.size()); }
+};
+
+// Throws InvalidArgument naming the field when sizes disagree, a value is
+// negative, or there are no units or no devices.
+void validatePartitionProblem(const PartitionProblem& problem);
+
+// One stage of a plan: units [first, last] on devices[device].
+struct PlannedStage {
+    int first = 0;
+    int last = 0;
+    int device = 0;
+};
+
+// Stages in pipeline order, covering every unit once; stage k runs on device k
+// (a plan may use fewer devices than the problem offers, never skip one).
+using Partition = std::vector<PlannedStage>;
+
+// Seconds per micro-batch to bring a stage starting at `first` its input and
+// send back its gradient over the link into `device`: 0 for the first stage.
+double communicationSeconds(const PartitionProblem& problem, int first, int device);
+// Seconds per micro-batch of units [first, last] on `device` (see the cost model).
+double stageSeconds(const PartitionProblem& problem, int first, int last, int device);
+int64_t stageMemoryBytes(const PartitionProblem& problem, int first, int last);
+// The slowest stage's seconds: what bounds a pipeline's throughput.
+double bottleneckSeconds(const PartitionProblem& problem, const Partition& partition);
+// True when every stage fits its device's memory.
+bool fitsInMemory(const PartitionProblem& problem, const Partition& partition);
+
+} // namespace lpm

@@ -1,0 +1,34 @@
+// Partitioners: cut a chain of units into contiguous stages on a pipeline's
+// devices (stage k on device k). Every partitioner uses at most
+// min(devices, units) stages, returns a plan that fits in memory, or throws
+// InvalidArgument naming the stage, its device and the bytes over capacity.
+//
+//   uniform   equal unit counts
+//   balanced  greedy balance of compute time, weighted by device speed
+//             (boundaries where the running time crosses each device's share)
+//   optimal   exact dynamic programme minimising the bottleneck stage time,
+//             communication included, over every contiguous cut into 1..p
+//             stages that fits in memory; O(p·n²) at worst, much less with
+//             an exact cut-off when stages hold few of the units
+//
+// The `lpm` partitioner (layer-wise partitioning and merging, DESIGN §1.3) is
+// not written yet.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "plan/partition_problem.h"
+
+namespace lpm {
+
+Partition partitionUniform(const PartitionProblem& problem);
+Partition partitionBalanced(const PartitionProblem& problem);
+Partition partitionOptimal(const PartitionProblem& problem);
+
+// The partitioners by name ("uniform", "balanced", "optimal").
+const std::vector<std::string>& partitionerNames();
+// Throws InvalidArgument listing the known names for an unknown one.
+Partition planPartition(const std::string& partitioner, const PartitionProblem& problem);
+
+} // namespace lpm
