@@ -31,6 +31,15 @@ void requireFits(const PartitionProblem& problem, const Partition& partition,
     }
 }
 
+// Reference seconds of units [0, j) for j = 0..n.
+std::vector<double> prefixSeconds(const PartitionProblem& problem)
+{
+    std::vector<double> prefix(problem.unitSeconds.size() + 1, 0.0);
+    for (size_t u = 0; u < problem.unitSeconds.size(); ++u)
+        prefix[u + 1] = prefix[u] + problem.unitSeconds[u];
+    return prefix;
+}
+
 // Builds stages from their exclusive end units: ends = {e0, e1, ..., n}.
 Partition stagesFromEnds(const std::vector<int>& ends)
 {
@@ -53,12 +62,10 @@ Partition optimalCut(const PartitionProblem& problem, bool honourMemory)
     std::vector<std::vector<double>> best(size_t(p) + 1, std::vector<double>(size_t(n) + 1, kInfinity));
     std::vector<std::vector<int>> cut(size_t(p) + 1, std::vector<int>(size_t(n) + 1, -1));
     // Prefix sums make each candidate stage O(1): seconds and bytes of units [0, j).
-    std::vector<double> seconds(size_t(n) + 1, 0.0);
+    const std::vector<double> seconds = prefixSeconds(problem);
     std::vector<int64_t> bytes(size_t(n) + 1, 0);
-    for (int u = 0; u < n; ++u) {
-        seconds[size_t(u) + 1] = seconds[size_t(u)] + problem.unitSeconds[size_t(u)];
+    for (int u = 0; u < n; ++u)
         bytes[size_t(u) + 1] = bytes[size_t(u)] + stageMemoryBytes(problem, u, u);
-    }
     auto stage = [&](int first, int end, int device) {
         const PlanDevice& target = problem.devices[size_t(device)];
         if (honourMemory && bytes[size_t(end)] - bytes[size_t(first)] > target.memoryBytes)
@@ -122,9 +129,7 @@ Partition partitionBalanced(const PartitionProblem& problem)
 {
     validatePartitionProblem(problem);
     const int n = problem.unitCount(), p = std::min(problem.deviceCount(), n);
-    std::vector<double> prefix(size_t(n) + 1, 0.0); // reference seconds of units [0, j)
-    for (int u = 0; u < n; ++u)
-        prefix[size_t(u) + 1] = prefix[size_t(u)] + problem.unitSeconds[size_t(u)];
+    const std::vector<double> prefix = prefixSeconds(problem);
     double speedSum = 0.0;
     for (int k = 0; k < p; ++k)
         speedSum += problem.devices[size_t(k)].speed;
