@@ -3,11 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 
 #include "expect_error.h"
+#include "plan/lpm_partitioner.h"
 #include "plan/partitioners.h"
 #include "tensor/random.h"
 
@@ -121,12 +124,61 @@ TEST(Partitioners, BaselinesAreValidAndNeverBeatOptimal)
     for (uint64_t seed = 0; seed < 50; ++seed) {
         const PartitionProblem problem = randomProblem(5 + int(seed % 40), 1 + int(seed % 8), seed, false);
         const double best = bottleneckSeconds(problem, partitionOptimal(problem));
-        for (const char* name : {"uniform", "balanced"}) {
+        for (const char* name : {"uniform", "balanced", "lpm"}) {
             const Partition partition = planPartition(name, problem);
             expectValidPartition(problem, partition);
             EXPECT_GE(bottleneckSeconds(problem, partition), best * (1 - 1e-12)) << name;
         }
     }
+}
+
+// DESIGN §1.3's promise for the lpm partitioner, on 1,000 seeded random
+// heterogeneous instances (1–64 units, 1–8 devices): within 5 % of optimal's
+// bottleneck on at least 95 % of them, at least as good as balanced on 99 %.
+TEST(Partitioners, LpmStaysCloseToOptimal)
+{
+    constexpr int kInstances = 1000;
+    int withinFivePercent = 0, atLeastBalanced = 0;
+    std::vector<double> ratios;
+    for (int instance = 0; instance < kInstances; ++instance) {
+        RandomStream shape(1000 + uint64_t(instance));
+        const int units = 1 + int(shape.nextBelow(64)), devices = 1 + int(shape.nextBelow(8));
+        const PartitionProblem problem = randomProblem(units, devices, uint64_t(instance), false);
+        const Partition partition = partitionLpm(problem);
+        expectValidPartition(problem, partition);
+        const double lpm = bottleneckSeconds(problem, partition);
+        const double optimal = bottleneckSeconds(problem, partitionOptimal(problem));
+        const double balanced = bottleneckSeconds(problem, partitionBalanced(problem));
+        ratios.push_back(optimal > 0.0 ? lpm / optimal : 1.0);
+        withinFivePercent += lpm <= optimal * 1.05 + 1e-15;
+        atLeastBalanced += lpm <= balanced * (1.0 + 1e-12) + 1e-15;
+    }
+    std::sort(ratios.begin(), ratios.end());
+    std::printf("lpm / optimal bottleneck over %d instances: median %.4f, 95th %.4f, 99th %.4f, "
+                "max %.4f; within 5%%: %d; at least as good as balanced: %d\n",
+                kInstances, ratios[kInstances / 2], ratios[kInstances * 95 / 100],
+                ratios[kInstances * 99 / 100], ratios.back(), withinFivePercent, atLeastBalanced);
+    EXPECT_GE(withinFivePercent, kInstances * 95 / 100);
+    EXPECT_GE(atLeastBalanced, kInstances * 99 / 100);
+}
+
+TEST(Partitioners, LpmRespectsMemoryAndUsesFewerStagesWhenTransfersDominate)
+{
+    // Memory: the same instance as MemoryLimitsAreNamed.
+    PartitionProblem problem = randomProblem(4, 2, 7, false);
+    std::fill(problem.staticBytes.begin(), problem.staticBytes.end(), 1000);
+    std::fill(problem.savedBytes.begin(), problem.savedBytes.end(), 0);
+    problem.devices[0].memoryBytes = 1500;
+    problem.devices[1].memoryBytes = 3000;
+    const Partition fitted = partitionLpm(problem);
+    EXPECT_TRUE(fitsInMemory(problem, fitted));
+    problem.devices[1].memoryBytes = 2500;
+    expectError<InvalidArgument>([&] { partitionLpm(problem); }, {"lpm", "more than its"});
+    // A slow link and large activations: one stage beats any cut (step 5).
+    PartitionProblem chatty = randomProblem(10, 4, 9, false);
+    for (PlanLink& link : chatty.links)
+        link.bandwidthBytesPerSecond = 1e3;
+    EXPECT_EQ(partitionLpm(chatty).size(), 1u);
 }
 
 TEST(Partitioners, UniformSplitsUnitCountsEvenly)
@@ -203,7 +255,7 @@ TEST(Partitioners, BadProblemsAndNamesAreClearErrors)
     problem.links.clear();
     expectError<InvalidArgument>([&] { partitionBalanced(problem); }, {"links"});
     expectError<InvalidArgument>([&] { planPartition("greedy", randomProblem(4, 2, 8, false)); },
-                                 {"greedy", "uniform, balanced, optimal", "lpm is not available yet"});
+                                 {"greedy", "lpm, optimal, balanced, uniform"});
     expectError<InvalidArgument>([&] { partitionUniform(PartitionProblem{}); }, {"no units"});
 }
 

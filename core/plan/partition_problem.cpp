@@ -84,4 +84,22 @@ bool fitsInMemory(const PartitionProblem& problem, const Partition& partition)
     return true;
 }
 
+void requireFitsInMemory(const PartitionProblem& problem, const Partition& partition,
+                         const std::string& partitioner)
+{
+    for (size_t k = 0; k < partition.size(); ++k) {
+        const PlannedStage& stage = partition[k];
+        const int64_t bytes = stageMemoryBytes(problem, stage.first, stage.last);
+        const PlanDevice& device = problem.devices[size_t(stage.device)];
+        if (bytes > device.memoryBytes)
+            throw InvalidArgument(partitioner + " partition does not fit in memory: stage "
+                                  + std::to_string(k) + " (units " + std::to_string(stage.first)
+                                  + "-" + std::to_string(stage.last) + ") on device "
+                                  + std::to_string(stage.device) + " (" + device.name
+                                  + ") needs " + std::to_string(bytes) + " bytes, "
+                                  + std::to_string(bytes - device.memoryBytes)
+                                  + " more than its " + std::to_string(device.memoryBytes));
+    }
+}
+
 } // namespace lpm

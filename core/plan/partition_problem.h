@@ -67,5 +67,9 @@ int64_t stageMemoryBytes(const PartitionProblem& problem, int first, int last);
 double bottleneckSeconds(const PartitionProblem& problem, const Partition& partition);
 // True when every stage fits its device's memory.
 bool fitsInMemory(const PartitionProblem& problem, const Partition& partition);
+// Throws InvalidArgument naming the first stage that does not fit: its units,
+// device, bytes needed and bytes over ("<partitioner> partition does not fit...").
+void requireFitsInMemory(const PartitionProblem& problem, const Partition& partition,
+                         const std::string& partitioner);
 
 } // namespace lpm

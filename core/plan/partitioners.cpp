@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "plan/lpm_partitioner.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -11,25 +12,6 @@ namespace lpm {
 namespace {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
-
-// Throws when a stage of `partition` does not fit its device.
-void requireFits(const PartitionProblem& problem, const Partition& partition,
-                 const std::string& partitioner)
-{
-    for (size_t k = 0; k < partition.size(); ++k) {
-        const PlannedStage& stage = partition[k];
-        const int64_t bytes = stageMemoryBytes(problem, stage.first, stage.last);
-        const PlanDevice& device = problem.devices[size_t(stage.device)];
-        if (bytes > device.memoryBytes)
-            throw InvalidArgument(partitioner + " partition does not fit in memory: stage "
-                                  + std::to_string(k) + " (units " + std::to_string(stage.first)
-                                  + "-" + std::to_string(stage.last) + ") on device "
-                                  + std::to_string(stage.device) + " (" + device.name
-                                  + ") needs " + std::to_string(bytes) + " bytes, "
-                                  + std::to_string(bytes - device.memoryBytes)
-                                  + " more than its " + std::to_string(device.memoryBytes));
-    }
-}
 
 // Reference seconds of units [0, j) for j = 0..n.
 std::vector<double> prefixSeconds(const PartitionProblem& problem)
@@ -121,7 +103,7 @@ Partition partitionUniform(const PartitionProblem& problem)
         ends.push_back(end);
     }
     Partition partition = stagesFromEnds(ends);
-    requireFits(problem, partition, "uniform");
+    requireFitsInMemory(problem, partition, "uniform");
     return partition;
 }
 
@@ -148,7 +130,7 @@ Partition partitionBalanced(const PartitionProblem& problem)
     }
     ends.push_back(n);
     Partition partition = stagesFromEnds(ends);
-    requireFits(problem, partition, "balanced");
+    requireFitsInMemory(problem, partition, "balanced");
     return partition;
 }
 
@@ -158,7 +140,7 @@ Partition partitionOptimal(const PartitionProblem& problem)
     Partition partition = optimalCut(problem, true);
     if (partition.empty()) {
         // Nothing fits: name the overflowing stage of the best plan that ignores memory.
-        requireFits(problem, optimalCut(problem, false), "optimal");
+        requireFitsInMemory(problem, optimalCut(problem, false), "optimal");
         throw InvalidArgument("optimal partition: no plan fits in memory"); // not reached
     }
     return partition;
@@ -166,7 +148,7 @@ Partition partitionOptimal(const PartitionProblem& problem)
 
 const std::vector<std::string>& partitionerNames()
 {
-    static const std::vector<std::string> names = {"uniform", "balanced", "optimal"};
+    static const std::vector<std::string> names = {"lpm", "optimal", "balanced", "uniform"};
     return names;
 }
 
@@ -178,8 +160,10 @@ Partition planPartition(const std::string& partitioner, const PartitionProblem& 
         return partitionBalanced(problem);
     if (partitioner == "optimal")
         return partitionOptimal(problem);
+    if (partitioner == "lpm")
+        return partitionLpm(problem);
     throw InvalidArgument("unknown partitioner '" + partitioner
-                          + "' (known: uniform, balanced, optimal; lpm is not available yet)");
+                          + "' (known: lpm, optimal, balanced, uniform)");
 }
 
 } // namespace lpm

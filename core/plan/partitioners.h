@@ -10,9 +10,7 @@
 //             communication included, over every contiguous cut into 1..p
 //             stages that fits in memory; O(p·n²) at worst, much less with
 //             an exact cut-off when stages hold few of the units
-//
-// The `lpm` partitioner (layer-wise partitioning and merging, DESIGN §1.3) is
-// not written yet.
+//   lpm       layer-wise partitioning and merging (plan/lpm_partitioner.h)
 #pragma once
 
 #include <string>
@@ -26,7 +24,7 @@ Partition partitionUniform(const PartitionProblem& problem);
 Partition partitionBalanced(const PartitionProblem& problem);
 Partition partitionOptimal(const PartitionProblem& problem);
 
-// The partitioners by name ("uniform", "balanced", "optimal").
+// The partitioners by name ("lpm", "optimal", "balanced", "uniform").
 const std::vector<std::string>& partitionerNames();
 // Throws InvalidArgument listing the known names for an unknown one.
 Partition planPartition(const std::string& partitioner, const PartitionProblem& problem);
