@@ -1,0 +1,128 @@
+// Schedules as action lists: deadlock-free, complete, ordered as the exact
+// schedules need, and with the in-flight activations of DESIGN §1.4.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "expect_error.h"
+#include "pipeline/schedule.h"
+
+namespace lpm {
+namespace {
+
+int count(const StageActions& actions, ActionKind kind, int miniBatch = -1)
+{
+    return int(std::count_if(actions.begin(), actions.end(), [&](const Action& a) {
+        return a.kind == kind && (miniBatch < 0 || a.miniBatch == miniBatch);
+    }));
+}
+
+// Highest number of micro-batches forwarded but not yet backwarded on a stage.
+int peakInFlight(const StageActions& actions)
+{
+    int inFlight = 0, peak = 0;
+    for (const Action& a : actions) {
+        inFlight += a.kind == ActionKind::Forward ? 1 : a.kind == ActionKind::Backward ? -1 : 0;
+        peak = std::max(peak, inFlight);
+    }
+    return peak;
+}
+
+TEST(Schedule, EveryScheduleIsCompleteOrderedAndDeadlockFree)
+{
+    for (const std::string& name : scheduleNames())
+        for (int stages = 1; stages <= 5; ++stages)
+            for (int micro : {1, 2, 3, 4, 8})
+                for (int mini : {1, 3}) {
+                    if (name == "sequential" && stages > 1)
+                        continue;
+                    const Schedule schedule = buildSchedule(name, stages, micro, mini);
+                    SCOPED_TRACE(name + " p=" + std::to_string(stages) + " m=" + std::to_string(micro)
+                                 + " mini=" + std::to_string(mini));
+                    EXPECT_NO_THROW(validateSchedule(schedule));
+                    int dataParallelForwards = 0;
+                    for (int s = 0; s < stages; ++s) {
+                        const StageActions& actions = schedule.actions[size_t(s)];
+                        for (int t = 0; t < mini; ++t) {
+                            EXPECT_EQ(count(actions, ActionKind::Update, t), 1);
+                            // Backwards in micro-batch order, as the sequential reference.
+                            int expected = name == "dp" ? s : 0;
+                            for (const Action& a : actions)
+                                if (a.kind == ActionKind::Backward && a.miniBatch == t) {
+                                    EXPECT_EQ(a.microBatch, expected);
+                                    expected += name == "dp" ? stages : 1;
+                                }
+                            if (name != "dp") {
+                                EXPECT_EQ(count(actions, ActionKind::Forward, t), micro);
+                            }
+                        }
+                        dataParallelForwards += count(actions, ActionKind::Forward);
+                        EXPECT_EQ(count(actions, ActionKind::Flush),
+                                  name == "gpipe" || name == "1f1b" ? mini : 0);
+                    }
+                    if (name == "dp") {
+                        EXPECT_EQ(dataParallelForwards, micro * mini); // each micro-batch once
+                    }
+                }
+}
+
+TEST(Schedule, InFlightActivationsFollowTheSchedule)
+{
+    const int stages = 4, micro = 8;
+    const Schedule gpipe = buildSchedule("gpipe", stages, micro);
+    const Schedule oneForwardOneBackward = buildSchedule("1f1b", stages, micro);
+    const Schedule lpm = buildSchedule("lpm", stages, micro);
+    for (int s = 0; s < stages; ++s) {
+        EXPECT_EQ(peakInFlight(gpipe.actions[size_t(s)]), micro);
+        EXPECT_EQ(peakInFlight(oneForwardOneBackward.actions[size_t(s)]), stages - s);
+        EXPECT_EQ(peakInFlight(lpm.actions[size_t(s)]), stages - s); // 1F1B memory
+    }
+    // Fewer micro-batches than stages: never more in flight than there are.
+    const Schedule few = buildSchedule("1f1b", 6, 2);
+    EXPECT_EQ(peakInFlight(few.actions[0]), 2);
+}
+
+TEST(Schedule, LpmAsyncKeepsThePipelineFullAcrossMiniBatches)
+{
+    const Schedule schedule = buildSchedule("lpm-async", 3, 4, 2);
+    const StageActions& first = schedule.actions[0];
+    // Stage 0 forwards mini-batch 1 before it updates for mini-batch 0: no flush, no drain.
+    const auto update0 = std::find(first.begin(), first.end(), Action{ActionKind::Update, -1, 0});
+    const auto forward1 = std::find(first.begin(), first.end(), Action{ActionKind::Forward, 0, 1});
+    ASSERT_NE(update0, first.end());
+    ASSERT_NE(forward1, first.end());
+    EXPECT_LT(forward1 - first.begin(), update0 - first.begin());
+    // The lpm schedule instead finishes mini-batch 0, updates, then starts mini-batch 1.
+    const Schedule lockedSchedule = buildSchedule("lpm", 3, 4, 2);
+    const StageActions& locked = lockedSchedule.actions[0];
+    EXPECT_GT(std::find(locked.begin(), locked.end(), Action{ActionKind::Forward, 0, 1}) - locked.begin(),
+              std::find(locked.begin(), locked.end(), Action{ActionKind::Update, -1, 0}) - locked.begin());
+}
+
+TEST(Schedule, ValidationNamesDeadlocksAndLostMessages)
+{
+    Schedule broken{"broken", 2, 1, 1, {}};
+    // Both stages wait for the other first.
+    broken.actions = {{{ActionKind::ReceiveGradient, 0, 0}, {ActionKind::SendActivation, 0, 0}},
+                      {{ActionKind::ReceiveActivation, 0, 0}, {ActionKind::SendGradient, 0, 0}}};
+    expectError<InvalidArgument>([&] { validateSchedule(broken); },
+                                 {"broken deadlocks", "stage 0 waits at receive gradient(0)",
+                                  "stage 1 waits at receive activation(0)"});
+    broken.actions = {{{ActionKind::SendActivation, 0, 0}}, {}};
+    expectError<InvalidArgument>([&] { validateSchedule(broken); },
+                                 {"activation sent to stage 1", "never received"});
+    broken.actions = {{{ActionKind::Flush, -1, 0}}, {{ActionKind::Update, -1, 0}}};
+    expectError<InvalidArgument>([&] { validateSchedule(broken); }, {"stage 0 waits at flush"});
+}
+
+TEST(Schedule, BadRequestsAreClearErrors)
+{
+    expectError<InvalidArgument>([] { buildSchedule("pipedream", 2, 4); },
+                                 {"pipedream", "sequential, gpipe, 1f1b, lpm, lpm-async, dp"});
+    expectError<InvalidArgument>([] { buildSchedule("sequential", 2, 4); }, {"one stage"});
+    expectError<InvalidArgument>([] { buildSchedule("gpipe", 2, 0); }, {"at least 1"});
+}
+
+} // namespace
+} // namespace lpm
