@@ -1,7 +1,9 @@
 // Planning speed: each partitioner on a seeded random chain of units over a
-// heterogeneous pipeline (default 1,000 units, 64 devices), median of 5 runs.
+// heterogeneous pipeline (default 1,000 units, 64 devices), median of 5 runs;
+// then the simulator on a large pipeline (default 1,024 stages × 256
+// micro-batches, 1F1B), validation included.
 //
-//   bench_planning [--units 1000] [--devices 64]
+//   bench_planning [--units 1000] [--devices 64] [--sim-stages 1024] [--sim-micro-batches 256]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "plan/partitioners.h"
+#include "sim/simulator.h"
 #include "tensor/random.h"
 
 int main(int argc, char** argv)
@@ -18,6 +21,9 @@ int main(int argc, char** argv)
     int units = 1000, devices = 64;
     app.add_option("--units", units, "Units in the chain")->check(CLI::Range(1, 1000000))->capture_default_str();
     app.add_option("--devices", devices, "Devices in the pipeline")->check(CLI::Range(1, 100000))->capture_default_str();
+    int simStages = 1024, simMicroBatches = 256;
+    app.add_option("--sim-stages", simStages, "Stages of the simulated pipeline")->check(CLI::Range(1, 100000))->capture_default_str();
+    app.add_option("--sim-micro-batches", simMicroBatches, "Micro-batches of the simulated pipeline")->check(CLI::Range(1, 100000))->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     lpm::RandomStream random(42);
@@ -50,5 +56,18 @@ int main(int argc, char** argv)
         std::sort(times.begin(), times.end());
         std::printf("%-10s %12.3f %16.4f\n", name.c_str(), times[2], bottleneck * 1e3);
     }
+
+    const auto buildStart = std::chrono::steady_clock::now();
+    const lpm::Schedule schedule = lpm::buildSchedule("1f1b", simStages, simMicroBatches);
+    const auto simulateStart = std::chrono::steady_clock::now();
+    const lpm::SimulationResult result = lpm::simulateSchedule(
+        schedule, std::vector<lpm::StageTimes>(size_t(simStages), lpm::StageTimes{1e-3, 2e-3, 1e-4, 0.0, 1e-4}));
+    const auto end = std::chrono::steady_clock::now();
+    std::printf("\nsimulate 1f1b, %d stages x %d micro-batches: build %.1f ms, simulate %.1f ms "
+                "(%zu events, bubble %.3f)\n",
+                simStages, simMicroBatches,
+                std::chrono::duration<double, std::milli>(simulateStart - buildStart).count(),
+                std::chrono::duration<double, std::milli>(end - simulateStart).count(),
+                result.timeline.events.size(), result.bubbleFraction);
     return 0;
 }

@@ -1,8 +1,6 @@
 #include "pipeline/schedule.h"
 
 #include <algorithm>
-#include <map>
-#include <tuple>
 
 #include "tensor/error.h"
 
@@ -141,8 +139,18 @@ void validateSchedule(const Schedule& schedule)
 {
     const int stages = int(schedule.actions.size());
     std::vector<size_t> next(size_t(stages), 0);
-    // Messages in flight: (to stage, is gradient, mini-batch, micro-batch) → count.
-    std::map<std::tuple<int, bool, int, int>, int> inFlight;
+    // Messages in flight into each stage, by mini-batch · m + micro-batch.
+    const size_t slots = size_t(schedule.miniBatches) * size_t(schedule.microBatches);
+    std::vector<std::vector<int>> activations(size_t(stages), std::vector<int>(slots, 0));
+    std::vector<std::vector<int>> gradients(size_t(stages), std::vector<int>(slots, 0));
+    auto inFlight = [&](int stage, bool gradient, const Action& a) -> int& {
+        const size_t slot = size_t(a.miniBatch) * size_t(schedule.microBatches) + size_t(a.microBatch);
+        if (a.miniBatch < 0 || a.miniBatch >= schedule.miniBatches || a.microBatch < 0
+            || a.microBatch >= schedule.microBatches)
+            throw InvalidArgument("schedule " + schedule.name + ": stage " + std::to_string(stage)
+                                  + " has an out-of-range " + describeAction(a));
+        return (gradient ? gradients : activations)[size_t(stage)][slot];
+    };
     auto at = [&](int s) -> const Action* {
         return next[size_t(s)] < schedule.actions[size_t(s)].size()
                    ? &schedule.actions[size_t(s)][next[size_t(s)]]
@@ -157,9 +165,11 @@ void validateSchedule(const Schedule& schedule)
         }
         return true;
     };
-    for (bool progress = true; progress;) {
+    // Sweeps alternate direction: activations flow with a forward sweep and
+    // gradients with a backward one, so each wave crosses the pipeline in one sweep.
+    for (bool progress = true, upward = true; progress; upward = !upward) {
         progress = false;
-        for (int s = 0; s < stages; ++s)
+        for (int i = 0, s = upward ? 0 : stages - 1; i < stages; ++i, s = upward ? i : stages - 1 - i)
             for (const Action* action = at(s); action != nullptr; action = at(s)) {
                 const Action a = *action;
                 if (a.kind == ActionKind::Flush || a.kind == ActionKind::AllReduce) {
@@ -177,12 +187,12 @@ void validateSchedule(const Schedule& schedule)
                         throw InvalidArgument("schedule " + schedule.name + ": stage " + std::to_string(s)
                                               + " sends to a stage that does not exist: "
                                               + describeAction(a));
-                    ++inFlight[{to, gradient, a.miniBatch, a.microBatch}];
+                    ++inFlight(to, gradient, a);
                 } else if (a.kind == ActionKind::ReceiveActivation || a.kind == ActionKind::ReceiveGradient) {
-                    auto message = inFlight.find({s, a.kind == ActionKind::ReceiveGradient, a.miniBatch, a.microBatch});
-                    if (message == inFlight.end() || message->second == 0)
+                    int& waiting = inFlight(s, a.kind == ActionKind::ReceiveGradient, a);
+                    if (waiting == 0)
                         break; // wait for the sender
-                    --message->second;
+                    --waiting;
                 }
                 ++next[size_t(s)];
                 progress = true;
@@ -200,14 +210,17 @@ void validateSchedule(const Schedule& schedule)
         }
     if (!stuck.empty())
         throw InvalidArgument("schedule " + schedule.name + " deadlocks: " + stuck);
-    for (const auto& [key, count] : inFlight)
-        if (count != 0)
-            throw InvalidArgument("schedule " + schedule.name + ": a "
-                                  + std::string(std::get<1>(key) ? "gradient" : "activation")
-                                  + " sent to stage " + std::to_string(std::get<0>(key))
-                                  + " for micro-batch " + std::to_string(std::get<3>(key))
-                                  + " of mini-batch " + std::to_string(std::get<2>(key))
-                                  + " is never received");
+    for (int s = 0; s < stages; ++s)
+        for (size_t slot = 0; slot < slots; ++slot)
+            for (bool gradient : {false, true})
+                if ((gradient ? gradients : activations)[size_t(s)][slot] != 0)
+                    throw InvalidArgument("schedule " + schedule.name + ": a "
+                                          + std::string(gradient ? "gradient" : "activation")
+                                          + " sent to stage " + std::to_string(s) + " for micro-batch "
+                                          + std::to_string(slot % size_t(schedule.microBatches))
+                                          + " of mini-batch "
+                                          + std::to_string(slot / size_t(schedule.microBatches))
+                                          + " is never received");
 }
 
 } // namespace lpm

@@ -1,0 +1,127 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+
+#include "tensor/error.h"
+
+namespace lpm {
+
+SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<StageTimes>& times)
+{
+    const int stages = int(schedule.actions.size());
+    if (int(times.size()) != stages)
+        throw InvalidArgument("simulator: " + std::to_string(times.size()) + " stage times for "
+                              + std::to_string(stages) + " stages");
+    for (const StageTimes& t : times)
+        if (t.forward < 0 || t.backward < 0 || t.update < 0 || t.allReduce < 0 || t.transferIn < 0)
+            throw InvalidArgument("simulator: stage times must not be negative");
+
+    SimulationResult result;
+    result.timeline.stages = stages;
+    result.busySeconds.assign(size_t(stages), 0.0);
+    result.peakInFlightMicroBatches.assign(size_t(stages), 0);
+    std::vector<double> clock(size_t(stages), 0.0);
+    std::vector<size_t> next(size_t(stages), 0);
+    std::vector<int> inFlight(size_t(stages), 0);
+    // Arrival times of messages into each stage, by mini-batch · m + micro-batch;
+    // negative until sent.
+    const size_t slots = size_t(schedule.miniBatches) * size_t(schedule.microBatches);
+    std::vector<std::vector<double>> activationArrival(size_t(stages), std::vector<double>(slots, -1.0));
+    std::vector<std::vector<double>> gradientArrival(size_t(stages), std::vector<double>(slots, -1.0));
+    auto arrival = [&](int stage, bool gradient, const Action& a) -> double& {
+        auto& table = gradient ? gradientArrival : activationArrival;
+        return table[size_t(stage)][size_t(a.miniBatch) * size_t(schedule.microBatches) + size_t(a.microBatch)];
+    };
+    // When each link direction is next free: [s] forward into s, and gradient into s.
+    std::vector<double> activationLinkFree(size_t(stages), 0.0), gradientLinkFree(size_t(stages), 0.0);
+
+    auto at = [&](int s) -> const Action* {
+        return next[size_t(s)] < schedule.actions[size_t(s)].size()
+                   ? &schedule.actions[size_t(s)][next[size_t(s)]]
+                   : nullptr;
+    };
+    auto occupy = [&](int s, const Action& a, double duration) {
+        const double start = clock[size_t(s)];
+        clock[size_t(s)] = start + duration;
+        result.busySeconds[size_t(s)] += duration;
+        result.timeline.events.push_back({s, a.kind, a.microBatch, a.miniBatch, start, start + duration});
+    };
+    // Sweeps alternate direction: activations flow with a forward sweep and
+    // gradients with a backward one, so each wave crosses the pipeline in one sweep.
+    for (bool progress = true, upward = true; progress; upward = !upward) {
+        progress = false;
+        for (int i = 0, s = upward ? 0 : stages - 1; i < stages; ++i, s = upward ? i : stages - 1 - i)
+            for (const Action* action = at(s); action != nullptr; action = at(s)) {
+                const Action a = *action;
+                const StageTimes& t = times[size_t(s)];
+                if (a.kind == ActionKind::Flush || a.kind == ActionKind::AllReduce) {
+                    bool ready = true;
+                    double start = 0.0;
+                    for (int other = 0; other < stages; ++other) {
+                        const Action* o = at(other);
+                        ready = ready && o != nullptr && o->kind == a.kind && o->miniBatch == a.miniBatch;
+                        start = std::max(start, clock[size_t(other)]);
+                    }
+                    if (!ready)
+                        break;
+                    for (int other = 0; other < stages; ++other) {
+                        clock[size_t(other)] = start;
+                        if (a.kind == ActionKind::AllReduce)
+                            occupy(other, a, times[size_t(other)].allReduce);
+                        ++next[size_t(other)];
+                    }
+                    progress = true;
+                    break;
+                }
+                const bool receive =
+                    a.kind == ActionKind::ReceiveActivation || a.kind == ActionKind::ReceiveGradient;
+                if (receive && arrival(s, a.kind == ActionKind::ReceiveGradient, a) < 0.0)
+                    break; // wait for the sender
+                switch (a.kind) {
+                case ActionKind::Forward:
+                    occupy(s, a, t.forward);
+                    ++inFlight[size_t(s)];
+                    result.peakInFlightMicroBatches[size_t(s)] =
+                        std::max(result.peakInFlightMicroBatches[size_t(s)], inFlight[size_t(s)]);
+                    break;
+                case ActionKind::Backward:
+                    occupy(s, a, t.backward);
+                    --inFlight[size_t(s)];
+                    break;
+                case ActionKind::Update: occupy(s, a, t.update); break;
+                case ActionKind::SendActivation: {
+                    double& free = activationLinkFree[size_t(s + 1)];
+                    free = std::max(free, clock[size_t(s)]) + times[size_t(s + 1)].transferIn;
+                    arrival(s + 1, false, a) = free;
+                    break;
+                }
+                case ActionKind::SendGradient: {
+                    double& free = gradientLinkFree[size_t(s - 1)];
+                    free = std::max(free, clock[size_t(s)]) + t.transferIn;
+                    arrival(s - 1, true, a) = free;
+                    break;
+                }
+                default: // receives: the message was checked to be there above
+                    clock[size_t(s)] = std::max(clock[size_t(s)],
+                                                arrival(s, a.kind == ActionKind::ReceiveGradient, a));
+                    break;
+                }
+                ++next[size_t(s)];
+                progress = true;
+            }
+    }
+    for (int s = 0; s < stages; ++s)
+        if (at(s) != nullptr) {
+            validateSchedule(schedule); // names the deadlock
+            throw InvalidArgument("simulator: schedule " + schedule.name + " did not finish");
+        }
+    result.makespanSeconds = *std::max_element(clock.begin(), clock.end());
+    double busy = 0.0;
+    for (double b : result.busySeconds)
+        busy += b;
+    if (result.makespanSeconds > 0.0)
+        result.bubbleFraction = 1.0 - busy / (double(stages) * result.makespanSeconds);
+    return result;
+}
+
+} // namespace lpm

@@ -1,0 +1,40 @@
+// Discrete-event simulation of a schedule's action lists (DESIGN §3).
+//
+// Each stage runs its list in order. F, B, U and all-reduce occupy the stage
+// for their duration; a send does not (the link carries it), and the message
+// arrives after the link's transfer time, transfers on one link direction
+// going one after another; a receive waits for its message; a flush or an
+// all-reduce starts when the last stage reaches it.
+#pragma once
+
+#include <vector>
+
+#include "pipeline/schedule.h"
+#include "pipeline/timeline.h"
+
+namespace lpm {
+
+// Seconds per micro-batch (forward, backward) and per step (update,
+// all-reduce) of each stage, and of each transfer into stage s (s ≥ 1): the
+// activation forward and, the same size, the gradient back.
+struct StageTimes {
+    double forward = 0.0;
+    double backward = 0.0;
+    double update = 0.0;
+    double allReduce = 0.0;
+    double transferIn = 0.0; // link from stage s − 1; ignored for stage 0
+};
+
+struct SimulationResult {
+    Timeline timeline;
+    double makespanSeconds = 0.0;              // the whole schedule (all its mini-batches)
+    std::vector<double> busySeconds;           // per stage: F, B, U and all-reduce time
+    double bubbleFraction = 0.0;               // 1 − Σ busy / (stages · makespan)
+    std::vector<int> peakInFlightMicroBatches; // per stage: forwarded, not yet backwarded
+};
+
+// Throws InvalidArgument when `times` does not have one entry per stage, a
+// time is negative, or the schedule deadlocks (see validateSchedule).
+SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<StageTimes>& times);
+
+} // namespace lpm

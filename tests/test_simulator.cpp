@@ -1,0 +1,108 @@
+// The simulator against closed forms on uniform stages, and its bookkeeping.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "expect_error.h"
+#include "sim/simulator.h"
+
+namespace lpm {
+namespace {
+
+std::vector<StageTimes> uniformTimes(int stages, double forward, double backward, double update = 0.0,
+                                     double transfer = 0.0)
+{
+    return std::vector<StageTimes>(size_t(stages), StageTimes{forward, backward, update, 0.0, transfer});
+}
+
+TEST(Simulator, GpipeAndOneForwardOneBackwardBubbleIsTheClosedForm)
+{
+    for (const char* name : {"gpipe", "1f1b", "lpm"})
+        for (int p : {1, 2, 4, 6})
+            for (int m : {1, 2, 4, 8, 16}) {
+                const SimulationResult r = simulateSchedule(buildSchedule(name, p, m), uniformTimes(p, 1.0, 2.0));
+                SCOPED_TRACE(std::string(name) + " p=" + std::to_string(p) + " m=" + std::to_string(m));
+                EXPECT_DOUBLE_EQ(r.makespanSeconds, (m + p - 1) * 3.0);
+                EXPECT_NEAR(r.bubbleFraction, double(p - 1) / double(m + p - 1), 1e-12);
+                for (int s = 0; s < p; ++s) {
+                    EXPECT_DOUBLE_EQ(r.busySeconds[size_t(s)], m * 3.0);
+                    const int expectedInFlight = std::string(name) == "gpipe" ? m : std::min(m, p - s);
+                    EXPECT_EQ(r.peakInFlightMicroBatches[size_t(s)], expectedInFlight);
+                }
+            }
+}
+
+TEST(Simulator, LpmAsyncReachesAFullPipelineInSteadyState)
+{
+    const int p = 4, m = 4;
+    auto makespan = [&](int miniBatches) {
+        return simulateSchedule(buildSchedule("lpm-async", p, m, miniBatches), uniformTimes(p, 1.0, 1.0))
+            .makespanSeconds;
+    };
+    // Each further mini-batch costs exactly m·(F + B): no flush, no bubble.
+    EXPECT_DOUBLE_EQ(makespan(6) - makespan(5), m * 2.0);
+    EXPECT_DOUBLE_EQ(makespan(9) - makespan(8), m * 2.0);
+    // The 1F1B schedule with flushes pays the ramp every mini-batch.
+    const double flushed = simulateSchedule(buildSchedule("1f1b", p, m, 6), uniformTimes(p, 1.0, 1.0)).makespanSeconds;
+    EXPECT_DOUBLE_EQ(flushed, 6 * (m + p - 1) * 2.0);
+    EXPECT_LT(makespan(6), flushed);
+}
+
+TEST(Simulator, UpdateUnlockingHidesASlowUpdate)
+{
+    const int p = 3, m = 4, miniBatches = 3;
+    std::vector<StageTimes> times = uniformTimes(p, 1.0, 1.0, 0.1);
+    times[size_t(p - 1)].update = 4.0; // the last stage's optimizer step is slow
+    const double locked = simulateSchedule(buildSchedule("1f1b", p, m, miniBatches), times).makespanSeconds;
+    const double unlocked = simulateSchedule(buildSchedule("lpm", p, m, miniBatches), times).makespanSeconds;
+    EXPECT_LT(unlocked, locked);
+}
+
+TEST(Simulator, TransfersDelayTheChainAndSerialiseOnALink)
+{
+    // Two stages, one micro-batch: F0, transfer, F1, B1, transfer back, B0.
+    const SimulationResult r = simulateSchedule(buildSchedule("gpipe", 2, 1), uniformTimes(2, 1.0, 1.0, 0.0, 0.5));
+    EXPECT_DOUBLE_EQ(r.makespanSeconds, 1 + 0.5 + 1 + 1 + 0.5 + 1);
+    // A transfer longer than the compute: the link, not the stages, sets the pace.
+    const SimulationResult slow = simulateSchedule(buildSchedule("gpipe", 2, 4), uniformTimes(2, 1.0, 1.0, 0.0, 3.0));
+    // Activations reach stage 1 at 4, 7, 10, 13: its last forward ends at 14.
+    double lastForwardEnd = 0.0;
+    for (const TimelineEvent& e : slow.timeline.events)
+        if (e.stage == 1 && e.kind == ActionKind::Forward)
+            lastForwardEnd = std::max(lastForwardEnd, e.end);
+    EXPECT_DOUBLE_EQ(lastForwardEnd, 14.0);
+}
+
+TEST(Simulator, DataParallelWaitsForTheAllReduce)
+{
+    std::vector<StageTimes> times = uniformTimes(2, 1.0, 1.0, 0.5);
+    times[0].allReduce = times[1].allReduce = 2.0;
+    const SimulationResult r = simulateSchedule(buildSchedule("dp", 2, 4), times);
+    // Each replica: 2 micro-batches (4 s), all-reduce (2 s), update (0.5 s).
+    EXPECT_DOUBLE_EQ(r.makespanSeconds, 6.5);
+    EXPECT_EQ(r.timeline.events.size(), size_t(2 * (2 * 2 + 2)));
+}
+
+TEST(Simulator, TimelineHasOneEventPerComputeAction)
+{
+    const Schedule schedule = buildSchedule("1f1b", 3, 5, 2);
+    const SimulationResult r = simulateSchedule(schedule, uniformTimes(3, 1.0, 2.0, 0.25));
+    size_t computeActions = 0;
+    for (const StageActions& actions : schedule.actions)
+        for (const Action& a : actions)
+            computeActions += a.kind == ActionKind::Forward || a.kind == ActionKind::Backward
+                              || a.kind == ActionKind::Update;
+    EXPECT_EQ(r.timeline.events.size(), computeActions);
+    for (const TimelineEvent& e : r.timeline.events)
+        EXPECT_LE(e.start, e.end);
+}
+
+TEST(Simulator, BadInputIsAClearError)
+{
+    expectError<InvalidArgument>([] { simulateSchedule(buildSchedule("gpipe", 3, 2), uniformTimes(2, 1, 1)); },
+                                 {"2 stage times for 3 stages"});
+    expectError<InvalidArgument>([] { simulateSchedule(buildSchedule("gpipe", 2, 2), uniformTimes(2, -1, 1)); },
+                                 {"negative"});
+}
+
+} // namespace
+} // namespace lpm
