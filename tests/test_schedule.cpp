@@ -112,6 +112,11 @@ TEST(Schedule, ValidationNamesDeadlocksAndLostMessages)
     broken.actions = {{{ActionKind::SendActivation, 0, 0}}, {}};
     expectError<InvalidArgument>([&] { validateSchedule(broken); },
                                  {"activation sent to stage 1", "never received"});
+    broken.actions = {{}, {{ActionKind::SendActivation, 0, 0}}}; // the last stage has no successor
+    expectError<InvalidArgument>([&] { validateSchedule(broken); },
+                                 {"send activation(0)", "stage 2, outside the schedule"});
+    broken.actions = {{{ActionKind::Forward, 0, 0}, {ActionKind::SendActivation, 0, 5}}, {}};
+    expectError<InvalidArgument>([&] { validateSchedule(broken); }, {"mini-batch 5", "outside"});
     broken.actions = {{{ActionKind::Flush, -1, 0}}, {{ActionKind::Update, -1, 0}}};
     expectError<InvalidArgument>([&] { validateSchedule(broken); }, {"stage 0 waits at flush"});
 }

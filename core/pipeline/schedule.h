@@ -59,9 +59,10 @@ Schedule buildSchedule(const std::string& name, int stages, int microBatches, in
 
 const std::vector<std::string>& scheduleNames();
 
-// Plays the lists with unbounded queues and throws InvalidArgument naming the
-// stuck stages and actions when they deadlock, or naming the unmatched action
-// when a send has no receive (or the reverse).
+// Plays the lists (the simulator, with zero durations) and throws
+// InvalidArgument naming the stuck stages and actions when they deadlock, the
+// unmatched message when a send has no receive, or an action that addresses a
+// stage, micro-batch or mini-batch outside the schedule.
 void validateSchedule(const Schedule& schedule);
 
 std::string describeAction(const Action& action);

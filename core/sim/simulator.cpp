@@ -29,6 +29,11 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
     std::vector<std::vector<double>> activationArrival(size_t(stages), std::vector<double>(slots, -1.0));
     std::vector<std::vector<double>> gradientArrival(size_t(stages), std::vector<double>(slots, -1.0));
     auto arrival = [&](int stage, bool gradient, const Action& a) -> double& {
+        if (stage < 0 || stage >= stages || a.miniBatch < 0 || a.miniBatch >= schedule.miniBatches
+            || a.microBatch < 0 || a.microBatch >= schedule.microBatches)
+            throw InvalidArgument("schedule " + schedule.name + ": " + describeAction(a)
+                                  + " addresses stage " + std::to_string(stage)
+                                  + ", outside the schedule");
         auto& table = gradient ? gradientArrival : activationArrival;
         return table[size_t(stage)][size_t(a.miniBatch) * size_t(schedule.microBatches) + size_t(a.microBatch)];
     };
@@ -90,31 +95,53 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                     break;
                 case ActionKind::Update: occupy(s, a, t.update); break;
                 case ActionKind::SendActivation: {
+                    double& message = arrival(s + 1, false, a); // checks that stage s + 1 exists
                     double& free = activationLinkFree[size_t(s + 1)];
                     free = std::max(free, clock[size_t(s)]) + times[size_t(s + 1)].transferIn;
-                    arrival(s + 1, false, a) = free;
+                    message = free;
                     break;
                 }
                 case ActionKind::SendGradient: {
+                    double& message = arrival(s - 1, true, a); // checks that stage s − 1 exists
                     double& free = gradientLinkFree[size_t(s - 1)];
                     free = std::max(free, clock[size_t(s)]) + t.transferIn;
-                    arrival(s - 1, true, a) = free;
+                    message = free;
                     break;
                 }
-                default: // receives: the message was checked to be there above
-                    clock[size_t(s)] = std::max(clock[size_t(s)],
-                                                arrival(s, a.kind == ActionKind::ReceiveGradient, a));
+                default: { // receives: the message was checked to be there above
+                    double& message = arrival(s, a.kind == ActionKind::ReceiveGradient, a);
+                    clock[size_t(s)] = std::max(clock[size_t(s)], message);
+                    message = -1.0; // consumed
                     break;
+                }
                 }
                 ++next[size_t(s)];
                 progress = true;
             }
     }
+    std::string stuck;
     for (int s = 0; s < stages; ++s)
-        if (at(s) != nullptr) {
-            validateSchedule(schedule); // names the deadlock
-            throw InvalidArgument("simulator: schedule " + schedule.name + " did not finish");
+        if (const Action* action = at(s)) {
+            if (!stuck.empty())
+                stuck += "; ";
+            stuck += "stage ";
+            stuck += std::to_string(s);
+            stuck += " waits at ";
+            stuck += describeAction(*action);
         }
+    if (!stuck.empty())
+        throw InvalidArgument("schedule " + schedule.name + " deadlocks: " + stuck);
+    for (int s = 0; s < stages; ++s)
+        for (size_t slot = 0; slot < slots; ++slot)
+            for (bool gradient : {false, true})
+                if ((gradient ? gradientArrival : activationArrival)[size_t(s)][slot] >= 0.0)
+                    throw InvalidArgument("schedule " + schedule.name + ": a "
+                                          + std::string(gradient ? "gradient" : "activation")
+                                          + " sent to stage " + std::to_string(s) + " for micro-batch "
+                                          + std::to_string(slot % size_t(schedule.microBatches))
+                                          + " of mini-batch "
+                                          + std::to_string(slot / size_t(schedule.microBatches))
+                                          + " is never received");
     result.makespanSeconds = *std::max_element(clock.begin(), clock.end());
     double busy = 0.0;
     for (double b : result.busySeconds)
