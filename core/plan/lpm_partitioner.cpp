@@ -29,15 +29,8 @@ using Ends = std::vector<int>;
 
 class LpmSearch {
 public:
-    explicit LpmSearch(const PartitionProblem& problem) : problem_(problem)
+    explicit LpmSearch(const PartitionProblem& problem) : problem_(problem), costs_(problem)
     {
-        const int n = problem.unitCount();
-        seconds_.assign(size_t(n) + 1, 0.0);
-        bytes_.assign(size_t(n) + 1, 0);
-        for (int u = 0; u < n; ++u) {
-            seconds_[size_t(u) + 1] = seconds_[size_t(u)] + problem.unitSeconds[size_t(u)];
-            bytes_[size_t(u) + 1] = bytes_[size_t(u)] + stageMemoryBytes(problem, u, u);
-        }
         for (const PlanLink& link : problem.links) {
             meanBandwidth_ += link.bandwidthBytesPerSecond / double(problem.links.size());
             meanLatency_ += link.latencySeconds / double(problem.links.size());
@@ -122,9 +115,9 @@ public:
     {
         Objective objective;
         for (size_t k = 0, first = 0; k < ends.size(); first = size_t(ends[k]), ++k) {
-            const double time = stageTime(int(first), ends[k], int(k));
-            objective.bytesOver += std::max<int64_t>(
-                0, bytes_[size_t(ends[k])] - bytes_[first] - problem_.devices[k].memoryBytes);
+            const double time = costs_.seconds(int(first), ends[k], int(k));
+            objective.bytesOver +=
+                std::max<int64_t>(0, costs_.bytes(int(first), ends[k]) - problem_.devices[k].memoryBytes);
             objective.bottleneck = std::max(objective.bottleneck, time);
             objective.spread += time * time;
         }
@@ -132,17 +125,11 @@ public:
     }
 
 private:
-    double stageTime(int first, int end, int device) const
-    {
-        return (seconds_[size_t(end)] - seconds_[size_t(first)]) / problem_.devices[size_t(device)].speed
-               + communicationSeconds(problem_, first, device);
-    }
-
     // Compute of units [first, end) on the reference device plus their input
     // transfer over the mean link.
     double referenceCost(int first, int end) const
     {
-        double cost = seconds_[size_t(end)] - seconds_[size_t(first)];
+        double cost = costs_.referenceSeconds(first, end);
         if (first > 0 && meanBandwidth_ > 0.0)
             cost += 2.0 * (meanLatency_ + double(problem_.outputBytes[size_t(first - 1)]) / meanBandwidth_);
         return cost;
@@ -169,14 +156,14 @@ private:
             for (size_t j = 0; j < positions[k].size(); ++j) {
                 const int end = positions[k][j];
                 if (k == 0) {
-                    best[k][j] = fits(0, end, 0) ? stageTime(0, end, 0) : kInfinity;
+                    best[k][j] = costs_.fits(0, end, 0) ? costs_.seconds(0, end, 0) : kInfinity;
                     continue;
                 }
                 for (size_t i = 0; i < positions[k - 1].size(); ++i) {
                     const int start = positions[k - 1][i];
-                    if (start >= end || best[k - 1][i] == kInfinity || !fits(start, end, int(k)))
+                    if (start >= end || best[k - 1][i] == kInfinity || !costs_.fits(start, end, int(k)))
                         continue;
-                    const double candidate = std::max(best[k - 1][i], stageTime(start, end, int(k)));
+                    const double candidate = std::max(best[k - 1][i], costs_.seconds(start, end, int(k)));
                     if (candidate < best[k][j]) {
                         best[k][j] = candidate;
                         previous[k][j] = int(i);
@@ -194,24 +181,10 @@ private:
         return true;
     }
 
-    bool fits(int first, int end, int device) const
-    {
-        return bytes_[size_t(end)] - bytes_[size_t(first)] <= problem_.devices[size_t(device)].memoryBytes;
-    }
-
     const PartitionProblem& problem_;
-    std::vector<double> seconds_; // reference seconds of units [0, j)
-    std::vector<int64_t> bytes_;  // memory bytes of units [0, j)
+    StageCosts costs_;
     double meanBandwidth_ = 0.0, meanLatency_ = 0.0;
 };
-
-Partition toPartition(const Ends& ends)
-{
-    Partition partition;
-    for (size_t k = 0, first = 0; k < ends.size(); first = size_t(ends[k]), ++k)
-        partition.push_back({int(first), ends[k] - 1, int(k)});
-    return partition;
-}
 
 } // namespace
 
@@ -236,7 +209,7 @@ Partition partitionLpm(const PartitionProblem& problem)
             ++worseInARow;
         }
     }
-    const Partition partition = toPartition(best);
+    const Partition partition = partitionFromEnds(best);
     requireFitsInMemory(problem, partition, "lpm");
     return partition;
 }

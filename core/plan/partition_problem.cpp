@@ -102,4 +102,29 @@ void requireFitsInMemory(const PartitionProblem& problem, const Partition& parti
     }
 }
 
+Partition partitionFromEnds(const std::vector<int>& ends)
+{
+    Partition partition;
+    for (size_t k = 0, first = 0; k < ends.size(); first = size_t(ends[k]), ++k)
+        partition.push_back({int(first), ends[k] - 1, int(k)});
+    return partition;
+}
+
+StageCosts::StageCosts(const PartitionProblem& problem) : problem_(problem)
+{
+    const int n = problem.unitCount();
+    seconds_.assign(size_t(n) + 1, 0.0);
+    bytes_.assign(size_t(n) + 1, 0);
+    for (int u = 0; u < n; ++u) {
+        seconds_[size_t(u) + 1] = seconds_[size_t(u)] + problem.unitSeconds[size_t(u)];
+        bytes_[size_t(u) + 1] = bytes_[size_t(u)] + stageMemoryBytes(problem, u, u);
+    }
+}
+
+double StageCosts::seconds(int first, int end, int device) const
+{
+    return referenceSeconds(first, end) / problem_.devices[size_t(device)].speed
+           + communicationSeconds(problem_, first, device);
+}
+
 } // namespace lpm

@@ -67,6 +67,34 @@ int64_t stageMemoryBytes(const PartitionProblem& problem, int first, int last);
 double bottleneckSeconds(const PartitionProblem& problem, const Partition& partition);
 // True when every stage fits its device's memory.
 bool fitsInMemory(const PartitionProblem& problem, const Partition& partition);
+// The stages whose exclusive end units are `ends` ({e0, e1, ..., n}), stage k on device k.
+Partition partitionFromEnds(const std::vector<int>& ends);
+
+// O(1) stage costs from running sums over the units, for partitioners that
+// weigh many candidate stages. Stages here are half-open: units [first, end).
+class StageCosts {
+public:
+    explicit StageCosts(const PartitionProblem& problem);
+
+    // Compute seconds on the reference device (speed 1), no communication.
+    double referenceSeconds(int first, int end) const
+    {
+        return seconds_[size_t(end)] - seconds_[size_t(first)];
+    }
+    // As stageSeconds: compute on `device` plus the input boundary's communication.
+    double seconds(int first, int end, int device) const;
+    int64_t bytes(int first, int end) const { return bytes_[size_t(end)] - bytes_[size_t(first)]; }
+    bool fits(int first, int end, int device) const
+    {
+        return bytes(first, end) <= problem_.devices[size_t(device)].memoryBytes;
+    }
+
+private:
+    const PartitionProblem& problem_;
+    std::vector<double> seconds_; // reference seconds of units [0, j), j = 0..n
+    std::vector<int64_t> bytes_;  // memory bytes of units [0, j)
+};
+
 // Throws InvalidArgument naming the first stage that does not fit: its units,
 // device, bytes needed and bytes over ("<partitioner> partition does not fit...").
 void requireFitsInMemory(const PartitionProblem& problem, const Partition& partition,

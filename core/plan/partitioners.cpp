@@ -13,27 +13,6 @@ namespace {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
-// Reference seconds of units [0, j) for j = 0..n.
-std::vector<double> prefixSeconds(const PartitionProblem& problem)
-{
-    std::vector<double> prefix(problem.unitSeconds.size() + 1, 0.0);
-    for (size_t u = 0; u < problem.unitSeconds.size(); ++u)
-        prefix[u + 1] = prefix[u] + problem.unitSeconds[u];
-    return prefix;
-}
-
-// Builds stages from their exclusive end units: ends = {e0, e1, ..., n}.
-Partition stagesFromEnds(const std::vector<int>& ends)
-{
-    Partition partition;
-    int first = 0;
-    for (size_t k = 0; k < ends.size(); ++k) {
-        partition.push_back({first, ends[k] - 1, int(k)});
-        first = ends[k];
-    }
-    return partition;
-}
-
 // Minimal-bottleneck cut into 1..p stages; with `honourMemory`, stages that do
 // not fit their device are excluded. Returns an empty partition when none fits.
 Partition optimalCut(const PartitionProblem& problem, bool honourMemory)
@@ -43,17 +22,10 @@ Partition optimalCut(const PartitionProblem& problem, bool honourMemory)
     // best[k][j]: smallest bottleneck of units [0, j) on devices 0..k−1, one stage each.
     std::vector<std::vector<double>> best(size_t(p) + 1, std::vector<double>(size_t(n) + 1, kInfinity));
     std::vector<std::vector<int>> cut(size_t(p) + 1, std::vector<int>(size_t(n) + 1, -1));
-    // Prefix sums make each candidate stage O(1): seconds and bytes of units [0, j).
-    const std::vector<double> seconds = prefixSeconds(problem);
-    std::vector<int64_t> bytes(size_t(n) + 1, 0);
-    for (int u = 0; u < n; ++u)
-        bytes[size_t(u) + 1] = bytes[size_t(u)] + stageMemoryBytes(problem, u, u);
+    const StageCosts costs(problem);
     auto stage = [&](int first, int end, int device) {
-        const PlanDevice& target = problem.devices[size_t(device)];
-        if (honourMemory && bytes[size_t(end)] - bytes[size_t(first)] > target.memoryBytes)
-            return kInfinity;
-        return (seconds[size_t(end)] - seconds[size_t(first)]) / target.speed
-               + communicationSeconds(problem, first, device);
+        return honourMemory && !costs.fits(first, end, device) ? kInfinity
+                                                               : costs.seconds(first, end, device);
     };
     for (int j = 1; j <= n; ++j)
         best[1][size_t(j)] = stage(0, j, 0);
@@ -65,8 +37,8 @@ Partition optimalCut(const PartitionProblem& problem, bool honourMemory)
             // grow with it, so once either alone reaches the best so far, no smaller i
             // can do better (an exact cut-off, not a heuristic).
             for (int i = j - 1; i >= k - 1; --i) {
-                if ((seconds[size_t(j)] - seconds[size_t(i)]) / device.speed >= bestHere
-                    || (honourMemory && bytes[size_t(j)] - bytes[size_t(i)] > device.memoryBytes))
+                if (costs.referenceSeconds(i, j) / device.speed >= bestHere
+                    || (honourMemory && !costs.fits(i, j, k - 1)))
                     break;
                 const double candidate = std::max(best[size_t(k - 1)][size_t(i)], stage(i, j, k - 1));
                 if (candidate < bestHere) {
@@ -88,7 +60,7 @@ Partition optimalCut(const PartitionProblem& problem, bool honourMemory)
         ends[size_t(k - 1)] = j;
         j = k > 1 ? cut[size_t(k)][size_t(j)] : 0;
     }
-    return stagesFromEnds(ends);
+    return partitionFromEnds(ends);
 }
 
 } // namespace
@@ -102,7 +74,7 @@ Partition partitionUniform(const PartitionProblem& problem)
         end += n / p + (k < n % p ? 1 : 0);
         ends.push_back(end);
     }
-    Partition partition = stagesFromEnds(ends);
+    Partition partition = partitionFromEnds(ends);
     requireFitsInMemory(problem, partition, "uniform");
     return partition;
 }
@@ -111,7 +83,7 @@ Partition partitionBalanced(const PartitionProblem& problem)
 {
     validatePartitionProblem(problem);
     const int n = problem.unitCount(), p = std::min(problem.deviceCount(), n);
-    const std::vector<double> prefix = prefixSeconds(problem);
+    const StageCosts costs(problem);
     double speedSum = 0.0;
     for (int k = 0; k < p; ++k)
         speedSum += problem.devices[size_t(k)].speed;
@@ -119,17 +91,18 @@ Partition partitionBalanced(const PartitionProblem& problem)
     double share = 0.0;
     int start = 0;
     for (int k = 0; k < p - 1; ++k) {
-        share += prefix[size_t(n)] * problem.devices[size_t(k)].speed / speedSum;
+        share += costs.referenceSeconds(0, n) * problem.devices[size_t(k)].speed / speedSum;
         // The end closest to this device's cumulative share, leaving a unit per later stage.
         int chosen = start + 1;
         for (int end = start + 1; end <= n - (p - k - 1); ++end)
-            if (std::abs(prefix[size_t(end)] - share) < std::abs(prefix[size_t(chosen)] - share))
+            if (std::abs(costs.referenceSeconds(0, end) - share)
+                < std::abs(costs.referenceSeconds(0, chosen) - share))
                 chosen = end;
         ends.push_back(chosen);
         start = chosen;
     }
     ends.push_back(n);
-    Partition partition = stagesFromEnds(ends);
+    Partition partition = partitionFromEnds(ends);
     requireFitsInMemory(problem, partition, "balanced");
     return partition;
 }
