@@ -210,6 +210,14 @@ TEST_F(Cli, JsonIntoMissingFolderFailsBeforeTraining)
     EXPECT_FALSE(fs::exists("/nonexistent/dir/x.json"));
 }
 
+TEST_F(Cli, JsonOntoAFolderFailsBeforeTraining)
+{
+    const RunResult result = lpm("train --model cnn --dataset synthetic --epochs 2 --json "
+                                 + quote(folder_.string()));
+    expectOneLineError(result, {"--json", "is a folder, expected a file name"});
+    EXPECT_LT(result.seconds, 3.0);
+}
+
 TEST_F(Cli, SaveCheckpointIntoMissingFolderFailsBeforeTraining)
 {
     const RunResult result = lpm("train --model cnn --dataset synthetic --epochs 2 "

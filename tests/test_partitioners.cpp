@@ -257,6 +257,21 @@ TEST(Partitioners, BadProblemsAndNamesAreClearErrors)
     expectError<InvalidArgument>([&] { planPartition("greedy", randomProblem(4, 2, 8, false)); },
                                  {"greedy", "lpm, optimal, balanced, uniform"});
     expectError<InvalidArgument>([&] { partitionUniform(PartitionProblem{}); }, {"no units"});
+    problem = randomProblem(4, 2, 8, false);
+    problem.devices.clear();
+    expectError<InvalidArgument>([&] { partitionUniform(problem); }, {"no devices"});
+    problem = randomProblem(4, 2, 8, false);
+    problem.unitSeconds[2] = -1.0;
+    expectError<InvalidArgument>([&] { partitionOptimal(problem); }, {"unit 2", "negative or invalid cost"});
+    problem = randomProblem(4, 2, 8, false);
+    problem.devices[1].speed = 0.0;
+    expectError<InvalidArgument>([&] { partitionLpm(problem); }, {"device d1", "positive speed"});
+    problem = randomProblem(4, 2, 8, false);
+    problem.links[0].bandwidthBytesPerSecond = 0.0;
+    expectError<InvalidArgument>([&] { partitionBalanced(problem); }, {"positive bandwidth"});
+    problem = randomProblem(4, 2, 8, false);
+    problem.inflightMicroBatches = 0;
+    expectError<InvalidArgument>([&] { partitionOptimal(problem); }, {"inflightMicroBatches"});
 }
 
 } // namespace

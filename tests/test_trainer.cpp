@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "data/synthetic_dataset.h"
+#include "expect_error.h"
 #include "tensor/error.h"
 #include "train/trainer.h"
 
@@ -410,18 +411,27 @@ TEST(TrainerOptions, RejectsInvalidOptions)
 {
     TrainOptions options = smallOptions("mlp", 1);
     options.threads = 0;
-    EXPECT_THROW(Trainer(options, smallData()), InvalidArgument);
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"threads must be at least 1"});
     options = smallOptions("no-such-model", 1);
-    EXPECT_THROW(Trainer(options, smallData()), InvalidArgument);
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); },
+                                 {"unknown model 'no-such-model'"});
     options = smallOptions("mlp", 1, 0);
-    EXPECT_THROW(Trainer(options, smallData()), InvalidArgument);
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"batch size 0"});
     options = smallOptions("mlp", 1, 1024); // more than the 512 training samples
-    EXPECT_THROW(Trainer(options, smallData()), InvalidArgument);
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"1024", "512 samples"});
     options = smallOptions("mlp", 1);
     options.microBatches = 17; // more than the batch of 16
-    EXPECT_THROW(Trainer(options, smallData()), InvalidArgument);
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); },
+                                 {"micro-batches must be between 1 and the batch size 16, got 17"});
     options = smallOptions("mlp", -1);
-    EXPECT_THROW(Trainer(options, smallData()), InvalidArgument);
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"must not be negative"});
+    options = smallOptions("mlp", 1);
+    options.optimizer.learningRate = 0.0f;
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"learning rate must be positive"});
+    options = smallOptions("mlp", 1);
+    options.optimizer.kind = "rmsprop";
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); },
+                                 {"unknown optimizer 'rmsprop'", "sgd, adam"});
 }
 
 TEST(TrainerOptions, RejectsDataOfTheWrongShape)
