@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/models_command.h"
+#include "cli/plan_commands.h"
 #include "cli/train_command.h"
 #include "tensor/error.h"
 
@@ -22,6 +23,10 @@ int main(int argc, char** argv)
     app.footer("Run `lpm COMMAND --help` for the options of a command.");
     lpm::cli::addTrainCommand(app);
     lpm::cli::addModelsCommand(app);
+    lpm::cli::addDevicesCommand(app);
+    lpm::cli::addProfileCommand(app);
+    lpm::cli::addPlanCommand(app);
+    lpm::cli::addSimulateCommand(app);
     try {
         app.parse(argc, argv);
         if (app.get_subcommands().empty())

@@ -1,11 +1,10 @@
 #include "io/checksummed_file.h"
 
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "io/atomic_file.h"
 #include "io/binary_stream.h"
+#include "io/whole_file.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -13,11 +12,6 @@ namespace lpm {
 namespace {
 constexpr size_t kMagicBytes = 8;
 constexpr size_t kHeaderBytes = kMagicBytes + 4 + 4 + 8 + 8;
-
-std::string describeErrno()
-{
-    return std::strerror(errno);
-}
 } // namespace
 
 void writeChecksummedFile(const std::filesystem::path& file, const std::string& magic,
@@ -43,11 +37,8 @@ std::vector<unsigned char> readChecksummedFile(const std::filesystem::path& file
                                                const std::string& kindOfFile)
 {
     const std::string name = file.string();
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw FileError(name + ": cannot open " + kindOfFile + " (" + describeErrno() + ")");
-    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                     std::istreambuf_iterator<char>());
+    const std::string content = readWholeFile(file, kindOfFile);
+    const std::vector<unsigned char> bytes(content.begin(), content.end());
     std::string paddedMagic = magic;
     paddedMagic.resize(kMagicBytes, '\0');
     if (bytes.size() < kMagicBytes

@@ -97,15 +97,19 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                 case ActionKind::SendActivation: {
                     double& message = arrival(s + 1, false, a); // checks that stage s + 1 exists
                     double& free = activationLinkFree[size_t(s + 1)];
-                    free = std::max(free, clock[size_t(s)]) + times[size_t(s + 1)].transferIn;
+                    const double start = std::max(free, clock[size_t(s)]);
+                    free = start + times[size_t(s + 1)].transferIn;
                     message = free;
+                    result.timeline.transfers.push_back({s, s + 1, false, a.microBatch, a.miniBatch, start, free});
                     break;
                 }
                 case ActionKind::SendGradient: {
                     double& message = arrival(s - 1, true, a); // checks that stage s − 1 exists
                     double& free = gradientLinkFree[size_t(s - 1)];
-                    free = std::max(free, clock[size_t(s)]) + t.transferIn;
+                    const double start = std::max(free, clock[size_t(s)]);
+                    free = start + t.transferIn;
                     message = free;
+                    result.timeline.transfers.push_back({s, s - 1, true, a.microBatch, a.miniBatch, start, free});
                     break;
                 }
                 default: { // receives: the message was checked to be there above

@@ -1,0 +1,73 @@
+#include "cli/cost_sources.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "backend/cpu/cpu_backend.h"
+#include "cli/progress_bar.h"
+#include "devices/host_devices.h"
+#include "io/whole_file.h"
+#include "nn/model_zoo.h"
+#include "plan/plan_json.h"
+#include "tensor/error.h"
+
+namespace lpm::cli {
+
+ModelCosts profileOnCpu(const std::string& model, const ProfileOptions& options, bool quiet)
+{
+    Model built = buildModel(model);
+    CpuBackend backend(1); // one CPU stage is one core
+    ProfileOptions cpu = options;
+    cpu.device = "cpu";
+    cpu.deviceDescription = discoverHostDevices().cpuName + ", 1 thread";
+    ProgressBar bar(stderr);
+    const auto start = std::chrono::steady_clock::now();
+    auto progress = [&](int done, int total) {
+        if (quiet)
+            return;
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        bar.update({done, total, elapsed, "profiling " + model + " unit by unit"});
+    };
+    ModelCosts costs;
+    try {
+        costs = profileModel(backend, built, cpu, progress);
+    } catch (...) {
+        bar.finish();
+        throw;
+    }
+    bar.finish();
+    return costs;
+}
+
+ModelCosts costsForDevices(const std::string& model, const DeviceSet& set, int64_t microBatchSize,
+                           const std::string& costsFile, bool quiet)
+{
+    ModelCosts costs;
+    if (!costsFile.empty()) {
+        costs = costsFromJson(readWholeFile(costsFile, "costs file"), costsFile);
+        if (costs.model != model)
+            throw FileError(costsFile + ": costs are for model '" + costs.model + "', not '" + model + "'");
+        if (costs.microBatchSize != microBatchSize && !quiet)
+            std::fprintf(stderr, "note: %s was taken at micro-batch %lld; times are scaled linearly to %lld\n",
+                         costsFile.c_str(), static_cast<long long>(costs.microBatchSize),
+                         static_cast<long long>(microBatchSize));
+    } else {
+        costs = describeModelCosts(buildModel(model), microBatchSize);
+    }
+    for (const DeviceSlot& slot : set.slots) {
+        if (slot.kind == DeviceKind::Catalog && !costs.find(slot.catalogId)) {
+            costs.devices.push_back(estimateDeviceCosts(costs, catalogDevice(slot.catalogId)));
+        } else if (slot.kind == DeviceKind::Cpu && !costs.find("cpu")) {
+            if (!quiet)
+                std::fprintf(stderr, "profiling %s on this CPU at micro-batch %lld (save a profile with "
+                                     "`lpm profile` and pass --costs to skip this)\n",
+                             model.c_str(), static_cast<long long>(costs.microBatchSize));
+            ProfileOptions options;
+            options.microBatchSize = costs.microBatchSize;
+            costs.devices.push_back(profileOnCpu(model, options, quiet).devices.front());
+        }
+    }
+    return costs;
+}
+
+} // namespace lpm::cli

@@ -1,0 +1,24 @@
+// Where the commands get unit costs: the profiler on this machine's CPU, the
+// catalogue's data-sheet estimates, or a costs file from `lpm profile`.
+#pragma once
+
+#include <string>
+
+#include "devices/device_set.h"
+#include "plan/cost_model.h"
+#include "plan/profiler.h"
+
+namespace lpm::cli {
+
+// Profiles zoo model `model` on one CPU core, with a progress line on stderr
+// unless `quiet`.
+ModelCosts profileOnCpu(const std::string& model, const ProfileOptions& options, bool quiet);
+
+// Costs of `model` for every kind of device in `set`: those in `costsFile`
+// (when given; it must be for the same model), then catalogue estimates and,
+// for CPU stages, a profile taken now (said on stderr). Times are at
+// `microBatchSize` unless the file fixes another size.
+ModelCosts costsForDevices(const std::string& model, const DeviceSet& set, int64_t microBatchSize,
+                           const std::string& costsFile, bool quiet);
+
+} // namespace lpm::cli

@@ -1,0 +1,289 @@
+#include "cli/plan_commands.h"
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/cost_sources.h"
+#include "cli/output_files.h"
+#include "cli/plan_report.h"
+#include "devices/host_devices.h"
+#include "io/atomic_file.h"
+#include "io/whole_file.h"
+#include "nn/model_zoo.h"
+#include "pipeline/chrome_trace.h"
+#include "pipeline/schedule.h"
+#include "plan/partitioners.h"
+#include "plan/plan_json.h"
+#include "sim/prediction.h"
+#include "tensor/error.h"
+
+namespace lpm::cli {
+
+namespace {
+
+// ---- lpm devices ----------------------------------------------------------
+
+void runDevices(const std::string& jsonFile)
+{
+    if (!jsonFile.empty())
+        requireWritableOutput(jsonFile, "--json");
+    const HostDevices host = discoverHostDevices();
+    std::printf("this machine: %s, %d usable cores, %s memory\n", host.cpuName.c_str(), host.cpuCores,
+                formatBytes(host.memoryBytes).c_str());
+    std::printf("  plan for it with --devices cpu:N (one core per stage)\n");
+    std::printf("GPUs: %d (%s)\n\n", host.cudaDevices, host.cudaStatus.c_str());
+    std::printf("catalogue (data sheets; plan with --devices catalog:NAMExN):\n");
+    std::printf("  %-8s %-30s %8s %8s %9s %8s  %-22s %s\n", "name", "device", "FP32 TF", "TF32 TF",
+                "mem GB/s", "memory", "peer link (GB/s each way)", "per server");
+    nlohmann::json catalogue = nlohmann::json::array();
+    for (const DeviceModel& device : deviceCatalog()) {
+        const std::string link = device.peerLink.name + " " + std::to_string(int(device.peerLink.bytesPerSecond / 1e9));
+        std::printf("  %-8s %-30s %8.1f %8.1f %9.0f %8s  %-26s %d\n", device.id.c_str(), device.fullName.c_str(),
+                    device.fp32FlopsPerSecond / 1e12, device.tensorFlopsPerSecond / 1e12,
+                    device.memoryBytesPerSecond / 1e9, formatBytes(device.memoryBytes).c_str(), link.c_str(),
+                    device.perServer);
+        catalogue.push_back({{"name", device.id},
+                             {"device", device.fullName},
+                             {"fp32_flops_per_second", device.fp32FlopsPerSecond},
+                             {"tf32_flops_per_second", device.tensorFlopsPerSecond},
+                             {"memory_bytes_per_second", device.memoryBytesPerSecond},
+                             {"memory_bytes", device.memoryBytes},
+                             {"peer_link", device.peerLink.name},
+                             {"peer_link_bytes_per_second", device.peerLink.bytesPerSecond},
+                             {"per_server", device.perServer}});
+    }
+    const LinkSpec ethernet = ethernetLink();
+    std::printf("  between servers: %s, %.1f GB/s each way, %.0f us per message (assumed)\n",
+                ethernet.name.c_str(), ethernet.bytesPerSecond / 1e9, ethernet.latencySeconds * 1e6);
+    if (!jsonFile.empty())
+        writeJsonFile(jsonFile, {{"cpu", host.cpuName},
+                                 {"cpu_cores", host.cpuCores},
+                                 {"memory_bytes", host.memoryBytes},
+                                 {"cuda_devices", host.cudaDevices},
+                                 {"cuda_status", host.cudaStatus},
+                                 {"catalogue", catalogue}});
+}
+
+// ---- lpm profile ----------------------------------------------------------
+
+struct ProfileCommandOptions {
+    std::string model = "cnn";
+    std::string device = "cpu";
+    ProfileOptions profile;
+    std::string out;
+    bool quiet = false;
+};
+
+void runProfile(const ProfileCommandOptions& options)
+{
+    requireWritableOutput(options.out, "--out");
+    const Model model = buildModel(options.model);
+    // "cpu" alone means this machine's core (as "cpu:1" does).
+    const DeviceSet set = parseDeviceSet(options.device == "cpu" ? "cpu:1" : options.device);
+    if (set.slots.size() != 1)
+        throw InvalidArgument("--device " + options.device + ": profile one device (cpu or catalog:NAME)");
+    const DeviceSlot& slot = set.slots.front();
+    ModelCosts costs;
+    if (slot.kind == DeviceKind::Cpu) {
+        costs = profileOnCpu(options.model, options.profile, options.quiet);
+    } else if (slot.kind == DeviceKind::Catalog) {
+        costs = describeModelCosts(model, options.profile.microBatchSize);
+        costs.devices.push_back(estimateDeviceCosts(costs, catalogDevice(slot.catalogId)));
+    } else {
+        linkBetween(slot, slot); // says that local GPUs need the CUDA backend
+    }
+    const DeviceCosts& device = costs.devices.front();
+    double forward = 0.0, backward = 0.0;
+    for (const UnitTimes& unit : device.units) {
+        forward += unit.forwardSeconds;
+        backward += unit.backwardSeconds;
+    }
+    writeFileAtomically(options.out, costsToJson(costs));
+    std::printf("%s on %s, micro-batch %lld: forward %.3f ms, backward %.3f ms over %d units\n%s\nwrote %s\n",
+                options.model.c_str(), device.device.c_str(), static_cast<long long>(costs.microBatchSize),
+                forward * 1e3, backward * 1e3, costs.unitCount(), device.source.c_str(), options.out.c_str());
+}
+
+// ---- lpm plan -------------------------------------------------------------
+
+struct PlanCommandOptions {
+    std::string model = "cnn";
+    std::string devices = "cpu:2";
+    std::string partitioner = "lpm";
+    std::string schedule = "lpm";
+    std::string optimizer = "sgd";
+    int64_t batch = 64;
+    int64_t microBatches = 4;
+    std::string costsFile;
+    std::string out;
+    std::string jsonFile;
+    bool quiet = false;
+};
+
+void runPlan(const PlanCommandOptions& options)
+{
+    // Cheap checks first: a typo must not cost a profile.
+    buildModel(options.model);
+    requireEqualMicroBatches(options.batch, options.microBatches);
+    for (const auto& [flag, file] : {std::pair{"--out", options.out}, std::pair{"--json", options.jsonFile}})
+        if (!file.empty())
+            requireWritableOutput(file, flag);
+    const DeviceSet set = parseDeviceSet(options.devices);
+    const HostDevices host = discoverHostDevices();
+    Plan plan;
+    plan.model = options.model;
+    plan.deviceSpec = options.devices;
+    plan.partitioner = options.partitioner;
+    plan.schedule = options.schedule;
+    plan.optimizer = options.optimizer;
+    plan.batch = options.batch;
+    plan.microBatches = options.microBatches;
+    plan.devices = planDevices(set, host);
+    int cpuStages = 0;
+    for (const DeviceSlot& slot : set.slots)
+        cpuStages += slot.kind == DeviceKind::Cpu;
+    if (cpuStages > host.cpuCores && !options.quiet)
+        std::fprintf(stderr, "note: %d CPU stages but this machine has %d usable cores; the prediction "
+                             "assumes one core each\n", cpuStages, host.cpuCores);
+    plan.costs = costsForDevices(options.model, set, plan.microBatchSize(), options.costsFile, options.quiet);
+    partitionPlan(plan);
+    const Prediction prediction = predictPlan(plan);
+    printPlanReport(plan, prediction);
+    if (!options.out.empty()) {
+        writeFileAtomically(options.out, planToJson(plan));
+        std::printf("wrote %s\n", options.out.c_str());
+    }
+    if (!options.jsonFile.empty()) {
+        nlohmann::json document = predictionJson(plan, prediction);
+        document["command"] = "plan";
+        writeJsonFile(options.jsonFile, document);
+    }
+}
+
+// ---- lpm simulate ---------------------------------------------------------
+
+struct SimulateCommandOptions {
+    std::string planFile;
+    std::string traceFile;
+    std::string jsonFile;
+    int miniBatches = 2;
+};
+
+void runSimulate(const SimulateCommandOptions& options)
+{
+    for (const auto& [flag, file] :
+         {std::pair{"--trace", options.traceFile}, std::pair{"--json", options.jsonFile}})
+        if (!file.empty())
+            requireWritableOutput(file, flag);
+    const Plan plan = planFromJson(readWholeFile(options.planFile, "plan"), options.planFile);
+    const Prediction prediction = predictPlan(plan, options.miniBatches);
+    printPlanReport(plan, prediction);
+    if (!options.traceFile.empty()) {
+        writeFileAtomically(options.traceFile, chromeTraceJson(prediction.timeline, stageNames(plan)));
+        std::printf("wrote %s (%zu actions, %zu transfers over %d mini-batches; open it in "
+                    "https://ui.perfetto.dev)\n",
+                    options.traceFile.c_str(), prediction.timeline.events.size(),
+                    prediction.timeline.transfers.size(), options.miniBatches);
+    }
+    if (!options.jsonFile.empty()) {
+        nlohmann::json document = predictionJson(plan, prediction);
+        document["command"] = "simulate";
+        writeJsonFile(options.jsonFile, document);
+    }
+}
+
+std::string joined(const std::vector<std::string>& names)
+{
+    std::string text;
+    for (const std::string& name : names)
+        text += (text.empty() ? "" : ", ") + name;
+    return text;
+}
+
+} // namespace
+
+void addDevicesCommand(CLI::App& app)
+{
+    auto jsonFile = std::make_shared<std::string>();
+    CLI::App* command = app.add_subcommand(
+        "devices", "Show this machine's CPU cores and GPUs, and the catalogue of devices to plan for");
+    command->add_option("--json", *jsonFile, "Also write the figures as JSON to this file");
+    command->callback([jsonFile] { runDevices(*jsonFile); });
+}
+
+void addProfileCommand(CLI::App& app)
+{
+    auto options = std::make_shared<ProfileCommandOptions>();
+    CLI::App* command = app.add_subcommand(
+        "profile", "Measure every unit's forward and backward time of a model on one CPU core (or "
+                   "estimate them for a catalogue GPU) and save them for `lpm plan --costs`");
+    command->add_option("--model", options->model, "Zoo model (see `lpm models`)")->capture_default_str();
+    command->add_option("--device", options->device, "cpu (measured on one core) or catalog:NAME (estimated)")
+        ->capture_default_str();
+    command->add_option("--micro-batch-size", options->profile.microBatchSize,
+                        "Samples per measured micro-batch (plans at other sizes scale linearly)")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
+        ->capture_default_str();
+    command->add_option("--repetitions", options->profile.repetitions, "Timed runs per unit (the median counts)")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    command->add_option("--warmup", options->profile.warmup, "Untimed runs per unit first")
+        ->check(CLI::Range(0, 1000))
+        ->capture_default_str();
+    command->add_option("--out", options->out, "Costs file to write (JSON)")->required();
+    command->add_flag("--quiet", options->quiet, "No progress line");
+    command->callback([options] { runProfile(*options); });
+}
+
+void addPlanCommand(CLI::App& app)
+{
+    auto options = std::make_shared<PlanCommandOptions>();
+    CLI::App* command = app.add_subcommand(
+        "plan", "Cut a model into pipeline stages for a set of devices and predict the iteration "
+                "time, speedup and bubble of a schedule");
+    command->add_option("--model", options->model, "Zoo model (see `lpm models`)")->capture_default_str();
+    command->add_option("--devices", options->devices,
+                        "Device set: cpu:N, cuda:K[,K], cuda:KxN, catalog:NAME[xN] or mixes such as "
+                        "catalog:A100-80x2,catalog:V100x2 (see `lpm devices`)")
+        ->capture_default_str();
+    command->add_option("--partitioner", options->partitioner, joined(partitionerNames()))
+        ->check(CLI::IsMember(partitionerNames()))
+        ->capture_default_str();
+    command->add_option("--schedule", options->schedule,
+                        joined(scheduleNames()) + " (sequential uses the first device)")
+        ->check(CLI::IsMember(scheduleNames()))
+        ->capture_default_str();
+    command->add_option("--optimizer", options->optimizer, "sgd or adam (its state counts in memory)")
+        ->check(CLI::IsMember({"sgd", "adam"}))
+        ->capture_default_str();
+    command->add_option("--batch", options->batch, "Mini-batch size")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 24))
+        ->capture_default_str();
+    command->add_option("--micro-batches", options->microBatches, "Micro-batches per mini-batch (must divide it)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    command->add_option("--costs", options->costsFile,
+                        "Unit costs from `lpm profile` (default: profile CPU stages now, estimate "
+                        "catalogue GPUs from data sheets)");
+    command->add_option("--out", options->out, "Save the plan (JSON) for `lpm simulate`");
+    command->add_option("--json", options->jsonFile, "Write the prediction as JSON to this file");
+    command->add_flag("--quiet", options->quiet, "No notes or progress on stderr");
+    command->callback([options] { runPlan(*options); });
+}
+
+void addSimulateCommand(CLI::App& app)
+{
+    auto options = std::make_shared<SimulateCommandOptions>();
+    CLI::App* command = app.add_subcommand(
+        "simulate", "Predict a saved plan's timeline and metrics, and export the timeline as a "
+                    "Chrome trace (Perfetto)");
+    command->add_option("--plan", options->planFile, "Plan file from `lpm plan --out`")->required();
+    command->add_option("--trace", options->traceFile, "Write the predicted timeline as Chrome trace JSON");
+    command->add_option("--json", options->jsonFile, "Write the prediction as JSON to this file");
+    command->add_option("--mini-batches", options->miniBatches, "Mini-batches in the trace")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    command->callback([options] { runSimulate(*options); });
+}
+
+} // namespace lpm::cli

@@ -1,0 +1,98 @@
+#include "cli/plan_report.h"
+
+#include <cstdio>
+
+namespace lpm::cli {
+
+std::string formatBytes(int64_t bytes)
+{
+    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = double(bytes);
+    int unit = 0;
+    while (value >= 1024.0 && unit < 4) {
+        value /= 1024.0;
+        ++unit;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+    return text;
+}
+
+std::vector<std::string> stageNames(const Plan& plan)
+{
+    std::vector<std::string> names;
+    for (size_t s = 0; s < plan.stages.size(); ++s) {
+        const PlannedStage& stage = plan.stages[s];
+        names.push_back("stage " + std::to_string(s) + ": " + plan.devices[size_t(stage.device)].label
+                        + ", units " + std::to_string(stage.first) + "-" + std::to_string(stage.last));
+    }
+    return names;
+}
+
+void printPlanReport(const Plan& plan, const Prediction& prediction)
+{
+    std::printf("%s on %s: partitioner %s, schedule %s, batch %lld in %lld micro-batches of %lld\n",
+                plan.model.c_str(), plan.deviceSpec.c_str(), plan.partitioner.c_str(),
+                plan.schedule.c_str(), static_cast<long long>(plan.batch),
+                static_cast<long long>(plan.microBatches), static_cast<long long>(plan.microBatchSize()));
+    std::printf("%5s  %-10s %-11s %12s %9s %9s %23s %9s %6s\n", "stage", "device", "units",
+                "compute ms", "comm ms", "update ms", "memory / capacity", "in flight", "busy");
+    for (size_t s = 0; s < prediction.stages.size(); ++s) {
+        const StagePrediction& stage = prediction.stages[s];
+        const std::string units = std::to_string(stage.first) + "-" + std::to_string(stage.last) + " ("
+                                  + std::to_string(stage.last - stage.first + 1) + ")";
+        const std::string memory = formatBytes(stage.memoryBytes) + " / " + formatBytes(stage.capacityBytes);
+        std::printf("%5zu  %-10s %-11s %12.3f %9.3f %9.3f %23s %9d %5.0f%%\n", s, stage.device.c_str(),
+                    units.c_str(), (stage.forwardSeconds + stage.backwardSeconds) * 1e3,
+                    (stage.communicationSeconds) * 1e3, (stage.updateSeconds + stage.allReduceSeconds) * 1e3,
+                    memory.c_str(), stage.peakInFlight, stage.busyFraction * 100.0);
+    }
+    std::printf("(compute and comm per micro-batch; update per mini-batch%s)\n",
+                plan.schedule == "dp" ? ", with the all-reduce" : "");
+    if (plan.stages.size() < plan.devices.size())
+        std::printf("note: the plan uses %zu of the %zu devices offered (%s)\n", plan.stages.size(),
+                    plan.devices.size(),
+                    plan.schedule == "sequential"           ? "sequential runs on the first device"
+                    : plan.costs.unitCount() < int(plan.devices.size()) ? "fewer units than devices"
+                                                                        : "more stages would not be faster");
+    std::printf("predicted: iteration %.3f ms, %.0f samples/s, speedup %.2fx over sequential on %s "
+                "(%.3f ms), bubble %.1f%%\n",
+                prediction.iterationSeconds * 1e3, prediction.samplesPerSecond, prediction.speedup,
+                prediction.sequentialDevice.c_str(), prediction.sequentialSeconds * 1e3,
+                prediction.bubbleFraction * 100.0);
+}
+
+nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction)
+{
+    nlohmann::json stages = nlohmann::json::array();
+    for (const StagePrediction& stage : prediction.stages)
+        stages.push_back({{"device", stage.device},
+                          {"first_unit", stage.first},
+                          {"last_unit", stage.last},
+                          {"forward_ms", stage.forwardSeconds * 1e3},
+                          {"backward_ms", stage.backwardSeconds * 1e3},
+                          {"communication_ms", stage.communicationSeconds * 1e3},
+                          {"update_ms", stage.updateSeconds * 1e3},
+                          {"all_reduce_ms", stage.allReduceSeconds * 1e3},
+                          {"peak_in_flight", stage.peakInFlight},
+                          {"memory_bytes", stage.memoryBytes},
+                          {"capacity_bytes", stage.capacityBytes},
+                          {"busy_fraction", stage.busyFraction}});
+    return {{"model", plan.model},
+            {"devices", plan.deviceSpec},
+            {"partitioner", plan.partitioner},
+            {"schedule", plan.schedule},
+            {"batch", plan.batch},
+            {"micro_batches", plan.microBatches},
+            {"stages_used", plan.stages.size()},
+            {"devices_offered", plan.devices.size()},
+            {"predicted_iteration_ms", prediction.iterationSeconds * 1e3},
+            {"predicted_samples_per_second", prediction.samplesPerSecond},
+            {"predicted_speedup", prediction.speedup},
+            {"sequential_device", prediction.sequentialDevice},
+            {"sequential_ms", prediction.sequentialSeconds * 1e3},
+            {"bubble_fraction", prediction.bubbleFraction},
+            {"stages", stages}};
+}
+
+} // namespace lpm::cli

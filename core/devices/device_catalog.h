@@ -1,0 +1,50 @@
+// The catalogue of devices one can plan for without having them: NVIDIA
+// data-sheet figures (SXM parts where there are two; dense rates, no
+// sparsity), and the link figures the planner assumes between them.
+//
+// Figures are per GPU. Link bandwidths are per direction (a data sheet's
+// "900 GB/s NVLink" is both directions together, so 450 GB/s here), because a
+// pipeline boundary carries the activation one way and the gradient the other.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lpm {
+
+struct LinkSpec {
+    std::string name;            // "NVLink 4", "PCIe 5.0 x16", "100 Gb Ethernet"
+    double bytesPerSecond = 0.0; // per direction
+    double latencySeconds = 0.0; // per message, assumed (see device_catalog.cpp)
+};
+
+struct DeviceModel {
+    std::string id;                    // the name a spec uses: "H100", "A100-80"
+    std::string fullName;              // "NVIDIA H100 SXM5 80 GB"
+    double fp32FlopsPerSecond = 0.0;   // plain FP32 (CUDA cores); what an fp32 backend gets
+    double tensorFlopsPerSecond = 0.0; // dense TF32 tensor cores (0 when none)
+    double memoryBytesPerSecond = 0.0; // device memory bandwidth
+    int64_t memoryBytes = 0;
+    LinkSpec peerLink;                 // between two of these in one server (NVLink, else PCIe)
+    LinkSpec hostLink;                 // to the host and to GPUs of other kinds in the server
+    int perServer = 8;                 // GPUs one server holds; more spill into further servers
+};
+
+// The GPUs of the catalogue, in order of release.
+const std::vector<DeviceModel>& deviceCatalog();
+// Case-insensitive lookup by id. Throws InvalidArgument listing the known ids.
+const DeviceModel& catalogDevice(const std::string& id);
+
+// Links the catalogue assumes between machines and inside a host.
+LinkSpec ethernetLink();      // between servers: 100 Gb Ethernet
+LinkSpec hostMemoryLink();    // between two CPU stages of one machine (shared memory)
+
+// The fraction of a data-sheet rate a unit is assumed to reach when its cost
+// is estimated rather than measured (plan/cost_model.h). See the .cpp.
+inline constexpr double kAchievedComputeFraction = 0.6;
+inline constexpr double kAchievedMemoryFraction = 0.7;
+// Launch and synchronisation cost of one unit's forward (backward: twice).
+inline constexpr double kUnitOverheadSeconds = 10e-6;
+
+} // namespace lpm

@@ -1,0 +1,67 @@
+// The cost model's inputs (DESIGN §1.2): per unit, the bytes and FLOPs the
+// model states, and per kind of device, the seconds a unit's forward and
+// backward take on one micro-batch, measured by the profiler (profiler.h) or
+// estimated from the device catalogue's data-sheet rates.
+//
+// Times are taken at one micro-batch size and scaled linearly to others
+// (timesFor): exact for the CPU's per-sample loops, optimistic for GPUs at
+// small micro-batches, where fixed launch costs dominate.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "devices/device_catalog.h"
+#include "nn/layer.h"
+
+namespace lpm {
+
+class Model;
+
+struct UnitTimes {
+    double forwardSeconds = 0.0;
+    double backwardSeconds = 0.0;
+};
+
+// A model's unit times on one kind of device.
+struct DeviceCosts {
+    std::string device;                     // "cpu" (this machine's core) or a catalogue id
+    std::string source;                     // one line: how the times were obtained
+    std::vector<UnitTimes> units;           // per micro-batch of ModelCosts::microBatchSize samples
+    double updateSecondsPerParameter = 0.0; // one SGD-with-momentum step, per fp32 parameter
+};
+
+struct ModelCosts {
+    std::string model;
+    int64_t microBatchSize = 1;      // the size DeviceCosts::units were taken at
+    int64_t inputBytesPerSample = 0; // what unit 0 reads per sample
+    std::vector<UnitCost> units;     // per sample, from the model
+    std::vector<DeviceCosts> devices;
+
+    int unitCount() const { return static_cast<int>(units.size()); }
+    // Null when there are no costs for `device`.
+    const DeviceCosts* find(const std::string& device) const;
+    // Throws InvalidArgument naming the device and the costs that are there.
+    const DeviceCosts& at(const std::string& device) const;
+};
+
+// The model's per-sample units, with no device times yet. Throws
+// InvalidArgument for a micro-batch size below 1.
+ModelCosts describeModelCosts(const Model& model, int64_t microBatchSize);
+
+// Times on a catalogue device from its data sheet: per unit and direction the
+// larger of FLOPs at kAchievedComputeFraction of the FP32 rate and bytes moved
+// at kAchievedMemoryFraction of memory bandwidth (a roofline), plus
+// kUnitOverheadSeconds (twice for backward).
+DeviceCosts estimateDeviceCosts(const ModelCosts& costs, const DeviceModel& device);
+
+// `costs` times for `device` scaled to micro-batches of `microBatchSize`.
+std::vector<UnitTimes> timesFor(const ModelCosts& costs, const std::string& device,
+                                int64_t microBatchSize);
+
+// Throws InvalidArgument naming the field when units, sizes or times are
+// inconsistent, negative or not finite (costs loaded from a file pass here).
+void validateModelCosts(const ModelCosts& costs);
+
+} // namespace lpm

@@ -1,0 +1,193 @@
+#include "plan/plan.h"
+
+#include <algorithm>
+
+#include "pipeline/schedule.h"
+#include "plan/partitioners.h"
+#include "tensor/error.h"
+
+namespace lpm {
+
+std::vector<PlanDeviceEntry> planDevices(const DeviceSet& set, const HostDevices& host)
+{
+    const int64_t cpuStages = std::count_if(set.slots.begin(), set.slots.end(), [](const DeviceSlot& slot) {
+        return slot.kind == DeviceKind::Cpu;
+    });
+    std::vector<PlanDeviceEntry> devices;
+    for (size_t k = 0; k < set.slots.size(); ++k) {
+        const DeviceSlot& slot = set.slots[k];
+        PlanDeviceEntry entry;
+        entry.label = slot.label;
+        entry.sharedBy = slot.sharedBy;
+        if (slot.kind == DeviceKind::Cpu) {
+            entry.costsDevice = "cpu";
+            entry.memoryBytes = host.memoryBytes / std::max<int64_t>(cpuStages, 1);
+        } else if (slot.kind == DeviceKind::Catalog) {
+            const DeviceModel& model = catalogDevice(slot.catalogId);
+            entry.costsDevice = model.id;
+            entry.memoryBytes = model.memoryBytes / slot.sharedBy;
+        }
+        if (k + 1 < set.slots.size())
+            entry.linkToNext = linkBetween(slot, set.slots[k + 1]); // throws for cuda: slots
+        else if (slot.kind == DeviceKind::Cuda)
+            linkBetween(slot, slot);
+        devices.push_back(std::move(entry));
+    }
+    return devices;
+}
+
+void requireEqualMicroBatches(int64_t batch, int64_t microBatches)
+{
+    if (batch < 1)
+        throw InvalidArgument("batch must be at least 1, got " + std::to_string(batch));
+    if (microBatches < 1 || microBatches > batch)
+        throw InvalidArgument("micro-batches must be between 1 and the batch " + std::to_string(batch)
+                              + ", got " + std::to_string(microBatches));
+    if (batch % microBatches != 0)
+        throw InvalidArgument(std::to_string(microBatches) + " micro-batches do not divide the batch "
+                              + std::to_string(batch)
+                              + " (plans need micro-batches of one size; choose a divisor)");
+}
+
+int optimizerStateVectors(const std::string& optimizer)
+{
+    if (optimizer == "sgd")
+        return 1;
+    if (optimizer == "adam")
+        return 2;
+    throw InvalidArgument("unknown optimizer '" + optimizer + "' (known: sgd, adam)");
+}
+
+PartitionProblem partitionProblemFor(const Plan& plan)
+{
+    const ModelCosts& costs = plan.costs;
+    const int64_t size = plan.microBatchSize();
+    const int stateVectors = optimizerStateVectors(plan.optimizer);
+    auto totalSeconds = [&](const std::string& device) {
+        double total = 0.0;
+        for (const UnitTimes& unit : timesFor(costs, device, size))
+            total += unit.forwardSeconds + unit.backwardSeconds;
+        return total;
+    };
+    // The reference: the fastest kind of device among the plan's.
+    std::string reference = plan.devices.front().costsDevice;
+    for (const PlanDeviceEntry& device : plan.devices)
+        if (totalSeconds(device.costsDevice) < totalSeconds(reference))
+            reference = device.costsDevice;
+    const double referenceTotal = totalSeconds(reference);
+
+    const std::vector<UnitTimes> referenceTimes = timesFor(costs, reference, size);
+    PartitionProblem problem;
+    for (size_t u = 0; u < costs.units.size(); ++u) {
+        const UnitCost& unit = costs.units[u];
+        const UnitTimes& times = referenceTimes[u];
+        problem.unitSeconds.push_back(times.forwardSeconds + times.backwardSeconds);
+        problem.outputBytes.push_back(unit.outputBytes * size);
+        problem.staticBytes.push_back((2 + stateVectors) * unit.parameterBytes);
+        problem.savedBytes.push_back(unit.savedBytes * size);
+    }
+    for (size_t k = 0; k < plan.devices.size(); ++k) {
+        const PlanDeviceEntry& device = plan.devices[k];
+        const double total = totalSeconds(device.costsDevice);
+        // Zero-cost models run equally fast anywhere.
+        const double speed = total > 0.0 ? referenceTotal / total : 1.0;
+        problem.devices.push_back({device.label, speed / device.sharedBy, device.memoryBytes});
+        if (k + 1 < plan.devices.size())
+            problem.links.push_back({device.linkToNext.bytesPerSecond, device.linkToNext.latencySeconds});
+    }
+    const int64_t p = int64_t(plan.devices.size());
+    problem.inflightMicroBatches = plan.schedule == "gpipe"                                 ? plan.microBatches
+                                   : plan.schedule == "sequential" || plan.schedule == "dp" ? 1
+                                                                                            : std::min(p, plan.microBatches);
+    return problem;
+}
+
+void partitionPlan(Plan& plan)
+{
+    const int units = plan.costs.unitCount();
+    plan.stages.clear();
+    if (plan.schedule == "sequential") {
+        plan.stages.push_back({0, units - 1, 0});
+    } else if (plan.schedule == "dp") {
+        for (int k = 0; k < int(plan.devices.size()); ++k)
+            plan.stages.push_back({0, units - 1, k});
+    } else {
+        plan.stages = planPartition(plan.partitioner, partitionProblemFor(plan));
+        return;
+    }
+    // One stage holds the whole model: it must fit each device it runs on.
+    const PartitionProblem problem = partitionProblemFor(plan);
+    for (const PlannedStage& stage : plan.stages) {
+        PartitionProblem one = problem;
+        one.devices = {problem.devices[size_t(stage.device)]};
+        one.links.clear();
+        requireFitsInMemory(one, {{stage.first, stage.last, 0}}, plan.schedule);
+    }
+}
+
+namespace {
+
+void requireKnown(const std::string& what, const std::string& name, const std::vector<std::string>& known)
+{
+    if (std::find(known.begin(), known.end(), name) != known.end())
+        return;
+    std::string list;
+    for (const std::string& entry : known)
+        list += (list.empty() ? "" : ", ") + entry;
+    throw InvalidArgument("plan: unknown " + what + " '" + name + "' (known: " + list + ")");
+}
+
+} // namespace
+
+void validatePlan(const Plan& plan)
+{
+    requireKnown("schedule", plan.schedule, scheduleNames());
+    requireKnown("partitioner", plan.partitioner, partitionerNames());
+    optimizerStateVectors(plan.optimizer);
+    requireEqualMicroBatches(plan.batch, plan.microBatches);
+    validateModelCosts(plan.costs);
+    if (plan.devices.empty())
+        throw InvalidArgument("plan: no devices");
+    for (const PlanDeviceEntry& device : plan.devices) {
+        plan.costs.at(device.costsDevice);
+        if (device.memoryBytes < 0 || device.sharedBy < 1)
+            throw InvalidArgument("plan: device " + device.label
+                                  + " needs a non-negative memory and shared_by of at least 1");
+    }
+    for (size_t k = 0; k + 1 < plan.devices.size(); ++k) {
+        const LinkSpec& link = plan.devices[k].linkToNext;
+        if (!(link.bytesPerSecond > 0.0) || !(link.latencySeconds >= 0.0))
+            throw InvalidArgument("plan: the link after device " + plan.devices[k].label
+                                  + " needs a positive bandwidth and a non-negative latency");
+    }
+    const int units = plan.costs.unitCount();
+    if (plan.stages.empty() || plan.stages.size() > plan.devices.size())
+        throw InvalidArgument("plan: " + std::to_string(plan.stages.size()) + " stages for "
+                              + std::to_string(plan.devices.size()) + " devices (expected 1 to "
+                              + std::to_string(plan.devices.size()) + ")");
+    if (plan.schedule == "sequential" && plan.stages.size() != 1)
+        throw InvalidArgument("plan: schedule sequential runs one stage, the plan has "
+                              + std::to_string(plan.stages.size()));
+    int next = 0;
+    for (size_t k = 0; k < plan.stages.size(); ++k) {
+        const PlannedStage& stage = plan.stages[k];
+        const std::string where = "plan: stage " + std::to_string(k);
+        if (stage.device != int(k))
+            throw InvalidArgument(where + " must run on device " + std::to_string(k) + ", not "
+                                  + std::to_string(stage.device));
+        const int first = plan.schedule == "dp" ? 0 : next;
+        if (stage.first != first || stage.last < stage.first || stage.last >= units)
+            throw InvalidArgument(where + " holds units " + std::to_string(stage.first) + ".."
+                                  + std::to_string(stage.last) + "; expected units from "
+                                  + std::to_string(first) + " to at most " + std::to_string(units - 1)
+                                  + (plan.schedule == "dp" ? " (dp: every stage holds all units)" : ""));
+        if (plan.schedule == "dp" && stage.last != units - 1)
+            throw InvalidArgument(where + " must hold every unit under dp");
+        next = stage.last + 1;
+    }
+    if (next != units)
+        throw InvalidArgument("plan: the stages end at unit " + std::to_string(next - 1) + ", the model has "
+                              + std::to_string(units) + " units");
+}
+
+} // namespace lpm

@@ -1,0 +1,75 @@
+// A plan: which units run on which device, under which schedule, with the
+// costs it was made from, so that it can be predicted (sim/prediction.h),
+// saved, edited and loaded again (plan_json.h) without the machine it was
+// made on. Stage k runs on devices[k]; a plan may leave later devices unused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "devices/device_set.h"
+#include "devices/host_devices.h"
+#include "plan/cost_model.h"
+#include "plan/partition_problem.h"
+
+namespace lpm {
+
+struct PlanDeviceEntry {
+    std::string label;       // unique: "cpu:0", "H100#3"
+    std::string costsDevice; // which ModelCosts::devices entry times it: "cpu", "H100"
+    int64_t memoryBytes = 0; // capacity one stage may use
+    int sharedBy = 1;        // stages sharing this physical device divide its rate
+    LinkSpec linkToNext;     // to devices[k + 1]; unused on the last device
+};
+
+struct Plan {
+    static constexpr int kFormatVersion = 1;
+
+    std::string model;
+    std::string deviceSpec;
+    std::string partitioner;
+    std::string schedule;
+    std::string optimizer = "sgd"; // "sgd" (momentum: 1 state vector) or "adam" (2)
+    int64_t batch = 1;
+    int64_t microBatches = 1;
+    std::vector<PlanDeviceEntry> devices; // every device offered, pipeline order
+    Partition stages;                     // stage k on devices[k]; dp: every stage holds all units
+    ModelCosts costs;
+
+    int64_t microBatchSize() const { return batch / microBatches; }
+};
+
+// The devices of a set with the capacity and links a plan assumes: CPU stages
+// share this machine's memory equally; a catalogue GPU's memory is its data
+// sheet's; stages sharing a GPU split its memory.
+std::vector<PlanDeviceEntry> planDevices(const DeviceSet& set, const HostDevices& host);
+
+// Throws InvalidArgument naming both values unless micro-batches is between
+// 1 and the batch and divides it (all micro-batches have one size).
+void requireEqualMicroBatches(int64_t batch, int64_t microBatches);
+
+// Optimizer state per parameter: SGD with momentum 1, Adam 2 (DESIGN §1.2 k).
+int optimizerStateVectors(const std::string& optimizer);
+
+// The partitioning problem a plan's devices, costs, batch and schedule pose.
+// unitSeconds are on the fastest kind of device among the plan's devices;
+// each device's speed is the ratio of the model's total time on it to that
+// (divided by sharedBy), so a mix of device kinds is approximated by one
+// speed per device. Activations in flight are the schedule's worst stage
+// with one stage per device: m for gpipe, min(p, m) for the 1F1B family.
+PartitionProblem partitionProblemFor(const Plan& plan);
+
+// Cuts the plan's model into stages: with the partitioner for pipelined
+// schedules, on devices[0] alone for sequential, a whole replica on every
+// device for dp. Fills plan.stages; throws InvalidArgument when no plan fits
+// in memory (naming the stage and the bytes over).
+void partitionPlan(Plan& plan);
+
+// Throws InvalidArgument naming the field for anything inconsistent: unknown
+// schedule, partitioner or optimizer, unequal micro-batches, stages that do
+// not cover the units in order, more stages than devices, a device without
+// costs, bad capacities or links.
+void validatePlan(const Plan& plan);
+
+} // namespace lpm

@@ -1,0 +1,254 @@
+#include "plan/plan_json.h"
+
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "tensor/error.h"
+
+namespace lpm {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kCostsVersion = 1;
+
+json costsValue(const ModelCosts& costs)
+{
+    json units = json::array();
+    for (const UnitCost& unit : costs.units)
+        units.push_back({{"forward_flops", unit.forwardFlops},
+                         {"backward_flops", unit.backwardFlops},
+                         {"parameter_bytes", unit.parameterBytes},
+                         {"output_bytes", unit.outputBytes},
+                         {"saved_bytes", unit.savedBytes}});
+    json devices = json::array();
+    for (const DeviceCosts& device : costs.devices) {
+        json forward = json::array(), backward = json::array();
+        for (const UnitTimes& times : device.units) {
+            forward.push_back(times.forwardSeconds * 1e3);
+            backward.push_back(times.backwardSeconds * 1e3);
+        }
+        devices.push_back({{"device", device.device},
+                           {"source", device.source},
+                           {"update_seconds_per_parameter", device.updateSecondsPerParameter},
+                           {"forward_ms", forward},
+                           {"backward_ms", backward}});
+    }
+    return {{"format", "lpm-costs"},       {"version", kCostsVersion},
+            {"model", costs.model},        {"micro_batch", costs.microBatchSize},
+            {"input_bytes", costs.inputBytesPerSample}, {"units", units},
+            {"devices", devices}};
+}
+
+// Reads fields of a JSON document, naming the file and the field's path in
+// every error ("plan.json: stages[2].first: expected an integer").
+class Reader {
+public:
+    Reader(const json& value, std::string source, std::string path)
+        : value_(value), source_(std::move(source)), path_(std::move(path))
+    {
+    }
+
+    [[noreturn]] void fail(const std::string& message) const
+    {
+        throw FileError(source_ + ": " + (path_.empty() ? "" : path_ + ": ") + message);
+    }
+
+    Reader field(const std::string& name) const
+    {
+        if (!value_.is_object())
+            fail("expected an object");
+        const auto found = value_.find(name);
+        const std::string path = path_.empty() ? name : path_ + "." + name;
+        if (found == value_.end())
+            Reader(value_, source_, path).fail("missing");
+        return Reader(*found, source_, path);
+    }
+
+    std::vector<Reader> elements() const
+    {
+        if (!value_.is_array())
+            fail("expected an array");
+        std::vector<Reader> items;
+        for (size_t i = 0; i < value_.size(); ++i)
+            items.emplace_back(value_[i], source_, path_ + "[" + std::to_string(i) + "]");
+        return items;
+    }
+
+    std::string text() const
+    {
+        if (!value_.is_string())
+            fail("expected a string");
+        return value_.get<std::string>();
+    }
+
+    int64_t integer() const
+    {
+        if (!value_.is_number_integer())
+            fail("expected an integer");
+        return value_.get<int64_t>();
+    }
+
+    int integer32() const
+    {
+        const int64_t value = integer();
+        if (value < INT32_MIN || value > INT32_MAX)
+            fail("expected an integer of 32 bits, got " + std::to_string(value));
+        return int(value);
+    }
+
+    double number() const
+    {
+        if (!value_.is_number())
+            fail("expected a number");
+        return value_.get<double>();
+    }
+
+    void requireFormat(const std::string& format, int version) const
+    {
+        if (!value_.is_object())
+            fail("expected a JSON object (an " + format + " file)");
+        if (field("format").text() != format)
+            field("format").fail("expected \"" + format + "\", got \"" + field("format").text() + "\"");
+        const int64_t found = field("version").integer();
+        if (found != version)
+            field("version").fail("version " + std::to_string(found) + " is not supported (this lpm reads "
+                                  + std::to_string(version) + ")");
+    }
+
+private:
+    const json& value_;
+    std::string source_;
+    std::string path_;
+};
+
+json parse(const std::string& text, const std::string& source)
+{
+    try {
+        return json::parse(text);
+    } catch (const json::parse_error& error) {
+        throw FileError(source + ": not valid JSON: " + error.what());
+    }
+}
+
+ModelCosts readCosts(const Reader& root)
+{
+    root.requireFormat("lpm-costs", kCostsVersion);
+    ModelCosts costs;
+    costs.model = root.field("model").text();
+    costs.microBatchSize = root.field("micro_batch").integer();
+    costs.inputBytesPerSample = root.field("input_bytes").integer();
+    for (const Reader& unit : root.field("units").elements())
+        costs.units.push_back({unit.field("forward_flops").number(), unit.field("backward_flops").number(),
+                               unit.field("parameter_bytes").integer(), unit.field("output_bytes").integer(),
+                               unit.field("saved_bytes").integer()});
+    for (const Reader& device : root.field("devices").elements()) {
+        DeviceCosts entry;
+        entry.device = device.field("device").text();
+        entry.source = device.field("source").text();
+        entry.updateSecondsPerParameter = device.field("update_seconds_per_parameter").number();
+        const std::vector<Reader> forward = device.field("forward_ms").elements();
+        const std::vector<Reader> backward = device.field("backward_ms").elements();
+        if (forward.size() != backward.size())
+            device.fail("forward_ms has " + std::to_string(forward.size()) + " entries, backward_ms "
+                        + std::to_string(backward.size()));
+        for (size_t u = 0; u < forward.size(); ++u)
+            entry.units.push_back({forward[u].number() / 1e3, backward[u].number() / 1e3});
+        costs.devices.push_back(std::move(entry));
+    }
+    return costs;
+}
+
+// Runs a validation, turning its InvalidArgument into a FileError naming the file.
+template <typename Check>
+void validateAs(const std::string& source, Check check)
+{
+    try {
+        check();
+    } catch (const InvalidArgument& invalid) {
+        throw FileError(source + ": " + invalid.what());
+    }
+}
+
+} // namespace
+
+std::string costsToJson(const ModelCosts& costs)
+{
+    return costsValue(costs).dump(1) + "\n";
+}
+
+std::string planToJson(const Plan& plan)
+{
+    json devices = json::array();
+    for (const PlanDeviceEntry& device : plan.devices)
+        devices.push_back({{"label", device.label},
+                           {"costs", device.costsDevice},
+                           {"memory_bytes", device.memoryBytes},
+                           {"shared_by", device.sharedBy},
+                           {"link_to_next",
+                            {{"name", device.linkToNext.name},
+                             {"bandwidth_bytes_per_second", device.linkToNext.bytesPerSecond},
+                             {"latency_us", device.linkToNext.latencySeconds * 1e6}}}});
+    json stages = json::array();
+    for (const PlannedStage& stage : plan.stages)
+        stages.push_back({{"first", stage.first}, {"last", stage.last}, {"device", stage.device}});
+    const json root = {{"format", "lpm-plan"},
+                       {"version", Plan::kFormatVersion},
+                       {"model", plan.model},
+                       {"devices_spec", plan.deviceSpec},
+                       {"partitioner", plan.partitioner},
+                       {"schedule", plan.schedule},
+                       {"optimizer", plan.optimizer},
+                       {"batch", plan.batch},
+                       {"micro_batches", plan.microBatches},
+                       {"devices", devices},
+                       {"stages", stages},
+                       {"costs", costsValue(plan.costs)}};
+    return root.dump(1) + "\n";
+}
+
+ModelCosts costsFromJson(const std::string& text, const std::string& source)
+{
+    const json document = parse(text, source);
+    ModelCosts costs = readCosts(Reader(document, source, ""));
+    validateAs(source, [&] { validateModelCosts(costs); });
+    return costs;
+}
+
+Plan planFromJson(const std::string& text, const std::string& source)
+{
+    const json document = parse(text, source);
+    const Reader root(document, source, "");
+    root.requireFormat("lpm-plan", Plan::kFormatVersion);
+    Plan plan;
+    plan.model = root.field("model").text();
+    plan.deviceSpec = root.field("devices_spec").text();
+    plan.partitioner = root.field("partitioner").text();
+    plan.schedule = root.field("schedule").text();
+    plan.optimizer = root.field("optimizer").text();
+    plan.batch = root.field("batch").integer();
+    plan.microBatches = root.field("micro_batches").integer();
+    for (const Reader& device : root.field("devices").elements()) {
+        PlanDeviceEntry entry;
+        entry.label = device.field("label").text();
+        entry.costsDevice = device.field("costs").text();
+        entry.memoryBytes = device.field("memory_bytes").integer();
+        entry.sharedBy = device.field("shared_by").integer32();
+        const Reader link = device.field("link_to_next");
+        entry.linkToNext = {link.field("name").text(), link.field("bandwidth_bytes_per_second").number(),
+                            link.field("latency_us").number() / 1e6};
+        plan.devices.push_back(std::move(entry));
+    }
+    for (const Reader& stage : root.field("stages").elements())
+        plan.stages.push_back({stage.field("first").integer32(), stage.field("last").integer32(),
+                               stage.field("device").integer32()});
+    plan.costs = readCosts(root.field("costs"));
+    if (plan.costs.model != plan.model)
+        root.field("costs").fail("are for model '" + plan.costs.model + "', the plan is for '" + plan.model + "'");
+    validateAs(source, [&] { validatePlan(plan); });
+    return plan;
+}
+
+} // namespace lpm

@@ -1,0 +1,34 @@
+// The profiler: measures each unit of a model on a real backend, for one
+// micro-batch size (DESIGN §1.2). Per unit and direction the result is the
+// median of `repetitions` runs after `warmup` runs that are not counted, so a
+// cold cache or a page fault does not become a plan. Run it with a backend of
+// one thread to measure one CPU stage.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "plan/cost_model.h"
+
+namespace lpm {
+
+class Backend;
+
+struct ProfileOptions {
+    int64_t microBatchSize = 32;
+    int warmup = 2;
+    int repetitions = 7;
+    std::string device = "cpu";   // the DeviceCosts::device the times are for
+    std::string deviceDescription; // e.g. the CPU's model name, for DeviceCosts::source
+};
+
+// Called after each unit is measured: units done, units in all.
+using ProfileProgress = std::function<void(int done, int total)>;
+
+// Returns the model's costs with one DeviceCosts: the measured times.
+// Throws InvalidArgument for a micro-batch size, warm-up or repetition count
+// out of range.
+ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& options,
+                        const ProfileProgress& progress = {});
+
+} // namespace lpm

@@ -1,0 +1,154 @@
+#include "sim/prediction.h"
+
+#include <algorithm>
+
+#include "pipeline/schedule.h"
+#include "tensor/error.h"
+
+namespace lpm {
+
+namespace {
+
+struct StageSums {
+    double forward = 0.0;  // seconds per micro-batch on the stage's device
+    double backward = 0.0;
+    int64_t parameterBytes = 0;
+    int64_t savedBytes = 0; // per micro-batch
+};
+
+// Units [first, last] on `device`, whose rate `sharedBy` stages divide.
+StageSums sumUnits(const Plan& plan, const std::string& device, int sharedBy, int first, int last)
+{
+    const std::vector<UnitTimes> times = timesFor(plan.costs, device, plan.microBatchSize());
+    StageSums sums;
+    for (int u = first; u <= last; ++u) {
+        sums.forward += times[size_t(u)].forwardSeconds * sharedBy;
+        sums.backward += times[size_t(u)].backwardSeconds * sharedBy;
+        sums.parameterBytes += plan.costs.units[size_t(u)].parameterBytes;
+        sums.savedBytes += plan.costs.units[size_t(u)].savedBytes * plan.microBatchSize();
+    }
+    return sums;
+}
+
+StageSums sumStage(const Plan& plan, const PlannedStage& stage)
+{
+    const PlanDeviceEntry& device = plan.devices[size_t(stage.device)];
+    return sumUnits(plan, device.costsDevice, device.sharedBy, stage.first, stage.last);
+}
+
+double updateSeconds(const Plan& plan, const std::string& device, int sharedBy, int64_t parameterBytes)
+{
+    return double(parameterBytes) / sizeof(float) * plan.costs.at(device).updateSecondsPerParameter
+           * sharedBy;
+}
+
+// Ring all-reduce of `bytes` over the used devices' chain of links: each
+// device sends and receives 2·(p − 1)/p of the bytes, in 2·(p − 1) steps,
+// paced by the slowest link.
+double ringAllReduceSeconds(const Plan& plan, int64_t bytes)
+{
+    const size_t p = plan.stages.size();
+    if (p < 2)
+        return 0.0;
+    double slowest = plan.devices[0].linkToNext.bytesPerSecond;
+    double latency = 0.0;
+    for (size_t k = 0; k + 1 < p; ++k) {
+        slowest = std::min(slowest, plan.devices[k].linkToNext.bytesPerSecond);
+        latency = std::max(latency, plan.devices[k].linkToNext.latencySeconds);
+    }
+    const double steps = 2.0 * double(p - 1);
+    return steps * latency + steps / double(p) * double(bytes) / slowest;
+}
+
+} // namespace
+
+std::vector<StageTimes> stageTimesFor(const Plan& plan)
+{
+    validatePlan(plan);
+    std::vector<StageTimes> times;
+    for (const PlannedStage& stage : plan.stages) {
+        const StageSums sums = sumStage(plan, stage);
+        StageTimes t;
+        t.forward = sums.forward;
+        t.backward = sums.backward;
+        const PlanDeviceEntry& device = plan.devices[size_t(stage.device)];
+        t.update = updateSeconds(plan, device.costsDevice, device.sharedBy, sums.parameterBytes);
+        if (plan.schedule == "dp") {
+            t.allReduce = ringAllReduceSeconds(plan, sums.parameterBytes);
+        } else if (stage.first > 0) {
+            const LinkSpec& link = plan.devices[size_t(stage.device - 1)].linkToNext;
+            const double bytes = double(plan.costs.units[size_t(stage.first - 1)].outputBytes * plan.microBatchSize());
+            t.transferIn = link.latencySeconds + bytes / link.bytesPerSecond;
+        }
+        times.push_back(t);
+    }
+    return times;
+}
+
+Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
+{
+    if (timelineMiniBatches < 1)
+        throw InvalidArgument("prediction: the timeline needs at least 1 mini-batch, got "
+                              + std::to_string(timelineMiniBatches));
+    const std::vector<StageTimes> times = stageTimesFor(plan);
+    const int stages = int(plan.stages.size());
+    const int m = int(plan.microBatches);
+    const SimulationResult one = simulateSchedule(buildSchedule(plan.schedule, stages, m, 1), times);
+    const SimulationResult steady =
+        simulateSchedule(buildSchedule(plan.schedule, stages, m, 1 + kSteadyMiniBatches), times);
+
+    Prediction prediction;
+    prediction.iterationSeconds = (steady.makespanSeconds - one.makespanSeconds) / kSteadyMiniBatches;
+    if (prediction.iterationSeconds > 0.0)
+        prediction.samplesPerSecond = double(plan.batch) / prediction.iterationSeconds;
+    double busy = 0.0;
+    for (int s = 0; s < stages; ++s) {
+        const PlannedStage& stage = plan.stages[size_t(s)];
+        const PlanDeviceEntry& device = plan.devices[size_t(stage.device)];
+        const StageSums sums = sumStage(plan, stage);
+        const StageTimes& t = times[size_t(s)];
+        StagePrediction out;
+        out.first = stage.first;
+        out.last = stage.last;
+        out.device = device.label;
+        out.forwardSeconds = t.forward;
+        out.backwardSeconds = t.backward;
+        out.communicationSeconds = 2.0 * t.transferIn;
+        out.updateSeconds = t.update;
+        out.allReduceSeconds = t.allReduce;
+        out.peakInFlight = steady.peakInFlightMicroBatches[size_t(s)];
+        out.memoryBytes = (2 + optimizerStateVectors(plan.optimizer)) * sums.parameterBytes
+                          + out.peakInFlight * sums.savedBytes;
+        out.capacityBytes = device.memoryBytes;
+        if (prediction.iterationSeconds > 0.0)
+            out.busyFraction = one.busySeconds[size_t(s)] / prediction.iterationSeconds;
+        busy += one.busySeconds[size_t(s)];
+        prediction.stages.push_back(std::move(out));
+    }
+    if (prediction.iterationSeconds > 0.0)
+        prediction.bubbleFraction = 1.0 - busy / (double(stages) * prediction.iterationSeconds);
+
+    // The reference: the whole mini-batch, one micro-batch after another, on
+    // the device that runs the whole model fastest.
+    // (Stages sharing a device do not slow the reference: it has it alone.)
+    prediction.sequentialSeconds = -1.0;
+    for (const PlanDeviceEntry& device : plan.devices) {
+        const StageSums sums = sumUnits(plan, device.costsDevice, 1, 0, plan.costs.unitCount() - 1);
+        const double seconds = double(m) * (sums.forward + sums.backward)
+                               + updateSeconds(plan, device.costsDevice, 1, sums.parameterBytes);
+        if (prediction.sequentialSeconds < 0.0 || seconds < prediction.sequentialSeconds) {
+            prediction.sequentialSeconds = seconds;
+            prediction.sequentialDevice = device.label;
+        }
+    }
+    if (prediction.iterationSeconds > 0.0)
+        prediction.speedup = prediction.sequentialSeconds / prediction.iterationSeconds;
+    prediction.timeline = timelineMiniBatches == 1 + kSteadyMiniBatches ? steady.timeline
+                          : timelineMiniBatches == 1
+                              ? one.timeline
+                              : simulateSchedule(buildSchedule(plan.schedule, stages, m, timelineMiniBatches), times)
+                                    .timeline;
+    return prediction;
+}
+
+} // namespace lpm

@@ -1,0 +1,103 @@
+// End-to-end tests of `lpm devices`, `lpm profile`, `lpm plan` and
+// `lpm simulate`: output, JSON fields, files, and one-line errors.
+#include "cli_test_support.h"
+
+namespace {
+
+using namespace lpm::testing_cli;
+
+TEST_F(Cli, DevicesListsTheCatalogue)
+{
+    const fs::path report = path("devices.json");
+    const RunResult result = lpm("devices --json " + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    for (const char* name : {"V100", "A100-40", "A100-80", "H100", "H200", "L4", "RTX4090", "usable cores"})
+        EXPECT_THAT(result.out, HasSubstr(name));
+    const json document = readJson(report);
+    EXPECT_GE(document.at("cpu_cores").get<int>(), 1);
+    EXPECT_EQ(document.at("catalogue").size(), 7u);
+}
+
+TEST_F(Cli, PlanForCatalogueGpusPrintsTheStagesAndWritesJson)
+{
+    const fs::path report = path("plan-report.json");
+    const fs::path planFile = path("plan.json");
+    const RunResult result = lpm("plan --model resnet-mini --devices catalog:H100x4 --partitioner lpm "
+                                 "--schedule 1f1b --batch 64 --micro-batches 8 --out "
+                                 + quote(planFile.string()) + " --json " + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("H100#0"));
+    EXPECT_THAT(result.out, HasSubstr("predicted: iteration"));
+    const json document = readJson(report);
+    for (const char* field : {"predicted_iteration_ms", "predicted_speedup", "bubble_fraction"})
+        EXPECT_GT(document.at(field).get<double>(), 0.0) << field;
+    const json& stages = document.at("stages");
+    ASSERT_GE(stages.size(), 2u);
+    ASSERT_LE(stages.size(), 4u);
+    EXPECT_EQ(stages.front().at("first_unit"), 0);
+    for (size_t s = 1; s < stages.size(); ++s)
+        EXPECT_EQ(stages[s].at("first_unit").get<int>(), stages[s - 1].at("last_unit").get<int>() + 1);
+    EXPECT_LE(document.at("bubble_fraction").get<double>(), 1.0);
+    EXPECT_EQ(readJson(planFile).at("format"), "lpm-plan");
+}
+
+TEST_F(Cli, ProfileThenPlanWithTheCostsThenSimulateWithATrace)
+{
+    const fs::path costs = path("costs.json");
+    RunResult result = lpm("profile --model mlp --micro-batch-size 8 --repetitions 3 --quiet --out "
+                           + quote(costs.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("median of 3"));
+    EXPECT_EQ(readJson(costs).at("devices").at(0).at("device"), "cpu");
+
+    const fs::path planFile = path("plan.json");
+    result = lpm("plan --model mlp --devices cpu:2 --batch 32 --micro-batches 4 --costs " + quote(costs.string())
+                 + " --out " + quote(planFile.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.err, Not(HasSubstr("profiling"))); // the costs file was used
+    EXPECT_THAT(result.out, HasSubstr("cpu:1"));
+
+    const fs::path trace = path("trace.json");
+    const fs::path report = path("simulate.json");
+    result = lpm("simulate --plan " + quote(planFile.string()) + " --trace " + quote(trace.string()) + " --json "
+                 + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    const json events = readJson(trace).at("traceEvents");
+    int forwards = 0;
+    for (const json& event : events)
+        forwards += event.at("ph") == "X" && event.at("cat") == "forward";
+    EXPECT_EQ(forwards, 2 * 4 * readJson(report).at("stages").size()); // 2 mini-batches of 4
+    EXPECT_EQ(readJson(report).at("command"), "simulate");
+}
+
+TEST_F(Cli, PlanWithMoreDevicesThanUnitsSaysSo)
+{
+    const RunResult result = lpm("plan --model mlp --devices catalog:L4x8 --batch 16 --micro-batches 4");
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("note: the plan uses"));
+}
+
+TEST_F(Cli, PlanErrorsAreOneLine)
+{
+    expectOneLineError(lpm("plan --devices gpu:0"), {"device set 'gpu:0'", "unknown kind"});
+    expectOneLineError(lpm("plan --devices catalog:B200x2"), {"B200", "known:"});
+    expectOneLineError(lpm("plan --devices cuda:0"), {"cuda:0", "CUDA backend"});
+    expectOneLineError(lpm("plan --batch 64 --micro-batches 5"), {"5 micro-batches do not divide the batch 64"});
+    expectOneLineError(lpm("plan --model nope"), {"nope"});
+    expectOneLineError(lpm("plan --schedule zigzag"), {"zigzag"});
+    expectOneLineError(lpm("plan --devices catalog:H100 --costs " + quote(path("missing.json").string())),
+                       {"missing.json", "cannot open costs file"});
+    expectOneLineError(lpm("plan --devices catalog:H100x2 --out " + quote(path("no/such/plan.json").string())),
+                       {"--out", "does not exist"});
+}
+
+TEST_F(Cli, SimulateRejectsABadPlanFile)
+{
+    const fs::path planFile = path("plan.json");
+    std::ofstream(planFile) << "{\"format\": \"lpm-plan\", \"version\": 1}";
+    expectOneLineError(lpm("simulate --plan " + quote(planFile.string())), {"plan.json", "model: missing"});
+    expectOneLineError(lpm("simulate --plan " + quote(path("none.json").string())), {"none.json", "cannot open plan"});
+    EXPECT_EQ(entries(), (std::vector<std::string>{"plan.json"})); // nothing half-written
+}
+
+} // namespace

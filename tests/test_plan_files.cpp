@@ -1,0 +1,149 @@
+// Plans and costs as JSON (round trips and every kind of bad file), and the
+// Chrome trace of a predicted timeline.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "devices/device_set.h"
+#include "expect_error.h"
+#include "nn/model_zoo.h"
+#include "pipeline/chrome_trace.h"
+#include "plan/plan_json.h"
+#include "sim/prediction.h"
+
+namespace lpm {
+namespace {
+
+using nlohmann::json;
+
+// A real plan: cnn on two catalogue servers, estimated costs, partitioned by lpm.
+Plan examplePlan()
+{
+    const DeviceSet set = parseDeviceSet("catalog:A100-80x2,catalog:V100x2");
+    Plan plan;
+    plan.model = "cnn";
+    plan.deviceSpec = set.spec;
+    plan.partitioner = "lpm";
+    plan.schedule = "1f1b";
+    plan.batch = 64;
+    plan.microBatches = 8;
+    plan.devices = planDevices(set, HostDevices{});
+    plan.costs = describeModelCosts(buildModel("cnn"), plan.microBatchSize());
+    plan.costs.devices.push_back(estimateDeviceCosts(plan.costs, catalogDevice("A100-80")));
+    plan.costs.devices.push_back(estimateDeviceCosts(plan.costs, catalogDevice("V100")));
+    partitionPlan(plan);
+    return plan;
+}
+
+TEST(PlanFiles, PlanRoundTripsAndPredictsTheSame)
+{
+    const Plan plan = examplePlan();
+    const std::string text = planToJson(plan);
+    const Plan loaded = planFromJson(text, "plan.json");
+    EXPECT_EQ(planToJson(loaded), text);
+    ASSERT_EQ(loaded.stages.size(), plan.stages.size());
+    for (size_t s = 0; s < plan.stages.size(); ++s) {
+        EXPECT_EQ(loaded.stages[s].first, plan.stages[s].first);
+        EXPECT_EQ(loaded.stages[s].last, plan.stages[s].last);
+    }
+    EXPECT_EQ(loaded.devices[0].linkToNext.name, "NVLink 3"); // inside the A100 server
+    EXPECT_EQ(loaded.devices[1].linkToNext.name, ethernetLink().name); // to the V100 server
+    EXPECT_EQ(loaded.devices[1].linkToNext.bytesPerSecond, ethernetLink().bytesPerSecond);
+    EXPECT_NEAR(predictPlan(loaded).iterationSeconds, predictPlan(plan).iterationSeconds,
+                1e-12 * predictPlan(plan).iterationSeconds);
+}
+
+TEST(PlanFiles, CostsRoundTrip)
+{
+    const ModelCosts costs = examplePlan().costs;
+    const std::string text = costsToJson(costs);
+    const ModelCosts loaded = costsFromJson(text, "costs.json");
+    EXPECT_EQ(costsToJson(loaded), text);
+    ASSERT_EQ(loaded.devices.size(), 2u);
+    for (size_t u = 0; u < costs.units.size(); ++u)
+        EXPECT_NEAR(loaded.devices[0].units[u].forwardSeconds, costs.devices[0].units[u].forwardSeconds,
+                    1e-15);
+}
+
+// The example plan's JSON with `edit` applied, loaded back.
+void loadEdited(const std::function<void(json&)>& edit)
+{
+    json document = json::parse(planToJson(examplePlan()));
+    edit(document);
+    planFromJson(document.dump(), "edited.json");
+}
+
+TEST(PlanFiles, BadPlanFilesAreNamedErrors)
+{
+    expectError([] { planFromJson("{\"format\": ", "broken.json"); }, {"broken.json", "not valid JSON"});
+    expectError([] { planFromJson("[1, 2]", "array.json"); }, {"array.json", "expected a JSON object"});
+    expectError([] { loadEdited([](json& d) { d["format"] = "lpm-costs"; }); },
+                {"edited.json: format", "expected \"lpm-plan\""});
+    expectError([] { loadEdited([](json& d) { d["version"] = 99; }); },
+                {"version 99 is not supported", "reads 1"});
+    expectError([] { loadEdited([](json& d) { d.erase("schedule"); }); }, {"edited.json: schedule: missing"});
+    expectError([] { loadEdited([](json& d) { d["batch"] = "sixty-four"; }); },
+                {"batch: expected an integer"});
+    expectError([] { loadEdited([](json& d) { d["stages"][1]["first"] = 1.5; }); },
+                {"stages[1].first: expected an integer"});
+    expectError([] { loadEdited([](json& d) { d["stages"][0]["last"] = 5000000000LL; }); },
+                {"stages[0].last", "32 bits"});
+    expectError([] { loadEdited([](json& d) { d["devices"][0]["link_to_next"].erase("latency_us"); }); },
+                {"devices[0].link_to_next.latency_us: missing"});
+    // Well-formed but inconsistent.
+    expectError([] { loadEdited([](json& d) { d["stages"][1]["first"] = 0; }); }, {"edited.json", "stage 1 holds units"});
+    expectError([] { loadEdited([](json& d) { d["micro_batches"] = 5; }); }, {"edited.json", "do not divide the batch 64"});
+    expectError([] { loadEdited([](json& d) { d["costs"]["model"] = "mlp"; }); },
+                {"costs: are for model 'mlp'", "'cnn'"});
+    expectError([] { loadEdited([](json& d) { d["costs"]["devices"][0]["forward_ms"].erase(0); }); },
+                {"forward_ms has", "backward_ms"});
+    expectError([] { loadEdited([](json& d) { d["devices"][2]["costs"] = "TPU"; }); }, {"'TPU'"});
+}
+
+TEST(PlanFiles, BadCostFilesAreNamedErrors)
+{
+    json document = json::parse(costsToJson(examplePlan().costs));
+    document["devices"][0]["backward_ms"][2] = -1.0;
+    expectError([&] { costsFromJson(document.dump(), "costs.json"); }, {"costs.json", "unit 2", "negative"});
+    expectError([] { costsFromJson("{\"format\": \"lpm-plan\", \"version\": 1}", "c.json"); },
+                {"c.json: format", "expected \"lpm-costs\""});
+}
+
+TEST(ChromeTrace, OneProcessPerStageAndAnEventPerAction)
+{
+    Plan plan = examplePlan();
+    const Prediction prediction = predictPlan(plan, 2);
+    std::vector<std::string> names;
+    for (size_t s = 0; s < plan.stages.size(); ++s)
+        names.push_back("stage " + std::to_string(s));
+    const json trace = json::parse(chromeTraceJson(prediction.timeline, names));
+    int processes = 0, complete = 0, transfers = 0, flowStarts = 0, flowEnds = 0;
+    for (const json& event : trace.at("traceEvents")) {
+        const std::string phase = event.at("ph");
+        if (phase == "M" && event.at("name") == "process_name") {
+            EXPECT_EQ(event.at("args").at("name"), names[size_t(processes++)]);
+        }
+        if (phase == "X" && event.at("cat") != "transfer") {
+            ++complete;
+            EXPECT_GE(event.at("dur").get<double>(), 0.0);
+            EXPECT_TRUE(event.at("args").contains("mini_batch"));
+            if (event.at("name").get<std::string>().front() == 'F') {
+                EXPECT_TRUE(event.at("args").contains("micro_batch"));
+            }
+        }
+        transfers += phase == "X" && event.at("cat") == "transfer";
+        flowStarts += phase == "s";
+        flowEnds += phase == "f";
+    }
+    EXPECT_EQ(processes, int(plan.stages.size()));
+    EXPECT_EQ(complete, int(prediction.timeline.events.size()));
+    EXPECT_EQ(transfers, int(prediction.timeline.transfers.size()));
+    EXPECT_EQ(flowStarts, transfers);
+    EXPECT_EQ(flowEnds, transfers);
+    EXPECT_GT(transfers, 0);
+    expectError<InvalidArgument>([&] { chromeTraceJson(prediction.timeline, {"one"}); }, {"1 names for"});
+}
+
+} // namespace
+} // namespace lpm

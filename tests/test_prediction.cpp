@@ -1,0 +1,256 @@
+// Plans and their predictions: stage times from costs and links, closed forms
+// of the metrics on uniform stages, the partitioning problem a plan poses,
+// and the edge cases of the issue (one unit, one device, zero costs, more
+// devices than units, infeasible memory, unequal and too few micro-batches).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "expect_error.h"
+#include "plan/plan.h"
+#include "sim/prediction.h"
+
+namespace lpm {
+namespace {
+
+constexpr double kForward = 1e-3; // seconds per micro-batch per unit
+constexpr double kBackward = 2e-3;
+
+// `units` equal units (100 output bytes, 40 parameter bytes, 10 saved bytes
+// per sample) on `devices` devices "d0".."dN" of kind "dev", linked by
+// `bandwidth` B/s with `latency` s; stages split the units evenly (dp: a
+// replica on every device; sequential: one stage).
+Plan uniformPlan(int units, int devices, const std::string& schedule, int64_t microBatches,
+                 double bandwidth = 1e30, double latency = 0.0)
+{
+    Plan plan;
+    plan.model = "uniform";
+    plan.deviceSpec = "test";
+    plan.partitioner = "optimal";
+    plan.schedule = schedule;
+    plan.batch = 8 * microBatches;
+    plan.microBatches = microBatches;
+    plan.costs.model = "uniform";
+    plan.costs.microBatchSize = 8;
+    plan.costs.units.assign(size_t(units), UnitCost{1.0, 2.0, 40, 100, 10});
+    plan.costs.devices.push_back(
+        {"dev", "test", std::vector<UnitTimes>(size_t(units), UnitTimes{kForward, kBackward}), 0.0});
+    for (int d = 0; d < devices; ++d) {
+        std::string label = "d";
+        label += std::to_string(d); // (not "d" + ...: GCC 12 warns falsely of an overlapping copy)
+        plan.devices.push_back({label, "dev", int64_t(1) << 40, 1, {"link", bandwidth, latency}});
+    }
+    const int stages = schedule == "sequential" ? 1 : schedule == "dp" ? devices : std::min(units, devices);
+    for (int s = 0; s < stages; ++s)
+        plan.stages.push_back(schedule == "dp" ? PlannedStage{0, units - 1, s}
+                                               : PlannedStage{s * units / stages, (s + 1) * units / stages - 1, s});
+    return plan;
+}
+
+TEST(Prediction, GpipeAndOneForwardOneBackwardMatchTheClosedForms)
+{
+    for (const char* schedule : {"gpipe", "1f1b"})
+        for (int p : {1, 2, 4})
+            for (int m : {1, 2, 4, 8}) {
+                SCOPED_TRACE(std::string(schedule) + " p=" + std::to_string(p) + " m=" + std::to_string(m));
+                const Prediction prediction = predictPlan(uniformPlan(p, p, schedule, m));
+                const double perMicroBatch = kForward + kBackward;
+                EXPECT_NEAR(prediction.iterationSeconds, (m + p - 1) * perMicroBatch, 1e-12);
+                EXPECT_NEAR(prediction.bubbleFraction, double(p - 1) / double(m + p - 1), 1e-9);
+                EXPECT_NEAR(prediction.sequentialSeconds, m * p * perMicroBatch, 1e-12);
+                EXPECT_NEAR(prediction.speedup, double(m * p) / double(m + p - 1), 1e-9);
+                EXPECT_NEAR(prediction.samplesPerSecond, 8.0 * m / prediction.iterationSeconds, 1e-6);
+                for (int s = 0; s < p; ++s) {
+                    const StagePrediction& stage = prediction.stages[size_t(s)];
+                    // 1F1B keeps p − s micro-batches in flight on stage s (at most m); GPipe all m.
+                    const int inFlight = std::string(schedule) == "gpipe" ? m : std::min(m, p - s);
+                    EXPECT_EQ(stage.peakInFlight, inFlight);
+                    // Parameters, gradients and one momentum vector, plus the saved activations.
+                    EXPECT_EQ(stage.memoryBytes, 3 * 40 + inFlight * 10 * 8);
+                }
+            }
+}
+
+TEST(Prediction, LpmAsyncRunsAFullPipelineInSteadyState)
+{
+    const int p = 4, m = 8;
+    const Prediction prediction = predictPlan(uniformPlan(p, p, "lpm-async", m));
+    EXPECT_NEAR(prediction.iterationSeconds, m * (kForward + kBackward), 1e-12);
+    EXPECT_NEAR(prediction.bubbleFraction, 0.0, 1e-9);
+    EXPECT_NEAR(prediction.speedup, double(p), 1e-9);
+    // lpm (update unlocking, no flush) lies between the flushed 1F1B and the full pipeline.
+    const Prediction lpm = predictPlan(uniformPlan(p, p, "lpm", m));
+    EXPECT_LE(lpm.iterationSeconds, predictPlan(uniformPlan(p, p, "1f1b", m)).iterationSeconds + 1e-12);
+    EXPECT_GE(lpm.iterationSeconds, prediction.iterationSeconds - 1e-12);
+}
+
+TEST(Prediction, StageTimesComeFromCostsLinksAndSharing)
+{
+    Plan plan = uniformPlan(4, 2, "1f1b", 2, 1e6, 1e-3);
+    plan.stages = {{0, 2, 0}, {3, 3, 1}};
+    plan.devices[1].sharedBy = 2;
+    plan.costs.devices[0].updateSecondsPerParameter = 1e-6;
+    const std::vector<StageTimes> times = stageTimesFor(plan);
+    ASSERT_EQ(times.size(), 2u);
+    EXPECT_DOUBLE_EQ(times[0].forward, 3 * kForward);
+    EXPECT_DOUBLE_EQ(times[0].backward, 3 * kBackward);
+    EXPECT_DOUBLE_EQ(times[0].transferIn, 0.0);
+    EXPECT_DOUBLE_EQ(times[0].update, 3 * 10 * 1e-6); // 30 parameters
+    // Two stages share device 1: each gets half its rate.
+    EXPECT_DOUBLE_EQ(times[1].forward, 2 * kForward);
+    // Unit 2's output for 8 samples over the link: latency + 800 B / 1e6 B/s.
+    EXPECT_DOUBLE_EQ(times[1].transferIn, 1e-3 + 800.0 / 1e6);
+    const Prediction prediction = predictPlan(plan);
+    EXPECT_DOUBLE_EQ(prediction.stages[1].communicationSeconds, 2 * (1e-3 + 800.0 / 1e6));
+    // Sharing does not slow the sequential reference, which has a device to itself.
+    EXPECT_NEAR(prediction.sequentialSeconds, 2 * 4 * (kForward + kBackward) + 40 * 1e-6, 1e-12);
+}
+
+TEST(Prediction, DataParallelPaysARingAllReduce)
+{
+    const int p = 4;
+    Plan plan = uniformPlan(3, p, "dp", 8, 1e6, 1e-5);
+    const std::vector<StageTimes> times = stageTimesFor(plan);
+    const double bytes = 3 * 40;
+    for (const StageTimes& t : times) {
+        EXPECT_DOUBLE_EQ(t.forward, 3 * kForward);
+        EXPECT_DOUBLE_EQ(t.allReduce, 2.0 * (p - 1) * 1e-5 + 2.0 * (p - 1) / p * bytes / 1e6);
+    }
+    const Prediction prediction = predictPlan(plan);
+    // Two micro-batches per replica, then the all-reduce.
+    EXPECT_NEAR(prediction.iterationSeconds, 2 * 3 * (kForward + kBackward) + times[0].allReduce, 1e-12);
+}
+
+TEST(Prediction, SequentialReferenceIsTheFastestDevice)
+{
+    Plan plan = uniformPlan(2, 2, "1f1b", 2);
+    plan.costs.devices.push_back({"fast", "test", {{kForward / 4, kBackward / 4}, {kForward / 4, kBackward / 4}}, 0.0});
+    plan.devices[1].costsDevice = "fast";
+    const Prediction prediction = predictPlan(plan);
+    EXPECT_EQ(prediction.sequentialDevice, "d1");
+    EXPECT_NEAR(prediction.sequentialSeconds, 2 * 2 * (kForward + kBackward) / 4, 1e-12);
+    // The partitioning problem measures speeds against the fast kind.
+    const PartitionProblem problem = partitionProblemFor(plan);
+    EXPECT_DOUBLE_EQ(problem.unitSeconds[0], (kForward + kBackward) / 4);
+    EXPECT_DOUBLE_EQ(problem.devices[0].speed, 0.25);
+    EXPECT_DOUBLE_EQ(problem.devices[1].speed, 1.0);
+    EXPECT_EQ(problem.staticBytes[0], 3 * 40);
+    EXPECT_EQ(problem.outputBytes[0], 100 * 8);
+    EXPECT_EQ(problem.inflightMicroBatches, 2);
+}
+
+TEST(Prediction, TimelineCoversTheRequestedMiniBatches)
+{
+    const Prediction prediction = predictPlan(uniformPlan(3, 3, "lpm", 4, 1e6, 1e-4), 2);
+    int forwards = 0;
+    for (const TimelineEvent& event : prediction.timeline.events)
+        forwards += event.kind == ActionKind::Forward;
+    EXPECT_EQ(forwards, 2 * 4 * 3);
+    // Activations and gradients cross the 2 boundaries for 8 micro-batches.
+    EXPECT_EQ(prediction.timeline.transfers.size(), size_t(2 * 2 * 8));
+    for (const TimelineTransfer& transfer : prediction.timeline.transfers)
+        EXPECT_NEAR(transfer.end - transfer.start, 1e-4 + 800.0 / 1e6, 1e-12);
+    expectError<InvalidArgument>([] { predictPlan(uniformPlan(2, 2, "lpm", 2), 0); }, {"at least 1 mini-batch"});
+}
+
+// --- edge cases ----------------------------------------------------------------
+
+TEST(PlanEdgeCases, OneUnitAndOneDevice)
+{
+    for (const std::string& schedule : scheduleNames()) {
+        SCOPED_TRACE(schedule);
+        Plan plan = uniformPlan(1, 1, schedule, 4);
+        partitionPlan(plan);
+        ASSERT_EQ(plan.stages.size(), 1u);
+        const Prediction prediction = predictPlan(plan);
+        EXPECT_NEAR(prediction.speedup, 1.0, 1e-9);
+        EXPECT_NEAR(prediction.bubbleFraction, 0.0, 1e-9);
+    }
+}
+
+TEST(PlanEdgeCases, ZeroCostUnitsPredictNothingAndNoNaN)
+{
+    Plan plan = uniformPlan(3, 3, "1f1b", 2);
+    for (UnitTimes& unit : plan.costs.devices[0].units)
+        unit = {0.0, 0.0};
+    partitionPlan(plan);
+    const Prediction prediction = predictPlan(plan);
+    EXPECT_EQ(prediction.iterationSeconds, 0.0);
+    EXPECT_EQ(prediction.speedup, 0.0);
+    EXPECT_EQ(prediction.samplesPerSecond, 0.0);
+    EXPECT_EQ(prediction.bubbleFraction, 0.0);
+}
+
+TEST(PlanEdgeCases, MoreDevicesThanUnitsUsesFewerStages)
+{
+    for (const char* partitioner : {"lpm", "optimal", "balanced", "uniform"}) {
+        SCOPED_TRACE(partitioner);
+        Plan plan = uniformPlan(3, 8, "lpm", 4);
+        plan.partitioner = partitioner;
+        partitionPlan(plan);
+        EXPECT_LE(plan.stages.size(), 3u);
+        validatePlan(plan);
+        EXPECT_GT(predictPlan(plan).speedup, 1.0);
+    }
+}
+
+TEST(PlanEdgeCases, InfeasibleMemoryNamesTheStageAndTheBytesOver)
+{
+    Plan plan = uniformPlan(4, 2, "gpipe", 4);
+    for (PlanDeviceEntry& device : plan.devices)
+        device.memoryBytes = 100; // 4 units need 4 · 120 static bytes at least
+    expectError<InvalidArgument>([&] { partitionPlan(plan); }, {"does not fit in memory", "stage", "bytes"});
+    Plan whole = uniformPlan(4, 2, "dp", 4);
+    whole.devices[1].memoryBytes = 100;
+    expectError<InvalidArgument>([&] { partitionPlan(whole); }, {"does not fit in memory", "d1"});
+}
+
+TEST(PlanEdgeCases, MicroBatchesMustDivideTheBatch)
+{
+    expectError<InvalidArgument>([] { requireEqualMicroBatches(64, 5); },
+                                 {"5 micro-batches do not divide the batch 64"});
+    expectError<InvalidArgument>([] { requireEqualMicroBatches(4, 8); }, {"between 1 and the batch 4, got 8"});
+    Plan plan = uniformPlan(2, 2, "lpm", 4);
+    plan.batch = 30;
+    expectError<InvalidArgument>([&] { validatePlan(plan); }, {"do not divide the batch 30"});
+}
+
+TEST(PlanEdgeCases, FewerMicroBatchesThanStages)
+{
+    for (const std::string schedule : {"gpipe", "1f1b", "lpm", "lpm-async", "dp"}) {
+        SCOPED_TRACE(schedule);
+        Plan plan = uniformPlan(4, 4, schedule, 1);
+        partitionPlan(plan);
+        const Prediction prediction = predictPlan(plan);
+        EXPECT_GT(prediction.iterationSeconds, 0.0);
+        if (schedule == "gpipe" || schedule == "1f1b") {
+            EXPECT_NEAR(prediction.speedup, 1.0, 1e-9); // one micro-batch walks the pipeline alone
+        }
+    }
+}
+
+TEST(PlanValidation, InconsistentPlansAreNamed)
+{
+    const Plan good = uniformPlan(4, 2, "1f1b", 2);
+    Plan plan = good;
+    plan.stages = {{0, 1, 0}, {3, 3, 1}};
+    expectError<InvalidArgument>([&] { validatePlan(plan); }, {"stage 1 holds units 3..3", "from 2"});
+    plan.stages = {{0, 1, 0}, {2, 2, 1}};
+    expectError<InvalidArgument>([&] { validatePlan(plan); }, {"end at unit 2", "4 units"});
+    plan.stages = {{0, 1, 1}, {2, 3, 0}};
+    expectError<InvalidArgument>([&] { validatePlan(plan); }, {"stage 0 must run on device 0"});
+    plan = good;
+    plan.schedule = "zigzag";
+    expectError<InvalidArgument>([&] { validatePlan(plan); }, {"unknown schedule 'zigzag'", "gpipe"});
+    plan = good;
+    plan.devices[0].costsDevice = "H100";
+    expectError<InvalidArgument>([&] { validatePlan(plan); }, {"'H100'"});
+    plan = good;
+    plan.devices[0].linkToNext.bytesPerSecond = 0.0;
+    expectError<InvalidArgument>([&] { validatePlan(plan); }, {"link after device d0"});
+    plan = good;
+    plan.optimizer = "lion";
+    expectError<InvalidArgument>([&] { validatePlan(plan); }, {"unknown optimizer 'lion'"});
+}
+
+} // namespace
+} // namespace lpm
