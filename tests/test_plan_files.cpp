@@ -7,6 +7,7 @@
 
 #include "devices/device_set.h"
 #include "expect_error.h"
+#include "io/whole_file.h"
 #include "nn/model_zoo.h"
 #include "pipeline/chrome_trace.h"
 #include "plan/plan_json.h"
@@ -108,6 +109,25 @@ TEST(PlanFiles, BadCostFilesAreNamedErrors)
     expectError([&] { costsFromJson(document.dump(), "costs.json"); }, {"costs.json", "unit 2", "negative"});
     expectError([] { costsFromJson("{\"format\": \"lpm-plan\", \"version\": 1}", "c.json"); },
                 {"c.json: format", "expected \"lpm-costs\""});
+}
+
+TEST(PlanFiles, BundledMeasuredCostsMatchTheZoo)
+{
+    for (const ZooEntry& entry : modelZoo()) {
+        SCOPED_TRACE(entry.name);
+        const std::string file = std::string(LPM_SOURCE_DIR) + "/resources/costs/" + entry.name + "-H200.json";
+        const ModelCosts costs = costsFromJson(readWholeFile(file, "costs file"), file);
+        const ModelCosts zoo = describeModelCosts(buildModel(entry.name), costs.microBatchSize);
+        ASSERT_EQ(costs.unitCount(), zoo.unitCount());
+        for (size_t u = 0; u < zoo.units.size(); ++u) {
+            EXPECT_EQ(costs.units[u].forwardFlops, zoo.units[u].forwardFlops) << "unit " << u;
+            EXPECT_EQ(costs.units[u].parameterBytes, zoo.units[u].parameterBytes) << "unit " << u;
+            EXPECT_EQ(costs.units[u].outputBytes, zoo.units[u].outputBytes) << "unit " << u;
+            EXPECT_EQ(costs.units[u].savedBytes, zoo.units[u].savedBytes) << "unit " << u;
+            EXPECT_EQ(costs.units[u].launches, zoo.units[u].launches) << "unit " << u;
+        }
+        ASSERT_NE(costs.find("H200"), nullptr);
+    }
 }
 
 TEST(ChromeTrace, OneProcessPerStageAndAnEventPerAction)

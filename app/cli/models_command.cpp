@@ -30,7 +30,8 @@ nlohmann::json describeModel(const Model& model)
                          {"backward_flops", cost.backwardFlops},
                          {"parameter_bytes", cost.parameterBytes},
                          {"output_bytes", cost.outputBytes},
-                         {"saved_bytes", cost.savedBytes}});
+                         {"saved_bytes", cost.savedBytes},
+                         {"launches", cost.launches}});
     }
     return {{"name", model.name()}, {"units", units}};
 }

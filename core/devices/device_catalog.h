@@ -41,10 +41,16 @@ LinkSpec ethernetLink();      // between servers: 100 Gb Ethernet
 LinkSpec hostMemoryLink();    // between two CPU stages of one machine (shared memory)
 
 // The fraction of a data-sheet rate a unit is assumed to reach when its cost
-// is estimated rather than measured (plan/cost_model.h). See the .cpp.
+// is estimated rather than measured (plan/cost_model.h), and the fixed cost
+// of launching a unit's forward (its backward pays it twice). Calibrated on
+// an H200 with PyTorch 2.11 in fp32 (bench/gpu_unit_costs.py, 2026-11-27):
+// an 8192² GEMM reached 50.8 of 67 TFLOP/s (0.76), a device copy 4,190 of
+// 4,800 GB/s (0.87); small layers reach less, hence 0.6 and 0.7. A plain
+// layer's forward or backward cost 42-62 µs beyond its FLOPs and bytes
+// (launch and autograd), a whole model step 20-35 % less than its units'
+// sum: 40 µs. A residual block (about eight kernels) costs several times that.
 inline constexpr double kAchievedComputeFraction = 0.6;
 inline constexpr double kAchievedMemoryFraction = 0.7;
-// Launch and synchronisation cost of one unit's forward (backward: twice).
-inline constexpr double kUnitOverheadSeconds = 10e-6;
+inline constexpr double kUnitOverheadSeconds = 40e-6;
 
 } // namespace lpm

@@ -70,6 +70,7 @@ struct UnitCost {
     int64_t parameterBytes = 0;
     int64_t outputBytes = 0;    // activation that crosses a cut after this unit
     int64_t savedBytes = 0;     // kept from forward to backward
+    int launches = 1;           // layer operations in the unit: each pays a fixed cost on a GPU
 };
 
 class Layer {

@@ -23,6 +23,7 @@ void addUnitCost(UnitCost& total, const UnitCost& part)
     total.backwardFlops += part.backwardFlops;
     total.parameterBytes += part.parameterBytes;
     total.savedBytes += part.savedBytes;
+    total.launches += part.launches;
 }
 } // namespace
 
@@ -54,6 +55,7 @@ Shape ResidualBlock::outputShape(const Shape& input) const
 UnitCost ResidualBlock::cost(const Shape& input) const
 {
     UnitCost total;
+    total.launches = 1; // the addition; the parts add theirs
     const Shape middle = conv1_.outputShape(input.withBatch(1));
     addUnitCost(total, conv1_.cost(input));
     addUnitCost(total, bn1_.cost(middle));

@@ -59,10 +59,10 @@ DeviceCosts estimateDeviceCosts(const ModelCosts& costs, const DeviceModel& devi
         const double backwardBytes =
             b * (outputBytes + double(unit.savedBytes) + inputBytes) + 2 * parameters;
         UnitTimes times;
-        times.forwardSeconds = std::max(b * unit.forwardFlops / flopRate, forwardBytes / byteRate)
-                               + kUnitOverheadSeconds;
-        times.backwardSeconds = std::max(b * unit.backwardFlops / flopRate, backwardBytes / byteRate)
-                                + 2 * kUnitOverheadSeconds;
+        const double overhead = unit.launches * kUnitOverheadSeconds;
+        times.forwardSeconds = std::max(b * unit.forwardFlops / flopRate, forwardBytes / byteRate) + overhead;
+        times.backwardSeconds =
+            std::max(b * unit.backwardFlops / flopRate, backwardBytes / byteRate) + 2 * overhead;
         estimate.units.push_back(times);
         inputBytes = outputBytes;
     }
@@ -97,7 +97,7 @@ void validateModelCosts(const ModelCosts& costs)
         const UnitCost& unit = costs.units[u];
         if (!(unit.forwardFlops >= 0.0) || !(unit.backwardFlops >= 0.0) || !std::isfinite(unit.forwardFlops)
             || !std::isfinite(unit.backwardFlops) || unit.parameterBytes < 0 || unit.outputBytes < 0
-            || unit.savedBytes < 0)
+            || unit.savedBytes < 0 || unit.launches < 0)
             throw InvalidArgument(where + ": unit " + std::to_string(u)
                                   + " has a negative or non-finite FLOP or byte count");
     }

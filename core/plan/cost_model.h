@@ -53,7 +53,7 @@ ModelCosts describeModelCosts(const Model& model, int64_t microBatchSize);
 // Times on a catalogue device from its data sheet: per unit and direction the
 // larger of FLOPs at kAchievedComputeFraction of the FP32 rate and bytes moved
 // at kAchievedMemoryFraction of memory bandwidth (a roofline), plus
-// kUnitOverheadSeconds (twice for backward).
+// kUnitOverheadSeconds per launch of the unit (twice for backward).
 DeviceCosts estimateDeviceCosts(const ModelCosts& costs, const DeviceModel& device);
 
 // `costs` times for `device` scaled to micro-batches of `microBatchSize`.

@@ -22,7 +22,8 @@ json costsValue(const ModelCosts& costs)
                          {"backward_flops", unit.backwardFlops},
                          {"parameter_bytes", unit.parameterBytes},
                          {"output_bytes", unit.outputBytes},
-                         {"saved_bytes", unit.savedBytes}});
+                         {"saved_bytes", unit.savedBytes},
+                         {"launches", unit.launches}});
     json devices = json::array();
     for (const DeviceCosts& device : costs.devices) {
         json forward = json::array(), backward = json::array();
@@ -143,7 +144,7 @@ ModelCosts readCosts(const Reader& root)
     for (const Reader& unit : root.field("units").elements())
         costs.units.push_back({unit.field("forward_flops").number(), unit.field("backward_flops").number(),
                                unit.field("parameter_bytes").integer(), unit.field("output_bytes").integer(),
-                               unit.field("saved_bytes").integer()});
+                               unit.field("saved_bytes").integer(), unit.field("launches").integer32()});
     for (const Reader& device : root.field("devices").elements()) {
         DeviceCosts entry;
         entry.device = device.field("device").text();

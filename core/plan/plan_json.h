@@ -4,7 +4,7 @@
 //
 //   costs: {"format": "lpm-costs", "version": 1, "model", "micro_batch",
 //           "input_bytes", "units": [{forward_flops, backward_flops,
-//           parameter_bytes, output_bytes, saved_bytes}], "devices": [{device,
+//           parameter_bytes, output_bytes, saved_bytes, launches}], "devices": [{device,
 //           source, update_seconds_per_parameter, forward_ms: [], backward_ms: []}]}
 //   plan:  {"format": "lpm-plan", "version": 1, "model", "devices_spec",
 //           "partitioner", "schedule", "optimizer", "batch", "micro_batches",
