@@ -88,7 +88,7 @@ int main(int argc, char** argv)
     double speedup = 0.0;
     for (int run = 0; run < 21; ++run) {
         const auto start = std::chrono::steady_clock::now();
-        lpm::partitionPlan(plan);
+        lpm::partitionPlanPredicted(plan);
         speedup = lpm::predictPlan(plan).speedup;
         times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }

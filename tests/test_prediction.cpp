@@ -152,6 +152,29 @@ TEST(Prediction, TimelineCoversTheRequestedMiniBatches)
     expectError<InvalidArgument>([] { predictPlan(uniformPlan(2, 2, "lpm", 2), 0); }, {"at least 1 mini-batch"});
 }
 
+TEST(Prediction, LpmChoosesStageCountsByThePredictedIterationTime)
+{
+    // One micro-batch cannot overlap anything: every cut only adds transfers.
+    // The bottleneck still favours four stages; the simulated iteration does not.
+    Plan plan = uniformPlan(8, 4, "1f1b", 1, 1e6, 1e-4);
+    plan.partitioner = "optimal";
+    partitionPlan(plan);
+    EXPECT_EQ(plan.stages.size(), 4u);
+    const double optimal = predictIterationSeconds(plan);
+    plan.partitioner = "lpm";
+    partitionPlan(plan); // bottleneck only
+    EXPECT_EQ(plan.stages.size(), 4u);
+    partitionPlanPredicted(plan);
+    EXPECT_EQ(plan.stages.size(), 1u);
+    EXPECT_LT(predictIterationSeconds(plan), optimal);
+    // With many micro-batches the pipeline pays off again.
+    plan.microBatches = 16;
+    plan.batch = 8 * 16;
+    partitionPlanPredicted(plan);
+    EXPECT_EQ(plan.stages.size(), 4u);
+    EXPECT_DOUBLE_EQ(predictIterationSeconds(plan), predictPlan(plan).iterationSeconds);
+}
+
 // --- edge cases ----------------------------------------------------------------
 
 TEST(PlanEdgeCases, OneUnitAndOneDevice)

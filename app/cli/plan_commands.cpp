@@ -146,7 +146,7 @@ void runPlan(const PlanCommandOptions& options)
         std::fprintf(stderr, "note: %d CPU stages but this machine has %d usable cores; the prediction "
                              "assumes one core each\n", cpuStages, host.cpuCores);
     plan.costs = costsForDevices(options.model, set, plan.microBatchSize(), options.costsFile, options.quiet);
-    partitionPlan(plan);
+    partitionPlanPredicted(plan);
     const Prediction prediction = predictPlan(plan);
     printPlanReport(plan, prediction);
     if (!options.out.empty()) {

@@ -194,6 +194,15 @@ Partition partitionLpm(const PartitionProblem& problem)
     const LpmSearch search(problem);
     Ends ends = search.mergeLayerWise(std::min(problem.deviceCount(), problem.unitCount())); // 1–3
     search.refine(ends);                                                                      // 4
+    // Plans within memory compare by the predicted iteration time when the
+    // problem offers one, else by the cost model's objective.
+    auto better = [&](const Ends& candidate, const Objective& objective, const Ends& incumbent,
+                      const Objective& incumbentObjective) {
+        if (!problem.iterationSeconds || objective.bytesOver > 0 || incumbentObjective.bytesOver > 0)
+            return objective < incumbentObjective;
+        return problem.iterationSeconds(partitionFromEnds(candidate))
+               < problem.iterationSeconds(partitionFromEnds(incumbent));
+    };
     Ends best = ends;
     Objective bestObjective = search.evaluate(best);
     // 5: fewer stages, while one of the next two stage counts still improves.
@@ -201,7 +210,7 @@ Partition partitionLpm(const PartitionProblem& problem)
         ends = search.mergeOnce(ends);
         search.refine(ends);
         const Objective objective = search.evaluate(ends);
-        if (objective < bestObjective) {
+        if (better(ends, objective, best, bestObjective)) {
             best = ends;
             bestObjective = objective;
             worseInARow = 0;

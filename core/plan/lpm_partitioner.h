@@ -18,8 +18,12 @@
 //  5. Merge past the device count: try fewer stages (merging the adjacent pair
 //     that keeps the objective lowest, then refining) and keep the best.
 //
-// Until the simulator exists, the objective is the bottleneck stage time of
-// the cost model (partition_problem.h), not a simulated iteration time.
+// Steps 2-4 optimise the cost model's bottleneck (partition_problem.h); step
+// 5 compares stage counts by the simulated iteration time when the problem
+// carries one (PartitionProblem::iterationSeconds, set by
+// partitionPlanPredicted in sim/prediction.h), which is how lpm can beat
+// `optimal` on the full objective: with few micro-batches or slow links a
+// pipeline's bubble and transfers outweigh a smaller bottleneck.
 #pragma once
 
 #include "plan/partition_problem.h"

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct PlanLink {
     double latencySeconds = 0.0;
 };
 
+struct PlannedStage;
+
 struct PartitionProblem {
     std::vector<double> unitSeconds;   // forward + backward per micro-batch, reference device
     std::vector<int64_t> outputBytes;  // activation crossing a cut after each unit, per micro-batch
@@ -37,6 +40,12 @@ struct PartitionProblem {
     std::vector<PlanDevice> devices;   // pipeline order
     std::vector<PlanLink> links;       // devices.size() − 1 links
     int64_t inflightMicroBatches = 1;  // activations a stage keeps (schedule's worst case)
+    // Optional: the predicted iteration seconds of a partition under the
+    // plan's schedule (the simulator's, sim/prediction.h). When set, lpm's
+    // step 5 compares stage counts by it instead of by the bottleneck, so
+    // bubbles and transfers the bottleneck does not see decide how many
+    // devices to use. The other partitioners ignore it.
+    std::function<double(const std::vector<PlannedStage>&)> iterationSeconds;
 
     int unitCount() const { return static_cast<int>(unitSeconds.size()); }
     int deviceCount() const { return static_cast<int>(devices.size()); }

@@ -102,7 +102,7 @@ PartitionProblem partitionProblemFor(const Plan& plan)
     return problem;
 }
 
-void partitionPlan(Plan& plan)
+void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& iterationSeconds)
 {
     const int units = plan.costs.unitCount();
     plan.stages.clear();
@@ -112,7 +112,9 @@ void partitionPlan(Plan& plan)
         for (int k = 0; k < int(plan.devices.size()); ++k)
             plan.stages.push_back({0, units - 1, k});
     } else {
-        plan.stages = planPartition(plan.partitioner, partitionProblemFor(plan));
+        PartitionProblem problem = partitionProblemFor(plan);
+        problem.iterationSeconds = iterationSeconds;
+        plan.stages = planPartition(plan.partitioner, problem);
         return;
     }
     // One stage holds the whole model: it must fit each device it runs on.

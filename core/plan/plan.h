@@ -63,8 +63,9 @@ PartitionProblem partitionProblemFor(const Plan& plan);
 // Cuts the plan's model into stages: with the partitioner for pipelined
 // schedules, on devices[0] alone for sequential, a whole replica on every
 // device for dp. Fills plan.stages; throws InvalidArgument when no plan fits
-// in memory (naming the stage and the bytes over).
-void partitionPlan(Plan& plan);
+// in memory (naming the stage and the bytes over). `iterationSeconds`, when
+// given, becomes the problem's PartitionProblem::iterationSeconds.
+void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& iterationSeconds = {});
 
 // Throws InvalidArgument naming the field for anything inconsistent: unknown
 // schedule, partitioner or optimizer, unequal micro-batches, stages that do

@@ -85,6 +85,26 @@ std::vector<StageTimes> stageTimesFor(const Plan& plan)
     return times;
 }
 
+double predictIterationSeconds(const Plan& plan)
+{
+    const std::vector<StageTimes> times = stageTimesFor(plan);
+    const int stages = int(plan.stages.size());
+    const int m = int(plan.microBatches);
+    const double one = simulateSchedule(buildSchedule(plan.schedule, stages, m, 1), times).makespanSeconds;
+    const double steady =
+        simulateSchedule(buildSchedule(plan.schedule, stages, m, 1 + kSteadyMiniBatches), times).makespanSeconds;
+    return (steady - one) / kSteadyMiniBatches;
+}
+
+void partitionPlanPredicted(Plan& plan)
+{
+    Plan candidate = plan; // one copy, its stages replaced for each evaluation
+    partitionPlan(plan, [&](const Partition& stages) {
+        candidate.stages = stages;
+        return predictIterationSeconds(candidate);
+    });
+}
+
 Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
 {
     if (timelineMiniBatches < 1)

@@ -54,4 +54,10 @@ std::vector<StageTimes> stageTimesFor(const Plan& plan);
 // timeline mini-batch.
 Prediction predictPlan(const Plan& plan, int timelineMiniBatches = 1);
 
+// The steady-state iteration seconds alone (Prediction::iterationSeconds).
+double predictIterationSeconds(const Plan& plan);
+
+// partitionPlan with the simulator's iteration time as lpm's step-5 objective.
+void partitionPlanPredicted(Plan& plan);
+
 } // namespace lpm
