@@ -1,5 +1,6 @@
 #include "cli/plan_report.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace lpm::cli {
@@ -49,12 +50,16 @@ void printPlanReport(const Plan& plan, const Prediction& prediction)
     }
     std::printf("(compute and comm per micro-batch; update per mini-batch%s)\n",
                 plan.schedule == "dp" ? ", with the all-reduce" : "");
-    if (plan.stages.size() < plan.devices.size())
+    if (plan.stages.size() < plan.devices.size()) {
+        const bool fewerUnits = plan.costs.unitCount() < int(plan.devices.size());
+        const char* reason = plan.schedule == "sequential" ? "sequential runs on the first device"
+                             : int(plan.stages.size()) < std::min(plan.costs.unitCount(), int(plan.devices.size()))
+                                 ? "fewer stages are predicted to be faster"
+                             : fewerUnits ? "the model has fewer units than devices"
+                                          : "more stages would not be faster";
         std::printf("note: the plan uses %zu of the %zu devices offered (%s)\n", plan.stages.size(),
-                    plan.devices.size(),
-                    plan.schedule == "sequential"           ? "sequential runs on the first device"
-                    : plan.costs.unitCount() < int(plan.devices.size()) ? "fewer units than devices"
-                                                                        : "more stages would not be faster");
+                    plan.devices.size(), reason);
+    }
     std::printf("predicted: iteration %.3f ms, %.0f samples/s, speedup %.2fx over sequential on %s "
                 "(%.3f ms), bubble %.1f%%\n",
                 prediction.iterationSeconds * 1e3, prediction.samplesPerSecond, prediction.speedup,

@@ -146,7 +146,8 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
         prediction.stages.push_back(std::move(out));
     }
     if (prediction.iterationSeconds > 0.0)
-        prediction.bubbleFraction = 1.0 - busy / (double(stages) * prediction.iterationSeconds);
+        // (Clamped: rounding must not print a negative bubble.)
+        prediction.bubbleFraction = std::max(0.0, 1.0 - busy / (double(stages) * prediction.iterationSeconds));
 
     // The reference: the whole mini-batch, one micro-batch after another, on
     // the device that runs the whole model fastest.
