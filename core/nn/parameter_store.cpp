@@ -26,13 +26,17 @@ ParameterStore::ParameterStore(Model& model, int firstUnit, int lastUnit)
         throw InvalidArgument("ParameterStore: unit range [" + std::to_string(firstUnit) + ", "
                               + std::to_string(lastUnit) + "] is outside model " + model.name()
                               + " with " + std::to_string(model.unitCount()) + " units");
+    firstUnit_ = firstUnit;
+    int64_t parameterTotal = 0, bufferTotal = 0;
     for (int index = firstUnit; index <= lastUnit; ++index) {
+        unitOffsets_.push_back(parameterTotal);
+        const size_t before = parameterSlots_.size();
         model.unit(index).collectParameters(unitPrefix(index), parameterSlots_);
         model.unit(index).collectBuffers(unitPrefix(index), bufferSlots_);
+        for (size_t slot = before; slot < parameterSlots_.size(); ++slot)
+            parameterTotal += parameterSlots_[slot]->shape.elementCount();
     }
-    int64_t parameterTotal = 0, bufferTotal = 0;
-    for (const ParameterSlot* slot : parameterSlots_)
-        parameterTotal += slot->shape.elementCount();
+    unitOffsets_.push_back(parameterTotal);
     for (const BufferSlot* slot : bufferSlots_)
         bufferTotal += slot->shape.elementCount();
     values_.assign(static_cast<size_t>(parameterTotal), 0.0f);
@@ -75,6 +79,21 @@ void ParameterStore::initialize(uint64_t seed)
 void ParameterStore::zeroGradients()
 {
     std::fill(gradients_.begin(), gradients_.end(), 0.0f);
+}
+
+void ParameterStore::zeroGradients(int64_t first, int64_t count)
+{
+    std::fill_n(gradients_.begin() + first, count, 0.0f);
+}
+
+int64_t ParameterStore::unitParameterOffset(int unit) const
+{
+    const int64_t index = int64_t(unit) - firstUnit_;
+    if (index < 0 || index >= int64_t(unitOffsets_.size()))
+        throw InvalidArgument("ParameterStore: unit " + std::to_string(unit) + " is outside units "
+                              + std::to_string(firstUnit_) + ".."
+                              + std::to_string(firstUnit_ + int64_t(unitOffsets_.size()) - 2));
+    return unitOffsets_[size_t(index)];
 }
 
 std::string weightsDigest(const ParameterStore& store)

@@ -30,6 +30,12 @@ public:
     void zeroGradients();
 
     int64_t parameterCount() const { return static_cast<int64_t>(values_.size()); }
+    // Where unit `unit`'s parameters begin in the flat buffers (units are laid
+    // out in order, so units [a, b] own [offset(a), offset(b + 1))); `unit` is
+    // a model unit index in [firstUnit, lastUnit + 1].
+    int64_t unitParameterOffset(int unit) const;
+    // Zeroes the gradients [first, first + count).
+    void zeroGradients(int64_t first, int64_t count);
     int64_t bufferCount() const { return static_cast<int64_t>(buffers_.size()); }
     float* values() { return values_.data(); }
     const float* values() const { return values_.data(); }
@@ -44,6 +50,8 @@ private:
     std::vector<ParameterSlot*> parameterSlots_;
     std::vector<BufferSlot*> bufferSlots_;
     std::vector<float> values_, gradients_, buffers_;
+    int firstUnit_ = 0;
+    std::vector<int64_t> unitOffsets_; // [u − firstUnit]: offset of unit u; one past the last unit at the end
 };
 
 // A 64-bit FNV-1a hash, as 16 hex digits, of the parameter values and then the

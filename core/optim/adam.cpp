@@ -12,12 +12,14 @@ Adam::Adam(const OptimizerOptions& options, int64_t parameterCount)
     hyper_.weightDecay = options.weightDecay;
 }
 
-void Adam::step(Backend& backend, ParameterStore& store)
+void Adam::updateRange(Backend& backend, ParameterStore& store, int64_t first, int64_t count,
+                       int64_t stepNumber)
 {
-    ++stepCount_;
-    hyper_.step = stepCount_;
-    backend.adamUpdate(store.parameterCount(), hyper_, store.values(), store.gradients(),
-                       state_[0].data(), state_[1].data());
+    AdamHyper hyper = hyper_;
+    hyper.step = stepNumber;
+    backend.adamUpdate(count, hyper, store.values() + first, store.gradients() + first,
+                       state_[0].data() + first,
+                       state_[1].data() + first);
 }
 
 } // namespace lpm

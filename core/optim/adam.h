@@ -9,7 +9,8 @@ namespace lpm {
 class Adam final : public Optimizer {
 public:
     Adam(const OptimizerOptions& options, int64_t parameterCount);
-    void step(Backend& backend, ParameterStore& store) override;
+    void updateRange(Backend& backend, ParameterStore& store, int64_t first, int64_t count,
+                     int64_t stepNumber) override;
 
 private:
     AdamHyper hyper_;

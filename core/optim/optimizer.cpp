@@ -13,6 +13,12 @@ Optimizer::Optimizer(int64_t parameterCount, int stateVectors)
 {
 }
 
+void Optimizer::step(Backend& backend, ParameterStore& store)
+{
+    updateRange(backend, store, 0, store.parameterCount(), stepCount_ + 1);
+    ++stepCount_;
+}
+
 std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options,
                                          const ParameterStore& store)
 {

@@ -27,8 +27,18 @@ class Optimizer {
 public:
     virtual ~Optimizer() = default;
 
-    // Applies one update to store.values() from store.gradients().
-    virtual void step(Backend& backend, ParameterStore& store) = 0;
+    // Applies one update to store.values() from store.gradients() and counts it.
+    void step(Backend& backend, ParameterStore& store);
+
+    // Update `stepNumber` (1-based: Adam's bias correction uses it) of the
+    // parameters [first, first + count) of the store's flat buffer, with the
+    // same slice of the state. The step count is not touched. Disjoint slices
+    // may be updated from different threads at once: a pipeline stage updates
+    // its own parameters the moment its last backward is done. Updating every
+    // slice gives bit for bit what step() gives: each parameter's update
+    // depends on that parameter alone. It touches nothing outside its slice.
+    virtual void updateRange(Backend& backend, ParameterStore& store, int64_t first, int64_t count,
+                             int64_t stepNumber) = 0;
 
     int64_t stepCount() const { return stepCount_; }
     void setStepCount(int64_t steps) { stepCount_ = steps; }

@@ -8,11 +8,11 @@ Sgd::Sgd(const OptimizerOptions& options, int64_t parameterCount)
 {
 }
 
-void Sgd::step(Backend& backend, ParameterStore& store)
+void Sgd::updateRange(Backend& backend, ParameterStore& store, int64_t first, int64_t count,
+                      int64_t /*stepNumber*/)
 {
-    backend.sgdUpdate(store.parameterCount(), hyper_, store.values(), store.gradients(),
-                      state_.empty() ? nullptr : state_[0].data());
-    ++stepCount_;
+    float* velocity = state_.empty() ? nullptr : state_[0].data() + first;
+    backend.sgdUpdate(count, hyper_, store.values() + first, store.gradients() + first, velocity);
 }
 
 } // namespace lpm

@@ -41,6 +41,13 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
                               + data.train.name + " has " + data.train.sampleShape().toString());
     microBatchSizes(options.batch, options.microBatches); // validates m
     store_.initialize(options.seed);
+    if (options.schedule != "sequential" || options.stages.size() > 1) {
+        Partition stages = options.stages;
+        if (stages.empty())
+            stages = {{0, model_.unitCount() - 1, 0}};
+        executor_ = std::make_unique<PipelineExecutor>(model_, store_, *optimizer_, std::move(stages),
+                                                       options.schedule, options.microBatches, options.seed);
+    }
 }
 
 EvaluationResult Trainer::evaluate()
@@ -60,21 +67,26 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
     int64_t reportSamples = 0, epochSamples = 0, epochCorrect = 0, samplesTrained = 0;
     const Clock::time_point runStart = Clock::now();
 
-    for (int64_t done = 0; done < totalSteps; ++done) {
-        if (stop != nullptr && stop->load()) {
-            summary.stopped = true;
-            break;
-        }
-        const Batch batch = batcher_.batchAt(globalStep_); // data loading: not timed
-        const Clock::time_point start = Clock::now();
-        const StepResult result = runTrainingStep(backend_, model_, store_, *optimizer_, batch,
-                                                  options_.microBatches, options_.seed,
-                                                  globalStep_);
-        summary.trainingSeconds += secondsSince(start);
-        if (!std::isfinite(result.lossSum))
-            throw Error("training diverged: the loss is not finite at step "
-                        + std::to_string(globalStep_ + 1) + " (try a smaller --lr)");
+    Clock::time_point segmentStart = runStart;
+    bool inSegment = false; // a pipelined segment is running: its time is not yet in trainingSeconds
+    auto reportProgress = [&](bool evaluated) {
+        report.evaluated = evaluated;
+        report.step = summary.steps;
+        report.globalStep = globalStep_;
+        report.epoch = (globalStep_ - 1) / perEpoch;
+        report.meanLoss = reportSamples > 0 ? reportLoss / double(reportSamples) : 0.0;
+        report.trainingSeconds = summary.trainingSeconds + (inSegment ? secondsSince(segmentStart) : 0.0);
+        report.wallSeconds = secondsSince(runStart);
+        report.samplesPerSecond =
+            report.trainingSeconds > 0.0 ? double(samplesTrained) / report.trainingSeconds : 0.0;
+        progress(report);
+        reportLoss = 0.0;
+        reportSamples = 0;
+    };
+    // The bookkeeping of one finished step, whichever schedule ran it.
+    auto stepDone = [&](const StepResult& result) {
         ++globalStep_;
+        ++summary.steps;
         samplesTrained += result.samples;
         reportLoss += result.lossSum;
         reportSamples += result.samples;
@@ -85,31 +97,55 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
         epochLoss += result.lossSum;
         epochSamples += result.samples;
         epochCorrect += result.correct;
+        const bool due = globalStep_ % perEpoch == 0 || summary.steps == totalSteps;
+        if (progress && !due && summary.steps % reportEverySteps == 0)
+            reportProgress(false);
+    };
 
+    while (summary.steps < totalSteps) {
+        if (stop != nullptr && stop->load()) {
+            summary.stopped = true;
+            break;
+        }
+        if (executor_) {
+            // One segment up to the epoch's end (where evaluation comes) or the run's.
+            const int64_t count = std::min(totalSteps - summary.steps, perEpoch - globalStep_ % perEpoch);
+            segmentStart = Clock::now();
+            inSegment = true;
+            PipelineRun segment = executor_->run([&](int64_t step) { return batcher_.batchAt(step); },
+                                                 globalStep_, int(count), stop,
+                                                 [&](int64_t, const StepResult& result) { stepDone(result); });
+            inSegment = false;
+            summary.trainingSeconds += segment.seconds;
+            lastTimeline_ = std::move(segment.timeline);
+            if (segment.stopped) {
+                summary.stopped = true;
+                break;
+            }
+        } else {
+            const Batch batch = batcher_.batchAt(globalStep_); // data loading: not timed
+            const Clock::time_point start = Clock::now();
+            const StepResult result = runTrainingStep(backend_, model_, store_, *optimizer_, batch,
+                                                      options_.microBatches, options_.seed, globalStep_);
+            summary.trainingSeconds += secondsSince(start);
+            if (!std::isfinite(result.lossSum))
+                throw Error("training diverged: the loss is not finite at step "
+                            + std::to_string(globalStep_ + 1) + " (try a smaller --lr)");
+            stepDone(result);
+        }
         const bool epochEnd = globalStep_ % perEpoch == 0;
-        const bool last = done + 1 == totalSteps;
-        report.evaluated = false;
-        if (options_.evaluate && (epochEnd || last)) {
+        const bool last = summary.steps == totalSteps;
+        if (!epochEnd && !last)
+            continue;
+        bool evaluated = false;
+        if (options_.evaluate) {
             const EvaluationResult evaluation = evaluate();
-            report.evaluated = summary.evaluated = true;
+            evaluated = summary.evaluated = true;
             report.testLoss = summary.testLoss = evaluation.meanLoss;
             report.testAccuracy = summary.testAccuracy = evaluation.accuracy;
         }
-        if (progress && (report.evaluated || last || (done + 1) % reportEverySteps == 0)) {
-            report.step = done + 1;
-            report.globalStep = globalStep_;
-            report.epoch = (globalStep_ - 1) / perEpoch;
-            report.meanLoss = reportSamples > 0 ? reportLoss / double(reportSamples) : 0.0;
-            report.trainingSeconds = summary.trainingSeconds;
-            report.wallSeconds = secondsSince(runStart);
-            report.samplesPerSecond = summary.trainingSeconds > 0.0
-                                          ? double(samplesTrained) / summary.trainingSeconds
-                                          : 0.0;
-            progress(report);
-            reportLoss = 0.0;
-            reportSamples = 0;
-        }
-        summary.steps = done + 1;
+        if (progress)
+            reportProgress(evaluated);
     }
     summary.globalStep = globalStep_;
     summary.epochs = double(globalStep_) / double(perEpoch);
@@ -120,6 +156,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
     if (summary.trainingSeconds > 0.0)
         summary.samplesPerSecond = double(samplesTrained) / summary.trainingSeconds;
     summary.weightsDigest = weightsDigest();
+    summary.stages = executor_ ? int(executor_->stages().size()) : 1;
     return summary;
 }
 

@@ -1,6 +1,10 @@
-// The sequential trainer: runs the `sequential` reference over a whole model on
-// one CPU backend for a number of epochs or steps, evaluates on the test set,
-// reports progress, and saves and resumes checkpoints exactly.
+// The trainer: runs a model for a number of epochs or steps, evaluates on the
+// test set, reports progress, and saves and resumes checkpoints exactly.
+// Under `sequential` (the default) it trains the whole model on one CPU
+// backend of options.threads threads; under a pipelined schedule it hands
+// each epoch's mini-batches to the pipeline executor (pipeline/executor.h),
+// one CPU core per stage. Either way the weights live in one ParameterStore,
+// so checkpoints do not depend on the schedule.
 //
 // Resuming is exact because everything random is a function of (seed, step):
 // the data order (Batcher), dropout masks (unit random keys) and initialisation.
@@ -21,6 +25,7 @@
 #include "nn/model.h"
 #include "nn/parameter_store.h"
 #include "optim/optimizer.h"
+#include "pipeline/executor.h"
 #include "train/training_step.h"
 
 namespace lpm {
@@ -36,6 +41,8 @@ struct TrainOptions {
     int threads = 1;
     bool evaluate = true;      // evaluate on the test set at each epoch's end and at the end
     int64_t evaluationBatch = 500;
+    std::string schedule = "sequential"; // or gpipe, 1f1b, lpm, lpm-async (run by the executor)
+    Partition stages;                    // pipelined: stage k's units, covering the model in order
 };
 
 struct TrainProgress {
@@ -65,6 +72,7 @@ struct TrainSummary {
     double samplesPerSecond = 0.0;
     bool stopped = false;      // a stop request ended the run early
     std::string weightsDigest;
+    int stages = 1;
 };
 
 class Trainer {
@@ -90,6 +98,9 @@ public:
     void loadCheckpoint(const std::filesystem::path& file);
 
     int64_t globalStep() const { return globalStep_; }
+    // The measured timeline of the last pipelined segment (an epoch, or the
+    // run's last part of one); empty under sequential.
+    const Timeline& lastTimeline() const { return lastTimeline_; }
     int64_t batchesPerEpoch() const { return batcher_.batchesPerEpoch(); }
     std::string weightsDigest() const { return lpm::weightsDigest(store_); }
     Model& model() { return model_; }
@@ -102,6 +113,8 @@ private:
     ParameterStore store_;
     std::unique_ptr<Optimizer> optimizer_;
     Batcher batcher_;
+    std::unique_ptr<PipelineExecutor> executor_; // null under sequential
+    Timeline lastTimeline_;
     int64_t globalStep_ = 0;
 };
 

@@ -1,39 +1,11 @@
 #include "train/training_step.h"
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 
 #include "nn/softmax_cross_entropy.h"
-#include "tensor/error.h"
-#include "tensor/random.h"
 
 namespace lpm {
-
-std::vector<int64_t> microBatchSizes(int64_t batch, int64_t microBatches)
-{
-    if (microBatches < 1 || microBatches > batch)
-        throw InvalidArgument("micro-batches must be between 1 and the batch size "
-                              + std::to_string(batch) + ", got " + std::to_string(microBatches));
-    std::vector<int64_t> sizes(static_cast<size_t>(microBatches), batch / microBatches);
-    for (int64_t i = 0; i < batch % microBatches; ++i)
-        ++sizes[static_cast<size_t>(i)];
-    return sizes;
-}
-
-Tensor sliceRows(const Tensor& tensor, int64_t first, int64_t count)
-{
-    const int64_t rowElements = tensor.shape().sampleElementCount();
-    Tensor slice = Tensor::uninitialized(tensor.shape().withBatch(count));
-    std::memcpy(slice.data(), tensor.data() + first * rowElements,
-                sizeof(float) * size_t(count * rowElements));
-    return slice;
-}
-
-uint64_t unitRandomKey(uint64_t seed, int64_t step, int unit)
-{
-    return deriveKey(deriveKey(seed, static_cast<uint64_t>(step)), static_cast<uint64_t>(unit));
-}
 
 StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store,
                            Optimizer& optimizer, const Batch& batch, int64_t microBatches,
@@ -42,25 +14,17 @@ StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store
     const int64_t batchSize = batch.images.shape()[0];
     const int units = model.unitCount();
     StepResult result;
-    std::vector<std::unique_ptr<LayerContext>> contexts(static_cast<size_t>(units));
+    std::vector<std::unique_ptr<LayerContext>> contexts;
     int64_t offset = 0;
     for (int64_t size : microBatchSizes(batchSize, microBatches)) {
-        Tensor activation = sliceRows(batch.images, offset, size);
-        for (int index = 0; index < units; ++index) {
-            StepInfo info{true, unitRandomKey(seed, step, index), offset};
-            activation = model.unit(index).forward(backend, std::move(activation), info,
-                                                   contexts[size_t(index)]);
-        }
+        const Tensor activation = forwardUnits(backend, model, 0, units - 1, sliceRows(batch.images, offset, size),
+                                               seed, step, offset, contexts);
         std::span<const int32_t> labels(batch.labels.data() + offset, size_t(size));
         LossResult loss = softmaxCrossEntropy(backend, activation, labels, batchSize);
         result.lossSum += loss.lossSum;
         result.correct += loss.correct;
         result.samples += size;
-        Tensor grad = std::move(loss.gradLogits);
-        for (int index = units - 1; index >= 0; --index) {
-            grad = model.unit(index).backward(backend, std::move(grad), *contexts[size_t(index)]);
-            contexts[size_t(index)].reset();
-        }
+        backwardUnits(backend, model, 0, units - 1, std::move(loss.gradLogits), contexts);
         offset += size;
     }
     optimizer.step(backend, store);

@@ -12,26 +12,11 @@
 #include "data/batcher.h"
 #include "data/dataset.h"
 #include "nn/model.h"
+#include "nn/unit_passes.h"
 #include "nn/parameter_store.h"
 #include "optim/optimizer.h"
 
 namespace lpm {
-
-struct StepResult {
-    double lossSum = 0.0; // Σ of per-sample losses
-    int64_t correct = 0;
-    int64_t samples = 0;
-};
-
-// Sizes of the m micro-batches of a mini-batch of `batch` samples: as equal as
-// possible, the first (batch mod m) one larger. Throws when m < 1 or m > batch.
-std::vector<int64_t> microBatchSizes(int64_t batch, int64_t microBatches);
-
-// Rows [first, first + count) of a (N, ...) tensor as a new tensor.
-Tensor sliceRows(const Tensor& tensor, int64_t first, int64_t count);
-
-// The random key of unit `unit` in global step `step` (see StepInfo::randomKey).
-uint64_t unitRandomKey(uint64_t seed, int64_t step, int unit);
 
 // Forward, loss and backward of every micro-batch, then one optimizer step.
 StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store,

@@ -1,0 +1,75 @@
+// The pipeline executor (DESIGN §1.4, §2): one worker thread per stage, each
+// running its stage's action list of a schedule (the lists the simulator
+// plays) on its own units, with its own backend (one core and one BLAS thread
+// per CPU stage), handing activations and gradients to its neighbours through
+// a Transport. Every stage updates its own slice of the parameters the moment
+// its list says so — for `lpm`, right after its own last backward.
+//
+// Exactness: each stage runs forwards and backwards in micro-batch order with
+// the same keys, sample offsets and loss scaling as the sequential trainer,
+// and the optimizer's update of a slice is the update of those parameters, so
+// gpipe, 1f1b and lpm leave bit for bit the weights `sequential` leaves.
+//
+// Stopping: a stop request is seen by stage 0 before it starts a mini-batch;
+// that mini-batch and later ones are cancelled everywhere, the ones begun are
+// finished (every stage updates them), so the weights are those after the last
+// mini-batch, as if the run had been shorter.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "data/batcher.h"
+#include "nn/model.h"
+#include "nn/parameter_store.h"
+#include "nn/unit_passes.h"
+#include "optim/optimizer.h"
+#include "pipeline/schedule.h"
+#include "pipeline/timeline.h"
+#include "plan/partition_problem.h"
+
+namespace lpm {
+
+struct PipelineRun {
+    std::vector<StepResult> steps; // per trained mini-batch, in order
+    Timeline timeline;             // measured: seconds since the run's start
+    double seconds = 0.0;          // wall time of the run
+    bool stopped = false;          // a stop request cancelled the remaining mini-batches
+};
+
+class PipelineExecutor {
+public:
+    // `stages` must cover the model's units in order (stage k on worker k);
+    // schedule: sequential (one stage), gpipe, 1f1b, lpm or lpm-async. Throws
+    // InvalidArgument for anything else (dp is not available yet).
+    PipelineExecutor(Model& model, ParameterStore& store, Optimizer& optimizer, Partition stages,
+                     std::string schedule, int64_t microBatches, uint64_t seed);
+
+    // Trains the mini-batches of global steps firstStep .. firstStep + count − 1
+    // (batchAt is called from stage 0's thread only). onStepDone, when given,
+    // is called on the calling thread, in order, once every stage has updated a
+    // mini-batch. Optimizer update i of this run is update
+    // optimizer.stepCount() + i + 1; the count is advanced by the mini-batches
+    // trained. Throws the first stage failure as lpm::Error naming the stage,
+    // after every worker has stopped.
+    PipelineRun run(const std::function<Batch(int64_t step)>& batchAt, int64_t firstStep, int count,
+                    const std::atomic<bool>* stop = nullptr,
+                    const std::function<void(int64_t step, const StepResult&)>& onStepDone = {});
+
+    const Partition& stages() const { return stages_; }
+    const std::string& schedule() const { return schedule_; }
+
+private:
+    Model& model_;
+    ParameterStore& store_;
+    Optimizer& optimizer_;
+    Partition stages_;
+    std::string schedule_;
+    int64_t microBatches_;
+    uint64_t seed_;
+};
+
+} // namespace lpm

@@ -1,0 +1,62 @@
+#include "pipeline/run_control.h"
+
+namespace lpm {
+
+RunControl::RunControl(int stages, int miniBatches)
+    : lastMiniBatch_(miniBatches - 1), stages_(stages), arrived_(size_t(miniBatches), 0)
+{
+}
+
+void RunControl::fail(std::exception_ptr error)
+{
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (!failure_)
+            failure_ = std::move(error);
+        aborted_ = true;
+    }
+    changed_.notify_all();
+}
+
+bool RunControl::aborted() const
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return aborted_;
+}
+
+std::exception_ptr RunControl::failure() const
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return failure_;
+}
+
+void RunControl::cancelAfter(int last)
+{
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        lastMiniBatch_ = std::min(lastMiniBatch_, last);
+    }
+    changed_.notify_all();
+}
+
+bool RunControl::cancelled(int miniBatch) const
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return miniBatch > lastMiniBatch_;
+}
+
+int RunControl::lastMiniBatch() const
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return lastMiniBatch_;
+}
+
+void RunControl::flush(int miniBatch)
+{
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (++arrived_[size_t(miniBatch)] == stages_)
+        changed_.notify_all();
+    wait(lock, [&] { return arrived_[size_t(miniBatch)] == stages_; });
+}
+
+} // namespace lpm

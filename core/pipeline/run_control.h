@@ -1,0 +1,77 @@
+// The shared state of one pipelined run that every stage worker and the
+// transport consult: the first failure (which aborts every stage), the last
+// mini-batch still to be trained (a stop request lowers it), and the flush
+// barriers. One mutex and one condition variable guard it all: a pipeline has
+// a handful of stages, and every wait must also wake on abort and stop.
+#pragma once
+
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tensor/error.h"
+
+namespace lpm {
+
+// Thrown inside a stage worker when another stage failed: the worker unwinds
+// and exits; the run reports the first failure, not this.
+class RunAborted : public Error {
+public:
+    RunAborted() : Error("pipeline run aborted") {}
+};
+
+class RunControl {
+public:
+    RunControl(int stages, int miniBatches);
+
+    std::mutex& mutex() { return mutex_; }
+    // Waits (with `lock` held on mutex()) until `ready()`; throws RunAborted
+    // when the run is aborted first.
+    template <typename Predicate>
+    void wait(std::unique_lock<std::mutex>& lock, Predicate ready)
+    {
+        changed_.wait(lock, [&] { return aborted_ || ready(); });
+        if (aborted_)
+            throw RunAborted();
+    }
+    // Waits (with `lock` held) until `ready()`, the run is aborted, or
+    // `timeout` passed; never throws. For the thread that watches a run.
+    template <typename Duration, typename Predicate>
+    void waitFor(std::unique_lock<std::mutex>& lock, Duration timeout, Predicate ready)
+    {
+        changed_.wait_for(lock, timeout, [&] { return aborted_ || ready(); });
+    }
+    // Wakes every waiter; call after changing what they wait for.
+    void notifyAll() { changed_.notify_all(); }
+
+    // Records the first failure (later ones are consequences) and aborts the run.
+    void fail(std::exception_ptr error);
+    bool aborted() const;
+    bool abortedLocked() const { return aborted_; }
+    // The first failure, or null.
+    std::exception_ptr failure() const;
+
+    // Mini-batches after `last` are not trained: stage 0 calls this when it
+    // sees a stop request before starting a mini-batch.
+    void cancelAfter(int last);
+    // True when mini-batch `miniBatch` will not be trained (call with the lock held).
+    bool cancelledLocked(int miniBatch) const { return miniBatch > lastMiniBatch_; }
+    bool cancelled(int miniBatch) const;
+    int lastMiniBatch() const;
+
+    // Every stage's Flush of a mini-batch: returns when all have arrived.
+    void flush(int miniBatch);
+
+private:
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    bool aborted_ = false;
+    std::exception_ptr failure_;
+    int lastMiniBatch_;
+    int stages_;
+    std::vector<int> arrived_; // per mini-batch: stages at its flush
+};
+
+} // namespace lpm

@@ -1,0 +1,272 @@
+// The pipeline executor: every exact schedule leaves bit for bit the weights of
+// `sequential` (every zoo model, 2 and 3 stages, m ∈ {1, 2, 4, 8}); failures in
+// any stage are reported once and stop every stage; stop requests leave the
+// weights of a shorter run; the measured timeline has every action.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "backend/cpu/cpu_backend.h"
+#include "data/synthetic_dataset.h"
+#include "expect_error.h"
+#include "nn/model_zoo.h"
+#include "pipeline/executor.h"
+#include "train/trainer.h"
+#include "train/training_step.h"
+
+namespace lpm {
+namespace {
+
+constexpr uint64_t kSeed = 7;
+constexpr int64_t kBatch = 16;
+
+const DatasetSplits& data()
+{
+    static const DatasetSplits splits = makeSyntheticDataset({256, 16, 3, 1, 28, 28, 10});
+    return splits;
+}
+
+// `units` split into `stages` runs as equal as possible.
+Partition evenStages(int units, int stages)
+{
+    Partition partition;
+    for (int s = 0; s < stages; ++s)
+        partition.push_back({s * units / stages, (s + 1) * units / stages - 1, s});
+    return partition;
+}
+
+OptimizerOptions sgd()
+{
+    OptimizerOptions options;
+    options.learningRate = 0.05f;
+    options.momentum = 0.9f;
+    return options;
+}
+
+// Digest after `steps` sequential training steps.
+std::string sequentialDigest(const std::string& modelName, int64_t microBatches, int steps,
+                             const OptimizerOptions& optimizerOptions = sgd())
+{
+    Model model = buildModel(modelName);
+    ParameterStore store(model);
+    store.initialize(kSeed);
+    auto optimizer = makeOptimizer(optimizerOptions, store);
+    CpuBackend backend(1);
+    const Batcher batcher(data().train, kBatch, kSeed);
+    for (int step = 0; step < steps; ++step)
+        runTrainingStep(backend, model, store, *optimizer, batcher.batchAt(step), microBatches, kSeed, step);
+    return weightsDigest(store);
+}
+
+struct PipelineResult {
+    std::string digest;
+    PipelineRun run;
+};
+
+PipelineResult pipelineRun(const std::string& modelName, const std::string& schedule, int stages,
+                           int64_t microBatches, int steps, const std::atomic<bool>* stop = nullptr,
+                           const std::function<void(int64_t, const StepResult&)>& onStep = {},
+                           const OptimizerOptions& optimizerOptions = sgd())
+{
+    Model model = buildModel(modelName);
+    ParameterStore store(model);
+    store.initialize(kSeed);
+    auto optimizer = makeOptimizer(optimizerOptions, store);
+    const Batcher batcher(data().train, kBatch, kSeed);
+    PipelineExecutor executor(model, store, *optimizer, evenStages(model.unitCount(), stages), schedule,
+                              microBatches, kSeed);
+    PipelineResult result;
+    result.run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, stop, onStep);
+    result.digest = weightsDigest(store);
+    EXPECT_EQ(optimizer->stepCount(), int64_t(result.run.steps.size()));
+    return result;
+}
+
+class ExactSchedules : public testing::TestWithParam<std::string> {};
+
+TEST_P(ExactSchedules, MatchSequentialBitForBit)
+{
+    const std::string model = GetParam();
+    const int steps = 2;
+    for (int64_t m : {1, 2, 4, 8}) {
+        const std::string reference = sequentialDigest(model, m, steps);
+        for (const char* schedule : {"gpipe", "1f1b", "lpm"})
+            for (int stages : {2, 3}) {
+                SCOPED_TRACE(std::string(schedule) + " stages=" + std::to_string(stages) + " m=" + std::to_string(m));
+                const PipelineResult result = pipelineRun(model, schedule, stages, m, steps);
+                EXPECT_EQ(result.digest, reference);
+                ASSERT_EQ(result.run.steps.size(), size_t(steps));
+                EXPECT_EQ(result.run.steps[0].samples, kBatch);
+                EXPECT_FALSE(result.run.stopped);
+            }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, ExactSchedules,
+                         testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                             std::string name = info.param;
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
+
+TEST(Executor, SequentialScheduleAndAdamMatchToo)
+{
+    OptimizerOptions adam;
+    adam.kind = "adam";
+    adam.learningRate = 1e-3f;
+    EXPECT_EQ(pipelineRun("lenet5", "lpm", 3, 4, 3, nullptr, {}, adam).digest, sequentialDigest("lenet5", 4, 3, adam));
+    EXPECT_EQ(pipelineRun("cnn", "sequential", 1, 2, 2).digest, sequentialDigest("cnn", 2, 2));
+}
+
+TEST(Executor, LpmAsyncTrainsWithStaleWeightsOnEarlyStages)
+{
+    const PipelineResult result = pipelineRun("mlp", "lpm-async", 2, 2, 4);
+    ASSERT_EQ(result.run.steps.size(), 4u);
+    for (const StepResult& step : result.run.steps)
+        EXPECT_TRUE(std::isfinite(step.lossSum));
+    // Stage 0 forwards the next mini-batch before its last backward of this
+    // one, so its weights are a step stale: not the sequential weights.
+    EXPECT_NE(result.digest, sequentialDigest("mlp", 2, 4));
+}
+
+TEST(Executor, TimelineHasEveryActionOfEveryStage)
+{
+    const int stages = 3, m = 4, steps = 2;
+    const PipelineResult result = pipelineRun("lenet5", "1f1b", stages, m, steps);
+    const Timeline& timeline = result.run.timeline;
+    EXPECT_EQ(timeline.stages, stages);
+    int forwards = 0, backwards = 0, updates = 0;
+    for (const TimelineEvent& event : timeline.events) {
+        forwards += event.kind == ActionKind::Forward;
+        backwards += event.kind == ActionKind::Backward;
+        updates += event.kind == ActionKind::Update;
+        EXPECT_LE(event.start, event.end);
+        EXPECT_LE(event.end, result.run.seconds);
+    }
+    EXPECT_EQ(forwards, stages * m * steps);
+    EXPECT_EQ(backwards, stages * m * steps);
+    EXPECT_EQ(updates, stages * steps);
+    EXPECT_EQ(timeline.transfers.size(), size_t(2 * (stages - 1) * m * steps));
+}
+
+TEST(Executor, StepsAreReportedInOrderAsEveryStageFinishesThem)
+{
+    std::vector<int64_t> reported;
+    const PipelineResult result = pipelineRun("mlp", "lpm", 2, 4, 5, nullptr,
+                                              [&](int64_t step, const StepResult& r) {
+                                                  reported.push_back(step);
+                                                  EXPECT_EQ(r.samples, kBatch);
+                                              });
+    EXPECT_EQ(reported, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(Executor, AFailingStageStopsEveryStageAndIsReportedOnce)
+{
+    for (int repeat = 0; repeat < 100; ++repeat) {
+        SCOPED_TRACE(repeat);
+        Model model = buildModel("mlp");
+        ParameterStore store(model);
+        store.initialize(kSeed);
+        auto optimizer = makeOptimizer(sgd(), store);
+        const Batcher batcher(data().train, kBatch, kSeed);
+        PipelineExecutor executor(model, store, *optimizer, evenStages(model.unitCount(), 3), "lpm", 4, kSeed);
+        // Step 3's batch cannot be read (stage 0); step 5's has a label the loss rejects (last stage).
+        const bool firstStage = repeat % 2 == 0;
+        auto batchAt = [&](int64_t step) {
+            if (firstStage && step == 3)
+                throw FileError("batch 3 unreadable");
+            Batch batch = batcher.batchAt(step);
+            if (!firstStage && step == 5)
+                batch.labels[2] = 99;
+            return batch;
+        };
+        expectError<Error>([&] { executor.run(batchAt, 0, 8); },
+                           firstStage ? std::vector<std::string>{"stage 0 (units 0-1)", "step 4", "batch 3 unreadable"}
+                                      : std::vector<std::string>{"stage 2 (units 4-5)", "F(", "step 6"});
+    }
+}
+
+TEST(Executor, AStopLeavesTheWeightsOfAShorterRun)
+{
+    for (int repeat = 0; repeat < 100; ++repeat) {
+        SCOPED_TRACE(repeat);
+        std::atomic<bool> stop{false};
+        const int stopAfter = 1 + repeat % 3;
+        const PipelineResult result = pipelineRun("mlp", repeat % 2 ? "lpm" : "gpipe", 2, 2, 12, &stop,
+                                                  [&](int64_t step, const StepResult&) {
+                                                      if (step + 1 == stopAfter)
+                                                          stop = true;
+                                                  });
+        EXPECT_TRUE(result.run.stopped);
+        const int trained = int(result.run.steps.size());
+        EXPECT_GE(trained, stopAfter);
+        EXPECT_LT(trained, 12);
+        if (repeat < 6) { // the digest check runs a sequential reference: a few suffice
+            EXPECT_EQ(result.digest, sequentialDigest("mlp", 2, trained));
+        }
+    }
+}
+
+TEST(PipelinedTrainer, EpochsEvaluationAndResumeMatchSequential)
+{
+    TrainOptions options;
+    options.model = "lenet5";
+    options.batch = kBatch;
+    options.microBatches = 4;
+    options.seed = kSeed;
+    options.epochs = 2; // 256 samples: 16 steps per epoch, evaluated after each
+    options.optimizer = sgd();
+    Trainer sequential(options, data());
+    const TrainSummary reference = sequential.run();
+
+    options.schedule = "lpm";
+    options.stages = evenStages(12, 3);
+    Trainer pipelined(options, data());
+    int reports = 0;
+    const TrainSummary summary = pipelined.run([&](const TrainProgress&) { ++reports; }, nullptr, 5);
+    EXPECT_EQ(summary.weightsDigest, reference.weightsDigest);
+    EXPECT_EQ(summary.testAccuracy, reference.testAccuracy);
+    EXPECT_EQ(summary.trainLoss, reference.trainLoss);
+    EXPECT_EQ(summary.steps, 32);
+    EXPECT_EQ(summary.stages, 3);
+    EXPECT_GE(reports, 2 + 6); // two evaluations, and every 5 steps in between
+    EXPECT_FALSE(pipelined.lastTimeline().events.empty());
+
+    // A pipelined run resumed from a checkpoint continues bit for bit.
+    const std::filesystem::path file = std::filesystem::temp_directory_path()
+                                       / ("lpm-test-executor-" + std::to_string(::getpid()) + ".ckpt");
+    options.epochs = 0;
+    options.steps = 20;
+    Trainer first(options, data());
+    first.run();
+    first.saveCheckpoint(file);
+    options.steps = 12;
+    Trainer resumed(options, data());
+    resumed.loadCheckpoint(file);
+    EXPECT_EQ(resumed.run().weightsDigest, reference.weightsDigest);
+    std::filesystem::remove(file);
+}
+
+TEST(Executor, BadStagesAndSchedulesAreClearErrors)
+{
+    Model model = buildModel("mlp");
+    ParameterStore store(model);
+    auto optimizer = makeOptimizer(sgd(), store);
+    expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, {{0, 2, 0}, {4, 5, 1}}, "lpm", 2, 1); },
+                                 {"stage 1 holds units 4..5"});
+    expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, {{0, 2, 0}}, "lpm", 2, 1); },
+                                 {"cover units 0..2 of 6"});
+    expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, evenStages(6, 2), "dp", 2, 1); },
+                                 {"dp is not available yet"});
+    expectError<InvalidArgument>(
+        [&] { PipelineExecutor(model, store, *optimizer, evenStages(6, 2), "sequential", 2, 1); },
+        {"sequential runs one stage"});
+}
+
+} // namespace
+} // namespace lpm
