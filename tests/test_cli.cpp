@@ -331,3 +331,59 @@ TEST_F(Cli, ModelsSingleModel)
 }
 
 } // namespace
+
+// --- pipelined training -----------------------------------------------------------
+
+namespace {
+
+TEST_F(Cli, PipelinedTrainingMatchesSequentialAndReportsTheTimeline)
+{
+    const fs::path report = path("run.json");
+    const fs::path trace = path("trace.json");
+    const RunResult result = lpm("train --model lenet5 --dataset synthetic --steps 6 --batch 32 --micro-batches 4 "
+                                 "--devices cpu:2 --schedule 1f1b --compare-sequential --quiet --json "
+                                 + quote(report.string()) + " --trace " + quote(trace.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("measured"));
+    EXPECT_THAT(result.out, HasSubstr("weights identical"));
+    const json document = readJson(report);
+    EXPECT_EQ(document.at("schedule"), "1f1b");
+    EXPECT_EQ(document.at("stage_count"), 2);
+    EXPECT_EQ(document.at("weights_equal_sequential"), true);
+    for (const char* field : {"measured_iteration_ms", "predicted_iteration_ms", "speedup_vs_sequential"})
+        EXPECT_GT(document.at(field).get<double>(), 0.0) << field;
+    const double bubble = document.at("bubble_fraction").get<double>();
+    EXPECT_GE(bubble, 0.0);
+    EXPECT_LT(bubble, 1.0);
+    ASSERT_EQ(document.at("stages").size(), 2u);
+    int forwards = 0;
+    const json events = readJson(trace).at("traceEvents");
+    for (const json& event : events)
+        forwards += event.at("ph") == "X" && event.at("cat") == "forward";
+    EXPECT_EQ(forwards, 6 * 4 * 2);
+}
+
+TEST_F(Cli, PipelinedTrainingRunsASavedPlan)
+{
+    const fs::path planFile = path("plan.json");
+    ASSERT_EQ(lpm("plan --model mlp --devices cpu:2 --batch 16 --micro-batches 2 --quiet --out "
+                  + quote(planFile.string())).exitCode, 0);
+    const RunResult result = lpm("train --plan " + quote(planFile.string())
+                                 + " --dataset synthetic --steps 3 --quiet");
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("lpm on cpu:2"));
+}
+
+TEST_F(Cli, PipelinedTrainingErrors)
+{
+    expectOneLineError(lpm("train --dataset synthetic --devices catalog:H100x2"),
+                       {"H100#0", "CPU stages only"});
+    expectOneLineError(lpm("train --dataset synthetic --trace t.json"), {"--trace", "pipelined"});
+    expectOneLineError(lpm("train --dataset synthetic --schedule dp"), {"--schedule"});
+    expectOneLineError(lpm("train --dataset synthetic --devices cpu:2 --batch 30 --micro-batches 4"),
+                       {"4 micro-batches do not divide the batch 30"});
+    std::ofstream(path("plan.json")) << "{}";
+    expectOneLineError(lpm("train --plan " + quote(path("plan.json").string()) + " --batch 8"), {"--batch", "--plan"});
+}
+
+} // namespace

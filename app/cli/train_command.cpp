@@ -4,11 +4,21 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "cli/output_files.h"
+#include "cli/plan_report.h"
 #include "cli/progress_bar.h"
+#include "cli/training_plan.h"
 #include "data/dataset.h"
 #include "nn/model_zoo.h"
+#include "io/atomic_file.h"
+#include "pipeline/chrome_trace.h"
+#include "pipeline/schedule.h"
+#include "pipeline/timeline_summary.h"
+#include "plan/partitioners.h"
+#include "sim/prediction.h"
+#include "tensor/error.h"
 #include "train/trainer.h"
 
 namespace lpm::cli {
@@ -23,6 +33,26 @@ struct TrainCommandOptions {
     std::string loadCheckpoint;
     std::string jsonFile;
     bool quiet = false;
+    // Pipelined training (any of these set): the plan's stages run in parallel.
+    std::string devices;
+    std::string schedule;
+    std::string partitioner = "lpm";
+    std::string planFile;
+    std::string traceFile;
+    bool compareSequential = false;
+
+    bool pipelined() const { return !devices.empty() || !planFile.empty() || (!schedule.empty() && schedule != "sequential"); }
+};
+
+// What a pipelined run adds to the summary: the plan, its prediction and the
+// measured timeline.
+struct PipelineReport {
+    Plan plan;
+    Prediction prediction;
+    TimelineSummary measured;
+    double measuredIterationSeconds = 0.0;
+    double sequentialSeconds = 0.0; // --compare-sequential: the sequential run's training time
+    bool sequentialWeightsEqual = false;
 };
 
 std::atomic<bool> stopRequested{false};
@@ -67,11 +97,41 @@ std::string progressDetail(const TrainProgress& progress)
     return text;
 }
 
+nlohmann::json pipelineJson(const PipelineReport& report, const TrainSummary& summary)
+{
+    nlohmann::json stages = nlohmann::json::array();
+    for (size_t s = 0; s < report.plan.stages.size(); ++s) {
+        const PlannedStage& stage = report.plan.stages[s];
+        const double busy = s < report.measured.busySeconds.size() && report.measured.makespanSeconds > 0.0
+                                ? report.measured.busySeconds[s] / report.measured.makespanSeconds
+                                : 0.0;
+        stages.push_back({{"device", report.plan.devices[size_t(stage.device)].label},
+                          {"first_unit", stage.first},
+                          {"last_unit", stage.last},
+                          {"busy_fraction", busy},
+                          {"predicted_busy_fraction", report.prediction.stages[s].busyFraction}});
+    }
+    nlohmann::json document = {{"devices", report.plan.deviceSpec},
+                                {"partitioner", report.plan.partitioner},
+                                {"measured_iteration_ms", report.measuredIterationSeconds * 1e3},
+                                {"predicted_iteration_ms", report.prediction.iterationSeconds * 1e3},
+                                {"bubble_fraction", report.measured.bubbleFraction},
+                                {"predicted_bubble_fraction", report.prediction.bubbleFraction},
+                                {"stages", stages}};
+    if (report.sequentialSeconds > 0.0) {
+        document["sequential_training_seconds"] = report.sequentialSeconds;
+        document["speedup_vs_sequential"] = report.sequentialSeconds / summary.trainingSeconds;
+        document["weights_equal_sequential"] = report.sequentialWeightsEqual;
+    }
+    return document;
+}
+
 nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummary& summary)
 {
     const TrainOptions& train = options.train;
     return {{"command", "train"},
-            {"schedule", "sequential"},
+            {"schedule", train.schedule},
+            {"stage_count", summary.stages},
             {"model", train.model},
             {"dataset", options.dataset},
             {"batch", train.batch},
@@ -94,6 +154,29 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
             {"weights_digest", summary.weightsDigest}};
 }
 
+void printPipelineReport(const PipelineReport& report, const TrainSummary& summary)
+{
+    std::printf("%s on %s, %zu stages:", report.plan.schedule.c_str(), report.plan.deviceSpec.c_str(),
+                report.plan.stages.size());
+    for (size_t s = 0; s < report.plan.stages.size(); ++s) {
+        const PlannedStage& stage = report.plan.stages[s];
+        const double busy = report.measured.makespanSeconds > 0.0
+                                ? report.measured.busySeconds[s] / report.measured.makespanSeconds
+                                : 0.0;
+        std::printf("%s units %d-%d busy %.0f%%", s == 0 ? "" : ",", stage.first, stage.last, busy * 100.0);
+    }
+    std::printf("\niteration %.2f ms measured, %.2f ms predicted (%+.0f%%); bubble %.1f%% measured, %.1f%% "
+                "predicted\n",
+                report.measuredIterationSeconds * 1e3, report.prediction.iterationSeconds * 1e3,
+                (report.measuredIterationSeconds / report.prediction.iterationSeconds - 1.0) * 100.0,
+                report.measured.bubbleFraction * 100.0, report.prediction.bubbleFraction * 100.0);
+    if (report.sequentialSeconds > 0.0)
+        std::printf("speedup %.2fx over sequential on one core (%.1f s against %.1f s); weights %s\n",
+                    report.sequentialSeconds / summary.trainingSeconds, report.sequentialSeconds,
+                    summary.trainingSeconds,
+                    report.sequentialWeightsEqual ? "identical" : "differ (not an exact schedule)");
+}
+
 void runTrain(TrainCommandOptions options)
 {
     OptimizerOptions& optimizer = options.train.optimizer;
@@ -102,10 +185,28 @@ void runTrain(TrainCommandOptions options)
     optimizer.learningRate = float(options.learningRate);
     // Everything that can be checked before the (slow) data loading is checked first.
     buildModel(options.train.model);
-    if (!options.jsonFile.empty())
-        requireWritableOutput(options.jsonFile, "--json");
-    if (!options.saveCheckpoint.empty())
-        requireWritableOutput(options.saveCheckpoint, "--save-checkpoint");
+    for (const auto& [flag, file] : {std::pair{"--json", options.jsonFile},
+                                     std::pair{"--save-checkpoint", options.saveCheckpoint},
+                                     std::pair{"--trace", options.traceFile}})
+        if (!file.empty())
+            requireWritableOutput(file, flag);
+    std::optional<PipelineReport> pipeline;
+    if (options.pipelined()) {
+        TrainingPlanRequest request{options.planFile, options.train.model, options.devices.empty() ? "cpu:2" : options.devices,
+                                    options.partitioner, options.schedule.empty() ? "lpm" : options.schedule,
+                                    optimizer.kind, options.train.batch, options.train.microBatches, options.quiet};
+        pipeline.emplace();
+        pipeline->plan = trainingPlan(request);
+        const Plan& plan = pipeline->plan;
+        options.train.model = plan.model;
+        options.train.batch = plan.batch;
+        options.train.microBatches = plan.microBatches;
+        options.train.schedule = plan.schedule;
+        options.train.stages = plan.stages;
+        pipeline->prediction = predictPlan(plan);
+    } else if (options.traceFile.size() || options.compareSequential) {
+        throw InvalidArgument("--trace and --compare-sequential need a pipelined run (--devices, --schedule or --plan)");
+    }
 
     DatasetSplits data = loadDataset(options.dataset, options.train.seed);
     standardizeImages(data); // zero mean, unit variance: cnn gains ~1 point in one epoch
@@ -113,13 +214,15 @@ void runTrain(TrainCommandOptions options)
     if (!options.loadCheckpoint.empty())
         trainer.loadCheckpoint(options.loadCheckpoint);
     if (!options.quiet)
-        std::fprintf(stderr, "training %s on %s (%lld train / %lld test samples), batch %lld, %s, "
-                             "%d thread(s), from step %lld\n",
+        std::fprintf(stderr, "training %s on %s (%lld train / %lld test samples), batch %lld, %s, %s, from step %lld\n",
                      options.train.model.c_str(), data.train.name.c_str(),
                      static_cast<long long>(data.train.count),
                      static_cast<long long>(data.test.count),
                      static_cast<long long>(options.train.batch), optimizer.kind.c_str(),
-                     options.train.threads, static_cast<long long>(trainer.globalStep()));
+                     pipeline ? (pipeline->plan.schedule + " on " + std::to_string(pipeline->plan.stages.size())
+                                 + " CPU stages").c_str()
+                              : (std::to_string(options.train.threads) + " thread(s)").c_str(),
+                     static_cast<long long>(trainer.globalStep()));
 
     ProgressBar bar(stderr);
     auto report = [&](const TrainProgress& progress) {
@@ -132,20 +235,49 @@ void runTrain(TrainCommandOptions options)
     try {
         StopOnSignal stopOnSignal;
         summary = trainer.run(report, &stopRequested);
+        if (pipeline && options.compareSequential && !summary.stopped) {
+            if (!options.quiet)
+                std::fprintf(stderr, "\nthe same run under sequential on one core, for comparison\n");
+            TrainOptions sequentialOptions = options.train;
+            sequentialOptions.schedule = "sequential";
+            sequentialOptions.stages.clear();
+            sequentialOptions.threads = 1;
+            sequentialOptions.steps = summary.steps;
+            sequentialOptions.epochs = 0;
+            Trainer sequential(sequentialOptions, data);
+            if (!options.loadCheckpoint.empty())
+                sequential.loadCheckpoint(options.loadCheckpoint);
+            const TrainSummary reference = sequential.run(report, &stopRequested);
+            pipeline->sequentialSeconds = reference.trainingSeconds;
+            pipeline->sequentialWeightsEqual = reference.weightsDigest == summary.weightsDigest;
+        }
     } catch (...) {
         bar.finish(); // the error goes on a line of its own
         throw;
     }
     bar.finish();
 
+    if (pipeline) {
+        pipeline->measured = summarizeTimeline(trainer.lastTimeline());
+        if (summary.steps > 0)
+            pipeline->measuredIterationSeconds = summary.trainingSeconds / double(summary.steps);
+        if (!options.traceFile.empty())
+            writeFileAtomically(options.traceFile, chromeTraceJson(trainer.lastTimeline(), stageNames(pipeline->plan)));
+    }
     if (!options.saveCheckpoint.empty())
         trainer.saveCheckpoint(options.saveCheckpoint);
-    if (!options.jsonFile.empty())
-        writeJsonFile(options.jsonFile, summaryJson(options, summary));
+    if (!options.jsonFile.empty()) {
+        nlohmann::json document = summaryJson(options, summary);
+        if (pipeline)
+            document.update(pipelineJson(*pipeline, summary));
+        writeJsonFile(options.jsonFile, document);
+    }
     std::printf("%s%lld steps (global step %lld), %.1f samples/s over %.1f s of training\n",
                 summary.stopped ? "stopped after " : "", static_cast<long long>(summary.steps),
                 static_cast<long long>(summary.globalStep), summary.samplesPerSecond,
                 summary.trainingSeconds);
+    if (pipeline)
+        printPipelineReport(*pipeline, summary);
     std::printf("train loss %.4f, train accuracy %.4f", summary.trainLoss, summary.trainAccuracy);
     if (summary.evaluated)
         std::printf(", test loss %.4f, test accuracy %.4f", summary.testLoss, summary.testAccuracy);
@@ -159,7 +291,8 @@ void addTrainCommand(CLI::App& app)
     auto options = std::make_shared<TrainCommandOptions>();
     TrainOptions& train = options->train;
     CLI::App* command = app.add_subcommand(
-        "train", "Train a zoo model with the sequential reference schedule on the CPU");
+        "train", "Train a zoo model on the CPU: sequentially, or pipelined over CPU stages with "
+                 "--devices cpu:N --schedule S (one core per stage)");
     command->add_option("--model", train.model, "Zoo model (see `lpm models`)")
         ->capture_default_str();
     command->add_option("--dataset", options->dataset,
@@ -213,6 +346,31 @@ void addTrainCommand(CLI::App& app)
     command->add_flag("--no-eval", [options](int64_t) { options->train.evaluate = false; },
                       "Skip evaluation on the test set");
     command->add_flag("--quiet", options->quiet, "No progress output");
+    auto* plan = command->add_option("--plan", options->planFile,
+                                     "Run this plan (from `lpm plan --out`): its model, stages, schedule, batch "
+                                     "and micro-batches")
+                     ->check(CLI::ExistingFile);
+    command->add_option("--devices", options->devices,
+                        "Pipeline stages, one CPU core each: cpu:N (default cpu:2 when --schedule is pipelined)")
+        ->excludes(plan);
+    std::vector<std::string> schedules;
+    for (const std::string& name : scheduleNames())
+        if (name != "dp")
+            schedules.push_back(name);
+    command->add_option("--schedule", options->schedule,
+                        "sequential (default), gpipe, 1f1b, lpm (default with --devices) or lpm-async")
+        ->check(CLI::IsMember(schedules))
+        ->excludes(plan);
+    command->add_option("--partitioner", options->partitioner, "How --devices cuts the model: lpm, optimal, balanced, uniform")
+        ->check(CLI::IsMember(partitionerNames()))
+        ->capture_default_str()
+        ->excludes(plan);
+    command->add_option("--trace", options->traceFile,
+                        "Pipelined: write the measured timeline of the last epoch as Chrome trace JSON");
+    command->add_flag("--compare-sequential", options->compareSequential,
+                      "Pipelined: then run the same steps under sequential on one core and report the speedup");
+    for (const char* flag : {"--model", "--batch", "--micro-batches"})
+        command->get_option(flag)->excludes(plan);
     command->callback([options] { runTrain(*options); });
 }
 
