@@ -353,13 +353,9 @@ void addTrainCommand(CLI::App& app)
     command->add_option("--devices", options->devices,
                         "Pipeline stages, one CPU core each: cpu:N (default cpu:2 when --schedule is pipelined)")
         ->excludes(plan);
-    std::vector<std::string> schedules;
-    for (const std::string& name : scheduleNames())
-        if (name != "dp")
-            schedules.push_back(name);
     command->add_option("--schedule", options->schedule,
-                        "sequential (default), gpipe, 1f1b, lpm (default with --devices) or lpm-async")
-        ->check(CLI::IsMember(schedules))
+                        "sequential (default), gpipe, 1f1b, lpm (default with --devices), lpm-async or dp")
+        ->check(CLI::IsMember(scheduleNames()))
         ->excludes(plan);
     command->add_option("--partitioner", options->partitioner, "How --devices cuts the model: lpm, optimal, balanced, uniform")
         ->check(CLI::IsMember(partitionerNames()))

@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "backend/cpu/cpu_backend.h"
+#include "nn/model_zoo.h"
 #include "nn/softmax_cross_entropy.h"
 #include "pipeline/in_process_transport.h"
 #include "pipeline/run_control.h"
@@ -31,9 +33,27 @@ struct SharedRun {
     Clock::time_point start = Clock::now();
     std::vector<int> updated;        // per stage: mini-batches updated so far (guarded by control's mutex)
     int workersDone = 0;             // guarded by control's mutex
-    std::vector<StepResult> results; // [mini-batch]: written by the last stage before its update of it
+    std::vector<StepResult> results; // [mini-batch]: added to (under the mutex) by the stages that compute the loss
+    std::vector<ParameterStore*> replicas; // dp: every replica's store, replica 0's the trainer's
+
+    // The batch of a mini-batch, fetched once for all the stages that read it
+    // (stage 0, or every dp replica); batchAt is only ever called under the lock.
+    std::shared_ptr<const Batch> batch(int miniBatch, const std::function<Batch(int64_t)>& batchAt, int64_t step)
+    {
+        const std::lock_guard<std::mutex> lock(batchMutex_);
+        if (batchMiniBatch_ != miniBatch) {
+            batch_ = std::make_shared<const Batch>(batchAt(step));
+            batchMiniBatch_ = miniBatch;
+        }
+        return batch_;
+    }
 
     double now() const { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+private:
+    std::mutex batchMutex_;
+    std::shared_ptr<const Batch> batch_;
+    int batchMiniBatch_ = -1;
 };
 
 // A micro-batch's state on one stage, from its input's arrival to its
@@ -50,8 +70,6 @@ struct MicroBatchState {
 };
 
 struct StageSetup {
-    Model& model;
-    ParameterStore& store;
     Optimizer& optimizer;
     uint64_t seed;
     int64_t firstStep;
@@ -63,11 +81,15 @@ struct StageSetup {
 
 class StageWorker {
 public:
-    StageWorker(int index, const PlannedStage& stage, int stages, const StageSetup& setup, SharedRun& run)
-        : index_(index), first_(stage.first), last_(stage.last), lastStage_(index == stages - 1),
-          setup_(setup), run_(run), backend_(1),
-          parameterOffset_(setup.store.unitParameterOffset(stage.first)),
-          parameterCount_(setup.store.unitParameterOffset(stage.last + 1) - parameterOffset_)
+    // A pipeline stage runs units `stage` of the trainer's model; a dp
+    // replica (`replica`) runs all of them on its own model and store.
+    StageWorker(int index, const PlannedStage& stage, int stages, bool replica, Model& model, ParameterStore& store,
+                const StageSetup& setup, SharedRun& run)
+        : index_(index), first_(stage.first), last_(stage.last), replica_(replica),
+          firstStage_(replica || index == 0), lastStage_(replica || index == stages - 1), model_(model),
+          store_(store), setup_(setup), run_(run), backend_(1),
+          parameterOffset_(store.unitParameterOffset(stage.first)),
+          parameterCount_(store.unitParameterOffset(stage.last + 1) - parameterOffset_)
     {
     }
 
@@ -106,19 +128,21 @@ private:
         if (index_ == 0 && action.kind == ActionKind::Forward && action.microBatch == 0 && setup_.stop
             && setup_.stop->load())
             run_.control.cancelAfter(action.miniBatch - 1);
+        // dp: every replica passes the mini-batch's barriers, so a cancelled
+        // mini-batch is one replica 0 cancelled before its first forward.
         if (run_.control.cancelled(action.miniBatch))
             return false;
         const int key = action.miniBatch * setup_.microBatches + action.microBatch;
         switch (action.kind) {
         case ActionKind::Forward: forward(action, key); break;
         case ActionKind::Backward: backward(action, key); break;
-        case ActionKind::Update: update(action); break;
+        case ActionKind::Update: replica_ ? updateReplica(action) : update(action); break;
         case ActionKind::SendActivation: send(action, key, false); break;
         case ActionKind::SendGradient: send(action, key, true); break;
         case ActionKind::ReceiveActivation: return receive(action, key, false);
         case ActionKind::ReceiveGradient: return receive(action, key, true);
-        case ActionKind::Flush: run_.control.flush(action.miniBatch); break;
-        case ActionKind::AllReduce: throw InvalidArgument("the dp schedule is not available yet");
+        case ActionKind::Flush: run_.control.arriveAndWait(4 * int64_t(action.miniBatch)); break;
+        case ActionKind::AllReduce: allReduce(action); break;
         }
         return true;
     }
@@ -126,21 +150,24 @@ private:
     void forward(const Action& action, int key)
     {
         MicroBatchState& state = states_[key];
-        if (index_ == 0)
+        if (firstStage_)
             takeInputFromBatch(action, state);
         const double start = run_.now();
         const int64_t step = setup_.firstStep + action.miniBatch;
-        Tensor output = forwardUnits(backend_, setup_.model, first_, last_, std::move(state.input), setup_.seed,
+        Tensor output = forwardUnits(backend_, model_, first_, last_, std::move(state.input), setup_.seed,
                                      step, state.sampleOffset, state.contexts);
         if (lastStage_) {
             LossResult loss = softmaxCrossEntropy(backend_, output, state.labels, state.miniBatchSize);
             if (!std::isfinite(loss.lossSum))
                 throw Error("training diverged: the loss is not finite at step " + std::to_string(step + 1)
                             + " (try a smaller --lr)");
-            StepResult& result = run_.results[size_t(action.miniBatch)];
-            result.lossSum += loss.lossSum;
-            result.correct += loss.correct;
-            result.samples += int64_t(state.labels.size());
+            {
+                const std::lock_guard<std::mutex> lock(run_.control.mutex());
+                StepResult& result = run_.results[size_t(action.miniBatch)];
+                result.lossSum += loss.lossSum;
+                result.correct += loss.correct;
+                result.samples += int64_t(state.labels.size());
+            }
             state.gradOutput = std::move(loss.gradLogits);
         } else {
             state.output = std::move(output);
@@ -151,43 +178,96 @@ private:
     void takeInputFromBatch(const Action& action, MicroBatchState& state)
     {
         if (batchMiniBatch_ != action.miniBatch) {
-            batch_ = setup_.batchAt(setup_.firstStep + action.miniBatch);
+            batch_ = run_.batch(action.miniBatch, setup_.batchAt, setup_.firstStep + action.miniBatch);
             batchMiniBatch_ = action.miniBatch;
             offsets_.assign(1, 0);
-            for (int64_t size : microBatchSizes(batch_.images.shape()[0], setup_.microBatches))
+            for (int64_t size : microBatchSizes(batch_->images.shape()[0], setup_.microBatches))
                 offsets_.push_back(offsets_.back() + size);
         }
         const int64_t offset = offsets_[size_t(action.microBatch)];
         const int64_t size = offsets_[size_t(action.microBatch) + 1] - offset;
-        state.input = sliceRows(batch_.images, offset, size);
-        state.labels.assign(batch_.labels.begin() + offset, batch_.labels.begin() + offset + size);
+        state.input = sliceRows(batch_->images, offset, size);
+        state.labels.assign(batch_->labels.begin() + offset, batch_->labels.begin() + offset + size);
         state.sampleOffset = offset;
-        state.miniBatchSize = batch_.images.shape()[0];
+        state.miniBatchSize = batch_->images.shape()[0];
     }
 
     void backward(const Action& action, int key)
     {
         MicroBatchState& state = states_.at(key);
         const double start = run_.now();
-        state.gradInput = backwardUnits(backend_, setup_.model, first_, last_, std::move(state.gradOutput),
+        state.gradInput = backwardUnits(backend_, model_, first_, last_, std::move(state.gradOutput),
                                         state.contexts);
         record(action, start);
-        if (index_ == 0)
+        if (firstStage_)
             states_.erase(key); // nothing to send back
     }
 
     void update(const Action& action)
     {
         const double start = run_.now();
-        setup_.optimizer.updateRange(backend_, setup_.store, parameterOffset_, parameterCount_,
+        setup_.optimizer.updateRange(backend_, store_, parameterOffset_, parameterCount_,
                                      setup_.optimizerStepBase + action.miniBatch + 1);
-        setup_.store.zeroGradients(parameterOffset_, parameterCount_);
+        store_.zeroGradients(parameterOffset_, parameterCount_);
         record(action, start);
+        markUpdated(action.miniBatch);
+    }
+
+    void markUpdated(int miniBatch)
+    {
         {
             const std::lock_guard<std::mutex> lock(run_.control.mutex());
-            run_.updated[size_t(index_)] = action.miniBatch + 1;
+            run_.updated[size_t(index_)] = miniBatch + 1;
         }
         run_.control.notifyAll();
+    }
+
+    // dp: replica r adds every other replica's gradients, in replica order,
+    // into replica 0's for its share of the parameters; all replicas share
+    // the work, and each parameter's sum has the same order whoever does it.
+    void allReduce(const Action& action)
+    {
+        run_.control.arriveAndWait(4 * int64_t(action.miniBatch) + 1); // every backward is done
+        const double start = run_.now(); // the timeline shows the summing, not the waits
+        const int replicas = int(run_.replicas.size());
+        const int64_t count = run_.replicas[0]->parameterCount();
+        const int64_t begin = count * index_ / replicas, end = count * (index_ + 1) / replicas;
+        float* sum = run_.replicas[0]->gradients();
+        for (int r = 1; r < replicas; ++r) {
+            const float* grads = run_.replicas[size_t(r)]->gradients();
+            for (int64_t i = begin; i < end; ++i)
+                sum[i] += grads[i];
+        }
+        record(action, start);
+        run_.control.arriveAndWait(4 * int64_t(action.miniBatch) + 2); // the sum is complete
+    }
+
+    // dp: replica 0 updates the trainer's weights; the others then copy them
+    // (and replica 0's batch-norm statistics), so every replica starts the
+    // next mini-batch from the same weights.
+    void updateReplica(const Action& action)
+    {
+        double start = run_.now();
+        if (index_ == 0) {
+            setup_.optimizer.updateRange(backend_, store_, 0, store_.parameterCount(),
+                                         setup_.optimizerStepBase + action.miniBatch + 1);
+            store_.zeroGradients();
+            record(action, start);
+        } else {
+            store_.zeroGradients();
+        }
+        run_.control.arriveAndWait(4 * int64_t(action.miniBatch) + 3); // replica 0 has updated
+        if (index_ != 0) {
+            start = run_.now();
+            const ParameterStore& updated = *run_.replicas[0];
+            std::copy_n(updated.values(), store_.parameterCount(), store_.values());
+            std::copy_n(updated.buffers(), store_.bufferCount(), store_.buffers());
+            record(action, start);
+        }
+        // Replica 0's next forward changes its batch-norm statistics: not before
+        // every copy is done. (dp has no Flush, so key 4t is free.)
+        run_.control.arriveAndWait(4 * int64_t(action.miniBatch));
+        markUpdated(action.miniBatch);
     }
 
     void send(const Action& action, int key, bool gradient)
@@ -242,13 +322,17 @@ private:
 
     int index_;
     int first_, last_;
-    bool lastStage_;
+    bool replica_;    // a dp replica: the whole model, its own store
+    bool firstStage_; // reads its inputs from the batch
+    bool lastStage_;  // computes the loss
+    Model& model_;
+    ParameterStore& store_;
     const StageSetup& setup_;
     SharedRun& run_;
     CpuBackend backend_;
     int64_t parameterOffset_, parameterCount_;
     std::map<int, MicroBatchState> states_; // by mini-batch · m + micro-batch
-    Batch batch_;                           // stage 0: the mini-batch being forwarded
+    std::shared_ptr<const Batch> batch_;    // first stage: the mini-batch being forwarded
     int batchMiniBatch_ = -1;
     std::vector<int64_t> offsets_;          // stage 0: micro-batch offsets in batch_
     std::vector<TimelineEvent> events_;
@@ -262,25 +346,32 @@ PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimize
     : model_(model), store_(store), optimizer_(optimizer), stages_(std::move(stages)),
       schedule_(std::move(schedule)), microBatches_(microBatches), seed_(seed)
 {
-    static const std::vector<std::string> runnable = {"sequential", "gpipe", "1f1b", "lpm", "lpm-async"};
+    static const std::vector<std::string> runnable = {"sequential", "gpipe", "1f1b", "lpm", "lpm-async", "dp"};
     if (std::find(runnable.begin(), runnable.end(), schedule_) == runnable.end())
         throw InvalidArgument("executor: schedule '" + schedule_
-                              + "' cannot run (runnable: sequential, gpipe, 1f1b, lpm, lpm-async; dp is not "
-                                "available yet)");
+                              + "' cannot run (runnable: sequential, gpipe, 1f1b, lpm, lpm-async, dp)");
     if (microBatches_ < 1)
         throw InvalidArgument("executor: micro-batches must be at least 1, got " + std::to_string(microBatches_));
+    if (stages_.empty())
+        throw InvalidArgument("executor: no stages");
+    const bool replicas = schedule_ == "dp";
     int next = 0;
     for (size_t k = 0; k < stages_.size(); ++k) {
         const PlannedStage& stage = stages_[k];
-        if (stage.first != next || stage.last < stage.first || stage.last >= model.unitCount()
+        const int first = replicas ? 0 : next;
+        const int last = replicas ? model.unitCount() - 1 : stage.last;
+        if (stage.first != first || stage.last != last || stage.last < stage.first || stage.last >= model.unitCount()
             || stage.device != int(k))
             throw InvalidArgument("executor: stage " + std::to_string(k) + " holds units "
                                   + std::to_string(stage.first) + ".." + std::to_string(stage.last)
-                                  + " on device " + std::to_string(stage.device) + "; stages must cover units 0.."
-                                  + std::to_string(model.unitCount() - 1) + " in order, stage k on device k");
+                                  + " on device " + std::to_string(stage.device)
+                                  + (replicas ? "; under dp every stage holds units 0.." + std::to_string(model.unitCount() - 1)
+                                              : "; stages must cover units 0.." + std::to_string(model.unitCount() - 1)
+                                                    + " in order")
+                                  + ", stage k on device k");
         next = stage.last + 1;
     }
-    if (stages_.empty() || next != model.unitCount())
+    if (next != model.unitCount())
         throw InvalidArgument("executor: the stages cover units 0.." + std::to_string(next - 1) + " of "
                               + std::to_string(model.unitCount()));
     if (schedule_ == "sequential" && stages_.size() != 1)
@@ -297,11 +388,28 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     const Schedule schedule = buildSchedule(schedule_, stages, int(microBatches_), count);
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     SharedRun shared(stages, count, int(microBatches_) + stages + 1);
-    const StageSetup setup{model_, store_, optimizer_, seed_, firstStep, optimizer_.stepCount(),
-                           int(microBatches_), batchAt, stop};
+    const StageSetup setup{optimizer_, seed_, firstStep, optimizer_.stepCount(), int(microBatches_), batchAt, stop};
+    // dp: replica 0 trains the trainer's model; the others copies of it.
+    const bool dp = schedule_ == "dp";
+    std::vector<std::unique_ptr<Model>> replicaModels;
+    std::vector<std::unique_ptr<ParameterStore>> replicaStores;
+    if (dp) {
+        shared.replicas.push_back(&store_);
+        for (int r = 1; r < stages; ++r) {
+            replicaModels.push_back(std::make_unique<Model>(buildModel(model_.name())));
+            replicaStores.push_back(std::make_unique<ParameterStore>(*replicaModels.back()));
+            ParameterStore& copy = *replicaStores.back();
+            std::copy_n(store_.values(), store_.parameterCount(), copy.values());
+            std::copy_n(store_.buffers(), store_.bufferCount(), copy.buffers());
+            shared.replicas.push_back(&copy);
+        }
+    }
     std::vector<std::unique_ptr<StageWorker>> workers;
-    for (int s = 0; s < stages; ++s)
-        workers.push_back(std::make_unique<StageWorker>(s, stages_[size_t(s)], stages, setup, shared));
+    for (int s = 0; s < stages; ++s) {
+        Model& model = dp && s > 0 ? *replicaModels[size_t(s - 1)] : model_;
+        ParameterStore& store = dp && s > 0 ? *replicaStores[size_t(s - 1)] : store_;
+        workers.push_back(std::make_unique<StageWorker>(s, stages_[size_t(s)], stages, dp, model, store, setup, shared));
+    }
 
     PipelineRun result;
     {

@@ -10,6 +10,14 @@
 // and the optimizer's update of a slice is the update of those parameters, so
 // gpipe, 1f1b and lpm leave bit for bit the weights `sequential` leaves.
 //
+// dp: every stage is a replica of the whole model (a zoo model rebuilt by
+// name, weights copied from the trainer's); replica r trains micro-batches
+// r, r + p, ...; the all-reduce adds the replicas' gradients in replica order
+// into replica 0's, which updates the trainer's weights; the others copy them.
+// Gradients are summed in another order than sequential's (per replica first),
+// so weights agree to rounding (about 1e-7 relative per step), not bit for
+// bit; batch-norm running statistics are those of replica 0's micro-batches.
+//
 // Stopping: a stop request is seen by stage 0 before it starts a mini-batch;
 // that mini-batch and later ones are cancelled everywhere, the ones begun are
 // finished (every stage updates them), so the weights are those after the last
@@ -43,8 +51,8 @@ struct PipelineRun {
 class PipelineExecutor {
 public:
     // `stages` must cover the model's units in order (stage k on worker k);
-    // schedule: sequential (one stage), gpipe, 1f1b, lpm or lpm-async. Throws
-    // InvalidArgument for anything else (dp is not available yet).
+    // schedule: sequential (one stage), gpipe, 1f1b, lpm, lpm-async, or dp
+    // (every stage all units). Throws InvalidArgument for anything else.
     PipelineExecutor(Model& model, ParameterStore& store, Optimizer& optimizer, Partition stages,
                      std::string schedule, int64_t microBatches, uint64_t seed);
 

@@ -3,7 +3,7 @@
 namespace lpm {
 
 RunControl::RunControl(int stages, int miniBatches)
-    : lastMiniBatch_(miniBatches - 1), stages_(stages), arrived_(size_t(miniBatches), 0)
+    : lastMiniBatch_(miniBatches - 1), stages_(stages)
 {
 }
 
@@ -51,12 +51,13 @@ int RunControl::lastMiniBatch() const
     return lastMiniBatch_;
 }
 
-void RunControl::flush(int miniBatch)
+void RunControl::arriveAndWait(int64_t key)
 {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (++arrived_[size_t(miniBatch)] == stages_)
+    int& arrived = arrived_[key]; // map references stay valid as other keys come and go
+    if (++arrived == stages_)
         changed_.notify_all();
-    wait(lock, [&] { return arrived_[size_t(miniBatch)] == stages_; });
+    wait(lock, [&] { return arrived == stages_; });
 }
 
 } // namespace lpm

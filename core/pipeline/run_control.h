@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -61,8 +62,9 @@ public:
     bool cancelled(int miniBatch) const;
     int lastMiniBatch() const;
 
-    // Every stage's Flush of a mini-batch: returns when all have arrived.
-    void flush(int miniBatch);
+    // A barrier of every stage: returns when all have arrived at barrier
+    // `key` (a Flush of mini-batch t uses key 4t; dp's phases 4t + 1..3).
+    void arriveAndWait(int64_t key);
 
 private:
     mutable std::mutex mutex_;
@@ -71,7 +73,7 @@ private:
     std::exception_ptr failure_;
     int lastMiniBatch_;
     int stages_;
-    std::vector<int> arrived_; // per mini-batch: stages at its flush
+    std::map<int64_t, int> arrived_; // per barrier key: stages arrived
 };
 
 } // namespace lpm
