@@ -1,7 +1,8 @@
 // Pipelined training speed on CPU stages (one core and one BLAS thread each)
 // against the sequential reference on one core with the whole mini-batch,
-// side by side in one run, for every zoo model and pipelined schedule; beside
-// them, the sequential trainer with as many BLAS threads as there are stages.
+// side by side in one run, for every zoo model and pipelined schedule and dp
+// (replicas on as many cores); beside them, the sequential trainer with as
+// many BLAS threads as there are stages.
 // Each pipelined plan is made as `lpm train --devices cpu:N` makes it (a
 // profile now, the chosen partitioner, lpm's step 5 by simulation), and its
 // predicted iteration time is printed beside the measured one.
@@ -147,7 +148,7 @@ int main(int argc, char** argv)
 
         const double before = sequentialSamplesPerSecond(model, batcher, s, 1);
         std::vector<std::pair<std::string, PipelinedResult>> runs;
-        for (const char* schedule : {"gpipe", "1f1b", "lpm", "lpm-async"})
+        for (const char* schedule : {"gpipe", "1f1b", "lpm", "lpm-async", "dp"})
             runs.emplace_back(schedule, pipelined(model, schedule, batcher, s, costs));
         const double threaded = sequentialSamplesPerSecond(model, batcher, s, s.stages);
         const double after = sequentialSamplesPerSecond(model, batcher, s, 1);

@@ -93,8 +93,11 @@ PipelineResult pipelineRun(const std::string& modelName, const std::string& sche
     store.initialize(kSeed);
     auto optimizer = makeOptimizer(optimizerOptions, store);
     const Batcher batcher(data().train, kBatch, kSeed);
-    PipelineExecutor executor(model, store, *optimizer, evenStages(model.unitCount(), stages), schedule,
-                              microBatches, kSeed);
+    Partition partition = evenStages(model.unitCount(), stages);
+    if (schedule == "dp") // replicas: every stage holds every unit
+        for (PlannedStage& stage : partition)
+            stage = {0, model.unitCount() - 1, stage.device};
+    PipelineExecutor executor(model, store, *optimizer, partition, schedule, microBatches, kSeed);
     PipelineResult result;
     result.run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, stop, onStep);
     result.digest = weightsDigest(store);
@@ -159,11 +162,17 @@ TEST(Executor, DataParallelReplicasMatchSequentialToRounding)
                 EXPECT_EQ(run.steps[0].samples, kBatch);
                 const std::vector<float> reference = sequentialParameters(modelName, m, 3);
                 double worst = 0.0;
-                for (size_t i = 0; i < reference.size(); ++i)
-                    worst = std::max(worst, double(std::abs(store.values()[i] - reference[i]))
-                                                / std::max(1e-2, double(std::abs(reference[i]))));
+                size_t worstIndex = 0;
+                for (size_t i = 0; i < reference.size(); ++i) {
+                    const double difference = double(std::abs(store.values()[i] - reference[i]))
+                                              / std::max(1e-2, double(std::abs(reference[i])));
+                    if (difference > worst) {
+                        worst = difference;
+                        worstIndex = i;
+                    }
+                }
                 // Sums in another order differ in the last bits, and a few steps carry them on.
-                EXPECT_LT(worst, 5e-6); // measured 1.2e-7 to 1.0e-6 after 3 steps (2026-11-27)
+                EXPECT_LT(worst, 5e-6) << worstIndex << " dp " << store.values()[worstIndex] << " sequential " << reference[worstIndex]; // measured 1.2e-7 to 1.0e-6 after 3 steps (2026-11-27)
             }
 }
 
@@ -241,7 +250,10 @@ TEST(Executor, AStopLeavesTheWeightsOfAShorterRun)
         SCOPED_TRACE(repeat);
         std::atomic<bool> stop{false};
         const int stopAfter = 1 + repeat % 3;
-        const PipelineResult result = pipelineRun("mlp", repeat % 2 ? "lpm" : "gpipe", 2, 2, 12, &stop,
+        // dp replicas other than 0 may start a mini-batch that replica 0 then
+        // cancels: they must not wait for it at the all-reduce.
+        const std::string schedule = std::vector<std::string>{"gpipe", "lpm", "dp"}[size_t(repeat % 3)];
+        const PipelineResult result = pipelineRun("mlp", schedule, 2, 2, 12, &stop,
                                                   [&](int64_t step, const StepResult&) {
                                                       if (step + 1 == stopAfter)
                                                           stop = true;
@@ -250,7 +262,7 @@ TEST(Executor, AStopLeavesTheWeightsOfAShorterRun)
         const int trained = int(result.run.steps.size());
         EXPECT_GE(trained, stopAfter);
         EXPECT_LT(trained, 12);
-        if (repeat < 6) { // the digest check runs a sequential reference: a few suffice
+        if (repeat < 6 && schedule != "dp") { // a sequential reference each: a few suffice
             EXPECT_EQ(result.digest, sequentialDigest("mlp", 2, trained));
         }
     }

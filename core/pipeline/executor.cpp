@@ -141,7 +141,7 @@ private:
         case ActionKind::SendGradient: send(action, key, true); break;
         case ActionKind::ReceiveActivation: return receive(action, key, false);
         case ActionKind::ReceiveGradient: return receive(action, key, true);
-        case ActionKind::Flush: run_.control.arriveAndWait(4 * int64_t(action.miniBatch)); break;
+        case ActionKind::Flush: run_.control.arriveAndWait(action.miniBatch, 0); break;
         case ActionKind::AllReduce: allReduce(action); break;
         }
         return true;
@@ -227,7 +227,8 @@ private:
     // the work, and each parameter's sum has the same order whoever does it.
     void allReduce(const Action& action)
     {
-        run_.control.arriveAndWait(4 * int64_t(action.miniBatch) + 1); // every backward is done
+        if (!run_.control.arriveAndWait(action.miniBatch, 1)) // every backward is done
+            return;                                          // (or a stop cancelled the mini-batch)
         const double start = run_.now(); // the timeline shows the summing, not the waits
         const int replicas = int(run_.replicas.size());
         const int64_t count = run_.replicas[0]->parameterCount();
@@ -239,7 +240,7 @@ private:
                 sum[i] += grads[i];
         }
         record(action, start);
-        run_.control.arriveAndWait(4 * int64_t(action.miniBatch) + 2); // the sum is complete
+        run_.control.arriveAndWait(action.miniBatch, 2); // the sum is complete (no stop can come between)
     }
 
     // dp: replica 0 updates the trainer's weights; the others then copy them
@@ -256,7 +257,7 @@ private:
         } else {
             store_.zeroGradients();
         }
-        run_.control.arriveAndWait(4 * int64_t(action.miniBatch) + 3); // replica 0 has updated
+        run_.control.arriveAndWait(action.miniBatch, 3); // replica 0 has updated
         if (index_ != 0) {
             start = run_.now();
             const ParameterStore& updated = *run_.replicas[0];
@@ -265,8 +266,8 @@ private:
             record(action, start);
         }
         // Replica 0's next forward changes its batch-norm statistics: not before
-        // every copy is done. (dp has no Flush, so key 4t is free.)
-        run_.control.arriveAndWait(4 * int64_t(action.miniBatch));
+        // every copy is done. (dp has no Flush, so phase 0 is free.)
+        run_.control.arriveAndWait(action.miniBatch, 0);
         markUpdated(action.miniBatch);
     }
 

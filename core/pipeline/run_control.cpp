@@ -51,13 +51,14 @@ int RunControl::lastMiniBatch() const
     return lastMiniBatch_;
 }
 
-void RunControl::arriveAndWait(int64_t key)
+bool RunControl::arriveAndWait(int miniBatch, int phase)
 {
     std::unique_lock<std::mutex> lock(mutex_);
-    int& arrived = arrived_[key]; // map references stay valid as other keys come and go
+    int& arrived = arrived_[4 * int64_t(miniBatch) + phase]; // map references stay valid as keys are added
     if (++arrived == stages_)
         changed_.notify_all();
-    wait(lock, [&] { return arrived == stages_; });
+    wait(lock, [&] { return arrived == stages_ || miniBatch > lastMiniBatch_; });
+    return arrived == stages_;
 }
 
 } // namespace lpm

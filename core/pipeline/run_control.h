@@ -62,9 +62,12 @@ public:
     bool cancelled(int miniBatch) const;
     int lastMiniBatch() const;
 
-    // A barrier of every stage: returns when all have arrived at barrier
-    // `key` (a Flush of mini-batch t uses key 4t; dp's phases 4t + 1..3).
-    void arriveAndWait(int64_t key);
+    // Barrier `phase` (0-3) of mini-batch `miniBatch` across every stage
+    // (a Flush is phase 0; dp's all-reduce and update use the others).
+    // Returns true when all stages arrived, false when a stop cancelled the
+    // mini-batch first (stages that started it before the stop wait here
+    // for ones that never will).
+    bool arriveAndWait(int miniBatch, int phase);
 
 private:
     mutable std::mutex mutex_;
@@ -73,7 +76,7 @@ private:
     std::exception_ptr failure_;
     int lastMiniBatch_;
     int stages_;
-    std::map<int64_t, int> arrived_; // per barrier key: stages arrived
+    std::map<int64_t, int> arrived_; // per barrier (4 · mini-batch + phase): stages arrived
 };
 
 } // namespace lpm
