@@ -6,6 +6,7 @@
 #include "cli/cost_sources.h"
 #include "cli/output_files.h"
 #include "cli/plan_report.h"
+#include "cli/training_plan.h"
 #include "devices/host_devices.h"
 #include "io/atomic_file.h"
 #include "io/whole_file.h"
@@ -128,25 +129,17 @@ void runPlan(const PlanCommandOptions& options)
     for (const auto& [flag, file] : {std::pair{"--out", options.out}, std::pair{"--json", options.jsonFile}})
         if (!file.empty())
             requireWritableOutput(file, flag);
-    const DeviceSet set = parseDeviceSet(options.devices);
-    const HostDevices host = discoverHostDevices();
-    Plan plan;
-    plan.model = options.model;
-    plan.deviceSpec = options.devices;
-    plan.partitioner = options.partitioner;
-    plan.schedule = options.schedule;
-    plan.optimizer = options.optimizer;
-    plan.batch = options.batch;
-    plan.microBatches = options.microBatches;
-    plan.devices = planDevices(set, host);
-    int cpuStages = 0;
-    for (const DeviceSlot& slot : set.slots)
-        cpuStages += slot.kind == DeviceKind::Cpu;
-    if (cpuStages > host.cpuCores && !options.quiet)
-        std::fprintf(stderr, "note: %d CPU stages but this machine has %d usable cores; the prediction "
-                             "assumes one core each\n", cpuStages, host.cpuCores);
-    plan.costs = costsForDevices(options.model, set, plan.microBatchSize(), options.costsFile, options.quiet);
-    partitionPlanPredicted(plan);
+    TrainingPlanRequest request;
+    request.model = options.model;
+    request.devices = options.devices;
+    request.partitioner = options.partitioner;
+    request.schedule = options.schedule;
+    request.optimizer = options.optimizer;
+    request.batch = options.batch;
+    request.microBatches = options.microBatches;
+    request.costsFile = options.costsFile;
+    request.quiet = options.quiet;
+    Plan plan = makePlan(request);
     const Prediction prediction = predictPlan(plan);
     printPlanReport(plan, prediction);
     if (!options.out.empty()) {

@@ -194,7 +194,7 @@ void runTrain(TrainCommandOptions options)
     if (options.pipelined()) {
         TrainingPlanRequest request{options.planFile, options.train.model, options.devices.empty() ? "cpu:2" : options.devices,
                                     options.partitioner, options.schedule.empty() ? "lpm" : options.schedule,
-                                    optimizer.kind, options.train.batch, options.train.microBatches, options.quiet};
+                                    optimizer.kind, options.train.batch, options.train.microBatches, "", options.quiet};
         pipeline.emplace();
         pipeline->plan = trainingPlan(request);
         const Plan& plan = pipeline->plan;

@@ -23,31 +23,39 @@ void requireCpuStages(const DeviceSet& set)
 
 } // namespace
 
-Plan trainingPlan(const TrainingPlanRequest& request)
+Plan makePlan(const TrainingPlanRequest& request)
 {
+    requireEqualMicroBatches(request.batch, request.microBatches);
+    const DeviceSet set = parseDeviceSet(request.devices);
     const HostDevices host = discoverHostDevices();
     Plan plan;
-    if (!request.planFile.empty()) {
-        plan = planFromJson(readWholeFile(request.planFile, "plan"), request.planFile);
-        requireCpuStages(parseDeviceSet(plan.deviceSpec));
-    } else {
-        requireEqualMicroBatches(request.batch, request.microBatches);
-        const DeviceSet set = parseDeviceSet(request.devices);
-        requireCpuStages(set);
-        plan.model = request.model;
-        plan.deviceSpec = request.devices;
-        plan.partitioner = request.partitioner;
-        plan.schedule = request.schedule;
-        plan.optimizer = request.optimizer;
-        plan.batch = request.batch;
-        plan.microBatches = request.microBatches;
-        plan.devices = planDevices(set, host);
-        plan.costs = costsForDevices(plan.model, set, plan.microBatchSize(), "", request.quiet);
-        partitionPlanPredicted(plan);
+    plan.model = request.model;
+    plan.deviceSpec = request.devices;
+    plan.partitioner = request.partitioner;
+    plan.schedule = request.schedule;
+    plan.optimizer = request.optimizer;
+    plan.batch = request.batch;
+    plan.microBatches = request.microBatches;
+    plan.devices = planDevices(set, host);
+    int cpuStages = 0;
+    for (const DeviceSlot& slot : set.slots)
+        cpuStages += slot.kind == DeviceKind::Cpu;
+    if (cpuStages > host.cpuCores && !request.quiet)
+        std::fprintf(stderr, "note: %d CPU stages on %d usable cores: stages will share cores, the "
+                             "prediction assumes one core each\n", cpuStages, host.cpuCores);
+    plan.costs = costsForDevices(plan.model, set, plan.microBatchSize(), request.costsFile, request.quiet);
+    partitionPlanPredicted(plan);
+    return plan;
+}
+
+Plan trainingPlan(const TrainingPlanRequest& request)
+{
+    if (request.planFile.empty()) {
+        requireCpuStages(parseDeviceSet(request.devices)); // before any profiling
+        return makePlan(request);
     }
-    if (int(plan.stages.size()) > host.cpuCores && !request.quiet)
-        std::fprintf(stderr, "note: %zu CPU stages on %d usable cores: stages will share cores\n",
-                     plan.stages.size(), host.cpuCores);
+    Plan plan = planFromJson(readWholeFile(request.planFile, "plan"), request.planFile);
+    requireCpuStages(parseDeviceSet(plan.deviceSpec));
     return plan;
 }
 
