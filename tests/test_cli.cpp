@@ -372,6 +372,17 @@ TEST_F(Cli, DataParallelTrainingRuns)
     EXPECT_THAT(result.out, HasSubstr("weights differ")); // sums in another order: equal to rounding only
 }
 
+TEST_F(Cli, LpmAsyncWithWeightStashing)
+{
+    const fs::path report = path("run.json");
+    const RunResult result = lpm("train --model lenet5 --dataset synthetic --steps 4 --batch 16 --micro-batches 2 "
+                                 "--devices cpu:3 --schedule lpm-async --weight-stash --quiet --json "
+                                 + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_EQ(readJson(report).at("weight_stash"), true);
+    EXPECT_EQ(readJson(report).at("schedule"), "lpm-async");
+}
+
 TEST_F(Cli, PipelinedTrainingRunsASavedPlan)
 {
     const fs::path planFile = path("plan.json");
@@ -389,6 +400,8 @@ TEST_F(Cli, PipelinedTrainingErrors)
                        {"H100#0", "CPU stages only"});
     expectOneLineError(lpm("train --dataset synthetic --trace t.json"), {"--trace", "pipelined"});
     expectOneLineError(lpm("train --dataset synthetic --schedule zigzag"), {"--schedule"});
+    expectOneLineError(lpm("train --dataset synthetic --steps 1 --devices cpu:2 --schedule lpm --weight-stash"),
+                       {"weight stashing applies to lpm-async only"});
     expectOneLineError(lpm("train --dataset synthetic --devices cpu:2 --batch 30 --micro-batches 4"),
                        {"4 micro-batches do not divide the batch 30"});
     std::ofstream(path("plan.json")) << "{}";

@@ -196,6 +196,32 @@ TEST(Executor, LpmAsyncTrainsWithStaleWeightsOnEarlyStages)
     EXPECT_NE(result.digest, sequentialDigest("mlp", 2, 4));
 }
 
+TEST(Executor, WeightStashingChangesWhatEarlyStagesComputeWith)
+{
+    auto run = [&](bool stash) {
+        Model model = buildModel("lenet5");
+        ParameterStore store(model);
+        store.initialize(kSeed);
+        auto optimizer = makeOptimizer(sgd(), store);
+        const Batcher batcher(data().train, kBatch, kSeed);
+        PipelineExecutor executor(model, store, *optimizer, evenStages(model.unitCount(), 3), "lpm-async", 2,
+                                  kSeed, stash);
+        const PipelineRun result = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 6);
+        EXPECT_EQ(result.steps.size(), 6u);
+        for (const StepResult& step : result.steps)
+            EXPECT_TRUE(std::isfinite(step.lossSum));
+        return weightsDigest(store);
+    };
+    const std::string stashed = run(true);
+    EXPECT_NE(stashed, run(false));   // stale backwards now use their forward's weights
+    EXPECT_EQ(stashed, run(true));    // and deterministically so
+    Model model = buildModel("mlp");
+    ParameterStore store(model);
+    auto optimizer = makeOptimizer(sgd(), store);
+    expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, evenStages(6, 2), "lpm", 2, 1, true); },
+                                 {"weight stashing applies to lpm-async only"});
+}
+
 TEST(Executor, TimelineHasEveryActionOfEveryStage)
 {
     const int stages = 3, m = 4, steps = 2;

@@ -132,6 +132,7 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
     return {{"command", "train"},
             {"schedule", train.schedule},
             {"stage_count", summary.stages},
+            {"weight_stash", train.weightStash},
             {"model", train.model},
             {"dataset", options.dataset},
             {"batch", train.batch},
@@ -190,10 +191,13 @@ void runTrain(TrainCommandOptions options)
                                      std::pair{"--trace", options.traceFile}})
         if (!file.empty())
             requireWritableOutput(file, flag);
+    const std::string schedule = !options.schedule.empty() ? options.schedule : options.pipelined() ? "lpm" : "sequential";
+    if (options.train.weightStash && options.planFile.empty() && schedule != "lpm-async")
+        throw InvalidArgument("--weight-stash: weight stashing applies to lpm-async only, not " + schedule);
     std::optional<PipelineReport> pipeline;
     if (options.pipelined()) {
         TrainingPlanRequest request{options.planFile, options.train.model, options.devices.empty() ? "cpu:2" : options.devices,
-                                    options.partitioner, options.schedule.empty() ? "lpm" : options.schedule,
+                                    options.partitioner, schedule,
                                     optimizer.kind, options.train.batch, options.train.microBatches, "", options.quiet};
         pipeline.emplace();
         pipeline->plan = trainingPlan(request);
@@ -363,6 +367,9 @@ void addTrainCommand(CLI::App& app)
         ->excludes(plan);
     command->add_option("--trace", options->traceFile,
                         "Pipelined: write the measured timeline of the last epoch as Chrome trace JSON");
+    command->add_flag("--weight-stash", options->train.weightStash,
+                      "lpm-async: each backward uses the weights its forward used (one copy of a stage's "
+                      "weights per version in flight)");
     command->add_flag("--compare-sequential", options->compareSequential,
                       "Pipelined: then run the same steps under sequential on one core and report the speedup");
     for (const char* flag : {"--model", "--batch", "--micro-batches"})

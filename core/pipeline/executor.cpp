@@ -64,6 +64,8 @@ struct MicroBatchState {
     int64_t sampleOffset = 0;
     int64_t miniBatchSize = 0;
     std::vector<std::unique_ptr<LayerContext>> contexts; // F to B
+    int weightsVersion = 0;            // the stage's updates done when F ran (weight stashing)
+    bool awaitingBackward = false;     // F ran, B not yet
     Tensor output;                     // F's result, until sent (not on the last stage)
     Tensor gradOutput;                 // the gradient in (last stage: of the loss), until B
     Tensor gradInput;                  // B's result, until sent (not on stage 0)
@@ -75,6 +77,7 @@ struct StageSetup {
     int64_t firstStep;
     int64_t optimizerStepBase;
     int microBatches;
+    bool weightStash;
     const std::function<Batch(int64_t)>& batchAt;
     const std::atomic<bool>* stop;
 };
@@ -152,6 +155,8 @@ private:
         MicroBatchState& state = states_[key];
         if (firstStage_)
             takeInputFromBatch(action, state);
+        state.weightsVersion = updatesDone_;
+        state.awaitingBackward = true;
         const double start = run_.now();
         const int64_t step = setup_.firstStep + action.miniBatch;
         Tensor output = forwardUnits(backend_, model_, first_, last_, std::move(state.input), setup_.seed,
@@ -196,19 +201,55 @@ private:
     {
         MicroBatchState& state = states_.at(key);
         const double start = run_.now();
+        // Weight stashing: a micro-batch forwarded before this stage's last
+        // update runs its backward with the weights its forward used.
+        const bool stale = setup_.weightStash && state.weightsVersion != updatesDone_;
+        if (stale)
+            swapWeights(stashes_.at(state.weightsVersion));
         state.gradInput = backwardUnits(backend_, model_, first_, last_, std::move(state.gradOutput),
                                         state.contexts);
+        state.awaitingBackward = false;
+        if (stale) {
+            swapWeights(stashes_.at(state.weightsVersion));
+            dropUnusedStashes();
+        }
         record(action, start);
         if (firstStage_)
             states_.erase(key); // nothing to send back
     }
 
+    // Exchanges the stage's weights with `other` (parameterCount_ floats).
+    void swapWeights(std::vector<float>& other)
+    {
+        std::swap_ranges(other.begin(), other.end(), store_.values() + parameterOffset_);
+    }
+
+    // Frees the stashed versions no micro-batch in flight still needs.
+    void dropUnusedStashes()
+    {
+        for (auto stash = stashes_.begin(); stash != stashes_.end();) {
+            bool needed = false;
+            for (const auto& [key, state] : states_)
+                needed = needed || (state.awaitingBackward && state.weightsVersion == stash->first);
+            stash = needed ? std::next(stash) : stashes_.erase(stash);
+        }
+    }
+
     void update(const Action& action)
     {
         const double start = run_.now();
+        if (setup_.weightStash)
+            for (const auto& [key, state] : states_)
+                if (state.awaitingBackward && state.weightsVersion == updatesDone_) {
+                    // forwarded with these weights, backward still to come: keep them
+                    const float* values = store_.values() + parameterOffset_;
+                    stashes_[updatesDone_].assign(values, values + parameterCount_);
+                    break;
+                }
         setup_.optimizer.updateRange(backend_, store_, parameterOffset_, parameterCount_,
                                      setup_.optimizerStepBase + action.miniBatch + 1);
         store_.zeroGradients(parameterOffset_, parameterCount_);
+        ++updatesDone_;
         record(action, start);
         markUpdated(action.miniBatch);
     }
@@ -333,6 +374,8 @@ private:
     CpuBackend backend_;
     int64_t parameterOffset_, parameterCount_;
     std::map<int, MicroBatchState> states_; // by mini-batch · m + micro-batch
+    int updatesDone_ = 0;                   // this stage's updates in this run: its weights' version
+    std::map<int, std::vector<float>> stashes_; // weight stashing: earlier versions still needed
     std::shared_ptr<const Batch> batch_;    // first stage: the mini-batch being forwarded
     int batchMiniBatch_ = -1;
     std::vector<int64_t> offsets_;          // stage 0: micro-batch offsets in batch_
@@ -343,10 +386,13 @@ private:
 } // namespace
 
 PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimizer& optimizer, Partition stages,
-                                   std::string schedule, int64_t microBatches, uint64_t seed)
+                                   std::string schedule, int64_t microBatches, uint64_t seed, bool weightStash)
     : model_(model), store_(store), optimizer_(optimizer), stages_(std::move(stages)),
-      schedule_(std::move(schedule)), microBatches_(microBatches), seed_(seed)
+      schedule_(std::move(schedule)), microBatches_(microBatches), seed_(seed), weightStash_(weightStash)
 {
+    if (weightStash && schedule_ != "lpm-async")
+        throw InvalidArgument("executor: weight stashing applies to lpm-async only, not " + schedule_
+                              + " (whose backwards already use their forward's weights)");
     static const std::vector<std::string> runnable = {"sequential", "gpipe", "1f1b", "lpm", "lpm-async", "dp"};
     if (std::find(runnable.begin(), runnable.end(), schedule_) == runnable.end())
         throw InvalidArgument("executor: schedule '" + schedule_
@@ -389,7 +435,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     const Schedule schedule = buildSchedule(schedule_, stages, int(microBatches_), count);
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     SharedRun shared(stages, count, int(microBatches_) + stages + 1);
-    const StageSetup setup{optimizer_, seed_, firstStep, optimizer_.stepCount(), int(microBatches_), batchAt, stop};
+    const StageSetup setup{optimizer_,          seed_,        firstStep, optimizer_.stepCount(),
+                           int(microBatches_), weightStash_, batchAt,   stop};
     // dp: replica 0 trains the trainer's model; the others copies of it.
     const bool dp = schedule_ == "dp";
     std::vector<std::unique_ptr<Model>> replicaModels;

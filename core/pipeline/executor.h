@@ -53,8 +53,11 @@ public:
     // `stages` must cover the model's units in order (stage k on worker k);
     // schedule: sequential (one stage), gpipe, 1f1b, lpm, lpm-async, or dp
     // (every stage all units). Throws InvalidArgument for anything else.
+    // weightStash (lpm-async only): a micro-batch forwarded before its
+    // stage's update runs its backward with the weights of its forward, kept
+    // for it (one copy of the stage's weights per version still in flight).
     PipelineExecutor(Model& model, ParameterStore& store, Optimizer& optimizer, Partition stages,
-                     std::string schedule, int64_t microBatches, uint64_t seed);
+                     std::string schedule, int64_t microBatches, uint64_t seed, bool weightStash = false);
 
     // Trains the mini-batches of global steps firstStep .. firstStep + count − 1
     // (batchAt is called from stage 0's thread only). onStepDone, when given,
@@ -78,6 +81,7 @@ private:
     std::string schedule_;
     int64_t microBatches_;
     uint64_t seed_;
+    bool weightStash_;
 };
 
 } // namespace lpm

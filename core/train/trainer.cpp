@@ -41,12 +41,15 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
                               + data.train.name + " has " + data.train.sampleShape().toString());
     microBatchSizes(options.batch, options.microBatches); // validates m
     store_.initialize(options.seed);
+    if (options.weightStash && options.schedule != "lpm-async")
+        throw InvalidArgument("weight stashing applies to lpm-async only, not " + options.schedule);
     if (options.schedule != "sequential" || options.stages.size() > 1) {
         Partition stages = options.stages;
         if (stages.empty())
             stages = {{0, model_.unitCount() - 1, 0}};
         executor_ = std::make_unique<PipelineExecutor>(model_, store_, *optimizer_, std::move(stages),
-                                                       options.schedule, options.microBatches, options.seed);
+                                                       options.schedule, options.microBatches, options.seed,
+                                                       options.weightStash);
     }
 }
 

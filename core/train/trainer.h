@@ -43,6 +43,7 @@ struct TrainOptions {
     int64_t evaluationBatch = 500;
     std::string schedule = "sequential"; // or gpipe, 1f1b, lpm, lpm-async (run by the executor)
     Partition stages;                    // pipelined: stage k's units, covering the model in order
+    bool weightStash = false;            // lpm-async: backwards use their forward's weights
 };
 
 struct TrainProgress {
