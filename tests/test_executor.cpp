@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <filesystem>
 
@@ -301,6 +303,35 @@ TEST(Executor, AStopLeavesTheWeightsOfAShorterRun)
             EXPECT_EQ(result.digest, sequentialDigest("mlp", 2, trained));
         }
     }
+}
+
+// A stop at any moment, not only between mini-batches: the run returns soon,
+// and weights and batch-norm statistics are those of a shorter run.
+TEST(Executor, AStopAtAnyMomentRollsBackToTheLastFinishedMiniBatch)
+{
+    double slowest = 0.0;
+    for (int repeat = 0; repeat < 12; ++repeat) {
+        SCOPED_TRACE(repeat);
+        const std::string schedule = std::vector<std::string>{"gpipe", "1f1b", "lpm", "lpm-async"}[size_t(repeat % 4)];
+        std::atomic<bool> stop{false};
+        std::chrono::steady_clock::time_point stoppedAt;
+        std::jthread stopper([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(40 + 37 * repeat));
+            stoppedAt = std::chrono::steady_clock::now();
+            stop = true;
+        });
+        const PipelineResult result = pipelineRun("resnet-mini", schedule, 3, 4, 60, &stop);
+        const double latency = std::chrono::duration<double>(std::chrono::steady_clock::now() - stoppedAt).count();
+        stopper.join();
+        slowest = std::max(slowest, latency);
+        EXPECT_TRUE(result.run.stopped);
+        EXPECT_LT(latency, 2.0); // a guard against hanging, not a speed test
+        const int trained = int(result.run.steps.size());
+        if (schedule != "lpm-async") {
+            EXPECT_EQ(result.digest, sequentialDigest("resnet-mini", 4, trained)) << trained << " steps";
+        }
+    }
+    std::printf("slowest stop: %.0f ms after the request\n", slowest * 1e3);
 }
 
 TEST(PipelinedTrainer, EpochsEvaluationAndResumeMatchSequential)

@@ -30,15 +30,17 @@ ParameterStore::ParameterStore(Model& model, int firstUnit, int lastUnit)
     int64_t parameterTotal = 0, bufferTotal = 0;
     for (int index = firstUnit; index <= lastUnit; ++index) {
         unitOffsets_.push_back(parameterTotal);
-        const size_t before = parameterSlots_.size();
+        unitBufferOffsets_.push_back(bufferTotal);
+        const size_t parametersBefore = parameterSlots_.size(), buffersBefore = bufferSlots_.size();
         model.unit(index).collectParameters(unitPrefix(index), parameterSlots_);
         model.unit(index).collectBuffers(unitPrefix(index), bufferSlots_);
-        for (size_t slot = before; slot < parameterSlots_.size(); ++slot)
+        for (size_t slot = parametersBefore; slot < parameterSlots_.size(); ++slot)
             parameterTotal += parameterSlots_[slot]->shape.elementCount();
+        for (size_t slot = buffersBefore; slot < bufferSlots_.size(); ++slot)
+            bufferTotal += bufferSlots_[slot]->shape.elementCount();
     }
     unitOffsets_.push_back(parameterTotal);
-    for (const BufferSlot* slot : bufferSlots_)
-        bufferTotal += slot->shape.elementCount();
+    unitBufferOffsets_.push_back(bufferTotal);
     values_.assign(static_cast<size_t>(parameterTotal), 0.0f);
     gradients_.assign(static_cast<size_t>(parameterTotal), 0.0f);
     buffers_.assign(static_cast<size_t>(bufferTotal), 0.0f);
@@ -94,6 +96,12 @@ int64_t ParameterStore::unitParameterOffset(int unit) const
                               + std::to_string(firstUnit_) + ".."
                               + std::to_string(firstUnit_ + int64_t(unitOffsets_.size()) - 2));
     return unitOffsets_[size_t(index)];
+}
+
+int64_t ParameterStore::unitBufferOffset(int unit) const
+{
+    unitParameterOffset(unit); // range check
+    return unitBufferOffsets_[size_t(unit - firstUnit_)];
 }
 
 std::string weightsDigest(const ParameterStore& store)

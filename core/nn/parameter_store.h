@@ -34,6 +34,8 @@ public:
     // out in order, so units [a, b] own [offset(a), offset(b + 1))); `unit` is
     // a model unit index in [firstUnit, lastUnit + 1].
     int64_t unitParameterOffset(int unit) const;
+    // The same for the buffers (batch-norm statistics).
+    int64_t unitBufferOffset(int unit) const;
     // Zeroes the gradients [first, first + count).
     void zeroGradients(int64_t first, int64_t count);
     int64_t bufferCount() const { return static_cast<int64_t>(buffers_.size()); }
@@ -52,6 +54,7 @@ private:
     std::vector<float> values_, gradients_, buffers_;
     int firstUnit_ = 0;
     std::vector<int64_t> unitOffsets_; // [u − firstUnit]: offset of unit u; one past the last unit at the end
+    std::vector<int64_t> unitBufferOffsets_; // the same for the buffers
 };
 
 // A 64-bit FNV-1a hash, as 16 hex digits, of the parameter values and then the

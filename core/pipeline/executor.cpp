@@ -92,7 +92,9 @@ public:
           firstStage_(replica || index == 0), lastStage_(replica || index == stages - 1), model_(model),
           store_(store), setup_(setup), run_(run), backend_(1),
           parameterOffset_(store.unitParameterOffset(stage.first)),
-          parameterCount_(store.unitParameterOffset(stage.last + 1) - parameterOffset_)
+          parameterCount_(store.unitParameterOffset(stage.last + 1) - parameterOffset_),
+          bufferOffset_(store.unitBufferOffset(stage.first)),
+          bufferCount_(store.unitBufferOffset(stage.last + 1) - bufferOffset_)
     {
     }
 
@@ -122,17 +124,22 @@ public:
     }
 
     std::vector<TimelineEvent>& events() { return events_; }
+
+    // After a stop: the batch-norm statistics as they were before the first
+    // cancelled mini-batch this stage forwarded.
+    void rollBackCancelledForwards()
+    {
+        if (bufferSnapshots_.empty())
+            return;
+        const std::vector<float>& before = bufferSnapshots_.begin()->second; // the earliest
+        std::copy(before.begin(), before.end(), store_.buffers() + bufferOffset_);
+    }
     std::vector<TimelineTransfer>& transfers() { return transfers_; }
 
 private:
     // Returns false when the action was skipped (its mini-batch is cancelled).
     bool playOne(const Action& action)
     {
-        if (index_ == 0 && action.kind == ActionKind::Forward && action.microBatch == 0 && setup_.stop
-            && setup_.stop->load())
-            run_.control.cancelAfter(action.miniBatch - 1);
-        // dp: every replica passes the mini-batch's barriers, so a cancelled
-        // mini-batch is one replica 0 cancelled before its first forward.
         if (run_.control.cancelled(action.miniBatch))
             return false;
         const int key = action.miniBatch * setup_.microBatches + action.microBatch;
@@ -155,6 +162,11 @@ private:
         MicroBatchState& state = states_[key];
         if (firstStage_)
             takeInputFromBatch(action, state);
+        if (!bufferSnapshots_.contains(action.miniBatch)) {
+            // A stop may cancel this mini-batch: keep the batch-norm statistics from before it.
+            const float* buffers = store_.buffers() + bufferOffset_;
+            bufferSnapshots_[action.miniBatch].assign(buffers, buffers + bufferCount_);
+        }
         state.weightsVersion = updatesDone_;
         state.awaitingBackward = true;
         const double start = run_.now();
@@ -237,6 +249,9 @@ private:
 
     void update(const Action& action)
     {
+        if (!run_.control.claimUpdate(action.miniBatch))
+            return; // a stop cancelled it
+        bufferSnapshots_.erase(action.miniBatch);
         const double start = run_.now();
         if (setup_.weightStash)
             for (const auto& [key, state] : states_)
@@ -289,6 +304,9 @@ private:
     // next mini-batch from the same weights.
     void updateReplica(const Action& action)
     {
+        if (!run_.control.claimUpdate(action.miniBatch))
+            return; // a stop cancelled it (the other replicas' barriers wake too)
+        bufferSnapshots_.erase(action.miniBatch);
         double start = run_.now();
         if (index_ == 0) {
             setup_.optimizer.updateRange(backend_, store_, 0, store_.parameterCount(),
@@ -373,6 +391,8 @@ private:
     SharedRun& run_;
     CpuBackend backend_;
     int64_t parameterOffset_, parameterCount_;
+    int64_t bufferOffset_, bufferCount_;
+    std::map<int, std::vector<float>> bufferSnapshots_; // by mini-batch: buffers before its first forward here
     std::map<int, MicroBatchState> states_; // by mini-batch · m + micro-batch
     int updatesDone_ = 0;                   // this stage's updates in this run: its weights' version
     std::map<int, std::vector<float>> stashes_; // weight stashing: earlier versions still needed
@@ -467,12 +487,17 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                 threads.emplace_back([&, s] { workers[size_t(s)]->play(schedule.actions[size_t(s)]); });
             // Report mini-batches as every stage finishes them, until the workers are done.
             int reported = 0;
+            bool stopping = false;
             for (bool finished = false; !finished;) {
+                if (!stopping && stop && stop->load()) {
+                    shared.control.stopSoon();
+                    stopping = true;
+                }
                 int completed = 0;
                 {
                     std::unique_lock<std::mutex> lock(shared.control.mutex());
                     auto minimum = [&] { return *std::min_element(shared.updated.begin(), shared.updated.end()); };
-                    shared.control.waitFor(lock, std::chrono::milliseconds(50), [&] {
+                    shared.control.waitFor(lock, std::chrono::milliseconds(5), [&] {
                         return shared.workersDone == stages || minimum() > reported;
                     });
                     completed = minimum();
@@ -492,6 +517,15 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
 
     const int trained = std::min(count, shared.control.lastMiniBatch() + 1);
     result.stopped = trained < count;
+    if (result.stopped) {
+        // Undo what the cancelled mini-batches did: their gradients (every
+        // finished mini-batch's were zeroed by its update) and their
+        // batch-norm statistics.
+        store_.zeroGradients();
+        for (int s = 0; s < stages; ++s)
+            if (!dp || s == 0)
+                workers[size_t(s)]->rollBackCancelledForwards();
+    }
     result.steps.assign(shared.results.begin(), shared.results.begin() + trained);
     optimizer_.setStepCount(optimizer_.stepCount() + trained);
     result.timeline.stages = stages;

@@ -18,10 +18,12 @@
 // so weights agree to rounding (about 1e-7 relative per step), not bit for
 // bit; batch-norm running statistics are those of replica 0's micro-batches.
 //
-// Stopping: a stop request is seen by stage 0 before it starts a mini-batch;
-// that mini-batch and later ones are cancelled everywhere, the ones begun are
-// finished (every stage updates them), so the weights are those after the last
-// mini-batch, as if the run had been shorter.
+// Stopping: when a stop request is seen (polled every 5 ms), the mini-batches
+// no stage has begun to update are cancelled; stages abandon their work at
+// the next action, and the stages that have not yet updated the last
+// mini-batch some stage updated finish it. The cancelled mini-batches'
+// gradients and batch-norm statistics are rolled back, so the weights and
+// buffers are those after that mini-batch, as if the run had been shorter.
 #pragma once
 
 #include <atomic>

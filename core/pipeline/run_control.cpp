@@ -1,5 +1,7 @@
 #include "pipeline/run_control.h"
 
+#include <algorithm>
+
 namespace lpm {
 
 RunControl::RunControl(int stages, int miniBatches)
@@ -30,13 +32,22 @@ std::exception_ptr RunControl::failure() const
     return failure_;
 }
 
-void RunControl::cancelAfter(int last)
+void RunControl::stopSoon()
 {
     {
         const std::lock_guard<std::mutex> lock(mutex_);
-        lastMiniBatch_ = std::min(lastMiniBatch_, last);
+        lastMiniBatch_ = std::min(lastMiniBatch_, claimedUpdates_ - 1);
     }
     changed_.notify_all();
+}
+
+bool RunControl::claimUpdate(int miniBatch)
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (miniBatch > lastMiniBatch_)
+        return false;
+    claimedUpdates_ = std::max(claimedUpdates_, miniBatch + 1);
+    return true;
 }
 
 bool RunControl::cancelled(int miniBatch) const

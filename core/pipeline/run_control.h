@@ -54,9 +54,14 @@ public:
     // The first failure, or null.
     std::exception_ptr failure() const;
 
-    // Mini-batches after `last` are not trained: stage 0 calls this when it
-    // sees a stop request before starting a mini-batch.
-    void cancelAfter(int last);
+    // A stop: mini-batches no stage has begun to update are cancelled (the
+    // ones begun are finished everywhere), so the run ends at the last
+    // mini-batch some stage updated. Stages abandon cancelled work at their
+    // next action; what it changed is rolled back by the executor.
+    void stopSoon();
+    // A stage's update of `miniBatch`: false when it is cancelled; true
+    // otherwise, and from then on a stop no longer cancels it.
+    bool claimUpdate(int miniBatch);
     // True when mini-batch `miniBatch` will not be trained (call with the lock held).
     bool cancelledLocked(int miniBatch) const { return miniBatch > lastMiniBatch_; }
     bool cancelled(int miniBatch) const;
@@ -75,6 +80,7 @@ private:
     bool aborted_ = false;
     std::exception_ptr failure_;
     int lastMiniBatch_;
+    int claimedUpdates_ = 0; // one past the highest mini-batch any stage began to update
     int stages_;
     std::map<int64_t, int> arrived_; // per barrier (4 · mini-batch + phase): stages arrived
 };
