@@ -19,6 +19,7 @@
 #include "expect_error.h"
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
+#include "pipeline/in_process_transport.h"
 #include "train/trainer.h"
 #include "train/training_step.h"
 
@@ -390,6 +391,12 @@ TEST(Executor, BadStagesAndSchedulesAreClearErrors)
     expectError<InvalidArgument>(
         [&] { PipelineExecutor(model, store, *optimizer, evenStages(6, 2), "sequential", 2, 1); },
         {"sequential runs one stage"});
+    PipelineExecutor executor(model, store, *optimizer, evenStages(6, 2), "lpm", 2, 1);
+    expectError<InvalidArgument>([&] { executor.run([](int64_t) { return Batch{}; }, 0, 0); },
+                                 {"run at least 1 mini-batch, got 0"});
+    expectError<InvalidArgument>([&] { store.unitParameterOffset(7); }, {"unit 7 is outside units 0..5"});
+    RunControl control(2, 1);
+    expectError<InvalidArgument>([&] { InProcessTransport(control, 2, 0); }, {"capacity must be at least 1, got 0"});
 }
 
 } // namespace

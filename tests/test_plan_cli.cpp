@@ -91,6 +91,16 @@ TEST_F(Cli, PlanErrorsAreOneLine)
                        {"--out", "does not exist"});
 }
 
+TEST_F(Cli, ProfileErrorsAreOneLine)
+{
+    const std::string out = " --out " + quote(path("costs.json").string());
+    expectOneLineError(lpm("profile --device cpu:2" + out), {"--device cpu:2", "profile one device"});
+    expectOneLineError(lpm("profile --device cuda:0" + out), {"cuda:0", "CUDA backend"});
+    expectOneLineError(lpm("profile --device catalog:B200" + out), {"B200"});
+    expectOneLineError(lpm("profile --model nope" + out), {"nope"});
+    EXPECT_TRUE(entries().empty()); // nothing written
+}
+
 TEST_F(Cli, SimulateRejectsABadPlanFile)
 {
     const fs::path planFile = path("plan.json");
