@@ -34,21 +34,21 @@ LinkSpec nvlink(int version, double bothDirectionsBytesPerSecond)
 std::vector<DeviceModel> makeCatalog()
 {
     std::vector<DeviceModel> catalog;
-    // id, full name, FP32, TF32 dense, memory bandwidth, memory, peer link, host link, per server
+    // id, full name, FP32, TF32 dense, memory bandwidth, memory, peer link, per server
     catalog.push_back({"V100", "NVIDIA V100 SXM2 32 GB", 15.7 * kTera, 0.0, 900 * kGiga,
-                       32 * kGigabyte, nvlink(2, 300 * kGiga), pcie(3), 8});
+                       32 * kGigabyte, nvlink(2, 300 * kGiga), 8});
     catalog.push_back({"A100-40", "NVIDIA A100 SXM4 40 GB", 19.5 * kTera, 156 * kTera,
-                       1555 * kGiga, 40 * kGigabyte, nvlink(3, 600 * kGiga), pcie(4), 8});
+                       1555 * kGiga, 40 * kGigabyte, nvlink(3, 600 * kGiga), 8});
     catalog.push_back({"A100-80", "NVIDIA A100 SXM4 80 GB", 19.5 * kTera, 156 * kTera,
-                       2039 * kGiga, 80 * kGigabyte, nvlink(3, 600 * kGiga), pcie(4), 8});
+                       2039 * kGiga, 80 * kGigabyte, nvlink(3, 600 * kGiga), 8});
     catalog.push_back({"RTX4090", "NVIDIA GeForce RTX 4090 24 GB", 82.6 * kTera, 82.6 * kTera,
-                       1008 * kGiga, 24 * kGigabyte, pcie(4), pcie(4), 4});
+                       1008 * kGiga, 24 * kGigabyte, pcie(4), 4});
     catalog.push_back({"L4", "NVIDIA L4 24 GB", 30.3 * kTera, 60 * kTera, 300 * kGiga,
-                       24 * kGigabyte, pcie(4), pcie(4), 8});
+                       24 * kGigabyte, pcie(4), 8});
     catalog.push_back({"H100", "NVIDIA H100 SXM5 80 GB", 67 * kTera, 494.7 * kTera,
-                       3350 * kGiga, 80 * kGigabyte, nvlink(4, 900 * kGiga), pcie(5), 8});
+                       3350 * kGiga, 80 * kGigabyte, nvlink(4, 900 * kGiga), 8});
     catalog.push_back({"H200", "NVIDIA H200 SXM 141 GB", 67 * kTera, 494.7 * kTera,
-                       4800 * kGiga, 141 * kGigabyte, nvlink(4, 900 * kGiga), pcie(5), 8});
+                       4800 * kGiga, 141 * kGigabyte, nvlink(4, 900 * kGiga), 8});
     return catalog;
 }
 

@@ -27,7 +27,6 @@ struct DeviceModel {
     double memoryBytesPerSecond = 0.0; // device memory bandwidth
     int64_t memoryBytes = 0;
     LinkSpec peerLink;                 // between two of these in one server (NVLink, else PCIe)
-    LinkSpec hostLink;                 // to the host and to GPUs of other kinds in the server
     int perServer = 8;                 // GPUs one server holds; more spill into further servers
 };
 

@@ -79,7 +79,6 @@ struct StageSetup {
     int microBatches;
     bool weightStash;
     const std::function<Batch(int64_t)>& batchAt;
-    const std::atomic<bool>* stop;
 };
 
 class StageWorker {
@@ -456,7 +455,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     SharedRun shared(stages, count, int(microBatches_) + stages + 1);
     const StageSetup setup{optimizer_,          seed_,        firstStep, optimizer_.stepCount(),
-                           int(microBatches_), weightStash_, batchAt,   stop};
+                           int(microBatches_), weightStash_, batchAt};
     // dp: replica 0 trains the trainer's model; the others copies of it.
     const bool dp = schedule_ == "dp";
     std::vector<std::unique_ptr<Model>> replicaModels;

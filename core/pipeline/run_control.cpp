@@ -20,12 +20,6 @@ void RunControl::fail(std::exception_ptr error)
     changed_.notify_all();
 }
 
-bool RunControl::aborted() const
-{
-    const std::lock_guard<std::mutex> lock(mutex_);
-    return aborted_;
-}
-
 std::exception_ptr RunControl::failure() const
 {
     const std::lock_guard<std::mutex> lock(mutex_);

@@ -49,8 +49,7 @@ public:
 
     // Records the first failure (later ones are consequences) and aborts the run.
     void fail(std::exception_ptr error);
-    bool aborted() const;
-    bool abortedLocked() const { return aborted_; }
+    bool abortedLocked() const { return aborted_; } // call with mutex() held
     // The first failure, or null.
     std::exception_ptr failure() const;
 
