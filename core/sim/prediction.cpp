@@ -60,6 +60,26 @@ double ringAllReduceSeconds(const Plan& plan, int64_t bytes)
     return steps * latency + steps / double(p) * double(bytes) / slowest;
 }
 
+// The plan's schedule simulated over 1 and over 1 + kSteadyMiniBatches
+// mini-batches: the steady-state period is the difference per mini-batch.
+struct SteadyState {
+    SimulationResult one;
+    SimulationResult steady;
+
+    double iterationSeconds() const
+    {
+        return (steady.makespanSeconds - one.makespanSeconds) / kSteadyMiniBatches;
+    }
+};
+
+SteadyState simulateSteadyState(const Plan& plan, const std::vector<StageTimes>& times)
+{
+    const int stages = int(plan.stages.size());
+    const int m = int(plan.microBatches);
+    return {simulateSchedule(buildSchedule(plan.schedule, stages, m, 1), times),
+            simulateSchedule(buildSchedule(plan.schedule, stages, m, 1 + kSteadyMiniBatches), times)};
+}
+
 } // namespace
 
 std::vector<StageTimes> stageTimesFor(const Plan& plan)
@@ -87,13 +107,7 @@ std::vector<StageTimes> stageTimesFor(const Plan& plan)
 
 double predictIterationSeconds(const Plan& plan)
 {
-    const std::vector<StageTimes> times = stageTimesFor(plan);
-    const int stages = int(plan.stages.size());
-    const int m = int(plan.microBatches);
-    const double one = simulateSchedule(buildSchedule(plan.schedule, stages, m, 1), times).makespanSeconds;
-    const double steady =
-        simulateSchedule(buildSchedule(plan.schedule, stages, m, 1 + kSteadyMiniBatches), times).makespanSeconds;
-    return (steady - one) / kSteadyMiniBatches;
+    return simulateSteadyState(plan, stageTimesFor(plan)).iterationSeconds();
 }
 
 void partitionPlanPredicted(Plan& plan)
@@ -113,12 +127,12 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
     const std::vector<StageTimes> times = stageTimesFor(plan);
     const int stages = int(plan.stages.size());
     const int m = int(plan.microBatches);
-    const SimulationResult one = simulateSchedule(buildSchedule(plan.schedule, stages, m, 1), times);
-    const SimulationResult steady =
-        simulateSchedule(buildSchedule(plan.schedule, stages, m, 1 + kSteadyMiniBatches), times);
+    const SteadyState runs = simulateSteadyState(plan, times);
+    const SimulationResult& one = runs.one;
+    const SimulationResult& steady = runs.steady;
 
     Prediction prediction;
-    prediction.iterationSeconds = (steady.makespanSeconds - one.makespanSeconds) / kSteadyMiniBatches;
+    prediction.iterationSeconds = runs.iterationSeconds();
     if (prediction.iterationSeconds > 0.0)
         prediction.samplesPerSecond = double(plan.batch) / prediction.iterationSeconds;
     double busy = 0.0;
