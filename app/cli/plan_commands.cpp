@@ -108,38 +108,19 @@ void runProfile(const ProfileCommandOptions& options)
 // ---- lpm plan -------------------------------------------------------------
 
 struct PlanCommandOptions {
-    std::string model = "cnn";
-    std::string devices = "cpu:2";
-    std::string partitioner = "lpm";
-    std::string schedule = "lpm";
-    std::string optimizer = "sgd";
-    int64_t batch = 64;
-    int64_t microBatches = 4;
-    std::string costsFile;
+    PlanRequest request;
     std::string out;
     std::string jsonFile;
-    bool quiet = false;
 };
 
 void runPlan(const PlanCommandOptions& options)
 {
     // Cheap checks first: a typo must not cost a profile.
-    buildModel(options.model);
-    requireEqualMicroBatches(options.batch, options.microBatches);
+    buildModel(options.request.model);
     for (const auto& [flag, file] : {std::pair{"--out", options.out}, std::pair{"--json", options.jsonFile}})
         if (!file.empty())
             requireWritableOutput(file, flag);
-    TrainingPlanRequest request;
-    request.model = options.model;
-    request.devices = options.devices;
-    request.partitioner = options.partitioner;
-    request.schedule = options.schedule;
-    request.optimizer = options.optimizer;
-    request.batch = options.batch;
-    request.microBatches = options.microBatches;
-    request.costsFile = options.costsFile;
-    request.quiet = options.quiet;
-    Plan plan = makePlan(request);
+    Plan plan = makePlan(options.request); // checks the micro-batches before profiling
     const Prediction prediction = predictPlan(plan);
     printPlanReport(plan, prediction);
     if (!options.out.empty()) {
@@ -234,33 +215,33 @@ void addPlanCommand(CLI::App& app)
     CLI::App* command = app.add_subcommand(
         "plan", "Cut a model into pipeline stages for a set of devices and predict the iteration "
                 "time, speedup and bubble of a schedule");
-    command->add_option("--model", options->model, "Zoo model (see `lpm models`)")->capture_default_str();
-    command->add_option("--devices", options->devices,
+    command->add_option("--model", options->request.model, "Zoo model (see `lpm models`)")->capture_default_str();
+    command->add_option("--devices", options->request.devices,
                         "Device set: cpu:N, cuda:K[,K], cuda:KxN, catalog:NAME[xN] or mixes such as "
                         "catalog:A100-80x2,catalog:V100x2 (see `lpm devices`)")
         ->capture_default_str();
-    command->add_option("--partitioner", options->partitioner, joined(partitionerNames()))
+    command->add_option("--partitioner", options->request.partitioner, joined(partitionerNames()))
         ->check(CLI::IsMember(partitionerNames()))
         ->capture_default_str();
-    command->add_option("--schedule", options->schedule,
+    command->add_option("--schedule", options->request.schedule,
                         joined(scheduleNames()) + " (sequential uses the first device)")
         ->check(CLI::IsMember(scheduleNames()))
         ->capture_default_str();
-    command->add_option("--optimizer", options->optimizer, "sgd or adam (its state counts in memory)")
+    command->add_option("--optimizer", options->request.optimizer, "sgd or adam (its state counts in memory)")
         ->check(CLI::IsMember({"sgd", "adam"}))
         ->capture_default_str();
-    command->add_option("--batch", options->batch, "Mini-batch size")
+    command->add_option("--batch", options->request.batch, "Mini-batch size")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 24))
         ->capture_default_str();
-    command->add_option("--micro-batches", options->microBatches, "Micro-batches per mini-batch (must divide it)")
+    command->add_option("--micro-batches", options->request.microBatches, "Micro-batches per mini-batch (must divide it)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    command->add_option("--costs", options->costsFile,
+    command->add_option("--costs", options->request.costsFile,
                         "Unit costs from `lpm profile` (default: profile CPU stages now, estimate "
                         "catalogue GPUs from data sheets)");
     command->add_option("--out", options->out, "Save the plan (JSON) for `lpm simulate`");
     command->add_option("--json", options->jsonFile, "Write the prediction as JSON to this file");
-    command->add_flag("--quiet", options->quiet, "No notes or progress on stderr");
+    command->add_flag("--quiet", options->request.quiet, "No notes or progress on stderr");
     command->callback([options] { runPlan(*options); });
 }
 

@@ -196,7 +196,7 @@ void runTrain(TrainCommandOptions options)
         throw InvalidArgument("--weight-stash: weight stashing applies to lpm-async only, not " + schedule);
     std::optional<PipelineReport> pipeline;
     if (options.pipelined()) {
-        TrainingPlanRequest request{options.planFile, options.train.model, options.devices.empty() ? "cpu:2" : options.devices,
+        PlanRequest request{options.planFile, options.train.model, options.devices.empty() ? "cpu:2" : options.devices,
                                     options.partitioner, schedule,
                                     optimizer.kind, options.train.batch, options.train.microBatches, "", options.quiet};
         pipeline.emplace();

@@ -23,7 +23,7 @@ void requireCpuStages(const DeviceSet& set)
 
 } // namespace
 
-Plan makePlan(const TrainingPlanRequest& request)
+Plan makePlan(const PlanRequest& request)
 {
     requireEqualMicroBatches(request.batch, request.microBatches);
     const DeviceSet set = parseDeviceSet(request.devices);
@@ -48,7 +48,7 @@ Plan makePlan(const TrainingPlanRequest& request)
     return plan;
 }
 
-Plan trainingPlan(const TrainingPlanRequest& request)
+Plan trainingPlan(const PlanRequest& request)
 {
     if (request.planFile.empty()) {
         requireCpuStages(parseDeviceSet(request.devices)); // before any profiling

@@ -1,6 +1,6 @@
-// The plan a pipelined `lpm train` runs: read from --plan, or made now for
-// --devices (CPU stages only: the executor has no GPU transport yet) with
-// the partitioner and schedule asked for, from a profile taken now.
+// Plans the commands make: `lpm plan`'s (makePlan), and the one a pipelined
+// `lpm train` runs (trainingPlan): read from --plan, or made now for
+// --devices (CPU stages only: the executor has no GPU transport yet).
 #pragma once
 
 #include <string>
@@ -9,25 +9,26 @@
 
 namespace lpm::cli {
 
-struct TrainingPlanRequest {
+// What to plan; the defaults are `lpm plan`'s.
+struct PlanRequest {
     std::string planFile;     // trainingPlan: when set, everything below comes from it
-    std::string model;
-    std::string devices;      // e.g. "cpu:2"
-    std::string partitioner;
-    std::string schedule;
-    std::string optimizer;
-    int64_t batch = 0;
-    int64_t microBatches = 1;
+    std::string model = "cnn";
+    std::string devices = "cpu:2";
+    std::string partitioner = "lpm";
+    std::string schedule = "lpm";
+    std::string optimizer = "sgd";
+    int64_t batch = 64;
+    int64_t microBatches = 4;
     std::string costsFile;    // unit costs from `lpm profile`; empty: profile or estimate now
     bool quiet = false;
 };
 
 // A plan made now: devices parsed, costs loaded or taken, the model cut by
 // the partitioner (lpm's step 5 by simulation). Notes on stderr unless quiet.
-Plan makePlan(const TrainingPlanRequest& request);
+Plan makePlan(const PlanRequest& request);
 
 // Throws InvalidArgument naming the device for non-CPU stages, and what
 // validatePlan throws for an inconsistent plan.
-Plan trainingPlan(const TrainingPlanRequest& request);
+Plan trainingPlan(const PlanRequest& request);
 
 } // namespace lpm::cli
