@@ -52,23 +52,20 @@ OptimizerOptions sgd()
     return options;
 }
 
-// Parameters after `steps` sequential training steps.
-std::vector<float> sequentialParameters(const std::string& modelName, int64_t microBatches, int steps)
+// Weights after training: their digest (with the buffers) and the parameters.
+struct Trained {
+    std::string digest;
+    std::vector<float> parameters;
+};
+
+Trained trained(const ParameterStore& store)
 {
-    Model model = buildModel(modelName);
-    ParameterStore store(model);
-    store.initialize(kSeed);
-    auto optimizer = makeOptimizer(sgd(), store);
-    CpuBackend backend(1);
-    const Batcher batcher(data().train, kBatch, kSeed);
-    for (int step = 0; step < steps; ++step)
-        runTrainingStep(backend, model, store, *optimizer, batcher.batchAt(step), microBatches, kSeed, step);
-    return {store.values(), store.values() + store.parameterCount()};
+    return {weightsDigest(store), {store.values(), store.values() + store.parameterCount()}};
 }
 
-// Digest after `steps` sequential training steps.
-std::string sequentialDigest(const std::string& modelName, int64_t microBatches, int steps,
-                             const OptimizerOptions& optimizerOptions = sgd())
+// After `steps` sequential training steps.
+Trained sequentialRun(const std::string& modelName, int64_t microBatches, int steps,
+                      const OptimizerOptions& optimizerOptions = sgd())
 {
     Model model = buildModel(modelName);
     ParameterStore store(model);
@@ -78,18 +75,25 @@ std::string sequentialDigest(const std::string& modelName, int64_t microBatches,
     const Batcher batcher(data().train, kBatch, kSeed);
     for (int step = 0; step < steps; ++step)
         runTrainingStep(backend, model, store, *optimizer, batcher.batchAt(step), microBatches, kSeed, step);
-    return weightsDigest(store);
+    return trained(store);
+}
+
+std::string sequentialDigest(const std::string& modelName, int64_t microBatches, int steps,
+                             const OptimizerOptions& optimizerOptions = sgd())
+{
+    return sequentialRun(modelName, microBatches, steps, optimizerOptions).digest;
 }
 
 struct PipelineResult {
     std::string digest;
+    std::vector<float> parameters;
     PipelineRun run;
 };
 
 PipelineResult pipelineRun(const std::string& modelName, const std::string& schedule, int stages,
                            int64_t microBatches, int steps, const std::atomic<bool>* stop = nullptr,
                            const std::function<void(int64_t, const StepResult&)>& onStep = {},
-                           const OptimizerOptions& optimizerOptions = sgd())
+                           const OptimizerOptions& optimizerOptions = sgd(), bool weightStash = false)
 {
     Model model = buildModel(modelName);
     ParameterStore store(model);
@@ -100,10 +104,12 @@ PipelineResult pipelineRun(const std::string& modelName, const std::string& sche
     if (schedule == "dp") // replicas: every stage holds every unit
         for (PlannedStage& stage : partition)
             stage = {0, model.unitCount() - 1, stage.device};
-    PipelineExecutor executor(model, store, *optimizer, partition, schedule, microBatches, kSeed);
+    PipelineExecutor executor(model, store, *optimizer, partition, schedule, microBatches, kSeed, weightStash);
     PipelineResult result;
     result.run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, stop, onStep);
-    result.digest = weightsDigest(store);
+    Trained weights = trained(store);
+    result.digest = std::move(weights.digest);
+    result.parameters = std::move(weights.parameters);
     EXPECT_EQ(optimizer->stepCount(), int64_t(result.run.steps.size()));
     return result;
 }
@@ -155,22 +161,13 @@ TEST(Executor, SequentialScheduleAndAdamMatchToo)
 // also held over 3 steps.
 double dataParallelDeviation(const std::string& modelName, int replicas, int64_t m, int steps)
 {
-    Model model = buildModel(modelName);
-    ParameterStore store(model);
-    store.initialize(kSeed);
-    auto optimizer = makeOptimizer(sgd(), store);
-    const Batcher batcher(data().train, kBatch, kSeed);
-    Partition stages;
-    for (int r = 0; r < replicas; ++r)
-        stages.push_back({0, model.unitCount() - 1, r});
-    PipelineExecutor executor(model, store, *optimizer, stages, "dp", m, kSeed);
-    const PipelineRun run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps);
-    EXPECT_EQ(run.steps.size(), size_t(steps));
-    EXPECT_EQ(run.steps[0].samples, kBatch);
-    const std::vector<float> reference = sequentialParameters(modelName, m, steps);
+    const PipelineResult result = pipelineRun(modelName, "dp", replicas, m, steps);
+    EXPECT_EQ(result.run.steps.size(), size_t(steps));
+    EXPECT_EQ(result.run.steps[0].samples, kBatch);
+    const std::vector<float> reference = sequentialRun(modelName, m, steps).parameters;
     double worst = 0.0;
     for (size_t i = 0; i < reference.size(); ++i)
-        worst = std::max(worst, double(std::abs(store.values()[i] - reference[i]))
+        worst = std::max(worst, double(std::abs(result.parameters[i] - reference[i]))
                                     / std::max(1e-2, double(std::abs(reference[i]))));
     return worst;
 }
@@ -202,18 +199,11 @@ TEST(Executor, LpmAsyncTrainsWithStaleWeightsOnEarlyStages)
 TEST(Executor, WeightStashingChangesWhatEarlyStagesComputeWith)
 {
     auto run = [&](bool stash) {
-        Model model = buildModel("lenet5");
-        ParameterStore store(model);
-        store.initialize(kSeed);
-        auto optimizer = makeOptimizer(sgd(), store);
-        const Batcher batcher(data().train, kBatch, kSeed);
-        PipelineExecutor executor(model, store, *optimizer, evenStages(model.unitCount(), 3), "lpm-async", 2,
-                                  kSeed, stash);
-        const PipelineRun result = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 6);
-        EXPECT_EQ(result.steps.size(), 6u);
-        for (const StepResult& step : result.steps)
+        const PipelineResult result = pipelineRun("lenet5", "lpm-async", 3, 2, 6, nullptr, {}, sgd(), stash);
+        EXPECT_EQ(result.run.steps.size(), 6u);
+        for (const StepResult& step : result.run.steps)
             EXPECT_TRUE(std::isfinite(step.lossSum));
-        return weightsDigest(store);
+        return result.digest;
     };
     const std::string stashed = run(true);
     EXPECT_NE(stashed, run(false));   // stale backwards now use their forward's weights
