@@ -1,6 +1,7 @@
 #include "plan/plan.h"
 
 #include <algorithm>
+#include <map>
 
 #include "pipeline/schedule.h"
 #include "plan/partitioners.h"
@@ -63,11 +64,14 @@ PartitionProblem partitionProblemFor(const Plan& plan)
     const ModelCosts& costs = plan.costs;
     const int64_t size = plan.microBatchSize();
     const int stateVectors = optimizerStateVectors(plan.optimizer);
+    // The whole model's seconds per micro-batch on each kind of device, once per kind.
+    std::map<std::string, double> totals;
     auto totalSeconds = [&](const std::string& device) {
-        double total = 0.0;
-        for (const UnitTimes& unit : timesFor(costs, device, size))
-            total += unit.forwardSeconds + unit.backwardSeconds;
-        return total;
+        const auto [entry, added] = totals.try_emplace(device, 0.0);
+        if (added)
+            for (const UnitTimes& unit : timesFor(costs, device, size))
+                entry->second += unit.forwardSeconds + unit.backwardSeconds;
+        return entry->second;
     };
     // The reference: the fastest kind of device among the plan's.
     std::string reference = plan.devices.front().costsDevice;
