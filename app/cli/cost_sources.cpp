@@ -8,6 +8,7 @@
 #include "devices/host_devices.h"
 #include "io/whole_file.h"
 #include "nn/model_zoo.h"
+#include "plan/cost_sources.h"
 #include "plan/plan_json.h"
 #include "tensor/error.h"
 
@@ -52,20 +53,17 @@ ModelCosts costsForDevices(const std::string& model, const DeviceSet& set, int64
                          costsFile.c_str(), static_cast<long long>(costs.microBatchSize),
                          static_cast<long long>(microBatchSize));
     } else {
-        costs = describeModelCosts(buildModel(model), microBatchSize);
+        costs = describeZooModelCosts(model, microBatchSize);
     }
-    for (const DeviceSlot& slot : set.slots) {
-        if (slot.kind == DeviceKind::Catalog && !costs.find(slot.catalogId)) {
-            costs.devices.push_back(estimateDeviceCosts(costs, catalogDevice(slot.catalogId)));
-        } else if (slot.kind == DeviceKind::Cpu && !costs.find("cpu")) {
-            if (!quiet)
-                std::fprintf(stderr, "profiling %s on this CPU at micro-batch %lld (save a profile with "
-                                     "`lpm profile` and pass --costs to skip this)\n",
-                             model.c_str(), static_cast<long long>(costs.microBatchSize));
-            ProfileOptions options;
-            options.microBatchSize = costs.microBatchSize;
-            costs.devices.push_back(profileOnCpu(model, options, quiet).devices.front());
-        }
+    addCatalogEstimates(costs, set);
+    if (needsCpuProfile(costs, set)) {
+        if (!quiet)
+            std::fprintf(stderr, "profiling %s on this CPU at micro-batch %lld (save a profile with "
+                                 "`lpm profile` and pass --costs to skip this)\n",
+                         model.c_str(), static_cast<long long>(costs.microBatchSize));
+        ProfileOptions options;
+        options.microBatchSize = costs.microBatchSize;
+        costs.devices.push_back(profileOnCpu(model, options, quiet).devices.front());
     }
     return costs;
 }

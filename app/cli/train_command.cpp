@@ -20,6 +20,7 @@
 #include "sim/prediction.h"
 #include "tensor/error.h"
 #include "train/trainer.h"
+#include "train/training_session.h"
 
 namespace lpm::cli {
 
@@ -242,13 +243,7 @@ void runTrain(TrainCommandOptions options)
         if (pipeline && options.compareSequential && !summary.stopped) {
             if (!options.quiet)
                 std::fprintf(stderr, "\nthe same run under sequential on one core, for comparison\n");
-            TrainOptions sequentialOptions = options.train;
-            sequentialOptions.schedule = "sequential";
-            sequentialOptions.stages.clear();
-            sequentialOptions.threads = 1;
-            sequentialOptions.steps = summary.steps;
-            sequentialOptions.epochs = 0;
-            Trainer sequential(sequentialOptions, data);
+            Trainer sequential(sequentialReferenceOptions(options.train, summary.steps), data);
             if (!options.loadCheckpoint.empty())
                 sequential.loadCheckpoint(options.loadCheckpoint);
             const TrainSummary reference = sequential.run(report, &stopRequested);

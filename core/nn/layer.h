@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "nn/unit_cost.h"
 #include "tensor/tensor.h"
 
 namespace lpm {
@@ -61,16 +62,6 @@ struct StepInfo {
 class LayerContext {
 public:
     virtual ~LayerContext() = default;
-};
-
-// Per-sample cost figures of a unit (parameterBytes is per unit, not per sample).
-struct UnitCost {
-    double forwardFlops = 0.0;  // multiply–adds count as 2
-    double backwardFlops = 0.0; // input gradient plus parameter gradients
-    int64_t parameterBytes = 0;
-    int64_t outputBytes = 0;    // activation that crosses a cut after this unit
-    int64_t savedBytes = 0;     // kept from forward to backward
-    int launches = 1;           // layer operations in the unit: each pays a fixed cost on a GPU
 };
 
 class Layer {

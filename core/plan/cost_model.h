@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "devices/device_catalog.h"
-#include "nn/layer.h"
+#include "nn/unit_cost.h"
 
 namespace lpm {
 

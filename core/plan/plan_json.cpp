@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_reader.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -43,115 +44,24 @@ json costsValue(const ModelCosts& costs)
             {"devices", devices}};
 }
 
-// Reads fields of a JSON document, naming the file and the field's path in
-// every error ("plan.json: stages[2].first: expected an integer").
-class Reader {
-public:
-    Reader(const json& value, std::string source, std::string path)
-        : value_(value), source_(std::move(source)), path_(std::move(path))
-    {
-    }
-
-    [[noreturn]] void fail(const std::string& message) const
-    {
-        throw FileError(source_ + ": " + (path_.empty() ? "" : path_ + ": ") + message);
-    }
-
-    Reader field(const std::string& name) const
-    {
-        if (!value_.is_object())
-            fail("expected an object");
-        const auto found = value_.find(name);
-        const std::string path = path_.empty() ? name : path_ + "." + name;
-        if (found == value_.end())
-            Reader(value_, source_, path).fail("missing");
-        return Reader(*found, source_, path);
-    }
-
-    std::vector<Reader> elements() const
-    {
-        if (!value_.is_array())
-            fail("expected an array");
-        std::vector<Reader> items;
-        for (size_t i = 0; i < value_.size(); ++i)
-            items.emplace_back(value_[i], source_, path_ + "[" + std::to_string(i) + "]");
-        return items;
-    }
-
-    std::string text() const
-    {
-        if (!value_.is_string())
-            fail("expected a string");
-        return value_.get<std::string>();
-    }
-
-    int64_t integer() const
-    {
-        if (!value_.is_number_integer())
-            fail("expected an integer");
-        return value_.get<int64_t>();
-    }
-
-    int integer32() const
-    {
-        const int64_t value = integer();
-        if (value < INT32_MIN || value > INT32_MAX)
-            fail("expected an integer of 32 bits, got " + std::to_string(value));
-        return int(value);
-    }
-
-    double number() const
-    {
-        if (!value_.is_number())
-            fail("expected a number");
-        return value_.get<double>();
-    }
-
-    void requireFormat(const std::string& format, int version) const
-    {
-        if (!value_.is_object())
-            fail("expected a JSON object (an " + format + " file)");
-        if (field("format").text() != format)
-            field("format").fail("expected \"" + format + "\", got \"" + field("format").text() + "\"");
-        const int64_t found = field("version").integer();
-        if (found != version)
-            field("version").fail("version " + std::to_string(found) + " is not supported (this lpm reads "
-                                  + std::to_string(version) + ")");
-    }
-
-private:
-    const json& value_;
-    std::string source_;
-    std::string path_;
-};
-
-json parse(const std::string& text, const std::string& source)
-{
-    try {
-        return json::parse(text);
-    } catch (const json::parse_error& error) {
-        throw FileError(source + ": not valid JSON: " + error.what());
-    }
-}
-
-ModelCosts readCosts(const Reader& root)
+ModelCosts readCosts(const JsonReader& root)
 {
     root.requireFormat("lpm-costs", kCostsVersion);
     ModelCosts costs;
     costs.model = root.field("model").text();
     costs.microBatchSize = root.field("micro_batch").integer();
     costs.inputBytesPerSample = root.field("input_bytes").integer();
-    for (const Reader& unit : root.field("units").elements())
+    for (const JsonReader& unit : root.field("units").elements())
         costs.units.push_back({unit.field("forward_flops").number(), unit.field("backward_flops").number(),
                                unit.field("parameter_bytes").integer(), unit.field("output_bytes").integer(),
                                unit.field("saved_bytes").integer(), unit.field("launches").integer32()});
-    for (const Reader& device : root.field("devices").elements()) {
+    for (const JsonReader& device : root.field("devices").elements()) {
         DeviceCosts entry;
         entry.device = device.field("device").text();
         entry.source = device.field("source").text();
         entry.updateSecondsPerParameter = device.field("update_seconds_per_parameter").number();
-        const std::vector<Reader> forward = device.field("forward_ms").elements();
-        const std::vector<Reader> backward = device.field("backward_ms").elements();
+        const std::vector<JsonReader> forward = device.field("forward_ms").elements();
+        const std::vector<JsonReader> backward = device.field("backward_ms").elements();
         if (forward.size() != backward.size())
             device.fail("forward_ms has " + std::to_string(forward.size()) + " entries, backward_ms "
                         + std::to_string(backward.size()));
@@ -180,7 +90,7 @@ std::string costsToJson(const ModelCosts& costs)
     return costsValue(costs).dump(1) + "\n";
 }
 
-std::string planToJson(const Plan& plan)
+json planValue(const Plan& plan)
 {
     json devices = json::array();
     for (const PlanDeviceEntry& device : plan.devices)
@@ -207,21 +117,30 @@ std::string planToJson(const Plan& plan)
                        {"devices", devices},
                        {"stages", stages},
                        {"costs", costsValue(plan.costs)}};
-    return root.dump(1) + "\n";
+    return root;
+}
+
+std::string planToJson(const Plan& plan)
+{
+    return planValue(plan).dump(1) + "\n";
 }
 
 ModelCosts costsFromJson(const std::string& text, const std::string& source)
 {
-    const json document = parse(text, source);
-    ModelCosts costs = readCosts(Reader(document, source, ""));
+    const json document = parseJson(text, source);
+    ModelCosts costs = readCosts(JsonReader(document, source, ""));
     validateAs(source, [&] { validateModelCosts(costs); });
     return costs;
 }
 
 Plan planFromJson(const std::string& text, const std::string& source)
 {
-    const json document = parse(text, source);
-    const Reader root(document, source, "");
+    const json document = parseJson(text, source);
+    return readPlan(JsonReader(document, source, ""));
+}
+
+Plan readPlan(const JsonReader& root)
+{
     root.requireFormat("lpm-plan", Plan::kFormatVersion);
     Plan plan;
     plan.model = root.field("model").text();
@@ -231,24 +150,24 @@ Plan planFromJson(const std::string& text, const std::string& source)
     plan.optimizer = root.field("optimizer").text();
     plan.batch = root.field("batch").integer();
     plan.microBatches = root.field("micro_batches").integer();
-    for (const Reader& device : root.field("devices").elements()) {
+    for (const JsonReader& device : root.field("devices").elements()) {
         PlanDeviceEntry entry;
         entry.label = device.field("label").text();
         entry.costsDevice = device.field("costs").text();
         entry.memoryBytes = device.field("memory_bytes").integer();
         entry.sharedBy = device.field("shared_by").integer32();
-        const Reader link = device.field("link_to_next");
+        const JsonReader link = device.field("link_to_next");
         entry.linkToNext = {link.field("name").text(), link.field("bandwidth_bytes_per_second").number(),
                             link.field("latency_us").number() / 1e6};
         plan.devices.push_back(std::move(entry));
     }
-    for (const Reader& stage : root.field("stages").elements())
+    for (const JsonReader& stage : root.field("stages").elements())
         plan.stages.push_back({stage.field("first").integer32(), stage.field("last").integer32(),
                                stage.field("device").integer32()});
     plan.costs = readCosts(root.field("costs"));
     if (plan.costs.model != plan.model)
         root.field("costs").fail("are for model '" + plan.costs.model + "', the plan is for '" + plan.model + "'");
-    validateAs(source, [&] { validatePlan(plan); });
+    validateAs(root.source(), [&] { validatePlan(plan); });
     return plan;
 }
 

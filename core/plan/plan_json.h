@@ -15,6 +15,9 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "io/json_reader.h"
 #include "plan/cost_model.h"
 #include "plan/plan.h"
 
@@ -29,5 +32,10 @@ std::string planToJson(const Plan& plan);
 // fail validateModelCosts / validatePlan.
 ModelCosts costsFromJson(const std::string& text, const std::string& source);
 Plan planFromJson(const std::string& text, const std::string& source);
+
+// The same, as a JSON value inside a larger document (design files): errors
+// name the reader's source and path.
+nlohmann::json planValue(const Plan& plan);
+Plan readPlan(const JsonReader& root);
 
 } // namespace lpm

@@ -26,55 +26,10 @@
 #include "nn/parameter_store.h"
 #include "optim/optimizer.h"
 #include "pipeline/executor.h"
+#include "train/train_options.h"
 #include "train/training_step.h"
 
 namespace lpm {
-
-struct TrainOptions {
-    std::string model = "cnn";
-    int64_t epochs = 1;
-    int64_t steps = 0;         // when > 0, run this many steps instead of epochs
-    int64_t batch = 64;
-    int64_t microBatches = 1;  // gradient accumulation inside one step
-    OptimizerOptions optimizer;
-    uint64_t seed = 1;
-    int threads = 1;
-    bool evaluate = true;      // evaluate on the test set at each epoch's end and at the end
-    int64_t evaluationBatch = 500;
-    std::string schedule = "sequential"; // or gpipe, 1f1b, lpm, lpm-async (run by the executor)
-    Partition stages;                    // pipelined: stage k's units, covering the model in order
-    bool weightStash = false;            // lpm-async: backwards use their forward's weights
-};
-
-struct TrainProgress {
-    int64_t step = 0;          // steps done in this run
-    int64_t totalSteps = 0;    // steps this run will do
-    int64_t globalStep = 0;    // steps since initialisation (continues across resumes)
-    int64_t epoch = 0;         // epoch of the last step (0-based)
-    double meanLoss = 0.0;     // mean training loss since the last report
-    double trainingSeconds = 0.0; // training steps only
-    double wallSeconds = 0.0;     // since the run started, data loading and evaluation included
-    double samplesPerSecond = 0.0;
-    bool evaluated = false;    // true when the fields below are fresh
-    double testLoss = 0.0;
-    double testAccuracy = 0.0;
-};
-
-struct TrainSummary {
-    int64_t steps = 0;         // steps done in this run
-    int64_t globalStep = 0;
-    double epochs = 0.0;       // globalStep / batches per epoch
-    double trainLoss = 0.0;    // mean loss over the last epoch's steps (or the run's, if shorter)
-    double trainAccuracy = 0.0;
-    double testLoss = 0.0;
-    double testAccuracy = 0.0; // in [0, 1]; 0 when not evaluated
-    bool evaluated = false;
-    double trainingSeconds = 0.0; // training steps only: no data loading, no evaluation
-    double samplesPerSecond = 0.0;
-    bool stopped = false;      // a stop request ended the run early
-    std::string weightsDigest;
-    int stages = 1;
-};
 
 class Trainer {
 public:

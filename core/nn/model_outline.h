@@ -1,0 +1,33 @@
+// A zoo model described as plain values: what `lpm models` prints and the
+// GUI's network view draws, without building tensors in the caller.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nn/unit_cost.h"
+
+namespace lpm {
+
+struct UnitOutline {
+    std::string kind;        // "Conv2d", "ResidualBlock", ...
+    std::string description; // the layer's settings, e.g. "3x3, 1->16, stride 1"
+    std::string outputShape; // one sample's output, e.g. "(16, 28, 28)"
+    UnitCost cost;           // per sample
+};
+
+struct ModelOutline {
+    std::string name;
+    std::string summary;     // the zoo's one-line summary
+    std::string sampleShape; // one sample's input, e.g. "(1, 28, 28)"
+    std::vector<UnitOutline> units;
+
+    double forwardFlops() const;    // per sample, all units
+    int64_t parameterBytes() const; // all units
+};
+
+// Throws InvalidArgument naming the known models for an unknown name.
+ModelOutline outlineModel(const std::string& name);
+
+} // namespace lpm

@@ -1,0 +1,99 @@
+#include "train/design.h"
+
+#include <nlohmann/json.hpp>
+
+#include "io/atomic_file.h"
+#include "io/json_reader.h"
+#include "io/whole_file.h"
+#include "plan/plan_json.h"
+
+namespace lpm {
+
+namespace {
+constexpr const char* kDesignFormat = "lpm-design";
+} // namespace
+
+std::string designToJson(const Design& design)
+{
+    const TrainingSettings& training = design.training;
+    const nlohmann::json root = {{"format", kDesignFormat},
+                                 {"version", Design::kFormatVersion},
+                                 {"plan", planValue(design.plan)},
+                                 {"training",
+                                  {{"dataset", training.dataset},
+                                   {"epochs", training.epochs},
+                                   {"steps", training.steps},
+                                   {"learning_rate", training.learningRate},
+                                   {"seed", training.seed},
+                                   {"compare_sequential", training.compareSequential},
+                                   {"weight_stash", training.weightStash}}}};
+    return root.dump(1) + "\n";
+}
+
+Design designFromJson(const std::string& text, const std::string& source)
+{
+    const nlohmann::json document = parseJson(text, source);
+    const JsonReader root(document, source, "");
+    root.requireFormat(kDesignFormat, Design::kFormatVersion);
+    Design design;
+    design.plan = readPlan(root.field("plan"));
+    const JsonReader training = root.field("training");
+    TrainingSettings& settings = design.training;
+    settings.dataset = training.field("dataset").text();
+    if (settings.dataset.empty())
+        training.field("dataset").fail("expected a data set name or folder, got an empty string");
+    settings.epochs = training.field("epochs").integer();
+    if (settings.epochs < 0)
+        training.field("epochs").fail("expected 0 or more, got " + std::to_string(settings.epochs));
+    settings.steps = training.field("steps").integer();
+    if (settings.steps < 0)
+        training.field("steps").fail("expected 0 or more, got " + std::to_string(settings.steps));
+    if (settings.epochs == 0 && settings.steps == 0)
+        training.fail("epochs and steps are both 0: nothing to train");
+    settings.learningRate = training.field("learning_rate").number();
+    if (!(settings.learningRate > 0.0))
+        training.field("learning_rate").fail("expected a positive number");
+    const JsonReader seed = training.field("seed");
+    if (!seed.value().is_number_unsigned())
+        seed.fail("expected an integer of 0 or more");
+    settings.seed = seed.value().get<uint64_t>();
+    settings.compareSequential = training.field("compare_sequential").boolean();
+    settings.weightStash = training.field("weight_stash").boolean();
+    if (settings.weightStash && design.plan.schedule != "lpm-async")
+        training.field("weight_stash").fail("weight stashing applies to lpm-async only, the plan's schedule is "
+                                            + design.plan.schedule);
+    return design;
+}
+
+Design loadDesignFile(const std::string& path)
+{
+    return designFromJson(readWholeFile(path, "design file"), path);
+}
+
+void saveDesignFile(const std::string& path, const Design& design)
+{
+    writeFileAtomically(path, designToJson(design));
+}
+
+SessionRequest sessionRequestFor(const Design& design)
+{
+    SessionRequest request;
+    TrainOptions& train = request.train;
+    const Plan& plan = design.plan;
+    train.model = plan.model;
+    train.batch = plan.batch;
+    train.microBatches = plan.microBatches;
+    train.schedule = plan.schedule;
+    train.stages = plan.stages;
+    train.optimizer.kind = plan.optimizer;
+    train.optimizer.learningRate = float(design.training.learningRate);
+    train.epochs = design.training.epochs;
+    train.steps = design.training.steps;
+    train.seed = design.training.seed;
+    train.weightStash = design.training.weightStash;
+    request.dataset = design.training.dataset;
+    request.compareSequential = design.training.compareSequential;
+    return request;
+}
+
+} // namespace lpm

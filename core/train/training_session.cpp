@@ -1,0 +1,84 @@
+#include "train/training_session.h"
+
+#include <chrono>
+#include <thread>
+
+#include "data/dataset.h"
+#include "train/trainer.h"
+
+namespace lpm {
+
+namespace {
+
+// Progress reports of one run; while control.pause is set, the run waits
+// inside the report (so a pipelined run holds all its stages), waking every
+// 10 ms to see whether it was resumed or stopped.
+std::function<void(const TrainProgress&)> progressReporter(const SessionEvents& events, SessionControl& control,
+                                                           bool reference)
+{
+    return [&events, &control, reference](const TrainProgress& progress) {
+        if (events.progress)
+            events.progress({reference, progress});
+        while (control.pause.load() && !control.stop.load())
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    };
+}
+
+void announce(const SessionEvents& events, const std::string& phase)
+{
+    if (events.status)
+        events.status(phase);
+}
+
+} // namespace
+
+TrainOptions sequentialReferenceOptions(const TrainOptions& pipelined, int64_t steps)
+{
+    TrainOptions options = pipelined;
+    options.schedule = "sequential";
+    options.stages.clear();
+    options.weightStash = false;
+    options.threads = 1;
+    options.steps = steps;
+    options.epochs = 0;
+    return options;
+}
+
+SessionResult runTrainingSession(const SessionRequest& request, const SessionEvents& events,
+                                 SessionControl& control)
+{
+    SessionResult result;
+    announce(events, "loading " + request.dataset);
+    DatasetSplits data = loadDataset(request.dataset, request.train.seed);
+    standardizeImages(data);
+    if (control.stop.load()) {
+        result.summary.stopped = true;
+        return result;
+    }
+    Trainer trainer(request.train, data);
+    announce(events, "training " + request.train.model + " under " + request.train.schedule);
+    const std::function<void(const TrainProgress&)> report = progressReporter(events, control, false);
+    // The trainer reports after every epoch's segment, when its timeline is complete.
+    const int64_t perEpoch = trainer.batchesPerEpoch();
+    auto reportWithTimeline = [&](const TrainProgress& progress) {
+        report(progress);
+        const bool segmentEnded = progress.globalStep % perEpoch == 0 || progress.step == progress.totalSteps;
+        if (segmentEnded && events.timeline && !trainer.lastTimeline().events.empty())
+            events.timeline(trainer.lastTimeline());
+    };
+    result.summary = trainer.run(reportWithTimeline, &control.stop, 1);
+    result.timeline = trainer.lastTimeline();
+    if (result.summary.stopped && events.timeline && !result.timeline.events.empty())
+        events.timeline(result.timeline);
+    if (request.compareSequential && request.train.schedule != "sequential" && !result.summary.stopped
+        && result.summary.steps > 0) {
+        announce(events, "training the sequential reference on one core");
+        Trainer reference(sequentialReferenceOptions(request.train, result.summary.steps), data);
+        const TrainSummary summary = reference.run(progressReporter(events, control, true), &control.stop, 1);
+        if (!summary.stopped)
+            result.reference = summary;
+    }
+    return result;
+}
+
+} // namespace lpm

@@ -1,0 +1,213 @@
+// Design files (*.lpm.json: a plan and the training settings), the training
+// session that runs one, and the model outline the GUI draws.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "devices/device_set.h"
+#include "expect_error.h"
+#include "io/whole_file.h"
+#include "nn/model_outline.h"
+#include "plan/cost_sources.h"
+#include "sim/prediction.h"
+#include "train/design.h"
+#include "nn/model_zoo.h"
+#include "nn/parameter_store.h"
+#include "train/trainer.h"
+
+namespace lpm {
+namespace {
+
+using nlohmann::json;
+
+// cnn on two catalogue GPUs (estimated costs), lpm-partitioned, synthetic data.
+Design exampleDesign()
+{
+    const DeviceSet set = parseDeviceSet("catalog:A100-80x2");
+    Design design;
+    Plan& plan = design.plan;
+    plan.model = "cnn";
+    plan.deviceSpec = set.spec;
+    plan.partitioner = "lpm";
+    plan.schedule = "lpm";
+    plan.batch = 32;
+    plan.microBatches = 4;
+    plan.devices = planDevices(set, HostDevices{});
+    plan.costs = describeZooModelCosts("cnn", plan.microBatchSize());
+    addCatalogEstimates(plan.costs, set);
+    partitionPlan(plan);
+    design.training.dataset = "synthetic";
+    design.training.steps = 6;
+    design.training.learningRate = 0.02;
+    design.training.seed = 7;
+    design.training.compareSequential = true;
+    return design;
+}
+
+TEST(DesignFiles, RoundTripKeepsEveryField)
+{
+    const Design design = exampleDesign();
+    const std::string text = designToJson(design);
+    const Design loaded = designFromJson(text, "a.lpm.json");
+    EXPECT_EQ(designToJson(loaded), text);
+    EXPECT_EQ(loaded.training.dataset, "synthetic");
+    EXPECT_EQ(loaded.training.steps, 6);
+    EXPECT_EQ(loaded.training.learningRate, 0.02);
+    EXPECT_EQ(loaded.training.seed, 7u);
+    EXPECT_TRUE(loaded.training.compareSequential);
+    ASSERT_EQ(loaded.plan.stages.size(), design.plan.stages.size());
+    EXPECT_EQ(predictPlan(loaded.plan).iterationSeconds, predictPlan(design.plan).iterationSeconds);
+}
+
+// Each malformed document is refused with the file, the field and what was expected.
+TEST(DesignFiles, MalformedFilesNameTheFieldAndTheExpectation)
+{
+    const json good = json::parse(designToJson(exampleDesign()));
+    struct Case {
+        std::function<void(json&)> spoil;
+        std::vector<std::string> parts;
+    };
+    const std::vector<Case> cases = {
+        {[](json& d) { d["format"] = "lpm-plan"; }, {"bad.lpm.json", "format", "expected \"lpm-design\""}},
+        {[](json& d) { d["version"] = 9; }, {"version 9 is not supported"}},
+        {[](json& d) { d.erase("training"); }, {"training: missing"}},
+        {[](json& d) { d["training"]["epochs"] = "two"; }, {"training.epochs: expected an integer"}},
+        {[](json& d) { d["training"]["steps"] = -1; }, {"training.steps: expected 0 or more, got -1"}},
+        {[](json& d) { d["training"]["learning_rate"] = 0; }, {"training.learning_rate: expected a positive number"}},
+        {[](json& d) { d["training"]["seed"] = -3; }, {"training.seed: expected an integer of 0 or more"}},
+        {[](json& d) { d["training"]["compare_sequential"] = 1; }, {"training.compare_sequential: expected true or false"}},
+        {[](json& d) { d["training"]["weight_stash"] = true; }, {"weight stashing applies to lpm-async only", "lpm"}},
+        {[](json& d) { d["training"]["dataset"] = ""; }, {"training.dataset: expected a data set name"}},
+        {[](json& d) { d["plan"]["stages"][0]["first"] = "x"; }, {"plan.stages[0].first: expected an integer"}},
+        {[](json& d) { d["plan"]["micro_batches"] = 5; }, {"bad.lpm.json", "micro-batches"}},
+    };
+    for (const Case& bad : cases) {
+        json document = good;
+        bad.spoil(document);
+        SCOPED_TRACE(document.dump().substr(0, 80));
+        expectError([&] { designFromJson(document.dump(), "bad.lpm.json"); }, bad.parts);
+    }
+    expectError([] { designFromJson("{not json", "bad.lpm.json"); }, {"bad.lpm.json", "not valid JSON"});
+}
+
+TEST(DesignFiles, SaveIsAtomicAndLoadNamesTheFile)
+{
+    const std::filesystem::path folder = std::filesystem::temp_directory_path() / "lpm_test_design_files";
+    std::filesystem::create_directories(folder);
+    const std::string path = (folder / "example.lpm.json").string();
+    const Design design = exampleDesign();
+    saveDesignFile(path, design);
+    EXPECT_EQ(designToJson(loadDesignFile(path)), designToJson(design));
+    expectError([&] { loadDesignFile((folder / "absent.lpm.json").string()); }, {"absent.lpm.json"});
+    std::filesystem::remove_all(folder);
+}
+
+TEST(DesignFiles, SessionRequestCarriesThePlanAndTheSettings)
+{
+    const Design design = exampleDesign();
+    const SessionRequest request = sessionRequestFor(design);
+    EXPECT_EQ(request.train.model, "cnn");
+    EXPECT_EQ(request.train.schedule, "lpm");
+    EXPECT_EQ(request.train.batch, 32);
+    EXPECT_EQ(request.train.microBatches, 4);
+    EXPECT_EQ(request.train.steps, 6);
+    EXPECT_EQ(request.train.seed, 7u);
+    EXPECT_FLOAT_EQ(request.train.optimizer.learningRate, 0.02f);
+    EXPECT_EQ(request.train.stages.size(), design.plan.stages.size());
+    EXPECT_EQ(request.dataset, "synthetic");
+    EXPECT_TRUE(request.compareSequential);
+}
+
+// A pipelined session on synthetic data with the sequential reference: the
+// reference's weights equal the pipelined run's (lpm is exact), every step is
+// reported, and the measured timeline arrives.
+TEST(TrainingSession, RunsPipelinedThenTheReference)
+{
+    SessionRequest request;
+    request.train.model = "mlp";
+    request.train.schedule = "lpm";
+    request.train.stages = {{0, 2, 0}, {3, 5, 1}};
+    request.train.batch = 32;
+    request.train.microBatches = 4;
+    request.train.steps = 5;
+    request.dataset = "synthetic";
+    request.compareSequential = true;
+    ASSERT_EQ(outlineModel("mlp").units.size(), 6u);
+    int pipelinedReports = 0, referenceReports = 0, timelines = 0;
+    std::vector<std::string> phases;
+    SessionEvents events;
+    events.status = [&](const std::string& phase) { phases.push_back(phase); };
+    events.progress = [&](const SessionProgress& progress) {
+        (progress.reference ? referenceReports : pipelinedReports)++;
+    };
+    events.timeline = [&](const Timeline& timeline) {
+        ++timelines;
+        EXPECT_EQ(timeline.stages, 2);
+    };
+    SessionControl control;
+    const SessionResult result = runTrainingSession(request, events, control);
+    EXPECT_EQ(result.summary.steps, 5);
+    ASSERT_TRUE(result.reference.has_value());
+    EXPECT_EQ(result.reference->weightsDigest, result.summary.weightsDigest);
+    EXPECT_GE(pipelinedReports, 5);
+    EXPECT_GE(referenceReports, 5);
+    EXPECT_EQ(timelines, 1);
+    EXPECT_FALSE(result.timeline.events.empty());
+    ASSERT_EQ(phases.size(), 3u);
+    EXPECT_EQ(phases[0], "loading synthetic");
+}
+
+TEST(TrainingSession, PauseHoldsTheRunAndStopEndsIt)
+{
+    SessionRequest request;
+    request.train.model = "mlp";
+    request.train.steps = 100000;
+    request.dataset = "synthetic";
+    SessionControl control;
+    std::atomic<int64_t> lastStep{0};
+    SessionEvents events;
+    events.progress = [&](const SessionProgress& progress) {
+        lastStep = progress.progress.step;
+        if (progress.progress.step == 3)
+            control.pause = true; // held inside this report until stopped
+    };
+    std::thread stopper([&] {
+        while (!control.pause.load())
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        EXPECT_EQ(lastStep.load(), 3); // paused: no step ran for 100 ms
+        control.stop = true;
+    });
+    const SessionResult result = runTrainingSession(request, events, control);
+    stopper.join();
+    EXPECT_TRUE(result.summary.stopped);
+    EXPECT_EQ(result.summary.steps, 3);
+}
+
+TEST(TrainingSession, BadDataSetIsAFileErrorNamingIt)
+{
+    SessionRequest request;
+    request.dataset = "/nonexistent/mnist-folder";
+    SessionControl control;
+    expectError([&] { runTrainingSession(request, {}, control); }, {"/nonexistent/mnist-folder"});
+}
+
+TEST(ModelOutline, DescribesEveryUnitPerSample)
+{
+    const ModelOutline outline = outlineModel("cnn");
+    EXPECT_EQ(outline.name, "cnn");
+    EXPECT_EQ(outline.sampleShape, "(1, 28, 28)");
+    ASSERT_FALSE(outline.units.empty());
+    EXPECT_EQ(outline.units.back().outputShape, "(10)");
+    EXPECT_GT(outline.forwardFlops(), 0.0);
+    Model cnn = buildModel("cnn");
+    EXPECT_EQ(outline.parameterBytes(), ParameterStore(cnn).parameterCount() * 4);
+    expectError<InvalidArgument>([] { outlineModel("nope"); }, {"nope"});
+}
+
+} // namespace
+} // namespace lpm
