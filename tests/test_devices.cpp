@@ -12,7 +12,7 @@ namespace {
 std::vector<std::string> labels(const DeviceSet& set)
 {
     std::vector<std::string> out;
-    for (const DeviceSlot& slot : set.slots)
+    for (const DeviceSlot& slot : set.stageSlots)
         out.push_back(slot.label);
     return out;
 }
@@ -21,7 +21,7 @@ TEST(DeviceSet, CpuStagesAreOneCoreEach)
 {
     const DeviceSet set = parseDeviceSet("cpu:2");
     EXPECT_EQ(labels(set), (std::vector<std::string>{"cpu:0", "cpu:1"}));
-    for (const DeviceSlot& slot : set.slots) {
+    for (const DeviceSlot& slot : set.stageSlots) {
         EXPECT_EQ(slot.kind, DeviceKind::Cpu);
         EXPECT_EQ(slot.sharedBy, 1);
         EXPECT_EQ(slot.server, 0);
@@ -33,7 +33,7 @@ TEST(DeviceSet, CudaListsAndSharing)
     EXPECT_EQ(labels(parseDeviceSet("cuda:0,1")), (std::vector<std::string>{"cuda:0", "cuda:1"}));
     const DeviceSet shared = parseDeviceSet("cuda:0x4");
     EXPECT_EQ(labels(shared), (std::vector<std::string>{"cuda:0/0", "cuda:0/1", "cuda:0/2", "cuda:0/3"}));
-    for (const DeviceSlot& slot : shared.slots) {
+    for (const DeviceSlot& slot : shared.stageSlots) {
         EXPECT_EQ(slot.ordinal, 0);
         EXPECT_EQ(slot.sharedBy, 4);
     }
@@ -42,24 +42,24 @@ TEST(DeviceSet, CudaListsAndSharing)
 TEST(DeviceSet, CatalogueGpusFillServersOfEight)
 {
     const DeviceSet set = parseDeviceSet("catalog:H100x16");
-    ASSERT_EQ(set.slots.size(), 16u);
+    ASSERT_EQ(set.stageSlots.size(), 16u);
     for (int k = 0; k < 16; ++k) {
-        EXPECT_EQ(set.slots[size_t(k)].catalogId, "H100");
-        EXPECT_EQ(set.slots[size_t(k)].server, 1 + k / 8);
-        EXPECT_EQ(set.slots[size_t(k)].label, "H100#" + std::to_string(k));
+        EXPECT_EQ(set.stageSlots[size_t(k)].catalogId, "H100");
+        EXPECT_EQ(set.stageSlots[size_t(k)].server, 1 + k / 8);
+        EXPECT_EQ(set.stageSlots[size_t(k)].label, "H100#" + std::to_string(k));
     }
     // Each further item is another server, whatever its size.
     const DeviceSet two = parseDeviceSet("catalog:h100x2,H100x2");
-    EXPECT_EQ(two.slots[1].server, 1);
-    EXPECT_EQ(two.slots[2].server, 2);
+    EXPECT_EQ(two.stageSlots[1].server, 1);
+    EXPECT_EQ(two.stageSlots[2].server, 2);
 }
 
 TEST(DeviceSet, MixesKeepTheirOrder)
 {
     const DeviceSet set = parseDeviceSet("catalog:A100-80x2,catalog:V100x2");
     EXPECT_EQ(labels(set), (std::vector<std::string>{"A100-80#0", "A100-80#1", "V100#0", "V100#1"}));
-    EXPECT_EQ(set.slots[1].server, 1);
-    EXPECT_EQ(set.slots[2].server, 2);
+    EXPECT_EQ(set.stageSlots[1].server, 1);
+    EXPECT_EQ(set.stageSlots[2].server, 2);
     const DeviceSet local = parseDeviceSet("cpu:1,catalog:L4");
     EXPECT_EQ(labels(local), (std::vector<std::string>{"cpu:0", "L4#0"}));
 }
@@ -97,7 +97,7 @@ TEST(DeviceSet, MalformedSpecsAreClearErrors)
 TEST(DeviceSet, LinksFollowTheMachines)
 {
     const DeviceSet set = parseDeviceSet("cpu:2,catalog:H100x9,catalog:L4x2");
-    const auto link = [&](size_t k) { return linkBetween(set.slots[k], set.slots[k + 1]); };
+    const auto link = [&](size_t k) { return linkBetween(set.stageSlots[k], set.stageSlots[k + 1]); };
     EXPECT_EQ(link(0).name, "shared memory");
     EXPECT_EQ(link(1).name, ethernetLink().name); // this machine to a catalogue server
     EXPECT_EQ(link(2).name, "NVLink 4");
@@ -106,7 +106,7 @@ TEST(DeviceSet, LinksFollowTheMachines)
     EXPECT_EQ(link(11).name, "PCIe 4.0 x16");        // two L4 in one server: no NVLink
     EXPECT_DOUBLE_EQ(link(11).bytesPerSecond, 32e9);
     const DeviceSet gpus = parseDeviceSet("cuda:0,1");
-    expectError<InvalidArgument>([&] { linkBetween(gpus.slots[0], gpus.slots[1]); },
+    expectError<InvalidArgument>([&] { linkBetween(gpus.stageSlots[0], gpus.stageSlots[1]); },
                                  {"cuda:0", "CUDA backend", "not available yet"});
 }
 

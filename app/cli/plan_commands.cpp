@@ -81,9 +81,9 @@ void runProfile(const ProfileCommandOptions& options)
     const Model model = buildModel(options.model);
     // "cpu" alone means this machine's core (as "cpu:1" does).
     const DeviceSet set = parseDeviceSet(options.device == "cpu" ? "cpu:1" : options.device);
-    if (set.slots.size() != 1)
+    if (set.stageSlots.size() != 1)
         throw InvalidArgument("--device " + options.device + ": profile one device (cpu or catalog:NAME)");
-    const DeviceSlot& slot = set.slots.front();
+    const DeviceSlot& slot = set.stageSlots.front();
     ModelCosts costs;
     if (slot.kind == DeviceKind::Cpu) {
         costs = profileOnCpu(options.model, options.profile, options.quiet);

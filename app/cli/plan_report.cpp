@@ -19,17 +19,6 @@ std::string formatBytes(int64_t bytes)
     return text;
 }
 
-std::vector<std::string> stageNames(const Plan& plan)
-{
-    std::vector<std::string> names;
-    for (size_t s = 0; s < plan.stages.size(); ++s) {
-        const PlannedStage& stage = plan.stages[s];
-        names.push_back("stage " + std::to_string(s) + ": " + plan.devices[size_t(stage.device)].label
-                        + ", units " + std::to_string(stage.first) + "-" + std::to_string(stage.last));
-    }
-    return names;
-}
-
 void printPlanReport(const Plan& plan, const Prediction& prediction)
 {
     std::printf("%s on %s: partitioner %s, schedule %s, batch %lld in %lld micro-batches of %lld\n",

@@ -20,8 +20,6 @@ void printPlanReport(const Plan& plan, const Prediction& prediction);
 //  "sequential_ms", "bubble_fraction", "stages": [{...}]}
 nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction);
 
-// The trace's process names: "stage 1: H100#1, units 4-7".
-std::vector<std::string> stageNames(const Plan& plan);
 
 // "1.5 GiB", "12.0 MiB", "512 B".
 std::string formatBytes(int64_t bytes);

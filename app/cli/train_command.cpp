@@ -183,7 +183,7 @@ void runTrain(TrainCommandOptions options)
 {
     OptimizerOptions& optimizer = options.train.optimizer;
     if (options.learningRate <= 0.0)
-        options.learningRate = optimizer.kind == "adam" ? 1e-3 : 0.05;
+        options.learningRate = defaultLearningRate(optimizer.kind);
     optimizer.learningRate = float(options.learningRate);
     // Everything that can be checked before the (slow) data loading is checked first.
     buildModel(options.train.model);

@@ -15,7 +15,7 @@ namespace {
 
 void requireCpuStages(const DeviceSet& set)
 {
-    for (const DeviceSlot& slot : set.slots)
+    for (const DeviceSlot& slot : set.stageSlots)
         if (slot.kind != DeviceKind::Cpu)
             throw InvalidArgument("device " + slot.label + ": this build trains on CPU stages only (--devices cpu:N); "
                                   "plan for other devices with `lpm plan`");
@@ -38,7 +38,7 @@ Plan makePlan(const PlanRequest& request)
     plan.microBatches = request.microBatches;
     plan.devices = planDevices(set, host);
     int cpuStages = 0;
-    for (const DeviceSlot& slot : set.slots)
+    for (const DeviceSlot& slot : set.stageSlots)
         cpuStages += slot.kind == DeviceKind::Cpu;
     if (cpuStages > host.cpuCores && !request.quiet)
         std::fprintf(stderr, "note: %d CPU stages on %d usable cores: stages will share cores, the "

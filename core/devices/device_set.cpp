@@ -48,9 +48,9 @@ struct SetBuilder {
 
     void add(DeviceSlot slot, const std::string& item)
     {
-        if (int64_t(set.slots.size()) >= kMaxStages)
+        if (int64_t(set.stageSlots.size()) >= kMaxStages)
             fail(spec, item, "makes more than " + std::to_string(kMaxStages) + " stages");
-        set.slots.push_back(std::move(slot));
+        set.stageSlots.push_back(std::move(slot));
     }
 
     void addCpu(const std::string& item, bool continuation)

@@ -35,7 +35,7 @@ struct DeviceSlot {
 
 struct DeviceSet {
     std::string spec;
-    std::vector<DeviceSlot> slots; // one per stage, pipeline order
+    std::vector<DeviceSlot> stageSlots; // one per stage, pipeline order
 };
 
 // Throws InvalidArgument quoting the spec and the offending item, saying what

@@ -14,4 +14,10 @@ struct OptimizerOptions {
     float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f; // Adam only
 };
 
+// The learning rate a run uses when none is given: 0.05 for SGD, 0.001 for Adam.
+inline double defaultLearningRate(const std::string& kind)
+{
+    return kind == "adam" ? 1e-3 : 0.05;
+}
+
 } // namespace lpm

@@ -13,14 +13,14 @@ ModelCosts describeZooModelCosts(const std::string& model, int64_t microBatchSiz
 
 void addCatalogEstimates(ModelCosts& costs, const DeviceSet& set)
 {
-    for (const DeviceSlot& slot : set.slots)
+    for (const DeviceSlot& slot : set.stageSlots)
         if (slot.kind == DeviceKind::Catalog && !costs.find(slot.catalogId))
             costs.devices.push_back(estimateDeviceCosts(costs, catalogDevice(slot.catalogId)));
 }
 
 bool needsCpuProfile(const ModelCosts& costs, const DeviceSet& set)
 {
-    for (const DeviceSlot& slot : set.slots)
+    for (const DeviceSlot& slot : set.stageSlots)
         if (slot.kind == DeviceKind::Cpu)
             return costs.find("cpu") == nullptr;
     return false;

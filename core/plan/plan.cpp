@@ -11,12 +11,12 @@ namespace lpm {
 
 std::vector<PlanDeviceEntry> planDevices(const DeviceSet& set, const HostDevices& host)
 {
-    const int64_t cpuStages = std::count_if(set.slots.begin(), set.slots.end(), [](const DeviceSlot& slot) {
+    const int64_t cpuStages = std::count_if(set.stageSlots.begin(), set.stageSlots.end(), [](const DeviceSlot& slot) {
         return slot.kind == DeviceKind::Cpu;
     });
     std::vector<PlanDeviceEntry> devices;
-    for (size_t k = 0; k < set.slots.size(); ++k) {
-        const DeviceSlot& slot = set.slots[k];
+    for (size_t k = 0; k < set.stageSlots.size(); ++k) {
+        const DeviceSlot& slot = set.stageSlots[k];
         PlanDeviceEntry entry;
         entry.label = slot.label;
         entry.sharedBy = slot.sharedBy;
@@ -28,8 +28,8 @@ std::vector<PlanDeviceEntry> planDevices(const DeviceSet& set, const HostDevices
             entry.costsDevice = model.id;
             entry.memoryBytes = model.memoryBytes / slot.sharedBy;
         }
-        if (k + 1 < set.slots.size())
-            entry.linkToNext = linkBetween(slot, set.slots[k + 1]); // throws for cuda: slots
+        if (k + 1 < set.stageSlots.size())
+            entry.linkToNext = linkBetween(slot, set.stageSlots[k + 1]); // throws for cuda: slots
         else if (slot.kind == DeviceKind::Cuda)
             linkBetween(slot, slot);
         devices.push_back(std::move(entry));
@@ -194,6 +194,17 @@ void validatePlan(const Plan& plan)
     if (next != units)
         throw InvalidArgument("plan: the stages end at unit " + std::to_string(next - 1) + ", the model has "
                               + std::to_string(units) + " units");
+}
+
+std::vector<std::string> stageNames(const Plan& plan)
+{
+    std::vector<std::string> names;
+    for (size_t s = 0; s < plan.stages.size(); ++s) {
+        const PlannedStage& stage = plan.stages[s];
+        names.push_back("stage " + std::to_string(s) + ": " + plan.devices[size_t(stage.device)].label
+                        + ", units " + std::to_string(stage.first) + "-" + std::to_string(stage.last));
+    }
+    return names;
 }
 
 } // namespace lpm

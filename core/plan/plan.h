@@ -73,4 +73,7 @@ void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& it
 // costs, bad capacities or links.
 void validatePlan(const Plan& plan);
 
+// One name per stage, for traces and the GUI: "stage 1: H100#1, units 4-7".
+std::vector<std::string> stageNames(const Plan& plan);
+
 } // namespace lpm

@@ -32,6 +32,7 @@ struct TrainProgress {
     int64_t totalSteps = 0;    // steps this run will do
     int64_t globalStep = 0;    // steps since initialisation (continues across resumes)
     int64_t epoch = 0;         // epoch of the last step (0-based)
+    int64_t batchesPerEpoch = 1; // globalStep / batchesPerEpoch: epochs done, with fractions
     double meanLoss = 0.0;     // mean training loss since the last report
     double trainingSeconds = 0.0; // training steps only
     double wallSeconds = 0.0;     // since the run started, data loading and evaluation included

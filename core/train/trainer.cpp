@@ -66,6 +66,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
     TrainSummary summary;
     TrainProgress report;
     report.totalSteps = totalSteps;
+    report.batchesPerEpoch = perEpoch;
     double reportLoss = 0.0, epochLoss = 0.0;
     int64_t reportSamples = 0, epochSamples = 0, epochCorrect = 0, samplesTrained = 0;
     const Clock::time_point runStart = Clock::now();

@@ -1,0 +1,142 @@
+// lpm-studio: the desktop application. With a display it opens the main
+// window on the design given (or the bundled example); without one it runs
+// the same design's training in the terminal, so the README's main command
+// works on a server too.
+//
+//   lpm-studio [design.lpm.json] [--train] [--steps N] [--screenshot FILE] [--language zh_CN]
+#include <cstdio>
+#include <cstdlib>
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFile>
+#include <QTimer>
+
+#include "cli/progress_bar.h"
+#include "main_window.h"
+#include "metric_plots.h"
+#include "train/design.h"
+
+namespace {
+
+bool hasDisplay()
+{
+    for (const char* name : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"}) {
+        const char* value = std::getenv(name);
+        if (value != nullptr && value[0] != '\0')
+            return true;
+    }
+    return false;
+}
+
+// The terminal job: trains the design with a progress line, as `lpm train` would.
+int trainInTerminal(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        std::fprintf(stderr, "lpm-studio: %s: cannot be read\n", qPrintable(path));
+        return 1;
+    }
+    try {
+        const lpm::Design design = lpm::designFromJson(file.readAll().toStdString(), path.toStdString());
+        const lpm::SessionRequest request = lpm::sessionRequestFor(design);
+        std::fprintf(stderr,
+                     "lpm-studio: no display, so the design runs in the terminal: %s on %s, %s schedule, %zu stages\n",
+                     design.plan.model.c_str(), design.plan.deviceSpec.c_str(), design.plan.schedule.c_str(),
+                     design.plan.stages.size());
+        lpm::cli::ProgressBar bar(stderr);
+        lpm::SessionEvents events;
+        events.status = [&](const std::string& text) {
+            bar.finish();
+            std::fprintf(stderr, "%s\n", text.c_str());
+        };
+        events.progress = [&](const lpm::SessionProgress& progress) {
+            const lpm::TrainProgress& report = progress.progress;
+            char detail[128];
+            std::snprintf(detail, sizeof detail, "%sloss %.4f  %.0f samples/s", progress.reference ? "reference  " : "",
+                          report.meanLoss, report.samplesPerSecond);
+            bar.update({report.step, report.totalSteps, report.wallSeconds, detail}, report.evaluated);
+        };
+        lpm::SessionControl control;
+        const lpm::SessionResult result = lpm::runTrainingSession(request, events, control);
+        bar.finish();
+        std::printf("%lld steps in %.1f s of training (%.0f samples/s)", static_cast<long long>(result.summary.steps),
+                    result.summary.trainingSeconds, result.summary.samplesPerSecond);
+        if (result.summary.evaluated)
+            std::printf(", test accuracy %.4f", result.summary.testAccuracy);
+        if (result.reference && result.summary.trainingSeconds > 0.0)
+            std::printf("; speedup %.2fx over the sequential reference, weights %s", 
+                        result.reference->trainingSeconds / result.summary.trainingSeconds,
+                        result.reference->weightsDigest == result.summary.weightsDigest ? "identical" : "differ");
+        std::printf("\n");
+        return 0;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "lpm-studio: %s\n", error.what());
+        return 1;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (!hasDisplay()) {
+        const QString path = argc > 1 && argv[1][0] != '-' ? QString::fromLocal8Bit(argv[1])
+                                                          : lpm::gui::MainWindow::bundledExamplePath();
+        return trainInTerminal(path);
+    }
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName("LPM Studio");
+    QApplication::setApplicationName("LPM Studio");
+    QApplication::setApplicationVersion(LPM_VERSION);
+    QApplication::setWindowIcon(QIcon(":/icons/lpm-studio.png"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription("LPM Studio: design and run pipeline-parallel training.");
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument("design", "A design file (*.lpm.json) to open; default: the bundled example.");
+    const QCommandLineOption train("train", "Start training the design at once.");
+    const QCommandLineOption screenshot("screenshot", "After training (implies --train), save the window to FILE and quit.",
+                                        "FILE");
+    const QCommandLineOption language("language", "Interface language: en or zh_CN.", "LANGUAGE");
+    const QCommandLineOption steps("steps", "Train N steps instead of the design's epochs.", "N");
+    parser.addOptions({train, screenshot, language, steps});
+    parser.process(app);
+
+    lpm::gui::MainWindow window;
+    if (parser.isSet(language))
+        window.setLanguage(parser.value(language));
+    window.show();
+    const QStringList files = parser.positionalArguments();
+    if (files.isEmpty() || !window.openDesign(files.first()))
+        window.openExample();
+    if (parser.isSet(steps)) {
+        lpm::TrainingSettings settings = window.designModel()->design().training;
+        settings.steps = parser.value(steps).toLongLong();
+        if (settings.steps < 1) {
+            std::fprintf(stderr, "lpm-studio: --steps: expected a positive number, got '%s'\n", qPrintable(parser.value(steps)));
+            return 2;
+        }
+        window.designModel()->setTrainingSettings(settings);
+    }
+    if (parser.isSet(screenshot)) {
+        window.setPromptOnClose(false);
+        const QString file = parser.value(screenshot);
+        QObject::connect(window.controller(), &lpm::gui::StudioController::trainingFinished, &window, [&window, file] {
+            // Let the plots' 30 Hz timer draw the last points first.
+            QTimer::singleShot(400, &window, [&window, file] {
+                const bool saved = window.grab().save(file);
+                std::fprintf(stderr, saved ? "lpm-studio: saved %s\n" : "lpm-studio: could not save %s\n", qPrintable(file));
+                QApplication::exit(saved ? 0 : 1);
+            });
+        });
+        QObject::connect(window.controller(), &lpm::gui::StudioController::failed, &app, [](const QString& message) {
+            std::fprintf(stderr, "lpm-studio: %s\n", qPrintable(message));
+            QApplication::exit(1);
+        });
+    }
+    if (parser.isSet(train) || parser.isSet(screenshot))
+        QTimer::singleShot(0, &window, [&window] { window.startTraining(); });
+    return app.exec();
+}

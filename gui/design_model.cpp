@@ -1,0 +1,305 @@
+#include "design_model.h"
+
+#include <exception>
+
+#include "design_edit_command.h"
+#include "devices/device_set.h"
+#include "plan/cost_sources.h"
+
+namespace lpm::gui {
+
+namespace {
+
+// Stage k runs on device k: the invariant every partition edit keeps.
+void renumberDevices(Partition& stages)
+{
+    for (size_t k = 0; k < stages.size(); ++k)
+        stages[k].device = int(k);
+}
+
+// `costs` measured at micro-batches of `from` samples, scaled linearly to `to`
+// (exact for the CPU's per-sample loops, as timesFor assumes).
+DeviceCosts rescaled(DeviceCosts costs, int64_t from, int64_t to)
+{
+    const double factor = double(to) / double(from);
+    for (UnitTimes& unit : costs.units) {
+        unit.forwardSeconds *= factor;
+        unit.backwardSeconds *= factor;
+    }
+    return costs;
+}
+
+bool cutsAreFixed(const Plan& plan)
+{
+    return plan.schedule == "dp" || plan.schedule == "sequential";
+}
+
+} // namespace
+
+DesignModel::DesignModel(QObject* parent) : QObject(parent), host_(discoverHostDevices())
+{
+    predictionError_ = tr("No design is open.");
+}
+
+int DesignModel::stageOfUnit(int unit) const
+{
+    for (const PlannedStage& stage : design_.plan.stages)
+        if (unit >= stage.first && unit <= stage.last)
+            return int(&stage - design_.plan.stages.data());
+    return -1;
+}
+
+std::optional<Design> DesignModel::rejected(const QString& reason)
+{
+    emit editRejected(reason);
+    return std::nullopt;
+}
+
+bool DesignModel::commit(const QString& text, const Edit& edit, int mergeId)
+{
+    if (pendingEdit_) {
+        emit editRejected(tr("Wait until this CPU's profile of %1 is taken.")
+                              .arg(QString::fromStdString(design_.plan.model)));
+        return false;
+    }
+    profileRequested_ = false;
+    std::optional<Design> after;
+    try {
+        after = edit(design_);
+    } catch (const std::exception& error) {
+        emit editRejected(QString::fromStdString(error.what()));
+        return false;
+    }
+    if (!after) {
+        if (profileRequested_)
+            pendingEdit_ = PendingEdit{text, edit};
+        return profileRequested_;
+    }
+    undoStack_.push(new DesignEditCommand(this, design_, std::move(*after), text, mergeId));
+    return true;
+}
+
+std::optional<Design> DesignModel::replanned(Design design)
+{
+    Plan& plan = design.plan;
+    requireEqualMicroBatches(plan.batch, plan.microBatches);
+    const DeviceSet set = parseDeviceSet(plan.deviceSpec);
+    plan.devices = planDevices(set, host_);
+    if (plan.costs.model != plan.model || plan.costs.units.empty())
+        plan.costs = describeZooModelCosts(plan.model, plan.microBatchSize());
+    addCatalogEstimates(plan.costs, set);
+    if (needsCpuProfile(plan.costs, set)) {
+        const auto found = cpuProfiles_.find(plan.model);
+        if (found == cpuProfiles_.end()) {
+            profileRequested_ = true;
+            emit cpuProfileNeeded(QString::fromStdString(plan.model), plan.costs.microBatchSize);
+            return std::nullopt;
+        }
+        plan.costs.devices.push_back(
+            rescaled(found->second, cpuProfileSizes_.at(plan.model), plan.costs.microBatchSize));
+    }
+    partitionPlanPredicted(plan);
+    return design;
+}
+
+bool DesignModel::moveCut(int stage, int firstUnit, int dragId)
+{
+    const Partition& stages = design_.plan.stages;
+    if (stage < 1 || stage >= stageCount())
+        return false;
+    if (firstUnit == stages[size_t(stage)].first)
+        return true; // already there: nothing to undo
+    return commit(tr("Move cut %1").arg(stage), [=, this](Design design) -> std::optional<Design> {
+        Partition& cut = design.plan.stages;
+        if (cutsAreFixed(design.plan))
+            return rejected(tr("The %1 schedule has no cuts to move.").arg(QString::fromStdString(design.plan.schedule)));
+        if (firstUnit <= cut[size_t(stage) - 1].first || firstUnit > cut[size_t(stage)].last)
+            return rejected(tr("A cut moves between its neighbours: stage %1 would be empty.")
+                                .arg(firstUnit <= cut[size_t(stage) - 1].first ? stage - 1 : stage));
+        cut[size_t(stage) - 1].last = firstUnit - 1;
+        cut[size_t(stage)].first = firstUnit;
+        return design;
+    }, dragId);
+}
+
+bool DesignModel::mergeStages(int stage)
+{
+    if (stage < 0 || stage + 1 >= stageCount())
+        return false;
+    return commit(tr("Merge stages %1 and %2").arg(stage).arg(stage + 1), [=, this](Design design) -> std::optional<Design> {
+        Partition& stages = design.plan.stages;
+        if (cutsAreFixed(design.plan))
+            return rejected(tr("The %1 schedule has no stages to merge.").arg(QString::fromStdString(design.plan.schedule)));
+        stages[size_t(stage)].last = stages[size_t(stage) + 1].last;
+        stages.erase(stages.begin() + stage + 1);
+        renumberDevices(stages);
+        return design;
+    });
+}
+
+bool DesignModel::splitStage(int stage, int firstUnitOfNew)
+{
+    if (stage < 0 || stage >= stageCount())
+        return false;
+    return commit(tr("Split stage %1").arg(stage), [=, this](Design design) -> std::optional<Design> {
+        Partition& stages = design.plan.stages;
+        if (cutsAreFixed(design.plan))
+            return rejected(tr("The %1 schedule has no stages to split.").arg(QString::fromStdString(design.plan.schedule)));
+        if (stages.size() >= design.plan.devices.size())
+            return rejected(tr("All %1 devices hold a stage: add a device to split one.").arg(design.plan.devices.size()));
+        PlannedStage& cut = stages[size_t(stage)];
+        if (firstUnitOfNew <= cut.first || firstUnitOfNew > cut.last)
+            return rejected(tr("Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.")
+                                .arg(stage).arg(cut.first).arg(cut.last).arg(cut.first + 1));
+        const PlannedStage second{firstUnitOfNew, cut.last, 0};
+        cut.last = firstUnitOfNew - 1;
+        stages.insert(stages.begin() + stage + 1, second);
+        renumberDevices(stages);
+        return design;
+    });
+}
+
+bool DesignModel::autoMerge()
+{
+    return commit(tr("Auto-merge (%1)").arg(QString::fromStdString(design_.plan.partitioner)),
+                  [this](Design design) { return replanned(std::move(design)); });
+}
+
+bool DesignModel::setModel(const QString& model)
+{
+    if (model.toStdString() == design_.plan.model)
+        return true;
+    return commit(tr("Model %1").arg(model), [=, this](Design design) {
+        design.plan.model = model.toStdString();
+        return replanned(std::move(design));
+    });
+}
+
+bool DesignModel::setDevices(const QString& deviceSpec)
+{
+    if (deviceSpec.toStdString() == design_.plan.deviceSpec)
+        return true;
+    return commit(tr("Devices %1").arg(deviceSpec), [=, this](Design design) {
+        design.plan.deviceSpec = deviceSpec.toStdString();
+        return replanned(std::move(design));
+    });
+}
+
+bool DesignModel::setSchedule(const QString& schedule)
+{
+    if (schedule.toStdString() == design_.plan.schedule)
+        return true;
+    return commit(tr("Schedule %1").arg(schedule), [=, this](Design design) {
+        design.plan.schedule = schedule.toStdString();
+        if (design.plan.schedule != "lpm-async")
+            design.training.weightStash = false;
+        return replanned(std::move(design));
+    });
+}
+
+bool DesignModel::setPartitioner(const QString& partitioner)
+{
+    if (partitioner.toStdString() == design_.plan.partitioner)
+        return true;
+    return commit(tr("Partitioner %1").arg(partitioner), [=, this](Design design) {
+        design.plan.partitioner = partitioner.toStdString();
+        return replanned(std::move(design));
+    });
+}
+
+bool DesignModel::setBatch(qint64 batch, qint64 microBatches)
+{
+    if (batch == design_.plan.batch && microBatches == design_.plan.microBatches)
+        return true;
+    return commit(tr("Batch %1, %2 micro-batches").arg(batch).arg(microBatches), [=, this](Design design) {
+        design.plan.batch = batch;
+        design.plan.microBatches = microBatches;
+        return replanned(std::move(design));
+    });
+}
+
+bool DesignModel::setOptimizer(const QString& optimizer)
+{
+    if (optimizer.toStdString() == design_.plan.optimizer)
+        return true;
+    return commit(tr("Optimizer %1").arg(optimizer), [=, this](Design design) {
+        design.plan.optimizer = optimizer.toStdString();
+        design.training.learningRate = defaultLearningRate(design.plan.optimizer);
+        return replanned(std::move(design)); // the optimizer's state changes the memory per stage
+    });
+}
+
+bool DesignModel::setTrainingSettings(const TrainingSettings& settings)
+{
+    return commit(tr("Training settings"), [=, this](Design design) -> std::optional<Design> {
+        if (!(settings.learningRate > 0.0))
+            return rejected(tr("The learning rate must be positive."));
+        if (settings.epochs <= 0 && settings.steps <= 0)
+            return rejected(tr("Train for at least one epoch or one step."));
+        if (settings.weightStash && design.plan.schedule != "lpm-async")
+            return rejected(tr("Weight stashing applies to the lpm-async schedule only."));
+        design.training = settings;
+        return design;
+    });
+}
+
+void DesignModel::resetDesign(const Design& design)
+{
+    pendingEdit_.reset();
+    if (const DeviceCosts* cpu = design.plan.costs.find("cpu")) {
+        cpuProfiles_[design.plan.model] = *cpu;
+        cpuProfileSizes_[design.plan.model] = design.plan.costs.microBatchSize;
+    }
+    undoStack_.clear();
+    applyDesign(design);
+    undoStack_.setClean();
+}
+
+void DesignModel::provideCpuCosts(const QString& model, qint64 microBatchSize, const DeviceCosts& costs)
+{
+    cpuProfiles_[model.toStdString()] = costs;
+    cpuProfileSizes_[model.toStdString()] = microBatchSize;
+    if (!pendingEdit_)
+        return;
+    const PendingEdit pending = std::move(*pendingEdit_);
+    pendingEdit_.reset();
+    commit(pending.text, pending.edit);
+}
+
+void DesignModel::reprofileCpu()
+{
+    cpuProfiles_.erase(design_.plan.model);
+    commit(tr("Profile again on this CPU"), [this](Design design) {
+        std::erase_if(design.plan.costs.devices, [](const DeviceCosts& costs) { return costs.device == "cpu"; });
+        return replanned(std::move(design));
+    });
+}
+
+void DesignModel::applyDesign(const Design& design)
+{
+    const bool modelChanged = design.plan.model != design_.plan.model || outline_.units.empty();
+    design_ = design;
+    if (modelChanged) {
+        try {
+            outline_ = outlineModel(design_.plan.model);
+        } catch (const std::exception&) {
+            outline_ = {}; // the prediction below names the unknown model
+        }
+    }
+    refreshPrediction();
+    emit designChanged();
+}
+
+void DesignModel::refreshPrediction()
+{
+    try {
+        validatePlan(design_.plan);
+        prediction_ = predictPlan(design_.plan, 2);
+        predictionError_.clear();
+    } catch (const std::exception& error) {
+        prediction_ = {};
+        predictionError_ = QString::fromStdString(error.what());
+    }
+}
+
+} // namespace lpm::gui

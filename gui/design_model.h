@@ -1,0 +1,111 @@
+// The design being edited: a Design value (plan and training settings), the
+// outline of its model and the prediction of its plan, recomputed after every
+// change. Every edit is a DesignEditCommand on the undo stack holding the
+// whole Design before and after, so undo restores it exactly.
+//
+// Costs: catalogue devices are estimated at once; CPU stages need a profile of
+// the model on one core, which the model does not take itself (it would block
+// the window): it emits cpuProfileNeeded, keeps the edit pending, and finishes
+// it when provideCpuCosts brings the times. Profiles are kept per model and
+// rescaled linearly to other micro-batch sizes.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+
+#include <QObject>
+#include <QString>
+#include <QUndoStack>
+
+#include "devices/host_devices.h"
+#include "nn/model_outline.h"
+#include "sim/prediction.h"
+#include "train/design.h"
+
+namespace lpm::gui {
+
+class DesignModel : public QObject {
+    Q_OBJECT
+
+public:
+    explicit DesignModel(QObject* parent = nullptr);
+
+    const Design& design() const { return design_; }
+    const Plan& plan() const { return design_.plan; }
+    const ModelOutline& outline() const { return outline_; }
+    // The prediction of the current plan; meaningless when predictionError() is set.
+    const Prediction& prediction() const { return prediction_; }
+    const QString& predictionError() const { return predictionError_; }
+    // True while an edit waits for a CPU profile (cpuProfileNeeded was emitted).
+    bool profilePending() const { return pendingEdit_.has_value(); }
+    QUndoStack* undoStack() { return &undoStack_; }
+
+    int stageCount() const { return int(design_.plan.stages.size()); }
+    int unitCount() const { return int(outline_.units.size()); }
+    int stageOfUnit(int unit) const;
+    const HostDevices& host() const { return host_; }
+
+    // Partition edits. Each is one undoable command; each returns false and
+    // changes nothing when it is not possible (and says why in editRejected).
+    // moveCut: stage (≥ 1) now begins at firstUnit; the stage before ends just
+    // before it. dragId: consecutive moves with the same non-zero id (one drag)
+    // become one undo step.
+    bool moveCut(int stage, int firstUnit, int dragId = 0);
+    bool mergeStages(int stage);                     // stage and stage + 1 become one
+    bool splitStage(int stage, int firstUnitOfNew);  // on the next unused device
+    bool autoMerge();                                // the plan's partitioner cuts the model anew
+
+    // Settings edits; those that change the devices or the model re-partition.
+    bool setModel(const QString& model);
+    bool setDevices(const QString& deviceSpec);
+    bool setSchedule(const QString& schedule);
+    bool setPartitioner(const QString& partitioner);
+    bool setBatch(qint64 batch, qint64 microBatches);
+    bool setOptimizer(const QString& optimizer);
+    bool setTrainingSettings(const TrainingSettings& settings);
+
+    // Replaces the design (New, Open): clears the undo stack. Its CPU costs,
+    // if any, are kept for later edits.
+    void resetDesign(const Design& design);
+    // A profile taken elsewhere for (model, microBatchSize); finishes the pending edit.
+    void provideCpuCosts(const QString& model, qint64 microBatchSize, const DeviceCosts& costs);
+    // Forgets the CPU profile of the current model and asks for a new one.
+    void reprofileCpu();
+
+signals:
+    void designChanged();              // after every change, undo and redo included
+    void cpuProfileNeeded(const QString& model, qint64 microBatchSize);
+    void editRejected(const QString& reason);
+
+private:
+    friend class DesignEditCommand;
+    using Edit = std::function<std::optional<Design>(Design)>; // empty: rejected (reason emitted)
+
+    // Runs an edit on a copy of the design and pushes the result; when it
+    // needs a CPU profile, keeps it pending and asks for one.
+    bool commit(const QString& text, const Edit& edit, int mergeId = 0);
+    // The plan with fresh devices and costs for its settings, re-partitioned;
+    // nullopt when CPU costs are missing (profile requested) or on error (emitted).
+    std::optional<Design> replanned(Design design);
+    std::optional<Design> rejected(const QString& reason);
+    void applyDesign(const Design& design); // from the undo commands
+    void refreshPrediction();
+
+    Design design_;
+    ModelOutline outline_;
+    Prediction prediction_;
+    QString predictionError_;
+    HostDevices host_;
+    QUndoStack undoStack_;
+    std::map<std::string, DeviceCosts> cpuProfiles_; // by model; at cpuProfileSizes_[model]
+    std::map<std::string, int64_t> cpuProfileSizes_;
+    struct PendingEdit {
+        QString text;
+        Edit edit;
+    };
+    std::optional<PendingEdit> pendingEdit_;
+    bool profileRequested_ = false; // set by replanned() when it asked for a profile
+};
+
+} // namespace lpm::gui

@@ -1,0 +1,209 @@
+#include "devices_panel.h"
+
+#include <QComboBox>
+#include <QEvent>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include "design_model.h"
+#include "devices/device_catalog.h"
+
+namespace lpm::gui {
+
+namespace {
+constexpr int kCatalogIdRole = Qt::UserRole + 1;
+constexpr int kCatalogCountRole = Qt::UserRole + 2;
+} // namespace
+
+DevicesPanel::DevicesPanel(DesignModel* model, QWidget* parent) : QWidget(parent), model_(model)
+{
+    tree_ = new QTreeWidget(this);
+    tree_->setColumnCount(2);
+    tree_->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    machine_ = new QTreeWidgetItem(tree_);
+    const HostDevices& host = model_->host();
+    for (int core = 0; core < host.cpuCores; ++core) {
+        auto* item = new QTreeWidgetItem(machine_);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(0, Qt::Unchecked);
+    }
+    gpus_ = new QTreeWidgetItem(tree_);
+    catalogue_ = new QTreeWidgetItem(tree_);
+    tree_->expandAll();
+
+    catalogChoice_ = new QComboBox(this);
+    for (const DeviceModel& device : deviceCatalog())
+        catalogChoice_->addItem(QString::fromStdString(device.id), QString::fromStdString(device.id));
+    catalogCount_ = new QSpinBox(this);
+    catalogCount_->setRange(1, 4096);
+    catalogCount_->setValue(4);
+    addButton_ = new QPushButton(this);
+    removeButton_ = new QPushButton(this);
+    note_ = new QLabel(this);
+    note_->setWordWrap(true);
+
+    auto* adder = new QHBoxLayout;
+    adder->addWidget(catalogChoice_, 1);
+    adder->addWidget(catalogCount_);
+    adder->addWidget(addButton_);
+    adder->addWidget(removeButton_);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(tree_, 1);
+    layout->addLayout(adder);
+    layout->addWidget(note_);
+
+    connect(addButton_, &QPushButton::clicked, this,
+            [this] { addCatalogDevices(catalogChoice_->currentData().toString(), catalogCount_->value()); });
+    connect(removeButton_, &QPushButton::clicked, this, [this] {
+        QTreeWidgetItem* item = tree_->currentItem();
+        if (item && item->parent() == catalogue_) {
+            delete item;
+            apply();
+        }
+    });
+    connect(tree_, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem*, int) { apply(); });
+    connect(model_, &DesignModel::designChanged, this, &DevicesPanel::syncFromDesign);
+    retranslate();
+    syncFromDesign();
+}
+
+QTreeWidgetItem* DevicesPanel::addCatalogItem(const QString& id, int count, bool checked)
+{
+    auto* item = new QTreeWidgetItem(catalogue_);
+    item->setData(0, kCatalogIdRole, id);
+    item->setData(0, kCatalogCountRole, count);
+    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+    item->setCheckState(0, checked ? Qt::Checked : Qt::Unchecked);
+    const DeviceModel& device = catalogDevice(id.toStdString());
+    item->setText(0, tr("%1 × %2 (simulated)").arg(id).arg(count));
+    item->setText(1, tr("%1, %2 GB").arg(QString::fromStdString(device.fullName)).arg(double(device.memoryBytes) / 1e9, 0, 'f', 0));
+    item->setForeground(0, QColor(0x80, 0x50, 0xa0));
+    catalogue_->setExpanded(true);
+    return item;
+}
+
+void DevicesPanel::addCatalogDevices(const QString& id, int count)
+{
+    syncing_ = true;
+    addCatalogItem(id, count, true);
+    syncing_ = false;
+    apply();
+}
+
+QString DevicesPanel::deviceSpec() const
+{
+    QStringList items;
+    int cores = 0;
+    for (int i = 0; i < machine_->childCount(); ++i)
+        cores += machine_->child(i)->checkState(0) == Qt::Checked;
+    if (cores > 0)
+        items << QString("cpu:%1").arg(cores);
+    for (int i = 0; i < catalogue_->childCount(); ++i) {
+        const QTreeWidgetItem* item = catalogue_->child(i);
+        if (item->checkState(0) == Qt::Checked)
+            items << QString("catalog:%1x%2").arg(item->data(0, kCatalogIdRole).toString()).arg(item->data(0, kCatalogCountRole).toInt());
+    }
+    return items.join(',');
+}
+
+void DevicesPanel::apply()
+{
+    if (syncing_)
+        return;
+    const QString spec = deviceSpec();
+    if (spec.isEmpty()) {
+        note_->setText(tr("Choose at least one device."));
+        return;
+    }
+    if (!model_->setDevices(spec))
+        syncFromDesign(); // refused: show the design's devices again
+}
+
+// Checks the boxes the design's spec names: "cpu:N" the first N cores,
+// "catalog:IDxN" a catalogue entry (added when missing).
+void DevicesPanel::syncFromDesign()
+{
+    syncing_ = true;
+    const QStringList items = QString::fromStdString(model_->plan().deviceSpec).split(',', Qt::SkipEmptyParts);
+    int cores = 0;
+    QList<QPair<QString, int>> catalog;
+    for (const QString& item : items) {
+        const QString text = item.trimmed();
+        if (text.startsWith("cpu:"))
+            cores += text.mid(4).toInt();
+        else if (text.startsWith("catalog:")) {
+            const QString rest = text.mid(8);
+            const qsizetype times = rest.lastIndexOf('x');
+            const bool counted = times > 0 && rest.mid(times + 1).toInt() > 0;
+            catalog.append({counted ? rest.left(times) : rest, counted ? rest.mid(times + 1).toInt() : 1});
+        }
+    }
+    for (int i = 0; i < machine_->childCount(); ++i)
+        machine_->child(i)->setCheckState(0, i < cores ? Qt::Checked : Qt::Unchecked);
+    for (int i = 0; i < catalogue_->childCount(); ++i)
+        catalogue_->child(i)->setCheckState(0, Qt::Unchecked);
+    for (const auto& [id, count] : catalog) {
+        QTreeWidgetItem* found = nullptr;
+        for (int i = 0; i < catalogue_->childCount() && !found; ++i) {
+            QTreeWidgetItem* item = catalogue_->child(i);
+            if (item->data(0, kCatalogIdRole).toString().compare(id, Qt::CaseInsensitive) == 0
+                && item->data(0, kCatalogCountRole).toInt() == count)
+                found = item;
+        }
+        if (found)
+            found->setCheckState(0, Qt::Checked);
+        else
+            addCatalogItem(id, count, true);
+    }
+    if (cores > machine_->childCount())
+        note_->setText(tr("The design asks for %1 CPU stages; this machine has %2 usable cores, so stages share cores.")
+                           .arg(cores).arg(machine_->childCount()));
+    else if (!catalog.isEmpty())
+        note_->setText(tr("Catalogue devices are simulated: the plan and prediction use their data sheets; "
+                          "training runs on CPU stages only."));
+    else
+        note_->clear();
+    syncing_ = false;
+}
+
+void DevicesPanel::retranslate()
+{
+    const HostDevices& host = model_->host();
+    tree_->setHeaderLabels({tr("Device"), tr("Details")});
+    machine_->setText(0, tr("This machine"));
+    machine_->setText(1, tr("%1, %2 usable cores, %3 GiB")
+                             .arg(QString::fromStdString(host.cpuName))
+                             .arg(host.cpuCores)
+                             .arg(double(host.memoryBytes) / double(1 << 30), 0, 'f', 1));
+    for (int i = 0; i < machine_->childCount(); ++i) {
+        machine_->child(i)->setText(0, tr("CPU core %1").arg(i));
+        machine_->child(i)->setText(1, tr("one pipeline stage, one thread"));
+    }
+    gpus_->setText(0, tr("GPUs"));
+    gpus_->setText(1, host.cudaDevices > 0 ? QString::fromStdString(host.cudaStatus)
+                                           : tr("No GPU can be used here (%1). LPM Studio plans and trains on the CPU cores; "
+                                                "add catalogue GPUs below to plan for them.")
+                                                 .arg(QString::fromStdString(host.cudaStatus)));
+    gpus_->setToolTip(1, gpus_->text(1));
+    catalogue_->setText(0, tr("Catalogue (simulated)"));
+    catalogue_->setText(1, tr("what-if planning with data-sheet figures"));
+    addButton_->setText(tr("Add"));
+    removeButton_->setText(tr("Remove"));
+    addButton_->setToolTip(tr("Add GPUs from the catalogue for what-if planning"));
+}
+
+void DevicesPanel::changeEvent(QEvent* event)
+{
+    if (event->type() == QEvent::LanguageChange) {
+        retranslate();
+        syncFromDesign();
+    }
+    QWidget::changeEvent(event);
+}
+
+} // namespace lpm::gui

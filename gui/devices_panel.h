@@ -1,0 +1,53 @@
+// The devices panel: what this machine offers (its CPU cores, each with a
+// checkbox, and its GPUs, or plain words on why there are none) and devices
+// added from the catalogue for what-if planning, marked as simulated. Every
+// change becomes the design's device spec ("cpu:2,catalog:H100x4").
+#pragma once
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QSpinBox;
+class QTreeWidget;
+class QTreeWidgetItem;
+
+namespace lpm::gui {
+
+class DesignModel;
+
+class DevicesPanel : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit DevicesPanel(DesignModel* model, QWidget* parent = nullptr);
+
+    // The spec the checked devices make.
+    QString deviceSpec() const;
+    // For tests and scripts: add `count` catalogue GPUs of `id`.
+    void addCatalogDevices(const QString& id, int count);
+    void retranslate();
+
+protected:
+    void changeEvent(QEvent* event) override;
+
+private:
+    void syncFromDesign();
+    void apply();
+    QTreeWidgetItem* addCatalogItem(const QString& id, int count, bool checked);
+
+    DesignModel* model_;
+    QTreeWidget* tree_;
+    QTreeWidgetItem* machine_;
+    QTreeWidgetItem* gpus_;
+    QTreeWidgetItem* catalogue_;
+    QComboBox* catalogChoice_;
+    QSpinBox* catalogCount_;
+    QPushButton* addButton_;
+    QPushButton* removeButton_;
+    QLabel* note_;
+    bool syncing_ = false;
+};
+
+} // namespace lpm::gui

@@ -1,0 +1,121 @@
+// LPM Studio's main window: the network view over the plots and the device
+// timeline, with the devices, plan and training panels docked around them;
+// File, Edit, Run, View and Help menus. It owns the DesignModel (what is being
+// edited) and the StudioController (what runs), and wires them together.
+#pragma once
+
+#include <QMainWindow>
+#include <QTranslator>
+
+#include "design_model.h"
+#include "studio_controller.h"
+
+class QAction;
+class QMenu;
+class QTabWidget;
+
+namespace lpm::gui {
+
+class DevicesPanel;
+class MetricPlots;
+class NetworkView;
+class PlanPanel;
+class TimelinePlot;
+class TrainingPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a design file; on failure shows why and changes nothing.
+    bool openDesign(const QString& path);
+    // Opens the bundled example (":/examples/cnn-2-cpu.lpm.json").
+    void openExample();
+    bool saveDesign(const QString& path);
+    // "en" or "zh_CN"; persisted.
+    void setLanguage(const QString& language);
+    QString language() const { return language_; }
+    // Closing asks about unsaved changes unless this is off (scripts, tests).
+    void setPromptOnClose(bool prompt) { promptOnClose_ = prompt; }
+
+    DesignModel* designModel() { return &model_; }
+    StudioController* controller() { return &controller_; }
+    MetricPlots* metricPlots() const { return plots_; }
+    TimelinePlot* timelinePlot() const { return timeline_; }
+    TrainingPanel* trainingPanel() const { return training_; }
+    DevicesPanel* devicesPanel() const { return devices_; }
+    NetworkView* networkView() const { return network_; }
+    QTabWidget* bottomTabs() const { return tabs_; }
+
+    static QString bundledExamplePath();
+
+public slots:
+    void startTraining();
+    void stopTraining();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void changeEvent(QEvent* event) override;
+
+private:
+    void createActions();
+    void createMenus();
+    void retranslate();
+    void refreshPredictionViews();
+    void updateTitle();
+    void showError(const QString& title, const QString& message);
+    void addRecentFile(const QString& path);
+    void rebuildRecentMenu();
+    bool maybeSave();
+    void exportTimeline();
+    void exportPlot();
+    void saveSettings() const;
+
+    DesignModel model_;
+    StudioController controller_;
+    QTranslator translator_;
+    QString language_ = "en";
+    QString currentFile_;
+    bool promptOnClose_ = true;
+
+    NetworkView* network_;
+    QTabWidget* tabs_;
+    MetricPlots* plots_;
+    TimelinePlot* timeline_;
+    DevicesPanel* devices_;
+    PlanPanel* plan_;
+    TrainingPanel* training_;
+    QDockWidget* devicesDock_;
+    QDockWidget* planDock_;
+    QDockWidget* trainingDock_;
+
+    QMenu* fileMenu_;
+    QMenu* recentMenu_;
+    QMenu* editMenu_;
+    QMenu* runMenu_;
+    QMenu* viewMenu_;
+    QMenu* languageMenu_;
+    QMenu* helpMenu_;
+    QAction* newAction_;
+    QAction* openAction_;
+    QAction* saveAction_;
+    QAction* saveAsAction_;
+    QAction* exportTimelineAction_;
+    QAction* exportPlotAction_;
+    QAction* quitAction_;
+    QAction* undoAction_;
+    QAction* redoAction_;
+    QAction* autoMergeAction_;
+    QAction* reprofileAction_;
+    QAction* startAction_;
+    QAction* pauseAction_;
+    QAction* stopAction_;
+    QAction* englishAction_;
+    QAction* chineseAction_;
+    QAction* aboutAction_;
+};
+
+} // namespace lpm::gui

@@ -1,0 +1,249 @@
+#include "metric_plots.h"
+
+#include <algorithm>
+
+#include <QComboBox>
+#include <QEvent>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+namespace lpm::gui {
+
+namespace {
+
+constexpr int kRedrawIntervalMs = 33; // ~30 Hz
+const QColor kPipelinedColour(0x1f, 0x77, 0xb4);
+const QColor kReferenceColour(0x88, 0x88, 0x88);
+
+QCustomPlot* makePlot(QWidget* parent)
+{
+    auto* plot = new QCustomPlot(parent);
+    plot->setMinimumSize(260, 180);
+    plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    plot->legend->setVisible(true);
+    plot->legend->setFont(QFont(plot->font().family(), 8));
+    for (int run = 0; run < 2; ++run) {
+        QCPGraph* graph = plot->addGraph();
+        graph->setPen(QPen(run == 0 ? kPipelinedColour : kReferenceColour, run == 0 ? 2.0 : 1.5,
+                           run == 0 ? Qt::SolidLine : Qt::DashLine));
+        graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssNone));
+    }
+    return plot;
+}
+
+} // namespace
+
+MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent)
+{
+    axisChoice_ = new QComboBox(this);
+    axisChoice_->addItems({QString(), QString()});
+    connect(axisChoice_, &QComboBox::currentIndexChanged, this, [this](int index) { setWallTimeAxis(index == 1); });
+    speedupText_ = new QLabel(this);
+    loss_ = makePlot(this);
+    accuracy_ = makePlot(this);
+    throughput_ = makePlot(this);
+    accuracy_->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
+    accuracy_->graph(1)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
+    accuracy_->yAxis->setRange(0.0, 1.0);
+
+    speedup_ = new QCustomPlot(this);
+    speedup_->setMinimumSize(200, 180);
+    speedupBars_ = new QCPBars(speedup_->xAxis, speedup_->yAxis);
+    speedupBars_->setBrush(kPipelinedColour);
+    speedupBars_->setPen(Qt::NoPen);
+    speedupBars_->setWidth(0.6);
+    scaling_ = makePlot(this);
+    scaling_->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 6));
+    scaling_->setInteractions({});
+
+    auto* header = new QHBoxLayout;
+    header->addWidget(axisChoice_);
+    header->addWidget(speedupText_, 1);
+    auto* grid = new QGridLayout;
+    grid->addWidget(loss_, 0, 0);
+    grid->addWidget(accuracy_, 0, 1);
+    grid->addWidget(throughput_, 0, 2);
+    grid->addWidget(speedup_, 1, 0);
+    grid->addWidget(scaling_, 1, 1, 1, 2);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(header);
+    layout->addLayout(grid, 1);
+
+    redrawTimer_.setInterval(kRedrawIntervalMs);
+    connect(&redrawTimer_, &QTimer::timeout, this, &MetricPlots::redraw);
+    redrawTimer_.start();
+    retranslate();
+}
+
+QCustomPlot* MetricPlots::plot(const QString& name) const
+{
+    if (name == "loss")
+        return loss_;
+    if (name == "accuracy")
+        return accuracy_;
+    if (name == "throughput")
+        return throughput_;
+    if (name == "speedup")
+        return speedup_;
+    if (name == "scaling")
+        return scaling_;
+    return nullptr;
+}
+
+QStringList MetricPlots::plotNames() const
+{
+    return {"loss", "accuracy", "throughput", "speedup", "scaling"};
+}
+
+MetricPlots::Series* MetricPlots::seriesFor(const QString& name, int series)
+{
+    if (series < 0 || series > 1)
+        return nullptr;
+    if (name == "loss")
+        return &lossSeries_[size_t(series)];
+    if (name == "accuracy")
+        return &accuracySeries_[size_t(series)];
+    if (name == "throughput")
+        return &throughputSeries_[size_t(series)];
+    return nullptr;
+}
+
+int MetricPlots::pointCount(const QString& name, int series) const
+{
+    auto* self = const_cast<MetricPlots*>(this);
+    const Series* found = self->seriesFor(name, series);
+    return found ? int(found->values.size()) : 0;
+}
+
+void MetricPlots::clear()
+{
+    for (auto* all : {&lossSeries_, &accuracySeries_, &throughputSeries_})
+        for (Series& series : *all)
+            series = {};
+    measuredSpeedup_ = 0.0;
+    dirty_ = true;
+}
+
+void MetricPlots::addProgress(const SessionProgress& progress)
+{
+    const TrainProgress& report = progress.progress;
+    const size_t run = progress.reference ? 1 : 0;
+    const double epochs = double(report.globalStep) / double(std::max<int64_t>(1, report.batchesPerEpoch));
+    auto append = [&](Series& series, double value) {
+        series.epochs.append(epochs);
+        series.seconds.append(report.wallSeconds);
+        series.values.append(value);
+    };
+    if (report.meanLoss > 0.0)
+        append(lossSeries_[run], report.meanLoss);
+    if (report.samplesPerSecond > 0.0)
+        append(throughputSeries_[run], report.samplesPerSecond);
+    if (report.evaluated)
+        append(accuracySeries_[run], report.testAccuracy);
+    dirty_ = true;
+}
+
+void MetricPlots::setPredictedSpeedups(const std::vector<double>& predictedByDevices, double predicted)
+{
+    predictedByDevices_ = predictedByDevices;
+    predictedSpeedup_ = predicted;
+    dirty_ = true;
+}
+
+void MetricPlots::setMeasuredSpeedup(double measured)
+{
+    measuredSpeedup_ = measured;
+    dirty_ = true;
+}
+
+void MetricPlots::setWallTimeAxis(bool wallTime)
+{
+    wallTime_ = wallTime;
+    if (axisChoice_->currentIndex() != (wallTime ? 1 : 0))
+        axisChoice_->setCurrentIndex(wallTime ? 1 : 0);
+    retranslate();
+    dirty_ = true;
+}
+
+void MetricPlots::redraw()
+{
+    if (!dirty_)
+        return;
+    dirty_ = false;
+    rebuildGraphs();
+    for (QCustomPlot* plot : {loss_, accuracy_, throughput_, speedup_, scaling_})
+        plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void MetricPlots::rebuildGraphs()
+{
+    auto fill = [this](QCustomPlot* plot, const std::array<Series, 2>& all) {
+        for (int run = 0; run < 2; ++run) {
+            const Series& series = all[size_t(run)];
+            plot->graph(run)->setData(wallTime_ ? series.seconds : series.epochs, series.values, true);
+        }
+        plot->xAxis->rescale();
+        if (plot != accuracy_)
+            plot->yAxis->rescale();
+        plot->xAxis->scaleRange(1.05, plot->xAxis->range().center());
+    };
+    fill(loss_, lossSeries_);
+    fill(accuracy_, accuracySeries_);
+    fill(throughput_, throughputSeries_);
+
+    speedupBars_->setData(QVector<double>{1, 2}, QVector<double>{measuredSpeedup_, predictedSpeedup_}, true);
+    speedup_->xAxis->setRange(0.3, 2.7);
+    speedup_->yAxis->setRange(0.0, std::max({1.0, measuredSpeedup_, predictedSpeedup_}) * 1.15);
+
+    QVector<double> devices, predicted, ideal;
+    for (size_t n = 0; n < predictedByDevices_.size(); ++n) {
+        devices.append(double(n + 1));
+        predicted.append(predictedByDevices_[n]);
+        ideal.append(double(n + 1));
+    }
+    scaling_->graph(0)->setData(devices, predicted, true);
+    scaling_->graph(1)->setData(devices, ideal, true);
+    scaling_->xAxis->setRange(0.5, std::max<double>(2.0, double(devices.size()) + 0.5));
+    scaling_->yAxis->setRange(0.0, std::max<double>(2.0, double(devices.size()) + 0.5));
+
+    const QString predictedText = predictedSpeedup_ > 0.0 ? QString::number(predictedSpeedup_, 'f', 2) + u'×' : tr("n/a");
+    const QString measuredText = measuredSpeedup_ > 0.0 ? QString::number(measuredSpeedup_, 'f', 2) + u'×' : tr("not yet");
+    speedupText_->setText(tr("Speedup over sequential: measured %1, predicted %2").arg(measuredText, predictedText));
+}
+
+void MetricPlots::retranslate()
+{
+    axisChoice_->setItemText(0, tr("Against epochs"));
+    axisChoice_->setItemText(1, tr("Against wall time"));
+    const QString xLabel = wallTime_ ? tr("wall time (s)") : tr("epochs");
+    for (QCustomPlot* plot : {loss_, accuracy_, throughput_}) {
+        plot->xAxis->setLabel(xLabel);
+        plot->graph(0)->setName(tr("pipelined"));
+        plot->graph(1)->setName(tr("sequential reference"));
+    }
+    loss_->yAxis->setLabel(tr("training loss"));
+    accuracy_->yAxis->setLabel(tr("test accuracy"));
+    throughput_->yAxis->setLabel(tr("samples/s"));
+    auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+    ticker->addTick(1, tr("measured"));
+    ticker->addTick(2, tr("predicted"));
+    speedup_->xAxis->setTicker(ticker);
+    speedup_->yAxis->setLabel(tr("speedup (×)"));
+    scaling_->xAxis->setLabel(tr("devices"));
+    scaling_->yAxis->setLabel(tr("predicted speedup (×)"));
+    scaling_->graph(0)->setName(tr("predicted"));
+    scaling_->graph(1)->setName(tr("linear"));
+    dirty_ = true;
+}
+
+void MetricPlots::changeEvent(QEvent* event)
+{
+    if (event->type() == QEvent::LanguageChange)
+        retranslate();
+    QWidget::changeEvent(event);
+}
+
+} // namespace lpm::gui

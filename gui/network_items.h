@@ -1,0 +1,62 @@
+// The scene items of the network view: a unit's block and a cut's handle.
+#pragma once
+
+#include <QGraphicsItem>
+#include <QString>
+
+namespace lpm::gui {
+
+class NetworkView;
+
+// One unit: a rounded box with its index and kind, settings, output shape,
+// parameters, forward MFLOP and profiled time per micro-batch.
+class UnitBlock : public QGraphicsItem {
+public:
+    static constexpr double width = 132.0;
+    static constexpr double height = 112.0;
+
+    UnitBlock(int unit, QStringList lines);
+
+    int unit() const { return unit_; }
+    void setStage(int stage, bool overCapacity);
+    QRectF boundingRect() const override;
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+
+private:
+    int unit_;
+    QStringList lines_;
+    int stage_ = 0;
+    bool overCapacity_ = false;
+};
+
+// The cut before stage `stage`: a vertical bar in a gap between blocks,
+// dragged horizontally from gap to gap.
+class CutHandle : public QGraphicsItem {
+public:
+    static constexpr double width = 16.0;
+
+    CutHandle(NetworkView* view, int stage);
+
+    int stage() const { return stage_; }
+    int gap() const { return gap_; }
+    void placeAt(int gap);           // moves the bar to a gap
+    void setMerging(bool merging);   // drawn as "drop here to merge"
+    QRectF boundingRect() const override;
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+
+protected:
+    void mousePressEvent(QGraphicsSceneMouseEvent* event) override;
+    void mouseMoveEvent(QGraphicsSceneMouseEvent* event) override;
+    void mouseReleaseEvent(QGraphicsSceneMouseEvent* event) override;
+    void hoverEnterEvent(QGraphicsSceneHoverEvent* event) override;
+    void hoverLeaveEvent(QGraphicsSceneHoverEvent* event) override;
+
+private:
+    NetworkView* view_;
+    int stage_;
+    int gap_ = 0;
+    bool merging_ = false;
+    bool hovered_ = false;
+};
+
+} // namespace lpm::gui

@@ -1,0 +1,169 @@
+#include "plan_panel.h"
+
+#include <QComboBox>
+#include <QEvent>
+#include <QFormLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include "design_model.h"
+#include "nn/model_zoo.h"
+#include "pipeline/schedule.h"
+#include "plan/partitioners.h"
+
+namespace lpm::gui {
+
+namespace {
+
+QString bytesText(int64_t bytes)
+{
+    const double mib = double(bytes) / double(1 << 20);
+    return mib >= 1024.0 ? QString::number(mib / 1024.0, 'f', 2) + " GiB" : QString::number(mib, 'f', 1) + " MiB";
+}
+
+QComboBox* choiceOf(const std::vector<std::string>& names, QWidget* parent)
+{
+    auto* box = new QComboBox(parent);
+    for (const std::string& name : names)
+        box->addItem(QString::fromStdString(name));
+    return box;
+}
+
+} // namespace
+
+PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), model_(model)
+{
+    std::vector<std::string> models;
+    for (const ZooEntry& entry : modelZoo())
+        models.push_back(entry.name);
+    modelChoice_ = choiceOf(models, this);
+    scheduleChoice_ = choiceOf(scheduleNames(), this);
+    partitionerChoice_ = choiceOf(partitionerNames(), this);
+    optimizerChoice_ = choiceOf({"sgd", "adam"}, this);
+    batch_ = new QSpinBox(this);
+    batch_->setRange(1, 1 << 20);
+    microBatches_ = new QSpinBox(this);
+    microBatches_->setRange(1, 4096);
+    autoMerge_ = new QPushButton(this);
+    stages_ = new QTableWidget(0, 7, this);
+    stages_->verticalHeader()->setVisible(false);
+    stages_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    stages_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    predicted_ = new QLabel(this);
+    predicted_->setWordWrap(true);
+    predicted_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    form_ = new QFormLayout;
+    form_->addRow(new QLabel(this), modelChoice_);
+    form_->addRow(new QLabel(this), scheduleChoice_);
+    form_->addRow(new QLabel(this), partitionerChoice_);
+    form_->addRow(new QLabel(this), batch_);
+    form_->addRow(new QLabel(this), microBatches_);
+    form_->addRow(new QLabel(this), optimizerChoice_);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form_);
+    layout->addWidget(autoMerge_);
+    layout->addWidget(stages_, 1);
+    layout->addWidget(predicted_);
+
+    connect(modelChoice_, &QComboBox::activated, this, [this] { model_->setModel(modelChoice_->currentText()); });
+    connect(scheduleChoice_, &QComboBox::activated, this, [this] { model_->setSchedule(scheduleChoice_->currentText()); });
+    connect(partitionerChoice_, &QComboBox::activated, this,
+            [this] { model_->setPartitioner(partitionerChoice_->currentText()); });
+    connect(optimizerChoice_, &QComboBox::activated, this, [this] { model_->setOptimizer(optimizerChoice_->currentText()); });
+    connect(batch_, &QSpinBox::editingFinished, this, &PlanPanel::applyBatch);
+    connect(microBatches_, &QSpinBox::editingFinished, this, &PlanPanel::applyBatch);
+    connect(autoMerge_, &QPushButton::clicked, model_, &DesignModel::autoMerge);
+    connect(model_, &DesignModel::designChanged, this, &PlanPanel::syncFromDesign);
+    retranslate();
+}
+
+void PlanPanel::applyBatch()
+{
+    if (syncing_)
+        return;
+    if (!model_->setBatch(batch_->value(), microBatches_->value()))
+        syncFromDesign();
+}
+
+QString PlanPanel::predictionText() const
+{
+    return predicted_->text();
+}
+
+void PlanPanel::syncFromDesign()
+{
+    syncing_ = true;
+    const Plan& plan = model_->plan();
+    modelChoice_->setCurrentText(QString::fromStdString(plan.model));
+    scheduleChoice_->setCurrentText(QString::fromStdString(plan.schedule));
+    partitionerChoice_->setCurrentText(QString::fromStdString(plan.partitioner));
+    optimizerChoice_->setCurrentText(QString::fromStdString(plan.optimizer));
+    batch_->setValue(int(plan.batch));
+    microBatches_->setValue(int(plan.microBatches));
+
+    const Prediction& prediction = model_->prediction();
+    const bool predicted = model_->predictionError().isEmpty();
+    stages_->setRowCount(int(plan.stages.size()));
+    for (int s = 0; s < int(plan.stages.size()); ++s) {
+        const PlannedStage& stage = plan.stages[size_t(s)];
+        const QString device = size_t(stage.device) < plan.devices.size()
+                                   ? QString::fromStdString(plan.devices[size_t(stage.device)].label)
+                                   : QString("?");
+        QStringList cells{QString::number(s), device, QString("%1–%2").arg(stage.first).arg(stage.last)};
+        if (predicted && size_t(s) < prediction.stages.size()) {
+            const StagePrediction& figures = prediction.stages[size_t(s)];
+            cells << QString::number((figures.forwardSeconds + figures.backwardSeconds) * 1e3, 'f', 3)
+                  << QString::number(figures.communicationSeconds * 1e3, 'f', 3)
+                  << QString("%1 / %2").arg(bytesText(figures.memoryBytes), bytesText(figures.capacityBytes))
+                  << QString::number(figures.busyFraction * 100.0, 'f', 0) + " %";
+        }
+        for (int column = 0; column < stages_->columnCount(); ++column) {
+            auto* cell = new QTableWidgetItem(column < cells.size() ? cells[column] : QString());
+            if (column == 5 && predicted && size_t(s) < prediction.stages.size()
+                && prediction.stages[size_t(s)].memoryBytes > prediction.stages[size_t(s)].capacityBytes)
+                cell->setForeground(Qt::red);
+            stages_->setItem(s, column, cell);
+        }
+    }
+    if (model_->profilePending())
+        predicted_->setText(tr("Profiling %1 on one core of this CPU…").arg(QString::fromStdString(plan.model)));
+    else if (!predicted)
+        predicted_->setText(tr("No prediction: %1").arg(model_->predictionError()));
+    else
+        predicted_->setText(tr("Predicted: iteration %1 ms · %2 samples/s · speedup %3× over sequential on %4 · "
+                               "bubble %5 %")
+                                .arg(prediction.iterationSeconds * 1e3, 0, 'f', 3)
+                                .arg(prediction.samplesPerSecond, 0, 'f', 0)
+                                .arg(prediction.speedup, 0, 'f', 2)
+                                .arg(QString::fromStdString(prediction.sequentialDevice))
+                                .arg(prediction.bubbleFraction * 100.0, 0, 'f', 1));
+    syncing_ = false;
+}
+
+void PlanPanel::retranslate()
+{
+    const QStringList labels{tr("Model"), tr("Schedule"), tr("Partitioner"), tr("Batch size"), tr("Micro-batches"),
+                             tr("Optimizer")};
+    for (int row = 0; row < labels.size(); ++row)
+        if (auto* label = qobject_cast<QLabel*>(form_->itemAt(row, QFormLayout::LabelRole)->widget()))
+            label->setText(labels[row]);
+    autoMerge_->setText(tr("Auto-merge"));
+    autoMerge_->setToolTip(tr("Cut the model anew with the chosen partitioner"));
+    stages_->setHorizontalHeaderLabels({tr("Stage"), tr("Device"), tr("Units"), tr("F+B ms/µb"), tr("Transfer ms/µb"),
+                                        tr("Memory / capacity"), tr("Busy")});
+    syncFromDesign();
+}
+
+void PlanPanel::changeEvent(QEvent* event)
+{
+    if (event->type() == QEvent::LanguageChange)
+        retranslate();
+    QWidget::changeEvent(event);
+}
+
+} // namespace lpm::gui

@@ -1,0 +1,51 @@
+// The plan panel: model, schedule, partitioner, batch, micro-batches and
+// optimizer; Auto-merge; a table of the stages (device, units, compute and
+// transfer time per micro-batch, memory against capacity, busy share); and
+// the predicted iteration time, throughput, speedup and bubble.
+#pragma once
+
+#include <QWidget>
+
+class QComboBox;
+class QFormLayout;
+class QLabel;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+
+namespace lpm::gui {
+
+class DesignModel;
+
+class PlanPanel : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit PlanPanel(DesignModel* model, QWidget* parent = nullptr);
+
+    QString predictionText() const; // the predicted figures as shown
+    QTableWidget* stageTable() const { return stages_; }
+    void retranslate();
+
+protected:
+    void changeEvent(QEvent* event) override;
+
+private:
+    void syncFromDesign();
+    void applyBatch();
+
+    DesignModel* model_;
+    QFormLayout* form_;
+    QComboBox* modelChoice_;
+    QComboBox* scheduleChoice_;
+    QComboBox* partitionerChoice_;
+    QComboBox* optimizerChoice_;
+    QSpinBox* batch_;
+    QSpinBox* microBatches_;
+    QPushButton* autoMerge_;
+    QTableWidget* stages_;
+    QLabel* predicted_;
+    bool syncing_ = false;
+};
+
+} // namespace lpm::gui

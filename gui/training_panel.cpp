@@ -1,0 +1,218 @@
+#include "training_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QEvent>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "design_model.h"
+
+namespace lpm::gui {
+
+namespace {
+enum DatasetRow { kFashionMnist, kSynthetic, kFolder, kChooseFolder };
+
+QString durationText(double seconds)
+{
+    const int total = int(seconds + 0.5);
+    return total >= 3600 ? QString("%1:%2:%3").arg(total / 3600).arg(total / 60 % 60, 2, 10, QChar('0')).arg(total % 60, 2, 10, QChar('0'))
+                         : QString("%1:%2").arg(total / 60).arg(total % 60, 2, 10, QChar('0'));
+}
+} // namespace
+
+TrainingPanel::TrainingPanel(DesignModel* model, QWidget* parent) : QWidget(parent), model_(model)
+{
+    dataset_ = new QComboBox(this);
+    dataset_->addItems({QString(), QString(), QString(), QString()});
+    epochs_ = new QSpinBox(this);
+    epochs_->setRange(0, 10000);
+    steps_ = new QSpinBox(this);
+    steps_->setRange(0, 100000000);
+    learningRate_ = new QDoubleSpinBox(this);
+    learningRate_->setDecimals(5);
+    learningRate_->setRange(0.00001, 10.0);
+    learningRate_->setSingleStep(0.005);
+    seed_ = new QSpinBox(this);
+    seed_->setRange(0, 2147483647);
+    compareSequential_ = new QCheckBox(this);
+    weightStash_ = new QCheckBox(this);
+    start_ = new QPushButton(this);
+    pause_ = new QPushButton(this);
+    pause_->setCheckable(true);
+    stop_ = new QPushButton(this);
+    progress_ = new QProgressBar(this);
+    progress_->setRange(0, 1000);
+    progress_->setValue(0);
+    eta_ = new QLabel(this);
+    status_ = new QLabel(this);
+    status_->setWordWrap(true);
+
+    form_ = new QFormLayout;
+    form_->addRow(new QLabel(this), dataset_);
+    form_->addRow(new QLabel(this), epochs_);
+    form_->addRow(new QLabel(this), steps_);
+    form_->addRow(new QLabel(this), learningRate_);
+    form_->addRow(new QLabel(this), seed_);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(start_);
+    buttons->addWidget(pause_);
+    buttons->addWidget(stop_);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form_);
+    layout->addWidget(compareSequential_);
+    layout->addWidget(weightStash_);
+    layout->addLayout(buttons);
+    layout->addWidget(progress_);
+    layout->addWidget(eta_);
+    layout->addWidget(status_);
+    layout->addStretch(1);
+
+    connect(dataset_, &QComboBox::activated, this, [this](int row) {
+        if (row == kChooseFolder) {
+            const QString folder = QFileDialog::getExistingDirectory(
+                this, tr("Folder with the four MNIST-format IDX files"), QString::fromStdString(model_->design().training.dataset));
+            if (folder.isEmpty()) {
+                syncFromDesign();
+                return;
+            }
+            TrainingSettings settings = model_->design().training;
+            settings.dataset = folder.toStdString();
+            model_->setTrainingSettings(settings);
+            return;
+        }
+        applySettings();
+    });
+    for (QSpinBox* box : {epochs_, steps_, seed_})
+        connect(box, &QSpinBox::editingFinished, this, &TrainingPanel::applySettings);
+    connect(learningRate_, &QDoubleSpinBox::editingFinished, this, &TrainingPanel::applySettings);
+    for (QCheckBox* box : {compareSequential_, weightStash_})
+        connect(box, &QCheckBox::toggled, this, &TrainingPanel::applySettings);
+    connect(start_, &QPushButton::clicked, this, &TrainingPanel::startRequested);
+    connect(pause_, &QPushButton::toggled, this, &TrainingPanel::pauseRequested);
+    connect(stop_, &QPushButton::clicked, this, &TrainingPanel::stopRequested);
+    connect(model_, &DesignModel::designChanged, this, &TrainingPanel::syncFromDesign);
+    retranslate();
+    setRunning(false, false);
+}
+
+void TrainingPanel::applySettings()
+{
+    if (syncing_)
+        return;
+    TrainingSettings settings = model_->design().training;
+    switch (dataset_->currentIndex()) {
+    case kFashionMnist:
+        settings.dataset = "fashion-mnist";
+        break;
+    case kSynthetic:
+        settings.dataset = "synthetic";
+        break;
+    default:
+        break; // a folder: unchanged
+    }
+    settings.epochs = epochs_->value();
+    settings.steps = steps_->value();
+    settings.learningRate = learningRate_->value();
+    settings.seed = uint64_t(seed_->value());
+    settings.compareSequential = compareSequential_->isChecked();
+    settings.weightStash = weightStash_->isChecked() && weightStash_->isEnabled();
+    const TrainingSettings& now = model_->design().training;
+    const bool same = settings.dataset == now.dataset && settings.epochs == now.epochs && settings.steps == now.steps
+                      && settings.learningRate == now.learningRate && settings.seed == now.seed
+                      && settings.compareSequential == now.compareSequential && settings.weightStash == now.weightStash;
+    if (!same && !model_->setTrainingSettings(settings))
+        syncFromDesign();
+}
+
+void TrainingPanel::syncFromDesign()
+{
+    syncing_ = true;
+    const TrainingSettings& settings = model_->design().training;
+    if (settings.dataset == "fashion-mnist")
+        dataset_->setCurrentIndex(kFashionMnist);
+    else if (settings.dataset == "synthetic")
+        dataset_->setCurrentIndex(kSynthetic);
+    else {
+        dataset_->setItemText(kFolder, QString::fromStdString(settings.dataset));
+        dataset_->setCurrentIndex(kFolder);
+    }
+    epochs_->setValue(int(settings.epochs));
+    steps_->setValue(int(settings.steps));
+    learningRate_->setValue(settings.learningRate);
+    seed_->setValue(int(settings.seed));
+    compareSequential_->setChecked(settings.compareSequential);
+    weightStash_->setEnabled(model_->plan().schedule == "lpm-async" && !running_);
+    weightStash_->setChecked(settings.weightStash);
+    syncing_ = false;
+}
+
+void TrainingPanel::setRunning(bool running, bool paused)
+{
+    running_ = running;
+    for (QWidget* field : {static_cast<QWidget*>(dataset_), static_cast<QWidget*>(epochs_), static_cast<QWidget*>(steps_),
+                           static_cast<QWidget*>(learningRate_), static_cast<QWidget*>(seed_),
+                           static_cast<QWidget*>(compareSequential_)})
+        field->setEnabled(!running);
+    weightStash_->setEnabled(!running && model_->plan().schedule == "lpm-async");
+    start_->setEnabled(!running);
+    pause_->setEnabled(running);
+    stop_->setEnabled(running);
+    const QSignalBlocker blocker(pause_);
+    pause_->setChecked(paused);
+    if (!running)
+        eta_->clear();
+}
+
+void TrainingPanel::showProgress(const TrainProgress& progress, bool reference)
+{
+    const double done = progress.totalSteps > 0 ? double(progress.step) / double(progress.totalSteps) : 0.0;
+    progress_->setValue(int(done * 1000.0));
+    progress_->setFormat((reference ? tr("reference %p%") : tr("%p%")));
+    const double left = done > 0.0 ? progress.wallSeconds * (1.0 - done) / done : 0.0;
+    eta_->setText(tr("step %1 of %2 · epoch %3 · loss %4 · %5 samples/s · %6 left")
+                      .arg(progress.step)
+                      .arg(progress.totalSteps)
+                      .arg(progress.epoch + 1)
+                      .arg(progress.meanLoss, 0, 'f', 4)
+                      .arg(progress.samplesPerSecond, 0, 'f', 0)
+                      .arg(durationText(left)));
+}
+
+void TrainingPanel::showStatus(const QString& text)
+{
+    status_->setText(text);
+}
+
+void TrainingPanel::retranslate()
+{
+    dataset_->setItemText(kFashionMnist, tr("Fashion-MNIST"));
+    dataset_->setItemText(kSynthetic, tr("Synthetic (seeded, fast)"));
+    dataset_->setItemText(kChooseFolder, tr("MNIST-format folder…"));
+    const QStringList labels{tr("Data set"), tr("Epochs"), tr("Steps (0: whole epochs)"), tr("Learning rate"), tr("Seed")};
+    for (int row = 0; row < labels.size(); ++row)
+        if (auto* label = qobject_cast<QLabel*>(form_->itemAt(row, QFormLayout::LabelRole)->widget()))
+            label->setText(labels[row]);
+    compareSequential_->setText(tr("Also run the sequential reference (for the speedup)"));
+    weightStash_->setText(tr("Weight stashing (lpm-async)"));
+    start_->setText(tr("Start"));
+    pause_->setText(tr("Pause"));
+    stop_->setText(tr("Stop"));
+    syncFromDesign();
+}
+
+void TrainingPanel::changeEvent(QEvent* event)
+{
+    if (event->type() == QEvent::LanguageChange)
+        retranslate();
+    QWidget::changeEvent(event);
+}
+
+} // namespace lpm::gui

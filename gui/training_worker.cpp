@@ -1,0 +1,52 @@
+#include "training_worker.h"
+
+#include <exception>
+#include <mutex>
+
+#include "plan/cost_sources.h"
+
+namespace lpm::gui {
+
+namespace {
+// Progress events come every step (from a stage thread when pipelined); the
+// window needs at most about 30 a second. Evaluations and the last step always pass.
+constexpr qint64 kProgressIntervalMs = 30;
+} // namespace
+
+void TrainingWorker::train(const lpm::SessionRequest& request)
+{
+    QElapsedTimer sinceReport;
+    sinceReport.start();
+    std::mutex reportMutex; // pipelined runs report from their stage threads
+    SessionEvents events;
+    events.status = [this](const std::string& text) { emit statusChanged(QString::fromStdString(text)); };
+    events.progress = [&, this](const SessionProgress& progress) {
+        const std::lock_guard lock(reportMutex);
+        const TrainProgress& report = progress.progress;
+        const bool due = report.evaluated || report.step == report.totalSteps || report.step <= 1
+                         || sinceReport.elapsed() >= kProgressIntervalMs;
+        if (!due)
+            return;
+        sinceReport.restart();
+        emit progressed(progress);
+    };
+    events.timeline = [this](const Timeline& timeline) { emit timelineMeasured(timeline); };
+    try {
+        emit finished(runTrainingSession(request, events, control_));
+    } catch (const std::exception& error) {
+        emit failed(QString::fromStdString(error.what()));
+    }
+}
+
+void TrainingWorker::profile(const QString& model, qint64 microBatchSize)
+{
+    try {
+        const DeviceCosts costs = profileCpuCosts(model.toStdString(), microBatchSize,
+                                                  [this](int done, int total) { emit profileProgressed(done, total); });
+        emit profiled(model, microBatchSize, costs);
+    } catch (const std::exception& error) {
+        emit failed(QString::fromStdString(error.what()));
+    }
+}
+
+} // namespace lpm::gui
