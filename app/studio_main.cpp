@@ -7,7 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <algorithm>
+
 #include <QApplication>
+#include <QElapsedTimer>
+#include <QScreen>
 #include <QCommandLineParser>
 #include <QFile>
 #include <QTimer>
@@ -15,9 +19,49 @@
 #include "cli/progress_bar.h"
 #include "main_window.h"
 #include "metric_plots.h"
+#include "timeline_plot.h"
 #include "train/design.h"
 
 namespace {
+
+// Measures how responsive the event loop stays: a 5 ms timer's longest gap
+// between two ticks (a stall of the window shows as a long gap).
+class EventLoopWatch : public QObject {
+public:
+    EventLoopWatch()
+    {
+        timer_.setTimerType(Qt::PreciseTimer);
+        timer_.setInterval(5);
+        QObject::connect(&timer_, &QTimer::timeout, this, [this] {
+            const qint64 now = clock_.nsecsElapsed();
+            longest_ = std::max(longest_, now - last_);
+            last_ = now;
+            ++ticks_;
+        });
+    }
+    void start()
+    {
+        clock_.start();
+        last_ = longest_ = ticks_ = 0;
+        timer_.start();
+    }
+    void stop()
+    {
+        timer_.stop();
+        seconds_ = double(clock_.nsecsElapsed()) / 1e9;
+    }
+    double longestGapMs() const { return double(longest_) / 1e6; }
+    qint64 ticks() const { return ticks_; }
+    double seconds() const { return seconds_; }
+
+private:
+    QTimer timer_;
+    QElapsedTimer clock_;
+    qint64 last_ = 0;
+    qint64 longest_ = 0;
+    qint64 ticks_ = 0;
+    double seconds_ = 0.0;
+};
 
 bool hasDisplay()
 {
@@ -81,8 +125,23 @@ int trainInTerminal(const QString& path)
 int main(int argc, char** argv)
 {
     if (!hasDisplay()) {
-        const QString path = argc > 1 && argv[1][0] != '-' ? QString::fromLocal8Bit(argv[1])
-                                                          : lpm::gui::MainWindow::bundledExamplePath();
+        QString path = lpm::gui::MainWindow::bundledExamplePath();
+        for (int i = 1; i < argc; ++i) {
+            const std::string argument = argv[i];
+            if (argument == "--help" || argument == "-h") {
+                std::printf("usage: lpm-studio [design.lpm.json] [--train] [--steps N] [--screenshot FILE] "
+                            "[--language en|zh_CN]\n\nWith a display, opens LPM Studio on the design (default: the "
+                            "bundled example).\nWithout one (no DISPLAY, WAYLAND_DISPLAY or QT_QPA_PLATFORM), trains "
+                            "the design in the terminal.\n");
+                return 0;
+            }
+            if (argument.starts_with("-")) {
+                std::fprintf(stderr, "lpm-studio: %s needs a display; without one, lpm-studio only trains a design "
+                                     "file in the terminal (see `lpm train --help` for more options)\n", argv[i]);
+                return 2;
+            }
+            path = QString::fromLocal8Bit(argv[i]);
+        }
         return trainInTerminal(path);
     }
     QApplication app(argc, argv);
@@ -120,12 +179,31 @@ int main(int argc, char** argv)
         }
         window.designModel()->setTrainingSettings(settings);
     }
+    EventLoopWatch watch;
     if (parser.isSet(screenshot)) {
         window.setPromptOnClose(false);
+        if (QScreen* screen = window.screen())
+            window.setGeometry(screen->availableGeometry());
         const QString file = parser.value(screenshot);
-        QObject::connect(window.controller(), &lpm::gui::StudioController::trainingFinished, &window, [&window, file] {
+        QObject::connect(window.controller(), &lpm::gui::StudioController::trainingStarted, &watch, &EventLoopWatch::start);
+        QObject::connect(window.controller(), &lpm::gui::StudioController::trainingFinished, &window, [&window, &watch, file] {
+            watch.stop();
+            std::fprintf(stderr, "lpm-studio: while training, the longest gap between 5 ms timer ticks was %.1f ms "
+                                 "(%lld ticks over %.1f s)\n",
+                         watch.longestGapMs(), static_cast<long long>(watch.ticks()), watch.seconds());
             // Let the plots' 30 Hz timer draw the last points first.
             QTimer::singleShot(400, &window, [&window, file] {
+                // The screenshot is only worth keeping when every part of the window shows something.
+                const int blocks = window.designModel()->unitCount();
+                const int measured = window.timelinePlot()->measuredBoxCount();
+                const int points = window.metricPlots()->pointCount("loss", 0);
+                std::fprintf(stderr, "lpm-studio: %d unit blocks, %d measured timeline boxes, %d loss points\n", blocks,
+                             measured, points);
+                if (blocks == 0 || measured == 0 || points == 0) {
+                    std::fprintf(stderr, "lpm-studio: part of the window is empty; no screenshot saved\n");
+                    QApplication::exit(1);
+                    return;
+                }
                 const bool saved = window.grab().save(file);
                 std::fprintf(stderr, saved ? "lpm-studio: saved %s\n" : "lpm-studio: could not save %s\n", qPrintable(file));
                 QApplication::exit(saved ? 0 : 1);

@@ -13,7 +13,6 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
-#include <QTabWidget>
 #include <qcustomplot.h>
 
 #include "devices_panel.h"
@@ -63,14 +62,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     network_ = new NetworkView(&model_, this);
     plots_ = new MetricPlots(this);
     timeline_ = new TimelinePlot(this);
-    tabs_ = new QTabWidget(this);
-    tabs_->addTab(timeline_, QString());
-    tabs_->addTab(plots_, QString());
+    // Network on top, then the timeline and the plots, all visible at once;
+    // the splitter's handles give any of them more room.
     auto* splitter = new QSplitter(Qt::Vertical, this);
+    splitter->setObjectName("centralSplitter");
     splitter->addWidget(network_);
-    splitter->addWidget(tabs_);
+    splitter->addWidget(timeline_);
+    splitter->addWidget(plots_);
     splitter->setStretchFactor(0, 2);
     splitter->setStretchFactor(1, 3);
+    splitter->setStretchFactor(2, 3);
     setCentralWidget(splitter);
 
     devices_ = new DevicesPanel(&model_, this);
@@ -304,8 +305,6 @@ void MainWindow::retranslate()
     devicesDock_->setWindowTitle(tr("Devices"));
     planDock_->setWindowTitle(tr("Plan"));
     trainingDock_->setWindowTitle(tr("Training"));
-    tabs_->setTabText(0, tr("Device timeline"));
-    tabs_->setTabText(1, tr("Loss, accuracy, speedup"));
     updateTitle();
 }
 

@@ -12,7 +12,6 @@
 
 class QAction;
 class QMenu;
-class QTabWidget;
 
 namespace lpm::gui {
 
@@ -48,7 +47,6 @@ public:
     TrainingPanel* trainingPanel() const { return training_; }
     DevicesPanel* devicesPanel() const { return devices_; }
     NetworkView* networkView() const { return network_; }
-    QTabWidget* bottomTabs() const { return tabs_; }
 
     static QString bundledExamplePath();
 
@@ -82,7 +80,6 @@ private:
     bool promptOnClose_ = true;
 
     NetworkView* network_;
-    QTabWidget* tabs_;
     MetricPlots* plots_;
     TimelinePlot* timeline_;
     DevicesPanel* devices_;

@@ -21,7 +21,7 @@ const QColor kReferenceColour(0x88, 0x88, 0x88);
 QCustomPlot* makePlot(QWidget* parent)
 {
     auto* plot = new QCustomPlot(parent);
-    plot->setMinimumSize(260, 180);
+    plot->setMinimumSize(200, 170);
     plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     plot->legend->setVisible(true);
     plot->legend->setFont(QFont(plot->font().family(), 8));
@@ -50,7 +50,7 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent)
     accuracy_->yAxis->setRange(0.0, 1.0);
 
     speedup_ = new QCustomPlot(this);
-    speedup_->setMinimumSize(200, 180);
+    speedup_->setMinimumSize(150, 170);
     speedupBars_ = new QCPBars(speedup_->xAxis, speedup_->yAxis);
     speedupBars_->setBrush(kPipelinedColour);
     speedupBars_->setPen(Qt::NoPen);
@@ -66,8 +66,9 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent)
     grid->addWidget(loss_, 0, 0);
     grid->addWidget(accuracy_, 0, 1);
     grid->addWidget(throughput_, 0, 2);
-    grid->addWidget(speedup_, 1, 0);
-    grid->addWidget(scaling_, 1, 1, 1, 2);
+    grid->addWidget(speedup_, 0, 3);
+    grid->addWidget(scaling_, 0, 4);
+    grid->setColumnStretch(3, 0);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(header);
     layout->addLayout(grid, 1);
@@ -180,15 +181,22 @@ void MetricPlots::redraw()
 
 void MetricPlots::rebuildGraphs()
 {
+    // Axes from 0 to a little past the largest value, so that a single point
+    // (one evaluation) still gets a readable range.
     auto fill = [this](QCustomPlot* plot, const std::array<Series, 2>& all) {
+        double keyMax = 0.0, valueMax = 0.0;
         for (int run = 0; run < 2; ++run) {
             const Series& series = all[size_t(run)];
-            plot->graph(run)->setData(wallTime_ ? series.seconds : series.epochs, series.values, true);
+            const QVector<double>& keys = wallTime_ ? series.seconds : series.epochs;
+            plot->graph(run)->setData(keys, series.values, true);
+            for (double key : keys)
+                keyMax = std::max(keyMax, key);
+            for (double value : series.values)
+                valueMax = std::max(valueMax, value);
         }
-        plot->xAxis->rescale();
+        plot->xAxis->setRange(0.0, keyMax > 0.0 ? keyMax * 1.05 : 1.0);
         if (plot != accuracy_)
-            plot->yAxis->rescale();
-        plot->xAxis->scaleRange(1.05, plot->xAxis->range().center());
+            plot->yAxis->setRange(0.0, valueMax > 0.0 ? valueMax * 1.1 : 1.0);
     };
     fill(loss_, lossSeries_);
     fill(accuracy_, accuracySeries_);

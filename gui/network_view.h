@@ -32,6 +32,7 @@ public:
     // The gap nearest to scene x, clamped to [0, unitCount].
     int gapAt(double sceneX) const;
     int handleCount() const { return int(handles_.size()); }
+    CutHandle* handle(int index) const { return handles_.at(size_t(index)); } // the cut before stage index + 1
     static QColor stageColour(int stage);
 
     // Called by a handle while dragged and when dropped (the handle of stage

@@ -11,7 +11,7 @@
 #include <QVBoxLayout>
 
 #include "design_model.h"
-#include "nn/model_zoo.h"
+#include "nn/model_outline.h"
 #include "pipeline/schedule.h"
 #include "plan/partitioners.h"
 
@@ -37,10 +37,7 @@ QComboBox* choiceOf(const std::vector<std::string>& names, QWidget* parent)
 
 PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), model_(model)
 {
-    std::vector<std::string> models;
-    for (const ZooEntry& entry : modelZoo())
-        models.push_back(entry.name);
-    modelChoice_ = choiceOf(models, this);
+    modelChoice_ = choiceOf(zooModelNames(), this);
     scheduleChoice_ = choiceOf(scheduleNames(), this);
     partitionerChoice_ = choiceOf(partitionerNames(), this);
     optimizerChoice_ = choiceOf({"sgd", "adam"}, this);

@@ -100,7 +100,7 @@ void TimelinePlot::retranslate()
     showMeasured_->setText(tr("Measured (filled, last %n mini-batch(es))", nullptr, miniBatchesShown));
     predictedBoxes_->setName(tr("predicted"));
     measuredBoxes_->setName(tr("measured"));
-    plot_->xAxis->setLabel(tr("time (ms): F forward, B backward, U update; numbers are micro-batches; gaps are bubbles"));
+    plot_->xAxis->setLabel(tr("time (ms) · blue: forward, green: backward, orange: update, purple: all-reduce · numbers are micro-batches · gaps are bubbles"));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

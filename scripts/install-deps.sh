@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Installs, from Debian 12's packages, what LPM Studio needs to build and run
-# (and, with --tests, to run its test suite). Installs only what is missing, so
+# Installs, from Debian 12's packages, what LPM Studio needs to build and run,
+# the Qt 6 desktop application included (and, with --tests, to run its test
+# suite). Installs only what is missing, so
 # it is quick on a machine that already has everything. Runs apt-get through
 # sudo unless already root.
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config
           libopenblas-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
-          dataset-fashion-mnist)
+          dataset-fashion-mnist
+          qt6-base-dev qt6-tools-dev qt6-l10n-tools libqcustomplot-dev)
 if [[ "${1:-}" == "--tests" ]]; then
-  packages+=(libgtest-dev libgmock-dev)
+  # xvfb and xauth: the scripted check of lpm-studio in a virtual display.
+  packages+=(libgtest-dev libgmock-dev xvfb xauth)
 elif [[ -n "${1:-}" ]]; then
   echo "usage: $0 [--tests]" >&2
   exit 2

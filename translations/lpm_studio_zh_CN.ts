@@ -1,4 +1,927 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
+<context>
+    <name>lpm::gui::DesignModel</name>
+    <message>
+        <location filename="../gui/design_model.cpp" line="41"/>
+        <source>No design is open.</source>
+        <translation>没有打开的设计。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="61"/>
+        <source>Wait until this CPU&apos;s profile of %1 is taken.</source>
+        <translation>请等待本机 CPU 对 %1 的性能剖析完成。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="112"/>
+        <source>Move cut %1</source>
+        <translation>移动切分点 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="115"/>
+        <source>The %1 schedule has no cuts to move.</source>
+        <translation>%1 调度没有可移动的切分点。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="117"/>
+        <source>A cut moves between its neighbours: stage %1 would be empty.</source>
+        <translation>切分点只能在相邻切分点之间移动：阶段 %1 将为空。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="129"/>
+        <source>Merge stages %1 and %2</source>
+        <translation>合并阶段 %1 和 %2</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="132"/>
+        <source>The %1 schedule has no stages to merge.</source>
+        <translation>%1 调度没有可合并的阶段。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="144"/>
+        <source>Split stage %1</source>
+        <translation>拆分阶段 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="147"/>
+        <source>The %1 schedule has no stages to split.</source>
+        <translation>%1 调度没有可拆分的阶段。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="149"/>
+        <source>All %1 devices hold a stage: add a device to split one.</source>
+        <translation>全部 %1 个设备都已承载阶段：请先添加设备再拆分。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="152"/>
+        <source>Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.</source>
+        <translation>阶段 %1 包含单元 %2 至 %3：只能在单元 %4 至 %3 之一之前拆分。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="164"/>
+        <source>Auto-merge (%1)</source>
+        <translation>自动合并（%1）</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="172"/>
+        <source>Model %1</source>
+        <translation>模型 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="182"/>
+        <source>Devices %1</source>
+        <translation>设备 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="192"/>
+        <source>Schedule %1</source>
+        <translation>调度 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="204"/>
+        <source>Partitioner %1</source>
+        <translation>划分器 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="214"/>
+        <source>Batch %1, %2 micro-batches</source>
+        <translation>批大小 %1，%2 个微批</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="225"/>
+        <source>Optimizer %1</source>
+        <translation>优化器 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="234"/>
+        <source>Training settings</source>
+        <translation>训练设置</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="236"/>
+        <source>The learning rate must be positive.</source>
+        <translation>学习率必须为正数。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="238"/>
+        <source>Train for at least one epoch or one step.</source>
+        <translation>至少训练一个轮次或一步。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="240"/>
+        <source>Weight stashing applies to the lpm-async schedule only.</source>
+        <translation>权重暂存仅适用于 lpm-async 调度。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="272"/>
+        <source>Profile again on this CPU</source>
+        <translation>在本机 CPU 上重新剖析</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::DevicesPanel</name>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="83"/>
+        <source>%1 × %2 (simulated)</source>
+        <translation>%1 × %2（模拟）</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="84"/>
+        <source>%1, %2 GB</source>
+        <translation>%1，%2 GB</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="120"/>
+        <source>Choose at least one device.</source>
+        <translation>请至少选择一个设备。</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="164"/>
+        <source>The design asks for %1 CPU stages; this machine has %2 usable cores, so stages share cores.</source>
+        <translation>设计需要 %1 个 CPU 阶段；本机只有 %2 个可用核心，因此阶段将共享核心。</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="167"/>
+        <source>Catalogue devices are simulated: the plan and prediction use their data sheets; training runs on CPU stages only.</source>
+        <translation>目录中的设备为模拟设备：规划和预测使用其数据手册参数；训练只在 CPU 阶段上运行。</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="177"/>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="177"/>
+        <source>Details</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="178"/>
+        <source>This machine</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="179"/>
+        <source>%1, %2 usable cores, %3 GiB</source>
+        <translation>%1，%2 个可用核心，%3 GiB</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="184"/>
+        <source>CPU core %1</source>
+        <translation>CPU 核心 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="185"/>
+        <source>one pipeline stage, one thread</source>
+        <translation>一个流水线阶段，一个线程</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="187"/>
+        <source>GPUs</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="189"/>
+        <source>No GPU can be used here (%1). LPM Studio plans and trains on the CPU cores; add catalogue GPUs below to plan for them.</source>
+        <translation>此处没有可用的 GPU（%1）。LPM Studio 将在 CPU 核心上规划和训练；可在下方添加目录中的 GPU 进行规划。</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="193"/>
+        <source>Catalogue (simulated)</source>
+        <translation>设备目录（模拟）</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="194"/>
+        <source>what-if planning with data-sheet figures</source>
+        <translation>基于数据手册参数的假设规划</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="195"/>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="196"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="197"/>
+        <source>Add GPUs from the catalogue for what-if planning</source>
+        <translation>从目录添加 GPU 用于假设规划</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::MainWindow</name>
+    <message>
+        <location filename="../gui/main_window.cpp" line="97"/>
+        <source>Profiling %1 on one core of this CPU…</source>
+        <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="102"/>
+        <source>Profiled %1 on this CPU.</source>
+        <translation>已在本机 CPU 上剖析 %1。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="106"/>
+        <source>Profiling unit %1 of %2 on one core of this CPU…</source>
+        <translation>正在本机 CPU 的一个核心上剖析第 %1 个单元（共 %2 个）…</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="117"/>
+        <source>Stopped after %1 steps.</source>
+        <translation>已在 %1 步后停止。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="118"/>
+        <source>Finished %1 steps in %2 s.</source>
+        <translation>已完成 %1 步，用时 %2 秒。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="120"/>
+        <source>Test accuracy %1.</source>
+        <translation>测试准确率 %1。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="124"/>
+        <source>Speedup %1× over the sequential reference; weights %2.</source>
+        <translation>相对顺序基准加速 %1×；权重%2。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="126"/>
+        <source>identical</source>
+        <translation>完全相同</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="127"/>
+        <source>differ (not an exact schedule)</source>
+        <translation>不同（非精确调度）</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="135"/>
+        <source>LPM Studio</source>
+        <translation>LPM Studio</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="175"/>
+        <location filename="../gui/main_window.cpp" line="377"/>
+        <location filename="../gui/main_window.cpp" line="383"/>
+        <source>Open design</source>
+        <translation>打开设计</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="176"/>
+        <source>LPM designs (*.lpm.json);;All files (*)</source>
+        <translation>LPM 设计 (*.lpm.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="185"/>
+        <location filename="../gui/main_window.cpp" line="407"/>
+        <source>Save design</source>
+        <translation>保存设计</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="186"/>
+        <source>LPM designs (*.lpm.json)</source>
+        <translation>LPM 设计 (*.lpm.json)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="245"/>
+        <source>About LPM Studio</source>
+        <translation>关于 LPM Studio</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="246"/>
+        <source>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;Designs and runs pipeline-parallel training: it cuts a network layer-wise into partitions, merges them so that devices communicate little, and runs the forward and backward passes of different micro-batches on different devices at once.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and QCustomPlot.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;设计并运行流水线并行训练：按层将网络切分为若干分区，合并分区以减少设备间通信，并在不同设备上同时执行不同微批的前向和反向传播。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 QCustomPlot 构建。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="282"/>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="283"/>
+        <source>Open &amp;Recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="284"/>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="285"/>
+        <source>&amp;Run</source>
+        <translation>运行(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="286"/>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="287"/>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="288"/>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="289"/>
+        <source>&amp;New (from the example)</source>
+        <translation>新建（基于示例）(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="290"/>
+        <source>&amp;Open…</source>
+        <translation>打开(&amp;O)…</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="291"/>
+        <source>&amp;Save</source>
+        <translation>保存(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="292"/>
+        <source>Save &amp;As…</source>
+        <translation>另存为(&amp;A)…</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="293"/>
+        <source>Export Timeline as Chrome Trace…</source>
+        <translation>将时间线导出为 Chrome Trace…</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="294"/>
+        <source>Export Plot as PNG or PDF…</source>
+        <translation>将图表导出为 PNG 或 PDF…</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="295"/>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="296"/>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="297"/>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="298"/>
+        <source>&amp;Auto-merge</source>
+        <translation>自动合并(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="299"/>
+        <source>Profile Again on This CPU</source>
+        <translation>在本机 CPU 上重新剖析</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="300"/>
+        <source>&amp;Start Training</source>
+        <translation>开始训练(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="301"/>
+        <source>&amp;Pause</source>
+        <translation>暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="302"/>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="303"/>
+        <source>&amp;About LPM Studio</source>
+        <translation>关于 LPM Studio(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="304"/>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="305"/>
+        <source>Plan</source>
+        <translation>规划</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="306"/>
+        <source>Training</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="307"/>
+        <source>Device timeline</source>
+        <translation>设备时间线</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="308"/>
+        <source>Loss, accuracy, speedup</source>
+        <translation>损失、准确率、加速比</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="359"/>
+        <source>example design</source>
+        <translation>示例设计</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="361"/>
+        <source>%1%2 — LPM Studio</source>
+        <translation>%1%2 — LPM Studio</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="377"/>
+        <source>The design was not opened: %1: %2</source>
+        <translation>设计未打开：%1：%2</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="383"/>
+        <source>The design was not opened: %1</source>
+        <translation>设计未打开：%1</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="393"/>
+        <source>Opened %1</source>
+        <translation>已打开 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="407"/>
+        <source>The design was not saved: %1</source>
+        <translation>设计未保存：%1</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="414"/>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="422"/>
+        <source>Unsaved changes</source>
+        <translation>未保存的更改</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="422"/>
+        <source>Save the changes to this design first?</source>
+        <translation>是否先保存对此设计的更改？</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="465"/>
+        <location filename="../gui/main_window.cpp" line="468"/>
+        <location filename="../gui/main_window.cpp" line="477"/>
+        <source>Export timeline</source>
+        <translation>导出时间线</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="465"/>
+        <source>There is no timeline to export yet.</source>
+        <translation>还没有可导出的时间线。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="469"/>
+        <source>Chrome trace (*.json)</source>
+        <translation>Chrome Trace (*.json)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="474"/>
+        <source>Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)</source>
+        <translation>已将%1时间线写入 %2（可在 https://ui.perfetto.dev 中打开）</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="475"/>
+        <source>measured</source>
+        <translation>实测</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="475"/>
+        <source>predicted</source>
+        <translation>预测</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="485"/>
+        <location filename="../gui/main_window.cpp" line="496"/>
+        <source>Export plot</source>
+        <translation>导出图表</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="486"/>
+        <source>PNG image (*.png);;PDF document (*.pdf)</source>
+        <translation>PNG 图像 (*.png);;PDF 文档 (*.pdf)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="494"/>
+        <source>Wrote %1</source>
+        <translation>已写入 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="496"/>
+        <source>Could not write %1</source>
+        <translation>无法写入 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="504"/>
+        <location filename="../gui/main_window.cpp" line="512"/>
+        <source>Start training</source>
+        <translation>开始训练</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="504"/>
+        <source>This build trains on CPU stages only; the plan puts a stage on %1. Choose CPU cores in the devices panel to train.</source>
+        <translation>此版本只在 CPU 阶段上训练；该规划把一个阶段放在了 %1 上。请在设备面板中选择 CPU 核心后再训练。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="524"/>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::MetricPlots</name>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="212"/>
+        <source>n/a</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="213"/>
+        <source>not yet</source>
+        <translation>尚无</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="214"/>
+        <source>Speedup over sequential: measured %1, predicted %2</source>
+        <translation>相对顺序训练的加速比：实测 %1，预测 %2</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="219"/>
+        <source>Against epochs</source>
+        <translation>按轮次</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="220"/>
+        <source>Against wall time</source>
+        <translation>按实际时间</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="221"/>
+        <source>wall time (s)</source>
+        <translation>实际时间（秒）</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="221"/>
+        <source>epochs</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="224"/>
+        <source>pipelined</source>
+        <translation>流水线</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="225"/>
+        <source>sequential reference</source>
+        <translation>顺序基准</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="227"/>
+        <source>training loss</source>
+        <translation>训练损失</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="228"/>
+        <source>test accuracy</source>
+        <translation>测试准确率</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="229"/>
+        <source>samples/s</source>
+        <translation>样本/秒</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="231"/>
+        <source>measured</source>
+        <translation>实测</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="232"/>
+        <location filename="../gui/metric_plots.cpp" line="237"/>
+        <source>predicted</source>
+        <translation>预测</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="234"/>
+        <source>speedup (×)</source>
+        <translation>加速比（×）</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="235"/>
+        <source>devices</source>
+        <translation>设备数</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="236"/>
+        <source>predicted speedup (×)</source>
+        <translation>预测加速比（×）</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="238"/>
+        <source>linear</source>
+        <translation>线性</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::NetworkView</name>
+    <message>
+        <location filename="../gui/network_view.cpp" line="75"/>
+        <source>out %1</source>
+        <translation>输出 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="76"/>
+        <source>%1 params</source>
+        <translation>%1 个参数</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="77"/>
+        <source>%1 MFLOP fwd</source>
+        <translation>前向 %1 MFLOP</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="111"/>
+        <source>Unit %1 on %2: forward %3 ms, backward %4 ms per micro-batch of %5</source>
+        <translation>单元 %1 在 %2 上：每个大小为 %5 的微批前向 %3 毫秒，反向 %4 毫秒</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="121"/>
+        <source>stage %1 · %2</source>
+        <translation>阶段 %1 · %2</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="125"/>
+        <source> · %1 ms/micro-batch</source>
+        <translation> · %1 毫秒/微批</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="129"/>
+        <source> · over memory</source>
+        <translation> · 超出内存</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="154"/>
+        <source>Profiling %1 on one core of this CPU…</source>
+        <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="218"/>
+        <source>Split stage %1 before unit %2</source>
+        <translation>在单元 %2 之前拆分阶段 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="222"/>
+        <source>Merge stage %1 with the next</source>
+        <translation>将阶段 %1 与下一阶段合并</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="227"/>
+        <source>Merge stages %1 and %2</source>
+        <translation>合并阶段 %1 和 %2</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="231"/>
+        <source>Auto-merge</source>
+        <translation>自动合并</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::PlanPanel</name>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="131"/>
+        <source>Profiling %1 on one core of this CPU…</source>
+        <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="133"/>
+        <source>No prediction: %1</source>
+        <translation>无法预测：%1</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="135"/>
+        <source>Predicted: iteration %1 ms · %2 samples/s · speedup %3× over sequential on %4 · bubble %5 %</source>
+        <translation>预测：每次迭代 %1 毫秒 · %2 样本/秒 · 相对 %4 上的顺序训练加速 %3× · 气泡 %5 %</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="147"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="147"/>
+        <source>Schedule</source>
+        <translation>调度</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="147"/>
+        <source>Partitioner</source>
+        <translation>划分器</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="147"/>
+        <source>Batch size</source>
+        <translation>批大小</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="147"/>
+        <source>Micro-batches</source>
+        <translation>微批数</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="148"/>
+        <source>Optimizer</source>
+        <translation>优化器</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <source>Auto-merge</source>
+        <translation>自动合并</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="153"/>
+        <source>Cut the model anew with the chosen partitioner</source>
+        <translation>用所选划分器重新切分模型</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="154"/>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="154"/>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="154"/>
+        <source>Units</source>
+        <translation>单元</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="154"/>
+        <source>F+B ms/µb</source>
+        <translation>前向+反向 毫秒/微批</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="154"/>
+        <source>Transfer ms/µb</source>
+        <translation>传输 毫秒/微批</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="155"/>
+        <source>Memory / capacity</source>
+        <translation>内存 / 容量</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="155"/>
+        <source>Busy</source>
+        <translation>忙碌</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::StudioController</name>
+    <message>
+        <location filename="../gui/studio_controller.cpp" line="47"/>
+        <location filename="../gui/studio_controller.cpp" line="73"/>
+        <source>A run or a profile is already in progress.</source>
+        <translation>已有训练或剖析正在进行。</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::TimelinePlot</name>
+    <message>
+        <location filename="../gui/timeline_plot.cpp" line="99"/>
+        <source>Predicted (outlined)</source>
+        <translation>预测（空心）</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../gui/timeline_plot.cpp" line="100"/>
+        <source>Measured (filled, last %n mini-batch(es))</source>
+        <translation>
+            <numerusform>实测（实心，最近 %n 个小批）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../gui/timeline_plot.cpp" line="101"/>
+        <source>predicted</source>
+        <translation>预测</translation>
+    </message>
+    <message>
+        <location filename="../gui/timeline_plot.cpp" line="102"/>
+        <source>measured</source>
+        <translation>实测</translation>
+    </message>
+    <message>
+        <location filename="../gui/timeline_plot.cpp" line="103"/>
+        <source>time (ms) · blue: forward, green: backward, orange: update, purple: all-reduce · numbers are micro-batches · gaps are bubbles</source>
+        <translation>时间（毫秒）· 蓝色：前向，绿色：反向，橙色：更新，紫色：全归约 · 数字为微批编号 · 空隙即气泡</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::TrainingPanel</name>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="81"/>
+        <source>Folder with the four MNIST-format IDX files</source>
+        <translation>包含四个 MNIST 格式 IDX 文件的文件夹</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="178"/>
+        <source>reference %p%</source>
+        <translation>基准 %p%</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="178"/>
+        <source>%p%</source>
+        <translation>%p%</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="180"/>
+        <source>step %1 of %2 · epoch %3 · loss %4 · %5 samples/s · %6 left</source>
+        <translation>第 %1 步（共 %2 步）· 第 %3 轮 · 损失 %4 · %5 样本/秒 · 剩余 %6</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="196"/>
+        <source>Fashion-MNIST</source>
+        <translation>Fashion-MNIST</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="197"/>
+        <source>Synthetic (seeded, fast)</source>
+        <translation>合成数据（固定种子，快速）</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="198"/>
+        <source>MNIST-format folder…</source>
+        <translation>MNIST 格式文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="199"/>
+        <source>Data set</source>
+        <translation>数据集</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="199"/>
+        <source>Epochs</source>
+        <translation>轮数</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="199"/>
+        <source>Steps (0: whole epochs)</source>
+        <translation>步数（0：按完整轮次）</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="199"/>
+        <source>Learning rate</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="199"/>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="203"/>
+        <source>Also run the sequential reference (for the speedup)</source>
+        <translation>同时运行顺序基准（用于计算加速比）</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="204"/>
+        <source>Weight stashing (lpm-async)</source>
+        <translation>权重暂存（lpm-async）</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="205"/>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="206"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="207"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+</context>
 </TS>

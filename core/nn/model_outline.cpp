@@ -49,4 +49,12 @@ ModelOutline outlineModel(const std::string& name)
     return outline;
 }
 
+std::vector<std::string> zooModelNames()
+{
+    std::vector<std::string> names;
+    for (const ZooEntry& entry : modelZoo())
+        names.push_back(entry.name);
+    return names;
+}
+
 } // namespace lpm

@@ -30,4 +30,7 @@ struct ModelOutline {
 // Throws InvalidArgument naming the known models for an unknown name.
 ModelOutline outlineModel(const std::string& name);
 
+// The zoo's model names, in the zoo's order.
+std::vector<std::string> zooModelNames();
+
 } // namespace lpm

@@ -1,0 +1,199 @@
+// The design model and the views that edit it, without a visible window:
+// moving, merging and splitting cuts give the expected plan, undo restores
+// the design exactly, invalid edits change nothing, and CPU stages wait for a
+// profile. Then the network view's handles and the devices panel drive the
+// same edits.
+#include <QSignalSpy>
+#include <QTest>
+
+#include "design_model.h"
+#include "devices_panel.h"
+#include "gui_test_support.h"
+#include "network_items.h"
+#include "network_view.h"
+
+namespace lpm::gui {
+
+using testing::catalogDesign;
+
+class DesignModelTest : public QObject {
+    Q_OBJECT
+
+private:
+    std::string text(const DesignModel& model) { return designToJson(model.design()); }
+
+private Q_SLOTS:
+    void moveCutChangesTheTwoStagesAndUndoRestores()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign());
+        const std::string before = text(model);
+        const Partition stages = model.plan().stages;
+        QVERIFY(stages.size() >= 2);
+        QSignalSpy changed(&model, &DesignModel::designChanged);
+        const int newFirst = stages[1].first + 1;
+        QVERIFY(newFirst <= stages[1].last);
+        QVERIFY(model.moveCut(1, newFirst));
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(model.plan().stages[0].last, newFirst - 1);
+        QCOMPARE(model.plan().stages[1].first, newFirst);
+        QCOMPARE(model.plan().stages[1].last, stages[1].last);
+        QCOMPARE(model.undoStack()->count(), 1);
+        QVERIFY(model.predictionError().isEmpty());
+        const std::string after = text(model);
+        model.undoStack()->undo();
+        QCOMPARE(changed.count(), 2);
+        QCOMPARE(text(model), before);
+        model.undoStack()->redo();
+        QCOMPARE(text(model), after);
+    }
+
+    void mergeAndSplitGiveTheExpectedStages()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign());
+        const std::string before = text(model);
+        const Partition stages = model.plan().stages;
+        const int count = int(stages.size());
+        QVERIFY(model.mergeStages(0));
+        QCOMPARE(model.stageCount(), count - 1);
+        QCOMPARE(model.plan().stages[0].first, stages[0].first);
+        QCOMPARE(model.plan().stages[0].last, stages[1].last);
+        for (int k = 0; k < model.stageCount(); ++k)
+            QCOMPARE(model.plan().stages[size_t(k)].device, k);
+        const std::string merged = text(model);
+        // Split the merged stage where the cut was: the original partition again.
+        QVERIFY(model.splitStage(0, stages[1].first));
+        QCOMPARE(model.stageCount(), count);
+        for (int k = 0; k < count; ++k) {
+            QCOMPARE(model.plan().stages[size_t(k)].first, stages[size_t(k)].first);
+            QCOMPARE(model.plan().stages[size_t(k)].last, stages[size_t(k)].last);
+        }
+        model.undoStack()->undo();
+        QCOMPARE(text(model), merged);
+        model.undoStack()->undo();
+        QCOMPARE(text(model), before);
+    }
+
+    void invalidEditsAreRefusedAndChangeNothing()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("vgg-mini", "catalog:H100x2"));
+        const std::string before = text(model);
+        QSignalSpy rejected(&model, &DesignModel::editRejected);
+        QSignalSpy changed(&model, &DesignModel::designChanged);
+        const Partition stages = model.plan().stages;
+        QCOMPARE(int(stages.size()), 2);
+        QVERIFY(!model.moveCut(1, stages[0].first));   // stage 0 would be empty
+        QVERIFY(!model.moveCut(1, stages[1].last + 1)); // stage 1 would be empty
+        QVERIFY(!model.splitStage(0, stages[0].first + 1)); // both devices hold a stage
+        QVERIFY(!model.moveCut(5, 3));                   // no such cut
+        QCOMPARE(rejected.count(), 3);
+        QVERIFY(rejected.at(2).at(0).toString().contains("add a device"));
+        QCOMPARE(changed.count(), 0);
+        QCOMPARE(model.undoStack()->count(), 0);
+        QCOMPARE(text(model), before);
+    }
+
+    void oneDragIsOneUndoStep()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign());
+        const std::string before = text(model);
+        const PlannedStage stage = model.plan().stages[1];
+        QVERIFY(stage.last - stage.first >= 2);
+        QVERIFY(model.moveCut(1, stage.first + 1, 7));
+        QVERIFY(model.moveCut(1, stage.first + 2, 7));
+        QCOMPARE(model.undoStack()->count(), 1);
+        QCOMPARE(model.plan().stages[1].first, stage.first + 2);
+        QVERIFY(model.moveCut(1, stage.first + 1, 8)); // a second drag
+        QCOMPARE(model.undoStack()->count(), 2);
+        model.undoStack()->undo();
+        model.undoStack()->undo();
+        QCOMPARE(text(model), before);
+    }
+
+    void autoMergeRestoresThePartitionersPlan()
+    {
+        DesignModel model;
+        const Design design = catalogDesign();
+        model.resetDesign(design);
+        QVERIFY(model.mergeStages(1));
+        QVERIFY(model.autoMerge());
+        QCOMPARE(text(model), designToJson(design));
+        QCOMPARE(model.undoStack()->count(), 2);
+    }
+
+    void cpuStagesWaitForAProfile()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+        const std::string before = text(model);
+        QSignalSpy needed(&model, &DesignModel::cpuProfileNeeded);
+        QVERIFY(model.setDevices("cpu:2"));
+        QCOMPARE(needed.count(), 1);
+        QCOMPARE(needed.at(0).at(0).toString(), QString("cnn"));
+        QCOMPARE(needed.at(0).at(1).toLongLong(), qint64(8)); // 64 / 8 micro-batches
+        QVERIFY(model.profilePending());
+        QCOMPARE(text(model), before);                     // nothing changed yet
+        QSignalSpy rejected(&model, &DesignModel::editRejected);
+        QVERIFY(!model.mergeStages(0));                    // edits wait for the profile
+        QCOMPARE(rejected.count(), 1);
+        model.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(model.unitCount()));
+        QVERIFY(!model.profilePending());
+        QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("cpu:2"));
+        QCOMPARE(model.plan().devices[0].costsDevice, std::string("cpu"));
+        QVERIFY(model.predictionError().isEmpty());
+        QCOMPARE(model.stageCount(), 2);
+        QCOMPARE(model.undoStack()->count(), 1);
+        model.undoStack()->undo();
+        QCOMPARE(text(model), before);
+        // The profile is kept: going back to the CPU needs no new one.
+        QVERIFY(model.setDevices("cpu:2"));
+        QCOMPARE(needed.count(), 1);
+        QVERIFY(!model.profilePending());
+    }
+
+    void networkViewHandlesMoveAndMergeCuts()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign());
+        NetworkView view(&model);
+        const int cuts = model.stageCount() - 1;
+        QCOMPARE(view.handleCount(), cuts);
+        CutHandle* handle = view.handle(0);
+        const PlannedStage second = model.plan().stages[1];
+        QCOMPARE(handle->gap(), second.first);
+        QCOMPARE(view.gapAt(NetworkView::gapX(second.first + 1)), second.first + 1);
+        view.dragHandle(handle, second.first + 1);
+        view.dropHandle(handle, second.first + 1);
+        QCOMPARE(model.plan().stages[1].first, second.first + 1);
+        QCOMPARE(handle->gap(), second.first + 1);
+        QCOMPARE(model.undoStack()->count(), 1);
+        // Dropping the first cut on the left end merges stages 0 and 1.
+        view.dragHandle(view.handle(0), 0);
+        view.dropHandle(view.handle(0), 0);
+        QTRY_COMPARE(model.stageCount(), cuts); // merged after the mouse event
+        QCOMPARE(view.handleCount(), cuts - 1);
+        QCOMPARE(model.undoStack()->count(), 2);
+        model.undoStack()->undo();
+        QCOMPARE(view.handleCount(), cuts);
+    }
+
+    void devicesPanelAddsCatalogueDevices()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+        DevicesPanel panel(&model);
+        panel.addCatalogDevices("H100", 2);
+        QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("catalog:A100-80x2,catalog:H100x2"));
+        QCOMPARE(model.plan().devices.size(), size_t(4));
+        model.undoStack()->undo();
+        QCOMPARE(panel.deviceSpec(), QString("catalog:A100-80x2"));
+    }
+};
+
+} // namespace lpm::gui
+
+QTEST_MAIN(lpm::gui::DesignModelTest)
+#include "test_gui_design_model.moc"

@@ -1,0 +1,198 @@
+// The main window offscreen: design files round-trip and malformed ones are
+// refused without changing anything; the plots and the timeline take data
+// without a visible window and export it; the language switch changes the
+// visible strings; the bundled example opens and predicts.
+#include <QDir>
+#include <QFile>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <qcustomplot.h>
+
+#include "gui_test_support.h"
+#include "main_window.h"
+#include "metric_plots.h"
+#include "timeline_plot.h"
+#include "training_panel.h"
+
+namespace lpm::gui {
+
+class WindowTest : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir folder_;
+
+    // Closes the warning a refused action showed; returns its text.
+    QString takeWarning(MainWindow& window)
+    {
+        for (QMessageBox* box : window.findChildren<QMessageBox*>()) {
+            if (box->isVisible()) {
+                const QString text = box->text();
+                box->close();
+                return text;
+            }
+        }
+        return {};
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(folder_.isValid());
+    }
+
+    void init()
+    {
+        QSettings("LPM Studio", "LPM Studio").clear(); // each test starts in English, no recent files
+    }
+
+    void bundledExampleOpensAndPredicts()
+    {
+        MainWindow window;
+        window.setPromptOnClose(false);
+        window.openExample();
+        const Plan& plan = window.designModel()->plan();
+        QCOMPARE(plan.model, std::string("cnn"));
+        QCOMPARE(plan.deviceSpec, std::string("cpu:2"));
+        QVERIFY(window.designModel()->predictionError().isEmpty());
+        QVERIFY(!window.designModel()->profilePending()); // the example carries its CPU costs
+        QVERIFY(window.timelinePlot()->predictedBoxCount() > 0);
+    }
+
+    void designFilesRoundTripAndMalformedOnesChangeNothing()
+    {
+        MainWindow window;
+        window.setPromptOnClose(false);
+        window.designModel()->resetDesign(testing::catalogDesign());
+        QVERIFY(window.designModel()->mergeStages(0));
+        const std::string edited = designToJson(window.designModel()->design());
+        const QString path = folder_.filePath("edited.lpm.json");
+        QVERIFY(window.saveDesign(path));
+        QVERIFY(window.designModel()->undoStack()->isClean());
+
+        MainWindow other;
+        other.setPromptOnClose(false);
+        QVERIFY(other.openDesign(path));
+        QCOMPARE(designToJson(other.designModel()->design()), edited);
+
+        const QString broken = folder_.filePath("broken.lpm.json");
+        QFile file(broken);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        QByteArray text = QByteArray::fromStdString(edited);
+        text.replace("\"micro_batches\": 8", "\"micro_batches\": \"eight\"");
+        file.write(text);
+        file.close();
+        QVERIFY(!other.openDesign(broken));
+        const QString warning = takeWarning(other);
+        QVERIFY2(warning.contains("broken.lpm.json") && warning.contains("plan.micro_batches: expected an integer"),
+                 qPrintable(warning));
+        QCOMPARE(designToJson(other.designModel()->design()), edited);
+
+        QVERIFY(!other.openDesign(folder_.filePath("absent.lpm.json")));
+        QVERIFY(takeWarning(other).contains("absent.lpm.json"));
+        // A save into a folder that does not exist fails and keeps the window's file.
+        QVERIFY(!other.saveDesign(folder_.filePath("no/such/folder/x.lpm.json")));
+        QVERIFY(!takeWarning(other).isEmpty());
+    }
+
+    void plotsTakeDataWithoutAVisibleWindow()
+    {
+        MetricPlots plots; // never shown
+        for (int step = 1; step <= 30; ++step) {
+            SessionProgress progress;
+            progress.progress.step = step;
+            progress.progress.totalSteps = 30;
+            progress.progress.globalStep = step;
+            progress.progress.batchesPerEpoch = 10;
+            progress.progress.meanLoss = 2.0 / step;
+            progress.progress.samplesPerSecond = 1000.0 + step;
+            progress.progress.wallSeconds = 0.1 * step;
+            progress.progress.evaluated = step % 10 == 0;
+            progress.progress.testAccuracy = 0.5 + 0.01 * step;
+            plots.addProgress(progress);
+            progress.reference = true;
+            plots.addProgress(progress);
+        }
+        plots.setPredictedSpeedups({1.0, 1.8, 2.5}, 1.8);
+        plots.setMeasuredSpeedup(1.7);
+        QCOMPARE(plots.pointCount("loss", 0), 30);
+        QCOMPARE(plots.pointCount("accuracy", 1), 3);
+        QTRY_COMPARE(plots.plot("loss")->graph(0)->dataCount(), 30); // drawn by the 30 Hz timer
+        QCOMPARE(plots.plot("accuracy")->graph(1)->dataCount(), 3);
+        QCOMPARE(plots.plot("scaling")->graph(0)->dataCount(), 3);
+        plots.setWallTimeAxis(true);
+        QTRY_COMPARE(plots.plot("loss")->graph(0)->data()->at(29)->key, 3.0);
+        const QString png = folder_.filePath("loss.png");
+        QVERIFY(plots.plot("loss")->savePng(png, 400, 300));
+        QVERIFY(QFileInfo(png).size() > 1000);
+        const QString pdf = folder_.filePath("loss.pdf");
+        QVERIFY(plots.plot("loss")->savePdf(pdf, 400, 300));
+        QVERIFY(QFileInfo(pdf).size() > 500);
+        plots.clear();
+        QCOMPARE(plots.pointCount("loss", 0), 0);
+    }
+
+    void timelineOverlaysPredictedAndTheLastMeasuredMiniBatches()
+    {
+        TimelinePlot plot;
+        Timeline predicted;
+        predicted.stages = 2;
+        predicted.events = {{0, ActionKind::Forward, 0, 0, 0.0, 0.001}, {1, ActionKind::Forward, 0, 0, 0.001, 0.002},
+                            {1, ActionKind::Backward, 0, 0, 0.002, 0.004}, {0, ActionKind::Backward, 0, 0, 0.004, 0.006}};
+        plot.setPredicted(predicted, {"stage 0", "stage 1"});
+        QCOMPARE(plot.predictedBoxCount(), 4);
+        Timeline measured = predicted;
+        for (int miniBatch = 1; miniBatch < 5; ++miniBatch)
+            for (TimelineEvent event : predicted.events) {
+                event.miniBatch = miniBatch;
+                event.start += 0.01 * miniBatch;
+                event.end += 0.01 * miniBatch;
+                measured.events.push_back(event);
+            }
+        plot.setMeasured(measured);
+        QCOMPARE(plot.measuredBoxCount(), 4 * TimelinePlot::miniBatchesShown);
+        const QString png = folder_.filePath("timeline.png");
+        QVERIFY(plot.plot()->savePng(png, 600, 200));
+        QVERIFY(QFileInfo(png).size() > 1000);
+    }
+
+    void languageSwitchChangesVisibleStrings()
+    {
+        MainWindow window;
+        window.setPromptOnClose(false);
+        window.setLanguage("en");
+        QMenu* file = window.menuBar()->actions().at(0)->menu();
+        QCOMPARE(file->title(), QString("&File"));
+        QCOMPARE(window.trainingPanel()->startButton()->text(), QString("Start"));
+        window.setLanguage("zh_CN");
+        QCOMPARE(window.language(), QString("zh_CN"));
+        // Installing a translator posts LanguageChange to the windows.
+        QTRY_COMPARE(file->title(), QString::fromUtf8("文件(&F)"));
+        QTRY_COMPARE(window.trainingPanel()->startButton()->text(), QString::fromUtf8("开始"));
+        QTRY_COMPARE(window.windowTitle(), QString::fromUtf8("示例设计 — LPM Studio"));
+        QCOMPARE(QSettings("LPM Studio", "LPM Studio").value("language").toString(), QString("zh_CN"));
+        window.setLanguage("en");
+        QTRY_COMPARE(file->title(), QString("&File"));
+        QTRY_COMPARE(window.trainingPanel()->startButton()->text(), QString("Start"));
+    }
+
+    void cataloguePlansRefuseToTrain()
+    {
+        MainWindow window;
+        window.setPromptOnClose(false);
+        window.designModel()->resetDesign(testing::catalogDesign());
+        window.startTraining();
+        QVERIFY(!window.controller()->isTraining());
+        QVERIFY(takeWarning(window).contains("CPU stages only"));
+    }
+};
+
+} // namespace lpm::gui
+
+QTEST_MAIN(lpm::gui::WindowTest)
+#include "test_gui_window.moc"
