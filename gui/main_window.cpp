@@ -345,9 +345,18 @@ void MainWindow::refreshPredictionViews()
         for (const std::string& name : stageNames(plan))
             rows << QString::fromStdString(name);
         timeline_->setPredicted(model_.prediction().timeline, rows);
-        plots_->setPredictedSpeedups(predictedScaling(plan), model_.prediction().speedup);
+        // The 1..N curve re-partitions for every device count; cut edits (a drag) leave it as it is.
+        const std::string scalingKey = plan.model + "|" + plan.deviceSpec + "|" + plan.schedule + "|" + plan.partitioner
+                                       + "|" + plan.optimizer + "|" + std::to_string(plan.batch) + "|"
+                                       + std::to_string(plan.microBatches) + "|" + std::to_string(plan.costs.devices.size());
+        if (scalingKey != scalingKey_) {
+            scalingKey_ = scalingKey;
+            scaling_ = predictedScaling(plan);
+        }
+        plots_->setPredictedSpeedups(scaling_, model_.prediction().speedup);
     } else {
         timeline_->setPredicted({}, {});
+        scalingKey_.clear();
         plots_->setPredictedSpeedups({}, 0.0);
     }
     updateTitle();

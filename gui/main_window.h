@@ -4,6 +4,9 @@
 // edited) and the StudioController (what runs), and wires them together.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <QMainWindow>
 #include <QTranslator>
 
@@ -78,6 +81,8 @@ private:
     QString language_ = "en";
     QString currentFile_;
     bool promptOnClose_ = true;
+    std::string scalingKey_;      // the settings scaling_ was predicted for
+    std::vector<double> scaling_; // predicted speedup on 1..N devices
 
     NetworkView* network_;
     MetricPlots* plots_;
