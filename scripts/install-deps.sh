@@ -9,7 +9,8 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
           libopenblas-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
           dataset-fashion-mnist
-          qt6-base-dev qt6-tools-dev qt6-l10n-tools libqcustomplot-dev)
+          qt6-base-dev qt6-tools-dev qt6-l10n-tools libqcustomplot-dev
+          fonts-wqy-microhei) # a CJK font: the Simplified Chinese interface
 if [[ "${1:-}" == "--tests" ]]; then
   # xvfb and xauth: the scripted check of lpm-studio in a virtual display.
   packages+=(libgtest-dev libgmock-dev xvfb xauth)
