@@ -165,68 +165,61 @@ bool DesignModel::autoMerge()
                   [this](Design design) { return replanned(std::move(design)); });
 }
 
-bool DesignModel::setModel(const QString& model)
+bool DesignModel::replanWith(const QString& text, const std::function<void(Design&)>& change)
 {
-    if (model.toStdString() == design_.plan.model)
-        return true;
-    return commit(tr("Model %1").arg(model), [=, this](Design design) {
-        design.plan.model = model.toStdString();
+    return commit(text, [=, this](Design design) {
+        change(design);
         return replanned(std::move(design));
     });
+}
+
+bool DesignModel::setModel(const QString& model)
+{
+    return model.toStdString() == design_.plan.model
+           || replanWith(tr("Model %1").arg(model), [=](Design& design) { design.plan.model = model.toStdString(); });
 }
 
 bool DesignModel::setDevices(const QString& deviceSpec)
 {
-    if (deviceSpec.toStdString() == design_.plan.deviceSpec)
-        return true;
-    return commit(tr("Devices %1").arg(deviceSpec), [=, this](Design design) {
-        design.plan.deviceSpec = deviceSpec.toStdString();
-        return replanned(std::move(design));
-    });
+    return deviceSpec.toStdString() == design_.plan.deviceSpec
+           || replanWith(tr("Devices %1").arg(deviceSpec),
+                         [=](Design& design) { design.plan.deviceSpec = deviceSpec.toStdString(); });
 }
 
 bool DesignModel::setSchedule(const QString& schedule)
 {
-    if (schedule.toStdString() == design_.plan.schedule)
-        return true;
-    return commit(tr("Schedule %1").arg(schedule), [=, this](Design design) {
-        design.plan.schedule = schedule.toStdString();
-        if (design.plan.schedule != "lpm-async")
-            design.training.weightStash = false;
-        return replanned(std::move(design));
-    });
+    return schedule.toStdString() == design_.plan.schedule
+           || replanWith(tr("Schedule %1").arg(schedule), [=](Design& design) {
+                  design.plan.schedule = schedule.toStdString();
+                  if (design.plan.schedule != "lpm-async")
+                      design.training.weightStash = false;
+              });
 }
 
 bool DesignModel::setPartitioner(const QString& partitioner)
 {
-    if (partitioner.toStdString() == design_.plan.partitioner)
-        return true;
-    return commit(tr("Partitioner %1").arg(partitioner), [=, this](Design design) {
-        design.plan.partitioner = partitioner.toStdString();
-        return replanned(std::move(design));
-    });
+    return partitioner.toStdString() == design_.plan.partitioner
+           || replanWith(tr("Partitioner %1").arg(partitioner),
+                         [=](Design& design) { design.plan.partitioner = partitioner.toStdString(); });
 }
 
 bool DesignModel::setBatch(qint64 batch, qint64 microBatches)
 {
-    if (batch == design_.plan.batch && microBatches == design_.plan.microBatches)
-        return true;
-    return commit(tr("Batch %1, %2 micro-batches").arg(batch).arg(microBatches), [=, this](Design design) {
-        design.plan.batch = batch;
-        design.plan.microBatches = microBatches;
-        return replanned(std::move(design));
-    });
+    return (batch == design_.plan.batch && microBatches == design_.plan.microBatches)
+           || replanWith(tr("Batch %1, %2 micro-batches").arg(batch).arg(microBatches), [=](Design& design) {
+                  design.plan.batch = batch;
+                  design.plan.microBatches = microBatches;
+              });
 }
 
+// The optimizer's state changes the memory per stage, hence the re-plan.
 bool DesignModel::setOptimizer(const QString& optimizer)
 {
-    if (optimizer.toStdString() == design_.plan.optimizer)
-        return true;
-    return commit(tr("Optimizer %1").arg(optimizer), [=, this](Design design) {
-        design.plan.optimizer = optimizer.toStdString();
-        design.training.learningRate = defaultLearningRate(design.plan.optimizer);
-        return replanned(std::move(design)); // the optimizer's state changes the memory per stage
-    });
+    return optimizer.toStdString() == design_.plan.optimizer
+           || replanWith(tr("Optimizer %1").arg(optimizer), [=](Design& design) {
+                  design.plan.optimizer = optimizer.toStdString();
+                  design.training.learningRate = defaultLearningRate(design.plan.optimizer);
+              });
 }
 
 bool DesignModel::setTrainingSettings(const TrainingSettings& settings)

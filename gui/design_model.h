@@ -89,6 +89,8 @@ private:
     // nullopt when CPU costs are missing (profile requested) or on error (emitted).
     std::optional<Design> replanned(Design design);
     std::optional<Design> rejected(const QString& reason);
+    // commit() of `change` followed by replanned(): settings that need new devices, costs or cuts.
+    bool replanWith(const QString& text, const std::function<void(Design&)>& change);
     void applyDesign(const Design& design); // from the undo commands
     void refreshPrediction();
 

@@ -11,6 +11,7 @@
 #include <QVBoxLayout>
 
 #include "design_model.h"
+#include "form_labels.h"
 #include "nn/model_outline.h"
 #include "pipeline/schedule.h"
 #include "plan/partitioners.h"
@@ -144,11 +145,8 @@ void PlanPanel::syncFromDesign()
 
 void PlanPanel::retranslate()
 {
-    const QStringList labels{tr("Model"), tr("Schedule"), tr("Partitioner"), tr("Batch size"), tr("Micro-batches"),
-                             tr("Optimizer")};
-    for (int row = 0; row < labels.size(); ++row)
-        if (auto* label = qobject_cast<QLabel*>(form_->itemAt(row, QFormLayout::LabelRole)->widget()))
-            label->setText(labels[row]);
+    setFormLabels(form_, {tr("Model"), tr("Schedule"), tr("Partitioner"), tr("Batch size"), tr("Micro-batches"),
+                             tr("Optimizer")});
     autoMerge_->setText(tr("Auto-merge"));
     autoMerge_->setToolTip(tr("Cut the model anew with the chosen partitioner"));
     stages_->setHorizontalHeaderLabels({tr("Stage"), tr("Device"), tr("Units"), tr("F+B ms/µb"), tr("Transfer ms/µb"),

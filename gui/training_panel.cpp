@@ -14,6 +14,7 @@
 #include <QVBoxLayout>
 
 #include "design_model.h"
+#include "form_labels.h"
 
 namespace lpm::gui {
 
@@ -196,10 +197,7 @@ void TrainingPanel::retranslate()
     dataset_->setItemText(kFashionMnist, tr("Fashion-MNIST"));
     dataset_->setItemText(kSynthetic, tr("Synthetic (seeded, fast)"));
     dataset_->setItemText(kChooseFolder, tr("MNIST-format folder…"));
-    const QStringList labels{tr("Data set"), tr("Epochs"), tr("Steps (0: whole epochs)"), tr("Learning rate"), tr("Seed")};
-    for (int row = 0; row < labels.size(); ++row)
-        if (auto* label = qobject_cast<QLabel*>(form_->itemAt(row, QFormLayout::LabelRole)->widget()))
-            label->setText(labels[row]);
+    setFormLabels(form_, {tr("Data set"), tr("Epochs"), tr("Steps (0: whole epochs)"), tr("Learning rate"), tr("Seed")});
     compareSequential_->setText(tr("Also run the sequential reference (for the speedup)"));
     weightStash_->setText(tr("Weight stashing (lpm-async)"));
     start_->setText(tr("Start"));

@@ -64,12 +64,12 @@
         <translation>自动合并（%1）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="172"/>
+        <location filename="../gui/design_model.cpp" line="179"/>
         <source>Model %1</source>
         <translation>模型 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="182"/>
+        <location filename="../gui/design_model.cpp" line="185"/>
         <source>Devices %1</source>
         <translation>设备 %1</translation>
     </message>
@@ -79,42 +79,42 @@
         <translation>调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="204"/>
+        <location filename="../gui/design_model.cpp" line="202"/>
         <source>Partitioner %1</source>
         <translation>划分器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="214"/>
+        <location filename="../gui/design_model.cpp" line="209"/>
         <source>Batch %1, %2 micro-batches</source>
         <translation>批大小 %1，%2 个微批</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="225"/>
+        <location filename="../gui/design_model.cpp" line="219"/>
         <source>Optimizer %1</source>
         <translation>优化器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="234"/>
+        <location filename="../gui/design_model.cpp" line="227"/>
         <source>Training settings</source>
         <translation>训练设置</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="236"/>
+        <location filename="../gui/design_model.cpp" line="229"/>
         <source>The learning rate must be positive.</source>
         <translation>学习率必须为正数。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="238"/>
+        <location filename="../gui/design_model.cpp" line="231"/>
         <source>Train for at least one epoch or one step.</source>
         <translation>至少训练一个轮次或一步。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="240"/>
+        <location filename="../gui/design_model.cpp" line="233"/>
         <source>Weight stashing applies to the lpm-async schedule only.</source>
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="272"/>
+        <location filename="../gui/design_model.cpp" line="265"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
@@ -215,334 +215,324 @@
 <context>
     <name>lpm::gui::MainWindow</name>
     <message>
-        <location filename="../gui/main_window.cpp" line="97"/>
+        <location filename="../gui/main_window.cpp" line="98"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="102"/>
+        <location filename="../gui/main_window.cpp" line="103"/>
         <source>Profiled %1 on this CPU.</source>
         <translation>已在本机 CPU 上剖析 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="106"/>
+        <location filename="../gui/main_window.cpp" line="107"/>
         <source>Profiling unit %1 of %2 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析第 %1 个单元（共 %2 个）…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="117"/>
+        <location filename="../gui/main_window.cpp" line="118"/>
         <source>Stopped after %1 steps.</source>
         <translation>已在 %1 步后停止。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="118"/>
+        <location filename="../gui/main_window.cpp" line="119"/>
         <source>Finished %1 steps in %2 s.</source>
         <translation>已完成 %1 步，用时 %2 秒。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="120"/>
+        <location filename="../gui/main_window.cpp" line="121"/>
         <source>Test accuracy %1.</source>
         <translation>测试准确率 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="124"/>
+        <location filename="../gui/main_window.cpp" line="125"/>
         <source>Speedup %1× over the sequential reference; weights %2.</source>
         <translation>相对顺序基准加速 %1×；权重%2。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="126"/>
+        <location filename="../gui/main_window.cpp" line="127"/>
         <source>identical</source>
         <translation>完全相同</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="127"/>
+        <location filename="../gui/main_window.cpp" line="128"/>
         <source>differ (not an exact schedule)</source>
         <translation>不同（非精确调度）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="135"/>
+        <location filename="../gui/main_window.cpp" line="136"/>
         <source>LPM Studio</source>
         <translation>LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="175"/>
-        <location filename="../gui/main_window.cpp" line="377"/>
-        <location filename="../gui/main_window.cpp" line="383"/>
+        <location filename="../gui/main_window.cpp" line="176"/>
+        <location filename="../gui/main_window.cpp" line="385"/>
+        <location filename="../gui/main_window.cpp" line="391"/>
         <source>Open design</source>
         <translation>打开设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="176"/>
+        <location filename="../gui/main_window.cpp" line="177"/>
         <source>LPM designs (*.lpm.json);;All files (*)</source>
         <translation>LPM 设计 (*.lpm.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="185"/>
-        <location filename="../gui/main_window.cpp" line="407"/>
+        <location filename="../gui/main_window.cpp" line="186"/>
+        <location filename="../gui/main_window.cpp" line="415"/>
         <source>Save design</source>
         <translation>保存设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="186"/>
+        <location filename="../gui/main_window.cpp" line="187"/>
         <source>LPM designs (*.lpm.json)</source>
         <translation>LPM 设计 (*.lpm.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="245"/>
+        <location filename="../gui/main_window.cpp" line="246"/>
         <source>About LPM Studio</source>
         <translation>关于 LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="246"/>
+        <location filename="../gui/main_window.cpp" line="247"/>
         <source>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;Designs and runs pipeline-parallel training: it cuts a network layer-wise into partitions, merges them so that devices communicate little, and runs the forward and backward passes of different micro-batches on different devices at once.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and QCustomPlot.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;设计并运行流水线并行训练：按层将网络切分为若干分区，合并分区以减少设备间通信，并在不同设备上同时执行不同微批的前向和反向传播。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 QCustomPlot 构建。&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="282"/>
+        <location filename="../gui/main_window.cpp" line="283"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="283"/>
+        <location filename="../gui/main_window.cpp" line="284"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="284"/>
+        <location filename="../gui/main_window.cpp" line="285"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="285"/>
+        <location filename="../gui/main_window.cpp" line="286"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="286"/>
+        <location filename="../gui/main_window.cpp" line="287"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="287"/>
+        <location filename="../gui/main_window.cpp" line="288"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="288"/>
+        <location filename="../gui/main_window.cpp" line="289"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="289"/>
+        <location filename="../gui/main_window.cpp" line="290"/>
         <source>&amp;New (from the example)</source>
         <translation>新建（基于示例）(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="290"/>
+        <location filename="../gui/main_window.cpp" line="291"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="291"/>
+        <location filename="../gui/main_window.cpp" line="292"/>
         <source>&amp;Save</source>
         <translation>保存(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="292"/>
+        <location filename="../gui/main_window.cpp" line="293"/>
         <source>Save &amp;As…</source>
         <translation>另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="293"/>
+        <location filename="../gui/main_window.cpp" line="294"/>
         <source>Export Timeline as Chrome Trace…</source>
         <translation>将时间线导出为 Chrome Trace…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="294"/>
+        <location filename="../gui/main_window.cpp" line="295"/>
         <source>Export Plot as PNG or PDF…</source>
         <translation>将图表导出为 PNG 或 PDF…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="295"/>
+        <location filename="../gui/main_window.cpp" line="296"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="296"/>
+        <location filename="../gui/main_window.cpp" line="297"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="297"/>
+        <location filename="../gui/main_window.cpp" line="298"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="298"/>
+        <location filename="../gui/main_window.cpp" line="299"/>
         <source>&amp;Auto-merge</source>
         <translation>自动合并(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="299"/>
+        <location filename="../gui/main_window.cpp" line="300"/>
         <source>Profile Again on This CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="300"/>
+        <location filename="../gui/main_window.cpp" line="301"/>
         <source>&amp;Start Training</source>
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="301"/>
+        <location filename="../gui/main_window.cpp" line="302"/>
         <source>&amp;Pause</source>
         <translation>暂停(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="302"/>
+        <location filename="../gui/main_window.cpp" line="303"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="303"/>
+        <location filename="../gui/main_window.cpp" line="304"/>
         <source>&amp;About LPM Studio</source>
         <translation>关于 LPM Studio(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="304"/>
+        <location filename="../gui/main_window.cpp" line="305"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="305"/>
+        <location filename="../gui/main_window.cpp" line="306"/>
         <source>Plan</source>
         <translation>规划</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="306"/>
+        <location filename="../gui/main_window.cpp" line="307"/>
         <source>Training</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="307"/>
-        <source>Device timeline</source>
-        <translation>设备时间线</translation>
-    </message>
-    <message>
-        <location filename="../gui/main_window.cpp" line="308"/>
-        <source>Loss, accuracy, speedup</source>
-        <translation>损失、准确率、加速比</translation>
-    </message>
-    <message>
-        <location filename="../gui/main_window.cpp" line="359"/>
+        <location filename="../gui/main_window.cpp" line="367"/>
         <source>example design</source>
         <translation>示例设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="361"/>
+        <location filename="../gui/main_window.cpp" line="369"/>
         <source>%1%2 — LPM Studio</source>
         <translation>%1%2 — LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="377"/>
+        <location filename="../gui/main_window.cpp" line="385"/>
         <source>The design was not opened: %1: %2</source>
         <translation>设计未打开：%1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="383"/>
+        <location filename="../gui/main_window.cpp" line="391"/>
         <source>The design was not opened: %1</source>
         <translation>设计未打开：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="393"/>
+        <location filename="../gui/main_window.cpp" line="401"/>
         <source>Opened %1</source>
         <translation>已打开 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="407"/>
+        <location filename="../gui/main_window.cpp" line="415"/>
         <source>The design was not saved: %1</source>
         <translation>设计未保存：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="414"/>
+        <location filename="../gui/main_window.cpp" line="422"/>
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="422"/>
+        <location filename="../gui/main_window.cpp" line="430"/>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="422"/>
+        <location filename="../gui/main_window.cpp" line="430"/>
         <source>Save the changes to this design first?</source>
         <translation>是否先保存对此设计的更改？</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="465"/>
-        <location filename="../gui/main_window.cpp" line="468"/>
-        <location filename="../gui/main_window.cpp" line="477"/>
+        <location filename="../gui/main_window.cpp" line="473"/>
+        <location filename="../gui/main_window.cpp" line="476"/>
+        <location filename="../gui/main_window.cpp" line="485"/>
         <source>Export timeline</source>
         <translation>导出时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="465"/>
+        <location filename="../gui/main_window.cpp" line="473"/>
         <source>There is no timeline to export yet.</source>
         <translation>还没有可导出的时间线。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="469"/>
+        <location filename="../gui/main_window.cpp" line="477"/>
         <source>Chrome trace (*.json)</source>
         <translation>Chrome Trace (*.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="474"/>
+        <location filename="../gui/main_window.cpp" line="482"/>
         <source>Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)</source>
         <translation>已将%1时间线写入 %2（可在 https://ui.perfetto.dev 中打开）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="475"/>
+        <location filename="../gui/main_window.cpp" line="483"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="475"/>
+        <location filename="../gui/main_window.cpp" line="483"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="485"/>
-        <location filename="../gui/main_window.cpp" line="496"/>
+        <location filename="../gui/main_window.cpp" line="493"/>
+        <location filename="../gui/main_window.cpp" line="504"/>
         <source>Export plot</source>
         <translation>导出图表</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="486"/>
+        <location filename="../gui/main_window.cpp" line="494"/>
         <source>PNG image (*.png);;PDF document (*.pdf)</source>
         <translation>PNG 图像 (*.png);;PDF 文档 (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="494"/>
+        <location filename="../gui/main_window.cpp" line="502"/>
         <source>Wrote %1</source>
         <translation>已写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="496"/>
+        <location filename="../gui/main_window.cpp" line="504"/>
         <source>Could not write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="504"/>
         <location filename="../gui/main_window.cpp" line="512"/>
+        <location filename="../gui/main_window.cpp" line="520"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="504"/>
+        <location filename="../gui/main_window.cpp" line="512"/>
         <source>This build trains on CPU stages only; the plan puts a stage on %1. Choose CPU cores in the devices panel to train.</source>
         <translation>此版本只在 CPU 阶段上训练；该规划把一个阶段放在了 %1 上。请在设备面板中选择 CPU 核心后再训练。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="524"/>
+        <location filename="../gui/main_window.cpp" line="532"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
@@ -550,93 +540,93 @@
 <context>
     <name>lpm::gui::MetricPlots</name>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="212"/>
+        <location filename="../gui/metric_plots.cpp" line="220"/>
         <source>n/a</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="213"/>
+        <location filename="../gui/metric_plots.cpp" line="221"/>
         <source>not yet</source>
         <translation>尚无</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="214"/>
+        <location filename="../gui/metric_plots.cpp" line="222"/>
         <source>Speedup over sequential: measured %1, predicted %2</source>
         <translation>相对顺序训练的加速比：实测 %1，预测 %2</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="219"/>
+        <location filename="../gui/metric_plots.cpp" line="227"/>
         <source>Against epochs</source>
         <translation>按轮次</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="220"/>
+        <location filename="../gui/metric_plots.cpp" line="228"/>
         <source>Against wall time</source>
         <translation>按实际时间</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="221"/>
+        <location filename="../gui/metric_plots.cpp" line="229"/>
         <source>wall time (s)</source>
         <translation>实际时间（秒）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="221"/>
+        <location filename="../gui/metric_plots.cpp" line="229"/>
         <source>epochs</source>
         <translation>轮次</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="224"/>
+        <location filename="../gui/metric_plots.cpp" line="232"/>
         <source>pipelined</source>
         <translation>流水线</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="225"/>
+        <location filename="../gui/metric_plots.cpp" line="233"/>
         <source>sequential reference</source>
         <translation>顺序基准</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="227"/>
+        <location filename="../gui/metric_plots.cpp" line="235"/>
         <source>training loss</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="228"/>
+        <location filename="../gui/metric_plots.cpp" line="236"/>
         <source>test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="229"/>
+        <location filename="../gui/metric_plots.cpp" line="237"/>
         <source>samples/s</source>
         <translation>样本/秒</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="231"/>
+        <location filename="../gui/metric_plots.cpp" line="239"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="232"/>
-        <location filename="../gui/metric_plots.cpp" line="237"/>
+        <location filename="../gui/metric_plots.cpp" line="240"/>
+        <location filename="../gui/metric_plots.cpp" line="245"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="234"/>
+        <location filename="../gui/metric_plots.cpp" line="242"/>
         <source>speedup (×)</source>
         <translation>加速比（×）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="235"/>
+        <location filename="../gui/metric_plots.cpp" line="243"/>
         <source>devices</source>
         <translation>设备数</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="236"/>
+        <location filename="../gui/metric_plots.cpp" line="244"/>
         <source>predicted speedup (×)</source>
         <translation>预测加速比（×）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="238"/>
+        <location filename="../gui/metric_plots.cpp" line="246"/>
         <source>linear</source>
         <translation>线性</translation>
     </message>
@@ -707,92 +697,92 @@
 <context>
     <name>lpm::gui::PlanPanel</name>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="131"/>
+        <location filename="../gui/plan_panel.cpp" line="132"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="133"/>
+        <location filename="../gui/plan_panel.cpp" line="134"/>
         <source>No prediction: %1</source>
         <translation>无法预测：%1</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="135"/>
+        <location filename="../gui/plan_panel.cpp" line="136"/>
         <source>Predicted: iteration %1 ms · %2 samples/s · speedup %3× over sequential on %4 · bubble %5 %</source>
         <translation>预测：每次迭代 %1 毫秒 · %2 样本/秒 · 相对 %4 上的顺序训练加速 %3× · 气泡 %5 %</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="147"/>
+        <location filename="../gui/plan_panel.cpp" line="148"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="147"/>
+        <location filename="../gui/plan_panel.cpp" line="148"/>
         <source>Schedule</source>
         <translation>调度</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="147"/>
+        <location filename="../gui/plan_panel.cpp" line="148"/>
         <source>Partitioner</source>
         <translation>划分器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="147"/>
+        <location filename="../gui/plan_panel.cpp" line="148"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="147"/>
+        <location filename="../gui/plan_panel.cpp" line="148"/>
         <source>Micro-batches</source>
         <translation>微批数</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="148"/>
+        <location filename="../gui/plan_panel.cpp" line="149"/>
         <source>Optimizer</source>
         <translation>优化器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <location filename="../gui/plan_panel.cpp" line="150"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="153"/>
+        <location filename="../gui/plan_panel.cpp" line="151"/>
         <source>Cut the model anew with the chosen partitioner</source>
         <translation>用所选划分器重新切分模型</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="154"/>
+        <location filename="../gui/plan_panel.cpp" line="152"/>
         <source>Stage</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="154"/>
+        <location filename="../gui/plan_panel.cpp" line="152"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="154"/>
+        <location filename="../gui/plan_panel.cpp" line="152"/>
         <source>Units</source>
         <translation>单元</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="154"/>
+        <location filename="../gui/plan_panel.cpp" line="152"/>
         <source>F+B ms/µb</source>
         <translation>前向+反向 毫秒/微批</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="154"/>
+        <location filename="../gui/plan_panel.cpp" line="152"/>
         <source>Transfer ms/µb</source>
         <translation>传输 毫秒/微批</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="155"/>
+        <location filename="../gui/plan_panel.cpp" line="153"/>
         <source>Memory / capacity</source>
         <translation>内存 / 容量</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="155"/>
+        <location filename="../gui/plan_panel.cpp" line="153"/>
         <source>Busy</source>
         <translation>忙碌</translation>
     </message>
@@ -839,87 +829,87 @@
 <context>
     <name>lpm::gui::TrainingPanel</name>
     <message>
-        <location filename="../gui/training_panel.cpp" line="81"/>
+        <location filename="../gui/training_panel.cpp" line="82"/>
         <source>Folder with the four MNIST-format IDX files</source>
         <translation>包含四个 MNIST 格式 IDX 文件的文件夹</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="178"/>
+        <location filename="../gui/training_panel.cpp" line="179"/>
         <source>reference %p%</source>
         <translation>基准 %p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="178"/>
+        <location filename="../gui/training_panel.cpp" line="179"/>
         <source>%p%</source>
         <translation>%p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="180"/>
+        <location filename="../gui/training_panel.cpp" line="181"/>
         <source>step %1 of %2 · epoch %3 · loss %4 · %5 samples/s · %6 left</source>
         <translation>第 %1 步（共 %2 步）· 第 %3 轮 · 损失 %4 · %5 样本/秒 · 剩余 %6</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="196"/>
+        <location filename="../gui/training_panel.cpp" line="197"/>
         <source>Fashion-MNIST</source>
         <translation>Fashion-MNIST</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="197"/>
+        <location filename="../gui/training_panel.cpp" line="198"/>
         <source>Synthetic (seeded, fast)</source>
         <translation>合成数据（固定种子，快速）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="198"/>
+        <location filename="../gui/training_panel.cpp" line="199"/>
         <source>MNIST-format folder…</source>
         <translation>MNIST 格式文件夹…</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="199"/>
+        <location filename="../gui/training_panel.cpp" line="200"/>
         <source>Data set</source>
         <translation>数据集</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="199"/>
+        <location filename="../gui/training_panel.cpp" line="200"/>
         <source>Epochs</source>
         <translation>轮数</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="199"/>
+        <location filename="../gui/training_panel.cpp" line="200"/>
         <source>Steps (0: whole epochs)</source>
         <translation>步数（0：按完整轮次）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="199"/>
+        <location filename="../gui/training_panel.cpp" line="200"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="199"/>
+        <location filename="../gui/training_panel.cpp" line="200"/>
         <source>Seed</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="203"/>
+        <location filename="../gui/training_panel.cpp" line="201"/>
         <source>Also run the sequential reference (for the speedup)</source>
         <translation>同时运行顺序基准（用于计算加速比）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="204"/>
+        <location filename="../gui/training_panel.cpp" line="202"/>
         <source>Weight stashing (lpm-async)</source>
         <translation>权重暂存（lpm-async）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="205"/>
+        <location filename="../gui/training_panel.cpp" line="203"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="206"/>
+        <location filename="../gui/training_panel.cpp" line="204"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="207"/>
+        <location filename="../gui/training_panel.cpp" line="205"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
