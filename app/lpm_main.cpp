@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/check_backend_command.h"
 #include "cli/models_command.h"
 #include "cli/plan_commands.h"
 #include "cli/train_command.h"
@@ -27,6 +28,7 @@ int main(int argc, char** argv)
     lpm::cli::addProfileCommand(app);
     lpm::cli::addPlanCommand(app);
     lpm::cli::addSimulateCommand(app);
+    lpm::cli::addCheckBackendCommand(app);
     try {
         app.parse(argc, argv);
         if (app.get_subcommands().empty())

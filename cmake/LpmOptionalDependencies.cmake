@@ -2,19 +2,33 @@
 # LPM_HAVE_MPI, and a one-line summary of each for the configure message.
 
 set(LPM_HAVE_CUDA OFF)
+set(LPM_HAVE_NCCL OFF)
 set(LPM_CUDA_SUMMARY "off")
 if(NOT LPM_WITH_CUDA STREQUAL "OFF")
   find_package(CUDAToolkit QUIET)
   find_library(LPM_CUDNN_LIBRARY NAMES cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib64)
-  if(CUDAToolkit_FOUND AND TARGET CUDA::cublas AND LPM_CUDNN_LIBRARY)
-    # The toolchain is here; the CUDA backend itself is the GPU issue's work and
-    # is not in this tree yet, so nothing is built with it.
-    set(LPM_CUDA_SUMMARY "toolkit ${CUDAToolkit_VERSION}, cuBLAS and cuDNN found; CUDA backend not available yet")
+  find_path(LPM_CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/local/cuda/include)
+  if(CUDAToolkit_FOUND AND TARGET CUDA::cublas AND LPM_CUDNN_LIBRARY AND LPM_CUDNN_INCLUDE_DIR
+     AND CUDAToolkit_NVCC_EXECUTABLE)
+    # sm_90 = H100 and H200, the GPUs this project is lent; add more with
+    # -DCMAKE_CUDA_ARCHITECTURES="80;90" (each one adds to the build time).
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 90 CACHE STRING "GPU architectures to build the CUDA kernels for")
+    endif()
+    set(CMAKE_CUDA_COMPILER ${CUDAToolkit_NVCC_EXECUTABLE})
+    enable_language(CUDA)
+    set(LPM_HAVE_CUDA ON)
+    find_library(LPM_NCCL_LIBRARY NAMES nccl HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib64)
+    find_path(LPM_NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/local/cuda/include)
+    if(LPM_NCCL_LIBRARY AND LPM_NCCL_INCLUDE_DIR)
+      set(LPM_HAVE_NCCL ON)
+    endif()
+    set(LPM_CUDA_SUMMARY "toolkit ${CUDAToolkit_VERSION} with cuBLAS and cuDNN (CUDA backend, sm ${CMAKE_CUDA_ARCHITECTURES}); NCCL ${LPM_HAVE_NCCL}")
   else()
-    set(LPM_CUDA_SUMMARY "not found (needs CUDA toolkit, cuBLAS and cuDNN)")
-  endif()
-  if(LPM_WITH_CUDA STREQUAL "ON")
-    message(FATAL_ERROR "LPM_WITH_CUDA=ON, but the CUDA backend is not available yet in this tree")
+    set(LPM_CUDA_SUMMARY "not found (needs the CUDA toolkit with nvcc, cuBLAS and cuDNN)")
+    if(LPM_WITH_CUDA STREQUAL "ON")
+      message(FATAL_ERROR "LPM_WITH_CUDA=ON, but ${LPM_CUDA_SUMMARY}")
+    endif()
   endif()
 endif()
 

@@ -33,6 +33,8 @@ DevicesPanel::DevicesPanel(DesignModel* model, QWidget* parent) : QWidget(parent
         item->setCheckState(0, Qt::Unchecked);
     }
     gpus_ = new QTreeWidgetItem(tree_);
+    for (size_t gpu = 0; gpu < host.gpu.gpus.size(); ++gpu)
+        new QTreeWidgetItem(gpus_); // shown, not checkable: GPU stages are not in the trainer yet
     catalogue_ = new QTreeWidgetItem(tree_);
     tree_->expandAll();
 
@@ -185,10 +187,30 @@ void DevicesPanel::retranslate()
         machine_->child(i)->setText(1, tr("one pipeline stage, one thread"));
     }
     gpus_->setText(0, tr("GPUs"));
-    gpus_->setText(1, host.cudaDevices > 0 ? QString::fromStdString(host.cudaStatus)
-                                           : tr("No GPU can be used here (%1). LPM Studio plans and trains on the CPU cores; "
-                                                "add catalogue GPUs below to plan for them.")
-                                                 .arg(QString::fromStdString(host.cudaStatus)));
+    const GpuDiscovery& found = host.gpu;
+    gpus_->setText(1, !found.gpus.empty()
+                          ? QString::fromStdString(found.status)
+                          : tr("No GPU can be used here (%1). LPM Studio plans and trains on the CPU cores; "
+                               "add catalogue GPUs below to plan for them.")
+                                .arg(QString::fromStdString(found.status)));
+    for (int i = 0; i < gpus_->childCount(); ++i) {
+        const GpuDevice& gpu = found.gpus[size_t(i)];
+        QStringList peers;
+        for (size_t j = 0; j < found.gpus.size(); ++j)
+            if (found.peerAccess[size_t(i)][j])
+                peers << QString::number(j);
+        QTreeWidgetItem* item = gpus_->child(i);
+        item->setText(0, tr("GPU %1: %2").arg(gpu.index).arg(QString::fromStdString(gpu.name)));
+        item->setText(1, tr("%1 GiB, %2 multiprocessors, compute %3.%4, %5 MHz, peer access: %6")
+                             .arg(double(gpu.memoryBytes) / double(1 << 30), 0, 'f', 1)
+                             .arg(gpu.multiprocessors)
+                             .arg(gpu.computeMajor)
+                             .arg(gpu.computeMinor)
+                             .arg(gpu.clockKHz / 1000)
+                             .arg(peers.isEmpty() ? tr("none") : peers.join(", ")));
+        item->setToolTip(0, tr("Training on GPUs is not available in this version yet; "
+                               "plan for this GPU with the matching catalogue entry."));
+    }
     gpus_->setToolTip(1, gpus_->text(1));
     catalogue_->setText(0, tr("Catalogue (simulated)"));
     catalogue_->setText(1, tr("what-if planning with data-sheet figures"));

@@ -135,7 +135,7 @@ TEST(HostDevices, ThisMachineHasCoresAndMemory)
     EXPECT_GE(host.cpuCores, 1);
     EXPECT_GT(host.memoryBytes, int64_t(1) << 28);
     EXPECT_FALSE(host.cpuName.empty());
-    EXPECT_FALSE(host.cudaStatus.empty());
+    EXPECT_FALSE(host.gpu.status.empty());
 }
 
 } // namespace

@@ -16,6 +16,31 @@ TEST_F(Cli, DevicesListsTheCatalogue)
     const json document = readJson(report);
     EXPECT_GE(document.at("cpu_cores").get<int>(), 1);
     EXPECT_EQ(document.at("catalogue").size(), 7u);
+    const json& gpu = document.at("gpu");
+    EXPECT_FALSE(gpu.at("status").get<std::string>().empty());
+    EXPECT_TRUE(gpu.at("devices").is_array());
+    EXPECT_THAT(result.out, HasSubstr("GPUs: " + std::to_string(gpu.at("devices").size())));
+}
+
+TEST_F(Cli, CheckBackendOnTheCpuPrintsTheTableAndAGpuCheckWithoutAGpuSaysWhy)
+{
+    const fs::path report = path("check.json");
+    RunResult result = lpm("check-backend cpu --seed 5 --json " + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    for (const char* part : {"seed 5", "Conv2d", "BatchNorm2d", "gradWeight", "all within tolerance"})
+        EXPECT_THAT(result.out, HasSubstr(part));
+    const json document = readJson(report);
+    EXPECT_EQ(document.at("seed").get<uint64_t>(), 5u);
+    EXPECT_TRUE(document.at("passed").get<bool>());
+    EXPECT_GE(document.at("rows").size(), 40u);
+
+    const json devices = [&] {
+        lpm("devices --json " + quote(path("devices.json").string()));
+        return readJson(path("devices.json"));
+    }();
+    if (devices.at("gpu").at("devices").empty())
+        expectOneLineError(lpm("check-backend cuda"), {"cannot check backend 'cuda'"});
+    expectOneLineError(lpm("check-backend tpu"), {"unknown backend 'tpu'"});
 }
 
 TEST_F(Cli, PlanForCatalogueGpusPrintsTheStagesAndWritesJson)

@@ -24,6 +24,49 @@ namespace {
 
 // ---- lpm devices ----------------------------------------------------------
 
+void printGpus(const GpuDiscovery& found)
+{
+    std::printf("GPUs: %zu (%s)\n", found.gpus.size(), found.status.c_str());
+    for (const GpuDevice& gpu : found.gpus) {
+        std::string peers;
+        for (size_t j = 0; j < found.gpus.size(); ++j)
+            if (found.peerAccess[size_t(gpu.index)][j]) {
+                if (!peers.empty())
+                    peers += ',';
+                peers += std::to_string(j);
+            }
+        std::printf("  cuda:%d  %s, %s, %d SMs, compute %d.%d, %d MHz, bus %s, peer access: %s\n", gpu.index,
+                    gpu.name.c_str(), formatBytes(gpu.memoryBytes).c_str(), gpu.multiprocessors, gpu.computeMajor,
+                    gpu.computeMinor, gpu.clockKHz / 1000, gpu.pciBusId.c_str(), peers.empty() ? "none" : peers.c_str());
+    }
+    if (found.cudaBuilt)
+        std::printf("  driver for CUDA %s, runtime %s, cuDNN %s, NCCL %s\n",
+                    formatCudaVersion(found.driverVersion).c_str(), formatCudaVersion(found.runtimeVersion).c_str(),
+                    formatLibraryVersion(found.cudnnVersion).c_str(), formatLibraryVersion(found.ncclVersion).c_str());
+    std::printf("\n");
+}
+
+nlohmann::json gpuJson(const GpuDiscovery& found)
+{
+    nlohmann::json gpus = nlohmann::json::array();
+    for (const GpuDevice& gpu : found.gpus)
+        gpus.push_back({{"index", gpu.index},
+                        {"name", gpu.name},
+                        {"memory_bytes", gpu.memoryBytes},
+                        {"multiprocessors", gpu.multiprocessors},
+                        {"compute_capability", std::to_string(gpu.computeMajor) + "." + std::to_string(gpu.computeMinor)},
+                        {"clock_khz", gpu.clockKHz},
+                        {"pci_bus_id", gpu.pciBusId},
+                        {"peer_access", found.peerAccess[size_t(gpu.index)]}});
+    return {{"cuda_built", found.cudaBuilt},
+            {"status", found.status},
+            {"devices", gpus},
+            {"driver_cuda_version", found.driverVersion},
+            {"runtime_cuda_version", found.runtimeVersion},
+            {"cudnn_version", found.cudnnVersion},
+            {"nccl_version", found.ncclVersion}};
+}
+
 void runDevices(const std::string& jsonFile)
 {
     if (!jsonFile.empty())
@@ -32,7 +75,7 @@ void runDevices(const std::string& jsonFile)
     std::printf("this machine: %s, %d usable cores, %s memory\n", host.cpuName.c_str(), host.cpuCores,
                 formatBytes(host.memoryBytes).c_str());
     std::printf("  plan for it with --devices cpu:N (one core per stage)\n");
-    std::printf("GPUs: %d (%s)\n\n", host.cudaDevices, host.cudaStatus.c_str());
+    printGpus(host.gpu);
     std::printf("catalogue (data sheets; plan with --devices catalog:NAMExN):\n");
     std::printf("  %-8s %-30s %8s %8s %9s %8s  %-22s %s\n", "name", "device", "FP32 TF", "TF32 TF",
                 "mem GB/s", "memory", "peer link (GB/s each way)", "per server");
@@ -60,8 +103,7 @@ void runDevices(const std::string& jsonFile)
         writeJsonFile(jsonFile, {{"cpu", host.cpuName},
                                  {"cpu_cores", host.cpuCores},
                                  {"memory_bytes", host.memoryBytes},
-                                 {"cuda_devices", host.cudaDevices},
-                                 {"cuda_status", host.cudaStatus},
+                                 {"gpu", gpuJson(host.gpu)},
                                  {"catalogue", catalogue}});
 }
 

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tensor/host_device.h"
+
 namespace lpm {
 
 enum class BackendOp {
@@ -35,8 +37,8 @@ struct Conv2dGeometry {
     int64_t kernelHeight = 0, kernelWidth = 0;
     int64_t stride = 1, padding = 0;
 
-    int64_t outHeight() const { return (inHeight + 2 * padding - kernelHeight) / stride + 1; }
-    int64_t outWidth() const { return (inWidth + 2 * padding - kernelWidth) / stride + 1; }
+    LPM_HOST_DEVICE int64_t outHeight() const { return (inHeight + 2 * padding - kernelHeight) / stride + 1; }
+    LPM_HOST_DEVICE int64_t outWidth() const { return (inWidth + 2 * padding - kernelWidth) / stride + 1; }
 };
 
 // Max or average pooling window over (N, C, H, W); padding is not supported
@@ -45,8 +47,8 @@ struct Pool2dGeometry {
     int64_t batch = 0, channels = 0, inHeight = 0, inWidth = 0;
     int64_t kernel = 2, stride = 2;
 
-    int64_t outHeight() const { return (inHeight - kernel) / stride + 1; }
-    int64_t outWidth() const { return (inWidth - kernel) / stride + 1; }
+    LPM_HOST_DEVICE int64_t outHeight() const { return (inHeight - kernel) / stride + 1; }
+    LPM_HOST_DEVICE int64_t outWidth() const { return (inWidth - kernel) / stride + 1; }
 };
 
 // Per-channel batch normalisation over (N, C, H, W): statistics over N·H·W.
@@ -71,6 +73,15 @@ struct AdamHyper {
     int64_t step = 1; // 1-based step count for bias correction
 };
 
+// The bias corrections of one Adam step, computed once on the host in double:
+// w −= stepSize·m / (sqrt(v)/rootCorrection2 + ε), stepSize = lr/(1 − β1^t),
+// rootCorrection2 = sqrt(1 − β2^t).
+struct AdamStepScales {
+    float stepSize = 0.0f;
+    float rootCorrection2 = 1.0f;
+};
+AdamStepScales adamStepScales(const AdamHyper& h);
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -81,6 +92,15 @@ public:
     virtual int threadCount() const = 0;
     // Waits until all work issued so far has finished.
     virtual void synchronize() = 0;
+
+    // Memory in this backend's space (host for the CPU backend, the GPU's for
+    // CUDA). The defaults are 64-byte aligned host memory and memcpy.
+    virtual void* allocateBytes(int64_t bytes);
+    virtual void releaseBytes(void* data) noexcept;
+    // Copies between host memory and this backend's memory; both have finished
+    // when they return (so the host side may be reused at once).
+    virtual void copyFromHost(void* destination, const void* hostSource, int64_t bytes);
+    virtual void copyToHost(void* hostDestination, const void* source, int64_t bytes);
 
     // C(m×n) = alpha·op(A)·op(B) + beta·C, row-major; op(A) is m×k, op(B) is k×n.
     virtual void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,

@@ -40,8 +40,7 @@ HostDevices discoverHostDevices()
     host.cpuCores = usableCpuCores();
     host.cpuName = cpuModelName();
     host.memoryBytes = int64_t(sysconf(_SC_PHYS_PAGES)) * int64_t(sysconf(_SC_PAGE_SIZE));
-    host.cudaDevices = 0;
-    host.cudaStatus = "this build has no CUDA backend yet";
+    host.gpu = discoverGpus();
     return host;
 }
 

@@ -5,14 +5,15 @@
 #include <cstdint>
 #include <string>
 
+#include "devices/gpu_devices.h"
+
 namespace lpm {
 
 struct HostDevices {
     int cpuCores = 1;        // usable by this process (its affinity mask)
     std::string cpuName;     // e.g. "AMD EPYC 7B13", or "unknown CPU"
     int64_t memoryBytes = 0; // physical memory of the machine
-    int cudaDevices = 0;
-    std::string cudaStatus;  // one line: why there are no GPUs, or what they are
+    GpuDiscovery gpu;        // the GPUs, or in one line why there are none
 };
 
 HostDevices discoverHostDevices();

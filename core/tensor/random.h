@@ -9,10 +9,12 @@
 
 #include <cstdint>
 
+#include "tensor/host_device.h"
+
 namespace lpm {
 
-// SplitMix64 finaliser: a bijective 64-bit mix with good avalanche.
-constexpr uint64_t mixBits(uint64_t value)
+// SplitMix64 finaliser (also on the GPU: CUDA dropout draws the CPU's numbers): a bijective 64-bit mix with good avalanche.
+LPM_HOST_DEVICE constexpr uint64_t mixBits(uint64_t value)
 {
     value += 0x9e3779b97f4a7c15ULL;
     value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -55,7 +57,7 @@ private:
 };
 
 // Uniform in [0, 1) for element `index` under `key`, without any stream state.
-inline float uniformAt(uint64_t key, uint64_t index)
+LPM_HOST_DEVICE inline float uniformAt(uint64_t key, uint64_t index)
 {
     return static_cast<float>(mixBits(key ^ (index * 0xd6e8feb86659fd93ULL)) >> 40) * 0x1.0p-24f;
 }

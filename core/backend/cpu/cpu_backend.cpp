@@ -183,11 +183,8 @@ void CpuBackend::sgdUpdate(int64_t count, const SgdHyper& h, float* weights, con
 void CpuBackend::adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
                             float* firstMoment, float* secondMoment)
 {
-    const double stepPower = static_cast<double>(h.step);
-    const float correction1 = static_cast<float>(1.0 - std::pow(double(h.beta1), stepPower));
-    const float correction2 = static_cast<float>(1.0 - std::pow(double(h.beta2), stepPower));
-    const float stepSize = h.learningRate / correction1;
-    const float rootCorrection2 = std::sqrt(correction2);
+    const AdamStepScales scales = adamStepScales(h);
+    const float stepSize = scales.stepSize, rootCorrection2 = scales.rootCorrection2;
     forRange(count, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
             float g = grads[i] + h.weightDecay * weights[i];

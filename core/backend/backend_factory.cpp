@@ -1,0 +1,61 @@
+#include "backend/backend_factory.h"
+
+#include <charconv>
+
+#include "backend/cpu/cpu_backend.h"
+#include "tensor/error.h"
+#if defined(LPM_HAVE_CUDA)
+#include "backend/cuda/cuda_backend.h"
+#endif
+
+namespace lpm {
+
+namespace {
+
+// The GPU index of "cuda" (0) or "cuda:N"; -1 when the name is not a CUDA name.
+int cudaIndex(const std::string& name)
+{
+    if (name == "cuda")
+        return 0;
+    if (name.rfind("cuda:", 0) != 0)
+        return -1;
+    int index = -1;
+    const char* first = name.data() + 5;
+    const char* last = name.data() + name.size();
+    const auto [end, error] = std::from_chars(first, last, index);
+    if (error != std::errc() || end != last || first == last || index < 0)
+        throw InvalidArgument("backend '" + name + "': expected cuda:N with N a GPU index, e.g. cuda:0");
+    return index;
+}
+
+} // namespace
+
+bool cudaBackendBuilt()
+{
+#if defined(LPM_HAVE_CUDA)
+    return true;
+#else
+    return false;
+#endif
+}
+
+std::unique_ptr<Backend> makeBackend(const BackendRequest& request)
+{
+    if (request.name == "cpu")
+        return std::make_unique<CpuBackend>(request.cpuThreads);
+    const int device = cudaIndex(request.name);
+    if (device < 0)
+        throw InvalidArgument("unknown backend '" + request.name + "': expected cpu, cuda or cuda:N");
+#if defined(LPM_HAVE_CUDA)
+    CudaBackendOptions options;
+    options.device = device;
+    options.tf32 = request.tf32;
+    return std::make_unique<CudaBackend>(options);
+#else
+    throw InvalidArgument("backend '" + request.name +
+                          "': this build has no CUDA backend (it was configured without the CUDA toolkit, "
+                          "cuBLAS and cuDNN; see docs/GPU.md)");
+#endif
+}
+
+} // namespace lpm

@@ -1,0 +1,231 @@
+// CudaBackend: construction, memory, cuBLAS gemm, and the calls that go to
+// this backend's own kernels. Convolution and batch normalisation (cuDNN)
+// live in cuda_conv.cpp and cuda_batchnorm.cpp.
+#include "backend/cuda/cuda_backend.h"
+
+#include <climits>
+#include <string>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_kernels.h"
+
+namespace lpm {
+
+namespace {
+
+int checkedInt(int64_t value, const char* what)
+{
+    if (value < 0 || value > INT_MAX)
+        throw InvalidArgument(std::string("CUDA backend: ") + what + " = " + std::to_string(value) +
+                              " does not fit cuBLAS's 32-bit sizes");
+    return static_cast<int>(value);
+}
+
+} // namespace
+
+CudaBackend::CudaBackend(const CudaBackendOptions& options) : options_(options)
+{
+    int devices = 0;
+    LPM_CUDA_CHECK(cudaGetDeviceCount(&devices));
+    if (options.device < 0 || options.device >= devices)
+        throw InvalidArgument("CUDA backend: there is no GPU " + std::to_string(options.device) + " (this machine has " +
+                              std::to_string(devices) + ")");
+    activate();
+    cudaStream_t stream = nullptr;
+    LPM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    stream_.reset(stream);
+    cublasHandle_t cublas = nullptr;
+    LPM_CUBLAS_CHECK(cublasCreate(&cublas));
+    cublas_.reset(cublas);
+    LPM_CUBLAS_CHECK(cublasSetStream(cublas, stream));
+    LPM_CUBLAS_CHECK(cublasSetMathMode(cublas, options.tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    cudnnHandle_t cudnn = nullptr;
+    LPM_CUDNN_CHECK(cudnnCreate(&cudnn));
+    cudnn_.reset(cudnn);
+    LPM_CUDNN_CHECK(cudnnSetStream(cudnn, stream));
+}
+
+CudaBackend::~CudaBackend()
+{
+    if (stream_)
+        cudaStreamSynchronize(stream_.get()); // let queued work finish before its buffers go
+}
+
+std::string CudaBackend::name() const { return "cuda:" + std::to_string(options_.device); }
+
+bool CudaBackend::supports(BackendOp) const
+{
+    return true; // every operation of the interface is implemented
+}
+
+void CudaBackend::activate() const
+{
+    LPM_CUDA_CHECK(cudaSetDevice(options_.device)); // cheap; no cache that other code could stale
+}
+
+void CudaBackend::synchronize()
+{
+    activate();
+    LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+}
+
+void* CudaBackend::allocateBytes(int64_t bytes)
+{
+    activate();
+    return DeviceAllocator::allocate(bytes);
+}
+
+void CudaBackend::releaseBytes(void* data) noexcept
+{
+    if (data != nullptr) {
+        cudaStreamSynchronize(stream_.get()); // no queued kernel may still use it
+        DeviceAllocator::release(data);
+    }
+}
+
+void CudaBackend::copyFromHost(void* destination, const void* hostSource, int64_t bytes)
+{
+    activate();
+    LPM_CUDA_CHECK(cudaMemcpyAsync(destination, hostSource, static_cast<size_t>(bytes),
+                                   cudaMemcpyHostToDevice, stream_.get()));
+    LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+}
+
+void CudaBackend::copyToHost(void* hostDestination, const void* source, int64_t bytes)
+{
+    activate();
+    LPM_CUDA_CHECK(cudaMemcpyAsync(hostDestination, source, static_cast<size_t>(bytes),
+                                   cudaMemcpyDeviceToHost, stream_.get()));
+    LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+}
+
+void CudaBackend::gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k,
+                       float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                       float beta, float* c, int64_t ldc)
+{
+    activate();
+    // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: the same
+    // buffers read column-major are the transposes, so swap the operands.
+    LPM_CUBLAS_CHECK(cublasSgemm(cublas_.get(), transposeB ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                 transposeA ? CUBLAS_OP_T : CUBLAS_OP_N, checkedInt(n, "n"),
+                                 checkedInt(m, "m"), checkedInt(k, "k"), &alpha, b,
+                                 checkedInt(ldb, "ldb"), a, checkedInt(lda, "lda"), &beta, c,
+                                 checkedInt(ldc, "ldc")));
+}
+
+void CudaBackend::addRowBias(int64_t rows, int64_t features, const float* bias, float* y)
+{
+    activate();
+    cuda_kernels::addRowBias(stream_.get(), rows, features, bias, y);
+}
+
+void CudaBackend::accumulateColumnSums(int64_t rows, int64_t features, const float* dy,
+                                       float* gradBias)
+{
+    activate();
+    cuda_kernels::accumulateColumnSums(stream_.get(), rows, features, dy, gradBias);
+}
+
+void CudaBackend::maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output,
+                                   int32_t* argmax)
+{
+    activate();
+    cuda_kernels::maxPool2dForward(stream_.get(), g, input, output, argmax);
+}
+
+void CudaBackend::maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
+                                    const int32_t* argmax, float* gradInput)
+{
+    activate();
+    cuda_kernels::maxPool2dBackward(stream_.get(), g, gradOutput, argmax, gradInput);
+}
+
+void CudaBackend::avgPool2dForward(const Pool2dGeometry& g, const float* input, float* output)
+{
+    activate();
+    cuda_kernels::avgPool2dForward(stream_.get(), g, input, output);
+}
+
+void CudaBackend::avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
+                                    float* gradInput)
+{
+    activate();
+    cuda_kernels::avgPool2dBackward(stream_.get(), g, gradOutput, gradInput);
+}
+
+void CudaBackend::reluForward(int64_t count, const float* x, float* y)
+{
+    activate();
+    cuda_kernels::reluForward(stream_.get(), count, x, y);
+}
+
+void CudaBackend::reluBackward(int64_t count, const float* y, const float* dy, float* dx)
+{
+    activate();
+    cuda_kernels::reluBackward(stream_.get(), count, y, dy, dx);
+}
+
+void CudaBackend::addInPlace(int64_t count, const float* x, float* y)
+{
+    activate();
+    cuda_kernels::addInPlace(stream_.get(), count, x, y);
+}
+
+void CudaBackend::dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex,
+                                 const float* x, float* y, float* mask)
+{
+    activate();
+    cuda_kernels::dropoutForward(stream_.get(), count, p, key, firstIndex, x, y, mask);
+}
+
+void CudaBackend::multiply(int64_t count, const float* a, const float* b, float* y)
+{
+    activate();
+    cuda_kernels::multiply(stream_.get(), count, a, b, y);
+}
+
+double CudaBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits,
+                                        const int32_t* labels, float scale, float* gradLogits,
+                                        int64_t* correctCount)
+{
+    activate();
+    const int64_t bytes = rows * int64_t(sizeof(double) + sizeof(int32_t));
+    lossRows_.reserve(bytes);
+    lossRowsHost_.reserve(bytes);
+    double* rowLoss = lossRows_.as<double>();
+    int32_t* rowCorrect = reinterpret_cast<int32_t*>(rowLoss + rows);
+    cuda_kernels::softmaxCrossEntropyRows(stream_.get(), rows, classes, logits, labels, scale,
+                                          gradLogits, rowLoss, rowCorrect);
+    LPM_CUDA_CHECK(cudaMemcpyAsync(lossRowsHost_.data(), lossRows_.data(), static_cast<size_t>(bytes),
+                                   cudaMemcpyDeviceToHost, stream_.get()));
+    LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+    // Summed on the host in row order, as the CPU reference does.
+    const double* hostLoss = lossRowsHost_.as<double>();
+    const int32_t* hostCorrect = reinterpret_cast<const int32_t*>(hostLoss + rows);
+    double lossSum = 0.0;
+    int64_t correct = 0;
+    for (int64_t row = 0; row < rows; ++row) {
+        lossSum += hostLoss[row];
+        correct += hostCorrect[row];
+    }
+    if (correctCount != nullptr)
+        *correctCount = correct;
+    return lossSum;
+}
+
+void CudaBackend::sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads,
+                            float* velocity)
+{
+    activate();
+    cuda_kernels::sgdUpdate(stream_.get(), count, h, weights, grads, velocity);
+}
+
+void CudaBackend::adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
+                             float* firstMoment, float* secondMoment)
+{
+    activate();
+    cuda_kernels::adamUpdate(stream_.get(), count, h, adamStepScales(h), weights, grads, firstMoment,
+                             secondMoment);
+}
+
+} // namespace lpm

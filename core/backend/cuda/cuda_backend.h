@@ -1,0 +1,131 @@
+// The CUDA backend: the Backend interface on one GPU, on one stream of its
+// own. Matrix products go to cuBLAS; convolution and batch normalisation to
+// cuDNN (algorithms chosen once per shape, deterministic ones only, within a
+// workspace limit); the rest are this backend's own kernels (cuda_kernels.cu).
+// All pointers passed to it are device pointers (see allocateBytes and the
+// copies). Every call is enqueued on the stream and returns at once, except
+// the loss (which returns its sum) and the copies (which wait).
+//
+// TF32 is off by default, so results compare with the CPU reference in full
+// fp32 (cuBLAS default math, cuDNN FMA math); options.tf32 turns it on.
+//
+// Threading: like every Backend, one thread at a time; each call makes the
+// backend's device current on the calling thread.
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+
+#include <map>
+#include <memory>
+#include <tuple>
+
+#include "backend/backend.h"
+#include "backend/cuda/device_buffer.h"
+#include "backend/cuda/owned_handle.h"
+
+namespace lpm {
+
+struct CudaBackendOptions {
+    int device = 0;
+    bool tf32 = false;
+    int64_t workspaceLimitBytes = int64_t(256) << 20; // cuDNN convolution workspace
+};
+
+class CudaBackend final : public Backend {
+public:
+    explicit CudaBackend(const CudaBackendOptions& options = {});
+    ~CudaBackend() override;
+
+    std::string name() const override;
+    bool supports(BackendOp op) const override;
+    int threadCount() const override { return 1; }
+    void synchronize() override;
+    cudaStream_t stream() const { return stream_.get(); }
+    int device() const { return options_.device; }
+
+    void* allocateBytes(int64_t bytes) override;
+    void releaseBytes(void* data) noexcept override;
+    void copyFromHost(void* destination, const void* hostSource, int64_t bytes) override;
+    void copyToHost(void* hostDestination, const void* source, int64_t bytes) override;
+
+    void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
+              const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+              int64_t ldc) override;
+    void addRowBias(int64_t rows, int64_t features, const float* bias, float* y) override;
+    void accumulateColumnSums(int64_t rows, int64_t features, const float* dy,
+                              float* gradBias) override;
+
+    void conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight,
+                       const float* bias, float* output) override;
+    void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
+                        const float* gradOutput, float* gradInput, float* gradWeight,
+                        float* gradBias) override;
+
+    void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output,
+                          int32_t* argmax) override;
+    void maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, const int32_t* argmax,
+                           float* gradInput) override;
+    void avgPool2dForward(const Pool2dGeometry& g, const float* input, float* output) override;
+    void avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, float* gradInput) override;
+
+    void reluForward(int64_t count, const float* x, float* y) override;
+    void reluBackward(int64_t count, const float* y, const float* dy, float* dx) override;
+    void addInPlace(int64_t count, const float* x, float* y) override;
+    void dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x,
+                        float* y, float* mask) override;
+    void multiply(int64_t count, const float* a, const float* b, float* y) override;
+
+    void batchNormForwardTraining(const BatchNormGeometry& g, const float* x, const float* gamma,
+                                  const float* beta, float* y, float* savedMean, float* savedInvStd,
+                                  float* runningMean, float* runningVar) override;
+    void batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma,
+                                   const float* beta, const float* runningMean,
+                                   const float* runningVar, float* y) override;
+    void batchNormBackward(const BatchNormGeometry& g, const float* x, const float* gamma,
+                           const float* savedMean, const float* savedInvStd, const float* dy,
+                           float* dx, float* gradGamma, float* gradBeta) override;
+
+    double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits,
+                               const int32_t* labels, float scale, float* gradLogits,
+                               int64_t* correctCount) override;
+
+    void sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads,
+                   float* velocity) override;
+    void adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
+                    float* firstMoment, float* secondMoment) override;
+
+private:
+    using TensorDescriptor = OwnedHandle<cudnnTensorDescriptor_t, cudnnDestroyTensorDescriptor>;
+    using FilterDescriptor = OwnedHandle<cudnnFilterDescriptor_t, cudnnDestroyFilterDescriptor>;
+    using ConvolutionDescriptor =
+        OwnedHandle<cudnnConvolutionDescriptor_t, cudnnDestroyConvolutionDescriptor>;
+
+    // One convolution shape: its descriptors and chosen algorithms (cuda_conv.cpp).
+    struct ConvolutionPlan {
+        TensorDescriptor input, output, bias;
+        FilterDescriptor weight;
+        ConvolutionDescriptor convolution;
+        cudnnConvolutionFwdAlgo_t forward{};
+        cudnnConvolutionBwdDataAlgo_t backwardData{};
+        cudnnConvolutionBwdFilterAlgo_t backwardFilter{};
+    };
+    using ConvolutionKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                      int64_t, int64_t>;
+
+    void activate() const; // makes this backend's device current on the calling thread
+    ConvolutionPlan& convolutionPlan(const Conv2dGeometry& g);
+    static TensorDescriptor makeTensorDescriptor(int64_t n, int64_t c, int64_t h, int64_t w);
+
+    CudaBackendOptions options_;
+    OwnedHandle<cudaStream_t, cudaStreamDestroy> stream_;
+    OwnedHandle<cublasHandle_t, cublasDestroy> cublas_;
+    OwnedHandle<cudnnHandle_t, cudnnDestroy> cudnn_;
+    DeviceBuffer workspace_;
+    DeviceBuffer lossRows_;       // per-row loss (double) and correct flag (int32)
+    PinnedHostBuffer lossRowsHost_;
+    std::map<ConvolutionKey, ConvolutionPlan> convolutionPlans_;
+};
+
+} // namespace lpm

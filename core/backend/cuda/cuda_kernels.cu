@@ -1,0 +1,319 @@
+// The CUDA backend's own kernels: bias, elementwise, dropout, pooling, the
+// softmax cross-entropy loss and the optimizers. One thread per output
+// element (grid-stride loops), no atomics, sums in a fixed order.
+#include "backend/cuda/cuda_kernels.h"
+
+#include <algorithm>
+
+#include "backend/cuda/cuda_check.h"
+#include "tensor/random.h"
+
+namespace lpm::cuda_kernels {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+// Enough blocks to cover `count` elements, capped: grid-stride loops do the rest.
+unsigned blocksFor(int64_t count)
+{
+    const int64_t blocks = (count + kThreads - 1) / kThreads;
+    return static_cast<unsigned>(std::clamp<int64_t>(blocks, 1, 65535));
+}
+
+#define LPM_GRID_STRIDE(index, count)                                                               \
+    for (int64_t index = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; index < (count);          \
+         index += int64_t(blockDim.x) * gridDim.x)
+
+#define LPM_LAUNCH(kernel, count, stream, ...)                                                     \
+    do {                                                                                           \
+        if ((count) > 0) {                                                                         \
+            kernel<<<blocksFor(count), kThreads, 0, (stream)>>>(__VA_ARGS__);                       \
+            LPM_CUDA_CHECK(cudaGetLastError());                                                    \
+        }                                                                                          \
+    } while (false)
+
+__global__ void addRowBiasKernel(int64_t rows, int64_t features, const float* bias, float* y)
+{
+    LPM_GRID_STRIDE(i, rows * features) { y[i] += bias[i % features]; }
+}
+
+// One thread per feature, rows added in order onto the existing value (as the CPU does).
+__global__ void columnSumsKernel(int64_t rows, int64_t features, const float* dy, float* gradBias)
+{
+    LPM_GRID_STRIDE(f, features)
+    {
+        float sum = gradBias[f];
+        for (int64_t row = 0; row < rows; ++row)
+            sum += dy[row * features + f];
+        gradBias[f] = sum;
+    }
+}
+
+__global__ void reluForwardKernel(int64_t count, const float* x, float* y)
+{
+    LPM_GRID_STRIDE(i, count) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; }
+}
+
+__global__ void reluBackwardKernel(int64_t count, const float* y, const float* dy, float* dx)
+{
+    LPM_GRID_STRIDE(i, count) { dx[i] = y[i] > 0.0f ? dy[i] : 0.0f; }
+}
+
+__global__ void addInPlaceKernel(int64_t count, const float* x, float* y)
+{
+    LPM_GRID_STRIDE(i, count) { y[i] += x[i]; }
+}
+
+__global__ void multiplyKernel(int64_t count, const float* a, const float* b, float* y)
+{
+    LPM_GRID_STRIDE(i, count) { y[i] = a[i] * b[i]; }
+}
+
+__global__ void dropoutKernel(int64_t count, float p, float keepScale, uint64_t key,
+                              int64_t firstIndex, const float* x, float* y, float* mask)
+{
+    LPM_GRID_STRIDE(i, count)
+    {
+        const float m = uniformAt(key, static_cast<uint64_t>(firstIndex + i)) >= p ? keepScale : 0.0f;
+        mask[i] = m;
+        y[i] = x[i] * m;
+    }
+}
+
+// One thread per output element; the first maximum in row-major window order wins.
+__global__ void maxPoolForwardKernel(Pool2dGeometry g, const float* input, float* output,
+                                     int32_t* argmax)
+{
+    const int64_t oh = g.outHeight(), ow = g.outWidth();
+    const int64_t outPlane = oh * ow, inPlane = g.inHeight * g.inWidth;
+    LPM_GRID_STRIDE(o, g.batch * g.channels * outPlane)
+    {
+        const int64_t plane = o / outPlane, y = (o % outPlane) / ow, x = o % ow;
+        const float* in = input + plane * inPlane;
+        int64_t bestIndex = (y * g.stride) * g.inWidth + x * g.stride;
+        float best = -INFINITY;
+        for (int64_t ky = 0; ky < g.kernel; ++ky)
+            for (int64_t kx = 0; kx < g.kernel; ++kx) {
+                const int64_t index = (y * g.stride + ky) * g.inWidth + x * g.stride + kx;
+                if (in[index] > best) {
+                    best = in[index];
+                    bestIndex = index;
+                }
+            }
+        output[o] = best;
+        argmax[o] = static_cast<int32_t>(bestIndex);
+    }
+}
+
+// The output windows that cover input row (or column) `position`: [first, last].
+__device__ void coveringWindows(int64_t position, int64_t kernel, int64_t stride, int64_t outExtent,
+                                int64_t& first, int64_t& last)
+{
+    first = position < kernel ? 0 : (position - kernel) / stride + 1;
+    last = min(position / stride, outExtent - 1);
+}
+
+// Gather form of the scatter dx[argmax] += dy: one thread per input element
+// visits the windows covering it in the CPU's (row-major output) order.
+__global__ void maxPoolBackwardKernel(Pool2dGeometry g, const float* gradOutput,
+                                      const int32_t* argmax, float* gradInput)
+{
+    const int64_t oh = g.outHeight(), ow = g.outWidth();
+    const int64_t outPlane = oh * ow, inPlane = g.inHeight * g.inWidth;
+    LPM_GRID_STRIDE(i, g.batch * g.channels * inPlane)
+    {
+        const int64_t plane = i / inPlane, local = i % inPlane;
+        const int64_t iy = local / g.inWidth, ix = local % g.inWidth;
+        int64_t y0, y1, x0, x1;
+        coveringWindows(iy, g.kernel, g.stride, oh, y0, y1);
+        coveringWindows(ix, g.kernel, g.stride, ow, x0, x1);
+        float sum = 0.0f;
+        for (int64_t y = y0; y <= y1; ++y)
+            for (int64_t x = x0; x <= x1; ++x) {
+                const int64_t o = plane * outPlane + y * ow + x;
+                if (argmax[o] == local)
+                    sum += gradOutput[o];
+            }
+        gradInput[i] = sum;
+    }
+}
+
+__global__ void avgPoolForwardKernel(Pool2dGeometry g, const float* input, float* output)
+{
+    const int64_t oh = g.outHeight(), ow = g.outWidth();
+    const int64_t outPlane = oh * ow, inPlane = g.inHeight * g.inWidth;
+    const float scale = 1.0f / static_cast<float>(g.kernel * g.kernel);
+    LPM_GRID_STRIDE(o, g.batch * g.channels * outPlane)
+    {
+        const int64_t plane = o / outPlane, y = (o % outPlane) / ow, x = o % ow;
+        const float* in = input + plane * inPlane;
+        float sum = 0.0f;
+        for (int64_t ky = 0; ky < g.kernel; ++ky)
+            for (int64_t kx = 0; kx < g.kernel; ++kx)
+                sum += in[(y * g.stride + ky) * g.inWidth + x * g.stride + kx];
+        output[o] = sum * scale;
+    }
+}
+
+__global__ void avgPoolBackwardKernel(Pool2dGeometry g, const float* gradOutput, float* gradInput)
+{
+    const int64_t oh = g.outHeight(), ow = g.outWidth();
+    const int64_t outPlane = oh * ow, inPlane = g.inHeight * g.inWidth;
+    const float scale = 1.0f / static_cast<float>(g.kernel * g.kernel);
+    LPM_GRID_STRIDE(i, g.batch * g.channels * inPlane)
+    {
+        const int64_t plane = i / inPlane, local = i % inPlane;
+        const int64_t iy = local / g.inWidth, ix = local % g.inWidth;
+        int64_t y0, y1, x0, x1;
+        coveringWindows(iy, g.kernel, g.stride, oh, y0, y1);
+        coveringWindows(ix, g.kernel, g.stride, ow, x0, x1);
+        float sum = 0.0f;
+        for (int64_t y = y0; y <= y1; ++y)
+            for (int64_t x = x0; x <= x1; ++x)
+                sum += gradOutput[plane * outPlane + y * ow + x] * scale;
+        gradInput[i] = sum;
+    }
+}
+
+// One thread per row; exp and the normaliser in double, as the CPU reference.
+__global__ void softmaxCrossEntropyKernel(int64_t rows, int64_t classes, const float* logits,
+                                          const int32_t* labels, float scale, float* gradLogits,
+                                          double* rowLoss, int32_t* rowCorrect)
+{
+    LPM_GRID_STRIDE(row, rows)
+    {
+        const float* z = logits + row * classes;
+        float* dz = gradLogits + row * classes;
+        int64_t best = 0;
+        for (int64_t j = 1; j < classes; ++j)
+            if (z[j] > z[best])
+                best = j;
+        const float peak = z[best];
+        double denominator = 0.0;
+        for (int64_t j = 0; j < classes; ++j)
+            denominator += exp(static_cast<double>(z[j] - peak));
+        const int32_t label = labels[row];
+        rowLoss[row] = log(denominator) - static_cast<double>(z[label] - peak);
+        rowCorrect[row] = best == label ? 1 : 0;
+        for (int64_t j = 0; j < classes; ++j) {
+            const double probability = exp(static_cast<double>(z[j] - peak)) / denominator;
+            dz[j] = scale * static_cast<float>(probability - (j == label ? 1.0 : 0.0));
+        }
+    }
+}
+
+__global__ void sgdKernel(int64_t count, SgdHyper h, float* weights, const float* grads,
+                          float* velocity)
+{
+    LPM_GRID_STRIDE(i, count)
+    {
+        float g = grads[i] + h.weightDecay * weights[i];
+        if (h.momentum != 0.0f) {
+            velocity[i] = h.momentum * velocity[i] + g;
+            g = h.nesterov ? g + h.momentum * velocity[i] : velocity[i];
+        }
+        weights[i] -= h.learningRate * g;
+    }
+}
+
+__global__ void adamKernel(int64_t count, AdamHyper h, AdamStepScales scales, float* weights,
+                           const float* grads, float* firstMoment, float* secondMoment)
+{
+    LPM_GRID_STRIDE(i, count)
+    {
+        const float g = grads[i] + h.weightDecay * weights[i];
+        firstMoment[i] = h.beta1 * firstMoment[i] + (1.0f - h.beta1) * g;
+        secondMoment[i] = h.beta2 * secondMoment[i] + (1.0f - h.beta2) * g * g;
+        const float denominator = sqrtf(secondMoment[i]) / scales.rootCorrection2 + h.epsilon;
+        weights[i] -= scales.stepSize * firstMoment[i] / denominator;
+    }
+}
+
+} // namespace
+
+void addRowBias(cudaStream_t stream, int64_t rows, int64_t features, const float* bias, float* y)
+{
+    LPM_LAUNCH(addRowBiasKernel, rows * features, stream, rows, features, bias, y);
+}
+
+void accumulateColumnSums(cudaStream_t stream, int64_t rows, int64_t features, const float* dy,
+                          float* gradBias)
+{
+    LPM_LAUNCH(columnSumsKernel, features, stream, rows, features, dy, gradBias);
+}
+
+void reluForward(cudaStream_t stream, int64_t count, const float* x, float* y)
+{
+    LPM_LAUNCH(reluForwardKernel, count, stream, count, x, y);
+}
+
+void reluBackward(cudaStream_t stream, int64_t count, const float* y, const float* dy, float* dx)
+{
+    LPM_LAUNCH(reluBackwardKernel, count, stream, count, y, dy, dx);
+}
+
+void addInPlace(cudaStream_t stream, int64_t count, const float* x, float* y)
+{
+    LPM_LAUNCH(addInPlaceKernel, count, stream, count, x, y);
+}
+
+void multiply(cudaStream_t stream, int64_t count, const float* a, const float* b, float* y)
+{
+    LPM_LAUNCH(multiplyKernel, count, stream, count, a, b, y);
+}
+
+void dropoutForward(cudaStream_t stream, int64_t count, float p, uint64_t key, int64_t firstIndex,
+                    const float* x, float* y, float* mask)
+{
+    LPM_LAUNCH(dropoutKernel, count, stream, count, p, 1.0f / (1.0f - p), key, firstIndex, x, y, mask);
+}
+
+void maxPool2dForward(cudaStream_t stream, const Pool2dGeometry& g, const float* input, float* output,
+                      int32_t* argmax)
+{
+    LPM_LAUNCH(maxPoolForwardKernel, g.batch * g.channels * g.outHeight() * g.outWidth(), stream, g,
+               input, output, argmax);
+}
+
+void maxPool2dBackward(cudaStream_t stream, const Pool2dGeometry& g, const float* gradOutput,
+                       const int32_t* argmax, float* gradInput)
+{
+    LPM_LAUNCH(maxPoolBackwardKernel, g.batch * g.channels * g.inHeight * g.inWidth, stream, g,
+               gradOutput, argmax, gradInput);
+}
+
+void avgPool2dForward(cudaStream_t stream, const Pool2dGeometry& g, const float* input, float* output)
+{
+    LPM_LAUNCH(avgPoolForwardKernel, g.batch * g.channels * g.outHeight() * g.outWidth(), stream, g,
+               input, output);
+}
+
+void avgPool2dBackward(cudaStream_t stream, const Pool2dGeometry& g, const float* gradOutput,
+                       float* gradInput)
+{
+    LPM_LAUNCH(avgPoolBackwardKernel, g.batch * g.channels * g.inHeight * g.inWidth, stream, g,
+               gradOutput, gradInput);
+}
+
+void softmaxCrossEntropyRows(cudaStream_t stream, int64_t rows, int64_t classes, const float* logits,
+                             const int32_t* labels, float scale, float* gradLogits, double* rowLoss,
+                             int32_t* rowCorrect)
+{
+    LPM_LAUNCH(softmaxCrossEntropyKernel, rows, stream, rows, classes, logits, labels, scale,
+               gradLogits, rowLoss, rowCorrect);
+}
+
+void sgdUpdate(cudaStream_t stream, int64_t count, const SgdHyper& h, float* weights,
+               const float* grads, float* velocity)
+{
+    LPM_LAUNCH(sgdKernel, count, stream, count, h, weights, grads, velocity);
+}
+
+void adamUpdate(cudaStream_t stream, int64_t count, const AdamHyper& h, const AdamStepScales& scales,
+                float* weights, const float* grads, float* firstMoment, float* secondMoment)
+{
+    LPM_LAUNCH(adamKernel, count, stream, count, h, scales, weights, grads, firstMoment, secondMoment);
+}
+
+} // namespace lpm::cuda_kernels
