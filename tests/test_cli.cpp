@@ -408,4 +408,17 @@ TEST_F(Cli, PipelinedTrainingErrors)
     expectOneLineError(lpm("train --plan " + quote(path("plan.json").string()) + " --batch 8"), {"--batch", "--plan"});
 }
 
+TEST_F(Cli, GpuTrainingErrorsAreOneLine)
+{
+    expectOneLineError(lpm("train --dataset synthetic --steps 1 --backend cuda --devices cpu:2"),
+                       {"--backend cuda", "--schedule sequential"});
+    expectOneLineError(lpm("train --dataset synthetic --steps 1 --tf32"), {"--tf32", "--backend cuda"});
+    expectOneLineError(lpm("train --dataset synthetic --steps 1 --backend tpu"), {"unknown backend 'tpu'"});
+    const RunResult result = lpm("devices --json " + quote(path("devices.json").string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    std::ifstream file(path("devices.json"));
+    if (json::parse(file).at("gpu").at("devices").empty())
+        expectOneLineError(lpm("train --dataset synthetic --steps 1 --backend cuda"), {"'cuda'", "no GPU"});
+}
+
 } // namespace

@@ -142,6 +142,8 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
             {"learning_rate", options.learningRate},
             {"seed", train.seed},
             {"threads", train.threads},
+            {"backend", train.backend},
+            {"tf32", train.tf32},
             {"steps", summary.steps},
             {"global_step", summary.globalStep},
             {"epochs", summary.epochs},
@@ -193,6 +195,11 @@ void runTrain(TrainCommandOptions options)
         if (!file.empty())
             requireWritableOutput(file, flag);
     const std::string schedule = !options.schedule.empty() ? options.schedule : options.pipelined() ? "lpm" : "sequential";
+    if (options.train.backend != "cpu" && schedule != "sequential")
+        throw InvalidArgument("--backend " + options.train.backend + ": pipelined schedules run on CPU stages only so far; "
+                              "train on a GPU with --schedule sequential (or without --devices/--plan)");
+    if (options.train.tf32 && options.train.backend == "cpu")
+        throw InvalidArgument("--tf32 applies to --backend cuda only");
     if (options.train.weightStash && options.planFile.empty() && schedule != "lpm-async")
         throw InvalidArgument("--weight-stash: weight stashing applies to lpm-async only, not " + schedule);
     std::optional<PipelineReport> pipeline;
@@ -226,7 +233,8 @@ void runTrain(TrainCommandOptions options)
                      static_cast<long long>(options.train.batch), optimizer.kind.c_str(),
                      pipeline ? (pipeline->plan.schedule + " on " + std::to_string(pipeline->plan.stages.size())
                                  + " CPU stages").c_str()
-                              : (std::to_string(options.train.threads) + " thread(s)").c_str(),
+                              : options.train.backend != "cpu" ? options.train.backend.c_str()
+                                                               : (std::to_string(options.train.threads) + " thread(s)").c_str(),
                      static_cast<long long>(trainer.globalStep()));
 
     ProgressBar bar(stderr);
@@ -333,6 +341,10 @@ void addTrainCommand(CLI::App& app)
     command->add_option("--threads", train.threads, "CPU threads for the computation")
         ->check(CLI::Range(1, 1024))
         ->capture_default_str();
+    command->add_option("--backend", train.backend,
+                        "Where a sequential run computes: cpu, or cuda / cuda:N (a GPU; see `lpm devices`)")
+        ->capture_default_str();
+    command->add_flag("--tf32", train.tf32, "With --backend cuda: allow TF32 tensor cores (faster, not exact)");
     command->add_option("--save-checkpoint", options->saveCheckpoint,
                         "Write a checkpoint to this file at the end (atomically)");
     command->add_option("--load-checkpoint", options->loadCheckpoint,

@@ -21,7 +21,7 @@ void* Backend::allocateBytes(int64_t bytes)
     return allocateAligned((bytes + int64_t(sizeof(float)) - 1) / int64_t(sizeof(float)));
 }
 
-void Backend::releaseBytes(void* data) noexcept { freeAligned(static_cast<float*>(data)); }
+void Backend::releaseBytes(void* data, int64_t) noexcept { freeAligned(static_cast<float*>(data)); }
 
 void Backend::copyFromHost(void* destination, const void* hostSource, int64_t bytes)
 {
@@ -32,5 +32,12 @@ void Backend::copyToHost(void* hostDestination, const void* source, int64_t byte
 {
     std::memcpy(hostDestination, source, static_cast<size_t>(bytes));
 }
+
+void Backend::copyWithin(void* destination, const void* source, int64_t bytes)
+{
+    std::memcpy(destination, source, static_cast<size_t>(bytes));
+}
+
+void Backend::zeroBytes(void* data, int64_t bytes) { std::memset(data, 0, static_cast<size_t>(bytes)); }
 
 } // namespace lpm

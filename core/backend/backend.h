@@ -93,14 +93,21 @@ public:
     // Waits until all work issued so far has finished.
     virtual void synchronize() = 0;
 
-    // Memory in this backend's space (host for the CPU backend, the GPU's for
-    // CUDA). The defaults are 64-byte aligned host memory and memcpy.
+    // Memory in this backend's space: host memory for the CPU backend, the
+    // GPU's for CUDA. The defaults are 64-byte aligned host memory and memcpy.
+    // Tensors and MemoryBlocks of a backend whose memory is not the host's
+    // hold that backend (tensor/memory_block.h) and must not outlive it.
+    virtual bool usesHostMemory() const { return true; }
     virtual void* allocateBytes(int64_t bytes);
-    virtual void releaseBytes(void* data) noexcept;
+    // `bytes` is what was allocated (a caching allocator files the block by it).
+    virtual void releaseBytes(void* data, int64_t bytes) noexcept;
     // Copies between host memory and this backend's memory; both have finished
     // when they return (so the host side may be reused at once).
     virtual void copyFromHost(void* destination, const void* hostSource, int64_t bytes);
     virtual void copyToHost(void* hostDestination, const void* source, int64_t bytes);
+    // Within this backend's memory, ordered with its other work.
+    virtual void copyWithin(void* destination, const void* source, int64_t bytes);
+    virtual void zeroBytes(void* data, int64_t bytes);
 
     // C(m×n) = alpha·op(A)·op(B) + beta·C, row-major; op(A) is m×k, op(B) is k×n.
     virtual void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
@@ -178,5 +185,12 @@ public:
     virtual void adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
                             float* firstMoment, float* secondMoment) = 0;
 };
+
+// The memory space to allocate a backend's tensors in: nullptr (the host) for
+// a backend that computes on host memory, the backend itself otherwise.
+inline Backend* memorySpaceOf(Backend& backend)
+{
+    return backend.usesHostMemory() ? nullptr : &backend;
+}
 
 } // namespace lpm

@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "backend/cpu/cpu_backend.h"
+#include "tensor/memory_block.h"
 #include "tensor/random.h"
 
 namespace lpm {
@@ -65,19 +66,12 @@ void* hostData(Values& values)
 // Runs one case on one backend; returns the output arrays and the scalars.
 std::pair<std::vector<Values>, Scalars> runOn(Backend& backend, const CheckCase& check)
 {
+    std::vector<MemoryBlock> blocks;
     ArrayPointers device;
-    struct Release {
-        Backend& backend;
-        ArrayPointers& device;
-        ~Release()
-        {
-            for (void* pointer : device.pointers)
-                backend.releaseBytes(pointer);
-        }
-    } release{backend, device};
     for (const CaseArray& array : check.arrays) {
-        device.pointers.push_back(backend.allocateBytes(std::max<int64_t>(byteCount(array.initial), 4)));
-        backend.copyFromHost(device.pointers.back(), hostData(array.initial), byteCount(array.initial));
+        blocks.emplace_back(memorySpaceOf(backend), std::max<int64_t>(byteCount(array.initial), 4));
+        blocks.back().copyFromHost(hostData(array.initial), byteCount(array.initial));
+        device.pointers.push_back(blocks.back().data());
     }
     Scalars scalars = check.run(backend, device);
     backend.synchronize();
@@ -85,7 +79,7 @@ std::pair<std::vector<Values>, Scalars> runOn(Backend& backend, const CheckCase&
     for (size_t i = 0; i < check.arrays.size(); ++i)
         if (check.arrays[i].output) {
             Values result = check.arrays[i].initial; // same type and size
-            backend.copyToHost(hostData(result), device.pointers[i], byteCount(result));
+            blocks[i].copyToHost(hostData(result), byteCount(result));
             outputs.push_back(std::move(result));
         }
     return {std::move(outputs), std::move(scalars)};

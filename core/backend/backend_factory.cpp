@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "backend/cpu/cpu_backend.h"
+#include "devices/gpu_devices.h"
 #include "tensor/error.h"
 #if defined(LPM_HAVE_CUDA)
 #include "backend/cuda/cuda_backend.h"
@@ -47,6 +48,12 @@ std::unique_ptr<Backend> makeBackend(const BackendRequest& request)
     if (device < 0)
         throw InvalidArgument("unknown backend '" + request.name + "': expected cpu, cuda or cuda:N");
 #if defined(LPM_HAVE_CUDA)
+    const GpuDiscovery found = discoverGpus();
+    if (device >= int(found.gpus.size()))
+        throw InvalidArgument("backend '" + request.name + "': " +
+                              (found.gpus.empty() ? "no GPU can be used here: " + found.status
+                                                  : "there is no GPU " + std::to_string(device) + " (this machine has " +
+                                                        std::to_string(found.gpus.size()) + ")"));
     CudaBackendOptions options;
     options.device = device;
     options.tf32 = request.tf32;

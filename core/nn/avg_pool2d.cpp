@@ -56,7 +56,7 @@ Tensor AvgPool2d::forward(Backend& backend, Tensor input, const StepInfo&,
                           std::unique_ptr<LayerContext>& context)
 {
     const Pool2dGeometry g = geometry(input.shape());
-    Tensor output = Tensor::uninitialized(Shape{g.batch, g.channels, g.outHeight(), g.outWidth()});
+    Tensor output = Tensor::uninitializedLike(input, Shape{g.batch, g.channels, g.outHeight(), g.outWidth()});
     backend.avgPool2dForward(g, input.data(), output.data());
     auto saved = std::make_unique<AvgPoolContext>();
     saved->inputShape = input.shape();
@@ -67,7 +67,7 @@ Tensor AvgPool2d::forward(Backend& backend, Tensor input, const StepInfo&,
 Tensor AvgPool2d::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
     auto& saved = contextAs<AvgPoolContext>(context);
-    Tensor gradInput = Tensor::uninitialized(saved.inputShape);
+    Tensor gradInput = Tensor::uninitializedLike(gradOutput, saved.inputShape);
     backend.avgPool2dBackward(geometry(saved.inputShape), gradOutput.data(), gradInput.data());
     return gradInput;
 }

@@ -1,7 +1,5 @@
 #include "nn/batch_norm2d.h"
 
-#include <vector>
-
 #include "tensor/error.h"
 
 namespace lpm {
@@ -9,7 +7,7 @@ namespace lpm {
 namespace {
 struct BatchNormContext : LayerContext {
     Tensor input;
-    std::vector<float> mean, invStd; // (C)
+    MemoryBlock statistics; // mean (C) then inverse standard deviation (C), beside the input
 };
 } // namespace
 
@@ -62,18 +60,17 @@ Tensor BatchNorm2d::forward(Backend& backend, Tensor input, const StepInfo& step
                             std::unique_ptr<LayerContext>& context)
 {
     const BatchNormGeometry g = geometry(input.shape());
-    Tensor output = Tensor::uninitialized(input.shape());
+    Tensor output = Tensor::uninitializedLike(input, input.shape());
     if (!step.training) {
         backend.batchNormForwardInference(g, input.data(), gamma_.value, beta_.value,
                                           runningMean_.value, runningVar_.value, output.data());
         return output;
     }
     auto saved = std::make_unique<BatchNormContext>();
-    saved->mean.resize(static_cast<size_t>(g.channels));
-    saved->invStd.resize(static_cast<size_t>(g.channels));
-    backend.batchNormForwardTraining(g, input.data(), gamma_.value, beta_.value, output.data(),
-                                     saved->mean.data(), saved->invStd.data(), runningMean_.value,
-                                     runningVar_.value);
+    saved->statistics = MemoryBlock(input.memory(), int64_t(sizeof(float)) * 2 * g.channels);
+    float* mean = saved->statistics.as<float>();
+    backend.batchNormForwardTraining(g, input.data(), gamma_.value, beta_.value, output.data(), mean,
+                                     mean + g.channels, runningMean_.value, runningVar_.value);
     saved->input = std::move(input);
     context = std::move(saved);
     return output;
@@ -83,10 +80,10 @@ Tensor BatchNorm2d::backward(Backend& backend, Tensor gradOutput, LayerContext& 
 {
     auto& saved = contextAs<BatchNormContext>(context);
     const BatchNormGeometry g = geometry(saved.input.shape());
-    Tensor gradInput = Tensor::uninitialized(saved.input.shape());
-    backend.batchNormBackward(g, saved.input.data(), gamma_.value, saved.mean.data(),
-                              saved.invStd.data(), gradOutput.data(), gradInput.data(),
-                              gamma_.grad, beta_.grad);
+    Tensor gradInput = Tensor::uninitializedLike(saved.input, saved.input.shape());
+    const float* mean = saved.statistics.as<float>();
+    backend.batchNormBackward(g, saved.input.data(), gamma_.value, mean, mean + g.channels, gradOutput.data(),
+                              gradInput.data(), gamma_.grad, beta_.grad);
     return gradInput;
 }
 

@@ -79,7 +79,7 @@ Tensor Conv2d::forward(Backend& backend, Tensor input, const StepInfo&,
                        std::unique_ptr<LayerContext>& context)
 {
     const Conv2dGeometry g = geometry(input.shape());
-    Tensor output = Tensor::uninitialized(Shape{g.batch, g.outChannels, g.outHeight(), g.outWidth()});
+    Tensor output = Tensor::uninitializedLike(input, Shape{g.batch, g.outChannels, g.outHeight(), g.outWidth()});
     backend.conv2dForward(g, input.data(), weight_.value, bias_ ? bias_->value : nullptr,
                           output.data());
     auto saved = std::make_unique<Conv2dContext>();
@@ -94,7 +94,7 @@ Tensor Conv2d::backward(Backend& backend, Tensor gradOutput, LayerContext& conte
     const Conv2dGeometry g = geometry(saved.input.shape());
     Tensor gradInput;
     if (inputGradientNeeded())
-        gradInput = Tensor::uninitialized(saved.input.shape());
+        gradInput = Tensor::uninitializedLike(saved.input, saved.input.shape());
     backend.conv2dBackward(g, saved.input.data(), weight_.value, gradOutput.data(),
                            gradInput.empty() ? nullptr : gradInput.data(), weight_.grad,
                            bias_ ? bias_->grad : nullptr);

@@ -42,7 +42,7 @@ Tensor Dropout::forward(Backend& backend, Tensor input, const StepInfo& step,
 {
     auto saved = std::make_unique<DropoutContext>();
     if (step.training && options_.probability > 0.0f) {
-        saved->mask = Tensor::uninitialized(input.shape());
+        saved->mask = Tensor::uninitializedLike(input, input.shape());
         backend.dropoutForward(input.elementCount(), options_.probability, step.randomKey,
                                step.sampleOffset * input.shape().sampleElementCount(),
                                input.data(), input.data(), saved->mask.data());

@@ -54,7 +54,7 @@ UnitCost Linear::cost(const Shape& input) const
 Tensor Linear::forward(Backend& backend, Tensor input, const StepInfo&,
                        std::unique_ptr<LayerContext>& context)
 {
-    Tensor output = Tensor::uninitialized(outputShape(input.shape()));
+    Tensor output = Tensor::uninitializedLike(input, outputShape(input.shape()));
     const int64_t rows = input.shape()[0];
     backend.gemm(false, true, rows, options_.outFeatures, options_.inFeatures, 1.0f, input.data(),
                  options_.inFeatures, weight_.value, options_.inFeatures, 0.0f, output.data(),
@@ -79,7 +79,7 @@ Tensor Linear::backward(Backend& backend, Tensor gradOutput, LayerContext& conte
         backend.accumulateColumnSums(rows, out, gradOutput.data(), bias_->grad);
     if (!inputGradientNeeded())
         return Tensor();
-    Tensor gradInput = Tensor::uninitialized(saved.input.shape());
+    Tensor gradInput = Tensor::uninitializedLike(saved.input, saved.input.shape());
     backend.gemm(false, false, rows, in, out, 1.0f, gradOutput.data(), out, weight_.value, in,
                  0.0f, gradInput.data(), in);
     return gradInput;

@@ -1,7 +1,5 @@
 #include "nn/max_pool2d.h"
 
-#include <vector>
-
 #include "tensor/error.h"
 
 namespace lpm {
@@ -9,7 +7,7 @@ namespace lpm {
 namespace {
 struct MaxPoolContext : LayerContext {
     Shape inputShape;
-    std::vector<int32_t> argmax; // (N, C, Ho, Wo)
+    MemoryBlock argmax; // int32 (N, C, Ho, Wo), in the input's memory space
 };
 } // namespace
 
@@ -69,11 +67,11 @@ Tensor MaxPool2d::forward(Backend& backend, Tensor input, const StepInfo&,
                           std::unique_ptr<LayerContext>& context)
 {
     const Pool2dGeometry g = geometry(input.shape());
-    Tensor output = Tensor::uninitialized(Shape{g.batch, g.channels, g.outHeight(), g.outWidth()});
+    Tensor output = Tensor::uninitializedLike(input, Shape{g.batch, g.channels, g.outHeight(), g.outWidth()});
     auto saved = std::make_unique<MaxPoolContext>();
     saved->inputShape = input.shape();
-    saved->argmax.resize(static_cast<size_t>(output.elementCount()));
-    backend.maxPool2dForward(g, input.data(), output.data(), saved->argmax.data());
+    saved->argmax = MemoryBlock(input.memory(), int64_t(sizeof(int32_t)) * output.elementCount());
+    backend.maxPool2dForward(g, input.data(), output.data(), saved->argmax.as<int32_t>());
     context = std::move(saved);
     return output;
 }
@@ -81,8 +79,8 @@ Tensor MaxPool2d::forward(Backend& backend, Tensor input, const StepInfo&,
 Tensor MaxPool2d::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
     auto& saved = contextAs<MaxPoolContext>(context);
-    Tensor gradInput = Tensor::uninitialized(saved.inputShape);
-    backend.maxPool2dBackward(geometry(saved.inputShape), gradOutput.data(), saved.argmax.data(),
+    Tensor gradInput = Tensor::uninitializedLike(gradOutput, saved.inputShape);
+    backend.maxPool2dBackward(geometry(saved.inputShape), gradOutput.data(), saved.argmax.as<int32_t>(),
                               gradInput.data());
     return gradInput;
 }

@@ -44,48 +44,95 @@ ParameterStore::ParameterStore(Model& model, int firstUnit, int lastUnit)
     values_.assign(static_cast<size_t>(parameterTotal), 0.0f);
     gradients_.assign(static_cast<size_t>(parameterTotal), 0.0f);
     buffers_.assign(static_cast<size_t>(bufferTotal), 0.0f);
+    bindSlots(values_.data(), gradients_.data(), buffers_.data());
+}
+
+void ParameterStore::bindSlots(float* values, float* gradients, float* buffers)
+{
     int64_t offset = 0;
     for (ParameterSlot* slot : parameterSlots_) {
-        slot->value = values_.data() + offset;
-        slot->grad = gradients_.data() + offset;
+        slot->value = values + offset;
+        slot->grad = gradients + offset;
         offset += slot->shape.elementCount();
     }
     offset = 0;
     for (BufferSlot* slot : bufferSlots_) {
-        slot->value = buffers_.data() + offset;
+        slot->value = buffers + offset;
         offset += slot->shape.elementCount();
     }
 }
 
+void ParameterStore::placeOn(Backend& backend)
+{
+    Backend* memory = memorySpaceOf(backend);
+    if (memory == nullptr || memory == memory_)
+        return;
+    auto bytes = [](const std::vector<float>& host) { return int64_t(sizeof(float)) * int64_t(host.size()); };
+    copyToHost(); // from a previous placement, if any
+    placed_[0] = MemoryBlock(memory, std::max<int64_t>(bytes(values_), 4));
+    placed_[1] = MemoryBlock(memory, std::max<int64_t>(bytes(gradients_), 4));
+    placed_[2] = MemoryBlock(memory, std::max<int64_t>(bytes(buffers_), 4));
+    memory_ = memory;
+    copyFromHost();
+    placed_[1].zero();
+    bindSlots(placed_[0].as<float>(), placed_[1].as<float>(), placed_[2].as<float>());
+}
+
+void ParameterStore::copyToHost() const
+{
+    if (memory_ == nullptr)
+        return;
+    placed_[0].copyToHost(values_.data(), int64_t(sizeof(float)) * int64_t(values_.size()));
+    placed_[2].copyToHost(buffers_.data(), int64_t(sizeof(float)) * int64_t(buffers_.size()));
+}
+
+void ParameterStore::copyFromHost()
+{
+    if (memory_ == nullptr)
+        return;
+    placed_[0].copyFromHost(values_.data(), int64_t(sizeof(float)) * int64_t(values_.size()));
+    placed_[2].copyFromHost(buffers_.data(), int64_t(sizeof(float)) * int64_t(buffers_.size()));
+}
+
 void ParameterStore::initialize(uint64_t seed)
 {
-    for (ParameterSlot* slot : parameterSlots_) {
+    // Drawn into the host copies (the slots may point into a GPU's memory).
+    float* value = values_.data();
+    for (const ParameterSlot* slot : parameterSlots_) {
         RandomStream stream(nameKey(seed, slot->name));
         const int64_t count = slot->shape.elementCount();
         const float fanIn = static_cast<float>(std::max<int64_t>(slot->fanIn, 1));
         for (int64_t i = 0; i < count; ++i) {
             switch (slot->init) {
             case ParameterInit::UniformFanIn:
-                slot->value[i] = (2.0f * stream.nextUniform() - 1.0f) / std::sqrt(fanIn);
+                value[i] = (2.0f * stream.nextUniform() - 1.0f) / std::sqrt(fanIn);
                 break;
-            case ParameterInit::Zeros: slot->value[i] = 0.0f; break;
-            case ParameterInit::Ones: slot->value[i] = 1.0f; break;
+            case ParameterInit::Zeros: value[i] = 0.0f; break;
+            case ParameterInit::Ones: value[i] = 1.0f; break;
             }
         }
+        value += count;
     }
-    for (BufferSlot* slot : bufferSlots_)
-        std::fill_n(slot->value, slot->shape.elementCount(), slot->initialValue);
+    float* buffer = buffers_.data();
+    for (const BufferSlot* slot : bufferSlots_) {
+        std::fill_n(buffer, slot->shape.elementCount(), slot->initialValue);
+        buffer += slot->shape.elementCount();
+    }
+    copyFromHost();
     zeroGradients();
 }
 
 void ParameterStore::zeroGradients()
 {
-    std::fill(gradients_.begin(), gradients_.end(), 0.0f);
+    zeroGradients(0, parameterCount());
 }
 
 void ParameterStore::zeroGradients(int64_t first, int64_t count)
 {
-    std::fill_n(gradients_.begin() + first, count, 0.0f);
+    if (memory_ != nullptr)
+        memory_->zeroBytes(gradients() + first, int64_t(sizeof(float)) * count);
+    else
+        std::fill_n(gradients_.begin() + first, count, 0.0f);
 }
 
 int64_t ParameterStore::unitParameterOffset(int unit) const
@@ -106,8 +153,9 @@ int64_t ParameterStore::unitBufferOffset(int unit) const
 
 std::string weightsDigest(const ParameterStore& store)
 {
-    uint64_t hash = fnv1a64(store.values(), sizeof(float) * size_t(store.parameterCount()));
-    hash = fnv1a64(store.buffers(), sizeof(float) * size_t(store.bufferCount()), hash);
+    store.copyToHost();
+    uint64_t hash = fnv1a64(store.hostValues(), sizeof(float) * size_t(store.parameterCount()));
+    hash = fnv1a64(store.hostBuffers(), sizeof(float) * size_t(store.bufferCount()), hash);
     char text[17];
     std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
     return text;

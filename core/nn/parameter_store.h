@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nn/model.h"
+#include "tensor/memory_block.h"
 
 namespace lpm {
 
@@ -25,9 +26,26 @@ public:
     ParameterStore(const ParameterStore&) = delete;
     ParameterStore& operator=(const ParameterStore&) = delete;
 
-    // Draws every parameter from its initialiser and resets buffers.
+    // Draws every parameter from its initialiser and resets buffers (and, when
+    // placed on a backend, copies them there).
     void initialize(uint64_t seed);
     void zeroGradients();
+
+    // Moves the working values, gradients and buffers into `backend`'s memory
+    // when that is not the host's (a GPU), and points every slot there; from
+    // then on values(), gradients() and buffers() are pointers in that memory.
+    // The host vectors stay as a staging copy: copyToHost() refreshes them for
+    // digests and checkpoints, copyFromHost() sends edits back. The backend
+    // must outlive the store.
+    void placeOn(Backend& backend);
+    bool placedOffHost() const { return memory_ != nullptr; }
+    void copyToHost() const;
+    void copyFromHost();
+    // The host copies (current after copyToHost() when placed off the host).
+    const float* hostValues() const { return values_.data(); }
+    float* hostValues() { return values_.data(); }
+    const float* hostBuffers() const { return buffers_.data(); }
+    float* hostBuffers() { return buffers_.data(); }
 
     int64_t parameterCount() const { return static_cast<int64_t>(values_.size()); }
     // Where unit `unit`'s parameters begin in the flat buffers (units are laid
@@ -39,19 +57,30 @@ public:
     // Zeroes the gradients [first, first + count).
     void zeroGradients(int64_t first, int64_t count);
     int64_t bufferCount() const { return static_cast<int64_t>(buffers_.size()); }
-    float* values() { return values_.data(); }
-    const float* values() const { return values_.data(); }
-    float* gradients() { return gradients_.data(); }
-    const float* gradients() const { return gradients_.data(); }
-    float* buffers() { return buffers_.data(); }
-    const float* buffers() const { return buffers_.data(); }
+    // The working arrays: host memory, or the backend's after placeOn().
+    float* values() { return working(0, values_); }
+    const float* values() const { return working(0, values_); }
+    float* gradients() { return working(1, gradients_); }
+    const float* gradients() const { return working(1, gradients_); }
+    float* buffers() { return working(2, buffers_); }
+    const float* buffers() const { return working(2, buffers_); }
     const std::vector<ParameterSlot*>& parameterSlots() const { return parameterSlots_; }
     const std::vector<BufferSlot*>& bufferSlots() const { return bufferSlots_; }
 
 private:
+    void bindSlots(float* values, float* gradients, float* buffers);
+    float* working(size_t block, const std::vector<float>& host) const
+    {
+        return memory_ != nullptr ? placed_[block].as<float>() : const_cast<float*>(host.data());
+    }
+
     std::vector<ParameterSlot*> parameterSlots_;
     std::vector<BufferSlot*> bufferSlots_;
-    std::vector<float> values_, gradients_, buffers_;
+    // Host copies; mutable because copyToHost() refreshes them from a const store.
+    mutable std::vector<float> values_, buffers_;
+    std::vector<float> gradients_;
+    Backend* memory_ = nullptr;       // where the working arrays are (nullptr: the host vectors)
+    MemoryBlock placed_[3];           // values, gradients, buffers in memory_
     int firstUnit_ = 0;
     std::vector<int64_t> unitOffsets_; // [u − firstUnit]: offset of unit u; one past the last unit at the end
     std::vector<int64_t> unitBufferOffsets_; // the same for the buffers
@@ -59,7 +88,7 @@ private:
 
 // A 64-bit FNV-1a hash, as 16 hex digits, of the parameter values and then the
 // buffers, in slot order: two runs have equal digests iff every bit agrees (up to
-// hash collisions).
+// hash collisions). A store placed off the host is copied to the host first.
 std::string weightsDigest(const ParameterStore& store);
 
 } // namespace lpm

@@ -20,8 +20,16 @@ LossResult softmaxCrossEntropy(Backend& backend, const Tensor& logits,
     if (miniBatchSize <= 0)
         throw InvalidArgument("softmax cross-entropy: mini-batch size must be positive");
     LossResult result;
-    result.gradLogits = Tensor::uninitialized(shape);
-    result.lossSum = backend.softmaxCrossEntropy(shape[0], shape[1], logits.data(), labels.data(),
+    result.gradLogits = Tensor::uninitializedLike(logits, shape);
+    // The labels go where the logits are (checked above on the host).
+    MemoryBlock placedLabels;
+    const int32_t* labelData = labels.data();
+    if (!logits.onHost()) {
+        placedLabels = MemoryBlock(logits.memory(), int64_t(labels.size_bytes()));
+        placedLabels.copyFromHost(labels.data(), int64_t(labels.size_bytes()));
+        labelData = placedLabels.as<int32_t>();
+    }
+    result.lossSum = backend.softmaxCrossEntropy(shape[0], shape[1], logits.data(), labelData,
                                                  1.0f / static_cast<float>(miniBatchSize),
                                                  result.gradLogits.data(), &result.correct);
     return result;

@@ -1,7 +1,5 @@
 #include "nn/unit_passes.h"
 
-#include <cstring>
-
 #include "tensor/error.h"
 #include "tensor/random.h"
 
@@ -21,9 +19,9 @@ std::vector<int64_t> microBatchSizes(int64_t batch, int64_t microBatches)
 Tensor sliceRows(const Tensor& tensor, int64_t first, int64_t count)
 {
     const int64_t rowElements = tensor.shape().sampleElementCount();
-    Tensor slice = Tensor::uninitialized(tensor.shape().withBatch(count));
-    std::memcpy(slice.data(), tensor.data() + first * rowElements,
-                sizeof(float) * size_t(count * rowElements));
+    Tensor slice = Tensor::uninitializedLike(tensor, tensor.shape().withBatch(count));
+    MemoryBlock::copyInSpace(tensor.memory(), slice.data(), tensor.data() + first * rowElements,
+                             int64_t(sizeof(float)) * count * rowElements);
     return slice;
 }
 

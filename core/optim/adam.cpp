@@ -18,8 +18,7 @@ void Adam::updateRange(Backend& backend, ParameterStore& store, int64_t first, i
     AdamHyper hyper = hyper_;
     hyper.step = stepNumber;
     backend.adamUpdate(count, hyper, store.values() + first, store.gradients() + first,
-                       state_[0].data() + first,
-                       state_[1].data() + first);
+                       stateData(0) + first, stateData(1) + first);
 }
 
 } // namespace lpm

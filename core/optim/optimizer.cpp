@@ -1,5 +1,6 @@
 #include "optim/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "optim/adam.h"
@@ -17,6 +18,30 @@ void Optimizer::step(Backend& backend, ParameterStore& store)
 {
     updateRange(backend, store, 0, store.parameterCount(), stepCount_ + 1);
     ++stepCount_;
+}
+
+void Optimizer::placeOn(Backend& backend)
+{
+    Backend* memory = memorySpaceOf(backend);
+    if (memory == nullptr || (!placed_.empty() && placed_.front().memory() == memory))
+        return;
+    copyStateToHost();
+    placed_.clear();
+    for (const std::vector<float>& vector : state_)
+        placed_.emplace_back(memory, std::max<int64_t>(int64_t(sizeof(float) * vector.size()), 4));
+    copyStateFromHost();
+}
+
+void Optimizer::copyStateToHost()
+{
+    for (size_t i = 0; i < placed_.size(); ++i)
+        placed_[i].copyToHost(state_[i].data(), int64_t(sizeof(float) * state_[i].size()));
+}
+
+void Optimizer::copyStateFromHost()
+{
+    for (size_t i = 0; i < placed_.size(); ++i)
+        placed_[i].copyFromHost(state_[i].data(), int64_t(sizeof(float) * state_[i].size()));
 }
 
 std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options,

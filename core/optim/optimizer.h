@@ -12,6 +12,7 @@
 #include "backend/backend.h"
 #include "nn/parameter_store.h"
 #include "optim/optimizer_options.h"
+#include "tensor/memory_block.h"
 
 namespace lpm {
 
@@ -34,15 +35,29 @@ public:
 
     int64_t stepCount() const { return stepCount_; }
     void setStepCount(int64_t steps) { stepCount_ = steps; }
-    // The state vectors, each parameterCount() floats (SGD: velocity; Adam: m, v).
+    // The state vectors, each parameterCount() floats (SGD: velocity; Adam: m, v),
+    // on the host. After placeOn(), they are a staging copy, as the store's.
     std::vector<std::vector<float>>& state() { return state_; }
     const std::vector<std::vector<float>>& state() const { return state_; }
 
+    // Moves the working state into `backend`'s memory when that is not the
+    // host's (as ParameterStore::placeOn); copyStateToHost() refreshes state()
+    // before a checkpoint is saved, copyStateFromHost() sends a loaded one back.
+    void placeOn(Backend& backend);
+    void copyStateToHost();
+    void copyStateFromHost();
+
 protected:
     Optimizer(int64_t parameterCount, int stateVectors);
+    // State vector `index`'s working array (host, or the backend's memory).
+    float* stateData(size_t index)
+    {
+        return placed_.empty() ? state_[index].data() : placed_[index].as<float>();
+    }
 
     int64_t stepCount_ = 0;
     std::vector<std::vector<float>> state_;
+    std::vector<MemoryBlock> placed_; // one per state vector once placed off the host
 };
 
 // Builds the optimizer `options.kind` for a store; throws InvalidArgument for an

@@ -28,11 +28,6 @@ void freeAligned(float* pointer)
     std::free(pointer);
 }
 
-void Tensor::AlignedFree::operator()(float* pointer) const
-{
-    freeAligned(pointer);
-}
-
 Tensor::Tensor(const Shape& shape) : Tensor(uninitialized(shape))
 {
     fill(0.0f);
@@ -40,18 +35,67 @@ Tensor::Tensor(const Shape& shape) : Tensor(uninitialized(shape))
 
 Tensor Tensor::uninitialized(const Shape& shape)
 {
+    return uninitializedIn(nullptr, shape);
+}
+
+Tensor Tensor::uninitializedIn(Backend* memory, const Shape& shape)
+{
     Tensor tensor;
     tensor.shape_ = shape;
-    tensor.data_.reset(allocateAligned(shape.elementCount()));
+    tensor.block_ = MemoryBlock(memory, std::max<int64_t>(shape.elementCount(), 1) * int64_t(sizeof(float)));
     return tensor;
+}
+
+Tensor Tensor::uninitializedLike(const Tensor& like, const Shape& shape)
+{
+    return uninitializedIn(like.memory(), shape);
 }
 
 Tensor Tensor::clone() const
 {
-    Tensor copy = uninitialized(shape_);
-    if (!empty())
-        std::memcpy(copy.data(), data(), sizeof(float) * static_cast<size_t>(elementCount()));
+    if (empty())
+        return Tensor();
+    Tensor copy = uninitializedLike(*this, shape_);
+    copy.block_.copyWithin(data(), int64_t(sizeof(float)) * elementCount());
     return copy;
+}
+
+Tensor Tensor::copyTo(Backend* target) const
+{
+    if (empty())
+        return Tensor();
+    if (target == memory())
+        return clone();
+    const int64_t bytes = int64_t(sizeof(float)) * elementCount();
+    Tensor copy = uninitializedIn(target, shape_);
+    if (onHost()) {
+        copy.block_.copyFromHost(data(), bytes);
+    } else if (target == nullptr) {
+        block_.copyToHost(copy.data(), bytes);
+    } else { // between two backends: through the host
+        Tensor staged = copyTo(nullptr);
+        copy.block_.copyFromHost(staged.data(), bytes);
+    }
+    return copy;
+}
+
+void Tensor::requireHost(const char* what) const
+{
+    if (!onHost())
+        throw InvalidArgument(std::string("Tensor::") + what + ": the tensor " + shape_.toString() +
+                              " is not in host memory (copy it with copyTo(nullptr) first)");
+}
+
+std::span<float> Tensor::values()
+{
+    requireHost("values");
+    return {data(), static_cast<size_t>(elementCount())};
+}
+
+std::span<const float> Tensor::values() const
+{
+    requireHost("values");
+    return {data(), static_cast<size_t>(elementCount())};
 }
 
 void Tensor::reshape(const Shape& shape)
@@ -64,6 +108,7 @@ void Tensor::reshape(const Shape& shape)
 
 void Tensor::fill(float value)
 {
+    requireHost("fill");
     std::fill_n(data(), elementCount(), value);
 }
 

@@ -1,12 +1,17 @@
-// A float32 tensor in host memory: a Shape and a 64-byte aligned buffer of
-// shape.elementCount() floats, row-major (the last extent is contiguous).
+// A float32 tensor: a Shape and shape.elementCount() floats, row-major (the
+// last extent is contiguous), in one memory space: the host's (64-byte
+// aligned) or a backend's, such as a GPU's (tensor/memory_block.h).
 // Move-only; copies are explicit (clone) so no buffer is duplicated by accident.
+//
+// data() is a pointer in the tensor's memory space, for the backend's calls.
+// The element accessors (values, operator[], fill) are for host tensors only;
+// values() and fill() throw InvalidArgument on any other.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <span>
 
+#include "tensor/memory_block.h"
 #include "tensor/shape.h"
 
 namespace lpm {
@@ -14,7 +19,7 @@ namespace lpm {
 class Tensor {
 public:
     Tensor() = default;
-    // Allocates a tensor of the given shape, every element zero.
+    // Allocates a host tensor of the given shape, every element zero.
     explicit Tensor(const Shape& shape);
 
     Tensor(Tensor&&) noexcept = default;
@@ -22,34 +27,39 @@ public:
     Tensor(const Tensor&) = delete;
     Tensor& operator=(const Tensor&) = delete;
 
-    // A tensor of the given shape without zeroing its elements.
+    // A host tensor of the given shape without zeroing its elements.
     static Tensor uninitialized(const Shape& shape);
+    // Without zeroing, in `memory`'s space (nullptr: the host).
+    static Tensor uninitializedIn(Backend* memory, const Shape& shape);
+    // Without zeroing, in the same memory space as `like` (layers make their
+    // outputs and gradients this way, so they run wherever their input is).
+    static Tensor uninitializedLike(const Tensor& like, const Shape& shape);
+    // A copy in the same memory space.
     Tensor clone() const;
+    // A copy in `memory`'s space (nullptr: the host).
+    Tensor copyTo(Backend* memory) const;
 
     const Shape& shape() const { return shape_; }
     int64_t elementCount() const { return shape_.elementCount(); }
-    bool empty() const { return data_ == nullptr; }
+    bool empty() const { return block_.data() == nullptr; }
+    Backend* memory() const { return block_.memory(); }
+    bool onHost() const { return block_.onHost(); }
 
-    float* data() { return data_.get(); }
-    const float* data() const { return data_.get(); }
-    std::span<float> values() { return {data_.get(), static_cast<size_t>(elementCount())}; }
-    std::span<const float> values() const
-    {
-        return {data_.get(), static_cast<size_t>(elementCount())};
-    }
-    float& operator[](int64_t index) { return data_[index]; }
-    float operator[](int64_t index) const { return data_[index]; }
+    float* data() { return block_.as<float>(); }
+    const float* data() const { return block_.as<float>(); }
+    std::span<float> values();
+    std::span<const float> values() const;
+    float& operator[](int64_t index) { return data()[index]; }
+    float operator[](int64_t index) const { return data()[index]; }
 
     // Reinterprets the buffer with another shape of the same element count.
     void reshape(const Shape& shape);
     void fill(float value);
 
 private:
-    struct AlignedFree {
-        void operator()(float* pointer) const;
-    };
+    void requireHost(const char* what) const;
     Shape shape_;
-    std::unique_ptr<float[], AlignedFree> data_;
+    MemoryBlock block_;
 };
 
 // Allocates `count` floats aligned to 64 bytes; the buffer is released with freeAligned.

@@ -20,6 +20,8 @@ struct TrainOptions {
     OptimizerOptions optimizer;
     uint64_t seed = 1;
     int threads = 1;
+    std::string backend = "cpu"; // sequential: cpu, or cuda / cuda:N (a GPU; needs a CUDA build)
+    bool tf32 = false;           // cuda: allow TF32 tensor cores
     bool evaluate = true;      // evaluate on the test set at each epoch's end and at the end
     int64_t evaluationBatch = 500;
     std::string schedule = "sequential"; // or gpipe, 1f1b, lpm, lpm-async (run by the executor)

@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include "backend/backend_factory.h"
+
 #include <chrono>
 #include <cmath>
 
@@ -25,7 +27,7 @@ double secondsSince(Clock::time_point start)
 Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
     : options_(options),
       data_(data),
-      backend_(options.threads),
+      backend_(makeBackend(BackendRequest{options.backend, options.threads, options.tf32})),
       model_(buildModel(options.model)),
       store_(model_),
       optimizer_(makeOptimizer(options.optimizer, store_)),
@@ -51,11 +53,18 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
                                                        options.schedule, options.microBatches, options.seed,
                                                        options.weightStash);
     }
+    if (!backend_->usesHostMemory()) {
+        if (executor_)
+            throw InvalidArgument("backend " + options.backend + ": pipelined schedules run on CPU stages only so "
+                                  "far; train on a GPU with --schedule sequential");
+        store_.placeOn(*backend_);
+        optimizer_->placeOn(*backend_);
+    }
 }
 
 EvaluationResult Trainer::evaluate()
 {
-    return evaluateModel(backend_, model_, data_.test, options_.evaluationBatch);
+    return evaluateModel(*backend_, model_, data_.test, options_.evaluationBatch);
 }
 
 TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progress,
@@ -129,7 +138,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
         } else {
             const Batch batch = batcher_.batchAt(globalStep_); // data loading: not timed
             const Clock::time_point start = Clock::now();
-            const StepResult result = runTrainingStep(backend_, model_, store_, *optimizer_, batch,
+            const StepResult result = runTrainingStep(*backend_, model_, store_, *optimizer_, batch,
                                                       options_.microBatches, options_.seed, globalStep_);
             summary.trainingSeconds += secondsSince(start);
             if (!std::isfinite(result.lossSum))
@@ -178,8 +187,10 @@ void Trainer::saveCheckpoint(const std::filesystem::path& file) const
     payload.put<float>(options_.optimizer.weightDecay);
     payload.put<int64_t>(globalStep_);
     payload.put<int64_t>(optimizer_->stepCount());
-    payload.putFloats(store_.values(), store_.parameterCount());
-    payload.putFloats(store_.buffers(), store_.bufferCount());
+    store_.copyToHost();
+    optimizer_->copyStateToHost();
+    payload.putFloats(store_.hostValues(), store_.parameterCount());
+    payload.putFloats(store_.hostBuffers(), store_.bufferCount());
     payload.put<uint32_t>(static_cast<uint32_t>(optimizer_->state().size()));
     for (const std::vector<float>& vector : optimizer_->state())
         payload.putFloats(vector.data(), int64_t(vector.size()));
@@ -241,9 +252,11 @@ void Trainer::loadCheckpoint(const std::filesystem::path& file)
     if (globalStep < 0 || optimizerSteps < 0)
         throw FileError(name + ": negative step count");
     // Everything read and checked: only now change the trainer.
-    std::copy(values.begin(), values.end(), store_.values());
-    std::copy(buffers.begin(), buffers.end(), store_.buffers());
+    std::copy(values.begin(), values.end(), store_.hostValues());
+    std::copy(buffers.begin(), buffers.end(), store_.hostBuffers());
+    store_.copyFromHost();
     optimizer_->state() = std::move(state);
+    optimizer_->copyStateFromHost();
     optimizer_->setStepCount(optimizerSteps);
     store_.zeroGradients();
     globalStep_ = globalStep;

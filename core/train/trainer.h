@@ -1,7 +1,8 @@
 // The trainer: runs a model for a number of epochs or steps, evaluates on the
 // test set, reports progress, and saves and resumes checkpoints exactly.
-// Under `sequential` (the default) it trains the whole model on one CPU
-// backend of options.threads threads; under a pipelined schedule it hands
+// Under `sequential` (the default) it trains the whole model on one backend:
+// the CPU's with options.threads threads, or a GPU's (options.backend cuda:N,
+// where the weights and optimizer state then live); under a pipelined schedule it hands
 // each epoch's mini-batches to the pipeline executor (pipeline/executor.h),
 // one CPU core per stage. Either way the weights live in one ParameterStore,
 // so checkpoints do not depend on the schedule.
@@ -19,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "backend/cpu/cpu_backend.h"
+#include "backend/backend.h"
 #include "data/batcher.h"
 #include "data/dataset.h"
 #include "nn/model.h"
@@ -64,7 +65,7 @@ public:
 private:
     TrainOptions options_;
     const DatasetSplits& data_;
-    CpuBackend backend_;
+    std::unique_ptr<Backend> backend_; // sequential steps and evaluation
     Model model_;
     ParameterStore store_;
     std::unique_ptr<Optimizer> optimizer_;

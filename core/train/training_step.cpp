@@ -7,6 +7,15 @@
 
 namespace lpm {
 
+namespace {
+// The images copied into the backend's memory, or an empty tensor when they are there already.
+Tensor imagesFor(Backend& backend, const Tensor& images)
+{
+    Backend* memory = memorySpaceOf(backend);
+    return memory == images.memory() ? Tensor() : images.copyTo(memory);
+}
+} // namespace
+
 StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store,
                            Optimizer& optimizer, const Batch& batch, int64_t microBatches,
                            uint64_t seed, int64_t step)
@@ -15,9 +24,11 @@ StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store
     const int units = model.unitCount();
     StepResult result;
     std::vector<std::unique_ptr<LayerContext>> contexts;
+    const Tensor placed = imagesFor(backend, batch.images);
+    const Tensor& images = placed.empty() ? batch.images : placed;
     int64_t offset = 0;
     for (int64_t size : microBatchSizes(batchSize, microBatches)) {
-        const Tensor activation = forwardUnits(backend, model, 0, units - 1, sliceRows(batch.images, offset, size),
+        const Tensor activation = forwardUnits(backend, model, 0, units - 1, sliceRows(images, offset, size),
                                                seed, step, offset, contexts);
         std::span<const int32_t> labels(batch.labels.data() + offset, size_t(size));
         LossResult loss = softmaxCrossEntropy(backend, activation, labels, batchSize);
@@ -42,7 +53,8 @@ EvaluationResult evaluateModel(Backend& backend, Model& model, const Dataset& da
     for (int64_t first = 0; first < data.count; first += batchSize) {
         const int64_t count = std::min(batchSize, data.count - first);
         Batch batch = sliceBatch(data, first, count);
-        Tensor activation = std::move(batch.images);
+        Tensor placed = imagesFor(backend, batch.images);
+        Tensor activation = placed.empty() ? std::move(batch.images) : std::move(placed);
         for (int index = 0; index < model.unitCount(); ++index) {
             activation = model.unit(index).forward(backend, std::move(activation),
                                                    StepInfo{false, 0, 0}, context);

@@ -3,6 +3,7 @@
 // live in cuda_conv.cpp and cuda_batchnorm.cpp.
 #include "backend/cuda/cuda_backend.h"
 
+#include <algorithm>
 #include <climits>
 #include <string>
 
@@ -49,6 +50,9 @@ CudaBackend::~CudaBackend()
 {
     if (stream_)
         cudaStreamSynchronize(stream_.get()); // let queued work finish before its buffers go
+    for (auto& [size, blocks] : freeBlocks_)
+        for (void* block : blocks)
+            DeviceAllocator::release(block);
 }
 
 std::string CudaBackend::name() const { return "cuda:" + std::to_string(options_.device); }
@@ -69,16 +73,37 @@ void CudaBackend::synchronize()
     LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
 }
 
+namespace {
+// Block sizes are rounded up to 512 bytes (cudaMalloc's own granularity is
+// coarser), so a cached block fits every request of its rounded size.
+int64_t roundedBlockSize(int64_t bytes) { return (std::max<int64_t>(bytes, 1) + 511) / 512 * 512; }
+} // namespace
+
 void* CudaBackend::allocateBytes(int64_t bytes)
 {
+    const int64_t size = roundedBlockSize(bytes);
+    {
+        std::lock_guard lock(freeBlocksMutex_);
+        auto found = freeBlocks_.find(size);
+        if (found != freeBlocks_.end() && !found->second.empty()) {
+            void* block = found->second.back();
+            found->second.pop_back();
+            return block;
+        }
+    }
     activate();
-    return DeviceAllocator::allocate(bytes);
+    return DeviceAllocator::allocate(size);
 }
 
-void CudaBackend::releaseBytes(void* data) noexcept
+void CudaBackend::releaseBytes(void* data, int64_t bytes) noexcept
 {
-    if (data != nullptr) {
-        cudaStreamSynchronize(stream_.get()); // no queued kernel may still use it
+    if (data == nullptr)
+        return;
+    try {
+        std::lock_guard lock(freeBlocksMutex_);
+        freeBlocks_[roundedBlockSize(bytes)].push_back(data);
+    } catch (...) { // out of host memory for the list: give the block back instead
+        cudaStreamSynchronize(stream_.get());
         DeviceAllocator::release(data);
     }
 }
@@ -97,6 +122,19 @@ void CudaBackend::copyToHost(void* hostDestination, const void* source, int64_t 
     LPM_CUDA_CHECK(cudaMemcpyAsync(hostDestination, source, static_cast<size_t>(bytes),
                                    cudaMemcpyDeviceToHost, stream_.get()));
     LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+}
+
+void CudaBackend::copyWithin(void* destination, const void* source, int64_t bytes)
+{
+    activate();
+    LPM_CUDA_CHECK(cudaMemcpyAsync(destination, source, static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice,
+                                   stream_.get()));
+}
+
+void CudaBackend::zeroBytes(void* data, int64_t bytes)
+{
+    activate();
+    LPM_CUDA_CHECK(cudaMemsetAsync(data, 0, static_cast<size_t>(bytes), stream_.get()));
 }
 
 void CudaBackend::gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k,

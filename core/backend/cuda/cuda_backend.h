@@ -19,7 +19,10 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <tuple>
+#include <unordered_map>
+#include <vector>
 
 #include "backend/backend.h"
 #include "backend/cuda/device_buffer.h"
@@ -45,10 +48,16 @@ public:
     cudaStream_t stream() const { return stream_.get(); }
     int device() const { return options_.device; }
 
+    bool usesHostMemory() const override { return false; }
+    // A caching allocator: released blocks are kept by size and handed out
+    // again without cudaFree (which would wait for the whole device). Reuse is
+    // safe because every use of a block is ordered on this backend's one stream.
     void* allocateBytes(int64_t bytes) override;
-    void releaseBytes(void* data) noexcept override;
+    void releaseBytes(void* data, int64_t bytes) noexcept override;
     void copyFromHost(void* destination, const void* hostSource, int64_t bytes) override;
     void copyToHost(void* hostDestination, const void* source, int64_t bytes) override;
+    void copyWithin(void* destination, const void* source, int64_t bytes) override;
+    void zeroBytes(void* data, int64_t bytes) override;
 
     void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
@@ -126,6 +135,8 @@ private:
     DeviceBuffer lossRows_;       // per-row loss (double) and correct flag (int32)
     PinnedHostBuffer lossRowsHost_;
     std::map<ConvolutionKey, ConvolutionPlan> convolutionPlans_;
+    std::mutex freeBlocksMutex_; // tensors may be released from another thread than the caller's
+    std::unordered_map<int64_t, std::vector<void*>> freeBlocks_; // by rounded size in bytes
 };
 
 } // namespace lpm

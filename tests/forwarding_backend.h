@@ -1,0 +1,225 @@
+// Test backends built on the CPU reference:
+// - ForwardingCpuBackend forwards every call to a one-thread CpuBackend and
+//   shows every pointer argument to checkPointer() first;
+// - OffHostCpuBackend claims its memory is not the host's (as a GPU's is not),
+//   allocates every block itself, and fails a test when a call is given a
+//   pointer outside its blocks: a host pointer handed to a GPU would be the
+//   same bug. Its results equal the CPU's bit for bit.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+
+#include "backend/cpu/cpu_backend.h"
+#include "tensor/tensor.h"
+
+namespace lpm {
+
+class ForwardingCpuBackend : public Backend {
+public:
+    std::string name() const override { return "forwarding-cpu"; }
+    bool supports(BackendOp op) const override { return cpu_.supports(op); }
+    int threadCount() const override { return 1; }
+    void synchronize() override {}
+
+    void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+              const float* b, int64_t ldb, float beta, float* c, int64_t ldc) override
+    {
+        check({a, b, c});
+        cpu_.gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+    void addRowBias(int64_t rows, int64_t features, const float* bias, float* y) override
+    {
+        check({bias, y});
+        cpu_.addRowBias(rows, features, bias, y);
+    }
+    void accumulateColumnSums(int64_t rows, int64_t features, const float* dy, float* gradBias) override
+    {
+        check({dy, gradBias});
+        cpu_.accumulateColumnSums(rows, features, dy, gradBias);
+    }
+    void conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight, const float* bias,
+                       float* output) override
+    {
+        check({input, weight, bias, output});
+        cpu_.conv2dForward(g, input, weight, bias, output);
+    }
+    void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight, const float* dy,
+                        float* dx, float* dw, float* db) override
+    {
+        check({input, weight, dy, dx, dw, db});
+        cpu_.conv2dBackward(g, input, weight, dy, dx, dw, db);
+    }
+    void maxPool2dForward(const Pool2dGeometry& g, const float* x, float* y, int32_t* argmax) override
+    {
+        check({x, y, argmax});
+        cpu_.maxPool2dForward(g, x, y, argmax);
+    }
+    void maxPool2dBackward(const Pool2dGeometry& g, const float* dy, const int32_t* argmax, float* dx) override
+    {
+        check({dy, argmax, dx});
+        cpu_.maxPool2dBackward(g, dy, argmax, dx);
+    }
+    void avgPool2dForward(const Pool2dGeometry& g, const float* x, float* y) override
+    {
+        check({x, y});
+        cpu_.avgPool2dForward(g, x, y);
+    }
+    void avgPool2dBackward(const Pool2dGeometry& g, const float* dy, float* dx) override
+    {
+        check({dy, dx});
+        cpu_.avgPool2dBackward(g, dy, dx);
+    }
+    void reluForward(int64_t count, const float* x, float* y) override
+    {
+        check({x, y});
+        cpu_.reluForward(count, x, y);
+    }
+    void reluBackward(int64_t count, const float* y, const float* dy, float* dx) override
+    {
+        check({y, dy, dx});
+        cpu_.reluBackward(count, y, dy, dx);
+    }
+    void addInPlace(int64_t count, const float* x, float* y) override
+    {
+        check({x, y});
+        cpu_.addInPlace(count, x, y);
+    }
+    void dropoutForward(int64_t count, float p, uint64_t key, int64_t first, const float* x, float* y,
+                        float* mask) override
+    {
+        check({x, y, mask});
+        cpu_.dropoutForward(count, p, key, first, x, y, mask);
+    }
+    void multiply(int64_t count, const float* a, const float* b, float* y) override
+    {
+        check({a, b, y});
+        cpu_.multiply(count, a, b, y);
+    }
+    void batchNormForwardTraining(const BatchNormGeometry& g, const float* x, const float* gamma, const float* beta,
+                                  float* y, float* mean, float* invStd, float* runningMean,
+                                  float* runningVar) override
+    {
+        check({x, gamma, beta, y, mean, invStd, runningMean, runningVar});
+        cpu_.batchNormForwardTraining(g, x, gamma, beta, y, mean, invStd, runningMean, runningVar);
+    }
+    void batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma,
+                                   const float* beta, const float* mean, const float* var, float* y) override
+    {
+        check({x, gamma, beta, mean, var, y});
+        cpu_.batchNormForwardInference(g, x, gamma, beta, mean, var, y);
+    }
+    void batchNormBackward(const BatchNormGeometry& g, const float* x, const float* gamma, const float* mean,
+                           const float* invStd, const float* dy, float* dx, float* dgamma, float* dbeta) override
+    {
+        check({x, gamma, mean, invStd, dy, dx, dgamma, dbeta});
+        cpu_.batchNormBackward(g, x, gamma, mean, invStd, dy, dx, dgamma, dbeta);
+    }
+    double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels,
+                               float scale, float* grad, int64_t* correct) override
+    {
+        check({logits, labels, grad});
+        return cpu_.softmaxCrossEntropy(rows, classes, logits, labels, scale, grad, correct);
+    }
+    void sgdUpdate(int64_t count, const SgdHyper& h, float* w, const float* g, float* v) override
+    {
+        check({w, g, v});
+        cpu_.sgdUpdate(count, h, w, g, v);
+    }
+    void adamUpdate(int64_t count, const AdamHyper& h, float* w, const float* g, float* m, float* v) override
+    {
+        check({w, g, m, v});
+        cpu_.adamUpdate(count, h, w, g, m, v);
+    }
+
+protected:
+    // Sees every (non-null) pointer argument of every compute call.
+    virtual void checkPointer(const void*) {}
+
+    CpuBackend cpu_{1};
+
+private:
+    void check(std::initializer_list<const void*> pointers)
+    {
+        for (const void* pointer : pointers)
+            if (pointer != nullptr)
+                checkPointer(pointer);
+    }
+};
+
+class OffHostCpuBackend final : public ForwardingCpuBackend {
+public:
+    ~OffHostCpuBackend() override { EXPECT_EQ(blocks_.size(), 0u) << "blocks still allocated"; }
+
+    std::string name() const override { return "off-host-cpu"; }
+    bool usesHostMemory() const override { return false; }
+    void* allocateBytes(int64_t bytes) override
+    {
+        void* block = allocateAligned((bytes + 3) / 4);
+        blocks_[static_cast<const char*>(block)] = bytes;
+        ++allocations;
+        return block;
+    }
+    void releaseBytes(void* data, int64_t bytes) noexcept override
+    {
+        auto found = blocks_.find(static_cast<const char*>(data));
+        EXPECT_TRUE(found != blocks_.end() && found->second == bytes) << "released a block not allocated here";
+        if (found != blocks_.end())
+            blocks_.erase(found);
+        freeAligned(static_cast<float*>(data));
+    }
+    void copyFromHost(void* destination, const void* source, int64_t bytes) override
+    {
+        requireOwned(destination, bytes);
+        std::memcpy(destination, source, size_t(bytes));
+    }
+    void copyToHost(void* destination, const void* source, int64_t bytes) override
+    {
+        requireOwned(source, bytes);
+        std::memcpy(destination, source, size_t(bytes));
+    }
+    void copyWithin(void* destination, const void* source, int64_t bytes) override
+    {
+        requireOwned(destination, bytes);
+        requireOwned(source, bytes);
+        std::memcpy(destination, source, size_t(bytes));
+    }
+    void zeroBytes(void* data, int64_t bytes) override
+    {
+        requireOwned(data, bytes);
+        std::memset(data, 0, size_t(bytes));
+    }
+
+    int64_t allocations = 0;
+    int64_t foreignPointers = 0; // compute calls given a pointer outside this backend's blocks
+
+protected:
+    void checkPointer(const void* pointer) override
+    {
+        if (!owns(pointer, 1)) {
+            ++foreignPointers;
+            ADD_FAILURE() << "a compute call got a pointer outside this backend's memory";
+        }
+    }
+
+private:
+    bool owns(const void* pointer, int64_t bytes) const
+    {
+        const char* p = static_cast<const char*>(pointer);
+        auto after = blocks_.upper_bound(p);
+        if (after == blocks_.begin())
+            return false;
+        const auto& [start, size] = *std::prev(after);
+        return p >= start && p + bytes <= start + size;
+    }
+    void requireOwned(const void* pointer, int64_t bytes)
+    {
+        EXPECT_TRUE(owns(pointer, bytes)) << "a copy touched memory outside this backend's blocks";
+    }
+
+    std::map<const char*, int64_t> blocks_; // start → bytes
+};
+
+} // namespace lpm

@@ -1,0 +1,107 @@
+// Training in a backend's own memory, tested on the CPU: OffHostCpuBackend
+// (tests/forwarding_backend.h) keeps every tensor, parameter, gradient,
+// optimizer state and layer context in blocks it allocated, and fails when a
+// compute call is handed anything else, as a GPU would. Every zoo model must
+// then train bit for bit as on the plain CPU backend, the path the CUDA
+// backend takes (weights placed with ParameterStore::placeOn).
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "backend/cpu/cpu_backend.h"
+#include "data/synthetic_dataset.h"
+#include "expect_error.h"
+#include "forwarding_backend.h"
+#include "nn/model_zoo.h"
+#include "train/training_step.h"
+
+namespace lpm {
+namespace {
+
+const DatasetSplits& data()
+{
+    static const DatasetSplits splits = [] {
+        SyntheticOptions options;
+        options.trainCount = 64;
+        options.testCount = 40;
+        return makeSyntheticDataset(options);
+    }();
+    return splits;
+}
+
+struct RunResult {
+    std::string digest;
+    double lossSum = 0.0;
+    EvaluationResult evaluation;
+};
+
+// Two steps of batch 16 in 2 micro-batches, then an evaluation.
+RunResult train(Backend& backend, const std::string& modelName, const std::string& optimizerKind)
+{
+    Model model = buildModel(modelName);
+    ParameterStore store(model);
+    store.initialize(7);
+    OptimizerOptions options;
+    options.kind = optimizerKind;
+    options.learningRate = optimizerKind == "adam" ? 1e-3f : 0.05f;
+    options.momentum = 0.9f;
+    std::unique_ptr<Optimizer> optimizer = makeOptimizer(options, store);
+    store.placeOn(backend);
+    optimizer->placeOn(backend);
+    Batcher batcher(data().train, 16, 3);
+    RunResult result;
+    for (int64_t step = 0; step < 2; ++step)
+        result.lossSum += runTrainingStep(backend, model, store, *optimizer, batcher.batchAt(step), 2, 11, step).lossSum;
+    result.evaluation = evaluateModel(backend, model, data().test, 16);
+    result.digest = weightsDigest(store);
+    return result;
+}
+
+class OffHostTraining : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OffHostTraining, EqualsTheCpuBitForBit)
+{
+    for (const char* optimizer : {"sgd", "adam"}) {
+        CpuBackend cpu(1);
+        const RunResult expected = train(cpu, GetParam(), optimizer);
+        OffHostCpuBackend offHost;
+        const RunResult got = train(offHost, GetParam(), optimizer);
+        EXPECT_EQ(got.digest, expected.digest) << optimizer;
+        EXPECT_EQ(got.lossSum, expected.lossSum) << optimizer;
+        EXPECT_EQ(got.evaluation.accuracy, expected.evaluation.accuracy) << optimizer;
+        EXPECT_EQ(got.evaluation.meanLoss, expected.evaluation.meanLoss) << optimizer;
+        EXPECT_GT(offHost.allocations, 0);
+        EXPECT_EQ(offHost.foreignPointers, 0);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryZooModel, OffHostTraining,
+                         ::testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"),
+                         [](const auto& info) {
+                             std::string name = info.param;
+                             for (char& c : name)
+                                 if (c == '-')
+                                     c = '_';
+                             return name;
+                         });
+
+TEST(OffHostTensor, HostAccessorsRefuseAndCopiesComeBackExactly)
+{
+    OffHostCpuBackend offHost;
+    Tensor host(Shape{2, 3});
+    for (int64_t i = 0; i < host.elementCount(); ++i)
+        host[i] = float(i) * 0.5f;
+    const Tensor placed = host.copyTo(&offHost);
+    EXPECT_FALSE(placed.onHost());
+    EXPECT_EQ(placed.memory(), &offHost);
+    expectError<InvalidArgument>([&] { (void)placed.values(); }, {"not in host memory", "(2, 3)"});
+    const Tensor twin = placed.clone();
+    EXPECT_EQ(twin.memory(), &offHost);
+    const Tensor back = twin.copyTo(nullptr);
+    ASSERT_TRUE(back.onHost());
+    for (int64_t i = 0; i < host.elementCount(); ++i)
+        EXPECT_EQ(back[i], host[i]);
+}
+
+} // namespace
+} // namespace lpm
