@@ -15,6 +15,7 @@
 #include <QCommandLineParser>
 #include <QFile>
 #include <QTimer>
+#include <QWindow>
 
 #include "cli/progress_bar.h"
 #include "main_window.h"
@@ -214,7 +215,18 @@ int main(int argc, char** argv)
             QApplication::exit(1);
         });
     }
-    if (parser.isSet(train) || parser.isSet(screenshot))
-        QTimer::singleShot(0, &window, [&window] { window.startTraining(); });
+    if (parser.isSet(train) || parser.isSet(screenshot)) {
+        // Start once the window is on screen at its final size, as a user's
+        // Start press is: its first layout and paint are not training stalls.
+        auto* waitForWindow = new QTimer(&window);
+        QObject::connect(waitForWindow, &QTimer::timeout, &window, [&window, waitForWindow] {
+            if (window.windowHandle() == nullptr || !window.windowHandle()->isExposed())
+                return;
+            waitForWindow->stop();
+            waitForWindow->deleteLater();
+            QTimer::singleShot(100, &window, [&window] { window.startTraining(); });
+        });
+        waitForWindow->start(10);
+    }
     return app.exec();
 }

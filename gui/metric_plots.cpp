@@ -125,7 +125,7 @@ void MetricPlots::clear()
         for (Series& series : *all)
             series = {};
     measuredSpeedup_ = 0.0;
-    dirty_ = true;
+    markAllDirty();
 }
 
 void MetricPlots::addProgress(const SessionProgress& progress)
@@ -138,26 +138,32 @@ void MetricPlots::addProgress(const SessionProgress& progress)
         series.seconds.append(report.wallSeconds);
         series.values.append(value);
     };
-    if (report.meanLoss > 0.0)
+    if (report.meanLoss > 0.0) {
         append(lossSeries_[run], report.meanLoss);
-    if (report.samplesPerSecond > 0.0)
+        dirty_.insert(loss_);
+    }
+    if (report.samplesPerSecond > 0.0) {
         append(throughputSeries_[run], report.samplesPerSecond);
-    if (report.evaluated)
+        dirty_.insert(throughput_);
+    }
+    if (report.evaluated) {
         append(accuracySeries_[run], report.testAccuracy);
-    dirty_ = true;
+        dirty_.insert(accuracy_);
+    }
 }
 
 void MetricPlots::setPredictedSpeedups(const std::vector<double>& predictedByDevices, double predicted)
 {
     predictedByDevices_ = predictedByDevices;
     predictedSpeedup_ = predicted;
-    dirty_ = true;
+    dirty_.insert(speedup_);
+    dirty_.insert(scaling_);
 }
 
 void MetricPlots::setMeasuredSpeedup(double measured)
 {
     measuredSpeedup_ = measured;
-    dirty_ = true;
+    dirty_.insert(speedup_);
 }
 
 void MetricPlots::setWallTimeAxis(bool wallTime)
@@ -166,17 +172,26 @@ void MetricPlots::setWallTimeAxis(bool wallTime)
     if (axisChoice_->currentIndex() != (wallTime ? 1 : 0))
         axisChoice_->setCurrentIndex(wallTime ? 1 : 0);
     retranslate();
-    dirty_ = true;
+    markAllDirty();
 }
 
 void MetricPlots::redraw()
 {
-    if (!dirty_)
+    if (dirty_.isEmpty())
         return;
-    dirty_ = false;
     rebuildGraphs();
-    for (QCustomPlot* plot : {loss_, accuracy_, throughput_, speedup_, scaling_})
+    // Only the plots whose data changed: a replot is the expensive part
+    // (several milliseconds each under software rendering), and most
+    // progress reports touch the loss and throughput plots alone.
+    for (QCustomPlot* plot : std::as_const(dirty_))
         plot->replot(QCustomPlot::rpQueuedReplot);
+    dirty_.clear();
+}
+
+void MetricPlots::markAllDirty()
+{
+    for (QCustomPlot* plot : {loss_, accuracy_, throughput_, speedup_, scaling_})
+        dirty_.insert(plot);
 }
 
 void MetricPlots::rebuildGraphs()
@@ -244,7 +259,7 @@ void MetricPlots::retranslate()
     scaling_->yAxis->setLabel(tr("predicted speedup (×)"));
     scaling_->graph(0)->setName(tr("predicted"));
     scaling_->graph(1)->setName(tr("linear"));
-    dirty_ = true;
+    markAllDirty();
 }
 
 void MetricPlots::changeEvent(QEvent* event)

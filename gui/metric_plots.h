@@ -8,6 +8,7 @@
 #include <array>
 #include <vector>
 
+#include <QSet>
 #include <QTimer>
 #include <QVector>
 #include <QWidget>
@@ -51,6 +52,7 @@ private:
     };
     void redraw();
     void rebuildGraphs();
+    void markAllDirty();
     Series* seriesFor(const QString& name, int series);
 
     QComboBox* axisChoice_;
@@ -66,7 +68,7 @@ private:
     double predictedSpeedup_ = 0.0;
     double measuredSpeedup_ = 0.0;
     bool wallTime_ = false;
-    bool dirty_ = false;
+    QSet<QCustomPlot*> dirty_; // replotted at the next redraw tick
     QTimer redrawTimer_;
 };
 

@@ -53,6 +53,11 @@ TrainingPanel::TrainingPanel(DesignModel* model, QWidget* parent) : QWidget(pare
     progress_->setRange(0, 1000);
     progress_->setValue(0);
     eta_ = new QLabel(this);
+    // The ETA line changes about 30 times a second: with an ignored width its
+    // new text never asks the window to lay out again (a relayout resizes the
+    // splitter and replots every plot, the longest stall seen while training).
+    eta_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    eta_->setMinimumWidth(1);
     status_ = new QLabel(this);
     status_->setWordWrap(true);
 
