@@ -32,7 +32,7 @@ mkdir -p "$bundle/lib"
 for library in libopenblas.so.0 libgfortran.so.5 libquadmath.so.0; do
     cp -L "$(ldd "$bundle/bin/lpm" | awk -v name="$library" '$1 == name {print $3}')" "$bundle/lib/$library"
 done
-git rev-parse --short HEAD >"$bundle/COMMIT"
+git describe --always --dirty >"$bundle/COMMIT"
 tar -C . -cJf gpu-bundle.tar.xz "$bundle"
 echo "gpu-bundle: $(du -sh "$bundle" | cut -f1) in $bundle/, $(du -sh gpu-bundle.tar.xz | cut -f1) packed" \
      "(commit $(cat "$bundle/COMMIT")); libraries gpu-check.sh must find there:"

@@ -18,8 +18,9 @@
 # devices.json, check-backend.json, check-backend-tf32.json, bench.json,
 # summary.txt (at most 8 files, so they all come back).
 #
-# Not measured yet, and said so in the table: pipelined cuda:0x2 / cuda:0x4
-# (GPU stages in the executor are not built yet).
+#   5. pipelined training on stages sharing the GPU (cuda:0x2, cuda:0x4, a
+#      stream each, schedule lpm) against sequential on the same GPU
+#      (--compare-sequential: speedup, and whether the weights are identical).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -96,6 +97,23 @@ for model in "${models[@]}"; do
         lpm_rate[$model]="failed"
     fi
 done
+declare -A pipe_speedup pipe_equal
+for devices in cuda:0x2 cuda:0x4; do
+    for model in "${models[@]}"; do
+        json=$out/pipe-$model-${devices/:/}.json
+        if run_logged "lpm train --devices $devices --schedule lpm --model $model" "$bin/lpm" train --devices "$devices" \
+            --schedule lpm --model "$model" --dataset synthetic --batch 256 --micro-batches 8 --steps 30 \
+            --compare-sequential --quiet --json "$json"; then
+            read -r speedup equal < <(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('%.2f' % d['speedup_vs_sequential'], d['weights_equal_sequential'])" "$json")
+            pipe_speedup[$model,$devices]=$speedup
+            pipe_equal[$model,$devices]=$equal
+        else
+            pipe_speedup[$model,$devices]=failed
+            pipe_equal[$model,$devices]=-
+        fi
+        rm -f "$json"
+    done
+done
 run_logged "PyTorch peer" python3 bench/pytorch_gpu_peer.py --models "$(IFS=,; echo "${models[*]}")" \
     --batch 256 --json "$out/pytorch.json"
 python3 - "$out" "${models[@]}" <<'PY' >>"$log" 2>&1
@@ -128,6 +146,11 @@ PY
         ratio=$(python3 -c "print('%.2f' % (float('${lpm_rate[$model]}') / float('$torch')))" 2>/dev/null || echo "-")
         printf '  %-14s %16s %16s %8s\n' "$model" "${lpm_rate[$model]}" "$torch" "$ratio"
     done
-    echo "  pipelined cuda:0x2 / cuda:0x4 against sequential: not available yet (no GPU stages in the executor)"
+    printf '  %-14s %-10s %10s %s\n' "lpm schedule" "devices" "speedup" "weights equal to sequential"
+    for devices in cuda:0x2 cuda:0x4; do
+        for model in "${models[@]}"; do
+            printf '  %-14s %-10s %10s %s\n' "$model" "$devices" "${pipe_speedup[$model,$devices]}" "${pipe_equal[$model,$devices]}"
+        done
+    done
     echo "  full log: $log"
 } | tee "$out/summary.txt" | tee -a "$log"

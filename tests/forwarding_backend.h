@@ -11,6 +11,8 @@
 
 #include <cstring>
 #include <map>
+#include <memory>
+#include <mutex>
 
 #include "backend/cpu/cpu_backend.h"
 #include "tensor/tensor.h"
@@ -149,25 +151,60 @@ private:
     }
 };
 
+// The memory of one pretend GPU: every block its backends allocated. Several
+// OffHostCpuBackends (pipeline stages, each on its own thread) may share one.
+struct FakeDeviceMemory {
+    ~FakeDeviceMemory() { EXPECT_EQ(blocks.size(), 0u) << "blocks still allocated"; }
+
+    std::mutex mutex;
+    std::map<const char*, int64_t> blocks; // start → bytes
+    int64_t allocations = 0;
+    int64_t foreignPointers = 0; // compute calls given a pointer outside these blocks
+
+    bool owns(const void* pointer, int64_t bytes)
+    {
+        const std::lock_guard lock(mutex);
+        const char* p = static_cast<const char*>(pointer);
+        auto after = blocks.upper_bound(p);
+        if (after == blocks.begin())
+            return false;
+        const auto& [start, size] = *std::prev(after);
+        return p >= start && p + bytes <= start + size;
+    }
+};
+
 class OffHostCpuBackend final : public ForwardingCpuBackend {
 public:
-    ~OffHostCpuBackend() override { EXPECT_EQ(blocks_.size(), 0u) << "blocks still allocated"; }
+    explicit OffHostCpuBackend(std::shared_ptr<FakeDeviceMemory> device = std::make_shared<FakeDeviceMemory>())
+        : device_(std::move(device))
+    {
+    }
 
     std::string name() const override { return "off-host-cpu"; }
     bool usesHostMemory() const override { return false; }
+    bool canReadDirectly(const Backend& other) const override
+    {
+        const auto* offHost = dynamic_cast<const OffHostCpuBackend*>(&other);
+        return offHost != nullptr && offHost->device_ == device_;
+    }
     void* allocateBytes(int64_t bytes) override
     {
         void* block = allocateAligned((bytes + 3) / 4);
-        blocks_[static_cast<const char*>(block)] = bytes;
-        ++allocations;
+        const std::lock_guard lock(device_->mutex);
+        device_->blocks[static_cast<const char*>(block)] = bytes;
+        ++device_->allocations;
         return block;
     }
     void releaseBytes(void* data, int64_t bytes) noexcept override
     {
-        auto found = blocks_.find(static_cast<const char*>(data));
-        EXPECT_TRUE(found != blocks_.end() && found->second == bytes) << "released a block not allocated here";
-        if (found != blocks_.end())
-            blocks_.erase(found);
+        {
+            const std::lock_guard lock(device_->mutex);
+            auto found = device_->blocks.find(static_cast<const char*>(data));
+            EXPECT_TRUE(found != device_->blocks.end() && found->second == bytes)
+                << "released a block not allocated here";
+            if (found != device_->blocks.end())
+                device_->blocks.erase(found);
+        }
         freeAligned(static_cast<float*>(data));
     }
     void copyFromHost(void* destination, const void* source, int64_t bytes) override
@@ -192,34 +229,25 @@ public:
         std::memset(data, 0, size_t(bytes));
     }
 
-    int64_t allocations = 0;
-    int64_t foreignPointers = 0; // compute calls given a pointer outside this backend's blocks
+    FakeDeviceMemory& device() { return *device_; }
 
 protected:
     void checkPointer(const void* pointer) override
     {
-        if (!owns(pointer, 1)) {
-            ++foreignPointers;
+        if (!device_->owns(pointer, 1)) {
+            const std::lock_guard lock(device_->mutex);
+            ++device_->foreignPointers;
             ADD_FAILURE() << "a compute call got a pointer outside this backend's memory";
         }
     }
 
 private:
-    bool owns(const void* pointer, int64_t bytes) const
-    {
-        const char* p = static_cast<const char*>(pointer);
-        auto after = blocks_.upper_bound(p);
-        if (after == blocks_.begin())
-            return false;
-        const auto& [start, size] = *std::prev(after);
-        return p >= start && p + bytes <= start + size;
-    }
     void requireOwned(const void* pointer, int64_t bytes)
     {
-        EXPECT_TRUE(owns(pointer, bytes)) << "a copy touched memory outside this backend's blocks";
+        EXPECT_TRUE(device_->owns(pointer, bytes)) << "a copy touched memory outside this backend's blocks";
     }
 
-    std::map<const char*, int64_t> blocks_; // start → bytes
+    std::shared_ptr<FakeDeviceMemory> device_;
 };
 
 } // namespace lpm

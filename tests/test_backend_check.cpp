@@ -89,8 +89,8 @@ TEST(BackendCheck, RunsThroughABackendsOwnMemory)
     const BackendCheckReport report = checkBackendAgainstCpu(offHost, 3, 1e-4);
     EXPECT_TRUE(report.passed);
     EXPECT_EQ(report.worstError, 0.0);
-    EXPECT_GT(offHost.allocations, 100);
-    EXPECT_EQ(offHost.foreignPointers, 0);
+    EXPECT_GT(offHost.device().allocations, 100);
+    EXPECT_EQ(offHost.device().foreignPointers, 0);
 }
 
 TEST(BackendFactory, MakesTheCpuBackendAndRefusesUnknownNames)

@@ -397,7 +397,7 @@ TEST_F(Cli, PipelinedTrainingRunsASavedPlan)
 TEST_F(Cli, PipelinedTrainingErrors)
 {
     expectOneLineError(lpm("train --dataset synthetic --devices catalog:H100x2"),
-                       {"H100#0", "CPU stages only"});
+                       {"H100#0", "catalogue devices are for planning"});
     expectOneLineError(lpm("train --dataset synthetic --trace t.json"), {"--trace", "pipelined"});
     expectOneLineError(lpm("train --dataset synthetic --schedule zigzag"), {"--schedule"});
     expectOneLineError(lpm("train --dataset synthetic --steps 1 --devices cpu:2 --schedule lpm --weight-stash"),
@@ -411,14 +411,20 @@ TEST_F(Cli, PipelinedTrainingErrors)
 TEST_F(Cli, GpuTrainingErrorsAreOneLine)
 {
     expectOneLineError(lpm("train --dataset synthetic --steps 1 --backend cuda --devices cpu:2"),
-                       {"--backend cuda", "--schedule sequential"});
-    expectOneLineError(lpm("train --dataset synthetic --steps 1 --tf32"), {"--tf32", "--backend cuda"});
+                       {"--backend cuda with --devices cpu:2", "cuda:KxN"});
+    expectOneLineError(lpm("train --dataset synthetic --steps 1 --tf32"), {"--tf32", "GPU runs only"});
+    expectOneLineError(lpm("train --dataset synthetic --steps 1 --devices catalog:H100x2"),
+                       {"catalog", "for planning"});
     expectOneLineError(lpm("train --dataset synthetic --steps 1 --backend tpu"), {"unknown backend 'tpu'"});
     const RunResult result = lpm("devices --json " + quote(path("devices.json").string()));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     std::ifstream file(path("devices.json"));
-    if (json::parse(file).at("gpu").at("devices").empty())
+    if (json::parse(file).at("gpu").at("devices").empty()) {
         expectOneLineError(lpm("train --dataset synthetic --steps 1 --backend cuda"), {"'cuda'", "no GPU"});
+        expectOneLineError(lpm("train --dataset synthetic --steps 1 --devices cuda:0x2"), {"cuda:0/0", "no GPU"});
+        expectOneLineError(lpm("train --dataset synthetic --steps 1 --backend cuda --schedule lpm"),
+                           {"cuda:0/0", "no GPU"});
+    }
 }
 
 } // namespace

@@ -10,6 +10,7 @@
 
 #include "backend/backend_check.h"
 #include "data/synthetic_dataset.h"
+#include "nn/model_zoo.h"
 #include "train/trainer.h"
 #include "backend/backend_factory.h"
 #include "devices/gpu_devices.h"
@@ -121,6 +122,38 @@ TEST_F(CudaBackendTest, TrainingOnTheGpuFollowsTheCpuAndRepeatsExactly)
         EXPECT_EQ(onGpu.weightsDigest, onGpuAgain.weightsDigest) << model;
         EXPECT_NEAR(onGpu.trainLoss, onCpu.trainLoss, 1e-4 * std::abs(onCpu.trainLoss) + 1e-6) << model;
         EXPECT_NEAR(onGpu.testLoss, onCpu.testLoss, 1e-3 * std::abs(onCpu.testLoss) + 1e-6) << model;
+    }
+}
+
+// Stages sharing one GPU (cuda:0x2 and x3, a stream each): the exact
+// schedules leave bit for bit the weights of sequential on the same GPU with
+// the same micro-batches (the same kernels on the same shapes, in order).
+TEST_F(CudaBackendTest, PipelineStagesOnOneGpuEqualSequentialBitForBit)
+{
+    SyntheticOptions dataOptions;
+    dataOptions.trainCount = 256;
+    dataOptions.testCount = 64;
+    const DatasetSplits data = makeSyntheticDataset(dataOptions);
+    for (const char* model : {"cnn", "resnet-mini"}) {
+        TrainOptions options;
+        options.model = model;
+        options.steps = 3;
+        options.batch = 32;
+        options.microBatches = 4;
+        options.evaluate = false;
+        options.backend = "cuda:0";
+        const TrainSummary sequential = Trainer(options, data).run();
+        const int units = buildModel(model).unitCount();
+        for (int stages : {2, 3})
+            for (const char* schedule : {"gpipe", "1f1b", "lpm"}) {
+                TrainOptions pipelined = options;
+                pipelined.schedule = schedule;
+                pipelined.stages.clear();
+                for (int k = 0; k < stages; ++k)
+                    pipelined.stages.push_back({units * k / stages, units * (k + 1) / stages - 1, k});
+                const TrainSummary run = Trainer(pipelined, data).run();
+                EXPECT_EQ(run.weightsDigest, sequential.weightsDigest) << model << " " << schedule << " " << stages;
+            }
     }
 }
 

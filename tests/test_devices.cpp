@@ -105,9 +105,39 @@ TEST(DeviceSet, LinksFollowTheMachines)
     EXPECT_EQ(link(9).name, ethernetLink().name);    // H100 #7 to #8: the next server
     EXPECT_EQ(link(11).name, "PCIe 4.0 x16");        // two L4 in one server: no NVLink
     EXPECT_DOUBLE_EQ(link(11).bytesPerSecond, 32e9);
-    const DeviceSet gpus = parseDeviceSet("cuda:0,1");
+    DeviceSet gpus = parseDeviceSet("cuda:0,1,1");
     expectError<InvalidArgument>([&] { linkBetween(gpus.stageSlots[0], gpus.stageSlots[1]); },
-                                 {"cuda:0", "CUDA backend", "not available yet"});
+                                 {"cuda:0", "resolveLocalGpus"});
+    GpuDiscovery none;
+    none.status = "no NVIDIA driver on this machine";
+    expectError<InvalidArgument>([&] { resolveLocalGpus(gpus, none); }, {"cuda:0", "no NVIDIA driver"});
+    GpuDiscovery two;
+    two.gpus.resize(2);
+    for (int i = 0; i < 2; ++i) {
+        two.gpus[size_t(i)].index = i;
+        two.gpus[size_t(i)].name = "NVIDIA H100 80GB HBM3";
+    }
+    resolveLocalGpus(gpus, two);
+    EXPECT_EQ(gpus.stageSlots[2].catalogId, "H100");
+    EXPECT_EQ(linkBetween(gpus.stageSlots[0], gpus.stageSlots[1]).name, catalogDevice("H100").peerLink.name);
+    EXPECT_EQ(linkBetween(gpus.stageSlots[1], gpus.stageSlots[2]).name, sameGpuLink().name);
+    DeviceSet third = parseDeviceSet("cuda:2");
+    expectError<InvalidArgument>([&] { resolveLocalGpus(third, two); }, {"cuda:2", "there is no GPU 2", "has 2"});
+    two.gpus[0].name = "Tesla K80";
+    DeviceSet unknown = parseDeviceSet("cuda:0");
+    expectError<InvalidArgument>([&] { resolveLocalGpus(unknown, two); }, {"cuda:0", "'Tesla K80'", "catalogue"});
+}
+
+TEST(DeviceCatalog, LocalGpuNamesFindTheirEntries)
+{
+    EXPECT_EQ(catalogIdForGpuName("NVIDIA H100 80GB HBM3"), "H100");
+    EXPECT_EQ(catalogIdForGpuName("NVIDIA H200"), "H200");
+    EXPECT_EQ(catalogIdForGpuName("NVIDIA A100-SXM4-40GB"), "A100-40");
+    EXPECT_EQ(catalogIdForGpuName("NVIDIA A100-SXM4-80GB"), "A100-80");
+    EXPECT_EQ(catalogIdForGpuName("NVIDIA GeForce RTX 4090"), "RTX4090");
+    EXPECT_EQ(catalogIdForGpuName("Tesla V100-SXM2-32GB"), "V100");
+    EXPECT_EQ(catalogIdForGpuName("NVIDIA L4"), "L4");
+    EXPECT_EQ(catalogIdForGpuName("Tesla K80"), "");
 }
 
 TEST(DeviceCatalog, EntriesAreCompleteAndFoundByAnyCase)

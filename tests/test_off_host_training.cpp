@@ -13,6 +13,7 @@
 #include "expect_error.h"
 #include "forwarding_backend.h"
 #include "nn/model_zoo.h"
+#include "pipeline/executor.h"
 #include "train/training_step.h"
 
 namespace lpm {
@@ -70,9 +71,78 @@ TEST_P(OffHostTraining, EqualsTheCpuBitForBit)
         EXPECT_EQ(got.lossSum, expected.lossSum) << optimizer;
         EXPECT_EQ(got.evaluation.accuracy, expected.evaluation.accuracy) << optimizer;
         EXPECT_EQ(got.evaluation.meanLoss, expected.evaluation.meanLoss) << optimizer;
-        EXPECT_GT(offHost.allocations, 0);
-        EXPECT_EQ(offHost.foreignPointers, 0);
+        EXPECT_GT(offHost.device().allocations, 0);
+        EXPECT_EQ(offHost.device().foreignPointers, 0);
     }
+}
+
+// Two pipeline stages, each with its own backend on one pretend GPU (the
+// weights placed on a third, the trainer's): gpipe, 1f1b and lpm leave the
+// sequential CPU run's weights bit for bit, and no stage ever hands a kernel
+// memory outside that device. lpm-async (not exact) must run clean too.
+TEST_P(OffHostTraining, PipelineStagesInOneDevicesMemoryEqualSequential)
+{
+    CpuBackend cpu(1);
+    std::string expected;
+    {
+        Model model = buildModel(GetParam());
+        ParameterStore store(model);
+        store.initialize(7);
+        std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
+        Batcher batcher(data().train, 16, 3);
+        for (int64_t step = 0; step < 2; ++step)
+            runTrainingStep(cpu, model, store, *optimizer, batcher.batchAt(step), 4, 11, step);
+        expected = weightsDigest(store);
+    }
+    for (const char* schedule : {"gpipe", "1f1b", "lpm", "lpm-async"}) {
+        auto device = std::make_shared<FakeDeviceMemory>();
+        {
+            OffHostCpuBackend owner(device);
+            Model model = buildModel(GetParam());
+            ParameterStore store(model);
+            store.initialize(7);
+            std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
+            store.placeOn(owner);
+            optimizer->placeOn(owner);
+            const int half = model.unitCount() / 2;
+            const Partition stages = {{0, half - 1, 0}, {half, model.unitCount() - 1, 1}};
+            PipelineExecutor executor(model, store, *optimizer, stages, schedule, 4, 11, false,
+                                      [device](int) { return std::make_unique<OffHostCpuBackend>(device); });
+            Batcher batcher(data().train, 16, 3);
+            const PipelineRun run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 2);
+            EXPECT_EQ(run.steps.size(), 2u) << schedule;
+            if (std::string(schedule) != "lpm-async") {
+                EXPECT_EQ(weightsDigest(store), expected) << schedule;
+            }
+        }
+        EXPECT_EQ(device->foreignPointers, 0) << schedule;
+        EXPECT_GT(device->allocations, 0) << schedule;
+    }
+}
+
+TEST(OffHostPipeline, RefusesDpAndWeightStashingAndHostWeights)
+{
+    OffHostCpuBackend owner;
+    Model model = buildModel("mlp");
+    ParameterStore store(model);
+    store.initialize(1);
+    std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
+    const Partition two = {{0, 1, 0}, {2, model.unitCount() - 1, 1}};
+    auto stageBackend = [](int) { return std::make_unique<OffHostCpuBackend>(); };
+    {
+        PipelineExecutor executor(model, store, *optimizer, two, "lpm", 2, 1, false, stageBackend);
+        Batcher batcher(data().train, 16, 3);
+        expectError<InvalidArgument>([&] { executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 1); },
+                                     {"stage 0 computes on off-host-cpu", "host memory"});
+    }
+    store.placeOn(owner);
+    optimizer->placeOn(owner);
+    expectError<InvalidArgument>(
+        [&] { PipelineExecutor(model, store, *optimizer, two, "lpm-async", 2, 1, true, stageBackend); },
+        {"weight stashing", "CPU stages only"});
+    const Partition replicas = {{0, model.unitCount() - 1, 0}, {0, model.unitCount() - 1, 1}};
+    expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, replicas, "dp", 2, 1, false, stageBackend); },
+                                 {"dp", "CPU stages only"});
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryZooModel, OffHostTraining,

@@ -133,7 +133,8 @@ void runProfile(const ProfileCommandOptions& options)
         costs = describeModelCosts(model, options.profile.microBatchSize);
         costs.devices.push_back(estimateDeviceCosts(costs, catalogDevice(slot.catalogId)));
     } else {
-        linkBetween(slot, slot); // says that local GPUs need the CUDA backend
+        throw InvalidArgument("--device " + options.device + ": profiling on a GPU is not available yet; `lpm plan "
+                              "--devices cuda:K` plans a local GPU with its catalogue entry's estimates");
     }
     const DeviceCosts& device = costs.devices.front();
     double forward = 0.0, backward = 0.0;

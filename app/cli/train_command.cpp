@@ -195,21 +195,31 @@ void runTrain(TrainCommandOptions options)
         if (!file.empty())
             requireWritableOutput(file, flag);
     const std::string schedule = !options.schedule.empty() ? options.schedule : options.pipelined() ? "lpm" : "sequential";
-    if (options.train.backend != "cpu" && schedule != "sequential")
-        throw InvalidArgument("--backend " + options.train.backend + ": pipelined schedules run on CPU stages only so far; "
-                              "train on a GPU with --schedule sequential (or without --devices/--plan)");
-    if (options.train.tf32 && options.train.backend == "cpu")
-        throw InvalidArgument("--tf32 applies to --backend cuda only");
+    const bool gpuDevices = options.devices.rfind("cuda", 0) == 0;
+    if (options.train.tf32 && options.train.backend == "cpu" && !gpuDevices)
+        throw InvalidArgument("--tf32 applies to GPU runs only (--backend cuda or --devices cuda:KxN)");
+    if (options.train.backend != "cpu" && !options.devices.empty() && !gpuDevices)
+        throw InvalidArgument("--backend " + options.train.backend + " with --devices " + options.devices +
+                              ": GPU stages are given as --devices cuda:KxN (K the GPU, N the stages)");
     if (options.train.weightStash && options.planFile.empty() && schedule != "lpm-async")
         throw InvalidArgument("--weight-stash: weight stashing applies to lpm-async only, not " + schedule);
     std::optional<PipelineReport> pipeline;
     if (options.pipelined()) {
-        PlanRequest request{options.planFile, options.train.model, options.devices.empty() ? "cpu:2" : options.devices,
-                                    options.partitioner, schedule,
-                                    optimizer.kind, options.train.batch, options.train.microBatches, "", options.quiet};
+        // Without --devices: two stages where --backend computes (two cores, or two streams of one GPU).
+        const std::string backend = options.train.backend == "cuda" ? "cuda:0" : options.train.backend;
+        const std::string devices = !options.devices.empty() ? options.devices
+                                    : backend == "cpu"       ? "cpu:2"
+                                                             : backend + "x2";
+        PlanRequest request{options.planFile, options.train.model, devices, options.partitioner, schedule,
+                            optimizer.kind, options.train.batch, options.train.microBatches, "", options.quiet};
         pipeline.emplace();
         pipeline->plan = trainingPlan(request);
         const Plan& plan = pipeline->plan;
+        const std::string stagesBackend = trainingBackend(plan);
+        if (options.train.backend != "cpu" && backend != stagesBackend)
+            throw InvalidArgument("--backend " + options.train.backend + " does not match the stages' devices " +
+                                  plan.deviceSpec + " (which compute on " + stagesBackend + ")");
+        options.train.backend = stagesBackend;
         options.train.model = plan.model;
         options.train.batch = plan.batch;
         options.train.microBatches = plan.microBatches;
@@ -232,7 +242,8 @@ void runTrain(TrainCommandOptions options)
                      static_cast<long long>(data.test.count),
                      static_cast<long long>(options.train.batch), optimizer.kind.c_str(),
                      pipeline ? (pipeline->plan.schedule + " on " + std::to_string(pipeline->plan.stages.size())
-                                 + " CPU stages").c_str()
+                                 + (options.train.backend == "cpu" ? " CPU stages" : " stages of " + options.train.backend))
+                                    .c_str()
                               : options.train.backend != "cpu" ? options.train.backend.c_str()
                                                                : (std::to_string(options.train.threads) + " thread(s)").c_str(),
                      static_cast<long long>(trainer.globalStep()));
@@ -250,7 +261,8 @@ void runTrain(TrainCommandOptions options)
         summary = trainer.run(report, &stopRequested);
         if (pipeline && options.compareSequential && !summary.stopped) {
             if (!options.quiet)
-                std::fprintf(stderr, "\nthe same run under sequential on one core, for comparison\n");
+                std::fprintf(stderr, "\nthe same run under sequential on %s, for comparison\n",
+                             options.train.backend == "cpu" ? "one core" : options.train.backend.c_str());
             Trainer sequential(sequentialReferenceOptions(options.train, summary.steps), data);
             if (!options.loadCheckpoint.empty())
                 sequential.loadCheckpoint(options.loadCheckpoint);
@@ -342,7 +354,8 @@ void addTrainCommand(CLI::App& app)
         ->check(CLI::Range(1, 1024))
         ->capture_default_str();
     command->add_option("--backend", train.backend,
-                        "Where a sequential run computes: cpu, or cuda / cuda:N (a GPU; see `lpm devices`)")
+                        "Where the run computes: cpu, or cuda / cuda:N (a GPU; see `lpm devices`); pipelined "
+                        "stages then share that GPU, one stream each (--devices cuda:NxS says how many)")
         ->capture_default_str();
     command->add_flag("--tf32", train.tf32, "With --backend cuda: allow TF32 tensor cores (faster, not exact)");
     command->add_option("--save-checkpoint", options->saveCheckpoint,

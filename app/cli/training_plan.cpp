@@ -13,12 +13,19 @@ namespace lpm::cli {
 
 namespace {
 
-void requireCpuStages(const DeviceSet& set)
+// Training runs on CPU cores (one per stage) or on one local GPU (a stream
+// per stage); catalogue devices, mixes and several GPUs are for planning.
+void requireTrainableStages(const DeviceSet& set)
 {
-    for (const DeviceSlot& slot : set.stageSlots)
-        if (slot.kind != DeviceKind::Cpu)
-            throw InvalidArgument("device " + slot.label + ": this build trains on CPU stages only (--devices cpu:N); "
-                                  "plan for other devices with `lpm plan`");
+    const DeviceSlot& first = set.stageSlots.front();
+    for (const DeviceSlot& slot : set.stageSlots) {
+        if (slot.kind == DeviceKind::Catalog)
+            throw InvalidArgument("device " + slot.label + ": catalogue devices are for planning; train on CPU "
+                                  "stages (--devices cpu:N) or on one local GPU (--devices cuda:KxN)");
+        if (slot.kind != first.kind || (slot.kind == DeviceKind::Cuda && slot.ordinal != first.ordinal))
+            throw InvalidArgument("devices " + set.spec + ": a run trains on CPU stages only or on stages of one "
+                                  "GPU only (cuda:KxN); stages on several GPUs are not available yet");
+    }
 }
 
 } // namespace
@@ -26,8 +33,9 @@ void requireCpuStages(const DeviceSet& set)
 Plan makePlan(const PlanRequest& request)
 {
     requireEqualMicroBatches(request.batch, request.microBatches);
-    const DeviceSet set = parseDeviceSet(request.devices);
+    DeviceSet set = parseDeviceSet(request.devices);
     const HostDevices host = discoverHostDevices();
+    resolveLocalGpus(set, host.gpu);
     Plan plan;
     plan.model = request.model;
     plan.deviceSpec = request.devices;
@@ -51,12 +59,18 @@ Plan makePlan(const PlanRequest& request)
 Plan trainingPlan(const PlanRequest& request)
 {
     if (request.planFile.empty()) {
-        requireCpuStages(parseDeviceSet(request.devices)); // before any profiling
+        requireTrainableStages(parseDeviceSet(request.devices)); // before any profiling
         return makePlan(request);
     }
     Plan plan = planFromJson(readWholeFile(request.planFile, "plan"), request.planFile);
-    requireCpuStages(parseDeviceSet(plan.deviceSpec));
+    requireTrainableStages(parseDeviceSet(plan.deviceSpec));
     return plan;
+}
+
+std::string trainingBackend(const Plan& plan)
+{
+    const DeviceSlot& first = parseDeviceSet(plan.deviceSpec).stageSlots.front();
+    return first.kind == DeviceKind::Cuda ? "cuda:" + std::to_string(first.ordinal) : "cpu";
 }
 
 } // namespace lpm::cli

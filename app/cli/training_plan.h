@@ -1,6 +1,6 @@
 // Plans the commands make: `lpm plan`'s (makePlan), and the one a pipelined
 // `lpm train` runs (trainingPlan): read from --plan, or made now for
-// --devices (CPU stages only: the executor has no GPU transport yet).
+// --devices: CPU stages (cpu:N), or stages sharing one local GPU (cuda:KxN).
 #pragma once
 
 #include <string>
@@ -27,8 +27,12 @@ struct PlanRequest {
 // the partitioner (lpm's step 5 by simulation). Notes on stderr unless quiet.
 Plan makePlan(const PlanRequest& request);
 
-// Throws InvalidArgument naming the device for non-CPU stages, and what
-// validatePlan throws for an inconsistent plan.
+// Throws InvalidArgument naming the device for stages a run cannot train on
+// (catalogue devices, several GPUs, CPU and GPU mixed), and what validatePlan
+// throws for an inconsistent plan.
 Plan trainingPlan(const PlanRequest& request);
+
+// The backend a trainable plan's stages compute on: "cpu" or "cuda:K".
+std::string trainingBackend(const Plan& plan);
 
 } // namespace lpm::cli

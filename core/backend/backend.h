@@ -105,8 +105,12 @@ public:
     // when they return (so the host side may be reused at once).
     virtual void copyFromHost(void* destination, const void* hostSource, int64_t bytes);
     virtual void copyToHost(void* hostDestination, const void* source, int64_t bytes);
-    // Within this backend's memory, ordered with its other work.
+    // Within this backend's memory, ordered with its other work. The source may
+    // also be in the memory of a backend this one canReadDirectly().
     virtual void copyWithin(void* destination, const void* source, int64_t bytes);
+    // True when this backend's kernels and copies can read `other`'s memory
+    // directly (two CUDA backends on one GPU); false sends copies through the host.
+    virtual bool canReadDirectly(const Backend& other) const { return &other == this; }
     virtual void zeroBytes(void* data, int64_t bytes);
 
     // C(m×n) = alpha·op(A)·op(B) + beta·C, row-major; op(A) is m×k, op(B) is k×n.

@@ -1,5 +1,7 @@
 #include "devices/device_catalog.h"
 
+#include <utility>
+
 #include <algorithm>
 #include <cctype>
 
@@ -84,6 +86,26 @@ LinkSpec ethernetLink()
     // 100 Gb/s is 12.5 GB/s per direction; ~25 µs for a message through the
     // network stack is an assumption, not a measurement.
     return {"100 Gb Ethernet", 12.5 * kGiga, 25e-6};
+}
+
+LinkSpec sameGpuLink()
+{
+    // A device-to-device copy on one GPU: assumed ~1 TB/s (it reads and
+    // writes the same memory) and ~20 µs per hand-over, which the executor
+    // pays in host synchronisation (sender's stream, then receiver's copy).
+    return {"one GPU's memory", 1000 * kGiga, 20e-6};
+}
+
+std::string catalogIdForGpuName(const std::string& cudaName)
+{
+    // Most specific first: "A100" alone does not say 40 or 80 GB.
+    static const std::vector<std::pair<std::string, std::string>> markers = {
+        {"H200", "H200"}, {"H100", "H100"}, {"A100-SXM4-40GB", "A100-40"}, {"A100 40GB", "A100-40"},
+        {"A100", "A100-80"}, {"V100", "V100"}, {"L4", "L4"}, {"4090", "RTX4090"}};
+    for (const auto& [marker, id] : markers)
+        if (cudaName.find(marker) != std::string::npos)
+            return id;
+    return "";
 }
 
 LinkSpec hostMemoryLink()

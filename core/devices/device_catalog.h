@@ -35,9 +35,15 @@ const std::vector<DeviceModel>& deviceCatalog();
 // Case-insensitive lookup by id. Throws InvalidArgument listing the known ids.
 const DeviceModel& catalogDevice(const std::string& id);
 
+// The catalogue entry a local GPU's CUDA name matches ("NVIDIA H100 80GB HBM3"
+// → "H100"), or "" when none does. A local GPU is planned with its entry's
+// estimates until it is profiled.
+std::string catalogIdForGpuName(const std::string& cudaName);
+
 // Links the catalogue assumes between machines and inside a host.
 LinkSpec ethernetLink();      // between servers: 100 Gb Ethernet
 LinkSpec hostMemoryLink();    // between two CPU stages of one machine (shared memory)
+LinkSpec sameGpuLink();       // between two stages on one GPU (a copy within its memory)
 
 // The fraction of a data-sheet rate a unit is assumed to reach when its cost
 // is estimated rather than measured (plan/cost_model.h), and the fixed cost

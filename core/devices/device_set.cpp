@@ -1,5 +1,7 @@
 #include "devices/device_set.h"
 
+#include "devices/gpu_devices.h"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -155,13 +157,33 @@ DeviceSet parseDeviceSet(const std::string& spec)
     return builder.set;
 }
 
+void resolveLocalGpus(DeviceSet& set, const GpuDiscovery& gpus)
+{
+    for (DeviceSlot& slot : set.stageSlots) {
+        if (slot.kind != DeviceKind::Cuda)
+            continue;
+        if (slot.ordinal >= int(gpus.gpus.size()))
+            throw InvalidArgument(slot.label + ": " +
+                                  (gpus.gpus.empty() ? "no GPU can be used here (" + gpus.status + ")"
+                                                     : "there is no GPU " + std::to_string(slot.ordinal) +
+                                                           " (this machine has " + std::to_string(gpus.gpus.size()) +
+                                                           ")") +
+                                  "; plan for catalogue GPUs instead (e.g. catalog:H100x2)");
+        const std::string& name = gpus.gpus[size_t(slot.ordinal)].name;
+        slot.catalogId = catalogIdForGpuName(name);
+        if (slot.catalogId.empty())
+            throw InvalidArgument(slot.label + ": no catalogue entry matches the GPU '" + name +
+                                  "', so its costs cannot be estimated; plan for a catalogue GPU instead");
+    }
+}
+
 LinkSpec linkBetween(const DeviceSlot& from, const DeviceSlot& to)
 {
     for (const DeviceSlot* slot : {&from, &to})
-        if (slot->kind == DeviceKind::Cuda)
-            throw InvalidArgument(slot->label + ": local GPUs need the CUDA backend, which is not "
-                                  "available yet; plan for catalogue GPUs instead (e.g. "
-                                  "catalog:H100x2)");
+        if (slot->kind == DeviceKind::Cuda && slot->catalogId.empty())
+            throw InvalidArgument(slot->label + ": local GPUs are planned after resolveLocalGpus");
+    if (from.kind == DeviceKind::Cuda && to.kind == DeviceKind::Cuda)
+        return from.ordinal == to.ordinal ? sameGpuLink() : catalogDevice(from.catalogId).peerLink;
     if (from.kind == DeviceKind::Cpu && to.kind == DeviceKind::Cpu)
         return hostMemoryLink();
     if (from.kind == DeviceKind::Catalog && to.kind == DeviceKind::Catalog

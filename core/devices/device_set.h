@@ -28,7 +28,7 @@ struct DeviceSlot {
     DeviceKind kind = DeviceKind::Cpu;
     std::string label;     // unique in the set: "cpu:0", "cuda:1", "cuda:0/2" (3rd stage on GPU 0), "H100#5"
     int ordinal = 0;       // cpu: core number; cuda: GPU ordinal; catalog: index among its model in the set
-    std::string catalogId; // catalog only: the DeviceModel's id
+    std::string catalogId; // catalog: the DeviceModel's id; cuda: its entry, once resolveLocalGpus ran
     int server = 0;        // 0 is this machine; catalogue servers count from 1
     int sharedBy = 1;      // stages running on this same physical device
 };
@@ -37,6 +37,13 @@ struct DeviceSet {
     std::string spec;
     std::vector<DeviceSlot> stageSlots; // one per stage, pipeline order
 };
+
+struct GpuDiscovery;
+
+// Gives every cuda:K slot the catalogue entry of local GPU K (for estimates).
+// Throws InvalidArgument naming the slot when there is no GPU K here (with
+// the discovery's reason) or no catalogue entry matches its name.
+void resolveLocalGpus(DeviceSet& set, const GpuDiscovery& gpus);
 
 // Throws InvalidArgument quoting the spec and the offending item, saying what
 // was expected, for malformed specs, unknown kinds and unknown catalogue names.

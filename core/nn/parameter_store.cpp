@@ -127,10 +127,10 @@ void ParameterStore::zeroGradients()
     zeroGradients(0, parameterCount());
 }
 
-void ParameterStore::zeroGradients(int64_t first, int64_t count)
+void ParameterStore::zeroGradients(int64_t first, int64_t count, Backend* on)
 {
     if (memory_ != nullptr)
-        memory_->zeroBytes(gradients() + first, int64_t(sizeof(float)) * count);
+        (on != nullptr ? on : memory_)->zeroBytes(gradients() + first, int64_t(sizeof(float)) * count);
     else
         std::fill_n(gradients_.begin() + first, count, 0.0f);
 }

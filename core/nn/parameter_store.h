@@ -39,6 +39,7 @@ public:
     // must outlive the store.
     void placeOn(Backend& backend);
     bool placedOffHost() const { return memory_ != nullptr; }
+    Backend* memory() const { return memory_; } // the placing backend (nullptr: the host)
     void copyToHost() const;
     void copyFromHost();
     // The host copies (current after copyToHost() when placed off the host).
@@ -54,8 +55,10 @@ public:
     int64_t unitParameterOffset(int unit) const;
     // The same for the buffers (batch-norm statistics).
     int64_t unitBufferOffset(int unit) const;
-    // Zeroes the gradients [first, first + count).
-    void zeroGradients(int64_t first, int64_t count);
+    // Zeroes the gradients [first, first + count). When placed off the host,
+    // the zeroing is queued on `on` (a pipeline stage's backend, so it is
+    // ordered after that stage's update), or on the placing backend.
+    void zeroGradients(int64_t first, int64_t count, Backend* on = nullptr);
     int64_t bufferCount() const { return static_cast<int64_t>(buffers_.size()); }
     // The working arrays: host memory, or the backend's after placeOn().
     float* values() { return working(0, values_); }

@@ -86,10 +86,11 @@ public:
     // A pipeline stage runs units `stage` of the trainer's model; a dp
     // replica (`replica`) runs all of them on its own model and store.
     StageWorker(int index, const PlannedStage& stage, int stages, bool replica, Model& model, ParameterStore& store,
-                const StageSetup& setup, SharedRun& run)
+                const StageSetup& setup, SharedRun& run, Backend& backend)
         : index_(index), first_(stage.first), last_(stage.last), replica_(replica),
           firstStage_(replica || index == 0), lastStage_(replica || index == stages - 1), model_(model),
-          store_(store), setup_(setup), run_(run), backend_(1),
+          store_(store), setup_(setup), run_(run), backend_(backend),
+          memory_(memorySpaceOf(backend)),
           parameterOffset_(store.unitParameterOffset(stage.first)),
           parameterCount_(store.unitParameterOffset(stage.last + 1) - parameterOffset_),
           bufferOffset_(store.unitBufferOffset(stage.first)),
@@ -131,7 +132,8 @@ public:
         if (bufferSnapshots_.empty())
             return;
         const std::vector<float>& before = bufferSnapshots_.begin()->second; // the earliest
-        std::copy(before.begin(), before.end(), store_.buffers() + bufferOffset_);
+        MemoryBlock::copyFromHostInSpace(memory_, store_.buffers() + bufferOffset_, before.data(),
+                                         int64_t(sizeof(float) * before.size()));
     }
     std::vector<TimelineTransfer>& transfers() { return transfers_; }
 
@@ -163,8 +165,10 @@ private:
             takeInputFromBatch(action, state);
         if (!bufferSnapshots_.contains(action.miniBatch)) {
             // A stop may cancel this mini-batch: keep the batch-norm statistics from before it.
-            const float* buffers = store_.buffers() + bufferOffset_;
-            bufferSnapshots_[action.miniBatch].assign(buffers, buffers + bufferCount_);
+            std::vector<float>& snapshot = bufferSnapshots_[action.miniBatch];
+            snapshot.resize(size_t(bufferCount_));
+            MemoryBlock::copyToHostInSpace(memory_, snapshot.data(), store_.buffers() + bufferOffset_,
+                                           int64_t(sizeof(float)) * bufferCount_);
         }
         state.weightsVersion = updatesDone_;
         state.awaitingBackward = true;
@@ -203,6 +207,8 @@ private:
         const int64_t offset = offsets_[size_t(action.microBatch)];
         const int64_t size = offsets_[size_t(action.microBatch) + 1] - offset;
         state.input = sliceRows(batch_->images, offset, size);
+        if (memory_ != nullptr)
+            state.input = state.input.copyTo(memory_);
         state.labels.assign(batch_->labels.begin() + offset, batch_->labels.begin() + offset + size);
         state.sampleOffset = offset;
         state.miniBatchSize = batch_->images.shape()[0];
@@ -262,7 +268,7 @@ private:
                 }
         setup_.optimizer.updateRange(backend_, store_, parameterOffset_, parameterCount_,
                                      setup_.optimizerStepBase + action.miniBatch + 1);
-        store_.zeroGradients(parameterOffset_, parameterCount_);
+        store_.zeroGradients(parameterOffset_, parameterCount_, &backend_); // after the update, on its stream
         ++updatesDone_;
         record(action, start);
         markUpdated(action.miniBatch);
@@ -337,6 +343,8 @@ private:
         message.microBatch = action.microBatch;
         message.sampleOffset = state.sampleOffset;
         message.miniBatchSize = state.miniBatchSize;
+        if (memory_ != nullptr)
+            backend_.synchronize(); // the tensor is complete before another stream reads it
         message.sentSeconds = run_.now();
         if (gradient) {
             message.tensor = std::move(state.gradInput);
@@ -360,6 +368,12 @@ private:
                                   + std::to_string(message->microBatch) + " of mini-batch "
                                   + std::to_string(message->miniBatch));
         MicroBatchState& state = states_[key];
+        if (memory_ != nullptr) {
+            // Into this stage's own memory, finished before the sender's block goes back to its owner.
+            Tensor own = message->tensor.copyTo(memory_);
+            backend_.synchronize();
+            message->tensor = std::move(own);
+        }
         if (gradient) {
             state.gradOutput = std::move(message->tensor);
         } else {
@@ -376,6 +390,8 @@ private:
 
     void record(const Action& action, double start)
     {
+        if (memory_ != nullptr)
+            backend_.synchronize(); // the action's end is when its device work ends
         events_.push_back({index_, action.kind, action.microBatch, action.miniBatch, start, run_.now()});
     }
 
@@ -388,7 +404,8 @@ private:
     ParameterStore& store_;
     const StageSetup& setup_;
     SharedRun& run_;
-    CpuBackend backend_;
+    Backend& backend_;
+    Backend* memory_; // where this stage's tensors live (nullptr: the host)
     int64_t parameterOffset_, parameterCount_;
     int64_t bufferOffset_, bufferCount_;
     std::map<int, std::vector<float>> bufferSnapshots_; // by mini-batch: buffers before its first forward here
@@ -405,10 +422,15 @@ private:
 } // namespace
 
 PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimizer& optimizer, Partition stages,
-                                   std::string schedule, int64_t microBatches, uint64_t seed, bool weightStash)
+                                   std::string schedule, int64_t microBatches, uint64_t seed, bool weightStash,
+                                   StageBackendFactory makeStageBackend)
     : model_(model), store_(store), optimizer_(optimizer), stages_(std::move(stages)),
-      schedule_(std::move(schedule)), microBatches_(microBatches), seed_(seed), weightStash_(weightStash)
+      schedule_(std::move(schedule)), microBatches_(microBatches), seed_(seed), weightStash_(weightStash),
+      makeStageBackend_(std::move(makeStageBackend))
 {
+    if (store_.placedOffHost() && (schedule_ == "dp" || weightStash_))
+        throw InvalidArgument(std::string("executor: ") + (weightStash_ ? "weight stashing" : "dp") +
+                              " runs on CPU stages only so far, not on stages whose memory is a GPU's");
     if (weightStash && schedule_ != "lpm-async")
         throw InvalidArgument("executor: weight stashing applies to lpm-async only, not " + schedule_
                               + " (whose backwards already use their forward's weights)");
@@ -452,6 +474,17 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         throw InvalidArgument("executor: run at least 1 mini-batch, got " + std::to_string(count));
     const int stages = int(stages_.size());
     const Schedule schedule = buildSchedule(schedule_, stages, int(microBatches_), count);
+    // The stages' backends are made once and kept (a GPU's handles are slow
+    // to create); being members, they outlive everything below that may hold
+    // their tensors (messages a stop left in the transport, workers' states).
+    if (stageBackends_.empty())
+        for (int s = 0; s < stages; ++s) {
+            std::unique_ptr<Backend> backend = makeStageBackend_ ? makeStageBackend_(s) : std::make_unique<CpuBackend>(1);
+            if (memorySpaceOf(*backend) != nullptr && !store_.placedOffHost())
+                throw InvalidArgument("executor: stage " + std::to_string(s) + " computes on " + backend->name() +
+                                      ", but the weights are in host memory (place the store on that device first)");
+            stageBackends_.push_back(std::move(backend));
+        }
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     SharedRun shared(stages, count, int(microBatches_) + stages + 1);
     const StageSetup setup{optimizer_,          seed_,        firstStep, optimizer_.stepCount(),
@@ -475,9 +508,14 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     for (int s = 0; s < stages; ++s) {
         Model& model = dp && s > 0 ? *replicaModels[size_t(s - 1)] : model_;
         ParameterStore& store = dp && s > 0 ? *replicaStores[size_t(s - 1)] : store_;
-        workers.push_back(std::make_unique<StageWorker>(s, stages_[size_t(s)], stages, dp, model, store, setup, shared));
+        workers.push_back(std::make_unique<StageWorker>(s, stages_[size_t(s)], stages, dp, model, store, setup, shared,
+                                                        *stageBackends_[size_t(s)]));
     }
 
+    // Work the placing backend queued on the weights (initialisation, zeroed
+    // gradients) is finished before the stages' own streams touch them.
+    if (Backend* owner = store_.memory())
+        owner->synchronize();
     PipelineRun result;
     {
         std::vector<std::jthread> threads;
@@ -524,6 +562,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         for (int s = 0; s < stages; ++s)
             if (!dp || s == 0)
                 workers[size_t(s)]->rollBackCancelledForwards();
+        if (Backend* owner = store_.memory())
+            owner->synchronize();
     }
     result.steps.assign(shared.results.begin(), shared.results.begin() + trained);
     optimizer_.setStepCount(optimizer_.stepCount() + trained);

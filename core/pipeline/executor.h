@@ -18,6 +18,15 @@
 // so weights agree to rounding (about 1e-7 relative per step), not bit for
 // bit; batch-norm running statistics are those of replica 0's micro-batches.
 //
+// Stage backends: by default each stage computes on a one-thread CpuBackend;
+// `makeStageBackend` gives each stage another (a GPU's: then every stage of a
+// run computes on its own CudaBackend, its own stream, on the GPU where the
+// store was placed; ParameterStore::placeOn). Between stages whose memory is
+// not the host's, a tensor is handed over finished (the sender waits for its
+// stream) and the receiver copies it into its own memory (and waits), so no
+// block is ever used by two streams at once. dp and weight stashing run on
+// host-memory stages only.
+//
 // Stopping: when a stop request is seen (polled every 5 ms), the mini-batches
 // no stage has begun to update are cancelled; stages abandon their work at
 // the next action, and the stages that have not yet updated the last
@@ -29,9 +38,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
 #include "data/batcher.h"
 #include "nn/model.h"
 #include "nn/parameter_store.h"
@@ -58,8 +69,11 @@ public:
     // weightStash (lpm-async only): a micro-batch forwarded before its
     // stage's update runs its backward with the weights of its forward, kept
     // for it (one copy of the stage's weights per version still in flight).
+    // makeStageBackend (may be empty: CPU stages) is called once per stage, at the first run.
+    using StageBackendFactory = std::function<std::unique_ptr<Backend>(int stage)>;
     PipelineExecutor(Model& model, ParameterStore& store, Optimizer& optimizer, Partition stages,
-                     std::string schedule, int64_t microBatches, uint64_t seed, bool weightStash = false);
+                     std::string schedule, int64_t microBatches, uint64_t seed, bool weightStash = false,
+                     StageBackendFactory makeStageBackend = {});
 
     // Trains the mini-batches of global steps firstStep .. firstStep + count − 1
     // (batchAt is called from stage 0's thread only). onStepDone, when given,
@@ -84,6 +98,8 @@ private:
     int64_t microBatches_;
     uint64_t seed_;
     bool weightStash_;
+    StageBackendFactory makeStageBackend_;
+    std::vector<std::unique_ptr<Backend>> stageBackends_; // made by the first run
 };
 
 } // namespace lpm

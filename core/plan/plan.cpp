@@ -27,11 +27,14 @@ std::vector<PlanDeviceEntry> planDevices(const DeviceSet& set, const HostDevices
             const DeviceModel& model = catalogDevice(slot.catalogId);
             entry.costsDevice = model.id;
             entry.memoryBytes = model.memoryBytes / slot.sharedBy;
+        } else { // a local GPU (resolveLocalGpus): its catalogue entry's estimates, its own memory
+            if (slot.catalogId.empty() || slot.ordinal >= int(host.gpu.gpus.size()))
+                throw InvalidArgument(slot.label + ": local GPUs are planned after resolveLocalGpus");
+            entry.costsDevice = catalogDevice(slot.catalogId).id;
+            entry.memoryBytes = host.gpu.gpus[size_t(slot.ordinal)].memoryBytes / slot.sharedBy;
         }
         if (k + 1 < set.stageSlots.size())
-            entry.linkToNext = linkBetween(slot, set.stageSlots[k + 1]); // throws for cuda: slots
-        else if (slot.kind == DeviceKind::Cuda)
-            linkBetween(slot, slot);
+            entry.linkToNext = linkBetween(slot, set.stageSlots[k + 1]);
         devices.push_back(std::move(entry));
     }
     return devices;

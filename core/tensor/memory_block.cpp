@@ -48,18 +48,28 @@ void MemoryBlock::release() noexcept
 
 void MemoryBlock::copyFromHost(const void* source, int64_t bytes)
 {
-    if (memory_ != nullptr)
-        memory_->copyFromHost(data_, source, bytes);
-    else
-        std::memcpy(data_, source, static_cast<size_t>(bytes));
+    copyFromHostInSpace(memory_, data_, source, bytes);
 }
 
 void MemoryBlock::copyToHost(void* destination, int64_t bytes) const
 {
-    if (memory_ != nullptr)
-        memory_->copyToHost(destination, data_, bytes);
+    copyToHostInSpace(memory_, destination, data_, bytes);
+}
+
+void MemoryBlock::copyFromHostInSpace(Backend* memory, void* destination, const void* hostSource, int64_t bytes)
+{
+    if (memory != nullptr)
+        memory->copyFromHost(destination, hostSource, bytes);
     else
-        std::memcpy(destination, data_, static_cast<size_t>(bytes));
+        std::memcpy(destination, hostSource, static_cast<size_t>(bytes));
+}
+
+void MemoryBlock::copyToHostInSpace(Backend* memory, void* hostDestination, const void* source, int64_t bytes)
+{
+    if (memory != nullptr)
+        memory->copyToHost(hostDestination, source, bytes);
+    else
+        std::memcpy(hostDestination, source, static_cast<size_t>(bytes));
 }
 
 void MemoryBlock::copyWithin(const void* source, int64_t bytes, int64_t destinationOffset)

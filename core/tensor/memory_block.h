@@ -37,8 +37,12 @@ public:
     void copyWithin(const void* source, int64_t bytes, int64_t destinationOffset = 0);
     void zero();
 
-    // Copies between two places in `memory`'s space (nullptr: the host).
+    // Copies between two places in `memory`'s space (nullptr: the host), and
+    // between the host and a place in it; the host-side copies have finished
+    // when they return.
     static void copyInSpace(Backend* memory, void* destination, const void* source, int64_t bytes);
+    static void copyFromHostInSpace(Backend* memory, void* destination, const void* hostSource, int64_t bytes);
+    static void copyToHostInSpace(Backend* memory, void* hostDestination, const void* source, int64_t bytes);
 
 private:
     void release() noexcept;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "backend/backend.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -72,6 +73,8 @@ Tensor Tensor::copyTo(Backend* target) const
         copy.block_.copyFromHost(data(), bytes);
     } else if (target == nullptr) {
         block_.copyToHost(copy.data(), bytes);
+    } else if (target->canReadDirectly(*memory())) { // e.g. two streams of one GPU
+        copy.block_.copyWithin(data(), bytes);
     } else { // between two backends: through the host
         Tensor staged = copyTo(nullptr);
         copy.block_.copyFromHost(staged.data(), bytes);

@@ -36,7 +36,10 @@ public:
     static Tensor uninitializedLike(const Tensor& like, const Shape& shape);
     // A copy in the same memory space.
     Tensor clone() const;
-    // A copy in `memory`'s space (nullptr: the host).
+    // A copy in `memory`'s space (nullptr: the host). Copies to the host have
+    // finished when it returns; one from another backend's memory that
+    // `memory` can read directly is ordered on `memory`'s work (synchronize it
+    // before the source may go).
     Tensor copyTo(Backend* memory) const;
 
     const Shape& shape() const { return shape_; }

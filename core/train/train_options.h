@@ -20,7 +20,8 @@ struct TrainOptions {
     OptimizerOptions optimizer;
     uint64_t seed = 1;
     int threads = 1;
-    std::string backend = "cpu"; // sequential: cpu, or cuda / cuda:N (a GPU; needs a CUDA build)
+    std::string backend = "cpu"; // cpu, or cuda / cuda:N (a GPU; needs a CUDA build); pipelined
+                                 // stages then each get their own stream on that GPU
     bool tf32 = false;           // cuda: allow TF32 tensor cores
     bool evaluate = true;      // evaluate on the test set at each epoch's end and at the end
     int64_t evaluationBatch = 500;

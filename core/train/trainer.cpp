@@ -45,20 +45,24 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
     store_.initialize(options.seed);
     if (options.weightStash && options.schedule != "lpm-async")
         throw InvalidArgument("weight stashing applies to lpm-async only, not " + options.schedule);
+    if (!backend_->usesHostMemory()) { // a GPU: the weights and optimizer state live there
+        store_.placeOn(*backend_);
+        optimizer_->placeOn(*backend_);
+    }
     if (options.schedule != "sequential" || options.stages.size() > 1) {
         Partition stages = options.stages;
         if (stages.empty())
             stages = {{0, model_.unitCount() - 1, 0}};
+        // Every stage computes on its own backend of the trainer's kind: a CPU
+        // core each, or its own stream on the trainer's GPU.
+        PipelineExecutor::StageBackendFactory stageBackend;
+        if (!backend_->usesHostMemory())
+            stageBackend = [request = BackendRequest{options.backend, 1, options.tf32}](int) {
+                return makeBackend(request);
+            };
         executor_ = std::make_unique<PipelineExecutor>(model_, store_, *optimizer_, std::move(stages),
                                                        options.schedule, options.microBatches, options.seed,
-                                                       options.weightStash);
-    }
-    if (!backend_->usesHostMemory()) {
-        if (executor_)
-            throw InvalidArgument("backend " + options.backend + ": pipelined schedules run on CPU stages only so "
-                                  "far; train on a GPU with --schedule sequential");
-        store_.placeOn(*backend_);
-        optimizer_->placeOn(*backend_);
+                                                       options.weightStash, std::move(stageBackend));
     }
 }
 

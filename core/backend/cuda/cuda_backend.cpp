@@ -131,6 +131,12 @@ void CudaBackend::copyWithin(void* destination, const void* source, int64_t byte
                                    stream_.get()));
 }
 
+bool CudaBackend::canReadDirectly(const Backend& other) const
+{
+    const auto* cuda = dynamic_cast<const CudaBackend*>(&other);
+    return cuda != nullptr && cuda->device() == device();
+}
+
 void CudaBackend::zeroBytes(void* data, int64_t bytes)
 {
     activate();

@@ -57,6 +57,7 @@ public:
     void copyFromHost(void* destination, const void* hostSource, int64_t bytes) override;
     void copyToHost(void* hostDestination, const void* source, int64_t bytes) override;
     void copyWithin(void* destination, const void* source, int64_t bytes) override;
+    bool canReadDirectly(const Backend& other) const override; // another CudaBackend on the same GPU
     void zeroBytes(void* data, int64_t bytes) override;
 
     void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
