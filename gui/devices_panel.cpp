@@ -1,5 +1,7 @@
 #include "devices_panel.h"
 
+#include <utility>
+
 #include <QComboBox>
 #include <QEvent>
 #include <QHBoxLayout>
@@ -81,12 +83,18 @@ QTreeWidgetItem* DevicesPanel::addCatalogItem(const QString& id, int count, bool
     item->setData(0, kCatalogCountRole, count);
     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
     item->setCheckState(0, checked ? Qt::Checked : Qt::Unchecked);
-    const DeviceModel& device = catalogDevice(id.toStdString());
-    item->setText(0, tr("%1 × %2 (simulated)").arg(id).arg(count));
-    item->setText(1, tr("%1, %2 GB").arg(QString::fromStdString(device.fullName)).arg(double(device.memoryBytes) / 1e9, 0, 'f', 0));
+    labelCatalogItem(item);
     item->setForeground(0, QColor(0x80, 0x50, 0xa0));
     catalogue_->setExpanded(true);
     return item;
+}
+
+void DevicesPanel::labelCatalogItem(QTreeWidgetItem* item) const
+{
+    const QString id = item->data(0, kCatalogIdRole).toString();
+    const DeviceModel& device = catalogDevice(id.toStdString());
+    item->setText(0, tr("%1 × %2 (simulated)").arg(id).arg(item->data(0, kCatalogCountRole).toInt()));
+    item->setText(1, tr("%1, %2 GB").arg(QString::fromStdString(device.fullName)).arg(double(device.memoryBytes) / 1e9, 0, 'f', 0));
 }
 
 void DevicesPanel::addCatalogDevices(const QString& id, int count)
@@ -175,6 +183,8 @@ void DevicesPanel::syncFromDesign()
 
 void DevicesPanel::retranslate()
 {
+    // New texts are not new choices: itemChanged must not re-apply the devices.
+    const bool wasSyncing = std::exchange(syncing_, true);
     const HostDevices& host = model_->host();
     tree_->setHeaderLabels({tr("Device"), tr("Details")});
     machine_->setText(0, tr("This machine"));
@@ -213,10 +223,13 @@ void DevicesPanel::retranslate()
     }
     gpus_->setToolTip(1, gpus_->text(1));
     catalogue_->setText(0, tr("Catalogue (simulated)"));
+    for (int i = 0; i < catalogue_->childCount(); ++i)
+        labelCatalogItem(catalogue_->child(i));
     catalogue_->setText(1, tr("what-if planning with data-sheet figures"));
     addButton_->setText(tr("Add"));
     removeButton_->setText(tr("Remove"));
     addButton_->setToolTip(tr("Add GPUs from the catalogue for what-if planning"));
+    syncing_ = wasSyncing;
 }
 
 void DevicesPanel::changeEvent(QEvent* event)

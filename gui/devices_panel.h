@@ -36,6 +36,7 @@ private:
     void syncFromDesign();
     void apply();
     QTreeWidgetItem* addCatalogItem(const QString& id, int count, bool checked);
+    void labelCatalogItem(QTreeWidgetItem* item) const; // its texts in the current language
 
     DesignModel* model_;
     QTreeWidget* tree_;

@@ -122,92 +122,112 @@
 <context>
     <name>lpm::gui::DevicesPanel</name>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="83"/>
+        <location filename="../gui/devices_panel.cpp" line="96"/>
         <source>%1 × %2 (simulated)</source>
         <translation>%1 × %2（模拟）</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="84"/>
+        <location filename="../gui/devices_panel.cpp" line="97"/>
         <source>%1, %2 GB</source>
         <translation>%1，%2 GB</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="120"/>
+        <location filename="../gui/devices_panel.cpp" line="130"/>
         <source>Choose at least one device.</source>
         <translation>请至少选择一个设备。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="164"/>
+        <location filename="../gui/devices_panel.cpp" line="174"/>
         <source>The design asks for %1 CPU stages; this machine has %2 usable cores, so stages share cores.</source>
         <translation>设计需要 %1 个 CPU 阶段；本机只有 %2 个可用核心，因此阶段将共享核心。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="167"/>
+        <location filename="../gui/devices_panel.cpp" line="177"/>
         <source>Catalogue devices are simulated: the plan and prediction use their data sheets; training runs on CPU stages only.</source>
         <translation>目录中的设备为模拟设备：规划和预测使用其数据手册参数；训练只在 CPU 阶段上运行。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="177"/>
+        <location filename="../gui/devices_panel.cpp" line="189"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="177"/>
+        <location filename="../gui/devices_panel.cpp" line="189"/>
         <source>Details</source>
         <translation>详情</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="178"/>
+        <location filename="../gui/devices_panel.cpp" line="190"/>
         <source>This machine</source>
         <translation>本机</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="179"/>
+        <location filename="../gui/devices_panel.cpp" line="191"/>
         <source>%1, %2 usable cores, %3 GiB</source>
         <translation>%1，%2 个可用核心，%3 GiB</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="184"/>
+        <location filename="../gui/devices_panel.cpp" line="196"/>
         <source>CPU core %1</source>
         <translation>CPU 核心 %1</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="185"/>
+        <location filename="../gui/devices_panel.cpp" line="197"/>
         <source>one pipeline stage, one thread</source>
         <translation>一个流水线阶段，一个线程</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="187"/>
+        <location filename="../gui/devices_panel.cpp" line="199"/>
         <source>GPUs</source>
         <translation>GPU</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="189"/>
+        <location filename="../gui/devices_panel.cpp" line="203"/>
         <source>No GPU can be used here (%1). LPM Studio plans and trains on the CPU cores; add catalogue GPUs below to plan for them.</source>
         <translation>此处没有可用的 GPU（%1）。LPM Studio 将在 CPU 核心上规划和训练；可在下方添加目录中的 GPU 进行规划。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="193"/>
+        <location filename="../gui/devices_panel.cpp" line="213"/>
+        <source>GPU %1: %2</source>
+        <translation>GPU %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="214"/>
+        <source>%1 GiB, %2 multiprocessors, compute %3.%4, %5 MHz, peer access: %6</source>
+        <translation>%1 GiB，%2 个多处理器，计算能力 %3.%4，%5 MHz，对等访问：%6</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="220"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="221"/>
+        <source>Training on GPUs is not available in this version yet; plan for this GPU with the matching catalogue entry.</source>
+        <translation>此版本的界面尚不能在 GPU 上训练；请用设备目录中对应的条目为此 GPU 做规划。</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="225"/>
         <source>Catalogue (simulated)</source>
         <translation>设备目录（模拟）</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="194"/>
+        <location filename="../gui/devices_panel.cpp" line="228"/>
         <source>what-if planning with data-sheet figures</source>
         <translation>基于数据手册参数的假设规划</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="195"/>
+        <location filename="../gui/devices_panel.cpp" line="229"/>
         <source>Add</source>
         <translation>添加</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="196"/>
+        <location filename="../gui/devices_panel.cpp" line="230"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="197"/>
+        <location filename="../gui/devices_panel.cpp" line="231"/>
         <source>Add GPUs from the catalogue for what-if planning</source>
         <translation>从目录添加 GPU 用于假设规划</translation>
     </message>
@@ -540,93 +560,93 @@
 <context>
     <name>lpm::gui::MetricPlots</name>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="220"/>
+        <location filename="../gui/metric_plots.cpp" line="235"/>
         <source>n/a</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="221"/>
+        <location filename="../gui/metric_plots.cpp" line="236"/>
         <source>not yet</source>
         <translation>尚无</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="222"/>
+        <location filename="../gui/metric_plots.cpp" line="237"/>
         <source>Speedup over sequential: measured %1, predicted %2</source>
         <translation>相对顺序训练的加速比：实测 %1，预测 %2</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="227"/>
+        <location filename="../gui/metric_plots.cpp" line="242"/>
         <source>Against epochs</source>
         <translation>按轮次</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="228"/>
+        <location filename="../gui/metric_plots.cpp" line="243"/>
         <source>Against wall time</source>
         <translation>按实际时间</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="229"/>
+        <location filename="../gui/metric_plots.cpp" line="244"/>
         <source>wall time (s)</source>
         <translation>实际时间（秒）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="229"/>
+        <location filename="../gui/metric_plots.cpp" line="244"/>
         <source>epochs</source>
         <translation>轮次</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="232"/>
+        <location filename="../gui/metric_plots.cpp" line="247"/>
         <source>pipelined</source>
         <translation>流水线</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="233"/>
+        <location filename="../gui/metric_plots.cpp" line="248"/>
         <source>sequential reference</source>
         <translation>顺序基准</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="235"/>
+        <location filename="../gui/metric_plots.cpp" line="250"/>
         <source>training loss</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="236"/>
+        <location filename="../gui/metric_plots.cpp" line="251"/>
         <source>test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="237"/>
+        <location filename="../gui/metric_plots.cpp" line="252"/>
         <source>samples/s</source>
         <translation>样本/秒</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="239"/>
+        <location filename="../gui/metric_plots.cpp" line="254"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="240"/>
-        <location filename="../gui/metric_plots.cpp" line="245"/>
+        <location filename="../gui/metric_plots.cpp" line="255"/>
+        <location filename="../gui/metric_plots.cpp" line="260"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="242"/>
+        <location filename="../gui/metric_plots.cpp" line="257"/>
         <source>speedup (×)</source>
         <translation>加速比（×）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="243"/>
+        <location filename="../gui/metric_plots.cpp" line="258"/>
         <source>devices</source>
         <translation>设备数</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="244"/>
+        <location filename="../gui/metric_plots.cpp" line="259"/>
         <source>predicted speedup (×)</source>
         <translation>预测加速比（×）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="246"/>
+        <location filename="../gui/metric_plots.cpp" line="261"/>
         <source>linear</source>
         <translation>线性</translation>
     </message>
@@ -829,87 +849,87 @@
 <context>
     <name>lpm::gui::TrainingPanel</name>
     <message>
-        <location filename="../gui/training_panel.cpp" line="82"/>
+        <location filename="../gui/training_panel.cpp" line="87"/>
         <source>Folder with the four MNIST-format IDX files</source>
         <translation>包含四个 MNIST 格式 IDX 文件的文件夹</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="179"/>
+        <location filename="../gui/training_panel.cpp" line="184"/>
         <source>reference %p%</source>
         <translation>基准 %p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="179"/>
+        <location filename="../gui/training_panel.cpp" line="184"/>
         <source>%p%</source>
         <translation>%p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="181"/>
+        <location filename="../gui/training_panel.cpp" line="186"/>
         <source>step %1 of %2 · epoch %3 · loss %4 · %5 samples/s · %6 left</source>
         <translation>第 %1 步（共 %2 步）· 第 %3 轮 · 损失 %4 · %5 样本/秒 · 剩余 %6</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="197"/>
+        <location filename="../gui/training_panel.cpp" line="202"/>
         <source>Fashion-MNIST</source>
         <translation>Fashion-MNIST</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="198"/>
+        <location filename="../gui/training_panel.cpp" line="203"/>
         <source>Synthetic (seeded, fast)</source>
         <translation>合成数据（固定种子，快速）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="199"/>
+        <location filename="../gui/training_panel.cpp" line="204"/>
         <source>MNIST-format folder…</source>
         <translation>MNIST 格式文件夹…</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="200"/>
+        <location filename="../gui/training_panel.cpp" line="205"/>
         <source>Data set</source>
         <translation>数据集</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="200"/>
+        <location filename="../gui/training_panel.cpp" line="205"/>
         <source>Epochs</source>
         <translation>轮数</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="200"/>
+        <location filename="../gui/training_panel.cpp" line="205"/>
         <source>Steps (0: whole epochs)</source>
         <translation>步数（0：按完整轮次）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="200"/>
+        <location filename="../gui/training_panel.cpp" line="205"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="200"/>
+        <location filename="../gui/training_panel.cpp" line="205"/>
         <source>Seed</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="201"/>
+        <location filename="../gui/training_panel.cpp" line="206"/>
         <source>Also run the sequential reference (for the speedup)</source>
         <translation>同时运行顺序基准（用于计算加速比）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="202"/>
+        <location filename="../gui/training_panel.cpp" line="207"/>
         <source>Weight stashing (lpm-async)</source>
         <translation>权重暂存（lpm-async）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="203"/>
+        <location filename="../gui/training_panel.cpp" line="208"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="204"/>
+        <location filename="../gui/training_panel.cpp" line="209"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="205"/>
+        <location filename="../gui/training_panel.cpp" line="210"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>

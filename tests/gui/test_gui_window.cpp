@@ -11,9 +11,11 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTreeWidget>
 #include <qcustomplot.h>
 
 #include "gui_test_support.h"
+#include "devices_panel.h"
 #include "main_window.h"
 #include "metric_plots.h"
 #include "timeline_plot.h"
@@ -169,12 +171,22 @@ private Q_SLOTS:
         QMenu* file = window.menuBar()->actions().at(0)->menu();
         QCOMPARE(file->title(), QString("&File"));
         QCOMPARE(window.trainingPanel()->startButton()->text(), QString("Start"));
+        window.devicesPanel()->addCatalogDevices("H100", 2);
+        auto catalogueItemText = [&window] {
+            const auto* tree = window.devicesPanel()->findChild<QTreeWidget*>();
+            const QList<QTreeWidgetItem*> found = tree->findItems("H100", Qt::MatchStartsWith | Qt::MatchRecursive);
+            return found.isEmpty() ? QString() : found.front()->text(0);
+        };
+        QCOMPARE(catalogueItemText(), QString::fromUtf8("H100 × 2 (simulated)"));
+        const int edits = window.designModel()->undoStack()->count();
         window.setLanguage("zh_CN");
         QCOMPARE(window.language(), QString("zh_CN"));
         // Installing a translator posts LanguageChange to the windows.
         QTRY_COMPARE(file->title(), QString::fromUtf8("文件(&F)"));
         QTRY_COMPARE(window.trainingPanel()->startButton()->text(), QString::fromUtf8("开始"));
         QTRY_COMPARE(window.windowTitle(), QString::fromUtf8("示例设计 — LPM Studio"));
+        QTRY_COMPARE(catalogueItemText(), QString::fromUtf8("H100 × 2（模拟）"));
+        QCOMPARE(window.designModel()->undoStack()->count(), edits); // new texts are not edits
         QCOMPARE(QSettings("LPM Studio", "LPM Studio").value("language").toString(), QString("zh_CN"));
         window.setLanguage("en");
         QTRY_COMPARE(file->title(), QString("&File"));
