@@ -74,8 +74,21 @@ bool hasDisplay()
     return false;
 }
 
-// The terminal job: trains the design with a progress line, as `lpm train` would.
-int trainInTerminal(const QString& path)
+// --steps' value: a positive step count, or 0 (with a message) when it is not one.
+long long parseSteps(const QString& text)
+{
+    bool number = false;
+    const long long steps = text.toLongLong(&number);
+    if (!number || steps < 1) {
+        std::fprintf(stderr, "lpm-studio: --steps: expected a positive number of steps, got '%s'\n", qPrintable(text));
+        return 0;
+    }
+    return steps;
+}
+
+// The terminal job: trains the design with a progress line, as `lpm train` would;
+// steps > 0 replaces the design's epochs.
+int trainInTerminal(const QString& path, long long steps)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
@@ -83,7 +96,9 @@ int trainInTerminal(const QString& path)
         return 1;
     }
     try {
-        const lpm::Design design = lpm::designFromJson(file.readAll().toStdString(), path.toStdString());
+        lpm::Design design = lpm::designFromJson(file.readAll().toStdString(), path.toStdString());
+        if (steps > 0)
+            design.training.steps = steps;
         const lpm::SessionRequest request = lpm::sessionRequestFor(design);
         std::fprintf(stderr,
                      "lpm-studio: no display, so the design runs in the terminal: %s on %s, %s schedule, %zu stages\n",
@@ -127,23 +142,36 @@ int main(int argc, char** argv)
 {
     if (!hasDisplay()) {
         QString path = lpm::gui::MainWindow::bundledExamplePath();
+        long long steps = 0;
         for (int i = 1; i < argc; ++i) {
             const std::string argument = argv[i];
+            if (argument == "--steps" || argument.starts_with("--steps=")) {
+                const bool valueInline = argument.starts_with("--steps=");
+                if (!valueInline && i + 1 >= argc) {
+                    std::fprintf(stderr, "lpm-studio: --steps needs a number of steps\n");
+                    return 2;
+                }
+                steps = parseSteps(QString::fromLocal8Bit(valueInline ? argument.substr(8).c_str() : argv[++i]));
+                if (steps == 0)
+                    return 2;
+                continue;
+            }
             if (argument == "--help" || argument == "-h") {
                 std::printf("usage: lpm-studio [design.lpm.json] [--train] [--steps N] [--screenshot FILE] "
                             "[--language en|zh_CN]\n\nWith a display, opens LPM Studio on the design (default: the "
                             "bundled example).\nWithout one (no DISPLAY, WAYLAND_DISPLAY or QT_QPA_PLATFORM), trains "
-                            "the design in the terminal.\n");
+                            "the design in the terminal (--steps N: that many steps instead of its epochs).\n");
                 return 0;
             }
             if (argument.starts_with("-")) {
                 std::fprintf(stderr, "lpm-studio: %s needs a display; without one, lpm-studio only trains a design "
-                                     "file in the terminal (see `lpm train --help` for more options)\n", argv[i]);
+                                     "file in the terminal, with --steps N if given (see `lpm train --help` for "
+                                     "more options)\n", argv[i]);
                 return 2;
             }
             path = QString::fromLocal8Bit(argv[i]);
         }
-        return trainInTerminal(path);
+        return trainInTerminal(path, steps);
     }
     QApplication app(argc, argv);
     QApplication::setOrganizationName("LPM Studio");
@@ -163,6 +191,9 @@ int main(int argc, char** argv)
     const QCommandLineOption steps("steps", "Train N steps instead of the design's epochs.", "N");
     parser.addOptions({train, screenshot, language, steps});
     parser.process(app);
+    const long long stepCount = parser.isSet(steps) ? parseSteps(parser.value(steps)) : 0;
+    if (parser.isSet(steps) && stepCount == 0)
+        return 2;
 
     lpm::gui::MainWindow window;
     if (parser.isSet(language))
@@ -171,13 +202,9 @@ int main(int argc, char** argv)
     const QStringList files = parser.positionalArguments();
     if (files.isEmpty() || !window.openDesign(files.first()))
         window.openExample();
-    if (parser.isSet(steps)) {
+    if (stepCount > 0) {
         lpm::TrainingSettings settings = window.designModel()->design().training;
-        settings.steps = parser.value(steps).toLongLong();
-        if (settings.steps < 1) {
-            std::fprintf(stderr, "lpm-studio: --steps: expected a positive number, got '%s'\n", qPrintable(parser.value(steps)));
-            return 2;
-        }
+        settings.steps = stepCount;
         window.designModel()->setTrainingSettings(settings);
     }
     EventLoopWatch watch;

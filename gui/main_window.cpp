@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
@@ -486,22 +487,52 @@ void MainWindow::exportTimeline()
     }
 }
 
+QString MainWindow::plotTitle(const QString& name) const
+{
+    const std::pair<const char*, QString> titles[] = {
+        {"timeline", tr("Device timeline")},
+        {"loss", tr("Training loss")},
+        {"accuracy", tr("Test accuracy")},
+        {"throughput", tr("Samples per second")},
+        {"speedup", tr("Speedup, measured and predicted")},
+        {"scaling", tr("Predicted speedup for 1 to N devices")},
+    };
+    for (const auto& [key, title] : titles)
+        if (name == QLatin1String(key))
+            return title;
+    return name;
+}
+
 void MainWindow::exportPlot()
 {
-    QStringList names{"timeline"};
-    names << plots_->plotNames();
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), "timeline.png",
-                                                      tr("PNG image (*.png);;PDF document (*.pdf)"));
-    if (path.isEmpty())
+    const QStringList names = QStringList{"timeline"} + plots_->plotNames();
+    QStringList titles;
+    for (const QString& name : names)
+        titles << plotTitle(name);
+    bool chosen = false;
+    const QString title = QInputDialog::getItem(this, tr("Export plot"), tr("Plot to export:"), titles, 0, false, &chosen);
+    if (!chosen)
         return;
-    // The file name picks the plot: "loss.png" exports the loss plot; anything else the timeline.
-    const QString base = QFileInfo(path).completeBaseName();
-    QCustomPlot* plot = plots_->plot(base) ? plots_->plot(base) : timeline_->plot();
+    const QString name = names.value(int(titles.indexOf(title)));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), name + ".png",
+                                                      tr("PNG image (*.png);;PDF document (*.pdf)"));
+    if (!path.isEmpty())
+        exportPlotTo(name, path);
+}
+
+bool MainWindow::exportPlotTo(const QString& name, const QString& path)
+{
+    QCustomPlot* plot = name == "timeline" ? timeline_->plot() : plots_->plot(name);
+    if (plot == nullptr) {
+        showError(tr("Export plot"), tr("There is no plot named '%1'.").arg(name));
+        return false;
+    }
     const bool written = path.endsWith(".pdf", Qt::CaseInsensitive) ? plot->savePdf(path) : plot->savePng(path);
     if (written)
         statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
     else
         showError(tr("Export plot"), tr("Could not write %1").arg(path));
+    return written;
 }
 
 void MainWindow::startTraining()

@@ -33,6 +33,12 @@ public:
     ~MainWindow() override;
 
     // Opens a design file; on failure shows why and changes nothing.
+    // Writes plot `name` ("timeline", or one of MetricPlots::plotNames()) as
+    // PNG, or as PDF when `path` ends in .pdf; false (with a message shown)
+    // for an unknown name or a file that cannot be written.
+    bool exportPlotTo(const QString& name, const QString& path);
+    // A plot's name as the user reads it, in the current language.
+    QString plotTitle(const QString& name) const;
     bool openDesign(const QString& path);
     // Opens the bundled example (":/examples/cnn-2-cpu.lpm.json").
     void openExample();
@@ -72,7 +78,7 @@ private:
     void rebuildRecentMenu();
     bool maybeSave();
     void exportTimeline();
-    void exportPlot();
+    void exportPlot(); // asks which plot, then where
     void saveSettings() const;
 
     DesignModel model_;

@@ -120,7 +120,7 @@ TEST_P(OffHostTraining, PipelineStagesInOneDevicesMemoryEqualSequential)
     }
 }
 
-TEST(OffHostPipeline, RefusesDpAndWeightStashingAndHostWeights)
+TEST(OffHostPipeline, RefusesDpWeightStashingAndMismatchedMemory)
 {
     OffHostCpuBackend owner;
     Model model = buildModel("mlp");
@@ -137,6 +137,12 @@ TEST(OffHostPipeline, RefusesDpAndWeightStashingAndHostWeights)
     }
     store.placeOn(owner);
     optimizer->placeOn(owner);
+    {
+        PipelineExecutor cpuStages(model, store, *optimizer, two, "lpm", 2, 1);
+        Batcher batcher(data().train, 16, 3);
+        expectError<InvalidArgument>([&] { cpuStages.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 1); },
+                                     {"stage 0 computes on cpu", "in a device's memory"});
+    }
     expectError<InvalidArgument>(
         [&] { PipelineExecutor(model, store, *optimizer, two, "lpm-async", 2, 1, true, stageBackend); },
         {"weight stashing", "CPU stages only"});

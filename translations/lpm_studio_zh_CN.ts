@@ -235,324 +235,366 @@
 <context>
     <name>lpm::gui::MainWindow</name>
     <message>
-        <location filename="../gui/main_window.cpp" line="98"/>
+        <location filename="../gui/main_window.cpp" line="99"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="103"/>
+        <location filename="../gui/main_window.cpp" line="104"/>
         <source>Profiled %1 on this CPU.</source>
         <translation>已在本机 CPU 上剖析 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="107"/>
+        <location filename="../gui/main_window.cpp" line="108"/>
         <source>Profiling unit %1 of %2 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析第 %1 个单元（共 %2 个）…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="118"/>
+        <location filename="../gui/main_window.cpp" line="119"/>
         <source>Stopped after %1 steps.</source>
         <translation>已在 %1 步后停止。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="119"/>
+        <location filename="../gui/main_window.cpp" line="120"/>
         <source>Finished %1 steps in %2 s.</source>
         <translation>已完成 %1 步，用时 %2 秒。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="121"/>
+        <location filename="../gui/main_window.cpp" line="122"/>
         <source>Test accuracy %1.</source>
         <translation>测试准确率 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="125"/>
+        <location filename="../gui/main_window.cpp" line="126"/>
         <source>Speedup %1× over the sequential reference; weights %2.</source>
         <translation>相对顺序基准加速 %1×；权重%2。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="127"/>
+        <location filename="../gui/main_window.cpp" line="128"/>
         <source>identical</source>
         <translation>完全相同</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="128"/>
+        <location filename="../gui/main_window.cpp" line="129"/>
         <source>differ (not an exact schedule)</source>
         <translation>不同（非精确调度）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="136"/>
+        <location filename="../gui/main_window.cpp" line="137"/>
         <source>LPM Studio</source>
         <translation>LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="176"/>
-        <location filename="../gui/main_window.cpp" line="385"/>
-        <location filename="../gui/main_window.cpp" line="391"/>
+        <location filename="../gui/main_window.cpp" line="177"/>
+        <location filename="../gui/main_window.cpp" line="386"/>
+        <location filename="../gui/main_window.cpp" line="392"/>
         <source>Open design</source>
         <translation>打开设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="177"/>
+        <location filename="../gui/main_window.cpp" line="178"/>
         <source>LPM designs (*.lpm.json);;All files (*)</source>
         <translation>LPM 设计 (*.lpm.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="186"/>
-        <location filename="../gui/main_window.cpp" line="415"/>
+        <location filename="../gui/main_window.cpp" line="187"/>
+        <location filename="../gui/main_window.cpp" line="416"/>
         <source>Save design</source>
         <translation>保存设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="187"/>
+        <location filename="../gui/main_window.cpp" line="188"/>
         <source>LPM designs (*.lpm.json)</source>
         <translation>LPM 设计 (*.lpm.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="246"/>
+        <location filename="../gui/main_window.cpp" line="247"/>
         <source>About LPM Studio</source>
         <translation>关于 LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="247"/>
+        <location filename="../gui/main_window.cpp" line="248"/>
         <source>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;Designs and runs pipeline-parallel training: it cuts a network layer-wise into partitions, merges them so that devices communicate little, and runs the forward and backward passes of different micro-batches on different devices at once.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and QCustomPlot.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;设计并运行流水线并行训练：按层将网络切分为若干分区，合并分区以减少设备间通信，并在不同设备上同时执行不同微批的前向和反向传播。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 QCustomPlot 构建。&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="283"/>
+        <location filename="../gui/main_window.cpp" line="284"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="284"/>
+        <location filename="../gui/main_window.cpp" line="285"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="285"/>
+        <location filename="../gui/main_window.cpp" line="286"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="286"/>
+        <location filename="../gui/main_window.cpp" line="287"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="287"/>
+        <location filename="../gui/main_window.cpp" line="288"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="288"/>
+        <location filename="../gui/main_window.cpp" line="289"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="289"/>
+        <location filename="../gui/main_window.cpp" line="290"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="290"/>
+        <location filename="../gui/main_window.cpp" line="291"/>
         <source>&amp;New (from the example)</source>
         <translation>新建（基于示例）(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="291"/>
+        <location filename="../gui/main_window.cpp" line="292"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="292"/>
+        <location filename="../gui/main_window.cpp" line="293"/>
         <source>&amp;Save</source>
         <translation>保存(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="293"/>
+        <location filename="../gui/main_window.cpp" line="294"/>
         <source>Save &amp;As…</source>
         <translation>另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="294"/>
+        <location filename="../gui/main_window.cpp" line="295"/>
         <source>Export Timeline as Chrome Trace…</source>
         <translation>将时间线导出为 Chrome Trace…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="295"/>
+        <location filename="../gui/main_window.cpp" line="296"/>
         <source>Export Plot as PNG or PDF…</source>
         <translation>将图表导出为 PNG 或 PDF…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="296"/>
+        <location filename="../gui/main_window.cpp" line="297"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="297"/>
+        <location filename="../gui/main_window.cpp" line="298"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="298"/>
+        <location filename="../gui/main_window.cpp" line="299"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="299"/>
+        <location filename="../gui/main_window.cpp" line="300"/>
         <source>&amp;Auto-merge</source>
         <translation>自动合并(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="300"/>
+        <location filename="../gui/main_window.cpp" line="301"/>
         <source>Profile Again on This CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="301"/>
+        <location filename="../gui/main_window.cpp" line="302"/>
         <source>&amp;Start Training</source>
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="302"/>
+        <location filename="../gui/main_window.cpp" line="303"/>
         <source>&amp;Pause</source>
         <translation>暂停(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="303"/>
+        <location filename="../gui/main_window.cpp" line="304"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="304"/>
+        <location filename="../gui/main_window.cpp" line="305"/>
         <source>&amp;About LPM Studio</source>
         <translation>关于 LPM Studio(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="305"/>
+        <location filename="../gui/main_window.cpp" line="306"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="306"/>
+        <location filename="../gui/main_window.cpp" line="307"/>
         <source>Plan</source>
         <translation>规划</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="307"/>
+        <location filename="../gui/main_window.cpp" line="308"/>
         <source>Training</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="367"/>
+        <location filename="../gui/main_window.cpp" line="368"/>
         <source>example design</source>
         <translation>示例设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="369"/>
+        <location filename="../gui/main_window.cpp" line="370"/>
         <source>%1%2 — LPM Studio</source>
         <translation>%1%2 — LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="385"/>
+        <location filename="../gui/main_window.cpp" line="386"/>
         <source>The design was not opened: %1: %2</source>
         <translation>设计未打开：%1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="391"/>
+        <location filename="../gui/main_window.cpp" line="392"/>
         <source>The design was not opened: %1</source>
         <translation>设计未打开：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="401"/>
+        <location filename="../gui/main_window.cpp" line="402"/>
         <source>Opened %1</source>
         <translation>已打开 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="415"/>
+        <location filename="../gui/main_window.cpp" line="416"/>
         <source>The design was not saved: %1</source>
         <translation>设计未保存：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="422"/>
+        <location filename="../gui/main_window.cpp" line="423"/>
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="430"/>
+        <location filename="../gui/main_window.cpp" line="431"/>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="430"/>
+        <location filename="../gui/main_window.cpp" line="431"/>
         <source>Save the changes to this design first?</source>
         <translation>是否先保存对此设计的更改？</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="473"/>
-        <location filename="../gui/main_window.cpp" line="476"/>
-        <location filename="../gui/main_window.cpp" line="485"/>
+        <location filename="../gui/main_window.cpp" line="474"/>
+        <location filename="../gui/main_window.cpp" line="477"/>
+        <location filename="../gui/main_window.cpp" line="486"/>
         <source>Export timeline</source>
         <translation>导出时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="473"/>
+        <location filename="../gui/main_window.cpp" line="474"/>
         <source>There is no timeline to export yet.</source>
         <translation>还没有可导出的时间线。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="477"/>
+        <location filename="../gui/main_window.cpp" line="478"/>
         <source>Chrome trace (*.json)</source>
         <translation>Chrome Trace (*.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="482"/>
+        <location filename="../gui/main_window.cpp" line="483"/>
         <source>Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)</source>
         <translation>已将%1时间线写入 %2（可在 https://ui.perfetto.dev 中打开）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="483"/>
+        <location filename="../gui/main_window.cpp" line="484"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="483"/>
+        <location filename="../gui/main_window.cpp" line="484"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
         <location filename="../gui/main_window.cpp" line="493"/>
-        <location filename="../gui/main_window.cpp" line="504"/>
+        <source>Device timeline</source>
+        <translation>设备时间线</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="494"/>
+        <source>Training loss</source>
+        <translation>训练损失</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="495"/>
+        <source>Test accuracy</source>
+        <translation>测试准确率</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="496"/>
+        <source>Samples per second</source>
+        <translation>每秒样本数</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="497"/>
+        <source>Speedup, measured and predicted</source>
+        <translation>加速比（实测与预测）</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="498"/>
+        <source>Predicted speedup for 1 to N devices</source>
+        <translation>1 到 N 个设备的预测加速比</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="513"/>
+        <location filename="../gui/main_window.cpp" line="517"/>
+        <location filename="../gui/main_window.cpp" line="527"/>
+        <location filename="../gui/main_window.cpp" line="534"/>
         <source>Export plot</source>
         <translation>导出图表</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="494"/>
+        <location filename="../gui/main_window.cpp" line="513"/>
+        <source>Plot to export:</source>
+        <translation>要导出的图：</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="518"/>
         <source>PNG image (*.png);;PDF document (*.pdf)</source>
         <translation>PNG 图像 (*.png);;PDF 文档 (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="502"/>
+        <location filename="../gui/main_window.cpp" line="527"/>
+        <source>There is no plot named &apos;%1&apos;.</source>
+        <translation>没有名为“%1”的图。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="532"/>
         <source>Wrote %1</source>
         <translation>已写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="504"/>
+        <location filename="../gui/main_window.cpp" line="534"/>
         <source>Could not write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="512"/>
-        <location filename="../gui/main_window.cpp" line="520"/>
+        <location filename="../gui/main_window.cpp" line="543"/>
+        <location filename="../gui/main_window.cpp" line="551"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="512"/>
+        <location filename="../gui/main_window.cpp" line="543"/>
         <source>This build trains on CPU stages only; the plan puts a stage on %1. Choose CPU cores in the devices panel to train.</source>
         <translation>此版本只在 CPU 阶段上训练；该规划把一个阶段放在了 %1 上。请在设备面板中选择 CPU 核心后再训练。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="532"/>
+        <location filename="../gui/main_window.cpp" line="563"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>

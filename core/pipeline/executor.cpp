@@ -477,14 +477,20 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     // The stages' backends are made once and kept (a GPU's handles are slow
     // to create); being members, they outlive everything below that may hold
     // their tensors (messages a stop left in the transport, workers' states).
-    if (stageBackends_.empty())
+    if (stageBackends_.empty()) {
+        std::vector<std::unique_ptr<Backend>> made; // kept only when every stage has one
         for (int s = 0; s < stages; ++s) {
-            std::unique_ptr<Backend> backend = makeStageBackend_ ? makeStageBackend_(s) : std::make_unique<CpuBackend>(1);
-            if (memorySpaceOf(*backend) != nullptr && !store_.placedOffHost())
-                throw InvalidArgument("executor: stage " + std::to_string(s) + " computes on " + backend->name() +
-                                      ", but the weights are in host memory (place the store on that device first)");
-            stageBackends_.push_back(std::move(backend));
+            made.push_back(makeStageBackend_ ? makeStageBackend_(s) : std::make_unique<CpuBackend>(1));
+            const bool offHost = memorySpaceOf(*made.back()) != nullptr;
+            if (offHost != store_.placedOffHost())
+                throw InvalidArgument("executor: stage " + std::to_string(s) + " computes on " + made.back()->name() +
+                                      (offHost ? ", but the weights are in host memory (place the store on that "
+                                                 "device first)"
+                                               : ", but the weights are in a device's memory (give the stages "
+                                                 "backends on that device)"));
         }
+        stageBackends_ = std::move(made);
+    }
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     SharedRun shared(stages, count, int(microBatches_) + stages + 1);
     const StageSetup setup{optimizer_,          seed_,        firstStep, optimizer_.stepCount(),

@@ -193,6 +193,26 @@ private Q_SLOTS:
         QTRY_COMPARE(window.trainingPanel()->startButton()->text(), QString("Start"));
     }
 
+    void plotsExportByNameAsPngOrPdf()
+    {
+        MainWindow window;
+        window.setPromptOnClose(false);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        for (const QString& name : {QString("timeline"), QString("loss"), QString("scaling")}) {
+            const QString pdf = dir.filePath(name + ".pdf"), png = dir.filePath(name + ".png");
+            QVERIFY(window.exportPlotTo(name, pdf));
+            QVERIFY(window.exportPlotTo(name, png));
+            QVERIFY(QFileInfo(pdf).size() > 500);
+            QVERIFY(QFileInfo(png).size() > 500);
+        }
+        QCOMPARE(window.plotTitle("loss"), QString("Training loss"));
+        QVERIFY(!window.exportPlotTo("histogram", dir.filePath("h.png")));
+        QVERIFY(takeWarning(window).contains("'histogram'"));
+        QVERIFY(!window.exportPlotTo("loss", dir.filePath("no/such/folder/loss.png")));
+        QVERIFY(takeWarning(window).contains("Could not write"));
+    }
+
     void cataloguePlansRefuseToTrain()
     {
         MainWindow window;
