@@ -106,9 +106,9 @@ int trainInTerminal(const QString& path, long long steps)
                      design.plan.stages.size());
         lpm::cli::ProgressBar bar(stderr);
         lpm::SessionEvents events;
-        events.status = [&](const std::string& text) {
+        events.status = [&](const lpm::SessionStatus& status) {
             bar.finish();
-            std::fprintf(stderr, "%s\n", text.c_str());
+            std::fprintf(stderr, "%s\n", status.text().c_str());
         };
         events.progress = [&](const lpm::SessionProgress& progress) {
             const lpm::TrainProgress& report = progress.progress;

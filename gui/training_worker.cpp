@@ -13,13 +13,35 @@ namespace {
 constexpr qint64 kProgressIntervalMs = 30;
 } // namespace
 
+QString TrainingWorker::statusText(const SessionStatus& status)
+{
+    switch (status.phase) {
+    case SessionStatus::Phase::LoadingData:
+        return tr("Loading %1…").arg(datasetTitle(status.dataset));
+    case SessionStatus::Phase::Training:
+        return tr("Training %1 under %2…").arg(QString::fromStdString(status.model), QString::fromStdString(status.schedule));
+    case SessionStatus::Phase::TrainingReference:
+        return tr("Training the sequential reference…");
+    }
+    return QString::fromStdString(status.text());
+}
+
+QString TrainingWorker::datasetTitle(const std::string& dataset)
+{
+    if (dataset == "fashion-mnist")
+        return tr("Fashion-MNIST");
+    if (dataset == "synthetic")
+        return tr("the synthetic data set");
+    return QString::fromStdString(dataset); // a folder
+}
+
 void TrainingWorker::train(const lpm::SessionRequest& request)
 {
     QElapsedTimer sinceReport;
     sinceReport.start();
     std::mutex reportMutex; // pipelined runs report from their stage threads
     SessionEvents events;
-    events.status = [this](const std::string& text) { emit statusChanged(QString::fromStdString(text)); };
+    events.status = [this](const SessionStatus& status) { emit statusChanged(statusText(status)); };
     events.progress = [&, this](const SessionProgress& progress) {
         const std::lock_guard lock(reportMutex);
         const TrainProgress& report = progress.progress;

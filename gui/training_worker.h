@@ -17,6 +17,10 @@ class TrainingWorker : public QObject {
 public:
     explicit TrainingWorker(SessionControl& control) : control_(control) {}
 
+    // A session's phase in the interface's language, e.g. "Training cnn under lpm…".
+    static QString statusText(const SessionStatus& status);
+    static QString datasetTitle(const std::string& dataset);
+
 public slots:
     // Blocks this thread until the session ends; emits finished or failed.
     void train(const lpm::SessionRequest& request);

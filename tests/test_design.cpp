@@ -140,7 +140,7 @@ TEST(TrainingSession, RunsPipelinedThenTheReference)
     int pipelinedReports = 0, referenceReports = 0, timelines = 0;
     std::vector<std::string> phases;
     SessionEvents events;
-    events.status = [&](const std::string& phase) { phases.push_back(phase); };
+    events.status = [&](const SessionStatus& status) { phases.push_back(status.text()); };
     events.progress = [&](const SessionProgress& progress) {
         (progress.reference ? referenceReports : pipelinedReports)++;
     };
@@ -159,6 +159,8 @@ TEST(TrainingSession, RunsPipelinedThenTheReference)
     EXPECT_FALSE(result.timeline.events.empty());
     ASSERT_EQ(phases.size(), 3u);
     EXPECT_EQ(phases[0], "loading synthetic");
+    EXPECT_EQ(phases[1], "training mlp under " + request.train.schedule);
+    EXPECT_EQ(phases[2], "training the sequential reference");
 }
 
 TEST(TrainingSession, PauseHoldsTheRunAndStopEndsIt)

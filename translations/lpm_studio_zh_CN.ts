@@ -976,4 +976,32 @@
         <translation>停止</translation>
     </message>
 </context>
+<context>
+    <name>lpm::gui::TrainingWorker</name>
+    <message>
+        <location filename="../gui/training_worker.cpp" line="20"/>
+        <source>Loading %1…</source>
+        <translation>正在加载%1…</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_worker.cpp" line="22"/>
+        <source>Training %1 under %2…</source>
+        <translation>正在以 %2 调度训练 %1…</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_worker.cpp" line="24"/>
+        <source>Training the sequential reference…</source>
+        <translation>正在训练顺序参考…</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_worker.cpp" line="32"/>
+        <source>Fashion-MNIST</source>
+        <translation>Fashion-MNIST</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_worker.cpp" line="34"/>
+        <source>the synthetic data set</source>
+        <translation>合成数据集</translation>
+    </message>
+</context>
 </TS>

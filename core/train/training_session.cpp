@@ -24,13 +24,23 @@ std::function<void(const TrainProgress&)> progressReporter(const SessionEvents& 
     };
 }
 
-void announce(const SessionEvents& events, const std::string& phase)
+void announce(const SessionEvents& events, const SessionStatus& status)
 {
     if (events.status)
-        events.status(phase);
+        events.status(status);
 }
 
 } // namespace
+
+std::string SessionStatus::text() const
+{
+    switch (phase) {
+    case Phase::LoadingData: return "loading " + dataset;
+    case Phase::Training: return "training " + model + " under " + schedule;
+    case Phase::TrainingReference: return "training the sequential reference";
+    }
+    return {};
+}
 
 TrainOptions sequentialReferenceOptions(const TrainOptions& pipelined, int64_t steps)
 {
@@ -48,7 +58,7 @@ SessionResult runTrainingSession(const SessionRequest& request, const SessionEve
                                  SessionControl& control)
 {
     SessionResult result;
-    announce(events, "loading " + request.dataset);
+    announce(events, {SessionStatus::Phase::LoadingData, request.dataset, "", ""});
     DatasetSplits data = loadDataset(request.dataset, request.train.seed);
     standardizeImages(data);
     if (control.stop.load()) {
@@ -56,7 +66,7 @@ SessionResult runTrainingSession(const SessionRequest& request, const SessionEve
         return result;
     }
     Trainer trainer(request.train, data);
-    announce(events, "training " + request.train.model + " under " + request.train.schedule);
+    announce(events, {SessionStatus::Phase::Training, "", request.train.model, request.train.schedule});
     const std::function<void(const TrainProgress&)> report = progressReporter(events, control, false);
     // The trainer reports after every epoch's segment, when its timeline is complete.
     const int64_t perEpoch = trainer.batchesPerEpoch();
@@ -72,7 +82,7 @@ SessionResult runTrainingSession(const SessionRequest& request, const SessionEve
         events.timeline(result.timeline);
     if (request.compareSequential && request.train.schedule != "sequential" && !result.summary.stopped
         && result.summary.steps > 0) {
-        announce(events, "training the sequential reference on one core");
+        announce(events, {SessionStatus::Phase::TrainingReference, "", "", ""});
         Trainer reference(sequentialReferenceOptions(request.train, result.summary.steps), data);
         const TrainSummary summary = reference.run(progressReporter(events, control, true), &control.stop, 1);
         if (!summary.stopped)

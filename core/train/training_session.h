@@ -28,8 +28,19 @@ struct SessionProgress {
     TrainProgress progress;
 };
 
+// A phase of a session begins. A value, not a sentence, so that the window
+// can say it in its own language; text() is the English for terminals.
+struct SessionStatus {
+    enum class Phase { LoadingData, Training, TrainingReference };
+    Phase phase = Phase::LoadingData;
+    std::string dataset;  // LoadingData
+    std::string model;    // Training
+    std::string schedule; // Training
+    std::string text() const; // "loading synthetic", "training cnn under lpm", ...
+};
+
 struct SessionEvents {
-    std::function<void(const std::string&)> status;         // a phase begins: "loading fashion-mnist", ...
+    std::function<void(const SessionStatus&)> status;       // a phase begins
     std::function<void(const SessionProgress&)> progress;   // every few steps and after every evaluation
     std::function<void(const Timeline&)> timeline;          // each pipelined segment's measured timeline
 };

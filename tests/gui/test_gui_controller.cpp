@@ -41,10 +41,17 @@ private Q_SLOTS:
         QSignalSpy timelines(&controller, &StudioController::timelineMeasured);
         QSignalSpy finished(&controller, &StudioController::trainingFinished);
         QSignalSpy failed(&controller, &StudioController::failed);
+        QSignalSpy statuses(&controller, &StudioController::statusChanged);
         controller.startTraining(mlpRequest(12, true));
         QVERIFY(controller.isTraining());
         QVERIFY(finished.wait(60000));
         QCOMPARE(failed.count(), 0);
+        QStringList phases;
+        for (const QList<QVariant>& signal : statuses)
+            phases << signal.at(0).toString();
+        QCOMPARE(phases, (QStringList{QString::fromUtf8("Loading the synthetic data set…"),
+                                      QString::fromUtf8("Training mlp under lpm…"),
+                                      QString::fromUtf8("Training the sequential reference…")}));
         QVERIFY(!controller.isTraining());
         const auto result = finished.at(0).at(0).value<SessionResult>();
         QCOMPARE(result.summary.steps, int64_t(12));

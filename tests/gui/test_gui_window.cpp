@@ -20,6 +20,7 @@
 #include "metric_plots.h"
 #include "timeline_plot.h"
 #include "training_panel.h"
+#include "training_worker.h"
 
 namespace lpm::gui {
 
@@ -186,6 +187,9 @@ private Q_SLOTS:
         QTRY_COMPARE(window.trainingPanel()->startButton()->text(), QString::fromUtf8("开始"));
         QTRY_COMPARE(window.windowTitle(), QString::fromUtf8("示例设计 — LPM Studio"));
         QTRY_COMPARE(catalogueItemText(), QString::fromUtf8("H100 × 2（模拟）"));
+        SessionStatus reference;
+        reference.phase = SessionStatus::Phase::TrainingReference;
+        QCOMPARE(TrainingWorker::statusText(reference), QString::fromUtf8("正在训练顺序参考…"));
         QCOMPARE(window.designModel()->undoStack()->count(), edits); // new texts are not edits
         QCOMPARE(QSettings("LPM Studio", "LPM Studio").value("language").toString(), QString("zh_CN"));
         window.setLanguage("en");
