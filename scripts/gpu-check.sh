@@ -18,7 +18,9 @@
 # devices.json, check-backend.json, check-backend-tf32.json, bench.json,
 # summary.txt (at most 8 files, so they all come back).
 #
-#   5. pipelined training on stages sharing the GPU (cuda:0x2, cuda:0x4, a
+#   5. lpm profile --device cuda:0 of each model (per-unit GPU times at
+#      micro-batch 32, filed under the GPU's catalogue name, for lpm plan --costs);
+#   6. pipelined training on stages sharing the GPU (cuda:0x2, cuda:0x4, a
 #      stream each, schedule lpm) against sequential on the same GPU
 #      (--compare-sequential: speedup, and whether the weights are identical).
 set -uo pipefail
@@ -97,6 +99,10 @@ for model in "${models[@]}"; do
         lpm_rate[$model]="failed"
     fi
 done
+for model in "${models[@]}"; do
+    run_logged "lpm profile --device cuda:0 --model $model" "$bin/lpm" profile --device cuda:0 --model "$model" \
+        --micro-batch-size 32 --quiet --out "$out/profile-$model.json"
+done
 declare -A pipe_speedup pipe_equal
 for devices in cuda:0x2 cuda:0x4; do
     for model in "${models[@]}"; do
@@ -119,12 +125,13 @@ run_logged "PyTorch peer" python3 bench/pytorch_gpu_peer.py --models "$(IFS=,; e
 python3 - "$out" "${models[@]}" <<'PY' >>"$log" 2>&1
 import json, os, sys
 out, models = sys.argv[1], sys.argv[2:]
-bench = {"lpm": {}, "pytorch": None}
+bench = {"lpm": {}, "profiles": {}, "pytorch": None}
 for model in models:
-    path = os.path.join(out, "lpm-%s.json" % model)
-    if os.path.exists(path):
-        bench["lpm"][model] = json.load(open(path))
-        os.remove(path)  # folded into bench.json: at most 8 files come back
+    for kind, prefix in (("lpm", "lpm-"), ("profiles", "profile-")):
+        path = os.path.join(out, "%s%s.json" % (prefix, model))
+        if os.path.exists(path):
+            bench[kind][model] = json.load(open(path))
+            os.remove(path)  # folded into bench.json: at most 8 files come back
 path = os.path.join(out, "pytorch.json")
 if os.path.exists(path):
     bench["pytorch"] = json.load(open(path))

@@ -14,13 +14,9 @@
 
 namespace lpm::cli {
 
-ModelCosts profileOnCpu(const std::string& model, const ProfileOptions& options, bool quiet)
+ModelCosts profileOnBackend(Backend& backend, const std::string& model, const ProfileOptions& options, bool quiet)
 {
     Model built = buildModel(model);
-    CpuBackend backend(1); // one CPU stage is one core
-    ProfileOptions cpu = options;
-    cpu.device = "cpu";
-    cpu.deviceDescription = discoverHostDevices().cpuName + ", 1 thread";
     ProgressBar bar(stderr);
     const auto start = std::chrono::steady_clock::now();
     auto progress = [&](int done, int total) {
@@ -31,13 +27,22 @@ ModelCosts profileOnCpu(const std::string& model, const ProfileOptions& options,
     };
     ModelCosts costs;
     try {
-        costs = profileModel(backend, built, cpu, progress);
+        costs = profileModel(backend, built, options, progress);
     } catch (...) {
         bar.finish();
         throw;
     }
     bar.finish();
     return costs;
+}
+
+ModelCosts profileOnCpu(const std::string& model, const ProfileOptions& options, bool quiet)
+{
+    CpuBackend backend(1); // one CPU stage is one core
+    ProfileOptions cpu = options;
+    cpu.device = "cpu";
+    cpu.deviceDescription = discoverHostDevices().cpuName + ", 1 thread";
+    return profileOnBackend(backend, model, cpu, quiet);
 }
 
 ModelCosts costsForDevices(const std::string& model, const DeviceSet& set, int64_t microBatchSize,

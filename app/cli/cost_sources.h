@@ -10,8 +10,10 @@
 
 namespace lpm::cli {
 
-// Profiles zoo model `model` on one CPU core, with a progress line on stderr
-// unless `quiet`.
+// Profiles zoo model `model` on `backend` (options.device names the costs),
+// with a progress line on stderr unless `quiet`.
+ModelCosts profileOnBackend(Backend& backend, const std::string& model, const ProfileOptions& options, bool quiet);
+// The same on one CPU core (device "cpu").
 ModelCosts profileOnCpu(const std::string& model, const ProfileOptions& options, bool quiet);
 
 // Costs of `model` for every kind of device in `set`: those in `costsFile`

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "backend/backend_factory.h"
 #include "cli/cost_sources.h"
 #include "cli/output_files.h"
 #include "cli/plan_report.h"
@@ -124,7 +125,7 @@ void runProfile(const ProfileCommandOptions& options)
     // "cpu" alone means this machine's core (as "cpu:1" does).
     const DeviceSet set = parseDeviceSet(options.device == "cpu" ? "cpu:1" : options.device);
     if (set.stageSlots.size() != 1)
-        throw InvalidArgument("--device " + options.device + ": profile one device (cpu or catalog:NAME)");
+        throw InvalidArgument("--device " + options.device + ": profile one device (cpu, cuda:K or catalog:NAME)");
     const DeviceSlot& slot = set.stageSlots.front();
     ModelCosts costs;
     if (slot.kind == DeviceKind::Cpu) {
@@ -132,9 +133,16 @@ void runProfile(const ProfileCommandOptions& options)
     } else if (slot.kind == DeviceKind::Catalog) {
         costs = describeModelCosts(model, options.profile.microBatchSize);
         costs.devices.push_back(estimateDeviceCosts(costs, catalogDevice(slot.catalogId)));
-    } else {
-        throw InvalidArgument("--device " + options.device + ": profiling on a GPU is not available yet; `lpm plan "
-                              "--devices cuda:K` plans a local GPU with its catalogue entry's estimates");
+    } else { // a local GPU: its times are filed under its catalogue entry, replacing the estimates
+        DeviceSet local = set;
+        const HostDevices host = discoverHostDevices();
+        resolveLocalGpus(local, host.gpu);
+        const DeviceSlot& gpu = local.stageSlots.front();
+        std::unique_ptr<Backend> backend = makeBackend(BackendRequest{"cuda:" + std::to_string(gpu.ordinal)});
+        ProfileOptions profile = options.profile;
+        profile.device = gpu.catalogId;
+        profile.deviceDescription = host.gpu.gpus[size_t(gpu.ordinal)].name + ", cuda:" + std::to_string(gpu.ordinal);
+        costs = profileOnBackend(*backend, options.model, profile, options.quiet);
     }
     const DeviceCosts& device = costs.devices.front();
     double forward = 0.0, backward = 0.0;
@@ -235,7 +243,9 @@ void addProfileCommand(CLI::App& app)
         "profile", "Measure every unit's forward and backward time of a model on one CPU core (or "
                    "estimate them for a catalogue GPU) and save them for `lpm plan --costs`");
     command->add_option("--model", options->model, "Zoo model (see `lpm models`)")->capture_default_str();
-    command->add_option("--device", options->device, "cpu (measured on one core) or catalog:NAME (estimated)")
+    command->add_option("--device", options->device,
+                        "cpu (measured on one core), cuda:K (measured on GPU K, filed under its catalogue name, "
+                        "e.g. H100) or catalog:NAME (estimated)")
         ->capture_default_str();
     command->add_option("--micro-batch-size", options->profile.microBatchSize,
                         "Samples per measured micro-batch (plans at other sizes scale linearly)")

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <memory>
 
 #include "backend/backend.h"
+#include "tensor/memory_block.h"
 #include "nn/model.h"
 #include "nn/parameter_store.h"
 #include "tensor/error.h"
@@ -28,13 +28,6 @@ double median(std::vector<double> values)
     return values.size() % 2 == 1 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
 }
 
-Tensor copyOf(const Tensor& tensor)
-{
-    Tensor copy = Tensor::uninitialized(tensor.shape());
-    std::memcpy(copy.data(), tensor.data(), sizeof(float) * size_t(tensor.elementCount()));
-    return copy;
-}
-
 // Inputs in [-1, 1] with no pattern a unit could exploit.
 Tensor sampleInput(const Shape& shape)
 {
@@ -46,17 +39,24 @@ Tensor sampleInput(const Shape& shape)
 }
 
 // Seconds per SGD-with-momentum step of one parameter, over a buffer large
-// enough to leave the caches.
+// enough to leave the caches (in the backend's memory).
 double measureUpdateSeconds(Backend& backend, const ProfileOptions& options)
 {
     const int64_t count = int64_t(1) << 22;
-    std::vector<float> weights(size_t(count), 0.5f), grads(size_t(count), 0.25f),
-        velocity(size_t(count), 0.0f);
+    const int64_t bytes = int64_t(sizeof(float)) * count;
+    Backend* memory = memorySpaceOf(backend);
+    std::vector<MemoryBlock> buffers; // weights, gradients, velocity
+    for (float value : {0.5f, 0.25f, 0.0f}) {
+        const std::vector<float> host(size_t(count), value);
+        buffers.emplace_back(memory, bytes);
+        buffers.back().copyFromHost(host.data(), bytes);
+    }
     const SgdHyper hyper{0.01f, 0.9f, 0.0f, false};
     std::vector<double> seconds;
     for (int run = 0; run < options.warmup + options.repetitions; ++run) {
         const Clock::time_point start = Clock::now();
-        backend.sgdUpdate(count, hyper, weights.data(), grads.data(), velocity.data());
+        backend.sgdUpdate(count, hyper, buffers[0].as<float>(), buffers[1].as<float>(), buffers[2].as<float>());
+        backend.synchronize();
         if (run >= options.warmup)
             seconds.push_back(secondsSince(start));
     }
@@ -75,6 +75,8 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
     ModelCosts costs = describeModelCosts(model, options.microBatchSize);
     ParameterStore store(model);
     store.initialize(1);
+    store.placeOn(backend); // a GPU's units read their weights from its memory
+    Backend* memory = memorySpaceOf(backend);
 
     DeviceCosts measured;
     measured.device = options.device;
@@ -82,23 +84,28 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
                       + (options.deviceDescription.empty() ? "" : " (" + options.deviceDescription + ")")
                       + ": median of " + std::to_string(options.repetitions) + " runs after "
                       + std::to_string(options.warmup) + " warm-up runs";
-    Tensor input = sampleInput(model.inputShape(options.microBatchSize));
+    Tensor input = sampleInput(model.inputShape(options.microBatchSize)).copyTo(memory);
     const int units = model.unitCount();
     for (int u = 0; u < units; ++u) {
         Layer& unit = model.unit(u);
         std::vector<double> forward, backward;
         Tensor output;
         for (int run = 0; run < options.warmup + options.repetitions; ++run) {
-            Tensor in = copyOf(input);
+            Tensor in = input.clone();
             std::unique_ptr<LayerContext> context;
             const StepInfo step{true, uint64_t(run), 0};
+            backend.synchronize(); // times are of this unit's work alone (a GPU's included)
             Clock::time_point start = Clock::now();
             output = unit.forward(backend, std::move(in), step, context);
+            backend.synchronize();
             const double forwardSeconds = secondsSince(start);
             Tensor gradOutput(output.shape());
             std::fill(gradOutput.values().begin(), gradOutput.values().end(), 1e-3f);
+            gradOutput = gradOutput.copyTo(memory);
+            backend.synchronize();
             start = Clock::now();
             unit.backward(backend, std::move(gradOutput), *context);
+            backend.synchronize();
             const double backwardSeconds = secondsSince(start);
             if (run >= options.warmup) {
                 forward.push_back(forwardSeconds);

@@ -2,7 +2,8 @@
 // micro-batch size (DESIGN §1.2). Per unit and direction the result is the
 // median of `repetitions` runs after `warmup` runs that are not counted, so a
 // cold cache or a page fault does not become a plan. Run it with a backend of
-// one thread to measure one CPU stage.
+// one thread to measure one CPU stage, or with a GPU's: the input, weights and
+// gradients are then placed in its memory, and every time waits for the GPU.
 #pragma once
 
 #include <functional>
