@@ -14,6 +14,7 @@
 #include "forwarding_backend.h"
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
+#include "plan/profiler.h"
 #include "train/training_step.h"
 
 namespace lpm {
@@ -160,6 +161,23 @@ INSTANTIATE_TEST_SUITE_P(EveryZooModel, OffHostTraining,
                                      c = '_';
                              return name;
                          });
+
+TEST(OffHostProfile, EveryUnitIsTimedInTheBackendsMemory)
+{
+    OffHostCpuBackend offHost;
+    Model model = buildModel("resnet-mini");
+    ProfileOptions options;
+    options.microBatchSize = 4;
+    options.warmup = 0;
+    options.repetitions = 1;
+    options.device = "H100";
+    const ModelCosts costs = profileModel(offHost, model, options);
+    ASSERT_EQ(costs.devices.size(), 1u);
+    EXPECT_EQ(costs.devices.front().device, "H100");
+    EXPECT_EQ(int(costs.devices.front().units.size()), model.unitCount());
+    EXPECT_GT(costs.devices.front().updateSecondsPerParameter, 0.0);
+    EXPECT_EQ(offHost.device().foreignPointers, 0);
+}
 
 TEST(OffHostTensor, HostAccessorsRefuseAndCopiesComeBackExactly)
 {
