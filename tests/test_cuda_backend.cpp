@@ -21,6 +21,18 @@
 namespace lpm {
 namespace {
 
+// 256 training and 64 test samples: enough for a few steps of batch 32.
+const DatasetSplits& smallData()
+{
+    static const DatasetSplits data = [] {
+        SyntheticOptions options;
+        options.trainCount = 256;
+        options.testCount = 64;
+        return makeSyntheticDataset(options);
+    }();
+    return data;
+}
+
 class CudaBackendTest : public ::testing::Test {
 protected:
     void SetUp() override
@@ -100,10 +112,7 @@ TEST_F(CudaBackendTest, ABadDeviceIndexIsANamedError)
 // and two GPU runs are identical (deterministic algorithms only).
 TEST_F(CudaBackendTest, TrainingOnTheGpuFollowsTheCpuAndRepeatsExactly)
 {
-    SyntheticOptions dataOptions;
-    dataOptions.trainCount = 256;
-    dataOptions.testCount = 64;
-    const DatasetSplits data = makeSyntheticDataset(dataOptions);
+    const DatasetSplits& data = smallData();
     for (const char* model : {"cnn", "resnet-mini"}) {
         TrainOptions options;
         options.model = model;
@@ -130,10 +139,7 @@ TEST_F(CudaBackendTest, TrainingOnTheGpuFollowsTheCpuAndRepeatsExactly)
 // the same micro-batches (the same kernels on the same shapes, in order).
 TEST_F(CudaBackendTest, PipelineStagesOnOneGpuEqualSequentialBitForBit)
 {
-    SyntheticOptions dataOptions;
-    dataOptions.trainCount = 256;
-    dataOptions.testCount = 64;
-    const DatasetSplits data = makeSyntheticDataset(dataOptions);
+    const DatasetSplits& data = smallData();
     for (const char* model : {"cnn", "resnet-mini"}) {
         TrainOptions options;
         options.model = model;

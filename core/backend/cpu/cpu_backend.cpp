@@ -8,6 +8,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "backend/softmax_row.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
 
@@ -142,23 +143,10 @@ double CpuBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const floa
     double lossSum = 0.0;
     int64_t correct = 0;
     for (int64_t row = 0; row < rows; ++row) {
-        const float* z = logits + row * classes;
-        float* dz = gradLogits + row * classes;
-        int64_t best = 0;
-        for (int64_t j = 1; j < classes; ++j)
-            if (z[j] > z[best])
-                best = j;
-        const float peak = z[best];
-        double denominator = 0.0;
-        for (int64_t j = 0; j < classes; ++j)
-            denominator += std::exp(static_cast<double>(z[j] - peak));
-        const int32_t label = labels[row];
-        lossSum += std::log(denominator) - static_cast<double>(z[label] - peak);
-        correct += best == label ? 1 : 0;
-        for (int64_t j = 0; j < classes; ++j) {
-            double probability = std::exp(static_cast<double>(z[j] - peak)) / denominator;
-            dz[j] = scale * static_cast<float>(probability - (j == label ? 1.0 : 0.0));
-        }
+        const SoftmaxRowResult result = softmaxCrossEntropyRow(classes, logits + row * classes, labels[row], scale,
+                                                               gradLogits + row * classes);
+        lossSum += result.loss;
+        correct += result.correct ? 1 : 0;
     }
     if (correctCount != nullptr)
         *correctCount = correct;

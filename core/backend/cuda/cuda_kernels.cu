@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "backend/cuda/cuda_check.h"
+#include "backend/softmax_row.h"
 #include "tensor/random.h"
 
 namespace lpm::cuda_kernels {
@@ -176,30 +177,17 @@ __global__ void avgPoolBackwardKernel(Pool2dGeometry g, const float* gradOutput,
     }
 }
 
-// One thread per row; exp and the normaliser in double, as the CPU reference.
+// One thread per row, the CPU reference's arithmetic (backend/softmax_row.h).
 __global__ void softmaxCrossEntropyKernel(int64_t rows, int64_t classes, const float* logits,
                                           const int32_t* labels, float scale, float* gradLogits,
                                           double* rowLoss, int32_t* rowCorrect)
 {
     LPM_GRID_STRIDE(row, rows)
     {
-        const float* z = logits + row * classes;
-        float* dz = gradLogits + row * classes;
-        int64_t best = 0;
-        for (int64_t j = 1; j < classes; ++j)
-            if (z[j] > z[best])
-                best = j;
-        const float peak = z[best];
-        double denominator = 0.0;
-        for (int64_t j = 0; j < classes; ++j)
-            denominator += exp(static_cast<double>(z[j] - peak));
-        const int32_t label = labels[row];
-        rowLoss[row] = log(denominator) - static_cast<double>(z[label] - peak);
-        rowCorrect[row] = best == label ? 1 : 0;
-        for (int64_t j = 0; j < classes; ++j) {
-            const double probability = exp(static_cast<double>(z[j] - peak)) / denominator;
-            dz[j] = scale * static_cast<float>(probability - (j == label ? 1.0 : 0.0));
-        }
+        const SoftmaxRowResult result = softmaxCrossEntropyRow(classes, logits + row * classes, labels[row], scale,
+                                                               gradLogits + row * classes);
+        rowLoss[row] = result.loss;
+        rowCorrect[row] = result.correct ? 1 : 0;
     }
 }
 
