@@ -33,6 +33,18 @@ const DatasetSplits& smallData()
     return data;
 }
 
+// Three steps of batch 32 in `microBatches`, on the CPU until backend is set.
+TrainOptions threeSteps(const std::string& model, int64_t microBatches)
+{
+    TrainOptions options;
+    options.model = model;
+    options.steps = 3;
+    options.batch = 32;
+    options.microBatches = microBatches;
+    options.optimizer.learningRate = 0.05f;
+    return options;
+}
+
 class CudaBackendTest : public ::testing::Test {
 protected:
     void SetUp() override
@@ -114,12 +126,7 @@ TEST_F(CudaBackendTest, TrainingOnTheGpuFollowsTheCpuAndRepeatsExactly)
 {
     const DatasetSplits& data = smallData();
     for (const char* model : {"cnn", "resnet-mini"}) {
-        TrainOptions options;
-        options.model = model;
-        options.steps = 3;
-        options.batch = 32;
-        options.microBatches = 2;
-        options.optimizer.learningRate = 0.05f;
+        TrainOptions options = threeSteps(model, 2);
         options.evaluate = true;
         Trainer cpu(options, data);
         const TrainSummary onCpu = cpu.run();
@@ -141,11 +148,7 @@ TEST_F(CudaBackendTest, PipelineStagesOnOneGpuEqualSequentialBitForBit)
 {
     const DatasetSplits& data = smallData();
     for (const char* model : {"cnn", "resnet-mini"}) {
-        TrainOptions options;
-        options.model = model;
-        options.steps = 3;
-        options.batch = 32;
-        options.microBatches = 4;
+        TrainOptions options = threeSteps(model, 4);
         options.evaluate = false;
         options.backend = "cuda:0";
         const TrainSummary sequential = Trainer(options, data).run();

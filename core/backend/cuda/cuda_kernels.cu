@@ -115,28 +115,34 @@ __device__ void coveringWindows(int64_t position, int64_t kernel, int64_t stride
     last = min(position / stride, outExtent - 1);
 }
 
-// Gather form of the scatter dx[argmax] += dy: one thread per input element
-// visits the windows covering it in the CPU's (row-major output) order.
+// Backward of pooling in gather form: input element i (flat over N·C·H·W)
+// sums contribution(o, local) over the outputs o whose windows cover it, in
+// the CPU's (row-major output) order; `local` is i's index in its plane.
+template <typename Contribution>
+__device__ float sumOverCoveringWindows(const Pool2dGeometry& g, int64_t i, Contribution contribution)
+{
+    const int64_t oh = g.outHeight(), ow = g.outWidth();
+    const int64_t inPlane = g.inHeight * g.inWidth;
+    const int64_t plane = i / inPlane, local = i % inPlane;
+    int64_t y0, y1, x0, x1;
+    coveringWindows(local / g.inWidth, g.kernel, g.stride, oh, y0, y1);
+    coveringWindows(local % g.inWidth, g.kernel, g.stride, ow, x0, x1);
+    float sum = 0.0f;
+    for (int64_t y = y0; y <= y1; ++y)
+        for (int64_t x = x0; x <= x1; ++x)
+            sum += contribution(plane * oh * ow + y * ow + x, local);
+    return sum;
+}
+
+// The scatter dx[argmax] += dy, gathered.
 __global__ void maxPoolBackwardKernel(Pool2dGeometry g, const float* gradOutput,
                                       const int32_t* argmax, float* gradInput)
 {
-    const int64_t oh = g.outHeight(), ow = g.outWidth();
-    const int64_t outPlane = oh * ow, inPlane = g.inHeight * g.inWidth;
-    LPM_GRID_STRIDE(i, g.batch * g.channels * inPlane)
+    LPM_GRID_STRIDE(i, g.batch * g.channels * g.inHeight * g.inWidth)
     {
-        const int64_t plane = i / inPlane, local = i % inPlane;
-        const int64_t iy = local / g.inWidth, ix = local % g.inWidth;
-        int64_t y0, y1, x0, x1;
-        coveringWindows(iy, g.kernel, g.stride, oh, y0, y1);
-        coveringWindows(ix, g.kernel, g.stride, ow, x0, x1);
-        float sum = 0.0f;
-        for (int64_t y = y0; y <= y1; ++y)
-            for (int64_t x = x0; x <= x1; ++x) {
-                const int64_t o = plane * outPlane + y * ow + x;
-                if (argmax[o] == local)
-                    sum += gradOutput[o];
-            }
-        gradInput[i] = sum;
+        gradInput[i] = sumOverCoveringWindows(g, i, [&](int64_t o, int64_t local) {
+            return argmax[o] == local ? gradOutput[o] : 0.0f;
+        });
     }
 }
 
@@ -159,21 +165,10 @@ __global__ void avgPoolForwardKernel(Pool2dGeometry g, const float* input, float
 
 __global__ void avgPoolBackwardKernel(Pool2dGeometry g, const float* gradOutput, float* gradInput)
 {
-    const int64_t oh = g.outHeight(), ow = g.outWidth();
-    const int64_t outPlane = oh * ow, inPlane = g.inHeight * g.inWidth;
     const float scale = 1.0f / static_cast<float>(g.kernel * g.kernel);
-    LPM_GRID_STRIDE(i, g.batch * g.channels * inPlane)
+    LPM_GRID_STRIDE(i, g.batch * g.channels * g.inHeight * g.inWidth)
     {
-        const int64_t plane = i / inPlane, local = i % inPlane;
-        const int64_t iy = local / g.inWidth, ix = local % g.inWidth;
-        int64_t y0, y1, x0, x1;
-        coveringWindows(iy, g.kernel, g.stride, oh, y0, y1);
-        coveringWindows(ix, g.kernel, g.stride, ow, x0, x1);
-        float sum = 0.0f;
-        for (int64_t y = y0; y <= y1; ++y)
-            for (int64_t x = x0; x <= x1; ++x)
-                sum += gradOutput[plane * outPlane + y * ow + x] * scale;
-        gradInput[i] = sum;
+        gradInput[i] = sumOverCoveringWindows(g, i, [&](int64_t o, int64_t) { return gradOutput[o] * scale; });
     }
 }
 
