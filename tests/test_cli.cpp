@@ -415,6 +415,8 @@ TEST_F(Cli, GpuTrainingErrorsAreOneLine)
     expectOneLineError(lpm("train --dataset synthetic --steps 1 --tf32"), {"--tf32", "GPU runs only"});
     expectOneLineError(lpm("train --dataset synthetic --steps 1 --devices catalog:H100x2"),
                        {"catalog", "for planning"});
+    expectOneLineError(lpm("train --dataset synthetic --steps 1 --devices cpu:1,cuda:0"),
+                       {"devices cpu:1,cuda:0", "stages of one GPU only"});
     expectOneLineError(lpm("train --dataset synthetic --steps 1 --backend tpu"), {"unknown backend 'tpu'"});
     const RunResult result = lpm("devices --json " + quote(path("devices.json").string()));
     ASSERT_EQ(result.exitCode, 0) << result.err;
