@@ -103,9 +103,9 @@ TEST(Profiler, MeasuresEveryUnitOnTheCpu)
     int calls = 0;
     const ModelCosts costs = profileModel(backend, model, options, [&](int done, int total) {
         EXPECT_EQ(done, ++calls);
-        EXPECT_EQ(total, model.unitCount());
+        EXPECT_EQ(total, options.warmup + options.repetitions);
     });
-    EXPECT_EQ(calls, model.unitCount());
+    EXPECT_EQ(calls, options.warmup + options.repetitions);
     ASSERT_EQ(costs.devices.size(), 1u);
     const DeviceCosts& cpu = costs.devices[0];
     EXPECT_EQ(cpu.device, "cpu");
@@ -117,8 +117,10 @@ TEST(Profiler, MeasuresEveryUnitOnTheCpu)
         EXPECT_GT(unit.backwardSeconds, 0.0);
         EXPECT_LT(unit.forwardSeconds, 1.0);
     }
-    // The first convolution does far more work than the ReLU after it.
-    EXPECT_GT(cpu.units[0].forwardSeconds, cpu.units[1].forwardSeconds);
+    // The second convolution does about 150 times the work of the ReLU after it (and takes about 50
+    // times its time here), so a loaded machine does not swap them; the first convolution's lead is
+    // too small for that.
+    EXPECT_GT(cpu.units[3].forwardSeconds, cpu.units[4].forwardSeconds);
     EXPECT_GT(cpu.updateSecondsPerParameter, 0.0);
     validateModelCosts(costs);
     options.repetitions = 0;

@@ -23,7 +23,7 @@ ModelCosts profileOnBackend(Backend& backend, const std::string& model, const Pr
         if (quiet)
             return;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        bar.update({done, total, elapsed, "profiling " + model + " unit by unit"});
+        bar.update({done, total, elapsed, "profiling " + model + ", forward and backward rounds"});
     };
     ModelCosts costs;
     try {

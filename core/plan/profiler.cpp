@@ -8,6 +8,7 @@
 #include "tensor/memory_block.h"
 #include "nn/model.h"
 #include "nn/parameter_store.h"
+#include "nn/softmax_cross_entropy.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -82,41 +83,46 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
     measured.device = options.device;
     measured.source = "measured on " + backend.name()
                       + (options.deviceDescription.empty() ? "" : " (" + options.deviceDescription + ")")
-                      + ": median of " + std::to_string(options.repetitions) + " runs after "
-                      + std::to_string(options.warmup) + " warm-up runs";
-    Tensor input = sampleInput(model.inputShape(options.microBatchSize)).copyTo(memory);
+                      + ": median of " + std::to_string(options.repetitions) + " rounds after "
+                      + std::to_string(options.warmup) + " warm-up rounds";
+    const Tensor input = sampleInput(model.inputShape(options.microBatchSize)).copyTo(memory);
+    std::vector<int32_t> labels(size_t(options.microBatchSize), 0); // class 0: the loss's time does not depend on it
     const int units = model.unitCount();
-    for (int u = 0; u < units; ++u) {
-        Layer& unit = model.unit(u);
-        std::vector<double> forward, backward;
-        Tensor output;
-        for (int run = 0; run < options.warmup + options.repetitions; ++run) {
-            Tensor in = input.clone();
-            std::unique_ptr<LayerContext> context;
-            const StepInfo step{true, uint64_t(run), 0};
+    // Per unit, one time per counted round.
+    std::vector<std::vector<double>> forward(static_cast<size_t>(units)), backward(static_cast<size_t>(units));
+    std::vector<std::unique_ptr<LayerContext>> contexts(static_cast<size_t>(units));
+    const int rounds = options.warmup + options.repetitions;
+    for (int round = 0; round < rounds; ++round) {
+        const bool counted = round >= options.warmup;
+        const StepInfo step{true, uint64_t(round), 0};
+        Tensor activation = input.clone();
+        for (int u = 0; u < units; ++u) {
             backend.synchronize(); // times are of this unit's work alone (a GPU's included)
-            Clock::time_point start = Clock::now();
-            output = unit.forward(backend, std::move(in), step, context);
+            const Clock::time_point start = Clock::now();
+            activation = model.unit(u).forward(backend, std::move(activation), step, contexts[size_t(u)]);
+            Tensor gradient;
+            if (u + 1 == units) // the last stage computes the loss in its forward action
+                gradient = softmaxCrossEntropy(backend, activation, labels, options.microBatchSize).gradLogits;
             backend.synchronize();
-            const double forwardSeconds = secondsSince(start);
-            Tensor gradOutput(output.shape());
-            std::fill(gradOutput.values().begin(), gradOutput.values().end(), 1e-3f);
-            gradOutput = gradOutput.copyTo(memory);
-            backend.synchronize();
-            start = Clock::now();
-            unit.backward(backend, std::move(gradOutput), *context);
-            backend.synchronize();
-            const double backwardSeconds = secondsSince(start);
-            if (run >= options.warmup) {
-                forward.push_back(forwardSeconds);
-                backward.push_back(backwardSeconds);
-            }
+            if (counted)
+                forward[size_t(u)].push_back(secondsSince(start));
+            if (u + 1 == units)
+                activation = std::move(gradient);
         }
-        measured.units.push_back({median(forward), median(backward)});
-        input = std::move(output);
+        for (int u = units - 1; u >= 0; --u) {
+            backend.synchronize();
+            const Clock::time_point start = Clock::now();
+            activation = model.unit(u).backward(backend, std::move(activation), *contexts[size_t(u)]);
+            backend.synchronize();
+            if (counted)
+                backward[size_t(u)].push_back(secondsSince(start));
+            contexts[size_t(u)].reset();
+        }
         if (progress)
-            progress(u + 1, units);
+            progress(round + 1, rounds);
     }
+    for (int u = 0; u < units; ++u)
+        measured.units.push_back({median(forward[size_t(u)]), median(backward[size_t(u)])});
     measured.updateSecondsPerParameter = measureUpdateSeconds(backend, options);
     costs.devices.push_back(std::move(measured));
     return costs;

@@ -1,7 +1,13 @@
 // The profiler: measures each unit of a model on a real backend, for one
-// micro-batch size (DESIGN §1.2). Per unit and direction the result is the
-// median of `repetitions` runs after `warmup` runs that are not counted, so a
-// cold cache or a page fault does not become a plan. Run it with a backend of
+// micro-batch size (DESIGN §1.2). It runs whole training passes, as a stage
+// does: each round is a forward through every unit (the loss counted in the
+// last unit's forward, where the last stage computes it) and a backward
+// through every unit in reverse, each unit timed on its own. Per unit and
+// direction the result is the median of `repetitions` rounds after `warmup`
+// rounds that are not counted, so a cold cache or a page fault does not
+// become a plan, and a machine that slows down for a while slows every unit's
+// samples alike rather than a few units' (their ratios decide the cuts).
+// Run it with a backend of
 // one thread to measure one CPU stage, or with a GPU's: the input, weights and
 // gradients are then placed in its memory, and every time waits for the GPU.
 #pragma once
@@ -23,7 +29,7 @@ struct ProfileOptions {
     std::string deviceDescription; // e.g. the CPU's model name, for DeviceCosts::source
 };
 
-// Called after each unit is measured: units done, units in all.
+// Called after each round: rounds done, rounds in all (warm-up included).
 using ProfileProgress = std::function<void(int done, int total)>;
 
 // Returns the model's costs with one DeviceCosts: the measured times.
