@@ -105,19 +105,27 @@ TEST(Prediction, StageTimesComeFromCostsLinksAndSharing)
     EXPECT_NEAR(prediction.sequentialSeconds, 2 * 4 * (kForward + kBackward) + 40 * 1e-6, 1e-12);
 }
 
-TEST(Prediction, DataParallelPaysARingAllReduce)
+TEST(Prediction, DataParallelPaysARingAllReduceAndAWeightsCopy)
 {
     const int p = 4;
     Plan plan = uniformPlan(3, p, "dp", 8, 1e6, 1e-5);
+    plan.costs.devices[0].updateSecondsPerParameter = 1e-6;
     const std::vector<StageTimes> times = stageTimesFor(plan);
     const double bytes = 3 * 40;
+    Plan single = uniformPlan(3, 1, "gpipe", 8, 1e6, 1e-5);
+    single.costs.devices[0].updateSecondsPerParameter = 1e-6;
+    ASSERT_GT(stageTimesFor(single)[0].update, 0.0);
     for (const StageTimes& t : times) {
         EXPECT_DOUBLE_EQ(t.forward, 3 * kForward);
-        EXPECT_DOUBLE_EQ(t.allReduce, 2.0 * (p - 1) * 1e-5 + 2.0 * (p - 1) / p * bytes / 1e6);
+        const double ring = 2.0 * (p - 1) * 1e-5 + 2.0 * (p - 1) / p * bytes / 1e6;
+        EXPECT_DOUBLE_EQ(t.allReduce, ring + 1e-5 + bytes / 1e6);
+        // Each replica updates a quarter of the weights.
+        EXPECT_DOUBLE_EQ(t.update, stageTimesFor(single)[0].update / p);
     }
     const Prediction prediction = predictPlan(plan);
-    // Two micro-batches per replica, then the all-reduce.
-    EXPECT_NEAR(prediction.iterationSeconds, 2 * 3 * (kForward + kBackward) + times[0].allReduce, 1e-12);
+    // Two micro-batches per replica, then the all-reduce, the update of a share and the copy.
+    EXPECT_NEAR(prediction.iterationSeconds, 2 * 3 * (kForward + kBackward) + times[0].allReduce + times[0].update,
+                1e-12);
 }
 
 TEST(Prediction, SequentialReferenceIsTheFastestDevice)

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include "backend/cpu/cpu_backend.h"
 #include "nn/model_zoo.h"
@@ -161,6 +162,7 @@ private:
     void forward(const Action& action, int key)
     {
         MicroBatchState& state = states_[key];
+        const double start = run_.now(); // the input's preparation is this stage's work too
         if (firstStage_)
             takeInputFromBatch(action, state);
         if (!bufferSnapshots_.contains(action.miniBatch)) {
@@ -172,7 +174,6 @@ private:
         }
         state.weightsVersion = updatesDone_;
         state.awaitingBackward = true;
-        const double start = run_.now();
         const int64_t step = setup_.firstStep + action.miniBatch;
         Tensor output = forwardUnits(backend_, model_, first_, last_, std::move(state.input), setup_.seed,
                                      step, state.sampleOffset, state.contexts);
@@ -283,6 +284,16 @@ private:
         run_.control.notifyAll();
     }
 
+    // dp: replica r's share of the parameters, [first, end): the same slice
+    // for the all-reduce and the update, so each replica only ever touches
+    // its own slice of replica 0's gradients, weights and optimizer state.
+    std::pair<int64_t, int64_t> replicaShare() const
+    {
+        const int64_t replicas = int64_t(run_.replicas.size());
+        const int64_t count = run_.replicas[0]->parameterCount();
+        return {count * index_ / replicas, count * (index_ + 1) / replicas};
+    }
+
     // dp: replica r adds every other replica's gradients, in replica order,
     // into replica 0's for its share of the parameters; all replicas share
     // the work, and each parameter's sum has the same order whoever does it.
@@ -291,12 +302,10 @@ private:
         if (!run_.control.arriveAndWait(action.miniBatch, 1)) // every backward is done
             return;                                          // (or a stop cancelled the mini-batch)
         const double start = run_.now(); // the timeline shows the summing, not the waits
-        const int replicas = int(run_.replicas.size());
-        const int64_t count = run_.replicas[0]->parameterCount();
-        const int64_t begin = count * index_ / replicas, end = count * (index_ + 1) / replicas;
+        const auto [begin, end] = replicaShare();
         float* sum = run_.replicas[0]->gradients();
-        for (int r = 1; r < replicas; ++r) {
-            const float* grads = run_.replicas[size_t(r)]->gradients();
+        for (size_t r = 1; r < run_.replicas.size(); ++r) {
+            const float* grads = run_.replicas[r]->gradients();
             for (int64_t i = begin; i < end; ++i)
                 sum[i] += grads[i];
         }
@@ -304,29 +313,31 @@ private:
         run_.control.arriveAndWait(action.miniBatch, 2); // the sum is complete (no stop can come between)
     }
 
-    // dp: replica 0 updates the trainer's weights; the others then copy them
-    // (and replica 0's batch-norm statistics), so every replica starts the
-    // next mini-batch from the same weights.
+    // dp: each replica updates its share of the trainer's weights (replica
+    // 0's; the optimizer's step is elementwise, so who updates a parameter
+    // does not change its bits); the others then copy all the weights (and
+    // replica 0's batch-norm statistics), so every replica starts the next
+    // mini-batch from the same weights.
     void updateReplica(const Action& action)
     {
         if (!run_.control.claimUpdate(action.miniBatch))
             return; // a stop cancelled it (the other replicas' barriers wake too)
         bufferSnapshots_.erase(action.miniBatch);
         double start = run_.now();
+        const auto [begin, end] = replicaShare();
+        ParameterStore& trainer = *run_.replicas[0];
+        setup_.optimizer.updateRange(backend_, trainer, begin, end - begin,
+                                     setup_.optimizerStepBase + action.miniBatch + 1);
+        if (index_ != 0)
+            store_.zeroGradients(); // the sum has read them (phase 2)
+        record(action, start);
+        run_.control.arriveAndWait(action.miniBatch, 3); // every share is updated
         if (index_ == 0) {
-            setup_.optimizer.updateRange(backend_, store_, 0, store_.parameterCount(),
-                                         setup_.optimizerStepBase + action.miniBatch + 1);
             store_.zeroGradients();
-            record(action, start);
         } else {
-            store_.zeroGradients();
-        }
-        run_.control.arriveAndWait(action.miniBatch, 3); // replica 0 has updated
-        if (index_ != 0) {
             start = run_.now();
-            const ParameterStore& updated = *run_.replicas[0];
-            std::copy_n(updated.values(), store_.parameterCount(), store_.values());
-            std::copy_n(updated.buffers(), store_.bufferCount(), store_.buffers());
+            std::copy_n(trainer.values(), store_.parameterCount(), store_.values());
+            std::copy_n(trainer.buffers(), store_.bufferCount(), store_.buffers());
             record(action, start);
         }
         // Replica 0's next forward changes its batch-norm statistics: not before

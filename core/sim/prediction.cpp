@@ -42,10 +42,13 @@ double updateSeconds(const Plan& plan, const std::string& device, int sharedBy, 
            * sharedBy;
 }
 
-// Ring all-reduce of `bytes` over the used devices' chain of links: each
-// device sends and receives 2·(p − 1)/p of the bytes, in 2·(p − 1) steps,
-// paced by the slowest link.
-double ringAllReduceSeconds(const Plan& plan, int64_t bytes)
+// dp's gradient exchange (DESIGN §2), as the executor does it: a ring
+// all-reduce of the gradients' `bytes` over the used devices' chain of links
+// (each device sends and receives 2·(p − 1)/p of the bytes, in 2·(p − 1)
+// steps, paced by the slowest link), then, after each replica has updated its
+// 1/p share of the weights, a copy of the weights (`bytes` again) to every
+// other replica.
+double dataParallelExchangeSeconds(const Plan& plan, int64_t bytes)
 {
     const size_t p = plan.stages.size();
     if (p < 2)
@@ -57,7 +60,9 @@ double ringAllReduceSeconds(const Plan& plan, int64_t bytes)
         latency = std::max(latency, plan.devices[k].linkToNext.latencySeconds);
     }
     const double steps = 2.0 * double(p - 1);
-    return steps * latency + steps / double(p) * double(bytes) / slowest;
+    const double allReduce = steps * latency + steps / double(p) * double(bytes) / slowest;
+    const double weightsCopy = latency + double(bytes) / slowest;
+    return allReduce + weightsCopy;
 }
 
 // The plan's schedule simulated over 1 and over 1 + kSteadyMiniBatches
@@ -94,7 +99,8 @@ std::vector<StageTimes> stageTimesFor(const Plan& plan)
         const PlanDeviceEntry& device = plan.devices[size_t(stage.device)];
         t.update = updateSeconds(plan, device.costsDevice, device.sharedBy, sums.parameterBytes);
         if (plan.schedule == "dp") {
-            t.allReduce = ringAllReduceSeconds(plan, sums.parameterBytes);
+            t.update /= double(plan.stages.size()); // each replica updates its share
+            t.allReduce = dataParallelExchangeSeconds(plan, sums.parameterBytes);
         } else if (stage.first > 0) {
             const LinkSpec& link = plan.devices[size_t(stage.device - 1)].linkToNext;
             const double bytes = double(plan.costs.units[size_t(stage.first - 1)].outputBytes * plan.microBatchSize());
