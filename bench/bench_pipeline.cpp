@@ -1,18 +1,28 @@
 // Pipelined training speed on CPU stages (one core and one BLAS thread each)
 // against the sequential reference on one core with the whole mini-batch,
-// side by side in one run, for every zoo model and pipelined schedule and dp
-// (replicas on as many cores); beside them, the sequential trainer with as
-// many BLAS threads as there are stages.
+// for every zoo model and pipelined schedule and dp (replicas on as many
+// cores); beside them, the sequential trainer with as many BLAS threads as
+// there are stages, and the sequential trainer on one core with the
+// pipeline's micro-batches (the same accumulation: "/seq m" is the speedup
+// against it, which leaves out what smaller micro-batches alone gain).
 // Each pipelined plan is made as `lpm train --devices cpu:N` makes it (a
-// profile now, the chosen partitioner, lpm's step 5 by simulation), and its
-// predicted iteration time is printed beside the measured one.
+// profile right before the run, the lpm partitioner, lpm's step 5 by
+// simulation), and its predicted iteration time is printed beside the
+// measured one.
 //
-// Synthetic 28×28 data (no file loading); warm-up steps are not timed. The
-// one-core reference runs before and after the pipelined runs, and speedups
-// are against the mean of the two (their spread shows the machine's noise).
+// The machine's speed drifts by ±15 % over seconds on a shared VM, so every
+// figure is a median over --repeats rounds. A round measures the one-core
+// reference, then each schedule (profile, plan, run), then the reference
+// again; a run's speedup is against the mean of its round's two references,
+// and its prediction error is against the profile taken right before it. The
+// range (min … max over rounds) is printed beside each median.
 //
-//   bench_pipeline [--models resnet-mini,...] [--stages 2] [--batch 256]
-//                  [--micro-batches 8] [--steps 4] [--warmup 1] [--json results.json]
+// Synthetic 28×28 data (no file loading); warm-up steps are not timed.
+//
+//   bench_pipeline [--models resnet-mini,...] [--schedules lpm,...] [--stages 2]
+//                  [--batch 256] [--micro-batches 8] [--steps 4] [--warmup 1]
+//                  [--repeats 3] [--json results.json]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -44,6 +54,7 @@ struct Settings {
     int64_t microBatches = 8;
     int steps = 4;
     int warmup = 1;
+    int repeats = 3;
 };
 
 double seconds(Clock::time_point start)
@@ -51,9 +62,9 @@ double seconds(Clock::time_point start)
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Samples/s of the sequential trainer with `threads` BLAS threads and the whole mini-batch at once.
+// Samples/s of the sequential trainer with `threads` BLAS threads, the mini-batch in `microBatches`.
 double sequentialSamplesPerSecond(const std::string& modelName, const lpm::Batcher& batcher, const Settings& s,
-                                  int threads)
+                                  int threads, int64_t microBatches = 1)
 {
     lpm::Model model = lpm::buildModel(modelName);
     lpm::ParameterStore store(model);
@@ -64,7 +75,7 @@ double sequentialSamplesPerSecond(const std::string& modelName, const lpm::Batch
     for (int step = 0; step < s.warmup + s.steps; ++step) {
         const lpm::Batch batch = batcher.batchAt(step);
         const Clock::time_point start = Clock::now();
-        lpm::runTrainingStep(backend, model, store, *optimizer, batch, 1, 1, step);
+        lpm::runTrainingStep(backend, model, store, *optimizer, batch, microBatches, 1, step);
         if (step >= s.warmup)
             timed += seconds(start);
     }
@@ -78,8 +89,19 @@ struct PipelinedResult {
     std::string stages; // "0-4 | 5-11"
 };
 
+// Costs of every unit on one core at the plan's micro-batch size, measured now.
+lpm::ModelCosts profileNow(const std::string& modelName, const Settings& s)
+{
+    lpm::CpuBackend backend(1);
+    lpm::Model model = lpm::buildModel(modelName);
+    lpm::ProfileOptions profile;
+    profile.microBatchSize = s.batch / s.microBatches;
+    return lpm::profileModel(backend, model, profile);
+}
+
+// The plan is made from a profile taken right before the run, as `lpm train --devices cpu:N` does.
 PipelinedResult pipelined(const std::string& modelName, const std::string& schedule, const lpm::Batcher& batcher,
-                          const Settings& s, const lpm::ModelCosts& costs)
+                          const Settings& s)
 {
     lpm::Plan plan;
     plan.model = modelName;
@@ -89,7 +111,7 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     plan.batch = s.batch;
     plan.microBatches = s.microBatches;
     plan.devices = lpm::planDevices(lpm::parseDeviceSet(plan.deviceSpec), lpm::discoverHostDevices());
-    plan.costs = costs;
+    plan.costs = profileNow(modelName, s);
     lpm::partitionPlanPredicted(plan);
 
     lpm::Model model = lpm::buildModel(modelName);
@@ -111,6 +133,42 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     return result;
 }
 
+// Median and range of one figure over the rounds.
+struct Spread {
+    double median = 0.0;
+    double min = 0.0;
+    double max = 0.0;
+};
+
+Spread spreadOf(std::vector<double> values)
+{
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size();
+    return {n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]), values.front(), values.back()};
+}
+
+nlohmann::json toJson(const Spread& spread)
+{
+    return {{"median", spread.median}, {"min", spread.min}, {"max", spread.max}};
+}
+
+// Per schedule, one entry per round.
+struct ScheduleRounds {
+    std::string schedule;
+    std::vector<double> samplesPerSecond, speedup, speedupSameAccumulation, measuredMs, predictedMs, error;
+    std::vector<std::string> stages;
+};
+
+std::vector<std::string> splitList(const std::string& list)
+{
+    std::vector<std::string> items;
+    std::istringstream stream(list);
+    for (std::string item; std::getline(stream, item, ',');)
+        if (!item.empty())
+            items.push_back(item);
+    return items;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -118,59 +176,93 @@ int main(int argc, char** argv)
     CLI::App app("Pipelined CPU training speed against sequential", "bench_pipeline");
     Settings s;
     std::string models = "mlp,lenet5,cnn,vgg-mini,resnet-mini";
+    std::string schedules = "gpipe,1f1b,lpm,lpm-async,dp";
     std::string jsonFile;
     app.add_option("--models", models, "Comma-separated zoo models")->capture_default_str();
+    app.add_option("--schedules", schedules, "Comma-separated schedules")->capture_default_str();
     app.add_option("--stages", s.stages, "CPU stages (one core each)")->check(CLI::Range(2, 1024))->capture_default_str();
     app.add_option("--batch", s.batch, "Mini-batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 16))->capture_default_str();
     app.add_option("--micro-batches", s.microBatches, "Micro-batches per mini-batch")->check(CLI::PositiveNumber)->capture_default_str();
     app.add_option("--steps", s.steps, "Timed mini-batches per run")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--warmup", s.warmup, "Untimed mini-batches first")->check(CLI::Range(0, 1000))->capture_default_str();
+    app.add_option("--repeats", s.repeats, "Rounds per model; figures are medians over them")->check(CLI::Range(1, 1000))->capture_default_str();
     app.add_option("--json", jsonFile, "Also write the results as JSON");
     CLI11_PARSE(app, argc, argv);
     lpm::requireEqualMicroBatches(s.batch, s.microBatches);
 
     const lpm::HostDevices host = lpm::discoverHostDevices();
-    std::printf("%s, %d usable cores; %d stages, batch %lld in %lld micro-batches, %d timed steps after %d\n",
+    std::printf("%s, %d usable cores; %d stages, batch %lld in %lld micro-batches, %d timed steps after %d, "
+                "medians of %d rounds [min … max]\n",
                 host.cpuName.c_str(), host.cpuCores, s.stages, static_cast<long long>(s.batch),
-                static_cast<long long>(s.microBatches), s.steps, s.warmup);
+                static_cast<long long>(s.microBatches), s.steps, s.warmup, s.repeats);
     const lpm::DatasetSplits data = lpm::makeSyntheticDataset({s.batch * (s.steps + s.warmup + 1), 16, 1, 1, 28, 28, 10});
     const lpm::Batcher batcher(data.train, s.batch, 1);
     nlohmann::json results = nlohmann::json::array();
-    std::printf("%-12s %-10s %-14s %10s %8s %12s %12s %7s\n", "model", "schedule", "stages", "samples/s", "speedup",
-                "measured ms", "predicted ms", "error");
-    std::istringstream list(models);
-    for (std::string model; std::getline(list, model, ',');) {
-        lpm::CpuBackend profileBackend(1);
-        lpm::Model profiled = lpm::buildModel(model);
-        lpm::ProfileOptions profile;
-        profile.microBatchSize = s.batch / s.microBatches;
-        const lpm::ModelCosts costs = lpm::profileModel(profileBackend, profiled, profile);
-
-        const double before = sequentialSamplesPerSecond(model, batcher, s, 1);
-        std::vector<std::pair<std::string, PipelinedResult>> runs;
-        for (const char* schedule : {"gpipe", "1f1b", "lpm", "lpm-async", "dp"})
-            runs.emplace_back(schedule, pipelined(model, schedule, batcher, s, costs));
-        const double threaded = sequentialSamplesPerSecond(model, batcher, s, s.stages);
-        const double after = sequentialSamplesPerSecond(model, batcher, s, 1);
-        const double reference = 0.5 * (before + after);
-        std::printf("%-12s %-10s %-14s %10.1f %8s %12.1f %12s %7s   (one core: %.1f before, %.1f after)\n", model.c_str(),
-                    "sequential", "1 core", reference, "1.00", 1e3 * s.batch / reference, "", "", before, after);
-        std::printf("%-12s %-10s %-14s %10.1f %7.2fx %12.1f\n", "", "seq-BLASxN", (std::to_string(s.stages) + " threads").c_str(),
-                    threaded, threaded / reference, 1e3 * s.batch / threaded);
+    std::printf("%-12s %-10s %-12s %10s %-18s %6s %11s %12s %-16s\n", "model", "schedule", "stages", "samples/s",
+                "speedup", "/seq m", "measured ms", "predicted ms", "error");
+    for (const std::string& model : splitList(models)) {
+        std::vector<ScheduleRounds> rounds;
+        for (const std::string& schedule : splitList(schedules))
+            rounds.push_back({schedule, {}, {}, {}, {}, {}, {}, {}});
+        std::vector<double> reference, threaded, sameAccumulation;
+        double before = sequentialSamplesPerSecond(model, batcher, s, 1);
+        for (int round = 0; round < s.repeats; ++round) {
+            std::vector<PipelinedResult> runs;
+            for (const ScheduleRounds& r : rounds)
+                runs.push_back(pipelined(model, r.schedule, batcher, s));
+            threaded.push_back(sequentialSamplesPerSecond(model, batcher, s, s.stages));
+            const double microBatched = sequentialSamplesPerSecond(model, batcher, s, 1, s.microBatches);
+            const double after = sequentialSamplesPerSecond(model, batcher, s, 1);
+            const double roundReference = 0.5 * (before + after);
+            reference.push_back(roundReference);
+            threaded.back() /= roundReference;
+            sameAccumulation.push_back(microBatched / roundReference);
+            for (size_t k = 0; k < rounds.size(); ++k) {
+                const PipelinedResult& run = runs[k];
+                ScheduleRounds& r = rounds[k];
+                r.samplesPerSecond.push_back(run.samplesPerSecond);
+                r.speedup.push_back(run.samplesPerSecond / roundReference);
+                r.speedupSameAccumulation.push_back(run.samplesPerSecond / microBatched);
+                r.measuredMs.push_back(1e3 * run.measuredIteration);
+                r.predictedMs.push_back(1e3 * run.predictedIteration);
+                r.error.push_back(100.0 * (run.measuredIteration / run.predictedIteration - 1.0));
+                r.stages.push_back(run.stages);
+            }
+            before = after;
+        }
+        const Spread ref = spreadOf(reference);
+        const Spread blas = spreadOf(threaded);
+        const Spread micro = spreadOf(sameAccumulation);
+        std::printf("%-12s %-10s %-12s %10.1f %-18s %11.1f   (one-core reference per round: %.1f … %.1f)\n",
+                    model.c_str(), "sequential", "1 core", ref.median, "1.00x", 1e3 * s.batch / ref.median, ref.min,
+                    ref.max);
+        std::printf("%-12s %-10s %-12s %10s %5.2fx [%.2f … %.2f]\n", "", "seq-BLASxN",
+                    (std::to_string(s.stages) + " threads").c_str(), "", blas.median, blas.min, blas.max);
+        std::printf("%-12s %-10s %-12s %10s %5.2fx [%.2f … %.2f]\n", "", "seq m", "1 core", "", micro.median,
+                    micro.min, micro.max);
         nlohmann::json entry = {{"model", model},
-                                {"sequential_samples_per_second", reference},
-                                {"sequential_before", before},
-                                {"sequential_after", after},
-                                {"sequential_threads_samples_per_second", threaded}};
-        for (const auto& [schedule, r] : runs) {
-            std::printf("%-12s %-10s %-14s %10.1f %7.2fx %12.1f %12.1f %+6.0f%%\n", "", schedule.c_str(), r.stages.c_str(),
-                        r.samplesPerSecond, r.samplesPerSecond / reference, 1e3 * r.measuredIteration,
-                        1e3 * r.predictedIteration, 100.0 * (r.measuredIteration / r.predictedIteration - 1.0));
-            entry[schedule] = {{"samples_per_second", r.samplesPerSecond},
-                               {"speedup", r.samplesPerSecond / reference},
-                               {"measured_iteration_ms", 1e3 * r.measuredIteration},
-                               {"predicted_iteration_ms", 1e3 * r.predictedIteration},
-                               {"stages", r.stages}};
+                                {"sequential_samples_per_second", toJson(ref)},
+                                {"sequential_threads_speedup", toJson(blas)},
+                                {"sequential_micro_batched_speedup", toJson(micro)}};
+        for (const ScheduleRounds& r : rounds) {
+            const Spread speedup = spreadOf(r.speedup), error = spreadOf(r.error);
+            const Spread overSame = spreadOf(r.speedupSameAccumulation);
+            // The cut all rounds chose, or "varies" (each round plans from its own profile).
+            std::string cuts = r.stages.front();
+            for (const std::string& other : r.stages)
+                if (other != r.stages.front())
+                    cuts = "varies";
+            std::printf("%-12s %-10s %-12s %10.1f %5.2fx [%.2f … %.2f] %5.2fx %11.1f %12.1f %+4.0f%% [%+.0f … %+.0f]\n",
+                        "", r.schedule.c_str(), cuts.c_str(), spreadOf(r.samplesPerSecond).median, speedup.median,
+                        speedup.min, speedup.max, overSame.median, spreadOf(r.measuredMs).median,
+                        spreadOf(r.predictedMs).median, error.median, error.min, error.max);
+            entry[r.schedule] = {{"samples_per_second", toJson(spreadOf(r.samplesPerSecond))},
+                                 {"speedup", toJson(speedup)},
+                                 {"speedup_vs_sequential_same_accumulation", toJson(overSame)},
+                                 {"measured_iteration_ms", toJson(spreadOf(r.measuredMs))},
+                                 {"predicted_iteration_ms", toJson(spreadOf(r.predictedMs))},
+                                 {"prediction_error_percent", toJson(error)},
+                                 {"stages_per_round", r.stages}};
         }
         results.push_back(entry);
         std::fflush(stdout);
@@ -178,7 +270,8 @@ int main(int argc, char** argv)
     if (!jsonFile.empty())
         lpm::writeFileAtomically(jsonFile, nlohmann::json{{"cpu", host.cpuName}, {"cores", host.cpuCores},
                                                           {"stages", s.stages}, {"batch", s.batch},
-                                                          {"micro_batches", s.microBatches}, {"results", results}}
+                                                          {"micro_batches", s.microBatches}, {"steps", s.steps},
+                                                          {"repeats", s.repeats}, {"results", results}}
                                                    .dump(1));
     return 0;
 }
