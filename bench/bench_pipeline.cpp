@@ -126,7 +126,8 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     PipelinedResult result;
     result.measuredIteration = run.seconds / s.steps;
     result.samplesPerSecond = double(s.steps * s.batch) / run.seconds;
-    result.predictedIteration = lpm::predictPlan(plan).iterationSeconds;
+    // What this run contains: s.steps mini-batches with one fill and one drain.
+    result.predictedIteration = lpm::predictRunSeconds(plan, s.steps) / s.steps;
     for (const lpm::PlannedStage& stage : plan.stages)
         result.stages += (result.stages.empty() ? "" : " | ") + std::to_string(stage.first) + "-"
                          + std::to_string(stage.last);

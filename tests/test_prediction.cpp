@@ -128,6 +128,21 @@ TEST(Prediction, DataParallelPaysARingAllReduceAndAWeightsCopy)
                 1e-12);
 }
 
+TEST(Prediction, ARunPaysOneFillAndOneDrainBesideTheSteadyState)
+{
+    // gpipe flushes after every mini-batch: a run of 3 is 3 periods.
+    const Plan flushed = uniformPlan(4, 2, "gpipe", 4);
+    EXPECT_NEAR(predictRunSeconds(flushed, 3), 3 * predictIterationSeconds(flushed), 1e-12);
+    // lpm-async overlaps consecutive mini-batches: a short run is slower per
+    // mini-batch than the steady state, by its one fill and drain.
+    const Plan overlapped = uniformPlan(4, 2, "lpm-async", 4);
+    const double period = predictIterationSeconds(overlapped);
+    EXPECT_NEAR(predictRunSeconds(overlapped, 1 + kSteadyMiniBatches) - predictRunSeconds(overlapped, 1),
+                kSteadyMiniBatches * period, 1e-12);
+    EXPECT_GT(predictRunSeconds(overlapped, 4) / 4, period * (1 + 1e-9));
+    expectError<InvalidArgument>([&] { predictRunSeconds(overlapped, 0); }, {"at least 1 mini-batch", "got 0"});
+}
+
 TEST(Prediction, SequentialReferenceIsTheFastestDevice)
 {
     Plan plan = uniformPlan(2, 2, "1f1b", 2);

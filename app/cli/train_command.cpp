@@ -52,6 +52,9 @@ struct PipelineReport {
     Prediction prediction;
     TimelineSummary measured;
     double measuredIterationSeconds = 0.0;
+    // The prediction for what was measured: this run's segments, each with
+    // its fill and drain (predictRunSeconds), per mini-batch; 0 after a stop.
+    double predictedRunIterationSeconds = 0.0;
     double sequentialSeconds = 0.0; // --compare-sequential: the sequential run's training time
     bool sequentialWeightsEqual = false;
 };
@@ -116,6 +119,7 @@ nlohmann::json pipelineJson(const PipelineReport& report, const TrainSummary& su
                                 {"partitioner", report.plan.partitioner},
                                 {"measured_iteration_ms", report.measuredIterationSeconds * 1e3},
                                 {"predicted_iteration_ms", report.prediction.iterationSeconds * 1e3},
+                                {"predicted_run_iteration_ms", report.predictedRunIterationSeconds * 1e3},
                                 {"bubble_fraction", report.measured.bubbleFraction},
                                 {"predicted_bubble_fraction", report.prediction.bubbleFraction},
                                 {"stages", stages}};
@@ -169,11 +173,17 @@ void printPipelineReport(const PipelineReport& report, const TrainSummary& summa
                                 : 0.0;
         std::printf("%s units %d-%d busy %.0f%%", s == 0 ? "" : ",", stage.first, stage.last, busy * 100.0);
     }
-    std::printf("\niteration %.2f ms measured, %.2f ms predicted (%+.0f%%); bubble %.1f%% measured, %.1f%% "
-                "predicted\n",
-                report.measuredIterationSeconds * 1e3, report.prediction.iterationSeconds * 1e3,
-                (report.measuredIterationSeconds / report.prediction.iterationSeconds - 1.0) * 100.0,
-                report.measured.bubbleFraction * 100.0, report.prediction.bubbleFraction * 100.0);
+    if (report.predictedRunIterationSeconds > 0.0)
+        std::printf("\niteration %.2f ms measured, %.2f ms predicted for this run (%+.0f%%; %.2f ms in the steady "
+                    "state);",
+                    report.measuredIterationSeconds * 1e3, report.predictedRunIterationSeconds * 1e3,
+                    (report.measuredIterationSeconds / report.predictedRunIterationSeconds - 1.0) * 100.0,
+                    report.prediction.iterationSeconds * 1e3);
+    else
+        std::printf("\niteration %.2f ms measured, %.2f ms predicted in the steady state;",
+                    report.measuredIterationSeconds * 1e3, report.prediction.iterationSeconds * 1e3);
+    std::printf(" bubble %.1f%% measured, %.1f%% predicted\n", report.measured.bubbleFraction * 100.0,
+                report.prediction.bubbleFraction * 100.0);
     if (report.sequentialSeconds > 0.0)
         std::printf("speedup %.2fx over sequential on one core (%.1f s against %.1f s); weights %s\n",
                     report.sequentialSeconds / summary.trainingSeconds, report.sequentialSeconds,
@@ -278,8 +288,15 @@ void runTrain(TrainCommandOptions options)
 
     if (pipeline) {
         pipeline->measured = summarizeTimeline(trainer.lastTimeline());
-        if (summary.steps > 0)
+        if (summary.steps > 0) {
             pipeline->measuredIterationSeconds = summary.trainingSeconds / double(summary.steps);
+            if (!summary.stopped) {
+                double predicted = 0.0;
+                for (int64_t steps : summary.segmentSteps)
+                    predicted += predictRunSeconds(pipeline->plan, int(steps));
+                pipeline->predictedRunIterationSeconds = predicted / double(summary.steps);
+            }
+        }
         if (!options.traceFile.empty())
             writeFileAtomically(options.traceFile, chromeTraceJson(trainer.lastTimeline(), stageNames(pipeline->plan)));
     }

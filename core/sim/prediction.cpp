@@ -116,6 +116,14 @@ double predictIterationSeconds(const Plan& plan)
     return simulateSteadyState(plan, stageTimesFor(plan)).iterationSeconds();
 }
 
+double predictRunSeconds(const Plan& plan, int miniBatches)
+{
+    if (miniBatches < 1)
+        throw InvalidArgument("prediction: a run needs at least 1 mini-batch, got " + std::to_string(miniBatches));
+    const Schedule schedule = buildSchedule(plan.schedule, int(plan.stages.size()), int(plan.microBatches), miniBatches);
+    return simulateSchedule(schedule, stageTimesFor(plan)).makespanSeconds;
+}
+
 void partitionPlanPredicted(Plan& plan)
 {
     Plan candidate = plan; // one copy, its stages replaced for each evaluation

@@ -57,6 +57,13 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches = 1);
 // The steady-state iteration seconds alone (Prediction::iterationSeconds).
 double predictIterationSeconds(const Plan& plan);
 
+// Seconds of one run of `miniBatches` mini-batches that starts with empty
+// stages and ends when every stage has updated: the steady state plus one
+// fill and one drain, which is what a short measured run contains (lpm and
+// lpm-async overlap consecutive mini-batches only within a run). Throws
+// InvalidArgument for fewer than one mini-batch.
+double predictRunSeconds(const Plan& plan, int miniBatches);
+
 // partitionPlan with the simulator's iteration time as lpm's step-5 objective.
 void partitionPlanPredicted(Plan& plan);
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "optim/optimizer_options.h"
 #include "plan/partition_problem.h"
@@ -59,6 +60,9 @@ struct TrainSummary {
     bool stopped = false;      // a stop request ended the run early
     std::string weightsDigest;
     int stages = 1;
+    // Pipelined: the mini-batches of each executor run (an epoch's, or the
+    // run's up to its end), each filling and draining the pipeline once.
+    std::vector<int64_t> segmentSteps;
 };
 
 } // namespace lpm

@@ -134,6 +134,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
                                                  [&](int64_t, const StepResult& result) { stepDone(result); });
             inSegment = false;
             summary.trainingSeconds += segment.seconds;
+            summary.segmentSteps.push_back(count);
             lastTimeline_ = std::move(segment.timeline);
             if (segment.stopped) {
                 summary.stopped = true;
