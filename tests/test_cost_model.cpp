@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "backend/cpu/cpu_backend.h"
 #include "expect_error.h"
@@ -99,6 +100,7 @@ TEST(Profiler, MeasuresEveryUnitOnTheCpu)
     options.microBatchSize = 4;
     options.warmup = 1;
     options.repetitions = 3;
+    options.minimumSeconds = 0.0; // exactly 3 counted rounds
     options.deviceDescription = "test CPU";
     int calls = 0;
     const ModelCosts costs = profileModel(backend, model, options, [&](int done, int total) {
@@ -125,6 +127,35 @@ TEST(Profiler, MeasuresEveryUnitOnTheCpu)
     validateModelCosts(costs);
     options.repetitions = 0;
     expectError<InvalidArgument>([&] { profileModel(backend, model, options); }, {"repetitions"});
+    options.repetitions = 3;
+    options.minimumSeconds = -1.0;
+    expectError<InvalidArgument>([&] { profileModel(backend, model, options); }, {"minimum", "-1"});
+}
+
+TEST(Profiler, CountedRoundsLastTheMinimumTime)
+{
+    Model model = buildModel("mlp");
+    CpuBackend backend(1);
+    ProfileOptions options;
+    options.microBatchSize = 2; // a round takes well under a millisecond
+    options.warmup = 1;
+    options.repetitions = 3;
+    options.minimumSeconds = 0.2;
+    int lastDone = 0, lastTotal = 0;
+    const auto start = std::chrono::steady_clock::now();
+    const ModelCosts costs = profileModel(backend, model, options, [&](int done, int total) {
+        EXPECT_EQ(done, lastDone + 1);
+        EXPECT_LE(done, total);
+        lastDone = done;
+        lastTotal = total;
+    });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_GE(seconds, 0.2);
+    EXPECT_EQ(lastDone, lastTotal); // the last report is the last round
+    EXPECT_GT(lastDone, options.warmup + options.repetitions);
+    // The source names the rounds that counted.
+    const std::string counted = "median of " + std::to_string(lastDone - options.warmup) + " rounds";
+    EXPECT_NE(costs.devices.front().source.find(counted), std::string::npos) << costs.devices.front().source;
 }
 
 } // namespace

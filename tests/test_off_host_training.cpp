@@ -170,6 +170,7 @@ TEST(OffHostProfile, EveryUnitIsTimedInTheBackendsMemory)
     options.microBatchSize = 4;
     options.warmup = 0;
     options.repetitions = 1;
+    options.minimumSeconds = 0.0;
     options.device = "H100";
     const ModelCosts costs = profileModel(offHost, model, options);
     ASSERT_EQ(costs.devices.size(), 1u);

@@ -251,10 +251,16 @@ void addProfileCommand(CLI::App& app)
                         "Samples per measured micro-batch (plans at other sizes scale linearly)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
         ->capture_default_str();
-    command->add_option("--repetitions", options->profile.repetitions, "Timed runs per unit (the median counts)")
+    command->add_option("--repetitions", options->profile.repetitions,
+                        "Timed rounds at least (a round is a forward and a backward through every unit, each unit "
+                        "timed; the median counts)")
         ->check(CLI::Range(1, 1000))
         ->capture_default_str();
-    command->add_option("--warmup", options->profile.warmup, "Untimed runs per unit first")
+    command->add_option("--min-seconds", options->profile.minimumSeconds,
+                        "Timed rounds go on for at least this long (a shared machine's speed drifts over seconds)")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
+    command->add_option("--warmup", options->profile.warmup, "Untimed rounds first")
         ->check(CLI::Range(0, 1000))
         ->capture_default_str();
     command->add_option("--out", options->out, "Costs file to write (JSON)")->required();

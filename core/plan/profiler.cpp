@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <memory>
 
 #include "backend/backend.h"
@@ -73,6 +74,9 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
         throw InvalidArgument("profile: warm-up must be at least 0 and repetitions at least 1, got "
                               + std::to_string(options.warmup) + " and "
                               + std::to_string(options.repetitions));
+    if (!(options.minimumSeconds >= 0.0 && options.minimumSeconds <= 3600.0))
+        throw InvalidArgument("profile: the minimum measuring time must be between 0 and 3600 seconds, got "
+                              + std::to_string(options.minimumSeconds));
     ModelCosts costs = describeModelCosts(model, options.microBatchSize);
     ParameterStore store(model);
     store.initialize(1);
@@ -81,19 +85,20 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
 
     DeviceCosts measured;
     measured.device = options.device;
-    measured.source = "measured on " + backend.name()
-                      + (options.deviceDescription.empty() ? "" : " (" + options.deviceDescription + ")")
-                      + ": median of " + std::to_string(options.repetitions) + " rounds after "
-                      + std::to_string(options.warmup) + " warm-up rounds";
     const Tensor input = sampleInput(model.inputShape(options.microBatchSize)).copyTo(memory);
     std::vector<int32_t> labels(size_t(options.microBatchSize), 0); // class 0: the loss's time does not depend on it
     const int units = model.unitCount();
     // Per unit, one time per counted round.
     std::vector<std::vector<double>> forward(static_cast<size_t>(units)), backward(static_cast<size_t>(units));
     std::vector<std::unique_ptr<LayerContext>> contexts(static_cast<size_t>(units));
-    const int rounds = options.warmup + options.repetitions;
+    // Rounds go on until `repetitions` are counted and the counted ones took
+    // `minimumSeconds`; `rounds` is the estimate of all rounds, for progress.
+    int rounds = options.warmup + options.repetitions;
+    Clock::time_point countedStart = Clock::now();
     for (int round = 0; round < rounds; ++round) {
         const bool counted = round >= options.warmup;
+        if (round == options.warmup)
+            countedStart = Clock::now();
         const StepInfo step{true, uint64_t(round), 0};
         Tensor activation = input.clone();
         for (int u = 0; u < units; ++u) {
@@ -118,9 +123,21 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
                 backward[size_t(u)].push_back(secondsSince(start));
             contexts[size_t(u)].reset();
         }
+        if (counted && round + 1 == rounds) {
+            const double elapsed = secondsSince(countedStart);
+            const int done = round + 1 - options.warmup;
+            if (elapsed < options.minimumSeconds) // at the rate so far, with one round to spare
+                rounds = options.warmup
+                         + int(std::min(1e6, std::ceil(done * options.minimumSeconds / std::max(elapsed, 1e-9)))) + 1;
+        }
         if (progress)
             progress(round + 1, rounds);
     }
+    const int counted = rounds - options.warmup;
+    measured.source = "measured on " + backend.name()
+                      + (options.deviceDescription.empty() ? "" : " (" + options.deviceDescription + ")")
+                      + ": median of " + std::to_string(counted) + " rounds after " + std::to_string(options.warmup)
+                      + " warm-up rounds";
     for (int u = 0; u < units; ++u)
         measured.units.push_back({median(forward[size_t(u)]), median(backward[size_t(u)])});
     measured.updateSecondsPerParameter = measureUpdateSeconds(backend, options);

@@ -3,7 +3,8 @@
 // does: each round is a forward through every unit (the loss counted in the
 // last unit's forward, where the last stage computes it) and a backward
 // through every unit in reverse, each unit timed on its own. Per unit and
-// direction the result is the median of `repetitions` rounds after `warmup`
+// direction the result is the median of the counted rounds (at least
+// `repetitions`, and as many as `minimumSeconds` takes) after `warmup`
 // rounds that are not counted, so a cold cache or a page fault does not
 // become a plan, and a machine that slows down for a while slows every unit's
 // samples alike rather than a few units' (their ratios decide the cuts).
@@ -24,17 +25,23 @@ class Backend;
 struct ProfileOptions {
     int64_t microBatchSize = 32;
     int warmup = 2;
-    int repetitions = 7;
+    int repetitions = 7;       // counted rounds at least
+    // ... and at least this much time in counted rounds: a VM's speed drifts
+    // by ±15 % over seconds, and 7 rounds of a small model see one moment of it
+    // (resnet-mini's whole profile: ±21 % between runs with 7 rounds, ±11 %
+    // with 35; docs/BENCHMARKS.md).
+    double minimumSeconds = 3.0;
     std::string device = "cpu";   // the DeviceCosts::device the times are for
     std::string deviceDescription; // e.g. the CPU's model name, for DeviceCosts::source
 };
 
-// Called after each round: rounds done, rounds in all (warm-up included).
+// Called after each round: rounds done, rounds in all (warm-up included; an
+// estimate that grows while the minimum time is not reached).
 using ProfileProgress = std::function<void(int done, int total)>;
 
 // Returns the model's costs with one DeviceCosts: the measured times.
-// Throws InvalidArgument for a micro-batch size, warm-up or repetition count
-// out of range.
+// Throws InvalidArgument for a micro-batch size, warm-up, repetition count or
+// minimum time out of range.
 ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& options,
                         const ProfileProgress& progress = {});
 
