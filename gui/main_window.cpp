@@ -105,7 +105,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         model_.provideCpuCosts(model, size, costs);
     });
     connect(&controller_, &StudioController::profileProgressed, this, [this](int done, int total) {
-        statusBar()->showMessage(tr("Profiling unit %1 of %2 on one core of this CPU…").arg(done).arg(total));
+        statusBar()->showMessage(tr("Profiling round %1 of about %2 on one core of this CPU…").arg(done).arg(total));
     });
     connect(&controller_, &StudioController::statusChanged, training_, &TrainingPanel::showStatus);
     connect(&controller_, &StudioController::progressed, this, [this](const SessionProgress& progress) {

@@ -246,8 +246,8 @@
     </message>
     <message>
         <location filename="../gui/main_window.cpp" line="108"/>
-        <source>Profiling unit %1 of %2 on one core of this CPU…</source>
-        <translation>正在本机 CPU 的一个核心上剖析第 %1 个单元（共 %2 个）…</translation>
+        <source>Profiling round %1 of about %2 on one core of this CPU…</source>
+        <translation>正在本机 CPU 的一个核心上剖析第 %1 轮（约 %2 轮）…</translation>
     </message>
     <message>
         <location filename="../gui/main_window.cpp" line="119"/>

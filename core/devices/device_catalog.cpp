@@ -110,9 +110,13 @@ std::string catalogIdForGpuName(const std::string& cudaName)
 
 LinkSpec hostMemoryLink()
 {
-    // A copy through shared memory on one machine: assumed ~10 GB/s (one
-    // core's memcpy) and ~2 µs to hand over a message between threads.
-    return {"shared memory", 10 * kGiga, 2e-6};
+    // Stage threads of one process hand a tensor over without copying it
+    // (InProcessTransport), so the bytes cost next to nothing (10 TB/s keeps
+    // the link's formula finite); what costs is waking the receiving thread:
+    // 12–22 µs one way (half the median round trip of `bench_handover` on the
+    // 2-vCPU dev VM, five runs; docs/BENCHMARKS.md), modelled as 20 µs. It
+    // was assumed to be 2 µs and 10 GB/s before.
+    return {"shared memory", 10000 * kGiga, 20e-6};
 }
 
 } // namespace lpm
