@@ -112,7 +112,7 @@ TEST(Profiler, MeasuresEveryUnitOnTheCpu)
     const DeviceCosts& cpu = costs.devices[0];
     EXPECT_EQ(cpu.device, "cpu");
     EXPECT_NE(cpu.source.find("test CPU"), std::string::npos) << cpu.source;
-    EXPECT_NE(cpu.source.find("median of 3"), std::string::npos) << cpu.source;
+    EXPECT_NE(cpu.source.find("median of 3 rounds"), std::string::npos) << cpu.source;
     ASSERT_EQ(cpu.units.size(), size_t(model.unitCount()));
     for (const UnitTimes& unit : cpu.units) {
         EXPECT_GT(unit.forwardSeconds, 0.0);

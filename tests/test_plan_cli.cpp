@@ -70,10 +70,10 @@ TEST_F(Cli, PlanForCatalogueGpusPrintsTheStagesAndWritesJson)
 TEST_F(Cli, ProfileThenPlanWithTheCostsThenSimulateWithATrace)
 {
     const fs::path costs = path("costs.json");
-    RunResult result = lpm("profile --model mlp --micro-batch-size 8 --repetitions 3 --quiet --out "
+    RunResult result = lpm("profile --model mlp --micro-batch-size 8 --repetitions 3 --min-seconds 0 --quiet --out "
                            + quote(costs.string()));
     ASSERT_EQ(result.exitCode, 0) << result.err;
-    EXPECT_THAT(result.out, HasSubstr("median of 3"));
+    EXPECT_THAT(result.out, HasSubstr("median of 3 rounds"));
     EXPECT_EQ(readJson(costs).at("devices").at(0).at("device"), "cpu");
 
     const fs::path planFile = path("plan.json");
