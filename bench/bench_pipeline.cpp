@@ -39,6 +39,7 @@
 #include "io/atomic_file.h"
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
+#include "pipeline/schedule.h"
 #include "plan/plan.h"
 #include "plan/profiler.h"
 #include "sim/prediction.h"
@@ -189,90 +190,100 @@ int main(int argc, char** argv)
     app.add_option("--repeats", s.repeats, "Rounds per model; figures are medians over them")->check(CLI::Range(1, 1000))->capture_default_str();
     app.add_option("--json", jsonFile, "Also write the results as JSON");
     CLI11_PARSE(app, argc, argv);
-    lpm::requireEqualMicroBatches(s.batch, s.microBatches);
-
-    const lpm::HostDevices host = lpm::discoverHostDevices();
-    std::printf("%s, %d usable cores; %d stages, batch %lld in %lld micro-batches, %d timed steps after %d, "
-                "medians of %d rounds [min … max]\n",
-                host.cpuName.c_str(), host.cpuCores, s.stages, static_cast<long long>(s.batch),
-                static_cast<long long>(s.microBatches), s.steps, s.warmup, s.repeats);
-    const lpm::DatasetSplits data = lpm::makeSyntheticDataset({s.batch * (s.steps + s.warmup + 1), 16, 1, 1, 28, 28, 10});
-    const lpm::Batcher batcher(data.train, s.batch, 1);
-    nlohmann::json results = nlohmann::json::array();
-    std::printf("%-12s %-10s %-12s %10s %-18s %6s %11s %12s %-16s\n", "model", "schedule", "stages", "samples/s",
-                "speedup", "/seq m", "measured ms", "predicted ms", "error");
-    for (const std::string& model : splitList(models)) {
-        std::vector<ScheduleRounds> rounds;
+    try {
+        lpm::requireEqualMicroBatches(s.batch, s.microBatches);
+        // A typo fails now, not after an hour.
         for (const std::string& schedule : splitList(schedules))
-            rounds.push_back({schedule, {}, {}, {}, {}, {}, {}, {}});
-        std::vector<double> reference, threaded, sameAccumulation;
-        double before = sequentialSamplesPerSecond(model, batcher, s, 1);
-        for (int round = 0; round < s.repeats; ++round) {
-            std::vector<PipelinedResult> runs;
-            for (const ScheduleRounds& r : rounds)
-                runs.push_back(pipelined(model, r.schedule, batcher, s));
-            threaded.push_back(sequentialSamplesPerSecond(model, batcher, s, s.stages));
-            const double microBatched = sequentialSamplesPerSecond(model, batcher, s, 1, s.microBatches);
-            const double after = sequentialSamplesPerSecond(model, batcher, s, 1);
-            const double roundReference = 0.5 * (before + after);
-            reference.push_back(roundReference);
-            threaded.back() /= roundReference;
-            sameAccumulation.push_back(microBatched / roundReference);
-            for (size_t k = 0; k < rounds.size(); ++k) {
-                const PipelinedResult& run = runs[k];
-                ScheduleRounds& r = rounds[k];
-                r.samplesPerSecond.push_back(run.samplesPerSecond);
-                r.speedup.push_back(run.samplesPerSecond / roundReference);
-                r.speedupSameAccumulation.push_back(run.samplesPerSecond / microBatched);
-                r.measuredMs.push_back(1e3 * run.measuredIteration);
-                r.predictedMs.push_back(1e3 * run.predictedIteration);
-                r.error.push_back(100.0 * (run.measuredIteration / run.predictedIteration - 1.0));
-                r.stages.push_back(run.stages);
+            lpm::buildSchedule(schedule, s.stages, int(s.microBatches), 1);
+        for (const std::string& model : splitList(models))
+            lpm::buildModel(model);
+
+        const lpm::HostDevices host = lpm::discoverHostDevices();
+        std::printf("%s, %d usable cores; %d stages, batch %lld in %lld micro-batches, %d timed steps after %d, "
+                    "medians of %d rounds [min … max]\n",
+                    host.cpuName.c_str(), host.cpuCores, s.stages, static_cast<long long>(s.batch),
+                    static_cast<long long>(s.microBatches), s.steps, s.warmup, s.repeats);
+        const lpm::DatasetSplits data = lpm::makeSyntheticDataset({s.batch * (s.steps + s.warmup + 1), 16, 1, 1, 28, 28, 10});
+        const lpm::Batcher batcher(data.train, s.batch, 1);
+        nlohmann::json results = nlohmann::json::array();
+        std::printf("%-12s %-10s %-12s %10s %-18s %6s %11s %12s %-16s\n", "model", "schedule", "stages", "samples/s",
+                    "speedup", "/seq m", "measured ms", "predicted ms", "error");
+        for (const std::string& model : splitList(models)) {
+            std::vector<ScheduleRounds> rounds;
+            for (const std::string& schedule : splitList(schedules))
+                rounds.push_back({schedule, {}, {}, {}, {}, {}, {}, {}});
+            std::vector<double> reference, threaded, sameAccumulation;
+            double before = sequentialSamplesPerSecond(model, batcher, s, 1);
+            for (int round = 0; round < s.repeats; ++round) {
+                std::vector<PipelinedResult> runs;
+                for (const ScheduleRounds& r : rounds)
+                    runs.push_back(pipelined(model, r.schedule, batcher, s));
+                threaded.push_back(sequentialSamplesPerSecond(model, batcher, s, s.stages));
+                const double microBatched = sequentialSamplesPerSecond(model, batcher, s, 1, s.microBatches);
+                const double after = sequentialSamplesPerSecond(model, batcher, s, 1);
+                const double roundReference = 0.5 * (before + after);
+                reference.push_back(roundReference);
+                threaded.back() /= roundReference;
+                sameAccumulation.push_back(microBatched / roundReference);
+                for (size_t k = 0; k < rounds.size(); ++k) {
+                    const PipelinedResult& run = runs[k];
+                    ScheduleRounds& r = rounds[k];
+                    r.samplesPerSecond.push_back(run.samplesPerSecond);
+                    r.speedup.push_back(run.samplesPerSecond / roundReference);
+                    r.speedupSameAccumulation.push_back(run.samplesPerSecond / microBatched);
+                    r.measuredMs.push_back(1e3 * run.measuredIteration);
+                    r.predictedMs.push_back(1e3 * run.predictedIteration);
+                    r.error.push_back(100.0 * (run.measuredIteration / run.predictedIteration - 1.0));
+                    r.stages.push_back(run.stages);
+                }
+                before = after;
             }
-            before = after;
+            const Spread ref = spreadOf(reference);
+            const Spread blas = spreadOf(threaded);
+            const Spread micro = spreadOf(sameAccumulation);
+            std::printf("%-12s %-10s %-12s %10.1f %-18s %11.1f   (one-core reference per round: %.1f … %.1f)\n",
+                        model.c_str(), "sequential", "1 core", ref.median, "1.00x", 1e3 * s.batch / ref.median, ref.min,
+                        ref.max);
+            std::printf("%-12s %-10s %-12s %10s %5.2fx [%.2f … %.2f]\n", "", "seq-BLASxN",
+                        (std::to_string(s.stages) + " threads").c_str(), "", blas.median, blas.min, blas.max);
+            std::printf("%-12s %-10s %-12s %10s %5.2fx [%.2f … %.2f]\n", "", "seq m", "1 core", "", micro.median,
+                        micro.min, micro.max);
+            nlohmann::json entry = {{"model", model},
+                                    {"sequential_samples_per_second", toJson(ref)},
+                                    {"sequential_threads_speedup", toJson(blas)},
+                                    {"sequential_micro_batched_speedup", toJson(micro)}};
+            for (const ScheduleRounds& r : rounds) {
+                const Spread speedup = spreadOf(r.speedup), error = spreadOf(r.error);
+                const Spread overSame = spreadOf(r.speedupSameAccumulation);
+                // The cut all rounds chose, or "varies" (each round plans from its own profile).
+                std::string cuts = r.stages.front();
+                for (const std::string& other : r.stages)
+                    if (other != r.stages.front())
+                        cuts = "varies";
+                std::printf("%-12s %-10s %-12s %10.1f %5.2fx [%.2f … %.2f] %5.2fx %11.1f %12.1f %+4.0f%% [%+.0f … %+.0f]\n",
+                            "", r.schedule.c_str(), cuts.c_str(), spreadOf(r.samplesPerSecond).median, speedup.median,
+                            speedup.min, speedup.max, overSame.median, spreadOf(r.measuredMs).median,
+                            spreadOf(r.predictedMs).median, error.median, error.min, error.max);
+                entry[r.schedule] = {{"samples_per_second", toJson(spreadOf(r.samplesPerSecond))},
+                                     {"speedup", toJson(speedup)},
+                                     {"speedup_vs_sequential_same_accumulation", toJson(overSame)},
+                                     {"measured_iteration_ms", toJson(spreadOf(r.measuredMs))},
+                                     {"predicted_iteration_ms", toJson(spreadOf(r.predictedMs))},
+                                     {"prediction_error_percent", toJson(error)},
+                                     {"stages_per_round", r.stages}};
+            }
+            results.push_back(entry);
+            std::fflush(stdout);
         }
-        const Spread ref = spreadOf(reference);
-        const Spread blas = spreadOf(threaded);
-        const Spread micro = spreadOf(sameAccumulation);
-        std::printf("%-12s %-10s %-12s %10.1f %-18s %11.1f   (one-core reference per round: %.1f … %.1f)\n",
-                    model.c_str(), "sequential", "1 core", ref.median, "1.00x", 1e3 * s.batch / ref.median, ref.min,
-                    ref.max);
-        std::printf("%-12s %-10s %-12s %10s %5.2fx [%.2f … %.2f]\n", "", "seq-BLASxN",
-                    (std::to_string(s.stages) + " threads").c_str(), "", blas.median, blas.min, blas.max);
-        std::printf("%-12s %-10s %-12s %10s %5.2fx [%.2f … %.2f]\n", "", "seq m", "1 core", "", micro.median,
-                    micro.min, micro.max);
-        nlohmann::json entry = {{"model", model},
-                                {"sequential_samples_per_second", toJson(ref)},
-                                {"sequential_threads_speedup", toJson(blas)},
-                                {"sequential_micro_batched_speedup", toJson(micro)}};
-        for (const ScheduleRounds& r : rounds) {
-            const Spread speedup = spreadOf(r.speedup), error = spreadOf(r.error);
-            const Spread overSame = spreadOf(r.speedupSameAccumulation);
-            // The cut all rounds chose, or "varies" (each round plans from its own profile).
-            std::string cuts = r.stages.front();
-            for (const std::string& other : r.stages)
-                if (other != r.stages.front())
-                    cuts = "varies";
-            std::printf("%-12s %-10s %-12s %10.1f %5.2fx [%.2f … %.2f] %5.2fx %11.1f %12.1f %+4.0f%% [%+.0f … %+.0f]\n",
-                        "", r.schedule.c_str(), cuts.c_str(), spreadOf(r.samplesPerSecond).median, speedup.median,
-                        speedup.min, speedup.max, overSame.median, spreadOf(r.measuredMs).median,
-                        spreadOf(r.predictedMs).median, error.median, error.min, error.max);
-            entry[r.schedule] = {{"samples_per_second", toJson(spreadOf(r.samplesPerSecond))},
-                                 {"speedup", toJson(speedup)},
-                                 {"speedup_vs_sequential_same_accumulation", toJson(overSame)},
-                                 {"measured_iteration_ms", toJson(spreadOf(r.measuredMs))},
-                                 {"predicted_iteration_ms", toJson(spreadOf(r.predictedMs))},
-                                 {"prediction_error_percent", toJson(error)},
-                                 {"stages_per_round", r.stages}};
-        }
-        results.push_back(entry);
-        std::fflush(stdout);
+        if (!jsonFile.empty())
+            lpm::writeFileAtomically(jsonFile, nlohmann::json{{"cpu", host.cpuName}, {"cores", host.cpuCores},
+                                                              {"stages", s.stages}, {"batch", s.batch},
+                                                              {"micro_batches", s.microBatches}, {"steps", s.steps},
+                                                              {"repeats", s.repeats}, {"results", results}}
+                                                       .dump(1));
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "bench_pipeline: error: %s\n", error.what());
+        return 1;
     }
-    if (!jsonFile.empty())
-        lpm::writeFileAtomically(jsonFile, nlohmann::json{{"cpu", host.cpuName}, {"cores", host.cpuCores},
-                                                          {"stages", s.stages}, {"batch", s.batch},
-                                                          {"micro_batches", s.microBatches}, {"steps", s.steps},
-                                                          {"repeats", s.repeats}, {"results", results}}
-                                                   .dump(1));
     return 0;
 }
