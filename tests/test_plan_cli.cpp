@@ -125,6 +125,7 @@ TEST_F(Cli, ProfileErrorsAreOneLine)
         expectOneLineError(lpm("profile --device cuda:0" + out), {"cuda:0", "no GPU can be used here"});
     expectOneLineError(lpm("profile --device catalog:B200" + out), {"B200"});
     expectOneLineError(lpm("profile --model nope" + out), {"nope"});
+    expectOneLineError(lpm("profile --min-seconds -1" + out), {"--min-seconds", "-1"});
     EXPECT_TRUE(entries().empty()); // nothing written
 }
 
