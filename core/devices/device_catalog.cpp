@@ -1,9 +1,8 @@
 #include "devices/device_catalog.h"
 
-#include <utility>
-
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include "tensor/error.h"
 

@@ -1,11 +1,10 @@
 #include "devices/device_set.h"
 
-#include "devices/gpu_devices.h"
-
 #include <algorithm>
 #include <cctype>
 #include <map>
 
+#include "devices/gpu_devices.h"
 #include "tensor/error.h"
 
 namespace lpm {

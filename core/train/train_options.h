@@ -60,8 +60,9 @@ struct TrainSummary {
     bool stopped = false;      // a stop request ended the run early
     std::string weightsDigest;
     int stages = 1;
-    // Pipelined: the mini-batches of each executor run (an epoch's, or the
-    // run's up to its end), each filling and draining the pipeline once.
+    // Pipelined: the mini-batches asked of each executor run (an epoch's, or
+    // the run's up to its end), each filling and draining the pipeline once;
+    // after a stop, the last one finished fewer.
     std::vector<int64_t> segmentSteps;
 };
 
