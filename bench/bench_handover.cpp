@@ -3,6 +3,8 @@
 // sends an activation, stage 1 answers with a gradient, and the round trip is
 // timed on stage 0. Each round first leaves both threads idle for a while, as
 // a stage waiting on its neighbour is, so a wake-up is part of every trip.
+// Timed twice, side by side: waiters that block at once, and waiters that
+// spin first as the executor's stages do by default.
 //
 //   bench_handover [--trips 2000] [--idle-us 200] [--elements 4096]
 #include <algorithm>
@@ -13,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "pipeline/executor.h"
 #include "pipeline/in_process_transport.h"
 #include "pipeline/run_control.h"
 
@@ -25,25 +28,11 @@ double percentile(const std::vector<double>& sorted, double fraction)
     return sorted[std::min(sorted.size() - 1, size_t(fraction * double(sorted.size())))];
 }
 
-} // namespace
-
-int main(int argc, char** argv)
+// Times `trips` round trips with waiters that spin `spin` before blocking, and prints them.
+void timeRoundTrips(int trips, int idleMicroseconds, int64_t elements, std::chrono::microseconds spin)
 {
-    CLI::App app("Round trip of a tensor between two stage threads", "bench_handover");
-    int trips = 2000;
-    int idleMicroseconds = 200;
-    int64_t elements = 4096;
-    app.add_option("--trips", trips, "Round trips timed")->check(CLI::Range(10, 1000000))->capture_default_str();
-    app.add_option("--idle-us", idleMicroseconds, "Stage 0 computes (spins) this long between trips")
-        ->check(CLI::Range(0, 1000000))
-        ->capture_default_str();
-    app.add_option("--elements", elements, "Floats in each tensor handed over")
-        ->check(CLI::Range(int64_t{1}, int64_t{1} << 28))
-        ->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
-
     // One mini-batch per trip, so no trip is ever cancelled.
-    lpm::RunControl control(2, trips);
+    lpm::RunControl control(2, trips, spin);
     lpm::InProcessTransport transport(control, 2, 2);
     std::jthread answerer([&] {
         for (int trip = 0; trip < trips; ++trip) {
@@ -66,10 +55,32 @@ int main(int argc, char** argv)
         // (The answer's tensor is freed here, outside the time.)
     }
     std::sort(roundTrips.begin(), roundTrips.end());
-    std::printf("%d round trips of a %lld-float tensor, stage 0 busy %d us between them:\n", trips,
-                static_cast<long long>(elements), idleMicroseconds);
+    std::printf("%d round trips of a %lld-float tensor, stage 0 busy %d us between them, waiters spin %lld us:\n",
+                trips, static_cast<long long>(elements), idleMicroseconds, static_cast<long long>(spin.count()));
     std::printf("round trip us: p10 %.1f, median %.1f, p90 %.1f; one way (median / 2): %.1f us\n",
                 percentile(roundTrips, 0.1), percentile(roundTrips, 0.5), percentile(roundTrips, 0.9),
                 percentile(roundTrips, 0.5) / 2);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app("Round trip of a tensor between two stage threads", "bench_handover");
+    int trips = 2000;
+    int idleMicroseconds = 200;
+    int64_t elements = 4096;
+    app.add_option("--trips", trips, "Round trips timed")->check(CLI::Range(10, 1000000))->capture_default_str();
+    app.add_option("--idle-us", idleMicroseconds, "Stage 0 computes (spins) this long between trips")
+        ->check(CLI::Range(0, 1000000))
+        ->capture_default_str();
+    app.add_option("--elements", elements, "Floats in each tensor handed over")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 28))
+        ->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+
+    for (int spin : {0, int(lpm::PipelineExecutor::kDefaultWaitSpin.count())})
+        timeRoundTrips(trips, idleMicroseconds, elements, std::chrono::microseconds(spin));
     return 0;
 }
+

@@ -21,10 +21,12 @@
 //
 //   bench_pipeline [--models resnet-mini,...] [--schedules lpm,...] [--stages 2]
 //                  [--batch 256] [--micro-batches 8] [--steps 4] [--warmup 1]
-//                  [--repeats 3] [--json results.json]
+//                  [--repeats 3] [--spin-us 0,1000] [--json results.json]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -101,7 +103,8 @@ lpm::ModelCosts profileNow(const std::string& modelName, const Settings& s)
 }
 
 // The plan is made from a profile taken right before the run, as `lpm train --devices cpu:N` does.
-PipelinedResult pipelined(const std::string& modelName, const std::string& schedule, const lpm::Batcher& batcher,
+PipelinedResult pipelined(const std::string& modelName, const std::string& schedule, std::optional<int> spinMicroseconds,
+                          const lpm::Batcher& batcher,
                           const Settings& s)
 {
     lpm::Plan plan;
@@ -120,6 +123,8 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     store.initialize(1);
     auto optimizer = lpm::makeOptimizer({}, store);
     lpm::PipelineExecutor executor(model, store, *optimizer, plan.stages, schedule, s.microBatches, 1);
+    if (spinMicroseconds)
+        executor.setWaitSpin(std::chrono::microseconds(*spinMicroseconds));
     auto batchAt = [&](int64_t step) { return batcher.batchAt(step); };
     if (s.warmup > 0)
         executor.run(batchAt, 0, s.warmup);
@@ -157,6 +162,8 @@ nlohmann::json toJson(const Spread& spread)
 // Per schedule, one entry per round.
 struct ScheduleRounds {
     std::string schedule;
+    std::optional<int> spinMicroseconds; // unset: the executor's default
+    std::string label;                   // the schedule, and the spin when several are compared
     std::vector<double> samplesPerSecond, speedup, speedupSameAccumulation, measuredMs, predictedMs, error;
     std::vector<std::string> stages;
 };
@@ -171,6 +178,21 @@ std::vector<std::string> splitList(const std::string& list)
     return items;
 }
 
+// "1000" -> 1000; anything but a whole number of microseconds up to 1 s is refused.
+int parseMicroseconds(const std::string& text)
+{
+    size_t used = 0;
+    int value = -1;
+    try {
+        value = std::stoi(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != text.size() || value < 0 || value > 1000000)
+        throw std::invalid_argument("--spin-us: '" + text + "' is not a whole number of microseconds from 0 to 1000000");
+    return value;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -180,6 +202,7 @@ int main(int argc, char** argv)
     std::string models = "mlp,lenet5,cnn,vgg-mini,resnet-mini";
     std::string schedules = "gpipe,1f1b,lpm,lpm-async,dp";
     std::string jsonFile;
+    std::string spins;
     app.add_option("--models", models, "Comma-separated zoo models")->capture_default_str();
     app.add_option("--schedules", schedules, "Comma-separated schedules")->capture_default_str();
     app.add_option("--stages", s.stages, "CPU stages (one core each)")->check(CLI::Range(2, 1024))->capture_default_str();
@@ -188,6 +211,9 @@ int main(int argc, char** argv)
     app.add_option("--steps", s.steps, "Timed mini-batches per run")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--warmup", s.warmup, "Untimed mini-batches first")->check(CLI::Range(0, 1000))->capture_default_str();
     app.add_option("--repeats", s.repeats, "Rounds per model; figures are medians over them")->check(CLI::Range(1, 1000))->capture_default_str();
+    app.add_option("--spin-us", spins,
+                   "Comma-separated times (us) a waiting stage spins before it blocks; each schedule runs with "
+                   "each, side by side (default: the executor's own choice)");
     app.add_option("--json", jsonFile, "Also write the results as JSON");
     CLI11_PARSE(app, argc, argv);
     try {
@@ -197,6 +223,9 @@ int main(int argc, char** argv)
             lpm::buildSchedule(schedule, s.stages, int(s.microBatches), 1);
         for (const std::string& model : splitList(models))
             lpm::buildModel(model);
+        std::vector<int> spinList;
+        for (const std::string& spin : splitList(spins))
+            spinList.push_back(parseMicroseconds(spin));
 
         const lpm::HostDevices host = lpm::discoverHostDevices();
         std::printf("%s, %d usable cores; %d stages, batch %lld in %lld micro-batches, %d timed steps after %d, "
@@ -210,14 +239,18 @@ int main(int argc, char** argv)
                     "speedup", "/seq m", "measured ms", "predicted ms", "error");
         for (const std::string& model : splitList(models)) {
             std::vector<ScheduleRounds> rounds;
-            for (const std::string& schedule : splitList(schedules))
-                rounds.push_back({schedule, {}, {}, {}, {}, {}, {}, {}});
+            for (const std::string& schedule : splitList(schedules)) {
+                if (spinList.empty())
+                    rounds.push_back({schedule, std::nullopt, schedule, {}, {}, {}, {}, {}, {}, {}});
+                for (int spin : spinList)
+                    rounds.push_back({schedule, spin, schedule + " s" + std::to_string(spin), {}, {}, {}, {}, {}, {}, {}});
+            }
             std::vector<double> reference, threaded, sameAccumulation;
             double before = sequentialSamplesPerSecond(model, batcher, s, 1);
             for (int round = 0; round < s.repeats; ++round) {
                 std::vector<PipelinedResult> runs;
                 for (const ScheduleRounds& r : rounds)
-                    runs.push_back(pipelined(model, r.schedule, batcher, s));
+                    runs.push_back(pipelined(model, r.schedule, r.spinMicroseconds, batcher, s));
                 threaded.push_back(sequentialSamplesPerSecond(model, batcher, s, s.stages));
                 const double microBatched = sequentialSamplesPerSecond(model, batcher, s, 1, s.microBatches);
                 const double after = sequentialSamplesPerSecond(model, batcher, s, 1);
@@ -261,10 +294,10 @@ int main(int argc, char** argv)
                     if (other != r.stages.front())
                         cuts = "varies";
                 std::printf("%-12s %-10s %-12s %10.1f %5.2fx [%.2f … %.2f] %5.2fx %11.1f %12.1f %+4.0f%% [%+.0f … %+.0f]\n",
-                            "", r.schedule.c_str(), cuts.c_str(), spreadOf(r.samplesPerSecond).median, speedup.median,
+                            "", r.label.c_str(), cuts.c_str(), spreadOf(r.samplesPerSecond).median, speedup.median,
                             speedup.min, speedup.max, overSame.median, spreadOf(r.measuredMs).median,
                             spreadOf(r.predictedMs).median, error.median, error.min, error.max);
-                entry[r.schedule] = {{"samples_per_second", toJson(spreadOf(r.samplesPerSecond))},
+                entry[r.label] = {{"samples_per_second", toJson(spreadOf(r.samplesPerSecond))},
                                      {"speedup", toJson(speedup)},
                                      {"speedup_vs_sequential_same_accumulation", toJson(overSame)},
                                      {"measured_iteration_ms", toJson(spreadOf(r.measuredMs))},

@@ -365,6 +365,52 @@ TEST(PipelinedTrainer, EpochsEvaluationAndResumeMatchSequential)
     std::filesystem::remove(file);
 }
 
+// Waiters that spin before blocking (the executor's default on CPU stages)
+// still see a message, a stop and an abort as soon as they happen, not when
+// the spin runs out.
+TEST(RunControl, SpinningWaitersSeeMessagesStopsAndAbortsAtOnce)
+{
+    using namespace std::chrono_literals;
+    const auto spin = std::chrono::seconds(5);
+    const auto soon = std::chrono::seconds(2); // far above a wake-up, far below the spin
+    RunControl control(2, 2, spin);
+    InProcessTransport transport(control, 2, 2);
+    auto timed = [](auto&& work) {
+        const auto start = std::chrono::steady_clock::now();
+        work();
+        return std::chrono::steady_clock::now() - start;
+    };
+
+    std::jthread sender([&] {
+        std::this_thread::sleep_for(20ms);
+        StageMessage message;
+        message.miniBatch = 0;
+        message.microBatch = 3;
+        transport.send(0, false, std::move(message));
+    });
+    std::optional<StageMessage> received;
+    EXPECT_LT(timed([&] { received = transport.receive(1, false, 0); }), soon);
+    ASSERT_TRUE(received.has_value());
+    EXPECT_EQ(received->microBatch, 3);
+    sender.join();
+
+    // No stage has begun to update: a stop cancels both mini-batches.
+    std::jthread stopper([&] {
+        std::this_thread::sleep_for(20ms);
+        control.stopSoon();
+    });
+    EXPECT_LT(timed([&] { received = transport.receive(1, false, 1); }), soon);
+    EXPECT_FALSE(received.has_value());
+    stopper.join();
+
+    RunControl fresh(2, 1, spin); // (the stop above cancelled every mini-batch of `control`)
+    std::jthread failer([&] {
+        std::this_thread::sleep_for(20ms);
+        fresh.fail(std::make_exception_ptr(Error("stage 0 failed")));
+    });
+    EXPECT_LT(timed([&] { EXPECT_THROW(fresh.arriveAndWait(0, 0), RunAborted); }), soon);
+}
+
 TEST(Executor, BadStagesAndSchedulesAreClearErrors)
 {
     Model model = buildModel("mlp");

@@ -111,11 +111,13 @@ LinkSpec hostMemoryLink()
 {
     // Stage threads of one process hand a tensor over without copying it
     // (InProcessTransport), so the bytes cost next to nothing (10 TB/s keeps
-    // the link's formula finite); what costs is waking the receiving thread:
-    // 12–22 µs one way (half the median round trip of `bench_handover` on the
-    // 2-vCPU dev VM, five runs; docs/BENCHMARKS.md), modelled as 20 µs. It
-    // was assumed to be 2 µs and 10 GB/s before.
-    return {"shared memory", 10000 * kGiga, 20e-6};
+    // the link's formula finite); what costs is the receiver noticing it.
+    // A waiting stage spins for up to 1 ms before it blocks (RunControl), and
+    // then notices in 1.5–1.7 µs one way; a blocked one takes 20–22 µs to wake
+    // (half the median round trips of `bench_handover` on the 2-vCPU dev VM,
+    // three runs; docs/BENCHMARKS.md). Modelled as 2 µs: a stage that waited
+    // longer than the spin sits in a bubble the schedule already counts.
+    return {"shared memory", 10000 * kGiga, 2e-6};
 }
 
 } // namespace lpm

@@ -9,8 +9,6 @@
 
 namespace lpm {
 
-namespace {
-
 int usableCpuCores()
 {
     cpu_set_t mask;
@@ -18,6 +16,8 @@ int usableCpuCores()
         return std::max(1, CPU_COUNT(&mask));
     return std::max(1u, std::thread::hardware_concurrency());
 }
+
+namespace {
 
 std::string cpuModelName()
 {

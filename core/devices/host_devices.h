@@ -17,5 +17,7 @@ struct HostDevices {
 };
 
 HostDevices discoverHostDevices();
+// The CPU cores this process may run on (its affinity mask); at least 1.
+int usableCpuCores();
 
 } // namespace lpm

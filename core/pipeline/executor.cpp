@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "backend/cpu/cpu_backend.h"
+#include "devices/host_devices.h"
 #include "nn/model_zoo.h"
 #include "nn/softmax_cross_entropy.h"
 #include "pipeline/in_process_transport.h"
@@ -23,8 +24,8 @@ using Clock = std::chrono::steady_clock;
 
 // What the workers of one run share besides the control and the transport.
 struct SharedRun {
-    SharedRun(int stages, int miniBatches, int linkCapacity)
-        : control(stages, miniBatches), transport(control, stages, linkCapacity),
+    SharedRun(int stages, int miniBatches, int linkCapacity, std::chrono::microseconds spin)
+        : control(stages, miniBatches, spin), transport(control, stages, linkCapacity),
           updated(size_t(stages), 0), results(size_t(miniBatches))
     {
     }
@@ -503,7 +504,9 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         stageBackends_ = std::move(made);
     }
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
-    SharedRun shared(stages, count, int(microBatches_) + stages + 1);
+    const std::chrono::microseconds spin =
+        waitSpin_.value_or(stages <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
+    SharedRun shared(stages, count, int(microBatches_) + stages + 1, spin);
     const StageSetup setup{optimizer_,          seed_,        firstStep, optimizer_.stepCount(),
                            int(microBatches_), weightStash_, batchAt};
     // dp: replica 0 trains the trainer's model; the others copies of it.

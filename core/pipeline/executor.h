@@ -36,9 +36,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +88,13 @@ public:
                     const std::atomic<bool>* stop = nullptr,
                     const std::function<void(int64_t step, const StepResult&)>& onStepDone = {});
 
+    // How long a stage waiting for a message or a barrier spins before it
+    // blocks (RunControl). By default 1 ms when every stage can have a core
+    // of its own (stages <= usable cores), else none: spinning threads would
+    // take cores from working ones.
+    void setWaitSpin(std::chrono::microseconds spin) { waitSpin_ = spin; }
+    static constexpr std::chrono::microseconds kDefaultWaitSpin{1000};
+
     const Partition& stages() const { return stages_; }
     const std::string& schedule() const { return schedule_; }
 
@@ -99,6 +108,7 @@ private:
     uint64_t seed_;
     bool weightStash_;
     StageBackendFactory makeStageBackend_;
+    std::optional<std::chrono::microseconds> waitSpin_; // unset: the default above
     std::vector<std::unique_ptr<Backend>> stageBackends_; // made by the first run
 };
 

@@ -1,12 +1,22 @@
 #include "pipeline/run_control.h"
 
 #include <algorithm>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace lpm {
 
-RunControl::RunControl(int stages, int miniBatches)
-    : lastMiniBatch_(miniBatches - 1), stages_(stages)
+RunControl::RunControl(int stages, int miniBatches, std::chrono::microseconds spin)
+    : spin_(spin), lastMiniBatch_(miniBatches - 1), stages_(stages)
 {
+}
+
+void RunControl::pauseCpu()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
 }
 
 void RunControl::fail(std::exception_ptr error)
@@ -17,7 +27,7 @@ void RunControl::fail(std::exception_ptr error)
             failure_ = std::move(error);
         aborted_ = true;
     }
-    changed_.notify_all();
+    notifyAll();
 }
 
 std::exception_ptr RunControl::failure() const
@@ -32,7 +42,7 @@ void RunControl::stopSoon()
         const std::lock_guard<std::mutex> lock(mutex_);
         lastMiniBatch_ = std::min(lastMiniBatch_, claimedUpdates_ - 1);
     }
-    changed_.notify_all();
+    notifyAll();
 }
 
 bool RunControl::claimUpdate(int miniBatch)
@@ -61,7 +71,7 @@ bool RunControl::arriveAndWait(int miniBatch, int phase)
     std::unique_lock<std::mutex> lock(mutex_);
     int& arrived = arrived_[4 * int64_t(miniBatch) + phase]; // map references stay valid as keys are added
     if (++arrived == stages_)
-        changed_.notify_all();
+        notifyAll();
     wait(lock, [&] { return arrived == stages_ || miniBatch > lastMiniBatch_; });
     return arrived == stages_;
 }
