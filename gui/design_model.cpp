@@ -1,6 +1,7 @@
 #include "design_model.h"
 
 #include <exception>
+#include <utility>
 
 #include "design_edit_command.h"
 #include "devices/device_set.h"
@@ -36,7 +37,9 @@ bool cutsAreFixed(const Plan& plan)
 
 } // namespace
 
-DesignModel::DesignModel(QObject* parent) : QObject(parent), host_(discoverHostDevices())
+DesignModel::DesignModel(QObject* parent) : DesignModel(discoverHostDevices(), parent) {}
+
+DesignModel::DesignModel(HostDevices host, QObject* parent) : QObject(parent), host_(std::move(host))
 {
     predictionError_ = tr("No design is open.");
 }
@@ -83,7 +86,8 @@ std::optional<Design> DesignModel::replanned(Design design)
 {
     Plan& plan = design.plan;
     requireEqualMicroBatches(plan.batch, plan.microBatches);
-    const DeviceSet set = parseDeviceSet(plan.deviceSpec);
+    DeviceSet set = parseDeviceSet(plan.deviceSpec);
+    resolveLocalGpus(set, host_.gpu); // a local GPU is planned with its catalogue entry's estimates
     plan.devices = planDevices(set, host_);
     if (plan.costs.model != plan.model || plan.costs.units.empty())
         plan.costs = describeZooModelCosts(plan.model, plan.microBatchSize());

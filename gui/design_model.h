@@ -29,7 +29,9 @@ class DesignModel : public QObject {
     Q_OBJECT
 
 public:
-    explicit DesignModel(QObject* parent = nullptr);
+    explicit DesignModel(QObject* parent = nullptr); // this machine's devices
+    // With the devices given (tests: a machine with GPUs it does not have).
+    explicit DesignModel(HostDevices host, QObject* parent = nullptr);
 
     const Design& design() const { return design_; }
     const Plan& plan() const { return design_.plan; }

@@ -1,5 +1,6 @@
 #include "devices_panel.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <QComboBox>
@@ -35,8 +36,11 @@ DevicesPanel::DevicesPanel(DesignModel* model, QWidget* parent) : QWidget(parent
         item->setCheckState(0, Qt::Unchecked);
     }
     gpus_ = new QTreeWidgetItem(tree_);
-    for (size_t gpu = 0; gpu < host.gpu.gpus.size(); ++gpu)
-        new QTreeWidgetItem(gpus_); // shown, not checkable: GPU stages are not in the trainer yet
+    for (size_t gpu = 0; gpu < host.gpu.gpus.size(); ++gpu) {
+        auto* item = new QTreeWidgetItem(gpus_);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(0, Qt::Unchecked);
+    }
     catalogue_ = new QTreeWidgetItem(tree_);
     tree_->expandAll();
 
@@ -50,14 +54,28 @@ DevicesPanel::DevicesPanel(DesignModel* model, QWidget* parent) : QWidget(parent
     removeButton_ = new QPushButton(this);
     note_ = new QLabel(this);
     note_->setWordWrap(true);
+    gpuStagesLabel_ = new QLabel(this);
+    gpuStages_ = new QSpinBox(this);
+    gpuStages_->setObjectName("gpuStages");
+    gpuStages_->setRange(1, 64);
+    gpuStages_->setValue(2);
+    gpuStagesLabel_->setBuddy(gpuStages_);
 
     auto* adder = new QHBoxLayout;
     adder->addWidget(catalogChoice_, 1);
     adder->addWidget(catalogCount_);
     adder->addWidget(addButton_);
     adder->addWidget(removeButton_);
+    auto* gpuRow = new QHBoxLayout;
+    gpuRow->addWidget(gpuStagesLabel_);
+    gpuRow->addWidget(gpuStages_);
+    gpuRow->addStretch(1);
+    const bool gpus = !host.gpu.gpus.empty();
+    gpuStagesLabel_->setVisible(gpus);
+    gpuStages_->setVisible(gpus);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(tree_, 1);
+    layout->addLayout(gpuRow);
     layout->addLayout(adder);
     layout->addWidget(note_);
 
@@ -71,6 +89,7 @@ DevicesPanel::DevicesPanel(DesignModel* model, QWidget* parent) : QWidget(parent
         }
     });
     connect(tree_, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem*, int) { apply(); });
+    connect(gpuStages_, &QSpinBox::valueChanged, this, [this] { apply(); });
     connect(model_, &DesignModel::designChanged, this, &DevicesPanel::syncFromDesign);
     retranslate();
     syncFromDesign();
@@ -113,6 +132,9 @@ QString DevicesPanel::deviceSpec() const
         cores += machine_->child(i)->checkState(0) == Qt::Checked;
     if (cores > 0)
         items << QString("cpu:%1").arg(cores);
+    for (int i = 0; i < gpus_->childCount(); ++i)
+        if (gpus_->child(i)->checkState(0) == Qt::Checked)
+            items << QString("cuda:%1x%2").arg(model_->host().gpu.gpus[size_t(i)].index).arg(gpuStages_->value());
     for (int i = 0; i < catalogue_->childCount(); ++i) {
         const QTreeWidgetItem* item = catalogue_->child(i);
         if (item->checkState(0) == Qt::Checked)
@@ -142,11 +164,24 @@ void DevicesPanel::syncFromDesign()
     const QStringList items = QString::fromStdString(model_->plan().deviceSpec).split(',', Qt::SkipEmptyParts);
     int cores = 0;
     QList<QPair<QString, int>> catalog;
+    QList<int> gpus;     // indices of the GPUs named
+    int gpuStages = 0;   // stages on each (the first GPU's count)
+    QString kind;        // of the last item with a kind: "cuda:0,1" names two GPUs
     for (const QString& item : items) {
-        const QString text = item.trimmed();
+        QString text = item.trimmed();
+        if (text.contains(':'))
+            kind = text.section(':', 0, 0).toLower();
+        else
+            text = kind + ":" + text;
         if (text.startsWith("cpu:"))
             cores += text.mid(4).toInt();
-        else if (text.startsWith("catalog:")) {
+        else if (text.startsWith("cuda:")) {
+            const QString rest = text.mid(5);
+            const qsizetype times = rest.indexOf('x');
+            gpus.append(rest.left(times).toInt());
+            if (gpuStages == 0)
+                gpuStages = times > 0 ? rest.mid(times + 1).toInt() : 1;
+        } else if (text.startsWith("catalog:")) {
             const QString rest = text.mid(8);
             const qsizetype times = rest.lastIndexOf('x');
             const bool counted = times > 0 && rest.mid(times + 1).toInt() > 0;
@@ -155,6 +190,11 @@ void DevicesPanel::syncFromDesign()
     }
     for (int i = 0; i < machine_->childCount(); ++i)
         machine_->child(i)->setCheckState(0, i < cores ? Qt::Checked : Qt::Unchecked);
+    for (int i = 0; i < gpus_->childCount(); ++i)
+        gpus_->child(i)->setCheckState(0, gpus.contains(model_->host().gpu.gpus[size_t(i)].index) ? Qt::Checked
+                                                                                                   : Qt::Unchecked);
+    if (gpuStages > 0)
+        gpuStages_->setValue(std::clamp(gpuStages, gpuStages_->minimum(), gpuStages_->maximum()));
     for (int i = 0; i < catalogue_->childCount(); ++i)
         catalogue_->child(i)->setCheckState(0, Qt::Unchecked);
     for (const auto& [id, count] : catalog) {
@@ -175,7 +215,10 @@ void DevicesPanel::syncFromDesign()
                            .arg(cores).arg(machine_->childCount()));
     else if (!catalog.isEmpty())
         note_->setText(tr("Catalogue devices are simulated: the plan and prediction use their data sheets; "
-                          "training runs on CPU stages only."));
+                          "training runs on CPU cores or on the stages of one of this machine's GPUs."));
+    else if (!gpus.isEmpty())
+        note_->setText(tr("The plan cuts the model with the catalogue's estimates for this GPU; each stage "
+                          "trains on a CUDA stream of its own."));
     else
         note_->clear();
     syncing_ = false;
@@ -218,14 +261,16 @@ void DevicesPanel::retranslate()
                              .arg(gpu.computeMinor)
                              .arg(gpu.clockKHz / 1000)
                              .arg(peers.isEmpty() ? tr("none") : peers.join(", ")));
-        item->setToolTip(0, tr("Training on GPUs is not available in this version yet; "
-                               "plan for this GPU with the matching catalogue entry."));
+        item->setToolTip(0, tr("Train on this GPU: each pipeline stage gets a CUDA stream of its own "
+                               "(stages on several GPUs are not available yet)."));
     }
     gpus_->setToolTip(1, gpus_->text(1));
     catalogue_->setText(0, tr("Catalogue (simulated)"));
     for (int i = 0; i < catalogue_->childCount(); ++i)
         labelCatalogItem(catalogue_->child(i));
     catalogue_->setText(1, tr("what-if planning with data-sheet figures"));
+    gpuStagesLabel_->setText(tr("&Stages per GPU:"));
+    gpuStages_->setToolTip(tr("How many pipeline stages each checked GPU runs, one CUDA stream each"));
     addButton_->setText(tr("Add"));
     removeButton_->setText(tr("Remove"));
     addButton_->setToolTip(tr("Add GPUs from the catalogue for what-if planning"));

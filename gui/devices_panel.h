@@ -1,7 +1,9 @@
 // The devices panel: what this machine offers (its CPU cores, each with a
-// checkbox, and its GPUs, or plain words on why there are none) and devices
+// checkbox; its GPUs, each with a checkbox and as many pipeline stages as
+// "stages per GPU" says, or plain words on why there are none) and devices
 // added from the catalogue for what-if planning, marked as simulated. Every
-// change becomes the design's device spec ("cpu:2,catalog:H100x4").
+// change becomes the design's device spec ("cpu:2,catalog:H100x4",
+// "cuda:0x4").
 #pragma once
 
 #include <QWidget>
@@ -43,6 +45,8 @@ private:
     QTreeWidgetItem* machine_;
     QTreeWidgetItem* gpus_;
     QTreeWidgetItem* catalogue_;
+    QLabel* gpuStagesLabel_;
+    QSpinBox* gpuStages_; // stages on each checked GPU, one CUDA stream each
     QComboBox* catalogChoice_;
     QSpinBox* catalogCount_;
     QPushButton* addButton_;

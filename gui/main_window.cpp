@@ -16,6 +16,7 @@
 #include <QStatusBar>
 #include <qcustomplot.h>
 
+#include "devices/training_devices.h"
 #include "devices_panel.h"
 #include "io/atomic_file.h"
 #include "metric_plots.h"
@@ -537,16 +538,14 @@ bool MainWindow::exportPlotTo(const QString& name, const QString& path)
 
 void MainWindow::startTraining()
 {
-    const Plan& plan = model_.plan();
-    for (const PlannedStage& stage : plan.stages)
-        if (size_t(stage.device) >= plan.devices.size() || plan.devices[size_t(stage.device)].costsDevice != "cpu") {
-            showError(tr("Start training"), tr("This build trains on CPU stages only; the plan puts a stage on %1. "
-                                               "Choose CPU cores in the devices panel to train.")
-                                                .arg(size_t(stage.device) < plan.devices.size()
-                                                         ? QString::fromStdString(plan.devices[size_t(stage.device)].label)
-                                                         : QString("?")));
-            return;
-        }
+    try {
+        requireTrainableDevices(parseDeviceSet(model_.plan().deviceSpec));
+    } catch (const std::exception& error) {
+        showError(tr("Start training"), tr("These devices cannot train: %1.\n\nChoose CPU cores, or one of this "
+                                           "machine's GPUs, in the devices panel.")
+                                            .arg(QString::fromStdString(error.what())));
+        return;
+    }
     if (!model_.predictionError().isEmpty()) {
         showError(tr("Start training"), model_.predictionError());
         return;

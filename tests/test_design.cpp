@@ -108,7 +108,8 @@ TEST(DesignFiles, SaveIsAtomicAndLoadNamesTheFile)
 
 TEST(DesignFiles, SessionRequestCarriesThePlanAndTheSettings)
 {
-    const Design design = exampleDesign();
+    Design design = exampleDesign();
+    design.plan.deviceSpec = "cpu:2"; // planned for A100s, trained on two cores
     const SessionRequest request = sessionRequestFor(design);
     EXPECT_EQ(request.train.model, "cnn");
     EXPECT_EQ(request.train.schedule, "lpm");
@@ -120,6 +121,21 @@ TEST(DesignFiles, SessionRequestCarriesThePlanAndTheSettings)
     EXPECT_EQ(request.train.stages.size(), design.plan.stages.size());
     EXPECT_EQ(request.dataset, "synthetic");
     EXPECT_TRUE(request.compareSequential);
+}
+
+TEST(DesignFiles, SessionRequestTrainsWhereThePlanSays)
+{
+    Design design = exampleDesign();
+    design.plan.deviceSpec = "cpu:2";
+    EXPECT_EQ(sessionRequestFor(design).train.backend, "cpu");
+    design.plan.deviceSpec = "cuda:1x2"; // two streams of GPU 1 (parsing needs no GPU)
+    EXPECT_EQ(sessionRequestFor(design).train.backend, "cuda:1");
+    design.plan.deviceSpec = "catalog:H100x2";
+    expectError<InvalidArgument>([&] { sessionRequestFor(design); }, {"H100#0", "catalogue devices are for planning"});
+    design.plan.deviceSpec = "cuda:0,1";
+    expectError<InvalidArgument>([&] { sessionRequestFor(design); }, {"cuda:0,1", "several GPUs are not available yet"});
+    design.plan.deviceSpec = "cpu:1,cuda:0";
+    expectError<InvalidArgument>([&] { sessionRequestFor(design); }, {"CPU stages only or on stages of one GPU"});
 }
 
 // A pipelined session on synthetic data with the sequential reference: the

@@ -11,6 +11,7 @@
 #include "cli/progress_bar.h"
 #include "cli/training_plan.h"
 #include "data/dataset.h"
+#include "devices/training_devices.h"
 #include "nn/model_zoo.h"
 #include "io/atomic_file.h"
 #include "pipeline/chrome_trace.h"
@@ -225,7 +226,7 @@ void runTrain(TrainCommandOptions options)
         pipeline.emplace();
         pipeline->plan = trainingPlan(request);
         const Plan& plan = pipeline->plan;
-        const std::string stagesBackend = trainingBackend(plan);
+        const std::string stagesBackend = trainingBackendFor(parseDeviceSet(plan.deviceSpec));
         if (options.train.backend != "cpu" && backend != stagesBackend)
             throw InvalidArgument("--backend " + options.train.backend + " does not match the stages' devices " +
                                   plan.deviceSpec + " (which compute on " + stagesBackend + ")");

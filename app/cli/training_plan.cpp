@@ -4,31 +4,13 @@
 
 #include "cli/cost_sources.h"
 #include "devices/host_devices.h"
+#include "devices/training_devices.h"
 #include "io/whole_file.h"
 #include "plan/plan_json.h"
 #include "sim/prediction.h"
 #include "tensor/error.h"
 
 namespace lpm::cli {
-
-namespace {
-
-// Training runs on CPU cores (one per stage) or on one local GPU (a stream
-// per stage); catalogue devices, mixes and several GPUs are for planning.
-void requireTrainableStages(const DeviceSet& set)
-{
-    const DeviceSlot& first = set.stageSlots.front();
-    for (const DeviceSlot& slot : set.stageSlots) {
-        if (slot.kind == DeviceKind::Catalog)
-            throw InvalidArgument("device " + slot.label + ": catalogue devices are for planning; train on CPU "
-                                  "stages (--devices cpu:N) or on one local GPU (--devices cuda:KxN)");
-        if (slot.kind != first.kind || (slot.kind == DeviceKind::Cuda && slot.ordinal != first.ordinal))
-            throw InvalidArgument("devices " + set.spec + ": a run trains on CPU stages only or on stages of one "
-                                  "GPU only (cuda:KxN); stages on several GPUs are not available yet");
-    }
-}
-
-} // namespace
 
 Plan makePlan(const PlanRequest& request)
 {
@@ -59,18 +41,12 @@ Plan makePlan(const PlanRequest& request)
 Plan trainingPlan(const PlanRequest& request)
 {
     if (request.planFile.empty()) {
-        requireTrainableStages(parseDeviceSet(request.devices)); // before any profiling
+        requireTrainableDevices(parseDeviceSet(request.devices)); // before any profiling
         return makePlan(request);
     }
     Plan plan = planFromJson(readWholeFile(request.planFile, "plan"), request.planFile);
-    requireTrainableStages(parseDeviceSet(plan.deviceSpec));
+    requireTrainableDevices(parseDeviceSet(plan.deviceSpec));
     return plan;
-}
-
-std::string trainingBackend(const Plan& plan)
-{
-    const DeviceSlot& first = parseDeviceSet(plan.deviceSpec).stageSlots.front();
-    return first.kind == DeviceKind::Cuda ? "cuda:" + std::to_string(first.ordinal) : "cpu";
 }
 
 } // namespace lpm::cli

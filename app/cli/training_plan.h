@@ -32,7 +32,4 @@ Plan makePlan(const PlanRequest& request);
 // throws for an inconsistent plan.
 Plan trainingPlan(const PlanRequest& request);
 
-// The backend a trainable plan's stages compute on: "cpu" or "cuda:K".
-std::string trainingBackend(const Plan& plan);
-
 } // namespace lpm::cli

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "devices/training_devices.h"
 #include "io/atomic_file.h"
 #include "io/json_reader.h"
 #include "io/whole_file.h"
@@ -81,6 +82,7 @@ SessionRequest sessionRequestFor(const Design& design)
     TrainOptions& train = request.train;
     const Plan& plan = design.plan;
     train.model = plan.model;
+    train.backend = trainingBackendFor(parseDeviceSet(plan.deviceSpec)); // CPU cores or one GPU's streams
     train.batch = plan.batch;
     train.microBatches = plan.microBatches;
     train.schedule = plan.schedule;

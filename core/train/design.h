@@ -47,7 +47,9 @@ Design loadDesignFile(const std::string& path);
 void saveDesignFile(const std::string& path, const Design& design);
 
 // The session that trains a design: the plan's model, stages, schedule,
-// batch, micro-batches and optimizer with the design's training settings.
+// batch, micro-batches and optimizer with the design's training settings, on
+// the CPU or on the one local GPU the plan's devices name. Throws
+// InvalidArgument for devices a run cannot train on (requireTrainableDevices).
 SessionRequest sessionRequestFor(const Design& design);
 
 } // namespace lpm

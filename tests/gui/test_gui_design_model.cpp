@@ -4,13 +4,17 @@
 // profile. Then the network view's handles and the devices panel drive the
 // same edits.
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTest>
+#include <QTreeWidget>
 
 #include "design_model.h"
 #include "devices_panel.h"
 #include "gui_test_support.h"
 #include "network_items.h"
 #include "network_view.h"
+#include "tensor/error.h"
+#include "train/design.h"
 
 namespace lpm::gui {
 
@@ -190,6 +194,57 @@ private Q_SLOTS:
         QCOMPARE(model.plan().devices.size(), size_t(4));
         model.undoStack()->undo();
         QCOMPARE(panel.deviceSpec(), QString("catalog:A100-80x2"));
+    }
+
+    // On a machine with a GPU (pretended: this one may have none), checking
+    // it plans stages on its streams with its catalogue entry's estimates,
+    // and the session trains there; the panel follows the design back.
+    void devicesPanelPutsStagesOnALocalGpu()
+    {
+        HostDevices host;
+        host.cpuCores = 2;
+        host.cpuName = "test CPU";
+        host.memoryBytes = int64_t(16) << 30;
+        host.gpu.gpus = {GpuDevice{0, "NVIDIA H100 80GB HBM3", int64_t(80) << 30, 132, 9, 0, 1980000, "0000:18:00.0"}};
+        host.gpu.peerAccess = {{false}};
+        host.gpu.status = "1 GPU";
+        DesignModel model(host);
+        model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+        DevicesPanel panel(&model);
+        auto* tree = panel.findChild<QTreeWidget*>();
+        auto* stagesPerGpu = panel.findChild<QSpinBox*>("gpuStages");
+        QVERIFY(tree && stagesPerGpu);
+        QTreeWidgetItem* gpu = tree->topLevelItem(1)->child(0);
+        QTreeWidgetItem* a100 = tree->topLevelItem(2)->child(0);
+        QVERIFY(gpu->text(0).contains("H100"));
+        QVERIFY(gpu->flags() & Qt::ItemIsUserCheckable);
+
+        gpu->setCheckState(0, Qt::Checked);
+        QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("cuda:0x2,catalog:A100-80x2"));
+        a100->setCheckState(0, Qt::Unchecked);
+        QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("cuda:0x2"));
+        stagesPerGpu->setValue(3);
+        QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("cuda:0x3"));
+        QCOMPARE(model.plan().devices.size(), size_t(3));
+        for (const PlanDeviceEntry& device : model.plan().devices) {
+            QCOMPARE(device.costsDevice, std::string("H100"));
+            QCOMPARE(device.memoryBytes, (int64_t(80) << 30) / 3); // one GPU's memory, shared by 3 stages
+        }
+        QVERIFY(model.predictionError().isEmpty());
+        const SessionRequest request = sessionRequestFor(model.design());
+        QCOMPARE(request.train.backend, std::string("cuda:0"));
+        QCOMPARE(request.train.stages.size(), model.plan().stages.size());
+
+        // Undo, and a design that names the GPU itself, move the boxes.
+        model.undoStack()->undo();
+        QCOMPARE(stagesPerGpu->value(), 2);
+        QCOMPARE(panel.deviceSpec(), QString("cuda:0x2"));
+        QVERIFY(model.setDevices("catalog:H100x2"));
+        QCOMPARE(gpu->checkState(0), Qt::Unchecked);
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, sessionRequestFor(model.design())); // catalogue: planning only
+        QVERIFY(model.setDevices("cuda:0x4"));
+        QCOMPARE(gpu->checkState(0), Qt::Checked);
+        QCOMPARE(stagesPerGpu->value(), 4);
     }
 };
 
