@@ -166,6 +166,29 @@ TEST_F(CudaBackendTest, PipelineStagesOnOneGpuEqualSequentialBitForBit)
     }
 }
 
+// dp with two replicas on streams of one GPU: it repeats exactly, and it
+// follows sequential on the same GPU to rounding (the replicas' gradients are
+// summed per replica first, another order than sequential's).
+TEST_F(CudaBackendTest, DataParallelReplicasOnOneGpuRepeatAndFollowSequential)
+{
+    const DatasetSplits& data = smallData();
+    for (const char* model : {"cnn", "resnet-mini"}) {
+        TrainOptions options = threeSteps(model, 4);
+        options.evaluate = false;
+        options.backend = "cuda:0";
+        const TrainSummary sequential = Trainer(options, data).run();
+        TrainOptions dp = options;
+        dp.schedule = "dp";
+        const int last = buildModel(model).unitCount() - 1;
+        dp.stages = {{0, last, 0}, {0, last, 1}};
+        const TrainSummary first = Trainer(dp, data).run();
+        const TrainSummary second = Trainer(dp, data).run();
+        EXPECT_EQ(first.weightsDigest, second.weightsDigest) << model;
+        EXPECT_EQ(first.trainLoss, second.trainLoss) << model;
+        EXPECT_NEAR(first.trainLoss, sequential.trainLoss, 1e-4 * std::abs(sequential.trainLoss)) << model;
+    }
+}
+
 TEST(GpuDiscovery, AlwaysSaysWhatItFoundInOneLine)
 {
     const GpuDiscovery found = discoverGpus();

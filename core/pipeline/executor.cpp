@@ -24,9 +24,10 @@ using Clock = std::chrono::steady_clock;
 
 // What the workers of one run share besides the control and the transport.
 struct SharedRun {
-    SharedRun(int stages, int miniBatches, int linkCapacity, std::chrono::microseconds spin)
+    SharedRun(int stages, int miniBatches, int microBatches, int linkCapacity, std::chrono::microseconds spin)
         : control(stages, miniBatches, spin), transport(control, stages, linkCapacity),
-          updated(size_t(stages), 0), results(size_t(miniBatches))
+          updated(size_t(stages), 0), results(size_t(miniBatches)),
+          microBatchLosses(size_t(miniBatches), std::vector<double>(size_t(microBatches), 0.0))
     {
     }
 
@@ -36,6 +37,20 @@ struct SharedRun {
     std::vector<int> updated;        // per stage: mini-batches updated so far (guarded by control's mutex)
     int workersDone = 0;             // guarded by control's mutex
     std::vector<StepResult> results; // [mini-batch]: added to (under the mutex) by the stages that compute the loss
+    // [mini-batch][micro-batch]: each loss sum, so that a mini-batch's loss is
+    // added up in micro-batch order whichever dp replica finished first
+    // (results' lossSum is set from it by lossSummed).
+    std::vector<std::vector<double>> microBatchLosses;
+
+    // The result of a mini-batch every stage has finished.
+    const StepResult& lossSummed(int miniBatch)
+    {
+        StepResult& result = results[size_t(miniBatch)];
+        result.lossSum = 0.0;
+        for (double loss : microBatchLosses[size_t(miniBatch)])
+            result.lossSum += loss;
+        return result;
+    }
     std::vector<ParameterStore*> replicas; // dp: every replica's store, replica 0's the trainer's
 
     // The batch of a mini-batch, fetched once for all the stages that read it
@@ -57,6 +72,15 @@ private:
     std::shared_ptr<const Batch> batch_;
     int batchMiniBatch_ = -1;
 };
+
+// Copies `from`'s weights and batch-norm buffers into `to` (a dp replica of
+// the same model) on `backend`'s stream: host memory, or one GPU's that
+// `backend` can read directly.
+void copyStore(Backend& backend, const ParameterStore& from, ParameterStore& to)
+{
+    backend.copyWithin(to.values(), from.values(), int64_t(sizeof(float)) * to.parameterCount());
+    backend.copyWithin(to.buffers(), from.buffers(), int64_t(sizeof(float)) * to.bufferCount());
+}
 
 // A micro-batch's state on one stage, from its input's arrival to its
 // gradient's departure.
@@ -186,7 +210,7 @@ private:
             {
                 const std::lock_guard<std::mutex> lock(run_.control.mutex());
                 StepResult& result = run_.results[size_t(action.miniBatch)];
-                result.lossSum += loss.lossSum;
+                run_.microBatchLosses[size_t(action.miniBatch)][size_t(action.microBatch)] = loss.lossSum;
                 result.correct += loss.correct;
                 result.samples += int64_t(state.labels.size());
             }
@@ -304,13 +328,10 @@ private:
             return;                                          // (or a stop cancelled the mini-batch)
         const double start = run_.now(); // the timeline shows the summing, not the waits
         const auto [begin, end] = replicaShare();
-        float* sum = run_.replicas[0]->gradients();
-        for (size_t r = 1; r < run_.replicas.size(); ++r) {
-            const float* grads = run_.replicas[r]->gradients();
-            for (int64_t i = begin; i < end; ++i)
-                sum[i] += grads[i];
-        }
-        record(action, start);
+        float* sum = run_.replicas[0]->gradients() + begin;
+        for (size_t r = 1; r < run_.replicas.size(); ++r) // (a GPU's replicas share its memory)
+            backend_.addInPlace(end - begin, run_.replicas[r]->gradients() + begin, sum);
+        record(action, start); // (waits for this stage's stream: the sum is complete)
         run_.control.arriveAndWait(action.miniBatch, 2); // the sum is complete (no stop can come between)
     }
 
@@ -330,15 +351,16 @@ private:
         setup_.optimizer.updateRange(backend_, trainer, begin, end - begin,
                                      setup_.optimizerStepBase + action.miniBatch + 1);
         if (index_ != 0)
-            store_.zeroGradients(); // the sum has read them (phase 2)
+            store_.zeroGradients(0, store_.parameterCount(), &backend_); // the sum has read them (phase 2)
         record(action, start);
         run_.control.arriveAndWait(action.miniBatch, 3); // every share is updated
         if (index_ == 0) {
-            store_.zeroGradients();
+            store_.zeroGradients(0, store_.parameterCount(), &backend_);
+            if (memory_ != nullptr)
+                backend_.synchronize(); // before barrier 0 lets the next mini-batch begin
         } else {
             start = run_.now();
-            std::copy_n(trainer.values(), store_.parameterCount(), store_.values());
-            std::copy_n(trainer.buffers(), store_.bufferCount(), store_.buffers());
+            copyStore(backend_, trainer, store_);
             record(action, start);
         }
         // Replica 0's next forward changes its batch-norm statistics: not before
@@ -440,9 +462,9 @@ PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimize
       schedule_(std::move(schedule)), microBatches_(microBatches), seed_(seed), weightStash_(weightStash),
       makeStageBackend_(std::move(makeStageBackend))
 {
-    if (store_.placedOffHost() && (schedule_ == "dp" || weightStash_))
-        throw InvalidArgument(std::string("executor: ") + (weightStash_ ? "weight stashing" : "dp") +
-                              " runs on CPU stages only so far, not on stages whose memory is a GPU's");
+    if (store_.placedOffHost() && weightStash_)
+        throw InvalidArgument("executor: weight stashing runs on CPU stages only so far, not on stages whose "
+                              "memory is a GPU's");
     if (weightStash && schedule_ != "lpm-async")
         throw InvalidArgument("executor: weight stashing applies to lpm-async only, not " + schedule_
                               + " (whose backwards already use their forward's weights)");
@@ -506,21 +528,28 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     const std::chrono::microseconds spin =
         waitSpin_.value_or(stages <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
-    SharedRun shared(stages, count, int(microBatches_) + stages + 1, spin);
+    SharedRun shared(stages, count, int(microBatches_), int(microBatches_) + stages + 1, spin);
     const StageSetup setup{optimizer_,          seed_,        firstStep, optimizer_.stepCount(),
                            int(microBatches_), weightStash_, batchAt};
-    // dp: replica 0 trains the trainer's model; the others copies of it.
+    // Work the placing backend queued on the weights (initialisation, zeroed
+    // gradients) is finished before the stages' own streams touch them.
+    if (Backend* owner = store_.memory())
+        owner->synchronize();
+    // dp: replica 0 trains the trainer's model; the others copies of it, in
+    // their stage's memory (the host's, or the GPU the trainer's weights are on).
     const bool dp = schedule_ == "dp";
     std::vector<std::unique_ptr<Model>> replicaModels;
     std::vector<std::unique_ptr<ParameterStore>> replicaStores;
     if (dp) {
         shared.replicas.push_back(&store_);
         for (int r = 1; r < stages; ++r) {
+            Backend& backend = *stageBackends_[size_t(r)];
             replicaModels.push_back(std::make_unique<Model>(buildModel(model_.name())));
             replicaStores.push_back(std::make_unique<ParameterStore>(*replicaModels.back()));
             ParameterStore& copy = *replicaStores.back();
-            std::copy_n(store_.values(), store_.parameterCount(), copy.values());
-            std::copy_n(store_.buffers(), store_.bufferCount(), copy.buffers());
+            copy.placeOn(backend); // (nothing for the host)
+            copyStore(backend, store_, copy);
+            backend.synchronize();
             shared.replicas.push_back(&copy);
         }
     }
@@ -532,10 +561,6 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                                                         *stageBackends_[size_t(s)]));
     }
 
-    // Work the placing backend queued on the weights (initialisation, zeroed
-    // gradients) is finished before the stages' own streams touch them.
-    if (Backend* owner = store_.memory())
-        owner->synchronize();
     PipelineRun result;
     {
         std::vector<std::jthread> threads;
@@ -562,7 +587,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                 }
                 for (; reported < completed; ++reported)
                     if (onStepDone)
-                        onStepDone(firstStep + reported, shared.results[size_t(reported)]);
+                        onStepDone(firstStep + reported, shared.lossSummed(reported));
             }
         } catch (...) {
             shared.control.fail(std::current_exception()); // wakes every worker; the threads join below
@@ -585,7 +610,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         if (Backend* owner = store_.memory())
             owner->synchronize();
     }
-    result.steps.assign(shared.results.begin(), shared.results.begin() + trained);
+    for (int miniBatch = 0; miniBatch < trained; ++miniBatch)
+        result.steps.push_back(shared.lossSummed(miniBatch));
     optimizer_.setStepCount(optimizer_.stepCount() + trained);
     result.timeline.stages = stages;
     for (const auto& worker : workers) {

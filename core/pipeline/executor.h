@@ -11,9 +11,13 @@
 // gpipe, 1f1b and lpm leave bit for bit the weights `sequential` leaves.
 //
 // dp: every stage is a replica of the whole model (a zoo model rebuilt by
-// name, weights copied from the trainer's); replica r trains micro-batches
-// r, r + p, ...; the all-reduce adds the replicas' gradients in replica order
-// into replica 0's, which updates the trainer's weights; the others copy them.
+// name, weights copied from the trainer's into the stage's memory); replica r
+// trains micro-batches r, r + p, ...; the all-reduce adds the replicas'
+// gradients in replica order into replica 0's, each replica summing and then
+// updating its 1/p share of the trainer's weights; the others copy them. On
+// one GPU the replicas read each other's memory directly, each on its own
+// stream, finishing its stream before every barrier (several GPUs would need
+// NCCL, not built yet).
 // Gradients are summed in another order than sequential's (per replica first),
 // so weights agree to rounding (about 1e-7 relative per step), not bit for
 // bit; batch-norm running statistics are those of replica 0's micro-batches.
@@ -24,7 +28,7 @@
 // store was placed; ParameterStore::placeOn). Between stages whose memory is
 // not the host's, a tensor is handed over finished (the sender waits for its
 // stream) and the receiver copies it into its own memory (and waits), so no
-// block is ever used by two streams at once. dp and weight stashing run on
+// block is ever used by two streams at once. Weight stashing runs on
 // host-memory stages only.
 //
 // Stopping: when a stop request is seen (polled every 5 ms), the mini-batches
