@@ -261,10 +261,18 @@ private:
             states_.erase(key); // nothing to send back
     }
 
-    // Exchanges the stage's weights with `other` (parameterCount_ floats).
-    void swapWeights(std::vector<float>& other)
+    int64_t weightBytes() const { return int64_t(sizeof(float)) * parameterCount_; }
+
+    // Exchanges the stage's weights with `other` (parameterCount_ floats in
+    // this stage's memory), through scratch_, on this stage's stream.
+    void swapWeights(MemoryBlock& other)
     {
-        std::swap_ranges(other.begin(), other.end(), store_.values() + parameterOffset_);
+        float* values = store_.values() + parameterOffset_;
+        if (scratch_.bytes() < weightBytes())
+            scratch_ = MemoryBlock(memory_, std::max<int64_t>(weightBytes(), 4));
+        scratch_.copyWithin(values, weightBytes());
+        MemoryBlock::copyInSpace(memory_, values, other.data(), weightBytes());
+        other.copyWithin(scratch_.data(), weightBytes());
     }
 
     // Frees the stashed versions no micro-batch in flight still needs.
@@ -288,8 +296,9 @@ private:
             for (const auto& [key, state] : states_)
                 if (state.awaitingBackward && state.weightsVersion == updatesDone_) {
                     // forwarded with these weights, backward still to come: keep them
-                    const float* values = store_.values() + parameterOffset_;
-                    stashes_[updatesDone_].assign(values, values + parameterCount_);
+                    MemoryBlock stash(memory_, std::max<int64_t>(weightBytes(), 4));
+                    stash.copyWithin(store_.values() + parameterOffset_, weightBytes());
+                    stashes_[updatesDone_] = std::move(stash);
                     break;
                 }
         setup_.optimizer.updateRange(backend_, store_, parameterOffset_, parameterCount_,
@@ -445,7 +454,8 @@ private:
     std::map<int, std::vector<float>> bufferSnapshots_; // by mini-batch: buffers before its first forward here
     std::map<int, MicroBatchState> states_; // by mini-batch · m + micro-batch
     int updatesDone_ = 0;                   // this stage's updates in this run: its weights' version
-    std::map<int, std::vector<float>> stashes_; // weight stashing: earlier versions still needed
+    std::map<int, MemoryBlock> stashes_; // weight stashing: earlier versions still needed (this stage's memory)
+    MemoryBlock scratch_;                // weight stashing: for swapping a version in and out
     std::shared_ptr<const Batch> batch_;    // first stage: the mini-batch being forwarded
     int batchMiniBatch_ = -1;
     std::vector<int64_t> offsets_;          // stage 0: micro-batch offsets in batch_
@@ -462,9 +472,6 @@ PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimize
       schedule_(std::move(schedule)), microBatches_(microBatches), seed_(seed), weightStash_(weightStash),
       makeStageBackend_(std::move(makeStageBackend))
 {
-    if (store_.placedOffHost() && weightStash_)
-        throw InvalidArgument("executor: weight stashing runs on CPU stages only so far, not on stages whose "
-                              "memory is a GPU's");
     if (weightStash && schedule_ != "lpm-async")
         throw InvalidArgument("executor: weight stashing applies to lpm-async only, not " + schedule_
                               + " (whose backwards already use their forward's weights)");

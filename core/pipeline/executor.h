@@ -28,8 +28,8 @@
 // store was placed; ParameterStore::placeOn). Between stages whose memory is
 // not the host's, a tensor is handed over finished (the sender waits for its
 // stream) and the receiver copies it into its own memory (and waits), so no
-// block is ever used by two streams at once. Weight stashing runs on
-// host-memory stages only.
+// block is ever used by two streams at once. Stashed weights (lpm-async
+// --weight-stash) are kept in the stage's own memory.
 //
 // Stopping: when a stop request is seen (polled every 5 ms), the mini-batches
 // no stage has begun to update are cancelled; stages abandon their work at
