@@ -189,6 +189,25 @@ TEST_F(CudaBackendTest, DataParallelReplicasOnOneGpuRepeatAndFollowSequential)
     }
 }
 
+// lpm-async with weight stashing on two streams of one GPU repeats exactly,
+// and the stashed versions change what it computes.
+TEST_F(CudaBackendTest, WeightStashingOnOneGpuRepeatsExactly)
+{
+    const DatasetSplits& data = smallData();
+    TrainOptions options = threeSteps("lenet5", 4);
+    options.evaluate = false;
+    options.backend = "cuda:0";
+    options.schedule = "lpm-async";
+    const int units = buildModel("lenet5").unitCount();
+    options.stages = {{0, units / 2 - 1, 0}, {units / 2, units - 1, 1}};
+    const TrainSummary plain = Trainer(options, data).run();
+    options.weightStash = true;
+    const TrainSummary first = Trainer(options, data).run();
+    const TrainSummary second = Trainer(options, data).run();
+    EXPECT_EQ(first.weightsDigest, second.weightsDigest);
+    EXPECT_NE(first.weightsDigest, plain.weightsDigest);
+}
+
 TEST(GpuDiscovery, AlwaysSaysWhatItFoundInOneLine)
 {
     const GpuDiscovery found = discoverGpus();
