@@ -21,6 +21,6 @@ if [[ "$which" == thread || "$which" == both ]]; then
   TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_trainer --gtest_filter='*Thread*:*Stop*'
   # The pipeline executor: one thread per stage, queues, flushes, failures, stops.
   TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_executor --gtest_filter='-*vgg*:*resnet*'
-  # Pipeline stages with backends of their own sharing one (pretend) device's memory.
-  TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_off_host_training --gtest_filter='*Pipeline*'
+  # Pipeline stages and dp replicas with backends of their own sharing one (pretend) device's memory.
+  TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_off_host_training --gtest_filter='*Pipeline*:*DataParallel*:*WeightStashing*'
 fi
