@@ -328,8 +328,8 @@ void addTrainCommand(CLI::App& app)
     auto options = std::make_shared<TrainCommandOptions>();
     TrainOptions& train = options->train;
     CLI::App* command = app.add_subcommand(
-        "train", "Train a zoo model on the CPU: sequentially, or pipelined over CPU stages with "
-                 "--devices cpu:N --schedule S (one core per stage)");
+        "train", "Train a zoo model: sequentially, or pipelined with --schedule S over --devices cpu:N (one core "
+                 "per stage) or cuda:KxN (N stages on GPU K, a CUDA stream each)");
     command->add_option("--model", train.model, "Zoo model (see `lpm models`)")
         ->capture_default_str();
     command->add_option("--dataset", options->dataset,
@@ -393,7 +393,8 @@ void addTrainCommand(CLI::App& app)
                                      "and micro-batches")
                      ->check(CLI::ExistingFile);
     command->add_option("--devices", options->devices,
-                        "Pipeline stages, one CPU core each: cpu:N (default cpu:2 when --schedule is pipelined)")
+                        "Pipeline stages: cpu:N (one core each) or cuda:KxN (N streams of GPU K); default cpu:2 "
+                        "when --schedule is pipelined")
         ->excludes(plan);
     command->add_option("--schedule", options->schedule,
                         "sequential (default), gpipe, 1f1b, lpm (default with --devices), lpm-async or dp")
