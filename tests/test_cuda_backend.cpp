@@ -45,6 +45,15 @@ TrainOptions threeSteps(const std::string& model, int64_t microBatches)
     return options;
 }
 
+// The same on GPU 0, in 4 micro-batches, without evaluation.
+TrainOptions threeGpuSteps(const std::string& model)
+{
+    TrainOptions options = threeSteps(model, 4);
+    options.evaluate = false;
+    options.backend = "cuda:0";
+    return options;
+}
+
 class CudaBackendTest : public ::testing::Test {
 protected:
     void SetUp() override
@@ -148,9 +157,7 @@ TEST_F(CudaBackendTest, PipelineStagesOnOneGpuEqualSequentialBitForBit)
 {
     const DatasetSplits& data = smallData();
     for (const char* model : {"cnn", "resnet-mini"}) {
-        TrainOptions options = threeSteps(model, 4);
-        options.evaluate = false;
-        options.backend = "cuda:0";
+        const TrainOptions options = threeGpuSteps(model);
         const TrainSummary sequential = Trainer(options, data).run();
         const int units = buildModel(model).unitCount();
         for (int stages : {2, 3})
@@ -173,9 +180,7 @@ TEST_F(CudaBackendTest, DataParallelReplicasOnOneGpuRepeatAndFollowSequential)
 {
     const DatasetSplits& data = smallData();
     for (const char* model : {"cnn", "resnet-mini"}) {
-        TrainOptions options = threeSteps(model, 4);
-        options.evaluate = false;
-        options.backend = "cuda:0";
+        const TrainOptions options = threeGpuSteps(model);
         const TrainSummary sequential = Trainer(options, data).run();
         TrainOptions dp = options;
         dp.schedule = "dp";
@@ -194,9 +199,7 @@ TEST_F(CudaBackendTest, DataParallelReplicasOnOneGpuRepeatAndFollowSequential)
 TEST_F(CudaBackendTest, WeightStashingOnOneGpuRepeatsExactly)
 {
     const DatasetSplits& data = smallData();
-    TrainOptions options = threeSteps("lenet5", 4);
-    options.evaluate = false;
-    options.backend = "cuda:0";
+    TrainOptions options = threeGpuSteps("lenet5");
     options.schedule = "lpm-async";
     const int units = buildModel("lenet5").unitCount();
     options.stages = {{0, units / 2 - 1, 0}, {units / 2, units - 1, 1}};

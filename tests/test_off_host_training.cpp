@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <memory>
-#include <utility>
 
 #include "backend/cpu/cpu_backend.h"
 #include "data/synthetic_dataset.h"
@@ -122,36 +121,53 @@ TEST_P(OffHostTraining, PipelineStagesInOneDevicesMemoryEqualSequential)
     }
 }
 
+struct TwoStageRun {
+    std::string digest;
+    double lossSum = 0.0;
+};
+
+// Two stages of `model` under `schedule` (dp: two replicas; otherwise the
+// units halved), 3 mini-batches of 16 in 4 micro-batches: on host memory
+// when `device` is null, else with the weights placed in `device`'s memory
+// and each stage on a backend of its own there.
+TwoStageRun trainTwoStages(const std::string& modelName, const std::string& schedule, bool weightStash,
+                           const std::shared_ptr<FakeDeviceMemory>& device)
+{
+    std::unique_ptr<OffHostCpuBackend> owner = device ? std::make_unique<OffHostCpuBackend>(device) : nullptr;
+    Model model = buildModel(modelName);
+    ParameterStore store(model);
+    store.initialize(7);
+    std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
+    PipelineExecutor::StageBackendFactory stageBackend;
+    if (device) {
+        store.placeOn(*owner);
+        optimizer->placeOn(*owner);
+        stageBackend = [device](int) { return std::make_unique<OffHostCpuBackend>(device); };
+    }
+    const int last = model.unitCount() - 1, half = model.unitCount() / 2;
+    const Partition stages = schedule == "dp" ? Partition{{0, last, 0}, {0, last, 1}}
+                                              : Partition{{0, half - 1, 0}, {half, last, 1}};
+    PipelineExecutor executor(model, store, *optimizer, stages, schedule, 4, 11, weightStash, stageBackend);
+    Batcher batcher(data().train, 16, 3);
+    TwoStageRun result;
+    for (const StepResult& step : executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 3).steps)
+        result.lossSum += step.lossSum;
+    result.digest = weightsDigest(store);
+    return result;
+}
+
 // lpm-async with weight stashing on two stages in one (pretend) GPU's
 // memory: the stashed versions live there too, and the weights are those of
 // the same run on host memory, bit for bit.
 TEST_P(OffHostTraining, WeightStashingInOneDevicesMemoryEqualsTheHost)
 {
-    auto trainStashed = [](const std::shared_ptr<FakeDeviceMemory>& device, bool stash = true) {
-        std::unique_ptr<OffHostCpuBackend> owner = device ? std::make_unique<OffHostCpuBackend>(device) : nullptr;
-        Model model = buildModel(GetParam());
-        ParameterStore store(model);
-        store.initialize(7);
-        std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
-        PipelineExecutor::StageBackendFactory stageBackend;
-        if (device) {
-            store.placeOn(*owner);
-            optimizer->placeOn(*owner);
-            stageBackend = [device](int) { return std::make_unique<OffHostCpuBackend>(device); };
-        }
-        const int half = model.unitCount() / 2;
-        PipelineExecutor executor(model, store, *optimizer, {{0, half - 1, 0}, {half, model.unitCount() - 1, 1}},
-                                  "lpm-async", 4, 11, stash, stageBackend);
-        Batcher batcher(data().train, 16, 3);
-        executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 3);
-        return weightsDigest(store);
-    };
-    const std::string host = trainStashed(nullptr);
+    const TwoStageRun host = trainTwoStages(GetParam(), "lpm-async", true, nullptr);
     if (GetParam() != "mlp") { // (mlp's stage 0 is its first Linear, whose backward does not read its weights)
-        ASSERT_NE(host, trainStashed(nullptr, false)); // some backward did run with a stashed version
+        // some backward did run with a stashed version
+        ASSERT_NE(host.digest, trainTwoStages(GetParam(), "lpm-async", false, nullptr).digest);
     }
     auto device = std::make_shared<FakeDeviceMemory>();
-    EXPECT_EQ(trainStashed(device), host);
+    EXPECT_EQ(trainTwoStages(GetParam(), "lpm-async", true, device).digest, host.digest);
     EXPECT_EQ(device->foreignPointers, 0);
 }
 
@@ -161,32 +177,11 @@ TEST_P(OffHostTraining, WeightStashingInOneDevicesMemoryEqualsTheHost)
 // bit (the same sums in the same order), with no kernel handed host memory.
 TEST_P(OffHostTraining, DataParallelReplicasInOneDevicesMemoryEqualTheHost)
 {
-    auto trainDp = [](const std::shared_ptr<FakeDeviceMemory>& device) {
-        std::unique_ptr<OffHostCpuBackend> owner = device ? std::make_unique<OffHostCpuBackend>(device) : nullptr;
-        Model model = buildModel(GetParam());
-        ParameterStore store(model);
-        store.initialize(7);
-        std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
-        PipelineExecutor::StageBackendFactory stageBackend;
-        if (device) {
-            store.placeOn(*owner);
-            optimizer->placeOn(*owner);
-            stageBackend = [device](int) { return std::make_unique<OffHostCpuBackend>(device); };
-        }
-        const int last = model.unitCount() - 1;
-        PipelineExecutor executor(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 4, 11, false,
-                                  stageBackend);
-        Batcher batcher(data().train, 16, 3);
-        double lossSum = 0.0;
-        for (const StepResult& step : executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 2).steps)
-            lossSum += step.lossSum;
-        return std::make_pair(weightsDigest(store), lossSum);
-    };
-    const auto host = trainDp(nullptr);
+    const TwoStageRun host = trainTwoStages(GetParam(), "dp", false, nullptr);
     auto device = std::make_shared<FakeDeviceMemory>();
-    const auto onDevice = trainDp(device);
-    EXPECT_EQ(onDevice.first, host.first);
-    EXPECT_EQ(onDevice.second, host.second);
+    const TwoStageRun onDevice = trainTwoStages(GetParam(), "dp", false, device);
+    EXPECT_EQ(onDevice.digest, host.digest);
+    EXPECT_EQ(onDevice.lossSum, host.lossSum);
     EXPECT_EQ(device->foreignPointers, 0);
     EXPECT_GT(device->allocations, 0);
 }
