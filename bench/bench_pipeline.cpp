@@ -26,7 +26,6 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
-#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -178,21 +177,6 @@ std::vector<std::string> splitList(const std::string& list)
     return items;
 }
 
-// "1000" -> 1000; anything but a whole number of microseconds up to 1 s is refused.
-int parseMicroseconds(const std::string& text)
-{
-    size_t used = 0;
-    int value = -1;
-    try {
-        value = std::stoi(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != text.size() || value < 0 || value > 1000000)
-        throw std::invalid_argument("--spin-us: '" + text + "' is not a whole number of microseconds from 0 to 1000000");
-    return value;
-}
-
 } // namespace
 
 int main(int argc, char** argv)
@@ -202,7 +186,7 @@ int main(int argc, char** argv)
     std::string models = "mlp,lenet5,cnn,vgg-mini,resnet-mini";
     std::string schedules = "gpipe,1f1b,lpm,lpm-async,dp";
     std::string jsonFile;
-    std::string spins;
+    std::vector<int> spinList; // empty: the executor's own choice
     app.add_option("--models", models, "Comma-separated zoo models")->capture_default_str();
     app.add_option("--schedules", schedules, "Comma-separated schedules")->capture_default_str();
     app.add_option("--stages", s.stages, "CPU stages (one core each)")->check(CLI::Range(2, 1024))->capture_default_str();
@@ -211,9 +195,11 @@ int main(int argc, char** argv)
     app.add_option("--steps", s.steps, "Timed mini-batches per run")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--warmup", s.warmup, "Untimed mini-batches first")->check(CLI::Range(0, 1000))->capture_default_str();
     app.add_option("--repeats", s.repeats, "Rounds per model; figures are medians over them")->check(CLI::Range(1, 1000))->capture_default_str();
-    app.add_option("--spin-us", spins,
+    app.add_option("--spin-us", spinList,
                    "Comma-separated times (us) a waiting stage spins before it blocks; each schedule runs with "
-                   "each, side by side (default: the executor's own choice)");
+                   "each, side by side (default: the executor's own choice)")
+        ->delimiter(',')
+        ->check(CLI::Range(0, 1000000));
     app.add_option("--json", jsonFile, "Also write the results as JSON");
     CLI11_PARSE(app, argc, argv);
     try {
@@ -223,9 +209,6 @@ int main(int argc, char** argv)
             lpm::buildSchedule(schedule, s.stages, int(s.microBatches), 1);
         for (const std::string& model : splitList(models))
             lpm::buildModel(model);
-        std::vector<int> spinList;
-        for (const std::string& spin : splitList(spins))
-            spinList.push_back(parseMicroseconds(spin));
 
         const lpm::HostDevices host = lpm::discoverHostDevices();
         std::printf("%s, %d usable cores; %d stages, batch %lld in %lld micro-batches, %d timed steps after %d, "
@@ -298,12 +281,12 @@ int main(int argc, char** argv)
                             speedup.min, speedup.max, overSame.median, spreadOf(r.measuredMs).median,
                             spreadOf(r.predictedMs).median, error.median, error.min, error.max);
                 entry[r.label] = {{"samples_per_second", toJson(spreadOf(r.samplesPerSecond))},
-                                     {"speedup", toJson(speedup)},
-                                     {"speedup_vs_sequential_same_accumulation", toJson(overSame)},
-                                     {"measured_iteration_ms", toJson(spreadOf(r.measuredMs))},
-                                     {"predicted_iteration_ms", toJson(spreadOf(r.predictedMs))},
-                                     {"prediction_error_percent", toJson(error)},
-                                     {"stages_per_round", r.stages}};
+                                  {"speedup", toJson(speedup)},
+                                  {"speedup_vs_sequential_same_accumulation", toJson(overSame)},
+                                  {"measured_iteration_ms", toJson(spreadOf(r.measuredMs))},
+                                  {"predicted_iteration_ms", toJson(spreadOf(r.predictedMs))},
+                                  {"prediction_error_percent", toJson(error)},
+                                  {"stages_per_round", r.stages}};
             }
             results.push_back(entry);
             std::fflush(stdout);

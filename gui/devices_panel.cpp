@@ -15,6 +15,7 @@
 
 #include "design_model.h"
 #include "devices/device_catalog.h"
+#include "devices/device_set.h"
 
 namespace lpm::gui {
 
@@ -157,31 +158,28 @@ void DevicesPanel::apply()
 }
 
 // Checks the boxes the design's spec names: "cpu:N" the first N cores,
-// "catalog:IDxN" a catalogue entry (added when missing).
+// "cuda:KxN" GPU K with N stages, "catalog:IDxN" a catalogue entry (added
+// when missing).
 void DevicesPanel::syncFromDesign()
 {
     syncing_ = true;
-    const QStringList items = QString::fromStdString(model_->plan().deviceSpec).split(',', Qt::SkipEmptyParts);
+    const std::string spec = model_->plan().deviceSpec;
     int cores = 0;
+    QList<int> gpus;   // ordinals of the GPUs named
+    int gpuStages = 0; // stages on each (the first GPU's count)
+    if (!spec.empty()) // (no design yet) — the design's spec is one parseDeviceSet accepted
+        for (const DeviceSlot& slot : parseDeviceSet(spec).stageSlots) {
+            cores += slot.kind == DeviceKind::Cpu;
+            if (slot.kind == DeviceKind::Cuda && !gpus.contains(slot.ordinal)) {
+                gpus.append(slot.ordinal);
+                gpuStages = gpuStages > 0 ? gpuStages : slot.sharedBy;
+            }
+        }
+    // Catalogue terms as written, one box each ("catalog:H100x4"; slots do not keep the grouping).
     QList<QPair<QString, int>> catalog;
-    QList<int> gpus;     // indices of the GPUs named
-    int gpuStages = 0;   // stages on each (the first GPU's count)
-    QString kind;        // of the last item with a kind: "cuda:0,1" names two GPUs
-    for (const QString& item : items) {
-        QString text = item.trimmed();
-        if (text.contains(':'))
-            kind = text.section(':', 0, 0).toLower();
-        else
-            text = kind + ":" + text;
-        if (text.startsWith("cpu:"))
-            cores += text.mid(4).toInt();
-        else if (text.startsWith("cuda:")) {
-            const QString rest = text.mid(5);
-            const qsizetype times = rest.indexOf('x');
-            gpus.append(rest.left(times).toInt());
-            if (gpuStages == 0)
-                gpuStages = times > 0 ? rest.mid(times + 1).toInt() : 1;
-        } else if (text.startsWith("catalog:")) {
+    for (const QString& item : QString::fromStdString(spec).split(',', Qt::SkipEmptyParts)) {
+        const QString text = item.trimmed();
+        if (text.startsWith("catalog:")) {
             const QString rest = text.mid(8);
             const qsizetype times = rest.lastIndexOf('x');
             const bool counted = times > 0 && rest.mid(times + 1).toInt() > 0;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "devices/device_set.h"
+#include "devices/training_devices.h"
 #include "expect_error.h"
 #include "io/whole_file.h"
 #include "nn/model_outline.h"
@@ -136,6 +137,7 @@ TEST(DesignFiles, SessionRequestTrainsWhereThePlanSays)
     expectError<InvalidArgument>([&] { sessionRequestFor(design); }, {"cuda:0,1", "several GPUs are not available yet"});
     design.plan.deviceSpec = "cpu:1,cuda:0";
     expectError<InvalidArgument>([&] { sessionRequestFor(design); }, {"CPU stages only or on stages of one GPU"});
+    expectError<InvalidArgument>([] { requireTrainableDevices(DeviceSet{"", {}}); }, {"name no stage to train on"});
 }
 
 // A pipelined session on synthetic data with the sequential reference: the
