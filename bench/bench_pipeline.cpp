@@ -44,6 +44,7 @@
 #include "plan/plan.h"
 #include "plan/profiler.h"
 #include "sim/prediction.h"
+#include "sim/simulator.h"
 #include "train/training_step.h"
 
 namespace {
@@ -88,8 +89,44 @@ struct PipelinedResult {
     double samplesPerSecond = 0.0;
     double measuredIteration = 0.0;
     double predictedIteration = 0.0;
+    // The schedule simulated with this run's own mean F, B, U and all-reduce
+    // per stage: what the prediction would be with exact action costs, so the
+    // rest of the error is waiting, hand-overs and work between actions.
+    double replayedIteration = 0.0;
+    std::vector<lpm::StageTimes> predictedTimes, measuredTimes; // per stage
     std::string stages; // "0-4 | 5-11"
 };
+
+// Each stage's mean seconds per F and per B in `timeline`, and its seconds of
+// U and of all-reduce per mini-batch (a dp replica records two U per
+// mini-batch: its share's step and the weights copy); transfers as predicted.
+std::vector<lpm::StageTimes> measuredStageTimes(const lpm::Timeline& timeline, std::vector<lpm::StageTimes> predicted)
+{
+    struct Sums {
+        double seconds[4] = {0, 0, 0, 0};
+        int count[4] = {0, 0, 0, 0};
+    };
+    std::vector<Sums> sums(predicted.size());
+    int miniBatches = 0;
+    for (const lpm::TimelineEvent& event : timeline.events) {
+        miniBatches = std::max(miniBatches, event.miniBatch + 1);
+        const int k = event.kind == lpm::ActionKind::Forward    ? 0
+                      : event.kind == lpm::ActionKind::Backward ? 1
+                      : event.kind == lpm::ActionKind::Update   ? 2
+                                                                : 3;
+        sums[size_t(event.stage)].seconds[k] += event.end - event.start;
+        ++sums[size_t(event.stage)].count[k];
+    }
+    for (size_t s = 0; s < predicted.size(); ++s) {
+        auto mean = [&](int k, double fallback) {
+            const int per = k < 2 ? sums[s].count[k] : miniBatches; // U, all-reduce: per mini-batch
+            return sums[s].count[k] ? sums[s].seconds[k] / per : fallback;
+        };
+        lpm::StageTimes& t = predicted[s];
+        t = {mean(0, t.forward), mean(1, t.backward), mean(2, t.update), mean(3, t.allReduce), t.transferIn};
+    }
+    return predicted;
+}
 
 // Costs of every unit on one core at the plan's micro-batch size, measured now.
 lpm::ModelCosts profileNow(const std::string& modelName, const Settings& s)
@@ -133,6 +170,10 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     result.samplesPerSecond = double(s.steps * s.batch) / run.seconds;
     // What this run contains: s.steps mini-batches with one fill and one drain.
     result.predictedIteration = lpm::predictRunSeconds(plan, s.steps) / s.steps;
+    result.predictedTimes = lpm::stageTimesFor(plan);
+    result.measuredTimes = measuredStageTimes(run.timeline, result.predictedTimes);
+    const lpm::Schedule played = lpm::buildSchedule(schedule, s.stages, int(s.microBatches), s.steps);
+    result.replayedIteration = lpm::simulateSchedule(played, result.measuredTimes).makespanSeconds / s.steps;
     for (const lpm::PlannedStage& stage : plan.stages)
         result.stages += (result.stages.empty() ? "" : " | ") + std::to_string(stage.first) + "-"
                          + std::to_string(stage.last);
@@ -177,6 +218,26 @@ std::vector<std::string> splitList(const std::string& list)
     return items;
 }
 
+// One line per run: measured, predicted and replayed iteration, then per stage
+// "F measured/predicted B …" in ms.
+void printBreakdown(const std::string& model, const std::string& label, const PipelinedResult& run)
+{
+    std::printf("  %s %s: measured %.2f ms, predicted %.2f (%+.0f%%), replayed %.2f (%+.0f%%) |", model.c_str(),
+                label.c_str(), 1e3 * run.measuredIteration, 1e3 * run.predictedIteration,
+                100.0 * (run.measuredIteration / run.predictedIteration - 1.0), 1e3 * run.replayedIteration,
+                100.0 * (run.measuredIteration / run.replayedIteration - 1.0));
+    for (size_t k = 0; k < run.measuredTimes.size(); ++k) {
+        const lpm::StageTimes& m = run.measuredTimes[k];
+        const lpm::StageTimes& p = run.predictedTimes[k];
+        std::printf(" s%zu F %.3f/%.3f B %.3f/%.3f U %.3f/%.3f", k, 1e3 * m.forward, 1e3 * p.forward,
+                    1e3 * m.backward, 1e3 * p.backward, 1e3 * m.update, 1e3 * p.update);
+        if (p.allReduce > 0.0 || m.allReduce > 0.0)
+            std::printf(" AR %.3f/%.3f", 1e3 * m.allReduce, 1e3 * p.allReduce);
+    }
+    std::printf("\n");
+    std::fflush(stdout);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -186,6 +247,7 @@ int main(int argc, char** argv)
     std::string models = "mlp,lenet5,cnn,vgg-mini,resnet-mini";
     std::string schedules = "gpipe,1f1b,lpm,lpm-async,dp";
     std::string jsonFile;
+    bool breakdown = false;
     std::vector<int> spinList; // empty: the executor's own choice
     app.add_option("--models", models, "Comma-separated zoo models")->capture_default_str();
     app.add_option("--schedules", schedules, "Comma-separated schedules")->capture_default_str();
@@ -201,6 +263,9 @@ int main(int argc, char** argv)
         ->delimiter(',')
         ->check(CLI::Range(0, 1000000));
     app.add_option("--json", jsonFile, "Also write the results as JSON");
+    app.add_flag("--breakdown", breakdown,
+                 "After every run, print each stage's mean F, B, U and all-reduce ms, measured/predicted, and the "
+                 "iteration the schedule would take with the measured action times (replayed)");
     CLI11_PARSE(app, argc, argv);
     try {
         lpm::requireEqualMicroBatches(s.batch, s.microBatches);
@@ -232,8 +297,11 @@ int main(int argc, char** argv)
             double before = sequentialSamplesPerSecond(model, batcher, s, 1);
             for (int round = 0; round < s.repeats; ++round) {
                 std::vector<PipelinedResult> runs;
-                for (const ScheduleRounds& r : rounds)
+                for (const ScheduleRounds& r : rounds) {
                     runs.push_back(pipelined(model, r.schedule, r.spinMicroseconds, batcher, s));
+                    if (breakdown)
+                        printBreakdown(model, r.label, runs.back());
+                }
                 threaded.push_back(sequentialSamplesPerSecond(model, batcher, s, s.stages));
                 const double microBatched = sequentialSamplesPerSecond(model, batcher, s, 1, s.microBatches);
                 const double after = sequentialSamplesPerSecond(model, batcher, s, 1);
