@@ -57,7 +57,7 @@ TEST(CostModel, EstimateIsMemoryBoundWhenBytesDominate)
     // Forward: 10 · (100 in + 40 out) + 400 weights; backward: 10 · (40 + 80 + 100) + 2 · 400.
     EXPECT_DOUBLE_EQ(estimate.units[0].forwardSeconds, 1800.0 / rate + kUnitOverheadSeconds);
     EXPECT_DOUBLE_EQ(estimate.units[0].backwardSeconds, 3000.0 / rate + 2 * kUnitOverheadSeconds);
-    EXPECT_DOUBLE_EQ(estimate.updateSecondsPerParameter, 20.0 / rate);
+    EXPECT_DOUBLE_EQ(estimate.updateSecondsPerParameter, 24.0 / rate); // six fp32 passes
 }
 
 TEST(CostModel, TimesScaleLinearlyWithTheMicroBatch)
@@ -124,6 +124,7 @@ TEST(Profiler, MeasuresEveryUnitOnTheCpu)
     // too small for that.
     EXPECT_GT(cpu.units[3].forwardSeconds, cpu.units[4].forwardSeconds);
     EXPECT_GT(cpu.updateSecondsPerParameter, 0.0);
+    EXPECT_GT(cpu.inputSecondsPerSample, 0.0);
     validateModelCosts(costs);
     options.repetitions = 0;
     expectError<InvalidArgument>([&] { profileModel(backend, model, options); }, {"repetitions"});

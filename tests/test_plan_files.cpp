@@ -65,6 +65,19 @@ TEST(PlanFiles, CostsRoundTrip)
     for (size_t u = 0; u < costs.units.size(); ++u)
         EXPECT_NEAR(loaded.devices[0].units[u].forwardSeconds, costs.devices[0].units[u].forwardSeconds,
                     1e-15);
+    EXPECT_EQ(loaded.devices[0].inputSecondsPerSample, costs.devices[0].inputSecondsPerSample);
+}
+
+TEST(PlanFiles, CostsFromBeforeTheInputTimeReadAsNone)
+{
+    ModelCosts costs = examplePlan().costs;
+    costs.devices[0].inputSecondsPerSample = 2e-6;
+    json document = json::parse(costsToJson(costs));
+    EXPECT_EQ(costsFromJson(document.dump(), "new.json").devices[0].inputSecondsPerSample, 2e-6);
+    document["devices"][0].erase("input_seconds_per_sample");
+    EXPECT_EQ(costsFromJson(document.dump(), "old.json").devices[0].inputSecondsPerSample, 0.0);
+    document["devices"][0]["input_seconds_per_sample"] = -1.0;
+    expectError<FileError>([&] { costsFromJson(document.dump(), "bad.json"); }, {"bad.json", "negative", "input time"});
 }
 
 // The example plan's JSON with `edit` applied, loaded back.

@@ -119,13 +119,55 @@ TEST(Prediction, DataParallelPaysARingAllReduceAndAWeightsCopy)
         EXPECT_DOUBLE_EQ(t.forward, 3 * kForward);
         const double ring = 2.0 * (p - 1) * 1e-5 + 2.0 * (p - 1) / p * bytes / 1e6;
         EXPECT_DOUBLE_EQ(t.allReduce, ring + 1e-5 + bytes / 1e6);
-        // Each replica updates a quarter of the weights.
-        EXPECT_DOUBLE_EQ(t.update, stageTimesFor(single)[0].update / p);
+        // Each replica steps a quarter of the weights (5 of the update's 6
+        // passes) and zeroes all its gradients (the sixth).
+        EXPECT_DOUBLE_EQ(t.update, stageTimesFor(single)[0].update * (5.0 / 6.0 / p + 1.0 / 6.0));
     }
     const Prediction prediction = predictPlan(plan);
     // Two micro-batches per replica, then the all-reduce, the update of a share and the copy.
     EXPECT_NEAR(prediction.iterationSeconds, 2 * 3 * (kForward + kBackward) + times[0].allReduce + times[0].update,
                 1e-12);
+}
+
+TEST(Prediction, TheFirstStageAndTheReferenceGatherTheMiniBatch)
+{
+    Plan plan = uniformPlan(4, 2, "1f1b", 4);
+    plan.costs.devices[0].inputSecondsPerSample = 1e-6;
+    const double gather = double(plan.batch) * 1e-6;
+    const std::vector<StageTimes> times = stageTimesFor(plan);
+    EXPECT_DOUBLE_EQ(times[0].prepareInput, gather);
+    EXPECT_EQ(times[1].prepareInput, 0.0);
+    Plan without = plan;
+    without.costs.devices[0].inputSecondsPerSample = 0.0;
+    EXPECT_NEAR(predictPlan(plan).sequentialSeconds - predictPlan(without).sequentialSeconds, gather, 1e-15);
+    EXPECT_GT(predictRunSeconds(plan, 2), predictRunSeconds(without, 2));
+    // dp: every replica starts at unit 0 and waits for the one gather.
+    Plan dp = uniformPlan(4, 2, "dp", 4);
+    dp.costs.devices[0].inputSecondsPerSample = 1e-6;
+    for (const StageTimes& t : stageTimesFor(dp))
+        EXPECT_DOUBLE_EQ(t.prepareInput, gather);
+}
+
+TEST(Prediction, DataParallelOnCpuCoresSumsAndCopiesInMemory)
+{
+    // Replicas on CPU cores add and copy in the host's memory, at the rate of
+    // the profile's update (6 fp32 passes per parameter), whatever the link says.
+    const int p = 2;
+    Plan plan = uniformPlan(3, p, "dp", 8, 1e30, 2e-6);
+    plan.costs.devices[0].device = "cpu";
+    plan.costs.devices[0].updateSecondsPerParameter = 24e-9; // 1 ns per byte
+    for (PlanDeviceEntry& device : plan.devices)
+        device.costsDevice = "cpu";
+    const double bytes = 3 * 40;
+    const double perByte = 1e-9;
+    // The sum: each replica adds the other's half (2 reads, 1 write per float); the copy: 1 read, 1 write.
+    const double expected = (3.0 * (p - 1) / p * bytes + 2.0 * bytes) * perByte + 4 * 2e-6;
+    for (const StageTimes& t : stageTimesFor(plan))
+        EXPECT_NEAR(t.allReduce, expected, 1e-18);
+    // On devices with memories of their own the link carries it: at 1e30 B/s, only latencies.
+    Plan separate = uniformPlan(3, p, "dp", 8, 1e30, 2e-6);
+    separate.costs.devices[0].updateSecondsPerParameter = 24e-9;
+    EXPECT_NEAR(stageTimesFor(separate)[0].allReduce, (2.0 * (p - 1) + 1) * 2e-6, 1e-15);
 }
 
 TEST(Prediction, ARunPaysOneFillAndOneDrainBesideTheSteadyState)

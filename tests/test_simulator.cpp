@@ -82,6 +82,23 @@ TEST(Simulator, DataParallelWaitsForTheAllReduce)
     EXPECT_EQ(r.timeline.events.size(), size_t(2 * (2 * 2 + 2)));
 }
 
+TEST(Simulator, AStagePreparesEachMiniBatchsInputInItsFirstForward)
+{
+    std::vector<StageTimes> times = uniformTimes(2, 1.0, 1.0);
+    const SimulationResult plain = simulateSchedule(buildSchedule("gpipe", 2, 4, 3), times);
+    times[0].prepareInput = 0.5;
+    const SimulationResult r = simulateSchedule(buildSchedule("gpipe", 2, 4, 3), times);
+    for (const TimelineEvent& e : r.timeline.events)
+        if (e.kind == ActionKind::Forward) {
+            EXPECT_DOUBLE_EQ(e.end - e.start, e.stage == 0 && e.microBatch == 0 ? 1.5 : 1.0)
+                << "stage " << e.stage << " F" << e.microBatch << " of mini-batch " << e.miniBatch;
+        }
+    // gpipe flushes: every mini-batch's preparation is on the critical path.
+    EXPECT_DOUBLE_EQ(r.makespanSeconds, plain.makespanSeconds + 3 * 0.5);
+    times[0].prepareInput = -1.0;
+    expectError<InvalidArgument>([&] { simulateSchedule(buildSchedule("gpipe", 2, 4), times); }, {"negative"});
+}
+
 TEST(Simulator, TimelineHasOneEventPerComputeAction)
 {
     const Schedule schedule = buildSchedule("1f1b", 3, 5, 2);

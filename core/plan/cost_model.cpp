@@ -66,8 +66,7 @@ DeviceCosts estimateDeviceCosts(const ModelCosts& costs, const DeviceModel& devi
         estimate.units.push_back(times);
         inputBytes = outputBytes;
     }
-    // SGD with momentum reads weight, gradient and velocity, writes weight and velocity.
-    estimate.updateSecondsPerParameter = 5.0 * sizeof(float) / byteRate;
+    estimate.updateSecondsPerParameter = kUpdateBytesPerParameter / byteRate;
     return estimate;
 }
 
@@ -116,6 +115,9 @@ void validateModelCosts(const ModelCosts& costs)
         if (!(device.updateSecondsPerParameter >= 0.0) || !std::isfinite(device.updateSecondsPerParameter))
             throw InvalidArgument(where + ": device '" + device.device
                                   + "' has a negative or non-finite update time");
+        if (!(device.inputSecondsPerSample >= 0.0) || !std::isfinite(device.inputSecondsPerSample))
+            throw InvalidArgument(where + ": device '" + device.device
+                                  + "' has a negative or non-finite input time");
     }
 }
 

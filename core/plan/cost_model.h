@@ -29,8 +29,26 @@ struct DeviceCosts {
     std::string device;                     // "cpu" (this machine's core) or a catalogue id
     std::string source;                     // one line: how the times were obtained
     std::vector<UnitTimes> units;           // per micro-batch of ModelCosts::microBatchSize samples
-    double updateSecondsPerParameter = 0.0; // one SGD-with-momentum step, per fp32 parameter
+    // A stage's update, per fp32 parameter: one SGD-with-momentum step, then
+    // the gradient zeroed for the next mini-batch (kUpdateBytesPerParameter
+    // of memory traffic).
+    double updateSecondsPerParameter = 0.0;
+    // Gathering one sample of a mini-batch's input on the host (the first
+    // stage does it before its first forward of each mini-batch); measured
+    // by the profiler, 0 in estimates and in costs files from before it.
+    double inputSecondsPerSample = 0.0;
 };
+
+// SGD with momentum reads weight, gradient and velocity and writes weight and
+// velocity; zeroing the gradient writes it once more: six fp32 passes.
+inline constexpr double kUpdateBytesPerParameter = 6.0 * sizeof(float);
+
+// Seconds per byte of a plain elementwise pass over the device's memory
+// (a copy, a sum), at the rate its update achieved.
+inline double memorySecondsPerByte(const DeviceCosts& device)
+{
+    return device.updateSecondsPerParameter / kUpdateBytesPerParameter;
+}
 
 struct ModelCosts {
     std::string model;

@@ -35,6 +35,7 @@ json costsValue(const ModelCosts& costs)
         devices.push_back({{"device", device.device},
                            {"source", device.source},
                            {"update_seconds_per_parameter", device.updateSecondsPerParameter},
+                           {"input_seconds_per_sample", device.inputSecondsPerSample},
                            {"forward_ms", forward},
                            {"backward_ms", backward}});
     }
@@ -60,6 +61,8 @@ ModelCosts readCosts(const JsonReader& root)
         entry.device = device.field("device").text();
         entry.source = device.field("source").text();
         entry.updateSecondsPerParameter = device.field("update_seconds_per_parameter").number();
+        if (device.value().is_object() && device.value().contains("input_seconds_per_sample")) // (optional: newer)
+            entry.inputSecondsPerSample = device.field("input_seconds_per_sample").number();
         const std::vector<JsonReader> forward = device.field("forward_ms").elements();
         const std::vector<JsonReader> backward = device.field("backward_ms").elements();
         if (forward.size() != backward.size())

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "backend/backend.h"
+#include "data/batcher.h"
 #include "tensor/memory_block.h"
 #include "nn/model.h"
 #include "nn/parameter_store.h"
@@ -40,29 +41,67 @@ Tensor sampleInput(const Shape& shape)
     return input;
 }
 
-// Seconds per SGD-with-momentum step of one parameter, over a buffer large
-// enough to leave the caches (in the backend's memory).
-double measureUpdateSeconds(Backend& backend, const ProfileOptions& options)
+// Seconds per parameter of a stage's update: an SGD-with-momentum step, then
+// the gradients zeroed, as the trainer and the executor do, over as many
+// parameters as the model has (in the backend's memory), so that the buffers
+// sit in the caches where the model's would. (At least 2^16: timing
+// resolution.)
+double measureUpdateSeconds(Backend& backend, const ProfileOptions& options, int64_t parameters)
 {
-    const int64_t count = int64_t(1) << 22;
+    const int64_t count = std::max<int64_t>(parameters, int64_t(1) << 16);
     const int64_t bytes = int64_t(sizeof(float)) * count;
     Backend* memory = memorySpaceOf(backend);
-    std::vector<MemoryBlock> buffers; // weights, gradients, velocity
-    for (float value : {0.5f, 0.25f, 0.0f}) {
+    // Weights, gradients, velocity, and a block zeroed in the gradients'
+    // place (zeroing the gradients themselves would let the velocity decay
+    // into subnormal numbers over many repetitions, which are slower).
+    std::vector<MemoryBlock> buffers;
+    for (float value : {0.5f, 0.25f, 0.0f, 0.0f}) {
         const std::vector<float> host(size_t(count), value);
         buffers.emplace_back(memory, bytes);
         buffers.back().copyFromHost(host.data(), bytes);
     }
     const SgdHyper hyper{0.01f, 0.9f, 0.0f, false};
     std::vector<double> seconds;
-    for (int run = 0; run < options.warmup + options.repetitions; ++run) {
+    const int repetitions = std::max(options.repetitions, 31); // each takes well under a profile round
+    for (int run = 0; run < options.warmup + repetitions; ++run) {
         const Clock::time_point start = Clock::now();
         backend.sgdUpdate(count, hyper, buffers[0].as<float>(), buffers[1].as<float>(), buffers[2].as<float>());
+        backend.zeroBytes(buffers[3].data(), bytes);
         backend.synchronize();
         if (run >= options.warmup)
             seconds.push_back(secondsSince(start));
     }
     return median(seconds) / double(count);
+}
+
+// Seconds per sample of gathering a mini-batch's input on the host, as the
+// first stage does: Batcher::batchAt over a data set of samples the size of
+// the model's input, 256 samples from 1,024 in shuffled order into a fresh
+// batch while the previous one is still held, as the executor holds it.
+// (The values do not change the cost: they are copied.)
+double measureInputSeconds(const Model& model, const ProfileOptions& options)
+{
+    const int64_t batchSize = 256;
+    Dataset data;
+    data.name = "profile";
+    data.count = 4 * batchSize;
+    data.channels = 1;
+    data.height = 1;
+    data.width = model.inputShape(1).sampleElementCount();
+    data.images.assign(size_t(data.count * data.width), 0.5f);
+    data.labels.assign(size_t(data.count), 0);
+    const Batcher batcher(data, batchSize, 1);
+    std::vector<double> seconds;
+    const int repetitions = std::max(options.repetitions, 31);
+    Batch previous;
+    for (int run = 0; run < options.warmup + repetitions; ++run) {
+        const Clock::time_point start = Clock::now();
+        Batch batch = batcher.batchAt(run);
+        previous = std::move(batch);
+        if (run >= options.warmup)
+            seconds.push_back(secondsSince(start));
+    }
+    return median(seconds) / double(batchSize);
 }
 
 } // namespace
@@ -140,7 +179,8 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
                       + " warm-up rounds";
     for (int u = 0; u < units; ++u)
         measured.units.push_back({median(forward[size_t(u)]), median(backward[size_t(u)])});
-    measured.updateSecondsPerParameter = measureUpdateSeconds(backend, options);
+    measured.updateSecondsPerParameter = measureUpdateSeconds(backend, options, store.parameterCount());
+    measured.inputSecondsPerSample = measureInputSeconds(model, options);
     costs.devices.push_back(std::move(measured));
     return costs;
 }

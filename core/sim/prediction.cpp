@@ -36,23 +36,51 @@ StageSums sumStage(const Plan& plan, const PlannedStage& stage)
     return sumUnits(plan, device.costsDevice, device.sharedBy, stage.first, stage.last);
 }
 
+// Gathering a mini-batch's input on the host (host work: not divided by sharing).
+double inputSeconds(const Plan& plan, const std::string& device)
+{
+    return double(plan.batch) * plan.costs.at(device).inputSecondsPerSample;
+}
+
 double updateSeconds(const Plan& plan, const std::string& device, int sharedBy, int64_t parameterBytes)
 {
     return double(parameterBytes) / sizeof(float) * plan.costs.at(device).updateSecondsPerParameter
            * sharedBy;
 }
 
-// dp's gradient exchange (DESIGN §2), as the executor does it: a ring
-// all-reduce of the gradients' `bytes` over the used devices' chain of links
-// (each device sends and receives 2·(p − 1)/p of the bytes, in 2·(p − 1)
-// steps, paced by the slowest link), then, after each replica has updated its
-// 1/p share of the weights, a copy of the weights (`bytes` again) to every
-// other replica.
+// dp replicas on CPU cores share the host's memory: the executor sums and
+// copies in it directly rather than sending over a link.
+bool replicasShareHostMemory(const Plan& plan)
+{
+    return std::all_of(plan.devices.begin(), plan.devices.end(),
+                       [](const PlanDeviceEntry& device) { return device.costsDevice == "cpu"; });
+}
+
+// dp's gradient exchange (DESIGN §2), as the executor does it, for gradients
+// and weights of `bytes` each.
+//
+// In shared host memory, each replica adds the other p − 1 replicas'
+// gradients into the sum for its 1/p share (each add reads two floats and
+// writes one), and after the update every replica but the first copies all
+// the weights (one read and one write per float; the first zeroes its
+// gradients meanwhile, which is less): elementwise passes at the rate the
+// profile's update achieved.
+//
+// Across links: a ring all-reduce over the used devices' chain (each device
+// sends and receives 2·(p − 1)/p of the bytes, in 2·(p − 1) steps, paced by
+// the slowest link), then the copy of the weights to every other replica.
 double dataParallelExchangeSeconds(const Plan& plan, int64_t bytes)
 {
     const size_t p = plan.stages.size();
     if (p < 2)
         return 0.0;
+    if (replicasShareHostMemory(plan)) {
+        const double perByte = memorySecondsPerByte(plan.costs.at(plan.devices[0].costsDevice));
+        const double sum = 3.0 * double(p - 1) / double(p) * double(bytes);
+        const double copy = 2.0 * double(bytes);
+        // Four barriers per mini-batch, each a hand-over between threads.
+        return (sum + copy) * perByte + 4.0 * plan.devices[0].linkToNext.latencySeconds;
+    }
     double slowest = plan.devices[0].linkToNext.bytesPerSecond;
     double latency = 0.0;
     for (size_t k = 0; k + 1 < p; ++k) {
@@ -98,8 +126,14 @@ std::vector<StageTimes> stageTimesFor(const Plan& plan)
         t.backward = sums.backward;
         const PlanDeviceEntry& device = plan.devices[size_t(stage.device)];
         t.update = updateSeconds(plan, device.costsDevice, device.sharedBy, sums.parameterBytes);
+        if (stage.first == 0)
+            t.prepareInput = inputSeconds(plan, device.costsDevice);
         if (plan.schedule == "dp") {
-            t.update /= double(plan.stages.size()); // each replica updates its share
+            // Each replica steps its 1/p share; all but the first zero all
+            // their own gradients in the same action (1 of the update's 6
+            // passes), the first after it.
+            const double p = double(plan.stages.size());
+            t.update *= (5.0 / 6.0) / p + (1.0 / 6.0);
             t.allReduce = dataParallelExchangeSeconds(plan, sums.parameterBytes);
         } else if (stage.first > 0) {
             const LinkSpec& link = plan.devices[size_t(stage.device - 1)].linkToNext;
@@ -184,7 +218,8 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
     for (const PlanDeviceEntry& device : plan.devices) {
         const StageSums sums = sumUnits(plan, device.costsDevice, 1, 0, plan.costs.unitCount() - 1);
         const double seconds = double(m) * (sums.forward + sums.backward)
-                               + updateSeconds(plan, device.costsDevice, 1, sums.parameterBytes);
+                               + updateSeconds(plan, device.costsDevice, 1, sums.parameterBytes)
+                               + inputSeconds(plan, device.costsDevice);
         if (prediction.sequentialSeconds < 0.0 || seconds < prediction.sequentialSeconds) {
             prediction.sequentialSeconds = seconds;
             prediction.sequentialDevice = device.label;

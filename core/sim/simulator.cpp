@@ -13,7 +13,8 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
         throw InvalidArgument("simulator: " + std::to_string(times.size()) + " stage times for "
                               + std::to_string(stages) + " stages");
     for (const StageTimes& t : times)
-        if (t.forward < 0 || t.backward < 0 || t.update < 0 || t.allReduce < 0 || t.transferIn < 0)
+        if (t.forward < 0 || t.backward < 0 || t.update < 0 || t.allReduce < 0 || t.transferIn < 0
+            || t.prepareInput < 0)
             throw InvalidArgument("simulator: stage times must not be negative");
 
     SimulationResult result;
@@ -23,6 +24,7 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
     std::vector<double> clock(size_t(stages), 0.0);
     std::vector<size_t> next(size_t(stages), 0);
     std::vector<int> inFlight(size_t(stages), 0);
+    std::vector<int> inputPrepared(size_t(stages), -1); // the last mini-batch whose input each stage prepared
     // Arrival times of messages into each stage, by mini-batch · m + micro-batch;
     // negative until sent.
     const size_t slots = size_t(schedule.miniBatches) * size_t(schedule.microBatches);
@@ -83,12 +85,15 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                 if (receive && arrival(s, a.kind == ActionKind::ReceiveGradient, a) < 0.0)
                     break; // wait for the sender
                 switch (a.kind) {
-                case ActionKind::Forward:
-                    occupy(s, a, t.forward);
+                case ActionKind::Forward: {
+                    const bool prepares = t.prepareInput > 0.0 && inputPrepared[size_t(s)] != a.miniBatch;
+                    inputPrepared[size_t(s)] = a.miniBatch;
+                    occupy(s, a, t.forward + (prepares ? t.prepareInput : 0.0));
                     ++inFlight[size_t(s)];
                     result.peakInFlightMicroBatches[size_t(s)] =
                         std::max(result.peakInFlightMicroBatches[size_t(s)], inFlight[size_t(s)]);
                     break;
+                }
                 case ActionKind::Backward:
                     occupy(s, a, t.backward);
                     --inFlight[size_t(s)];

@@ -23,6 +23,9 @@ struct StageTimes {
     double update = 0.0;
     double allReduce = 0.0;
     double transferIn = 0.0; // link from stage s − 1; ignored for stage 0
+    // Per mini-batch, added to the stage's first forward of it: the first
+    // stage gathers the mini-batch's input there (dp replicas all wait for it).
+    double prepareInput = 0.0;
 };
 
 struct SimulationResult {
