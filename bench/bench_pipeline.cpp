@@ -21,7 +21,12 @@
 //
 //   bench_pipeline [--models resnet-mini,...] [--schedules lpm,...] [--stages 2]
 //                  [--batch 256] [--micro-batches 8] [--steps 4] [--warmup 1]
-//                  [--repeats 3] [--spin-us 0,1000] [--json results.json]
+//                  [--repeats 3] [--spin-us 0,1000] [--breakdown] [--json results.json]
+//
+// --breakdown prints, after every run, each stage's measured and predicted
+// mean F, B, U and all-reduce, and the run "replayed": its schedule simulated
+// with its own action times, which separates errors of the schedule model
+// from errors in what the actions cost.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
