@@ -129,7 +129,7 @@ TEST(Prediction, DataParallelPaysARingAllReduceAndAWeightsCopy)
                 1e-12);
 }
 
-TEST(Prediction, TheFirstStageAndTheReferenceGatherTheMiniBatch)
+TEST(Prediction, TheFirstStageGathersTheMiniBatch)
 {
     Plan plan = uniformPlan(4, 2, "1f1b", 4);
     plan.costs.devices[0].inputSecondsPerSample = 1e-6;
@@ -139,8 +139,9 @@ TEST(Prediction, TheFirstStageAndTheReferenceGatherTheMiniBatch)
     EXPECT_EQ(times[1].prepareInput, 0.0);
     Plan without = plan;
     without.costs.devices[0].inputSecondsPerSample = 0.0;
-    EXPECT_NEAR(predictPlan(plan).sequentialSeconds - predictPlan(without).sequentialSeconds, gather, 1e-15);
     EXPECT_GT(predictRunSeconds(plan, 2), predictRunSeconds(without, 2));
+    // The sequential trainer loads its batches outside its timing: the reference does not gather.
+    EXPECT_EQ(predictPlan(plan).sequentialSeconds, predictPlan(without).sequentialSeconds);
     // dp: every replica starts at unit 0 and waits for the one gather.
     Plan dp = uniformPlan(4, 2, "dp", 4);
     dp.costs.devices[0].inputSecondsPerSample = 1e-6;

@@ -212,14 +212,14 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
         prediction.bubbleFraction = std::max(0.0, 1.0 - busy / (double(stages) * prediction.iterationSeconds));
 
     // The reference: the whole mini-batch, one micro-batch after another, on
-    // the device that runs the whole model fastest.
+    // the device that runs the whole model fastest. (Its data loading is not
+    // counted: the sequential trainer gathers each batch outside its timing.)
     // (Stages sharing a device do not slow the reference: it has it alone.)
     prediction.sequentialSeconds = -1.0;
     for (const PlanDeviceEntry& device : plan.devices) {
         const StageSums sums = sumUnits(plan, device.costsDevice, 1, 0, plan.costs.unitCount() - 1);
         const double seconds = double(m) * (sums.forward + sums.backward)
-                               + updateSeconds(plan, device.costsDevice, 1, sums.parameterBytes)
-                               + inputSeconds(plan, device.costsDevice);
+                               + updateSeconds(plan, device.costsDevice, 1, sums.parameterBytes);
         if (prediction.sequentialSeconds < 0.0 || seconds < prediction.sequentialSeconds) {
             prediction.sequentialSeconds = seconds;
             prediction.sequentialDevice = device.label;
