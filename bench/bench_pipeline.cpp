@@ -20,13 +20,15 @@
 // Synthetic 28×28 data (no file loading); warm-up steps are not timed.
 //
 //   bench_pipeline [--models resnet-mini,...] [--schedules lpm,...] [--stages 2]
-//                  [--batch 256] [--micro-batches 8] [--steps 4] [--warmup 1]
+//                  [--batch 256] [--micro-batches 8] [--steps 4] [--warmup 2]
 //                  [--repeats 3] [--spin-us 0,1000] [--breakdown] [--json results.json]
 //
 // --breakdown prints, after every run, each stage's measured and predicted
 // mean F, B, U and all-reduce, and the run "replayed": its schedule simulated
 // with its own action times, which separates errors of the schedule model
-// from errors in what the actions cost.
+// from errors in what the actions cost; and "calibrated": the timed run
+// predicted from the last warm-up mini-batch's action times instead of the
+// profile's (the plan's own stages measured, before the run).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -61,7 +63,7 @@ struct Settings {
     int64_t batch = 256;
     int64_t microBatches = 8;
     int steps = 4;
-    int warmup = 1;
+    int warmup = 2; // the last one calibrates (see PipelinedResult::calibratedIteration)
     int repeats = 3;
 };
 
@@ -98,6 +100,9 @@ struct PipelinedResult {
     // per stage: what the prediction would be with exact action costs, so the
     // rest of the error is waiting, hand-overs and work between actions.
     double replayedIteration = 0.0;
+    // The timed run predicted from the warm-up run's action times instead of
+    // the profile's (a calibration on the plan's own stages; 0 without warm-up).
+    double calibratedIteration = 0.0;
     std::vector<lpm::StageTimes> predictedTimes, measuredTimes; // per stage
     std::string stages; // "0-4 | 5-11"
 };
@@ -105,7 +110,8 @@ struct PipelinedResult {
 // Each stage's mean seconds per F and per B in `timeline`, and its seconds of
 // U and of all-reduce per mini-batch (a dp replica records two U per
 // mini-batch: its share's step and the weights copy); transfers as predicted.
-std::vector<lpm::StageTimes> measuredStageTimes(const lpm::Timeline& timeline, std::vector<lpm::StageTimes> predicted)
+std::vector<lpm::StageTimes> measuredStageTimes(const lpm::Timeline& timeline, std::vector<lpm::StageTimes> predicted,
+                                               int fromMiniBatch = 0)
 {
     struct Sums {
         double seconds[4] = {0, 0, 0, 0};
@@ -114,7 +120,9 @@ std::vector<lpm::StageTimes> measuredStageTimes(const lpm::Timeline& timeline, s
     std::vector<Sums> sums(predicted.size());
     int miniBatches = 0;
     for (const lpm::TimelineEvent& event : timeline.events) {
-        miniBatches = std::max(miniBatches, event.miniBatch + 1);
+        if (event.miniBatch < fromMiniBatch)
+            continue;
+        miniBatches = std::max(miniBatches, event.miniBatch + 1 - fromMiniBatch);
         const int k = event.kind == lpm::ActionKind::Forward    ? 0
                       : event.kind == lpm::ActionKind::Backward ? 1
                       : event.kind == lpm::ActionKind::Update   ? 2
@@ -167,8 +175,9 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     if (spinMicroseconds)
         executor.setWaitSpin(std::chrono::microseconds(*spinMicroseconds));
     auto batchAt = [&](int64_t step) { return batcher.batchAt(step); };
+    lpm::Timeline warmupTimeline;
     if (s.warmup > 0)
-        executor.run(batchAt, 0, s.warmup);
+        warmupTimeline = executor.run(batchAt, 0, s.warmup).timeline;
     const lpm::PipelineRun run = executor.run(batchAt, s.warmup, s.steps);
     PipelinedResult result;
     result.measuredIteration = run.seconds / s.steps;
@@ -179,6 +188,11 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     result.measuredTimes = measuredStageTimes(run.timeline, result.predictedTimes);
     const lpm::Schedule played = lpm::buildSchedule(schedule, s.stages, int(s.microBatches), s.steps);
     result.replayedIteration = lpm::simulateSchedule(played, result.measuredTimes).makespanSeconds / s.steps;
+    if (s.warmup > 0)
+        result.calibratedIteration =
+            lpm::simulateSchedule(played, measuredStageTimes(warmupTimeline, result.predictedTimes, s.warmup - 1))
+                .makespanSeconds
+            / s.steps;
     for (const lpm::PlannedStage& stage : plan.stages)
         result.stages += (result.stages.empty() ? "" : " | ") + std::to_string(stage.first) + "-"
                          + std::to_string(stage.last);
@@ -211,6 +225,7 @@ struct ScheduleRounds {
     std::string label;                   // the schedule, and the spin when several are compared
     std::vector<double> samplesPerSecond, speedup, speedupSameAccumulation, measuredMs, predictedMs, error;
     std::vector<std::string> stages;
+    std::vector<double> replayedError, calibratedError; // percent, like error
 };
 
 std::vector<std::string> splitList(const std::string& list)
@@ -227,10 +242,12 @@ std::vector<std::string> splitList(const std::string& list)
 // "F measured/predicted B …" in ms.
 void printBreakdown(const std::string& model, const std::string& label, const PipelinedResult& run)
 {
-    std::printf("  %s %s: measured %.2f ms, predicted %.2f (%+.0f%%), replayed %.2f (%+.0f%%) |", model.c_str(),
-                label.c_str(), 1e3 * run.measuredIteration, 1e3 * run.predictedIteration,
+    std::printf("  %s %s: measured %.2f ms, predicted %.2f (%+.0f%%), replayed %.2f (%+.0f%%), calibrated %.2f "
+                "(%+.0f%%) |",
+                model.c_str(), label.c_str(), 1e3 * run.measuredIteration, 1e3 * run.predictedIteration,
                 100.0 * (run.measuredIteration / run.predictedIteration - 1.0), 1e3 * run.replayedIteration,
-                100.0 * (run.measuredIteration / run.replayedIteration - 1.0));
+                100.0 * (run.measuredIteration / run.replayedIteration - 1.0), 1e3 * run.calibratedIteration,
+                100.0 * (run.measuredIteration / run.calibratedIteration - 1.0));
     for (size_t k = 0; k < run.measuredTimes.size(); ++k) {
         const lpm::StageTimes& m = run.measuredTimes[k];
         const lpm::StageTimes& p = run.predictedTimes[k];
@@ -270,7 +287,8 @@ int main(int argc, char** argv)
     app.add_option("--json", jsonFile, "Also write the results as JSON");
     app.add_flag("--breakdown", breakdown,
                  "After every run, print each stage's mean F, B, U and all-reduce ms, measured/predicted, and the "
-                 "iteration the schedule would take with the measured action times (replayed)");
+                 "iteration the schedule would take with the measured action times (replayed) or with the last "
+                 "warm-up mini-batch's (calibrated)");
     CLI11_PARSE(app, argc, argv);
     try {
         lpm::requireEqualMicroBatches(s.batch, s.microBatches);
@@ -294,9 +312,9 @@ int main(int argc, char** argv)
             std::vector<ScheduleRounds> rounds;
             for (const std::string& schedule : splitList(schedules)) {
                 if (spinList.empty())
-                    rounds.push_back({schedule, std::nullopt, schedule, {}, {}, {}, {}, {}, {}, {}});
+                    rounds.push_back({schedule, std::nullopt, schedule, {}, {}, {}, {}, {}, {}, {}, {}, {}});
                 for (int spin : spinList)
-                    rounds.push_back({schedule, spin, schedule + " s" + std::to_string(spin), {}, {}, {}, {}, {}, {}, {}});
+                    rounds.push_back({schedule, spin, schedule + " s" + std::to_string(spin), {}, {}, {}, {}, {}, {}, {}, {}, {}});
             }
             std::vector<double> reference, threaded, sameAccumulation;
             double before = sequentialSamplesPerSecond(model, batcher, s, 1);
@@ -323,6 +341,9 @@ int main(int argc, char** argv)
                     r.measuredMs.push_back(1e3 * run.measuredIteration);
                     r.predictedMs.push_back(1e3 * run.predictedIteration);
                     r.error.push_back(100.0 * (run.measuredIteration / run.predictedIteration - 1.0));
+                    r.replayedError.push_back(100.0 * (run.measuredIteration / run.replayedIteration - 1.0));
+                    if (run.calibratedIteration > 0.0)
+                        r.calibratedError.push_back(100.0 * (run.measuredIteration / run.calibratedIteration - 1.0));
                     r.stages.push_back(run.stages);
                 }
                 before = after;
@@ -359,6 +380,9 @@ int main(int argc, char** argv)
                                   {"measured_iteration_ms", toJson(spreadOf(r.measuredMs))},
                                   {"predicted_iteration_ms", toJson(spreadOf(r.predictedMs))},
                                   {"prediction_error_percent", toJson(error)},
+                                  {"replayed_error_percent", toJson(spreadOf(r.replayedError))},
+                                  {"calibrated_error_percent",
+                                   r.calibratedError.empty() ? nlohmann::json() : toJson(spreadOf(r.calibratedError))},
                                   {"stages_per_round", r.stages}};
             }
             results.push_back(entry);
