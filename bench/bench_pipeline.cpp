@@ -20,15 +20,16 @@
 // Synthetic 28×28 data (no file loading); warm-up steps are not timed.
 //
 //   bench_pipeline [--models resnet-mini,...] [--schedules lpm,...] [--stages 2]
-//                  [--batch 256] [--micro-batches 8] [--steps 4] [--warmup 2]
+//                  [--batch 256] [--micro-batches 8] [--steps 4] [--warmup 3]
 //                  [--repeats 3] [--spin-us 0,1000] [--breakdown] [--json results.json]
 //
 // --breakdown prints, after every run, each stage's measured and predicted
 // mean F, B, U and all-reduce, and the run "replayed": its schedule simulated
 // with its own action times, which separates errors of the schedule model
 // from errors in what the actions cost; and "calibrated": the timed run
-// predicted from the last warm-up mini-batch's action times instead of the
-// profile's (the plan's own stages measured, before the run).
+// predicted from the cost model calibrated (sim/calibration.h) on the
+// warm-up's mini-batches after the first, as `lpm train --save-costs` does
+// (the plan's own stages measured before the run).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -50,6 +51,7 @@
 #include "pipeline/schedule.h"
 #include "plan/plan.h"
 #include "plan/profiler.h"
+#include "sim/calibration.h"
 #include "sim/prediction.h"
 #include "sim/simulator.h"
 #include "train/training_step.h"
@@ -63,7 +65,7 @@ struct Settings {
     int64_t batch = 256;
     int64_t microBatches = 8;
     int steps = 4;
-    int warmup = 2; // the last one calibrates (see PipelinedResult::calibratedIteration)
+    int warmup = 3; // all but the first calibrate (see PipelinedResult::calibratedIteration)
     int repeats = 3;
 };
 
@@ -100,46 +102,12 @@ struct PipelinedResult {
     // per stage: what the prediction would be with exact action costs, so the
     // rest of the error is waiting, hand-overs and work between actions.
     double replayedIteration = 0.0;
-    // The timed run predicted from the warm-up run's action times instead of
-    // the profile's (a calibration on the plan's own stages; 0 without warm-up).
+    // The timed run predicted from the costs calibrated on the warm-up run
+    // instead of the profile's (0 without warm-up).
     double calibratedIteration = 0.0;
     std::vector<lpm::StageTimes> predictedTimes, measuredTimes; // per stage
     std::string stages; // "0-4 | 5-11"
 };
-
-// Each stage's mean seconds per F and per B in `timeline`, and its seconds of
-// U and of all-reduce per mini-batch (a dp replica records two U per
-// mini-batch: its share's step and the weights copy); transfers as predicted.
-std::vector<lpm::StageTimes> measuredStageTimes(const lpm::Timeline& timeline, std::vector<lpm::StageTimes> predicted,
-                                               int fromMiniBatch = 0)
-{
-    struct Sums {
-        double seconds[4] = {0, 0, 0, 0};
-        int count[4] = {0, 0, 0, 0};
-    };
-    std::vector<Sums> sums(predicted.size());
-    int miniBatches = 0;
-    for (const lpm::TimelineEvent& event : timeline.events) {
-        if (event.miniBatch < fromMiniBatch)
-            continue;
-        miniBatches = std::max(miniBatches, event.miniBatch + 1 - fromMiniBatch);
-        const int k = event.kind == lpm::ActionKind::Forward    ? 0
-                      : event.kind == lpm::ActionKind::Backward ? 1
-                      : event.kind == lpm::ActionKind::Update   ? 2
-                                                                : 3;
-        sums[size_t(event.stage)].seconds[k] += event.end - event.start;
-        ++sums[size_t(event.stage)].count[k];
-    }
-    for (size_t s = 0; s < predicted.size(); ++s) {
-        auto mean = [&](int k, double fallback) {
-            const int per = k < 2 ? sums[s].count[k] : miniBatches; // U, all-reduce: per mini-batch
-            return sums[s].count[k] ? sums[s].seconds[k] / per : fallback;
-        };
-        lpm::StageTimes& t = predicted[s];
-        t = {mean(0, t.forward), mean(1, t.backward), mean(2, t.update), mean(3, t.allReduce), t.transferIn};
-    }
-    return predicted;
-}
 
 // Costs of every unit on one core at the plan's micro-batch size, measured now.
 lpm::ModelCosts profileNow(const std::string& modelName, const Settings& s)
@@ -185,14 +153,15 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     // What this run contains: s.steps mini-batches with one fill and one drain.
     result.predictedIteration = lpm::predictRunSeconds(plan, s.steps) / s.steps;
     result.predictedTimes = lpm::stageTimesFor(plan);
-    result.measuredTimes = measuredStageTimes(run.timeline, result.predictedTimes);
+    result.measuredTimes = lpm::measuredStageTimes(run.timeline, result.predictedTimes);
     const lpm::Schedule played = lpm::buildSchedule(schedule, s.stages, int(s.microBatches), s.steps);
     result.replayedIteration = lpm::simulateSchedule(played, result.measuredTimes).makespanSeconds / s.steps;
-    if (s.warmup > 0)
-        result.calibratedIteration =
-            lpm::simulateSchedule(played, measuredStageTimes(warmupTimeline, result.predictedTimes, s.warmup - 1))
-                .makespanSeconds
-            / s.steps;
+    if (s.warmup > 0) {
+        // The warm-up's first mini-batch starts cold; the rest calibrate.
+        lpm::Plan calibrated = plan;
+        calibrated.costs = lpm::calibrateCosts(plan, warmupTimeline, s.warmup > 1 ? 1 : 0);
+        result.calibratedIteration = lpm::predictRunSeconds(calibrated, s.steps) / s.steps;
+    }
     for (const lpm::PlannedStage& stage : plan.stages)
         result.stages += (result.stages.empty() ? "" : " | ") + std::to_string(stage.first) + "-"
                          + std::to_string(stage.last);
@@ -287,8 +256,8 @@ int main(int argc, char** argv)
     app.add_option("--json", jsonFile, "Also write the results as JSON");
     app.add_flag("--breakdown", breakdown,
                  "After every run, print each stage's mean F, B, U and all-reduce ms, measured/predicted, and the "
-                 "iteration the schedule would take with the measured action times (replayed) or with the last "
-                 "warm-up mini-batch's (calibrated)");
+                 "iteration the schedule would take with the measured action times (replayed) or predicted from "
+                 "costs calibrated on the warm-up (calibrated)");
     CLI11_PARSE(app, argc, argv);
     try {
         lpm::requireEqualMicroBatches(s.batch, s.microBatches);

@@ -399,6 +399,39 @@ TEST_F(Cli, PipelinedTrainingRunsASavedPlan)
     EXPECT_THAT(result.out, HasSubstr("lpm on cpu:2"));
 }
 
+TEST_F(Cli, CostsCalibratedOnARunPlanTheNextOne)
+{
+    const fs::path costs = path("calibrated.json");
+    const std::string run = "--model lenet5 --dataset synthetic --batch 32 --micro-batches 4 --devices cpu:2 ";
+    RunResult result = lpm("train " + run + "--steps 3 --schedule 1f1b --quiet --save-costs " + quote(costs.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("costs calibrated on this run written to"));
+    const json written = readJson(costs);
+    EXPECT_EQ(written.at("format"), "lpm-costs");
+    EXPECT_EQ(written.at("model"), "lenet5");
+    EXPECT_THAT(written.at("devices").at(0).at("source").get<std::string>(),
+                HasSubstr("calibrated on a measured 1f1b run on cpu:2"));
+
+    // Planned from the file, not from a new profile: `lpm plan` and `lpm train` predict the same.
+    const fs::path planned = path("plan.json");
+    const fs::path trained = path("run.json");
+    ASSERT_EQ(lpm("plan --model lenet5 --devices cpu:2 --batch 32 --micro-batches 4 --schedule lpm --costs "
+                  + quote(costs.string()) + " --json " + quote(planned.string()))
+                  .exitCode,
+              0);
+    result = lpm("train " + run + "--steps 2 --schedule lpm --costs " + quote(costs.string()) + " --json "
+                 + quote(trained.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.err, Not(HasSubstr("profiling")));
+    EXPECT_DOUBLE_EQ(readJson(trained).at("predicted_iteration_ms").get<double>(),
+                     readJson(planned).at("predicted_iteration_ms").get<double>());
+
+    expectOneLineError(lpm("train --dataset synthetic --steps 1 --save-costs " + quote(costs.string())),
+                       {"--save-costs", "pipelined"});
+    expectOneLineError(lpm("train --dataset synthetic --steps 1 --devices cpu:2 --costs " + quote(planned.string())),
+                       {planned.filename().string(), "format"});
+}
+
 TEST_F(Cli, PipelinedTrainingErrors)
 {
     expectOneLineError(lpm("train --dataset synthetic --devices catalog:H100x2"),

@@ -1,12 +1,15 @@
 // Plans and their predictions: stage times from costs and links, closed forms
 // of the metrics on uniform stages, the partitioning problem a plan poses,
 // and the edge cases of the issue (one unit, one device, zero costs, more
-// devices than units, infeasible memory, unequal and too few micro-batches).
+// devices than units, infeasible memory, unequal and too few micro-batches);
+// and the cost model calibrated on a measured run.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "expect_error.h"
+#include "pipeline/schedule.h"
 #include "plan/plan.h"
+#include "sim/calibration.h"
 #include "sim/prediction.h"
 
 namespace lpm {
@@ -339,6 +342,109 @@ TEST(PlanValidation, InconsistentPlansAreNamed)
     plan = good;
     plan.optimizer = "lion";
     expectError<InvalidArgument>([&] { validatePlan(plan); }, {"unknown optimizer 'lion'"});
+}
+
+// A run of `miniBatches` mini-batches of `plan`'s schedule whose actions take `actual`: what the executor
+// would measure if the stages ran at those times.
+Timeline runAt(const Plan& plan, const std::vector<StageTimes>& actual, int miniBatches)
+{
+    return simulateSchedule(buildSchedule(plan.schedule, int(plan.stages.size()), int(plan.microBatches), miniBatches),
+                            actual)
+        .timeline;
+}
+
+// `plan` with a nonzero update rate and gather, so that calibration has all of them to get right.
+Plan withUpdateAndGather(Plan plan)
+{
+    plan.costs.devices[0].updateSecondsPerParameter = 1e-4;
+    plan.costs.devices[0].inputSecondsPerSample = 2e-5;
+    return plan;
+}
+
+TEST(Calibration, PipelinedStagesGetTheMeasuredTimesBack)
+{
+    for (const char* schedule : {"gpipe", "1f1b", "lpm", "lpm-async"}) {
+        SCOPED_TRACE(schedule);
+        const Plan plan = withUpdateAndGather(uniformPlan(4, 2, schedule, 4));
+        const std::vector<StageTimes> predicted = stageTimesFor(plan);
+        ASSERT_GT(predicted[0].prepareInput, 0.0);
+        std::vector<StageTimes> actual = predicted;
+        actual[0].forward *= 1.3;
+        actual[0].backward *= 1.2;
+        actual[1].forward *= 1.5;
+        actual[1].backward *= 1.1;
+        for (StageTimes& stage : actual)
+            stage.update *= 1.4;
+        // The first mini-batch is left out (in a real run it starts cold): make it slower still.
+        std::vector<StageTimes> cold = actual;
+        for (StageTimes& stage : cold)
+            stage.forward *= 3.0;
+        Timeline measured = runAt(plan, cold, 1);
+        const Timeline warm = runAt(plan, actual, 3);
+        for (TimelineEvent event : warm.events) {
+            event.miniBatch += 1;
+            measured.events.push_back(event);
+        }
+
+        Plan calibrated = plan;
+        calibrated.costs = calibrateCosts(plan, measured, 1);
+        const std::vector<StageTimes> times = stageTimesFor(calibrated);
+        for (size_t s = 0; s < times.size(); ++s) {
+            EXPECT_NEAR(times[s].forward, actual[s].forward, 1e-12);
+            EXPECT_NEAR(times[s].backward, actual[s].backward, 1e-12);
+            EXPECT_NEAR(times[s].update, actual[s].update, 1e-12);
+            EXPECT_DOUBLE_EQ(times[s].prepareInput, predicted[s].prepareInput);
+            EXPECT_DOUBLE_EQ(times[s].transferIn, predicted[s].transferIn);
+        }
+        EXPECT_NEAR(predictRunSeconds(calibrated, 3), simulateSchedule(buildSchedule(schedule, 2, 4, 3), actual).makespanSeconds,
+                    1e-12);
+        EXPECT_THAT(calibrated.costs.devices[0].source, ::testing::HasSubstr("calibrated on a measured"));
+        EXPECT_THAT(calibrated.costs.devices[0].source, ::testing::HasSubstr("1.30/1.20, 1.50/1.10"));
+        EXPECT_THAT(calibrated.costs.devices[0].source, ::testing::HasSubstr("update ×1.40"));
+        // The costs, not only this cut, changed: the units of stage 1 are the slower ones.
+        EXPECT_NEAR(calibrated.costs.devices[0].units[3].forwardSeconds, 1.5 * kForward, 1e-15);
+        EXPECT_NEAR(calibrated.costs.devices[0].units[0].backwardSeconds, 1.2 * kBackward, 1e-15);
+    }
+}
+
+TEST(Calibration, DataParallelReplicasTakeTheSlowestRatio)
+{
+    for (const bool hostMemory : {false, true}) {
+        SCOPED_TRACE(hostMemory ? "cpu replicas" : "linked replicas");
+        Plan plan = withUpdateAndGather(uniformPlan(4, 2, "dp", 4));
+        if (hostMemory) {
+            plan.costs.devices[0].device = "cpu";
+            for (PlanDeviceEntry& device : plan.devices)
+                device.costsDevice = "cpu";
+        }
+        const std::vector<StageTimes> predicted = stageTimesFor(plan);
+        ASSERT_GT(predicted[0].allReduce, 0.0);
+        std::vector<StageTimes> actual = predicted;
+        actual[0].backward *= 1.5;
+        actual[1].backward *= 1.1;
+        for (StageTimes& stage : actual) {
+            stage.forward *= 1.25;
+            stage.update *= 1.4;
+            // On host memory the exchange runs at the update's rate; over links it does not.
+            stage.allReduce *= hostMemory ? 1.4 : 2.0;
+        }
+        const ModelCosts costs = calibrateCosts(plan, runAt(plan, actual, 2));
+        for (const UnitTimes& unit : costs.devices[0].units) {
+            EXPECT_NEAR(unit.forwardSeconds, 1.25 * kForward, 1e-15);
+            EXPECT_NEAR(unit.backwardSeconds, 1.5 * kBackward, 1e-15); // the slower replica's
+        }
+        EXPECT_NEAR(costs.devices[0].updateSecondsPerParameter, 1.4e-4, 1e-15);
+    }
+}
+
+TEST(Calibration, TimelinesThatDoNotFitThePlanAreRefused)
+{
+    const Plan plan = uniformPlan(6, 2, "lpm", 2);
+    const Plan three = uniformPlan(6, 3, "lpm", 2);
+    expectError<InvalidArgument>([&] { calibrateCosts(plan, runAt(three, stageTimesFor(three), 1)); },
+                                 {"timeline has 3 stages", "plan 2"});
+    expectError<InvalidArgument>([&] { calibrateCosts(plan, runAt(plan, stageTimesFor(plan), 2), 2); },
+                                 {"stage 0 has no measured forward", "from mini-batch 2"});
 }
 
 } // namespace

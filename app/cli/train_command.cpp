@@ -18,6 +18,8 @@
 #include "pipeline/schedule.h"
 #include "pipeline/timeline_summary.h"
 #include "plan/partitioners.h"
+#include "plan/plan_json.h"
+#include "sim/calibration.h"
 #include "sim/prediction.h"
 #include "tensor/error.h"
 #include "train/trainer.h"
@@ -41,6 +43,8 @@ struct TrainCommandOptions {
     std::string partitioner = "lpm";
     std::string planFile;
     std::string traceFile;
+    std::string costsFile;     // unit costs to plan with (`lpm profile`, or --save-costs of an earlier run)
+    std::string saveCostsFile; // the plan's costs calibrated on this run
     bool compareSequential = false;
 
     bool pipelined() const { return !devices.empty() || !planFile.empty() || (!schedule.empty() && schedule != "sequential"); }
@@ -192,6 +196,23 @@ void printPipelineReport(const PipelineReport& report, const TrainSummary& summa
                     report.sequentialWeightsEqual ? "identical" : "differ (not an exact schedule)");
 }
 
+// Writes the plan's costs calibrated on the run's last segment (without its
+// first mini-batch, which starts cold, when it has more) to `file`.
+void saveCalibratedCosts(const std::string& file, const Plan& plan, const Timeline& timeline,
+                         const TrainSummary& summary)
+{
+    const int64_t miniBatches = summary.segmentSteps.empty() ? 0 : summary.segmentSteps.back();
+    if (miniBatches == 0)
+        throw InvalidArgument("--save-costs: the run stopped before it measured a mini-batch; " + file
+                              + " was not written");
+    const ModelCosts costs = calibrateCosts(plan, timeline, miniBatches > 1 ? 1 : 0);
+    writeFileAtomically(file, costsToJson(costs));
+    for (const DeviceCosts& device : costs.devices)
+        if (device.source.find("calibrated") != std::string::npos)
+            std::printf("costs calibrated on this run written to %s: %s %s\n", file.c_str(), device.device.c_str(),
+                        device.source.substr(device.source.find("calibrated")).c_str());
+}
+
 void runTrain(TrainCommandOptions options)
 {
     OptimizerOptions& optimizer = options.train.optimizer;
@@ -202,7 +223,8 @@ void runTrain(TrainCommandOptions options)
     buildModel(options.train.model);
     for (const auto& [flag, file] : {std::pair{"--json", options.jsonFile},
                                      std::pair{"--save-checkpoint", options.saveCheckpoint},
-                                     std::pair{"--trace", options.traceFile}})
+                                     std::pair{"--trace", options.traceFile},
+                                     std::pair{"--save-costs", options.saveCostsFile}})
         if (!file.empty())
             requireWritableOutput(file, flag);
     const std::string schedule = !options.schedule.empty() ? options.schedule : options.pipelined() ? "lpm" : "sequential";
@@ -222,7 +244,8 @@ void runTrain(TrainCommandOptions options)
                                     : backend == "cpu"       ? "cpu:2"
                                                              : backend + "x2";
         PlanRequest request{options.planFile, options.train.model, devices, options.partitioner, schedule,
-                            optimizer.kind, options.train.batch, options.train.microBatches, "", options.quiet};
+                            optimizer.kind, options.train.batch, options.train.microBatches, options.costsFile,
+                            options.quiet};
         pipeline.emplace();
         pipeline->plan = trainingPlan(request);
         const Plan& plan = pipeline->plan;
@@ -237,8 +260,10 @@ void runTrain(TrainCommandOptions options)
         options.train.schedule = plan.schedule;
         options.train.stages = plan.stages;
         pipeline->prediction = predictPlan(plan);
-    } else if (options.traceFile.size() || options.compareSequential) {
-        throw InvalidArgument("--trace and --compare-sequential need a pipelined run (--devices, --schedule or --plan)");
+    } else if (options.traceFile.size() || options.compareSequential || options.costsFile.size()
+               || options.saveCostsFile.size()) {
+        throw InvalidArgument("--trace, --compare-sequential, --costs and --save-costs need a pipelined run "
+                              "(--devices, --schedule or --plan)");
     }
 
     DatasetSplits data = loadDataset(options.dataset, options.train.seed);
@@ -319,6 +344,8 @@ void runTrain(TrainCommandOptions options)
     if (summary.evaluated)
         std::printf(", test loss %.4f, test accuracy %.4f", summary.testLoss, summary.testAccuracy);
     std::printf("\nweights digest %s\n", summary.weightsDigest.c_str());
+    if (pipeline && !options.saveCostsFile.empty())
+        saveCalibratedCosts(options.saveCostsFile, pipeline->plan, trainer.lastTimeline(), summary);
 }
 
 } // namespace
@@ -409,6 +436,14 @@ void addTrainCommand(CLI::App& app)
     command->add_flag("--weight-stash", options->train.weightStash,
                       "lpm-async: each backward uses the weights its forward used (one copy of a stage's "
                       "weights per version in flight)");
+    command->add_option("--costs", options->costsFile,
+                        "Pipelined: plan with these unit costs (from `lpm profile` or --save-costs) instead of "
+                        "profiling now")
+        ->check(CLI::ExistingFile)
+        ->excludes(plan);
+    command->add_option("--save-costs", options->saveCostsFile,
+                        "Pipelined: write the plan's unit costs calibrated on this run's measured stage times (its "
+                        "last epoch), for --costs of `lpm plan` and `lpm train`");
     command->add_flag("--compare-sequential", options->compareSequential,
                       "Pipelined: then run the same steps under sequential on one core and report the speedup");
     for (const char* flag : {"--model", "--batch", "--micro-batches"})

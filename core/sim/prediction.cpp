@@ -48,14 +48,6 @@ double updateSeconds(const Plan& plan, const std::string& device, int sharedBy, 
            * sharedBy;
 }
 
-// dp replicas on CPU cores share the host's memory: the executor sums and
-// copies in it directly rather than sending over a link.
-bool replicasShareHostMemory(const Plan& plan)
-{
-    return std::all_of(plan.devices.begin(), plan.devices.end(),
-                       [](const PlanDeviceEntry& device) { return device.costsDevice == "cpu"; });
-}
-
 // dp's gradient exchange (DESIGN §2), as the executor does it, for gradients
 // and weights of `bytes` each.
 //
@@ -114,6 +106,12 @@ SteadyState simulateSteadyState(const Plan& plan, const std::vector<StageTimes>&
 }
 
 } // namespace
+
+bool replicasShareHostMemory(const Plan& plan)
+{
+    return std::all_of(plan.devices.begin(), plan.devices.end(),
+                       [](const PlanDeviceEntry& device) { return device.costsDevice == "cpu"; });
+}
 
 std::vector<StageTimes> stageTimesFor(const Plan& plan)
 {

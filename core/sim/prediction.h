@@ -47,6 +47,10 @@ struct Prediction {
     Timeline timeline;              // of the first timelineMiniBatches mini-batches
 };
 
+// dp replicas on CPU cores share the host's memory: the executor sums and
+// copies in it directly rather than sending over a link, at the update's rate.
+bool replicasShareHostMemory(const Plan& plan);
+
 // The simulator's input for the plan's stages (micro-batches of the plan's size).
 std::vector<StageTimes> stageTimesFor(const Plan& plan);
 

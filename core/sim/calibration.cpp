@@ -1,0 +1,130 @@
+#include "sim/calibration.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "sim/prediction.h"
+#include "tensor/error.h"
+
+namespace lpm {
+
+namespace {
+
+enum ActionSlot { kF, kB, kU, kAllReduce, kSlots };
+
+// One stage's seconds and counts of each kind of action.
+struct ActionSums {
+    double seconds[kSlots] = {0, 0, 0, 0};
+    int count[kSlots] = {0, 0, 0, 0};
+};
+
+struct TimelineSums {
+    std::vector<ActionSums> stages;
+    int miniBatches = 0; // from fromMiniBatch to the last one with an event
+};
+
+TimelineSums sumActions(const Timeline& timeline, size_t stages, int fromMiniBatch)
+{
+    if (size_t(timeline.stages) != stages)
+        throw InvalidArgument("calibration: the measured timeline has " + std::to_string(timeline.stages)
+                              + " stages, the plan " + std::to_string(stages));
+    TimelineSums sums;
+    sums.stages.resize(stages);
+    for (const TimelineEvent& event : timeline.events) {
+        if (event.miniBatch < fromMiniBatch || event.stage < 0 || size_t(event.stage) >= stages)
+            continue;
+        sums.miniBatches = std::max(sums.miniBatches, event.miniBatch + 1 - fromMiniBatch);
+        const ActionSlot slot = event.kind == ActionKind::Forward    ? kF
+                                : event.kind == ActionKind::Backward ? kB
+                                : event.kind == ActionKind::Update   ? kU
+                                                                     : kAllReduce;
+        sums.stages[size_t(event.stage)].seconds[slot] += event.end - event.start;
+        ++sums.stages[size_t(event.stage)].count[slot];
+    }
+    return sums;
+}
+
+std::vector<StageTimes> stageTimesFromSums(const TimelineSums& sums, std::vector<StageTimes> predicted)
+{
+    for (size_t s = 0; s < predicted.size(); ++s) {
+        const ActionSums& stage = sums.stages[s];
+        StageTimes& t = predicted[s];
+        if (stage.count[kF] > 0) // the gather comes out of F: the simulator adds it to the first F
+            t.forward = std::max(0.0, (stage.seconds[kF] - sums.miniBatches * t.prepareInput) / stage.count[kF]);
+        if (stage.count[kB] > 0)
+            t.backward = stage.seconds[kB] / stage.count[kB];
+        if (stage.count[kU] > 0)
+            t.update = stage.seconds[kU] / sums.miniBatches;
+        if (stage.count[kAllReduce] > 0)
+            t.allReduce = stage.seconds[kAllReduce] / sums.miniBatches;
+    }
+    return predicted;
+}
+
+double ratio(double measured, double predicted)
+{
+    return predicted > 0.0 && measured > 0.0 ? measured / predicted : 1.0;
+}
+
+} // namespace
+
+std::vector<StageTimes> measuredStageTimes(const Timeline& timeline, std::vector<StageTimes> predicted,
+                                           int fromMiniBatch)
+{
+    const TimelineSums sums = sumActions(timeline, predicted.size(), fromMiniBatch);
+    return stageTimesFromSums(sums, std::move(predicted));
+}
+
+ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMiniBatch)
+{
+    const std::vector<StageTimes> predicted = stageTimesFor(plan); // validates the plan
+    const TimelineSums sums = sumActions(measured, predicted.size(), fromMiniBatch);
+    for (size_t s = 0; s < sums.stages.size(); ++s)
+        if (sums.stages[s].count[kF] == 0 || sums.stages[s].count[kB] == 0)
+            throw InvalidArgument("calibration: stage " + std::to_string(s) + " has no measured forward and backward"
+                                  + " from mini-batch " + std::to_string(fromMiniBatch) + " on");
+    const std::vector<StageTimes> times = stageTimesFromSums(sums, predicted);
+
+    ModelCosts costs = plan.costs;
+    const bool updateRateExchanges = plan.schedule == "dp" && replicasShareHostMemory(plan);
+    for (DeviceCosts& device : costs.devices) {
+        // Per unit: the largest ratio of the stages on this device that hold it (0: none does).
+        std::vector<double> forwardRatios(device.units.size(), 0.0), backwardRatios(device.units.size(), 0.0);
+        double update = 0.0;
+        std::string stageRatios;
+        for (size_t s = 0; s < plan.stages.size(); ++s) {
+            const PlannedStage& stage = plan.stages[s];
+            if (plan.devices[size_t(stage.device)].costsDevice != device.device)
+                continue;
+            const double forward = ratio(times[s].forward, predicted[s].forward);
+            const double backward = ratio(times[s].backward, predicted[s].backward);
+            for (int u = stage.first; u <= stage.last; ++u) {
+                forwardRatios[size_t(u)] = std::max(forwardRatios[size_t(u)], forward);
+                backwardRatios[size_t(u)] = std::max(backwardRatios[size_t(u)], backward);
+            }
+            // On host memory dp's exchange runs at the update's rate (prediction.cpp), so it calibrates it too.
+            update = std::max(update, ratio(times[s].update + (updateRateExchanges ? times[s].allReduce : 0.0),
+                                            predicted[s].update + (updateRateExchanges ? predicted[s].allReduce : 0.0)));
+            char text[64];
+            std::snprintf(text, sizeof text, "%s%.2f/%.2f", stageRatios.empty() ? "" : ", ", forward, backward);
+            stageRatios += text;
+        }
+        if (stageRatios.empty())
+            continue; // no stage on this kind of device
+        for (size_t u = 0; u < device.units.size(); ++u) {
+            if (forwardRatios[u] == 0.0)
+                continue;
+            device.units[u].forwardSeconds *= forwardRatios[u];
+            device.units[u].backwardSeconds *= backwardRatios[u];
+        }
+        device.updateSecondsPerParameter *= update;
+        char text[64];
+        std::snprintf(text, sizeof text, "; update ×%.2f)", update);
+        device.source += "; calibrated on a measured " + plan.schedule + " run on " + plan.deviceSpec
+                         + " (forward/backward ×" + stageRatios + " per stage" + text;
+    }
+    return costs;
+}
+
+} // namespace lpm
