@@ -1,11 +1,13 @@
 #include "design_model.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
 #include "design_edit_command.h"
 #include "devices/device_set.h"
 #include "plan/cost_sources.h"
+#include "sim/calibration.h"
 
 namespace lpm::gui {
 
@@ -269,6 +271,22 @@ void DesignModel::reprofileCpu()
     commit(tr("Profile again on this CPU"), [this](Design design) {
         std::erase_if(design.plan.costs.devices, [](const DeviceCosts& costs) { return costs.device == "cpu"; });
         return replanned(std::move(design));
+    });
+}
+
+bool DesignModel::calibrateOn(const Plan& ran, const Timeline& measured)
+{
+    return commit(tr("Calibrate Costs on the Last Run"), [=, this](Design design) -> std::optional<Design> {
+        const Plan& plan = design.plan;
+        if (plan.model != ran.model || plan.deviceSpec != ran.deviceSpec || plan.schedule != ran.schedule
+            || plan.batch != ran.batch || plan.microBatches != ran.microBatches || plan.stages != ran.stages)
+            return rejected(tr("The plan has changed since the last run; run it, then calibrate."));
+        int miniBatches = 0;
+        for (const TimelineEvent& event : measured.events)
+            miniBatches = std::max(miniBatches, event.miniBatch + 1);
+        // The first mini-batch starts cold: left out when there are more.
+        design.plan.costs = calibrateCosts(ran, measured, miniBatches > 1 ? 1 : 0);
+        return design;
     });
 }
 

@@ -74,6 +74,10 @@ public:
     void provideCpuCosts(const QString& model, qint64 microBatchSize, const DeviceCosts& costs);
     // Forgets the CPU profile of the current model and asks for a new one.
     void reprofileCpu();
+    // Replaces the plan's costs by those calibrated on `measured`, the timeline of a run of `ran`
+    // (sim/calibration.h), keeping the cuts. Rejected (editRejected, false) when the design's plan
+    // is no longer the one that ran, or the timeline cannot calibrate it.
+    bool calibrateOn(const Plan& ran, const Timeline& measured);
 
 signals:
     void designChanged();              // after every change, undo and redo included

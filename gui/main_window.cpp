@@ -116,6 +116,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(&controller_, &StudioController::timelineMeasured, timeline_, &TimelinePlot::setMeasured);
     connect(&controller_, &StudioController::trainingFinished, this, [this](const SessionResult& result) {
         training_->setRunning(false, false);
+        runTimeline_ = result.timeline;
+        calibrateAction_->setEnabled(!runTimeline_.events.empty());
         const TrainSummary& summary = result.summary;
         QString text = summary.stopped ? tr("Stopped after %1 steps.").arg(summary.steps)
                                        : tr("Finished %1 steps in %2 s.").arg(summary.steps).arg(summary.trainingSeconds, 0, 'f', 1);
@@ -217,6 +219,12 @@ void MainWindow::createActions()
     connect(autoMergeAction_, &QAction::triggered, &model_, &DesignModel::autoMerge);
     reprofileAction_ = new QAction(this);
     connect(reprofileAction_, &QAction::triggered, &model_, &DesignModel::reprofileCpu);
+    calibrateAction_ = new QAction(this);
+    calibrateAction_->setEnabled(false);
+    connect(calibrateAction_, &QAction::triggered, this, [this] {
+        if (model_.calibrateOn(runPlan_, runTimeline_))
+            statusBar()->showMessage(tr("Costs calibrated on the last run's measured stage times."), 8000);
+    });
 
     startAction_ = new QAction(this);
     startAction_->setShortcut(Qt::Key_F5);
@@ -267,7 +275,7 @@ void MainWindow::createMenus()
     editMenu_ = menuBar()->addMenu(QString());
     editMenu_->addActions({undoAction_, redoAction_});
     editMenu_->addSeparator();
-    editMenu_->addActions({autoMergeAction_, reprofileAction_});
+    editMenu_->addActions({autoMergeAction_, reprofileAction_, calibrateAction_});
     runMenu_ = menuBar()->addMenu(QString());
     runMenu_->addActions({startAction_, pauseAction_, stopAction_});
     viewMenu_ = menuBar()->addMenu(QString());
@@ -300,6 +308,8 @@ void MainWindow::retranslate()
     redoAction_->setText(tr("&Redo"));
     autoMergeAction_->setText(tr("&Auto-merge"));
     reprofileAction_->setText(tr("Profile Again on This CPU"));
+    calibrateAction_->setText(tr("Calibrate Costs on the Last Run"));
+    calibrateAction_->setStatusTip(tr("Scale each stage's predicted times to those the last pipelined run measured"));
     startAction_->setText(tr("&Start Training"));
     pauseAction_->setText(tr("&Pause"));
     stopAction_->setText(tr("S&top"));
@@ -553,6 +563,9 @@ void MainWindow::startTraining()
     plots_->clear();
     timeline_->clearMeasured();
     training_->setRunning(true, false);
+    runPlan_ = model_.plan();
+    runTimeline_ = {};
+    calibrateAction_->setEnabled(false);
     controller_.startTraining(sessionRequestFor(model_.design()));
 }
 

@@ -56,6 +56,7 @@ public:
     TrainingPanel* trainingPanel() const { return training_; }
     DevicesPanel* devicesPanel() const { return devices_; }
     NetworkView* networkView() const { return network_; }
+    QAction* calibrateAction() const { return calibrateAction_; }
 
     static QString bundledExamplePath();
 
@@ -89,6 +90,8 @@ private:
     bool promptOnClose_ = true;
     std::string scalingKey_;      // the settings scaling_ was predicted for
     std::vector<double> scaling_; // predicted speedup on 1..N devices
+    Plan runPlan_;                // the plan of the run in progress, or of the last one
+    Timeline runTimeline_;        // that run's last measured segment; empty under sequential
 
     NetworkView* network_;
     MetricPlots* plots_;
@@ -118,6 +121,7 @@ private:
     QAction* redoAction_;
     QAction* autoMergeAction_;
     QAction* reprofileAction_;
+    QAction* calibrateAction_; // enabled once a pipelined run has measured a timeline
     QAction* startAction_;
     QAction* pauseAction_;
     QAction* stopAction_;

@@ -4,245 +4,255 @@
 <context>
     <name>lpm::gui::DesignModel</name>
     <message>
-        <location filename="../gui/design_model.cpp" line="44"/>
+        <location filename="../gui/design_model.cpp" line="46"/>
         <source>No design is open.</source>
         <translation>没有打开的设计。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="64"/>
+        <location filename="../gui/design_model.cpp" line="66"/>
         <source>Wait until this CPU&apos;s profile of %1 is taken.</source>
         <translation>请等待本机 CPU 对 %1 的性能剖析完成。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="116"/>
+        <location filename="../gui/design_model.cpp" line="118"/>
         <source>Move cut %1</source>
         <translation>移动切分点 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="119"/>
+        <location filename="../gui/design_model.cpp" line="121"/>
         <source>The %1 schedule has no cuts to move.</source>
         <translation>%1 调度没有可移动的切分点。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="121"/>
+        <location filename="../gui/design_model.cpp" line="123"/>
         <source>A cut moves between its neighbours: stage %1 would be empty.</source>
         <translation>切分点只能在相邻切分点之间移动：阶段 %1 将为空。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="133"/>
+        <location filename="../gui/design_model.cpp" line="135"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="136"/>
+        <location filename="../gui/design_model.cpp" line="138"/>
         <source>The %1 schedule has no stages to merge.</source>
         <translation>%1 调度没有可合并的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="148"/>
+        <location filename="../gui/design_model.cpp" line="150"/>
         <source>Split stage %1</source>
         <translation>拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="151"/>
+        <location filename="../gui/design_model.cpp" line="153"/>
         <source>The %1 schedule has no stages to split.</source>
         <translation>%1 调度没有可拆分的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="153"/>
+        <location filename="../gui/design_model.cpp" line="155"/>
         <source>All %1 devices hold a stage: add a device to split one.</source>
         <translation>全部 %1 个设备都已承载阶段：请先添加设备再拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="156"/>
+        <location filename="../gui/design_model.cpp" line="158"/>
         <source>Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.</source>
         <translation>阶段 %1 包含单元 %2 至 %3：只能在单元 %4 至 %3 之一之前拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="168"/>
+        <location filename="../gui/design_model.cpp" line="170"/>
         <source>Auto-merge (%1)</source>
         <translation>自动合并（%1）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="183"/>
+        <location filename="../gui/design_model.cpp" line="185"/>
         <source>Model %1</source>
         <translation>模型 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="189"/>
+        <location filename="../gui/design_model.cpp" line="191"/>
         <source>Devices %1</source>
         <translation>设备 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="196"/>
+        <location filename="../gui/design_model.cpp" line="198"/>
         <source>Schedule %1</source>
         <translation>调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="206"/>
+        <location filename="../gui/design_model.cpp" line="208"/>
         <source>Partitioner %1</source>
         <translation>划分器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="213"/>
+        <location filename="../gui/design_model.cpp" line="215"/>
         <source>Batch %1, %2 micro-batches</source>
         <translation>批大小 %1，%2 个微批</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="223"/>
+        <location filename="../gui/design_model.cpp" line="225"/>
         <source>Optimizer %1</source>
         <translation>优化器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="231"/>
+        <location filename="../gui/design_model.cpp" line="233"/>
         <source>Training settings</source>
         <translation>训练设置</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="233"/>
+        <location filename="../gui/design_model.cpp" line="235"/>
         <source>The learning rate must be positive.</source>
         <translation>学习率必须为正数。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="235"/>
+        <location filename="../gui/design_model.cpp" line="237"/>
         <source>Train for at least one epoch or one step.</source>
         <translation>至少训练一个轮次或一步。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="237"/>
+        <location filename="../gui/design_model.cpp" line="239"/>
         <source>Weight stashing applies to the lpm-async schedule only.</source>
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="269"/>
+        <location filename="../gui/design_model.cpp" line="271"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="279"/>
+        <source>Calibrate Costs on the Last Run</source>
+        <translation>根据上次运行校准成本</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="283"/>
+        <source>The plan has changed since the last run; run it, then calibrate.</source>
+        <translation>计划自上次运行以来已更改；请先运行它，再校准。</translation>
     </message>
 </context>
 <context>
     <name>lpm::gui::DevicesPanel</name>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="115"/>
+        <location filename="../gui/devices_panel.cpp" line="116"/>
         <source>%1 × %2 (simulated)</source>
         <translation>%1 × %2（模拟）</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="116"/>
+        <location filename="../gui/devices_panel.cpp" line="117"/>
         <source>%1, %2 GB</source>
         <translation>%1，%2 GB</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="152"/>
+        <location filename="../gui/devices_panel.cpp" line="153"/>
         <source>Choose at least one device.</source>
         <translation>请至少选择一个设备。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="214"/>
+        <location filename="../gui/devices_panel.cpp" line="212"/>
         <source>The design asks for %1 CPU stages; this machine has %2 usable cores, so stages share cores.</source>
         <translation>设计需要 %1 个 CPU 阶段；本机只有 %2 个可用核心，因此阶段将共享核心。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="217"/>
+        <location filename="../gui/devices_panel.cpp" line="215"/>
         <source>Catalogue devices are simulated: the plan and prediction use their data sheets; training runs on CPU cores or on the stages of one of this machine&apos;s GPUs.</source>
         <translation>目录中的设备为模拟设备：计划和预测使用其数据手册；训练在 CPU 核心上或本机某一块 GPU 的各阶段上运行。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="220"/>
+        <location filename="../gui/devices_panel.cpp" line="218"/>
         <source>The plan cuts the model with the catalogue&apos;s estimates for this GPU; each stage trains on a CUDA stream of its own.</source>
         <translation>计划按目录中该 GPU 的估算切分模型；每个阶段在各自的 CUDA 流上训练。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="232"/>
+        <location filename="../gui/devices_panel.cpp" line="230"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="232"/>
+        <location filename="../gui/devices_panel.cpp" line="230"/>
         <source>Details</source>
         <translation>详情</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="233"/>
+        <location filename="../gui/devices_panel.cpp" line="231"/>
         <source>This machine</source>
         <translation>本机</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="234"/>
+        <location filename="../gui/devices_panel.cpp" line="232"/>
         <source>%1, %2 usable cores, %3 GiB</source>
         <translation>%1，%2 个可用核心，%3 GiB</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="239"/>
+        <location filename="../gui/devices_panel.cpp" line="237"/>
         <source>CPU core %1</source>
         <translation>CPU 核心 %1</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="240"/>
+        <location filename="../gui/devices_panel.cpp" line="238"/>
         <source>one pipeline stage, one thread</source>
         <translation>一个流水线阶段，一个线程</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="242"/>
+        <location filename="../gui/devices_panel.cpp" line="240"/>
         <source>GPUs</source>
         <translation>GPU</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="246"/>
+        <location filename="../gui/devices_panel.cpp" line="244"/>
         <source>No GPU can be used here (%1). LPM Studio plans and trains on the CPU cores; add catalogue GPUs below to plan for them.</source>
         <translation>此处没有可用的 GPU（%1）。LPM Studio 将在 CPU 核心上规划和训练；可在下方添加目录中的 GPU 进行规划。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="256"/>
+        <location filename="../gui/devices_panel.cpp" line="254"/>
         <source>GPU %1: %2</source>
         <translation>GPU %1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="257"/>
+        <location filename="../gui/devices_panel.cpp" line="255"/>
         <source>%1 GiB, %2 multiprocessors, compute %3.%4, %5 MHz, peer access: %6</source>
         <translation>%1 GiB，%2 个多处理器，计算能力 %3.%4，%5 MHz，对等访问：%6</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="263"/>
+        <location filename="../gui/devices_panel.cpp" line="261"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="264"/>
+        <location filename="../gui/devices_panel.cpp" line="262"/>
         <source>Train on this GPU: each pipeline stage gets a CUDA stream of its own (stages on several GPUs are not available yet).</source>
         <translation>在此 GPU 上训练：每个流水线阶段使用各自的 CUDA 流（跨多块 GPU 的阶段尚不可用）。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="268"/>
+        <location filename="../gui/devices_panel.cpp" line="266"/>
         <source>Catalogue (simulated)</source>
         <translation>设备目录（模拟）</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="271"/>
+        <location filename="../gui/devices_panel.cpp" line="269"/>
         <source>what-if planning with data-sheet figures</source>
         <translation>基于数据手册参数的假设规划</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="272"/>
+        <location filename="../gui/devices_panel.cpp" line="270"/>
         <source>&amp;Stages per GPU:</source>
         <translation>每块 GPU 的阶段数(&amp;S)：</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="273"/>
+        <location filename="../gui/devices_panel.cpp" line="271"/>
         <source>How many pipeline stages each checked GPU runs, one CUDA stream each</source>
         <translation>每块选中的 GPU 运行多少个流水线阶段，每个阶段一个 CUDA 流</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="274"/>
+        <location filename="../gui/devices_panel.cpp" line="272"/>
         <source>Add</source>
         <translation>添加</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="275"/>
+        <location filename="../gui/devices_panel.cpp" line="273"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="276"/>
+        <location filename="../gui/devices_panel.cpp" line="274"/>
         <source>Add GPUs from the catalogue for what-if planning</source>
         <translation>从目录添加 GPU 用于假设规划</translation>
     </message>
@@ -265,346 +275,361 @@
         <translation>正在本机 CPU 的一个核心上剖析第 %1 轮（约 %2 轮）…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="120"/>
+        <location filename="../gui/main_window.cpp" line="122"/>
         <source>Stopped after %1 steps.</source>
         <translation>已在 %1 步后停止。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="121"/>
+        <location filename="../gui/main_window.cpp" line="123"/>
         <source>Finished %1 steps in %2 s.</source>
         <translation>已完成 %1 步，用时 %2 秒。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="123"/>
+        <location filename="../gui/main_window.cpp" line="125"/>
         <source>Test accuracy %1.</source>
         <translation>测试准确率 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="127"/>
+        <location filename="../gui/main_window.cpp" line="129"/>
         <source>Speedup %1× over the sequential reference; weights %2.</source>
         <translation>相对顺序基准加速 %1×；权重%2。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="129"/>
+        <location filename="../gui/main_window.cpp" line="131"/>
         <source>identical</source>
         <translation>完全相同</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="130"/>
+        <location filename="../gui/main_window.cpp" line="132"/>
         <source>differ (not an exact schedule)</source>
         <translation>不同（非精确调度）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="138"/>
+        <location filename="../gui/main_window.cpp" line="140"/>
         <source>LPM Studio</source>
         <translation>LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="178"/>
-        <location filename="../gui/main_window.cpp" line="387"/>
-        <location filename="../gui/main_window.cpp" line="393"/>
+        <location filename="../gui/main_window.cpp" line="180"/>
+        <location filename="../gui/main_window.cpp" line="397"/>
+        <location filename="../gui/main_window.cpp" line="403"/>
         <source>Open design</source>
         <translation>打开设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="179"/>
+        <location filename="../gui/main_window.cpp" line="181"/>
         <source>LPM designs (*.lpm.json);;All files (*)</source>
         <translation>LPM 设计 (*.lpm.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="188"/>
-        <location filename="../gui/main_window.cpp" line="417"/>
+        <location filename="../gui/main_window.cpp" line="190"/>
+        <location filename="../gui/main_window.cpp" line="427"/>
         <source>Save design</source>
         <translation>保存设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="189"/>
+        <location filename="../gui/main_window.cpp" line="191"/>
         <source>LPM designs (*.lpm.json)</source>
         <translation>LPM 设计 (*.lpm.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="248"/>
+        <location filename="../gui/main_window.cpp" line="226"/>
+        <source>Costs calibrated on the last run&apos;s measured stage times.</source>
+        <translation>已按上次运行实测的各阶段时间校准成本。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="256"/>
         <source>About LPM Studio</source>
         <translation>关于 LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="249"/>
+        <location filename="../gui/main_window.cpp" line="257"/>
         <source>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;Designs and runs pipeline-parallel training: it cuts a network layer-wise into partitions, merges them so that devices communicate little, and runs the forward and backward passes of different micro-batches on different devices at once.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and QCustomPlot.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;设计并运行流水线并行训练：按层将网络切分为若干分区，合并分区以减少设备间通信，并在不同设备上同时执行不同微批的前向和反向传播。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 QCustomPlot 构建。&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="285"/>
+        <location filename="../gui/main_window.cpp" line="293"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="286"/>
+        <location filename="../gui/main_window.cpp" line="294"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="287"/>
+        <location filename="../gui/main_window.cpp" line="295"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="288"/>
+        <location filename="../gui/main_window.cpp" line="296"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="289"/>
+        <location filename="../gui/main_window.cpp" line="297"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="290"/>
+        <location filename="../gui/main_window.cpp" line="298"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="291"/>
+        <location filename="../gui/main_window.cpp" line="299"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="292"/>
+        <location filename="../gui/main_window.cpp" line="300"/>
         <source>&amp;New (from the example)</source>
         <translation>新建（基于示例）(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="293"/>
+        <location filename="../gui/main_window.cpp" line="301"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="294"/>
+        <location filename="../gui/main_window.cpp" line="302"/>
         <source>&amp;Save</source>
         <translation>保存(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="295"/>
+        <location filename="../gui/main_window.cpp" line="303"/>
         <source>Save &amp;As…</source>
         <translation>另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="296"/>
+        <location filename="../gui/main_window.cpp" line="304"/>
         <source>Export Timeline as Chrome Trace…</source>
         <translation>将时间线导出为 Chrome Trace…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="297"/>
+        <location filename="../gui/main_window.cpp" line="305"/>
         <source>Export Plot as PNG or PDF…</source>
         <translation>将图表导出为 PNG 或 PDF…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="298"/>
+        <location filename="../gui/main_window.cpp" line="306"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="299"/>
+        <location filename="../gui/main_window.cpp" line="307"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="300"/>
+        <location filename="../gui/main_window.cpp" line="308"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="301"/>
+        <location filename="../gui/main_window.cpp" line="309"/>
         <source>&amp;Auto-merge</source>
         <translation>自动合并(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="302"/>
+        <location filename="../gui/main_window.cpp" line="310"/>
         <source>Profile Again on This CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="303"/>
+        <location filename="../gui/main_window.cpp" line="311"/>
+        <source>Calibrate Costs on the Last Run</source>
+        <translation>根据上次运行校准成本</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="312"/>
+        <source>Scale each stage&apos;s predicted times to those the last pipelined run measured</source>
+        <translation>将各阶段的预测时间缩放到上次流水线运行的实测时间</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="313"/>
         <source>&amp;Start Training</source>
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="304"/>
+        <location filename="../gui/main_window.cpp" line="314"/>
         <source>&amp;Pause</source>
         <translation>暂停(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="305"/>
+        <location filename="../gui/main_window.cpp" line="315"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="306"/>
+        <location filename="../gui/main_window.cpp" line="316"/>
         <source>&amp;About LPM Studio</source>
         <translation>关于 LPM Studio(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="307"/>
+        <location filename="../gui/main_window.cpp" line="317"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="308"/>
+        <location filename="../gui/main_window.cpp" line="318"/>
         <source>Plan</source>
         <translation>规划</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="309"/>
+        <location filename="../gui/main_window.cpp" line="319"/>
         <source>Training</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="369"/>
+        <location filename="../gui/main_window.cpp" line="379"/>
         <source>example design</source>
         <translation>示例设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="371"/>
+        <location filename="../gui/main_window.cpp" line="381"/>
         <source>%1%2 — LPM Studio</source>
         <translation>%1%2 — LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="387"/>
+        <location filename="../gui/main_window.cpp" line="397"/>
         <source>The design was not opened: %1: %2</source>
         <translation>设计未打开：%1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="393"/>
+        <location filename="../gui/main_window.cpp" line="403"/>
         <source>The design was not opened: %1</source>
         <translation>设计未打开：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="403"/>
+        <location filename="../gui/main_window.cpp" line="413"/>
         <source>Opened %1</source>
         <translation>已打开 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="417"/>
+        <location filename="../gui/main_window.cpp" line="427"/>
         <source>The design was not saved: %1</source>
         <translation>设计未保存：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="424"/>
+        <location filename="../gui/main_window.cpp" line="434"/>
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="432"/>
+        <location filename="../gui/main_window.cpp" line="442"/>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="432"/>
+        <location filename="../gui/main_window.cpp" line="442"/>
         <source>Save the changes to this design first?</source>
         <translation>是否先保存对此设计的更改？</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="475"/>
-        <location filename="../gui/main_window.cpp" line="478"/>
-        <location filename="../gui/main_window.cpp" line="487"/>
+        <location filename="../gui/main_window.cpp" line="485"/>
+        <location filename="../gui/main_window.cpp" line="488"/>
+        <location filename="../gui/main_window.cpp" line="497"/>
         <source>Export timeline</source>
         <translation>导出时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="475"/>
+        <location filename="../gui/main_window.cpp" line="485"/>
         <source>There is no timeline to export yet.</source>
         <translation>还没有可导出的时间线。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="479"/>
+        <location filename="../gui/main_window.cpp" line="489"/>
         <source>Chrome trace (*.json)</source>
         <translation>Chrome Trace (*.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="484"/>
+        <location filename="../gui/main_window.cpp" line="494"/>
         <source>Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)</source>
         <translation>已将%1时间线写入 %2（可在 https://ui.perfetto.dev 中打开）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="485"/>
+        <location filename="../gui/main_window.cpp" line="495"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="485"/>
+        <location filename="../gui/main_window.cpp" line="495"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="494"/>
+        <location filename="../gui/main_window.cpp" line="504"/>
         <source>Device timeline</source>
         <translation>设备时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="495"/>
+        <location filename="../gui/main_window.cpp" line="505"/>
         <source>Training loss</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="496"/>
+        <location filename="../gui/main_window.cpp" line="506"/>
         <source>Test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="497"/>
+        <location filename="../gui/main_window.cpp" line="507"/>
         <source>Samples per second</source>
         <translation>每秒样本数</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="498"/>
+        <location filename="../gui/main_window.cpp" line="508"/>
         <source>Speedup, measured and predicted</source>
         <translation>加速比（实测与预测）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="499"/>
+        <location filename="../gui/main_window.cpp" line="509"/>
         <source>Predicted speedup for 1 to N devices</source>
         <translation>1 到 N 个设备的预测加速比</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="514"/>
-        <location filename="../gui/main_window.cpp" line="518"/>
+        <location filename="../gui/main_window.cpp" line="524"/>
         <location filename="../gui/main_window.cpp" line="528"/>
-        <location filename="../gui/main_window.cpp" line="535"/>
+        <location filename="../gui/main_window.cpp" line="538"/>
+        <location filename="../gui/main_window.cpp" line="545"/>
         <source>Export plot</source>
         <translation>导出图表</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="514"/>
+        <location filename="../gui/main_window.cpp" line="524"/>
         <source>Plot to export:</source>
         <translation>要导出的图：</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="519"/>
+        <location filename="../gui/main_window.cpp" line="529"/>
         <source>PNG image (*.png);;PDF document (*.pdf)</source>
         <translation>PNG 图像 (*.png);;PDF 文档 (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="528"/>
+        <location filename="../gui/main_window.cpp" line="538"/>
         <source>There is no plot named &apos;%1&apos;.</source>
         <translation>没有名为“%1”的图。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="533"/>
+        <location filename="../gui/main_window.cpp" line="543"/>
         <source>Wrote %1</source>
         <translation>已写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="535"/>
+        <location filename="../gui/main_window.cpp" line="545"/>
         <source>Could not write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="544"/>
-        <location filename="../gui/main_window.cpp" line="550"/>
+        <location filename="../gui/main_window.cpp" line="554"/>
+        <location filename="../gui/main_window.cpp" line="560"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="544"/>
+        <location filename="../gui/main_window.cpp" line="554"/>
         <source>These devices cannot train: %1.
 
 Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</source>
@@ -613,7 +638,7 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 请在设备面板中选择 CPU 核心或本机的某一块 GPU。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="562"/>
+        <location filename="../gui/main_window.cpp" line="575"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>

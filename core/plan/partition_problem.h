@@ -60,6 +60,8 @@ struct PlannedStage {
     int first = 0;
     int last = 0;
     int device = 0;
+
+    bool operator==(const PlannedStage&) const = default;
 };
 
 // Stages in pipeline order, covering every unit once; stage k runs on device k

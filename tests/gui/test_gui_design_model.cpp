@@ -3,6 +3,8 @@
 // the design exactly, invalid edits change nothing, and CPU stages wait for a
 // profile. Then the network view's handles and the devices panel drive the
 // same edits.
+#include <cmath>
+
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
@@ -13,6 +15,8 @@
 #include "gui_test_support.h"
 #include "network_items.h"
 #include "network_view.h"
+#include "pipeline/schedule.h"
+#include "sim/simulator.h"
 #include "tensor/error.h"
 #include "train/design.h"
 
@@ -156,6 +160,44 @@ private Q_SLOTS:
         QVERIFY(model.setDevices("cpu:2"));
         QCOMPARE(needed.count(), 1);
         QVERIFY(!model.profilePending());
+    }
+
+    void calibrationOnARunScalesItsStagesAndUndoRestores()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+        QVERIFY(model.setDevices("cpu:2"));
+        model.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(model.unitCount()));
+        const Plan ran = model.plan();
+        QCOMPARE(model.stageCount(), 2);
+        const std::string before = text(model);
+        // What the run measured: stage 0's forward 1.5 times the prediction, stage 1's backward 1.25 times.
+        const std::vector<StageTimes> predicted = stageTimesFor(ran);
+        std::vector<StageTimes> actual = predicted;
+        actual[0].forward *= 1.5;
+        actual[1].backward *= 1.25;
+        const Timeline measured =
+            simulateSchedule(buildSchedule(ran.schedule, 2, int(ran.microBatches), 3), actual).timeline;
+
+        QVERIFY(model.calibrateOn(ran, measured));
+        QCOMPARE(model.undoStack()->count(), 2);
+        QVERIFY(model.predictionError().isEmpty());
+        QCOMPARE(model.plan().stages, ran.stages); // the cuts stay
+        const std::vector<StageTimes> calibrated = stageTimesFor(model.plan());
+        QVERIFY(std::abs(calibrated[0].forward - actual[0].forward) < 1e-12);
+        QVERIFY(std::abs(calibrated[1].backward - actual[1].backward) < 1e-12);
+        QVERIFY(std::abs(calibrated[1].forward - predicted[1].forward) < 1e-12);
+        model.undoStack()->undo();
+        QCOMPARE(text(model), before);
+
+        // Another plan than the one that ran is not calibrated on its timeline.
+        QVERIFY(model.setSchedule("gpipe"));
+        const std::string changed = text(model);
+        QSignalSpy rejected(&model, &DesignModel::editRejected);
+        QVERIFY(!model.calibrateOn(ran, measured));
+        QCOMPARE(rejected.count(), 1);
+        QVERIFY(rejected.at(0).at(0).toString().contains("changed since the last run"));
+        QCOMPARE(text(model), changed);
     }
 
     void networkViewHandlesMoveAndMergeCuts()

@@ -67,6 +67,29 @@ private Q_SLOTS:
         QVERIFY(window.timelinePlot()->predictedBoxCount() > 0);
     }
 
+    void aPipelinedRunEnablesCalibrationOnIt()
+    {
+        MainWindow window;
+        window.setPromptOnClose(false);
+        window.openExample(); // cnn on cpu:2
+        QVERIFY(!window.calibrateAction()->isEnabled());
+        DesignModel& model = *window.designModel();
+        TrainingSettings settings = model.design().training;
+        settings.dataset = "synthetic";
+        settings.steps = 2;
+        QVERIFY(model.setTrainingSettings(settings));
+        const int edits = model.undoStack()->count();
+        const std::string source = model.plan().costs.at("cpu").source;
+        window.trainingPanel()->startButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(window.calibrateAction()->isEnabled(), 60000);
+        window.calibrateAction()->trigger();
+        QCOMPARE(model.undoStack()->count(), edits + 1);
+        QVERIFY(model.predictionError().isEmpty());
+        const std::string calibrated = model.plan().costs.at("cpu").source;
+        QVERIFY(calibrated.find("calibrated on a measured") != std::string::npos);
+        QCOMPARE(calibrated.substr(0, source.size()), source);
+    }
+
     void designFilesRoundTripAndMalformedOnesChangeNothing()
     {
         MainWindow window;
