@@ -17,11 +17,16 @@
 // and its prediction error is against the profile taken right before it. The
 // range (min … max over rounds) is printed beside each median.
 //
-// Synthetic 28×28 data (no file loading); warm-up steps are not timed.
+// Synthetic 28×28 data (no file loading); warm-up steps are not timed. A
+// model whose --steps sequential steps take less than --min-seconds gets
+// more steps (and a warm-up of half as many plus one), so that no timed
+// window is a few tens of milliseconds of a machine whose speed moves in
+// stretches of about 100 ms.
 //
 //   bench_pipeline [--models resnet-mini,...] [--schedules lpm,...] [--stages 2]
 //                  [--batch 256] [--micro-batches 8] [--steps 4] [--warmup 3]
-//                  [--repeats 3] [--spin-us 0,1000] [--breakdown] [--json results.json]
+//                  [--min-seconds 0.5] [--repeats 3] [--spin-us 0,1000] [--breakdown]
+//                  [--json results.json]
 //
 // --breakdown prints, after every run, each stage's measured and predicted
 // mean F, B, U and all-reduce, and the run "replayed": its schedule simulated
@@ -32,6 +37,7 @@
 // (the plan's own stages measured before the run).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <sstream>
@@ -67,7 +73,20 @@ struct Settings {
     int steps = 4;
     int warmup = 3; // all but the first calibrate (see PipelinedResult::calibratedIteration)
     int repeats = 3;
+    double minSeconds = 0.5; // of sequential training per timed window (see withMinimumSeconds)
 };
+
+// `s` with at least s.minSeconds of sequential training at `samplesPerSecond`
+// in the timed steps, and a warm-up of half as many plus one when that is more.
+Settings withMinimumSeconds(Settings s, double samplesPerSecond)
+{
+    const int steps = int(std::ceil(s.minSeconds * samplesPerSecond / double(s.batch)));
+    if (steps > s.steps) {
+        s.steps = steps;
+        s.warmup = std::max(s.warmup, 1 + steps / 2);
+    }
+    return s;
+}
 
 double seconds(Clock::time_point start)
 {
@@ -157,9 +176,8 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     const lpm::Schedule played = lpm::buildSchedule(schedule, s.stages, int(s.microBatches), s.steps);
     result.replayedIteration = lpm::simulateSchedule(played, result.measuredTimes).makespanSeconds / s.steps;
     if (s.warmup > 0) {
-        // The warm-up's first mini-batch starts cold; the rest calibrate.
         lpm::Plan calibrated = plan;
-        calibrated.costs = lpm::calibrateCosts(plan, warmupTimeline, s.warmup > 1 ? 1 : 0);
+        calibrated.costs = lpm::calibrateCosts(plan, warmupTimeline, lpm::firstWarmMiniBatch(warmupTimeline));
         result.calibratedIteration = lpm::predictRunSeconds(calibrated, s.steps) / s.steps;
     }
     for (const lpm::PlannedStage& stage : plan.stages)
@@ -247,6 +265,11 @@ int main(int argc, char** argv)
     app.add_option("--micro-batches", s.microBatches, "Micro-batches per mini-batch")->check(CLI::PositiveNumber)->capture_default_str();
     app.add_option("--steps", s.steps, "Timed mini-batches per run")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--warmup", s.warmup, "Untimed mini-batches first")->check(CLI::Range(0, 1000))->capture_default_str();
+    app.add_option("--min-seconds", s.minSeconds,
+                   "Per model, at least this many seconds of sequential training in the timed steps (more steps "
+                   "and warm-up when --steps take less)")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
     app.add_option("--repeats", s.repeats, "Rounds per model; figures are medians over them")->check(CLI::Range(1, 1000))->capture_default_str();
     app.add_option("--spin-us", spinList,
                    "Comma-separated times (us) a waiting stage spins before it blocks; each schedule runs with "
@@ -268,7 +291,7 @@ int main(int argc, char** argv)
             lpm::buildModel(model);
 
         const lpm::HostDevices host = lpm::discoverHostDevices();
-        std::printf("%s, %d usable cores; %d stages, batch %lld in %lld micro-batches, %d timed steps after %d, "
+        std::printf("%s, %d usable cores; %d stages, batch %lld in %lld micro-batches, at least %d timed steps after %d, "
                     "medians of %d rounds [min … max]\n",
                     host.cpuName.c_str(), host.cpuCores, s.stages, static_cast<long long>(s.batch),
                     static_cast<long long>(s.microBatches), s.steps, s.warmup, s.repeats);
@@ -286,17 +309,21 @@ int main(int argc, char** argv)
                     rounds.push_back({schedule, spin, schedule + " s" + std::to_string(spin), {}, {}, {}, {}, {}, {}, {}, {}, {}});
             }
             std::vector<double> reference, threaded, sameAccumulation;
-            double before = sequentialSamplesPerSecond(model, batcher, s, 1);
+            const Settings settings = withMinimumSeconds(s, sequentialSamplesPerSecond(model, batcher, s, 1));
+            if (settings.steps != s.steps)
+                std::printf("%-12s %d timed steps after %d (--min-seconds %.2g)\n", model.c_str(), settings.steps,
+                            settings.warmup, s.minSeconds);
+            double before = sequentialSamplesPerSecond(model, batcher, settings, 1);
             for (int round = 0; round < s.repeats; ++round) {
                 std::vector<PipelinedResult> runs;
                 for (const ScheduleRounds& r : rounds) {
-                    runs.push_back(pipelined(model, r.schedule, r.spinMicroseconds, batcher, s));
+                    runs.push_back(pipelined(model, r.schedule, r.spinMicroseconds, batcher, settings));
                     if (breakdown)
                         printBreakdown(model, r.label, runs.back());
                 }
-                threaded.push_back(sequentialSamplesPerSecond(model, batcher, s, s.stages));
-                const double microBatched = sequentialSamplesPerSecond(model, batcher, s, 1, s.microBatches);
-                const double after = sequentialSamplesPerSecond(model, batcher, s, 1);
+                threaded.push_back(sequentialSamplesPerSecond(model, batcher, settings, s.stages));
+                const double microBatched = sequentialSamplesPerSecond(model, batcher, settings, 1, s.microBatches);
+                const double after = sequentialSamplesPerSecond(model, batcher, settings, 1);
                 const double roundReference = 0.5 * (before + after);
                 reference.push_back(roundReference);
                 threaded.back() /= roundReference;
@@ -328,6 +355,8 @@ int main(int argc, char** argv)
             std::printf("%-12s %-10s %-12s %10s %5.2fx [%.2f … %.2f]\n", "", "seq m", "1 core", "", micro.median,
                         micro.min, micro.max);
             nlohmann::json entry = {{"model", model},
+                                    {"steps", settings.steps},
+                                    {"warmup", settings.warmup},
                                     {"sequential_samples_per_second", toJson(ref)},
                                     {"sequential_threads_speedup", toJson(blas)},
                                     {"sequential_micro_batched_speedup", toJson(micro)}};
@@ -361,6 +390,7 @@ int main(int argc, char** argv)
             lpm::writeFileAtomically(jsonFile, nlohmann::json{{"cpu", host.cpuName}, {"cores", host.cpuCores},
                                                               {"stages", s.stages}, {"batch", s.batch},
                                                               {"micro_batches", s.microBatches}, {"steps", s.steps},
+                                                              {"min_seconds", s.minSeconds},
                                                               {"repeats", s.repeats}, {"results", results}}
                                                        .dump(1));
     } catch (const std::exception& error) {

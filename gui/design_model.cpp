@@ -1,6 +1,5 @@
 #include "design_model.h"
 
-#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -281,11 +280,7 @@ bool DesignModel::calibrateOn(const Plan& ran, const Timeline& measured)
         if (plan.model != ran.model || plan.deviceSpec != ran.deviceSpec || plan.schedule != ran.schedule
             || plan.batch != ran.batch || plan.microBatches != ran.microBatches || plan.stages != ran.stages)
             return rejected(tr("The plan has changed since the last run; run it, then calibrate."));
-        int miniBatches = 0;
-        for (const TimelineEvent& event : measured.events)
-            miniBatches = std::max(miniBatches, event.miniBatch + 1);
-        // The first mini-batch starts cold: left out when there are more.
-        design.plan.costs = calibrateCosts(ran, measured, miniBatches > 1 ? 1 : 0);
+        design.plan.costs = calibrateCosts(ran, measured, firstWarmMiniBatch(measured));
         return design;
     });
 }

@@ -386,6 +386,9 @@ TEST(Calibration, PipelinedStagesGetTheMeasuredTimesBack)
             measured.events.push_back(event);
         }
 
+        EXPECT_EQ(firstWarmMiniBatch(measured), 1);
+        EXPECT_EQ(firstWarmMiniBatch(runAt(plan, actual, 1)), 0); // one mini-batch: it must count
+        EXPECT_EQ(firstWarmMiniBatch(Timeline{}), 0);
         Plan calibrated = plan;
         calibrated.costs = calibrateCosts(plan, measured, 1);
         const std::vector<StageTimes> times = stageTimesFor(calibrated);

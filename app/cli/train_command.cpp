@@ -196,16 +196,14 @@ void printPipelineReport(const PipelineReport& report, const TrainSummary& summa
                     report.sequentialWeightsEqual ? "identical" : "differ (not an exact schedule)");
 }
 
-// Writes the plan's costs calibrated on the run's last segment (without its
-// first mini-batch, which starts cold, when it has more) to `file`.
-void saveCalibratedCosts(const std::string& file, const Plan& plan, const Timeline& timeline,
-                         const TrainSummary& summary)
+// Writes the plan's costs calibrated on the run's last segment (its first
+// mini-batch, which starts cold, left out when there are more) to `file`.
+void saveCalibratedCosts(const std::string& file, const Plan& plan, const Timeline& timeline)
 {
-    const int64_t miniBatches = summary.segmentSteps.empty() ? 0 : summary.segmentSteps.back();
-    if (miniBatches == 0)
+    if (timeline.events.empty())
         throw InvalidArgument("--save-costs: the run stopped before it measured a mini-batch; " + file
                               + " was not written");
-    const ModelCosts costs = calibrateCosts(plan, timeline, miniBatches > 1 ? 1 : 0);
+    const ModelCosts costs = calibrateCosts(plan, timeline, firstWarmMiniBatch(timeline));
     writeFileAtomically(file, costsToJson(costs));
     for (const DeviceCosts& device : costs.devices)
         if (device.source.find("calibrated") != std::string::npos)
@@ -345,7 +343,7 @@ void runTrain(TrainCommandOptions options)
         std::printf(", test loss %.4f, test accuracy %.4f", summary.testLoss, summary.testAccuracy);
     std::printf("\nweights digest %s\n", summary.weightsDigest.c_str());
     if (pipeline && !options.saveCostsFile.empty())
-        saveCalibratedCosts(options.saveCostsFile, pipeline->plan, trainer.lastTimeline(), summary);
+        saveCalibratedCosts(options.saveCostsFile, pipeline->plan, trainer.lastTimeline());
 }
 
 } // namespace

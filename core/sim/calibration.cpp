@@ -76,6 +76,14 @@ std::vector<StageTimes> measuredStageTimes(const Timeline& timeline, std::vector
     return stageTimesFromSums(sums, std::move(predicted));
 }
 
+int firstWarmMiniBatch(const Timeline& measured)
+{
+    int miniBatches = 0;
+    for (const TimelineEvent& event : measured.events)
+        miniBatches = std::max(miniBatches, event.miniBatch + 1);
+    return miniBatches > 1 ? 1 : 0;
+}
+
 ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMiniBatch)
 {
     const std::vector<StageTimes> predicted = stageTimesFor(plan); // validates the plan

@@ -1,15 +1,16 @@
 // The cost model calibrated on a measured run (DESIGN §3).
 //
 // The profiler times each unit alone, in a loop, on a warm cache. Inside a
-// running pipeline the same actions take longer: the stages share the memory
-// system, inputs arrive from another core, and a stage that waited starts
-// cold. On this project's CPU models the difference is 0–40 %
-// (docs/BENCHMARKS.md, 2026-11-28). Calibration times the plan's own stages
-// instead. A short run's timeline gives each stage's mean action times, and
-// the plan's unit costs are scaled stage by stage until the simulator's stage
-// times equal them. The calibrated costs then predict longer runs of the plan
-// and its neighbours (other cuts, schedules and micro-batch counts on the
-// same devices).
+// running pipeline the same actions take longer (the stages share the memory
+// system, a stage that waited starts cold, and more that is not yet
+// explained): on this project's CPU models 1.0 … 1.5 × the profile, up to
+// 2 × on mlp's shortest actions (docs/BENCHMARKS.md, 2026-11-28).
+// Calibration times the plan's own stages instead. A short run's timeline
+// gives each stage's mean action times, and the plan's unit costs are scaled
+// stage by stage until the simulator's stage times equal them. The calibrated
+// costs then predict later runs of the plan, and of other pipelined
+// schedules on the same devices; dp's replicas load the machine differently
+// from pipeline stages and need a dp run to calibrate on.
 #pragma once
 
 #include <vector>
@@ -33,6 +34,10 @@ namespace lpm {
 // InvalidArgument when the timeline's stage count differs from `predicted`.
 std::vector<StageTimes> measuredStageTimes(const Timeline& timeline, std::vector<StageTimes> predicted,
                                            int fromMiniBatch = 0);
+
+// The first mini-batch of `measured` a calibration should count: 1 when
+// there are more (the first starts cold: caches, allocations), else 0.
+int firstWarmMiniBatch(const Timeline& measured);
 
 // `plan.costs`, calibrated on `measured`, a timeline of the plan run by the
 // executor (mini-batches `fromMiniBatch` and later count):
