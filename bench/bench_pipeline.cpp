@@ -229,12 +229,14 @@ std::vector<std::string> splitList(const std::string& list)
 // "F measured/predicted B …" in ms.
 void printBreakdown(const std::string& model, const std::string& label, const PipelinedResult& run)
 {
-    std::printf("  %s %s: measured %.2f ms, predicted %.2f (%+.0f%%), replayed %.2f (%+.0f%%), calibrated %.2f "
-                "(%+.0f%%) |",
-                model.c_str(), label.c_str(), 1e3 * run.measuredIteration, 1e3 * run.predictedIteration,
+    std::printf("  %s %s: measured %.2f ms, predicted %.2f (%+.0f%%), replayed %.2f (%+.0f%%)", model.c_str(),
+                label.c_str(), 1e3 * run.measuredIteration, 1e3 * run.predictedIteration,
                 100.0 * (run.measuredIteration / run.predictedIteration - 1.0), 1e3 * run.replayedIteration,
-                100.0 * (run.measuredIteration / run.replayedIteration - 1.0), 1e3 * run.calibratedIteration,
-                100.0 * (run.measuredIteration / run.calibratedIteration - 1.0));
+                100.0 * (run.measuredIteration / run.replayedIteration - 1.0));
+    if (run.calibratedIteration > 0.0) // (none without a warm-up)
+        std::printf(", calibrated %.2f (%+.0f%%)", 1e3 * run.calibratedIteration,
+                    100.0 * (run.measuredIteration / run.calibratedIteration - 1.0));
+    std::printf(" |");
     for (size_t k = 0; k < run.measuredTimes.size(); ++k) {
         const lpm::StageTimes& m = run.measuredTimes[k];
         const lpm::StageTimes& p = run.predictedTimes[k];

@@ -425,6 +425,13 @@ TEST_F(Cli, CostsCalibratedOnARunPlanTheNextOne)
     EXPECT_THAT(result.err, Not(HasSubstr("profiling")));
     EXPECT_DOUBLE_EQ(readJson(trained).at("predicted_iteration_ms").get<double>(),
                      readJson(planned).at("predicted_iteration_ms").get<double>());
+    EXPECT_THAT(result.err, Not(HasSubstr("calibrated on")));
+    // Costs calibrated on a pipeline are not what dp's replicas run at: a note says so.
+    result = lpm("plan --model lenet5 --devices cpu:2 --batch 32 --micro-batches 4 --schedule dp --costs "
+                 + quote(costs.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("calibrated on a 1f1b run"));
+    EXPECT_THAT(result.err, HasSubstr("calibrate dp on a dp run"));
 
     expectOneLineError(lpm("train --dataset synthetic --steps 1 --save-costs " + quote(costs.string())),
                        {"--save-costs", "pipelined"});

@@ -57,9 +57,12 @@ TEST(PlanFiles, PlanRoundTripsAndPredictsTheSame)
 
 TEST(PlanFiles, CostsRoundTrip)
 {
-    const ModelCosts costs = examplePlan().costs;
+    ModelCosts costs = examplePlan().costs;
+    costs.devices[1].calibratedOn = "lpm";
     const std::string text = costsToJson(costs);
     const ModelCosts loaded = costsFromJson(text, "costs.json");
+    EXPECT_EQ(loaded.devices[0].calibratedOn, "");
+    EXPECT_EQ(loaded.devices[1].calibratedOn, "lpm");
     EXPECT_EQ(costsToJson(loaded), text);
     ASSERT_EQ(loaded.devices.size(), 2u);
     for (size_t u = 0; u < costs.units.size(); ++u)

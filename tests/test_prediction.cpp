@@ -402,6 +402,7 @@ TEST(Calibration, PipelinedStagesGetTheMeasuredTimesBack)
         EXPECT_NEAR(predictRunSeconds(calibrated, 3), simulateSchedule(buildSchedule(schedule, 2, 4, 3), actual).makespanSeconds,
                     1e-12);
         EXPECT_THAT(calibrated.costs.devices[0].source, ::testing::HasSubstr("calibrated on a measured"));
+        EXPECT_EQ(calibrated.costs.devices[0].calibratedOn, schedule);
         EXPECT_THAT(calibrated.costs.devices[0].source, ::testing::HasSubstr("1.30/1.20, 1.50/1.10"));
         EXPECT_THAT(calibrated.costs.devices[0].source, ::testing::HasSubstr("update ×1.40"));
         // The costs, not only this cut, changed: the units of stage 1 are the slower ones.

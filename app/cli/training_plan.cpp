@@ -34,6 +34,12 @@ Plan makePlan(const PlanRequest& request)
         std::fprintf(stderr, "note: %d CPU stages on %d usable cores: stages will share cores, the "
                              "prediction assumes one core each\n", cpuStages, host.cpuCores);
     plan.costs = costsForDevices(plan.model, set, plan.microBatchSize(), request.costsFile, request.quiet);
+    for (const DeviceCosts& device : plan.costs.devices)
+        if (!device.calibratedOn.empty() && (device.calibratedOn == "dp") != (plan.schedule == "dp") && !request.quiet)
+            std::fprintf(stderr, "note: the %s costs in %s were calibrated on a %s run; dp's replicas load the machine "
+                                 "differently from pipeline stages, so calibrate %s on a %s run\n",
+                         device.device.c_str(), request.costsFile.c_str(), device.calibratedOn.c_str(),
+                         plan.schedule.c_str(), plan.schedule == "dp" ? "dp" : "pipelined");
     partitionPlanPredicted(plan);
     return plan;
 }

@@ -37,6 +37,9 @@ struct DeviceCosts {
     // stage does it before its first forward of each mini-batch); measured
     // by the profiler, 0 in estimates and in costs files from before it.
     double inputSecondsPerSample = 0.0;
+    // The schedule of the measured run these times were calibrated on
+    // (sim/calibration.h); empty for a profile or an estimate.
+    std::string calibratedOn = {};
 };
 
 // SGD with momentum reads weight, gradient and velocity and writes weight and

@@ -38,6 +38,8 @@ json costsValue(const ModelCosts& costs)
                            {"input_seconds_per_sample", device.inputSecondsPerSample},
                            {"forward_ms", forward},
                            {"backward_ms", backward}});
+        if (!device.calibratedOn.empty())
+            devices.back()["calibrated_on"] = device.calibratedOn;
     }
     return {{"format", "lpm-costs"},       {"version", kCostsVersion},
             {"model", costs.model},        {"micro_batch", costs.microBatchSize},
@@ -63,6 +65,8 @@ ModelCosts readCosts(const JsonReader& root)
         entry.updateSecondsPerParameter = device.field("update_seconds_per_parameter").number();
         if (device.value().is_object() && device.value().contains("input_seconds_per_sample")) // (optional: newer)
             entry.inputSecondsPerSample = device.field("input_seconds_per_sample").number();
+        if (device.value().contains("calibrated_on")) // (optional: calibrated costs only)
+            entry.calibratedOn = device.field("calibrated_on").text();
         const std::vector<JsonReader> forward = device.field("forward_ms").elements();
         const std::vector<JsonReader> backward = device.field("backward_ms").elements();
         if (forward.size() != backward.size())

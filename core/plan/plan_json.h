@@ -5,7 +5,8 @@
 //   costs: {"format": "lpm-costs", "version": 1, "model", "micro_batch",
 //           "input_bytes", "units": [{forward_flops, backward_flops,
 //           parameter_bytes, output_bytes, saved_bytes, launches}], "devices": [{device,
-//           source, update_seconds_per_parameter, forward_ms: [], backward_ms: []}]}
+//           source, update_seconds_per_parameter, input_seconds_per_sample,
+//           forward_ms: [], backward_ms: [], calibrated_on (only when calibrated)}]}
 //   plan:  {"format": "lpm-plan", "version": 1, "model", "devices_spec",
 //           "partitioner", "schedule", "optimizer", "batch", "micro_batches",
 //           "devices": [{label, costs, memory_bytes, shared_by, link_to_next:

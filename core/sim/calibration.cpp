@@ -127,6 +127,7 @@ ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMi
             device.units[u].backwardSeconds *= backwardRatios[u];
         }
         device.updateSecondsPerParameter *= update;
+        device.calibratedOn = plan.schedule;
         char text[64];
         std::snprintf(text, sizeof text, "; update ×%.2f)", update);
         device.source += "; calibrated on a measured " + plan.schedule + " run on " + plan.deviceSpec

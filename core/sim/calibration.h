@@ -49,7 +49,8 @@ int firstWarmMiniBatch(const Timeline& measured);
 //   stages' measured to predicted update seconds (for dp on CPU cores,
 //   update plus all-reduce, which runs at the update's rate);
 // - the gather and the links stay as they were.
-// The device's `source` says so and gives the ratios. Throws InvalidArgument
+// The device's `source` says so and gives the ratios, and its `calibratedOn`
+// names the plan's schedule. Throws InvalidArgument
 // for an invalid plan, a timeline with another stage count, or one without
 // an F and a B on every stage from `fromMiniBatch` on.
 ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMiniBatch = 0);
