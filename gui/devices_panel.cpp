@@ -259,8 +259,8 @@ void DevicesPanel::retranslate()
                              .arg(gpu.computeMinor)
                              .arg(gpu.clockKHz / 1000)
                              .arg(peers.isEmpty() ? tr("none") : peers.join(", ")));
-        item->setToolTip(0, tr("Train on this GPU: each pipeline stage gets a CUDA stream of its own "
-                               "(stages on several GPUs are not available yet)."));
+        item->setToolTip(0, tr("Train on this GPU: each pipeline stage gets a CUDA stream of its own; "
+                               "with several GPUs checked, activations pass between them by peer copies."));
     }
     gpus_->setToolTip(1, gpus_->text(1));
     catalogue_->setText(0, tr("Catalogue (simulated)"));

@@ -3,16 +3,19 @@
 //   shows every pointer argument to checkPointer() first;
 // - OffHostCpuBackend claims its memory is not the host's (as a GPU's is not),
 //   allocates every block itself, and fails a test when a call is given a
-//   pointer outside its blocks: a host pointer handed to a GPU would be the
-//   same bug. Its results equal the CPU's bit for bit.
+//   pointer outside its blocks (or those of a pretend GPU it was granted
+//   peer access to): a host pointer handed to a GPU would be the same bug.
+//   Its results equal the CPU's bit for bit.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "backend/cpu/cpu_backend.h"
 #include "tensor/tensor.h"
@@ -182,11 +185,20 @@ public:
 
     std::string name() const override { return "off-host-cpu"; }
     bool usesHostMemory() const override { return false; }
-    bool canReadDirectly(const Backend& other) const override
+    bool sharesMemoryWith(const Backend& other) const override
     {
         const auto* offHost = dynamic_cast<const OffHostCpuBackend*>(&other);
         return offHost != nullptr && offHost->device_ == device_;
     }
+    bool canReadDirectly(const Backend& other) const override
+    {
+        const auto* offHost = dynamic_cast<const OffHostCpuBackend*>(&other);
+        return offHost != nullptr
+               && (offHost->device_ == device_ || std::find(peers_.begin(), peers_.end(), offHost->device_) != peers_.end());
+    }
+    // Lets this backend's kernels and copies use `peer`'s memory too, as a GPU
+    // with peer access to another does.
+    void grantPeerAccess(std::shared_ptr<FakeDeviceMemory> peer) { peers_.push_back(std::move(peer)); }
     void* allocateBytes(int64_t bytes) override
     {
         void* block = allocateAligned((bytes + 3) / 4);
@@ -234,7 +246,7 @@ public:
 protected:
     void checkPointer(const void* pointer) override
     {
-        if (!device_->owns(pointer, 1)) {
+        if (!reaches(pointer, 1)) {
             const std::lock_guard lock(device_->mutex);
             ++device_->foreignPointers;
             ADD_FAILURE() << "a compute call got a pointer outside this backend's memory";
@@ -242,12 +254,19 @@ protected:
     }
 
 private:
+    // In this backend's device's blocks, or a peer's.
+    bool reaches(const void* pointer, int64_t bytes) const
+    {
+        return device_->owns(pointer, bytes)
+               || std::any_of(peers_.begin(), peers_.end(), [&](const auto& peer) { return peer->owns(pointer, bytes); });
+    }
     void requireOwned(const void* pointer, int64_t bytes)
     {
-        EXPECT_TRUE(device_->owns(pointer, bytes)) << "a copy touched memory outside this backend's blocks";
+        EXPECT_TRUE(reaches(pointer, bytes)) << "a copy touched memory outside this backend's (and its peers') blocks";
     }
 
     std::shared_ptr<FakeDeviceMemory> device_;
+    std::vector<std::shared_ptr<FakeDeviceMemory>> peers_; // grantPeerAccess
 };
 
 } // namespace lpm

@@ -461,7 +461,7 @@ TEST_F(Cli, GpuTrainingErrorsAreOneLine)
     expectOneLineError(lpm("train --dataset synthetic --steps 1 --devices catalog:H100x2"),
                        {"catalog", "for planning"});
     expectOneLineError(lpm("train --dataset synthetic --steps 1 --devices cpu:1,cuda:0"),
-                       {"devices cpu:1,cuda:0", "stages of one GPU only"});
+                       {"devices cpu:1,cuda:0", "CPU stages only or on GPU stages only"});
     expectOneLineError(lpm("train --dataset synthetic --steps 1 --backend tpu"), {"unknown backend 'tpu'"});
     const RunResult result = lpm("devices --json " + quote(path("devices.json").string()));
     ASSERT_EQ(result.exitCode, 0) << result.err;

@@ -173,6 +173,53 @@ TEST_F(CudaBackendTest, PipelineStagesOnOneGpuEqualSequentialBitForBit)
     }
 }
 
+// The schedules of PipelineStagesOnOneGpuEqualSequentialBitForBit with the
+// stages on the backends `stageBackends` names and the weights where
+// `weightsBackend` computes: the same bits as sequential on GPU 0.
+void expectStagesEqualSequentialOnGpu0(const std::string& weightsBackend,
+                                       const std::vector<std::string>& stageBackends)
+{
+    const DatasetSplits& data = smallData();
+    for (const char* model : {"cnn", "resnet-mini"}) {
+        const TrainOptions options = threeGpuSteps(model);
+        const TrainSummary sequential = Trainer(options, data).run();
+        const int units = buildModel(model).unitCount();
+        const int stages = int(stageBackends.size());
+        for (const char* schedule : {"gpipe", "1f1b", "lpm"}) {
+            TrainOptions pipelined = options;
+            pipelined.backend = weightsBackend;
+            pipelined.stageBackends = stageBackends;
+            pipelined.schedule = schedule;
+            for (int k = 0; k < stages; ++k)
+                pipelined.stages.push_back({units * k / stages, units * (k + 1) / stages - 1, k});
+            const TrainSummary run = Trainer(pipelined, data).run();
+            EXPECT_EQ(run.weightsDigest, sequential.weightsDigest) << model << " " << schedule;
+        }
+    }
+}
+
+// Weights on the host, two stages on GPU 0 that cannot read them: each stage
+// trains a copy of its own in the GPU's memory and gives it back after the
+// run (the path of stages on several GPUs, on one).
+TEST_F(CudaBackendTest, StagesTrainingCopiesOfTheirOwnEqualSequentialBitForBit)
+{
+    expectStagesEqualSequentialOnGpu0("cpu", {"cuda:0", "cuda:0"});
+}
+
+// A stage on each of two GPUs (cuda:0,1): activations and gradients pass by
+// peer copies, the second stage trains a copy of its own on GPU 1, and the
+// weights are sequential's on GPU 0, bit for bit (the same kernels on GPUs
+// of one kind).
+TEST_F(CudaBackendTest, StagesOnTwoGpusEqualSequentialBitForBit)
+{
+    const GpuDiscovery found = discoverGpus();
+    if (found.gpus.size() < 2)
+        GTEST_SKIP() << "needs two GPUs, this machine has " << found.gpus.size();
+    if (found.gpus[0].name != found.gpus[1].name)
+        GTEST_SKIP() << "needs two GPUs of one kind, found " << found.gpus[0].name << " and " << found.gpus[1].name;
+    expectStagesEqualSequentialOnGpu0("cuda:0", {"cuda:0", "cuda:1"});
+}
+
 // dp with two replicas on streams of one GPU: it repeats exactly, and it
 // follows sequential on the same GPU to rounding (the replicas' gradients are
 // summed per replica first, another order than sequential's).

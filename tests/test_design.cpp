@@ -129,14 +129,17 @@ TEST(DesignFiles, SessionRequestTrainsWhereThePlanSays)
     Design design = exampleDesign();
     design.plan.deviceSpec = "cpu:2";
     EXPECT_EQ(sessionRequestFor(design).train.backend, "cpu");
+    EXPECT_EQ(sessionRequestFor(design).train.stageBackends, (std::vector<std::string>{"cpu", "cpu"}));
     design.plan.deviceSpec = "cuda:1x2"; // two streams of GPU 1 (parsing needs no GPU)
     EXPECT_EQ(sessionRequestFor(design).train.backend, "cuda:1");
+    EXPECT_EQ(sessionRequestFor(design).train.stageBackends, (std::vector<std::string>{"cuda:1", "cuda:1"}));
     design.plan.deviceSpec = "catalog:H100x2";
     expectError<InvalidArgument>([&] { sessionRequestFor(design); }, {"H100#0", "catalogue devices are for planning"});
-    design.plan.deviceSpec = "cuda:0,1";
-    expectError<InvalidArgument>([&] { sessionRequestFor(design); }, {"cuda:0,1", "several GPUs are not available yet"});
+    design.plan.deviceSpec = "cuda:0,1"; // a stage on each of two GPUs: the weights on the first
+    EXPECT_EQ(sessionRequestFor(design).train.backend, "cuda:0");
+    EXPECT_EQ(sessionRequestFor(design).train.stageBackends, (std::vector<std::string>{"cuda:0", "cuda:1"}));
     design.plan.deviceSpec = "cpu:1,cuda:0";
-    expectError<InvalidArgument>([&] { sessionRequestFor(design); }, {"CPU stages only or on stages of one GPU"});
+    expectError<InvalidArgument>([&] { sessionRequestFor(design); }, {"CPU stages only or on GPU stages only"});
     expectError<InvalidArgument>([] { requireTrainableDevices(DeviceSet{"", {}}); }, {"name no stage to train on"});
 }
 

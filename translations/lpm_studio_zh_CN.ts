@@ -4,127 +4,127 @@
 <context>
     <name>lpm::gui::DesignModel</name>
     <message>
-        <location filename="../gui/design_model.cpp" line="46"/>
+        <location filename="../gui/design_model.cpp" line="45"/>
         <source>No design is open.</source>
         <translation>没有打开的设计。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="66"/>
+        <location filename="../gui/design_model.cpp" line="65"/>
         <source>Wait until this CPU&apos;s profile of %1 is taken.</source>
         <translation>请等待本机 CPU 对 %1 的性能剖析完成。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="118"/>
+        <location filename="../gui/design_model.cpp" line="117"/>
         <source>Move cut %1</source>
         <translation>移动切分点 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="121"/>
+        <location filename="../gui/design_model.cpp" line="120"/>
         <source>The %1 schedule has no cuts to move.</source>
         <translation>%1 调度没有可移动的切分点。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="123"/>
+        <location filename="../gui/design_model.cpp" line="122"/>
         <source>A cut moves between its neighbours: stage %1 would be empty.</source>
         <translation>切分点只能在相邻切分点之间移动：阶段 %1 将为空。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="135"/>
+        <location filename="../gui/design_model.cpp" line="134"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="138"/>
+        <location filename="../gui/design_model.cpp" line="137"/>
         <source>The %1 schedule has no stages to merge.</source>
         <translation>%1 调度没有可合并的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="150"/>
+        <location filename="../gui/design_model.cpp" line="149"/>
         <source>Split stage %1</source>
         <translation>拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="153"/>
+        <location filename="../gui/design_model.cpp" line="152"/>
         <source>The %1 schedule has no stages to split.</source>
         <translation>%1 调度没有可拆分的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="155"/>
+        <location filename="../gui/design_model.cpp" line="154"/>
         <source>All %1 devices hold a stage: add a device to split one.</source>
         <translation>全部 %1 个设备都已承载阶段：请先添加设备再拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="158"/>
+        <location filename="../gui/design_model.cpp" line="157"/>
         <source>Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.</source>
         <translation>阶段 %1 包含单元 %2 至 %3：只能在单元 %4 至 %3 之一之前拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="170"/>
+        <location filename="../gui/design_model.cpp" line="169"/>
         <source>Auto-merge (%1)</source>
         <translation>自动合并（%1）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="185"/>
+        <location filename="../gui/design_model.cpp" line="184"/>
         <source>Model %1</source>
         <translation>模型 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="191"/>
+        <location filename="../gui/design_model.cpp" line="190"/>
         <source>Devices %1</source>
         <translation>设备 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="198"/>
+        <location filename="../gui/design_model.cpp" line="197"/>
         <source>Schedule %1</source>
         <translation>调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="208"/>
+        <location filename="../gui/design_model.cpp" line="207"/>
         <source>Partitioner %1</source>
         <translation>划分器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="215"/>
+        <location filename="../gui/design_model.cpp" line="214"/>
         <source>Batch %1, %2 micro-batches</source>
         <translation>批大小 %1，%2 个微批</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="225"/>
+        <location filename="../gui/design_model.cpp" line="224"/>
         <source>Optimizer %1</source>
         <translation>优化器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="233"/>
+        <location filename="../gui/design_model.cpp" line="232"/>
         <source>Training settings</source>
         <translation>训练设置</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="235"/>
+        <location filename="../gui/design_model.cpp" line="234"/>
         <source>The learning rate must be positive.</source>
         <translation>学习率必须为正数。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="237"/>
+        <location filename="../gui/design_model.cpp" line="236"/>
         <source>Train for at least one epoch or one step.</source>
         <translation>至少训练一个轮次或一步。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="239"/>
+        <location filename="../gui/design_model.cpp" line="238"/>
         <source>Weight stashing applies to the lpm-async schedule only.</source>
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="271"/>
+        <location filename="../gui/design_model.cpp" line="270"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="279"/>
+        <location filename="../gui/design_model.cpp" line="278"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="283"/>
+        <location filename="../gui/design_model.cpp" line="282"/>
         <source>The plan has changed since the last run; run it, then calibrate.</source>
         <translation>计划自上次运行以来已更改；请先运行它，再校准。</translation>
     </message>
@@ -218,8 +218,8 @@
     </message>
     <message>
         <location filename="../gui/devices_panel.cpp" line="262"/>
-        <source>Train on this GPU: each pipeline stage gets a CUDA stream of its own (stages on several GPUs are not available yet).</source>
-        <translation>在此 GPU 上训练：每个流水线阶段使用各自的 CUDA 流（跨多块 GPU 的阶段尚不可用）。</translation>
+        <source>Train on this GPU: each pipeline stage gets a CUDA stream of its own; with several GPUs checked, activations pass between them by peer copies.</source>
+        <translation>在此 GPU 上训练：每个流水线阶段各有一个 CUDA 流；勾选多个 GPU 时，激活值通过点对点复制在它们之间传递。</translation>
     </message>
     <message>
         <location filename="../gui/devices_panel.cpp" line="266"/>

@@ -231,7 +231,7 @@ void runTrain(TrainCommandOptions options)
         throw InvalidArgument("--tf32 applies to GPU runs only (--backend cuda or --devices cuda:KxN)");
     if (options.train.backend != "cpu" && !options.devices.empty() && !gpuDevices)
         throw InvalidArgument("--backend " + options.train.backend + " with --devices " + options.devices +
-                              ": GPU stages are given as --devices cuda:KxN (K the GPU, N the stages)");
+                              ": GPU stages are given as --devices cuda:KxN (K the GPU, N the stages) or cuda:0,1");
     if (options.train.weightStash && options.planFile.empty() && schedule != "lpm-async")
         throw InvalidArgument("--weight-stash: weight stashing applies to lpm-async only, not " + schedule);
     std::optional<PipelineReport> pipeline;
@@ -247,11 +247,13 @@ void runTrain(TrainCommandOptions options)
         pipeline.emplace();
         pipeline->plan = trainingPlan(request);
         const Plan& plan = pipeline->plan;
-        const std::string stagesBackend = trainingBackendFor(parseDeviceSet(plan.deviceSpec));
+        const DeviceSet stageDevices = parseDeviceSet(plan.deviceSpec);
+        const std::string stagesBackend = trainingBackendFor(stageDevices);
         if (options.train.backend != "cpu" && backend != stagesBackend)
             throw InvalidArgument("--backend " + options.train.backend + " does not match the stages' devices " +
-                                  plan.deviceSpec + " (which compute on " + stagesBackend + ")");
+                                  plan.deviceSpec + " (whose first stage computes on " + stagesBackend + ")");
         options.train.backend = stagesBackend;
+        options.train.stageBackends = stageBackendsFor(stageDevices);
         options.train.model = plan.model;
         options.train.batch = plan.batch;
         options.train.microBatches = plan.microBatches;
@@ -354,7 +356,7 @@ void addTrainCommand(CLI::App& app)
     TrainOptions& train = options->train;
     CLI::App* command = app.add_subcommand(
         "train", "Train a zoo model: sequentially, or pipelined with --schedule S over --devices cpu:N (one core "
-                 "per stage) or cuda:KxN (N stages on GPU K, a CUDA stream each)");
+                 "per stage), cuda:KxN (N stages on GPU K, a CUDA stream each) or cuda:0,1 (a stage per GPU)");
     command->add_option("--model", train.model, "Zoo model (see `lpm models`)")
         ->capture_default_str();
     command->add_option("--dataset", options->dataset,
@@ -418,8 +420,8 @@ void addTrainCommand(CLI::App& app)
                                      "and micro-batches")
                      ->check(CLI::ExistingFile);
     command->add_option("--devices", options->devices,
-                        "Pipeline stages: cpu:N (one core each) or cuda:KxN (N streams of GPU K); default cpu:2 "
-                        "when --schedule is pipelined")
+                        "Pipeline stages: cpu:N (one core each), cuda:KxN (N streams of GPU K) or cuda:0,1 (one "
+                        "stage on each GPU listed); default cpu:2 when --schedule is pipelined")
         ->excludes(plan);
     command->add_option("--schedule", options->schedule,
                         "sequential (default), gpipe, 1f1b, lpm (default with --devices), lpm-async or dp")

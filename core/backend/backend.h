@@ -106,11 +106,18 @@ public:
     virtual void copyFromHost(void* destination, const void* hostSource, int64_t bytes);
     virtual void copyToHost(void* hostDestination, const void* source, int64_t bytes);
     // Within this backend's memory, ordered with its other work. The source may
-    // also be in the memory of a backend this one canReadDirectly().
+    // also be in the memory of a backend this one canCopyDirectly() from.
     virtual void copyWithin(void* destination, const void* source, int64_t bytes);
-    // True when this backend's kernels and copies can read `other`'s memory
-    // directly (two CUDA backends on one GPU); false sends copies through the host.
-    virtual bool canReadDirectly(const Backend& other) const { return &other == this; }
+    // True when this backend and `other` use the same memory (two CUDA
+    // backends, two streams, on one GPU).
+    virtual bool sharesMemoryWith(const Backend& other) const { return &other == this; }
+    // True when this backend's kernels can read `other`'s memory directly (the
+    // same memory, or another GPU's with peer access).
+    virtual bool canReadDirectly(const Backend& other) const { return sharesMemoryWith(other); }
+    // True when copyWithin() can copy from `other`'s memory without going
+    // through the host (any two GPUs: the driver stages the copy itself where
+    // they have no peer access); false sends copies through the host.
+    virtual bool canCopyDirectly(const Backend& other) const { return canReadDirectly(other); }
     virtual void zeroBytes(void* data, int64_t bytes);
 
     // C(m×n) = alpha·op(A)·op(B) + beta·C, row-major; op(A) is m×k, op(B) is k×n.
@@ -195,6 +202,23 @@ public:
 inline Backend* memorySpaceOf(Backend& backend)
 {
     return backend.usesHostMemory() ? nullptr : &backend;
+}
+
+// True when `backend` computes in the memory space `space` (nullptr: the host).
+inline bool usesMemoryOf(const Backend& backend, const Backend* space)
+{
+    if (backend.usesHostMemory() || space == nullptr)
+        return backend.usesHostMemory() && space == nullptr;
+    return backend.sharesMemoryWith(*space);
+}
+
+// True when `backend`'s kernels can read memory of the space `space`
+// (nullptr: the host) directly: its own, or a peer GPU's.
+inline bool readsMemoryOf(const Backend& backend, const Backend* space)
+{
+    if (backend.usesHostMemory() || space == nullptr)
+        return usesMemoryOf(backend, space);
+    return backend.canReadDirectly(*space);
 }
 
 } // namespace lpm

@@ -52,8 +52,8 @@ DeviceSet parseDeviceSet(const std::string& spec);
 // The link carrying activations from `from` to the next stage's `to` (and
 // gradients back): the catalogue's peer link inside a server (NVLink, or PCIe
 // for GPUs without it), shared memory between CPU stages of this machine,
-// Ethernet between machines. Throws InvalidArgument for local GPUs (cuda:),
-// which need the CUDA backend, not available yet.
+// Ethernet between machines. Throws InvalidArgument for local GPUs (cuda:)
+// not yet given their catalogue entry (resolveLocalGpus).
 LinkSpec linkBetween(const DeviceSlot& from, const DeviceSlot& to);
 
 } // namespace lpm

@@ -3,7 +3,7 @@
 namespace lpm {
 
 Adam::Adam(const OptimizerOptions& options, int64_t parameterCount)
-    : Optimizer(parameterCount, 2)
+    : Optimizer(options, parameterCount, 2)
 {
     hyper_.learningRate = options.learningRate;
     hyper_.beta1 = options.beta1;

@@ -9,8 +9,8 @@
 
 namespace lpm {
 
-Optimizer::Optimizer(int64_t parameterCount, int stateVectors)
-    : state_(static_cast<size_t>(stateVectors), std::vector<float>(size_t(parameterCount), 0.0f))
+Optimizer::Optimizer(const OptimizerOptions& options, int64_t parameterCount, int stateVectors)
+    : options_(options), parameterCount_(parameterCount), state_(static_cast<size_t>(stateVectors), std::vector<float>(size_t(parameterCount), 0.0f))
 {
 }
 
@@ -42,6 +42,18 @@ void Optimizer::copyStateFromHost()
 {
     for (size_t i = 0; i < placed_.size(); ++i)
         placed_[i].copyFromHost(state_[i].data(), int64_t(sizeof(float) * state_[i].size()));
+}
+
+std::unique_ptr<Optimizer> Optimizer::unplacedCopy() const
+{
+    std::unique_ptr<Optimizer> copy;
+    if (options_.kind == "adam")
+        copy = std::make_unique<Adam>(options_, parameterCount_);
+    else
+        copy = std::make_unique<Sgd>(options_, parameterCount_);
+    copy->stepCount_ = stepCount_;
+    copy->state_ = state_;
+    return copy;
 }
 
 std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options,

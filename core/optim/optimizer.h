@@ -47,14 +47,21 @@ public:
     void copyStateToHost();
     void copyStateFromHost();
 
+    // A copy for a pipeline stage that keeps its own weights in another
+    // memory: the same kind, hyperparameters, step count and host state(),
+    // not placed (call copyStateToHost() first when this one is placed).
+    std::unique_ptr<Optimizer> unplacedCopy() const;
+
 protected:
-    Optimizer(int64_t parameterCount, int stateVectors);
+    Optimizer(const OptimizerOptions& options, int64_t parameterCount, int stateVectors);
     // State vector `index`'s working array (host, or the backend's memory).
     float* stateData(size_t index)
     {
         return placed_.empty() ? state_[index].data() : placed_[index].as<float>();
     }
 
+    OptimizerOptions options_; // what it was made from (for unplacedCopy)
+    int64_t parameterCount_;
     int64_t stepCount_ = 0;
     std::vector<std::vector<float>> state_;
     std::vector<MemoryBlock> placed_; // one per state vector once placed off the host

@@ -3,7 +3,7 @@
 namespace lpm {
 
 Sgd::Sgd(const OptimizerOptions& options, int64_t parameterCount)
-    : Optimizer(parameterCount, options.momentum != 0.0f ? 1 : 0),
+    : Optimizer(options, parameterCount, options.momentum != 0.0f ? 1 : 0),
       hyper_{options.learningRate, options.momentum, options.weightDecay, options.nesterov}
 {
 }

@@ -82,6 +82,73 @@ void copyStore(Backend& backend, const ParameterStore& from, ParameterStore& to)
     backend.copyWithin(to.buffers(), from.buffers(), int64_t(sizeof(float)) * to.bufferCount());
 }
 
+// A stage's own model, weights and optimizer, for the length of one run: a
+// dp replica's (weights copied from the trainer's, which it can read), or a
+// pipeline stage's whose backend computes in another memory than the
+// trainer's weights (a GPU other than theirs, even one with peer access, CPU
+// cores for weights on a GPU, a GPU for weights on the host). A pipeline stage's
+// copy starts from the trainer's weights, buffers and optimizer state, and
+// copyBack() returns its slice of them after the run.
+struct StageCopy {
+    std::unique_ptr<Model> model; // null: the stage trains the trainer's
+    std::unique_ptr<ParameterStore> store;
+    std::unique_ptr<Optimizer> optimizer; // null for dp replicas (they update the trainer's weights)
+
+    static StageCopy replicaOf(const Model& model, const ParameterStore& store, Backend& backend)
+    {
+        StageCopy copy;
+        copy.model = std::make_unique<Model>(buildModel(model.name()));
+        copy.store = std::make_unique<ParameterStore>(*copy.model);
+        copy.store->placeOn(backend); // (nothing for the host)
+        copyStore(backend, store, *copy.store);
+        backend.synchronize();
+        return copy;
+    }
+
+    static StageCopy stageOf(const Model& model, const ParameterStore& store, Optimizer& optimizer, Backend& backend)
+    {
+        StageCopy copy;
+        copy.model = std::make_unique<Model>(buildModel(model.name()));
+        copy.store = std::make_unique<ParameterStore>(*copy.model);
+        store.copyToHost(); // the host copies are current (nothing for a store on the host)
+        std::copy_n(store.hostValues(), store.parameterCount(), copy.store->hostValues());
+        std::copy_n(store.hostBuffers(), store.bufferCount(), copy.store->hostBuffers());
+        copy.store->placeOn(backend);
+        optimizer.copyStateToHost();
+        copy.optimizer = optimizer.unplacedCopy();
+        copy.optimizer->placeOn(backend);
+        return copy;
+    }
+
+    // Every pipeline stage's copy gives back its own units' weights, buffers
+    // and optimizer state (the other stages' slices are the trainer's own).
+    static void copyBack(std::vector<StageCopy>& copies, const Partition& stages, ParameterStore& store,
+                         Optimizer& optimizer)
+    {
+        if (std::none_of(copies.begin(), copies.end(), [](const StageCopy& copy) { return bool(copy.store); }))
+            return;
+        store.copyToHost();
+        optimizer.copyStateToHost();
+        for (size_t s = 0; s < copies.size(); ++s) {
+            const StageCopy& copy = copies[s];
+            if (!copy.store)
+                continue;
+            copy.store->copyToHost();
+            copy.optimizer->copyStateToHost();
+            const int first = stages[s].first, end = stages[s].last + 1;
+            const int64_t p0 = store.unitParameterOffset(first), p1 = store.unitParameterOffset(end);
+            const int64_t b0 = store.unitBufferOffset(first), b1 = store.unitBufferOffset(end);
+            std::copy(copy.store->hostValues() + p0, copy.store->hostValues() + p1, store.hostValues() + p0);
+            std::copy(copy.store->hostBuffers() + b0, copy.store->hostBuffers() + b1, store.hostBuffers() + b0);
+            for (size_t v = 0; v < optimizer.state().size(); ++v)
+                std::copy(copy.optimizer->state()[v].begin() + p0, copy.optimizer->state()[v].begin() + p1,
+                          optimizer.state()[v].begin() + p0);
+        }
+        store.copyFromHost();
+        optimizer.copyStateFromHost();
+    }
+};
+
 // A micro-batch's state on one stage, from its input's arrival to its
 // gradient's departure.
 struct MicroBatchState {
@@ -98,7 +165,6 @@ struct MicroBatchState {
 };
 
 struct StageSetup {
-    Optimizer& optimizer;
     uint64_t seed;
     int64_t firstStep;
     int64_t optimizerStepBase;
@@ -111,11 +177,12 @@ class StageWorker {
 public:
     // A pipeline stage runs units `stage` of the trainer's model; a dp
     // replica (`replica`) runs all of them on its own model and store.
+    // `optimizer` updates `store` (for dp replicas: the trainer's, replica 0's).
     StageWorker(int index, const PlannedStage& stage, int stages, bool replica, Model& model, ParameterStore& store,
-                const StageSetup& setup, SharedRun& run, Backend& backend)
+                Optimizer& optimizer, const StageSetup& setup, SharedRun& run, Backend& backend)
         : index_(index), first_(stage.first), last_(stage.last), replica_(replica),
           firstStage_(replica || index == 0), lastStage_(replica || index == stages - 1), model_(model),
-          store_(store), setup_(setup), run_(run), backend_(backend),
+          store_(store), optimizer_(optimizer), setup_(setup), run_(run), backend_(backend),
           memory_(memorySpaceOf(backend)),
           parameterOffset_(store.unitParameterOffset(stage.first)),
           parameterCount_(store.unitParameterOffset(stage.last + 1) - parameterOffset_),
@@ -301,7 +368,7 @@ private:
                     stashes_[updatesDone_] = std::move(stash);
                     break;
                 }
-        setup_.optimizer.updateRange(backend_, store_, parameterOffset_, parameterCount_,
+        optimizer_.updateRange(backend_, store_, parameterOffset_, parameterCount_,
                                      setup_.optimizerStepBase + action.miniBatch + 1);
         store_.zeroGradients(parameterOffset_, parameterCount_, &backend_); // after the update, on its stream
         ++updatesDone_;
@@ -357,7 +424,7 @@ private:
         double start = run_.now();
         const auto [begin, end] = replicaShare();
         ParameterStore& trainer = *run_.replicas[0];
-        setup_.optimizer.updateRange(backend_, trainer, begin, end - begin,
+        optimizer_.updateRange(backend_, trainer, begin, end - begin,
                                      setup_.optimizerStepBase + action.miniBatch + 1);
         if (index_ != 0)
             store_.zeroGradients(0, store_.parameterCount(), &backend_); // the sum has read them (phase 2)
@@ -445,6 +512,7 @@ private:
     bool lastStage_;  // computes the loss
     Model& model_;
     ParameterStore& store_;
+    Optimizer& optimizer_;
     const StageSetup& setup_;
     SharedRun& run_;
     Backend& backend_;
@@ -520,52 +588,52 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     // their tensors (messages a stop left in the transport, workers' states).
     if (stageBackends_.empty()) {
         std::vector<std::unique_ptr<Backend>> made; // kept only when every stage has one
-        for (int s = 0; s < stages; ++s) {
+        for (int s = 0; s < stages; ++s)
             made.push_back(makeStageBackend_ ? makeStageBackend_(s) : std::make_unique<CpuBackend>(1));
-            const bool offHost = memorySpaceOf(*made.back()) != nullptr;
-            if (offHost != store_.placedOffHost())
-                throw InvalidArgument("executor: stage " + std::to_string(s) + " computes on " + made.back()->name() +
-                                      (offHost ? ", but the weights are in host memory (place the store on that "
-                                                 "device first)"
-                                               : ", but the weights are in a device's memory (give the stages "
-                                                 "backends on that device)"));
-        }
+        if (schedule_ == "dp") // each replica's kernels read the trainer's weights and every replica's gradients
+            for (int s = 0; s < stages; ++s) {
+                std::vector<Backend*> spaces = {store_.memory()};
+                for (const auto& other : made)
+                    spaces.push_back(memorySpaceOf(*other));
+                for (Backend* space : spaces)
+                    if (!readsMemoryOf(*made[size_t(s)], space))
+                        throw InvalidArgument("executor: dp replica " + std::to_string(s) + " computes on "
+                                              + made[size_t(s)]->name() + ", which cannot read the memory of "
+                                              + (space ? space->name() : std::string("the host"))
+                                              + ": dp runs on CPU cores, on one GPU, or on GPUs with peer access "
+                                                "to each other (an NCCL all-reduce is not available yet)");
+            }
         stageBackends_ = std::move(made);
     }
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     const std::chrono::microseconds spin =
         waitSpin_.value_or(stages <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
     SharedRun shared(stages, count, int(microBatches_), int(microBatches_) + stages + 1, spin);
-    const StageSetup setup{optimizer_,          seed_,        firstStep, optimizer_.stepCount(),
-                           int(microBatches_), weightStash_, batchAt};
+    const StageSetup setup{seed_, firstStep, optimizer_.stepCount(), int(microBatches_), weightStash_, batchAt};
     // Work the placing backend queued on the weights (initialisation, zeroed
     // gradients) is finished before the stages' own streams touch them.
     if (Backend* owner = store_.memory())
         owner->synchronize();
-    // dp: replica 0 trains the trainer's model; the others copies of it, in
-    // their stage's memory (the host's, or the GPU the trainer's weights are on).
+    // What each stage trains: the trainer's model, store and optimizer, or a
+    // copy of its own (StageCopy).
     const bool dp = schedule_ == "dp";
-    std::vector<std::unique_ptr<Model>> replicaModels;
-    std::vector<std::unique_ptr<ParameterStore>> replicaStores;
-    if (dp) {
-        shared.replicas.push_back(&store_);
-        for (int r = 1; r < stages; ++r) {
-            Backend& backend = *stageBackends_[size_t(r)];
-            replicaModels.push_back(std::make_unique<Model>(buildModel(model_.name())));
-            replicaStores.push_back(std::make_unique<ParameterStore>(*replicaModels.back()));
-            ParameterStore& copy = *replicaStores.back();
-            copy.placeOn(backend); // (nothing for the host)
-            copyStore(backend, store_, copy);
-            backend.synchronize();
-            shared.replicas.push_back(&copy);
-        }
+    std::vector<StageCopy> copies(static_cast<size_t>(stages));
+    for (int s = 0; s < stages; ++s) {
+        Backend& backend = *stageBackends_[size_t(s)];
+        if (dp && s > 0)
+            copies[size_t(s)] = StageCopy::replicaOf(model_, store_, backend);
+        else if (!dp && !usesMemoryOf(backend, store_.memory())) // (even a peer GPU's: local reads are faster)
+            copies[size_t(s)] = StageCopy::stageOf(model_, store_, optimizer_, backend);
     }
+    if (dp)
+        for (int s = 0; s < stages; ++s)
+            shared.replicas.push_back(s == 0 ? &store_ : copies[size_t(s)].store.get());
     std::vector<std::unique_ptr<StageWorker>> workers;
     for (int s = 0; s < stages; ++s) {
-        Model& model = dp && s > 0 ? *replicaModels[size_t(s - 1)] : model_;
-        ParameterStore& store = dp && s > 0 ? *replicaStores[size_t(s - 1)] : store_;
-        workers.push_back(std::make_unique<StageWorker>(s, stages_[size_t(s)], stages, dp, model, store, setup, shared,
-                                                        *stageBackends_[size_t(s)]));
+        StageCopy& copy = copies[size_t(s)];
+        workers.push_back(std::make_unique<StageWorker>(
+            s, stages_[size_t(s)], stages, dp, copy.model ? *copy.model : model_, copy.store ? *copy.store : store_,
+            copy.optimizer ? *copy.optimizer : optimizer_, setup, shared, *stageBackends_[size_t(s)]));
     }
 
     PipelineRun result;
@@ -617,6 +685,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         if (Backend* owner = store_.memory())
             owner->synchronize();
     }
+    if (!dp)
+        StageCopy::copyBack(copies, stages_, store_, optimizer_);
     for (int miniBatch = 0; miniBatch < trained; ++miniBatch)
         result.steps.push_back(shared.lossSummed(miniBatch));
     optimizer_.setStepCount(optimizer_.stepCount() + trained);

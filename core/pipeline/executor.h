@@ -15,9 +15,10 @@
 // trains micro-batches r, r + p, ...; the all-reduce adds the replicas'
 // gradients in replica order into replica 0's, each replica summing and then
 // updating its 1/p share of the trainer's weights; the others copy them. On
-// one GPU the replicas read each other's memory directly, each on its own
-// stream, finishing its stream before every barrier (several GPUs would need
-// NCCL, not built yet).
+// one GPU (or GPUs with peer access) the replicas read each other's memory
+// directly, each on its own stream, finishing its stream before every
+// barrier; replicas that cannot read the trainer's weights are refused (an
+// NCCL all-reduce is not built yet).
 // Gradients are summed in another order than sequential's (per replica first),
 // so weights agree to rounding (about 1e-7 relative per step), not bit for
 // bit; batch-norm running statistics are those of replica 0's micro-batches.
@@ -25,11 +26,18 @@
 // Stage backends: by default each stage computes on a one-thread CpuBackend;
 // `makeStageBackend` gives each stage another (a GPU's: then every stage of a
 // run computes on its own CudaBackend, its own stream, on the GPU where the
-// store was placed; ParameterStore::placeOn). Between stages whose memory is
-// not the host's, a tensor is handed over finished (the sender waits for its
-// stream) and the receiver copies it into its own memory (and waits), so no
-// block is ever used by two streams at once. Stashed weights (lpm-async
-// --weight-stash) are kept in the stage's own memory.
+// store was placed; ParameterStore::placeOn). A stage whose backend computes
+// in another memory than the weights (a GPU other than theirs, CPU cores for
+// weights on a GPU, a GPU for weights on the host) trains a copy of its own model,
+// weights and optimizer state in its memory, made at the start of each run;
+// after the run (finished or stopped) it gives its units' weights, buffers
+// and optimizer state back, so the trainer's store is whole again. Between
+// stages whose memory is not the host's, a tensor is handed over finished
+// (the sender waits for its stream) and the receiver copies it into its own
+// memory (and waits; between two GPUs a peer copy, which the driver stages
+// through the host where they have no peer access), so no block is ever used
+// by two streams at once. Stashed weights (lpm-async --weight-stash) are kept
+// in the stage's own memory.
 //
 // Stopping: when a stop request is seen (polled every 5 ms), the mini-batches
 // no stage has begun to update are cancelled; stages abandon their work at

@@ -73,7 +73,7 @@ Tensor Tensor::copyTo(Backend* target) const
         copy.block_.copyFromHost(data(), bytes);
     } else if (target == nullptr) {
         block_.copyToHost(copy.data(), bytes);
-    } else if (target->canReadDirectly(*memory())) { // e.g. two streams of one GPU
+    } else if (target->canCopyDirectly(*memory())) { // e.g. two streams of one GPU, or two GPUs
         copy.block_.copyWithin(data(), bytes);
     } else { // between two backends: through the host
         Tensor staged = copyTo(nullptr);

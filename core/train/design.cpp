@@ -82,7 +82,9 @@ SessionRequest sessionRequestFor(const Design& design)
     TrainOptions& train = request.train;
     const Plan& plan = design.plan;
     train.model = plan.model;
-    train.backend = trainingBackendFor(parseDeviceSet(plan.deviceSpec)); // CPU cores or one GPU's streams
+    const DeviceSet devices = parseDeviceSet(plan.deviceSpec);
+    train.backend = trainingBackendFor(devices); // CPU cores, or where the first GPU stage computes
+    train.stageBackends = stageBackendsFor(devices);
     train.batch = plan.batch;
     train.microBatches = plan.microBatches;
     train.schedule = plan.schedule;

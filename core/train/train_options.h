@@ -28,6 +28,10 @@ struct TrainOptions {
     int64_t evaluationBatch = 500;
     std::string schedule = "sequential"; // or gpipe, 1f1b, lpm, lpm-async (run by the executor)
     Partition stages;                    // pipelined: stage k's units, covering the model in order
+    // Pipelined: stage k's backend ("cpu", "cuda:K"); empty: each stage gets
+    // one of `backend`'s kind (a core, or a stream on its GPU). A stage on
+    // another GPU than the weights trains a copy of its own there.
+    std::vector<std::string> stageBackends;
     bool weightStash = false;            // lpm-async: backwards use their forward's weights
 };
 

@@ -53,13 +53,22 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
         Partition stages = options.stages;
         if (stages.empty())
             stages = {{0, model_.unitCount() - 1, 0}};
-        // Every stage computes on its own backend of the trainer's kind: a CPU
-        // core each, or its own stream on the trainer's GPU.
+        // Every stage computes on its own backend: the one options.stageBackends
+        // names, or one of the trainer's kind (a CPU core each, or its own
+        // stream on the trainer's GPU).
         PipelineExecutor::StageBackendFactory stageBackend;
-        if (!backend_->usesHostMemory())
+        if (!options.stageBackends.empty()) {
+            if (options.stageBackends.size() != stages.size())
+                throw InvalidArgument("stage backends: " + std::to_string(options.stageBackends.size())
+                                      + " named for " + std::to_string(stages.size()) + " stages");
+            stageBackend = [names = options.stageBackends, tf32 = options.tf32](int s) {
+                return makeBackend(BackendRequest{names[size_t(s)], 1, tf32});
+            };
+        } else if (!backend_->usesHostMemory()) {
             stageBackend = [request = BackendRequest{options.backend, 1, options.tf32}](int) {
                 return makeBackend(request);
             };
+        }
         executor_ = std::make_unique<PipelineExecutor>(model_, store_, *optimizer_, std::move(stages),
                                                        options.schedule, options.microBatches, options.seed,
                                                        options.weightStash, std::move(stageBackend));

@@ -4,7 +4,8 @@
 // the CPU's with options.threads threads, or a GPU's (options.backend cuda:N,
 // where the weights and optimizer state then live); under a pipelined schedule it hands
 // each epoch's mini-batches to the pipeline executor (pipeline/executor.h),
-// one CPU core per stage. Either way the weights live in one ParameterStore,
+// one CPU core or one GPU stream per stage (options.stageBackends may put
+// stages on several GPUs). Either way the weights live in one ParameterStore,
 // so checkpoints do not depend on the schedule.
 //
 // Resuming is exact because everything random is a function of (seed, step):

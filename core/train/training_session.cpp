@@ -47,6 +47,7 @@ TrainOptions sequentialReferenceOptions(const TrainOptions& pipelined, int64_t s
     TrainOptions options = pipelined;
     options.schedule = "sequential";
     options.stages.clear();
+    options.stageBackends.clear();
     options.weightStash = false;
     options.threads = 1;
     options.steps = steps;

@@ -44,6 +44,28 @@ CudaBackend::CudaBackend(const CudaBackendOptions& options) : options_(options)
     LPM_CUDNN_CHECK(cudnnCreate(&cudnn));
     cudnn_.reset(cudnn);
     LPM_CUDNN_CHECK(cudnnSetStream(cudnn, stream));
+    enablePeerAccess(devices);
+}
+
+void CudaBackend::enablePeerAccess(int devices)
+{
+    // Peer access is a property of the process's context on this GPU: the
+    // first backend on it enables it, later ones find it enabled already.
+    peerAccess_.assign(size_t(devices), false);
+    for (int peer = 0; peer < devices; ++peer) {
+        if (peer == options_.device)
+            continue;
+        int possible = 0;
+        LPM_CUDA_CHECK(cudaDeviceCanAccessPeer(&possible, options_.device, peer));
+        if (possible == 0)
+            continue;
+        const cudaError_t enabled = cudaDeviceEnablePeerAccess(peer, 0);
+        if (enabled == cudaErrorPeerAccessAlreadyEnabled)
+            (void)cudaGetLastError(); // not an error here: clear it so no later check reports it
+        else
+            LPM_CUDA_CHECK(enabled);
+        peerAccess_[size_t(peer)] = true;
+    }
 }
 
 CudaBackend::~CudaBackend()
@@ -127,14 +149,27 @@ void CudaBackend::copyToHost(void* hostDestination, const void* source, int64_t 
 void CudaBackend::copyWithin(void* destination, const void* source, int64_t bytes)
 {
     activate();
-    LPM_CUDA_CHECK(cudaMemcpyAsync(destination, source, static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice,
+    // cudaMemcpyDefault: the source may be on another GPU (unified addressing
+    // tells the runtime which); without peer access the driver stages it.
+    LPM_CUDA_CHECK(cudaMemcpyAsync(destination, source, static_cast<size_t>(bytes), cudaMemcpyDefault,
                                    stream_.get()));
+}
+
+bool CudaBackend::sharesMemoryWith(const Backend& other) const
+{
+    const auto* cuda = dynamic_cast<const CudaBackend*>(&other);
+    return cuda != nullptr && cuda->device() == device();
 }
 
 bool CudaBackend::canReadDirectly(const Backend& other) const
 {
     const auto* cuda = dynamic_cast<const CudaBackend*>(&other);
-    return cuda != nullptr && cuda->device() == device();
+    return cuda != nullptr && (cuda->device() == device() || peerAccess_.at(size_t(cuda->device())));
+}
+
+bool CudaBackend::canCopyDirectly(const Backend& other) const
+{
+    return dynamic_cast<const CudaBackend*>(&other) != nullptr;
 }
 
 void CudaBackend::zeroBytes(void* data, int64_t bytes)

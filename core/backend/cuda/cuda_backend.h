@@ -57,7 +57,10 @@ public:
     void copyFromHost(void* destination, const void* hostSource, int64_t bytes) override;
     void copyToHost(void* hostDestination, const void* source, int64_t bytes) override;
     void copyWithin(void* destination, const void* source, int64_t bytes) override;
-    bool canReadDirectly(const Backend& other) const override; // another CudaBackend on the same GPU
+    bool sharesMemoryWith(const Backend& other) const override; // another CudaBackend on the same GPU
+    // The same, or on a GPU this one has peer access to.
+    bool canReadDirectly(const Backend& other) const override;
+    bool canCopyDirectly(const Backend& other) const override; // any CudaBackend (a peer copy)
     void zeroBytes(void* data, int64_t bytes) override;
 
     void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
@@ -125,6 +128,7 @@ private:
                                       int64_t, int64_t>;
 
     void activate() const; // makes this backend's device current on the calling thread
+    void enablePeerAccess(int devices); // to every GPU this one can reach
     ConvolutionPlan& convolutionPlan(const Conv2dGeometry& g);
     static TensorDescriptor makeTensorDescriptor(int64_t n, int64_t c, int64_t h, int64_t w);
 
@@ -136,6 +140,7 @@ private:
     DeviceBuffer lossRows_;       // per-row loss (double) and correct flag (int32)
     PinnedHostBuffer lossRowsHost_;
     std::map<ConvolutionKey, ConvolutionPlan> convolutionPlans_;
+    std::vector<bool> peerAccess_; // [GPU]: this GPU's kernels can read its memory
     std::mutex freeBlocksMutex_; // tensors may be released from another thread than the caller's
     std::unordered_map<int64_t, std::vector<void*>> freeBlocks_; // by rounded size in bytes
 };
