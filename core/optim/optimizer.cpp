@@ -10,7 +10,7 @@
 namespace lpm {
 
 Optimizer::Optimizer(const OptimizerOptions& options, int64_t parameterCount, int stateVectors)
-    : options_(options), parameterCount_(parameterCount), state_(static_cast<size_t>(stateVectors), std::vector<float>(size_t(parameterCount), 0.0f))
+    : options_(options), state_(static_cast<size_t>(stateVectors), std::vector<float>(size_t(parameterCount), 0.0f))
 {
 }
 
@@ -44,16 +44,17 @@ void Optimizer::copyStateFromHost()
         placed_[i].copyFromHost(state_[i].data(), int64_t(sizeof(float) * state_[i].size()));
 }
 
-std::unique_ptr<Optimizer> Optimizer::unplacedCopy() const
+std::unique_ptr<Optimizer> Optimizer::unplacedSlice(int64_t first, int64_t count) const
 {
-    std::unique_ptr<Optimizer> copy;
+    std::unique_ptr<Optimizer> slice;
     if (options_.kind == "adam")
-        copy = std::make_unique<Adam>(options_, parameterCount_);
+        slice = std::make_unique<Adam>(options_, count);
     else
-        copy = std::make_unique<Sgd>(options_, parameterCount_);
-    copy->stepCount_ = stepCount_;
-    copy->state_ = state_;
-    return copy;
+        slice = std::make_unique<Sgd>(options_, count);
+    slice->stepCount_ = stepCount_;
+    for (size_t v = 0; v < state_.size(); ++v)
+        std::copy_n(state_[v].begin() + first, count, slice->state_[v].begin());
+    return slice;
 }
 
 std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options,

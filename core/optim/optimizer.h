@@ -47,10 +47,11 @@ public:
     void copyStateToHost();
     void copyStateFromHost();
 
-    // A copy for a pipeline stage that keeps its own weights in another
-    // memory: the same kind, hyperparameters, step count and host state(),
-    // not placed (call copyStateToHost() first when this one is placed).
-    std::unique_ptr<Optimizer> unplacedCopy() const;
+    // An optimizer for the parameters [first, first + count) alone (a pipeline
+    // stage that keeps its own weights in another memory): the same kind,
+    // hyperparameters and step count, and that slice of the host state(), not
+    // placed (call copyStateToHost() first when this one is placed).
+    std::unique_ptr<Optimizer> unplacedSlice(int64_t first, int64_t count) const;
 
 protected:
     Optimizer(const OptimizerOptions& options, int64_t parameterCount, int stateVectors);
@@ -60,8 +61,7 @@ protected:
         return placed_.empty() ? state_[index].data() : placed_[index].as<float>();
     }
 
-    OptimizerOptions options_; // what it was made from (for unplacedCopy)
-    int64_t parameterCount_;
+    OptimizerOptions options_; // what it was made from (for unplacedSlice)
     int64_t stepCount_ = 0;
     std::vector<std::vector<float>> state_;
     std::vector<MemoryBlock> placed_; // one per state vector once placed off the host

@@ -86,9 +86,10 @@ void copyStore(Backend& backend, const ParameterStore& from, ParameterStore& to)
 // dp replica's (weights copied from the trainer's, which it can read), or a
 // pipeline stage's whose backend computes in another memory than the
 // trainer's weights (a GPU other than theirs, even one with peer access, CPU
-// cores for weights on a GPU, a GPU for weights on the host). A pipeline stage's
-// copy starts from the trainer's weights, buffers and optimizer state, and
-// copyBack() returns its slice of them after the run.
+// cores for weights on a GPU, a GPU for weights on the host). A pipeline
+// stage's copy holds its own units only (a store of their range, an
+// optimizer of their slice): it starts from the trainer's weights, buffers
+// and optimizer state, and copyBack() returns them after the run.
 struct StageCopy {
     std::unique_ptr<Model> model; // null: the stage trains the trainer's
     std::unique_ptr<ParameterStore> store;
@@ -105,17 +106,20 @@ struct StageCopy {
         return copy;
     }
 
-    static StageCopy stageOf(const Model& model, const ParameterStore& store, Optimizer& optimizer, Backend& backend)
+    static StageCopy stageOf(const Model& model, const ParameterStore& store, Optimizer& optimizer,
+                             const PlannedStage& stage, Backend& backend)
     {
         StageCopy copy;
         copy.model = std::make_unique<Model>(buildModel(model.name()));
-        copy.store = std::make_unique<ParameterStore>(*copy.model);
+        copy.store = std::make_unique<ParameterStore>(*copy.model, stage.first, stage.last);
         store.copyToHost(); // the host copies are current (nothing for a store on the host)
-        std::copy_n(store.hostValues(), store.parameterCount(), copy.store->hostValues());
-        std::copy_n(store.hostBuffers(), store.bufferCount(), copy.store->hostBuffers());
+        std::copy_n(store.hostValues() + store.unitParameterOffset(stage.first), copy.store->parameterCount(),
+                    copy.store->hostValues());
+        std::copy_n(store.hostBuffers() + store.unitBufferOffset(stage.first), copy.store->bufferCount(),
+                    copy.store->hostBuffers());
         copy.store->placeOn(backend);
         optimizer.copyStateToHost();
-        copy.optimizer = optimizer.unplacedCopy();
+        copy.optimizer = optimizer.unplacedSlice(store.unitParameterOffset(stage.first), copy.store->parameterCount());
         copy.optimizer->placeOn(backend);
         return copy;
     }
@@ -135,14 +139,13 @@ struct StageCopy {
                 continue;
             copy.store->copyToHost();
             copy.optimizer->copyStateToHost();
-            const int first = stages[s].first, end = stages[s].last + 1;
-            const int64_t p0 = store.unitParameterOffset(first), p1 = store.unitParameterOffset(end);
-            const int64_t b0 = store.unitBufferOffset(first), b1 = store.unitBufferOffset(end);
-            std::copy(copy.store->hostValues() + p0, copy.store->hostValues() + p1, store.hostValues() + p0);
-            std::copy(copy.store->hostBuffers() + b0, copy.store->hostBuffers() + b1, store.hostBuffers() + b0);
+            const int64_t parameters = store.unitParameterOffset(stages[s].first);
+            const int64_t buffers = store.unitBufferOffset(stages[s].first);
+            std::copy_n(copy.store->hostValues(), copy.store->parameterCount(), store.hostValues() + parameters);
+            std::copy_n(copy.store->hostBuffers(), copy.store->bufferCount(), store.hostBuffers() + buffers);
             for (size_t v = 0; v < optimizer.state().size(); ++v)
-                std::copy(copy.optimizer->state()[v].begin() + p0, copy.optimizer->state()[v].begin() + p1,
-                          optimizer.state()[v].begin() + p0);
+                std::copy(copy.optimizer->state()[v].begin(), copy.optimizer->state()[v].end(),
+                          optimizer.state()[v].begin() + parameters);
         }
         store.copyFromHost();
         optimizer.copyStateFromHost();
@@ -623,7 +626,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         if (dp && s > 0)
             copies[size_t(s)] = StageCopy::replicaOf(model_, store_, backend);
         else if (!dp && !usesMemoryOf(backend, store_.memory())) // (even a peer GPU's: local reads are faster)
-            copies[size_t(s)] = StageCopy::stageOf(model_, store_, optimizer_, backend);
+            copies[size_t(s)] = StageCopy::stageOf(model_, store_, optimizer_, stages_[size_t(s)], backend);
     }
     if (dp)
         for (int s = 0; s < stages; ++s)

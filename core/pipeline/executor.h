@@ -28,10 +28,10 @@
 // run computes on its own CudaBackend, its own stream, on the GPU where the
 // store was placed; ParameterStore::placeOn). A stage whose backend computes
 // in another memory than the weights (a GPU other than theirs, CPU cores for
-// weights on a GPU, a GPU for weights on the host) trains a copy of its own model,
-// weights and optimizer state in its memory, made at the start of each run;
-// after the run (finished or stopped) it gives its units' weights, buffers
-// and optimizer state back, so the trainer's store is whole again. Between
+// weights on a GPU, a GPU for weights on the host) trains a copy of its own
+// units' weights, buffers and optimizer state in its memory, made at the
+// start of each run; after the run (finished or stopped) it gives them back,
+// so the trainer's store is whole again. Between
 // stages whose memory is not the host's, a tensor is handed over finished
 // (the sender waits for its stream) and the receiver copies it into its own
 // memory (and waits; between two GPUs a peer copy, which the driver stages
