@@ -22,7 +22,8 @@
 #      micro-batch 32, filed under the GPU's catalogue name, for lpm plan --costs);
 #   6. pipelined training on stages sharing the GPU (cuda:0x2, cuda:0x4, a
 #      stream each, schedule lpm) against sequential on the same GPU
-#      (--compare-sequential: speedup, and whether the weights are identical).
+#      (--compare-sequential: speedup, and whether the weights are identical),
+#      and on a machine with two GPUs, a stage on each (cuda:0,1).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -104,7 +105,11 @@ for model in "${models[@]}"; do
         --micro-batch-size 32 --quiet --out "$out/profile-$model.json"
 done
 declare -A pipe_speedup pipe_equal
-for devices in cuda:0x2 cuda:0x4; do
+pipe_devices=(cuda:0x2 cuda:0x4)
+if (( $(nvidia-smi -L 2>/dev/null | wc -l) >= 2 )); then
+    pipe_devices+=(cuda:0,1) # a stage on each of two GPUs: peer copies, the second stage's own weights
+fi
+for devices in "${pipe_devices[@]}"; do
     for model in "${models[@]}"; do
         json=$out/pipe-$model-${devices/:/}.json
         if run_logged "lpm train --devices $devices --schedule lpm --model $model" "$bin/lpm" train --devices "$devices" \
@@ -154,7 +159,7 @@ PY
         printf '  %-14s %16s %16s %8s\n' "$model" "${lpm_rate[$model]}" "$torch" "$ratio"
     done
     printf '  %-14s %-10s %10s %s\n' "lpm schedule" "devices" "speedup" "weights equal to sequential"
-    for devices in cuda:0x2 cuda:0x4; do
+    for devices in "${pipe_devices[@]}"; do
         for model in "${models[@]}"; do
             printf '  %-14s %-10s %10s %s\n' "$model" "$devices" "${pipe_speedup[$model,$devices]}" "${pipe_equal[$model,$devices]}"
         done

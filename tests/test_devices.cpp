@@ -117,10 +117,18 @@ TEST(DeviceSet, LinksFollowTheMachines)
         two.gpus[size_t(i)].index = i;
         two.gpus[size_t(i)].name = "NVIDIA H100 80GB HBM3";
     }
+    two.peerAccess = {{false, true}, {true, false}};
     resolveLocalGpus(gpus, two);
     EXPECT_EQ(gpus.stageSlots[2].catalogId, "H100");
     EXPECT_EQ(linkBetween(gpus.stageSlots[0], gpus.stageSlots[1]).name, catalogDevice("H100").peerLink.name);
     EXPECT_EQ(linkBetween(gpus.stageSlots[1], gpus.stageSlots[2]).name, sameGpuLink().name);
+    // Peer access one way only: the copies back would be staged through the host.
+    two.peerAccess = {{false, true}, {false, false}};
+    resolveLocalGpus(gpus, two);
+    const LinkSpec staged = linkBetween(gpus.stageSlots[0], gpus.stageSlots[1]);
+    EXPECT_EQ(staged.name, hostStagedGpuLink().name);
+    EXPECT_NE(staged.name.find("through host memory"), std::string::npos);
+    EXPECT_LT(staged.bytesPerSecond, catalogDevice("H100").peerLink.bytesPerSecond);
     DeviceSet third = parseDeviceSet("cuda:2");
     expectError<InvalidArgument>([&] { resolveLocalGpus(third, two); }, {"cuda:2", "there is no GPU 2", "has 2"});
     two.gpus[0].name = "Tesla K80";

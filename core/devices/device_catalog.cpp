@@ -95,6 +95,15 @@ LinkSpec sameGpuLink()
     return {"one GPU's memory", 1000 * kGiga, 20e-6};
 }
 
+LinkSpec hostStagedGpuLink()
+{
+    // Without peer access the driver copies GPU → host → GPU in chunks: two
+    // PCIe crossings, overlapped. Assumed: half of a PCIe 4.0 x16 direction
+    // and twice its latency (not measured; no machine here has two GPUs).
+    const LinkSpec bus = pcie(4);
+    return {"through host memory (" + bus.name + ")", bus.bytesPerSecond / 2, 2 * bus.latencySeconds};
+}
+
 std::string catalogIdForGpuName(const std::string& cudaName)
 {
     // Most specific first: "A100" alone does not say 40 or 80 GB.

@@ -44,6 +44,7 @@ std::string catalogIdForGpuName(const std::string& cudaName);
 LinkSpec ethernetLink();      // between servers: 100 Gb Ethernet
 LinkSpec hostMemoryLink();    // between two CPU stages of one machine (shared memory)
 LinkSpec sameGpuLink();       // between two stages on one GPU (a copy within its memory)
+LinkSpec hostStagedGpuLink(); // between two GPUs of one machine without peer access
 
 // The fraction of a data-sheet rate a unit is assumed to reach when its cost
 // is estimated rather than measured (plan/cost_model.h), and the fixed cost

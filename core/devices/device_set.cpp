@@ -170,6 +170,11 @@ void resolveLocalGpus(DeviceSet& set, const GpuDiscovery& gpus)
                                   "; plan for catalogue GPUs instead (e.g. catalog:H100x2)");
         const std::string& name = gpus.gpus[size_t(slot.ordinal)].name;
         slot.catalogId = catalogIdForGpuName(name);
+        slot.peerGpus.clear();
+        if (size_t(slot.ordinal) < gpus.peerAccess.size())
+            for (size_t peer = 0; peer < gpus.peerAccess[size_t(slot.ordinal)].size(); ++peer)
+                if (gpus.peerAccess[size_t(slot.ordinal)][peer])
+                    slot.peerGpus.push_back(int(peer));
         if (slot.catalogId.empty())
             throw InvalidArgument(slot.label + ": no catalogue entry matches the GPU '" + name +
                                   "', so its costs cannot be estimated; plan for a catalogue GPU instead");
@@ -181,8 +186,14 @@ LinkSpec linkBetween(const DeviceSlot& from, const DeviceSlot& to)
     for (const DeviceSlot* slot : {&from, &to})
         if (slot->kind == DeviceKind::Cuda && slot->catalogId.empty())
             throw InvalidArgument(slot->label + ": local GPUs are planned after resolveLocalGpus");
-    if (from.kind == DeviceKind::Cuda && to.kind == DeviceKind::Cuda)
-        return from.ordinal == to.ordinal ? sameGpuLink() : catalogDevice(from.catalogId).peerLink;
+    if (from.kind == DeviceKind::Cuda && to.kind == DeviceKind::Cuda) {
+        if (from.ordinal == to.ordinal)
+            return sameGpuLink();
+        auto reaches = [](const DeviceSlot& a, const DeviceSlot& b) {
+            return std::find(a.peerGpus.begin(), a.peerGpus.end(), b.ordinal) != a.peerGpus.end();
+        };
+        return reaches(from, to) && reaches(to, from) ? catalogDevice(from.catalogId).peerLink : hostStagedGpuLink();
+    }
     if (from.kind == DeviceKind::Cpu && to.kind == DeviceKind::Cpu)
         return hostMemoryLink();
     if (from.kind == DeviceKind::Catalog && to.kind == DeviceKind::Catalog

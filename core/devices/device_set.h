@@ -31,6 +31,7 @@ struct DeviceSlot {
     std::string catalogId; // catalog: the DeviceModel's id; cuda: its entry, once resolveLocalGpus ran
     int server = 0;        // 0 is this machine; catalogue servers count from 1
     int sharedBy = 1;      // stages running on this same physical device
+    std::vector<int> peerGpus; // cuda, once resolveLocalGpus ran: the GPUs this one has peer access to
 };
 
 struct DeviceSet {
@@ -40,7 +41,8 @@ struct DeviceSet {
 
 struct GpuDiscovery;
 
-// Gives every cuda:K slot the catalogue entry of local GPU K (for estimates).
+// Gives every cuda:K slot the catalogue entry of local GPU K (for estimates)
+// and the GPUs it has peer access to.
 // Throws InvalidArgument naming the slot when there is no GPU K here (with
 // the discovery's reason) or no catalogue entry matches its name.
 void resolveLocalGpus(DeviceSet& set, const GpuDiscovery& gpus);
@@ -51,7 +53,9 @@ DeviceSet parseDeviceSet(const std::string& spec);
 
 // The link carrying activations from `from` to the next stage's `to` (and
 // gradients back): the catalogue's peer link inside a server (NVLink, or PCIe
-// for GPUs without it), shared memory between CPU stages of this machine,
+// for GPUs without it; for two local GPUs, only when they have peer access
+// both ways, else a copy staged through host memory), shared memory between
+// CPU stages of this machine,
 // Ethernet between machines. Throws InvalidArgument for local GPUs (cuda:)
 // not yet given their catalogue entry (resolveLocalGpus).
 LinkSpec linkBetween(const DeviceSlot& from, const DeviceSlot& to);

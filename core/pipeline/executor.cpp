@@ -372,7 +372,7 @@ private:
                     break;
                 }
         optimizer_.updateRange(backend_, store_, parameterOffset_, parameterCount_,
-                                     setup_.optimizerStepBase + action.miniBatch + 1);
+                               setup_.optimizerStepBase + action.miniBatch + 1);
         store_.zeroGradients(parameterOffset_, parameterCount_, &backend_); // after the update, on its stream
         ++updatesDone_;
         record(action, start);
@@ -428,7 +428,7 @@ private:
         const auto [begin, end] = replicaShare();
         ParameterStore& trainer = *run_.replicas[0];
         optimizer_.updateRange(backend_, trainer, begin, end - begin,
-                                     setup_.optimizerStepBase + action.miniBatch + 1);
+                               setup_.optimizerStepBase + action.miniBatch + 1);
         if (index_ != 0)
             store_.zeroGradients(0, store_.parameterCount(), &backend_); // the sum has read them (phase 2)
         record(action, start);

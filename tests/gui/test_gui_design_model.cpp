@@ -11,6 +11,7 @@
 #include <QTreeWidget>
 
 #include "design_model.h"
+#include "devices/device_catalog.h"
 #include "devices_panel.h"
 #include "gui_test_support.h"
 #include "network_items.h"
@@ -287,6 +288,41 @@ private Q_SLOTS:
         QVERIFY(model.setDevices("cuda:0x4"));
         QCOMPARE(gpu->checkState(0), Qt::Checked);
         QCOMPARE(stagesPerGpu->value(), 4);
+    }
+
+    // Two local GPUs checked: stages on each, a session that trains each
+    // stage on its own GPU with the weights on the first, and the link
+    // between the GPUs is their peer link only when they have peer access.
+    void devicesPanelPutsStagesOnSeveralGpus()
+    {
+        HostDevices host;
+        host.cpuCores = 2;
+        host.cpuName = "test CPU";
+        host.memoryBytes = int64_t(16) << 30;
+        for (int i = 0; i < 2; ++i)
+            host.gpu.gpus.push_back(GpuDevice{i, "NVIDIA H100 80GB HBM3", int64_t(80) << 30, 132, 9, 0, 1980000,
+                                              "0000:1" + std::to_string(8 + i) + ":00.0"});
+        host.gpu.status = "2 GPUs";
+        for (const bool peers : {true, false}) {
+            host.gpu.peerAccess = {{false, peers}, {peers, false}};
+            DesignModel model(host);
+            model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+            DevicesPanel panel(&model);
+            auto* tree = panel.findChild<QTreeWidget*>();
+            auto* stagesPerGpu = panel.findChild<QSpinBox*>("gpuStages");
+            QVERIFY(tree && stagesPerGpu);
+            stagesPerGpu->setValue(1);
+            tree->topLevelItem(2)->child(0)->setCheckState(0, Qt::Unchecked); // the A100s
+            tree->topLevelItem(1)->child(0)->setCheckState(0, Qt::Checked);
+            tree->topLevelItem(1)->child(1)->setCheckState(0, Qt::Checked);
+            QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("cuda:0x1,cuda:1x1"));
+            QCOMPARE(model.plan().devices.size(), size_t(2));
+            const LinkSpec& link = model.plan().devices[0].linkToNext;
+            QCOMPARE(link.name, peers ? catalogDevice("H100").peerLink.name : hostStagedGpuLink().name);
+            const SessionRequest request = sessionRequestFor(model.design());
+            QCOMPARE(request.train.backend, std::string("cuda:0"));
+            QCOMPARE(request.train.stageBackends, (std::vector<std::string>{"cuda:0", "cuda:1"}));
+        }
     }
 };
 
