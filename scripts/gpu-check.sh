@@ -12,7 +12,8 @@
 #   3. the GPU tests (test_cuda_backend, test_off_host_training, test_backend_check);
 #   4. the benchmark: training samples/s of lpm on the GPU (sequential,
 #      batch 256, synthetic data) against PyTorch on the same GPU
-#      (bench/pytorch_gpu_peer.py) for cnn, vgg-mini and resnet-mini.
+#      (bench/pytorch_gpu_peer.py) for cnn, vgg-mini and resnet-mini, and
+#      lpm once more with plain uploads (LPM_CUDA_SYNCHRONOUS_UPLOADS=1);
 # It prints a short table last; full logs and JSON go to $OUT (the device
 # tool's folder that comes back) or gpu-check-out/: gpu-check.log,
 # devices.json, check-backend.json, check-backend-tf32.json, bench.json,
@@ -90,7 +91,7 @@ done
 
 # Benchmark: lpm (sequential on cuda:0) and PyTorch, same models, batch and GPU.
 models=(cnn vgg-mini resnet-mini)
-declare -A lpm_rate
+declare -A lpm_rate plain_rate
 for model in "${models[@]}"; do
     json=$out/lpm-$model.json
     if run_logged "lpm train --backend cuda --model $model" "$bin/lpm" train --backend cuda --model "$model" \
@@ -99,6 +100,16 @@ for model in "${models[@]}"; do
     else
         lpm_rate[$model]="failed"
     fi
+    # The same with plain, waited-for uploads from pageable memory (side by side with the staged ones).
+    plain=$out/plain-$model.json
+    if run_logged "lpm train --backend cuda --model $model, plain uploads" \
+        env LPM_CUDA_SYNCHRONOUS_UPLOADS=1 "$bin/lpm" train --backend cuda --model "$model" --dataset synthetic --batch 256 --steps 60 --quiet \
+        --json "$plain"; then
+        plain_rate[$model]=$(python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['samples_per_second']))" "$plain")
+    else
+        plain_rate[$model]="failed"
+    fi
+    rm -f "$plain"
 done
 for model in "${models[@]}"; do
     run_logged "lpm profile --device cuda:0 --model $model" "$bin/lpm" profile --device cuda:0 --model "$model" \
@@ -152,11 +163,11 @@ PY
     for test in "${!test_status[@]}"; do
         printf '  %-44s %s\n' "$test" "${test_status[$test]}"
     done
-    printf '  %-14s %16s %16s %8s\n' "samples/s" "lpm cuda:0" "PyTorch" "ratio"
+    printf '  %-14s %16s %16s %8s %18s\n' "samples/s" "lpm cuda:0" "PyTorch" "ratio" "lpm plain uploads"
     for model in "${models[@]}"; do
         torch=$(python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['pytorch']['models'][sys.argv[2]]['samples_per_second']))" "$out/bench.json" "$model" 2>/dev/null || echo "?")
         ratio=$(python3 -c "print('%.2f' % (float('${lpm_rate[$model]}') / float('$torch')))" 2>/dev/null || echo "-")
-        printf '  %-14s %16s %16s %8s\n' "$model" "${lpm_rate[$model]}" "$torch" "$ratio"
+        printf '  %-14s %16s %16s %8s %18s\n' "$model" "${lpm_rate[$model]}" "$torch" "$ratio" "${plain_rate[$model]}"
     done
     printf '  %-14s %-10s %10s %s\n' "lpm schedule" "devices" "speedup" "weights equal to sequential"
     for devices in "${pipe_devices[@]}"; do

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -163,6 +164,7 @@ struct FakeDeviceMemory {
     std::map<const char*, int64_t> blocks; // start → bytes
     int64_t allocations = 0;
     int64_t foreignPointers = 0; // compute calls given a pointer outside these blocks
+    int64_t timeMarks = 0;       // markTime calls of its backends
 
     bool owns(const void* pointer, int64_t bytes)
     {
@@ -243,6 +245,24 @@ public:
 
     FakeDeviceMemory& device() { return *device_; }
 
+    // A pretend device clock: its calls have finished when they return, so a
+    // stamp is the host's steady clock when it is taken.
+    int markTime() override
+    {
+        {
+            const std::lock_guard lock(device_->mutex);
+            ++device_->timeMarks;
+        }
+        stamps_.resize(size_t(stampsUsed_ + 1));
+        stamps_[size_t(stampsUsed_)] = std::chrono::steady_clock::now();
+        return stampsUsed_++;
+    }
+    double secondsBetween(int from, int to) const override
+    {
+        return std::chrono::duration<double>(stamps_.at(size_t(to)) - stamps_.at(size_t(from))).count();
+    }
+    void forgetTimesAfter(int mark) override { stampsUsed_ = std::max(mark + 1, 0); }
+
 protected:
     void checkPointer(const void* pointer) override
     {
@@ -267,6 +287,8 @@ private:
 
     std::shared_ptr<FakeDeviceMemory> device_;
     std::vector<std::shared_ptr<FakeDeviceMemory>> peers_; // grantPeerAccess
+    std::vector<std::chrono::steady_clock::time_point> stamps_; // markTime
+    int stampsUsed_ = 0;
 };
 
 } // namespace lpm

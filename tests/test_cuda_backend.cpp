@@ -173,6 +173,28 @@ TEST_F(CudaBackendTest, PipelineStagesOnOneGpuEqualSequentialBitForBit)
     }
 }
 
+// The measured timeline of stages on one GPU comes from CUDA events on their
+// streams: every box has a positive device duration, a stage's boxes do not
+// overlap, and all lie within the run.
+TEST_F(CudaBackendTest, PipelineTimelineTakesDeviceTimes)
+{
+    TrainOptions options = threeGpuSteps("resnet-mini");
+    options.schedule = "lpm";
+    const int units = buildModel("resnet-mini").unitCount();
+    options.stages = {{0, units / 2 - 1, 0}, {units / 2, units - 1, 1}};
+    Trainer trainer(options, smallData());
+    const TrainSummary summary = trainer.run();
+    const Timeline& timeline = trainer.lastTimeline();
+    ASSERT_FALSE(timeline.events.empty());
+    std::vector<double> stageFree(2, 0.0);
+    for (const TimelineEvent& event : timeline.events) {
+        EXPECT_LT(event.start, event.end);
+        EXPECT_GE(event.start, stageFree[size_t(event.stage)]);
+        EXPECT_LE(event.end, summary.trainingSeconds + 1e-3);
+        stageFree[size_t(event.stage)] = event.end;
+    }
+}
+
 // The schedules of PipelineStagesOnOneGpuEqualSequentialBitForBit with the
 // stages on the backends `stageBackends` names and the weights where
 // `weightsBackend` computes: the same bits as sequential on GPU 0.

@@ -123,9 +123,18 @@ TEST_P(OffHostTraining, PipelineStagesInOneDevicesMemoryEqualSequential)
             if (std::string(schedule) != "lpm-async") {
                 EXPECT_EQ(weightsDigest(store), expected) << schedule;
             }
+            // The boxes come from the device's time stamps: in order, in the run, not overlapping on a stage.
+            std::vector<double> stageFree(2, 0.0);
+            for (const TimelineEvent& event : run.timeline.events) {
+                EXPECT_LE(event.start, event.end) << schedule;
+                EXPECT_GE(event.start, stageFree[size_t(event.stage)] - 1e-9) << schedule << " stage " << event.stage;
+                EXPECT_LE(event.end, run.seconds) << schedule;
+                stageFree[size_t(event.stage)] = event.end;
+            }
         }
         EXPECT_EQ(device->foreignPointers, 0) << schedule;
         EXPECT_GT(device->allocations, 0) << schedule;
+        EXPECT_GT(device->timeMarks, 0) << schedule; // two per action, and one to anchor each stage
     }
 }
 

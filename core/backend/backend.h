@@ -93,6 +93,16 @@ public:
     // Waits until all work issued so far has finished.
     virtual void synchronize() = 0;
 
+    // Device time stamps, for a backend whose work runs asynchronously (a
+    // GPU's stream). markTime() queues a stamp behind the work issued so far
+    // and returns its number; once synchronize() has returned,
+    // secondsBetween(a, b) is the device time from stamp a to stamp b.
+    // forgetTimesAfter(a) lets the numbers after a be reused. A backend whose
+    // calls have finished when they return keeps none: markTime() is -1.
+    virtual int markTime() { return -1; }
+    virtual double secondsBetween(int /*from*/, int /*to*/) const { return 0.0; }
+    virtual void forgetTimesAfter(int /*mark*/) {}
+
     // Memory in this backend's space: host memory for the CPU backend, the
     // GPU's for CUDA. The defaults are 64-byte aligned host memory and memcpy.
     // Tensors and MemoryBlocks of a backend whose memory is not the host's
@@ -101,8 +111,11 @@ public:
     virtual void* allocateBytes(int64_t bytes);
     // `bytes` is what was allocated (a caching allocator files the block by it).
     virtual void releaseBytes(void* data, int64_t bytes) noexcept;
-    // Copies between host memory and this backend's memory; both have finished
-    // when they return (so the host side may be reused at once).
+    // Copies between host memory and this backend's memory. The host side may
+    // be reused as soon as they return. copyToHost has finished then;
+    // copyFromHost may still be queued (a GPU's stream): it is ordered before
+    // this backend's later work, and another backend reads the destination
+    // only after this one's synchronize().
     virtual void copyFromHost(void* destination, const void* hostSource, int64_t bytes);
     virtual void copyToHost(void* hostDestination, const void* source, int64_t bytes);
     // Within this backend's memory, ordered with its other work. The source may

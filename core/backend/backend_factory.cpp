@@ -1,6 +1,7 @@
 #include "backend/backend_factory.h"
 
 #include <charconv>
+#include <cstdlib>
 
 #include "backend/cpu/cpu_backend.h"
 #include "devices/gpu_devices.h"
@@ -57,6 +58,9 @@ std::unique_ptr<Backend> makeBackend(const BackendRequest& request)
     CudaBackendOptions options;
     options.device = device;
     options.tf32 = request.tf32;
+    // A diagnostic switch for timing the staged uploads against plain ones (docs/GPU.md).
+    const char* synchronousUploads = std::getenv("LPM_CUDA_SYNCHRONOUS_UPLOADS");
+    options.stagedUploads = synchronousUploads == nullptr || std::string(synchronousUploads) != "1";
     return std::make_unique<CudaBackend>(options);
 #else
     throw InvalidArgument("backend '" + request.name +

@@ -199,6 +199,7 @@ public:
     {
         const Action* current = nullptr;
         try {
+            anchorDeviceTime();
             for (const Action& action : actions) {
                 current = &action;
                 playOne(action);
@@ -230,6 +231,8 @@ public:
         const std::vector<float>& before = bufferSnapshots_.begin()->second; // the earliest
         MemoryBlock::copyFromHostInSpace(memory_, store_.buffers() + bufferOffset_, before.data(),
                                          int64_t(sizeof(float) * before.size()));
+        if (memory_ != nullptr)
+            backend_.synchronize(); // the trainer's backend reads them next, on another stream
     }
     std::vector<TimelineTransfer>& transfers() { return transfers_; }
 
@@ -257,7 +260,7 @@ private:
     void forward(const Action& action, int key)
     {
         MicroBatchState& state = states_[key];
-        const double start = run_.now(); // the input's preparation is this stage's work too
+        const ActionStart start = beginAction(); // the input's preparation is this stage's work too
         if (firstStage_)
             takeInputFromBatch(action, state);
         if (!bufferSnapshots_.contains(action.miniBatch)) {
@@ -313,7 +316,7 @@ private:
     void backward(const Action& action, int key)
     {
         MicroBatchState& state = states_.at(key);
-        const double start = run_.now();
+        const ActionStart start = beginAction();
         // Weight stashing: a micro-batch forwarded before this stage's last
         // update runs its backward with the weights its forward used.
         const bool stale = setup_.weightStash && state.weightsVersion != updatesDone_;
@@ -361,7 +364,7 @@ private:
         if (!run_.control.claimUpdate(action.miniBatch))
             return; // a stop cancelled it
         bufferSnapshots_.erase(action.miniBatch);
-        const double start = run_.now();
+        const ActionStart start = beginAction();
         if (setup_.weightStash)
             for (const auto& [key, state] : states_)
                 if (state.awaitingBackward && state.weightsVersion == updatesDone_) {
@@ -405,7 +408,7 @@ private:
     {
         if (!run_.control.arriveAndWait(action.miniBatch, 1)) // every backward is done
             return;                                          // (or a stop cancelled the mini-batch)
-        const double start = run_.now(); // the timeline shows the summing, not the waits
+        const ActionStart start = beginAction(); // the timeline shows the summing, not the waits
         const auto [begin, end] = replicaShare();
         float* sum = run_.replicas[0]->gradients() + begin;
         for (size_t r = 1; r < run_.replicas.size(); ++r) // (a GPU's replicas share its memory)
@@ -424,7 +427,7 @@ private:
         if (!run_.control.claimUpdate(action.miniBatch))
             return; // a stop cancelled it (the other replicas' barriers wake too)
         bufferSnapshots_.erase(action.miniBatch);
-        double start = run_.now();
+        ActionStart start = beginAction();
         const auto [begin, end] = replicaShare();
         ParameterStore& trainer = *run_.replicas[0];
         optimizer_.updateRange(backend_, trainer, begin, end - begin,
@@ -438,7 +441,7 @@ private:
             if (memory_ != nullptr)
                 backend_.synchronize(); // before barrier 0 lets the next mini-batch begin
         } else {
-            start = run_.now();
+            start = beginAction();
             copyStore(backend_, trainer, store_);
             record(action, start);
         }
@@ -501,11 +504,43 @@ private:
         return true;
     }
 
-    void record(const Action& action, double start)
+    // When an action began: the host clock, and on a device a time stamp
+    // queued on the stage's stream (-1 where the backend keeps none).
+    struct ActionStart {
+        double hostSeconds;
+        int deviceMark;
+    };
+
+    ActionStart beginAction() { return {run_.now(), memory_ != nullptr ? backend_.markTime() : -1}; }
+
+    // On a device, the stage's time stamps are placed on the run's clock
+    // from one stamp taken, with the stream idle, when the stage starts.
+    void anchorDeviceTime()
     {
-        if (memory_ != nullptr)
+        if (memory_ == nullptr)
+            return;
+        backend_.forgetTimesAfter(-1);
+        anchorMark_ = backend_.markTime();
+        backend_.synchronize();
+        anchorSeconds_ = run_.now();
+    }
+
+    void record(const Action& action, const ActionStart& start)
+    {
+        double begin = start.hostSeconds, end = 0.0;
+        if (memory_ != nullptr) {
+            const int endMark = backend_.markTime();
             backend_.synchronize(); // the action's end is when its device work ends
-        events_.push_back({index_, action.kind, action.microBatch, action.miniBatch, start, run_.now()});
+            end = run_.now();
+            if (anchorMark_ >= 0 && start.deviceMark >= 0 && endMark >= 0) { // device time
+                begin = anchorSeconds_ + backend_.secondsBetween(anchorMark_, start.deviceMark);
+                end = anchorSeconds_ + backend_.secondsBetween(anchorMark_, endMark);
+                backend_.forgetTimesAfter(anchorMark_);
+            }
+        } else {
+            end = run_.now();
+        }
+        events_.push_back({index_, action.kind, action.microBatch, action.miniBatch, begin, end});
     }
 
     int index_;
@@ -532,6 +567,8 @@ private:
     std::vector<int64_t> offsets_;          // stage 0: micro-batch offsets in batch_
     std::vector<TimelineEvent> events_;
     std::vector<TimelineTransfer> transfers_;
+    int anchorMark_ = -1;        // device stages: the stamp taken at the start (anchorDeviceTime)
+    double anchorSeconds_ = 0.0; // its time on the run's clock
 };
 
 } // namespace

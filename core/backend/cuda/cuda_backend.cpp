@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <string>
 
 #include "backend/cuda/cuda_check.h"
@@ -44,6 +45,9 @@ CudaBackend::CudaBackend(const CudaBackendOptions& options) : options_(options)
     LPM_CUDNN_CHECK(cudnnCreate(&cudnn));
     cudnn_.reset(cudnn);
     LPM_CUDNN_CHECK(cudnnSetStream(cudnn, stream));
+    cudaEvent_t uploadRead = nullptr;
+    LPM_CUDA_CHECK(cudaEventCreateWithFlags(&uploadRead, cudaEventDisableTiming));
+    uploadRead_.reset(uploadRead);
     enablePeerAccess(devices);
 }
 
@@ -95,6 +99,28 @@ void CudaBackend::synchronize()
     LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
 }
 
+int CudaBackend::markTime()
+{
+    activate();
+    if (timeStampsUsed_ == int(timeStamps_.size())) {
+        cudaEvent_t event = nullptr;
+        LPM_CUDA_CHECK(cudaEventCreate(&event)); // with timing
+        timeStamps_.emplace_back(event);
+    }
+    LPM_CUDA_CHECK(cudaEventRecord(timeStamps_[size_t(timeStampsUsed_)].get(), stream_.get()));
+    return timeStampsUsed_++;
+}
+
+double CudaBackend::secondsBetween(int from, int to) const
+{
+    float milliseconds = 0.0f;
+    LPM_CUDA_CHECK(cudaEventElapsedTime(&milliseconds, timeStamps_.at(size_t(from)).get(),
+                                        timeStamps_.at(size_t(to)).get()));
+    return 1e-3 * double(milliseconds);
+}
+
+void CudaBackend::forgetTimesAfter(int mark) { timeStampsUsed_ = std::max(mark + 1, 0); }
+
 namespace {
 // Block sizes are rounded up to 512 bytes (cudaMalloc's own granularity is
 // coarser), so a cached block fits every request of its rounded size.
@@ -133,9 +159,20 @@ void CudaBackend::releaseBytes(void* data, int64_t bytes) noexcept
 void CudaBackend::copyFromHost(void* destination, const void* hostSource, int64_t bytes)
 {
     activate();
-    LPM_CUDA_CHECK(cudaMemcpyAsync(destination, hostSource, static_cast<size_t>(bytes),
+    if (!options_.stagedUploads) {
+        LPM_CUDA_CHECK(cudaMemcpyAsync(destination, hostSource, static_cast<size_t>(bytes),
+                                       cudaMemcpyHostToDevice, stream_.get()));
+        LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+        return;
+    }
+    // The staging buffer is free once the previous upload has read it (an
+    // event never recorded counts as done); it only grows.
+    LPM_CUDA_CHECK(cudaEventSynchronize(uploadRead_.get()));
+    uploadStaging_.reserve(std::max<int64_t>(bytes, 1));
+    std::memcpy(uploadStaging_.data(), hostSource, static_cast<size_t>(bytes));
+    LPM_CUDA_CHECK(cudaMemcpyAsync(destination, uploadStaging_.data(), static_cast<size_t>(bytes),
                                    cudaMemcpyHostToDevice, stream_.get()));
-    LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+    LPM_CUDA_CHECK(cudaEventRecord(uploadRead_.get(), stream_.get()));
 }
 
 void CudaBackend::copyToHost(void* hostDestination, const void* source, int64_t bytes)

@@ -4,7 +4,11 @@
 // workspace limit); the rest are this backend's own kernels (cuda_kernels.cu).
 // All pointers passed to it are device pointers (see allocateBytes and the
 // copies). Every call is enqueued on the stream and returns at once, except
-// the loss (which returns its sum) and the copies (which wait).
+// the loss (which returns its sum) and the copies to the host (which wait).
+// An upload copies the host data into a pinned staging buffer and queues the
+// transfer from there, so the host goes on queuing kernels while the GPU
+// still finishes earlier work; the next upload first waits until the
+// staging buffer has been read.
 //
 // TF32 is off by default, so results compare with the CPU reference in full
 // fp32 (cuBLAS default math, cuDNN FMA math); options.tf32 turns it on.
@@ -33,6 +37,10 @@ namespace lpm {
 struct CudaBackendOptions {
     int device = 0;
     bool tf32 = false;
+    // Uploads (copyFromHost) go through a pinned staging buffer and return
+    // without waiting for the GPU; false: a plain copy from pageable memory,
+    // waited for (for side-by-side timing).
+    bool stagedUploads = true;
     int64_t workspaceLimitBytes = int64_t(256) << 20; // cuDNN convolution workspace
 };
 
@@ -45,6 +53,9 @@ public:
     bool supports(BackendOp op) const override;
     int threadCount() const override { return 1; }
     void synchronize() override;
+    int markTime() override; // a CUDA event recorded on the stream
+    double secondsBetween(int from, int to) const override;
+    void forgetTimesAfter(int mark) override;
     cudaStream_t stream() const { return stream_.get(); }
     int device() const { return options_.device; }
 
@@ -139,8 +150,12 @@ private:
     DeviceBuffer workspace_;
     DeviceBuffer lossRows_;       // per-row loss (double) and correct flag (int32)
     PinnedHostBuffer lossRowsHost_;
+    PinnedHostBuffer uploadStaging_; // stagedUploads: the last upload's source
+    OwnedHandle<cudaEvent_t, cudaEventDestroy> uploadRead_; // recorded once the staging buffer has been read
     std::map<ConvolutionKey, ConvolutionPlan> convolutionPlans_;
     std::vector<bool> peerAccess_; // [GPU]: this GPU's kernels can read its memory
+    std::vector<OwnedHandle<cudaEvent_t, cudaEventDestroy>> timeStamps_; // markTime's events, reused
+    int timeStampsUsed_ = 0;
     std::mutex freeBlocksMutex_; // tensors may be released from another thread than the caller's
     std::unordered_map<int64_t, std::vector<void*>> freeBlocks_; // by rounded size in bytes
 };
