@@ -9,11 +9,14 @@
 #include <vector>
 
 #include "backend/backend_check.h"
-#include "data/synthetic_dataset.h"
-#include "nn/model_zoo.h"
-#include "train/trainer.h"
 #include "backend/backend_factory.h"
+#include "backend/replica_collective.h"
+#include "data/batcher.h"
+#include "data/synthetic_dataset.h"
 #include "devices/gpu_devices.h"
+#include "nn/model_zoo.h"
+#include "pipeline/executor.h"
+#include "train/trainer.h"
 #include "tensor/error.h"
 #include "tensor/memory_block.h"
 #include "tensor/random.h"
@@ -261,6 +264,42 @@ TEST_F(CudaBackendTest, DataParallelReplicasOnOneGpuRepeatAndFollowSequential)
         EXPECT_EQ(first.trainLoss, second.trainLoss) << model;
         EXPECT_NEAR(first.trainLoss, sequential.trainLoss, 1e-4 * std::abs(sequential.trainLoss)) << model;
     }
+}
+
+// dp with a replica on each of two GPUs, summing through NCCL (forced, even
+// where the GPUs have peer access): it repeats exactly, and its loss follows
+// dp summing over the peer link.
+TEST_F(CudaBackendTest, DataParallelThroughNcclOnTwoGpusFollowsPeerSums)
+{
+    if (discoverGpus().gpus.size() < 2)
+        GTEST_SKIP() << "needs two GPUs, this machine has " << discoverGpus().gpus.size();
+    struct Run {
+        std::string digest;
+        double lossSum = 0.0;
+    };
+    auto train = [](bool nccl) {
+        std::unique_ptr<Backend> first = makeBackend(BackendRequest{"cuda:0"});
+        Model model = buildModel("cnn");
+        ParameterStore store(model);
+        store.initialize(7);
+        std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
+        store.placeOn(*first);
+        optimizer->placeOn(*first);
+        const int last = model.unitCount() - 1;
+        PipelineExecutor executor(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 4, 11, false,
+                                  [](int r) { return makeBackend(BackendRequest{"cuda:" + std::to_string(r)}); });
+        if (nccl)
+            executor.setReplicaCollective(makeNcclCollective, true);
+        Batcher batcher(smallData().train, 32, 3);
+        Run run;
+        for (const StepResult& step : executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 3).steps)
+            run.lossSum += step.lossSum;
+        run.digest = weightsDigest(store);
+        return run;
+    };
+    const Run first = train(true), second = train(true), peer = train(false);
+    EXPECT_EQ(first.digest, second.digest);
+    EXPECT_NEAR(first.lossSum, peer.lossSum, 1e-5 * std::abs(peer.lossSum));
 }
 
 // lpm-async with weight stashing on two streams of one GPU repeats exactly,

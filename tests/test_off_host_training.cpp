@@ -15,6 +15,7 @@
 #include "data/synthetic_dataset.h"
 #include "expect_error.h"
 #include "forwarding_backend.h"
+#include "host_staged_collective.h"
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
 #include "plan/profiler.h"
@@ -296,11 +297,13 @@ TEST(OffHostPipeline, AStopLeavesStageCopiesGivenBack)
     EXPECT_EQ(weightsDigest(store), sequentialDigest("lenet5", OptimizerOptions{}, int(run.steps.size()), 4));
 }
 
-// dp replicas sum each other's gradients directly: replicas that cannot
-// read each other's memory (two GPUs without peer access) are refused.
+// dp replicas that cannot read each other's memory (two GPUs without peer
+// access) sum through NCCL; where that cannot be either (here: pretend GPUs,
+// which NCCL does not know), dp is refused, saying why.
 TEST(OffHostPipeline, DataParallelRefusesReplicasThatCannotReadTheWeights)
 {
-    OffHostCpuBackend owner;
+    auto first = std::make_shared<FakeDeviceMemory>();
+    OffHostCpuBackend owner(first);
     Model model = buildModel("mlp");
     ParameterStore store(model);
     store.initialize(1);
@@ -308,12 +311,98 @@ TEST(OffHostPipeline, DataParallelRefusesReplicasThatCannotReadTheWeights)
     store.placeOn(owner);
     optimizer->placeOn(owner);
     const int last = model.unitCount() - 1;
-    PipelineExecutor executor(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 2, 1, false,
-                              [](int) { return std::make_unique<OffHostCpuBackend>(); });
     Batcher batcher(data().train, 16, 3);
-    expectError<InvalidArgument>([&] { executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 1); },
+    auto batchAt = [&](int64_t step) { return batcher.batchAt(step); };
+    // Replica 0 on the weights' device, replica 1 on another: NCCL would be needed.
+    PipelineExecutor separate(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 2, 1, false,
+                              [&](int r) { return std::make_unique<OffHostCpuBackend>(r == 0 ? first : std::make_shared<FakeDeviceMemory>()); });
+    expectError<InvalidArgument>([&] { separate.run(batchAt, 0, 1); },
                                  {"dp replica 0 computes on off-host-cpu", "cannot read the memory of",
-                                  "NCCL all-reduce is not available yet"});
+                                  "cannot sum through NCCL", "off-host-cpu is not one"});
+    // Neither replica on the weights' device: replica 0 could not train them.
+    PipelineExecutor elsewhere(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 2, 1, false,
+                               [](int) { return std::make_unique<OffHostCpuBackend>(); });
+    elsewhere.setReplicaCollective([](const std::vector<Backend*>& ranks) {
+        return std::make_unique<HostStagedCollective>(ranks);
+    });
+    expectError<InvalidArgument>([&] { elsewhere.run(batchAt, 0, 1); },
+                                 {"needs the weights in dp replica 0's memory"});
+}
+
+// dp with a replica on each of two pretend GPUs without peer access, the
+// weights on the first: the replicas sum and share through a collective
+// (HostStagedCollective standing in for NCCL), and the weights are those of
+// dp on host memory, bit for bit (the same sums in the same order). So do
+// two replicas on one device made to use it (`always`).
+TEST(OffHostPipeline, DataParallelThroughACollectiveEqualsTheHost)
+{
+    for (const char* modelName : {"lenet5", "resnet-mini"})
+        for (const bool oneDevice : {false, true}) {
+            const TwoStageRun host = trainTwoStages(modelName, "dp", false, nullptr);
+            auto first = std::make_shared<FakeDeviceMemory>();
+            std::vector<std::shared_ptr<FakeDeviceMemory>> devices = {first,
+                                                                     oneDevice ? first : std::make_shared<FakeDeviceMemory>()};
+            HostStagedCollective* collective = nullptr;
+            {
+                OffHostCpuBackend owner(devices[0]);
+                Model model = buildModel(modelName);
+                ParameterStore store(model);
+                store.initialize(7);
+                std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
+                store.placeOn(owner);
+                optimizer->placeOn(owner);
+                const int last = model.unitCount() - 1;
+                PipelineExecutor executor(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 4, 11, false,
+                                          [&](int d) { return std::make_unique<OffHostCpuBackend>(devices[size_t(d)]); });
+                executor.setReplicaCollective(
+                    [&](const std::vector<Backend*>& ranks) {
+                        auto made = std::make_unique<HostStagedCollective>(ranks);
+                        collective = made.get();
+                        return made;
+                    },
+                    oneDevice);
+                Batcher batcher(data().train, 16, 3);
+                double lossSum = 0.0;
+                for (const StepResult& step : executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 3).steps)
+                    lossSum += step.lossSum;
+                ASSERT_NE(collective, nullptr) << modelName;
+                // Per mini-batch: the sum, and the broadcasts of the weights and (resnet-mini) the batch-norm
+                // statistics, each two meetings.
+                EXPECT_EQ(collective->meetings, 3 * (2 + 2 + (store.bufferCount() > 0 ? 2 : 0))) << modelName;
+                EXPECT_EQ(weightsDigest(store), host.digest) << modelName;
+                EXPECT_EQ(lossSum, host.lossSum) << modelName;
+            }
+            for (const auto& device : devices)
+                EXPECT_EQ(device->foreignPointers, 0) << modelName;
+        }
+}
+
+// A replica that fails inside the collective (an injected error) while the
+// other waits there: the run stops promptly, reports the failing stage once,
+// and the next run makes a new collective and trains.
+TEST(OffHostPipeline, AFailedReplicaAbortsTheCollective)
+{
+    std::vector<std::shared_ptr<FakeDeviceMemory>> devices = {std::make_shared<FakeDeviceMemory>(),
+                                                             std::make_shared<FakeDeviceMemory>()};
+    OffHostCpuBackend owner(devices[0]);
+    Model model = buildModel("lenet5");
+    ParameterStore store(model);
+    store.initialize(7);
+    std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
+    store.placeOn(owner);
+    optimizer->placeOn(owner);
+    const int last = model.unitCount() - 1;
+    PipelineExecutor executor(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 4, 11, false,
+                              [&](int d) { return std::make_unique<OffHostCpuBackend>(devices[size_t(d)]); });
+    int made = 0;
+    executor.setReplicaCollective([&](const std::vector<Backend*>& ranks) {
+        return std::make_unique<HostStagedCollective>(ranks, made++ == 0 ? 1 : -1); // the first one fails
+    });
+    Batcher batcher(data().train, 16, 3);
+    auto batchAt = [&](int64_t s) { return batcher.batchAt(s); };
+    expectError<Error>([&] { executor.run(batchAt, 0, 3); }, {"stage 1", "all-reduce", "injected failure"});
+    EXPECT_EQ(executor.run(batchAt, 0, 2).steps.size(), 2u);
+    EXPECT_EQ(made, 2);
 }
 
 // dp with a replica on each of two pretend GPUs that have peer access to

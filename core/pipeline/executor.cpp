@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/replica_collective.h"
 #include "devices/host_devices.h"
 #include "nn/model_zoo.h"
 #include "nn/softmax_cross_entropy.h"
@@ -52,6 +53,7 @@ struct SharedRun {
         return result;
     }
     std::vector<ParameterStore*> replicas; // dp: every replica's store, replica 0's the trainer's
+    ReplicaCollective* collective = nullptr; // dp replicas that cannot read each other's memory
 
     // The batch of a mini-batch, fetched once for all the stages that read it
     // (stage 0, or every dp replica); batchAt is only ever called under the lock.
@@ -95,13 +97,21 @@ struct StageCopy {
     std::unique_ptr<ParameterStore> store;
     std::unique_ptr<Optimizer> optimizer; // null for dp replicas (they update the trainer's weights)
 
-    static StageCopy replicaOf(const Model& model, const ParameterStore& store, Backend& backend)
+    // `direct`: the backend can read the trainer's weights; otherwise they
+    // come through host memory.
+    static StageCopy replicaOf(const Model& model, const ParameterStore& store, Backend& backend, bool direct)
     {
         StageCopy copy;
         copy.model = std::make_unique<Model>(buildModel(model.name()));
         copy.store = std::make_unique<ParameterStore>(*copy.model);
+        if (!direct) {
+            store.copyToHost();
+            std::copy_n(store.hostValues(), store.parameterCount(), copy.store->hostValues());
+            std::copy_n(store.hostBuffers(), store.bufferCount(), copy.store->hostBuffers());
+        }
         copy.store->placeOn(backend); // (nothing for the host)
-        copyStore(backend, store, *copy.store);
+        if (direct)
+            copyStore(backend, store, *copy.store);
         backend.synchronize();
         return copy;
     }
@@ -409,6 +419,11 @@ private:
         if (!run_.control.arriveAndWait(action.miniBatch, 1)) // every backward is done
             return;                                          // (or a stop cancelled the mini-batch)
         const ActionStart start = beginAction(); // the timeline shows the summing, not the waits
+        if (run_.collective != nullptr) { // replicas that cannot read each other's memory
+            run_.collective->allReduceSum(index_, store_.gradients(), store_.parameterCount());
+            record(action, start); // (waits for this replica's stream: its sum is complete)
+            return;
+        }
         const auto [begin, end] = replicaShare();
         float* sum = run_.replicas[0]->gradients() + begin;
         for (size_t r = 1; r < run_.replicas.size(); ++r) // (a GPU's replicas share its memory)
@@ -428,6 +443,21 @@ private:
             return; // a stop cancelled it (the other replicas' barriers wake too)
         bufferSnapshots_.erase(action.miniBatch);
         ActionStart start = beginAction();
+        if (run_.collective != nullptr) {
+            // Every replica holds the sum: replica 0 (the trainer's store and
+            // optimizer) updates, and its weights and batch-norm statistics
+            // are broadcast to the others.
+            if (index_ == 0)
+                optimizer_.updateRange(backend_, store_, 0, store_.parameterCount(),
+                                       setup_.optimizerStepBase + action.miniBatch + 1);
+            store_.zeroGradients(0, store_.parameterCount(), &backend_);
+            run_.collective->broadcastFromFirst(index_, store_.values(), store_.parameterCount());
+            if (store_.bufferCount() > 0)
+                run_.collective->broadcastFromFirst(index_, store_.buffers(), store_.bufferCount());
+            record(action, start); // (its stream is done: the next forward reads the new weights)
+            markUpdated(action.miniBatch);
+            return;
+        }
         const auto [begin, end] = replicaShare();
         ParameterStore& trainer = *run_.replicas[0];
         optimizer_.updateRange(backend_, trainer, begin, end - begin,
@@ -630,21 +660,44 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         std::vector<std::unique_ptr<Backend>> made; // kept only when every stage has one
         for (int s = 0; s < stages; ++s)
             made.push_back(makeStageBackend_ ? makeStageBackend_(s) : std::make_unique<CpuBackend>(1));
-        if (schedule_ == "dp") // each replica's kernels read the trainer's weights and every replica's gradients
-            for (int s = 0; s < stages; ++s) {
+        if (schedule_ == "dp") {
+            // Each replica's kernels read the trainer's weights and every
+            // replica's gradients; where some cannot, the replicas sum and
+            // share through a collective (NCCL between GPUs) instead.
+            std::string unreachable;
+            for (int s = 0; s < stages && unreachable.empty(); ++s) {
                 std::vector<Backend*> spaces = {store_.memory()};
                 for (const auto& other : made)
                     spaces.push_back(memorySpaceOf(*other));
                 for (Backend* space : spaces)
-                    if (!readsMemoryOf(*made[size_t(s)], space))
-                        throw InvalidArgument("executor: dp replica " + std::to_string(s) + " computes on "
-                                              + made[size_t(s)]->name() + ", which cannot read the memory of "
-                                              + (space ? space->name() : std::string("the host"))
-                                              + ": dp runs on CPU cores, on one GPU, or on GPUs with peer access "
-                                                "to each other (an NCCL all-reduce is not available yet)");
+                    if (unreachable.empty() && !readsMemoryOf(*made[size_t(s)], space))
+                        unreachable = "dp replica " + std::to_string(s) + " computes on " + made[size_t(s)]->name()
+                                      + ", which cannot read the memory of "
+                                      + (space ? space->name() : std::string("the host"));
             }
+            if (unreachable.empty() && alwaysCollective_)
+                unreachable = "dp replicas set to sum through a collective";
+            if (!unreachable.empty()) {
+                if (!usesMemoryOf(*made[0], store_.memory())) // replica 0 trains the trainer's store itself
+                    throw InvalidArgument("executor: " + unreachable + "; summing through NCCL needs the weights "
+                                          "in dp replica 0's memory (" + made[0]->name() + ")");
+                std::vector<Backend*> ranks;
+                for (const auto& backend : made)
+                    ranks.push_back(backend.get());
+                try {
+                    collective_ = makeCollective_ ? makeCollective_(ranks) : makeNcclCollective(ranks);
+                } catch (const InvalidArgument& error) {
+                    throw InvalidArgument("executor: " + unreachable + ", and the replicas cannot sum through NCCL ("
+                                          + error.what() + "): dp runs on CPU cores, on one GPU, on GPUs with peer "
+                                          "access to each other, or on one replica per GPU with NCCL");
+                }
+                collectiveRanks_ = ranks;
+            }
+        }
         stageBackends_ = std::move(made);
     }
+    if (!collectiveRanks_.empty() && !collective_) // the last one was aborted by a failed run
+        collective_ = makeCollective_ ? makeCollective_(collectiveRanks_) : makeNcclCollective(collectiveRanks_);
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     const std::chrono::microseconds spin =
         waitSpin_.value_or(stages <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
@@ -661,13 +714,14 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     for (int s = 0; s < stages; ++s) {
         Backend& backend = *stageBackends_[size_t(s)];
         if (dp && s > 0)
-            copies[size_t(s)] = StageCopy::replicaOf(model_, store_, backend);
+            copies[size_t(s)] = StageCopy::replicaOf(model_, store_, backend, collective_ == nullptr);
         else if (!dp && !usesMemoryOf(backend, store_.memory())) // (even a peer GPU's: local reads are faster)
             copies[size_t(s)] = StageCopy::stageOf(model_, store_, optimizer_, stages_[size_t(s)], backend);
     }
     if (dp)
         for (int s = 0; s < stages; ++s)
             shared.replicas.push_back(s == 0 ? &store_ : copies[size_t(s)].store.get());
+    shared.collective = collective_.get();
     std::vector<std::unique_ptr<StageWorker>> workers;
     for (int s = 0; s < stages; ++s) {
         StageCopy& copy = copies[size_t(s)];
@@ -707,7 +761,13 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         } catch (...) {
             shared.control.fail(std::current_exception()); // wakes every worker; the threads join below
         }
+        // A replica waiting in a collective for one that failed is woken by
+        // aborting the collective (a barrier cannot reach it there).
+        if (shared.control.failure() && collective_)
+            collective_->abort();
     }
+    if (shared.control.failure())
+        collective_.reset(); // aborted: the next run makes a new one
     result.seconds = shared.now();
     if (std::exception_ptr failure = shared.control.failure())
         std::rethrow_exception(failure);

@@ -17,8 +17,11 @@
 // updating its 1/p share of the trainer's weights; the others copy them. On
 // one GPU (or GPUs with peer access) the replicas read each other's memory
 // directly, each on its own stream, finishing its stream before every
-// barrier; replicas that cannot read the trainer's weights are refused (an
-// NCCL all-reduce is not built yet).
+// barrier. Replicas that cannot (GPUs without peer access) sum through a
+// collective instead (NCCL, one replica per GPU): an all-reduce gives every
+// replica the sum, replica 0 updates the trainer's weights, and a broadcast
+// gives them, and its batch-norm statistics, to the others. A failed run
+// aborts the collective, so no replica stays waiting in it.
 // Gradients are summed in another order than sequential's (per replica first),
 // so weights agree to rounding (about 1e-7 relative per step), not bit for
 // bit; batch-norm running statistics are those of replica 0's micro-batches.
@@ -57,6 +60,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/replica_collective.h"
 #include "data/batcher.h"
 #include "nn/model.h"
 #include "nn/parameter_store.h"
@@ -105,6 +109,16 @@ public:
     // of its own (stages <= usable cores), else none: spinning threads would
     // take cores from working ones.
     void setWaitSpin(std::chrono::microseconds spin) { waitSpin_ = spin; }
+
+    // dp replicas that cannot read each other's memory (GPUs without peer
+    // access) sum and share through a collective: NCCL by default, or the
+    // one this factory makes (tests). `always`: replicas that could read each
+    // other's memory use it too (to compare the two). Before the first run.
+    void setReplicaCollective(ReplicaCollectiveFactory make, bool always = false)
+    {
+        makeCollective_ = std::move(make);
+        alwaysCollective_ = always;
+    }
     static constexpr std::chrono::microseconds kDefaultWaitSpin{1000};
 
     const Partition& stages() const { return stages_; }
@@ -122,6 +136,10 @@ private:
     StageBackendFactory makeStageBackend_;
     std::optional<std::chrono::microseconds> waitSpin_; // unset: the default above
     std::vector<std::unique_ptr<Backend>> stageBackends_; // made by the first run
+    ReplicaCollectiveFactory makeCollective_;              // empty: makeNcclCollective
+    bool alwaysCollective_ = false;
+    std::vector<Backend*> collectiveRanks_;                // dp through a collective: the replicas' backends
+    std::unique_ptr<ReplicaCollective> collective_;        // (destroyed before the backends it runs on)
 };
 
 } // namespace lpm
