@@ -7,6 +7,7 @@
 // that rank's first all-reduce throw instead (an injected failure).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
@@ -27,10 +28,9 @@ public:
 
     void allReduceSum(int rank, float* data, int64_t count) override
     {
-        if (rank == failRank_) {
-            failRank_ = -1;
+        int failing = rank;
+        if (failRank_.compare_exchange_strong(failing, -1)) // (every rank reads it: atomic)
             throw std::runtime_error("injected failure in the all-reduce of rank " + std::to_string(rank));
-        }
         stage(rank, data, count);
         std::vector<float> sum = staged_[0];
         for (size_t r = 1; r < staged_.size(); ++r)
@@ -84,7 +84,7 @@ private:
 
     std::vector<Backend*> ranks_;
     std::vector<std::vector<float>> staged_;
-    int failRank_;
+    std::atomic<int> failRank_;
     std::mutex mutex_;
     std::condition_variable changed_;
     int arrived_ = 0;
