@@ -41,25 +41,52 @@ struct RunResult {
     EvaluationResult evaluation;
 };
 
+// A zoo model's weights, initialised with seed 7, and an optimizer for them,
+// placed in `owner`'s memory when one is given (else left on the host).
+struct ModelUnderTest {
+    ModelUnderTest(const std::string& name, Backend* owner, const OptimizerOptions& options = {})
+        : model(buildModel(name)), store(model), optimizer(makeOptimizer(options, store))
+    {
+        store.initialize(7);
+        if (owner != nullptr) {
+            store.placeOn(*owner);
+            optimizer->placeOn(*owner);
+        }
+    }
+
+    // dp's stages: two replicas of every unit.
+    Partition twoReplicas() const
+    {
+        const int last = model.unitCount() - 1;
+        return {{0, last, 0}, {0, last, 1}};
+    }
+    // Two pipeline stages: the units halved.
+    Partition halves() const
+    {
+        const int half = model.unitCount() / 2;
+        return {{0, half - 1, 0}, {half, model.unitCount() - 1, 1}};
+    }
+
+    Model model;
+    ParameterStore store;
+    std::unique_ptr<Optimizer> optimizer;
+};
+
 // Two steps of batch 16 in 2 micro-batches, then an evaluation.
 RunResult train(Backend& backend, const std::string& modelName, const std::string& optimizerKind)
 {
-    Model model = buildModel(modelName);
-    ParameterStore store(model);
-    store.initialize(7);
     OptimizerOptions options;
     options.kind = optimizerKind;
     options.learningRate = optimizerKind == "adam" ? 1e-3f : 0.05f;
     options.momentum = 0.9f;
-    std::unique_ptr<Optimizer> optimizer = makeOptimizer(options, store);
-    store.placeOn(backend);
-    optimizer->placeOn(backend);
+    ModelUnderTest m(modelName, &backend, options);
     Batcher batcher(data().train, 16, 3);
     RunResult result;
     for (int64_t step = 0; step < 2; ++step)
-        result.lossSum += runTrainingStep(backend, model, store, *optimizer, batcher.batchAt(step), 2, 11, step).lossSum;
-    result.evaluation = evaluateModel(backend, model, data().test, 16);
-    result.digest = weightsDigest(store);
+        result.lossSum +=
+            runTrainingStep(backend, m.model, m.store, *m.optimizer, batcher.batchAt(step), 2, 11, step).lossSum;
+    result.evaluation = evaluateModel(backend, m.model, data().test, 16);
+    result.digest = weightsDigest(m.store);
     return result;
 }
 
@@ -87,14 +114,11 @@ std::string sequentialDigest(const std::string& modelName, const OptimizerOption
                              int64_t microBatches)
 {
     CpuBackend cpu(1);
-    Model model = buildModel(modelName);
-    ParameterStore store(model);
-    store.initialize(7);
-    std::unique_ptr<Optimizer> optimizer = makeOptimizer(options, store);
+    ModelUnderTest m(modelName, nullptr, options);
     Batcher batcher(data().train, 16, 3);
     for (int64_t step = 0; step < steps; ++step)
-        runTrainingStep(cpu, model, store, *optimizer, batcher.batchAt(step), microBatches, 11, step);
-    return weightsDigest(store);
+        runTrainingStep(cpu, m.model, m.store, *m.optimizer, batcher.batchAt(step), microBatches, 11, step);
+    return weightsDigest(m.store);
 }
 
 // Two pipeline stages, each with its own backend on one pretend GPU (the
@@ -108,21 +132,14 @@ TEST_P(OffHostTraining, PipelineStagesInOneDevicesMemoryEqualSequential)
         auto device = std::make_shared<FakeDeviceMemory>();
         {
             OffHostCpuBackend owner(device);
-            Model model = buildModel(GetParam());
-            ParameterStore store(model);
-            store.initialize(7);
-            std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
-            store.placeOn(owner);
-            optimizer->placeOn(owner);
-            const int half = model.unitCount() / 2;
-            const Partition stages = {{0, half - 1, 0}, {half, model.unitCount() - 1, 1}};
-            PipelineExecutor executor(model, store, *optimizer, stages, schedule, 4, 11, false,
+            ModelUnderTest m(GetParam(), &owner);
+            PipelineExecutor executor(m.model, m.store, *m.optimizer, m.halves(), schedule, 4, 11, false,
                                       [device](int) { return std::make_unique<OffHostCpuBackend>(device); });
             Batcher batcher(data().train, 16, 3);
             const PipelineRun run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 2);
             EXPECT_EQ(run.steps.size(), 2u) << schedule;
             if (std::string(schedule) != "lpm-async") {
-                EXPECT_EQ(weightsDigest(store), expected) << schedule;
+                EXPECT_EQ(weightsDigest(m.store), expected) << schedule;
             }
             // The boxes come from the device's time stamps: in order, in the run, not overlapping on a stage.
             std::vector<double> stageFree(2, 0.0);
@@ -177,18 +194,11 @@ TEST_P(OffHostTraining, PipelineStagesOnSeveralDevicesEqualSequential)
                     std::unique_ptr<OffHostCpuBackend> owner;
                     if (!placement.weights.empty())
                         owner = std::make_unique<OffHostCpuBackend>(devices.at(placement.weights));
-                    Model model = buildModel(GetParam());
-                    ParameterStore store(model);
-                    store.initialize(7);
-                    std::unique_ptr<Optimizer> optimizer = makeOptimizer(options, store);
-                    if (owner) {
-                        store.placeOn(*owner);
-                        optimizer->placeOn(*owner);
-                    }
-                    const int units = model.unitCount();
+                    ModelUnderTest m(GetParam(), owner.get(), options);
+                    const int units = m.model.unitCount();
                     const Partition stages = {
                         {0, units / 3 - 1, 0}, {units / 3, 2 * units / 3 - 1, 1}, {2 * units / 3, units - 1, 2}};
-                    PipelineExecutor executor(model, store, *optimizer, stages, schedule, 4, 11, false,
+                    PipelineExecutor executor(m.model, m.store, *m.optimizer, stages, schedule, 4, 11, false,
                                               [&](int s) -> std::unique_ptr<Backend> {
                                                   const std::string& device = placement.stages[size_t(s)];
                                                   if (device.empty())
@@ -199,8 +209,8 @@ TEST_P(OffHostTraining, PipelineStagesOnSeveralDevicesEqualSequential)
                     auto batchAt = [&](int64_t step) { return batcher.batchAt(step); };
                     EXPECT_EQ(executor.run(batchAt, 0, 2).steps.size(), 2u) << where;
                     EXPECT_EQ(executor.run(batchAt, 2, 2).steps.size(), 2u) << where;
-                    EXPECT_EQ(optimizer->stepCount(), 4) << where;
-                    EXPECT_EQ(weightsDigest(store), expected) << where;
+                    EXPECT_EQ(m.optimizer->stepCount(), 4) << where;
+                    EXPECT_EQ(weightsDigest(m.store), expected) << where;
                 }
                 for (const auto& [name, device] : devices)
                     EXPECT_EQ(device->foreignPointers, 0) << where << ", GPU " << name;
@@ -221,25 +231,17 @@ TwoStageRun trainTwoStages(const std::string& modelName, const std::string& sche
                            const std::shared_ptr<FakeDeviceMemory>& device)
 {
     std::unique_ptr<OffHostCpuBackend> owner = device ? std::make_unique<OffHostCpuBackend>(device) : nullptr;
-    Model model = buildModel(modelName);
-    ParameterStore store(model);
-    store.initialize(7);
-    std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
+    ModelUnderTest m(modelName, owner.get());
     PipelineExecutor::StageBackendFactory stageBackend;
-    if (device) {
-        store.placeOn(*owner);
-        optimizer->placeOn(*owner);
+    if (device)
         stageBackend = [device](int) { return std::make_unique<OffHostCpuBackend>(device); };
-    }
-    const int last = model.unitCount() - 1, half = model.unitCount() / 2;
-    const Partition stages = schedule == "dp" ? Partition{{0, last, 0}, {0, last, 1}}
-                                              : Partition{{0, half - 1, 0}, {half, last, 1}};
-    PipelineExecutor executor(model, store, *optimizer, stages, schedule, 4, 11, weightStash, stageBackend);
+    PipelineExecutor executor(m.model, m.store, *m.optimizer, schedule == "dp" ? m.twoReplicas() : m.halves(),
+                              schedule, 4, 11, weightStash, stageBackend);
     Batcher batcher(data().train, 16, 3);
     TwoStageRun result;
     for (const StepResult& step : executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 3).steps)
         result.lossSum += step.lossSum;
-    result.digest = weightsDigest(store);
+    result.digest = weightsDigest(m.store);
     return result;
 }
 
@@ -280,13 +282,8 @@ TEST(OffHostPipeline, AStopLeavesStageCopiesGivenBack)
 {
     std::vector<std::shared_ptr<FakeDeviceMemory>> devices = {std::make_shared<FakeDeviceMemory>(),
                                                              std::make_shared<FakeDeviceMemory>()};
-    Model model = buildModel("lenet5");
-    ParameterStore store(model);
-    store.initialize(7);
-    std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
-    const int half = model.unitCount() / 2;
-    const Partition two = {{0, half - 1, 0}, {half, model.unitCount() - 1, 1}};
-    PipelineExecutor executor(model, store, *optimizer, two, "lpm", 4, 11, false,
+    ModelUnderTest m("lenet5", nullptr);
+    PipelineExecutor executor(m.model, m.store, *m.optimizer, m.halves(), "lpm", 4, 11, false,
                               [&](int s) { return std::make_unique<OffHostCpuBackend>(devices[size_t(s)]); });
     Batcher batcher(data().train, 16, 3);
     std::atomic<bool> stop{false};
@@ -294,7 +291,7 @@ TEST(OffHostPipeline, AStopLeavesStageCopiesGivenBack)
                                          [&](int64_t, const StepResult&) { stop = true; });
     ASSERT_TRUE(run.stopped);
     ASSERT_GE(run.steps.size(), 1u);
-    EXPECT_EQ(weightsDigest(store), sequentialDigest("lenet5", OptimizerOptions{}, int(run.steps.size()), 4));
+    EXPECT_EQ(weightsDigest(m.store), sequentialDigest("lenet5", OptimizerOptions{}, int(run.steps.size()), 4));
 }
 
 // dp replicas that cannot read each other's memory (two GPUs without peer
@@ -304,23 +301,18 @@ TEST(OffHostPipeline, DataParallelRefusesReplicasThatCannotReadTheWeights)
 {
     auto first = std::make_shared<FakeDeviceMemory>();
     OffHostCpuBackend owner(first);
-    Model model = buildModel("mlp");
-    ParameterStore store(model);
-    store.initialize(1);
-    std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
-    store.placeOn(owner);
-    optimizer->placeOn(owner);
-    const int last = model.unitCount() - 1;
+    ModelUnderTest m("mlp", &owner);
     Batcher batcher(data().train, 16, 3);
     auto batchAt = [&](int64_t step) { return batcher.batchAt(step); };
     // Replica 0 on the weights' device, replica 1 on another: NCCL would be needed.
-    PipelineExecutor separate(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 2, 1, false,
-                              [&](int r) { return std::make_unique<OffHostCpuBackend>(r == 0 ? first : std::make_shared<FakeDeviceMemory>()); });
+    PipelineExecutor separate(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 2, 1, false, [&](int r) {
+        return std::make_unique<OffHostCpuBackend>(r == 0 ? first : std::make_shared<FakeDeviceMemory>());
+    });
     expectError<InvalidArgument>([&] { separate.run(batchAt, 0, 1); },
                                  {"dp replica 0 computes on off-host-cpu", "cannot read the memory of",
                                   "cannot sum through NCCL", "off-host-cpu is not one"});
     // Neither replica on the weights' device: replica 0 could not train them.
-    PipelineExecutor elsewhere(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 2, 1, false,
+    PipelineExecutor elsewhere(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 2, 1, false,
                                [](int) { return std::make_unique<OffHostCpuBackend>(); });
     elsewhere.setReplicaCollective([](const std::vector<Backend*>& ranks) {
         return std::make_unique<HostStagedCollective>(ranks);
@@ -345,14 +337,8 @@ TEST(OffHostPipeline, DataParallelThroughACollectiveEqualsTheHost)
             HostStagedCollective* collective = nullptr;
             {
                 OffHostCpuBackend owner(devices[0]);
-                Model model = buildModel(modelName);
-                ParameterStore store(model);
-                store.initialize(7);
-                std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
-                store.placeOn(owner);
-                optimizer->placeOn(owner);
-                const int last = model.unitCount() - 1;
-                PipelineExecutor executor(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 4, 11, false,
+                ModelUnderTest m(modelName, &owner);
+                PipelineExecutor executor(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 4, 11, false,
                                           [&](int d) { return std::make_unique<OffHostCpuBackend>(devices[size_t(d)]); });
                 executor.setReplicaCollective(
                     [&](const std::vector<Backend*>& ranks) {
@@ -368,8 +354,8 @@ TEST(OffHostPipeline, DataParallelThroughACollectiveEqualsTheHost)
                 ASSERT_NE(collective, nullptr) << modelName;
                 // Per mini-batch: the sum, and the broadcasts of the weights and (resnet-mini) the batch-norm
                 // statistics, each two meetings.
-                EXPECT_EQ(collective->meetings, 3 * (2 + 2 + (store.bufferCount() > 0 ? 2 : 0))) << modelName;
-                EXPECT_EQ(weightsDigest(store), host.digest) << modelName;
+                EXPECT_EQ(collective->meetings, 3 * (2 + 2 + (m.store.bufferCount() > 0 ? 2 : 0))) << modelName;
+                EXPECT_EQ(weightsDigest(m.store), host.digest) << modelName;
                 EXPECT_EQ(lossSum, host.lossSum) << modelName;
             }
             for (const auto& device : devices)
@@ -385,14 +371,8 @@ TEST(OffHostPipeline, AFailedReplicaAbortsTheCollective)
     std::vector<std::shared_ptr<FakeDeviceMemory>> devices = {std::make_shared<FakeDeviceMemory>(),
                                                              std::make_shared<FakeDeviceMemory>()};
     OffHostCpuBackend owner(devices[0]);
-    Model model = buildModel("lenet5");
-    ParameterStore store(model);
-    store.initialize(7);
-    std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
-    store.placeOn(owner);
-    optimizer->placeOn(owner);
-    const int last = model.unitCount() - 1;
-    PipelineExecutor executor(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 4, 11, false,
+    ModelUnderTest m("lenet5", &owner);
+    PipelineExecutor executor(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 4, 11, false,
                               [&](int d) { return std::make_unique<OffHostCpuBackend>(devices[size_t(d)]); });
     int made = 0;
     executor.setReplicaCollective([&](const std::vector<Backend*>& ranks) {
@@ -422,18 +402,11 @@ TEST(OffHostPipeline, DataParallelAcrossPeerDevicesEqualsTheHost)
         };
         {
             std::unique_ptr<OffHostCpuBackend> owner = onDevice(0);
-            Model model = buildModel(modelName);
-            ParameterStore store(model);
-            store.initialize(7);
-            std::unique_ptr<Optimizer> optimizer = makeOptimizer(OptimizerOptions{}, store);
-            store.placeOn(*owner);
-            optimizer->placeOn(*owner);
-            const int last = model.unitCount() - 1;
-            PipelineExecutor executor(model, store, *optimizer, {{0, last, 0}, {0, last, 1}}, "dp", 4, 11, false,
-                                      onDevice);
+            ModelUnderTest m(modelName, owner.get());
+            PipelineExecutor executor(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 4, 11, false, onDevice);
             Batcher batcher(data().train, 16, 3);
             executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 3);
-            EXPECT_EQ(weightsDigest(store), host) << modelName;
+            EXPECT_EQ(weightsDigest(m.store), host) << modelName;
         }
         for (const auto& device : devices) {
             EXPECT_EQ(device->foreignPointers, 0) << modelName;

@@ -13,6 +13,7 @@
 
 #include "data/synthetic_dataset.h"
 #include "expect_error.h"
+#include "nn/model_zoo.h"
 #include "tensor/error.h"
 #include "train/trainer.h"
 
@@ -432,6 +433,11 @@ TEST(TrainerOptions, RejectsInvalidOptions)
     options.optimizer.kind = "rmsprop";
     expectError<InvalidArgument>([&] { Trainer(options, smallData()); },
                                  {"unknown optimizer 'rmsprop'", "sgd, adam"});
+    options = smallOptions("mlp", 1);
+    options.schedule = "lpm";
+    options.stages = {{0, 1, 0}, {2, buildModel("mlp").unitCount() - 1, 1}};
+    options.stageBackends = {"cpu"}; // one backend named for two stages
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"stage backends: 1 named for 2 stages"});
 }
 
 TEST(TrainerOptions, RejectsDataOfTheWrongShape)

@@ -101,17 +101,13 @@ struct StageCopy {
     // come through host memory.
     static StageCopy replicaOf(const Model& model, const ParameterStore& store, Backend& backend, bool direct)
     {
+        if (!direct)
+            return ofUnits(model, store, 0, model.unitCount() - 1, backend);
         StageCopy copy;
         copy.model = std::make_unique<Model>(buildModel(model.name()));
         copy.store = std::make_unique<ParameterStore>(*copy.model);
-        if (!direct) {
-            store.copyToHost();
-            std::copy_n(store.hostValues(), store.parameterCount(), copy.store->hostValues());
-            std::copy_n(store.hostBuffers(), store.bufferCount(), copy.store->hostBuffers());
-        }
         copy.store->placeOn(backend); // (nothing for the host)
-        if (direct)
-            copyStore(backend, store, *copy.store);
+        copyStore(backend, store, *copy.store);
         backend.synchronize();
         return copy;
     }
@@ -119,18 +115,26 @@ struct StageCopy {
     static StageCopy stageOf(const Model& model, const ParameterStore& store, Optimizer& optimizer,
                              const PlannedStage& stage, Backend& backend)
     {
-        StageCopy copy;
-        copy.model = std::make_unique<Model>(buildModel(model.name()));
-        copy.store = std::make_unique<ParameterStore>(*copy.model, stage.first, stage.last);
-        store.copyToHost(); // the host copies are current (nothing for a store on the host)
-        std::copy_n(store.hostValues() + store.unitParameterOffset(stage.first), copy.store->parameterCount(),
-                    copy.store->hostValues());
-        std::copy_n(store.hostBuffers() + store.unitBufferOffset(stage.first), copy.store->bufferCount(),
-                    copy.store->hostBuffers());
-        copy.store->placeOn(backend);
+        StageCopy copy = ofUnits(model, store, stage.first, stage.last, backend);
         optimizer.copyStateToHost();
         copy.optimizer = optimizer.unplacedSlice(store.unitParameterOffset(stage.first), copy.store->parameterCount());
         copy.optimizer->placeOn(backend);
+        return copy;
+    }
+
+    // Units [first, last] of the model with the trainer's weights and
+    // buffers, through host memory, placed in `backend`'s.
+    static StageCopy ofUnits(const Model& model, const ParameterStore& store, int first, int last, Backend& backend)
+    {
+        StageCopy copy;
+        copy.model = std::make_unique<Model>(buildModel(model.name()));
+        copy.store = std::make_unique<ParameterStore>(*copy.model, first, last);
+        store.copyToHost(); // the host copies are current (nothing for a store on the host)
+        std::copy_n(store.hostValues() + store.unitParameterOffset(first), copy.store->parameterCount(),
+                    copy.store->hostValues());
+        std::copy_n(store.hostBuffers() + store.unitBufferOffset(first), copy.store->bufferCount(),
+                    copy.store->hostBuffers());
+        copy.store->placeOn(backend);
         return copy;
     }
 
@@ -664,11 +668,11 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
             // Each replica's kernels read the trainer's weights and every
             // replica's gradients; where some cannot, the replicas sum and
             // share through a collective (NCCL between GPUs) instead.
+            std::vector<Backend*> spaces = {store_.memory()};
+            for (const auto& replica : made)
+                spaces.push_back(memorySpaceOf(*replica));
             std::string unreachable;
             for (int s = 0; s < stages && unreachable.empty(); ++s) {
-                std::vector<Backend*> spaces = {store_.memory()};
-                for (const auto& other : made)
-                    spaces.push_back(memorySpaceOf(*other));
                 for (Backend* space : spaces)
                     if (unreachable.empty() && !readsMemoryOf(*made[size_t(s)], space))
                         unreachable = "dp replica " + std::to_string(s) + " computes on " + made[size_t(s)]->name()

@@ -56,19 +56,14 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
         // Every stage computes on its own backend: the one options.stageBackends
         // names, or one of the trainer's kind (a CPU core each, or its own
         // stream on the trainer's GPU).
-        PipelineExecutor::StageBackendFactory stageBackend;
-        if (!options.stageBackends.empty()) {
-            if (options.stageBackends.size() != stages.size())
-                throw InvalidArgument("stage backends: " + std::to_string(options.stageBackends.size())
-                                      + " named for " + std::to_string(stages.size()) + " stages");
-            stageBackend = [names = options.stageBackends, tf32 = options.tf32](int s) {
-                return makeBackend(BackendRequest{names[size_t(s)], 1, tf32});
+        if (!options.stageBackends.empty() && options.stageBackends.size() != stages.size())
+            throw InvalidArgument("stage backends: " + std::to_string(options.stageBackends.size()) + " named for "
+                                  + std::to_string(stages.size()) + " stages");
+        PipelineExecutor::StageBackendFactory stageBackend; // empty: the executor's one-core CPU backends
+        if (!options.stageBackends.empty() || !backend_->usesHostMemory())
+            stageBackend = [names = options.stageBackends, backend = options.backend, tf32 = options.tf32](int s) {
+                return makeBackend(BackendRequest{names.empty() ? backend : names[size_t(s)], 1, tf32});
             };
-        } else if (!backend_->usesHostMemory()) {
-            stageBackend = [request = BackendRequest{options.backend, 1, options.tf32}](int) {
-                return makeBackend(request);
-            };
-        }
         executor_ = std::make_unique<PipelineExecutor>(model_, store_, *optimizer_, std::move(stages),
                                                        options.schedule, options.microBatches, options.seed,
                                                        options.weightStash, std::move(stageBackend));

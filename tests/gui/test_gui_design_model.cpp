@@ -31,6 +31,25 @@ class DesignModelTest : public QObject {
 private:
     std::string text(const DesignModel& model) { return designToJson(model.design()); }
 
+    // A pretend host: 2 CPU cores and `gpus` H100s, with peer access between
+    // every two when `peers`.
+    static HostDevices hostWithH100s(int gpus, bool peers)
+    {
+        HostDevices host;
+        host.cpuCores = 2;
+        host.cpuName = "test CPU";
+        host.memoryBytes = int64_t(16) << 30;
+        for (int i = 0; i < gpus; ++i)
+            host.gpu.gpus.push_back(GpuDevice{i, "NVIDIA H100 80GB HBM3", int64_t(80) << 30, 132, 9, 0, 1980000,
+                                              "0000:1" + std::to_string(8 + i) + ":00.0"});
+        for (int i = 0; i < gpus; ++i) {
+            host.gpu.peerAccess.emplace_back(size_t(gpus), peers);
+            host.gpu.peerAccess.back()[size_t(i)] = false;
+        }
+        host.gpu.status = std::to_string(gpus) + (gpus == 1 ? " GPU" : " GPUs");
+        return host;
+    }
+
 private Q_SLOTS:
     void moveCutChangesTheTwoStagesAndUndoRestores()
     {
@@ -244,14 +263,7 @@ private Q_SLOTS:
     // and the session trains there; the panel follows the design back.
     void devicesPanelPutsStagesOnALocalGpu()
     {
-        HostDevices host;
-        host.cpuCores = 2;
-        host.cpuName = "test CPU";
-        host.memoryBytes = int64_t(16) << 30;
-        host.gpu.gpus = {GpuDevice{0, "NVIDIA H100 80GB HBM3", int64_t(80) << 30, 132, 9, 0, 1980000, "0000:18:00.0"}};
-        host.gpu.peerAccess = {{false}};
-        host.gpu.status = "1 GPU";
-        DesignModel model(host);
+        DesignModel model(hostWithH100s(1, false));
         model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
         DevicesPanel panel(&model);
         auto* tree = panel.findChild<QTreeWidget*>();
@@ -295,17 +307,8 @@ private Q_SLOTS:
     // between the GPUs is their peer link only when they have peer access.
     void devicesPanelPutsStagesOnSeveralGpus()
     {
-        HostDevices host;
-        host.cpuCores = 2;
-        host.cpuName = "test CPU";
-        host.memoryBytes = int64_t(16) << 30;
-        for (int i = 0; i < 2; ++i)
-            host.gpu.gpus.push_back(GpuDevice{i, "NVIDIA H100 80GB HBM3", int64_t(80) << 30, 132, 9, 0, 1980000,
-                                              "0000:1" + std::to_string(8 + i) + ":00.0"});
-        host.gpu.status = "2 GPUs";
         for (const bool peers : {true, false}) {
-            host.gpu.peerAccess = {{false, peers}, {peers, false}};
-            DesignModel model(host);
+            DesignModel model(hostWithH100s(2, peers));
             model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
             DevicesPanel panel(&model);
             auto* tree = panel.findChild<QTreeWidget*>();
