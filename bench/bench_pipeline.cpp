@@ -28,17 +28,24 @@
 //                  [--min-seconds 0.5] [--repeats 3] [--spin-us 0,1000] [--breakdown]
 //                  [--json results.json]
 //
+// Besides the error against the profile's prediction, each schedule's line
+// gives the error of the timed run predicted from the cost model calibrated
+// (sim/calibration.h) on the warm-up's mini-batches after the first, as
+// `lpm train --save-costs` does (the plan's own stages measured before the
+// run), and that error over the "quiet" rounds only: those whose timed
+// window had no slow mini-batch (one on which a stage was busy for over
+// 1.25 × its median, which the shared VMs' slow stretches cause).
+//
 // --breakdown prints, after every run, each stage's measured and predicted
-// mean F, B, U and all-reduce, and the run "replayed": its schedule simulated
+// mean F, B, U and all-reduce, the run "replayed": its schedule simulated
 // with its own action times, which separates errors of the schedule model
-// from errors in what the actions cost; and "calibrated": the timed run
-// predicted from the cost model calibrated (sim/calibration.h) on the
-// warm-up's mini-batches after the first, as `lpm train --save-costs` does
-// (the plan's own stages measured before the run).
+// from errors in what the actions cost, its calibrated prediction and its
+// count of slow mini-batches.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -126,7 +133,38 @@ struct PipelinedResult {
     double calibratedIteration = 0.0;
     std::vector<lpm::StageTimes> predictedTimes, measuredTimes; // per stage
     std::string stages; // "0-4 | 5-11"
+    int slowMiniBatches = 0; // of the timed ones (see slowMiniBatchesIn)
+    int timedMiniBatches = 0;
 };
+
+// Timed mini-batches on which some stage was busy for over 1.25 × its median
+// busy time per mini-batch: the shared VM's slow stretches, in which a
+// stage's actions take 1.5 … 1.9 × as long for some 100 ms.
+int slowMiniBatchesIn(const lpm::Timeline& timeline)
+{
+    std::map<int, std::vector<double>> busy; // per mini-batch, per stage: seconds
+    for (const lpm::TimelineEvent& event : timeline.events) {
+        std::vector<double>& stages = busy[event.miniBatch];
+        stages.resize(size_t(timeline.stages), 0.0);
+        stages[size_t(event.stage)] += event.end - event.start;
+    }
+    std::vector<double> median(size_t(timeline.stages), 0.0);
+    for (size_t s = 0; s < median.size(); ++s) {
+        std::vector<double> perMiniBatch;
+        for (const auto& [miniBatch, stages] : busy)
+            perMiniBatch.push_back(stages[s]);
+        std::sort(perMiniBatch.begin(), perMiniBatch.end());
+        median[s] = perMiniBatch.empty() ? 0.0 : perMiniBatch[perMiniBatch.size() / 2];
+    }
+    int slow = 0;
+    for (const auto& [miniBatch, stages] : busy) {
+        bool anySlow = false;
+        for (size_t s = 0; s < stages.size(); ++s)
+            anySlow = anySlow || stages[s] > 1.25 * median[s];
+        slow += anySlow ? 1 : 0;
+    }
+    return slow;
+}
 
 // Costs of every unit on one core at the plan's micro-batch size, measured now.
 lpm::ModelCosts profileNow(const std::string& modelName, const Settings& s)
@@ -175,6 +213,8 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     result.measuredTimes = lpm::measuredStageTimes(run.timeline, result.predictedTimes);
     const lpm::Schedule played = lpm::buildSchedule(schedule, s.stages, int(s.microBatches), s.steps);
     result.replayedIteration = lpm::simulateSchedule(played, result.measuredTimes).makespanSeconds / s.steps;
+    result.slowMiniBatches = slowMiniBatchesIn(run.timeline);
+    result.timedMiniBatches = s.steps;
     if (s.warmup > 0) {
         lpm::Plan calibrated = plan;
         calibrated.costs = lpm::calibrateCosts(plan, warmupTimeline, lpm::firstWarmMiniBatch(warmupTimeline));
@@ -213,6 +253,8 @@ struct ScheduleRounds {
     std::vector<double> samplesPerSecond, speedup, speedupSameAccumulation, measuredMs, predictedMs, error;
     std::vector<std::string> stages;
     std::vector<double> replayedError, calibratedError; // percent, like error
+    std::vector<double> quietCalibratedError; // calibratedError of the rounds without a slow mini-batch
+    std::vector<int> slowMiniBatches;
 };
 
 std::vector<std::string> splitList(const std::string& list)
@@ -236,7 +278,7 @@ void printBreakdown(const std::string& model, const std::string& label, const Pi
     if (run.calibratedIteration > 0.0) // (none without a warm-up)
         std::printf(", calibrated %.2f (%+.0f%%)", 1e3 * run.calibratedIteration,
                     100.0 * (run.measuredIteration / run.calibratedIteration - 1.0));
-    std::printf(" |");
+    std::printf(", slow mini-batches %d of %d |", run.slowMiniBatches, run.timedMiniBatches);
     for (size_t k = 0; k < run.measuredTimes.size(); ++k) {
         const lpm::StageTimes& m = run.measuredTimes[k];
         const lpm::StageTimes& p = run.predictedTimes[k];
@@ -300,15 +342,22 @@ int main(int argc, char** argv)
         const lpm::DatasetSplits data = lpm::makeSyntheticDataset({s.batch * (s.steps + s.warmup + 1), 16, 1, 1, 28, 28, 10});
         const lpm::Batcher batcher(data.train, s.batch, 1);
         nlohmann::json results = nlohmann::json::array();
-        std::printf("%-12s %-10s %-12s %10s %-18s %6s %11s %12s %-16s\n", "model", "schedule", "stages", "samples/s",
-                    "speedup", "/seq m", "measured ms", "predicted ms", "error");
+        std::printf("%-12s %-10s %-12s %10s %-18s %6s %11s %12s %-16s %-16s %s\n", "model", "schedule", "stages",
+                    "samples/s", "speedup", "/seq m", "measured ms", "predicted ms", "error", "calibrated",
+                    "quiet rounds: calibrated");
         for (const std::string& model : splitList(models)) {
             std::vector<ScheduleRounds> rounds;
             for (const std::string& schedule : splitList(schedules)) {
+                auto add = [&](std::optional<int> spin, std::string label) {
+                    rounds.emplace_back();
+                    rounds.back().schedule = schedule;
+                    rounds.back().spinMicroseconds = spin;
+                    rounds.back().label = std::move(label);
+                };
                 if (spinList.empty())
-                    rounds.push_back({schedule, std::nullopt, schedule, {}, {}, {}, {}, {}, {}, {}, {}, {}});
+                    add(std::nullopt, schedule);
                 for (int spin : spinList)
-                    rounds.push_back({schedule, spin, schedule + " s" + std::to_string(spin), {}, {}, {}, {}, {}, {}, {}, {}, {}});
+                    add(spin, schedule + " s" + std::to_string(spin));
             }
             std::vector<double> reference, threaded, sameAccumulation;
             const Settings settings = withMinimumSeconds(s, sequentialSamplesPerSecond(model, batcher, s, 1));
@@ -340,8 +389,12 @@ int main(int argc, char** argv)
                     r.predictedMs.push_back(1e3 * run.predictedIteration);
                     r.error.push_back(100.0 * (run.measuredIteration / run.predictedIteration - 1.0));
                     r.replayedError.push_back(100.0 * (run.measuredIteration / run.replayedIteration - 1.0));
-                    if (run.calibratedIteration > 0.0)
+                    if (run.calibratedIteration > 0.0) {
                         r.calibratedError.push_back(100.0 * (run.measuredIteration / run.calibratedIteration - 1.0));
+                        if (run.slowMiniBatches == 0)
+                            r.quietCalibratedError.push_back(r.calibratedError.back());
+                    }
+                    r.slowMiniBatches.push_back(run.slowMiniBatches);
                     r.stages.push_back(run.stages);
                 }
                 before = after;
@@ -370,10 +423,18 @@ int main(int argc, char** argv)
                 for (const std::string& other : r.stages)
                     if (other != r.stages.front())
                         cuts = "varies";
-                std::printf("%-12s %-10s %-12s %10.1f %5.2fx [%.2f … %.2f] %5.2fx %11.1f %12.1f %+4.0f%% [%+.0f … %+.0f]\n",
+                std::printf("%-12s %-10s %-12s %10.1f %5.2fx [%.2f … %.2f] %5.2fx %11.1f %12.1f %+4.0f%% [%+.0f … %+.0f]",
                             "", r.label.c_str(), cuts.c_str(), spreadOf(r.samplesPerSecond).median, speedup.median,
                             speedup.min, speedup.max, overSame.median, spreadOf(r.measuredMs).median,
                             spreadOf(r.predictedMs).median, error.median, error.min, error.max);
+                if (!r.calibratedError.empty()) {
+                    const Spread calibrated = spreadOf(r.calibratedError);
+                    std::printf("  %+4.0f%% [%+.0f … %+.0f]", calibrated.median, calibrated.min, calibrated.max);
+                }
+                std::printf("  %zu of %zu", r.quietCalibratedError.size(), r.calibratedError.size());
+                if (!r.quietCalibratedError.empty())
+                    std::printf(": %+.0f%%", spreadOf(r.quietCalibratedError).median);
+                std::printf("\n");
                 entry[r.label] = {{"samples_per_second", toJson(spreadOf(r.samplesPerSecond))},
                                   {"speedup", toJson(speedup)},
                                   {"speedup_vs_sequential_same_accumulation", toJson(overSame)},
@@ -383,6 +444,10 @@ int main(int argc, char** argv)
                                   {"replayed_error_percent", toJson(spreadOf(r.replayedError))},
                                   {"calibrated_error_percent",
                                    r.calibratedError.empty() ? nlohmann::json() : toJson(spreadOf(r.calibratedError))},
+                                  {"calibrated_error_percent_quiet_rounds",
+                                   r.quietCalibratedError.empty() ? nlohmann::json()
+                                                                  : toJson(spreadOf(r.quietCalibratedError))},
+                                  {"slow_mini_batches_per_round", r.slowMiniBatches},
                                   {"stages_per_round", r.stages}};
             }
             results.push_back(entry);

@@ -411,6 +411,32 @@ TEST(Calibration, PipelinedStagesGetTheMeasuredTimesBack)
     }
 }
 
+TEST(Calibration, AStretchOfSlowMiniBatchesDoesNotMoveIt)
+{
+    for (const char* schedule : {"1f1b", "lpm", "dp"}) {
+        SCOPED_TRACE(schedule);
+        const Plan plan = withUpdateAndGather(uniformPlan(4, 2, schedule, 4));
+        const Timeline steady = runAt(plan, stageTimesFor(plan), 7);
+        // Mini-batches 2 … 4 (3 of 7) ran at 1.8 × on stage 0, as the shared VMs do for some 100 ms at a time.
+        Timeline slowed = steady;
+        for (TimelineEvent& event : slowed.events)
+            if (event.stage == 0 && event.miniBatch >= 2 && event.miniBatch <= 4)
+                event.end = event.start + 1.8 * (event.end - event.start);
+        const std::vector<StageTimes> meanSteady = measuredStageTimes(steady, stageTimesFor(plan));
+        const std::vector<StageTimes> meanSlowed = measuredStageTimes(slowed, stageTimesFor(plan));
+        ASSERT_GT(meanSlowed[0].backward, 1.3 * meanSteady[0].backward); // a mean would follow the stretch
+        const ModelCosts fromSteady = calibrateCosts(plan, steady);
+        const ModelCosts fromSlowed = calibrateCosts(plan, slowed);
+        ASSERT_EQ(fromSteady.devices[0].units.size(), fromSlowed.devices[0].units.size());
+        for (size_t u = 0; u < fromSteady.devices[0].units.size(); ++u) {
+            EXPECT_NEAR(fromSlowed.devices[0].units[u].forwardSeconds, fromSteady.devices[0].units[u].forwardSeconds, 1e-15);
+            EXPECT_NEAR(fromSlowed.devices[0].units[u].backwardSeconds, fromSteady.devices[0].units[u].backwardSeconds, 1e-15);
+        }
+        EXPECT_NEAR(fromSlowed.devices[0].updateSecondsPerParameter, fromSteady.devices[0].updateSecondsPerParameter, 1e-15);
+        EXPECT_NEAR(fromSteady.devices[0].updateSecondsPerParameter, 1e-4, 1e-15); // the steady run is the prediction
+    }
+}
+
 TEST(Calibration, DataParallelReplicasTakeTheSlowestRatio)
 {
     for (const bool hostMemory : {false, true}) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <string>
 
 #include "sim/prediction.h"
@@ -62,6 +64,76 @@ std::vector<StageTimes> stageTimesFromSums(const TimelineSums& sums, std::vector
     return predicted;
 }
 
+double medianOf(std::vector<double> values)
+{
+    const size_t n = values.size();
+    std::nth_element(values.begin(), values.begin() + std::ptrdiff_t(n / 2), values.end());
+    const double upper = values[n / 2];
+    if (n % 2 == 1)
+        return upper;
+    return 0.5 * (*std::max_element(values.begin(), values.begin() + std::ptrdiff_t(n / 2)) + upper);
+}
+
+// One stage's action durations from `fromMiniBatch` on, seconds: one entry per
+// F (the gather taken out of each mini-batch's first) and per B, and per
+// mini-batch the sum of its U and of its all-reduce events.
+struct StageDurations {
+    std::vector<double> forward, backward;
+    std::map<int, double> updatePerMiniBatch, allReducePerMiniBatch;
+};
+
+// Each stage's typical times: the median of each kind of duration, so that a
+// stretch in which the machine ran slow (docs/BENCHMARKS.md: on the shared dev
+// VMs a stage's actions take 1.5 … 1.9 × as long for some 100 ms at a time)
+// does not set the costs of every later prediction, as it does in a mean.
+// A stage with no event of a kind keeps `predicted`'s time.
+std::vector<StageTimes> typicalStageTimes(const Timeline& timeline, std::vector<StageTimes> predicted, int fromMiniBatch)
+{
+    std::vector<StageDurations> stages(predicted.size());
+    std::vector<std::set<int>> gathered(predicted.size()); // mini-batches whose first F each stage has seen
+    for (const TimelineEvent& event : timeline.events) {
+        if (event.miniBatch < fromMiniBatch || event.stage < 0 || size_t(event.stage) >= stages.size())
+            continue;
+        const size_t s = size_t(event.stage);
+        const double seconds = event.end - event.start;
+        switch (event.kind) {
+        case ActionKind::Forward: {
+            const bool first = gathered[s].insert(event.miniBatch).second; // events are in the order played
+            stages[s].forward.push_back(std::max(0.0, seconds - (first ? predicted[s].prepareInput : 0.0)));
+            break;
+        }
+        case ActionKind::Backward:
+            stages[s].backward.push_back(seconds);
+            break;
+        case ActionKind::Update:
+            stages[s].updatePerMiniBatch[event.miniBatch] += seconds;
+            break;
+        default:
+            stages[s].allReducePerMiniBatch[event.miniBatch] += seconds;
+            break;
+        }
+    }
+    auto medianOfMiniBatches = [](const std::map<int, double>& perMiniBatch) {
+        std::vector<double> values;
+        for (const auto& [miniBatch, seconds] : perMiniBatch)
+            values.push_back(seconds);
+        return medianOf(std::move(values));
+    };
+    for (size_t s = 0; s < predicted.size(); ++s) {
+        const StageDurations& stage = stages[s];
+        StageTimes& t = predicted[s];
+        if (!stage.forward.empty())
+            t.forward = medianOf(stage.forward);
+        if (!stage.backward.empty())
+            t.backward = medianOf(stage.backward);
+        if (!stage.updatePerMiniBatch.empty())
+            t.update = medianOfMiniBatches(stage.updatePerMiniBatch);
+        if (!stage.allReducePerMiniBatch.empty())
+            t.allReduce = medianOfMiniBatches(stage.allReducePerMiniBatch);
+    }
+    return predicted;
+}
+
 double ratio(double measured, double predicted)
 {
     return predicted > 0.0 && measured > 0.0 ? measured / predicted : 1.0;
@@ -92,7 +164,7 @@ ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMi
         if (sums.stages[s].count[kF] == 0 || sums.stages[s].count[kB] == 0)
             throw InvalidArgument("calibration: stage " + std::to_string(s) + " has no measured forward and backward"
                                   + " from mini-batch " + std::to_string(fromMiniBatch) + " on");
-    const std::vector<StageTimes> times = stageTimesFromSums(sums, predicted);
+    const std::vector<StageTimes> times = typicalStageTimes(measured, predicted, fromMiniBatch);
 
     ModelCosts costs = plan.costs;
     const bool updateRateExchanges = plan.schedule == "dp" && replicasShareHostMemory(plan);

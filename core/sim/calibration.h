@@ -6,11 +6,11 @@
 // explained): on this project's CPU models 1.0 … 1.5 × the profile, up to
 // 2 × on mlp's shortest actions (docs/BENCHMARKS.md, 2026-11-28).
 // Calibration times the plan's own stages instead. A short run's timeline
-// gives each stage's mean action times, and the plan's unit costs are scaled
-// stage by stage until the simulator's stage times equal them. The calibrated
-// costs then predict later runs of the plan, and of other pipelined
-// schedules on the same devices; dp's replicas load the machine differently
-// from pipeline stages and need a dp run to calibrate on.
+// gives each stage's typical (median) action times, and the plan's unit
+// costs are scaled stage by stage until the simulator's stage times equal
+// them. The calibrated costs then predict later runs of the plan, and of
+// other pipelined schedules on the same devices; dp's replicas load the
+// machine differently from pipeline stages and need a dp run to calibrate on.
 #pragma once
 
 #include <vector>
@@ -42,9 +42,14 @@ int firstWarmMiniBatch(const Timeline& measured);
 // `plan.costs`, calibrated on `measured`, a timeline of the plan run by the
 // executor (mini-batches `fromMiniBatch` and later count):
 // - every stage's units get their forward and backward times scaled by the
-//   stage's measured/predicted ratio. A unit on several stages of one device
-//   kind (dp replicas) gets the largest of their ratios: the replicas meet at
-//   every all-reduce, so the slowest one sets the pace;
+//   stage's measured/predicted ratio, measured as the median F and B (the
+//   gather taken out of each mini-batch's first F) and the median update and
+//   all-reduce seconds per mini-batch. Medians, not means: a stretch of slow
+//   mini-batches (the shared VM's, docs/BENCHMARKS.md) that covers fewer than
+//   half of them leaves the calibration as it would be without it. A unit
+//   on several stages of one device kind (dp replicas) gets the largest of
+//   their ratios: the replicas meet at every all-reduce, so the slowest one
+//   sets the pace;
 // - every device kind's update rate is scaled by the largest ratio of its
 //   stages' measured to predicted update seconds (for dp on CPU cores,
 //   update plus all-reduce, which runs at the update's rate);
