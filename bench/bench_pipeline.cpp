@@ -19,9 +19,10 @@
 //
 // Synthetic 28×28 data (no file loading); warm-up steps are not timed. A
 // model whose --steps sequential steps take less than --min-seconds gets
-// more steps (and a warm-up of half as many plus one), so that no timed
-// window is a few tens of milliseconds of a machine whose speed moves in
-// stretches of about 100 ms.
+// more steps, and a warm-up of as many plus one, so that no timed window is
+// a few tens of milliseconds of a machine whose speed moves in stretches of
+// about 100 ms, and that such a stretch covers fewer than half of the
+// mini-batches the calibration takes its medians over.
 //
 //   bench_pipeline [--models resnet-mini,...] [--schedules lpm,...] [--stages 2]
 //                  [--batch 256] [--micro-batches 8] [--steps 4] [--warmup 3]
@@ -84,13 +85,13 @@ struct Settings {
 };
 
 // `s` with at least s.minSeconds of sequential training at `samplesPerSecond`
-// in the timed steps, and a warm-up of half as many plus one when that is more.
+// in the timed steps, and a warm-up of as many plus one when that is more.
 Settings withMinimumSeconds(Settings s, double samplesPerSecond)
 {
     const int steps = int(std::ceil(s.minSeconds * samplesPerSecond / double(s.batch)));
     if (steps > s.steps) {
         s.steps = steps;
-        s.warmup = std::max(s.warmup, 1 + steps / 2);
+        s.warmup = std::max(s.warmup, 1 + steps);
     }
     return s;
 }
