@@ -33,9 +33,11 @@
 // gives the error of the timed run predicted from the cost model calibrated
 // (sim/calibration.h) on the warm-up's mini-batches after the first, as
 // `lpm train --save-costs` does (the plan's own stages measured before the
-// run), and that error over the "quiet" rounds only: those whose timed
-// window had no slow mini-batch (one on which a stage was busy for over
-// 1.25 × its median, which the shared VMs' slow stretches cause).
+// run); beside it, "by means", the same calibration from mean rather than
+// median action times; and the calibrated error over the "quiet" rounds
+// only: those whose timed window had no slow mini-batch (one on which a
+// stage was busy for over 1.25 × its median, which the shared VMs' slow
+// stretches cause; a window slow throughout is not told apart).
 //
 // --breakdown prints, after every run, each stage's measured and predicted
 // mean F, B, U and all-reduce, the run "replayed": its schedule simulated
@@ -132,6 +134,7 @@ struct PipelinedResult {
     // The timed run predicted from the costs calibrated on the warm-up run
     // instead of the profile's (0 without warm-up).
     double calibratedIteration = 0.0;
+    double calibratedByMeansIteration = 0.0; // the same with mean action times (CalibrationStatistic::Mean)
     std::vector<lpm::StageTimes> predictedTimes, measuredTimes; // per stage
     std::string stages; // "0-4 | 5-11"
     int slowMiniBatches = 0; // of the timed ones (see slowMiniBatchesIn)
@@ -217,9 +220,14 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     result.slowMiniBatches = slowMiniBatchesIn(run.timeline);
     result.timedMiniBatches = s.steps;
     if (s.warmup > 0) {
-        lpm::Plan calibrated = plan;
-        calibrated.costs = lpm::calibrateCosts(plan, warmupTimeline, lpm::firstWarmMiniBatch(warmupTimeline));
-        result.calibratedIteration = lpm::predictRunSeconds(calibrated, s.steps) / s.steps;
+        auto predictedFromCalibration = [&](lpm::CalibrationStatistic statistic) {
+            lpm::Plan calibrated = plan;
+            calibrated.costs =
+                lpm::calibrateCosts(plan, warmupTimeline, lpm::firstWarmMiniBatch(warmupTimeline), statistic);
+            return lpm::predictRunSeconds(calibrated, s.steps) / s.steps;
+        };
+        result.calibratedIteration = predictedFromCalibration(lpm::CalibrationStatistic::Median);
+        result.calibratedByMeansIteration = predictedFromCalibration(lpm::CalibrationStatistic::Mean);
     }
     for (const lpm::PlannedStage& stage : plan.stages)
         result.stages += (result.stages.empty() ? "" : " | ") + std::to_string(stage.first) + "-"
@@ -254,6 +262,7 @@ struct ScheduleRounds {
     std::vector<double> samplesPerSecond, speedup, speedupSameAccumulation, measuredMs, predictedMs, error;
     std::vector<std::string> stages;
     std::vector<double> replayedError, calibratedError; // percent, like error
+    std::vector<double> calibratedByMeansError;
     std::vector<double> quietCalibratedError; // calibratedError of the rounds without a slow mini-batch
     std::vector<int> slowMiniBatches;
 };
@@ -277,8 +286,9 @@ void printBreakdown(const std::string& model, const std::string& label, const Pi
                 100.0 * (run.measuredIteration / run.predictedIteration - 1.0), 1e3 * run.replayedIteration,
                 100.0 * (run.measuredIteration / run.replayedIteration - 1.0));
     if (run.calibratedIteration > 0.0) // (none without a warm-up)
-        std::printf(", calibrated %.2f (%+.0f%%)", 1e3 * run.calibratedIteration,
-                    100.0 * (run.measuredIteration / run.calibratedIteration - 1.0));
+        std::printf(", calibrated %.2f (%+.0f%%; by means %+.0f%%)", 1e3 * run.calibratedIteration,
+                    100.0 * (run.measuredIteration / run.calibratedIteration - 1.0),
+                    100.0 * (run.measuredIteration / run.calibratedByMeansIteration - 1.0));
     std::printf(", slow mini-batches %d of %d |", run.slowMiniBatches, run.timedMiniBatches);
     for (size_t k = 0; k < run.measuredTimes.size(); ++k) {
         const lpm::StageTimes& m = run.measuredTimes[k];
@@ -344,7 +354,7 @@ int main(int argc, char** argv)
         const lpm::Batcher batcher(data.train, s.batch, 1);
         nlohmann::json results = nlohmann::json::array();
         std::printf("%-12s %-10s %-12s %10s %-18s %6s %11s %12s %-16s %-16s %s\n", "model", "schedule", "stages",
-                    "samples/s", "speedup", "/seq m", "measured ms", "predicted ms", "error", "calibrated",
+                    "samples/s", "speedup", "/seq m", "measured ms", "predicted ms", "error", "calibrated (by means)",
                     "quiet rounds: calibrated");
         for (const std::string& model : splitList(models)) {
             std::vector<ScheduleRounds> rounds;
@@ -392,6 +402,8 @@ int main(int argc, char** argv)
                     r.replayedError.push_back(100.0 * (run.measuredIteration / run.replayedIteration - 1.0));
                     if (run.calibratedIteration > 0.0) {
                         r.calibratedError.push_back(100.0 * (run.measuredIteration / run.calibratedIteration - 1.0));
+                        r.calibratedByMeansError.push_back(
+                            100.0 * (run.measuredIteration / run.calibratedByMeansIteration - 1.0));
                         if (run.slowMiniBatches == 0)
                             r.quietCalibratedError.push_back(r.calibratedError.back());
                     }
@@ -430,7 +442,8 @@ int main(int argc, char** argv)
                             spreadOf(r.predictedMs).median, error.median, error.min, error.max);
                 if (!r.calibratedError.empty()) {
                     const Spread calibrated = spreadOf(r.calibratedError);
-                    std::printf("  %+4.0f%% [%+.0f … %+.0f]", calibrated.median, calibrated.min, calibrated.max);
+                    std::printf("  %+4.0f%% [%+.0f … %+.0f] (by means %+.0f%%)", calibrated.median, calibrated.min,
+                                calibrated.max, spreadOf(r.calibratedByMeansError).median);
                 }
                 std::printf("  %zu of %zu", r.quietCalibratedError.size(), r.calibratedError.size());
                 if (!r.quietCalibratedError.empty())
@@ -445,6 +458,9 @@ int main(int argc, char** argv)
                                   {"replayed_error_percent", toJson(spreadOf(r.replayedError))},
                                   {"calibrated_error_percent",
                                    r.calibratedError.empty() ? nlohmann::json() : toJson(spreadOf(r.calibratedError))},
+                                  {"calibrated_by_means_error_percent",
+                                   r.calibratedByMeansError.empty() ? nlohmann::json()
+                                                                    : toJson(spreadOf(r.calibratedByMeansError))},
                                   {"calibrated_error_percent_quiet_rounds",
                                    r.quietCalibratedError.empty() ? nlohmann::json()
                                                                   : toJson(spreadOf(r.quietCalibratedError))},

@@ -156,7 +156,8 @@ int firstWarmMiniBatch(const Timeline& measured)
     return miniBatches > 1 ? 1 : 0;
 }
 
-ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMiniBatch)
+ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMiniBatch,
+                          CalibrationStatistic statistic)
 {
     const std::vector<StageTimes> predicted = stageTimesFor(plan); // validates the plan
     const TimelineSums sums = sumActions(measured, predicted.size(), fromMiniBatch);
@@ -164,7 +165,9 @@ ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMi
         if (sums.stages[s].count[kF] == 0 || sums.stages[s].count[kB] == 0)
             throw InvalidArgument("calibration: stage " + std::to_string(s) + " has no measured forward and backward"
                                   + " from mini-batch " + std::to_string(fromMiniBatch) + " on");
-    const std::vector<StageTimes> times = typicalStageTimes(measured, predicted, fromMiniBatch);
+    const std::vector<StageTimes> times = statistic == CalibrationStatistic::Median
+                                              ? typicalStageTimes(measured, predicted, fromMiniBatch)
+                                              : stageTimesFromSums(sums, predicted);
 
     ModelCosts costs = plan.costs;
     const bool updateRateExchanges = plan.schedule == "dp" && replicasShareHostMemory(plan);

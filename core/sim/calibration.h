@@ -58,6 +58,10 @@ int firstWarmMiniBatch(const Timeline& measured);
 // names the plan's schedule. Throws InvalidArgument
 // for an invalid plan, a timeline with another stage count, or one without
 // an F and a B on every stage from `fromMiniBatch` on.
-ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMiniBatch = 0);
+// `statistic` Mean takes mean action times instead of medians (what
+// calibration did before 2026-11-29; bench_pipeline compares the two).
+enum class CalibrationStatistic { Median, Mean };
+ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMiniBatch = 0,
+                          CalibrationStatistic statistic = CalibrationStatistic::Median);
 
 } // namespace lpm
