@@ -141,6 +141,20 @@ struct PipelinedResult {
     int timedMiniBatches = 0;
 };
 
+// Median and range of one figure: over the rounds, or over a run's mini-batches.
+struct Spread {
+    double median = 0.0;
+    double min = 0.0;
+    double max = 0.0;
+};
+
+Spread spreadOf(std::vector<double> values)
+{
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size();
+    return {n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]), values.front(), values.back()};
+}
+
 // Timed mini-batches on which some stage was busy for over 1.25 × its median
 // busy time per mini-batch: the shared VM's slow stretches, in which a
 // stage's actions take 1.5 … 1.9 × as long for some 100 ms.
@@ -157,8 +171,7 @@ int slowMiniBatchesIn(const lpm::Timeline& timeline)
         std::vector<double> perMiniBatch;
         for (const auto& [miniBatch, stages] : busy)
             perMiniBatch.push_back(stages[s]);
-        std::sort(perMiniBatch.begin(), perMiniBatch.end());
-        median[s] = perMiniBatch.empty() ? 0.0 : perMiniBatch[perMiniBatch.size() / 2];
+        median[s] = perMiniBatch.empty() ? 0.0 : spreadOf(perMiniBatch).median;
     }
     int slow = 0;
     for (const auto& [miniBatch, stages] : busy) {
@@ -233,20 +246,6 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
         result.stages += (result.stages.empty() ? "" : " | ") + std::to_string(stage.first) + "-"
                          + std::to_string(stage.last);
     return result;
-}
-
-// Median and range of one figure over the rounds.
-struct Spread {
-    double median = 0.0;
-    double min = 0.0;
-    double max = 0.0;
-};
-
-Spread spreadOf(std::vector<double> values)
-{
-    std::sort(values.begin(), values.end());
-    const size_t n = values.size();
-    return {n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]), values.front(), values.back()};
 }
 
 nlohmann::json toJson(const Spread& spread)

@@ -9,6 +9,20 @@
 
 namespace lpm {
 
+namespace {
+
+// An optimizer of `options.kind` for `parameterCount` parameters.
+std::unique_ptr<Optimizer> optimizerOfKind(const OptimizerOptions& options, int64_t parameterCount)
+{
+    if (options.kind == "sgd")
+        return std::make_unique<Sgd>(options, parameterCount);
+    if (options.kind == "adam")
+        return std::make_unique<Adam>(options, parameterCount);
+    throw InvalidArgument("unknown optimizer '" + options.kind + "' (known: sgd, adam)");
+}
+
+} // namespace
+
 Optimizer::Optimizer(const OptimizerOptions& options, int64_t parameterCount, int stateVectors)
     : options_(options), state_(static_cast<size_t>(stateVectors), std::vector<float>(size_t(parameterCount), 0.0f))
 {
@@ -46,11 +60,7 @@ void Optimizer::copyStateFromHost()
 
 std::unique_ptr<Optimizer> Optimizer::unplacedSlice(int64_t first, int64_t count) const
 {
-    std::unique_ptr<Optimizer> slice;
-    if (options_.kind == "adam")
-        slice = std::make_unique<Adam>(options_, count);
-    else
-        slice = std::make_unique<Sgd>(options_, count);
+    std::unique_ptr<Optimizer> slice = optimizerOfKind(options_, count);
     slice->stepCount_ = stepCount_;
     for (size_t v = 0; v < state_.size(); ++v)
         std::copy_n(state_[v].begin() + first, count, slice->state_[v].begin());
@@ -63,11 +73,7 @@ std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options,
     if (!(options.learningRate > 0.0f) || !std::isfinite(options.learningRate))
         throw InvalidArgument("optimizer: learning rate must be positive, got "
                               + std::to_string(options.learningRate));
-    if (options.kind == "sgd")
-        return std::make_unique<Sgd>(options, store.parameterCount());
-    if (options.kind == "adam")
-        return std::make_unique<Adam>(options, store.parameterCount());
-    throw InvalidArgument("unknown optimizer '" + options.kind + "' (known: sgd, adam)");
+    return optimizerOfKind(options, store.parameterCount());
 }
 
 } // namespace lpm

@@ -657,6 +657,9 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         throw InvalidArgument("executor: run at least 1 mini-batch, got " + std::to_string(count));
     const int stages = int(stages_.size());
     const Schedule schedule = buildSchedule(schedule_, stages, int(microBatches_), count);
+    auto newCollective = [this](const std::vector<Backend*>& ranks) {
+        return makeCollective_ ? makeCollective_(ranks) : makeNcclCollective(ranks);
+    };
     // The stages' backends are made once and kept (a GPU's handles are slow
     // to create); being members, they outlive everything below that may hold
     // their tensors (messages a stop left in the transport, workers' states).
@@ -689,7 +692,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                 for (const auto& backend : made)
                     ranks.push_back(backend.get());
                 try {
-                    collective_ = makeCollective_ ? makeCollective_(ranks) : makeNcclCollective(ranks);
+                    collective_ = newCollective(ranks);
                 } catch (const InvalidArgument& error) {
                     throw InvalidArgument("executor: " + unreachable + ", and the replicas cannot sum through NCCL ("
                                           + error.what() + "): dp runs on CPU cores, on one GPU, on GPUs with peer "
@@ -701,7 +704,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         stageBackends_ = std::move(made);
     }
     if (!collectiveRanks_.empty() && !collective_) // the last one was aborted by a failed run
-        collective_ = makeCollective_ ? makeCollective_(collectiveRanks_) : makeNcclCollective(collectiveRanks_);
+        collective_ = newCollective(collectiveRanks_);
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     const std::chrono::microseconds spin =
         waitSpin_.value_or(stages <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
