@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "backend/cpu/blas_kernel.h"
 #include "cli/check_backend_command.h"
 #include "cli/models_command.h"
 #include "cli/plan_commands.h"
@@ -14,6 +15,7 @@
 
 int main(int argc, char** argv)
 {
+    lpm::selectBlasKernel(argv); // may re-execute this program on a better BLAS kernel
     CLI::App app("LPM Studio command line: layer-wise partitioning and merging, pipelined "
                  "training of deep networks",
                  "lpm");

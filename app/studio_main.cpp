@@ -17,6 +17,7 @@
 #include <QTimer>
 #include <QWindow>
 
+#include "backend/cpu/blas_kernel.h"
 #include "cli/progress_bar.h"
 #include "main_window.h"
 #include "metric_plots.h"
@@ -140,6 +141,7 @@ int trainInTerminal(const QString& path, long long steps)
 
 int main(int argc, char** argv)
 {
+    lpm::selectBlasKernel(argv); // may re-execute this program on a better BLAS kernel
     if (!hasDisplay()) {
         QString path = lpm::gui::MainWindow::bundledExamplePath();
         long long steps = 0;

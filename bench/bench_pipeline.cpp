@@ -57,6 +57,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "backend/cpu/blas_kernel.h"
 #include "backend/cpu/cpu_backend.h"
 #include "data/batcher.h"
 #include "data/synthetic_dataset.h"
@@ -305,6 +306,7 @@ void printBreakdown(const std::string& model, const std::string& label, const Pi
 
 int main(int argc, char** argv)
 {
+    lpm::selectBlasKernel(argv); // the kernel lpm itself would run on
     CLI::App app("Pipelined CPU training speed against sequential", "bench_pipeline");
     Settings s;
     std::string models = "mlp,lenet5,cnn,vgg-mini,resnet-mini";
@@ -349,6 +351,7 @@ int main(int argc, char** argv)
                     "medians of %d rounds [min … max]\n",
                     host.cpuName.c_str(), host.cpuCores, s.stages, static_cast<long long>(s.batch),
                     static_cast<long long>(s.microBatches), s.steps, s.warmup, s.repeats);
+        std::printf("%s\n", host.blasKernelDetail.c_str());
         const lpm::DatasetSplits data = lpm::makeSyntheticDataset({s.batch * (s.steps + s.warmup + 1), 16, 1, 1, 28, 28, 10});
         const lpm::Batcher batcher(data.train, s.batch, 1);
         nlohmann::json results = nlohmann::json::array();

@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "backend/cpu/blas_kernel.h"
 #include "backend/cpu/cpu_backend.h"
 #include "data/batcher.h"
 #include "io/atomic_file.h"
@@ -120,6 +121,7 @@ ModelResult benchmarkModel(const std::string& name, int64_t batchSize, int threa
 
 int main(int argc, char** argv)
 {
+    lpm::selectBlasKernel(argv); // the kernel lpm itself would run on
     CLI::App app("Training throughput of the zoo models on the CPU backend", "bench_training");
     std::string models = "mlp,lenet5,cnn,vgg-mini,resnet-mini";
     int64_t batch = 64;
@@ -135,8 +137,9 @@ int main(int argc, char** argv)
 
     try {
         const double sgemm = measureLargeSgemm(2048);
-        std::printf("OpenBLAS %s, core %s\nlarge sgemm (2048^3, 1 thread): %.1f GFLOP/s\n\n",
-                    openblas_get_config(), openblas_get_corename(), sgemm);
+        std::printf("OpenBLAS %s, core %s\n%s\nlarge sgemm (2048^3, 1 thread): %.1f GFLOP/s\n\n",
+                    openblas_get_config(), openblas_get_corename(),
+                    lpm::blasKernelReport().describe().c_str(), sgemm);
         std::printf("%-12s %8s %14s %12s %10s\n", "model", "batch", "samples/s", "MFLOP/sample",
                     "GFLOP/s");
         nlohmann::json document = {{"batch", batch},      {"threads", threads},

@@ -229,10 +229,12 @@ void DevicesPanel::retranslate()
     const HostDevices& host = model_->host();
     tree_->setHeaderLabels({tr("Device"), tr("Details")});
     machine_->setText(0, tr("This machine"));
-    machine_->setText(1, tr("%1, %2 usable cores, %3 GiB")
+    machine_->setText(1, tr("%1, %2 usable cores, %3 GiB, BLAS kernel %4")
                              .arg(QString::fromStdString(host.cpuName))
                              .arg(host.cpuCores)
-                             .arg(double(host.memoryBytes) / double(1 << 30), 0, 'f', 1));
+                             .arg(double(host.memoryBytes) / double(1 << 30), 0, 'f', 1)
+                             .arg(QString::fromStdString(host.blasKernel)));
+    machine_->setToolTip(1, QString::fromStdString(host.blasKernelDetail));
     for (int i = 0; i < machine_->childCount(); ++i) {
         machine_->child(i)->setText(0, tr("CPU core %1").arg(i));
         machine_->child(i)->setText(1, tr("one pipeline stage, one thread"));

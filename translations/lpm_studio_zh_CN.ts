@@ -178,8 +178,8 @@
     </message>
     <message>
         <location filename="../gui/devices_panel.cpp" line="232"/>
-        <source>%1, %2 usable cores, %3 GiB</source>
-        <translation>%1，%2 个可用核心，%3 GiB</translation>
+        <source>%1, %2 usable cores, %3 GiB, BLAS kernel %4</source>
+        <translation>%1，%2 个可用核心，%3 GiB，BLAS 内核 %4</translation>
     </message>
     <message>
         <location filename="../gui/devices_panel.cpp" line="237"/>

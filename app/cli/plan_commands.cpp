@@ -8,6 +8,7 @@
 #include "cli/output_files.h"
 #include "cli/plan_report.h"
 #include "cli/training_plan.h"
+#include "backend/cpu/blas_kernel.h"
 #include "devices/host_devices.h"
 #include "io/atomic_file.h"
 #include "io/whole_file.h"
@@ -76,6 +77,8 @@ void runDevices(const std::string& jsonFile)
     std::printf("this machine: %s, %d usable cores, %s memory\n", host.cpuName.c_str(), host.cpuCores,
                 formatBytes(host.memoryBytes).c_str());
     std::printf("  plan for it with --devices cpu:N (one core per stage)\n");
+    std::printf("  %s\n  CPU flags: %s\n", host.blasKernelDetail.c_str(),
+                describeCpuFeatures(readCpuFeatures()).c_str());
     printGpus(host.gpu);
     std::printf("catalogue (data sheets; plan with --devices catalog:NAMExN):\n");
     std::printf("  %-8s %-30s %8s %8s %9s %8s  %-22s %s\n", "name", "device", "FP32 TF", "TF32 TF",
@@ -104,6 +107,10 @@ void runDevices(const std::string& jsonFile)
         writeJsonFile(jsonFile, {{"cpu", host.cpuName},
                                  {"cpu_cores", host.cpuCores},
                                  {"memory_bytes", host.memoryBytes},
+                                 {"blas_kernel", host.blasKernel},
+                                 {"blas_kernel_detail", host.blasKernelDetail},
+                                 {"best_blas_kernel", bestBlasKernelFor(readCpuFeatures())},
+                                 {"cpu_flags", describeCpuFeatures(readCpuFeatures())},
                                  {"gpu", gpuJson(host.gpu)},
                                  {"catalogue", catalogue}});
 }

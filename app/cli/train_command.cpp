@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "backend/cpu/blas_kernel.h"
 #include "cli/output_files.h"
 #include "cli/plan_report.h"
 #include "cli/progress_bar.h"
@@ -164,7 +165,9 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
             {"training_seconds", summary.trainingSeconds},
             {"samples_per_second", summary.samplesPerSecond},
             {"stopped", summary.stopped},
-            {"weights_digest", summary.weightsDigest}};
+            {"weights_digest", summary.weightsDigest},
+            {"blas_kernel", runningBlasKernel()},
+            {"blas_kernel_detail", blasKernelReport().describe()}};
 }
 
 void printPipelineReport(const PipelineReport& report, const TrainSummary& summary)
@@ -271,6 +274,8 @@ void runTrain(TrainCommandOptions options)
     Trainer trainer(options.train, data);
     if (!options.loadCheckpoint.empty())
         trainer.loadCheckpoint(options.loadCheckpoint);
+    if (!options.quiet && options.train.backend == "cpu")
+        std::fprintf(stderr, "%s\n", blasKernelReport().describe().c_str());
     if (!options.quiet)
         std::fprintf(stderr, "training %s on %s (%lld train / %lld test samples), batch %lld, %s, %s, from step %lld\n",
                      options.train.model.c_str(), data.train.name.c_str(),

@@ -1,5 +1,7 @@
 #include "devices/host_devices.h"
 
+#include "backend/cpu/blas_kernel.h"
+
 #include <sched.h>
 #include <unistd.h>
 
@@ -40,6 +42,9 @@ HostDevices discoverHostDevices()
     host.cpuCores = usableCpuCores();
     host.cpuName = cpuModelName();
     host.memoryBytes = int64_t(sysconf(_SC_PHYS_PAGES)) * int64_t(sysconf(_SC_PAGE_SIZE));
+    const BlasKernelReport blas = blasKernelReport();
+    host.blasKernel = blas.kernel;
+    host.blasKernelDetail = blas.describe();
     host.gpu = discoverGpus();
     return host;
 }

@@ -13,6 +13,8 @@ struct HostDevices {
     int cpuCores = 1;        // usable by this process (its affinity mask)
     std::string cpuName;     // e.g. "AMD EPYC 7B13", or "unknown CPU"
     int64_t memoryBytes = 0; // physical memory of the machine
+    std::string blasKernel;       // the OpenBLAS kernel the CPU backend runs, e.g. "Cooperlake"
+    std::string blasKernelDetail; // one line: that kernel, the best the CPU allows, and who chose it
     GpuDiscovery gpu;        // the GPUs, or in one line why there are none
 };
 
