@@ -18,6 +18,7 @@
 #include <QWindow>
 
 #include "backend/cpu/blas_kernel.h"
+#include "bundled_examples.h"
 #include "cli/progress_bar.h"
 #include "main_window.h"
 #include "metric_plots.h"
@@ -105,6 +106,10 @@ int trainInTerminal(const QString& path, long long steps)
                      "lpm-studio: no display, so the design runs in the terminal: %s on %s, %s schedule, %zu stages\n",
                      design.plan.model.c_str(), design.plan.deviceSpec.c_str(), design.plan.schedule.c_str(),
                      design.plan.stages.size());
+        for (const lpm::gui::BundledExample& example : lpm::gui::bundledExamples())
+            if (example.path == path)
+                std::fprintf(stderr, "  %s: %s\n", qPrintable(example.title), qPrintable(example.summary));
+        std::fprintf(stderr, "  %s\n", lpm::blasKernelReport().describe().c_str());
         lpm::cli::ProgressBar bar(stderr);
         lpm::SessionEvents events;
         events.status = [&](const lpm::SessionStatus& status) {

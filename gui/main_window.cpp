@@ -16,6 +16,7 @@
 #include <QStatusBar>
 #include <qcustomplot.h>
 
+#include "bundled_examples.h"
 #include "devices/training_devices.h"
 #include "devices_panel.h"
 #include "io/atomic_file.h"
@@ -161,7 +162,7 @@ MainWindow::~MainWindow() = default;
 
 QString MainWindow::bundledExamplePath()
 {
-    return ":/examples/cnn-2-cpu.lpm.json";
+    return defaultExamplePath();
 }
 
 void MainWindow::createActions()
@@ -267,6 +268,8 @@ void MainWindow::createMenus()
     fileMenu_ = menuBar()->addMenu(QString());
     fileMenu_->addActions({newAction_, openAction_});
     recentMenu_ = fileMenu_->addMenu(QString());
+    examplesMenu_ = fileMenu_->addMenu(QString());
+    examplesMenu_->setToolTipsVisible(true);
     fileMenu_->addActions({saveAction_, saveAsAction_});
     fileMenu_->addSeparator();
     fileMenu_->addActions({exportTimelineAction_, exportPlotAction_});
@@ -292,6 +295,8 @@ void MainWindow::retranslate()
 {
     fileMenu_->setTitle(tr("&File"));
     recentMenu_->setTitle(tr("Open &Recent"));
+    examplesMenu_->setTitle(tr("&Examples"));
+    rebuildExamplesMenu();
     editMenu_->setTitle(tr("&Edit"));
     runMenu_->setTitle(tr("&Run"));
     viewMenu_->setTitle(tr("&View"));
@@ -475,6 +480,20 @@ void MainWindow::rebuildRecentMenu()
         });
     }
     recentMenu_->setEnabled(!files.isEmpty());
+}
+
+void MainWindow::rebuildExamplesMenu()
+{
+    examplesMenu_->clear();
+    for (const BundledExample& example : bundledExamples()) {
+        QAction* action = examplesMenu_->addAction(example.title);
+        action->setToolTip(example.summary);
+        action->setStatusTip(example.summary);
+        connect(action, &QAction::triggered, this, [this, path = example.path, summary = example.summary] {
+            if (maybeSave() && openDesign(path))
+                statusBar()->showMessage(summary, 15000);
+        });
+    }
 }
 
 void MainWindow::exportTimeline()

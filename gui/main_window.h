@@ -40,7 +40,7 @@ public:
     // A plot's name as the user reads it, in the current language.
     QString plotTitle(const QString& name) const;
     bool openDesign(const QString& path);
-    // Opens the bundled example (":/examples/cnn-2-cpu.lpm.json").
+    // Opens the default bundled example (bundled_examples.h).
     void openExample();
     bool saveDesign(const QString& path);
     // "en" or "zh_CN"; persisted.
@@ -77,6 +77,7 @@ private:
     void showError(const QString& title, const QString& message);
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();
+    void rebuildExamplesMenu(); // File ▸ Examples, in the current language
     bool maybeSave();
     void exportTimeline();
     void exportPlot(); // asks which plot, then where
@@ -105,6 +106,7 @@ private:
 
     QMenu* fileMenu_;
     QMenu* recentMenu_;
+    QMenu* examplesMenu_;
     QMenu* editMenu_;
     QMenu* runMenu_;
     QMenu* viewMenu_;

@@ -9,7 +9,7 @@ namespace {
 using namespace lpm::testing_cli;
 using testing::Not;
 
-const std::vector<std::string> kModels = {"mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"};
+const std::vector<std::string> kModels = {"mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini", "resnet-flat"};
 
 // --- help -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ int64_t parameterCount(Model& model)
 
 TEST(ModelZoo, EveryModelBuildsAndEndsInTenLogits)
 {
-    ASSERT_EQ(modelZoo().size(), 5u);
+    ASSERT_EQ(modelZoo().size(), 6u);
     for (const ZooEntry& entry : modelZoo()) {
         Model model = buildModel(entry.name);
         EXPECT_EQ(model.unitOutputShapes(7).back(), (Shape{7, 10})) << entry.name;

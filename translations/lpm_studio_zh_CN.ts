@@ -2,6 +2,41 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>BundledExamples</name>
+    <message>
+        <source>resnet-flat on two CPU cores (lpm)</source>
+        <translation>resnet-flat，两个 CPU 核心（lpm）</translation>
+    </message>
+    <message>
+        <source>A cut that balances: eight equal residual blocks, four per core, train about 1.7x faster than on one core, with weights identical to sequential training.</source>
+        <translation>均衡的切分：八个相同的残差块，每个核心四个，训练速度约为单核的 1.7 倍，权重与顺序训练完全相同。</translation>
+    </message>
+    <message>
+        <source>cnn on two CPU cores (lpm): a cut that cannot pay</source>
+        <translation>cnn，两个 CPU 核心（lpm）：无法获益的切分</translation>
+    </message>
+    <message>
+        <source>One convolution holds most of the work, so no two-stage cut passes about 1.2x; the planner says so and suggests dp.</source>
+        <translation>一个卷积层占了大部分计算，任何两段切分都超不过约 1.2 倍；规划器会指出这一点并建议使用 dp。</translation>
+    </message>
+    <message>
+        <source>cnn data parallel on two CPU cores (dp)</source>
+        <translation>cnn 数据并行，两个 CPU 核心（dp）</translation>
+    </message>
+    <message>
+        <source>Each core holds the whole model and trains half of each mini-batch; gradients are summed every step: about 2x where a cut cannot balance.</source>
+        <translation>每个核心持有整个模型并训练每个小批量的一半；每步对梯度求和：在切分无法均衡时约快 2 倍。</translation>
+    </message>
+    <message>
+        <source>vgg-mini on A100s and V100s: a what-if plan</source>
+        <translation>vgg-mini 在 A100 与 V100 上：假设规划</translation>
+    </message>
+    <message>
+        <source>Catalogue GPUs of two speeds, simulated: lpm gives the faster GPUs more layers. Planning only; training needs this machine&apos;s devices.</source>
+        <translation>两种速度的目录 GPU（模拟）：lpm 给较快的 GPU 分配更多层。仅用于规划；训练需要本机的设备。</translation>
+    </message>
+</context>
+<context>
     <name>lpm::gui::DesignModel</name>
     <message>
         <location filename="../gui/design_model.cpp" line="45"/>
@@ -356,6 +391,10 @@
         <location filename="../gui/main_window.cpp" line="294"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Examples</source>
+        <translation>示例(&amp;E)</translation>
     </message>
     <message>
         <location filename="../gui/main_window.cpp" line="295"/>

@@ -103,6 +103,18 @@ Model buildResnetMini()
         .build("resnet-mini");
 }
 
+// Eight equal residual blocks at one resolution (14 x 14, 32 channels) after a
+// small stem: every block costs the same, so a layer-wise cut balances at 2,
+// 4 or 8 stages, as it does in a transformer's stack of equal blocks.
+Model buildResnetFlat()
+{
+    ChainBuilder chain;
+    chain.convBnRelu(1, 32).maxPool();
+    for (int block = 0; block < 8; ++block)
+        chain.residual(32, 32, 1);
+    return chain.globalAvgPool().flatten().linear(32, 10).build("resnet-flat");
+}
+
 } // namespace
 
 const std::vector<ZooEntry>& modelZoo()
@@ -113,6 +125,7 @@ const std::vector<ZooEntry>& modelZoo()
         {"cnn", "two 3x3 conv layers, 3136-128-10 head"},
         {"vgg-mini", "VGG-style: six 3x3 conv+BN layers, dropout head"},
         {"resnet-mini", "stem + six residual blocks + global average pool"},
+        {"resnet-flat", "stem + eight equal residual blocks at 14x14: cuts that balance"},
     };
     return zoo;
 }
@@ -124,6 +137,7 @@ Model buildModel(const std::string& name)
     if (name == "cnn") return buildCnn();
     if (name == "vgg-mini") return buildVggMini();
     if (name == "resnet-mini") return buildResnetMini();
+    if (name == "resnet-flat") return buildResnetFlat();
     std::string known;
     for (const ZooEntry& entry : modelZoo())
         known += (known.empty() ? "" : ", ") + entry.name;

@@ -2,8 +2,11 @@
 // refused without changing anything; the plots and the timeline take data
 // without a visible window and export it; the language switch changes the
 // visible strings; the bundled example opens and predicts.
+#include <set>
+
 #include <QDir>
 #include <QFile>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
@@ -15,6 +18,7 @@
 #include <qcustomplot.h>
 
 #include "gui_test_support.h"
+#include "bundled_examples.h"
 #include "devices_panel.h"
 #include "main_window.h"
 #include "metric_plots.h"
@@ -60,18 +64,48 @@ private Q_SLOTS:
         window.setPromptOnClose(false);
         window.openExample();
         const Plan& plan = window.designModel()->plan();
-        QCOMPARE(plan.model, std::string("cnn"));
+        QCOMPARE(plan.model, std::string("resnet-flat"));
         QCOMPARE(plan.deviceSpec, std::string("cpu:2"));
         QVERIFY(window.designModel()->predictionError().isEmpty());
         QVERIFY(!window.designModel()->profilePending()); // the example carries its CPU costs
         QVERIFY(window.timelinePlot()->predictedBoxCount() > 0);
+        // The default shows the method's gain: its own costs predict clearly over 1.5x.
+        QVERIFY2(window.designModel()->prediction().speedup > 1.6,
+                 qPrintable(QString::number(window.designModel()->prediction().speedup)));
+    }
+
+    void everyBundledExampleIsInTheExamplesMenuAndOpens()
+    {
+        MainWindow window;
+        window.setPromptOnClose(false);
+        QMenu* examples = nullptr;
+        for (QMenu* menu : window.findChildren<QMenu*>())
+            if (menu->title() == "&Examples")
+                examples = menu;
+        QVERIFY(examples != nullptr);
+        const QVector<BundledExample> bundled = bundledExamples();
+        QVERIFY(bundled.size() >= 4);
+        QCOMPARE(examples->actions().size(), bundled.size());
+        QCOMPARE(bundled.front().path, MainWindow::bundledExamplePath());
+        std::set<std::string> schedules;
+        for (int i = 0; i < bundled.size(); ++i) {
+            QAction* action = examples->actions()[i];
+            QCOMPARE(action->text(), bundled[i].title);
+            QVERIFY(!action->toolTip().isEmpty());
+            action->trigger();
+            QCOMPARE(window.designModel()->design().plan.model.empty(), false);
+            QVERIFY2(window.designModel()->predictionError().isEmpty(), qPrintable(bundled[i].path));
+            QVERIFY2(!window.designModel()->profilePending(), qPrintable(bundled[i].path));
+            schedules.insert(window.designModel()->plan().schedule);
+        }
+        QVERIFY(schedules.count("lpm") == 1 && schedules.count("dp") == 1);
     }
 
     void aPipelinedRunEnablesCalibrationOnIt()
     {
         MainWindow window;
         window.setPromptOnClose(false);
-        window.openExample(); // cnn on cpu:2
+        window.openExample(); // resnet-flat on cpu:2
         QVERIFY(!window.calibrateAction()->isEnabled());
         DesignModel& model = *window.designModel();
         TrainingSettings settings = model.design().training;
