@@ -125,18 +125,16 @@ TEST(BlasKernel, FeaturesAgreeWithTheKernelsView)
         GTEST_SKIP() << "no flags line in /proc/cpuinfo (not an x86 Linux)";
     const CpuFeatures f = readCpuFeatures();
     // Linux lists a flag only where the OS has enabled its register state, as readCpuFeatures requires.
-    EXPECT_EQ(f.sse3, flags.count("pni") == 1);
-    EXPECT_EQ(f.ssse3, flags.count("ssse3") == 1);
-    EXPECT_EQ(f.sse42, flags.count("sse4_2") == 1);
-    EXPECT_EQ(f.avx, flags.count("avx") == 1);
-    EXPECT_EQ(f.fma, flags.count("fma") == 1);
-    EXPECT_EQ(f.avx2, flags.count("avx2") == 1);
-    EXPECT_EQ(f.avx512f, flags.count("avx512f") == 1);
-    EXPECT_EQ(f.avx512cd, flags.count("avx512cd") == 1);
-    EXPECT_EQ(f.avx512bw, flags.count("avx512bw") == 1);
-    EXPECT_EQ(f.avx512dq, flags.count("avx512dq") == 1);
-    EXPECT_EQ(f.avx512vl, flags.count("avx512vl") == 1);
-    EXPECT_EQ(f.avx512bf16, flags.count("avx512_bf16") == 1);
+    const std::pair<bool CpuFeatures::*, const char*> named[] = {
+        {&CpuFeatures::sse3, "pni"},          {&CpuFeatures::ssse3, "ssse3"},
+        {&CpuFeatures::sse42, "sse4_2"},      {&CpuFeatures::avx, "avx"},
+        {&CpuFeatures::fma, "fma"},           {&CpuFeatures::avx2, "avx2"},
+        {&CpuFeatures::avx512f, "avx512f"},   {&CpuFeatures::avx512cd, "avx512cd"},
+        {&CpuFeatures::avx512bw, "avx512bw"}, {&CpuFeatures::avx512dq, "avx512dq"},
+        {&CpuFeatures::avx512vl, "avx512vl"}, {&CpuFeatures::avx512bf16, "avx512_bf16"},
+    };
+    for (const auto& [member, flag] : named)
+        EXPECT_EQ(f.*member, flags.count(flag) == 1) << flag;
     EXPECT_THAT(describeCpuFeatures(f), testing::HasSubstr(f.avx2 ? "avx2" : "pni"));
 }
 
