@@ -50,8 +50,8 @@ struct SpeedupCeiling {
     int unit = -1;
     // Link: the link from devices[link] to devices[link + 1].
     int link = -1;
-    double unitShare = 0.0;         // Unit: its unitSeconds over sequentialSeconds, in [0, 1]
-    double transferSeconds = 0.0;   // Link: activation in plus gradient out, per micro-batch
+    double unitShare = 0.0;       // Unit: its unitSeconds over sequentialSeconds, in [0, 1]
+    double transferSeconds = 0.0; // Link: activation in plus gradient out, per micro-batch
 };
 
 // Throws InvalidArgument (validatePartitionProblem) for an inconsistent problem.

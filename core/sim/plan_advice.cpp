@@ -77,12 +77,13 @@ std::optional<ScheduleSuggestion> suggestSchedule(const Plan& plan, double planI
             continue;
         Plan candidate = plan;
         candidate.schedule = schedule;
+        Prediction prediction;
         try {
             partitionPlanPredicted(candidate);
+            prediction = predictPlan(candidate);
         } catch (const InvalidArgument&) {
-            continue; // does not fit in memory under this schedule
+            continue; // cannot be planned under this schedule (memory)
         }
-        const Prediction prediction = predictPlan(candidate);
         if (!best || prediction.iterationSeconds < best->iterationSeconds)
             best = ScheduleSuggestion{schedule, prediction.iterationSeconds, prediction.speedup};
     }
