@@ -318,12 +318,29 @@ void DesignModel::applyDesign(const Design& design)
     emit designChanged();
 }
 
+const std::optional<ScheduleSuggestion>& DesignModel::fastestOtherSchedule()
+{
+    // The key: the design file's text without the cut and the training settings.
+    // (Not planToJson: plan_json.h reaches the core's tensor headers.)
+    Design uncut;
+    uncut.plan = design_.plan;
+    uncut.plan.stages.clear();
+    std::string key = designToJson(uncut);
+    if (key != fastestOtherKey_) {
+        fastestOther_ = predictFastestOtherSchedule(design_.plan);
+        fastestOtherKey_ = std::move(key);
+    }
+    return fastestOther_;
+}
+
 void DesignModel::refreshPrediction()
 {
     try {
         validatePlan(design_.plan);
         prediction_ = predictPlan(design_.plan, 2);
-        advice_ = advisePlan(design_.plan, prediction_, unitLabels_);
+        advice_.ceiling = estimateSpeedupCeiling(design_.plan);
+        advice_.bottleneck = describeBottleneck(design_.plan, advice_.ceiling, unitLabels_);
+        advice_.suggestion = suggestSchedule(fastestOtherSchedule(), prediction_.iterationSeconds);
         predictionError_.clear();
     } catch (const std::exception& error) {
         prediction_ = {};

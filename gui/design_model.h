@@ -109,12 +109,18 @@ private:
     bool replanWith(const QString& text, const std::function<void(Design&)>& change);
     void applyDesign(const Design& design); // from the undo commands
     void refreshPrediction();
+    // The plan's fastest other schedule (predictFastestOtherSchedule), kept while
+    // only the cut changes: a drag re-predicts on every move, and the candidates
+    // are each cut anew, whatever this plan's cut.
+    const std::optional<ScheduleSuggestion>& fastestOtherSchedule();
 
     Design design_;
     ModelOutline outline_;
     Prediction prediction_;
     PlanAdvice advice_;
     std::vector<std::string> unitLabels_;
+    std::optional<ScheduleSuggestion> fastestOther_;
+    std::string fastestOtherKey_; // designToJson of the plan it was predicted for, without stages
     QString predictionError_;
     HostDevices host_;
     QUndoStack undoStack_;

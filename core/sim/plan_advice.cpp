@@ -67,10 +67,8 @@ std::string describeBottleneck(const Plan& plan, const SpeedupCeiling& ceiling,
     return {}; // not reached: every kind is named above
 }
 
-std::optional<ScheduleSuggestion> suggestSchedule(const Plan& plan, double planIterationSeconds)
+std::optional<ScheduleSuggestion> predictFastestOtherSchedule(const Plan& plan)
 {
-    if (!(planIterationSeconds > 0.0))
-        return std::nullopt;
     std::optional<ScheduleSuggestion> best;
     for (const std::string& schedule : suggestionCandidates()) {
         if (schedule == plan.schedule)
@@ -87,9 +85,23 @@ std::optional<ScheduleSuggestion> suggestSchedule(const Plan& plan, double planI
         if (!best || prediction.iterationSeconds < best->iterationSeconds)
             best = ScheduleSuggestion{schedule, prediction.iterationSeconds, prediction.speedup};
     }
-    if (best && best->iterationSeconds <= (1.0 - kSuggestionMinimumGain) * planIterationSeconds)
-        return best;
+    return best;
+}
+
+std::optional<ScheduleSuggestion> suggestSchedule(const std::optional<ScheduleSuggestion>& fastest,
+                                                  double planIterationSeconds)
+{
+    if (fastest && planIterationSeconds > 0.0
+        && fastest->iterationSeconds <= (1.0 - kSuggestionMinimumGain) * planIterationSeconds)
+        return fastest;
     return std::nullopt;
+}
+
+std::optional<ScheduleSuggestion> suggestSchedule(const Plan& plan, double planIterationSeconds)
+{
+    if (!(planIterationSeconds > 0.0))
+        return std::nullopt; // nothing to gain on: spare the candidates' planning
+    return suggestSchedule(predictFastestOtherSchedule(plan), planIterationSeconds);
 }
 
 PlanAdvice advisePlan(const Plan& plan, const Prediction& prediction,

@@ -49,9 +49,17 @@ SpeedupCeiling estimateSpeedupCeiling(const Plan& plan);
 std::string describeBottleneck(const Plan& plan, const SpeedupCeiling& ceiling,
                                const std::vector<std::string>& unitLabels = {});
 
-// The candidate with the shortest predicted iteration, when that is at most
-// (1 − kSuggestionMinimumGain) · planIterationSeconds; candidates that cannot
-// be planned (memory) are skipped, and the plan's own schedule is not one.
+// The candidate other than the plan's own schedule with the shortest predicted
+// iteration, whatever its gain; candidates that cannot be planned (memory)
+// are skipped. It does not depend on the plan's cut, only on its settings,
+// devices and costs (each candidate is cut anew).
+std::optional<ScheduleSuggestion> predictFastestOtherSchedule(const Plan& plan);
+
+// `fastest` when its predicted iteration is at most
+// (1 − kSuggestionMinimumGain) · planIterationSeconds, else nothing.
+std::optional<ScheduleSuggestion> suggestSchedule(const std::optional<ScheduleSuggestion>& fastest,
+                                                  double planIterationSeconds);
+// The same for the plan's fastest other schedule (predictFastestOtherSchedule).
 std::optional<ScheduleSuggestion> suggestSchedule(const Plan& plan, double planIterationSeconds);
 
 // All three for a plan and its prediction (predictPlan(plan)).
