@@ -36,6 +36,14 @@ bool cutsAreFixed(const Plan& plan)
     return plan.schedule == "dp" || plan.schedule == "sequential";
 }
 
+// A new schedule; weight stashing stays only under lpm-async, the one schedule it applies to.
+void changeSchedule(Design& design, const std::string& schedule)
+{
+    design.plan.schedule = schedule;
+    if (schedule != "lpm-async")
+        design.training.weightStash = false;
+}
+
 } // namespace
 
 DesignModel::DesignModel(QObject* parent) : DesignModel(discoverHostDevices(), parent) {}
@@ -194,11 +202,20 @@ bool DesignModel::setDevices(const QString& deviceSpec)
 bool DesignModel::setSchedule(const QString& schedule)
 {
     return schedule.toStdString() == design_.plan.schedule
-           || replanWith(tr("Schedule %1").arg(schedule), [=](Design& design) {
-                  design.plan.schedule = schedule.toStdString();
-                  if (design.plan.schedule != "lpm-async")
-                      design.training.weightStash = false;
-              });
+           || replanWith(tr("Schedule %1").arg(schedule),
+                         [=](Design& design) { changeSchedule(design, schedule.toStdString()); });
+}
+
+bool DesignModel::applySuggestion()
+{
+    if (!predictionError_.isEmpty() || !advice_.suggestion) {
+        emit editRejected(tr("No other schedule is predicted clearly faster than %1.")
+                              .arg(QString::fromStdString(design_.plan.schedule)));
+        return false;
+    }
+    const std::string schedule = advice_.suggestion->schedule;
+    return replanWith(tr("Suggested schedule %1").arg(QString::fromStdString(schedule)),
+                      [=](Design& design) { changeSchedule(design, schedule); });
 }
 
 bool DesignModel::setPartitioner(const QString& partitioner)
@@ -295,9 +312,25 @@ void DesignModel::applyDesign(const Design& design)
         } catch (const std::exception&) {
             outline_ = {}; // the prediction below names the unknown model
         }
+        unitLabels_ = labelUnits(outline_);
     }
     refreshPrediction();
     emit designChanged();
+}
+
+const std::optional<ScheduleSuggestion>& DesignModel::fastestOtherSchedule()
+{
+    // The key: the design file's text without the cut and the training settings.
+    // (Not planToJson: plan_json.h reaches the core's tensor headers.)
+    Design uncut;
+    uncut.plan = design_.plan;
+    uncut.plan.stages.clear();
+    std::string key = designToJson(uncut);
+    if (key != fastestOtherKey_) {
+        fastestOther_ = predictFastestOtherSchedule(design_.plan);
+        fastestOtherKey_ = std::move(key);
+    }
+    return fastestOther_;
 }
 
 void DesignModel::refreshPrediction()
@@ -305,9 +338,13 @@ void DesignModel::refreshPrediction()
     try {
         validatePlan(design_.plan);
         prediction_ = predictPlan(design_.plan, 2);
+        advice_.ceiling = estimateSpeedupCeiling(design_.plan);
+        advice_.bottleneck = describeBottleneck(design_.plan, advice_.ceiling, unitLabels_);
+        advice_.suggestion = suggestSchedule(fastestOtherSchedule(), prediction_.iterationSeconds);
         predictionError_.clear();
     } catch (const std::exception& error) {
         prediction_ = {};
+        advice_ = {};
         predictionError_ = QString::fromStdString(error.what());
     }
 }

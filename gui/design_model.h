@@ -1,6 +1,7 @@
 // The design being edited: a Design value (plan and training settings), the
-// outline of its model and the prediction of its plan, recomputed after every
-// change. Every edit is a DesignEditCommand on the undo stack holding the
+// outline of its model and the prediction of its plan with its advice (speedup
+// ceiling, bottleneck, suggested schedule: sim/plan_advice.h), recomputed
+// after every change. Every edit is a DesignEditCommand on the undo stack holding the
 // whole Design before and after, so undo restores it exactly.
 //
 // Costs: catalogue devices are estimated at once; CPU stages need a profile of
@@ -20,6 +21,7 @@
 
 #include "devices/host_devices.h"
 #include "nn/model_outline.h"
+#include "sim/plan_advice.h"
 #include "sim/prediction.h"
 #include "train/design.h"
 
@@ -39,6 +41,11 @@ public:
     // The prediction of the current plan; meaningless when predictionError() is set.
     const Prediction& prediction() const { return prediction_; }
     const QString& predictionError() const { return predictionError_; }
+    // The plan's speedup ceiling, its bottleneck and any clearly faster schedule;
+    // meaningless when predictionError() is set.
+    const PlanAdvice& advice() const { return advice_; }
+    // One label per unit of the model (labelUnits), as the advice names them.
+    const std::vector<std::string>& unitLabels() const { return unitLabels_; }
     // True while an edit waits for a CPU profile (cpuProfileNeeded was emitted).
     bool profilePending() const { return pendingEdit_.has_value(); }
     QUndoStack* undoStack() { return &undoStack_; }
@@ -57,6 +64,9 @@ public:
     bool mergeStages(int stage);                     // stage and stage + 1 become one
     bool splitStage(int stage, int firstUnitOfNew);  // on the next unused device
     bool autoMerge();                                // the plan's partitioner cuts the model anew
+    // The advice's suggested schedule, re-partitioned as setSchedule does (one
+    // undoable command); false, with editRejected, when there is none.
+    bool applySuggestion();
 
     // Settings edits; those that change the devices or the model re-partition.
     bool setModel(const QString& model);
@@ -99,10 +109,18 @@ private:
     bool replanWith(const QString& text, const std::function<void(Design&)>& change);
     void applyDesign(const Design& design); // from the undo commands
     void refreshPrediction();
+    // The plan's fastest other schedule (predictFastestOtherSchedule), kept while
+    // only the cut changes: a drag re-predicts on every move, and the candidates
+    // are each cut anew, whatever this plan's cut.
+    const std::optional<ScheduleSuggestion>& fastestOtherSchedule();
 
     Design design_;
     ModelOutline outline_;
     Prediction prediction_;
+    PlanAdvice advice_;
+    std::vector<std::string> unitLabels_;
+    std::optional<ScheduleSuggestion> fastestOther_;
+    std::string fastestOtherKey_; // designToJson of the plan it was predicted for, without stages
     QString predictionError_;
     HostDevices host_;
     QUndoStack undoStack_;

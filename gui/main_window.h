@@ -55,6 +55,7 @@ public:
     TimelinePlot* timelinePlot() const { return timeline_; }
     TrainingPanel* trainingPanel() const { return training_; }
     DevicesPanel* devicesPanel() const { return devices_; }
+    PlanPanel* planPanel() const { return plan_; }
     NetworkView* networkView() const { return network_; }
     QAction* calibrateAction() const { return calibrateAction_; }
 

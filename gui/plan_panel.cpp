@@ -54,6 +54,11 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     predicted_ = new QLabel(this);
     predicted_->setWordWrap(true);
     predicted_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    advice_ = new QLabel(this);
+    advice_->setWordWrap(true);
+    advice_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    suggest_ = new QPushButton(this);
+    suggest_->setVisible(false);
 
     form_ = new QFormLayout;
     form_->addRow(new QLabel(this), modelChoice_);
@@ -67,6 +72,8 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     layout->addWidget(autoMerge_);
     layout->addWidget(stages_, 1);
     layout->addWidget(predicted_);
+    layout->addWidget(advice_);
+    layout->addWidget(suggest_);
 
     connect(modelChoice_, &QComboBox::activated, this, [this] { model_->setModel(modelChoice_->currentText()); });
     connect(scheduleChoice_, &QComboBox::activated, this, [this] { model_->setSchedule(scheduleChoice_->currentText()); });
@@ -76,6 +83,7 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     connect(batch_, &QSpinBox::editingFinished, this, &PlanPanel::applyBatch);
     connect(microBatches_, &QSpinBox::editingFinished, this, &PlanPanel::applyBatch);
     connect(autoMerge_, &QPushButton::clicked, model_, &DesignModel::autoMerge);
+    connect(suggest_, &QPushButton::clicked, model_, &DesignModel::applySuggestion);
     connect(model_, &DesignModel::designChanged, this, &PlanPanel::syncFromDesign);
     retranslate();
 }
@@ -91,6 +99,60 @@ void PlanPanel::applyBatch()
 QString PlanPanel::predictionText() const
 {
     return predicted_->text();
+}
+
+QString PlanPanel::adviceText() const
+{
+    return advice_->text();
+}
+
+// The advice's line (plan/speedup_ceiling.h): the ceiling, then what sets it.
+QString PlanPanel::ceilingText() const
+{
+    const Plan& plan = model_->plan();
+    const SpeedupCeiling& ceiling = model_->advice().ceiling;
+    const QString bound = tr("A layer-wise cut on these %1 devices runs at most %2× faster than "
+                             "sequential")
+                              .arg(plan.devices.size())
+                              .arg(ceiling.speedup, 0, 'f', 2);
+    auto unitName = [this](int unit) {
+        const std::vector<std::string>& labels = model_->unitLabels();
+        return size_t(unit) < labels.size()
+                   ? tr("unit %1 %2").arg(unit).arg(QString::fromStdString(labels[size_t(unit)]))
+                   : tr("unit %1").arg(unit);
+    };
+    auto deviceLabel = [&plan](size_t device) {
+        return device < plan.devices.size() ? QString::fromStdString(plan.devices[device].label)
+                                            : QString("?");
+    };
+    switch (ceiling.kind) {
+    case BottleneckKind::Devices:
+        return tr("%1: the work divides evenly over %2 devices.")
+            .arg(bound)
+            .arg(ceiling.cut.size());
+    case BottleneckKind::Unit:
+        return tr("%1, held back by %2 (%3 % of the work).")
+            .arg(bound, unitName(ceiling.unit))
+            .arg(ceiling.unitShare * 100.0, 0, 'f', 0);
+    case BottleneckKind::Link:
+        return tr("%1, held back by the link %2 → %3 at the cut after %4 (%5 ms of transfers per "
+                  "micro-batch).")
+            .arg(bound, deviceLabel(size_t(ceiling.link)), deviceLabel(size_t(ceiling.link) + 1),
+                 unitName(ceiling.unit))
+            .arg(ceiling.transferSeconds * 1e3, 0, 'f', 3);
+    case BottleneckKind::Stage:
+        break;
+    }
+    const PlannedStage stage = size_t(ceiling.slowestStage) < ceiling.cut.size()
+                                   ? ceiling.cut[size_t(ceiling.slowestStage)]
+                                   : PlannedStage{};
+    return tr("%1, held back by stage %2 (units %3–%4 on %5): the units do not divide more "
+              "evenly.")
+        .arg(bound)
+        .arg(ceiling.slowestStage)
+        .arg(stage.first)
+        .arg(stage.last)
+        .arg(deviceLabel(size_t(stage.device)));
 }
 
 void PlanPanel::syncFromDesign()
@@ -140,6 +202,22 @@ void PlanPanel::syncFromDesign()
                                 .arg(prediction.speedup, 0, 'f', 2)
                                 .arg(QString::fromStdString(prediction.sequentialDevice))
                                 .arg(prediction.bubbleFraction * 100.0, 0, 'f', 1));
+    const bool advised = predicted && !model_->profilePending();
+    advice_->setText(advised ? ceilingText() : QString());
+    advice_->setVisible(advised);
+    const std::optional<ScheduleSuggestion>& suggestion = model_->advice().suggestion;
+    suggest_->setVisible(advised && suggestion.has_value());
+    if (advised && suggestion) {
+        suggest_->setText(tr("Use schedule %1: predicted %2× faster than sequential")
+                              .arg(QString::fromStdString(suggestion->schedule))
+                              .arg(suggestion->speedup, 0, 'f', 2));
+        suggest_->setToolTip(tr("%1 is predicted at %2 ms per iteration, against %3 ms for %4 "
+                                "(undoable)")
+                                 .arg(QString::fromStdString(suggestion->schedule))
+                                 .arg(suggestion->iterationSeconds * 1e3, 0, 'f', 3)
+                                 .arg(prediction.iterationSeconds * 1e3, 0, 'f', 3)
+                                 .arg(QString::fromStdString(plan.schedule)));
+    }
     syncing_ = false;
 }
 

@@ -1,7 +1,9 @@
 // The plan panel: model, schedule, partitioner, batch, micro-batches and
 // optimizer; Auto-merge; a table of the stages (device, units, compute and
 // transfer time per micro-batch, memory against capacity, busy share); and
-// the predicted iteration time, throughput, speedup and bubble.
+// the predicted iteration time, throughput, speedup and bubble; under it one
+// line on the speedup ceiling of a layer-wise cut and what sets it, and, when
+// another schedule is predicted clearly faster, a button that applies it.
 #pragma once
 
 #include <QWidget>
@@ -24,6 +26,8 @@ public:
     explicit PlanPanel(DesignModel* model, QWidget* parent = nullptr);
 
     QString predictionText() const; // the predicted figures as shown
+    QString adviceText() const;     // the ceiling's line as shown (empty without a prediction)
+    QPushButton* suggestionButton() const { return suggest_; } // hidden without a suggestion
     QTableWidget* stageTable() const { return stages_; }
     void retranslate();
 
@@ -33,6 +37,7 @@ protected:
 private:
     void syncFromDesign();
     void applyBatch();
+    QString ceilingText() const;
 
     DesignModel* model_;
     QFormLayout* form_;
@@ -45,6 +50,8 @@ private:
     QPushButton* autoMerge_;
     QTableWidget* stages_;
     QLabel* predicted_;
+    QLabel* advice_;
+    QPushButton* suggest_;
     bool syncing_ = false;
 };
 

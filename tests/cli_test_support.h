@@ -122,6 +122,17 @@ protected:
         return json::parse(text); // throws (failing the test) on invalid JSON
     }
 
+    // The unit costs measured on one CPU core that the bundled example design
+    // carries (cnn, micro-batch 16), written as a costs file for --costs: a
+    // fixed source where a profile taken now would differ from run to run.
+    fs::path exampleCnnCosts()
+    {
+        const fs::path design = fs::path(LPM_SOURCE_DIR) / "resources/examples/cnn-2-cpu.lpm.json";
+        const fs::path costs = path("cnn-example-costs.json");
+        std::ofstream(costs) << readJson(design).at("plan").at("costs").dump();
+        return costs;
+    }
+
     // Nothing but the given names in the temp folder.
     std::vector<std::string> entries() const
     {

@@ -368,6 +368,42 @@ TEST_F(Cli, PipelinedTrainingMatchesSequentialAndReportsTheTimeline)
     EXPECT_EQ(forwards, 6 * 4 * 2);
 }
 
+// Issue 18: before a pipelined run trains, it prints the plan's speedup
+// ceiling, bottleneck and suggestion (as `lpm plan` does for the same costs),
+// and its --json carries them.
+TEST_F(Cli, PipelinedTrainingPrintsThePlansCeilingBeforeItTrains)
+{
+    const fs::path costs = exampleCnnCosts();
+    const fs::path planned = path("plan.json");
+    const fs::path trained = path("run.json");
+    ASSERT_EQ(lpm("plan --model cnn --devices cpu:2 --quiet --costs " + quote(costs.string())
+                  + " --json " + quote(planned.string()))
+                  .exitCode,
+              0);
+    // `lpm plan`'s batch and micro-batches (train's default is one micro-batch).
+    const RunResult result = lpm("train --model cnn --dataset synthetic --steps 1 --devices cpu:2 "
+                                 "--batch 64 --micro-batches 4 --costs " + quote(costs.string())
+                                 + " --json " + quote(trained.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    const size_t ceiling = result.err.find("ceiling: a layer-wise cut on these 2 devices");
+    ASSERT_NE(ceiling, std::string::npos) << result.err;
+    EXPECT_LT(result.err.find("training cnn"), ceiling);
+    EXPECT_LT(ceiling, result.err.find("suggestion: schedule dp"));
+    EXPECT_LT(ceiling, result.err.find("loss")); // the progress comes after
+    const json run = readJson(trained);
+    const json plan = readJson(planned);
+    EXPECT_DOUBLE_EQ(run.at("speedup_ceiling").get<double>(),
+                     plan.at("speedup_ceiling").get<double>());
+    EXPECT_EQ(run.at("bottleneck"), plan.at("bottleneck"));
+    EXPECT_EQ(run.at("suggestion"), plan.at("suggestion"));
+    EXPECT_EQ(run.at("suggestion").at("schedule"), "dp");
+    // --quiet: nothing on stderr, the advice included.
+    EXPECT_EQ(lpm("train --model cnn --dataset synthetic --steps 1 --devices cpu:2 --quiet --costs "
+                  + quote(costs.string()))
+                  .err,
+              "");
+}
+
 TEST_F(Cli, DataParallelTrainingRuns)
 {
     const RunResult result = lpm("train --model lenet5 --dataset synthetic --steps 4 --batch 16 --micro-batches 4 "

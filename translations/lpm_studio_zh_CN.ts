@@ -39,127 +39,137 @@
 <context>
     <name>lpm::gui::DesignModel</name>
     <message>
-        <location filename="../gui/design_model.cpp" line="45"/>
+        <location filename="../gui/design_model.cpp" line="53"/>
         <source>No design is open.</source>
         <translation>没有打开的设计。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="65"/>
+        <location filename="../gui/design_model.cpp" line="73"/>
         <source>Wait until this CPU&apos;s profile of %1 is taken.</source>
         <translation>请等待本机 CPU 对 %1 的性能剖析完成。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="117"/>
+        <location filename="../gui/design_model.cpp" line="125"/>
         <source>Move cut %1</source>
         <translation>移动切分点 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="120"/>
+        <location filename="../gui/design_model.cpp" line="128"/>
         <source>The %1 schedule has no cuts to move.</source>
         <translation>%1 调度没有可移动的切分点。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="122"/>
+        <location filename="../gui/design_model.cpp" line="130"/>
         <source>A cut moves between its neighbours: stage %1 would be empty.</source>
         <translation>切分点只能在相邻切分点之间移动：阶段 %1 将为空。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="134"/>
+        <location filename="../gui/design_model.cpp" line="142"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="137"/>
+        <location filename="../gui/design_model.cpp" line="145"/>
         <source>The %1 schedule has no stages to merge.</source>
         <translation>%1 调度没有可合并的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="149"/>
+        <location filename="../gui/design_model.cpp" line="157"/>
         <source>Split stage %1</source>
         <translation>拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="152"/>
+        <location filename="../gui/design_model.cpp" line="160"/>
         <source>The %1 schedule has no stages to split.</source>
         <translation>%1 调度没有可拆分的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="154"/>
+        <location filename="../gui/design_model.cpp" line="162"/>
         <source>All %1 devices hold a stage: add a device to split one.</source>
         <translation>全部 %1 个设备都已承载阶段：请先添加设备再拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="157"/>
+        <location filename="../gui/design_model.cpp" line="165"/>
         <source>Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.</source>
         <translation>阶段 %1 包含单元 %2 至 %3：只能在单元 %4 至 %3 之一之前拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="169"/>
+        <location filename="../gui/design_model.cpp" line="177"/>
         <source>Auto-merge (%1)</source>
         <translation>自动合并（%1）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="184"/>
+        <location filename="../gui/design_model.cpp" line="192"/>
         <source>Model %1</source>
         <translation>模型 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="190"/>
+        <location filename="../gui/design_model.cpp" line="198"/>
         <source>Devices %1</source>
         <translation>设备 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="197"/>
+        <location filename="../gui/design_model.cpp" line="205"/>
         <source>Schedule %1</source>
         <translation>调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="207"/>
+        <location filename="../gui/design_model.cpp" line="212"/>
+        <source>No other schedule is predicted clearly faster than %1.</source>
+        <translation>没有其他调度被预测明显快于 %1。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="217"/>
+        <source>Suggested schedule %1</source>
+        <translation>建议的调度 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="224"/>
         <source>Partitioner %1</source>
         <translation>划分器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="214"/>
+        <location filename="../gui/design_model.cpp" line="231"/>
         <source>Batch %1, %2 micro-batches</source>
         <translation>批大小 %1，%2 个微批</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="224"/>
+        <location filename="../gui/design_model.cpp" line="241"/>
         <source>Optimizer %1</source>
         <translation>优化器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="232"/>
+        <location filename="../gui/design_model.cpp" line="249"/>
         <source>Training settings</source>
         <translation>训练设置</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="234"/>
+        <location filename="../gui/design_model.cpp" line="251"/>
         <source>The learning rate must be positive.</source>
         <translation>学习率必须为正数。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="236"/>
+        <location filename="../gui/design_model.cpp" line="253"/>
         <source>Train for at least one epoch or one step.</source>
         <translation>至少训练一个轮次或一步。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="238"/>
+        <location filename="../gui/design_model.cpp" line="255"/>
         <source>Weight stashing applies to the lpm-async schedule only.</source>
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="270"/>
+        <location filename="../gui/design_model.cpp" line="287"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="278"/>
+        <location filename="../gui/design_model.cpp" line="295"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="282"/>
+        <location filename="../gui/design_model.cpp" line="299"/>
         <source>The plan has changed since the last run; run it, then calibrate.</source>
         <translation>计划自上次运行以来已更改；请先运行它，再校准。</translation>
     </message>
@@ -842,92 +852,137 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::PlanPanel</name>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="132"/>
+        <location filename="../gui/plan_panel.cpp" line="114"/>
+        <source>A layer-wise cut on these %1 devices runs at most %2× faster than sequential</source>
+        <translation>在这 %1 个设备上，逐层切分最多比顺序训练快 %2×</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="121"/>
+        <source>unit %1 %2</source>
+        <translation>单元 %1 %2</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="122"/>
+        <source>unit %1</source>
+        <translation>单元 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="130"/>
+        <source>%1: the work divides evenly over %2 devices.</source>
+        <translation>%1：计算量可均匀分到 %2 个设备上。</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="134"/>
+        <source>%1, held back by %2 (%3 % of the work).</source>
+        <translation>%1，受限于 %2（占计算量的 %3 %）。</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="138"/>
+        <source>%1, held back by the link %2 → %3 at the cut after %4 (%5 ms of transfers per micro-batch).</source>
+        <translation>%1，受限于 %4 之后切分处的链路 %2 → %3（每个微批传输 %5 毫秒）。</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="149"/>
+        <source>%1, held back by stage %2 (units %3–%4 on %5): the units do not divide more evenly.</source>
+        <translation>%1，受限于阶段 %2（%5 上的单元 %3–%4）：单元无法更均匀地划分。</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="194"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="134"/>
+        <location filename="../gui/plan_panel.cpp" line="196"/>
         <source>No prediction: %1</source>
         <translation>无法预测：%1</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="136"/>
+        <location filename="../gui/plan_panel.cpp" line="198"/>
         <source>Predicted: iteration %1 ms · %2 samples/s · speedup %3× over sequential on %4 · bubble %5 %</source>
         <translation>预测：每次迭代 %1 毫秒 · %2 样本/秒 · 相对 %4 上的顺序训练加速 %3× · 气泡 %5 %</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="148"/>
+        <location filename="../gui/plan_panel.cpp" line="211"/>
+        <source>Use schedule %1: predicted %2× faster than sequential</source>
+        <translation>采用调度 %1：预测比顺序训练快 %2×</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="214"/>
+        <source>%1 is predicted at %2 ms per iteration, against %3 ms for %4 (undoable)</source>
+        <translation>%1 预测每次迭代 %2 毫秒，%4 为 %3 毫秒（可撤销）</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="226"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="148"/>
+        <location filename="../gui/plan_panel.cpp" line="226"/>
         <source>Schedule</source>
         <translation>调度</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="148"/>
+        <location filename="../gui/plan_panel.cpp" line="226"/>
         <source>Partitioner</source>
         <translation>划分器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="148"/>
+        <location filename="../gui/plan_panel.cpp" line="226"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="148"/>
+        <location filename="../gui/plan_panel.cpp" line="226"/>
         <source>Micro-batches</source>
         <translation>微批数</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="149"/>
+        <location filename="../gui/plan_panel.cpp" line="227"/>
         <source>Optimizer</source>
         <translation>优化器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="150"/>
+        <location filename="../gui/plan_panel.cpp" line="228"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="151"/>
+        <location filename="../gui/plan_panel.cpp" line="229"/>
         <source>Cut the model anew with the chosen partitioner</source>
         <translation>用所选划分器重新切分模型</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <location filename="../gui/plan_panel.cpp" line="230"/>
         <source>Stage</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <location filename="../gui/plan_panel.cpp" line="230"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <location filename="../gui/plan_panel.cpp" line="230"/>
         <source>Units</source>
         <translation>单元</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <location filename="../gui/plan_panel.cpp" line="230"/>
         <source>F+B ms/µb</source>
         <translation>前向+反向 毫秒/微批</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <location filename="../gui/plan_panel.cpp" line="230"/>
         <source>Transfer ms/µb</source>
         <translation>传输 毫秒/微批</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="153"/>
+        <location filename="../gui/plan_panel.cpp" line="231"/>
         <source>Memory / capacity</source>
         <translation>内存 / 容量</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="153"/>
+        <location filename="../gui/plan_panel.cpp" line="231"/>
         <source>Busy</source>
         <translation>忙碌</translation>
     </message>

@@ -180,13 +180,14 @@ void runPlan(const PlanCommandOptions& options)
             requireWritableOutput(file, flag);
     Plan plan = makePlan(options.request); // checks the micro-batches before profiling
     const Prediction prediction = predictPlan(plan);
-    printPlanReport(plan, prediction);
+    const PlanAdvice advice = advisePlanOfZooModel(plan, prediction);
+    printPlanReport(plan, prediction, advice);
     if (!options.out.empty()) {
         writeFileAtomically(options.out, planToJson(plan));
         std::printf("wrote %s\n", options.out.c_str());
     }
     if (!options.jsonFile.empty()) {
-        nlohmann::json document = predictionJson(plan, prediction);
+        nlohmann::json document = predictionJson(plan, prediction, advice);
         document["command"] = "plan";
         writeJsonFile(options.jsonFile, document);
     }
@@ -209,7 +210,8 @@ void runSimulate(const SimulateCommandOptions& options)
             requireWritableOutput(file, flag);
     const Plan plan = planFromJson(readWholeFile(options.planFile, "plan"), options.planFile);
     const Prediction prediction = predictPlan(plan, options.miniBatches);
-    printPlanReport(plan, prediction);
+    const PlanAdvice advice = advisePlanOfZooModel(plan, prediction);
+    printPlanReport(plan, prediction, advice);
     if (!options.traceFile.empty()) {
         writeFileAtomically(options.traceFile, chromeTraceJson(prediction.timeline, stageNames(plan)));
         std::printf("wrote %s (%zu actions, %zu transfers over %d mini-batches; open it in "
@@ -218,7 +220,7 @@ void runSimulate(const SimulateCommandOptions& options)
                     prediction.timeline.transfers.size(), options.miniBatches);
     }
     if (!options.jsonFile.empty()) {
-        nlohmann::json document = predictionJson(plan, prediction);
+        nlohmann::json document = predictionJson(plan, prediction, advice);
         document["command"] = "simulate";
         writeJsonFile(options.jsonFile, document);
     }

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "nn/model_outline.h"
+#include "tensor/error.h"
+
 namespace lpm::cli {
 
 std::string formatBytes(int64_t bytes)
@@ -19,7 +22,46 @@ std::string formatBytes(int64_t bytes)
     return text;
 }
 
-void printPlanReport(const Plan& plan, const Prediction& prediction)
+PlanAdvice advisePlanOfZooModel(const Plan& plan, const Prediction& prediction)
+{
+    std::vector<std::string> labels;
+    try {
+        labels = labelUnits(outlineModel(plan.model));
+    } catch (const InvalidArgument&) {
+        // Not a zoo model: its units keep their numbers alone.
+    }
+    return advisePlan(plan, prediction, labels);
+}
+
+void printPlanAdvice(std::FILE* out, const Plan& plan, const PlanAdvice& advice)
+{
+    std::fprintf(out,
+                 "ceiling: a layer-wise cut on these %zu devices runs at most %.2fx faster than "
+                 "sequential; bottleneck: %s\n",
+                 plan.devices.size(), advice.ceiling.speedup, advice.bottleneck.c_str());
+    if (!advice.suggestion)
+        return;
+    const ScheduleSuggestion& suggestion = *advice.suggestion;
+    std::fprintf(out,
+                 "suggestion: schedule %s is predicted at %.2fx (iteration %.3f ms); plan it with "
+                 "--schedule %s\n",
+                 suggestion.schedule.c_str(), suggestion.speedup, suggestion.iterationSeconds * 1e3,
+                 suggestion.schedule.c_str());
+}
+
+nlohmann::json adviceJson(const PlanAdvice& advice)
+{
+    nlohmann::json suggestion = nullptr;
+    if (advice.suggestion)
+        suggestion = {{"schedule", advice.suggestion->schedule},
+                      {"predicted_speedup", advice.suggestion->speedup},
+                      {"predicted_iteration_ms", advice.suggestion->iterationSeconds * 1e3}};
+    return {{"speedup_ceiling", advice.ceiling.speedup},
+            {"bottleneck", advice.bottleneck},
+            {"suggestion", suggestion}};
+}
+
+void printPlanReport(const Plan& plan, const Prediction& prediction, const PlanAdvice& advice)
 {
     std::printf("%s on %s: partitioner %s, schedule %s, batch %lld in %lld micro-batches of %lld\n",
                 plan.model.c_str(), plan.deviceSpec.c_str(), plan.partitioner.c_str(),
@@ -54,9 +96,11 @@ void printPlanReport(const Plan& plan, const Prediction& prediction)
                 prediction.iterationSeconds * 1e3, prediction.samplesPerSecond, prediction.speedup,
                 prediction.sequentialDevice.c_str(), prediction.sequentialSeconds * 1e3,
                 prediction.bubbleFraction * 100.0);
+    printPlanAdvice(stdout, plan, advice);
 }
 
-nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction)
+nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction,
+                              const PlanAdvice& advice)
 {
     nlohmann::json stages = nlohmann::json::array();
     for (const StagePrediction& stage : prediction.stages)
@@ -72,21 +116,23 @@ nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction)
                           {"memory_bytes", stage.memoryBytes},
                           {"capacity_bytes", stage.capacityBytes},
                           {"busy_fraction", stage.busyFraction}});
-    return {{"model", plan.model},
-            {"devices", plan.deviceSpec},
-            {"partitioner", plan.partitioner},
-            {"schedule", plan.schedule},
-            {"batch", plan.batch},
-            {"micro_batches", plan.microBatches},
-            {"stages_used", plan.stages.size()},
-            {"devices_offered", plan.devices.size()},
-            {"predicted_iteration_ms", prediction.iterationSeconds * 1e3},
-            {"predicted_samples_per_second", prediction.samplesPerSecond},
-            {"predicted_speedup", prediction.speedup},
-            {"sequential_device", prediction.sequentialDevice},
-            {"sequential_ms", prediction.sequentialSeconds * 1e3},
-            {"bubble_fraction", prediction.bubbleFraction},
-            {"stages", stages}};
+    nlohmann::json document = {{"model", plan.model},
+                               {"devices", plan.deviceSpec},
+                               {"partitioner", plan.partitioner},
+                               {"schedule", plan.schedule},
+                               {"batch", plan.batch},
+                               {"micro_batches", plan.microBatches},
+                               {"stages_used", plan.stages.size()},
+                               {"devices_offered", plan.devices.size()},
+                               {"predicted_iteration_ms", prediction.iterationSeconds * 1e3},
+                               {"predicted_samples_per_second", prediction.samplesPerSecond},
+                               {"predicted_speedup", prediction.speedup},
+                               {"sequential_device", prediction.sequentialDevice},
+                               {"sequential_ms", prediction.sequentialSeconds * 1e3},
+                               {"bubble_fraction", prediction.bubbleFraction},
+                               {"stages", stages}};
+    document.update(adviceJson(advice));
+    return document;
 }
 
 } // namespace lpm::cli

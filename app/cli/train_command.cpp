@@ -56,6 +56,7 @@ struct TrainCommandOptions {
 struct PipelineReport {
     Plan plan;
     Prediction prediction;
+    PlanAdvice advice; // the plan's speedup ceiling, bottleneck and any better schedule
     TimelineSummary measured;
     double measuredIterationSeconds = 0.0;
     // The prediction for what was measured: this run's segments, each with
@@ -129,6 +130,7 @@ nlohmann::json pipelineJson(const PipelineReport& report, const TrainSummary& su
                                 {"bubble_fraction", report.measured.bubbleFraction},
                                 {"predicted_bubble_fraction", report.prediction.bubbleFraction},
                                 {"stages", stages}};
+    document.update(adviceJson(report.advice));
     if (report.sequentialSeconds > 0.0) {
         document["sequential_training_seconds"] = report.sequentialSeconds;
         document["speedup_vs_sequential"] = report.sequentialSeconds / summary.trainingSeconds;
@@ -263,6 +265,7 @@ void runTrain(TrainCommandOptions options)
         options.train.schedule = plan.schedule;
         options.train.stages = plan.stages;
         pipeline->prediction = predictPlan(plan);
+        pipeline->advice = advisePlanOfZooModel(plan, pipeline->prediction);
     } else if (options.traceFile.size() || options.compareSequential || options.costsFile.size()
                || options.saveCostsFile.size()) {
         throw InvalidArgument("--trace, --compare-sequential, --costs and --save-costs need a pipelined run "
@@ -288,6 +291,8 @@ void runTrain(TrainCommandOptions options)
                               : options.train.backend != "cpu" ? options.train.backend.c_str()
                                                                : (std::to_string(options.train.threads) + " thread(s)").c_str(),
                      static_cast<long long>(trainer.globalStep()));
+    if (pipeline && !options.quiet)
+        printPlanAdvice(stderr, pipeline->plan, pipeline->advice);
 
     ProgressBar bar(stderr);
     auto report = [&](const TrainProgress& progress) {

@@ -1,5 +1,7 @@
 #include "nn/model_outline.h"
 
+#include <map>
+
 #include "nn/model_zoo.h"
 
 namespace lpm {
@@ -47,6 +49,19 @@ ModelOutline outlineModel(const std::string& name)
                                  sampleShapeText(shapes[size_t(index)]), costs[size_t(index)]});
     }
     return outline;
+}
+
+std::vector<std::string> labelUnits(const ModelOutline& outline)
+{
+    std::map<std::string, int> seen; // units of each kind so far
+    std::vector<std::string> labels;
+    for (const UnitOutline& unit : outline.units) {
+        std::string label = unit.kind + " #" + std::to_string(++seen[unit.kind]);
+        if (!unit.description.empty())
+            label += " (" + unit.description + ")";
+        labels.push_back(std::move(label));
+    }
+    return labels;
 }
 
 std::vector<std::string> zooModelNames()

@@ -30,6 +30,10 @@ struct ModelOutline {
 // Throws InvalidArgument naming the known models for an unknown name.
 ModelOutline outlineModel(const std::string& name);
 
+// One label per unit: its kind, its ordinal among the model's units of that
+// kind, and its settings, e.g. "Conv2d #2 (3x3, 16->32, stride 1)".
+std::vector<std::string> labelUnits(const ModelOutline& outline);
+
 // The zoo's model names, in the zoo's order.
 std::vector<std::string> zooModelNames();
 

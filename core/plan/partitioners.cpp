@@ -107,6 +107,12 @@ Partition partitionBalanced(const PartitionProblem& problem)
     return partition;
 }
 
+Partition partitionMinimalBottleneck(const PartitionProblem& problem, bool honourMemory)
+{
+    validatePartitionProblem(problem);
+    return optimalCut(problem, honourMemory);
+}
+
 Partition partitionOptimal(const PartitionProblem& problem)
 {
     validatePartitionProblem(problem);

@@ -23,6 +23,12 @@ namespace lpm {
 Partition partitionUniform(const PartitionProblem& problem);
 Partition partitionBalanced(const PartitionProblem& problem);
 Partition partitionOptimal(const PartitionProblem& problem);
+// optimal's dynamic programme alone: the cut into 1..min(p, n) stages with the
+// smallest bottleneck stage time (StageCosts::seconds, communication
+// included), fewest stages among equals. With `honourMemory` only cuts whose
+// stages fit their devices count, and the result is empty when none fits;
+// without, memory is ignored (what cutting could give at best).
+Partition partitionMinimalBottleneck(const PartitionProblem& problem, bool honourMemory);
 
 // The partitioners by name ("lpm", "optimal", "balanced", "uniform").
 const std::vector<std::string>& partitionerNames();

@@ -17,6 +17,7 @@
 #include "network_items.h"
 #include "network_view.h"
 #include "pipeline/schedule.h"
+#include "sim/plan_advice.h"
 #include "sim/simulator.h"
 #include "tensor/error.h"
 #include "train/design.h"
@@ -218,6 +219,43 @@ private Q_SLOTS:
         QCOMPARE(rejected.count(), 1);
         QVERIFY(rejected.at(0).at(0).toString().contains("changed since the last run"));
         QCOMPARE(text(model), changed);
+    }
+
+    // The advice after every kind of edit is what advisePlan gives for the
+    // plan and prediction at hand (the model keeps the other schedules'
+    // predictions while only the cut changes, and must not show stale ones).
+    void adviceFollowsEveryEdit()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("vgg-mini", "catalog:H100x4", "1f1b"));
+        auto expectFresh = [&model](const char* after) {
+            const PlanAdvice fresh =
+                advisePlan(model.plan(), model.prediction(), model.unitLabels());
+            const PlanAdvice& shown = model.advice();
+            QVERIFY2(model.predictionError().isEmpty(), after);
+            QVERIFY2(shown.ceiling.speedup == fresh.ceiling.speedup, after);
+            QVERIFY2(shown.bottleneck == fresh.bottleneck, after);
+            QVERIFY2(shown.suggestion.has_value() == fresh.suggestion.has_value(), after);
+            if (fresh.suggestion) {
+                QVERIFY2(shown.suggestion->schedule == fresh.suggestion->schedule, after);
+                QVERIFY2(shown.suggestion->iterationSeconds == fresh.suggestion->iterationSeconds,
+                         after);
+            }
+        };
+        expectFresh("reset");
+        QVERIFY(model.advice().suggestion.has_value()); // dp, against 1f1b's bubbles
+        QVERIFY(model.moveCut(1, model.plan().stages[1].first + 1));
+        expectFresh("moveCut");
+        QVERIFY(model.mergeStages(0));
+        expectFresh("mergeStages");
+        QVERIFY(model.setSchedule("dp"));
+        expectFresh("setSchedule");
+        QVERIFY(model.setBatch(128, 16));
+        expectFresh("setBatch");
+        model.undoStack()->undo();
+        model.undoStack()->undo();
+        expectFresh("undo");
+        QCOMPARE(model.plan().schedule, std::string("1f1b"));
     }
 
     void networkViewHandlesMoveAndMergeCuts()

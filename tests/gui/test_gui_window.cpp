@@ -22,6 +22,7 @@
 #include "devices_panel.h"
 #include "main_window.h"
 #include "metric_plots.h"
+#include "plan_panel.h"
 #include "timeline_plot.h"
 #include "training_panel.h"
 #include "training_worker.h"
@@ -99,6 +100,54 @@ private Q_SLOTS:
             schedules.insert(window.designModel()->plan().schedule);
         }
         QVERIFY(schedules.count("lpm") == 1 && schedules.count("dp") == 1);
+    }
+
+    // Issue 18: the example (cnn on two cores, measured costs) is held back by its
+    // second convolution; the panel says so under the prediction and offers dp,
+    // which one click applies and one undo takes back.
+    void bundledExampleShowsItsCeilingAndAppliesTheSuggestion()
+    {
+        MainWindow window;
+        window.setPromptOnClose(false);
+        window.openExample();
+        DesignModel* model = window.designModel();
+        PlanPanel* panel = window.planPanel();
+        QVERIFY(model->predictionError().isEmpty());
+        const PlanAdvice& advice = model->advice();
+        QVERIFY(advice.ceiling.speedup > 1.0 && advice.ceiling.speedup < 1.35);
+        QCOMPARE(advice.ceiling.kind, BottleneckKind::Unit);
+        QCOMPARE(advice.ceiling.unit, 3);
+        const QString ceiling = QString::number(advice.ceiling.speedup, 'f', 2);
+        QVERIFY2(panel->adviceText().contains(QString::fromUtf8("at most %1×").arg(ceiling)),
+                 qPrintable(panel->adviceText()));
+        QVERIFY2(panel->adviceText().contains("unit 3 Conv2d #2"), qPrintable(panel->adviceText()));
+        QPushButton* suggest = panel->suggestionButton();
+        QVERIFY(!suggest->isHidden());
+        QVERIFY2(suggest->text().startsWith("Use schedule dp:"), qPrintable(suggest->text()));
+
+        const Partition cut = model->plan().stages;
+        const int edits = model->undoStack()->count();
+        suggest->click();
+        QCOMPARE(model->plan().schedule, std::string("dp"));
+        QCOMPARE(model->undoStack()->count(), edits + 1);
+        QVERIFY(!model->advice().suggestion.has_value()); // nothing is clearly faster than dp
+        QVERIFY(suggest->isHidden());
+        QSignalSpy rejected(model, &DesignModel::editRejected);
+        QVERIFY(!model->applySuggestion());
+        QCOMPARE(rejected.count(), 1);
+        takeWarning(window);
+        QCOMPARE(model->undoStack()->count(), edits + 1);
+        model->undoStack()->undo();
+        QCOMPARE(model->plan().schedule, std::string("lpm"));
+        QCOMPARE(model->plan().stages, cut);
+        QVERIFY(!suggest->isHidden());
+
+        window.setLanguage("zh_CN");
+        QTRY_VERIFY2(panel->adviceText().contains(QString::fromUtf8("逐层切分")),
+                     qPrintable(panel->adviceText()));
+        QTRY_VERIFY2(suggest->text().startsWith(QString::fromUtf8("采用调度 dp")),
+                     qPrintable(suggest->text()));
+        window.setLanguage("en");
     }
 
     void aPipelinedRunEnablesCalibrationOnIt()
