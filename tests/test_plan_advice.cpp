@@ -219,6 +219,30 @@ TEST(PlanAdvice, ABalancedPipelineWithManyMicroBatchesGetsNoSuggestion)
     EXPECT_EQ(advice.bottleneck, "none: the work divides evenly over 2 devices");
 }
 
+TEST(PlanAdvice, WhereTheCutPaysNeitherDpNorAnInexactScheduleIsSuggested)
+{
+    // Four equal units on two devices, two micro-batches: the cut pays (ceiling 2),
+    // yet lpm's fill and drain leave dp clearly faster.
+    const Plan plan = chainPlan({1e-3, 1e-3, 1e-3, 1e-3}, 2, "lpm", 2);
+    const Prediction prediction = predictPlan(plan);
+    Plan dp = plan;
+    dp.schedule = "dp";
+    partitionPlanPredicted(dp);
+    ASSERT_LT(predictPlan(dp).iterationSeconds, (1.0 - kSuggestionMinimumGain) * prediction.iterationSeconds);
+    const PlanAdvice advice = advisePlan(plan, prediction);
+    EXPECT_FALSE(cutCannotPay(plan, advice.ceiling));
+    EXPECT_FALSE(advice.suggestion.has_value()) << advice.suggestion->schedule;
+    const std::optional<ScheduleSuggestion> fastest = predictFastestOtherSchedule(plan);
+    ASSERT_TRUE(fastest.has_value());
+    EXPECT_NE(fastest->schedule, "dp");
+    EXPECT_NE(fastest->schedule, "lpm-async");
+    // The same model held back by one unit: the cut cannot pay, and dp is offered.
+    const Plan heldBack = chainPlan({0.1e-3, 0.8e-3, 0.1e-3}, 2, "lpm", 2);
+    EXPECT_TRUE(cutCannotPay(heldBack, estimateSpeedupCeiling(heldBack)));
+    ASSERT_TRUE(predictFastestOtherSchedule(heldBack).has_value());
+    EXPECT_EQ(predictFastestOtherSchedule(heldBack)->schedule, "dp");
+}
+
 TEST(PlanAdvice, TheBottleneckLineNamesTheLinkAndTheStage)
 {
     Plan plan = chainPlan({3e-3, 1e-3}, 2, "lpm", 4);

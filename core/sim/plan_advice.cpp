@@ -67,11 +67,18 @@ std::string describeBottleneck(const Plan& plan, const SpeedupCeiling& ceiling,
     return {}; // not reached: every kind is named above
 }
 
+bool cutCannotPay(const Plan& plan, const SpeedupCeiling& ceiling)
+{
+    return ceiling.speedup < kCutPaysShareOfDevices * double(plan.devices.size());
+}
+
 std::optional<ScheduleSuggestion> predictFastestOtherSchedule(const Plan& plan)
 {
+    const bool exact = plan.schedule != "lpm-async";
+    const bool replicate = cutCannotPay(plan, estimateSpeedupCeiling(plan));
     std::optional<ScheduleSuggestion> best;
     for (const std::string& schedule : suggestionCandidates()) {
-        if (schedule == plan.schedule)
+        if (schedule == plan.schedule || (exact && schedule == "lpm-async") || (!replicate && schedule == "dp"))
             continue;
         Plan candidate = plan;
         candidate.schedule = schedule;

@@ -20,8 +20,19 @@ namespace lpm {
 // differences between our schedules' fills and drains.
 inline constexpr double kSuggestionMinimumGain = 0.10;
 
+// A layer-wise cut "cannot pay" when its ceiling is under this share of the
+// plan's device count (1.5x on two devices): then one unit or link holds the
+// pipeline back, whatever the schedule, and only replicating the model (dp)
+// gets past it. Where a cut pays, dp is not suggested: a pipeline that keeps
+// near its ceiling is the method working, and dp is one more copy of the
+// model per device.
+inline constexpr double kCutPaysShareOfDevices = 0.75;
+bool cutCannotPay(const Plan& plan, const SpeedupCeiling& ceiling);
+
 // The schedules a suggestion chooses from: each is cut by the plan's
 // partitioner as `lpm plan` would (partitionPlanPredicted), dp replicates.
+// For a plan whose schedule is exact (bit-identical weights to sequential),
+// only exact ones: lpm-async is never offered in exchange for exactness.
 const std::vector<std::string>& suggestionCandidates();
 
 struct ScheduleSuggestion {
@@ -51,8 +62,9 @@ std::string describeBottleneck(const Plan& plan, const SpeedupCeiling& ceiling,
 
 // The candidate other than the plan's own schedule with the shortest predicted
 // iteration, whatever its gain; candidates that cannot be planned (memory)
-// are skipped. It does not depend on the plan's cut, only on its settings,
-// devices and costs (each candidate is cut anew).
+// are skipped, and so are lpm-async for an exact schedule and dp where the
+// cut pays (cutCannotPay). It does not depend on the plan's cut, only on its
+// settings, devices and costs (each candidate is cut anew).
 std::optional<ScheduleSuggestion> predictFastestOtherSchedule(const Plan& plan);
 
 // `fastest` when its predicted iteration is at most
