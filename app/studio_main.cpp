@@ -114,8 +114,8 @@ int trainInTerminal(const QString& path, long long steps)
             const lpm::TrainProgress& report = progress.progress;
             char detail[160];
             const int length = std::snprintf(detail, sizeof detail, "%sloss %.4f  %.0f samples/s",
-                                             progress.reference ? "reference  " : "", report.meanLoss,
-                                             report.samplesPerSecond);
+                                             progress.reference ? "reference  " : "",
+                                             report.meanLoss, report.samplesPerSecond);
             if (report.subsetSize > 0 && length < int(sizeof detail))
                 std::snprintf(detail + length, sizeof detail - size_t(length), "  subset acc %.4f",
                               report.subsetAccuracy);

@@ -240,7 +240,8 @@ TEST_F(Cli, TinyTrainingRunWritesJson)
 // sequential and pipelined.
 TEST_F(Cli, LiveEvaluationShowsTheSubsetAccuracyAndLeavesTheWeights)
 {
-    for (const std::string schedule : {"", " --devices cpu:2 --schedule lpm-async --micro-batches 4"}) {
+    for (const std::string schedule :
+         {"", " --devices cpu:2 --schedule lpm-async --micro-batches 4"}) {
         SCOPED_TRACE(schedule);
         const std::string arguments = "train --model mlp --dataset synthetic --steps 20 --batch 32"
                                       + schedule + " --json " + quote(path("run.json").string());

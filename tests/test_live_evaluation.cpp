@@ -75,9 +75,9 @@ Partition stagesFor(const Model& model, const std::string& schedule, int stages)
     Partition partition;
     const int units = model.unitCount();
     for (int s = 0; s < stages; ++s)
-        partition.push_back(schedule == "dp"
-                                ? PlannedStage{0, units - 1, s}
-                                : PlannedStage{s * units / stages, (s + 1) * units / stages - 1, s});
+        partition.push_back(
+            schedule == "dp" ? PlannedStage{0, units - 1, s}
+                             : PlannedStage{s * units / stages, (s + 1) * units / stages - 1, s});
     return partition;
 }
 
@@ -105,15 +105,17 @@ SnapshotRun runWithSnapshots(const std::string& modelName, const std::string& sc
     PipelineExecutor::StageBackendFactory stageBackend;
     if (offHost)
         stageBackend = [](int) { return std::make_unique<OffHostCpuBackend>(); };
-    PipelineExecutor executor(model, store, *optimizer, stagesFor(model, schedule, stages), schedule,
-                              kMicroBatches, kSeed, weightStash, stageBackend);
+    PipelineExecutor executor(model, store, *optimizer, stagesFor(model, schedule, stages),
+                              schedule, kMicroBatches, kSeed, weightStash, stageBackend);
     SnapshotRun result;
     SnapshotRequest request;
     request.due = [&](int64_t step) {
         ++result.asked[step]; // (under the run's lock)
         return due(step);
     };
-    request.received = [&](const WeightsSnapshot& snapshot) { result.snapshots.push_back(snapshot); };
+    request.received = [&](const WeightsSnapshot& snapshot) {
+        result.snapshots.push_back(snapshot);
+    };
     result.run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, stop,
                               onStep, due ? &request : nullptr);
     result.final = weightsOf(store);
@@ -142,7 +144,8 @@ TEST(LiveEvaluationSubset, IsFixedBySeedAndDrawnFromTheTestSet)
         const auto image = subset.images.begin() + k * test.sampleSize();
         int64_t found = -1;
         for (int64_t n = 0; n < test.count && found < 0; ++n)
-            if (std::equal(image, image + test.sampleSize(), test.images.begin() + n * test.sampleSize()))
+            if (std::equal(image, image + test.sampleSize(),
+                           test.images.begin() + n * test.sampleSize()))
                 found = n;
         ASSERT_GT(found, previous) << "sample " << k;
         EXPECT_EQ(subset.labels[size_t(k)], test.labels[size_t(found)]);
@@ -197,10 +200,11 @@ TEST(ExecutorSnapshots, LeaveTheWeightsOfEverySchedule)
                      + (c.offHost ? " in their own memory" : "")
                      + (c.weightStash ? " weight stash" : ""));
         const SnapshotRun plain =
-            runWithSnapshots("resnet-mini", c.schedule, c.stages, steps, {}, c.offHost, c.weightStash);
+            runWithSnapshots("resnet-mini", c.schedule, c.stages, steps, {}, c.offHost,
+                             c.weightStash);
         EXPECT_TRUE(plain.snapshots.empty());
-        const SnapshotRun live = runWithSnapshots("resnet-mini", c.schedule, c.stages, steps, everyStep,
-                                                  c.offHost, c.weightStash);
+        const SnapshotRun live = runWithSnapshots("resnet-mini", c.schedule, c.stages, steps,
+                                                  everyStep, c.offHost, c.weightStash);
         EXPECT_TRUE(live.final == plain.final);
         ASSERT_EQ(live.snapshots.size(), size_t(steps));
         for (int k = 0; k < steps; ++k)

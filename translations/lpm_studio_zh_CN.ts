@@ -737,24 +737,24 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <translation>线性</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="290"/>
-        <source>pipelined, test set</source>
-        <translation>流水线，测试集</translation>
+        <location filename="../gui/metric_plots.cpp" line="294"/>
+        <source>test set</source>
+        <translation>测试集</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="291"/>
-        <source>sequential reference, test set</source>
-        <translation>顺序基准，测试集</translation>
+        <location filename="../gui/metric_plots.cpp" line="295"/>
+        <source>test set (reference)</source>
+        <translation>测试集（基准）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="292"/>
-        <source>pipelined, test subset (%1 samples)</source>
-        <translation>流水线，测试子集（%1 个样本）</translation>
+        <location filename="../gui/metric_plots.cpp" line="296"/>
+        <source>test subset (%1 samples)</source>
+        <translation>测试子集（%1 个样本）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="293"/>
-        <source>sequential reference, test subset (%1 samples)</source>
-        <translation>顺序基准，测试子集（%1 个样本）</translation>
+        <location filename="../gui/metric_plots.cpp" line="297"/>
+        <source>test subset (reference)</source>
+        <translation>测试子集（基准）</translation>
     </message>
 </context>
 <context>

@@ -165,7 +165,8 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
             {"test_loss", summary.testLoss},
             {"test_accuracy", summary.testAccuracy},
             {"live_evaluations", summary.liveEvaluations},
-            {"live_evaluation_samples", train.evaluate && train.liveEvaluation ? train.liveEvaluationSamples : 0},
+            {"live_evaluation_samples",
+             train.evaluate && train.liveEvaluation ? train.liveEvaluationSamples : 0},
             {"live_evaluation_seconds", summary.liveEvaluationSeconds},
             {"training_seconds", summary.trainingSeconds},
             {"samples_per_second", summary.samplesPerSecond},
@@ -425,10 +426,11 @@ void addTrainCommand(CLI::App& app)
                         "weights_digest, ...) to this JSON file");
     command->add_flag("--no-eval", [options](int64_t) { options->train.evaluate = false; },
                       "Skip evaluation on the test set");
-    command->add_flag("--no-live-eval", [options](int64_t) { options->train.liveEvaluation = false; },
-                      "Do not evaluate a subset of the test set while training (by default every 5 % of "
-                      "the steps and every few seconds, on a copy of the weights: the weights are the "
-                      "same either way)");
+    command->add_flag(
+        "--no-live-eval", [options](int64_t) { options->train.liveEvaluation = false; },
+        "Do not evaluate a subset of the test set while training (by default every 5 % of "
+        "the steps and every few seconds, on a copy of the weights: the weights are the "
+        "same either way)");
     command->add_option("--live-eval-samples", train.liveEvaluationSamples,
                         "Test samples evaluated while training (a fixed subset drawn by --seed)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))

@@ -92,7 +92,8 @@ struct SharedRun {
         return due == 1;
     }
 
-    void addSnapshotSlice(int miniBatch, int stage, std::vector<float> values, std::vector<float> buffers)
+    void addSnapshotSlice(int miniBatch, int stage, std::vector<float> values,
+                          std::vector<float> buffers)
     {
         const std::lock_guard<std::mutex> lock(control.mutex());
         PendingSnapshot& pending = pendingSnapshots_[miniBatch];
@@ -477,7 +478,8 @@ private:
     // its step would leave. Only when the run's SnapshotRequest wants it.
     void snapshotSlice(int miniBatch)
     {
-        if (run_.snapshotRequest == nullptr || !run_.snapshotDue(miniBatch, setup_.firstStep + miniBatch))
+        if (run_.snapshotRequest == nullptr
+            || !run_.snapshotDue(miniBatch, setup_.firstStep + miniBatch))
             return;
         std::vector<float> values(static_cast<size_t>(parameterCount_));
         MemoryBlock::copyToHostInSpace(memory_, values.data(), store_.values() + parameterOffset_,
@@ -487,7 +489,8 @@ private:
             buffers = bufferSnapshots_.begin()->second;
         } else {
             buffers.resize(static_cast<size_t>(bufferCount_));
-            MemoryBlock::copyToHostInSpace(memory_, buffers.data(), store_.buffers() + bufferOffset_,
+            MemoryBlock::copyToHostInSpace(memory_, buffers.data(),
+                                           store_.buffers() + bufferOffset_,
                                            int64_t(sizeof(float)) * bufferCount_);
         }
         run_.addSnapshotSlice(miniBatch, index_, std::move(values), std::move(buffers));
@@ -835,8 +838,9 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         shared.snapshotRequest = snapshots;
         shared.snapshotContributors = dp ? 1 : stages;
         for (int s = 0; s < shared.snapshotContributors; ++s)
-            shared.snapshotOffsets.emplace_back(store_.unitParameterOffset(stages_[size_t(s)].first),
-                                                store_.unitBufferOffset(stages_[size_t(s)].first));
+            shared.snapshotOffsets.emplace_back(
+                store_.unitParameterOffset(stages_[size_t(s)].first),
+                store_.unitBufferOffset(stages_[size_t(s)].first));
         shared.parameterCount = store_.parameterCount();
         shared.bufferCount = store_.bufferCount();
     }
@@ -877,7 +881,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                         onStepDone(firstStep + reported, shared.lossSummed(reported));
                     if (shared.snapshotRequest == nullptr)
                         continue;
-                    std::optional<WeightsSnapshot> snapshot = shared.takeSnapshot(reported, firstStep + reported);
+                    std::optional<WeightsSnapshot> snapshot =
+                        shared.takeSnapshot(reported, firstStep + reported);
                     if (snapshot && snapshots->received)
                         snapshots->received(*snapshot);
                 }

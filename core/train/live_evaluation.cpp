@@ -73,11 +73,11 @@ EvaluationResult LiveEvaluation::evaluate(Backend& backend, const WeightsSnapsho
     }
     if (int64_t(snapshot.values.size()) != snapshotStore_->parameterCount()
         || int64_t(snapshot.buffers.size()) != snapshotStore_->bufferCount())
-        throw InvalidArgument("live evaluation: a snapshot of " + std::to_string(snapshot.values.size())
-                              + " parameters and " + std::to_string(snapshot.buffers.size())
-                              + " buffers for model " + modelName_ + " of "
-                              + std::to_string(snapshotStore_->parameterCount()) + " and "
-                              + std::to_string(snapshotStore_->bufferCount()));
+        throw InvalidArgument(
+            "live evaluation: a snapshot of " + std::to_string(snapshot.values.size())
+            + " parameters and " + std::to_string(snapshot.buffers.size()) + " buffers for model "
+            + modelName_ + " of " + std::to_string(snapshotStore_->parameterCount()) + " and "
+            + std::to_string(snapshotStore_->bufferCount()));
     std::copy(snapshot.values.begin(), snapshot.values.end(), snapshotStore_->hostValues());
     std::copy(snapshot.buffers.begin(), snapshot.buffers.end(), snapshotStore_->hostBuffers());
     snapshotStore_->copyFromHost(); // (nothing on the host)

@@ -50,8 +50,9 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
         optimizer_->placeOn(*backend_);
     }
     if (options.evaluate && options.liveEvaluation)
-        live_ = std::make_unique<LiveEvaluation>(options.model, data.test, options.liveEvaluationSamples,
-                                                 options.seed, options.evaluationBatch);
+        live_ = std::make_unique<LiveEvaluation>(options.model, data.test,
+                                                 options.liveEvaluationSamples, options.seed,
+                                                 options.evaluationBatch);
     if (options.schedule != "sequential" || options.stages.size() > 1) {
         Partition stages = options.stages;
         if (stages.empty())

@@ -42,7 +42,8 @@ public:
 
     // Runs options.steps steps, or options.epochs epochs from the current step.
     // `progress` (may be empty) is called about every `reportEverySteps` steps and after
-    // every evaluation (of the test set, and live ones of its subset: options.liveEvaluation). When `stop` becomes true the run ends after the current step.
+    // every evaluation (of the test set, and the live ones of its subset:
+    // options.liveEvaluation). When `stop` becomes true the run ends after the current step.
     // Throws lpm::Error naming the step when the loss stops being finite (the
     // weights are then those of that step, and not worth saving).
     TrainSummary run(const std::function<void(const TrainProgress&)>& progress = {},

@@ -161,8 +161,8 @@ private Q_SLOTS:
         QCOMPARE(accuracy->graph(2)->dataCount(), 10);
         QCOMPARE(accuracy->graph(2)->data()->at(9)->value, 0.7);
         QCOMPARE(accuracy->graph(0)->data()->at(2)->value, 0.8);
-        QVERIFY(accuracy->graph(0)->name().contains("test set"));
-        QVERIFY(accuracy->graph(2)->name().contains("test subset (256 samples)"));
+        QCOMPARE(accuracy->graph(0)->name(), QString("test set"));
+        QCOMPARE(accuracy->graph(2)->name(), QString("test subset (256 samples)"));
         QVERIFY(accuracy->legend->hasItemWithPlottable(accuracy->graph(3)));
         QCOMPARE(plots.plot("scaling")->graph(0)->dataCount(), 3);
         plots.setWallTimeAxis(true);
