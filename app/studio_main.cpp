@@ -118,9 +118,13 @@ int trainInTerminal(const QString& path, long long steps)
         };
         events.progress = [&](const lpm::SessionProgress& progress) {
             const lpm::TrainProgress& report = progress.progress;
-            char detail[128];
-            std::snprintf(detail, sizeof detail, "%sloss %.4f  %.0f samples/s", progress.reference ? "reference  " : "",
-                          report.meanLoss, report.samplesPerSecond);
+            char detail[160];
+            const int length = std::snprintf(detail, sizeof detail, "%sloss %.4f  %.0f samples/s",
+                                             progress.reference ? "reference  " : "",
+                                             report.meanLoss, report.samplesPerSecond);
+            if (report.subsetSize > 0 && length < int(sizeof detail))
+                std::snprintf(detail + length, sizeof detail - size_t(length), "  subset acc %.4f",
+                              report.subsetAccuracy);
             bar.update({report.step, report.totalSteps, report.wallSeconds, detail}, report.evaluated);
         };
         lpm::SessionControl control;

@@ -45,9 +45,19 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent)
     loss_ = makePlot(this);
     accuracy_ = makePlot(this);
     throughput_ = makePlot(this);
-    accuracy_->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
-    accuracy_->graph(1)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
+    // Accuracy: graphs 0 and 1 the test set (few points, large squares),
+    // graphs 2 and 3 its subset evaluated while training (a thin line with dots).
+    accuracy_->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 8));
+    accuracy_->graph(1)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 8));
+    for (int run = 0; run < 2; ++run) {
+        QCPGraph* graph = accuracy_->addGraph();
+        graph->setPen(QPen(run == 0 ? kPipelinedColour : kReferenceColour, 1.0,
+                           run == 0 ? Qt::SolidLine : Qt::DashLine));
+        graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
+    }
     accuracy_->yAxis->setRange(0.0, 1.0);
+    // The legend bottom right, where a rising accuracy curve is not.
+    accuracy_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
 
     speedup_ = new QCustomPlot(this);
     speedup_->setMinimumSize(150, 170);
@@ -109,6 +119,8 @@ MetricPlots::Series* MetricPlots::seriesFor(const QString& name, int series)
         return &accuracySeries_[size_t(series)];
     if (name == "throughput")
         return &throughputSeries_[size_t(series)];
+    if (name == "subset accuracy")
+        return &subsetSeries_[size_t(series)];
     return nullptr;
 }
 
@@ -121,7 +133,7 @@ int MetricPlots::pointCount(const QString& name, int series) const
 
 void MetricPlots::clear()
 {
-    for (auto* all : {&lossSeries_, &accuracySeries_, &throughputSeries_})
+    for (auto* all : {&lossSeries_, &accuracySeries_, &throughputSeries_, &subsetSeries_})
         for (Series& series : *all)
             series = {};
     measuredSpeedup_ = 0.0;
@@ -149,6 +161,14 @@ void MetricPlots::addProgress(const SessionProgress& progress)
     if (report.evaluated) {
         append(accuracySeries_[run], report.testAccuracy);
         dirty_.insert(accuracy_);
+    }
+    if (report.subsetEvaluated) {
+        append(subsetSeries_[run], report.subsetAccuracy);
+        dirty_.insert(accuracy_);
+        if (report.subsetSize != subsetSize_) {
+            subsetSize_ = report.subsetSize;
+            nameAccuracyGraphs();
+        }
     }
 }
 
@@ -198,10 +218,12 @@ void MetricPlots::rebuildGraphs()
 {
     // Axes from 0 to a little past the largest value, so that a single point
     // (one evaluation) still gets a readable range.
-    auto fill = [this](QCustomPlot* plot, const std::array<Series, 2>& all) {
+    // `more` (the accuracy plot's subset): graphs 2 and 3.
+    auto fill = [this](QCustomPlot* plot, const std::array<Series, 2>& all,
+                       const std::array<Series, 2>* more = nullptr) {
         double keyMax = 0.0, valueMax = 0.0;
-        for (int run = 0; run < 2; ++run) {
-            const Series& series = all[size_t(run)];
+        for (int run = 0; run < (more ? 4 : 2); ++run) {
+            const Series& series = run < 2 ? all[size_t(run)] : (*more)[size_t(run - 2)];
             const QVector<double>& keys = wallTime_ ? series.seconds : series.epochs;
             plot->graph(run)->setData(keys, series.values, true);
             for (double key : keys)
@@ -214,7 +236,7 @@ void MetricPlots::rebuildGraphs()
             plot->yAxis->setRange(0.0, valueMax > 0.0 ? valueMax * 1.1 : 1.0);
     };
     fill(loss_, lossSeries_);
-    fill(accuracy_, accuracySeries_);
+    fill(accuracy_, accuracySeries_, &subsetSeries_);
     fill(throughput_, throughputSeries_);
 
     speedupBars_->setData(QVector<double>{1, 2}, QVector<double>{measuredSpeedup_, predictedSpeedup_}, true);
@@ -247,6 +269,7 @@ void MetricPlots::retranslate()
         plot->graph(0)->setName(tr("pipelined"));
         plot->graph(1)->setName(tr("sequential reference"));
     }
+    nameAccuracyGraphs();
     loss_->yAxis->setLabel(tr("training loss"));
     accuracy_->yAxis->setLabel(tr("test accuracy"));
     throughput_->yAxis->setLabel(tr("samples/s"));
@@ -260,6 +283,25 @@ void MetricPlots::retranslate()
     scaling_->graph(0)->setName(tr("predicted"));
     scaling_->graph(1)->setName(tr("linear"));
     markAllDirty();
+}
+
+// The accuracy legend tells the test set from its subset (listed once a
+// live evaluation came).
+void MetricPlots::nameAccuracyGraphs()
+{
+    // (Short: the legend sits inside a narrow plot. Colour and dashes tell the
+    // pipelined run from the reference, as on the other plots.)
+    accuracy_->graph(0)->setName(tr("test set"));
+    accuracy_->graph(1)->setName(tr("test set (reference)"));
+    accuracy_->graph(2)->setName(tr("test subset (%1 samples)").arg(subsetSize_));
+    accuracy_->graph(3)->setName(tr("test subset (reference)"));
+    for (int graph = 2; graph < 4; ++graph) {
+        if (subsetSize_ > 0)
+            accuracy_->graph(graph)->addToLegend(); // (once: false when already listed)
+        else
+            accuracy_->graph(graph)->removeFromLegend();
+    }
+    dirty_.insert(accuracy_);
 }
 
 void MetricPlots::changeEvent(QEvent* event)

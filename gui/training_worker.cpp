@@ -9,7 +9,8 @@ namespace lpm::gui {
 
 namespace {
 // Progress events come every step (from a stage thread when pipelined); the
-// window needs at most about 30 a second. Evaluations and the last step always pass.
+// window needs at most about 30 a second. Evaluations (of the test set or of
+// its subset) and the last step always pass.
 constexpr qint64 kProgressIntervalMs = 30;
 } // namespace
 
@@ -45,7 +46,8 @@ void TrainingWorker::train(const lpm::SessionRequest& request)
     events.progress = [&, this](const SessionProgress& progress) {
         const std::lock_guard lock(reportMutex);
         const TrainProgress& report = progress.progress;
-        const bool due = report.evaluated || report.step == report.totalSteps || report.step <= 1
+        const bool due = report.evaluated || report.subsetEvaluated
+                         || report.step == report.totalSteps || report.step <= 1
                          || sinceReport.elapsed() >= kProgressIntervalMs;
         if (!due)
             return;

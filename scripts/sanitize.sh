@@ -16,11 +16,14 @@ if [[ "$which" == address || "$which" == both ]]; then
 fi
 if [[ "$which" == thread || "$which" == both ]]; then
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLPM_SANITIZE=thread -DLPM_BUILD_BENCH=OFF
-  cmake --build build-tsan --target test_cpu_backend test_trainer test_executor test_off_host_training
+  cmake --build build-tsan --target test_cpu_backend test_trainer test_executor test_off_host_training \
+    test_live_evaluation
   TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_cpu_backend
   TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_trainer --gtest_filter='*Thread*:*Stop*'
   # The pipeline executor: one thread per stage, queues, flushes, failures, stops.
   TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_executor --gtest_filter='-*vgg*:*resnet*'
   # Pipeline stages and dp replicas with backends of their own sharing one (pretend) device's memory.
   TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_off_host_training --gtest_filter='*Pipeline*:*DataParallel*:*WeightStashing*'
+  # Snapshots for live evaluation: stages copy their slices, the calling thread takes them.
+  TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_live_evaluation --gtest_filter='ExecutorSnapshots.*'
 fi

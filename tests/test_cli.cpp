@@ -29,7 +29,7 @@ TEST_F(Cli, TrainHelpListsTheOptions)
                              "--micro-batches", "--optimizer", "--lr", "--momentum",
                              "--nesterov", "--weight-decay", "--seed", "--threads",
                              "--save-checkpoint", "--load-checkpoint", "--json", "--no-eval",
-                             "--quiet"})
+                             "--no-live-eval", "--live-eval-samples", "--quiet"})
         EXPECT_THAT(result.out, HasSubstr(flag));
 }
 
@@ -233,6 +233,34 @@ TEST_F(Cli, TinyTrainingRunWritesJson)
     const RunResult otherSeed = lpm(arguments + " --seed 2");
     ASSERT_EQ(otherSeed.exitCode, 0) << otherSeed.err;
     EXPECT_NE(readJson(report).at("weights_digest"), digest);
+}
+
+// Live evaluation: the progress line shows the subset's accuracy, the summary
+// counts the evaluations, and --no-live-eval leaves the weights as they are,
+// sequential and pipelined.
+TEST_F(Cli, LiveEvaluationShowsTheSubsetAccuracyAndLeavesTheWeights)
+{
+    for (const std::string schedule :
+         {"", " --devices cpu:2 --schedule lpm-async --micro-batches 4"}) {
+        SCOPED_TRACE(schedule);
+        const std::string arguments = "train --model mlp --dataset synthetic --steps 20 --batch 32"
+                                      + schedule + " --json " + quote(path("run.json").string());
+        const RunResult live = lpm(arguments);
+        ASSERT_EQ(live.exitCode, 0) << live.err;
+        EXPECT_THAT(live.err, HasSubstr("subset acc 0."));
+        EXPECT_THAT(live.out, HasSubstr("live evaluation: "));
+        const json on = readJson(path("run.json"));
+        EXPECT_GE(on.at("live_evaluations").get<int64_t>(), 20);
+        EXPECT_EQ(on.at("live_evaluation_samples").get<int64_t>(), 256);
+
+        const RunResult plain = lpm(arguments + " --no-live-eval");
+        ASSERT_EQ(plain.exitCode, 0) << plain.err;
+        EXPECT_THAT(plain.err, Not(HasSubstr("subset acc")));
+        const json off = readJson(path("run.json"));
+        EXPECT_EQ(off.at("live_evaluations").get<int64_t>(), 0);
+        EXPECT_EQ(off.at("weights_digest"), on.at("weights_digest"));
+        EXPECT_EQ(off.at("test_accuracy"), on.at("test_accuracy"));
+    }
 }
 
 TEST_F(Cli, ProgressGoesToStderrWithoutQuiet)

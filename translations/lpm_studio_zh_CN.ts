@@ -785,6 +785,26 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <source>linear</source>
         <translation>线性</translation>
     </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="294"/>
+        <source>test set</source>
+        <translation>测试集</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="295"/>
+        <source>test set (reference)</source>
+        <translation>测试集（基准）</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="296"/>
+        <source>test subset (%1 samples)</source>
+        <translation>测试子集（%1 个样本）</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="297"/>
+        <source>test subset (reference)</source>
+        <translation>测试子集（基准）</translation>
+    </message>
 </context>
 <context>
     <name>lpm::gui::NetworkView</name>

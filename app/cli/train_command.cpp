@@ -102,7 +102,10 @@ std::string progressDetail(const TrainProgress& progress)
     int length = std::snprintf(text, sizeof text, "epoch %lld  loss %.4f  %.0f samples/s",
                                static_cast<long long>(progress.epoch + 1), progress.meanLoss,
                                progress.samplesPerSecond);
-    if (progress.evaluated)
+    if (progress.subsetSize > 0 && length < int(sizeof text))
+        length += std::snprintf(text + length, sizeof text - size_t(length), "  subset acc %.4f",
+                                progress.subsetAccuracy);
+    if (progress.evaluated && length < int(sizeof text))
         std::snprintf(text + length, sizeof text - size_t(length), "  test acc %.4f",
                       progress.testAccuracy);
     return text;
@@ -164,6 +167,10 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
             {"evaluated", summary.evaluated},
             {"test_loss", summary.testLoss},
             {"test_accuracy", summary.testAccuracy},
+            {"live_evaluations", summary.liveEvaluations},
+            {"live_evaluation_samples",
+             train.evaluate && train.liveEvaluation ? train.liveEvaluationSamples : 0},
+            {"live_evaluation_seconds", summary.liveEvaluationSeconds},
             {"training_seconds", summary.trainingSeconds},
             {"samples_per_second", summary.samplesPerSecond},
             {"stopped", summary.stopped},
@@ -353,6 +360,11 @@ void runTrain(TrainCommandOptions options)
     std::printf("train loss %.4f, train accuracy %.4f", summary.trainLoss, summary.trainAccuracy);
     if (summary.evaluated)
         std::printf(", test loss %.4f, test accuracy %.4f", summary.testLoss, summary.testAccuracy);
+    if (summary.liveEvaluations > 0)
+        std::printf("\nlive evaluation: %lld times %lld test samples, %.2f s",
+                    static_cast<long long>(summary.liveEvaluations),
+                    static_cast<long long>(options.train.liveEvaluationSamples),
+                    summary.liveEvaluationSeconds);
     std::printf("\nweights digest %s\n", summary.weightsDigest.c_str());
     if (pipeline && !options.saveCostsFile.empty())
         saveCalibratedCosts(options.saveCostsFile, pipeline->plan, trainer.lastTimeline());
@@ -424,6 +436,15 @@ void addTrainCommand(CLI::App& app)
                         "weights_digest, ...) to this JSON file");
     command->add_flag("--no-eval", [options](int64_t) { options->train.evaluate = false; },
                       "Skip evaluation on the test set");
+    command->add_flag(
+        "--no-live-eval", [options](int64_t) { options->train.liveEvaluation = false; },
+        "Do not evaluate a subset of the test set while training (by default every 5 % of "
+        "the steps and every few seconds, on a copy of the weights: the weights are the "
+        "same either way)");
+    command->add_option("--live-eval-samples", train.liveEvaluationSamples,
+                        "Test samples evaluated while training (a fixed subset drawn by --seed)")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
+        ->capture_default_str();
     command->add_flag("--quiet", options->quiet, "No progress output");
     auto* plan = command->add_option("--plan", options->planFile,
                                      "Run this plan (from `lpm plan --out`): its model, stages, schedule, batch "

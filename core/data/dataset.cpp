@@ -9,6 +9,7 @@
 #include "data/idx_reader.h"
 #include "data/synthetic_dataset.h"
 #include "tensor/error.h"
+#include "tensor/random.h"
 
 namespace lpm {
 
@@ -141,6 +142,41 @@ DatasetSplits loadDataset(const std::string& spec, uint64_t seed)
         }
     }
     return loadMnistFolder(spec);
+}
+
+Dataset sampleSubset(const Dataset& data, int64_t count, uint64_t seed)
+{
+    if (count < 0)
+        throw InvalidArgument("subset of " + data.name + ": negative sample count "
+                              + std::to_string(count));
+    count = std::min(count, data.count);
+    // The first `count` places of a Fisher–Yates shuffle from the front.
+    std::vector<int64_t> order(size_t(data.count));
+    for (int64_t i = 0; i < data.count; ++i)
+        order[size_t(i)] = i;
+    RandomStream stream(deriveKey(seed, 0x5ab5e7));
+    for (int64_t i = 0; i < count; ++i) {
+        const int64_t j = i + int64_t(stream.nextBelow(uint64_t(data.count - i)));
+        std::swap(order[size_t(i)], order[size_t(j)]);
+    }
+    order.resize(size_t(count));
+    std::sort(order.begin(), order.end());
+    Dataset subset;
+    subset.name = data.name + " subset";
+    subset.count = count;
+    subset.channels = data.channels;
+    subset.height = data.height;
+    subset.width = data.width;
+    subset.classes = data.classes;
+    subset.images.resize(size_t(count * data.sampleSize()));
+    subset.labels.resize(size_t(count));
+    for (int64_t k = 0; k < count; ++k) {
+        const int64_t sample = order[size_t(k)];
+        std::copy_n(data.images.begin() + sample * data.sampleSize(), data.sampleSize(),
+                    subset.images.begin() + k * data.sampleSize());
+        subset.labels[size_t(k)] = data.labels[size_t(sample)];
+    }
+    return subset;
 }
 
 void standardizeImages(DatasetSplits& splits)

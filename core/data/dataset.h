@@ -60,6 +60,11 @@ std::filesystem::path defaultFashionMnistFolder();
 // and InvalidArgument for an empty spec.
 DatasetSplits loadDataset(const std::string& spec, uint64_t seed);
 
+// `count` samples of `data` (all of them when it has no more), drawn without
+// repeats by a permutation seeded with `seed` and kept in their order in
+// `data`; named "<data.name> subset". The same seed gives the same samples.
+Dataset sampleSubset(const Dataset& data, int64_t count, uint64_t seed);
+
 // Shifts and scales the images of both splits, channel by channel, by the
 // train split's mean and standard deviation, so the network sees inputs of
 // zero mean and unit variance (the test split uses the train statistics).

@@ -69,7 +69,80 @@ struct SharedRun {
 
     double now() const { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+    // Snapshots (SnapshotRequest). Each stage that copies a slice (every
+    // pipeline stage; dp replica 0 alone, for the whole model) copies it into
+    // a vector of its own and hands it over here; the calling thread puts
+    // the slices together once all are in.
+    const SnapshotRequest* snapshotRequest = nullptr;
+    int snapshotContributors = 0; // stages that copy a slice
+    // [stage]: where its slice begins in the trainer's store (parameters, buffers).
+    std::vector<std::pair<int64_t, int64_t>> snapshotOffsets;
+    int64_t parameterCount = 0, bufferCount = 0; // the trainer's store's
+
+    // Whether mini-batch `miniBatch` (global step `step`) is snapshot: asked
+    // of the request once, by the first stage that updated it.
+    bool snapshotDue(int miniBatch, int64_t step)
+    {
+        const std::lock_guard<std::mutex> lock(control.mutex());
+        if (snapshotDue_.empty())
+            snapshotDue_.assign(results.size(), -1);
+        signed char& due = snapshotDue_[size_t(miniBatch)];
+        if (due < 0)
+            due = snapshotRequest->due(step) ? 1 : 0;
+        return due == 1;
+    }
+
+    void addSnapshotSlice(int miniBatch, int stage, std::vector<float> values,
+                          std::vector<float> buffers)
+    {
+        const std::lock_guard<std::mutex> lock(control.mutex());
+        PendingSnapshot& pending = pendingSnapshots_[miniBatch];
+        pending.values.resize(size_t(snapshotContributors));
+        pending.buffers.resize(size_t(snapshotContributors));
+        pending.values[size_t(stage)] = std::move(values);
+        pending.buffers[size_t(stage)] = std::move(buffers);
+        ++pending.contributed;
+    }
+
+    // The calling thread, once every stage has updated `miniBatch`: its
+    // snapshot, if it was due. A missing slice then is a bug, not a race.
+    std::optional<WeightsSnapshot> takeSnapshot(int miniBatch, int64_t step)
+    {
+        PendingSnapshot pending;
+        {
+            const std::lock_guard<std::mutex> lock(control.mutex());
+            auto found = pendingSnapshots_.find(miniBatch);
+            if (found == pendingSnapshots_.end())
+                return std::nullopt;
+            pending = std::move(found->second);
+            pendingSnapshots_.erase(found);
+        }
+        if (pending.contributed != snapshotContributors)
+            throw Error("executor: the snapshot of step " + std::to_string(step + 1) + " has "
+                        + std::to_string(pending.contributed) + " of "
+                        + std::to_string(snapshotContributors) + " slices");
+        WeightsSnapshot snapshot;
+        snapshot.step = step;
+        snapshot.values.resize(size_t(parameterCount));
+        snapshot.buffers.resize(size_t(bufferCount));
+        for (size_t s = 0; s < size_t(snapshotContributors); ++s) {
+            const auto [values, buffers] = snapshotOffsets[s];
+            std::copy(pending.values[s].begin(), pending.values[s].end(),
+                      snapshot.values.begin() + values);
+            std::copy(pending.buffers[s].begin(), pending.buffers[s].end(),
+                      snapshot.buffers.begin() + buffers);
+        }
+        return snapshot;
+    }
+
 private:
+    struct PendingSnapshot {
+        std::vector<std::vector<float>> values, buffers; // [stage]: its slice
+        int contributed = 0;
+    };
+    std::vector<signed char> snapshotDue_;         // [mini-batch]: -1 not asked yet, 0 no, 1 yes
+    std::map<int, PendingSnapshot> pendingSnapshots_; // by mini-batch, until handed out
+
     std::mutex batchMutex_;
     std::shared_ptr<const Batch> batch_;
     int batchMiniBatch_ = -1;
@@ -392,8 +465,35 @@ private:
                                setup_.optimizerStepBase + action.miniBatch + 1);
         store_.zeroGradients(parameterOffset_, parameterCount_, &backend_); // after the update, on its stream
         ++updatesDone_;
-        record(action, start);
+        record(action, start); // (on a device: waits for the update)
+        snapshotSlice(action.miniBatch);
         markUpdated(action.miniBatch);
+    }
+
+    // Snapshots: this stage's slice of the weights after its update of
+    // `miniBatch` (finished on its stream), and of its units' buffers after
+    // that mini-batch's forwards and before any later one's (lpm-async
+    // forwards the next mini-batch before this update: then the buffers kept
+    // for a stop's roll-back), so a snapshot holds what a run stopped after
+    // its step would leave. Only when the run's SnapshotRequest wants it.
+    void snapshotSlice(int miniBatch)
+    {
+        if (run_.snapshotRequest == nullptr
+            || !run_.snapshotDue(miniBatch, setup_.firstStep + miniBatch))
+            return;
+        std::vector<float> values(static_cast<size_t>(parameterCount_));
+        MemoryBlock::copyToHostInSpace(memory_, values.data(), store_.values() + parameterOffset_,
+                                       int64_t(sizeof(float)) * parameterCount_);
+        std::vector<float> buffers;
+        if (!bufferSnapshots_.empty()) { // (this mini-batch's was erased by its update)
+            buffers = bufferSnapshots_.begin()->second;
+        } else {
+            buffers.resize(static_cast<size_t>(bufferCount_));
+            MemoryBlock::copyToHostInSpace(memory_, buffers.data(),
+                                           store_.buffers() + bufferOffset_,
+                                           int64_t(sizeof(float)) * bufferCount_);
+        }
+        run_.addSnapshotSlice(miniBatch, index_, std::move(values), std::move(buffers));
     }
 
     void markUpdated(int miniBatch)
@@ -459,6 +559,8 @@ private:
             if (store_.bufferCount() > 0)
                 run_.collective->broadcastFromFirst(index_, store_.buffers(), store_.bufferCount());
             record(action, start); // (its stream is done: the next forward reads the new weights)
+            if (index_ == 0)
+                snapshotSlice(action.miniBatch); // the trainer's weights and replica 0's statistics
             markUpdated(action.miniBatch);
             return;
         }
@@ -474,6 +576,8 @@ private:
             store_.zeroGradients(0, store_.parameterCount(), &backend_);
             if (memory_ != nullptr)
                 backend_.synchronize(); // before barrier 0 lets the next mini-batch begin
+            // Every share is updated, and replica 0's next forward waits for barrier 0.
+            snapshotSlice(action.miniBatch);
         } else {
             start = beginAction();
             copyStore(backend_, trainer, store_);
@@ -651,7 +755,8 @@ PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimize
 
 PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, int64_t firstStep, int count,
                                   const std::atomic<bool>* stop,
-                                  const std::function<void(int64_t, const StepResult&)>& onStepDone)
+                                  const std::function<void(int64_t, const StepResult&)>& onStepDone,
+                                  const SnapshotRequest* snapshots)
 {
     if (count < 1)
         throw InvalidArgument("executor: run at least 1 mini-batch, got " + std::to_string(count));
@@ -729,6 +834,16 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         for (int s = 0; s < stages; ++s)
             shared.replicas.push_back(s == 0 ? &store_ : copies[size_t(s)].store.get());
     shared.collective = collective_.get();
+    if (snapshots != nullptr && snapshots->due) {
+        shared.snapshotRequest = snapshots;
+        shared.snapshotContributors = dp ? 1 : stages;
+        for (int s = 0; s < shared.snapshotContributors; ++s)
+            shared.snapshotOffsets.emplace_back(
+                store_.unitParameterOffset(stages_[size_t(s)].first),
+                store_.unitBufferOffset(stages_[size_t(s)].first));
+        shared.parameterCount = store_.parameterCount();
+        shared.bufferCount = store_.bufferCount();
+    }
     std::vector<std::unique_ptr<StageWorker>> workers;
     for (int s = 0; s < stages; ++s) {
         StageCopy& copy = copies[size_t(s)];
@@ -761,9 +876,16 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                     completed = minimum();
                     finished = shared.workersDone == stages || shared.control.abortedLocked();
                 }
-                for (; reported < completed; ++reported)
+                for (; reported < completed; ++reported) {
                     if (onStepDone)
                         onStepDone(firstStep + reported, shared.lossSummed(reported));
+                    if (shared.snapshotRequest == nullptr)
+                        continue;
+                    std::optional<WeightsSnapshot> snapshot =
+                        shared.takeSnapshot(reported, firstStep + reported);
+                    if (snapshot && snapshots->received)
+                        snapshots->received(*snapshot);
+                }
             }
         } catch (...) {
             shared.control.fail(std::current_exception()); // wakes every worker; the threads join below

@@ -42,6 +42,15 @@
 // by two streams at once. Stashed weights (lpm-async --weight-stash) are kept
 // in the stage's own memory.
 //
+// Snapshots (live evaluation): for the mini-batches a SnapshotRequest picks,
+// each stage copies its own slice of the weights and of its units' buffers
+// into host memory right after its own update of that mini-batch (a dp
+// replica 0 copies them all once every share is updated; a stage training a
+// StageCopy copies from that copy). Stages write disjoint slices, so the
+// snapshot is complete, and equal to the weights after that step, once every
+// stage has updated it; the calling thread hands it out then. Nothing the
+// stages compute with is changed, so the weights do not depend on snapshots.
+//
 // Stopping: when a stop request is seen (polled every 5 ms), the mini-batches
 // no stage has begun to update are cancelled; stages abandon their work at
 // the next action, and the stages that have not yet updated the last
@@ -79,6 +88,26 @@ struct PipelineRun {
     bool stopped = false;          // a stop request cancelled the remaining mini-batches
 };
 
+// A copy of the whole model's weights after one step's update, in host memory.
+struct WeightsSnapshot {
+    int64_t step = 0;           // the global step whose update the weights follow (0-based)
+    std::vector<float> values;  // store.parameterCount() floats, in the store's unit order
+    std::vector<float> buffers; // store.bufferCount() floats (batch-norm running statistics)
+};
+
+// Which mini-batches of a run to snapshot, and who receives the snapshots.
+struct SnapshotRequest {
+    // Called once per mini-batch (its global step), on a stage thread under the
+    // run's lock, when the first stage has updated it (before it copies a
+    // slice): true snapshots the weights after that step. May read a clock:
+    // the weights never depend on it.
+    std::function<bool(int64_t step)> due;
+    // Called on the calling thread, in step order, right after onStepDone of
+    // that step; only with complete snapshots (a stopped or failed run drops
+    // the rest). The stages keep training meanwhile.
+    std::function<void(const WeightsSnapshot&)> received;
+};
+
 class PipelineExecutor {
 public:
     // `stages` must cover the model's units in order (stage k on worker k);
@@ -99,10 +128,12 @@ public:
     // mini-batch. Optimizer update i of this run is update
     // optimizer.stepCount() + i + 1; the count is advanced by the mini-batches
     // trained. Throws the first stage failure as lpm::Error naming the stage,
-    // after every worker has stopped.
+    // after every worker has stopped. `snapshots` (may be null): copies of the
+    // weights after chosen steps, for evaluation while the run goes on.
     PipelineRun run(const std::function<Batch(int64_t step)>& batchAt, int64_t firstStep, int count,
                     const std::atomic<bool>* stop = nullptr,
-                    const std::function<void(int64_t step, const StepResult&)>& onStepDone = {});
+                    const std::function<void(int64_t step, const StepResult&)>& onStepDone = {},
+                    const SnapshotRequest* snapshots = nullptr);
 
     // How long a stage waiting for a message or a barrier spins before it
     // blocks (RunControl). By default 1 ms when every stage can have a core

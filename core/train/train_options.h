@@ -12,6 +12,15 @@
 
 namespace lpm {
 
+// Live evaluation: the test-set samples evaluated while a run trains (a
+// fixed subset drawn by the seed); the wall time after which a step is
+// evaluated even between the run's every-5 %-of-the-steps ones, stretched
+// where needed so that these timed ones take at most kLiveEvaluationShare of
+// the wall time (evaluation / interval).
+inline constexpr int64_t kLiveEvaluationSamples = 256;
+inline constexpr double kLiveEvaluationSeconds = 3.0;
+inline constexpr double kLiveEvaluationShare = 0.03;
+
 struct TrainOptions {
     std::string model = "cnn";
     int64_t epochs = 1;
@@ -26,6 +35,12 @@ struct TrainOptions {
     bool tf32 = false;           // cuda: allow TF32 tensor cores
     bool evaluate = true;      // evaluate on the test set at each epoch's end and at the end
     int64_t evaluationBatch = 500;
+    // With `evaluate`: while training, evaluate liveEvaluationSamples samples of
+    // the test set after every max(1, steps / 20)-th step, the last, and about
+    // every kLiveEvaluationSeconds (live_evaluation.h). The weights do not
+    // depend on it.
+    bool liveEvaluation = true;
+    int64_t liveEvaluationSamples = kLiveEvaluationSamples;
     std::string schedule = "sequential"; // or gpipe, 1f1b, lpm, lpm-async (run by the executor)
     Partition stages;                    // pipelined: stage k's units, covering the model in order
     // Pipelined: stage k's backend ("cpu", "cuda:K"); empty: each stage gets
@@ -48,6 +63,12 @@ struct TrainProgress {
     bool evaluated = false;    // true when the fields below are fresh
     double testLoss = 0.0;
     double testAccuracy = 0.0;
+    // Live evaluation (TrainOptions::liveEvaluation): the test subset, evaluated
+    // on the weights after step `step` while training goes on.
+    bool subsetEvaluated = false; // true when the subset fields below are fresh
+    int64_t subsetSize = 0;       // samples in the subset; 0 until the first live evaluation
+    double subsetLoss = 0.0;      // mean loss per sample
+    double subsetAccuracy = 0.0;  // in [0, 1]; kept until the next live evaluation
 };
 
 struct TrainSummary {
@@ -61,6 +82,8 @@ struct TrainSummary {
     bool evaluated = false;
     double trainingSeconds = 0.0; // training steps only: no data loading, no evaluation
     double samplesPerSecond = 0.0;
+    int64_t liveEvaluations = 0;        // evaluations of the test subset during the run
+    double liveEvaluationSeconds = 0.0; // wall time they took (pipelined: while the stages trained)
     bool stopped = false;      // a stop request ended the run early
     std::string weightsDigest;
     int stages = 1;

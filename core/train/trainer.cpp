@@ -49,6 +49,10 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
         store_.placeOn(*backend_);
         optimizer_->placeOn(*backend_);
     }
+    if (options.evaluate && options.liveEvaluation)
+        live_ = std::make_unique<LiveEvaluation>(options.model, data.test,
+                                                 options.liveEvaluationSamples, options.seed,
+                                                 options.evaluationBatch);
     if (options.schedule != "sequential" || options.stages.size() > 1) {
         Partition stages = options.stages;
         if (stages.empty())
@@ -90,8 +94,9 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
 
     Clock::time_point segmentStart = runStart;
     bool inSegment = false; // a pipelined segment is running: its time is not yet in trainingSeconds
-    auto reportProgress = [&](bool evaluated) {
+    auto reportProgress = [&](bool evaluated, bool subsetEvaluated) {
         report.evaluated = evaluated;
+        report.subsetEvaluated = subsetEvaluated;
         report.step = summary.steps;
         report.globalStep = globalStep_;
         report.epoch = (globalStep_ - 1) / perEpoch;
@@ -104,8 +109,9 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
         reportLoss = 0.0;
         reportSamples = 0;
     };
-    // The bookkeeping of one finished step, whichever schedule ran it.
-    auto stepDone = [&](const StepResult& result) {
+    // The bookkeeping of one finished step, whichever schedule ran it;
+    // `liveNext`: a live evaluation of this step follows (and reports).
+    auto stepDone = [&](const StepResult& result, bool liveNext) {
         ++globalStep_;
         ++summary.steps;
         samplesTrained += result.samples;
@@ -118,10 +124,39 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
         epochLoss += result.lossSum;
         epochSamples += result.samples;
         epochCorrect += result.correct;
-        const bool due = globalStep_ % perEpoch == 0 || summary.steps == totalSteps;
+        const bool due = globalStep_ % perEpoch == 0 || summary.steps == totalSteps || liveNext;
         if (progress && !due && summary.steps % reportEverySteps == 0)
-            reportProgress(false);
+            reportProgress(false, false);
     };
+    // A live evaluation of the step just done: reported at once, or with the
+    // test set's evaluation that comes at an epoch's or the run's end.
+    bool subsetUnreported = false;
+    auto liveEvaluated = [&](const EvaluationResult& evaluation, Clock::time_point start) {
+        summary.liveEvaluationSeconds += secondsSince(start);
+        ++summary.liveEvaluations;
+        report.subsetSize = evaluation.samples;
+        report.subsetLoss = evaluation.meanLoss;
+        report.subsetAccuracy = evaluation.accuracy;
+        subsetUnreported = true;
+        const bool evaluationFollows = globalStep_ % perEpoch == 0 || summary.steps == totalSteps;
+        if (progress && !evaluationFollows) {
+            reportProgress(false, true);
+            subsetUnreported = false;
+        }
+    };
+    if (live_)
+        live_->startRun(totalSteps);
+    // Pipelined: the executor's stages snapshot the steps live_ picks, and
+    // the snapshots are evaluated here, on the calling thread.
+    SnapshotRequest snapshots;
+    const int64_t firstStep = globalStep_; // global step g is the run's (g − firstStep + 1)-th
+    if (live_) {
+        snapshots.due = [&](int64_t step) { return live_->due(step - firstStep + 1); };
+        snapshots.received = [&](const WeightsSnapshot& snapshot) {
+            const Clock::time_point start = Clock::now();
+            liveEvaluated(live_->evaluate(*backend_, snapshot), start);
+        };
+    }
 
     while (summary.steps < totalSteps) {
         if (stop != nullptr && stop->load()) {
@@ -133,9 +168,12 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
             const int64_t count = std::min(totalSteps - summary.steps, perEpoch - globalStep_ % perEpoch);
             segmentStart = Clock::now();
             inSegment = true;
-            PipelineRun segment = executor_->run([&](int64_t step) { return batcher_.batchAt(step); },
-                                                 globalStep_, int(count), stop,
-                                                 [&](int64_t, const StepResult& result) { stepDone(result); });
+            PipelineRun segment = executor_->run(
+                [&](int64_t step) { return batcher_.batchAt(step); }, globalStep_, int(count), stop,
+                [&](int64_t step, const StepResult& result) {
+                    stepDone(result, live_ && live_->takeChosen(step - firstStep + 1));
+                },
+                live_ ? &snapshots : nullptr);
             inSegment = false;
             summary.trainingSeconds += segment.seconds;
             summary.segmentSteps.push_back(count);
@@ -153,7 +191,12 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
             if (!std::isfinite(result.lossSum))
                 throw Error("training diverged: the loss is not finite at step "
                             + std::to_string(globalStep_ + 1) + " (try a smaller --lr)");
-            stepDone(result);
+            const bool live = live_ && live_->due(summary.steps + 1);
+            stepDone(result, live);
+            if (live) { // evaluation mode between steps: the weights stay as they are
+                const Clock::time_point start = Clock::now();
+                liveEvaluated(live_->evaluate(*backend_, model_), start);
+            }
         }
         const bool epochEnd = globalStep_ % perEpoch == 0;
         const bool last = summary.steps == totalSteps;
@@ -167,7 +210,8 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
             report.testAccuracy = summary.testAccuracy = evaluation.accuracy;
         }
         if (progress)
-            reportProgress(evaluated);
+            reportProgress(evaluated, subsetUnreported);
+        subsetUnreported = false;
     }
     summary.globalStep = globalStep_;
     summary.epochs = double(globalStep_) / double(perEpoch);

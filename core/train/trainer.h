@@ -28,6 +28,7 @@
 #include "nn/parameter_store.h"
 #include "optim/optimizer.h"
 #include "pipeline/executor.h"
+#include "train/live_evaluation.h"
 #include "train/train_options.h"
 #include "train/training_step.h"
 
@@ -41,7 +42,8 @@ public:
 
     // Runs options.steps steps, or options.epochs epochs from the current step.
     // `progress` (may be empty) is called about every `reportEverySteps` steps and after
-    // every evaluation. When `stop` becomes true the run ends after the current step.
+    // every evaluation (of the test set, and the live ones of its subset:
+    // options.liveEvaluation). When `stop` becomes true the run ends after the current step.
     // Throws lpm::Error naming the step when the loss stops being finite (the
     // weights are then those of that step, and not worth saving).
     TrainSummary run(const std::function<void(const TrainProgress&)>& progress = {},
@@ -72,6 +74,7 @@ private:
     std::unique_ptr<Optimizer> optimizer_;
     Batcher batcher_;
     std::unique_ptr<PipelineExecutor> executor_; // null under sequential
+    std::unique_ptr<LiveEvaluation> live_;       // null without live evaluation
     Timeline lastTimeline_;
     int64_t globalStep_ = 0;
 };

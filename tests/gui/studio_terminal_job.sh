@@ -28,5 +28,6 @@ expect 2 "--steps needs a number of steps" "$design" --steps
 expect 2 "--screenshot needs a display" --screenshot shot.png "$design"
 expect 1 "/nonexistent/missing.lpm.json: cannot be read" /nonexistent/missing.lpm.json
 expect 0 "2 steps in" --steps 2 "$design"
+expect 0 "subset acc 0." --steps 2 "$design" # live evaluation in the progress line
 test ! -e shot.png || { echo "FAIL: a screenshot was written without a display"; exit 1; }
 echo "studio_terminal_job: all checks passed"

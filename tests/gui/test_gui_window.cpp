@@ -228,6 +228,9 @@ private Q_SLOTS:
             progress.progress.wallSeconds = 0.1 * step;
             progress.progress.evaluated = step % 10 == 0;
             progress.progress.testAccuracy = 0.5 + 0.01 * step;
+            progress.progress.subsetEvaluated = step % 3 == 0 || step == 30;
+            progress.progress.subsetSize = 256;
+            progress.progress.subsetAccuracy = 0.4 + 0.01 * step;
             plots.addProgress(progress);
             progress.reference = true;
             plots.addProgress(progress);
@@ -238,6 +241,17 @@ private Q_SLOTS:
         QCOMPARE(plots.pointCount("accuracy", 1), 3);
         QTRY_COMPARE(plots.plot("loss")->graph(0)->dataCount(), 30); // drawn by the 30 Hz timer
         QCOMPARE(plots.plot("accuracy")->graph(1)->dataCount(), 3);
+        // The live evaluations of the test subset: a curve of their own, named apart.
+        QCOMPARE(plots.pointCount("subset accuracy", 0), 10);
+        QCOMPARE(plots.pointCount("subset accuracy", 1), 10);
+        QCustomPlot* accuracy = plots.plot("accuracy");
+        QCOMPARE(accuracy->graphCount(), 4);
+        QCOMPARE(accuracy->graph(2)->dataCount(), 10);
+        QCOMPARE(accuracy->graph(2)->data()->at(9)->value, 0.7);
+        QCOMPARE(accuracy->graph(0)->data()->at(2)->value, 0.8);
+        QCOMPARE(accuracy->graph(0)->name(), QString("test set"));
+        QCOMPARE(accuracy->graph(2)->name(), QString("test subset (256 samples)"));
+        QVERIFY(accuracy->legend->hasItemWithPlottable(accuracy->graph(3)));
         QCOMPARE(plots.plot("scaling")->graph(0)->dataCount(), 3);
         plots.setWallTimeAxis(true);
         QTRY_COMPARE(plots.plot("loss")->graph(0)->data()->at(29)->key, 3.0);
@@ -249,6 +263,7 @@ private Q_SLOTS:
         QVERIFY(QFileInfo(pdf).size() > 500);
         plots.clear();
         QCOMPARE(plots.pointCount("loss", 0), 0);
+        QCOMPARE(plots.pointCount("subset accuracy", 0), 0);
     }
 
     void timelineOverlaysPredictedAndTheLastMeasuredMiniBatches()
