@@ -310,6 +310,21 @@ TEST(TrainerLiveEvaluation, LeavesTheWeightsDigestUnchanged)
     }
 }
 
+// The subset grows with the run, so that its 20 evaluations stay a small share of it.
+TEST(LiveEvaluationSubset, GrowsWithTheRunBetweenItsBounds)
+{
+    EXPECT_EQ(liveEvaluationSamplesFor(640, 256), kLiveEvaluationMinSamples); // a 10-step run
+    EXPECT_EQ(liveEvaluationSamplesFor(80 * 256, 256), 64);                   // the default example
+    EXPECT_EQ(liveEvaluationSamplesFor(40000, 256), 100);
+    EXPECT_EQ(liveEvaluationSamplesFor(60000, 256), 150);                     // an epoch
+    EXPECT_EQ(liveEvaluationSamplesFor(180000, 256), 256);                    // three epochs
+    EXPECT_EQ(liveEvaluationSamplesFor(180000, 32), 32);                      // --live-eval-samples 32
+    // Its 20 evaluations (forward only, a third of a training pass) stay under 2 % of
+    // the training compute wherever the lower bound does not hold them up.
+    for (int64_t samples : {int64_t{30000}, int64_t{60000}, int64_t{102400}})
+        EXPECT_LE(20.0 * double(liveEvaluationSamplesFor(samples, 256)) / (3.0 * double(samples)), 0.02);
+}
+
 // A 200-step run: a live point at least every 10 steps (5 %) and at the end,
 // each of the fixed 256-sample subset, reported in order. Under lpm (exact)
 // the points of the steps both runs evaluate equal sequential's bit for bit:
@@ -331,7 +346,7 @@ TEST(TrainerLiveEvaluation, TheAccuracyCurveGetsAPointEvery5PercentOfA200StepRun
         for (const TrainProgress& point : points) {
             EXPECT_GT(point.step, previous);
             EXPECT_LE(point.step - previous, 10);
-            EXPECT_EQ(point.subsetSize, kLiveEvaluationSamples);
+            EXPECT_EQ(point.subsetSize, liveEvaluationSamplesFor(200 * options.batch, kLiveEvaluationSamples));
             EXPECT_GE(point.subsetAccuracy, 0.0);
             EXPECT_LE(point.subsetAccuracy, 1.0);
             accuracyAt[schedule][point.step] = point.subsetAccuracy;

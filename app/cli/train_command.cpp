@@ -168,8 +168,7 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
             {"test_loss", summary.testLoss},
             {"test_accuracy", summary.testAccuracy},
             {"live_evaluations", summary.liveEvaluations},
-            {"live_evaluation_samples",
-             train.evaluate && train.liveEvaluation ? train.liveEvaluationSamples : 0},
+            {"live_evaluation_samples", summary.liveEvaluationSamples},
             {"live_evaluation_seconds", summary.liveEvaluationSeconds},
             {"training_seconds", summary.trainingSeconds},
             {"samples_per_second", summary.samplesPerSecond},
@@ -363,7 +362,7 @@ void runTrain(TrainCommandOptions options)
     if (summary.liveEvaluations > 0)
         std::printf("\nlive evaluation: %lld times %lld test samples, %.2f s",
                     static_cast<long long>(summary.liveEvaluations),
-                    static_cast<long long>(options.train.liveEvaluationSamples),
+                    static_cast<long long>(summary.liveEvaluationSamples),
                     summary.liveEvaluationSeconds);
     std::printf("\nweights digest %s\n", summary.weightsDigest.c_str());
     if (pipeline && !options.saveCostsFile.empty())
@@ -442,7 +441,8 @@ void addTrainCommand(CLI::App& app)
         "the steps and every few seconds, on a copy of the weights: the weights are the "
         "same either way)");
     command->add_option("--live-eval-samples", train.liveEvaluationSamples,
-                        "Test samples evaluated while training (a fixed subset drawn by --seed)")
+                        "Test samples evaluated while training, at most (a fixed subset drawn by "
+                        "--seed; 0.25 % of the samples the run trains, and at least 64)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
         ->capture_default_str();
     command->add_flag("--quiet", options->quiet, "No progress output");

@@ -1,26 +1,37 @@
 #include "train/live_evaluation.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "nn/model_zoo.h"
 #include "tensor/error.h"
 
 namespace lpm {
 
-LiveEvaluation::LiveEvaluation(const std::string& modelName, const Dataset& test,
-                               int64_t samples, uint64_t seed, int64_t batchSize)
-    : subset_(sampleSubset(test, samples, seed)), modelName_(modelName), batchSize_(batchSize)
+int64_t liveEvaluationSamplesFor(int64_t trainingSamples, int64_t maxSamples)
 {
-    if (samples < 1)
+    const auto share = int64_t(std::ceil(kLiveEvaluationSamplesPerTrainingSample * double(trainingSamples)));
+    return std::min(maxSamples, std::max(kLiveEvaluationMinSamples, share));
+}
+
+LiveEvaluation::LiveEvaluation(const std::string& modelName, const Dataset& test,
+                               int64_t maxSamples, uint64_t seed, int64_t batchSize)
+    : test_(test), maxSamples_(maxSamples), seed_(seed), modelName_(modelName), batchSize_(batchSize)
+{
+    if (maxSamples < 1)
         throw InvalidArgument("live evaluation needs at least 1 sample, got "
-                              + std::to_string(samples));
+                              + std::to_string(maxSamples));
     if (batchSize < 1)
         throw InvalidArgument("evaluation batch must be at least 1, got "
                               + std::to_string(batchSize));
 }
 
-void LiveEvaluation::startRun(int64_t totalSteps)
+void LiveEvaluation::startRun(int64_t totalSteps, int64_t batch)
 {
+    const int64_t samples =
+        std::min(test_.count, liveEvaluationSamplesFor(totalSteps * batch, maxSamples_));
+    if (samples != subset_.count)
+        subset_ = sampleSubset(test_, samples, seed_);
     const std::lock_guard<std::mutex> lock(mutex_);
     totalSteps_ = totalSteps;
     every_ = std::max<int64_t>(1, totalSteps / 20);

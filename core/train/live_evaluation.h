@@ -28,15 +28,22 @@
 
 namespace lpm {
 
+// The subset's size for a run that trains `trainingSamples` samples:
+// kLiveEvaluationSamplesPerTrainingSample of them, within
+// [kLiveEvaluationMinSamples, maxSamples] (maxSamples when it is smaller).
+int64_t liveEvaluationSamplesFor(int64_t trainingSamples, int64_t maxSamples);
+
 class LiveEvaluation {
 public:
-    // `samples` of `test` drawn with `seed` (all of them when it has fewer),
+    // Up to `maxSamples` of `test` (which must outlive this) drawn with `seed`,
     // evaluated in batches of `batchSize` with model `modelName`.
-    LiveEvaluation(const std::string& modelName, const Dataset& test, int64_t samples,
+    LiveEvaluation(const std::string& modelName, const Dataset& test, int64_t maxSamples,
                    uint64_t seed, int64_t batchSize);
 
-    // Starts a run of `totalSteps` steps: the cadence's count, and its clock from now.
-    void startRun(int64_t totalSteps);
+    // Starts a run of `totalSteps` steps of `batch` samples: the subset for
+    // its length (liveEvaluationSamplesFor; all of the test set when it has
+    // fewer), the cadence's count, and its clock from now.
+    void startRun(int64_t totalSteps, int64_t batch);
     // Whether the weights after the run's `stepsDone`-th step (1-based) are
     // evaluated: every max(1, totalSteps / 20)-th step and the last, and any
     // step once max(kLiveEvaluationSeconds, last evaluation's seconds /
@@ -58,7 +65,10 @@ private:
     using Clock = std::chrono::steady_clock;
     EvaluationResult timedEvaluation(Backend& backend, Model& model);
 
-    Dataset subset_;
+    const Dataset& test_;
+    int64_t maxSamples_;
+    uint64_t seed_;
+    Dataset subset_; // sampleSubset(test_, size for the run, seed_)
     std::string modelName_;
     int64_t batchSize_;
     std::unique_ptr<Model> snapshotModel_; // pipelined runs: where snapshots are evaluated

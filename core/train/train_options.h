@@ -17,7 +17,13 @@ namespace lpm {
 // evaluated even between the run's every-5 %-of-the-steps ones, stretched
 // where needed so that these timed ones take at most kLiveEvaluationShare of
 // the wall time (evaluation / interval).
-inline constexpr int64_t kLiveEvaluationSamples = 256;
+inline constexpr int64_t kLiveEvaluationSamples = 256;    // at most, per evaluation
+inline constexpr int64_t kLiveEvaluationMinSamples = 64;  // at least (fewer when the test set is smaller)
+// A run's 20 every-5 % evaluations cost 20·k forward passes against about
+// 3·N sample-passes of training N samples; k = this share of N keeps them near
+// 1.7 % of the training compute (about 3 % of a 2-core pipeline's wall time,
+// which they share), between the two bounds above.
+inline constexpr double kLiveEvaluationSamplesPerTrainingSample = 0.0025;
 inline constexpr double kLiveEvaluationSeconds = 3.0;
 inline constexpr double kLiveEvaluationShare = 0.03;
 
@@ -35,10 +41,10 @@ struct TrainOptions {
     bool tf32 = false;           // cuda: allow TF32 tensor cores
     bool evaluate = true;      // evaluate on the test set at each epoch's end and at the end
     int64_t evaluationBatch = 500;
-    // With `evaluate`: while training, evaluate liveEvaluationSamples samples of
-    // the test set after every max(1, steps / 20)-th step, the last, and about
-    // every kLiveEvaluationSeconds (live_evaluation.h). The weights do not
-    // depend on it.
+    // With `evaluate`: while training, evaluate up to liveEvaluationSamples samples
+    // of the test set (liveEvaluationSamplesFor) after every max(1, steps / 20)-th
+    // step, the last, and about every kLiveEvaluationSeconds (live_evaluation.h).
+    // The weights do not depend on it.
     bool liveEvaluation = true;
     int64_t liveEvaluationSamples = kLiveEvaluationSamples;
     std::string schedule = "sequential"; // or gpipe, 1f1b, lpm, lpm-async (run by the executor)
@@ -83,6 +89,7 @@ struct TrainSummary {
     double trainingSeconds = 0.0; // training steps only: no data loading, no evaluation
     double samplesPerSecond = 0.0;
     int64_t liveEvaluations = 0;        // evaluations of the test subset during the run
+    int64_t liveEvaluationSamples = 0;  // the subset's size (liveEvaluationSamplesFor the run)
     double liveEvaluationSeconds = 0.0; // wall time they took (pipelined: while the stages trained)
     bool stopped = false;      // a stop request ended the run early
     std::string weightsDigest;

@@ -134,6 +134,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
     auto liveEvaluated = [&](const EvaluationResult& evaluation, Clock::time_point start) {
         summary.liveEvaluationSeconds += secondsSince(start);
         ++summary.liveEvaluations;
+        summary.liveEvaluationSamples = evaluation.samples;
         report.subsetSize = evaluation.samples;
         report.subsetLoss = evaluation.meanLoss;
         report.subsetAccuracy = evaluation.accuracy;
@@ -145,7 +146,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
         }
     };
     if (live_)
-        live_->startRun(totalSteps);
+        live_->startRun(totalSteps, options_.batch);
     // Pipelined: the executor's stages snapshot the steps live_ picks, and
     // the snapshots are evaluated here, on the calling thread.
     SnapshotRequest snapshots;
