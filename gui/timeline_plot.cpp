@@ -7,6 +7,7 @@
 #include <QHBoxLayout>
 #include <QVBoxLayout>
 
+#include "plot_axes.h"
 #include "timeline_boxes.h"
 
 namespace lpm::gui {
@@ -24,6 +25,7 @@ TimelinePlot::TimelinePlot(QWidget* parent) : QWidget(parent)
     plot_->legend->setFont(QFont(plot_->font().family(), 8));
     predictedBoxes_ = new TimelineBoxes(plot_->xAxis, plot_->yAxis, true);
     measuredBoxes_ = new TimelineBoxes(plot_->xAxis, plot_->yAxis, false);
+    fitPlotAxes(plot_);
 
     showPredicted_ = new QCheckBox(this);
     showPredicted_->setChecked(true);
@@ -80,7 +82,7 @@ void TimelinePlot::refresh()
 {
     predictedBoxes_->setVisible(showPredicted_->isChecked());
     measuredBoxes_->setVisible(showMeasured_->isChecked());
-    auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+    auto ticker = QSharedPointer<FittedTextTicker>::create(plot_->yAxis); // a stage name per row
     for (int row = 0; row < rowNames_.size(); ++row)
         ticker->addTick(row, rowNames_[row]);
     plot_->yAxis->setTicker(ticker);
