@@ -24,6 +24,8 @@ public:
     explicit PlanPanel(DesignModel* model, QWidget* parent = nullptr);
 
     QString predictionText() const; // the predicted figures as shown
+    // Wide enough for every column of the stage table at its contents' width.
+    QSize sizeHint() const override;
     QTableWidget* stageTable() const { return stages_; }
     void retranslate();
 

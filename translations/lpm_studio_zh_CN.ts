@@ -803,6 +803,11 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::PlanPanel</name>
     <message>
+        <location filename="../gui/plan_panel.cpp" line="151"/>
+        <source>%1 of %2</source>
+        <translation>%1，容量 %2</translation>
+    </message>
+    <message>
         <location filename="../gui/plan_panel.cpp" line="132"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
@@ -858,39 +863,74 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <translation>用所选划分器重新切分模型</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
-        <source>Stage</source>
-        <translation>阶段</translation>
+        <location filename="../gui/plan_panel.cpp" line="180"/>
+        <source>#</source>
+        <translation>#</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <location filename="../gui/plan_panel.cpp" line="180"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <location filename="../gui/plan_panel.cpp" line="180"/>
         <source>Units</source>
         <translation>单元</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
-        <source>F+B ms/µb</source>
-        <translation>前向+反向 毫秒/微批</translation>
+        <location filename="../gui/plan_panel.cpp" line="180"/>
+        <source>F+B ms</source>
+        <translation>前向+反向 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
-        <source>Transfer ms/µb</source>
-        <translation>传输 毫秒/微批</translation>
+        <location filename="../gui/plan_panel.cpp" line="181"/>
+        <source>Comm ms</source>
+        <translation>通信 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="153"/>
-        <source>Memory / capacity</source>
-        <translation>内存 / 容量</translation>
+        <location filename="../gui/plan_panel.cpp" line="181"/>
+        <source>Memory</source>
+        <translation>内存</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="153"/>
+        <location filename="../gui/plan_panel.cpp" line="181"/>
         <source>Busy</source>
         <translation>忙碌</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="182"/>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="183"/>
+        <source>The device the stage runs on</source>
+        <translation>该阶段运行所在的设备</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="184"/>
+        <source>The model&apos;s units (layers) in the stage, first–last</source>
+        <translation>该阶段包含的模型单元（层），首–末</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="185"/>
+        <source>Forward and backward time per micro-batch (ms)</source>
+        <translation>每个微批的前向与反向时间（毫秒）</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="186"/>
+        <source>Transfer time per micro-batch: activations in, gradients out (ms)</source>
+        <translation>每个微批的传输时间：激活传入、梯度传出（毫秒）</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="187"/>
+        <source>Memory the stage needs / the device&apos;s capacity (red: it does not fit)</source>
+        <translation>该阶段所需内存 / 设备容量（红色：放不下）</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="188"/>
+        <source>Share of the iteration the device is busy (%)</source>
+        <translation>设备在一次迭代中忙碌的比例（%）</translation>
     </message>
 </context>
 <context>
