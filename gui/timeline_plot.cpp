@@ -5,6 +5,7 @@
 #include <QCheckBox>
 #include <QEvent>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QVBoxLayout>
 
 #include "plot_axes.h"
@@ -37,7 +38,10 @@ TimelinePlot::TimelinePlot(QWidget* parent) : QWidget(parent)
     auto* toggles = new QHBoxLayout;
     toggles->addWidget(showPredicted_);
     toggles->addWidget(showMeasured_);
-    toggles->addStretch(1);
+    // Wrapped rather than in the axis label, which a narrow window would cut.
+    colourKey_ = new QLabel(this);
+    colourKey_->setWordWrap(true);
+    toggles->addWidget(colourKey_, 1);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(toggles);
     layout->addWidget(plot_, 1);
@@ -102,7 +106,9 @@ void TimelinePlot::retranslate()
     showMeasured_->setText(tr("Measured (filled, last %n mini-batch(es))", nullptr, miniBatchesShown));
     predictedBoxes_->setName(tr("predicted"));
     measuredBoxes_->setName(tr("measured"));
-    plot_->xAxis->setLabel(tr("time (ms) · blue: forward, green: backward, orange: update, purple: all-reduce · numbers are micro-batches · gaps are bubbles"));
+    plot_->xAxis->setLabel(tr("time (ms)"));
+    colourKey_->setText(tr("blue: forward, green: backward, orange: update, purple: all-reduce · "
+                           "numbers are micro-batches · gaps are bubbles"));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -967,9 +967,14 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/timeline_plot.cpp" line="103"/>
-        <source>time (ms) · blue: forward, green: backward, orange: update, purple: all-reduce · numbers are micro-batches · gaps are bubbles</source>
-        <translation>时间（毫秒）· 蓝色：前向，绿色：反向，橙色：更新，紫色：全归约 · 数字为微批编号 · 空隙即气泡</translation>
+        <location filename="../gui/timeline_plot.cpp" line="109"/>
+        <source>time (ms)</source>
+        <translation>时间（毫秒）</translation>
+    </message>
+    <message>
+        <location filename="../gui/timeline_plot.cpp" line="110"/>
+        <source>blue: forward, green: backward, orange: update, purple: all-reduce · numbers are micro-batches · gaps are bubbles</source>
+        <translation>蓝色：前向，绿色：反向，橙色：更新，紫色：全归约 · 数字为微批编号 · 空隙即气泡</translation>
     </message>
 </context>
 <context>
