@@ -10,6 +10,8 @@
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
+#include "plot_axes.h"
+
 namespace lpm::gui {
 
 namespace {
@@ -17,11 +19,23 @@ namespace {
 constexpr int kRedrawIntervalMs = 33; // ~30 Hz
 const QColor kPipelinedColour(0x1f, 0x77, 0xb4);
 const QColor kReferenceColour(0x88, 0x88, 0x88);
+// Small enough that five plots fit beside the docks in a 1280 px wide window;
+// the fitted tickers thin the tick labels to what such a plot can show.
+constexpr int kPlotMinimumWidth = 120, kPlotMinimumHeight = 170; // px
+
+QCPBars* addSpeedupBars(QCustomPlot* plot, const QBrush& brush, const QPen& pen)
+{
+    auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
+    bars->setBrush(brush);
+    bars->setPen(pen);
+    bars->setWidth(0.6);
+    return bars;
+}
 
 QCustomPlot* makePlot(QWidget* parent)
 {
     auto* plot = new QCustomPlot(parent);
-    plot->setMinimumSize(200, 170);
+    plot->setMinimumSize(kPlotMinimumWidth, kPlotMinimumHeight);
     plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     plot->legend->setVisible(true);
     plot->legend->setFont(QFont(plot->font().family(), 8));
@@ -42,6 +56,7 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent)
     axisChoice_->addItems({QString(), QString()});
     connect(axisChoice_, &QComboBox::currentIndexChanged, this, [this](int index) { setWallTimeAxis(index == 1); });
     speedupText_ = new QLabel(this);
+    runKey_ = new QLabel(this);
     loss_ = makePlot(this);
     accuracy_ = makePlot(this);
     throughput_ = makePlot(this);
@@ -58,20 +73,36 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent)
     accuracy_->yAxis->setRange(0.0, 1.0);
     // The legend bottom right, where a rising accuracy curve is not.
     accuracy_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    for (QCustomPlot* plot : {loss_, accuracy_, throughput_}) {
+        fitPlotAxes(plot);
+        fitInsetLegend(plot); // else the runs are told apart by runKey_
+    }
 
     speedup_ = new QCustomPlot(this);
-    speedup_->setMinimumSize(150, 170);
-    speedupBars_ = new QCPBars(speedup_->xAxis, speedup_->yAxis);
-    speedupBars_->setBrush(kPipelinedColour);
-    speedupBars_->setPen(Qt::NoPen);
-    speedupBars_->setWidth(0.6);
+    speedup_->setMinimumSize(kPlotMinimumWidth, kPlotMinimumHeight);
+    // Measured filled, predicted outlined (as on the timeline), named by a
+    // legend under the bars: category tick labels would run together.
+    measuredBars_ = addSpeedupBars(speedup_, kPipelinedColour, Qt::NoPen);
+    predictedBars_ = addSpeedupBars(speedup_, QColor(0x1f, 0x77, 0xb4, 50),
+                                    QPen(kPipelinedColour, 1.5));
+    fitPlotAxes(speedup_);
+    speedup_->xAxis->setTicks(false);
+    speedup_->legend->setVisible(true);
+    speedup_->legend->setFont(QFont(speedup_->font().family(), 8));
+    speedup_->axisRect()->insetLayout()->take(speedup_->legend);
+    speedup_->plotLayout()->addElement(1, 0, speedup_->legend);
+    speedup_->plotLayout()->setRowStretchFactor(1, 0.001); // the legend's own height
+    speedup_->legend->setMargins(QMargins(4, 2, 4, 2));
     scaling_ = makePlot(this);
     scaling_->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 6));
     scaling_->setInteractions({});
+    fitPlotAxes(scaling_, {scaling_->xAxis}); // whole devices
+    fitInsetLegend(scaling_);
 
     auto* header = new QHBoxLayout;
     header->addWidget(axisChoice_);
     header->addWidget(speedupText_, 1);
+    header->addWidget(runKey_);
     auto* grid = new QGridLayout;
     grid->addWidget(loss_, 0, 0);
     grid->addWidget(accuracy_, 0, 1);
@@ -239,7 +270,8 @@ void MetricPlots::rebuildGraphs()
     fill(accuracy_, accuracySeries_, &subsetSeries_);
     fill(throughput_, throughputSeries_);
 
-    speedupBars_->setData(QVector<double>{1, 2}, QVector<double>{measuredSpeedup_, predictedSpeedup_}, true);
+    measuredBars_->setData(QVector<double>{1}, QVector<double>{measuredSpeedup_}, true);
+    predictedBars_->setData(QVector<double>{2}, QVector<double>{predictedSpeedup_}, true);
     speedup_->xAxis->setRange(0.3, 2.7);
     speedup_->yAxis->setRange(0.0, std::max({1.0, measuredSpeedup_, predictedSpeedup_}) * 1.15);
 
@@ -270,13 +302,16 @@ void MetricPlots::retranslate()
         plot->graph(1)->setName(tr("sequential reference"));
     }
     nameAccuracyGraphs();
+    // The loss, accuracy and throughput plots' pens, for when their legends do not fit.
+    runKey_->setText(QString("<span style='color:%1'>&#x2501;&#x2501;</span> %2 &nbsp; "
+                             "<span style='color:%3'>&#x254C;&#x254C;</span> %4")
+                         .arg(kPipelinedColour.name(), tr("pipelined").toHtmlEscaped(),
+                              kReferenceColour.name(), tr("sequential reference").toHtmlEscaped()));
     loss_->yAxis->setLabel(tr("training loss"));
     accuracy_->yAxis->setLabel(tr("test accuracy"));
     throughput_->yAxis->setLabel(tr("samples/s"));
-    auto ticker = QSharedPointer<QCPAxisTickerText>::create();
-    ticker->addTick(1, tr("measured"));
-    ticker->addTick(2, tr("predicted"));
-    speedup_->xAxis->setTicker(ticker);
+    measuredBars_->setName(tr("measured"));
+    predictedBars_->setName(tr("predicted"));
     speedup_->yAxis->setLabel(tr("speedup (×)"));
     scaling_->xAxis->setLabel(tr("devices"));
     scaling_->yAxis->setLabel(tr("predicted speedup (×)"));

@@ -61,12 +61,14 @@ private:
 
     QComboBox* axisChoice_;
     QLabel* speedupText_;
+    QLabel* runKey_; // the runs' line styles, beside the speedup text
     QCustomPlot* loss_;
     QCustomPlot* accuracy_;
     QCustomPlot* throughput_;
     QCustomPlot* speedup_;
     QCustomPlot* scaling_;
-    QCPBars* speedupBars_;
+    QCPBars* measuredBars_;  // the speedup plot's bar at x = 1
+    QCPBars* predictedBars_; // and at x = 2
     std::array<Series, 2> lossSeries_, accuracySeries_, throughputSeries_; // [reference]
     std::array<Series, 2> subsetSeries_; // [reference]: live evaluations of the test subset
     int64_t subsetSize_ = 0;             // its samples (0: none seen yet)

@@ -1,11 +1,14 @@
 #include "plan_panel.h"
 
+#include <algorithm>
+
 #include <QComboBox>
 #include <QEvent>
 #include <QFormLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -50,7 +53,12 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     stages_ = new QTableWidget(0, 7, this);
     stages_->verticalHeader()->setVisible(false);
     stages_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    // Short headers (their tooltips say the rest) and columns as wide as their
+    // contents, but the device's, which takes the width left (eliding a long
+    // name, in full in its tooltip); sizeHint() asks for the contents' width,
+    // so the dock opens wide enough to show every column where there is room.
     stages_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    stages_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
     predicted_ = new QLabel(this);
     predicted_->setWordWrap(true);
     predicted_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -94,6 +102,21 @@ void PlanPanel::applyBatch()
         return;
     if (!model_->setBatch(batch_->value(), microBatches_->value()))
         syncFromDesign();
+}
+
+QSize PlanPanel::sizeHint() const
+{
+    const QAbstractItemView* view = stages_; // sizeHintForColumn is public there
+    int columns = 0;                         // px
+    for (int column = 0; column < stages_->columnCount(); ++column)
+        columns += std::max(stages_->horizontalHeader()->sectionSizeHint(column),
+                            view->sizeHintForColumn(column));
+    const QMargins margins = layout()->contentsMargins();
+    const int table = columns + 2 * stages_->frameWidth()
+                      + stages_->verticalScrollBar()->sizeHint().width(); // should rows overflow
+    QSize hint = QWidget::sizeHint();
+    hint.setWidth(std::max(hint.width(), table + margins.left() + margins.right()));
+    return hint;
 }
 
 QString PlanPanel::predictionText() const
@@ -179,14 +202,19 @@ void PlanPanel::syncFromDesign()
             const StagePrediction& figures = prediction.stages[size_t(s)];
             cells << QString::number((figures.forwardSeconds + figures.backwardSeconds) * 1e3, 'f', 3)
                   << QString::number(figures.communicationSeconds * 1e3, 'f', 3)
-                  << QString("%1 / %2").arg(bytesText(figures.memoryBytes), bytesText(figures.capacityBytes))
+                  << bytesText(figures.memoryBytes)
                   << QString::number(figures.busyFraction * 100.0, 'f', 0) + " %";
         }
         for (int column = 0; column < stages_->columnCount(); ++column) {
             auto* cell = new QTableWidgetItem(column < cells.size() ? cells[column] : QString());
-            if (column == 5 && predicted && size_t(s) < prediction.stages.size()
-                && prediction.stages[size_t(s)].memoryBytes > prediction.stages[size_t(s)].capacityBytes)
-                cell->setForeground(Qt::red);
+            cell->setToolTip(cell->text()); // in full, where a narrow dock elides it
+            if (column == 5 && predicted && size_t(s) < prediction.stages.size()) {
+                const StagePrediction& figures = prediction.stages[size_t(s)];
+                const QString capacity = bytesText(figures.capacityBytes);
+                cell->setToolTip(tr("%1 of %2").arg(bytesText(figures.memoryBytes), capacity));
+                if (figures.memoryBytes > figures.capacityBytes)
+                    cell->setForeground(Qt::red);
+            }
             stages_->setItem(s, column, cell);
         }
     }
@@ -227,8 +255,21 @@ void PlanPanel::retranslate()
                              tr("Optimizer")});
     autoMerge_->setText(tr("Auto-merge"));
     autoMerge_->setToolTip(tr("Cut the model anew with the chosen partitioner"));
-    stages_->setHorizontalHeaderLabels({tr("Stage"), tr("Device"), tr("Units"), tr("F+B ms/µb"), tr("Transfer ms/µb"),
-                                        tr("Memory / capacity"), tr("Busy")});
+    const QStringList headers{tr("#"),      tr("Device"), tr("Units"), tr("F+B ms"),
+                              tr("Comm ms"), tr("Memory"), tr("Busy")};
+    const QStringList tips{tr("Stage"),
+                           tr("The device the stage runs on"),
+                           tr("The model's units (layers) in the stage, first–last"),
+                           tr("Forward and backward time per micro-batch (ms)"),
+                           tr("Transfer time per micro-batch: activations in, gradients out (ms)"),
+                           tr("Memory the stage needs / the device's capacity "
+                              "(red: it does not fit)"),
+                           tr("Share of the iteration the device is busy (%)")};
+    for (int column = 0; column < stages_->columnCount(); ++column) {
+        auto* item = new QTableWidgetItem(headers[column]);
+        item->setToolTip(tips[column]);
+        stages_->setHorizontalHeaderItem(column, item);
+    }
     syncFromDesign();
 }
 

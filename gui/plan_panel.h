@@ -28,6 +28,8 @@ public:
     QString predictionText() const; // the predicted figures as shown
     QString adviceText() const;     // the ceiling's line as shown (empty without a prediction)
     QPushButton* suggestionButton() const { return suggest_; } // hidden without a suggestion
+    // Wide enough for every column of the stage table at its contents' width.
+    QSize sizeHint() const override;
     QTableWidget* stageTable() const { return stages_; }
     void retranslate();
 

@@ -5,8 +5,10 @@
 #include <QCheckBox>
 #include <QEvent>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QVBoxLayout>
 
+#include "plot_axes.h"
 #include "timeline_boxes.h"
 
 namespace lpm::gui {
@@ -24,6 +26,7 @@ TimelinePlot::TimelinePlot(QWidget* parent) : QWidget(parent)
     plot_->legend->setFont(QFont(plot_->font().family(), 8));
     predictedBoxes_ = new TimelineBoxes(plot_->xAxis, plot_->yAxis, true);
     measuredBoxes_ = new TimelineBoxes(plot_->xAxis, plot_->yAxis, false);
+    fitPlotAxes(plot_);
 
     showPredicted_ = new QCheckBox(this);
     showPredicted_->setChecked(true);
@@ -35,7 +38,10 @@ TimelinePlot::TimelinePlot(QWidget* parent) : QWidget(parent)
     auto* toggles = new QHBoxLayout;
     toggles->addWidget(showPredicted_);
     toggles->addWidget(showMeasured_);
-    toggles->addStretch(1);
+    // Wrapped rather than in the axis label, which a narrow window would cut.
+    colourKey_ = new QLabel(this);
+    colourKey_->setWordWrap(true);
+    toggles->addWidget(colourKey_, 1);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(toggles);
     layout->addWidget(plot_, 1);
@@ -80,7 +86,7 @@ void TimelinePlot::refresh()
 {
     predictedBoxes_->setVisible(showPredicted_->isChecked());
     measuredBoxes_->setVisible(showMeasured_->isChecked());
-    auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+    auto ticker = QSharedPointer<FittedTextTicker>::create(plot_->yAxis); // a stage name per row
     for (int row = 0; row < rowNames_.size(); ++row)
         ticker->addTick(row, rowNames_[row]);
     plot_->yAxis->setTicker(ticker);
@@ -100,7 +106,9 @@ void TimelinePlot::retranslate()
     showMeasured_->setText(tr("Measured (filled, last %n mini-batch(es))", nullptr, miniBatchesShown));
     predictedBoxes_->setName(tr("predicted"));
     measuredBoxes_->setName(tr("measured"));
-    plot_->xAxis->setLabel(tr("time (ms) · blue: forward, green: backward, orange: update, purple: all-reduce · numbers are micro-batches · gaps are bubbles"));
+    plot_->xAxis->setLabel(tr("time (ms)"));
+    colourKey_->setText(tr("blue: forward, green: backward, orange: update, purple: all-reduce · "
+                           "numbers are micro-batches · gaps are bubbles"));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

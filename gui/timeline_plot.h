@@ -10,6 +10,7 @@
 #include "pipeline/timeline.h"
 
 class QCheckBox;
+class QLabel;
 class QCustomPlot;
 
 namespace lpm::gui {
@@ -45,6 +46,7 @@ private:
     QCustomPlot* plot_;
     QCheckBox* showPredicted_;
     QCheckBox* showMeasured_;
+    QLabel* colourKey_; // what the boxes' colours and numbers mean, beside the toggles
     TimelineBoxes* predictedBoxes_;
     TimelineBoxes* measuredBoxes_;
     Timeline measured_;

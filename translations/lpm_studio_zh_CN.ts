@@ -908,6 +908,12 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
     </message>
     <message>
         <location filename="../gui/plan_panel.cpp" line="194"/>
+        <location filename="../gui/plan_panel.cpp" line="151"/>
+        <source>%1 of %2</source>
+        <translation>%1，容量 %2</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="132"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
@@ -978,11 +984,18 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
     </message>
     <message>
         <location filename="../gui/plan_panel.cpp" line="230"/>
+        <location filename="../gui/plan_panel.cpp" line="180"/>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="180"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
         <location filename="../gui/plan_panel.cpp" line="230"/>
+        <location filename="../gui/plan_panel.cpp" line="180"/>
         <source>Units</source>
         <translation>单元</translation>
     </message>
@@ -1003,8 +1016,59 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
     </message>
     <message>
         <location filename="../gui/plan_panel.cpp" line="231"/>
+        <location filename="../gui/plan_panel.cpp" line="180"/>
+        <source>F+B ms</source>
+        <translation>前向+反向 毫秒</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="181"/>
+        <source>Comm ms</source>
+        <translation>通信 毫秒</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="181"/>
+        <source>Memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="181"/>
         <source>Busy</source>
         <translation>忙碌</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="182"/>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="183"/>
+        <source>The device the stage runs on</source>
+        <translation>该阶段运行所在的设备</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="184"/>
+        <source>The model&apos;s units (layers) in the stage, first–last</source>
+        <translation>该阶段包含的模型单元（层），首–末</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="185"/>
+        <source>Forward and backward time per micro-batch (ms)</source>
+        <translation>每个微批的前向与反向时间（毫秒）</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="186"/>
+        <source>Transfer time per micro-batch: activations in, gradients out (ms)</source>
+        <translation>每个微批的传输时间：激活传入、梯度传出（毫秒）</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="187"/>
+        <source>Memory the stage needs / the device&apos;s capacity (red: it does not fit)</source>
+        <translation>该阶段所需内存 / 设备容量（红色：放不下）</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="188"/>
+        <source>Share of the iteration the device is busy (%)</source>
+        <translation>设备在一次迭代中忙碌的比例（%）</translation>
     </message>
 </context>
 <context>
@@ -1041,9 +1105,14 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/timeline_plot.cpp" line="103"/>
-        <source>time (ms) · blue: forward, green: backward, orange: update, purple: all-reduce · numbers are micro-batches · gaps are bubbles</source>
-        <translation>时间（毫秒）· 蓝色：前向，绿色：反向，橙色：更新，紫色：全归约 · 数字为微批编号 · 空隙即气泡</translation>
+        <location filename="../gui/timeline_plot.cpp" line="109"/>
+        <source>time (ms)</source>
+        <translation>时间（毫秒）</translation>
+    </message>
+    <message>
+        <location filename="../gui/timeline_plot.cpp" line="110"/>
+        <source>blue: forward, green: backward, orange: update, purple: all-reduce · numbers are micro-batches · gaps are bubbles</source>
+        <translation>蓝色：前向，绿色：反向，橙色：更新，紫色：全归约 · 数字为微批编号 · 空隙即气泡</translation>
     </message>
 </context>
 <context>
