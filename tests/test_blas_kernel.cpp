@@ -12,8 +12,10 @@
 #include "backend/cpu/cpu_features.h"
 #include "cli_test_support.h"
 
-namespace lpm {
-namespace {
+namespace lpm
+{
+namespace
+{
 
 CpuFeatures sse3Only()
 {
@@ -68,8 +70,8 @@ TEST(BlasKernel, SaferKernelsStepDownTheOrderWithinTheFlags)
     std::vector<std::string> chain;
     for (std::string kernel = "Cooperlake"; !kernel.empty(); kernel = saferBlasKernel(kernel, amd))
         chain.push_back(kernel);
-    EXPECT_EQ(chain, (std::vector<std::string>{"Cooperlake", "SkylakeX", "Zen", "Sandybridge", "Nehalem", "Core2",
-                                               "Prescott"}));
+    EXPECT_EQ(chain, (std::vector<std::string>{"Cooperlake", "SkylakeX", "Zen", "Sandybridge",
+                                               "Nehalem", "Core2", "Prescott"}));
     // From a kernel above the flags, the next is one the flags allow.
     EXPECT_EQ(saferBlasKernel("SkylakeX", withAvx2("GenuineIntel")), "Haswell");
     EXPECT_EQ(saferBlasKernel("Zen", withAvx2("GenuineIntel")), "Sandybridge");
@@ -83,8 +85,10 @@ TEST(BlasKernel, SaferKernelsStepDownTheOrderWithinTheFlags)
 TEST(BlasKernel, AGenericKernelOnANewCpuIsReplacedByTheBest)
 {
     // The case of issue 25: a CPU OpenBLAS does not know runs Prescott.
-    EXPECT_EQ(blasKernelToRunWith(withAvx512("GenuineIntel", false), "Prescott", false, {}), "SkylakeX");
-    EXPECT_EQ(blasKernelToRunWith(withAvx512("GenuineIntel", true), "Prescott", false, {}), "Cooperlake");
+    EXPECT_EQ(blasKernelToRunWith(withAvx512("GenuineIntel", false), "Prescott", false, {}),
+              "SkylakeX");
+    EXPECT_EQ(blasKernelToRunWith(withAvx512("GenuineIntel", true), "Prescott", false, {}),
+              "Cooperlake");
     EXPECT_EQ(blasKernelToRunWith(withAvx2("AuthenticAMD"), "Unknown", false, {}), "Zen");
     // Already the best (Zen and Haswell rank alike): kept.
     EXPECT_EQ(blasKernelToRunWith(withAvx512("AuthenticAMD", true), "Cooperlake", false, {}), "");
@@ -92,7 +96,9 @@ TEST(BlasKernel, AGenericKernelOnANewCpuIsReplacedByTheBest)
     // A kernel above the flags is never kept.
     EXPECT_EQ(blasKernelToRunWith(withAvx2("GenuineIntel"), "SkylakeX", false, {}), "Haswell");
     // A rejected kernel is not chosen again.
-    EXPECT_EQ(blasKernelToRunWith(withAvx512("AuthenticAMD", true), "Prescott", false, {"Cooperlake"}), "SkylakeX");
+    EXPECT_EQ(
+        blasKernelToRunWith(withAvx512("AuthenticAMD", true), "Prescott", false, {"Cooperlake"}),
+        "SkylakeX");
 }
 
 TEST(BlasKernel, TheEnvironmentsKernelIsRespectedUnlessTheCpuLacksIt)
@@ -124,7 +130,8 @@ TEST(BlasKernel, FeaturesAgreeWithTheKernelsView)
     if (flags.empty())
         GTEST_SKIP() << "no flags line in /proc/cpuinfo (not an x86 Linux)";
     const CpuFeatures f = readCpuFeatures();
-    // Linux lists a flag only where the OS has enabled its register state, as readCpuFeatures requires.
+    // Linux lists a flag only where the OS has enabled its register state, as readCpuFeatures
+    // requires.
     const std::pair<bool CpuFeatures::*, const char*> named[] = {
         {&CpuFeatures::sse3, "pni"},          {&CpuFeatures::ssse3, "ssse3"},
         {&CpuFeatures::sse42, "sse4_2"},      {&CpuFeatures::avx, "avx"},
@@ -150,17 +157,22 @@ using testing_cli::Cli;
 using testing_cli::quote;
 
 // Sets an environment variable for the commands a test runs, and takes it away after.
-class ScopedVariable {
-public:
-    ScopedVariable(const char* name, const std::string& value) : name_(name) { setenv(name, value.c_str(), 1); }
+class ScopedVariable
+{
+  public:
+    ScopedVariable(const char* name, const std::string& value) : name_(name)
+    {
+        setenv(name, value.c_str(), 1);
+    }
     ~ScopedVariable() { unsetenv(name_); }
 
-private:
+  private:
     const char* name_;
 };
 
-class BlasKernelCli : public Cli {
-protected:
+class BlasKernelCli : public Cli
+{
+  protected:
     nlohmann::json devicesJson(const std::string& file)
     {
         const testing_cli::RunResult result = lpm("devices --json " + quote(path(file).string()));
@@ -178,7 +190,8 @@ TEST_F(BlasKernelCli, LpmRunsTheBestKernelTheFlagsAllowOrTheEnvironments)
     EXPECT_EQ(devices.at("best_blas_kernel").get<std::string>(), best);
     if (const char* environment = std::getenv("OPENBLAS_CORETYPE")) {
         EXPECT_THAT(detail, testing::HasSubstr("set by the environment")) << environment;
-        EXPECT_LE(blasKernelRank(kernel), blasKernelRank(best)) << "a kernel above the CPU's flags: " << detail;
+        EXPECT_LE(blasKernelRank(kernel), blasKernelRank(best))
+            << "a kernel above the CPU's flags: " << detail;
     } else if (!best.empty()) {
         EXPECT_EQ(blasKernelRank(kernel), blasKernelRank(best)) << detail;
         EXPECT_THAT(detail, testing::HasSubstr("the best for this CPU"));
@@ -204,7 +217,8 @@ TEST_F(BlasKernelCli, TrainSaysWhichKernelRanFirstAndInItsJson)
 {
     const std::string kernel = devicesJson("devices.json").at("blas_kernel");
     const testing_cli::RunResult result =
-        lpm("train --model mlp --dataset synthetic --steps 2 --batch 16 --json " + quote(path("run.json").string()));
+        lpm("train --model mlp --dataset synthetic --steps 2 --batch 16 --json "
+            + quote(path("run.json").string()));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     ASSERT_FALSE(result.errLines().empty());
     EXPECT_THAT(result.errLines().front(), testing::HasSubstr("OpenBLAS kernel " + kernel));

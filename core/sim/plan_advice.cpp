@@ -4,9 +4,11 @@
 
 #include "tensor/error.h"
 
-namespace lpm {
+namespace lpm
+{
 
-namespace {
+namespace
+{
 
 // "unit 3 Conv2d #2 (5x5, 16->32)", or "unit 3" without labels.
 std::string unitName(int unit, const std::vector<std::string>& unitLabels)
@@ -78,7 +80,8 @@ std::optional<ScheduleSuggestion> predictFastestOtherSchedule(const Plan& plan)
     const bool replicate = cutCannotPay(plan, estimateSpeedupCeiling(plan));
     std::optional<ScheduleSuggestion> best;
     for (const std::string& schedule : suggestionCandidates()) {
-        if (schedule == plan.schedule || (exact && schedule == "lpm-async") || (!replicate && schedule == "dp"))
+        if (schedule == plan.schedule || (exact && schedule == "lpm-async")
+            || (!replicate && schedule == "dp"))
             continue;
         Plan candidate = plan;
         candidate.schedule = schedule;

@@ -6,17 +6,20 @@
 #include "nn/model_zoo.h"
 #include "tensor/error.h"
 
-namespace lpm {
+namespace lpm
+{
 
 int64_t liveEvaluationSamplesFor(int64_t trainingSamples, int64_t maxSamples)
 {
-    const auto share = int64_t(std::ceil(kLiveEvaluationSamplesPerTrainingSample * double(trainingSamples)));
+    const auto share =
+        int64_t(std::ceil(kLiveEvaluationSamplesPerTrainingSample * double(trainingSamples)));
     return std::min(maxSamples, std::max(kLiveEvaluationMinSamples, share));
 }
 
 LiveEvaluation::LiveEvaluation(const std::string& modelName, const Dataset& test,
                                int64_t maxSamples, uint64_t seed, int64_t batchSize)
-    : test_(test), maxSamples_(maxSamples), seed_(seed), modelName_(modelName), batchSize_(batchSize)
+    : test_(test), maxSamples_(maxSamples), seed_(seed), modelName_(modelName),
+      batchSize_(batchSize)
 {
     if (maxSamples < 1)
         throw InvalidArgument("live evaluation needs at least 1 sample, got "

@@ -24,7 +24,8 @@
 
 #include "backend/cpu/cpu_features.h"
 
-namespace lpm {
+namespace lpm
+{
 
 // The best kernel for these features, or "" below SSE3 (OpenBLAS then keeps its own choice).
 std::string bestBlasKernelFor(const CpuFeatures& features);
@@ -40,7 +41,8 @@ int blasKernelRank(const std::string& kernel);
 // the features, unless the environment set the kernel (then only a kernel
 // above what the features allow is replaced). Never one of `rejected`.
 std::string blasKernelToRunWith(const CpuFeatures& features, const std::string& running,
-                                bool environmentSetsKernel, const std::vector<std::string>& rejected);
+                                bool environmentSetsKernel,
+                                const std::vector<std::string>& rejected);
 
 // OpenBLAS's name for the kernel this process runs (openblas_get_corename).
 std::string runningBlasKernel();
@@ -57,13 +59,14 @@ void selectBlasKernel(char** argv);
 
 // What runs and why, for `lpm devices`, `lpm train` and the studio.
 struct BlasKernelReport {
-    std::string kernel;         // running, e.g. "Cooperlake"
-    std::string best;           // the best the CPU's flags allow ("" below SSE3)
-    std::string chosenBy;       // "from the CPU's flags", "by OPENBLAS_CORETYPE, set by the
-                                // environment", or "by OpenBLAS's own detection"
+    std::string kernel;                // running, e.g. "Cooperlake"
+    std::string best;                  // the best the CPU's flags allow ("" below SSE3)
+    std::string chosenBy;              // "from the CPU's flags", "by OPENBLAS_CORETYPE, set by the
+                                       // environment", or "by OpenBLAS's own detection"
     std::vector<std::string> rejected; // kernels that failed the start-up check, in order
     std::string rejectionReason;       // what the last of them got wrong
-    // One line, e.g. "OpenBLAS kernel SkylakeX (the best for this CPU), chosen from the CPU's flags".
+    // One line, e.g. "OpenBLAS kernel SkylakeX (the best for this CPU), chosen from the CPU's
+    // flags".
     std::string describe() const;
 };
 BlasKernelReport blasKernelReport();

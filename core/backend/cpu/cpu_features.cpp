@@ -8,11 +8,13 @@
 #include <cpuid.h>
 #endif
 
-namespace lpm {
+namespace lpm
+{
 
 #if defined(__x86_64__) || defined(__i386__)
 
-namespace {
+namespace
+{
 
 // XCR0 bits: 1 SSE, 2 AVX (upper YMM), 5 opmask, 6 upper ZMM0-15, 7 ZMM16-31.
 constexpr uint64_t kYmmState = (1u << 1) | (1u << 2);
@@ -26,7 +28,10 @@ uint64_t readXcr0()
     return (uint64_t(edx) << 32) | eax;
 }
 
-bool bit(uint32_t word, int index) { return (word >> index) & 1u; }
+bool bit(uint32_t word, int index)
+{
+    return (word >> index) & 1u;
+}
 
 } // namespace
 
@@ -76,17 +81,22 @@ CpuFeatures readCpuFeatures()
 
 #else
 
-CpuFeatures readCpuFeatures() { return {}; }
+CpuFeatures readCpuFeatures()
+{
+    return {};
+}
 
 #endif
 
 std::string describeCpuFeatures(const CpuFeatures& features)
 {
     const std::pair<bool, const char*> flags[] = {
-        {features.sse3, "pni"},          {features.ssse3, "ssse3"},       {features.sse42, "sse4_2"},
-        {features.avx, "avx"},           {features.fma, "fma"},           {features.avx2, "avx2"},
-        {features.avx512f, "avx512f"},   {features.avx512cd, "avx512cd"}, {features.avx512bw, "avx512bw"},
-        {features.avx512dq, "avx512dq"}, {features.avx512vl, "avx512vl"}, {features.avx512bf16, "avx512_bf16"},
+        {features.sse3, "pni"},          {features.ssse3, "ssse3"},
+        {features.sse42, "sse4_2"},      {features.avx, "avx"},
+        {features.fma, "fma"},           {features.avx2, "avx2"},
+        {features.avx512f, "avx512f"},   {features.avx512cd, "avx512cd"},
+        {features.avx512bw, "avx512bw"}, {features.avx512dq, "avx512dq"},
+        {features.avx512vl, "avx512vl"}, {features.avx512bf16, "avx512_bf16"},
     };
     std::string text;
     for (const auto& [present, name] : flags)

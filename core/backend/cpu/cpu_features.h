@@ -6,7 +6,8 @@
 
 #include <string>
 
-namespace lpm {
+namespace lpm
+{
 
 struct CpuFeatures {
     std::string vendor; // "GenuineIntel", "AuthenticAMD", ...; empty off x86
@@ -16,10 +17,10 @@ struct CpuFeatures {
     // Usable only where the OS saves the registers (XCR0): the flags below are
     // false on a CPU that has the instructions but whose OS has not enabled
     // their state, since using them would fault.
-    bool avx = false;      // and the OS saves YMM state
-    bool fma = false;      // FMA3, with YMM state
-    bool avx2 = false;     // with YMM state
-    bool avx512f = false;  // and the OS saves opmask and ZMM state
+    bool avx = false;     // and the OS saves YMM state
+    bool fma = false;     // FMA3, with YMM state
+    bool avx2 = false;    // with YMM state
+    bool avx512f = false; // and the OS saves opmask and ZMM state
     bool avx512cd = false;
     bool avx512bw = false;
     bool avx512dq = false;
@@ -27,7 +28,10 @@ struct CpuFeatures {
     bool avx512bf16 = false;
 
     // The AVX-512 subsets OpenBLAS's SkylakeX kernels use (F, CD, BW, DQ, VL).
-    bool hasSkylakeXAvx512() const { return avx512f && avx512cd && avx512bw && avx512dq && avx512vl; }
+    bool hasSkylakeXAvx512() const
+    {
+        return avx512f && avx512cd && avx512bw && avx512dq && avx512vl;
+    }
 };
 
 // This CPU's features (cpuid leaves 1 and 7, XCR0 through xgetbv).
