@@ -111,7 +111,8 @@ for model in "${models[@]}"; do
     fi
     rm -f "$plain"
 done
-for model in "${models[@]}"; do
+# resnet-flat too: its H200 costs are still owed to resources/costs/ (no PyTorch peer for it).
+for model in "${models[@]}" resnet-flat; do
     run_logged "lpm profile --device cuda:0 --model $model" "$bin/lpm" profile --device cuda:0 --model "$model" \
         --micro-batch-size 32 --quiet --out "$out/profile-$model.json"
 done
