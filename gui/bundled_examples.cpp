@@ -41,13 +41,18 @@ constexpr ExampleText kExamples[] = {
          "only; training needs this machine's devices.")},
 };
 
+QString resourcePath(const ExampleText& text)
+{
+    return QStringLiteral(":/examples/") + QLatin1String(text.file);
+}
+
 } // namespace
 
 QVector<BundledExample> bundledExamples()
 {
     QVector<BundledExample> examples;
     for (const ExampleText& text : kExamples)
-        examples.push_back({QStringLiteral(":/examples/") + QLatin1String(text.file),
+        examples.push_back({resourcePath(text),
                             QCoreApplication::translate("BundledExamples", text.title),
                             QCoreApplication::translate("BundledExamples", text.summary)});
     return examples;
@@ -55,7 +60,7 @@ QVector<BundledExample> bundledExamples()
 
 QString defaultExamplePath()
 {
-    return QStringLiteral(":/examples/") + QLatin1String(kExamples[0].file);
+    return resourcePath(kExamples[0]);
 }
 
 } // namespace lpm::gui

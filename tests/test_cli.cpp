@@ -56,6 +56,12 @@ TEST_F(Cli, BatchZero)
                        {"--batch", "0"});
 }
 
+TEST_F(Cli, LiveEvaluationSamplesZero)
+{
+    expectOneLineError(lpm("train --model mlp --dataset synthetic --live-eval-samples 0 --quiet"),
+                       {"--live-eval-samples", "0"});
+}
+
 TEST_F(Cli, EpochsAndStepsTogether)
 {
     expectOneLineError(

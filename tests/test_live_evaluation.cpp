@@ -14,9 +14,11 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "data/synthetic_dataset.h"
+#include "expect_error.h"
 #include "forwarding_backend.h"
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
+#include "train/live_evaluation.h"
 #include "train/trainer.h"
 #include "train/training_step.h"
 
@@ -311,6 +313,25 @@ TEST(TrainerLiveEvaluation, LeavesTheWeightsDigestUnchanged)
 }
 
 // The subset grows with the run, so that its 20 evaluations stay a small share of it.
+// Bad arguments and a snapshot of another model are refused, naming what was wrong.
+TEST(LiveEvaluationSubset, RefusesBadArgumentsWithTheirValues)
+{
+    const Dataset& test = data().test;
+    expectError<InvalidArgument>([&] { LiveEvaluation("mlp", test, 0, 1, 100); },
+                                 {"live evaluation needs at least 1 sample", "got 0"});
+    expectError<InvalidArgument>([&] { LiveEvaluation("mlp", test, 64, 1, 0); },
+                                 {"evaluation batch must be at least 1", "got 0"});
+    expectError<InvalidArgument>([&] { sampleSubset(test, -1, 1); },
+                                 {"subset of " + test.name, "negative sample count -1"});
+    LiveEvaluation live("mlp", test, 64, 1, 100);
+    live.startRun(10, 64);
+    CpuBackend backend(1);
+    WeightsSnapshot wrong;
+    wrong.values.assign(10, 0.0f);
+    expectError<InvalidArgument>([&] { live.evaluate(backend, wrong); },
+                                 {"a snapshot of 10 parameters", "for model mlp"});
+}
+
 TEST(LiveEvaluationSubset, GrowsWithTheRunBetweenItsBounds)
 {
     EXPECT_EQ(liveEvaluationSamplesFor(640, 256), kLiveEvaluationMinSamples); // a 10-step run

@@ -156,6 +156,16 @@ void feedRun(MetricPlots& plots, int steps, int stepsPerEpoch, int every, double
     }
 }
 
+// The window on the default example at `size`, shown; false when it is not exposed.
+bool showExampleAt(MainWindow& window, QSize size)
+{
+    window.setPromptOnClose(false);
+    window.openExample(); // the predicted timeline and speedups
+    window.resize(size);
+    window.show();
+    return QTest::qWaitForWindowExposed(&window);
+}
+
 } // namespace
 
 class PlotLabelsTest : public QObject
@@ -193,11 +203,7 @@ class PlotLabelsTest : public QObject
         QFETCH(int, every);
         QFETCH(double, secondsPerStep);
         MainWindow window;
-        window.setPromptOnClose(false);
-        window.openExample(); // cnn on cpu:2: the predicted timeline and speedups
-        window.resize(windowSize);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(showExampleAt(window, windowSize));
         QCOMPARE(window.size(), windowSize); // the window's minimum size allows it
 
         MetricPlots& plots = *window.metricPlots();
@@ -230,11 +236,7 @@ class PlotLabelsTest : public QObject
     void speedupBarsAreNamedInALegend()
     {
         MainWindow window;
-        window.setPromptOnClose(false);
-        window.openExample();
-        window.resize(1600, 1000);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(showExampleAt(window, QSize(1600, 1000)));
         window.metricPlots()->setMeasuredSpeedup(1.02);
         QTest::qWait(200);
         QCustomPlot* speedup = window.metricPlots()->plot("speedup");
@@ -256,11 +258,7 @@ class PlotLabelsTest : public QObject
     void planTableFitsItsDockAt1600x1000()
     {
         MainWindow window;
-        window.setPromptOnClose(false);
-        window.openExample();
-        window.resize(1600, 1000);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(showExampleAt(window, QSize(1600, 1000)));
         auto* panel = window.findChild<PlanPanel*>();
         QVERIFY(panel);
         QTableWidget* table = panel->stageTable();

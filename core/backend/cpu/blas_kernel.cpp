@@ -201,15 +201,16 @@ void reexecute(char** argv, const std::string& kernel, const std::string& chosen
 }
 
 // Set by selectBlasKernel when the check failed and nothing safer was left.
-std::vector<std::string>& unresolvedRejections()
+// What selectBlasKernel could not mend: the kernels that failed the check with
+// no safer one left, and why the last did.
+struct UnresolvedRejection {
+    std::vector<std::string> kernels;
+    std::string reason;
+};
+UnresolvedRejection& unresolvedRejection()
 {
-    static std::vector<std::string> names;
-    return names;
-}
-std::string& unresolvedReason()
-{
-    static std::string reason;
-    return reason;
+    static UnresolvedRejection rejection;
+    return rejection;
 }
 
 } // namespace
@@ -292,9 +293,9 @@ void selectBlasKernel(char** argv)
     if (chosenBy == nullptr) { // the first start: choose from the flags
         const std::string kernel =
             blasKernelToRunWith(features, running, environmentSetsKernel, rejected);
-        if (!kernel.empty())
+        if (!kernel.empty()) {
             reexecute(argv, kernel, "flags", rejected, "");
-        if (!kernel.empty()) { // execv failed: run on what OpenBLAS chose
+            // Still here: execv failed, so run on what OpenBLAS chose.
             unsetenv(kChosenByVariable);
             if (!environmentSetsKernel)
                 unsetenv(kCoretypeVariable);
@@ -311,8 +312,7 @@ void selectBlasKernel(char** argv)
         chosenBy ? chosenBy : (environmentSetsKernel ? "environment" : "detection");
     if (!safer.empty())
         reexecute(argv, safer, source, rejected, reason);
-    unresolvedRejections() = rejected;
-    unresolvedReason() = reason;
+    unresolvedRejection() = {rejected, reason};
 }
 
 BlasKernelReport blasKernelReport()
@@ -333,9 +333,9 @@ BlasKernelReport blasKernelReport()
     report.rejected = splitNames(std::getenv(kRejectedVariable));
     const char* reason = std::getenv(kReasonVariable);
     report.rejectionReason = reason ? reason : "";
-    if (!unresolvedRejections().empty()) {
-        report.rejected = unresolvedRejections();
-        report.rejectionReason = unresolvedReason();
+    if (!unresolvedRejection().kernels.empty()) {
+        report.rejected = unresolvedRejection().kernels;
+        report.rejectionReason = unresolvedRejection().reason;
     }
     if (coretype && source == "environment" && lowercase(coretype) != lowercase(report.kernel)
         && report.rejected.empty())
