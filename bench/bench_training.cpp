@@ -123,7 +123,7 @@ int main(int argc, char** argv)
 {
     lpm::selectBlasKernel(argv); // the kernel lpm itself would run on
     CLI::App app("Training throughput of the zoo models on the CPU backend", "bench_training");
-    std::string models = "mlp,lenet5,cnn,vgg-mini,resnet-mini";
+    std::string models = "mlp,lenet5,cnn,vgg-mini,resnet-mini,resnet-flat";
     int64_t batch = 64;
     int threads = 1;
     double seconds = 10.0;
@@ -137,14 +137,17 @@ int main(int argc, char** argv)
 
     try {
         const double sgemm = measureLargeSgemm(2048);
-        std::printf("OpenBLAS %s, core %s\n%s\nlarge sgemm (2048^3, 1 thread): %.1f GFLOP/s\n\n",
+        const std::string convolutions = lpm::cpuConvolutionKernels();
+        std::printf("OpenBLAS %s, core %s\n%s\nconvolutions: %s\n"
+                    "large sgemm (2048^3, 1 thread): %.1f GFLOP/s\n\n",
                     openblas_get_config(), openblas_get_corename(),
-                    lpm::blasKernelReport().describe().c_str(), sgemm);
+                    lpm::blasKernelReport().describe().c_str(), convolutions.c_str(), sgemm);
         std::printf("%-12s %8s %14s %12s %10s\n", "model", "batch", "samples/s", "MFLOP/sample",
                     "GFLOP/s");
         nlohmann::json document = {{"batch", batch},      {"threads", threads},
                                    {"sgemm_gflops", sgemm}, {"blas", openblas_get_config()},
-                                   {"blas_core", openblas_get_corename()}, {"models", nlohmann::json::object()}};
+                                   {"blas_core", openblas_get_corename()}, {"convolution_kernels", convolutions},
+                                   {"models", nlohmann::json::object()}};
         std::stringstream list(models);
         for (std::string name; std::getline(list, name, ',');) {
             const ModelResult r = benchmarkModel(name, batch, threads, seconds);

@@ -2,7 +2,7 @@
 """PyTorch CPU training-throughput peer for LPM Studio's benchmark models.
 
 Times only the training step (forward, CrossEntropyLoss, backward, SGD step)
-for the five small reference models on 28x28x1 inputs with 10 classes.
+for the six small reference models on 28x28x1 inputs with 10 classes.
 Inputs come from a fixed in-memory pool of random batches that is cycled, so
 no data loading or evaluation is inside the timed region.
 
@@ -46,7 +46,7 @@ from torch import nn  # noqa: E402
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (1, 28, 28)
-MODEL_NAMES = ("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini")
+MODEL_NAMES = ("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini", "resnet-flat")
 
 
 # --------------------------------------------------------------------------
@@ -157,12 +157,26 @@ def build_resnet_mini():
     )
 
 
+def build_resnet_flat():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1, bias=False),
+        nn.BatchNorm2d(32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),                                   # 28 -> 14
+        *[BasicBlock(32, 32, 1) for _ in range(8)],
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(32, NUM_CLASSES),
+    )
+
+
 BUILDERS = {
     "mlp": build_mlp,
     "lenet5": build_lenet5,
     "cnn": build_cnn,
     "vgg-mini": build_vgg_mini,
     "resnet-mini": build_resnet_mini,
+    "resnet-flat": build_resnet_flat,
 }
 
 

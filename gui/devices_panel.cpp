@@ -234,7 +234,8 @@ void DevicesPanel::retranslate()
                              .arg(host.cpuCores)
                              .arg(double(host.memoryBytes) / double(1 << 30), 0, 'f', 1)
                              .arg(QString::fromStdString(host.blasKernel)));
-    machine_->setToolTip(1, QString::fromStdString(host.blasKernelDetail));
+    machine_->setToolTip(1, QString::fromStdString(host.blasKernelDetail + "\nconvolutions: " +
+                                                   host.convolutionKernels));
     for (int i = 0; i < machine_->childCount(); ++i) {
         machine_->child(i)->setText(0, tr("CPU core %1").arg(i));
         machine_->child(i)->setText(1, tr("one pipeline stage, one thread"));

@@ -5,8 +5,9 @@
 #
 # The GPU image has the CUDA toolkit, cuDNN and NCCL (inside PyTorch's Python
 # environment) but none of Debian's packages: libstdc++ and libgcc are linked
-# in statically, and OpenBLAS (with libgfortran and libquadmath) travels as
-# shared libraries in gpu-bundle/lib, once for all the binaries. The CUDA
+# in statically, and OpenBLAS (with libgfortran and libquadmath) and oneDNN
+# (with libgomp and the OpenCL loader it links) travel as shared libraries in
+# gpu-bundle/lib, once for all the binaries. The CUDA
 # libraries (cuBLAS 13, cuDNN 9, NCCL 2) are found there by gpu-check.sh.
 # The whole bundle is also packed as gpu-bundle.tar.xz (the device tool
 # carries at most 64 MiB).
@@ -29,11 +30,12 @@ cp "$build/app/lpm" "$bundle/bin/"
 for test in "${targets[@]:1}"; do cp "$build/tests/$test" "$bundle/bin/"; done
 strip "$bundle"/bin/*
 mkdir -p "$bundle/lib"
-for library in libopenblas.so.0 libgfortran.so.5 libquadmath.so.0; do
+bundled=(libopenblas.so.0 libgfortran.so.5 libquadmath.so.0 libdnnl.so.2 libgomp.so.1 libOpenCL.so.1)
+for library in "${bundled[@]}"; do
     cp -L "$(ldd "$bundle/bin/lpm" | awk -v name="$library" '$1 == name {print $3}')" "$bundle/lib/$library"
 done
 git describe --always --dirty >"$bundle/COMMIT"
 tar -C . -cJf gpu-bundle.tar.xz "$bundle"
 echo "gpu-bundle: $(du -sh "$bundle" | cut -f1) in $bundle/, $(du -sh gpu-bundle.tar.xz | cut -f1) packed" \
      "(commit $(cat "$bundle/COMMIT")); libraries gpu-check.sh must find there:"
-ldd "$bundle/bin/lpm" | awk '{print "  " $1}' | grep -v -E "linux-vdso|ld-linux|openblas|gfortran|quadmath"
+ldd "$bundle/bin/lpm" | awk '{print "  " $1}' | grep -v -E "linux-vdso|ld-linux|openblas|gfortran|quadmath|dnnl|gomp|OpenCL"

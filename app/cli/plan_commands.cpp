@@ -78,8 +78,8 @@ void runDevices(const std::string& jsonFile)
     std::printf("this machine: %s, %d usable cores, %s memory\n", host.cpuName.c_str(), host.cpuCores,
                 formatBytes(host.memoryBytes).c_str());
     std::printf("  plan for it with --devices cpu:N (one core per stage)\n");
-    std::printf("  %s\n  CPU flags: %s\n", host.blasKernelDetail.c_str(),
-                describeCpuFeatures(cpu).c_str());
+    std::printf("  %s\n  convolutions: %s\n  CPU flags: %s\n", host.blasKernelDetail.c_str(),
+                host.convolutionKernels.c_str(), describeCpuFeatures(cpu).c_str());
     printGpus(host.gpu);
     std::printf("catalogue (data sheets; plan with --devices catalog:NAMExN):\n");
     std::printf("  %-8s %-30s %8s %8s %9s %8s  %-22s %s\n", "name", "device", "FP32 TF", "TF32 TF",
@@ -111,6 +111,7 @@ void runDevices(const std::string& jsonFile)
                                  {"blas_kernel", host.blasKernel},
                                  {"blas_kernel_detail", host.blasKernelDetail},
                                  {"best_blas_kernel", bestBlasKernelFor(cpu)},
+                                 {"convolution_kernels", host.convolutionKernels},
                                  {"cpu_flags", describeCpuFeatures(cpu)},
                                  {"gpu", gpuJson(host.gpu)},
                                  {"catalogue", catalogue}});

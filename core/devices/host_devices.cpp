@@ -1,6 +1,7 @@
 #include "devices/host_devices.h"
 
 #include "backend/cpu/blas_kernel.h"
+#include "backend/cpu/cpu_backend.h"
 
 #include <sched.h>
 #include <unistd.h>
@@ -45,6 +46,7 @@ HostDevices discoverHostDevices()
     const BlasKernelReport blas = blasKernelReport();
     host.blasKernel = blas.kernel;
     host.blasKernelDetail = blas.describe();
+    host.convolutionKernels = cpuConvolutionKernels();
     host.gpu = discoverGpus();
     return host;
 }

@@ -15,6 +15,7 @@ struct HostDevices {
     int64_t memoryBytes = 0; // physical memory of the machine
     std::string blasKernel;       // the OpenBLAS kernel the CPU backend runs, e.g. "Cooperlake"
     std::string blasKernelDetail; // one line: that kernel, the best the CPU allows, and who chose it
+    std::string convolutionKernels; // e.g. "oneDNN 2.6.3 (avx512_core)"
     GpuDiscovery gpu;        // the GPUs, or in one line why there are none
 };
 

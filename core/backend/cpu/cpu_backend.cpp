@@ -8,6 +8,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "backend/cpu/onednn_convolution.h"
 #include "backend/softmax_row.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
@@ -15,7 +16,7 @@
 namespace lpm {
 
 namespace {
-constexpr int kScratchSlots = 3; // columns, products, partial sums
+constexpr int kScratchSlots = 3; // convolution workspaces, blocked weights, partial sums
 
 void pinBlasToOneThread()
 {
@@ -24,12 +25,15 @@ void pinBlasToOneThread()
 }
 } // namespace
 
-CpuBackend::CpuBackend(int threads) : team_(threads), scratch_(kScratchSlots)
+CpuBackend::CpuBackend(int threads)
+    : team_(threads), scratch_(kScratchSlots), convolutions_(std::make_unique<OneDnnConvolutions>())
 {
     pinBlasToOneThread();
     for (auto& slot : scratch_)
         slot.resize(static_cast<size_t>(team_.size()));
 }
+
+CpuBackend::~CpuBackend() = default;
 
 bool CpuBackend::supports(BackendOp) const
 {

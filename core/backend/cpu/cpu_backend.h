@@ -1,5 +1,6 @@
 // The reference backend: host memory, OpenBLAS sgemm (one BLAS thread per
-// call) and plain loops, parallelised over this backend's own ThreadTeam.
+// call), oneDNN's convolution kernels (one OpenMP thread per call) and plain
+// loops, parallelised over this backend's own ThreadTeam.
 //
 // Threading contract: a CpuBackend uses exactly `threads` threads (the caller
 // plus threads − 1 workers it owns). OpenBLAS is pinned to one thread once,
@@ -21,9 +22,16 @@
 
 namespace lpm {
 
+class OneDnnConvolutions;
+
+// The convolution kernels CpuBackend runs on this CPU: "oneDNN 2.6.3
+// (avx512_core)", the library and the instruction set of its jit kernels.
+std::string cpuConvolutionKernels();
+
 class CpuBackend final : public Backend {
 public:
     explicit CpuBackend(int threads = 1);
+    ~CpuBackend() override;
 
     std::string name() const override { return "cpu"; }
     bool supports(BackendOp op) const override;
@@ -79,6 +87,10 @@ public:
                     float* firstMoment, float* secondMoment) override;
 
 private:
+    struct ConvolutionGroups;
+    // Cuts a convolution's batch into fixed groups and readies their primitives,
+    // weights and workspaces (cpu_conv.cpp).
+    ConvolutionGroups convolutionGroups(const Conv2dGeometry& g, const float* weight, bool hasBias);
     // Grows member `member`'s scratch buffer to at least `count` floats and returns it.
     float* scratch(int member, int slot, int64_t count);
     // Elementwise loops: body(begin, end) over [0, count) in parallel chunks.
@@ -100,6 +112,7 @@ private:
     };
     // scratch_[slot][member]
     std::vector<std::vector<ScratchBuffer>> scratch_;
+    std::unique_ptr<OneDnnConvolutions> convolutions_;
 };
 
 } // namespace lpm
