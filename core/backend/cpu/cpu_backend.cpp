@@ -160,14 +160,29 @@ double CpuBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const floa
 void CpuBackend::sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads,
                            float* velocity)
 {
-    forRange(count, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-            float g = grads[i] + h.weightDecay * weights[i];
-            if (h.momentum != 0.0f) {
-                velocity[i] = h.momentum * velocity[i] + g;
-                g = h.nesterov ? g + h.momentum * velocity[i] : velocity[i];
+    // Hyperparameters in locals and one loop per variant: with `h` read through
+    // a reference that the stores might alias, the compiler would reload it and
+    // keep the branches in every iteration instead of vectorising.
+    const float rate = h.learningRate, momentum = h.momentum, decay = h.weightDecay;
+    const bool nesterov = h.nesterov;
+    forRange(count, [=](int64_t begin, int64_t end) {
+        float* __restrict w = weights;
+        const float* __restrict grad = grads;
+        float* __restrict v = velocity;
+        if (momentum == 0.0f) {
+            for (int64_t i = begin; i < end; ++i)
+                w[i] -= rate * (grad[i] + decay * w[i]);
+        } else if (!nesterov) {
+            for (int64_t i = begin; i < end; ++i) {
+                v[i] = momentum * v[i] + (grad[i] + decay * w[i]);
+                w[i] -= rate * v[i];
             }
-            weights[i] -= h.learningRate * g;
+        } else {
+            for (int64_t i = begin; i < end; ++i) {
+                const float g = grad[i] + decay * w[i];
+                v[i] = momentum * v[i] + g;
+                w[i] -= rate * (g + momentum * v[i]);
+            }
         }
     });
 }
@@ -177,13 +192,18 @@ void CpuBackend::adamUpdate(int64_t count, const AdamHyper& h, float* weights, c
 {
     const AdamStepScales scales = adamStepScales(h);
     const float stepSize = scales.stepSize, rootCorrection2 = scales.rootCorrection2;
-    forRange(count, [&](int64_t begin, int64_t end) {
+    const float beta1 = h.beta1, beta2 = h.beta2, epsilon = h.epsilon, decay = h.weightDecay;
+    forRange(count, [=](int64_t begin, int64_t end) {
+        float* __restrict w = weights;
+        const float* __restrict grad = grads;
+        float* __restrict m = firstMoment;
+        float* __restrict v = secondMoment;
         for (int64_t i = begin; i < end; ++i) {
-            float g = grads[i] + h.weightDecay * weights[i];
-            firstMoment[i] = h.beta1 * firstMoment[i] + (1.0f - h.beta1) * g;
-            secondMoment[i] = h.beta2 * secondMoment[i] + (1.0f - h.beta2) * g * g;
-            float denominator = std::sqrt(secondMoment[i]) / rootCorrection2 + h.epsilon;
-            weights[i] -= stepSize * firstMoment[i] / denominator;
+            const float g = grad[i] + decay * w[i];
+            m[i] = beta1 * m[i] + (1.0f - beta1) * g;
+            v[i] = beta2 * v[i] + (1.0f - beta2) * g * g;
+            const float denominator = std::sqrt(v[i]) / rootCorrection2 + epsilon;
+            w[i] -= stepSize * m[i] / denominator;
         }
     });
 }
