@@ -100,7 +100,7 @@ TEST(CpuConvolution, MatchesTheDefinitionForEveryShapeTheZooUsesAndMore)
 {
     // Cin = 1 stems, 3×3 and 5×5, stride 2, 1×1 projections, no padding, odd
     // planes, and batches that leave a smaller last group of samples (28×28
-    // planes of 16 channels go in groups of 10: 13 = 10 + 3).
+    // planes of 16 channels: 13 = 4 + 4 + 4 + 1).
     const std::vector<Conv2dGeometry> shapes = {
         geometry(4, 1, 28, 16, 3, 1, 1),  geometry(13, 16, 28, 16, 3, 1, 1),
         geometry(5, 16, 28, 32, 3, 2, 1), geometry(5, 16, 28, 32, 1, 2, 0),

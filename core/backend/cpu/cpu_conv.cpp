@@ -2,10 +2,11 @@
 // groups of samples.
 //
 // The batch is cut into groups of G samples, G chosen from the geometry alone
-// (a group's input and output planes fill about 1 MiB, which keeps them in the
-// core's cache while the kernel runs). Team members take whole groups, each
-// group runs single-threaded, and per-group weight gradients are summed in
-// group order, so results do not depend on the thread count.
+// (a group's input and output planes fill at most 1 MiB, which keeps them in
+// the core's cache while the kernel runs, and the groups come in multiples of
+// four where the batch allows, so that teams of two or four share them evenly). Team members take
+// whole groups, each group runs single-threaded, and per-group weight gradients are summed in group
+// order, so results do not depend on the thread count.
 #include <algorithm>
 
 #include "backend/cpu/cpu_backend.h"
@@ -21,11 +22,18 @@ constexpr int64_t kGroupFloats = int64_t{1} << 18; // input + output activations
 
 enum ScratchSlot : int { kWorkspace = 0, kBlockedWeights = 1, kPartialSums = 2 };
 
+// Groups of at most kGroupFloats, in a count that is a multiple of four where
+// the batch allows, of nearly equal sizes: teams of 1, 2 or 4 threads then get
+// equal shares. Depends on the geometry alone, never on the thread count.
 int64_t samplesPerGroup(const Conv2dGeometry& g)
 {
     const int64_t perSample =
         g.inChannels * g.inHeight * g.inWidth + g.outChannels * g.outHeight() * g.outWidth();
-    return std::clamp<int64_t>(kGroupFloats / std::max<int64_t>(perSample, 1), 1, g.batch);
+    const int64_t largest =
+        std::clamp<int64_t>(kGroupFloats / std::max<int64_t>(perSample, 1), 1, g.batch);
+    const int64_t fewest = (g.batch + largest - 1) / largest;
+    const int64_t groups = std::min(g.batch, (fewest + 3) / 4 * 4);
+    return (g.batch + groups - 1) / groups;
 }
 
 Conv2dGeometry withBatch(Conv2dGeometry g, int64_t batch)
