@@ -4,7 +4,7 @@ namespace lpm {
 
 namespace {
 struct ReluContext : LayerContext {
-    Tensor output;
+    Tensor input; // the backward's mask: x > 0 ⟺ y > 0
 };
 } // namespace
 
@@ -22,19 +22,23 @@ UnitCost Relu::cost(const Shape& input) const
 Tensor Relu::forward(Backend& backend, Tensor input, const StepInfo& step,
                      std::unique_ptr<LayerContext>& context)
 {
-    backend.reluForward(input.elementCount(), input.data(), input.data());
-    if (!step.training)
+    if (!step.training) {
+        backend.reluForward(input.elementCount(), input.data(), input.data());
         return input;
+    }
+    Tensor output = Tensor::uninitializedLike(input, input.shape());
+    backend.reluForward(input.elementCount(), input.data(), output.data());
     auto saved = std::make_unique<ReluContext>();
-    saved->output = input.clone();
+    saved->input = std::move(input);
     context = std::move(saved);
-    return input;
+    return output;
 }
 
 Tensor Relu::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
     auto& saved = contextAs<ReluContext>(context);
-    backend.reluBackward(gradOutput.elementCount(), saved.output.data(), gradOutput.data(),
+    // Backend::reluBackward masks by "y > 0"; x gives the same mask.
+    backend.reluBackward(gradOutput.elementCount(), saved.input.data(), gradOutput.data(),
                          gradOutput.data());
     return gradOutput;
 }

@@ -1,4 +1,6 @@
-// Rectified linear unit, any shape: y = max(x, 0). Keeps y for backward.
+// Rectified linear unit, any shape: y = max(x, 0). Training keeps x for
+// backward (x > 0 exactly where y > 0) and writes y to a new tensor, so that
+// nothing is copied; inference works in place.
 #pragma once
 
 #include "nn/layer.h"
