@@ -8,10 +8,8 @@
 #include "backend/cpu/cpu_features.h"
 #include "layer_test_support.h"
 
-namespace lpm
-{
-namespace
-{
+namespace lpm {
+namespace {
 
 using testing::randomTensor;
 

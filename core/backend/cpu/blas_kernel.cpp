@@ -15,11 +15,9 @@
 
 extern "C" char* openblas_get_corename(void);
 
-namespace lpm
-{
+namespace lpm {
 
-namespace
-{
+namespace {
 
 // Carried across the re-execution (the environment is all that survives it).
 constexpr const char* kCoretypeVariable = "OPENBLAS_CORETYPE";

@@ -24,8 +24,7 @@
 
 #include "backend/cpu/cpu_features.h"
 
-namespace lpm
-{
+namespace lpm {
 
 // The best kernel for these features, or "" below SSE3 (OpenBLAS then keeps its own choice).
 std::string bestBlasKernelFor(const CpuFeatures& features);

@@ -23,6 +23,7 @@
 namespace lpm {
 
 class OneDnnConvolutions;
+enum class WeightsFor;
 
 // The convolution kernels CpuBackend runs on this CPU: "oneDNN 2.6.3
 // (avx512_core)", the library and the instruction set of its jit kernels.
@@ -67,9 +68,8 @@ public:
     void multiply(int64_t count, const float* a, const float* b, float* y) override;
 
     void batchNormForwardTraining(const BatchNormGeometry& g, const float* x, const float* gamma,
-                                  const float* beta, float* y, float* savedMean,
-                                  float* savedInvStd, float* runningMean,
-                                  float* runningVar) override;
+                                  const float* beta, float* y, float* savedMean, float* savedInvStd,
+                                  float* runningMean, float* runningVar) override;
     void batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma,
                                    const float* beta, const float* runningMean,
                                    const float* runningVar, float* y) override;
@@ -89,8 +89,9 @@ public:
 private:
     struct ConvolutionGroups;
     // Cuts a convolution's batch into fixed groups and readies their primitives,
-    // weights and workspaces (cpu_conv.cpp).
-    ConvolutionGroups convolutionGroups(const Conv2dGeometry& g, const float* weight, bool hasBias);
+    // workspaces and weights in the layout `use` needs (cpu_conv.cpp).
+    ConvolutionGroups convolutionGroups(const Conv2dGeometry& g, const float* weight, bool hasBias,
+                                        WeightsFor use);
     // Grows member `member`'s scratch buffer to at least `count` floats and returns it.
     float* scratch(int member, int slot, int64_t count);
     // Elementwise loops: body(begin, end) over [0, count) in parallel chunks.

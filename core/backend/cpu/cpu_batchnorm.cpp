@@ -8,11 +8,9 @@
 
 #include "backend/cpu/cpu_backend.h"
 
-namespace lpm
-{
+namespace lpm {
 
-namespace
-{
+namespace {
 constexpr int kLanes = 8;
 
 // Eight float lanes as one value: GCC and Clang compile its arithmetic to one

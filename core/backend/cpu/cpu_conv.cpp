@@ -12,11 +12,9 @@
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/onednn_convolution.h"
 
-namespace lpm
-{
+namespace lpm {
 
-namespace
-{
+namespace {
 
 constexpr int64_t kGroupFloats = int64_t{1} << 18; // input + output activations per group (1 MiB)
 
@@ -64,7 +62,8 @@ struct CpuBackend::ConvolutionGroups {
 };
 
 CpuBackend::ConvolutionGroups CpuBackend::convolutionGroups(const Conv2dGeometry& g,
-                                                            const float* weight, bool hasBias)
+                                                            const float* weight, bool hasBias,
+                                                            WeightsFor use)
 {
     ConvolutionGroups groups;
     groups.size = samplesPerGroup(g);
@@ -74,27 +73,28 @@ CpuBackend::ConvolutionGroups CpuBackend::convolutionGroups(const Conv2dGeometry
     groups.last = groups.lastSize == groups.size
                       ? groups.full
                       : &convolutions_->get(withBatch(g, groups.lastSize), hasBias);
-    const int64_t fullFloats = groups.full->blockedWeightsFloats();
-    float* weights = scratch(0, kBlockedWeights, fullFloats + groups.last->blockedWeightsFloats());
-    groups.fullWeights = weights;
-    groups.full->reorderWeights(weight, groups.fullWeights);
-    groups.lastWeights = groups.fullWeights;
-    if (groups.last != groups.full) {
-        groups.lastWeights = weights + fullFloats;
-        groups.last->reorderWeights(weight, groups.lastWeights);
-    }
     // Grow every member's workspace here, on the calling thread.
     const int64_t workspace =
         std::max(groups.full->workspaceFloats(), groups.last->workspaceFloats());
     for (int member = 0; member < team_.size(); ++member)
         scratch(member, kWorkspace, workspace);
+    const int64_t fullFloats = groups.full->blockedWeightsFloats();
+    float* weights = scratch(0, kBlockedWeights, fullFloats + groups.last->blockedWeightsFloats());
+    groups.fullWeights = weights;
+    groups.full->reorderWeights(use, weight, groups.fullWeights, scratch(0, kWorkspace, 0));
+    groups.lastWeights = groups.fullWeights;
+    if (groups.last != groups.full) {
+        groups.lastWeights = weights + fullFloats;
+        groups.last->reorderWeights(use, weight, groups.lastWeights, scratch(0, kWorkspace, 0));
+    }
     return groups;
 }
 
 void CpuBackend::conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight,
                                const float* bias, float* output)
 {
-    const ConvolutionGroups groups = convolutionGroups(g, weight, bias != nullptr);
+    const ConvolutionGroups groups =
+        convolutionGroups(g, weight, bias != nullptr, WeightsFor::Forward);
     const int64_t inSample = g.inChannels * g.inHeight * g.inWidth;
     const int64_t outSample = g.outChannels * g.outHeight() * g.outWidth();
     team_.parallelFor(groups.count, [&](int64_t begin, int64_t end, int member) {
@@ -112,7 +112,8 @@ void CpuBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, con
                                 float* gradBias)
 {
     const bool hasBias = gradBias != nullptr;
-    const ConvolutionGroups groups = convolutionGroups(g, weight, hasBias);
+    const ConvolutionGroups groups = convolutionGroups(
+        g, weight, hasBias, gradInput != nullptr ? WeightsFor::BackwardData : WeightsFor::Nothing);
     const int64_t inSample = g.inChannels * g.inHeight * g.inWidth;
     const int64_t outSample = g.outChannels * g.outHeight() * g.outWidth();
     const int64_t weightCount = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth;

@@ -8,13 +8,11 @@
 #include <cpuid.h>
 #endif
 
-namespace lpm
-{
+namespace lpm {
 
 #if defined(__x86_64__) || defined(__i386__)
 
-namespace
-{
+namespace {
 
 // XCR0 bits: 1 SSE, 2 AVX (upper YMM), 5 opmask, 6 upper ZMM0-15, 7 ZMM16-31.
 constexpr uint64_t kYmmState = (1u << 1) | (1u << 2);

@@ -6,8 +6,7 @@
 
 #include <string>
 
-namespace lpm
-{
+namespace lpm {
 
 struct CpuFeatures {
     std::string vendor; // "GenuineIntel", "AuthenticAMD", ...; empty off x86

@@ -7,11 +7,9 @@
 #include <algorithm>
 #include <unordered_map>
 
-namespace lpm
-{
+namespace lpm {
 
-namespace
-{
+namespace {
 
 using dnnl::memory;
 using Tag = memory::format_tag;
@@ -43,32 +41,55 @@ dnnl::primitive_attr userScratchpad()
     return attribute;
 }
 
-// Copies `from` (layout `fromDesc`) into `to` (layout `toDesc`).
-void convert(const dnnl::engine& engine, dnnl::stream& stream, const memory::desc& fromDesc,
-             const float* from, const memory::desc& toDesc, float* to)
-{
-    memory source(fromDesc, engine, const_cast<float*>(from));
-    memory target(toDesc, engine, to);
-    dnnl::reorder(source, target).execute(stream, source, target);
-}
-
-// Carves consecutive aligned buffers out of one member's workspace.
-class Carver
-{
-  public:
-    explicit Carver(float* base) : next_(base) {}
+// Carves consecutive aligned buffers out of one member's workspace; with no
+// workspace (nullptr) it only counts what it would carve.
+class Carver {
+public:
+    explicit Carver(float* base) : base_(base) {}
     float* take(const memory::desc& desc)
     {
-        float* buffer = next_;
-        next_ += floatsFor(desc);
+        float* buffer = base_ != nullptr ? base_ + used_ : nullptr;
+        used_ += floatsFor(desc);
         return buffer;
     }
+    // The target of `conversion` when it is needed, else `source` itself.
+    const float* targetOf(const LayoutConversion& conversion, const float* source)
+    {
+        return conversion.needed() ? take(conversion.target()) : source;
+    }
+    float* rest() const { return base_ != nullptr ? base_ + used_ : nullptr; }
+    int64_t used() const { return used_; }
 
-  private:
-    float* next_;
+private:
+    float* base_;
+    int64_t used_ = 0;
 };
 
 } // namespace
+
+LayoutConversion::LayoutConversion(const dnnl::engine& engine, const memory::desc& from,
+                                   const memory::desc& to)
+    : engine_(engine), from_(from), to_(to), needed_(from != to)
+{
+    if (!needed_)
+        return;
+    desc_ = dnnl::reorder::primitive_desc(engine_, from_, engine_, to_, userScratchpad());
+    reorder_ = dnnl::reorder(desc_);
+}
+
+int64_t LayoutConversion::scratchpadFloats() const
+{
+    return needed_ ? floatsFor(desc_.scratchpad_desc()) : 0;
+}
+
+void LayoutConversion::run(dnnl::stream& stream, const float* from, float* to,
+                           float* scratchpad) const
+{
+    reorder_.execute(stream,
+                     {{DNNL_ARG_FROM, memory(from_, engine_, const_cast<float*>(from))},
+                      {DNNL_ARG_TO, memory(to_, engine_, to)},
+                      {DNNL_ARG_SCRATCHPAD, memory(desc_.scratchpad_desc(), engine_, scratchpad)}});
+}
 
 OneDnnConvolution::OneDnnConvolution(const dnnl::engine& engine, const Conv2dGeometry& g,
                                      bool hasBias)
@@ -78,12 +99,10 @@ OneDnnConvolution::OneDnnConvolution(const dnnl::engine& engine, const Conv2dGeo
     const memory::dims input{g.batch, g.inChannels, g.inHeight, g.inWidth};
     const memory::dims output{g.batch, g.outChannels, g.outHeight(), g.outWidth()};
     const memory::dims weights{g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth};
-    const memory::dims bias{g.outChannels};
     const memory::dims strides{g.stride, g.stride}, padding{g.padding, g.padding};
-    userInput_ = memory::desc(input, kF32, Tag::nchw);
-    userOutput_ = memory::desc(output, kF32, Tag::nchw);
-    userWeights_ = memory::desc(weights, kF32, Tag::oihw);
-    userBias_ = memory::desc(bias, kF32, Tag::x);
+    const memory::desc userInput(input, kF32, Tag::nchw), userOutput(output, kF32, Tag::nchw),
+        userWeights(weights, kF32, Tag::oihw);
+    userBias_ = memory::desc({g.outChannels}, kF32, Tag::x);
     const memory::desc anyInput(input, kF32, Tag::any), anyOutput(output, kF32, Tag::any),
         anyWeights(weights, kF32, Tag::any);
     const auto attribute = userScratchpad();
@@ -114,34 +133,61 @@ OneDnnConvolution::OneDnnConvolution(const dnnl::engine& engine, const Conv2dGeo
     forward_ = Forward(forwardDesc_);
     backwardData_ = BackwardData(backwardDataDesc_);
     backwardWeights_ = BackwardWeights(backwardWeightsDesc_);
-    forwardWeightsFloats_ = floatsFor(forwardDesc_.weights_desc());
-    backwardWeightsFloats_ = floatsFor(backwardDataDesc_.weights_desc());
+
+    weightsToForward_ = LayoutConversion(engine_, userWeights, forwardDesc_.weights_desc());
+    weightsToBackwardData_ =
+        LayoutConversion(engine_, userWeights, backwardDataDesc_.weights_desc());
+    inputToForward_ = LayoutConversion(engine_, userInput, forwardDesc_.src_desc());
+    forwardToOutput_ = LayoutConversion(engine_, forwardDesc_.dst_desc(), userOutput);
+    gradOutputToData_ = LayoutConversion(engine_, userOutput, backwardDataDesc_.diff_dst_desc());
+    dataToGradInput_ = LayoutConversion(engine_, backwardDataDesc_.diff_src_desc(), userInput);
+    inputToWeights_ = LayoutConversion(engine_, userInput, backwardWeightsDesc_.src_desc());
+    gradOutputToWeights_ =
+        LayoutConversion(engine_, userOutput, backwardWeightsDesc_.diff_dst_desc());
+    weightsGradientToUser_ =
+        LayoutConversion(engine_, backwardWeightsDesc_.diff_weights_desc(), userWeights);
+
+    // The workspace: the buffers forward() or backward() carve (the larger
+    // set), then the largest scratchpad of any primitive or reorder.
+    Carver forwardBuffers(nullptr);
+    forwardBuffers.targetOf(inputToForward_, nullptr);
+    forwardBuffers.take(forwardDesc_.dst_desc());
+    Carver backwardBuffers(nullptr);
+    backwardBuffers.targetOf(gradOutputToData_, nullptr);
+    backwardBuffers.targetOf(gradOutputToWeights_, nullptr);
+    backwardBuffers.targetOf(inputToWeights_, nullptr);
+    backwardBuffers.take(backwardWeightsDesc_.diff_weights_desc());
+    backwardBuffers.take(backwardDataDesc_.diff_src_desc());
+    int64_t scratchpad = std::max({floatsFor(forwardDesc_.scratchpad_desc()),
+                                   floatsFor(backwardDataDesc_.scratchpad_desc()),
+                                   floatsFor(backwardWeightsDesc_.scratchpad_desc())});
+    for (const LayoutConversion* conversion :
+         {&weightsToForward_, &weightsToBackwardData_, &inputToForward_, &forwardToOutput_,
+          &gradOutputToData_, &dataToGradInput_, &inputToWeights_, &gradOutputToWeights_,
+          &weightsGradientToUser_})
+        scratchpad = std::max(scratchpad, conversion->scratchpadFloats());
+    workspaceFloats_ = std::max(forwardBuffers.used(), backwardBuffers.used()) + scratchpad;
 }
 
-int64_t OneDnnConvolution::workspaceFloats() const
+int64_t OneDnnConvolution::blockedWeightsFloats() const
 {
-    // input, output (forward) or output gradient (backward), input gradient, the
-    // backward-weights primitive's own input and output-gradient layouts, its
-    // weight gradient, and the largest scratchpad.
-    const int64_t scratchpad = std::max({floatsFor(forwardDesc_.scratchpad_desc()),
-                                         floatsFor(backwardDataDesc_.scratchpad_desc()),
-                                         floatsFor(backwardWeightsDesc_.scratchpad_desc())});
-    return floatsFor(forwardDesc_.src_desc())
-           + std::max(floatsFor(forwardDesc_.dst_desc()),
-                      floatsFor(backwardDataDesc_.diff_dst_desc()))
-           + floatsFor(backwardDataDesc_.diff_src_desc())
-           + floatsFor(backwardWeightsDesc_.src_desc())
-           + floatsFor(backwardWeightsDesc_.diff_dst_desc())
-           + floatsFor(backwardWeightsDesc_.diff_weights_desc()) + scratchpad;
+    return std::max(floatsFor(forwardDesc_.weights_desc()),
+                    floatsFor(backwardDataDesc_.weights_desc()));
 }
 
-void OneDnnConvolution::reorderWeights(const float* weight, float* blockedWeights) const
+void OneDnnConvolution::reorderWeights(WeightsFor use, const float* weight, float* blockedWeights,
+                                       float* workspace) const
 {
+    if (use == WeightsFor::Nothing)
+        return;
     useOneOpenMpThread();
     dnnl::stream stream(engine_);
-    convert(engine_, stream, userWeights_, weight, forwardDesc_.weights_desc(), blockedWeights);
-    convert(engine_, stream, userWeights_, weight, backwardDataDesc_.weights_desc(),
-            blockedWeights + forwardWeightsFloats_);
+    const LayoutConversion& conversion =
+        use == WeightsFor::Forward ? weightsToForward_ : weightsToBackwardData_;
+    if (conversion.needed())
+        conversion.run(stream, weight, blockedWeights, workspace);
+    else // the primitive works on LPM's own layout
+        std::copy_n(weight, conversion.target().get_size() / sizeof(float), blockedWeights);
     stream.wait();
 }
 
@@ -151,28 +197,23 @@ void OneDnnConvolution::forward(const float* input, const float* blockedWeights,
     useOneOpenMpThread();
     dnnl::stream stream(engine_);
     Carver carve(workspace);
-    const memory::desc& inputDesc = forwardDesc_.src_desc();
-    const memory::desc& outputDesc = forwardDesc_.dst_desc();
     // A primitive that works in LPM's own layout reads and writes the caller's buffers.
-    const float* in = input;
-    if (inputDesc != userInput_) {
-        float* blocked = carve.take(inputDesc);
-        convert(engine_, stream, userInput_, input, inputDesc, blocked);
-        in = blocked;
-    }
-    float* out = outputDesc != userOutput_ ? carve.take(outputDesc) : output;
-    float* scratchpad = carve.take(memory::desc()); // the rest of the workspace
+    const float* in = carve.targetOf(inputToForward_, input);
+    float* out = forwardToOutput_.needed() ? carve.take(forwardDesc_.dst_desc()) : output;
+    float* scratchpad = carve.rest();
+    if (inputToForward_.needed())
+        inputToForward_.run(stream, input, const_cast<float*>(in), scratchpad);
     std::unordered_map<int, memory> arguments{
-        {DNNL_ARG_SRC, memory(inputDesc, engine_, const_cast<float*>(in))},
+        {DNNL_ARG_SRC, memory(forwardDesc_.src_desc(), engine_, const_cast<float*>(in))},
         {DNNL_ARG_WEIGHTS,
          memory(forwardDesc_.weights_desc(), engine_, const_cast<float*>(blockedWeights))},
-        {DNNL_ARG_DST, memory(outputDesc, engine_, out)},
+        {DNNL_ARG_DST, memory(forwardDesc_.dst_desc(), engine_, out)},
         {DNNL_ARG_SCRATCHPAD, memory(forwardDesc_.scratchpad_desc(), engine_, scratchpad)}};
     if (hasBias_)
         arguments.emplace(DNNL_ARG_BIAS, memory(userBias_, engine_, const_cast<float*>(bias)));
     forward_.execute(stream, arguments);
-    if (out != output)
-        convert(engine_, stream, outputDesc, out, userOutput_, output);
+    if (forwardToOutput_.needed())
+        forwardToOutput_.run(stream, out, output, scratchpad);
     stream.wait();
 }
 
@@ -183,66 +224,59 @@ void OneDnnConvolution::backward(const float* input, const float* gradOutput,
     useOneOpenMpThread();
     dnnl::stream stream(engine_);
     Carver carve(workspace);
-    // gradOutput in `desc`'s layout: the caller's buffer when it already is,
-    // else reordered once and shared by both primitives when they agree.
-    const float* gradOutputForData = gradOutput;
-    const memory::desc& dataGradOutputDesc = backwardDataDesc_.diff_dst_desc();
-    if (gradInput != nullptr && dataGradOutputDesc != userOutput_) {
-        float* blocked = carve.take(dataGradOutputDesc);
-        convert(engine_, stream, userOutput_, gradOutput, dataGradOutputDesc, blocked);
-        gradOutputForData = blocked;
-    }
-    const memory::desc& weightsGradOutputDesc = backwardWeightsDesc_.diff_dst_desc();
-    const float* gradOutputForWeights = gradOutput;
-    if (weightsGradOutputDesc != userOutput_) {
-        if (gradInput != nullptr && weightsGradOutputDesc == dataGradOutputDesc) {
-            gradOutputForWeights = gradOutputForData;
-        } else {
-            float* blocked = carve.take(weightsGradOutputDesc);
-            convert(engine_, stream, userOutput_, gradOutput, weightsGradOutputDesc, blocked);
-            gradOutputForWeights = blocked;
-        }
-    }
-    const memory::desc& weightsInputDesc = backwardWeightsDesc_.src_desc();
-    const float* inputForWeights = input;
-    if (weightsInputDesc != userInput_) {
-        float* blocked = carve.take(weightsInputDesc);
-        convert(engine_, stream, userInput_, input, weightsInputDesc, blocked);
-        inputForWeights = blocked;
-    }
-    const memory::desc& gradWeightDesc = backwardWeightsDesc_.diff_weights_desc();
-    float* blockedGradWeight =
-        gradWeightDesc != userWeights_ ? carve.take(gradWeightDesc) : gradWeight;
-    const memory::desc& gradInputDesc = backwardDataDesc_.diff_src_desc();
+    // gradOutput in each primitive's layout, reordered once when both want the same one.
+    const bool dataRuns = gradInput != nullptr;
+    const float* gradOutputForData =
+        dataRuns ? carve.targetOf(gradOutputToData_, gradOutput) : nullptr;
+    const bool shared = dataRuns && gradOutputToData_.needed()
+                        && gradOutputToWeights_.target() == gradOutputToData_.target();
+    const float* gradOutputForWeights =
+        shared ? gradOutputForData : carve.targetOf(gradOutputToWeights_, gradOutput);
+    const float* inputForWeights = carve.targetOf(inputToWeights_, input);
+    float* blockedGradWeight = weightsGradientToUser_.needed()
+                                   ? carve.take(backwardWeightsDesc_.diff_weights_desc())
+                                   : gradWeight;
     float* blockedGradInput = nullptr;
-    if (gradInput != nullptr)
-        blockedGradInput = gradInputDesc != userInput_ ? carve.take(gradInputDesc) : gradInput;
-    float* scratchpad = carve.take(memory::desc());
+    if (dataRuns)
+        blockedGradInput =
+            dataToGradInput_.needed() ? carve.take(backwardDataDesc_.diff_src_desc()) : gradInput;
+    float* scratchpad = carve.rest();
+
+    if (dataRuns && gradOutputToData_.needed())
+        gradOutputToData_.run(stream, gradOutput, const_cast<float*>(gradOutputForData),
+                              scratchpad);
+    if (!shared && gradOutputToWeights_.needed())
+        gradOutputToWeights_.run(stream, gradOutput, const_cast<float*>(gradOutputForWeights),
+                                 scratchpad);
+    if (inputToWeights_.needed())
+        inputToWeights_.run(stream, input, const_cast<float*>(inputForWeights), scratchpad);
 
     std::unordered_map<int, memory> weightArguments{
-        {DNNL_ARG_SRC, memory(weightsInputDesc, engine_, const_cast<float*>(inputForWeights))},
-        {DNNL_ARG_DIFF_DST,
-         memory(weightsGradOutputDesc, engine_, const_cast<float*>(gradOutputForWeights))},
-        {DNNL_ARG_DIFF_WEIGHTS, memory(gradWeightDesc, engine_, blockedGradWeight)},
+        {DNNL_ARG_SRC,
+         memory(backwardWeightsDesc_.src_desc(), engine_, const_cast<float*>(inputForWeights))},
+        {DNNL_ARG_DIFF_DST, memory(backwardWeightsDesc_.diff_dst_desc(), engine_,
+                                   const_cast<float*>(gradOutputForWeights))},
+        {DNNL_ARG_DIFF_WEIGHTS,
+         memory(backwardWeightsDesc_.diff_weights_desc(), engine_, blockedGradWeight)},
         {DNNL_ARG_SCRATCHPAD, memory(backwardWeightsDesc_.scratchpad_desc(), engine_, scratchpad)}};
     if (hasBias_)
         weightArguments.emplace(DNNL_ARG_DIFF_BIAS, memory(userBias_, engine_, gradBias));
     backwardWeights_.execute(stream, weightArguments);
-    if (blockedGradWeight != gradWeight)
-        convert(engine_, stream, gradWeightDesc, blockedGradWeight, userWeights_, gradWeight);
+    if (weightsGradientToUser_.needed())
+        weightsGradientToUser_.run(stream, blockedGradWeight, gradWeight, scratchpad);
 
-    if (gradInput != nullptr) {
+    if (dataRuns) {
         backwardData_.execute(
-            stream,
-            {{DNNL_ARG_DIFF_DST,
-              memory(dataGradOutputDesc, engine_, const_cast<float*>(gradOutputForData))},
-             {DNNL_ARG_WEIGHTS, memory(backwardDataDesc_.weights_desc(), engine_,
-                                       const_cast<float*>(blockedWeights) + forwardWeightsFloats_)},
-             {DNNL_ARG_DIFF_SRC, memory(gradInputDesc, engine_, blockedGradInput)},
-             {DNNL_ARG_SCRATCHPAD,
-              memory(backwardDataDesc_.scratchpad_desc(), engine_, scratchpad)}});
-        if (blockedGradInput != gradInput)
-            convert(engine_, stream, gradInputDesc, blockedGradInput, userInput_, gradInput);
+            stream, {{DNNL_ARG_DIFF_DST, memory(backwardDataDesc_.diff_dst_desc(), engine_,
+                                                const_cast<float*>(gradOutputForData))},
+                     {DNNL_ARG_WEIGHTS, memory(backwardDataDesc_.weights_desc(), engine_,
+                                               const_cast<float*>(blockedWeights))},
+                     {DNNL_ARG_DIFF_SRC,
+                      memory(backwardDataDesc_.diff_src_desc(), engine_, blockedGradInput)},
+                     {DNNL_ARG_SCRATCHPAD,
+                      memory(backwardDataDesc_.scratchpad_desc(), engine_, scratchpad)}});
+        if (dataToGradInput_.needed())
+            dataToGradInput_.run(stream, blockedGradInput, gradInput, scratchpad);
     }
     stream.wait();
 }

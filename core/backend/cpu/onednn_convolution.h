@@ -23,60 +23,93 @@
 
 #include "backend/backend.h"
 
-namespace lpm
-{
+namespace lpm {
+
+// One change of layout, `from` → `to`, by a oneDNN reorder created once. When
+// the layouts agree nothing is created and callers use the source buffer.
+class LayoutConversion {
+public:
+    LayoutConversion() = default;
+    LayoutConversion(const dnnl::engine& engine, const dnnl::memory::desc& from,
+                     const dnnl::memory::desc& to);
+
+    bool needed() const { return needed_; }
+    const dnnl::memory::desc& target() const { return to_; }
+    int64_t scratchpadFloats() const;
+    // to (target layout) = from; `scratchpad` holds scratchpadFloats().
+    void run(dnnl::stream& stream, const float* from, float* to, float* scratchpad) const;
+
+private:
+    dnnl::engine engine_;
+    dnnl::memory::desc from_, to_;
+    dnnl::reorder::primitive_desc desc_;
+    dnnl::reorder reorder_;
+    bool needed_ = false;
+};
+
+// Which layout of the weights a call needs: the forward primitive's, the
+// backward-data primitive's, or none (a backward without input gradient).
+enum class WeightsFor { Forward, BackwardData, Nothing };
 
 // The primitives of one shape: geometry (its batch is the group of samples one
 // call handles) and whether the layer has a bias.
-class OneDnnConvolution
-{
-  public:
+class OneDnnConvolution {
+public:
     OneDnnConvolution(const dnnl::engine& engine, const Conv2dGeometry& geometry, bool hasBias);
 
     // Floats of the buffers a call needs, each 64-byte aligned by the caller:
-    // the weights in the primitives' layouts (forward and backward data), one
-    // member's workspace (reordered activations and gradients, scratchpads).
-    int64_t blockedWeightsFloats() const { return forwardWeightsFloats_ + backwardWeightsFloats_; }
-    int64_t workspaceFloats() const;
+    // the weights in a primitive's layout, and one member's workspace
+    // (reordered activations and gradients, scratchpads).
+    int64_t blockedWeightsFloats() const;
+    int64_t workspaceFloats() const { return workspaceFloats_; }
 
-    // weight (Cout, Cin, Kh, Kw) → blockedWeights, once per call before the groups run.
-    void reorderWeights(const float* weight, float* blockedWeights) const;
+    // weight (Cout, Cin, Kh, Kw) → blockedWeights in the layout `use` needs, once
+    // per call before the groups run (nothing for WeightsFor::Nothing), with
+    // the calling member's workspace.
+    void reorderWeights(WeightsFor use, const float* weight, float* blockedWeights,
+                        float* workspace) const;
 
-    // output (N, Cout, Ho, Wo) = conv(input (N, Cin, H, W)) + bias (nullptr when none).
+    // output (N, Cout, Ho, Wo) = conv(input (N, Cin, H, W)) + bias (nullptr when
+    // none); blockedWeights in the forward layout.
     void forward(const float* input, const float* blockedWeights, const float* bias, float* output,
                  float* workspace) const;
 
-    // gradInput (N, Cin, H, W) = ∂L/∂input (overwritten; skipped when nullptr);
-    // gradWeight (Cout, Cin, Kh, Kw) and gradBias (Cout) = this group's weight
-    // and bias gradients (overwritten; gradBias only when the layer has a bias).
+    // gradInput (N, Cin, H, W) = ∂L/∂input (overwritten; skipped when nullptr,
+    // else blockedWeights in the backward-data layout); gradWeight (Cout, Cin,
+    // Kh, Kw) and gradBias (Cout) = this group's weight and bias gradients
+    // (overwritten; gradBias only when the layer has a bias).
     void backward(const float* input, const float* gradOutput, const float* blockedWeights,
                   float* gradInput, float* gradWeight, float* gradBias, float* workspace) const;
 
     // oneDNN's name for the forward kernel, e.g. "jit:avx512_core".
     std::string forwardImplementation() const;
 
-  private:
+private:
     dnnl::engine engine_;
     bool hasBias_;
-    dnnl::memory::desc userInput_, userOutput_, userWeights_, userBias_;
+    dnnl::memory::desc userBias_;
     dnnl::convolution_forward::primitive_desc forwardDesc_;
     dnnl::convolution_backward_data::primitive_desc backwardDataDesc_;
     dnnl::convolution_backward_weights::primitive_desc backwardWeightsDesc_;
     dnnl::convolution_forward forward_;
     dnnl::convolution_backward_data backwardData_;
     dnnl::convolution_backward_weights backwardWeights_;
-    int64_t forwardWeightsFloats_ = 0, backwardWeightsFloats_ = 0;
+    // LPM's layouts → the primitives' and back.
+    LayoutConversion weightsToForward_, weightsToBackwardData_;
+    LayoutConversion inputToForward_, forwardToOutput_;
+    LayoutConversion gradOutputToData_, dataToGradInput_;
+    LayoutConversion inputToWeights_, gradOutputToWeights_, weightsGradientToUser_;
+    int64_t workspaceFloats_ = 0;
 };
 
 // The OneDnnConvolutions a backend has used, by shape; created on first use.
 // Not thread-safe: one backend's calling thread looks them up.
-class OneDnnConvolutions
-{
-  public:
+class OneDnnConvolutions {
+public:
     OneDnnConvolutions();
     const OneDnnConvolution& get(const Conv2dGeometry& geometry, bool hasBias);
 
-  private:
+private:
     using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                            int64_t, bool>;
     dnnl::engine engine_;
