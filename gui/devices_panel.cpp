@@ -234,8 +234,9 @@ void DevicesPanel::retranslate()
                              .arg(host.cpuCores)
                              .arg(double(host.memoryBytes) / double(1 << 30), 0, 'f', 1)
                              .arg(QString::fromStdString(host.blasKernel)));
-    machine_->setToolTip(1, QString::fromStdString(host.blasKernelDetail + "\nconvolutions: " +
-                                                   host.convolutionKernels));
+    machine_->setToolTip(1, QString::fromStdString(host.blasKernelDetail) + "\n"
+                                + tr("convolutions: %1")
+                                      .arg(QString::fromStdString(host.convolutionKernels)));
     for (int i = 0; i < machine_->childCount(); ++i) {
         machine_->child(i)->setText(0, tr("CPU core %1").arg(i));
         machine_->child(i)->setText(1, tr("one pipeline stage, one thread"));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/onednn_convolution.h"
 #include "layer_test_support.h"
 
 namespace lpm {
@@ -152,6 +153,54 @@ TEST(CpuConvolution, WeightGradientsAccumulateAndTheInputGradientIsOptional)
         v += 1.0;
     expectClose(dw.data(), plusOneWeight, want.gradWeightSize, "gradWeight + 1", g);
     expectClose(db.data(), plusOneBias, want.gradBiasSize, "gradBias + 1", g);
+}
+
+// The workspace and weight sizes a OneDnnConvolution reports are all its calls
+// write: a canary right behind each buffer survives forward and backward, and
+// the results still match the definition.
+TEST(CpuConvolution, OneDnnCallsStayInsideTheBuffersTheyAskFor)
+{
+    constexpr float kCanary = -12345.0f;
+    constexpr int64_t kCanaryFloats = 64;
+    const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    for (const Conv2dGeometry& g :
+         {geometry(4, 1, 28, 16, 3, 1, 1), geometry(3, 16, 28, 32, 3, 2, 1),
+          geometry(5, 16, 28, 32, 1, 2, 0), geometry(2, 6, 14, 16, 5, 1, 0)}) {
+        const OneDnnConvolution convolution(engine, g, true);
+        auto guarded = [&](int64_t floats) {
+            std::vector<float> buffer(size_t(floats + kCanaryFloats), kCanary);
+            return buffer;
+        };
+        auto canaryIntact = [&](const std::vector<float>& buffer, int64_t floats) {
+            for (int64_t i = floats; i < floats + kCanaryFloats; ++i)
+                if (buffer[size_t(i)] != kCanary)
+                    return false;
+            return true;
+        };
+        const Tensor x = randomTensor(Shape{g.batch, g.inChannels, g.inHeight, g.inWidth}, 11);
+        const Tensor w =
+            randomTensor(Shape{g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth}, 12);
+        const Tensor b = randomTensor(Shape{g.outChannels}, 13);
+        const Tensor dy =
+            randomTensor(Shape{g.batch, g.outChannels, g.outHeight(), g.outWidth()}, 14);
+        const Reference want = referenceConvolution(g, x.data(), w.data(), b.data(), dy.data());
+        std::vector<float> workspace = guarded(convolution.workspaceFloats());
+        std::vector<float> weights = guarded(convolution.blockedWeightsFloats());
+        Tensor y(dy.shape()), dx(x.shape()), dw(w.shape()), db(b.shape());
+        convolution.reorderWeights(WeightsFor::Forward, w.data(), weights.data(), workspace.data());
+        convolution.forward(x.data(), weights.data(), b.data(), y.data(), workspace.data());
+        convolution.reorderWeights(WeightsFor::BackwardData, w.data(), weights.data(),
+                                   workspace.data());
+        convolution.backward(x.data(), dy.data(), weights.data(), dx.data(), dw.data(), db.data(),
+                             workspace.data());
+        EXPECT_TRUE(canaryIntact(workspace, convolution.workspaceFloats()))
+            << convolution.forwardImplementation();
+        EXPECT_TRUE(canaryIntact(weights, convolution.blockedWeightsFloats()));
+        expectClose(y.data(), want.output, want.outputSize, "output", g);
+        expectClose(dx.data(), want.gradInput, want.gradInputSize, "gradInput", g);
+        expectClose(dw.data(), want.gradWeight, want.gradWeightSize, "gradWeight", g);
+        expectClose(db.data(), want.gradBias, want.gradBiasSize, "gradBias", g);
+    }
 }
 
 TEST(CpuConvolution, KernelsAreOneDnnsForTheBestInstructionSetOfThisCpu)

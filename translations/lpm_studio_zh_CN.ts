@@ -227,6 +227,11 @@
         <translation>%1，%2 个可用核心，%3 GiB，BLAS 内核 %4</translation>
     </message>
     <message>
+        <location filename="../gui/devices_panel.cpp" line="238"/>
+        <source>convolutions: %1</source>
+        <translation>卷积：%1</translation>
+    </message>
+    <message>
         <location filename="../gui/devices_panel.cpp" line="237"/>
         <source>CPU core %1</source>
         <translation>CPU 核心 %1</translation>
