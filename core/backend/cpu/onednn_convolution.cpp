@@ -301,37 +301,21 @@ const OneDnnConvolution& OneDnnConvolutions::get(const Conv2dGeometry& g, bool h
 
 std::string cpuConvolutionKernels()
 {
+    static const std::pair<dnnl::cpu_isa, const char*> kNames[] = {
+        {dnnl::cpu_isa::sse41, "sse41"},
+        {dnnl::cpu_isa::avx, "avx"},
+        {dnnl::cpu_isa::avx2, "avx2"},
+        {dnnl::cpu_isa::avx2_vnni, "avx2_vnni"},
+        {dnnl::cpu_isa::avx512_core, "avx512_core"},
+        {dnnl::cpu_isa::avx512_core_vnni, "avx512_core_vnni"},
+        {dnnl::cpu_isa::avx512_core_bf16, "avx512_core_bf16"},
+        {dnnl::cpu_isa::avx512_core_amx, "avx512_core_amx"}};
+    const dnnl::cpu_isa running = dnnl::get_effective_cpu_isa();
+    std::string isa = "no jit kernels";
+    for (const auto& [value, name] : kNames)
+        if (value == running)
+            isa = name;
     const dnnl_version_t* version = dnnl_version();
-    std::string isa;
-    switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::sse41:
-        isa = "sse41";
-        break;
-    case dnnl::cpu_isa::avx:
-        isa = "avx";
-        break;
-    case dnnl::cpu_isa::avx2:
-        isa = "avx2";
-        break;
-    case dnnl::cpu_isa::avx2_vnni:
-        isa = "avx2_vnni";
-        break;
-    case dnnl::cpu_isa::avx512_core:
-        isa = "avx512_core";
-        break;
-    case dnnl::cpu_isa::avx512_core_vnni:
-        isa = "avx512_core_vnni";
-        break;
-    case dnnl::cpu_isa::avx512_core_bf16:
-        isa = "avx512_core_bf16";
-        break;
-    case dnnl::cpu_isa::avx512_core_amx:
-        isa = "avx512_core_amx";
-        break;
-    default:
-        isa = "no jit kernels";
-        break;
-    }
     return "oneDNN " + std::to_string(version->major) + "." + std::to_string(version->minor) + "."
            + std::to_string(version->patch) + " (" + isa + ")";
 }
