@@ -1,12 +1,13 @@
 // CpuBackend convolution: oneDNN's kernels (onednn_convolution.h) over fixed
 // groups of samples.
 //
-// The batch is cut into groups of G samples, G chosen from the geometry alone
-// (a group's input and output planes fill at most 1 MiB, which keeps them in
+// The batch is cut into groups of G samples, G chosen from the geometry alone:
+// a group's input and output planes fill at most 1 MiB, which keeps them in
 // the core's cache while the kernel runs, and the groups come in multiples of
-// four where the batch allows, so that teams of two or four share them evenly). Team members take
-// whole groups, each group runs single-threaded, and per-group weight gradients are summed in group
-// order, so results do not depend on the thread count.
+// four where the batch allows, so that teams of two or four share them evenly.
+// Team members take whole groups, each group runs single-threaded, and
+// per-group weight gradients are summed in group order, so results do not
+// depend on the thread count.
 #include <algorithm>
 
 #include "backend/cpu/cpu_backend.h"
