@@ -9,6 +9,7 @@
 #include <string>
 
 #include "backend/cpu/blas_kernel.h"
+#include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/cpu_features.h"
 #include "cli_test_support.h"
 
@@ -180,6 +181,17 @@ class BlasKernelCli : public Cli
         return readJson(path(file));
     }
 };
+
+// `lpm devices` names the convolution kernels too, as the backend reports them.
+TEST_F(BlasKernelCli, DevicesNamesTheConvolutionKernels)
+{
+    const nlohmann::json devices = devicesJson("convolutions.json");
+    const std::string kernels = devices.at("convolution_kernels");
+    EXPECT_EQ(kernels, cpuConvolutionKernels());
+    EXPECT_EQ(kernels.rfind("oneDNN ", 0), 0u) << kernels;
+    const testing_cli::RunResult text = lpm("devices");
+    EXPECT_THAT(text.out, testing::HasSubstr("convolutions: " + kernels));
+}
 
 TEST_F(BlasKernelCli, LpmRunsTheBestKernelTheFlagsAllowOrTheEnvironments)
 {
