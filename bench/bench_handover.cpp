@@ -36,8 +36,8 @@ void timeRoundTrips(int trips, int idleMicroseconds, int64_t elements, std::chro
     lpm::InProcessTransport transport(control, 2, 2);
     std::jthread answerer([&] {
         for (int trip = 0; trip < trips; ++trip) {
-            std::optional<lpm::StageMessage> message = transport.receive(1, false, trip);
-            transport.send(1, true, std::move(*message)); // the same tensor back, as a gradient
+            std::optional<lpm::StageMessage> message = transport.receive(1, lpm::Direction::Activation, trip);
+            transport.send(1, lpm::Direction::Gradient, std::move(*message)); // the same tensor back, as a gradient
         }
     });
     std::vector<double> roundTrips;
@@ -49,8 +49,8 @@ void timeRoundTrips(int trips, int idleMicroseconds, int64_t elements, std::chro
         message.miniBatch = trip;
         message.tensor = lpm::Tensor(lpm::Shape{elements});
         const Clock::time_point start = Clock::now();
-        transport.send(0, false, std::move(message));
-        const std::optional<lpm::StageMessage> answer = transport.receive(0, true, trip);
+        transport.send(0, lpm::Direction::Activation, std::move(message));
+        const std::optional<lpm::StageMessage> answer = transport.receive(0, lpm::Direction::Gradient, trip);
         roundTrips.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
         // (The answer's tensor is freed here, outside the time.)
     }
@@ -83,4 +83,3 @@ int main(int argc, char** argv)
         timeRoundTrips(trips, idleMicroseconds, elements, std::chrono::microseconds(spin));
     return 0;
 }
-

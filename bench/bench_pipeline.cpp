@@ -65,9 +65,9 @@
 #include "io/atomic_file.h"
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
-#include "pipeline/schedule.h"
 #include "plan/plan.h"
 #include "plan/profiler.h"
+#include "schedule/schedule.h"
 #include "sim/calibration.h"
 #include "sim/prediction.h"
 #include "sim/simulator.h"
@@ -137,8 +137,8 @@ struct PipelinedResult {
     double calibratedIteration = 0.0;
     double calibratedByMeansIteration = 0.0; // the same with mean action times (CalibrationStatistic::Mean)
     std::vector<lpm::StageTimes> predictedTimes, measuredTimes; // per stage
-    std::string stages; // "0-4 | 5-11"
-    int slowMiniBatches = 0; // of the timed ones (see slowMiniBatchesIn)
+    std::string stages;                                         // "0-4 | 5-11"
+    int slowMiniBatches = 0;                                    // of the timed ones (see slowMiniBatchesIn)
     int timedMiniBatches = 0;
 };
 
@@ -195,9 +195,8 @@ lpm::ModelCosts profileNow(const std::string& modelName, const Settings& s)
 }
 
 // The plan is made from a profile taken right before the run, as `lpm train --devices cpu:N` does.
-PipelinedResult pipelined(const std::string& modelName, const std::string& schedule, std::optional<int> spinMicroseconds,
-                          const lpm::Batcher& batcher,
-                          const Settings& s)
+PipelinedResult pipelined(const std::string& modelName, const std::string& schedule,
+                          std::optional<int> spinMicroseconds, const lpm::Batcher& batcher, const Settings& s)
 {
     lpm::Plan plan;
     plan.model = modelName;
@@ -244,8 +243,8 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
         result.calibratedByMeansIteration = predictedFromCalibration(lpm::CalibrationStatistic::Mean);
     }
     for (const lpm::PlannedStage& stage : plan.stages)
-        result.stages += (result.stages.empty() ? "" : " | ") + std::to_string(stage.first) + "-"
-                         + std::to_string(stage.last);
+        result.stages +=
+            (result.stages.empty() ? "" : " | ") + std::to_string(stage.first) + "-" + std::to_string(stage.last);
     return result;
 }
 
@@ -293,8 +292,8 @@ void printBreakdown(const std::string& model, const std::string& label, const Pi
     for (size_t k = 0; k < run.measuredTimes.size(); ++k) {
         const lpm::StageTimes& m = run.measuredTimes[k];
         const lpm::StageTimes& p = run.predictedTimes[k];
-        std::printf(" s%zu F %.3f/%.3f B %.3f/%.3f U %.3f/%.3f", k, 1e3 * m.forward, 1e3 * p.forward,
-                    1e3 * m.backward, 1e3 * p.backward, 1e3 * m.update, 1e3 * p.update);
+        std::printf(" s%zu F %.3f/%.3f B %.3f/%.3f U %.3f/%.3f", k, 1e3 * m.forward, 1e3 * p.forward, 1e3 * m.backward,
+                    1e3 * p.backward, 1e3 * m.update, 1e3 * p.update);
         if (p.allReduce > 0.0 || m.allReduce > 0.0)
             std::printf(" AR %.3f/%.3f", 1e3 * m.allReduce, 1e3 * p.allReduce);
     }
@@ -316,17 +315,29 @@ int main(int argc, char** argv)
     std::vector<int> spinList; // empty: the executor's own choice
     app.add_option("--models", models, "Comma-separated zoo models")->capture_default_str();
     app.add_option("--schedules", schedules, "Comma-separated schedules")->capture_default_str();
-    app.add_option("--stages", s.stages, "CPU stages (one core each)")->check(CLI::Range(2, 1024))->capture_default_str();
-    app.add_option("--batch", s.batch, "Mini-batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 16))->capture_default_str();
-    app.add_option("--micro-batches", s.microBatches, "Micro-batches per mini-batch")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--steps", s.steps, "Timed mini-batches per run")->check(CLI::Range(1, 100000))->capture_default_str();
-    app.add_option("--warmup", s.warmup, "Untimed mini-batches first")->check(CLI::Range(0, 1000))->capture_default_str();
+    app.add_option("--stages", s.stages, "CPU stages (one core each)")
+        ->check(CLI::Range(2, 1024))
+        ->capture_default_str();
+    app.add_option("--batch", s.batch, "Mini-batch size")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
+        ->capture_default_str();
+    app.add_option("--micro-batches", s.microBatches, "Micro-batches per mini-batch")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--steps", s.steps, "Timed mini-batches per run")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    app.add_option("--warmup", s.warmup, "Untimed mini-batches first")
+        ->check(CLI::Range(0, 1000))
+        ->capture_default_str();
     app.add_option("--min-seconds", s.minSeconds,
                    "Per model, at least this many seconds of sequential training in the timed steps (more steps "
                    "and warm-up when --steps take less)")
         ->check(CLI::Range(0.0, 3600.0))
         ->capture_default_str();
-    app.add_option("--repeats", s.repeats, "Rounds per model; figures are medians over them")->check(CLI::Range(1, 1000))->capture_default_str();
+    app.add_option("--repeats", s.repeats, "Rounds per model; figures are medians over them")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
     app.add_option("--spin-us", spinList,
                    "Comma-separated times (us) a waiting stage spins before it blocks; each schedule runs with "
                    "each, side by side (default: the executor's own choice)")
@@ -347,12 +358,14 @@ int main(int argc, char** argv)
             lpm::buildModel(model);
 
         const lpm::HostDevices host = lpm::discoverHostDevices();
-        std::printf("%s, %d usable cores; %d stages, batch %lld in %lld micro-batches, at least %d timed steps after %d, "
-                    "medians of %d rounds [min … max]\n",
-                    host.cpuName.c_str(), host.cpuCores, s.stages, static_cast<long long>(s.batch),
-                    static_cast<long long>(s.microBatches), s.steps, s.warmup, s.repeats);
+        std::printf(
+            "%s, %d usable cores; %d stages, batch %lld in %lld micro-batches, at least %d timed steps after %d, "
+            "medians of %d rounds [min … max]\n",
+            host.cpuName.c_str(), host.cpuCores, s.stages, static_cast<long long>(s.batch),
+            static_cast<long long>(s.microBatches), s.steps, s.warmup, s.repeats);
         std::printf("%s\n", host.blasKernelDetail.c_str());
-        const lpm::DatasetSplits data = lpm::makeSyntheticDataset({s.batch * (s.steps + s.warmup + 1), 16, 1, 1, 28, 28, 10});
+        const lpm::DatasetSplits data =
+            lpm::makeSyntheticDataset({s.batch * (s.steps + s.warmup + 1), 16, 1, 1, 28, 28, 10});
         const lpm::Batcher batcher(data.train, s.batch, 1);
         nlohmann::json results = nlohmann::json::array();
         std::printf("%-12s %-10s %-12s %10s %-18s %6s %11s %12s %-16s %-16s %s\n", "model", "schedule", "stages",
@@ -438,10 +451,11 @@ int main(int argc, char** argv)
                 for (const std::string& other : r.stages)
                     if (other != r.stages.front())
                         cuts = "varies";
-                std::printf("%-12s %-10s %-12s %10.1f %5.2fx [%.2f … %.2f] %5.2fx %11.1f %12.1f %+4.0f%% [%+.0f … %+.0f]",
-                            "", r.label.c_str(), cuts.c_str(), spreadOf(r.samplesPerSecond).median, speedup.median,
-                            speedup.min, speedup.max, overSame.median, spreadOf(r.measuredMs).median,
-                            spreadOf(r.predictedMs).median, error.median, error.min, error.max);
+                std::printf(
+                    "%-12s %-10s %-12s %10.1f %5.2fx [%.2f … %.2f] %5.2fx %11.1f %12.1f %+4.0f%% [%+.0f … %+.0f]", "",
+                    r.label.c_str(), cuts.c_str(), spreadOf(r.samplesPerSecond).median, speedup.median, speedup.min,
+                    speedup.max, overSame.median, spreadOf(r.measuredMs).median, spreadOf(r.predictedMs).median,
+                    error.median, error.min, error.max);
                 if (!r.calibratedError.empty()) {
                     const Spread calibrated = spreadOf(r.calibratedError);
                     std::printf("  %+4.0f%% [%+.0f … %+.0f] (by means %+.0f%%)", calibrated.median, calibrated.min,
@@ -451,34 +465,37 @@ int main(int argc, char** argv)
                 if (!r.quietCalibratedError.empty())
                     std::printf(": %+.0f%%", spreadOf(r.quietCalibratedError).median);
                 std::printf("\n");
-                entry[r.label] = {{"samples_per_second", toJson(spreadOf(r.samplesPerSecond))},
-                                  {"speedup", toJson(speedup)},
-                                  {"speedup_vs_sequential_same_accumulation", toJson(overSame)},
-                                  {"measured_iteration_ms", toJson(spreadOf(r.measuredMs))},
-                                  {"predicted_iteration_ms", toJson(spreadOf(r.predictedMs))},
-                                  {"prediction_error_percent", toJson(error)},
-                                  {"replayed_error_percent", toJson(spreadOf(r.replayedError))},
-                                  {"calibrated_error_percent",
-                                   r.calibratedError.empty() ? nlohmann::json() : toJson(spreadOf(r.calibratedError))},
-                                  {"calibrated_by_means_error_percent",
-                                   r.calibratedByMeansError.empty() ? nlohmann::json()
-                                                                    : toJson(spreadOf(r.calibratedByMeansError))},
-                                  {"calibrated_error_percent_quiet_rounds",
-                                   r.quietCalibratedError.empty() ? nlohmann::json()
-                                                                  : toJson(spreadOf(r.quietCalibratedError))},
-                                  {"slow_mini_batches_per_round", r.slowMiniBatches},
-                                  {"stages_per_round", r.stages}};
+                entry[r.label] = {
+                    {"samples_per_second", toJson(spreadOf(r.samplesPerSecond))},
+                    {"speedup", toJson(speedup)},
+                    {"speedup_vs_sequential_same_accumulation", toJson(overSame)},
+                    {"measured_iteration_ms", toJson(spreadOf(r.measuredMs))},
+                    {"predicted_iteration_ms", toJson(spreadOf(r.predictedMs))},
+                    {"prediction_error_percent", toJson(error)},
+                    {"replayed_error_percent", toJson(spreadOf(r.replayedError))},
+                    {"calibrated_error_percent",
+                     r.calibratedError.empty() ? nlohmann::json() : toJson(spreadOf(r.calibratedError))},
+                    {"calibrated_by_means_error_percent",
+                     r.calibratedByMeansError.empty() ? nlohmann::json() : toJson(spreadOf(r.calibratedByMeansError))},
+                    {"calibrated_error_percent_quiet_rounds",
+                     r.quietCalibratedError.empty() ? nlohmann::json() : toJson(spreadOf(r.quietCalibratedError))},
+                    {"slow_mini_batches_per_round", r.slowMiniBatches},
+                    {"stages_per_round", r.stages}};
             }
             results.push_back(entry);
             std::fflush(stdout);
         }
         if (!jsonFile.empty())
-            lpm::writeFileAtomically(jsonFile, nlohmann::json{{"cpu", host.cpuName}, {"cores", host.cpuCores},
-                                                              {"stages", s.stages}, {"batch", s.batch},
-                                                              {"micro_batches", s.microBatches}, {"steps", s.steps},
+            lpm::writeFileAtomically(jsonFile, nlohmann::json{{"cpu", host.cpuName},
+                                                              {"cores", host.cpuCores},
+                                                              {"stages", s.stages},
+                                                              {"batch", s.batch},
+                                                              {"micro_batches", s.microBatches},
+                                                              {"steps", s.steps},
                                                               {"min_seconds", s.minSeconds},
-                                                              {"repeats", s.repeats}, {"results", results}}
-                                                       .dump(1));
+                                                              {"repeats", s.repeats},
+                                                              {"results", results}}
+                                                   .dump(1));
     } catch (const std::exception& error) {
         std::fprintf(stderr, "bench_pipeline: error: %s\n", error.what());
         return 1;

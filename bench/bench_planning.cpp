@@ -24,10 +24,16 @@ int main(int argc, char** argv)
     CLI::App app("Planning speed of the partitioners", "bench_planning");
     int units = 1000, devices = 64;
     app.add_option("--units", units, "Units in the chain")->check(CLI::Range(1, 1000000))->capture_default_str();
-    app.add_option("--devices", devices, "Devices in the pipeline")->check(CLI::Range(1, 100000))->capture_default_str();
+    app.add_option("--devices", devices, "Devices in the pipeline")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
     int simStages = 1024, simMicroBatches = 256;
-    app.add_option("--sim-stages", simStages, "Stages of the simulated pipeline")->check(CLI::Range(1, 100000))->capture_default_str();
-    app.add_option("--sim-micro-batches", simMicroBatches, "Micro-batches of the simulated pipeline")->check(CLI::Range(1, 100000))->capture_default_str();
+    app.add_option("--sim-stages", simStages, "Stages of the simulated pipeline")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    app.add_option("--sim-micro-batches", simMicroBatches, "Micro-batches of the simulated pipeline")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     lpm::RandomStream random(42);
@@ -46,15 +52,15 @@ int main(int argc, char** argv)
         if (d > 0)
             problem.links.push_back({1e9 * (1.0 + 9.0 * random.nextUniform()), 1e-5});
     }
-    std::printf("%d units, %d devices\n%-10s %12s %16s\n", units, devices, "partitioner", "median ms",
-                "bottleneck ms");
+    std::printf("%d units, %d devices\n%-10s %12s %16s\n", units, devices, "partitioner", "median ms", "bottleneck ms");
     for (const std::string& name : lpm::partitionerNames()) {
         std::vector<double> times;
         double bottleneck = 0.0;
         for (int run = 0; run < 5; ++run) {
             const auto start = std::chrono::steady_clock::now();
             const lpm::Partition partition = lpm::planPartition(name, problem);
-            times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+            times.push_back(
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
             bottleneck = lpm::bottleneckSeconds(problem, partition);
         }
         std::sort(times.begin(), times.end());
@@ -71,8 +77,8 @@ int main(int argc, char** argv)
                 "(%zu events, bubble %.3f)\n",
                 simStages, simMicroBatches,
                 std::chrono::duration<double, std::milli>(simulateStart - buildStart).count(),
-                std::chrono::duration<double, std::milli>(end - simulateStart).count(),
-                result.timeline.events.size(), result.bubbleFraction);
+                std::chrono::duration<double, std::milli>(end - simulateStart).count(), result.timeline.events.size(),
+                result.bubbleFraction);
 
     lpm::Plan plan;
     plan.model = "vgg-mini";
@@ -93,7 +99,7 @@ int main(int argc, char** argv)
         times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
     std::sort(times.begin(), times.end());
-    std::printf("\nplan and predict vgg-mini on catalog:H100x8, 16 micro-batches: %.3f ms (speedup %.2fx)\n",
-                times[10], speedup);
+    std::printf("\nplan and predict vgg-mini on catalog:H100x8, 16 micro-batches: %.3f ms (speedup %.2fx)\n", times[10],
+                speedup);
     return 0;
 }

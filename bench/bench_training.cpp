@@ -42,14 +42,16 @@ double measureLargeSgemm(int n)
 {
     std::vector<float> a(size_t(n) * n), b(size_t(n) * n), c(size_t(n) * n);
     lpm::RandomStream stream(3);
-    for (float& v : a) v = stream.nextUniform();
-    for (float& v : b) v = stream.nextUniform();
+    for (float& v : a)
+        v = stream.nextUniform();
+    for (float& v : b)
+        v = stream.nextUniform();
     lpm::CpuBackend pin(1); // pins OpenBLAS to one thread
     double best = 0.0;
     for (int round = 0; round < 3; ++round) {
         const Clock::time_point start = Clock::now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(),
-                    n, 0.0f, c.data(), n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(),
+                    n);
         best = std::max(best, 2.0 * double(n) * n * n / secondsSince(start) / 1e9);
     }
     return best;
@@ -130,7 +132,9 @@ int main(int argc, char** argv)
     std::string jsonFile;
     app.add_option("--models", models, "Comma-separated zoo models")->capture_default_str();
     app.add_option("--batch", batch, "Mini-batch size")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--threads", threads, "Threads of the CPU backend")->check(CLI::Range(1, 256))->capture_default_str();
+    app.add_option("--threads", threads, "Threads of the CPU backend")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
     app.add_option("--seconds", seconds, "Timed seconds per model")->check(CLI::PositiveNumber)->capture_default_str();
     app.add_option("--json", jsonFile, "Also write the results as JSON");
     CLI11_PARSE(app, argc, argv);
@@ -140,19 +144,21 @@ int main(int argc, char** argv)
         const std::string convolutions = lpm::cpuConvolutionKernels();
         std::printf("OpenBLAS %s, core %s\n%s\nconvolutions: %s\n"
                     "large sgemm (2048^3, 1 thread): %.1f GFLOP/s\n\n",
-                    openblas_get_config(), openblas_get_corename(),
-                    lpm::blasKernelReport().describe().c_str(), convolutions.c_str(), sgemm);
-        std::printf("%-12s %8s %14s %12s %10s\n", "model", "batch", "samples/s", "MFLOP/sample",
-                    "GFLOP/s");
-        nlohmann::json document = {{"batch", batch},      {"threads", threads},
-                                   {"sgemm_gflops", sgemm}, {"blas", openblas_get_config()},
-                                   {"blas_core", openblas_get_corename()}, {"convolution_kernels", convolutions},
+                    openblas_get_config(), openblas_get_corename(), lpm::blasKernelReport().describe().c_str(),
+                    convolutions.c_str(), sgemm);
+        std::printf("%-12s %8s %14s %12s %10s\n", "model", "batch", "samples/s", "MFLOP/sample", "GFLOP/s");
+        nlohmann::json document = {{"batch", batch},
+                                   {"threads", threads},
+                                   {"sgemm_gflops", sgemm},
+                                   {"blas", openblas_get_config()},
+                                   {"blas_core", openblas_get_corename()},
+                                   {"convolution_kernels", convolutions},
                                    {"models", nlohmann::json::object()}};
         std::stringstream list(models);
         for (std::string name; std::getline(list, name, ',');) {
             const ModelResult r = benchmarkModel(name, batch, threads, seconds);
-            std::printf("%-12s %8lld %14.1f %12.2f %10.1f\n", r.name.c_str(),
-                        static_cast<long long>(batch), r.samplesPerSecond, r.mflopPerSample, r.gflops);
+            std::printf("%-12s %8lld %14.1f %12.2f %10.1f\n", r.name.c_str(), static_cast<long long>(batch),
+                        r.samplesPerSecond, r.mflopPerSample, r.gflops);
             std::fflush(stdout);
             document["models"][name] = {{"samples_per_second", r.samplesPerSecond},
                                         {"gflops", r.gflops},

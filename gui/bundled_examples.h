@@ -7,8 +7,7 @@
 #include <QString>
 #include <QVector>
 
-namespace lpm::gui
-{
+namespace lpm::gui {
 
 struct BundledExample {
     QString path;    // ":/examples/NAME.lpm.json"

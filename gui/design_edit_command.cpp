@@ -4,8 +4,7 @@
 
 namespace lpm::gui {
 
-DesignEditCommand::DesignEditCommand(DesignModel* model, Design before, Design after, const QString& text,
-                                     int mergeId)
+DesignEditCommand::DesignEditCommand(DesignModel* model, Design before, Design after, const QString& text, int mergeId)
     : QUndoCommand(text), model_(model), before_(std::move(before)), after_(std::move(after)), mergeId_(mergeId)
 {
 }

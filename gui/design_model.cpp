@@ -6,6 +6,7 @@
 #include "design_edit_command.h"
 #include "devices/device_set.h"
 #include "plan/cost_sources.h"
+#include "schedule/schedule.h"
 #include "sim/calibration.h"
 
 namespace lpm::gui {
@@ -19,32 +20,25 @@ void renumberDevices(Partition& stages)
         stages[k].device = int(k);
 }
 
-// `costs` measured at micro-batches of `from` samples, scaled linearly to `to`
-// (exact for the CPU's per-sample loops, as timesFor assumes).
-DeviceCosts rescaled(DeviceCosts costs, int64_t from, int64_t to)
-{
-    const double factor = double(to) / double(from);
-    for (UnitTimes& unit : costs.units) {
-        unit.forwardSeconds *= factor;
-        unit.backwardSeconds *= factor;
-    }
-    return costs;
-}
-
 bool cutsAreFixed(const Plan& plan)
 {
-    return plan.schedule == "dp" || plan.schedule == "sequential";
+    return scheduleTraits(plan.schedule).fixedCuts();
 }
 
-// A new schedule; weight stashing stays only under lpm-async, the one schedule it applies to.
+// A new schedule; weight stashing stays only under a schedule it applies to (lpm-async).
 void changeSchedule(Design& design, const std::string& schedule)
 {
     design.plan.schedule = schedule;
-    if (schedule != "lpm-async")
+    if (!scheduleTraits(schedule).allowsWeightStash())
         design.training.weightStash = false;
 }
 
 } // namespace
+
+bool DesignModel::weightStashApplies() const
+{
+    return !design_.plan.schedule.empty() && scheduleTraits(design_.plan.schedule).allowsWeightStash();
+}
 
 DesignModel::DesignModel(QObject* parent) : DesignModel(discoverHostDevices(), parent) {}
 
@@ -70,8 +64,8 @@ std::optional<Design> DesignModel::rejected(const QString& reason)
 bool DesignModel::commit(const QString& text, const Edit& edit, int mergeId)
 {
     if (pendingEdit_) {
-        emit editRejected(tr("Wait until this CPU's profile of %1 is taken.")
-                              .arg(QString::fromStdString(design_.plan.model)));
+        emit editRejected(
+            tr("Wait until this CPU's profile of %1 is taken.").arg(QString::fromStdString(design_.plan.model)));
         return false;
     }
     profileRequested_ = false;
@@ -108,8 +102,9 @@ std::optional<Design> DesignModel::replanned(Design design)
             emit cpuProfileNeeded(QString::fromStdString(plan.model), plan.costs.microBatchSize);
             return std::nullopt;
         }
-        plan.costs.devices.push_back(
-            rescaled(found->second, cpuProfileSizes_.at(plan.model), plan.costs.microBatchSize));
+        DeviceCosts cpu = found->second; // at cpuProfileSizes_[model], scaled to the plan's size
+        cpu.units = scaleUnitTimes(std::move(cpu.units), cpuProfileSizes_.at(plan.model), plan.costs.microBatchSize);
+        plan.costs.devices.push_back(std::move(cpu));
     }
     partitionPlanPredicted(plan);
     return design;
@@ -122,32 +117,38 @@ bool DesignModel::moveCut(int stage, int firstUnit, int dragId)
         return false;
     if (firstUnit == stages[size_t(stage)].first)
         return true; // already there: nothing to undo
-    return commit(tr("Move cut %1").arg(stage), [=, this](Design design) -> std::optional<Design> {
-        Partition& cut = design.plan.stages;
-        if (cutsAreFixed(design.plan))
-            return rejected(tr("The %1 schedule has no cuts to move.").arg(QString::fromStdString(design.plan.schedule)));
-        if (firstUnit <= cut[size_t(stage) - 1].first || firstUnit > cut[size_t(stage)].last)
-            return rejected(tr("A cut moves between its neighbours: stage %1 would be empty.")
-                                .arg(firstUnit <= cut[size_t(stage) - 1].first ? stage - 1 : stage));
-        cut[size_t(stage) - 1].last = firstUnit - 1;
-        cut[size_t(stage)].first = firstUnit;
-        return design;
-    }, dragId);
+    return commit(
+        tr("Move cut %1").arg(stage),
+        [=, this](Design design) -> std::optional<Design> {
+            Partition& cut = design.plan.stages;
+            if (cutsAreFixed(design.plan))
+                return rejected(
+                    tr("The %1 schedule has no cuts to move.").arg(QString::fromStdString(design.plan.schedule)));
+            if (firstUnit <= cut[size_t(stage) - 1].first || firstUnit > cut[size_t(stage)].last)
+                return rejected(tr("A cut moves between its neighbours: stage %1 would be empty.")
+                                    .arg(firstUnit <= cut[size_t(stage) - 1].first ? stage - 1 : stage));
+            cut[size_t(stage) - 1].last = firstUnit - 1;
+            cut[size_t(stage)].first = firstUnit;
+            return design;
+        },
+        dragId);
 }
 
 bool DesignModel::mergeStages(int stage)
 {
     if (stage < 0 || stage + 1 >= stageCount())
         return false;
-    return commit(tr("Merge stages %1 and %2").arg(stage).arg(stage + 1), [=, this](Design design) -> std::optional<Design> {
-        Partition& stages = design.plan.stages;
-        if (cutsAreFixed(design.plan))
-            return rejected(tr("The %1 schedule has no stages to merge.").arg(QString::fromStdString(design.plan.schedule)));
-        stages[size_t(stage)].last = stages[size_t(stage) + 1].last;
-        stages.erase(stages.begin() + stage + 1);
-        renumberDevices(stages);
-        return design;
-    });
+    return commit(
+        tr("Merge stages %1 and %2").arg(stage).arg(stage + 1), [=, this](Design design) -> std::optional<Design> {
+            Partition& stages = design.plan.stages;
+            if (cutsAreFixed(design.plan))
+                return rejected(
+                    tr("The %1 schedule has no stages to merge.").arg(QString::fromStdString(design.plan.schedule)));
+            stages[size_t(stage)].last = stages[size_t(stage) + 1].last;
+            stages.erase(stages.begin() + stage + 1);
+            renumberDevices(stages);
+            return design;
+        });
 }
 
 bool DesignModel::splitStage(int stage, int firstUnitOfNew)
@@ -157,13 +158,18 @@ bool DesignModel::splitStage(int stage, int firstUnitOfNew)
     return commit(tr("Split stage %1").arg(stage), [=, this](Design design) -> std::optional<Design> {
         Partition& stages = design.plan.stages;
         if (cutsAreFixed(design.plan))
-            return rejected(tr("The %1 schedule has no stages to split.").arg(QString::fromStdString(design.plan.schedule)));
+            return rejected(
+                tr("The %1 schedule has no stages to split.").arg(QString::fromStdString(design.plan.schedule)));
         if (stages.size() >= design.plan.devices.size())
-            return rejected(tr("All %1 devices hold a stage: add a device to split one.").arg(design.plan.devices.size()));
+            return rejected(
+                tr("All %1 devices hold a stage: add a device to split one.").arg(design.plan.devices.size()));
         PlannedStage& cut = stages[size_t(stage)];
         if (firstUnitOfNew <= cut.first || firstUnitOfNew > cut.last)
             return rejected(tr("Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.")
-                                .arg(stage).arg(cut.first).arg(cut.last).arg(cut.first + 1));
+                                .arg(stage)
+                                .arg(cut.first)
+                                .arg(cut.last)
+                                .arg(cut.first + 1));
         const PlannedStage second{firstUnitOfNew, cut.last, 0};
         cut.last = firstUnitOfNew - 1;
         stages.insert(stages.begin() + stage + 1, second);
@@ -251,7 +257,7 @@ bool DesignModel::setTrainingSettings(const TrainingSettings& settings)
             return rejected(tr("The learning rate must be positive."));
         if (settings.epochs <= 0 && settings.steps <= 0)
             return rejected(tr("Train for at least one epoch or one step."));
-        if (settings.weightStash && design.plan.schedule != "lpm-async")
+        if (settings.weightStash && !scheduleTraits(design.plan.schedule).allowsWeightStash())
             return rejected(tr("Weight stashing applies to the lpm-async schedule only."));
         design.training = settings;
         return design;

@@ -8,7 +8,7 @@
 // the model on one core, which the model does not take itself (it would block
 // the window): it emits cpuProfileNeeded, keeps the edit pending, and finishes
 // it when provideCpuCosts brings the times. Profiles are kept per model and
-// rescaled linearly to other micro-batch sizes.
+// rescaled linearly to other micro-batch sizes (scaleUnitTimes).
 #pragma once
 
 #include <functional>
@@ -37,6 +37,8 @@ public:
 
     const Design& design() const { return design_; }
     const Plan& plan() const { return design_.plan; }
+    // Whether the plan's schedule takes weight stashing (false before a design is loaded).
+    bool weightStashApplies() const;
     const ModelOutline& outline() const { return outline_; }
     // The prediction of the current plan; meaningless when predictionError() is set.
     const Prediction& prediction() const { return prediction_; }
@@ -61,9 +63,9 @@ public:
     // before it. dragId: consecutive moves with the same non-zero id (one drag)
     // become one undo step.
     bool moveCut(int stage, int firstUnit, int dragId = 0);
-    bool mergeStages(int stage);                     // stage and stage + 1 become one
-    bool splitStage(int stage, int firstUnitOfNew);  // on the next unused device
-    bool autoMerge();                                // the plan's partitioner cuts the model anew
+    bool mergeStages(int stage);                    // stage and stage + 1 become one
+    bool splitStage(int stage, int firstUnitOfNew); // on the next unused device
+    bool autoMerge();                               // the plan's partitioner cuts the model anew
     // The advice's suggested schedule, re-partitioned as setSchedule does (one
     // undoable command); false, with editRejected, when there is none.
     bool applySuggestion();
@@ -90,7 +92,7 @@ public:
     bool calibrateOn(const Plan& ran, const Timeline& measured);
 
 signals:
-    void designChanged();              // after every change, undo and redo included
+    void designChanged(); // after every change, undo and redo included
     void cpuProfileNeeded(const QString& model, qint64 microBatchSize);
     void editRejected(const QString& reason);
 

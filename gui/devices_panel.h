@@ -1,9 +1,9 @@
 // The devices panel: what this machine offers (its CPU cores, each with a
 // checkbox; its GPUs, each with a checkbox and as many pipeline stages as
 // "stages per GPU" says, or plain words on why there are none) and devices
-// added from the catalogue for what-if planning, marked as simulated. Every
-// change becomes the design's device spec ("cpu:2,catalog:H100x4",
-// "cuda:0x4").
+// added from the catalogue for what-if planning, marked as simulated, in a
+// tree view of a DeviceTreeModel (device_tree_model.h). Every change becomes
+// the design's device spec ("cpu:2,catalog:H100x4", "cuda:0x4").
 #pragma once
 
 #include <QWidget>
@@ -12,12 +12,12 @@ class QComboBox;
 class QLabel;
 class QPushButton;
 class QSpinBox;
-class QTreeWidget;
-class QTreeWidgetItem;
+class QTreeView;
 
 namespace lpm::gui {
 
 class DesignModel;
+class DeviceTreeModel;
 
 class DevicesPanel : public QWidget {
     Q_OBJECT
@@ -29,6 +29,8 @@ public:
     QString deviceSpec() const;
     // For tests and scripts: add `count` catalogue GPUs of `id`.
     void addCatalogDevices(const QString& id, int count);
+    DeviceTreeModel* deviceTree() const { return devices_; }
+    QTreeView* deviceView() const { return tree_; }
     void retranslate();
 
 protected:
@@ -37,14 +39,10 @@ protected:
 private:
     void syncFromDesign();
     void apply();
-    QTreeWidgetItem* addCatalogItem(const QString& id, int count, bool checked);
-    void labelCatalogItem(QTreeWidgetItem* item) const; // its texts in the current language
 
     DesignModel* model_;
-    QTreeWidget* tree_;
-    QTreeWidgetItem* machine_;
-    QTreeWidgetItem* gpus_;
-    QTreeWidgetItem* catalogue_;
+    DeviceTreeModel* devices_;
+    QTreeView* tree_;
     QLabel* gpuStagesLabel_;
     QSpinBox* gpuStages_; // stages on each checked GPU, one CUDA stream each
     QComboBox* catalogChoice_;

@@ -4,8 +4,8 @@
 
 #include <QMetaType>
 
-#include "pipeline/timeline.h"
 #include "plan/cost_model.h"
+#include "schedule/timeline.h"
 #include "train/training_session.h"
 
 Q_DECLARE_METATYPE(lpm::SessionRequest)

@@ -24,6 +24,7 @@
 #include "network_view.h"
 #include "pipeline/chrome_trace.h"
 #include "plan_panel.h"
+#include "sim/scaling_prediction.h"
 #include "timeline_plot.h"
 #include "training_panel.h"
 
@@ -32,29 +33,11 @@ namespace lpm::gui {
 namespace {
 
 constexpr int kMaxRecentFiles = 6;
-constexpr size_t kMaxScalingDevices = 16;
+constexpr size_t kMaxScalingDevices = 16; // the scaling plot's last device count
 
 QSettings studioSettings()
 {
     return QSettings("LPM Studio", "LPM Studio");
-}
-
-// Predicted speedup on the first n devices of the plan, n = 1..N (re-partitioned each time).
-std::vector<double> predictedScaling(const Plan& plan)
-{
-    std::vector<double> speedups;
-    const size_t count = std::min(plan.devices.size(), kMaxScalingDevices);
-    for (size_t n = 1; n <= count; ++n) {
-        Plan fewer = plan;
-        fewer.devices.resize(n);
-        try {
-            partitionPlanPredicted(fewer);
-            speedups.push_back(predictPlan(fewer).speedup);
-        } catch (const std::exception&) {
-            speedups.push_back(0.0); // does not fit on n devices
-        }
-    }
-    return speedups;
 }
 
 } // namespace
@@ -96,16 +79,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusBar();
 
     connect(&model_, &DesignModel::designChanged, this, &MainWindow::refreshPredictionViews);
-    connect(&model_, &DesignModel::editRejected, this, [this](const QString& reason) { statusBar()->showMessage(reason, 8000); });
+    connect(&model_, &DesignModel::editRejected, this,
+            [this](const QString& reason) { statusBar()->showMessage(reason, 8000); });
     connect(&model_, &DesignModel::cpuProfileNeeded, this, [this](const QString& model, qint64 microBatchSize) {
         statusBar()->showMessage(tr("Profiling %1 on one core of this CPU…").arg(model));
         controller_.profileCpu(model, microBatchSize);
     });
     connect(model_.undoStack(), &QUndoStack::cleanChanged, this, &MainWindow::updateTitle);
-    connect(&controller_, &StudioController::profiled, &model_, [this](const QString& model, qint64 size, const DeviceCosts& costs) {
-        statusBar()->showMessage(tr("Profiled %1 on this CPU.").arg(model), 5000);
-        model_.provideCpuCosts(model, size, costs);
-    });
+    connect(&controller_, &StudioController::profiled, &model_,
+            [this](const QString& model, qint64 size, const DeviceCosts& costs) {
+                statusBar()->showMessage(tr("Profiled %1 on this CPU.").arg(model), 5000);
+                model_.provideCpuCosts(model, size, costs);
+            });
     connect(&controller_, &StudioController::profileProgressed, this, [this](int done, int total) {
         statusBar()->showMessage(tr("Profiling round %1 of about %2 on one core of this CPU…").arg(done).arg(total));
     });
@@ -120,17 +105,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         runTimeline_ = result.timeline;
         calibrateAction_->setEnabled(!runTimeline_.events.empty());
         const TrainSummary& summary = result.summary;
-        QString text = summary.stopped ? tr("Stopped after %1 steps.").arg(summary.steps)
-                                       : tr("Finished %1 steps in %2 s.").arg(summary.steps).arg(summary.trainingSeconds, 0, 'f', 1);
+        QString text =
+            summary.stopped
+                ? tr("Stopped after %1 steps.").arg(summary.steps)
+                : tr("Finished %1 steps in %2 s.").arg(summary.steps).arg(summary.trainingSeconds, 0, 'f', 1);
         if (summary.evaluated)
             text += " " + tr("Test accuracy %1.").arg(summary.testAccuracy, 0, 'f', 4);
         if (result.reference && summary.trainingSeconds > 0.0) {
             const double speedup = result.reference->trainingSeconds / summary.trainingSeconds;
             plots_->setMeasuredSpeedup(speedup);
-            text += " " + tr("Speedup %1× over the sequential reference; weights %2.")
-                              .arg(speedup, 0, 'f', 2)
-                              .arg(result.reference->weightsDigest == summary.weightsDigest ? tr("identical")
-                                                                                             : tr("differ (not an exact schedule)"));
+            text += " "
+                    + tr("Speedup %1× over the sequential reference; weights %2.")
+                          .arg(speedup, 0, 'f', 2)
+                          .arg(result.reference->weightsDigest == summary.weightsDigest
+                                   ? tr("identical")
+                                   : tr("differ (not an exact schedule)"));
         }
         training_->showStatus(text);
         statusBar()->showMessage(text);
@@ -188,7 +177,8 @@ void MainWindow::createActions()
     saveAsAction_ = new QAction(this);
     saveAsAction_->setShortcut(QKeySequence::SaveAs);
     auto saveAs = [this] {
-        QString path = QFileDialog::getSaveFileName(this, tr("Save design"), currentFile_.isEmpty() ? "design.lpm.json" : currentFile_,
+        QString path = QFileDialog::getSaveFileName(this, tr("Save design"),
+                                                    currentFile_.isEmpty() ? "design.lpm.json" : currentFile_,
                                                     tr("LPM designs (*.lpm.json)"));
         if (path.isEmpty())
             return false;
@@ -254,12 +244,13 @@ void MainWindow::createActions()
     connect(chineseAction_, &QAction::triggered, this, [this] { setLanguage("zh_CN"); });
     aboutAction_ = new QAction(this);
     connect(aboutAction_, &QAction::triggered, this, [this] {
-        QMessageBox::about(this, tr("About LPM Studio"),
-                           tr("<h3>LPM Studio %1</h3><p>Designs and runs pipeline-parallel training: it cuts a network "
-                              "layer-wise into partitions, merges them so that devices communicate little, and runs the "
-                              "forward and backward passes of different micro-batches on different devices at once.</p>"
-                              "<p>Built with Qt %2 and QCustomPlot.</p>")
-                               .arg(QApplication::applicationVersion(), QString::fromLatin1(qVersion())));
+        QMessageBox::about(
+            this, tr("About LPM Studio"),
+            tr("<h3>LPM Studio %1</h3><p>Designs and runs pipeline-parallel training: it cuts a network "
+               "layer-wise into partitions, merges them so that devices communicate little, and runs the "
+               "forward and backward passes of different micro-batches on different devices at once.</p>"
+               "<p>Built with Qt %2 and QCustomPlot.</p>")
+                .arg(QApplication::applicationVersion(), QString::fromLatin1(qVersion())));
     });
 }
 
@@ -282,8 +273,8 @@ void MainWindow::createMenus()
     runMenu_ = menuBar()->addMenu(QString());
     runMenu_->addActions({startAction_, pauseAction_, stopAction_});
     viewMenu_ = menuBar()->addMenu(QString());
-    viewMenu_->addActions({devicesDock_->toggleViewAction(), planDock_->toggleViewAction(),
-                           trainingDock_->toggleViewAction()});
+    viewMenu_->addActions(
+        {devicesDock_->toggleViewAction(), planDock_->toggleViewAction(), trainingDock_->toggleViewAction()});
     viewMenu_->addSeparator();
     languageMenu_ = viewMenu_->addMenu(QString());
     languageMenu_->addActions({englishAction_, chineseAction_});
@@ -365,10 +356,11 @@ void MainWindow::refreshPredictionViews()
         // The 1..N curve re-partitions for every device count; cut edits (a drag) leave it as it is.
         const std::string scalingKey = plan.model + "|" + plan.deviceSpec + "|" + plan.schedule + "|" + plan.partitioner
                                        + "|" + plan.optimizer + "|" + std::to_string(plan.batch) + "|"
-                                       + std::to_string(plan.microBatches) + "|" + std::to_string(plan.costs.devices.size());
+                                       + std::to_string(plan.microBatches) + "|"
+                                       + std::to_string(plan.costs.devices.size());
         if (scalingKey != scalingKey_) {
             scalingKey_ = scalingKey;
-            scaling_ = predictedScaling(plan);
+            scaling_ = predictScaling(plan, kMaxScalingDevices);
         }
         plots_->setPredictedSpeedups(scaling_, model_.prediction().speedup);
     } else {
@@ -382,7 +374,7 @@ void MainWindow::refreshPredictionViews()
 void MainWindow::updateTitle()
 {
     const QString name = currentFile_.isEmpty() || currentFile_.startsWith(":") ? tr("example design")
-                                                                                  : QFileInfo(currentFile_).fileName();
+                                                                                : QFileInfo(currentFile_).fileName();
     setWindowTitle(tr("%1%2 — LPM Studio").arg(name, model_.undoStack()->isClean() ? QString() : QString("*")));
 }
 
@@ -504,14 +496,16 @@ void MainWindow::exportTimeline()
         showError(tr("Export timeline"), tr("There is no timeline to export yet."));
         return;
     }
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export timeline"), measured ? "measured-trace.json" : "predicted-trace.json",
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export timeline"),
+                                                      measured ? "measured-trace.json" : "predicted-trace.json",
                                                       tr("Chrome trace (*.json)"));
     if (path.isEmpty())
         return;
     try {
         writeFileAtomically(path.toStdString(), chromeTraceJson(timeline, stageNames(model_.plan())));
         statusBar()->showMessage(tr("Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)")
-                                     .arg(measured ? tr("measured") : tr("predicted"), path), 8000);
+                                     .arg(measured ? tr("measured") : tr("predicted"), path),
+                                 8000);
     } catch (const std::exception& error) {
         showError(tr("Export timeline"), QString::fromStdString(error.what()));
     }
@@ -540,7 +534,8 @@ void MainWindow::exportPlot()
     for (const QString& name : names)
         titles << plotTitle(name);
     bool chosen = false;
-    const QString title = QInputDialog::getItem(this, tr("Export plot"), tr("Plot to export:"), titles, 0, false, &chosen);
+    const QString title =
+        QInputDialog::getItem(this, tr("Export plot"), tr("Plot to export:"), titles, 0, false, &chosen);
     if (!chosen)
         return;
     const QString name = names.value(int(titles.indexOf(title)));

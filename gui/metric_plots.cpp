@@ -66,8 +66,8 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent)
     accuracy_->graph(1)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 8));
     for (int run = 0; run < 2; ++run) {
         QCPGraph* graph = accuracy_->addGraph();
-        graph->setPen(QPen(run == 0 ? kPipelinedColour : kReferenceColour, 1.0,
-                           run == 0 ? Qt::SolidLine : Qt::DashLine));
+        graph->setPen(
+            QPen(run == 0 ? kPipelinedColour : kReferenceColour, 1.0, run == 0 ? Qt::SolidLine : Qt::DashLine));
         graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
     }
     accuracy_->yAxis->setRange(0.0, 1.0);
@@ -83,8 +83,7 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent)
     // Measured filled, predicted outlined (as on the timeline), named by a
     // legend under the bars: category tick labels would run together.
     measuredBars_ = addSpeedupBars(speedup_, kPipelinedColour, Qt::NoPen);
-    predictedBars_ = addSpeedupBars(speedup_, QColor(0x1f, 0x77, 0xb4, 50),
-                                    QPen(kPipelinedColour, 1.5));
+    predictedBars_ = addSpeedupBars(speedup_, QColor(0x1f, 0x77, 0xb4, 50), QPen(kPipelinedColour, 1.5));
     fitPlotAxes(speedup_);
     speedup_->xAxis->setTicks(false);
     speedup_->legend->setVisible(true);
@@ -286,8 +285,10 @@ void MetricPlots::rebuildGraphs()
     scaling_->xAxis->setRange(0.5, std::max<double>(2.0, double(devices.size()) + 0.5));
     scaling_->yAxis->setRange(0.0, std::max<double>(2.0, double(devices.size()) + 0.5));
 
-    const QString predictedText = predictedSpeedup_ > 0.0 ? QString::number(predictedSpeedup_, 'f', 2) + u'×' : tr("n/a");
-    const QString measuredText = measuredSpeedup_ > 0.0 ? QString::number(measuredSpeedup_, 'f', 2) + u'×' : tr("not yet");
+    const QString predictedText =
+        predictedSpeedup_ > 0.0 ? QString::number(predictedSpeedup_, 'f', 2) + u'×' : tr("n/a");
+    const QString measuredText =
+        measuredSpeedup_ > 0.0 ? QString::number(measuredSpeedup_, 'f', 2) + u'×' : tr("not yet");
     speedupText_->setText(tr("Speedup over sequential: measured %1, predicted %2").arg(measuredText, predictedText));
 }
 
@@ -305,8 +306,8 @@ void MetricPlots::retranslate()
     // The loss, accuracy and throughput plots' pens, for when their legends do not fit.
     runKey_->setText(QString("<span style='color:%1'>&#x2501;&#x2501;</span> %2 &nbsp; "
                              "<span style='color:%3'>&#x254C;&#x254C;</span> %4")
-                         .arg(kPipelinedColour.name(), tr("pipelined").toHtmlEscaped(),
-                              kReferenceColour.name(), tr("sequential reference").toHtmlEscaped()));
+                         .arg(kPipelinedColour.name(), tr("pipelined").toHtmlEscaped(), kReferenceColour.name(),
+                              tr("sequential reference").toHtmlEscaped()));
     loss_->yAxis->setLabel(tr("training loss"));
     accuracy_->yAxis->setLabel(tr("test accuracy"));
     throughput_->yAxis->setLabel(tr("samples/s"));

@@ -67,8 +67,8 @@ private:
     QCustomPlot* throughput_;
     QCustomPlot* speedup_;
     QCustomPlot* scaling_;
-    QCPBars* measuredBars_;  // the speedup plot's bar at x = 1
-    QCPBars* predictedBars_; // and at x = 2
+    QCPBars* measuredBars_;                                                // the speedup plot's bar at x = 1
+    QCPBars* predictedBars_;                                               // and at x = 2
     std::array<Series, 2> lossSeries_, accuracySeries_, throughputSeries_; // [reference]
     std::array<Series, 2> subsetSeries_; // [reference]: live evaluations of the test subset
     int64_t subsetSize_ = 0;             // its samples (0: none seen yet)

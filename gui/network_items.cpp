@@ -81,7 +81,9 @@ QRectF CutHandle::boundingRect() const
 void CutHandle::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*)
 {
     painter->setRenderHint(QPainter::Antialiasing);
-    const QColor colour = merging_ ? QColor(0xd6, 0x27, 0x28) : hovered_ ? QColor(0x22, 0x22, 0x22) : QColor(0x55, 0x55, 0x55);
+    const QColor colour = merging_   ? QColor(0xd6, 0x27, 0x28)
+                          : hovered_ ? QColor(0x22, 0x22, 0x22)
+                                     : QColor(0x55, 0x55, 0x55);
     painter->setPen(Qt::NoPen);
     painter->setBrush(colour);
     painter->drawRoundedRect(QRectF(-3.0, 0.0, 6.0, kHandleHeight), 3, 3);

@@ -39,8 +39,8 @@ public:
 
     int stage() const { return stage_; }
     int gap() const { return gap_; }
-    void placeAt(int gap);           // moves the bar to a gap
-    void setMerging(bool merging);   // drawn as "drop here to merge"
+    void placeAt(int gap);         // moves the bar to a gap
+    void setMerging(bool merging); // drawn as "drop here to merge"
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 

@@ -16,9 +16,9 @@ namespace lpm::gui {
 
 namespace {
 
-constexpr double kGap = 26.0;          // between blocks, where the handles sit
+constexpr double kGap = 26.0; // between blocks, where the handles sit
 constexpr double kPitch = UnitBlock::width + kGap;
-constexpr double kBandTop = -46.0;     // the stage band above the blocks
+constexpr double kBandTop = -46.0; // the stage band above the blocks
 
 QString formatCount(double value)
 {
@@ -102,7 +102,8 @@ void NetworkView::refresh()
                           && prediction.stages[s].memoryBytes > prediction.stages[s].capacityBytes;
         // Profiled time of each unit on this stage's device, per micro-batch.
         std::vector<UnitTimes> times;
-        if (size_t(stage.device) < plan.devices.size() && plan.costs.find(plan.devices[size_t(stage.device)].costsDevice))
+        if (size_t(stage.device) < plan.devices.size()
+            && plan.costs.find(plan.devices[size_t(stage.device)].costsDevice))
             times = timesFor(plan.costs, plan.devices[size_t(stage.device)].costsDevice, plan.microBatchSize());
         for (int unit = stage.first; unit <= stage.last; ++unit) {
             blocks_[size_t(unit)]->setStage(int(s), over);
@@ -118,13 +119,15 @@ void NetworkView::refresh()
         const double left = double(stage.first) * kPitch;
         const double right = double(stage.last) * kPitch + UnitBlock::width;
         auto* band = scene_->addRect(QRectF(left, kBandTop, right - left, 22.0), Qt::NoPen, stageColour(int(s)));
-        QString caption = tr("stage %1 · %2").arg(s).arg(
-            size_t(stage.device) < plan.devices.size() ? QString::fromStdString(plan.devices[size_t(stage.device)].label)
-                                                        : QString("?"));
+        QString caption = tr("stage %1 · %2")
+                              .arg(s)
+                              .arg(size_t(stage.device) < plan.devices.size()
+                                       ? QString::fromStdString(plan.devices[size_t(stage.device)].label)
+                                       : QString("?"));
         if (predicted && s < prediction.stages.size())
-            caption += tr(" · %1 ms/micro-batch")
-                           .arg((prediction.stages[s].forwardSeconds + prediction.stages[s].backwardSeconds) * 1e3, 0,
-                                'f', 2);
+            caption +=
+                tr(" · %1 ms/micro-batch")
+                    .arg((prediction.stages[s].forwardSeconds + prediction.stages[s].backwardSeconds) * 1e3, 0, 'f', 2);
         if (over)
             caption += tr(" · over memory");
         auto* text = scene_->addSimpleText(caption);
@@ -151,7 +154,8 @@ void NetworkView::refresh()
     delete notice_;
     notice_ = nullptr;
     if (model_->profilePending())
-        notice_ = scene_->addSimpleText(tr("Profiling %1 on one core of this CPU…").arg(QString::fromStdString(plan.model)));
+        notice_ =
+            scene_->addSimpleText(tr("Profiling %1 on one core of this CPU…").arg(QString::fromStdString(plan.model)));
     if (notice_)
         notice_->setPos(0.0, UnitBlock::height + 12.0);
     scene_->setSceneRect(scene_->itemsBoundingRect().adjusted(-12, -12, 12, 12));
@@ -176,8 +180,8 @@ void NetworkView::dragHandle(CutHandle* handle, int gap)
     const int stage = handle->stage();
     if (size_t(stage) >= plan.stages.size())
         return;
-    const int lowest = plan.stages[size_t(stage) - 1].first;   // at or below: stage - 1 would be empty
-    const int highest = plan.stages[size_t(stage)].last;       // above: stage would be empty
+    const int lowest = plan.stages[size_t(stage) - 1].first; // at or below: stage - 1 would be empty
+    const int highest = plan.stages[size_t(stage)].last;     // above: stage would be empty
     const bool merging = gap <= lowest || gap > highest;
     handle->setMerging(merging);
     if (merging) {

@@ -53,8 +53,8 @@ private:
     DesignModel* model_;
     QGraphicsScene* scene_;
     std::vector<UnitBlock*> blocks_;
-    std::vector<CutHandle*> handles_;         // handles_[k - 1]: cut before stage k
-    std::vector<QGraphicsItem*> stageBands_;  // one band and caption per stage
+    std::vector<CutHandle*> handles_;        // handles_[k - 1]: cut before stage k
+    std::vector<QGraphicsItem*> stageBands_; // one band and caption per stage
     QGraphicsSimpleTextItem* notice_ = nullptr;
     std::string shownModel_;
     CutHandle* dragging_ = nullptr;

@@ -10,24 +10,19 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSpinBox>
-#include <QTableWidget>
+#include <QTableView>
 #include <QVBoxLayout>
 
 #include "design_model.h"
 #include "form_labels.h"
 #include "nn/model_outline.h"
-#include "pipeline/schedule.h"
 #include "plan/partitioners.h"
+#include "schedule/schedule.h"
+#include "stage_table_model.h"
 
 namespace lpm::gui {
 
 namespace {
-
-QString bytesText(int64_t bytes)
-{
-    const double mib = double(bytes) / double(1 << 20);
-    return mib >= 1024.0 ? QString::number(mib / 1024.0, 'f', 2) + " GiB" : QString::number(mib, 'f', 1) + " MiB";
-}
 
 QComboBox* choiceOf(const std::vector<std::string>& names, QWidget* parent)
 {
@@ -50,7 +45,9 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     microBatches_ = new QSpinBox(this);
     microBatches_->setRange(1, 4096);
     autoMerge_ = new QPushButton(this);
-    stages_ = new QTableWidget(0, 7, this);
+    stageModel_ = new StageTableModel(model_, this);
+    stages_ = new QTableView(this);
+    stages_->setModel(stageModel_);
     stages_->verticalHeader()->setVisible(false);
     stages_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     // Short headers (their tooltips say the rest) and columns as wide as their
@@ -84,10 +81,12 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     layout->addWidget(suggest_);
 
     connect(modelChoice_, &QComboBox::activated, this, [this] { model_->setModel(modelChoice_->currentText()); });
-    connect(scheduleChoice_, &QComboBox::activated, this, [this] { model_->setSchedule(scheduleChoice_->currentText()); });
+    connect(scheduleChoice_, &QComboBox::activated, this,
+            [this] { model_->setSchedule(scheduleChoice_->currentText()); });
     connect(partitionerChoice_, &QComboBox::activated, this,
             [this] { model_->setPartitioner(partitionerChoice_->currentText()); });
-    connect(optimizerChoice_, &QComboBox::activated, this, [this] { model_->setOptimizer(optimizerChoice_->currentText()); });
+    connect(optimizerChoice_, &QComboBox::activated, this,
+            [this] { model_->setOptimizer(optimizerChoice_->currentText()); });
     connect(batch_, &QSpinBox::editingFinished, this, &PlanPanel::applyBatch);
     connect(microBatches_, &QSpinBox::editingFinished, this, &PlanPanel::applyBatch);
     connect(autoMerge_, &QPushButton::clicked, model_, &DesignModel::autoMerge);
@@ -108,12 +107,11 @@ QSize PlanPanel::sizeHint() const
 {
     const QAbstractItemView* view = stages_; // sizeHintForColumn is public there
     int columns = 0;                         // px
-    for (int column = 0; column < stages_->columnCount(); ++column)
-        columns += std::max(stages_->horizontalHeader()->sectionSizeHint(column),
-                            view->sizeHintForColumn(column));
+    for (int column = 0; column < stageModel_->columnCount(); ++column)
+        columns += std::max(stages_->horizontalHeader()->sectionSizeHint(column), view->sizeHintForColumn(column));
     const QMargins margins = layout()->contentsMargins();
-    const int table = columns + 2 * stages_->frameWidth()
-                      + stages_->verticalScrollBar()->sizeHint().width(); // should rows overflow
+    const int table =
+        columns + 2 * stages_->frameWidth() + stages_->verticalScrollBar()->sizeHint().width(); // should rows overflow
     QSize hint = QWidget::sizeHint();
     hint.setWidth(std::max(hint.width(), table + margins.left() + margins.right()));
     return hint;
@@ -145,14 +143,11 @@ QString PlanPanel::ceilingText() const
                    : tr("unit %1").arg(unit);
     };
     auto deviceLabel = [&plan](size_t device) {
-        return device < plan.devices.size() ? QString::fromStdString(plan.devices[device].label)
-                                            : QString("?");
+        return device < plan.devices.size() ? QString::fromStdString(plan.devices[device].label) : QString("?");
     };
     switch (ceiling.kind) {
     case BottleneckKind::Devices:
-        return tr("%1: the work divides evenly over %2 devices.")
-            .arg(bound)
-            .arg(ceiling.cut.size());
+        return tr("%1: the work divides evenly over %2 devices.").arg(bound).arg(ceiling.cut.size());
     case BottleneckKind::Unit:
         return tr("%1, held back by %2 (%3 % of the work).")
             .arg(bound, unitName(ceiling.unit))
@@ -166,9 +161,8 @@ QString PlanPanel::ceilingText() const
     case BottleneckKind::Stage:
         break;
     }
-    const PlannedStage stage = size_t(ceiling.slowestStage) < ceiling.cut.size()
-                                   ? ceiling.cut[size_t(ceiling.slowestStage)]
-                                   : PlannedStage{};
+    const PlannedStage stage =
+        size_t(ceiling.slowestStage) < ceiling.cut.size() ? ceiling.cut[size_t(ceiling.slowestStage)] : PlannedStage{};
     return tr("%1, held back by stage %2 (units %3–%4 on %5): the units do not divide more "
               "evenly.")
         .arg(bound)
@@ -191,33 +185,6 @@ void PlanPanel::syncFromDesign()
 
     const Prediction& prediction = model_->prediction();
     const bool predicted = model_->predictionError().isEmpty();
-    stages_->setRowCount(int(plan.stages.size()));
-    for (int s = 0; s < int(plan.stages.size()); ++s) {
-        const PlannedStage& stage = plan.stages[size_t(s)];
-        const QString device = size_t(stage.device) < plan.devices.size()
-                                   ? QString::fromStdString(plan.devices[size_t(stage.device)].label)
-                                   : QString("?");
-        QStringList cells{QString::number(s), device, QString("%1–%2").arg(stage.first).arg(stage.last)};
-        if (predicted && size_t(s) < prediction.stages.size()) {
-            const StagePrediction& figures = prediction.stages[size_t(s)];
-            cells << QString::number((figures.forwardSeconds + figures.backwardSeconds) * 1e3, 'f', 3)
-                  << QString::number(figures.communicationSeconds * 1e3, 'f', 3)
-                  << bytesText(figures.memoryBytes)
-                  << QString::number(figures.busyFraction * 100.0, 'f', 0) + " %";
-        }
-        for (int column = 0; column < stages_->columnCount(); ++column) {
-            auto* cell = new QTableWidgetItem(column < cells.size() ? cells[column] : QString());
-            cell->setToolTip(cell->text()); // in full, where a narrow dock elides it
-            if (column == 5 && predicted && size_t(s) < prediction.stages.size()) {
-                const StagePrediction& figures = prediction.stages[size_t(s)];
-                const QString capacity = bytesText(figures.capacityBytes);
-                cell->setToolTip(tr("%1 of %2").arg(bytesText(figures.memoryBytes), capacity));
-                if (figures.memoryBytes > figures.capacityBytes)
-                    cell->setForeground(Qt::red);
-            }
-            stages_->setItem(s, column, cell);
-        }
-    }
     if (model_->profilePending())
         predicted_->setText(tr("Profiling %1 on one core of this CPU…").arg(QString::fromStdString(plan.model)));
     else if (!predicted)
@@ -252,24 +219,10 @@ void PlanPanel::syncFromDesign()
 void PlanPanel::retranslate()
 {
     setFormLabels(form_, {tr("Model"), tr("Schedule"), tr("Partitioner"), tr("Batch size"), tr("Micro-batches"),
-                             tr("Optimizer")});
+                          tr("Optimizer")});
     autoMerge_->setText(tr("Auto-merge"));
     autoMerge_->setToolTip(tr("Cut the model anew with the chosen partitioner"));
-    const QStringList headers{tr("#"),      tr("Device"), tr("Units"), tr("F+B ms"),
-                              tr("Comm ms"), tr("Memory"), tr("Busy")};
-    const QStringList tips{tr("Stage"),
-                           tr("The device the stage runs on"),
-                           tr("The model's units (layers) in the stage, first–last"),
-                           tr("Forward and backward time per micro-batch (ms)"),
-                           tr("Transfer time per micro-batch: activations in, gradients out (ms)"),
-                           tr("Memory the stage needs / the device's capacity "
-                              "(red: it does not fit)"),
-                           tr("Share of the iteration the device is busy (%)")};
-    for (int column = 0; column < stages_->columnCount(); ++column) {
-        auto* item = new QTableWidgetItem(headers[column]);
-        item->setToolTip(tips[column]);
-        stages_->setHorizontalHeaderItem(column, item);
-    }
+    stageModel_->retranslate();
     syncFromDesign();
 }
 

@@ -1,9 +1,10 @@
 // The plan panel: model, schedule, partitioner, batch, micro-batches and
 // optimizer; Auto-merge; a table of the stages (device, units, compute and
-// transfer time per micro-batch, memory against capacity, busy share); and
-// the predicted iteration time, throughput, speedup and bubble; under it one
-// line on the speedup ceiling of a layer-wise cut and what sets it, and, when
-// another schedule is predicted clearly faster, a button that applies it.
+// transfer time per micro-batch, memory against capacity, busy share), a
+// view of a StageTableModel (stage_table_model.h); and the predicted
+// iteration time, throughput, speedup and bubble; under it one line on the
+// speedup ceiling of a layer-wise cut and what sets it, and, when another
+// schedule is predicted clearly faster, a button that applies it.
 #pragma once
 
 #include <QWidget>
@@ -13,11 +14,12 @@ class QFormLayout;
 class QLabel;
 class QPushButton;
 class QSpinBox;
-class QTableWidget;
+class QTableView;
 
 namespace lpm::gui {
 
 class DesignModel;
+class StageTableModel;
 
 class PlanPanel : public QWidget {
     Q_OBJECT
@@ -30,7 +32,8 @@ public:
     QPushButton* suggestionButton() const { return suggest_; } // hidden without a suggestion
     // Wide enough for every column of the stage table at its contents' width.
     QSize sizeHint() const override;
-    QTableWidget* stageTable() const { return stages_; }
+    QTableView* stageTable() const { return stages_; }
+    StageTableModel* stageModel() const { return stageModel_; }
     void retranslate();
 
 protected:
@@ -50,7 +53,8 @@ private:
     QSpinBox* batch_;
     QSpinBox* microBatches_;
     QPushButton* autoMerge_;
-    QTableWidget* stages_;
+    StageTableModel* stageModel_;
+    QTableView* stages_;
     QLabel* predicted_;
     QLabel* advice_;
     QPushButton* suggest_;

@@ -5,11 +5,9 @@
 #include <cstdint>
 #include <memory>
 
-namespace lpm::gui
-{
+namespace lpm::gui {
 
-namespace
-{
+namespace {
 
 constexpr double kDefaultMarginPx = 15.0; // QCPAxisRect's own minimum margins
 constexpr int kMaxRelayouts = 3;          // re-layouts in a row before giving up
@@ -75,8 +73,7 @@ void fitInsetLegend(QCustomPlot* plot)
     QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] {
         const QSize wanted = plot->legend->minimumOuterSizeHint();
         const QRect room = plot->axisRect()->insetLayout()->rect(); // where the legend is placed
-        plot->legend->setVisible(wanted.width() <= room.width()
-                                 && 2 * wanted.height() <= room.height());
+        plot->legend->setVisible(wanted.width() <= room.width() && 2 * wanted.height() <= room.height());
     });
 }
 
@@ -94,10 +91,7 @@ QFont tickLabelDrawFont(const QCPAxis* axis)
     return font;
 }
 
-FittedTicker::FittedTicker(QCPAxis* axis, double minimumStep)
-    : axis_(axis), minimumStep_(minimumStep)
-{
-}
+FittedTicker::FittedTicker(QCPAxis* axis, double minimumStep) : axis_(axis), minimumStep_(minimumStep) {}
 
 double FittedTicker::widestLabel(const QCPRange& range, double step)
 {
@@ -108,8 +102,7 @@ double FittedTicker::widestLabel(const QCPRange& range, double step)
     const auto first = int64_t(std::ceil(range.lower / step - 1e-9));
     const auto last = int64_t(std::floor(range.upper / step + 1e-9));
     for (int64_t k = first; k <= last; ++k) {
-        const QString text =
-            getTickLabel(double(k) * step, locale, format, axis_->numberPrecision());
+        const QString text = getTickLabel(double(k) * step, locale, format, axis_->numberPrecision());
         widest = std::max(widest, extentAlong(axis_, labelSize(metrics, text)));
     }
     return widest;
@@ -143,9 +136,8 @@ double FittedTicker::getTickStep(const QCPRange& range)
     return fittedStep(range, axisLengthPx(axis_));
 }
 
-void FittedTicker::generate(const QCPRange& range, const QLocale& locale, QChar formatChar,
-                            int precision, QVector<double>& ticks, QVector<double>* subTicks,
-                            QVector<QString>* tickLabels)
+void FittedTicker::generate(const QCPRange& range, const QLocale& locale, QChar formatChar, int precision,
+                            QVector<double>& ticks, QVector<double>* subTicks, QVector<QString>* tickLabels)
 {
     QCPAxisTicker::generate(range, locale, formatChar, precision, ticks, subTicks, tickLabels);
     if (tickLabels)
@@ -174,9 +166,8 @@ QVector<double> FittedTextTicker::createTickVector(double tickStep, const QCPRan
     return kept;
 }
 
-void FittedTextTicker::generate(const QCPRange& range, const QLocale& locale, QChar formatChar,
-                                int precision, QVector<double>& ticks, QVector<double>* subTicks,
-                                QVector<QString>* tickLabels)
+void FittedTextTicker::generate(const QCPRange& range, const QLocale& locale, QChar formatChar, int precision,
+                                QVector<double>& ticks, QVector<double>* subTicks, QVector<QString>* tickLabels)
 {
     QCPAxisTickerText::generate(range, locale, formatChar, precision, ticks, subTicks, tickLabels);
     if (tickLabels)
@@ -186,8 +177,7 @@ void FittedTextTicker::generate(const QCPRange& range, const QLocale& locale, QC
 void fitPlotAxes(QCustomPlot* plot, const QList<QCPAxis*>& countAxes)
 {
     for (QCPAxis* axis : {plot->xAxis, plot->yAxis})
-        axis->setTicker(
-            QSharedPointer<FittedTicker>::create(axis, countAxes.contains(axis) ? 1.0 : 0.0));
+        axis->setTicker(QSharedPointer<FittedTicker>::create(axis, countAxes.contains(axis) ? 1.0 : 0.0));
     // Bottom labels start below the lower half of a left label at the axes'
     // corner, so that the two never meet there.
     const QFontMetricsF metrics(tickLabelDrawFont(plot->yAxis));

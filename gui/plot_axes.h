@@ -8,28 +8,25 @@
 
 #include <qcustomplot.h>
 
-namespace lpm::gui
-{
+namespace lpm::gui {
 
 // Ticks at 1, 2 or 5 × 10^k (and at least `minimumStep` apart, 1 for counts):
 // the finest such step at which the widest label on the axis' current range,
 // plus a gap of one text line (1.5 on vertical axes), fits between two ticks.
-class FittedTicker : public QCPAxisTicker
-{
-  public:
+class FittedTicker : public QCPAxisTicker {
+public:
     explicit FittedTicker(QCPAxis* axis, double minimumStep = 0.0);
 
     // The step for `range` on an axis `lengthPx` pixels long.
     double fittedStep(const QCPRange& range, double lengthPx);
 
-    void generate(const QCPRange& range, const QLocale& locale, QChar formatChar, int precision,
-                  QVector<double>& ticks, QVector<double>* subTicks,
-                  QVector<QString>* tickLabels) override;
+    void generate(const QCPRange& range, const QLocale& locale, QChar formatChar, int precision, QVector<double>& ticks,
+                  QVector<double>* subTicks, QVector<QString>* tickLabels) override;
 
-  protected:
+protected:
     double getTickStep(const QCPRange& range) override;
 
-  private:
+private:
     // Extent (px) along the axis of the widest label of ticks k·step in `range`.
     double widestLabel(const QCPRange& range, double step);
 
@@ -39,19 +36,17 @@ class FittedTicker : public QCPAxisTicker
 
 // QCPAxisTickerText whose labels (at integer keys, one per category) are
 // thinned to every k-th when neighbours would overlap on a short axis.
-class FittedTextTicker : public QCPAxisTickerText
-{
-  public:
+class FittedTextTicker : public QCPAxisTickerText {
+public:
     explicit FittedTextTicker(QCPAxis* axis);
 
-    void generate(const QCPRange& range, const QLocale& locale, QChar formatChar, int precision,
-                  QVector<double>& ticks, QVector<double>* subTicks,
-                  QVector<QString>* tickLabels) override;
+    void generate(const QCPRange& range, const QLocale& locale, QChar formatChar, int precision, QVector<double>& ticks,
+                  QVector<double>* subTicks, QVector<QString>* tickLabels) override;
 
-  protected:
+protected:
     QVector<double> createTickVector(double tickStep, const QCPRange& range) override;
 
-  private:
+private:
     QCPAxis* axis_;
 };
 

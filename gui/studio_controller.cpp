@@ -52,8 +52,8 @@ void StudioController::startTraining(const lpm::SessionRequest& request)
     training_ = true;
     emit busyChanged(true);
     emit trainingStarted();
-    QMetaObject::invokeMethod(worker_, [worker = worker_, request] { worker->train(request); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker_, [worker = worker_, request] { worker->train(request); }, Qt::QueuedConnection);
 }
 
 void StudioController::setPaused(bool paused)
@@ -76,8 +76,9 @@ void StudioController::profileCpu(const QString& model, qint64 microBatchSize)
     control_->stop = false;
     profiling_ = true;
     emit busyChanged(true);
-    QMetaObject::invokeMethod(worker_, [worker = worker_, model, microBatchSize] { worker->profile(model, microBatchSize); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker_, [worker = worker_, model, microBatchSize] { worker->profile(model, microBatchSize); },
+        Qt::QueuedConnection);
 }
 
 } // namespace lpm::gui

@@ -20,8 +20,8 @@ std::vector<TimelineBoxes::Box> TimelineBoxes::boxesOf(const Timeline& timeline,
             origin = std::min(origin, event.start);
     for (const TimelineEvent& event : timeline.events)
         if (event.miniBatch >= firstMiniBatch)
-            boxes.push_back({event.stage, (event.start - origin) * 1e3, (event.end - origin) * 1e3, event.kind,
-                             event.microBatch});
+            boxes.push_back(
+                {event.stage, (event.start - origin) * 1e3, (event.end - origin) * 1e3, event.kind, event.microBatch});
     return boxes;
 }
 

@@ -7,7 +7,7 @@
 
 #include <qcustomplot.h>
 
-#include "pipeline/timeline.h"
+#include "schedule/timeline.h"
 
 namespace lpm::gui {
 

@@ -7,7 +7,7 @@
 
 #include <QWidget>
 
-#include "pipeline/timeline.h"
+#include "schedule/timeline.h"
 
 class QCheckBox;
 class QLabel;

@@ -24,7 +24,10 @@ enum DatasetRow { kFashionMnist, kSynthetic, kFolder, kChooseFolder };
 QString durationText(double seconds)
 {
     const int total = int(seconds + 0.5);
-    return total >= 3600 ? QString("%1:%2:%3").arg(total / 3600).arg(total / 60 % 60, 2, 10, QChar('0')).arg(total % 60, 2, 10, QChar('0'))
+    return total >= 3600 ? QString("%1:%2:%3")
+                               .arg(total / 3600)
+                               .arg(total / 60 % 60, 2, 10, QChar('0'))
+                               .arg(total % 60, 2, 10, QChar('0'))
                          : QString("%1:%2").arg(total / 60).arg(total % 60, 2, 10, QChar('0'));
 }
 } // namespace
@@ -83,8 +86,9 @@ TrainingPanel::TrainingPanel(DesignModel* model, QWidget* parent) : QWidget(pare
 
     connect(dataset_, &QComboBox::activated, this, [this](int row) {
         if (row == kChooseFolder) {
-            const QString folder = QFileDialog::getExistingDirectory(
-                this, tr("Folder with the four MNIST-format IDX files"), QString::fromStdString(model_->design().training.dataset));
+            const QString folder =
+                QFileDialog::getExistingDirectory(this, tr("Folder with the four MNIST-format IDX files"),
+                                                  QString::fromStdString(model_->design().training.dataset));
             if (folder.isEmpty()) {
                 syncFromDesign();
                 return;
@@ -155,7 +159,7 @@ void TrainingPanel::syncFromDesign()
     learningRate_->setValue(settings.learningRate);
     seed_->setValue(int(settings.seed));
     compareSequential_->setChecked(settings.compareSequential);
-    weightStash_->setEnabled(model_->plan().schedule == "lpm-async" && !running_);
+    weightStash_->setEnabled(model_->weightStashApplies() && !running_);
     weightStash_->setChecked(settings.weightStash);
     syncing_ = false;
 }
@@ -163,11 +167,11 @@ void TrainingPanel::syncFromDesign()
 void TrainingPanel::setRunning(bool running, bool paused)
 {
     running_ = running;
-    for (QWidget* field : {static_cast<QWidget*>(dataset_), static_cast<QWidget*>(epochs_), static_cast<QWidget*>(steps_),
-                           static_cast<QWidget*>(learningRate_), static_cast<QWidget*>(seed_),
-                           static_cast<QWidget*>(compareSequential_)})
+    for (QWidget* field : {static_cast<QWidget*>(dataset_), static_cast<QWidget*>(epochs_),
+                           static_cast<QWidget*>(steps_), static_cast<QWidget*>(learningRate_),
+                           static_cast<QWidget*>(seed_), static_cast<QWidget*>(compareSequential_)})
         field->setEnabled(!running);
-    weightStash_->setEnabled(!running && model_->plan().schedule == "lpm-async");
+    weightStash_->setEnabled(!running && model_->weightStashApplies());
     start_->setEnabled(!running);
     pause_->setEnabled(running);
     stop_->setEnabled(running);
@@ -202,7 +206,8 @@ void TrainingPanel::retranslate()
     dataset_->setItemText(kFashionMnist, tr("Fashion-MNIST"));
     dataset_->setItemText(kSynthetic, tr("Synthetic (seeded, fast)"));
     dataset_->setItemText(kChooseFolder, tr("MNIST-format folder…"));
-    setFormLabels(form_, {tr("Data set"), tr("Epochs"), tr("Steps (0: whole epochs)"), tr("Learning rate"), tr("Seed")});
+    setFormLabels(form_,
+                  {tr("Data set"), tr("Epochs"), tr("Steps (0: whole epochs)"), tr("Learning rate"), tr("Seed")});
     compareSequential_->setText(tr("Also run the sequential reference (for the speedup)"));
     weightStash_->setText(tr("Weight stashing (lpm-async)"));
     start_->setText(tr("Start"));

@@ -20,7 +20,8 @@ QString TrainingWorker::statusText(const SessionStatus& status)
     case SessionStatus::Phase::LoadingData:
         return tr("Loading %1…").arg(datasetTitle(status.dataset));
     case SessionStatus::Phase::Training:
-        return tr("Training %1 under %2…").arg(QString::fromStdString(status.model), QString::fromStdString(status.schedule));
+        return tr("Training %1 under %2…")
+            .arg(QString::fromStdString(status.model), QString::fromStdString(status.schedule));
     case SessionStatus::Phase::TrainingReference:
         return tr("Training the sequential reference…");
     }
@@ -46,9 +47,8 @@ void TrainingWorker::train(const lpm::SessionRequest& request)
     events.progress = [&, this](const SessionProgress& progress) {
         const std::lock_guard lock(reportMutex);
         const TrainProgress& report = progress.progress;
-        const bool due = report.evaluated || report.subsetEvaluated
-                         || report.step == report.totalSteps || report.step <= 1
-                         || sinceReport.elapsed() >= kProgressIntervalMs;
+        const bool due = report.evaluated || report.subsetEvaluated || report.step == report.totalSteps
+                         || report.step <= 1 || sinceReport.elapsed() >= kProgressIntervalMs;
         if (!due)
             return;
         sinceReport.restart();

@@ -12,8 +12,9 @@ packages=(build-essential cmake ninja-build pkg-config
           qt6-base-dev qt6-tools-dev qt6-l10n-tools libqcustomplot-dev
           fonts-wqy-microhei) # a CJK font: the Simplified Chinese interface
 if [[ "${1:-}" == "--tests" ]]; then
-  # xvfb and xauth: the scripted check of lpm-studio in a virtual display.
-  packages+=(libgtest-dev libgmock-dev xvfb xauth)
+  # xvfb and xauth: the scripted check of lpm-studio in a virtual display;
+  # clang-format-14: the formatting check (scripts/check-format.sh).
+  packages+=(libgtest-dev libgmock-dev xvfb xauth clang-format-14)
 elif [[ -n "${1:-}" ]]; then
   echo "usage: $0 [--tests]" >&2
   exit 2

@@ -89,13 +89,12 @@ protected:
     {
         const fs::path out = folder_ / ".stdout";
         const fs::path err = folder_ / ".stderr";
-        const std::string command = quote(LPM_BINARY) + " " + arguments + " >" + quote(out)
-                                    + " 2>" + quote(err) + " </dev/null";
+        const std::string command =
+            quote(LPM_BINARY) + " " + arguments + " >" + quote(out) + " 2>" + quote(err) + " </dev/null";
         const auto start = std::chrono::steady_clock::now();
         const int status = std::system(command.c_str());
         RunResult result;
-        result.seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         result.out = readFile(out);
         result.err = readFile(err);

@@ -52,8 +52,8 @@ public:
         check({input, weight, bias, output});
         cpu_.conv2dForward(g, input, weight, bias, output);
     }
-    void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight, const float* dy,
-                        float* dx, float* dw, float* db) override
+    void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight, const float* dy, float* dx,
+                        float* dw, float* db) override
     {
         check({input, weight, dy, dx, dw, db});
         cpu_.conv2dBackward(g, input, weight, dy, dx, dw, db);
@@ -105,14 +105,13 @@ public:
         cpu_.multiply(count, a, b, y);
     }
     void batchNormForwardTraining(const BatchNormGeometry& g, const float* x, const float* gamma, const float* beta,
-                                  float* y, float* mean, float* invStd, float* runningMean,
-                                  float* runningVar) override
+                                  float* y, float* mean, float* invStd, float* runningMean, float* runningVar) override
     {
         check({x, gamma, beta, y, mean, invStd, runningMean, runningVar});
         cpu_.batchNormForwardTraining(g, x, gamma, beta, y, mean, invStd, runningMean, runningVar);
     }
-    void batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma,
-                                   const float* beta, const float* mean, const float* var, float* y) override
+    void batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma, const float* beta,
+                                   const float* mean, const float* var, float* y) override
     {
         check({x, gamma, beta, mean, var, y});
         cpu_.batchNormForwardInference(g, x, gamma, beta, mean, var, y);
@@ -123,8 +122,8 @@ public:
         check({x, gamma, mean, invStd, dy, dx, dgamma, dbeta});
         cpu_.batchNormBackward(g, x, gamma, mean, invStd, dy, dx, dgamma, dbeta);
     }
-    double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels,
-                               float scale, float* grad, int64_t* correct) override
+    double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels, float scale,
+                               float* grad, int64_t* correct) override
     {
         check({logits, labels, grad});
         return cpu_.softmaxCrossEntropy(rows, classes, logits, labels, scale, grad, correct);
@@ -187,16 +186,17 @@ public:
 
     std::string name() const override { return "off-host-cpu"; }
     bool usesHostMemory() const override { return false; }
-    bool sharesMemoryWith(const Backend& other) const override
+    bool sharesMemoryWith(const MemoryResource& other) const override
     {
         const auto* offHost = dynamic_cast<const OffHostCpuBackend*>(&other);
         return offHost != nullptr && offHost->device_ == device_;
     }
-    bool canReadDirectly(const Backend& other) const override
+    bool canReadDirectly(const MemoryResource& other) const override
     {
         const auto* offHost = dynamic_cast<const OffHostCpuBackend*>(&other);
         return offHost != nullptr
-               && (offHost->device_ == device_ || std::find(peers_.begin(), peers_.end(), offHost->device_) != peers_.end());
+               && (offHost->device_ == device_
+                   || std::find(peers_.begin(), peers_.end(), offHost->device_) != peers_.end());
     }
     // Lets this backend's kernels and copies use `peer`'s memory too, as a GPU
     // with peer access to another does.
@@ -277,8 +277,9 @@ private:
     // In this backend's device's blocks, or a peer's.
     bool reaches(const void* pointer, int64_t bytes) const
     {
-        return device_->owns(pointer, bytes)
-               || std::any_of(peers_.begin(), peers_.end(), [&](const auto& peer) { return peer->owns(pointer, bytes); });
+        return device_->owns(pointer, bytes) || std::any_of(peers_.begin(), peers_.end(), [&](const auto& peer) {
+                   return peer->owns(pointer, bytes);
+               });
     }
     void requireOwned(const void* pointer, int64_t bytes)
     {
@@ -286,7 +287,7 @@ private:
     }
 
     std::shared_ptr<FakeDeviceMemory> device_;
-    std::vector<std::shared_ptr<FakeDeviceMemory>> peers_; // grantPeerAccess
+    std::vector<std::shared_ptr<FakeDeviceMemory>> peers_;      // grantPeerAccess
     std::vector<std::chrono::steady_clock::time_point> stamps_; // markTime
     int stampsUsed_ = 0;
 };

@@ -4,8 +4,7 @@ namespace lpm::testing {
 
 namespace {
 // L(x) = Σ forward(x) ⊙ r, in double.
-double projectedLoss(Layer& layer, CpuBackend& backend, const Tensor& input, const Tensor& r,
-                     const StepInfo& step)
+double projectedLoss(Layer& layer, CpuBackend& backend, const Tensor& input, const Tensor& r, const StepInfo& step)
 {
     std::unique_ptr<LayerContext> context;
     Tensor output = layer.forward(backend, input.clone(), step, context);
@@ -31,13 +30,12 @@ std::vector<int64_t> probeIndices(int64_t count, int maxCoordinates)
 
 bool close(double numeric, double analytic, const GradientCheckOptions& options)
 {
-    return std::abs(analytic - numeric)
-           <= options.absoluteTolerance + options.relativeTolerance * std::abs(numeric);
+    return std::abs(analytic - numeric) <= options.absoluteTolerance + options.relativeTolerance * std::abs(numeric);
 }
 
 // f(x − h), f(x), f(x + h) of one coordinate against the analytic derivative.
-void expectDerivative(double minus, double centre, double plus, double analytic,
-                      const GradientCheckOptions& options, const std::string& what, int64_t index)
+void expectDerivative(double minus, double centre, double plus, double analytic, const GradientCheckOptions& options,
+                      const std::string& what, int64_t index)
 {
     const double h = options.epsilon;
     const double central = (plus - minus) / (2.0 * h);
@@ -46,9 +44,8 @@ void expectDerivative(double minus, double centre, double plus, double analytic,
     if (options.allowKinks
         && (close((plus - centre) / h, analytic, options) || close((centre - minus) / h, analytic, options)))
         return;
-    ADD_FAILURE() << what << " coordinate " << index << ": analytic " << analytic
-                  << ", central difference " << central << ", one-sided "
-                  << (centre - minus) / h << " / " << (plus - centre) / h;
+    ADD_FAILURE() << what << " coordinate " << index << ": analytic " << analytic << ", central difference " << central
+                  << ", one-sided " << (centre - minus) / h << " / " << (plus - centre) / h;
 }
 } // namespace
 

@@ -8,8 +8,8 @@
 #include <set>
 
 #include "backend/backend_check.h"
-#include "backend/backend_factory.h"
 #include "backend/cpu/cpu_backend.h"
+#include "devices/backend_factory.h"
 #include "expect_error.h"
 #include "forwarding_backend.h"
 
@@ -23,8 +23,8 @@ public:
     bool spoilConvWeightGradient = false;
 
     std::string name() const override { return "spoiled-cpu"; }
-    void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight, const float* dy,
-                        float* dx, float* dw, float* db) override
+    void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight, const float* dy, float* dx,
+                        float* dw, float* db) override
     {
         ForwardingCpuBackend::conv2dBackward(g, input, weight, dy, dx, dw, db);
         if (spoilConvWeightGradient)

@@ -13,10 +13,8 @@
 #include "backend/cpu/cpu_features.h"
 #include "cli_test_support.h"
 
-namespace lpm
-{
-namespace
-{
+namespace lpm {
+namespace {
 
 CpuFeatures sse3Only()
 {
@@ -71,8 +69,8 @@ TEST(BlasKernel, SaferKernelsStepDownTheOrderWithinTheFlags)
     std::vector<std::string> chain;
     for (std::string kernel = "Cooperlake"; !kernel.empty(); kernel = saferBlasKernel(kernel, amd))
         chain.push_back(kernel);
-    EXPECT_EQ(chain, (std::vector<std::string>{"Cooperlake", "SkylakeX", "Zen", "Sandybridge",
-                                               "Nehalem", "Core2", "Prescott"}));
+    EXPECT_EQ(chain, (std::vector<std::string>{"Cooperlake", "SkylakeX", "Zen", "Sandybridge", "Nehalem", "Core2",
+                                               "Prescott"}));
     // From a kernel above the flags, the next is one the flags allow.
     EXPECT_EQ(saferBlasKernel("SkylakeX", withAvx2("GenuineIntel")), "Haswell");
     EXPECT_EQ(saferBlasKernel("Zen", withAvx2("GenuineIntel")), "Sandybridge");
@@ -86,10 +84,8 @@ TEST(BlasKernel, SaferKernelsStepDownTheOrderWithinTheFlags)
 TEST(BlasKernel, AGenericKernelOnANewCpuIsReplacedByTheBest)
 {
     // The case of issue 25: a CPU OpenBLAS does not know runs Prescott.
-    EXPECT_EQ(blasKernelToRunWith(withAvx512("GenuineIntel", false), "Prescott", false, {}),
-              "SkylakeX");
-    EXPECT_EQ(blasKernelToRunWith(withAvx512("GenuineIntel", true), "Prescott", false, {}),
-              "Cooperlake");
+    EXPECT_EQ(blasKernelToRunWith(withAvx512("GenuineIntel", false), "Prescott", false, {}), "SkylakeX");
+    EXPECT_EQ(blasKernelToRunWith(withAvx512("GenuineIntel", true), "Prescott", false, {}), "Cooperlake");
     EXPECT_EQ(blasKernelToRunWith(withAvx2("AuthenticAMD"), "Unknown", false, {}), "Zen");
     // Already the best (Zen and Haswell rank alike): kept.
     EXPECT_EQ(blasKernelToRunWith(withAvx512("AuthenticAMD", true), "Cooperlake", false, {}), "");
@@ -97,9 +93,7 @@ TEST(BlasKernel, AGenericKernelOnANewCpuIsReplacedByTheBest)
     // A kernel above the flags is never kept.
     EXPECT_EQ(blasKernelToRunWith(withAvx2("GenuineIntel"), "SkylakeX", false, {}), "Haswell");
     // A rejected kernel is not chosen again.
-    EXPECT_EQ(
-        blasKernelToRunWith(withAvx512("AuthenticAMD", true), "Prescott", false, {"Cooperlake"}),
-        "SkylakeX");
+    EXPECT_EQ(blasKernelToRunWith(withAvx512("AuthenticAMD", true), "Prescott", false, {"Cooperlake"}), "SkylakeX");
 }
 
 TEST(BlasKernel, TheEnvironmentsKernelIsRespectedUnlessTheCpuLacksIt)
@@ -158,22 +152,17 @@ using testing_cli::Cli;
 using testing_cli::quote;
 
 // Sets an environment variable for the commands a test runs, and takes it away after.
-class ScopedVariable
-{
-  public:
-    ScopedVariable(const char* name, const std::string& value) : name_(name)
-    {
-        setenv(name, value.c_str(), 1);
-    }
+class ScopedVariable {
+public:
+    ScopedVariable(const char* name, const std::string& value) : name_(name) { setenv(name, value.c_str(), 1); }
     ~ScopedVariable() { unsetenv(name_); }
 
-  private:
+private:
     const char* name_;
 };
 
-class BlasKernelCli : public Cli
-{
-  protected:
+class BlasKernelCli : public Cli {
+protected:
     nlohmann::json devicesJson(const std::string& file)
     {
         const testing_cli::RunResult result = lpm("devices --json " + quote(path(file).string()));
@@ -202,8 +191,7 @@ TEST_F(BlasKernelCli, LpmRunsTheBestKernelTheFlagsAllowOrTheEnvironments)
     EXPECT_EQ(devices.at("best_blas_kernel").get<std::string>(), best);
     if (const char* environment = std::getenv("OPENBLAS_CORETYPE")) {
         EXPECT_THAT(detail, testing::HasSubstr("set by the environment")) << environment;
-        EXPECT_LE(blasKernelRank(kernel), blasKernelRank(best))
-            << "a kernel above the CPU's flags: " << detail;
+        EXPECT_LE(blasKernelRank(kernel), blasKernelRank(best)) << "a kernel above the CPU's flags: " << detail;
     } else if (!best.empty()) {
         EXPECT_EQ(blasKernelRank(kernel), blasKernelRank(best)) << detail;
         EXPECT_THAT(detail, testing::HasSubstr("the best for this CPU"));
@@ -221,16 +209,14 @@ TEST_F(BlasKernelCli, AKernelThatFailsTheStartCheckGivesWayToTheNextSaferOne)
     EXPECT_EQ(devices.at("blas_kernel").get<std::string>(), safer);
     EXPECT_THAT(devices.at("blas_kernel_detail").get<std::string>(),
                 testing::HasSubstr(kernel + " disagreed with the reference product at start"));
-    EXPECT_THAT(devices.at("blas_kernel_detail").get<std::string>(),
-                testing::HasSubstr("so " + safer + " runs"));
+    EXPECT_THAT(devices.at("blas_kernel_detail").get<std::string>(), testing::HasSubstr("so " + safer + " runs"));
 }
 
 TEST_F(BlasKernelCli, TrainSaysWhichKernelRanFirstAndInItsJson)
 {
     const std::string kernel = devicesJson("devices.json").at("blas_kernel");
     const testing_cli::RunResult result =
-        lpm("train --model mlp --dataset synthetic --steps 2 --batch 16 --json "
-            + quote(path("run.json").string()));
+        lpm("train --model mlp --dataset synthetic --steps 2 --batch 16 --json " + quote(path("run.json").string()));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     ASSERT_FALSE(result.errLines().empty());
     EXPECT_THAT(result.errLines().front(), testing::HasSubstr("OpenBLAS kernel " + kernel));

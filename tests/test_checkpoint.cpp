@@ -39,8 +39,7 @@ public:
     {
         static int counter = 0;
         path_ = fs::temp_directory_path()
-                / ("lpm-test-checkpoint-" + std::to_string(::getpid()) + "-"
-                   + std::to_string(counter++));
+                / ("lpm-test-checkpoint-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
         fs::remove_all(path_);
         fs::create_directories(path_);
     }
@@ -124,8 +123,7 @@ protected:
     }
     void expectReadError(const std::string& fault)
     {
-        expectFileError([&] { readChecksummedFile(file_, kMagic, kVersion, "widget"); }, file_,
-                        fault);
+        expectFileError([&] { readChecksummedFile(file_, kMagic, kVersion, "widget"); }, file_, fault);
     }
 
     TempFolder folder_;
@@ -139,7 +137,7 @@ TEST_F(ChecksummedFile, RoundTrips)
     EXPECT_EQ(readChecksummedFile(file_, kMagic, kVersion, "widget"), payload_);
     const Bytes bytes = readBytes(file_);
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 7), kMagic);
-    EXPECT_EQ(bytes[7], 0); // magic padded with zeros to 8 bytes
+    EXPECT_EQ(bytes[7], 0);                     // magic padded with zeros to 8 bytes
     EXPECT_EQ(bytes[kVersionOffset], kVersion); // little-endian version
 }
 
@@ -197,8 +195,7 @@ TEST_F(ChecksummedFile, TruncatedHeaderIsRejected)
     bytes.resize(20); // magic intact, header cut
     writeBytes(file_, bytes);
     EXPECT_THROW(readChecksummedFile(file_, kMagic, kVersion, "widget"), FileError);
-    expectFileError([&] { readChecksummedFile(file_, kMagic, kVersion, "widget"); }, file_,
-                    "truncated widget header");
+    expectFileError([&] { readChecksummedFile(file_, kMagic, kVersion, "widget"); }, file_, "truncated widget header");
 }
 
 TEST_F(ChecksummedFile, PaddedFileIsReported)
@@ -226,8 +223,7 @@ TEST_F(ChecksummedFile, ShortAndEmptyFilesAreNotThisKindOfFile)
 
 TEST_F(ChecksummedFile, OtherMagicIsNotThisKindOfFile)
 {
-    expectFileError([&] { readChecksummedFile(file_, "LPMOTHER", kVersion, "gadget"); }, file_,
-                    "not an LPM gadget");
+    expectFileError([&] { readChecksummedFile(file_, "LPMOTHER", kVersion, "gadget"); }, file_, "not an LPM gadget");
 }
 
 TEST_F(ChecksummedFile, OtherVersionIsReportedWithBothVersions)
@@ -239,15 +235,13 @@ TEST_F(ChecksummedFile, OtherVersionIsReportedWithBothVersions)
     expectReadError("version 3");
     // Reading with another expected version is the same fault.
     writeChecksummedFile(file_, kMagic, kVersion, payload_);
-    expectFileError([&] { readChecksummedFile(file_, kMagic, kVersion + 1, "widget"); }, file_,
-                    "format version");
+    expectFileError([&] { readChecksummedFile(file_, kMagic, kVersion + 1, "widget"); }, file_, "format version");
 }
 
 TEST_F(ChecksummedFile, MissingFileCannotBeOpened)
 {
     const fs::path missing = folder_ / "no-such-file.bin";
-    expectFileError([&] { readChecksummedFile(missing, kMagic, kVersion, "widget"); }, missing,
-                    "cannot open");
+    expectFileError([&] { readChecksummedFile(missing, kMagic, kVersion, "widget"); }, missing, "cannot open");
 }
 
 TEST_F(ChecksummedFile, WriteLeavesNoTemporary)
@@ -259,8 +253,7 @@ TEST_F(ChecksummedFile, WriteLeavesNoTemporary)
 TEST_F(ChecksummedFile, WriteIntoMissingFolderFailsAndLeavesNothing)
 {
     const fs::path target = folder_ / "missing" / "data.bin";
-    expectFileError([&] { writeChecksummedFile(target, kMagic, kVersion, payload_); }, target,
-                    "cannot write");
+    expectFileError([&] { writeChecksummedFile(target, kMagic, kVersion, payload_); }, target, "cannot write");
     EXPECT_FALSE(fs::exists(folder_ / "missing"));
     EXPECT_EQ(folder_.entries(), std::vector<std::string>{"data.bin"});
 }

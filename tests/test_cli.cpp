@@ -25,11 +25,26 @@ TEST_F(Cli, TrainHelpListsTheOptions)
 {
     const RunResult result = lpm("train --help");
     EXPECT_EQ(result.exitCode, 0) << result.err;
-    for (const char* flag : {"--model", "--dataset", "--epochs", "--steps", "--batch",
-                             "--micro-batches", "--optimizer", "--lr", "--momentum",
-                             "--nesterov", "--weight-decay", "--seed", "--threads",
-                             "--save-checkpoint", "--load-checkpoint", "--json", "--no-eval",
-                             "--no-live-eval", "--live-eval-samples", "--quiet"})
+    for (const char* flag : {"--model",
+                             "--dataset",
+                             "--epochs",
+                             "--steps",
+                             "--batch",
+                             "--micro-batches",
+                             "--optimizer",
+                             "--lr",
+                             "--momentum",
+                             "--nesterov",
+                             "--weight-decay",
+                             "--seed",
+                             "--threads",
+                             "--save-checkpoint",
+                             "--load-checkpoint",
+                             "--json",
+                             "--no-eval",
+                             "--no-live-eval",
+                             "--live-eval-samples",
+                             "--quiet"})
         EXPECT_THAT(result.out, HasSubstr(flag));
 }
 
@@ -52,8 +67,7 @@ TEST_F(Cli, UnknownModelListsTheKnownNames)
 
 TEST_F(Cli, BatchZero)
 {
-    expectOneLineError(lpm("train --model mlp --dataset synthetic --batch 0 --quiet"),
-                       {"--batch", "0"});
+    expectOneLineError(lpm("train --model mlp --dataset synthetic --batch 0 --quiet"), {"--batch", "0"});
 }
 
 TEST_F(Cli, LiveEvaluationSamplesZero)
@@ -64,15 +78,13 @@ TEST_F(Cli, LiveEvaluationSamplesZero)
 
 TEST_F(Cli, EpochsAndStepsTogether)
 {
-    expectOneLineError(
-        lpm("train --model mlp --dataset synthetic --epochs 1 --steps 5 --quiet"),
-        {"--epochs", "--steps"});
+    expectOneLineError(lpm("train --model mlp --dataset synthetic --epochs 1 --steps 5 --quiet"),
+                       {"--epochs", "--steps"});
 }
 
 TEST_F(Cli, UnknownOptimizer)
 {
-    expectOneLineError(lpm("train --model mlp --dataset synthetic --optimizer foo --quiet"),
-                       {"--optimizer", "foo"});
+    expectOneLineError(lpm("train --model mlp --dataset synthetic --optimizer foo --quiet"), {"--optimizer", "foo"});
 }
 
 TEST_F(Cli, MissingDatasetFolder)
@@ -84,8 +96,7 @@ TEST_F(Cli, MissingDatasetFolder)
 TEST_F(Cli, JsonIntoMissingFolderFailsBeforeTraining)
 {
     // Two epochs of cnn take many seconds; the check must come first.
-    const RunResult result =
-        lpm("train --model cnn --dataset synthetic --epochs 2 --json /nonexistent/dir/x.json");
+    const RunResult result = lpm("train --model cnn --dataset synthetic --epochs 2 --json /nonexistent/dir/x.json");
     expectOneLineError(result, {"--json", "/nonexistent/dir"});
     EXPECT_LT(result.seconds, 3.0);
     EXPECT_EQ(result.out, ""); // no training summary
@@ -94,8 +105,7 @@ TEST_F(Cli, JsonIntoMissingFolderFailsBeforeTraining)
 
 TEST_F(Cli, JsonOntoAFolderFailsBeforeTraining)
 {
-    const RunResult result = lpm("train --model cnn --dataset synthetic --epochs 2 --json "
-                                 + quote(folder_.string()));
+    const RunResult result = lpm("train --model cnn --dataset synthetic --epochs 2 --json " + quote(folder_.string()));
     expectOneLineError(result, {"--json", "is a folder, expected a file name"});
     EXPECT_LT(result.seconds, 3.0);
 }
@@ -114,7 +124,8 @@ TEST_F(Cli, CorruptCheckpoint)
     const fs::path checkpoint = path("corrupt.ckpt");
     std::ofstream(checkpoint) << "definitely not a checkpoint\n";
     const RunResult result = lpm("train --model mlp --dataset synthetic --steps 1 --quiet "
-                                 "--load-checkpoint " + quote(checkpoint.string()));
+                                 "--load-checkpoint "
+                                 + quote(checkpoint.string()));
     expectOneLineError(result, {checkpoint.string(), "not an LPM checkpoint"});
     EXPECT_EQ(result.out, "");
 }
@@ -123,14 +134,16 @@ TEST_F(Cli, DamagedCheckpoint)
 {
     const fs::path checkpoint = path("model.ckpt");
     const RunResult save = lpm("train --model mlp --dataset synthetic --steps 2 --batch 32 "
-                               "--no-eval --quiet --save-checkpoint " + quote(checkpoint.string()));
+                               "--no-eval --quiet --save-checkpoint "
+                               + quote(checkpoint.string()));
     ASSERT_EQ(save.exitCode, 0) << save.err;
     std::string bytes = readFile(checkpoint);
     ASSERT_GT(bytes.size(), 1000u);
     bytes[bytes.size() / 2] = char(bytes[bytes.size() / 2] ^ 0x04);
     std::ofstream(checkpoint, std::ios::binary | std::ios::trunc) << bytes;
     const RunResult result = lpm("train --model mlp --dataset synthetic --steps 1 --batch 32 "
-                                 "--quiet --load-checkpoint " + quote(checkpoint.string()));
+                                 "--quiet --load-checkpoint "
+                                 + quote(checkpoint.string()));
     expectOneLineError(result, {checkpoint.string(), "checksum mismatch"});
 }
 
@@ -138,10 +151,12 @@ TEST_F(Cli, MismatchedCheckpoint)
 {
     const fs::path checkpoint = path("model.ckpt");
     const RunResult save = lpm("train --model mlp --dataset synthetic --steps 2 --batch 32 "
-                               "--no-eval --quiet --save-checkpoint " + quote(checkpoint.string()));
+                               "--no-eval --quiet --save-checkpoint "
+                               + quote(checkpoint.string()));
     ASSERT_EQ(save.exitCode, 0) << save.err;
     const RunResult result = lpm("train --model mlp --dataset synthetic --steps 1 --batch 16 "
-                                 "--quiet --load-checkpoint " + quote(checkpoint.string()));
+                                 "--quiet --load-checkpoint "
+                                 + quote(checkpoint.string()));
     expectOneLineError(result, {checkpoint.string(), "--batch"});
 }
 
@@ -149,7 +164,8 @@ TEST_F(Cli, MissingCheckpointFile)
 {
     const fs::path checkpoint = path("missing.ckpt");
     expectOneLineError(lpm("train --model mlp --dataset synthetic --steps 1 --quiet "
-                           "--load-checkpoint " + quote(checkpoint.string())),
+                           "--load-checkpoint "
+                           + quote(checkpoint.string())),
                        {checkpoint.string()});
 }
 
@@ -185,8 +201,8 @@ TEST_F(Cli, InterruptStopsTheRunAndKeepsItsResults)
     // into the 50 epochs (which would take minutes).
     const std::string command = "timeout --preserve-status -s INT 4 " + quote(LPM_BINARY)
                                 + " train --model cnn --dataset synthetic --epochs 50 --quiet --json "
-                                + quote(report.string()) + " --save-checkpoint "
-                                + quote(checkpoint.string()) + " >/dev/null 2>&1 </dev/null";
+                                + quote(report.string()) + " --save-checkpoint " + quote(checkpoint.string())
+                                + " >/dev/null 2>&1 </dev/null";
     const int status = std::system(command.c_str());
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
@@ -201,8 +217,7 @@ TEST_F(Cli, TinyTrainingRunWritesJson)
 {
     const fs::path report = path("run.json");
     const std::string arguments =
-        "train --model mlp --dataset synthetic --steps 20 --batch 32 --quiet --json "
-        + quote(report.string());
+        "train --model mlp --dataset synthetic --steps 20 --batch 32 --quiet --json " + quote(report.string());
     const RunResult result = lpm(arguments);
     ASSERT_EQ(result.exitCode, 0) << result.err;
     EXPECT_EQ(result.err, ""); // --quiet: no progress output
@@ -246,11 +261,10 @@ TEST_F(Cli, TinyTrainingRunWritesJson)
 // sequential and pipelined.
 TEST_F(Cli, LiveEvaluationShowsTheSubsetAccuracyAndLeavesTheWeights)
 {
-    for (const std::string schedule :
-         {"", " --devices cpu:2 --schedule lpm-async --micro-batches 4"}) {
+    for (const std::string schedule : {"", " --devices cpu:2 --schedule lpm-async --micro-batches 4"}) {
         SCOPED_TRACE(schedule);
-        const std::string arguments = "train --model mlp --dataset synthetic --steps 20 --batch 32"
-                                      + schedule + " --json " + quote(path("run.json").string());
+        const std::string arguments = "train --model mlp --dataset synthetic --steps 20 --batch 32" + schedule
+                                      + " --json " + quote(path("run.json").string());
         const RunResult live = lpm(arguments);
         ASSERT_EQ(live.exitCode, 0) << live.err;
         EXPECT_THAT(live.err, HasSubstr("subset acc 0."));
@@ -285,17 +299,16 @@ TEST_F(Cli, ResumeFromCheckpointEqualsAStraightRun)
     const fs::path straightJson = path("straight.json");
     const fs::path firstJson = path("first.json");
     const fs::path resumedJson = path("resumed.json");
-    const std::string common =
-        "train --model mlp --dataset synthetic --batch 32 --optimizer adam --quiet --no-eval ";
+    const std::string common = "train --model mlp --dataset synthetic --batch 32 --optimizer adam --quiet --no-eval ";
 
     const RunResult straight = lpm(common + "--steps 30 --json " + quote(straightJson.string()));
     ASSERT_EQ(straight.exitCode, 0) << straight.err;
-    const RunResult first = lpm(common + "--steps 20 --json " + quote(firstJson.string())
-                                + " --save-checkpoint " + quote(checkpoint.string()));
+    const RunResult first = lpm(common + "--steps 20 --json " + quote(firstJson.string()) + " --save-checkpoint "
+                                + quote(checkpoint.string()));
     ASSERT_EQ(first.exitCode, 0) << first.err;
     ASSERT_TRUE(fs::exists(checkpoint));
-    const RunResult resumed = lpm(common + "--steps 10 --json " + quote(resumedJson.string())
-                                  + " --load-checkpoint " + quote(checkpoint.string()));
+    const RunResult resumed = lpm(common + "--steps 10 --json " + quote(resumedJson.string()) + " --load-checkpoint "
+                                  + quote(checkpoint.string()));
     ASSERT_EQ(resumed.exitCode, 0) << resumed.err;
 
     const json a = readJson(straightJson), b = readJson(firstJson), c = readJson(resumedJson);
@@ -303,9 +316,7 @@ TEST_F(Cli, ResumeFromCheckpointEqualsAStraightRun)
     EXPECT_EQ(c.at("global_step").get<int64_t>(), 30);
     EXPECT_NE(b.at("weights_digest"), a.at("weights_digest"));
     EXPECT_EQ(c.at("weights_digest"), a.at("weights_digest"));
-    EXPECT_EQ(entries(),
-              (std::vector<std::string>{"first.json", "model.ckpt", "resumed.json",
-                                        "straight.json"}));
+    EXPECT_EQ(entries(), (std::vector<std::string>{"first.json", "model.ckpt", "resumed.json", "straight.json"}));
 }
 
 // --- models ---------------------------------------------------------------------------
@@ -336,8 +347,7 @@ TEST_F(Cli, ModelsJson)
         ASSERT_FALSE(units.empty());
         double flops = 0.0, parameterBytes = 0.0;
         for (const json& unit : units) {
-            for (const char* field :
-                 {"forward_flops", "parameter_bytes", "output_bytes", "saved_bytes"}) {
+            for (const char* field : {"forward_flops", "parameter_bytes", "output_bytes", "saved_bytes"}) {
                 ASSERT_TRUE(unit.contains(field)) << field;
                 EXPECT_TRUE(unit.at(field).is_number()) << field;
                 EXPECT_GE(unit.at(field).get<double>(), 0.0) << field;
@@ -410,14 +420,14 @@ TEST_F(Cli, PipelinedTrainingPrintsThePlansCeilingBeforeItTrains)
     const fs::path costs = exampleCnnCosts();
     const fs::path planned = path("plan.json");
     const fs::path trained = path("run.json");
-    ASSERT_EQ(lpm("plan --model cnn --devices cpu:2 --quiet --costs " + quote(costs.string())
-                  + " --json " + quote(planned.string()))
+    ASSERT_EQ(lpm("plan --model cnn --devices cpu:2 --quiet --costs " + quote(costs.string()) + " --json "
+                  + quote(planned.string()))
                   .exitCode,
               0);
     // `lpm plan`'s batch and micro-batches (train's default is one micro-batch).
     const RunResult result = lpm("train --model cnn --dataset synthetic --steps 1 --devices cpu:2 "
-                                 "--batch 64 --micro-batches 4 --costs " + quote(costs.string())
-                                 + " --json " + quote(trained.string()));
+                                 "--batch 64 --micro-batches 4 --costs "
+                                 + quote(costs.string()) + " --json " + quote(trained.string()));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const size_t ceiling = result.err.find("ceiling: a layer-wise cut on these 2 devices");
     ASSERT_NE(ceiling, std::string::npos) << result.err;
@@ -426,16 +436,15 @@ TEST_F(Cli, PipelinedTrainingPrintsThePlansCeilingBeforeItTrains)
     EXPECT_LT(ceiling, result.err.find("loss")); // the progress comes after
     const json run = readJson(trained);
     const json plan = readJson(planned);
-    EXPECT_DOUBLE_EQ(run.at("speedup_ceiling").get<double>(),
-                     plan.at("speedup_ceiling").get<double>());
+    EXPECT_DOUBLE_EQ(run.at("speedup_ceiling").get<double>(), plan.at("speedup_ceiling").get<double>());
     EXPECT_EQ(run.at("bottleneck"), plan.at("bottleneck"));
     EXPECT_EQ(run.at("suggestion"), plan.at("suggestion"));
     EXPECT_EQ(run.at("suggestion").at("schedule"), "dp");
     // --quiet: nothing on stderr, the advice included.
-    EXPECT_EQ(lpm("train --model cnn --dataset synthetic --steps 1 --devices cpu:2 --quiet --costs "
-                  + quote(costs.string()))
-                  .err,
-              "");
+    EXPECT_EQ(
+        lpm("train --model cnn --dataset synthetic --steps 1 --devices cpu:2 --quiet --costs " + quote(costs.string()))
+            .err,
+        "");
 }
 
 TEST_F(Cli, DataParallelTrainingRuns)
@@ -461,10 +470,11 @@ TEST_F(Cli, LpmAsyncWithWeightStashing)
 TEST_F(Cli, PipelinedTrainingRunsASavedPlan)
 {
     const fs::path planFile = path("plan.json");
-    ASSERT_EQ(lpm("plan --model mlp --devices cpu:2 --batch 16 --micro-batches 2 --quiet --out "
-                  + quote(planFile.string())).exitCode, 0);
-    const RunResult result = lpm("train --plan " + quote(planFile.string())
-                                 + " --dataset synthetic --steps 3 --quiet");
+    ASSERT_EQ(
+        lpm("plan --model mlp --devices cpu:2 --batch 16 --micro-batches 2 --quiet --out " + quote(planFile.string()))
+            .exitCode,
+        0);
+    const RunResult result = lpm("train --plan " + quote(planFile.string()) + " --dataset synthetic --steps 3 --quiet");
     ASSERT_EQ(result.exitCode, 0) << result.err;
     EXPECT_THAT(result.out, HasSubstr("lpm on cpu:2"));
 }

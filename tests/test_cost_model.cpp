@@ -68,6 +68,13 @@ TEST(CostModel, TimesScaleLinearlyWithTheMicroBatch)
     EXPECT_DOUBLE_EQ(half[0].forwardSeconds, 0.002);
     EXPECT_DOUBLE_EQ(half[0].backwardSeconds, 0.004);
     expectError<InvalidArgument>([&] { timesFor(costs, "H100", 4); }, {"'H100'", "they have: cpu"});
+    // The same scaling on times alone (a CPU profile kept at another size).
+    const std::vector<UnitTimes> larger = scaleUnitTimes({{0.004, 0.008}, {0.001, 0.0}}, 8, 12);
+    ASSERT_EQ(larger.size(), size_t(2));
+    EXPECT_DOUBLE_EQ(larger[0].forwardSeconds, 0.006);
+    EXPECT_DOUBLE_EQ(larger[0].backwardSeconds, 0.012);
+    EXPECT_DOUBLE_EQ(larger[1].forwardSeconds, 0.0015);
+    EXPECT_DOUBLE_EQ(larger[1].backwardSeconds, 0.0);
 }
 
 TEST(CostModel, DescribesEveryUnitOfAModel)

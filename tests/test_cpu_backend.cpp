@@ -21,8 +21,8 @@ ConvResult runConv(CpuBackend& backend, const Conv2dGeometry& g, uint64_t seed)
     const Tensor x = randomTensor(Shape{g.batch, g.inChannels, g.inHeight, g.inWidth}, seed);
     const Tensor w = randomTensor(Shape{g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth}, seed + 1);
     const Tensor b = randomTensor(Shape{g.outChannels}, seed + 2);
-    ConvResult r{Tensor(Shape{g.batch, g.outChannels, g.outHeight(), g.outWidth()}),
-                 Tensor(x.shape()), Tensor(w.shape()), Tensor(b.shape())};
+    ConvResult r{Tensor(Shape{g.batch, g.outChannels, g.outHeight(), g.outWidth()}), Tensor(x.shape()),
+                 Tensor(w.shape()), Tensor(b.shape())};
     backend.conv2dForward(g, x.data(), w.data(), b.data(), r.output.data());
     const Tensor dy = randomTensor(r.output.shape(), seed + 3);
     backend.conv2dBackward(g, x.data(), w.data(), dy.data(), r.gradInput.data(), r.gradWeight.data(),
@@ -36,8 +36,7 @@ void expectBitIdentical(const Tensor& a, const Tensor& b, const char* what)
     EXPECT_EQ(0, std::memcmp(a.data(), b.data(), sizeof(float) * size_t(a.elementCount()))) << what;
 }
 
-Conv2dGeometry geometry(int64_t batch, int64_t in, int64_t hw, int64_t out, int64_t k, int64_t stride,
-                        int64_t pad)
+Conv2dGeometry geometry(int64_t batch, int64_t in, int64_t hw, int64_t out, int64_t k, int64_t stride, int64_t pad)
 {
     return Conv2dGeometry{batch, in, hw, hw, out, k, k, stride, pad};
 }
@@ -45,8 +44,8 @@ Conv2dGeometry geometry(int64_t batch, int64_t in, int64_t hw, int64_t out, int6
 TEST(CpuBackend, ConvolutionDoesNotDependOnThreadCount)
 {
     CpuBackend one(1), two(2), three(3);
-    for (const Conv2dGeometry& g : {geometry(64, 32, 14, 64, 3, 1, 1), geometry(8, 3, 9, 5, 3, 2, 1),
-                                    geometry(256, 16, 7, 16, 3, 1, 1)}) {
+    for (const Conv2dGeometry& g :
+         {geometry(64, 32, 14, 64, 3, 1, 1), geometry(8, 3, 9, 5, 3, 2, 1), geometry(256, 16, 7, 16, 3, 1, 1)}) {
         const ConvResult a = runConv(one, g, 5), b = runConv(two, g, 5), c = runConv(three, g, 5);
         expectBitIdentical(a.output, b.output, "output 1 vs 2 threads");
         expectBitIdentical(a.gradInput, b.gradInput, "gradInput 1 vs 2");

@@ -22,8 +22,7 @@ struct Reference {
     std::vector<double> outputSize, gradInputSize, gradWeightSize, gradBiasSize;
 };
 
-Reference referenceConvolution(const Conv2dGeometry& g, const float* x, const float* w,
-                               const float* b, const float* dy)
+Reference referenceConvolution(const Conv2dGeometry& g, const float* x, const float* w, const float* b, const float* dy)
 {
     const int64_t oh = g.outHeight(), ow = g.outWidth();
     Reference r;
@@ -53,19 +52,15 @@ Reference referenceConvolution(const Conv2dGeometry& g, const float* x, const fl
                                 const int64_t ix = xo * g.stride - g.padding + kw;
                                 if (iy < 0 || iy >= g.inHeight || ix < 0 || ix >= g.inWidth)
                                     continue;
-                                const int64_t in =
-                                    ((n * g.inChannels + c) * g.inHeight + iy) * g.inWidth + ix;
+                                const int64_t in = ((n * g.inChannels + c) * g.inHeight + iy) * g.inWidth + ix;
                                 const int64_t weight =
-                                    ((o * g.inChannels + c) * g.kernelHeight + kh) * g.kernelWidth
-                                    + kw;
+                                    ((o * g.inChannels + c) * g.kernelHeight + kh) * g.kernelWidth + kw;
                                 sum += double(x[in]) * w[weight];
                                 size += std::abs(double(x[in]) * w[weight]);
                                 r.gradInput[size_t(in)] += double(dy[out]) * w[weight];
-                                r.gradInputSize[size_t(in)] +=
-                                    std::abs(double(dy[out]) * w[weight]);
+                                r.gradInputSize[size_t(in)] += std::abs(double(dy[out]) * w[weight]);
                                 r.gradWeight[size_t(weight)] += double(dy[out]) * x[in];
-                                r.gradWeightSize[size_t(weight)] +=
-                                    std::abs(double(dy[out]) * x[in]);
+                                r.gradWeightSize[size_t(weight)] += std::abs(double(dy[out]) * x[in]);
                             }
                     r.output[size_t(out)] = sum;
                     r.outputSize[size_t(out)] = size;
@@ -76,21 +71,20 @@ Reference referenceConvolution(const Conv2dGeometry& g, const float* x, const fl
 // |got − want| ≤ 1e-6 · Σ|terms| + 1e-6 for every element: a few float32
 // roundings of the largest partial sum, far below any wrong term (the terms
 // are products of values in [−1, 1)).
-void expectClose(const float* got, const std::vector<double>& want, const std::vector<double>& size,
-                 const char* what, const Conv2dGeometry& g)
+void expectClose(const float* got, const std::vector<double>& want, const std::vector<double>& size, const char* what,
+                 const Conv2dGeometry& g)
 {
     int64_t wrong = 0;
     for (size_t i = 0; i < want.size(); ++i)
         if (std::abs(double(got[i]) - want[i]) > 1e-6 * size[i] + 1e-6 && wrong++ < 3)
-            ADD_FAILURE() << what << "[" << i << "] = " << got[i] << ", expected " << want[i]
-                          << " (batch " << g.batch << ", " << g.inChannels << "->" << g.outChannels
-                          << ", " << g.inHeight << "x" << g.inWidth << ", kernel " << g.kernelHeight
-                          << ", stride " << g.stride << ", padding " << g.padding << ")";
+            ADD_FAILURE() << what << "[" << i << "] = " << got[i] << ", expected " << want[i] << " (batch " << g.batch
+                          << ", " << g.inChannels << "->" << g.outChannels << ", " << g.inHeight << "x" << g.inWidth
+                          << ", kernel " << g.kernelHeight << ", stride " << g.stride << ", padding " << g.padding
+                          << ")";
     EXPECT_EQ(wrong, 0) << what;
 }
 
-Conv2dGeometry geometry(int64_t batch, int64_t in, int64_t hw, int64_t out, int64_t k,
-                        int64_t stride, int64_t pad)
+Conv2dGeometry geometry(int64_t batch, int64_t in, int64_t hw, int64_t out, int64_t k, int64_t stride, int64_t pad)
 {
     return Conv2dGeometry{batch, in, hw, hw, out, k, k, stride, pad};
 }
@@ -100,27 +94,22 @@ TEST(CpuConvolution, MatchesTheDefinitionForEveryShapeTheZooUsesAndMore)
     // Cin = 1 stems, 3×3 and 5×5, stride 2, 1×1 projections, no padding, odd
     // planes, and batches that leave a smaller last group of samples (28×28
     // planes of 16 channels: 13 = 4 + 4 + 4 + 1).
-    const std::vector<Conv2dGeometry> shapes = {
-        geometry(4, 1, 28, 16, 3, 1, 1),  geometry(13, 16, 28, 16, 3, 1, 1),
-        geometry(5, 16, 28, 32, 3, 2, 1), geometry(5, 16, 28, 32, 1, 2, 0),
-        geometry(3, 64, 7, 64, 3, 1, 1),  geometry(2, 6, 14, 16, 5, 1, 0),
-        geometry(3, 3, 9, 5, 3, 2, 1),    geometry(41, 8, 5, 12, 3, 1, 1)};
+    const std::vector<Conv2dGeometry> shapes = {geometry(4, 1, 28, 16, 3, 1, 1),  geometry(13, 16, 28, 16, 3, 1, 1),
+                                                geometry(5, 16, 28, 32, 3, 2, 1), geometry(5, 16, 28, 32, 1, 2, 0),
+                                                geometry(3, 64, 7, 64, 3, 1, 1),  geometry(2, 6, 14, 16, 5, 1, 0),
+                                                geometry(3, 3, 9, 5, 3, 2, 1),    geometry(41, 8, 5, 12, 3, 1, 1)};
     for (int threads : {1, 2}) {
         CpuBackend backend(threads);
         for (const Conv2dGeometry& g : shapes) {
             for (bool withBias : {true, false}) {
-                const Tensor x =
-                    randomTensor(Shape{g.batch, g.inChannels, g.inHeight, g.inWidth}, 3);
-                const Tensor w = randomTensor(
-                    Shape{g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth}, 4);
+                const Tensor x = randomTensor(Shape{g.batch, g.inChannels, g.inHeight, g.inWidth}, 3);
+                const Tensor w = randomTensor(Shape{g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth}, 4);
                 const Tensor b = randomTensor(Shape{g.outChannels}, 5);
-                const Tensor dy =
-                    randomTensor(Shape{g.batch, g.outChannels, g.outHeight(), g.outWidth()}, 6);
-                const Reference want = referenceConvolution(
-                    g, x.data(), w.data(), withBias ? b.data() : nullptr, dy.data());
+                const Tensor dy = randomTensor(Shape{g.batch, g.outChannels, g.outHeight(), g.outWidth()}, 6);
+                const Reference want =
+                    referenceConvolution(g, x.data(), w.data(), withBias ? b.data() : nullptr, dy.data());
                 Tensor y(dy.shape()), dx(x.shape()), dw(w.shape()), db(b.shape());
-                backend.conv2dForward(g, x.data(), w.data(), withBias ? b.data() : nullptr,
-                                      y.data());
+                backend.conv2dForward(g, x.data(), w.data(), withBias ? b.data() : nullptr, y.data());
                 backend.conv2dBackward(g, x.data(), w.data(), dy.data(), dx.data(), dw.data(),
                                        withBias ? db.data() : nullptr);
                 expectClose(y.data(), want.output, want.outputSize, "output", g);
@@ -163,9 +152,8 @@ TEST(CpuConvolution, OneDnnCallsStayInsideTheBuffersTheyAskFor)
     constexpr float kCanary = -12345.0f;
     constexpr int64_t kCanaryFloats = 64;
     const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    for (const Conv2dGeometry& g :
-         {geometry(4, 1, 28, 16, 3, 1, 1), geometry(3, 16, 28, 32, 3, 2, 1),
-          geometry(5, 16, 28, 32, 1, 2, 0), geometry(2, 6, 14, 16, 5, 1, 0)}) {
+    for (const Conv2dGeometry& g : {geometry(4, 1, 28, 16, 3, 1, 1), geometry(3, 16, 28, 32, 3, 2, 1),
+                                    geometry(5, 16, 28, 32, 1, 2, 0), geometry(2, 6, 14, 16, 5, 1, 0)}) {
         const OneDnnConvolution convolution(engine, g, true);
         auto guarded = [&](int64_t floats) {
             std::vector<float> buffer(size_t(floats + kCanaryFloats), kCanary);
@@ -178,23 +166,18 @@ TEST(CpuConvolution, OneDnnCallsStayInsideTheBuffersTheyAskFor)
             return true;
         };
         const Tensor x = randomTensor(Shape{g.batch, g.inChannels, g.inHeight, g.inWidth}, 11);
-        const Tensor w =
-            randomTensor(Shape{g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth}, 12);
+        const Tensor w = randomTensor(Shape{g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth}, 12);
         const Tensor b = randomTensor(Shape{g.outChannels}, 13);
-        const Tensor dy =
-            randomTensor(Shape{g.batch, g.outChannels, g.outHeight(), g.outWidth()}, 14);
+        const Tensor dy = randomTensor(Shape{g.batch, g.outChannels, g.outHeight(), g.outWidth()}, 14);
         const Reference want = referenceConvolution(g, x.data(), w.data(), b.data(), dy.data());
         std::vector<float> workspace = guarded(convolution.workspaceFloats());
         std::vector<float> weights = guarded(convolution.blockedWeightsFloats());
         Tensor y(dy.shape()), dx(x.shape()), dw(w.shape()), db(b.shape());
         convolution.reorderWeights(WeightsFor::Forward, w.data(), weights.data(), workspace.data());
         convolution.forward(x.data(), weights.data(), b.data(), y.data(), workspace.data());
-        convolution.reorderWeights(WeightsFor::BackwardData, w.data(), weights.data(),
-                                   workspace.data());
-        convolution.backward(x.data(), dy.data(), weights.data(), dx.data(), dw.data(), db.data(),
-                             workspace.data());
-        EXPECT_TRUE(canaryIntact(workspace, convolution.workspaceFloats()))
-            << convolution.forwardImplementation();
+        convolution.reorderWeights(WeightsFor::BackwardData, w.data(), weights.data(), workspace.data());
+        convolution.backward(x.data(), dy.data(), weights.data(), dx.data(), dw.data(), db.data(), workspace.data());
+        EXPECT_TRUE(canaryIntact(workspace, convolution.workspaceFloats())) << convolution.forwardImplementation();
         EXPECT_TRUE(canaryIntact(weights, convolution.blockedWeightsFloats()));
         expectClose(y.data(), want.output, want.outputSize, "output", g);
         expectClose(dx.data(), want.gradInput, want.gradInputSize, "gradInput", g);

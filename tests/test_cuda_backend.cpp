@@ -9,17 +9,17 @@
 #include <vector>
 
 #include "backend/backend_check.h"
-#include "backend/backend_factory.h"
 #include "backend/replica_collective.h"
 #include "data/batcher.h"
 #include "data/synthetic_dataset.h"
+#include "devices/backend_factory.h"
 #include "devices/gpu_devices.h"
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
-#include "train/trainer.h"
 #include "tensor/error.h"
 #include "tensor/memory_block.h"
 #include "tensor/random.h"
+#include "train/trainer.h"
 
 namespace lpm {
 namespace {
@@ -98,7 +98,7 @@ TEST_F(CudaBackendTest, ConvolutionGradientsAreDeterministic)
         std::vector<float> host(static_cast<size_t>(count));
         for (float& v : host)
             v = random.nextNormal();
-        blocks.emplace_back(backend_.get(), count * 4);
+        blocks.emplace_back(memorySpaceOf(*backend_), count * 4);
         blocks.back().copyFromHost(host.data(), count * 4);
         return blocks.back().as<float>();
     };
@@ -108,7 +108,7 @@ TEST_F(CudaBackendTest, ConvolutionGradientsAreDeterministic)
     float* dx = upload(inputs);
     std::vector<std::vector<float>> results;
     for (int run = 0; run < 2; ++run) {
-        MemoryBlock dw(backend_.get(), weights * 4);
+        MemoryBlock dw(memorySpaceOf(*backend_), weights * 4);
         dw.zero();
         backend_->conv2dBackward(g, x, w, dy, dx, dw.as<float>(), nullptr);
         backend_->conv2dBackward(g, x, w, dy, dx, dw.as<float>(), nullptr); // accumulated twice
@@ -201,8 +201,7 @@ TEST_F(CudaBackendTest, PipelineTimelineTakesDeviceTimes)
 // The schedules of PipelineStagesOnOneGpuEqualSequentialBitForBit with the
 // stages on the backends `stageBackends` names and the weights where
 // `weightsBackend` computes: the same bits as sequential on GPU 0.
-void expectStagesEqualSequentialOnGpu0(const std::string& weightsBackend,
-                                       const std::vector<std::string>& stageBackends)
+void expectStagesEqualSequentialOnGpu0(const std::string& weightsBackend, const std::vector<std::string>& stageBackends)
 {
     const DatasetSplits& data = smallData();
     for (const char* model : {"cnn", "resnet-mini"}) {

@@ -76,7 +76,6 @@ void writeBytes(const fs::path& file, const Bytes& bytes, bool gzip)
     }
 }
 
-
 void setVariable(const char* name, const char* value)
 {
 #ifdef _WIN32
@@ -90,9 +89,9 @@ class DataFiles : public testing::Test {
 protected:
     void SetUp() override
     {
-        dir_ = fs::temp_directory_path() /
-               ("lpm_test_data_" + std::to_string(getpid()) + "_" +
-                testing::UnitTest::GetInstance()->current_test_info()->name());
+        dir_ = fs::temp_directory_path()
+               / ("lpm_test_data_" + std::to_string(getpid()) + "_"
+                  + testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_);
     }
@@ -133,17 +132,16 @@ TEST_F(DataFiles, ImagesAndLabelsRoundTripPlainAndGzip)
 TEST_F(DataFiles, UnreadableFilesNameTheProblem)
 {
     const std::string missing = (dir_ / "nope.gz").string();
-    expectError([&] { readIdxImages(missing); },
-                {missing + ": cannot open file (No such file or directory)"});
+    expectError([&] { readIdxImages(missing); }, {missing + ": cannot open file (No such file or directory)"});
     expectError([&] { readIdxLabels(dir_); }, {dir_.string() + ": cannot open file"});
 }
 
 TEST_F(DataFiles, WrongMagicAndShortHeader)
 {
     fs::path labels = write("l.gz", labelsFile(3), true);
-    expectError([&] { readIdxImages(labels); },
-                {labels.string() + ": wrong magic number 0x00000801, expected 0x00000803 "
-                                   "(IDX images)"});
+    expectError([&] { readIdxImages(labels); }, {labels.string()
+                                                 + ": wrong magic number 0x00000801, expected 0x00000803 "
+                                                   "(IDX images)"});
     fs::path images = write("i", imagesFile(1, 1, 1));
     expectError([&] { readIdxLabels(images); },
                 {images.string() + ": wrong magic number 0x00000803, expected 0x00000801"});
@@ -151,8 +149,7 @@ TEST_F(DataFiles, WrongMagicAndShortHeader)
     expectError([&] { readIdxImages(shortFile); },
                 {shortFile.string() + ": header too short: expected 16 bytes, found 5"});
     fs::path empty = write("empty.gz", Bytes{}, true);
-    expectError([&] { readIdxLabels(empty); },
-                {empty.string() + ": header too short: expected 8 bytes, found 0"});
+    expectError([&] { readIdxLabels(empty); }, {empty.string() + ": header too short: expected 8 bytes, found 0"});
 }
 
 TEST_F(DataFiles, TruncatedAndTrailingData)
@@ -166,8 +163,7 @@ TEST_F(DataFiles, TruncatedAndTrailingData)
         Bytes longer = imagesFile(2, 3, 4);
         longer.push_back(7);
         file = write("long", longer, gzip);
-        expectError([&] { readIdxImages(file); },
-                    {file.string() + ": unexpected data after 24 bytes of pixel data"});
+        expectError([&] { readIdxImages(file); }, {file.string() + ": unexpected data after 24 bytes of pixel data"});
         Bytes labels = labelsFile(6);
         file = write("labels", Bytes(labels.begin(), labels.end() - 2), gzip);
         expectError([&] { readIdxLabels(file); },
@@ -185,8 +181,7 @@ TEST_F(DataFiles, DamagedGzipStreamsAreErrors)
     Bytes compressed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     fs::path cut = write("cut.gz", Bytes(compressed.begin(), compressed.begin() + 200));
     expectError([&] { readIdxImages(cut); },
-                {cut.string() + ": truncated: expected 15680 bytes of pixel data, found ",
-                 "(unexpected end of file)"});
+                {cut.string() + ": truncated: expected 15680 bytes of pixel data, found ", "(unexpected end of file)"});
     compressed[10] ^= 0xff; // first deflate block header
     fs::path corrupt = write("corrupt.gz", compressed);
     expectError([&] { readIdxImages(corrupt); }, {corrupt.string() + ": cannot read file ("});
@@ -194,19 +189,20 @@ TEST_F(DataFiles, DamagedGzipStreamsAreErrors)
 
 TEST_F(DataFiles, AbsurdDimensionsAndBadLabels)
 {
-    struct Case { uint32_t count, rows, cols; std::string complaint; };
-    for (const Case& c : {Case{0, 28, 28, "image count 0 is invalid"},
-                          Case{100'000'001, 28, 28, "image count 100000001 is invalid"},
-                          Case{5, 0, 28, "image size 0x28 is invalid"},
-                          Case{5, 28, 4097, "image size 28x4097 is invalid"}}) {
+    struct Case {
+        uint32_t count, rows, cols;
+        std::string complaint;
+    };
+    for (const Case& c :
+         {Case{0, 28, 28, "image count 0 is invalid"}, Case{100'000'001, 28, 28, "image count 100000001 is invalid"},
+          Case{5, 0, 28, "image size 0x28 is invalid"}, Case{5, 28, 4097, "image size 28x4097 is invalid"}}) {
         fs::path file = write("bad", idxFile({kIdxImagesMagic, c.count, c.rows, c.cols}, {}));
         expectError([&] { readIdxImages(file); }, {file.string() + ": " + c.complaint});
     }
     fs::path file = write("zero", idxFile({kIdxLabelsMagic, 0}, {}));
     expectError([&] { readIdxLabels(file); }, {file.string() + ": label count 0 is invalid"});
     file = write("l.gz", idxFile({kIdxLabelsMagic, 7}, {1, 2, 3, 4, 5, 12, 0}), true);
-    expectError([&] { readIdxLabels(file); },
-                {file.string() + ": label 12 at index 5 is outside 0-9"});
+    expectError([&] { readIdxLabels(file); }, {file.string() + ": label 12 at index 5 is outside 0-9"});
 }
 
 TEST_F(DataFiles, LoadsMnistFolderPreferringPlainFiles)
@@ -228,16 +224,14 @@ TEST_F(DataFiles, LoadsMnistFolderPreferringPlainFiles)
 
 TEST_F(DataFiles, FolderProblemsNameFolderAndFiles)
 {
-    expectError([&] { loadMnistFolder(dir_ / "absent"); },
-                {(dir_ / "absent").string() + ": folder not found"});
+    expectError([&] { loadMnistFolder(dir_ / "absent"); }, {(dir_ / "absent").string() + ": folder not found"});
     writeMnist(false);
     fs::remove(dir_ / kMnistTestLabels);
     expectError([&] { loadMnistFolder(dir_); },
                 {dir_.string(), "missing t10k-labels-idx1-ubyte", "t10k-labels-idx1-ubyte.gz"});
     write(std::string(kMnistTestLabels), labelsFile(4));
-    expectError([&] { loadMnistFolder(dir_); },
-                {std::string(kMnistTestImages) + " has 5 images but ",
-                 std::string(kMnistTestLabels) + " has 4 labels"});
+    expectError([&] { loadMnistFolder(dir_); }, {std::string(kMnistTestImages) + " has 5 images but ",
+                                                 std::string(kMnistTestLabels) + " has 4 labels"});
     write(std::string(kMnistTestLabels), labelsFile(5));
     write(std::string(kMnistTestImages), imagesFile(5, 4, 3));
     expectError([&] { loadMnistFolder(dir_); }, {"has 3x4 images but", "has 4x3 images"});
@@ -251,8 +245,7 @@ TEST_F(DataFiles, FashionMnistFolderFromEnvironment)
     EXPECT_EQ(defaultFashionMnistFolder(), fs::path("/usr/share/datasets/fashion-mnist"));
     setVariable("LPM_FASHION_MNIST", (dir_ / "none").string().c_str());
     EXPECT_EQ(defaultFashionMnistFolder(), dir_ / "none");
-    expectError([] { loadDataset("fashion-mnist", 1); },
-                {"none", "dataset-fashion-mnist", "LPM_FASHION_MNIST"});
+    expectError([] { loadDataset("fashion-mnist", 1); }, {"none", "dataset-fashion-mnist", "LPM_FASHION_MNIST"});
     writeMnist(true);
     setVariable("LPM_FASHION_MNIST", dir_.string().c_str());
     EXPECT_EQ(loadDataset("fashion-mnist", 1).train.name, "fashion-mnist/train");

@@ -13,11 +13,11 @@
 #include "expect_error.h"
 #include "io/whole_file.h"
 #include "nn/model_outline.h"
+#include "nn/model_zoo.h"
+#include "nn/parameter_store.h"
 #include "plan/cost_sources.h"
 #include "sim/prediction.h"
 #include "train/design.h"
-#include "nn/model_zoo.h"
-#include "nn/parameter_store.h"
 #include "train/trainer.h"
 
 namespace lpm {
@@ -80,7 +80,8 @@ TEST(DesignFiles, MalformedFilesNameTheFieldAndTheExpectation)
         {[](json& d) { d["training"]["steps"] = -1; }, {"training.steps: expected 0 or more, got -1"}},
         {[](json& d) { d["training"]["learning_rate"] = 0; }, {"training.learning_rate: expected a positive number"}},
         {[](json& d) { d["training"]["seed"] = -3; }, {"training.seed: expected an integer of 0 or more"}},
-        {[](json& d) { d["training"]["compare_sequential"] = 1; }, {"training.compare_sequential: expected true or false"}},
+        {[](json& d) { d["training"]["compare_sequential"] = 1; },
+         {"training.compare_sequential: expected true or false"}},
         {[](json& d) { d["training"]["weight_stash"] = true; }, {"weight stashing applies to lpm-async only", "lpm"}},
         {[](json& d) { d["training"]["dataset"] = ""; }, {"training.dataset: expected a data set name"}},
         {[](json& d) { d["plan"]["stages"][0]["first"] = "x"; }, {"plan.stages[0].first: expected an integer"}},

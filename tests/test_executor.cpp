@@ -10,9 +10,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <thread>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "backend/cpu/cpu_backend.h"
 #include "data/synthetic_dataset.h"
@@ -90,8 +90,8 @@ struct PipelineResult {
     PipelineRun run;
 };
 
-PipelineResult pipelineRun(const std::string& modelName, const std::string& schedule, int stages,
-                           int64_t microBatches, int steps, const std::atomic<bool>* stop = nullptr,
+PipelineResult pipelineRun(const std::string& modelName, const std::string& schedule, int stages, int64_t microBatches,
+                           int steps, const std::atomic<bool>* stop = nullptr,
                            const std::function<void(int64_t, const StepResult&)>& onStep = {},
                            const OptimizerOptions& optimizerOptions = sgd(), bool weightStash = false)
 {
@@ -134,8 +134,7 @@ TEST_P(ExactSchedules, MatchSequentialBitForBit)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, ExactSchedules,
-                         testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"),
+INSTANTIATE_TEST_SUITE_P(Zoo, ExactSchedules, testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"),
                          [](const testing::TestParamInfo<std::string>& info) {
                              std::string name = info.param;
                              std::replace(name.begin(), name.end(), '-', '_');
@@ -177,7 +176,8 @@ TEST(Executor, DataParallelReplicasMatchSequentialToRounding)
     for (const char* modelName : {"mlp", "lenet5", "cnn", "resnet-mini"})
         for (int replicas : {2, 3})
             for (int64_t m : {2, 4}) {
-                SCOPED_TRACE(std::string(modelName) + " replicas=" + std::to_string(replicas) + " m=" + std::to_string(m));
+                SCOPED_TRACE(std::string(modelName) + " replicas=" + std::to_string(replicas)
+                             + " m=" + std::to_string(m));
                 EXPECT_LT(dataParallelDeviation(modelName, replicas, m, 1), 1e-6);
                 if (std::string(modelName) != "resnet-mini") {
                     EXPECT_LT(dataParallelDeviation(modelName, replicas, m, 3), 5e-6);
@@ -206,13 +206,14 @@ TEST(Executor, WeightStashingChangesWhatEarlyStagesComputeWith)
         return result.digest;
     };
     const std::string stashed = run(true);
-    EXPECT_NE(stashed, run(false));   // stale backwards now use their forward's weights
-    EXPECT_EQ(stashed, run(true));    // and deterministically so
+    EXPECT_NE(stashed, run(false)); // stale backwards now use their forward's weights
+    EXPECT_EQ(stashed, run(true));  // and deterministically so
     Model model = buildModel("mlp");
     ParameterStore store(model);
     auto optimizer = makeOptimizer(sgd(), store);
-    expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, evenStages(6, 2), "lpm", 2, 1, true); },
-                                 {"weight stashing applies to lpm-async only"});
+    expectError<InvalidArgument>(
+        [&] { PipelineExecutor(model, store, *optimizer, evenStages(6, 2), "lpm", 2, 1, true); },
+        {"weight stashing applies to lpm-async only"});
 }
 
 TEST(Executor, TimelineHasEveryActionOfEveryStage)
@@ -238,11 +239,10 @@ TEST(Executor, TimelineHasEveryActionOfEveryStage)
 TEST(Executor, StepsAreReportedInOrderAsEveryStageFinishesThem)
 {
     std::vector<int64_t> reported;
-    const PipelineResult result = pipelineRun("mlp", "lpm", 2, 4, 5, nullptr,
-                                              [&](int64_t step, const StepResult& r) {
-                                                  reported.push_back(step);
-                                                  EXPECT_EQ(r.samples, kBatch);
-                                              });
+    const PipelineResult result = pipelineRun("mlp", "lpm", 2, 4, 5, nullptr, [&](int64_t step, const StepResult& r) {
+        reported.push_back(step);
+        EXPECT_EQ(r.samples, kBatch);
+    });
     EXPECT_EQ(reported, (std::vector<int64_t>{0, 1, 2, 3, 4}));
 }
 
@@ -281,11 +281,11 @@ TEST(Executor, AStopLeavesTheWeightsOfAShorterRun)
         // dp replicas other than 0 may start a mini-batch that replica 0 then
         // cancels: they must not wait for it at the all-reduce.
         const std::string schedule = std::vector<std::string>{"gpipe", "lpm", "dp"}[size_t(repeat % 3)];
-        const PipelineResult result = pipelineRun("mlp", schedule, 2, 2, 12, &stop,
-                                                  [&](int64_t step, const StepResult&) {
-                                                      if (step + 1 == stopAfter)
-                                                          stop = true;
-                                                  });
+        const PipelineResult result =
+            pipelineRun("mlp", schedule, 2, 2, 12, &stop, [&](int64_t step, const StepResult&) {
+                if (step + 1 == stopAfter)
+                    stop = true;
+            });
         EXPECT_TRUE(result.run.stopped);
         const int trained = int(result.run.steps.size());
         EXPECT_GE(trained, stopAfter);
@@ -351,8 +351,8 @@ TEST(PipelinedTrainer, EpochsEvaluationAndResumeMatchSequential)
     EXPECT_FALSE(pipelined.lastTimeline().events.empty());
 
     // A pipelined run resumed from a checkpoint continues bit for bit.
-    const std::filesystem::path file = std::filesystem::temp_directory_path()
-                                       / ("lpm-test-executor-" + std::to_string(::getpid()) + ".ckpt");
+    const std::filesystem::path file =
+        std::filesystem::temp_directory_path() / ("lpm-test-executor-" + std::to_string(::getpid()) + ".ckpt");
     options.epochs = 0;
     options.steps = 20;
     Trainer first(options, data());
@@ -386,10 +386,10 @@ TEST(RunControl, SpinningWaitersSeeMessagesStopsAndAbortsAtOnce)
         StageMessage message;
         message.miniBatch = 0;
         message.microBatch = 3;
-        transport.send(0, false, std::move(message));
+        transport.send(0, Direction::Activation, std::move(message));
     });
     std::optional<StageMessage> received;
-    EXPECT_LT(timed([&] { received = transport.receive(1, false, 0); }), soon);
+    EXPECT_LT(timed([&] { received = transport.receive(1, Direction::Activation, 0); }), soon);
     ASSERT_TRUE(received.has_value());
     EXPECT_EQ(received->microBatch, 3);
     sender.join();
@@ -399,7 +399,7 @@ TEST(RunControl, SpinningWaitersSeeMessagesStopsAndAbortsAtOnce)
         std::this_thread::sleep_for(20ms);
         control.stopSoon();
     });
-    EXPECT_LT(timed([&] { received = transport.receive(1, false, 1); }), soon);
+    EXPECT_LT(timed([&] { received = transport.receive(1, Direction::Activation, 1); }), soon);
     EXPECT_FALSE(received.has_value());
     stopper.join();
 
@@ -408,7 +408,7 @@ TEST(RunControl, SpinningWaitersSeeMessagesStopsAndAbortsAtOnce)
         std::this_thread::sleep_for(20ms);
         fresh.fail(std::make_exception_ptr(Error("stage 0 failed")));
     });
-    EXPECT_LT(timed([&] { EXPECT_THROW(fresh.arriveAndWait(0, 0), RunAborted); }), soon);
+    EXPECT_LT(timed([&] { EXPECT_THROW(fresh.arriveAndWait(0, RunControl::Barrier::Flushed), RunAborted); }), soon);
 }
 
 TEST(Executor, BadStagesAndSchedulesAreClearErrors)
@@ -416,10 +416,16 @@ TEST(Executor, BadStagesAndSchedulesAreClearErrors)
     Model model = buildModel("mlp");
     ParameterStore store(model);
     auto optimizer = makeOptimizer(sgd(), store);
-    expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, {{0, 2, 0}, {4, 5, 1}}, "lpm", 2, 1); },
-                                 {"stage 1 holds units 4..5"});
-    expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, {{0, 2, 0}}, "lpm", 2, 1); },
-                                 {"cover units 0..2 of 6"});
+    expectError<InvalidArgument>(
+        [&] {
+            PipelineExecutor(model, store, *optimizer, {{0, 2, 0}, {4, 5, 1}}, "lpm", 2, 1);
+        },
+        {"stage 1 holds units 4..5"});
+    expectError<InvalidArgument>(
+        [&] {
+            PipelineExecutor(model, store, *optimizer, {{0, 2, 0}}, "lpm", 2, 1);
+        },
+        {"cover units 0..2 of 6"});
     expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, evenStages(6, 2), "dp", 2, 1); },
                                  {"stage 0 holds units 0..2", "under dp every stage holds units 0..5"});
     expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, evenStages(6, 2), "zigzag", 2, 1); },

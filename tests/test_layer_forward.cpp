@@ -51,8 +51,7 @@ TEST(LayerForward, Linear)
     setValues(bound.parameters()[0], {1, 2, 3, -1, 0, 1}); // W (2, 3)
     setValues(bound.parameters()[1], {0.5f, -0.5f});
     // x = [1, 1, 1], [2, 0, -1] → [6.5, -0.5], [-0.5, -3.5]
-    expectValues(runForward(layer, tensorOf(Shape{2, 3}, {1, 1, 1, 2, 0, -1})),
-                 {6.5f, -0.5f, -0.5f, -3.5f});
+    expectValues(runForward(layer, tensorOf(Shape{2, 3}, {1, 1, 1, 2, 0, -1})), {6.5f, -0.5f, -0.5f, -3.5f});
 }
 
 TEST(LayerForward, Conv2dTwoByTwo)
@@ -103,14 +102,12 @@ TEST(LayerForward, BatchNormTrainingAndEvaluation)
     setValues(bound.parameters()[1], {1}); // beta
     // x = 1, 2, 3, 4: mean 2.5, variance 1.25 → x̂ = ±1.3416, ±0.4472
     const float s = 1.0f / std::sqrt(1.25f + 1e-5f);
-    expectValues(runForward(layer, tensorOf(Shape{2, 1, 1, 2}, {1, 2, 3, 4})),
-                 {1 - 3 * s, 1 - s, 1 + s, 1 + 3 * s});
+    expectValues(runForward(layer, tensorOf(Shape{2, 1, 1, 2}, {1, 2, 3, 4})), {1 - 3 * s, 1 - s, 1 + s, 1 + 3 * s});
     // running mean 0.1·2.5, running variance 0.9 + 0.1·(5/3) (unbiased)
     EXPECT_NEAR(bound.buffers()[0]->value[0], 0.25f, 1e-6f);
     EXPECT_NEAR(bound.buffers()[1]->value[0], 0.9f + 0.1f * 5.0f / 3.0f, 1e-6f);
     const float scale = 2.0f / std::sqrt(bound.buffers()[1]->value[0] + 1e-5f);
-    expectValues(runForward(layer, tensorOf(Shape{1, 1, 1, 1}, {1}), {false, 0, 0}),
-                 {1 + (1 - 0.25f) * scale});
+    expectValues(runForward(layer, tensorOf(Shape{1, 1, 1, 1}, {1}), {false, 0, 0}), {1 + (1 - 0.25f) * scale});
 }
 
 TEST(LayerForward, DropoutKeepsExpectedFractionAndIsKeyed)

@@ -65,8 +65,7 @@ std::vector<Weights> sequentialWeights(const std::string& modelName, int steps)
     const Batcher batcher(data().train, kBatch, kSeed);
     std::vector<Weights> after;
     for (int step = 0; step < steps; ++step) {
-        runTrainingStep(backend, model, store, *optimizer, batcher.batchAt(step), kMicroBatches,
-                        kSeed, step);
+        runTrainingStep(backend, model, store, *optimizer, batcher.batchAt(step), kMicroBatches, kSeed, step);
         after.push_back(weightsOf(store));
     }
     return after;
@@ -77,9 +76,8 @@ Partition stagesFor(const Model& model, const std::string& schedule, int stages)
     Partition partition;
     const int units = model.unitCount();
     for (int s = 0; s < stages; ++s)
-        partition.push_back(
-            schedule == "dp" ? PlannedStage{0, units - 1, s}
-                             : PlannedStage{s * units / stages, (s + 1) * units / stages - 1, s});
+        partition.push_back(schedule == "dp" ? PlannedStage{0, units - 1, s}
+                                             : PlannedStage{s * units / stages, (s + 1) * units / stages - 1, s});
     return partition;
 }
 
@@ -93,9 +91,8 @@ struct SnapshotRun {
 // `steps` mini-batches from global step 0; `due` picks the snapshots (null: none
 // asked for). `offHost`: every stage computes in a memory of its own (a
 // StageCopy of its units, given back after the run).
-SnapshotRun runWithSnapshots(const std::string& modelName, const std::string& schedule, int stages,
-                             int steps, const std::function<bool(int64_t)>& due,
-                             bool offHost = false, bool weightStash = false,
+SnapshotRun runWithSnapshots(const std::string& modelName, const std::string& schedule, int stages, int steps,
+                             const std::function<bool(int64_t)>& due, bool offHost = false, bool weightStash = false,
                              const std::atomic<bool>* stop = nullptr,
                              const std::function<void(int64_t, const StepResult&)>& onStep = {})
 {
@@ -107,26 +104,30 @@ SnapshotRun runWithSnapshots(const std::string& modelName, const std::string& sc
     PipelineExecutor::StageBackendFactory stageBackend;
     if (offHost)
         stageBackend = [](int) { return std::make_unique<OffHostCpuBackend>(); };
-    PipelineExecutor executor(model, store, *optimizer, stagesFor(model, schedule, stages),
-                              schedule, kMicroBatches, kSeed, weightStash, stageBackend);
+    PipelineExecutor executor(model, store, *optimizer, stagesFor(model, schedule, stages), schedule, kMicroBatches,
+                              kSeed, weightStash, stageBackend);
     SnapshotRun result;
     SnapshotRequest request;
     request.due = [&](int64_t step) {
         ++result.asked[step]; // (under the run's lock)
         return due(step);
     };
-    request.received = [&](const WeightsSnapshot& snapshot) {
-        result.snapshots.push_back(snapshot);
-    };
-    result.run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, stop,
-                              onStep, due ? &request : nullptr);
+    request.received = [&](const WeightsSnapshot& snapshot) { result.snapshots.push_back(snapshot); };
+    result.run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, stop, onStep,
+                              due ? &request : nullptr);
     result.final = weightsOf(store);
     return result;
 }
 
-bool everyStep(int64_t) { return true; }
+bool everyStep(int64_t)
+{
+    return true;
+}
 
-Weights weightsOf(const WeightsSnapshot& snapshot) { return {snapshot.values, snapshot.buffers}; }
+Weights weightsOf(const WeightsSnapshot& snapshot)
+{
+    return {snapshot.values, snapshot.buffers};
+}
 
 // --- the subset -----------------------------------------------------------------
 
@@ -146,8 +147,7 @@ TEST(LiveEvaluationSubset, IsFixedBySeedAndDrawnFromTheTestSet)
         const auto image = subset.images.begin() + k * test.sampleSize();
         int64_t found = -1;
         for (int64_t n = 0; n < test.count && found < 0; ++n)
-            if (std::equal(image, image + test.sampleSize(),
-                           test.images.begin() + n * test.sampleSize()))
+            if (std::equal(image, image + test.sampleSize(), test.images.begin() + n * test.sampleSize()))
                 found = n;
         ASSERT_GT(found, previous) << "sample " << k;
         EXPECT_EQ(subset.labels[size_t(k)], test.labels[size_t(found)]);
@@ -170,13 +170,11 @@ TEST(ExecutorSnapshots, ExactSchedulesSnapshotTheSequentialWeightsOfTheirStep)
             for (bool offHost : {false, true}) {
                 SCOPED_TRACE(std::string(schedule) + " stages " + std::to_string(stages)
                              + (offHost ? " in their own memory" : ""));
-                const SnapshotRun run =
-                    runWithSnapshots("resnet-mini", schedule, stages, steps, everyStep, offHost);
+                const SnapshotRun run = runWithSnapshots("resnet-mini", schedule, stages, steps, everyStep, offHost);
                 ASSERT_EQ(run.snapshots.size(), size_t(steps));
                 for (int k = 0; k < steps; ++k) {
                     EXPECT_EQ(run.snapshots[size_t(k)].step, k);
-                    EXPECT_TRUE(weightsOf(run.snapshots[size_t(k)]) == reference[size_t(k)])
-                        << "step " << k + 1;
+                    EXPECT_TRUE(weightsOf(run.snapshots[size_t(k)]) == reference[size_t(k)]) << "step " << k + 1;
                     EXPECT_EQ(run.asked.at(k), 1);
                 }
                 EXPECT_TRUE(run.final == reference.back());
@@ -195,18 +193,16 @@ TEST(ExecutorSnapshots, LeaveTheWeightsOfEverySchedule)
         int stages;
         bool offHost, weightStash;
     };
-    for (const Case& c : {Case{"lpm", 3, false, false}, Case{"lpm-async", 3, false, false},
-                          Case{"lpm-async", 3, false, true}, Case{"lpm-async", 2, true, false},
-                          Case{"dp", 2, false, false}, Case{"gpipe", 2, false, false}}) {
+    for (const Case& c :
+         {Case{"lpm", 3, false, false}, Case{"lpm-async", 3, false, false}, Case{"lpm-async", 3, false, true},
+          Case{"lpm-async", 2, true, false}, Case{"dp", 2, false, false}, Case{"gpipe", 2, false, false}}) {
         SCOPED_TRACE(std::string(c.schedule) + " stages " + std::to_string(c.stages)
-                     + (c.offHost ? " in their own memory" : "")
-                     + (c.weightStash ? " weight stash" : ""));
+                     + (c.offHost ? " in their own memory" : "") + (c.weightStash ? " weight stash" : ""));
         const SnapshotRun plain =
-            runWithSnapshots("resnet-mini", c.schedule, c.stages, steps, {}, c.offHost,
-                             c.weightStash);
+            runWithSnapshots("resnet-mini", c.schedule, c.stages, steps, {}, c.offHost, c.weightStash);
         EXPECT_TRUE(plain.snapshots.empty());
-        const SnapshotRun live = runWithSnapshots("resnet-mini", c.schedule, c.stages, steps,
-                                                  everyStep, c.offHost, c.weightStash);
+        const SnapshotRun live =
+            runWithSnapshots("resnet-mini", c.schedule, c.stages, steps, everyStep, c.offHost, c.weightStash);
         EXPECT_TRUE(live.final == plain.final);
         ASSERT_EQ(live.snapshots.size(), size_t(steps));
         for (int k = 0; k < steps; ++k)
@@ -222,8 +218,7 @@ TEST(ExecutorSnapshots, DueIsAskedOncePerStepAndOnlyThoseChosenAreTaken)
     const int steps = 7;
     for (const char* schedule : {"lpm", "lpm-async", "dp"}) {
         SCOPED_TRACE(schedule);
-        const SnapshotRun run = runWithSnapshots("mlp", schedule, 2, steps,
-                                                 [](int64_t step) { return step % 3 == 1; });
+        const SnapshotRun run = runWithSnapshots("mlp", schedule, 2, steps, [](int64_t step) { return step % 3 == 1; });
         std::vector<int64_t> taken;
         for (const WeightsSnapshot& snapshot : run.snapshots)
             taken.push_back(snapshot.step);
@@ -239,17 +234,15 @@ TEST(ExecutorSnapshots, DueIsAskedOncePerStepAndOnlyThoseChosenAreTaken)
 TEST(ExecutorSnapshots, AStoppedRunHandsOutOnlyCompleteSnapshots)
 {
     for (int repeat = 0; repeat < 24; ++repeat) {
-        const std::string schedule =
-            std::vector<std::string>{"gpipe", "lpm", "lpm-async", "dp"}[size_t(repeat % 4)];
+        const std::string schedule = std::vector<std::string>{"gpipe", "lpm", "lpm-async", "dp"}[size_t(repeat % 4)];
         SCOPED_TRACE(schedule + " repeat " + std::to_string(repeat));
         std::atomic<bool> stop{false};
         const int stopAfter = 1 + repeat % 5;
-        const SnapshotRun run = runWithSnapshots(
-            "resnet-mini", schedule, 2, 20, everyStep, repeat % 8 == 1, false, &stop,
-            [&](int64_t step, const StepResult&) {
-                if (step + 1 == stopAfter)
-                    stop = true;
-            });
+        const SnapshotRun run = runWithSnapshots("resnet-mini", schedule, 2, 20, everyStep, repeat % 8 == 1, false,
+                                                 &stop, [&](int64_t step, const StepResult&) {
+                                                     if (step + 1 == stopAfter)
+                                                         stop = true;
+                                                 });
         EXPECT_TRUE(run.run.stopped);
         const size_t trained = run.run.steps.size();
         ASSERT_EQ(run.snapshots.size(), trained);
@@ -337,9 +330,9 @@ TEST(LiveEvaluationSubset, GrowsWithTheRunBetweenItsBounds)
     EXPECT_EQ(liveEvaluationSamplesFor(640, 256), kLiveEvaluationMinSamples); // a 10-step run
     EXPECT_EQ(liveEvaluationSamplesFor(80 * 256, 256), 64);                   // the default example
     EXPECT_EQ(liveEvaluationSamplesFor(40000, 256), 100);
-    EXPECT_EQ(liveEvaluationSamplesFor(60000, 256), 150);                     // an epoch
-    EXPECT_EQ(liveEvaluationSamplesFor(180000, 256), 256);                    // three epochs
-    EXPECT_EQ(liveEvaluationSamplesFor(180000, 32), 32);                      // --live-eval-samples 32
+    EXPECT_EQ(liveEvaluationSamplesFor(60000, 256), 150);  // an epoch
+    EXPECT_EQ(liveEvaluationSamplesFor(180000, 256), 256); // three epochs
+    EXPECT_EQ(liveEvaluationSamplesFor(180000, 32), 32);   // --live-eval-samples 32
     // Its 20 evaluations (forward only, a third of a training pass) stay under 2 % of
     // the training compute wherever the lower bound does not hold them up.
     for (int64_t samples : {int64_t{30000}, int64_t{60000}, int64_t{102400}})

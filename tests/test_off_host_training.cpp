@@ -235,8 +235,8 @@ TwoStageRun trainTwoStages(const std::string& modelName, const std::string& sche
     PipelineExecutor::StageBackendFactory stageBackend;
     if (device)
         stageBackend = [device](int) { return std::make_unique<OffHostCpuBackend>(device); };
-    PipelineExecutor executor(m.model, m.store, *m.optimizer, schedule == "dp" ? m.twoReplicas() : m.halves(),
-                              schedule, 4, 11, weightStash, stageBackend);
+    PipelineExecutor executor(m.model, m.store, *m.optimizer, schedule == "dp" ? m.twoReplicas() : m.halves(), schedule,
+                              4, 11, weightStash, stageBackend);
     Batcher batcher(data().train, 16, 3);
     TwoStageRun result;
     for (const StepResult& step : executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 3).steps)
@@ -281,7 +281,7 @@ TEST_P(OffHostTraining, DataParallelReplicasInOneDevicesMemoryEqualTheHost)
 TEST(OffHostPipeline, AStopLeavesStageCopiesGivenBack)
 {
     std::vector<std::shared_ptr<FakeDeviceMemory>> devices = {std::make_shared<FakeDeviceMemory>(),
-                                                             std::make_shared<FakeDeviceMemory>()};
+                                                              std::make_shared<FakeDeviceMemory>()};
     ModelUnderTest m("lenet5", nullptr);
     PipelineExecutor executor(m.model, m.store, *m.optimizer, m.halves(), "lpm", 4, 11, false,
                               [&](int s) { return std::make_unique<OffHostCpuBackend>(devices[size_t(s)]); });
@@ -314,11 +314,9 @@ TEST(OffHostPipeline, DataParallelRefusesReplicasThatCannotReadTheWeights)
     // Neither replica on the weights' device: replica 0 could not train them.
     PipelineExecutor elsewhere(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 2, 1, false,
                                [](int) { return std::make_unique<OffHostCpuBackend>(); });
-    elsewhere.setReplicaCollective([](const std::vector<Backend*>& ranks) {
-        return std::make_unique<HostStagedCollective>(ranks);
-    });
-    expectError<InvalidArgument>([&] { elsewhere.run(batchAt, 0, 1); },
-                                 {"needs the weights in dp replica 0's memory"});
+    elsewhere.setReplicaCollective(
+        [](const std::vector<Backend*>& ranks) { return std::make_unique<HostStagedCollective>(ranks); });
+    expectError<InvalidArgument>([&] { elsewhere.run(batchAt, 0, 1); }, {"needs the weights in dp replica 0's memory"});
 }
 
 // dp with a replica on each of two pretend GPUs without peer access, the
@@ -332,14 +330,15 @@ TEST(OffHostPipeline, DataParallelThroughACollectiveEqualsTheHost)
         for (const bool oneDevice : {false, true}) {
             const TwoStageRun host = trainTwoStages(modelName, "dp", false, nullptr);
             auto first = std::make_shared<FakeDeviceMemory>();
-            std::vector<std::shared_ptr<FakeDeviceMemory>> devices = {first,
-                                                                     oneDevice ? first : std::make_shared<FakeDeviceMemory>()};
+            std::vector<std::shared_ptr<FakeDeviceMemory>> devices = {
+                first, oneDevice ? first : std::make_shared<FakeDeviceMemory>()};
             HostStagedCollective* collective = nullptr;
             {
                 OffHostCpuBackend owner(devices[0]);
                 ModelUnderTest m(modelName, &owner);
-                PipelineExecutor executor(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 4, 11, false,
-                                          [&](int d) { return std::make_unique<OffHostCpuBackend>(devices[size_t(d)]); });
+                PipelineExecutor executor(
+                    m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 4, 11, false,
+                    [&](int d) { return std::make_unique<OffHostCpuBackend>(devices[size_t(d)]); });
                 executor.setReplicaCollective(
                     [&](const std::vector<Backend*>& ranks) {
                         auto made = std::make_unique<HostStagedCollective>(ranks);
@@ -369,7 +368,7 @@ TEST(OffHostPipeline, DataParallelThroughACollectiveEqualsTheHost)
 TEST(OffHostPipeline, AFailedReplicaAbortsTheCollective)
 {
     std::vector<std::shared_ptr<FakeDeviceMemory>> devices = {std::make_shared<FakeDeviceMemory>(),
-                                                             std::make_shared<FakeDeviceMemory>()};
+                                                              std::make_shared<FakeDeviceMemory>()};
     OffHostCpuBackend owner(devices[0]);
     ModelUnderTest m("lenet5", &owner);
     PipelineExecutor executor(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 4, 11, false,
@@ -394,7 +393,7 @@ TEST(OffHostPipeline, DataParallelAcrossPeerDevicesEqualsTheHost)
     for (const char* modelName : {"lenet5", "resnet-mini"}) {
         const std::string host = trainTwoStages(modelName, "dp", false, nullptr).digest;
         std::vector<std::shared_ptr<FakeDeviceMemory>> devices = {std::make_shared<FakeDeviceMemory>(),
-                                                                 std::make_shared<FakeDeviceMemory>()};
+                                                                  std::make_shared<FakeDeviceMemory>()};
         auto onDevice = [&](int d) {
             auto backend = std::make_unique<OffHostCpuBackend>(devices[size_t(d)]);
             backend->grantPeerAccess(devices[size_t(1 - d)]);
@@ -416,8 +415,7 @@ TEST(OffHostPipeline, DataParallelAcrossPeerDevicesEqualsTheHost)
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryZooModel, OffHostTraining,
-                         ::testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"),
-                         [](const auto& info) {
+                         ::testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"), [](const auto& info) {
                              std::string name = info.param;
                              for (char& c : name)
                                  if (c == '-')
@@ -449,13 +447,13 @@ TEST(OffHostTensor, HostAccessorsRefuseAndCopiesComeBackExactly)
     Tensor host(Shape{2, 3});
     for (int64_t i = 0; i < host.elementCount(); ++i)
         host[i] = float(i) * 0.5f;
-    const Tensor placed = host.copyTo(&offHost);
+    const Tensor placed = host.copyTo(memorySpaceOf(offHost));
     EXPECT_FALSE(placed.onHost());
-    EXPECT_EQ(placed.memory(), &offHost);
+    EXPECT_EQ(placed.space(), MemorySpace::of(offHost));
     expectError<InvalidArgument>([&] { (void)placed.values(); }, {"not in host memory", "(2, 3)"});
     const Tensor twin = placed.clone();
-    EXPECT_EQ(twin.memory(), &offHost);
-    const Tensor back = twin.copyTo(nullptr);
+    EXPECT_EQ(twin.space(), MemorySpace::of(offHost));
+    const Tensor back = twin.copyTo(MemorySpace::host());
     ASSERT_TRUE(back.onHost());
     for (int64_t i = 0; i < host.elementCount(); ++i)
         EXPECT_EQ(back[i], host[i]);

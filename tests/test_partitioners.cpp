@@ -38,8 +38,7 @@ PartitionProblem randomProblem(int units, int devices, uint64_t seed, bool tight
             device.memoryBytes = int64_t(1e6 * (0.5 + 3.0 * random.nextUniform()));
         problem.devices.push_back(device);
         if (d > 0)
-            problem.links.push_back({1e8 * (1.0 + 99.0 * random.nextUniform()),
-                                     1e-5 * random.nextUniform()});
+            problem.links.push_back({1e8 * (1.0 + 99.0 * random.nextUniform()), 1e-5 * random.nextUniform()});
     }
     problem.inflightMicroBatches = 1 + int64_t(random.nextBelow(4));
     return problem;
@@ -156,8 +155,8 @@ TEST(Partitioners, LpmStaysCloseToOptimal)
     std::sort(ratios.begin(), ratios.end());
     std::printf("lpm / optimal bottleneck over %d instances: median %.4f, 95th %.4f, 99th %.4f, "
                 "max %.4f; within 5%%: %d; at least as good as balanced: %d\n",
-                kInstances, ratios[kInstances / 2], ratios[kInstances * 95 / 100],
-                ratios[kInstances * 99 / 100], ratios.back(), withinFivePercent, atLeastBalanced);
+                kInstances, ratios[kInstances / 2], ratios[kInstances * 95 / 100], ratios[kInstances * 99 / 100],
+                ratios.back(), withinFivePercent, atLeastBalanced);
     EXPECT_GE(withinFivePercent, kInstances * 95 / 100);
     EXPECT_GE(atLeastBalanced, kInstances * 99 / 100);
 }

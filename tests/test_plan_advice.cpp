@@ -65,8 +65,7 @@ TEST(SpeedupCeiling, EqualUnitsReachTheDeviceCountOrNameTheUnevenStage)
         EXPECT_NEAR(even.speedup, double(devices), 1e-12);
         EXPECT_EQ(even.kind, BottleneckKind::Devices);
     }
-    EXPECT_EQ(estimateSpeedupCeiling(chainProblem({0.5, 0.5 / 3, 0.5 / 3, 0.5 / 3}, 2)).kind,
-              BottleneckKind::Devices);
+    EXPECT_EQ(estimateSpeedupCeiling(chainProblem({0.5, 0.5 / 3, 0.5 / 3, 0.5 / 3}, 2)).kind, BottleneckKind::Devices);
     // Three equal units on two devices: the best cut holds two in one stage.
     const SpeedupCeiling uneven = estimateSpeedupCeiling(chainProblem({1, 1, 1}, 2));
     EXPECT_NEAR(uneven.speedup, 1.5, 1e-12);
@@ -146,8 +145,7 @@ TEST(SpeedupCeiling, AFasterDeviceRaisesItAboveTheDeviceCount)
 
 // A plan of `seconds` per unit and micro-batch (forward a third, backward two
 // thirds) on `devices` devices of kind "dev" with free links, cut by optimal.
-Plan chainPlan(const std::vector<double>& seconds, int devices, const std::string& schedule,
-               int64_t microBatches)
+Plan chainPlan(const std::vector<double>& seconds, int devices, const std::string& schedule, int64_t microBatches)
 {
     Plan plan;
     plan.model = "chain";
@@ -257,8 +255,7 @@ TEST(PlanAdvice, TheBottleneckLineNamesTheLinkAndTheStage)
     ceiling.kind = BottleneckKind::Stage;
     ceiling.cut = {{0, 0, 0}, {1, 1, 1}};
     ceiling.slowestStage = 1;
-    EXPECT_EQ(describeBottleneck(plan, ceiling),
-              "stage 1 (units 1-1 on d1): the units do not divide more evenly");
+    EXPECT_EQ(describeBottleneck(plan, ceiling), "stage 1 (units 1-1 on d1): the units do not divide more evenly");
 }
 
 TEST(PlanAdvice, ZooUnitsAreLabelledByKindOrdinalAndSettings)

@@ -75,17 +75,15 @@ TEST_F(Cli, PlanForCatalogueGpusPrintsTheStagesAndWritesJson)
 TEST_F(Cli, PlanOfCnnOnTwoCoresNamesItsSecondConvolutionAndSuggestsDp)
 {
     const fs::path report = path("plan-report.json");
-    const RunResult result = lpm("plan --model cnn --devices cpu:2 --costs "
-                                 + quote(exampleCnnCosts().string()) + " --quiet --json "
-                                 + quote(report.string()));
+    const RunResult result = lpm("plan --model cnn --devices cpu:2 --costs " + quote(exampleCnnCosts().string())
+                                 + " --quiet --json " + quote(report.string()));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const json document = readJson(report);
     const double ceiling = document.at("speedup_ceiling").get<double>();
     EXPECT_LT(ceiling, 1.35);
     EXPECT_GT(ceiling, 1.0);
     EXPECT_LE(document.at("predicted_speedup").get<double>(), ceiling);
-    EXPECT_THAT(document.at("bottleneck").get<std::string>(),
-                HasSubstr("unit 3 Conv2d #2 (3x3 32->64"));
+    EXPECT_THAT(document.at("bottleneck").get<std::string>(), HasSubstr("unit 3 Conv2d #2 (3x3 32->64"));
     const json& suggestion = document.at("suggestion");
     ASSERT_TRUE(suggestion.is_object()) << suggestion;
     EXPECT_EQ(suggestion.at("schedule"), "dp");
@@ -93,18 +91,16 @@ TEST_F(Cli, PlanOfCnnOnTwoCoresNamesItsSecondConvolutionAndSuggestsDp)
     EXPECT_LE(suggestion.at("predicted_iteration_ms").get<double>(),
               0.9 * document.at("predicted_iteration_ms").get<double>());
     const fs::path dpReport = path("dp-report.json");
-    ASSERT_EQ(lpm("plan --model cnn --devices cpu:2 --schedule dp --quiet --costs "
-                  + quote(exampleCnnCosts().string()) + " --json " + quote(dpReport.string()))
+    ASSERT_EQ(lpm("plan --model cnn --devices cpu:2 --schedule dp --quiet --costs " + quote(exampleCnnCosts().string())
+                  + " --json " + quote(dpReport.string()))
                   .exitCode,
               0);
     const json dp = readJson(dpReport);
-    EXPECT_DOUBLE_EQ(suggestion.at("predicted_speedup").get<double>(),
-                     dp.at("predicted_speedup").get<double>());
+    EXPECT_DOUBLE_EQ(suggestion.at("predicted_speedup").get<double>(), dp.at("predicted_speedup").get<double>());
     EXPECT_TRUE(dp.at("suggestion").is_null()); // dp itself: nothing clearly better
     EXPECT_DOUBLE_EQ(dp.at("speedup_ceiling").get<double>(), ceiling);
 
-    EXPECT_THAT(result.out,
-                HasSubstr("ceiling: a layer-wise cut on these 2 devices runs at most 1.34x"));
+    EXPECT_THAT(result.out, HasSubstr("ceiling: a layer-wise cut on these 2 devices runs at most 1.34x"));
     EXPECT_THAT(result.out, HasSubstr("bottleneck: unit 3 Conv2d #2"));
     EXPECT_THAT(result.out, HasSubstr("suggestion: schedule dp is predicted at"));
     EXPECT_THAT(result.out, HasSubstr("--schedule dp"));
@@ -119,7 +115,8 @@ TEST_F(Cli, PlanOfResnetMiniHasAHighCeilingAndNoSuggestion)
 {
     const fs::path report = path("plan-report.json");
     const RunResult result = lpm("plan --model resnet-mini --devices catalog:H200x2 "
-                                 "--micro-batches 16 --quiet --json " + quote(report.string()));
+                                 "--micro-batches 16 --quiet --json "
+                                 + quote(report.string()));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const json document = readJson(report);
     EXPECT_GT(document.at("speedup_ceiling").get<double>(), 1.8);

@@ -50,7 +50,7 @@ TEST(PlanFiles, PlanRoundTripsAndPredictsTheSame)
         EXPECT_EQ(loaded.stages[s].first, plan.stages[s].first);
         EXPECT_EQ(loaded.stages[s].last, plan.stages[s].last);
     }
-    EXPECT_EQ(loaded.devices[0].linkToNext.name, "NVLink 3"); // inside the A100 server
+    EXPECT_EQ(loaded.devices[0].linkToNext.name, "NVLink 3");          // inside the A100 server
     EXPECT_EQ(loaded.devices[1].linkToNext.name, ethernetLink().name); // to the V100 server
     EXPECT_EQ(loaded.devices[1].linkToNext.bytesPerSecond, ethernetLink().bytesPerSecond);
     EXPECT_NEAR(predictPlan(loaded).iterationSeconds, predictPlan(plan).iterationSeconds,
@@ -68,8 +68,7 @@ TEST(PlanFiles, CostsRoundTrip)
     EXPECT_EQ(costsToJson(loaded), text);
     ASSERT_EQ(loaded.devices.size(), 2u);
     for (size_t u = 0; u < costs.units.size(); ++u)
-        EXPECT_NEAR(loaded.devices[0].units[u].forwardSeconds, costs.devices[0].units[u].forwardSeconds,
-                    1e-15);
+        EXPECT_NEAR(loaded.devices[0].units[u].forwardSeconds, costs.devices[0].units[u].forwardSeconds, 1e-15);
     EXPECT_EQ(loaded.devices[0].inputSecondsPerSample, costs.devices[0].inputSecondsPerSample);
 }
 
@@ -99,11 +98,9 @@ TEST(PlanFiles, BadPlanFilesAreNamedErrors)
     expectError([] { planFromJson("[1, 2]", "array.json"); }, {"array.json", "expected a JSON object"});
     expectError([] { loadEdited([](json& d) { d["format"] = "lpm-costs"; }); },
                 {"edited.json: format", "expected \"lpm-plan\""});
-    expectError([] { loadEdited([](json& d) { d["version"] = 99; }); },
-                {"version 99 is not supported", "reads 1"});
+    expectError([] { loadEdited([](json& d) { d["version"] = 99; }); }, {"version 99 is not supported", "reads 1"});
     expectError([] { loadEdited([](json& d) { d.erase("schedule"); }); }, {"edited.json: schedule: missing"});
-    expectError([] { loadEdited([](json& d) { d["batch"] = "sixty-four"; }); },
-                {"batch: expected an integer"});
+    expectError([] { loadEdited([](json& d) { d["batch"] = "sixty-four"; }); }, {"batch: expected an integer"});
     expectError([] { loadEdited([](json& d) { d["stages"][1]["first"] = 1.5; }); },
                 {"stages[1].first: expected an integer"});
     expectError([] { loadEdited([](json& d) { d["stages"][0]["last"] = 5000000000LL; }); },
@@ -111,8 +108,10 @@ TEST(PlanFiles, BadPlanFilesAreNamedErrors)
     expectError([] { loadEdited([](json& d) { d["devices"][0]["link_to_next"].erase("latency_us"); }); },
                 {"devices[0].link_to_next.latency_us: missing"});
     // Well-formed but inconsistent.
-    expectError([] { loadEdited([](json& d) { d["stages"][1]["first"] = 0; }); }, {"edited.json", "stage 1 holds units"});
-    expectError([] { loadEdited([](json& d) { d["micro_batches"] = 5; }); }, {"edited.json", "do not divide the batch 64"});
+    expectError([] { loadEdited([](json& d) { d["stages"][1]["first"] = 0; }); },
+                {"edited.json", "stage 1 holds units"});
+    expectError([] { loadEdited([](json& d) { d["micro_batches"] = 5; }); },
+                {"edited.json", "do not divide the batch 64"});
     expectError([] { loadEdited([](json& d) { d["costs"]["model"] = "mlp"; }); },
                 {"costs: are for model 'mlp'", "'cnn'"});
     expectError([] { loadEdited([](json& d) { d["costs"]["devices"][0]["forward_ms"].erase(0); }); },
@@ -127,6 +126,10 @@ TEST(PlanFiles, BadCostFilesAreNamedErrors)
     expectError([&] { costsFromJson(document.dump(), "costs.json"); }, {"costs.json", "unit 2", "negative"});
     expectError([] { costsFromJson("{\"format\": \"lpm-plan\", \"version\": 1}", "c.json"); },
                 {"c.json: format", "expected \"lpm-costs\""});
+    document["devices"][0]["backward_ms"][2] = 1.0;
+    document["devices"][0]["calibrated_on"] = "pipedream";
+    expectError([&] { costsFromJson(document.dump(), "costs.json"); },
+                {"costs.json: devices[0].calibrated_on", "unknown schedule 'pipedream'", "lpm-async"});
 }
 
 TEST(PlanFiles, BundledMeasuredCostsMatchTheZoo)

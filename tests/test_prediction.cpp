@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "expect_error.h"
-#include "pipeline/schedule.h"
 #include "plan/plan.h"
+#include "schedule/schedule.h"
 #include "sim/calibration.h"
 #include "sim/prediction.h"
 
@@ -22,8 +22,8 @@ constexpr double kBackward = 2e-3;
 // per sample) on `devices` devices "d0".."dN" of kind "dev", linked by
 // `bandwidth` B/s with `latency` s; stages split the units evenly (dp: a
 // replica on every device; sequential: one stage).
-Plan uniformPlan(int units, int devices, const std::string& schedule, int64_t microBatches,
-                 double bandwidth = 1e30, double latency = 0.0)
+Plan uniformPlan(int units, int devices, const std::string& schedule, int64_t microBatches, double bandwidth = 1e30,
+                 double latency = 0.0)
 {
     Plan plan;
     plan.model = "uniform";
@@ -399,8 +399,8 @@ TEST(Calibration, PipelinedStagesGetTheMeasuredTimesBack)
             EXPECT_DOUBLE_EQ(times[s].prepareInput, predicted[s].prepareInput);
             EXPECT_DOUBLE_EQ(times[s].transferIn, predicted[s].transferIn);
         }
-        EXPECT_NEAR(predictRunSeconds(calibrated, 3), simulateSchedule(buildSchedule(schedule, 2, 4, 3), actual).makespanSeconds,
-                    1e-12);
+        EXPECT_NEAR(predictRunSeconds(calibrated, 3),
+                    simulateSchedule(buildSchedule(schedule, 2, 4, 3), actual).makespanSeconds, 1e-12);
         EXPECT_THAT(calibrated.costs.devices[0].source, ::testing::HasSubstr("calibrated on a measured"));
         EXPECT_EQ(calibrated.costs.devices[0].calibratedOn, schedule);
         EXPECT_THAT(calibrated.costs.devices[0].source, ::testing::HasSubstr("1.30/1.20, 1.50/1.10"));
@@ -425,16 +425,20 @@ TEST(Calibration, AStretchOfSlowMiniBatchesDoesNotMoveIt)
         const std::vector<StageTimes> meanSteady = measuredStageTimes(steady, stageTimesFor(plan));
         const std::vector<StageTimes> meanSlowed = measuredStageTimes(slowed, stageTimesFor(plan));
         ASSERT_GT(meanSlowed[0].backward, 1.3 * meanSteady[0].backward); // a mean follows the stretch
-        EXPECT_GT(calibrateCosts(plan, slowed, 0, CalibrationStatistic::Mean).devices[0].units[0].backwardSeconds,
-                  1.3 * calibrateCosts(plan, steady, 0, CalibrationStatistic::Mean).devices[0].units[0].backwardSeconds);
+        EXPECT_GT(
+            calibrateCosts(plan, slowed, 0, CalibrationStatistic::Mean).devices[0].units[0].backwardSeconds,
+            1.3 * calibrateCosts(plan, steady, 0, CalibrationStatistic::Mean).devices[0].units[0].backwardSeconds);
         const ModelCosts fromSteady = calibrateCosts(plan, steady);
         const ModelCosts fromSlowed = calibrateCosts(plan, slowed);
         ASSERT_EQ(fromSteady.devices[0].units.size(), fromSlowed.devices[0].units.size());
         for (size_t u = 0; u < fromSteady.devices[0].units.size(); ++u) {
-            EXPECT_NEAR(fromSlowed.devices[0].units[u].forwardSeconds, fromSteady.devices[0].units[u].forwardSeconds, 1e-15);
-            EXPECT_NEAR(fromSlowed.devices[0].units[u].backwardSeconds, fromSteady.devices[0].units[u].backwardSeconds, 1e-15);
+            EXPECT_NEAR(fromSlowed.devices[0].units[u].forwardSeconds, fromSteady.devices[0].units[u].forwardSeconds,
+                        1e-15);
+            EXPECT_NEAR(fromSlowed.devices[0].units[u].backwardSeconds, fromSteady.devices[0].units[u].backwardSeconds,
+                        1e-15);
         }
-        EXPECT_NEAR(fromSlowed.devices[0].updateSecondsPerParameter, fromSteady.devices[0].updateSecondsPerParameter, 1e-15);
+        EXPECT_NEAR(fromSlowed.devices[0].updateSecondsPerParameter, fromSteady.devices[0].updateSecondsPerParameter,
+                    1e-15);
         EXPECT_NEAR(fromSteady.devices[0].updateSecondsPerParameter, 1e-4, 1e-15); // the steady run is the prediction
     }
 }

@@ -6,7 +6,8 @@
 #include <algorithm>
 
 #include "expect_error.h"
-#include "pipeline/schedule.h"
+#include "schedule/schedule.h"
+#include "sim/simulator.h"
 
 namespace lpm {
 namespace {
@@ -58,8 +59,7 @@ TEST(Schedule, EveryScheduleIsCompleteOrderedAndDeadlockFree)
                             }
                         }
                         dataParallelForwards += count(actions, ActionKind::Forward);
-                        EXPECT_EQ(count(actions, ActionKind::Flush),
-                                  name == "gpipe" || name == "1f1b" ? mini : 0);
+                        EXPECT_EQ(count(actions, ActionKind::Flush), name == "gpipe" || name == "1f1b" ? mini : 0);
                     }
                     if (name == "dp") {
                         EXPECT_EQ(dataParallelForwards, micro * mini); // each micro-batch once
@@ -106,12 +106,11 @@ TEST(Schedule, ValidationNamesDeadlocksAndLostMessages)
     // Both stages wait for the other first.
     broken.actions = {{{ActionKind::ReceiveGradient, 0, 0}, {ActionKind::SendActivation, 0, 0}},
                       {{ActionKind::ReceiveActivation, 0, 0}, {ActionKind::SendGradient, 0, 0}}};
-    expectError<InvalidArgument>([&] { validateSchedule(broken); },
-                                 {"broken deadlocks", "stage 0 waits at receive gradient(0)",
-                                  "stage 1 waits at receive activation(0)"});
+    expectError<InvalidArgument>(
+        [&] { validateSchedule(broken); },
+        {"broken deadlocks", "stage 0 waits at receive gradient(0)", "stage 1 waits at receive activation(0)"});
     broken.actions = {{{ActionKind::SendActivation, 0, 0}}, {}};
-    expectError<InvalidArgument>([&] { validateSchedule(broken); },
-                                 {"activation sent to stage 1", "never received"});
+    expectError<InvalidArgument>([&] { validateSchedule(broken); }, {"activation sent to stage 1", "never received"});
     broken.actions = {{}, {{ActionKind::SendActivation, 0, 0}}}; // the last stage has no successor
     expectError<InvalidArgument>([&] { validateSchedule(broken); },
                                  {"send activation(0)", "stage 2, outside the schedule"});
@@ -127,6 +126,42 @@ TEST(Schedule, BadRequestsAreClearErrors)
                                  {"pipedream", "sequential, gpipe, 1f1b, lpm, lpm-async, dp"});
     expectError<InvalidArgument>([] { buildSchedule("sequential", 2, 4); }, {"one stage"});
     expectError<InvalidArgument>([] { buildSchedule("gpipe", 2, 0); }, {"at least 1"});
+}
+
+// The traits agree with the action lists they describe.
+TEST(Schedule, TraitsDescribeTheActionLists)
+{
+    for (const std::string& name : scheduleNames()) {
+        SCOPED_TRACE(name);
+        const ScheduleTraits traits = scheduleTraits(name);
+        const int stages = traits.singleStage ? 1 : 2;
+        const Schedule schedule = buildSchedule(name, stages, 4, 2);
+        bool transfers = false, allReduce = false, flush = false;
+        for (const StageActions& actions : schedule.actions)
+            for (const Action& action : actions) {
+                transfers |= action.kind == ActionKind::SendActivation;
+                allReduce |= action.kind == ActionKind::AllReduce;
+                flush |= action.kind == ActionKind::Flush;
+            }
+        // Replicas exchange no activations, and sum their gradients.
+        EXPECT_EQ(traits.replicated, allReduce);
+        EXPECT_EQ(traits.replicated, !transfers && !traits.singleStage);
+        // Continuous: mini-batch 1's first forward on stage 0 comes before its update of mini-batch 0.
+        const StageActions& first = schedule.actions[0];
+        const auto position = [&](ActionKind kind, int miniBatch) {
+            return std::find_if(first.begin(), first.end(),
+                                [&](const Action& a) { return a.kind == kind && a.miniBatch == miniBatch; })
+                   - first.begin();
+        };
+        EXPECT_EQ(traits.continuous, position(ActionKind::Forward, 1) < position(ActionKind::Update, 0));
+        EXPECT_EQ(traits.allowsWeightStash(), traits.continuous);
+        EXPECT_EQ(traits.fixedCuts(), traits.singleStage || traits.replicated);
+        if (flush)
+            EXPECT_FALSE(traits.continuous);
+    }
+    EXPECT_TRUE(scheduleTraits(kSequentialSchedule).singleStage);
+    EXPECT_FALSE(scheduleTraits(kPipelinedSchedule).fixedCuts());
+    expectError<InvalidArgument>([] { scheduleTraits("pipedream"); }, {"unknown schedule 'pipedream'", "lpm-async"});
 }
 
 } // namespace

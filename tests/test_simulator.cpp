@@ -106,8 +106,8 @@ TEST(Simulator, TimelineHasOneEventPerComputeAction)
     size_t computeActions = 0;
     for (const StageActions& actions : schedule.actions)
         for (const Action& a : actions)
-            computeActions += a.kind == ActionKind::Forward || a.kind == ActionKind::Backward
-                              || a.kind == ActionKind::Update;
+            computeActions +=
+                a.kind == ActionKind::Forward || a.kind == ActionKind::Backward || a.kind == ActionKind::Update;
     EXPECT_EQ(r.timeline.events.size(), computeActions);
     for (const TimelineEvent& e : r.timeline.events)
         EXPECT_LE(e.start, e.end);

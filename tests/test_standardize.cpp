@@ -27,8 +27,8 @@ TEST(StandardizeImages, TrainHasZeroMeanUnitVarianceAndTestUsesTrainStatistics)
     EXPECT_NEAR(squares / n, 1.0, 1e-3);
     // The test split went through the same affine map: x' = (x − mean)/σ, so
     // the ratio of differences between two pixels is preserved, with train's σ.
-    const double scale = (splits.train.images[1] - splits.train.images[0])
-                         / double(original.train.images[1] - original.train.images[0]);
+    const double scale =
+        (splits.train.images[1] - splits.train.images[0]) / double(original.train.images[1] - original.train.images[0]);
     for (size_t i = 1; i < 20; ++i) {
         const double before = double(original.test.images[i]) - original.test.images[0];
         const double after = double(splits.test.images[i]) - splits.test.images[0];

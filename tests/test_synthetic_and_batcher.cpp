@@ -19,7 +19,6 @@ using testing::HasSubstr;
 namespace lpm {
 namespace {
 
-
 TEST(Synthetic, DeterministicBalancedAndLearnable)
 {
     SyntheticOptions options;
@@ -62,16 +61,15 @@ TEST(Synthetic, DeterministicBalancedAndLearnable)
                 distance[c] += d * d;
             }
         }
-        correct += std::min_element(distance.begin(), distance.end()) - distance.begin() ==
-                   a.test.labels[i];
+        correct += std::min_element(distance.begin(), distance.end()) - distance.begin() == a.test.labels[i];
     }
     EXPECT_GT(correct, 300);
 }
 
 TEST(Synthetic, OptionsShapeAndValidation)
 {
-    SyntheticOptions options{.trainCount = 30, .testCount = 7, .seed = 5, .channels = 3,
-                             .height = 9, .width = 13, .classes = 4};
+    SyntheticOptions options{
+        .trainCount = 30, .testCount = 7, .seed = 5, .channels = 3, .height = 9, .width = 13, .classes = 4};
     DatasetSplits splits = makeSyntheticDataset(options);
     EXPECT_EQ(splits.test.sampleShape(), (Shape{3, 9, 13}));
     EXPECT_EQ(splits.train.images.size(), 30u * 3 * 9 * 13);
@@ -163,8 +161,7 @@ TEST(Batcher, RandomAccessMatchesSequentialRun)
 TEST(Batcher, RejectsBadArguments)
 {
     Dataset data = indexedDataset(40);
-    expectError<InvalidArgument>([&] { Batcher(data, 41, 1); },
-                                 {"batch size 41", "40 samples", "indexed"});
+    expectError<InvalidArgument>([&] { Batcher(data, 41, 1); }, {"batch size 41", "40 samples", "indexed"});
     expectError<InvalidArgument>([&] { Batcher(data, 0, 1); }, {"batch size 0"});
     EXPECT_EQ(Batcher(data, 40, 1).batchesPerEpoch(), 1);
     expectError<InvalidArgument>([&] { Batcher(data, 4, 1).batchAt(-1); }, {"negative step"});

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
-#include <vector>
 #include <unistd.h>
+#include <vector>
 
 #include "data/synthetic_dataset.h"
 #include "expect_error.h"
@@ -59,8 +59,7 @@ public:
     {
         static int counter = 0;
         path_ = fs::temp_directory_path()
-                / ("lpm-test-trainer-" + std::to_string(::getpid()) + "-"
-                   + std::to_string(counter++));
+                / ("lpm-test-trainer-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
         fs::remove_all(path_);
         fs::create_directories(path_);
     }
@@ -124,8 +123,7 @@ void expectExactResume(TrainOptions options, int64_t total, int64_t first)
     EXPECT_EQ(resumed.steps, total - first);
     EXPECT_EQ(resumed.globalStep, total);
     EXPECT_EQ(resumed.weightsDigest, straightSummary.weightsDigest)
-        << options.model << " " << options.optimizer.kind << ", resumed at step " << first
-        << " of " << total;
+        << options.model << " " << options.optimizer.kind << ", resumed at step " << first << " of " << total;
 
     // Evaluation mode uses the batch-norm running statistics (buffers): the
     // resumed model must score bit-identically.
@@ -315,7 +313,7 @@ TEST(TrainerResume, CheckpointOfAnUntrainedModelRoundTrips)
 TEST(TrainerLearning, CnnLearnsTheSyntheticSetInTwoEpochs)
 {
     DatasetSplits data = makeSyntheticDataset(SyntheticOptions{}); // 6,000 / 1,000
-    standardizeImages(data); // as `lpm train` does
+    standardizeImages(data);                                       // as `lpm train` does
     TrainOptions options;
     options.model = "cnn";
     options.epochs = 2;
@@ -361,13 +359,15 @@ TEST(TrainerProgress, ReportsEveryNStepsAndAtTheEnd)
     TrainOptions options = smallOptions("mlp", 10);
     Trainer trainer(options, smallData());
     std::vector<int64_t> reported;
-    trainer.run([&](const TrainProgress& progress) {
-        reported.push_back(progress.step);
-        EXPECT_EQ(progress.totalSteps, 10);
-        EXPECT_EQ(progress.globalStep, progress.step);
-        EXPECT_FALSE(progress.evaluated);
-        EXPECT_GT(progress.meanLoss, 0.0);
-    }, nullptr, 4);
+    trainer.run(
+        [&](const TrainProgress& progress) {
+            reported.push_back(progress.step);
+            EXPECT_EQ(progress.totalSteps, 10);
+            EXPECT_EQ(progress.globalStep, progress.step);
+            EXPECT_FALSE(progress.evaluated);
+            EXPECT_GT(progress.meanLoss, 0.0);
+        },
+        nullptr, 4);
     EXPECT_EQ(reported, (std::vector<int64_t>{4, 8, 10}));
 }
 
@@ -414,8 +414,7 @@ TEST(TrainerOptions, RejectsInvalidOptions)
     options.threads = 0;
     expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"threads must be at least 1"});
     options = smallOptions("no-such-model", 1);
-    expectError<InvalidArgument>([&] { Trainer(options, smallData()); },
-                                 {"unknown model 'no-such-model'"});
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"unknown model 'no-such-model'"});
     options = smallOptions("mlp", 1, 0);
     expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"batch size 0"});
     options = smallOptions("mlp", 1, 1024); // more than the 512 training samples
@@ -431,8 +430,7 @@ TEST(TrainerOptions, RejectsInvalidOptions)
     expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"learning rate must be positive"});
     options = smallOptions("mlp", 1);
     options.optimizer.kind = "rmsprop";
-    expectError<InvalidArgument>([&] { Trainer(options, smallData()); },
-                                 {"unknown optimizer 'rmsprop'", "sgd, adam"});
+    expectError<InvalidArgument>([&] { Trainer(options, smallData()); }, {"unknown optimizer 'rmsprop'", "sgd, adam"});
     options = smallOptions("mlp", 1);
     options.schedule = "lpm";
     options.stages = {{0, 1, 0}, {2, buildModel("mlp").unitCount() - 1, 1}};

@@ -175,134 +175,137 @@
     </message>
 </context>
 <context>
-    <name>lpm::gui::DevicesPanel</name>
+    <name>lpm::gui::DeviceTreeModel</name>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="116"/>
-        <source>%1 × %2 (simulated)</source>
-        <translation>%1 × %2（模拟）</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="117"/>
-        <source>%1, %2 GB</source>
-        <translation>%1，%2 GB</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="153"/>
-        <source>Choose at least one device.</source>
-        <translation>请至少选择一个设备。</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="212"/>
-        <source>The design asks for %1 CPU stages; this machine has %2 usable cores, so stages share cores.</source>
-        <translation>设计需要 %1 个 CPU 阶段；本机只有 %2 个可用核心，因此阶段将共享核心。</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="215"/>
-        <source>Catalogue devices are simulated: the plan and prediction use their data sheets; training runs on CPU cores or on the stages of one of this machine&apos;s GPUs.</source>
-        <translation>目录中的设备为模拟设备：计划和预测使用其数据手册；训练在 CPU 核心上或本机某一块 GPU 的各阶段上运行。</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="218"/>
-        <source>The plan cuts the model with the catalogue&apos;s estimates for this GPU; each stage trains on a CUDA stream of its own.</source>
-        <translation>计划按目录中该 GPU 的估算切分模型；每个阶段在各自的 CUDA 流上训练。</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="230"/>
+        <location filename="../gui/device_tree_model.cpp" line="111"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="230"/>
+        <location filename="../gui/device_tree_model.cpp" line="111"/>
         <source>Details</source>
         <translation>详情</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="231"/>
-        <source>This machine</source>
-        <translation>本机</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="232"/>
-        <source>%1, %2 usable cores, %3 GiB, BLAS kernel %4</source>
-        <translation>%1，%2 个可用核心，%3 GiB，BLAS 内核 %4</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="238"/>
+        <location filename="../gui/device_tree_model.cpp" line="133"/>
         <source>convolutions: %1</source>
         <translation>卷积：%1</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="237"/>
-        <source>CPU core %1</source>
-        <translation>CPU 核心 %1</translation>
+        <location filename="../gui/device_tree_model.cpp" line="136"/>
+        <source>This machine</source>
+        <translation>本机</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="238"/>
-        <source>one pipeline stage, one thread</source>
-        <translation>一个流水线阶段，一个线程</translation>
+        <location filename="../gui/device_tree_model.cpp" line="137"/>
+        <source>%1, %2 usable cores, %3 GiB, BLAS kernel %4</source>
+        <translation>%1，%2 个可用核心，%3 GiB，BLAS 内核 %4</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="240"/>
+        <location filename="../gui/device_tree_model.cpp" line="144"/>
         <source>GPUs</source>
         <translation>GPU</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="244"/>
+        <location filename="../gui/device_tree_model.cpp" line="147"/>
         <source>No GPU can be used here (%1). LPM Studio plans and trains on the CPU cores; add catalogue GPUs below to plan for them.</source>
         <translation>此处没有可用的 GPU（%1）。LPM Studio 将在 CPU 核心上规划和训练；可在下方添加目录中的 GPU 进行规划。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="254"/>
-        <source>GPU %1: %2</source>
-        <translation>GPU %1：%2</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="255"/>
-        <source>%1 GiB, %2 multiprocessors, compute %3.%4, %5 MHz, peer access: %6</source>
-        <translation>%1 GiB，%2 个多处理器，计算能力 %3.%4，%5 MHz，对等访问：%6</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="261"/>
-        <source>none</source>
-        <translation>无</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="262"/>
-        <source>Train on this GPU: each pipeline stage gets a CUDA stream of its own; with several GPUs checked, activations pass between them by peer copies.</source>
-        <translation>在此 GPU 上训练：每个流水线阶段各有一个 CUDA 流；勾选多个 GPU 时，激活值通过点对点复制在它们之间传递。</translation>
-    </message>
-    <message>
-        <location filename="../gui/devices_panel.cpp" line="266"/>
+        <location filename="../gui/device_tree_model.cpp" line="154"/>
         <source>Catalogue (simulated)</source>
         <translation>设备目录（模拟）</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="269"/>
+        <location filename="../gui/device_tree_model.cpp" line="155"/>
         <source>what-if planning with data-sheet figures</source>
         <translation>基于数据手册参数的假设规划</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="270"/>
+        <location filename="../gui/device_tree_model.cpp" line="169"/>
+        <source>CPU core %1</source>
+        <translation>CPU 核心 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/device_tree_model.cpp" line="169"/>
+        <source>one pipeline stage, one thread</source>
+        <translation>一个流水线阶段，一个线程</translation>
+    </message>
+    <message>
+        <location filename="../gui/device_tree_model.cpp" line="173"/>
+        <source>Train on this GPU: each pipeline stage gets a CUDA stream of its own; with several GPUs checked, activations pass between them by peer copies.</source>
+        <translation>在此 GPU 上训练：每个流水线阶段各有一个 CUDA 流；勾选多个 GPU 时，激活值通过点对点复制在它们之间传递。</translation>
+    </message>
+    <message>
+        <location filename="../gui/device_tree_model.cpp" line="178"/>
+        <source>GPU %1: %2</source>
+        <translation>GPU %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../gui/device_tree_model.cpp" line="183"/>
+        <source>%1 GiB, %2 multiprocessors, compute %3.%4, %5 MHz, peer access: %6</source>
+        <translation>%1 GiB，%2 个多处理器，计算能力 %3.%4，%5 MHz，对等访问：%6</translation>
+    </message>
+    <message>
+        <location filename="../gui/device_tree_model.cpp" line="189"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location filename="../gui/device_tree_model.cpp" line="201"/>
+        <source>%1 × %2 (simulated)</source>
+        <translation>%1 × %2（模拟）</translation>
+    </message>
+    <message>
+        <location filename="../gui/device_tree_model.cpp" line="202"/>
+        <source>%1, %2 GB</source>
+        <translation>%1，%2 GB</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::DevicesPanel</name>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="98"/>
+        <source>Choose at least one device.</source>
+        <translation>请至少选择一个设备。</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="116"/>
+        <source>The design asks for %1 CPU stages; this machine has %2 usable cores, so stages share cores.</source>
+        <translation>设计需要 %1 个 CPU 阶段；本机只有 %2 个可用核心，因此阶段将共享核心。</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="121"/>
+        <source>Catalogue devices are simulated: the plan and prediction use their data sheets; training runs on CPU cores or on the stages of one of this machine&apos;s GPUs.</source>
+        <translation>目录中的设备为模拟设备：计划和预测使用其数据手册；训练在 CPU 核心上或本机某一块 GPU 的各阶段上运行。</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="124"/>
+        <source>The plan cuts the model with the catalogue&apos;s estimates for this GPU; each stage trains on a CUDA stream of its own.</source>
+        <translation>计划按目录中该 GPU 的估算切分模型；每个阶段在各自的 CUDA 流上训练。</translation>
+    </message>
+    <message>
+        <location filename="../gui/devices_panel.cpp" line="134"/>
         <source>&amp;Stages per GPU:</source>
         <translation>每块 GPU 的阶段数(&amp;S)：</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="271"/>
+        <location filename="../gui/devices_panel.cpp" line="135"/>
         <source>How many pipeline stages each checked GPU runs, one CUDA stream each</source>
         <translation>每块选中的 GPU 运行多少个流水线阶段，每个阶段一个 CUDA 流</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="272"/>
+        <location filename="../gui/devices_panel.cpp" line="136"/>
         <source>Add</source>
         <translation>添加</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="273"/>
+        <location filename="../gui/devices_panel.cpp" line="137"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="274"/>
+        <location filename="../gui/devices_panel.cpp" line="138"/>
         <source>Add GPUs from the catalogue for what-if planning</source>
         <translation>从目录添加 GPU 用于假设规划</translation>
     </message>
@@ -912,12 +915,6 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <translation>%1，受限于阶段 %2（%5 上的单元 %3–%4）：单元无法更均匀地划分。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="194"/>
-        <location filename="../gui/plan_panel.cpp" line="151"/>
-        <source>%1 of %2</source>
-        <translation>%1，容量 %2</translation>
-    </message>
-    <message>
         <location filename="../gui/plan_panel.cpp" line="132"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
@@ -984,28 +981,6 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
     </message>
     <message>
         <location filename="../gui/plan_panel.cpp" line="230"/>
-        <source>Stage</source>
-        <translation>阶段</translation>
-    </message>
-    <message>
-        <location filename="../gui/plan_panel.cpp" line="230"/>
-        <location filename="../gui/plan_panel.cpp" line="180"/>
-        <source>#</source>
-        <translation>#</translation>
-    </message>
-    <message>
-        <location filename="../gui/plan_panel.cpp" line="180"/>
-        <source>Device</source>
-        <translation>设备</translation>
-    </message>
-    <message>
-        <location filename="../gui/plan_panel.cpp" line="230"/>
-        <location filename="../gui/plan_panel.cpp" line="180"/>
-        <source>Units</source>
-        <translation>单元</translation>
-    </message>
-    <message>
-        <location filename="../gui/plan_panel.cpp" line="230"/>
         <source>F+B ms/µb</source>
         <translation>前向+反向 毫秒/微批</translation>
     </message>
@@ -1019,59 +994,81 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <source>Memory / capacity</source>
         <translation>内存 / 容量</translation>
     </message>
+</context>
+<context>
+    <name>lpm::gui::StageTableModel</name>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="231"/>
-        <location filename="../gui/plan_panel.cpp" line="180"/>
+        <location filename="../gui/stage_table_model.cpp" line="117"/>
+        <source>%1 of %2</source>
+        <translation>%1，容量 %2</translation>
+    </message>
+    <message>
+        <location filename="../gui/stage_table_model.cpp" line="134"/>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <location filename="../gui/stage_table_model.cpp" line="134"/>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <location filename="../gui/stage_table_model.cpp" line="134"/>
+        <source>Units</source>
+        <translation>单元</translation>
+    </message>
+    <message>
+        <location filename="../gui/stage_table_model.cpp" line="135"/>
         <source>F+B ms</source>
         <translation>前向+反向 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="181"/>
+        <location filename="../gui/stage_table_model.cpp" line="135"/>
         <source>Comm ms</source>
         <translation>通信 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="181"/>
+        <location filename="../gui/stage_table_model.cpp" line="135"/>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="181"/>
+        <location filename="../gui/stage_table_model.cpp" line="136"/>
         <source>Busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="182"/>
+        <location filename="../gui/stage_table_model.cpp" line="141"/>
         <source>Stage</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="183"/>
+        <location filename="../gui/stage_table_model.cpp" line="142"/>
         <source>The device the stage runs on</source>
         <translation>该阶段运行所在的设备</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="184"/>
+        <location filename="../gui/stage_table_model.cpp" line="143"/>
         <source>The model&apos;s units (layers) in the stage, first–last</source>
         <translation>该阶段包含的模型单元（层），首–末</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="185"/>
+        <location filename="../gui/stage_table_model.cpp" line="144"/>
         <source>Forward and backward time per micro-batch (ms)</source>
         <translation>每个微批的前向与反向时间（毫秒）</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="186"/>
+        <location filename="../gui/stage_table_model.cpp" line="145"/>
         <source>Transfer time per micro-batch: activations in, gradients out (ms)</source>
         <translation>每个微批的传输时间：激活传入、梯度传出（毫秒）</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="187"/>
+        <location filename="../gui/stage_table_model.cpp" line="146"/>
         <source>Memory the stage needs / the device&apos;s capacity (red: it does not fit)</source>
         <translation>该阶段所需内存 / 设备容量（红色：放不下）</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="188"/>
+        <location filename="../gui/stage_table_model.cpp" line="148"/>
         <source>Share of the iteration the device is busy (%)</source>
         <translation>设备在一次迭代中忙碌的比例（%）</translation>
     </message>

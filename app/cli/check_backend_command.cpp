@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "backend/backend_check.h"
-#include "backend/backend_factory.h"
 #include "cli/output_files.h"
+#include "devices/backend_factory.h"
 #include "devices/gpu_devices.h"
 #include "tensor/error.h"
 
@@ -68,9 +68,9 @@ void runCheckBackend(CheckBackendOptions options)
                                          {"passed", report.passed},
                                          {"rows", rows}});
     if (!report.passed)
-        throw Error(std::to_string(failed) + " of " + std::to_string(report.rows.size()) + " outputs of " +
-                    report.backend + " differ from the CPU by more than " + std::to_string(options.tolerance) +
-                    " (seed " + std::to_string(report.seed) + ")");
+        throw Error(std::to_string(failed) + " of " + std::to_string(report.rows.size()) + " outputs of "
+                    + report.backend + " differ from the CPU by more than " + std::to_string(options.tolerance)
+                    + " (seed " + std::to_string(report.seed) + ")");
 }
 
 } // namespace
@@ -82,8 +82,10 @@ void addCheckBackendCommand(CLI::App& app)
         "check-backend", "Run every layer's forward and backward, the loss and the optimizers on a backend and on "
                          "the CPU reference with the same random inputs; print the relative errors and exit "
                          "non-zero when one exceeds the tolerance");
-    command->add_option("backend", options->backend, "cuda, cuda:N, or cpu (checks the multi-threaded CPU "
-                                                     "backend against one thread)")
+    command
+        ->add_option("backend", options->backend,
+                     "cuda, cuda:N, or cpu (checks the multi-threaded CPU "
+                     "backend against one thread)")
         ->capture_default_str();
     command->add_option("--seed", options->seed, "Seed of the random inputs (default: a fresh one, printed)");
     command->add_option("--tolerance", options->tolerance, "Largest relative error accepted")

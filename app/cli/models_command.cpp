@@ -37,11 +37,11 @@ nlohmann::json describeModel(const ModelOutline& model)
 
 void printModel(const ModelOutline& model)
 {
-    std::printf("%s — %s\n  %zu units, %.3f MFLOP forward per sample, %.1f KiB parameters\n",
-                model.name.c_str(), model.summary.c_str(), model.units.size(), model.forwardFlops() / 1e6,
+    std::printf("%s — %s\n  %zu units, %.3f MFLOP forward per sample, %.1f KiB parameters\n", model.name.c_str(),
+                model.summary.c_str(), model.units.size(), model.forwardFlops() / 1e6,
                 double(model.parameterBytes()) / 1024.0);
-    std::printf("  %4s  %-14s %-28s %-16s %10s %10s %10s %10s\n", "unit", "kind", "details",
-                "output", "fwd MFLOP", "params KiB", "out KiB", "saved KiB");
+    std::printf("  %4s  %-14s %-28s %-16s %10s %10s %10s %10s\n", "unit", "kind", "details", "output", "fwd MFLOP",
+                "params KiB", "out KiB", "saved KiB");
     for (size_t index = 0; index < model.units.size(); ++index) {
         const UnitOutline& unit = model.units[index];
         std::printf("  %4zu  %-14s %-28s %-16s %10.3f %10.1f %10.1f %10.1f\n", index, unit.kind.c_str(),
@@ -78,9 +78,9 @@ void runModels(const ModelsOptions& options)
 void addModelsCommand(CLI::App& app)
 {
     auto options = std::make_shared<ModelsOptions>();
-    CLI::App* command = app.add_subcommand(
-        "models", "List the model zoo with per-unit FLOPs, parameter, output and saved bytes "
-                  "(per sample)");
+    CLI::App* command =
+        app.add_subcommand("models", "List the model zoo with per-unit FLOPs, parameter, output and saved bytes "
+                                     "(per sample)");
     command->add_option("name", options->name, "Show only this model");
     command->add_option("--json", options->jsonFile, "Also write the figures as JSON to this file");
     command->callback([options] { runModels(*options); });

@@ -3,20 +3,20 @@
 #include <cstdio>
 #include <memory>
 
-#include "backend/backend_factory.h"
-#include "cli/cost_sources.h"
+#include "backend/cpu/blas_kernel.h"
+#include "cli/command_costs.h"
 #include "cli/output_files.h"
 #include "cli/plan_report.h"
 #include "cli/training_plan.h"
-#include "backend/cpu/blas_kernel.h"
+#include "devices/backend_factory.h"
 #include "devices/host_devices.h"
 #include "io/atomic_file.h"
 #include "io/whole_file.h"
 #include "nn/model_zoo.h"
 #include "pipeline/chrome_trace.h"
-#include "pipeline/schedule.h"
 #include "plan/partitioners.h"
 #include "plan/plan_json.h"
+#include "schedule/schedule.h"
 #include "sim/prediction.h"
 #include "tensor/error.h"
 
@@ -39,7 +39,8 @@ void printGpus(const GpuDiscovery& found)
             }
         std::printf("  cuda:%d  %s, %s, %d SMs, compute %d.%d, %d MHz, bus %s, peer access: %s\n", gpu.index,
                     gpu.name.c_str(), formatBytes(gpu.memoryBytes).c_str(), gpu.multiprocessors, gpu.computeMajor,
-                    gpu.computeMinor, gpu.clockKHz / 1000, gpu.pciBusId.c_str(), peers.empty() ? "none" : peers.c_str());
+                    gpu.computeMinor, gpu.clockKHz / 1000, gpu.pciBusId.c_str(),
+                    peers.empty() ? "none" : peers.c_str());
     }
     if (found.cudaBuilt)
         std::printf("  driver for CUDA %s, runtime %s, cuDNN %s, NCCL %s\n",
@@ -52,14 +53,15 @@ nlohmann::json gpuJson(const GpuDiscovery& found)
 {
     nlohmann::json gpus = nlohmann::json::array();
     for (const GpuDevice& gpu : found.gpus)
-        gpus.push_back({{"index", gpu.index},
-                        {"name", gpu.name},
-                        {"memory_bytes", gpu.memoryBytes},
-                        {"multiprocessors", gpu.multiprocessors},
-                        {"compute_capability", std::to_string(gpu.computeMajor) + "." + std::to_string(gpu.computeMinor)},
-                        {"clock_khz", gpu.clockKHz},
-                        {"pci_bus_id", gpu.pciBusId},
-                        {"peer_access", found.peerAccess[size_t(gpu.index)]}});
+        gpus.push_back(
+            {{"index", gpu.index},
+             {"name", gpu.name},
+             {"memory_bytes", gpu.memoryBytes},
+             {"multiprocessors", gpu.multiprocessors},
+             {"compute_capability", std::to_string(gpu.computeMajor) + "." + std::to_string(gpu.computeMinor)},
+             {"clock_khz", gpu.clockKHz},
+             {"pci_bus_id", gpu.pciBusId},
+             {"peer_access", found.peerAccess[size_t(gpu.index)]}});
     return {{"cuda_built", found.cudaBuilt},
             {"status", found.status},
             {"devices", gpus},
@@ -82,8 +84,8 @@ void runDevices(const std::string& jsonFile)
                 host.convolutionKernels.c_str(), describeCpuFeatures(cpu).c_str());
     printGpus(host.gpu);
     std::printf("catalogue (data sheets; plan with --devices catalog:NAMExN):\n");
-    std::printf("  %-8s %-30s %8s %8s %9s %8s  %-22s %s\n", "name", "device", "FP32 TF", "TF32 TF",
-                "mem GB/s", "memory", "peer link (GB/s each way)", "per server");
+    std::printf("  %-8s %-30s %8s %8s %9s %8s  %-22s %s\n", "name", "device", "FP32 TF", "TF32 TF", "mem GB/s",
+                "memory", "peer link (GB/s each way)", "per server");
     nlohmann::json catalogue = nlohmann::json::array();
     for (const DeviceModel& device : deviceCatalog()) {
         const std::string link = device.peerLink.name + " " + std::to_string(int(device.peerLink.bytesPerSecond / 1e9));
@@ -102,8 +104,8 @@ void runDevices(const std::string& jsonFile)
                              {"per_server", device.perServer}});
     }
     const LinkSpec ethernet = ethernetLink();
-    std::printf("  between servers: %s, %.1f GB/s each way, %.0f us per message (assumed)\n",
-                ethernet.name.c_str(), ethernet.bytesPerSecond / 1e9, ethernet.latencySeconds * 1e6);
+    std::printf("  between servers: %s, %.1f GB/s each way, %.0f us per message (assumed)\n", ethernet.name.c_str(),
+                ethernet.bytesPerSecond / 1e9, ethernet.latencySeconds * 1e6);
     if (!jsonFile.empty())
         writeJsonFile(jsonFile, {{"cpu", host.cpuName},
                                  {"cpu_cores", host.cpuCores},
@@ -206,8 +208,7 @@ struct SimulateCommandOptions {
 
 void runSimulate(const SimulateCommandOptions& options)
 {
-    for (const auto& [flag, file] :
-         {std::pair{"--trace", options.traceFile}, std::pair{"--json", options.jsonFile}})
+    for (const auto& [flag, file] : {std::pair{"--trace", options.traceFile}, std::pair{"--json", options.jsonFile}})
         if (!file.empty())
             requireWritableOutput(file, flag);
     const Plan plan = planFromJson(readWholeFile(options.planFile, "plan"), options.planFile);
@@ -218,8 +219,8 @@ void runSimulate(const SimulateCommandOptions& options)
         writeFileAtomically(options.traceFile, chromeTraceJson(prediction.timeline, stageNames(plan)));
         std::printf("wrote %s (%zu actions, %zu transfers over %d mini-batches; open it in "
                     "https://ui.perfetto.dev)\n",
-                    options.traceFile.c_str(), prediction.timeline.events.size(),
-                    prediction.timeline.transfers.size(), options.miniBatches);
+                    options.traceFile.c_str(), prediction.timeline.events.size(), prediction.timeline.transfers.size(),
+                    options.miniBatches);
     }
     if (!options.jsonFile.empty()) {
         nlohmann::json document = predictionJson(plan, prediction, advice);
@@ -250,25 +251,29 @@ void addDevicesCommand(CLI::App& app)
 void addProfileCommand(CLI::App& app)
 {
     auto options = std::make_shared<ProfileCommandOptions>();
-    CLI::App* command = app.add_subcommand(
-        "profile", "Measure every unit's forward and backward time of a model on one CPU core (or "
-                   "estimate them for a catalogue GPU) and save them for `lpm plan --costs`");
+    CLI::App* command =
+        app.add_subcommand("profile", "Measure every unit's forward and backward time of a model on one CPU core (or "
+                                      "estimate them for a catalogue GPU) and save them for `lpm plan --costs`");
     command->add_option("--model", options->model, "Zoo model (see `lpm models`)")->capture_default_str();
-    command->add_option("--device", options->device,
-                        "cpu (measured on one core), cuda:K (measured on GPU K, filed under its catalogue name, "
-                        "e.g. H100) or catalog:NAME (estimated)")
+    command
+        ->add_option("--device", options->device,
+                     "cpu (measured on one core), cuda:K (measured on GPU K, filed under its catalogue name, "
+                     "e.g. H100) or catalog:NAME (estimated)")
         ->capture_default_str();
-    command->add_option("--micro-batch-size", options->profile.microBatchSize,
-                        "Samples per measured micro-batch (plans at other sizes scale linearly)")
+    command
+        ->add_option("--micro-batch-size", options->profile.microBatchSize,
+                     "Samples per measured micro-batch (plans at other sizes scale linearly)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
         ->capture_default_str();
-    command->add_option("--repetitions", options->profile.repetitions,
-                        "Timed rounds at least (a round is a forward and a backward through every unit, each unit "
-                        "timed; the median counts)")
+    command
+        ->add_option("--repetitions", options->profile.repetitions,
+                     "Timed rounds at least (a round is a forward and a backward through every unit, each unit "
+                     "timed; the median counts)")
         ->check(CLI::Range(1, 1000))
         ->capture_default_str();
-    command->add_option("--min-seconds", options->profile.minimumSeconds,
-                        "Timed rounds go on for at least this long (a shared machine's speed drifts over seconds)")
+    command
+        ->add_option("--min-seconds", options->profile.minimumSeconds,
+                     "Timed rounds go on for at least this long (a shared machine's speed drifts over seconds)")
         ->check(CLI::Range(0.0, 3600.0))
         ->capture_default_str();
     command->add_option("--warmup", options->profile.warmup, "Untimed rounds first")
@@ -282,19 +287,21 @@ void addProfileCommand(CLI::App& app)
 void addPlanCommand(CLI::App& app)
 {
     auto options = std::make_shared<PlanCommandOptions>();
-    CLI::App* command = app.add_subcommand(
-        "plan", "Cut a model into pipeline stages for a set of devices and predict the iteration "
-                "time, speedup and bubble of a schedule");
+    CLI::App* command =
+        app.add_subcommand("plan", "Cut a model into pipeline stages for a set of devices and predict the iteration "
+                                   "time, speedup and bubble of a schedule");
     command->add_option("--model", options->request.model, "Zoo model (see `lpm models`)")->capture_default_str();
-    command->add_option("--devices", options->request.devices,
-                        "Device set: cpu:N, cuda:K[,K], cuda:KxN, catalog:NAME[xN] or mixes such as "
-                        "catalog:A100-80x2,catalog:V100x2 (see `lpm devices`)")
+    command
+        ->add_option("--devices", options->request.devices,
+                     "Device set: cpu:N, cuda:K[,K], cuda:KxN, catalog:NAME[xN] or mixes such as "
+                     "catalog:A100-80x2,catalog:V100x2 (see `lpm devices`)")
         ->capture_default_str();
     command->add_option("--partitioner", options->request.partitioner, joined(partitionerNames()))
         ->check(CLI::IsMember(partitionerNames()))
         ->capture_default_str();
-    command->add_option("--schedule", options->request.schedule,
-                        joined(scheduleNames()) + " (sequential uses the first device)")
+    command
+        ->add_option("--schedule", options->request.schedule,
+                     joined(scheduleNames()) + " (sequential uses the first device)")
         ->check(CLI::IsMember(scheduleNames()))
         ->capture_default_str();
     command->add_option("--optimizer", options->request.optimizer, "sgd or adam (its state counts in memory)")
@@ -303,7 +310,8 @@ void addPlanCommand(CLI::App& app)
     command->add_option("--batch", options->request.batch, "Mini-batch size")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 24))
         ->capture_default_str();
-    command->add_option("--micro-batches", options->request.microBatches, "Micro-batches per mini-batch (must divide it)")
+    command
+        ->add_option("--micro-batches", options->request.microBatches, "Micro-batches per mini-batch (must divide it)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     command->add_option("--costs", options->request.costsFile,
@@ -318,9 +326,9 @@ void addPlanCommand(CLI::App& app)
 void addSimulateCommand(CLI::App& app)
 {
     auto options = std::make_shared<SimulateCommandOptions>();
-    CLI::App* command = app.add_subcommand(
-        "simulate", "Predict a saved plan's timeline and metrics, and export the timeline as a "
-                    "Chrome trace (Perfetto)");
+    CLI::App* command =
+        app.add_subcommand("simulate", "Predict a saved plan's timeline and metrics, and export the timeline as a "
+                                       "Chrome trace (Perfetto)");
     command->add_option("--plan", options->planFile, "Plan file from `lpm plan --out`")->required();
     command->add_option("--trace", options->traceFile, "Write the predicted timeline as Chrome trace JSON");
     command->add_option("--json", options->jsonFile, "Write the prediction as JSON to this file");

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "nn/model_outline.h"
+#include "schedule/schedule.h"
 #include "tensor/error.h"
 
 namespace lpm::cli {
@@ -56,34 +57,32 @@ nlohmann::json adviceJson(const PlanAdvice& advice)
         suggestion = {{"schedule", advice.suggestion->schedule},
                       {"predicted_speedup", advice.suggestion->speedup},
                       {"predicted_iteration_ms", advice.suggestion->iterationSeconds * 1e3}};
-    return {{"speedup_ceiling", advice.ceiling.speedup},
-            {"bottleneck", advice.bottleneck},
-            {"suggestion", suggestion}};
+    return {{"speedup_ceiling", advice.ceiling.speedup}, {"bottleneck", advice.bottleneck}, {"suggestion", suggestion}};
 }
 
 void printPlanReport(const Plan& plan, const Prediction& prediction, const PlanAdvice& advice)
 {
-    std::printf("%s on %s: partitioner %s, schedule %s, batch %lld in %lld micro-batches of %lld\n",
-                plan.model.c_str(), plan.deviceSpec.c_str(), plan.partitioner.c_str(),
-                plan.schedule.c_str(), static_cast<long long>(plan.batch),
-                static_cast<long long>(plan.microBatches), static_cast<long long>(plan.microBatchSize()));
-    std::printf("%5s  %-10s %-11s %12s %9s %9s %23s %9s %6s\n", "stage", "device", "units",
-                "compute ms", "comm ms", "update ms", "memory / capacity", "in flight", "busy");
+    std::printf("%s on %s: partitioner %s, schedule %s, batch %lld in %lld micro-batches of %lld\n", plan.model.c_str(),
+                plan.deviceSpec.c_str(), plan.partitioner.c_str(), plan.schedule.c_str(),
+                static_cast<long long>(plan.batch), static_cast<long long>(plan.microBatches),
+                static_cast<long long>(plan.microBatchSize()));
+    std::printf("%5s  %-10s %-11s %12s %9s %9s %23s %9s %6s\n", "stage", "device", "units", "compute ms", "comm ms",
+                "update ms", "memory / capacity", "in flight", "busy");
     for (size_t s = 0; s < prediction.stages.size(); ++s) {
         const StagePrediction& stage = prediction.stages[s];
         const std::string units = std::to_string(stage.first) + "-" + std::to_string(stage.last) + " ("
                                   + std::to_string(stage.last - stage.first + 1) + ")";
         const std::string memory = formatBytes(stage.memoryBytes) + " / " + formatBytes(stage.capacityBytes);
-        std::printf("%5zu  %-10s %-11s %12.3f %9.3f %9.3f %23s %9d %5.0f%%\n", s, stage.device.c_str(),
-                    units.c_str(), (stage.forwardSeconds + stage.backwardSeconds) * 1e3,
-                    (stage.communicationSeconds) * 1e3, (stage.updateSeconds + stage.allReduceSeconds) * 1e3,
-                    memory.c_str(), stage.peakInFlight, stage.busyFraction * 100.0);
+        std::printf("%5zu  %-10s %-11s %12.3f %9.3f %9.3f %23s %9d %5.0f%%\n", s, stage.device.c_str(), units.c_str(),
+                    (stage.forwardSeconds + stage.backwardSeconds) * 1e3, (stage.communicationSeconds) * 1e3,
+                    (stage.updateSeconds + stage.allReduceSeconds) * 1e3, memory.c_str(), stage.peakInFlight,
+                    stage.busyFraction * 100.0);
     }
     std::printf("(compute and comm per micro-batch; update per mini-batch%s)\n",
-                plan.schedule == "dp" ? ", with the all-reduce" : "");
+                scheduleTraits(plan.schedule).replicated ? ", with the all-reduce" : "");
     if (plan.stages.size() < plan.devices.size()) {
         const bool fewerUnits = plan.costs.unitCount() < int(plan.devices.size());
-        const char* reason = plan.schedule == "sequential" ? "sequential runs on the first device"
+        const char* reason = scheduleTraits(plan.schedule).singleStage ? "sequential runs on the first device"
                              : int(plan.stages.size()) < std::min(plan.costs.unitCount(), int(plan.devices.size()))
                                  ? "fewer stages are predicted to be faster"
                              : fewerUnits ? "the model has fewer units than devices"
@@ -99,8 +98,7 @@ void printPlanReport(const Plan& plan, const Prediction& prediction, const PlanA
     printPlanAdvice(stdout, plan, advice);
 }
 
-nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction,
-                              const PlanAdvice& advice)
+nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction, const PlanAdvice& advice)
 {
     nlohmann::json stages = nlohmann::json::array();
     for (const StagePrediction& stage : prediction.stages)

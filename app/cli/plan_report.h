@@ -33,9 +33,7 @@ nlohmann::json adviceJson(const PlanAdvice& advice);
 //  "stages_used", "devices_offered", "predicted_iteration_ms",
 //  "predicted_samples_per_second", "predicted_speedup", "sequential_device",
 //  "sequential_ms", "bubble_fraction", "stages": [{...}]} and adviceJson's keys.
-nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction,
-                              const PlanAdvice& advice);
-
+nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction, const PlanAdvice& advice);
 
 // "1.5 GiB", "12.0 MiB", "512 B".
 std::string formatBytes(int64_t bytes);

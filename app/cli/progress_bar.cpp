@@ -12,22 +12,18 @@ std::string formatDuration(double seconds)
     const auto total = static_cast<long long>(std::llround(std::max(seconds, 0.0)));
     char text[32];
     if (total >= 3600)
-        std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", total / 3600, total / 60 % 60,
-                      total % 60);
+        std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", total / 3600, total / 60 % 60, total % 60);
     else
         std::snprintf(text, sizeof text, "%lld:%02lld", total / 60, total % 60);
     return text;
 }
 
-ProgressBar::ProgressBar(FILE* stream) : stream_(stream), terminal_(::isatty(::fileno(stream)) != 0)
-{
-}
+ProgressBar::ProgressBar(FILE* stream) : stream_(stream), terminal_(::isatty(::fileno(stream)) != 0) {}
 
 void ProgressBar::update(const ProgressLine& line, bool important)
 {
     const double fraction = line.total > 0 ? double(line.done) / double(line.total) : 1.0;
-    const double eta =
-        line.done > 0 ? line.elapsedSeconds * double(line.total - line.done) / double(line.done) : 0.0;
+    const double eta = line.done > 0 ? line.elapsedSeconds * double(line.total - line.done) / double(line.done) : 0.0;
     if (terminal_) {
         constexpr int kWidth = 28;
         const int filled = static_cast<int>(fraction * kWidth);
@@ -35,9 +31,8 @@ void ProgressBar::update(const ProgressLine& line, bool important)
         if (filled < kWidth)
             bar += '>';
         bar.resize(kWidth, ' ');
-        std::fprintf(stream_, "\r\033[K[%s] %3d%% %lld/%lld  %s  ETA %s", bar.c_str(),
-                     int(fraction * 100.0), static_cast<long long>(line.done),
-                     static_cast<long long>(line.total), line.detail.c_str(),
+        std::fprintf(stream_, "\r\033[K[%s] %3d%% %lld/%lld  %s  ETA %s", bar.c_str(), int(fraction * 100.0),
+                     static_cast<long long>(line.done), static_cast<long long>(line.total), line.detail.c_str(),
                      formatDuration(eta).c_str());
         lineOpen_ = true;
         if (important) {
@@ -51,9 +46,8 @@ void ProgressBar::update(const ProgressLine& line, bool important)
     if (!important && tenth == lastTenth_)
         return;
     lastTenth_ = tenth;
-    std::fprintf(stream_, "%3d%% %lld/%lld  %s  ETA %s\n", int(fraction * 100.0),
-                 static_cast<long long>(line.done), static_cast<long long>(line.total),
-                 line.detail.c_str(), formatDuration(eta).c_str());
+    std::fprintf(stream_, "%3d%% %lld/%lld  %s  ETA %s\n", int(fraction * 100.0), static_cast<long long>(line.done),
+                 static_cast<long long>(line.total), line.detail.c_str(), formatDuration(eta).c_str());
     std::fflush(stream_);
 }
 

@@ -13,13 +13,13 @@
 #include "cli/training_plan.h"
 #include "data/dataset.h"
 #include "devices/training_devices.h"
-#include "nn/model_zoo.h"
 #include "io/atomic_file.h"
+#include "nn/model_zoo.h"
 #include "pipeline/chrome_trace.h"
-#include "pipeline/schedule.h"
-#include "pipeline/timeline_summary.h"
 #include "plan/partitioners.h"
 #include "plan/plan_json.h"
+#include "schedule/schedule.h"
+#include "schedule/timeline_summary.h"
 #include "sim/calibration.h"
 #include "sim/prediction.h"
 #include "tensor/error.h"
@@ -48,7 +48,10 @@ struct TrainCommandOptions {
     std::string saveCostsFile; // the plan's costs calibrated on this run
     bool compareSequential = false;
 
-    bool pipelined() const { return !devices.empty() || !planFile.empty() || (!schedule.empty() && schedule != "sequential"); }
+    bool pipelined() const
+    {
+        return !devices.empty() || !planFile.empty() || (!schedule.empty() && !scheduleTraits(schedule).singleStage);
+    }
 };
 
 // What a pipelined run adds to the summary: the plan, its prediction and the
@@ -99,15 +102,14 @@ private:
 std::string progressDetail(const TrainProgress& progress)
 {
     char text[160];
-    int length = std::snprintf(text, sizeof text, "epoch %lld  loss %.4f  %.0f samples/s",
-                               static_cast<long long>(progress.epoch + 1), progress.meanLoss,
-                               progress.samplesPerSecond);
+    int length =
+        std::snprintf(text, sizeof text, "epoch %lld  loss %.4f  %.0f samples/s",
+                      static_cast<long long>(progress.epoch + 1), progress.meanLoss, progress.samplesPerSecond);
     if (progress.subsetSize > 0 && length < int(sizeof text))
-        length += std::snprintf(text + length, sizeof text - size_t(length), "  subset acc %.4f",
-                                progress.subsetAccuracy);
+        length +=
+            std::snprintf(text + length, sizeof text - size_t(length), "  subset acc %.4f", progress.subsetAccuracy);
     if (progress.evaluated && length < int(sizeof text))
-        std::snprintf(text + length, sizeof text - size_t(length), "  test acc %.4f",
-                      progress.testAccuracy);
+        std::snprintf(text + length, sizeof text - size_t(length), "  test acc %.4f", progress.testAccuracy);
     return text;
 }
 
@@ -126,13 +128,13 @@ nlohmann::json pipelineJson(const PipelineReport& report, const TrainSummary& su
                           {"predicted_busy_fraction", report.prediction.stages[s].busyFraction}});
     }
     nlohmann::json document = {{"devices", report.plan.deviceSpec},
-                                {"partitioner", report.plan.partitioner},
-                                {"measured_iteration_ms", report.measuredIterationSeconds * 1e3},
-                                {"predicted_iteration_ms", report.prediction.iterationSeconds * 1e3},
-                                {"predicted_run_iteration_ms", report.predictedRunIterationSeconds * 1e3},
-                                {"bubble_fraction", report.measured.bubbleFraction},
-                                {"predicted_bubble_fraction", report.prediction.bubbleFraction},
-                                {"stages", stages}};
+                               {"partitioner", report.plan.partitioner},
+                               {"measured_iteration_ms", report.measuredIterationSeconds * 1e3},
+                               {"predicted_iteration_ms", report.prediction.iterationSeconds * 1e3},
+                               {"predicted_run_iteration_ms", report.predictedRunIterationSeconds * 1e3},
+                               {"bubble_fraction", report.measured.bubbleFraction},
+                               {"predicted_bubble_fraction", report.prediction.bubbleFraction},
+                               {"stages", stages}};
     document.update(adviceJson(report.advice));
     if (report.sequentialSeconds > 0.0) {
         document["sequential_training_seconds"] = report.sequentialSeconds;
@@ -230,20 +232,21 @@ void runTrain(TrainCommandOptions options)
     optimizer.learningRate = float(options.learningRate);
     // Everything that can be checked before the (slow) data loading is checked first.
     buildModel(options.train.model);
-    for (const auto& [flag, file] : {std::pair{"--json", options.jsonFile},
-                                     std::pair{"--save-checkpoint", options.saveCheckpoint},
-                                     std::pair{"--trace", options.traceFile},
-                                     std::pair{"--save-costs", options.saveCostsFile}})
+    for (const auto& [flag, file] :
+         {std::pair{"--json", options.jsonFile}, std::pair{"--save-checkpoint", options.saveCheckpoint},
+          std::pair{"--trace", options.traceFile}, std::pair{"--save-costs", options.saveCostsFile}})
         if (!file.empty())
             requireWritableOutput(file, flag);
-    const std::string schedule = !options.schedule.empty() ? options.schedule : options.pipelined() ? "lpm" : "sequential";
+    const std::string schedule = !options.schedule.empty() ? options.schedule
+                                 : options.pipelined()     ? kPipelinedSchedule
+                                                           : kSequentialSchedule;
     const bool gpuDevices = options.devices.rfind("cuda", 0) == 0;
     if (options.train.tf32 && options.train.backend == "cpu" && !gpuDevices)
         throw InvalidArgument("--tf32 applies to GPU runs only (--backend cuda or --devices cuda:KxN)");
     if (options.train.backend != "cpu" && !options.devices.empty() && !gpuDevices)
-        throw InvalidArgument("--backend " + options.train.backend + " with --devices " + options.devices +
-                              ": GPU stages are given as --devices cuda:KxN (K the GPU, N the stages) or cuda:0,1");
-    if (options.train.weightStash && options.planFile.empty() && schedule != "lpm-async")
+        throw InvalidArgument("--backend " + options.train.backend + " with --devices " + options.devices
+                              + ": GPU stages are given as --devices cuda:KxN (K the GPU, N the stages) or cuda:0,1");
+    if (options.train.weightStash && options.planFile.empty() && !scheduleTraits(schedule).allowsWeightStash())
         throw InvalidArgument("--weight-stash: weight stashing applies to lpm-async only, not " + schedule);
     std::optional<PipelineReport> pipeline;
     if (options.pipelined()) {
@@ -252,8 +255,15 @@ void runTrain(TrainCommandOptions options)
         const std::string devices = !options.devices.empty() ? options.devices
                                     : backend == "cpu"       ? "cpu:2"
                                                              : backend + "x2";
-        PlanRequest request{options.planFile, options.train.model, devices, options.partitioner, schedule,
-                            optimizer.kind, options.train.batch, options.train.microBatches, options.costsFile,
+        PlanRequest request{options.planFile,
+                            options.train.model,
+                            devices,
+                            options.partitioner,
+                            schedule,
+                            optimizer.kind,
+                            options.train.batch,
+                            options.train.microBatches,
+                            options.costsFile,
                             options.quiet};
         pipeline.emplace();
         pipeline->plan = trainingPlan(request);
@@ -261,8 +271,8 @@ void runTrain(TrainCommandOptions options)
         const DeviceSet stageDevices = parseDeviceSet(plan.deviceSpec);
         const std::string stagesBackend = trainingBackendFor(stageDevices);
         if (options.train.backend != "cpu" && backend != stagesBackend)
-            throw InvalidArgument("--backend " + options.train.backend + " does not match the stages' devices " +
-                                  plan.deviceSpec + " (whose first stage computes on " + stagesBackend + ")");
+            throw InvalidArgument("--backend " + options.train.backend + " does not match the stages' devices "
+                                  + plan.deviceSpec + " (whose first stage computes on " + stagesBackend + ")");
         options.train.backend = stagesBackend;
         options.train.stageBackends = stageBackendsFor(stageDevices);
         options.train.model = plan.model;
@@ -287,15 +297,15 @@ void runTrain(TrainCommandOptions options)
         std::fprintf(stderr, "%s\n", blasKernelReport().describe().c_str());
     if (!options.quiet)
         std::fprintf(stderr, "training %s on %s (%lld train / %lld test samples), batch %lld, %s, %s, from step %lld\n",
-                     options.train.model.c_str(), data.train.name.c_str(),
-                     static_cast<long long>(data.train.count),
-                     static_cast<long long>(data.test.count),
-                     static_cast<long long>(options.train.batch), optimizer.kind.c_str(),
-                     pipeline ? (pipeline->plan.schedule + " on " + std::to_string(pipeline->plan.stages.size())
-                                 + (options.train.backend == "cpu" ? " CPU stages" : " stages of " + options.train.backend))
-                                    .c_str()
-                              : options.train.backend != "cpu" ? options.train.backend.c_str()
-                                                               : (std::to_string(options.train.threads) + " thread(s)").c_str(),
+                     options.train.model.c_str(), data.train.name.c_str(), static_cast<long long>(data.train.count),
+                     static_cast<long long>(data.test.count), static_cast<long long>(options.train.batch),
+                     optimizer.kind.c_str(),
+                     pipeline
+                         ? (pipeline->plan.schedule + " on " + std::to_string(pipeline->plan.stages.size())
+                            + (options.train.backend == "cpu" ? " CPU stages" : " stages of " + options.train.backend))
+                               .c_str()
+                     : options.train.backend != "cpu" ? options.train.backend.c_str()
+                                                      : (std::to_string(options.train.threads) + " thread(s)").c_str(),
                      static_cast<long long>(trainer.globalStep()));
     if (pipeline && !options.quiet)
         printPlanAdvice(stderr, pipeline->plan, pipeline->advice);
@@ -303,8 +313,7 @@ void runTrain(TrainCommandOptions options)
     ProgressBar bar(stderr);
     auto report = [&](const TrainProgress& progress) {
         if (!options.quiet)
-            bar.update({progress.step, progress.totalSteps, progress.wallSeconds,
-                        progressDetail(progress)},
+            bar.update({progress.step, progress.totalSteps, progress.wallSeconds, progressDetail(progress)},
                        progress.evaluated);
     };
     TrainSummary summary;
@@ -352,8 +361,7 @@ void runTrain(TrainCommandOptions options)
     }
     std::printf("%s%lld steps (global step %lld), %.1f samples/s over %.1f s of training\n",
                 summary.stopped ? "stopped after " : "", static_cast<long long>(summary.steps),
-                static_cast<long long>(summary.globalStep), summary.samplesPerSecond,
-                summary.trainingSeconds);
+                static_cast<long long>(summary.globalStep), summary.samplesPerSecond, summary.trainingSeconds);
     if (pipeline)
         printPipelineReport(*pipeline, summary);
     std::printf("train loss %.4f, train accuracy %.4f", summary.trainLoss, summary.trainAccuracy);
@@ -362,8 +370,7 @@ void runTrain(TrainCommandOptions options)
     if (summary.liveEvaluations > 0)
         std::printf("\nlive evaluation: %lld times %lld test samples, %.2f s",
                     static_cast<long long>(summary.liveEvaluations),
-                    static_cast<long long>(summary.liveEvaluationSamples),
-                    summary.liveEvaluationSeconds);
+                    static_cast<long long>(summary.liveEvaluationSamples), summary.liveEvaluationSeconds);
     std::printf("\nweights digest %s\n", summary.weightsDigest.c_str());
     if (pipeline && !options.saveCostsFile.empty())
         saveCalibratedCosts(options.saveCostsFile, pipeline->plan, trainer.lastTimeline());
@@ -378,33 +385,34 @@ void addTrainCommand(CLI::App& app)
     CLI::App* command = app.add_subcommand(
         "train", "Train a zoo model: sequentially, or pipelined with --schedule S over --devices cpu:N (one core "
                  "per stage), cuda:KxN (N stages on GPU K, a CUDA stream each) or cuda:0,1 (a stage per GPU)");
-    command->add_option("--model", train.model, "Zoo model (see `lpm models`)")
-        ->capture_default_str();
-    command->add_option("--dataset", options->dataset,
-                        "fashion-mnist, synthetic, or a folder with the four MNIST-format IDX "
-                        "files (optionally .gz)")
+    command->add_option("--model", train.model, "Zoo model (see `lpm models`)")->capture_default_str();
+    command
+        ->add_option("--dataset", options->dataset,
+                     "fashion-mnist, synthetic, or a folder with the four MNIST-format IDX "
+                     "files (optionally .gz)")
         ->capture_default_str();
     auto* epochs = command->add_option("--epochs", train.epochs, "Epochs to train")
                        ->check(CLI::PositiveNumber)
                        ->capture_default_str();
-    command->add_option("--steps", train.steps,
-                        "Train exactly this many steps (mini-batches) instead of epochs; after "
-                        "--load-checkpoint, this many further steps")
+    command
+        ->add_option("--steps", train.steps,
+                     "Train exactly this many steps (mini-batches) instead of epochs; after "
+                     "--load-checkpoint, this many further steps")
         ->check(CLI::PositiveNumber)
         ->excludes(epochs);
     command->add_option("--batch", train.batch, "Mini-batch size (samples per step)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
         ->capture_default_str();
-    command->add_option("--micro-batches", train.microBatches,
-                        "Split every mini-batch into this many micro-batches whose gradients "
-                        "are accumulated")
+    command
+        ->add_option("--micro-batches", train.microBatches,
+                     "Split every mini-batch into this many micro-batches whose gradients "
+                     "are accumulated")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     command->add_option("--optimizer", train.optimizer.kind, "sgd or adam")
         ->check(CLI::IsMember({"sgd", "adam"}))
         ->capture_default_str();
-    command->add_option("--lr", options->learningRate,
-                        "Learning rate (default: 0.05 for sgd, 0.001 for adam)")
+    command->add_option("--lr", options->learningRate, "Learning rate (default: 0.05 for sgd, 0.001 for adam)")
         ->check(CLI::PositiveNumber);
     command->add_option("--momentum", train.optimizer.momentum, "SGD momentum (0 to disable)")
         ->check(CLI::Range(0.0, 0.999999))
@@ -413,52 +421,59 @@ void addTrainCommand(CLI::App& app)
     command->add_option("--weight-decay", train.optimizer.weightDecay, "L2 weight decay")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    command->add_option("--seed", train.seed,
-                        "Seed for initialisation, data order and dropout; same seed, same run")
+    command->add_option("--seed", train.seed, "Seed for initialisation, data order and dropout; same seed, same run")
         ->capture_default_str();
     command->add_option("--threads", train.threads, "CPU threads for the computation")
         ->check(CLI::Range(1, 1024))
         ->capture_default_str();
-    command->add_option("--backend", train.backend,
-                        "Where the run computes: cpu, or cuda / cuda:N (a GPU; see `lpm devices`); pipelined "
-                        "stages then share that GPU, one stream each (--devices cuda:NxS says how many)")
+    command
+        ->add_option("--backend", train.backend,
+                     "Where the run computes: cpu, or cuda / cuda:N (a GPU; see `lpm devices`); pipelined "
+                     "stages then share that GPU, one stream each (--devices cuda:NxS says how many)")
         ->capture_default_str();
     command->add_flag("--tf32", train.tf32, "With --backend cuda: allow TF32 tensor cores (faster, not exact)");
     command->add_option("--save-checkpoint", options->saveCheckpoint,
                         "Write a checkpoint to this file at the end (atomically)");
-    command->add_option("--load-checkpoint", options->loadCheckpoint,
-                        "Resume from this checkpoint; --model, --batch, --micro-batches, --seed "
-                        "and the optimizer settings must be those it was saved with")
+    command
+        ->add_option("--load-checkpoint", options->loadCheckpoint,
+                     "Resume from this checkpoint; --model, --batch, --micro-batches, --seed "
+                     "and the optimizer settings must be those it was saved with")
         ->check(CLI::ExistingFile);
     command->add_option("--json", options->jsonFile,
                         "Write a summary (test_accuracy, samples_per_second, steps, "
                         "weights_digest, ...) to this JSON file");
-    command->add_flag("--no-eval", [options](int64_t) { options->train.evaluate = false; },
-                      "Skip evaluation on the test set");
+    command->add_flag(
+        "--no-eval", [options](int64_t) { options->train.evaluate = false; }, "Skip evaluation on the test set");
     command->add_flag(
         "--no-live-eval", [options](int64_t) { options->train.liveEvaluation = false; },
         "Do not evaluate a subset of the test set while training (by default every 5 % of "
         "the steps and every few seconds, on a copy of the weights: the weights are the "
         "same either way)");
-    command->add_option("--live-eval-samples", train.liveEvaluationSamples,
-                        "Test samples evaluated while training, at most (a fixed subset drawn by "
-                        "--seed; 0.25 % of the samples the run trains, and at least 64)")
+    command
+        ->add_option("--live-eval-samples", train.liveEvaluationSamples,
+                     "Test samples evaluated while training, at most (a fixed subset drawn by "
+                     "--seed; 0.25 % of the samples the run trains, and at least 64)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
         ->capture_default_str();
     command->add_flag("--quiet", options->quiet, "No progress output");
-    auto* plan = command->add_option("--plan", options->planFile,
-                                     "Run this plan (from `lpm plan --out`): its model, stages, schedule, batch "
-                                     "and micro-batches")
+    auto* plan = command
+                     ->add_option("--plan", options->planFile,
+                                  "Run this plan (from `lpm plan --out`): its model, stages, schedule, batch "
+                                  "and micro-batches")
                      ->check(CLI::ExistingFile);
-    command->add_option("--devices", options->devices,
-                        "Pipeline stages: cpu:N (one core each), cuda:KxN (N streams of GPU K) or cuda:0,1 (one "
-                        "stage on each GPU listed); default cpu:2 when --schedule is pipelined")
+    command
+        ->add_option("--devices", options->devices,
+                     "Pipeline stages: cpu:N (one core each), cuda:KxN (N streams of GPU K) or cuda:0,1 (one "
+                     "stage on each GPU listed); default cpu:2 when --schedule is pipelined")
         ->excludes(plan);
-    command->add_option("--schedule", options->schedule,
-                        "sequential (default), gpipe, 1f1b, lpm (default with --devices), lpm-async or dp")
+    command
+        ->add_option("--schedule", options->schedule,
+                     "sequential (default), gpipe, 1f1b, lpm (default with --devices), lpm-async or dp")
         ->check(CLI::IsMember(scheduleNames()))
         ->excludes(plan);
-    command->add_option("--partitioner", options->partitioner, "How --devices cuts the model: lpm, optimal, balanced, uniform")
+    command
+        ->add_option("--partitioner", options->partitioner,
+                     "How --devices cuts the model: lpm, optimal, balanced, uniform")
         ->check(CLI::IsMember(partitionerNames()))
         ->capture_default_str()
         ->excludes(plan);
@@ -467,9 +482,10 @@ void addTrainCommand(CLI::App& app)
     command->add_flag("--weight-stash", options->train.weightStash,
                       "lpm-async: each backward uses the weights its forward used (one copy of a stage's "
                       "weights per version in flight)");
-    command->add_option("--costs", options->costsFile,
-                        "Pipelined: plan with these unit costs (from `lpm profile` or --save-costs) instead of "
-                        "profiling now")
+    command
+        ->add_option("--costs", options->costsFile,
+                     "Pipelined: plan with these unit costs (from `lpm profile` or --save-costs) instead of "
+                     "profiling now")
         ->check(CLI::ExistingFile)
         ->excludes(plan);
     command->add_option("--save-costs", options->saveCostsFile,

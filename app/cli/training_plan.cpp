@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "cli/cost_sources.h"
+#include "cli/command_costs.h"
 #include "devices/host_devices.h"
 #include "devices/training_devices.h"
 #include "io/whole_file.h"
@@ -31,15 +31,20 @@ Plan makePlan(const PlanRequest& request)
     for (const DeviceSlot& slot : set.stageSlots)
         cpuStages += slot.kind == DeviceKind::Cpu;
     if (cpuStages > host.cpuCores && !request.quiet)
-        std::fprintf(stderr, "note: %d CPU stages on %d usable cores: stages will share cores, the "
-                             "prediction assumes one core each\n", cpuStages, host.cpuCores);
+        std::fprintf(stderr,
+                     "note: %d CPU stages on %d usable cores: stages will share cores, the "
+                     "prediction assumes one core each\n",
+                     cpuStages, host.cpuCores);
     plan.costs = costsForDevices(plan.model, set, plan.microBatchSize(), request.costsFile, request.quiet);
+    const bool replicated = scheduleTraits(plan.schedule).replicated;
     for (const DeviceCosts& device : plan.costs.devices)
-        if (!device.calibratedOn.empty() && (device.calibratedOn == "dp") != (plan.schedule == "dp") && !request.quiet)
-            std::fprintf(stderr, "note: the %s costs in %s were calibrated on a %s run; dp's replicas load the machine "
-                                 "differently from pipeline stages, so calibrate %s on a %s run\n",
+        if (!device.calibratedOn.empty() && scheduleTraits(device.calibratedOn).replicated != replicated
+            && !request.quiet)
+            std::fprintf(stderr,
+                         "note: the %s costs in %s were calibrated on a %s run; dp's replicas load the machine "
+                         "differently from pipeline stages, so calibrate %s on a %s run\n",
                          device.device.c_str(), request.costsFile.c_str(), device.calibratedOn.c_str(),
-                         plan.schedule.c_str(), plan.schedule == "dp" ? "dp" : "pipelined");
+                         plan.schedule.c_str(), replicated ? "dp" : "pipelined");
     partitionPlanPredicted(plan);
     return plan;
 }

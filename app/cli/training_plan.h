@@ -6,20 +6,21 @@
 #include <string>
 
 #include "plan/plan.h"
+#include "schedule/schedule.h"
 
 namespace lpm::cli {
 
 // What to plan; the defaults are `lpm plan`'s.
 struct PlanRequest {
-    std::string planFile;     // trainingPlan: when set, everything below comes from it
+    std::string planFile; // trainingPlan: when set, everything below comes from it
     std::string model = "cnn";
     std::string devices = "cpu:2";
     std::string partitioner = "lpm";
-    std::string schedule = "lpm";
+    std::string schedule = kPipelinedSchedule;
     std::string optimizer = "sgd";
     int64_t batch = 64;
     int64_t microBatches = 4;
-    std::string costsFile;    // unit costs from `lpm profile`; empty: profile or estimate now
+    std::string costsFile; // unit costs from `lpm profile`; empty: profile or estimate now
     bool quiet = false;
 };
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tensor/host_device.h"
+#include "tensor/memory_space.h"
 
 namespace lpm {
 
@@ -82,16 +83,18 @@ struct AdamStepScales {
 };
 AdamStepScales adamStepScales(const AdamHyper& h);
 
-class Backend {
+// A backend is also the memory resource it computes in (tensor/memory_space.h);
+// for one that computes on the host, memorySpaceOf() gives the host space.
+class Backend : public MemoryResource {
 public:
     virtual ~Backend() = default;
 
-    virtual std::string name() const = 0;
+    std::string name() const override = 0;
     virtual bool supports(BackendOp op) const = 0;
     // Threads this backend's calls use (the CPU backend's own workers).
     virtual int threadCount() const = 0;
     // Waits until all work issued so far has finished.
-    virtual void synchronize() = 0;
+    void synchronize() override = 0;
 
     // Device time stamps, for a backend whose work runs asynchronously (a
     // GPU's stream). markTime() queues a stamp behind the work issued so far
@@ -104,63 +107,59 @@ public:
     virtual void forgetTimesAfter(int /*mark*/) {}
 
     // Memory in this backend's space: host memory for the CPU backend, the
-    // GPU's for CUDA. The defaults are 64-byte aligned host memory and memcpy.
-    // Tensors and MemoryBlocks of a backend whose memory is not the host's
-    // hold that backend (tensor/memory_block.h) and must not outlive it.
+    // GPU's for CUDA (MemoryResource's operations). The defaults are the
+    // host's: 64-byte aligned blocks and memcpy. Tensors and MemoryBlocks in
+    // the memory of a backend that does not use the host's must not outlive it.
     virtual bool usesHostMemory() const { return true; }
-    virtual void* allocateBytes(int64_t bytes);
-    // `bytes` is what was allocated (a caching allocator files the block by it).
-    virtual void releaseBytes(void* data, int64_t bytes) noexcept;
-    // Copies between host memory and this backend's memory. The host side may
-    // be reused as soon as they return. copyToHost has finished then;
-    // copyFromHost may still be queued (a GPU's stream): it is ordered before
-    // this backend's later work, and another backend reads the destination
-    // only after this one's synchronize().
-    virtual void copyFromHost(void* destination, const void* hostSource, int64_t bytes);
-    virtual void copyToHost(void* hostDestination, const void* source, int64_t bytes);
-    // Within this backend's memory, ordered with its other work. The source may
-    // also be in the memory of a backend this one canCopyDirectly() from.
-    virtual void copyWithin(void* destination, const void* source, int64_t bytes);
+    void* allocateBytes(int64_t bytes) override { return MemorySpace::host().allocate(bytes); }
+    void releaseBytes(void* data, int64_t bytes) noexcept override { MemorySpace::host().release(data, bytes); }
+    void copyFromHost(void* destination, const void* hostSource, int64_t bytes) override
+    {
+        MemorySpace::host().copyFromHost(destination, hostSource, bytes);
+    }
+    void copyToHost(void* hostDestination, const void* source, int64_t bytes) override
+    {
+        MemorySpace::host().copyToHost(hostDestination, source, bytes);
+    }
+    void copyWithin(void* destination, const void* source, int64_t bytes) override
+    {
+        MemorySpace::host().copyWithin(destination, source, bytes);
+    }
+    void zeroBytes(void* data, int64_t bytes) override { MemorySpace::host().zero(data, bytes); }
     // True when this backend and `other` use the same memory (two CUDA
     // backends, two streams, on one GPU).
-    virtual bool sharesMemoryWith(const Backend& other) const { return &other == this; }
+    virtual bool sharesMemoryWith(const MemoryResource& other) const { return &other == this; }
     // True when this backend's kernels can read `other`'s memory directly (the
     // same memory, or another GPU's with peer access).
-    virtual bool canReadDirectly(const Backend& other) const { return sharesMemoryWith(other); }
+    virtual bool canReadDirectly(const MemoryResource& other) const { return sharesMemoryWith(other); }
     // True when copyWithin() can copy from `other`'s memory without going
     // through the host (any two GPUs: the driver stages the copy itself where
     // they have no peer access); false sends copies through the host.
-    virtual bool canCopyDirectly(const Backend& other) const { return canReadDirectly(other); }
-    virtual void zeroBytes(void* data, int64_t bytes);
+    bool canCopyDirectly(const MemoryResource& other) const override { return canReadDirectly(other); }
 
     // C(m×n) = alpha·op(A)·op(B) + beta·C, row-major; op(A) is m×k, op(B) is k×n.
-    virtual void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
-                      const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                      int64_t ldc) = 0;
+    virtual void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) = 0;
 
     // y(N,F) += bias(F) on every row.
     virtual void addRowBias(int64_t rows, int64_t features, const float* bias, float* y) = 0;
     // gradBias(F) += Σ_rows dy(N,F).
-    virtual void accumulateColumnSums(int64_t rows, int64_t features, const float* dy,
-                                      float* gradBias) = 0;
+    virtual void accumulateColumnSums(int64_t rows, int64_t features, const float* dy, float* gradBias) = 0;
 
     // output (N, Cout, Ho, Wo); weight (Cout, Cin, Kh, Kw); bias (Cout) or null.
-    virtual void conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight,
-                               const float* bias, float* output) = 0;
+    virtual void conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight, const float* bias,
+                               float* output) = 0;
     // gradInput (overwritten; null to skip), gradWeight and gradBias (accumulated; bias may be null).
     virtual void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
-                                const float* gradOutput, float* gradInput, float* gradWeight,
-                                float* gradBias) = 0;
+                                const float* gradOutput, float* gradInput, float* gradWeight, float* gradBias) = 0;
 
     // argmax (N, C, Ho, Wo) holds the flat input index within each (n, c) plane.
-    virtual void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output,
-                                  int32_t* argmax) = 0;
+    virtual void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output, int32_t* argmax) = 0;
     // gradInput is overwritten.
-    virtual void maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
-                                   const int32_t* argmax, float* gradInput) = 0;
-    virtual void avgPool2dForward(const Pool2dGeometry& g, const float* input, float* output) = 0;
-    virtual void avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
+    virtual void maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, const int32_t* argmax,
                                    float* gradInput) = 0;
+    virtual void avgPool2dForward(const Pool2dGeometry& g, const float* input, float* output) = 0;
+    virtual void avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, float* gradInput) = 0;
 
     // y = max(x, 0); x and y may alias.
     virtual void reluForward(int64_t count, const float* x, float* y) = 0;
@@ -172,66 +171,61 @@ public:
     // Inverted dropout: keep element i with probability 1 − p, where the draw for i is
     // uniformAt(key, firstIndex + i); kept elements are scaled by 1/(1 − p).
     // mask (count) gets the scale or 0; x and y may alias.
-    virtual void dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex,
-                                const float* x, float* y, float* mask) = 0;
+    virtual void dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x, float* y,
+                                float* mask) = 0;
     // dx = dy · mask (may alias).
     virtual void multiply(int64_t count, const float* a, const float* b, float* y) = 0;
 
     // Training mode: normalises with batch statistics, writes savedMean/savedInvStd (C)
     // and updates runningMean/runningVar (C, unbiased variance).
-    virtual void batchNormForwardTraining(const BatchNormGeometry& g, const float* x,
-                                          const float* gamma, const float* beta, float* y,
-                                          float* savedMean, float* savedInvStd,
+    virtual void batchNormForwardTraining(const BatchNormGeometry& g, const float* x, const float* gamma,
+                                          const float* beta, float* y, float* savedMean, float* savedInvStd,
                                           float* runningMean, float* runningVar) = 0;
     // Evaluation mode: normalises with the running statistics.
-    virtual void batchNormForwardInference(const BatchNormGeometry& g, const float* x,
-                                           const float* gamma, const float* beta,
-                                           const float* runningMean, const float* runningVar,
+    virtual void batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma,
+                                           const float* beta, const float* runningMean, const float* runningVar,
                                            float* y) = 0;
     // dx overwritten; gradGamma, gradBeta accumulated.
     virtual void batchNormBackward(const BatchNormGeometry& g, const float* x, const float* gamma,
-                                   const float* savedMean, const float* savedInvStd,
-                                   const float* dy, float* dx, float* gradGamma,
-                                   float* gradBeta) = 0;
+                                   const float* savedMean, const float* savedInvStd, const float* dy, float* dx,
+                                   float* gradGamma, float* gradBeta) = 0;
 
     // Softmax cross-entropy over logits (N, K) with labels in [0, K). Writes
     // gradLogits = scale · (softmax − onehot) and returns Σ_n −log softmax[n, label[n]]
     // (unscaled); correctCount gets the number of rows whose argmax is the label.
-    virtual double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits,
-                                       const int32_t* labels, float scale, float* gradLogits,
-                                       int64_t* correctCount) = 0;
+    virtual double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels,
+                                       float scale, float* gradLogits, int64_t* correctCount) = 0;
 
     // One SGD step over a flat buffer: g += wd·w; v = μ·v + g; w −= lr·(nesterov ? g + μ·v : v).
     // velocity is unused (may be null) when momentum is 0.
-    virtual void sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads,
-                           float* velocity) = 0;
+    virtual void sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads, float* velocity) = 0;
     // One Adam step (L2 weight decay added to the gradient).
-    virtual void adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
-                            float* firstMoment, float* secondMoment) = 0;
+    virtual void adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads, float* firstMoment,
+                            float* secondMoment) = 0;
 };
 
-// The memory space to allocate a backend's tensors in: nullptr (the host) for
-// a backend that computes on host memory, the backend itself otherwise.
-inline Backend* memorySpaceOf(Backend& backend)
+// The memory space to allocate a backend's tensors in: the host's for a
+// backend that computes on host memory, the backend's own otherwise.
+inline MemorySpace memorySpaceOf(Backend& backend)
 {
-    return backend.usesHostMemory() ? nullptr : &backend;
+    return backend.usesHostMemory() ? MemorySpace::host() : MemorySpace::of(backend);
 }
 
-// True when `backend` computes in the memory space `space` (nullptr: the host).
-inline bool usesMemoryOf(const Backend& backend, const Backend* space)
+// True when `backend` computes in the memory space `space`.
+inline bool usesMemoryOf(const Backend& backend, MemorySpace space)
 {
-    if (backend.usesHostMemory() || space == nullptr)
-        return backend.usesHostMemory() && space == nullptr;
-    return backend.sharesMemoryWith(*space);
+    if (backend.usesHostMemory() || space.isHost())
+        return backend.usesHostMemory() && space.isHost();
+    return backend.sharesMemoryWith(space.resource());
 }
 
-// True when `backend`'s kernels can read memory of the space `space`
-// (nullptr: the host) directly: its own, or a peer GPU's.
-inline bool readsMemoryOf(const Backend& backend, const Backend* space)
+// True when `backend`'s kernels can read memory of `space` directly: its own,
+// or a peer GPU's.
+inline bool readsMemoryOf(const Backend& backend, MemorySpace space)
 {
-    if (backend.usesHostMemory() || space == nullptr)
+    if (backend.usesHostMemory() || space.isHost())
         return usesMemoryOf(backend, space);
-    return backend.canReadDirectly(*space);
+    return backend.canReadDirectly(space.resource());
 }
 
 } // namespace lpm

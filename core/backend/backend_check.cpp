@@ -142,27 +142,34 @@ private:
 
 std::string convName(const Conv2dGeometry& g, bool bias)
 {
-    return "Conv2d " + std::to_string(g.inChannels) + "->" + std::to_string(g.outChannels) + " k" +
-           std::to_string(g.kernelHeight) + " s" + std::to_string(g.stride) + " p" + std::to_string(g.padding) +
-           (bias ? "" : " no bias") + " on " + std::to_string(g.inHeight) + "x" + std::to_string(g.inWidth);
+    return "Conv2d " + std::to_string(g.inChannels) + "->" + std::to_string(g.outChannels) + " k"
+           + std::to_string(g.kernelHeight) + " s" + std::to_string(g.stride) + " p" + std::to_string(g.padding)
+           + (bias ? "" : " no bias") + " on " + std::to_string(g.inHeight) + "x" + std::to_string(g.inWidth);
 }
 
 void addLinearCases(std::vector<CheckCase>& cases, CaseBuilder& make)
 {
     const int64_t rows = 32, in = 300, out = 100;
     const std::string name = "Linear 300->100";
-    cases.push_back({name, "forward",
-                     {{"x", make.normal(rows * in)}, {"weight", make.normal(out * in, 0.05f)},
-                      {"bias", make.normal(out)}, {"y", make.normal(rows * out), true}},
+    cases.push_back({name,
+                     "forward",
+                     {{"x", make.normal(rows * in)},
+                      {"weight", make.normal(out * in, 0.05f)},
+                      {"bias", make.normal(out)},
+                      {"y", make.normal(rows * out), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.gemm(false, true, rows, out, in, 1.0f, p.f(0), in, p.f(1), in, 0.0f, p.f(3), out);
                          b.addRowBias(rows, out, p.f(2), p.f(3));
                          return Scalars{};
                      }});
-    cases.push_back({name, "backward",
-                     {{"x", make.normal(rows * in)}, {"weight", make.normal(out * in, 0.05f)},
-                      {"gradOutput", make.normal(rows * out)}, {"gradInput", make.normal(rows * in), true},
-                      {"gradWeight", make.normal(out * in), true}, {"gradBias", make.normal(out), true}},
+    cases.push_back({name,
+                     "backward",
+                     {{"x", make.normal(rows * in)},
+                      {"weight", make.normal(out * in, 0.05f)},
+                      {"gradOutput", make.normal(rows * out)},
+                      {"gradInput", make.normal(rows * in), true},
+                      {"gradWeight", make.normal(out * in), true},
+                      {"gradBias", make.normal(out), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.gemm(true, false, out, in, rows, 1.0f, p.f(2), out, p.f(0), in, 1.0f, p.f(4), in);
                          b.accumulateColumnSums(rows, out, p.f(2), p.f(5));
@@ -177,17 +184,24 @@ void addConvolutionCases(std::vector<CheckCase>& cases, CaseBuilder& make, const
     const int64_t outputs = g.batch * g.outChannels * g.outHeight() * g.outWidth();
     const int64_t weights = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth;
     const std::string name = convName(g, bias);
-    cases.push_back({name, "forward",
-                     {{"input", make.normal(inputs)}, {"weight", make.normal(weights, 0.1f)},
-                      {"bias", make.normal(g.outChannels)}, {"output", make.normal(outputs), true}},
+    cases.push_back({name,
+                     "forward",
+                     {{"input", make.normal(inputs)},
+                      {"weight", make.normal(weights, 0.1f)},
+                      {"bias", make.normal(g.outChannels)},
+                      {"output", make.normal(outputs), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.conv2dForward(g, p.f(0), p.f(1), bias ? p.f(2) : nullptr, p.f(3));
                          return Scalars{};
                      }});
-    cases.push_back({name, "backward",
-                     {{"input", make.normal(inputs)}, {"weight", make.normal(weights, 0.1f)},
-                      {"gradOutput", make.normal(outputs)}, {"gradInput", make.normal(inputs), true},
-                      {"gradWeight", make.normal(weights), true}, {"gradBias", make.normal(g.outChannels), true}},
+    cases.push_back({name,
+                     "backward",
+                     {{"input", make.normal(inputs)},
+                      {"weight", make.normal(weights, 0.1f)},
+                      {"gradOutput", make.normal(outputs)},
+                      {"gradInput", make.normal(inputs), true},
+                      {"gradWeight", make.normal(weights), true},
+                      {"gradBias", make.normal(g.outChannels), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.conv2dBackward(g, p.f(0), p.f(1), p.f(2), p.f(3), p.f(4), bias ? p.f(5) : nullptr);
                          return Scalars{};
@@ -198,32 +212,39 @@ void addPoolingCases(std::vector<CheckCase>& cases, CaseBuilder& make, const Poo
 {
     const int64_t inputs = g.batch * g.channels * g.inHeight * g.inWidth;
     const int64_t outputs = g.batch * g.channels * g.outHeight() * g.outWidth();
-    const std::string window = " k" + std::to_string(g.kernel) + " s" + std::to_string(g.stride) + " on " +
-                               std::to_string(g.inHeight) + "x" + std::to_string(g.inWidth);
-    cases.push_back({"MaxPool2d" + window, "forward",
-                     {{"input", make.normal(inputs)}, {"output", make.normal(outputs), true},
+    const std::string window = " k" + std::to_string(g.kernel) + " s" + std::to_string(g.stride) + " on "
+                               + std::to_string(g.inHeight) + "x" + std::to_string(g.inWidth);
+    cases.push_back({"MaxPool2d" + window,
+                     "forward",
+                     {{"input", make.normal(inputs)},
+                      {"output", make.normal(outputs), true},
                       {"argmax", std::vector<int32_t>(size_t(outputs), -1), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.maxPool2dForward(g, p.f(0), p.f(1), p.i32(2));
                          return Scalars{};
                      }});
     // Backward from the candidate's own forward, so argmax is its own.
-    cases.push_back({"MaxPool2d" + window, "backward",
-                     {{"input", make.normal(inputs)}, {"output", make.normal(outputs)},
-                      {"argmax", std::vector<int32_t>(size_t(outputs), -1)}, {"gradOutput", make.normal(outputs)},
+    cases.push_back({"MaxPool2d" + window,
+                     "backward",
+                     {{"input", make.normal(inputs)},
+                      {"output", make.normal(outputs)},
+                      {"argmax", std::vector<int32_t>(size_t(outputs), -1)},
+                      {"gradOutput", make.normal(outputs)},
                       {"gradInput", make.normal(inputs), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.maxPool2dForward(g, p.f(0), p.f(1), p.i32(2));
                          b.maxPool2dBackward(g, p.f(3), p.i32(2), p.f(4));
                          return Scalars{};
                      }});
-    cases.push_back({"AvgPool2d" + window, "forward",
+    cases.push_back({"AvgPool2d" + window,
+                     "forward",
                      {{"input", make.normal(inputs)}, {"output", make.normal(outputs), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.avgPool2dForward(g, p.f(0), p.f(1));
                          return Scalars{};
                      }});
-    cases.push_back({"AvgPool2d" + window, "backward",
+    cases.push_back({"AvgPool2d" + window,
+                     "backward",
                      {{"gradOutput", make.normal(outputs)}, {"gradInput", make.normal(inputs), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.avgPool2dBackward(g, p.f(0), p.f(1));
@@ -234,32 +255,40 @@ void addPoolingCases(std::vector<CheckCase>& cases, CaseBuilder& make, const Poo
 void addElementwiseCases(std::vector<CheckCase>& cases, CaseBuilder& make)
 {
     const int64_t count = 8 * 16 * 14 * 14;
-    cases.push_back({"ReLU", "forward", {{"x", make.normal(count)}, {"y", make.normal(count), true}},
+    cases.push_back({"ReLU",
+                     "forward",
+                     {{"x", make.normal(count)}, {"y", make.normal(count), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.reluForward(count, p.f(0), p.f(1));
                          return Scalars{};
                      }});
-    cases.push_back({"ReLU", "backward",
-                     {{"y", make.normal(count)}, {"gradOutput", make.normal(count)}, {"gradInput", make.normal(count), true}},
-                     [=](Backend& b, const ArrayPointers& p) {
-                         b.reluBackward(count, p.f(0), p.f(1), p.f(2));
-                         return Scalars{};
-                     }});
-    cases.push_back({"ResidualBlock (skip sum)", "forward",
+    cases.push_back(
+        {"ReLU",
+         "backward",
+         {{"y", make.normal(count)}, {"gradOutput", make.normal(count)}, {"gradInput", make.normal(count), true}},
+         [=](Backend& b, const ArrayPointers& p) {
+             b.reluBackward(count, p.f(0), p.f(1), p.f(2));
+             return Scalars{};
+         }});
+    cases.push_back({"ResidualBlock (skip sum)",
+                     "forward",
                      {{"x", make.normal(count)}, {"y", make.normal(count), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.addInPlace(count, p.f(0), p.f(1));
                          return Scalars{};
                      }});
     const uint64_t key = make.bits();
-    cases.push_back({"Dropout p=0.3", "forward",
+    cases.push_back({"Dropout p=0.3",
+                     "forward",
                      {{"x", make.normal(count)}, {"y", make.normal(count), true}, {"mask", make.normal(count), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.dropoutForward(count, 0.3f, key, 1000, p.f(0), p.f(1), p.f(2));
                          return Scalars{};
                      }});
-    cases.push_back({"Dropout p=0.3", "backward",
-                     {{"gradOutput", make.normal(count)}, {"mask", make.uniform(count, 0.0f, 1.5f)},
+    cases.push_back({"Dropout p=0.3",
+                     "backward",
+                     {{"gradOutput", make.normal(count)},
+                      {"mask", make.uniform(count, 0.0f, 1.5f)},
                       {"gradInput", make.normal(count), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.multiply(count, p.f(0), p.f(1), p.f(2));
@@ -275,35 +304,49 @@ void addBatchNormCases(std::vector<CheckCase>& cases, CaseBuilder& make)
     g.spatial = 14 * 14;
     const int64_t count = g.batch * g.channels * g.spatial, c = g.channels;
     const std::string name = "BatchNorm2d 16 on 14x14";
-    cases.push_back({name, "forward (training)",
-                     {{"x", make.normal(count, 2.0f)}, {"gamma", make.uniform(c, 0.5f, 1.5f)},
-                      {"beta", make.normal(c)}, {"y", make.normal(count), true}, {"savedMean", make.normal(c), true},
-                      {"savedInvStd", make.normal(c), true}, {"runningMean", make.normal(c), true},
+    cases.push_back({name,
+                     "forward (training)",
+                     {{"x", make.normal(count, 2.0f)},
+                      {"gamma", make.uniform(c, 0.5f, 1.5f)},
+                      {"beta", make.normal(c)},
+                      {"y", make.normal(count), true},
+                      {"savedMean", make.normal(c), true},
+                      {"savedInvStd", make.normal(c), true},
+                      {"runningMean", make.normal(c), true},
                       {"runningVar", make.uniform(c, 0.5f, 2.0f), true}},
                      [=](Backend& b, const ArrayPointers& p) {
-                         b.batchNormForwardTraining(g, p.f(0), p.f(1), p.f(2), p.f(3), p.f(4), p.f(5), p.f(6),
-                                                    p.f(7));
+                         b.batchNormForwardTraining(g, p.f(0), p.f(1), p.f(2), p.f(3), p.f(4), p.f(5), p.f(6), p.f(7));
                          return Scalars{};
                      }});
-    cases.push_back({name, "forward (inference)",
-                     {{"x", make.normal(count, 2.0f)}, {"gamma", make.uniform(c, 0.5f, 1.5f)},
-                      {"beta", make.normal(c)}, {"runningMean", make.normal(c)},
-                      {"runningVar", make.uniform(c, 0.5f, 2.0f)}, {"y", make.normal(count), true}},
+    cases.push_back({name,
+                     "forward (inference)",
+                     {{"x", make.normal(count, 2.0f)},
+                      {"gamma", make.uniform(c, 0.5f, 1.5f)},
+                      {"beta", make.normal(c)},
+                      {"runningMean", make.normal(c)},
+                      {"runningVar", make.uniform(c, 0.5f, 2.0f)},
+                      {"y", make.normal(count), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          b.batchNormForwardInference(g, p.f(0), p.f(1), p.f(2), p.f(3), p.f(4), p.f(5));
                          return Scalars{};
                      }});
     // Backward from the candidate's own training forward (its saved statistics).
-    cases.push_back({name, "backward",
-                     {{"x", make.normal(count, 2.0f)}, {"gamma", make.uniform(c, 0.5f, 1.5f)},
-                      {"beta", make.normal(c)}, {"y", make.normal(count)}, {"savedMean", make.normal(c)},
-                      {"savedInvStd", make.normal(c)}, {"runningMean", make.normal(c)},
-                      {"runningVar", make.uniform(c, 0.5f, 2.0f)}, {"gradOutput", make.normal(count)},
-                      {"gradInput", make.normal(count), true}, {"gradGamma", make.normal(c), true},
+    cases.push_back({name,
+                     "backward",
+                     {{"x", make.normal(count, 2.0f)},
+                      {"gamma", make.uniform(c, 0.5f, 1.5f)},
+                      {"beta", make.normal(c)},
+                      {"y", make.normal(count)},
+                      {"savedMean", make.normal(c)},
+                      {"savedInvStd", make.normal(c)},
+                      {"runningMean", make.normal(c)},
+                      {"runningVar", make.uniform(c, 0.5f, 2.0f)},
+                      {"gradOutput", make.normal(count)},
+                      {"gradInput", make.normal(count), true},
+                      {"gradGamma", make.normal(c), true},
                       {"gradBeta", make.normal(c), true}},
                      [=](Backend& b, const ArrayPointers& p) {
-                         b.batchNormForwardTraining(g, p.f(0), p.f(1), p.f(2), p.f(3), p.f(4), p.f(5), p.f(6),
-                                                    p.f(7));
+                         b.batchNormForwardTraining(g, p.f(0), p.f(1), p.f(2), p.f(3), p.f(4), p.f(5), p.f(6), p.f(7));
                          b.batchNormBackward(g, p.f(0), p.f(1), p.f(4), p.f(5), p.f(8), p.f(9), p.f(10), p.f(11));
                          return Scalars{};
                      }});
@@ -312,8 +355,10 @@ void addBatchNormCases(std::vector<CheckCase>& cases, CaseBuilder& make)
 void addLossAndOptimizerCases(std::vector<CheckCase>& cases, CaseBuilder& make)
 {
     const int64_t rows = 64, classes = 10;
-    cases.push_back({"SoftmaxCrossEntropy 10 classes", "forward+backward",
-                     {{"logits", make.normal(rows * classes, 3.0f)}, {"labels", make.labels(rows, int(classes))},
+    cases.push_back({"SoftmaxCrossEntropy 10 classes",
+                     "forward+backward",
+                     {{"logits", make.normal(rows * classes, 3.0f)},
+                      {"labels", make.labels(rows, int(classes))},
                       {"gradLogits", make.normal(rows * classes), true}},
                      [=](Backend& b, const ArrayPointers& p) {
                          int64_t correct = 0;
@@ -327,19 +372,22 @@ void addLossAndOptimizerCases(std::vector<CheckCase>& cases, CaseBuilder& make)
     sgd.momentum = 0.9f;
     sgd.weightDecay = 1e-4f;
     sgd.nesterov = true;
-    cases.push_back({"SGD (momentum 0.9, Nesterov, weight decay)", "update",
-                     {{"weights", make.normal(count), true}, {"grads", make.normal(count)},
-                      {"velocity", make.normal(count), true}},
-                     [=](Backend& b, const ArrayPointers& p) {
-                         b.sgdUpdate(count, sgd, p.f(0), p.f(1), p.f(2));
-                         return Scalars{};
-                     }});
+    cases.push_back(
+        {"SGD (momentum 0.9, Nesterov, weight decay)",
+         "update",
+         {{"weights", make.normal(count), true}, {"grads", make.normal(count)}, {"velocity", make.normal(count), true}},
+         [=](Backend& b, const ArrayPointers& p) {
+             b.sgdUpdate(count, sgd, p.f(0), p.f(1), p.f(2));
+             return Scalars{};
+         }});
     AdamHyper adam;
     adam.learningRate = 1e-3f;
     adam.weightDecay = 1e-4f;
     adam.step = 3;
-    cases.push_back({"Adam (step 3, weight decay)", "update",
-                     {{"weights", make.normal(count), true}, {"grads", make.normal(count)},
+    cases.push_back({"Adam (step 3, weight decay)",
+                     "update",
+                     {{"weights", make.normal(count), true},
+                      {"grads", make.normal(count)},
                       {"firstMoment", make.normal(count, 0.1f), true},
                       {"secondMoment", make.uniform(count, 0.01f, 1.0f), true}},
                      [=](Backend& b, const ArrayPointers& p) {
@@ -398,8 +446,7 @@ BackendCheckReport checkBackendAgainstCpu(Backend& candidate, uint64_t seed, dou
         size_t outputIndex = 0;
         for (const CaseArray& array : check.arrays)
             if (array.output) {
-                addRow(array.name, elementCount(array.initial),
-                       relativeError(got[outputIndex], expected[outputIndex]));
+                addRow(array.name, elementCount(array.initial), relativeError(got[outputIndex], expected[outputIndex]));
                 ++outputIndex;
             }
         for (size_t i = 0; i < expectedScalars.size(); ++i) {

@@ -15,12 +15,12 @@
 namespace lpm {
 
 struct BackendCheckRow {
-    std::string layer;   // e.g. "Conv2d 16→32 k3 p1"
-    std::string pass;    // forward | backward | update
-    std::string output;  // e.g. "gradWeight"
+    std::string layer;  // e.g. "Conv2d 16→32 k3 p1"
+    std::string pass;   // forward | backward | update
+    std::string output; // e.g. "gradWeight"
     int64_t elements = 0;
     double relativeError = 0.0;
-    bool passed = true;  // relativeError ≤ tolerance
+    bool passed = true; // relativeError ≤ tolerance
 };
 
 struct BackendCheckReport {

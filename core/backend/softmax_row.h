@@ -18,7 +18,7 @@ struct SoftmaxRowResult {
 };
 
 LPM_HOST_DEVICE inline SoftmaxRowResult softmaxCrossEntropyRow(int64_t classes, const float* z, int32_t label,
-                                                             float scale, float* dz)
+                                                               float scale, float* dz)
 {
     int64_t best = 0;
     for (int64_t j = 1; j < classes; ++j)

@@ -15,17 +15,15 @@ namespace {
 void checkDataset(const Dataset& data, const char* caller)
 {
     const int64_t sampleSize = data.channels * data.height * data.width;
-    const bool sizesOk = data.count >= 0 && data.channels > 0 && data.height > 0 &&
-                         data.width > 0 &&
-                         static_cast<int64_t>(data.images.size()) == data.count * sampleSize &&
-                         static_cast<int64_t>(data.labels.size()) == data.count;
+    const bool sizesOk = data.count >= 0 && data.channels > 0 && data.height > 0 && data.width > 0
+                         && static_cast<int64_t>(data.images.size()) == data.count * sampleSize
+                         && static_cast<int64_t>(data.labels.size()) == data.count;
     if (!sizesOk) {
-        throw InvalidArgument(std::string(caller) + ": dataset '" + data.name +
-                              "' is inconsistent (" + std::to_string(data.count) + " samples of " +
-                              std::to_string(data.channels) + "x" + std::to_string(data.height) +
-                              "x" + std::to_string(data.width) + ", but " +
-                              std::to_string(data.images.size()) + " floats and " +
-                              std::to_string(data.labels.size()) + " labels)");
+        throw InvalidArgument(std::string(caller) + ": dataset '" + data.name + "' is inconsistent ("
+                              + std::to_string(data.count) + " samples of " + std::to_string(data.channels) + "x"
+                              + std::to_string(data.height) + "x" + std::to_string(data.width) + ", but "
+                              + std::to_string(data.images.size()) + " floats and " + std::to_string(data.labels.size())
+                              + " labels)");
     }
 }
 
@@ -57,9 +55,8 @@ Batcher::Batcher(const Dataset& data, int64_t batchSize, uint64_t seed)
         throw InvalidArgument("Batcher: batch size " + std::to_string(batchSize) + " is below 1");
     batchesPerEpoch_ = data.count / batchSize;
     if (batchesPerEpoch_ < 1) {
-        throw InvalidArgument("Batcher: batch size " + std::to_string(batchSize) +
-                              " exceeds the " + std::to_string(data.count) +
-                              " samples of dataset '" + data.name + "'");
+        throw InvalidArgument("Batcher: batch size " + std::to_string(batchSize) + " exceeds the "
+                              + std::to_string(data.count) + " samples of dataset '" + data.name + "'");
     }
 }
 
@@ -104,10 +101,9 @@ Batch sliceBatch(const Dataset& data, int64_t first, int64_t count)
 {
     checkDataset(data, "sliceBatch");
     if (count < 1 || first < 0 || first > data.count - count) {
-        throw InvalidArgument("sliceBatch: samples [" + std::to_string(first) + ", " +
-                              std::to_string(first + count) +
-                              ") are not a non-empty range of the " + std::to_string(data.count) +
-                              " samples of dataset '" + data.name + "'");
+        throw InvalidArgument("sliceBatch: samples [" + std::to_string(first) + ", " + std::to_string(first + count)
+                              + ") are not a non-empty range of the " + std::to_string(data.count)
+                              + " samples of dataset '" + data.name + "'");
     }
     Batch batch = makeBatch(data, count);
     for (int64_t row = 0; row < count; ++row)

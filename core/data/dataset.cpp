@@ -32,20 +32,18 @@ std::filesystem::path findMnistFile(const std::filesystem::path& folder, const s
         return plain;
     if (isRegularFile(compressed))
         return compressed;
-    throw FileError(folder.string() + ": missing " + base + " (looked for " + base + " and " +
-                    base + ".gz)");
+    throw FileError(folder.string() + ": missing " + base + " (looked for " + base + " and " + base + ".gz)");
 }
 
 // Reads one split (images + labels) and converts it to a Dataset.
-Dataset loadSplit(const std::filesystem::path& imagesFile,
-                  const std::filesystem::path& labelsFile, const std::string& name)
+Dataset loadSplit(const std::filesystem::path& imagesFile, const std::filesystem::path& labelsFile,
+                  const std::string& name)
 {
     IdxImages images = readIdxImages(imagesFile);
     std::vector<uint8_t> labels = readIdxLabels(labelsFile);
     if (static_cast<int64_t>(labels.size()) != images.count) {
-        throw FileError(imagesFile.string() + " has " + std::to_string(images.count) +
-                        " images but " + labelsFile.string() + " has " +
-                        std::to_string(labels.size()) + " labels");
+        throw FileError(imagesFile.string() + " has " + std::to_string(images.count) + " images but "
+                        + labelsFile.string() + " has " + std::to_string(labels.size()) + " labels");
     }
 
     Dataset data;
@@ -81,9 +79,9 @@ DatasetSplits loadMnistFolder(const std::filesystem::path& folder)
 {
     std::error_code error;
     if (!std::filesystem::is_directory(folder, error)) {
-        throw FileError(folder.string() + ": folder not found (expected it to hold " +
-                        kMnistTrainImages + ", " + kMnistTrainLabels + ", " + kMnistTestImages +
-                        " and " + kMnistTestLabels + ", each optionally with .gz)");
+        throw FileError(folder.string() + ": folder not found (expected it to hold " + kMnistTrainImages + ", "
+                        + kMnistTrainLabels + ", " + kMnistTestImages + " and " + kMnistTestLabels
+                        + ", each optionally with .gz)");
     }
     // Locate all four files before reading any, so a missing one fails fast.
     std::filesystem::path trainImages = findMnistFile(folder, kMnistTrainImages);
@@ -96,10 +94,9 @@ DatasetSplits loadMnistFolder(const std::filesystem::path& folder)
     splits.train = loadSplit(trainImages, trainLabels, name + "/train");
     splits.test = loadSplit(testImages, testLabels, name + "/test");
     if (splits.train.height != splits.test.height || splits.train.width != splits.test.width) {
-        throw FileError(trainImages.string() + " has " + std::to_string(splits.train.height) +
-                        "x" + std::to_string(splits.train.width) + " images but " +
-                        testImages.string() + " has " + std::to_string(splits.test.height) +
-                        "x" + std::to_string(splits.test.width) + " images");
+        throw FileError(trainImages.string() + " has " + std::to_string(splits.train.height) + "x"
+                        + std::to_string(splits.train.width) + " images but " + testImages.string() + " has "
+                        + std::to_string(splits.test.height) + "x" + std::to_string(splits.test.width) + " images");
     }
     return splits;
 }
@@ -115,8 +112,7 @@ std::filesystem::path defaultFashionMnistFolder()
 DatasetSplits loadDataset(const std::string& spec, uint64_t seed)
 {
     if (spec.empty()) {
-        throw InvalidArgument(
-            "loadDataset: empty dataset name (use fashion-mnist, synthetic or a folder path)");
+        throw InvalidArgument("loadDataset: empty dataset name (use fashion-mnist, synthetic or a folder path)");
     }
     if (spec == "synthetic") {
         SyntheticOptions options;
@@ -125,9 +121,8 @@ DatasetSplits loadDataset(const std::string& spec, uint64_t seed)
     }
     if (spec == "fashion-mnist") {
         std::filesystem::path folder = defaultFashionMnistFolder();
-        const std::string hint =
-            "; install the Debian package dataset-fashion-mnist or set LPM_FASHION_MNIST to "
-            "a folder holding the Fashion-MNIST IDX files";
+        const std::string hint = "; install the Debian package dataset-fashion-mnist or set LPM_FASHION_MNIST to "
+                                 "a folder holding the Fashion-MNIST IDX files";
         std::error_code error;
         if (!std::filesystem::is_directory(folder, error)) {
             throw FileError(folder.string() + ": Fashion-MNIST folder not found" + hint);
@@ -147,8 +142,7 @@ DatasetSplits loadDataset(const std::string& spec, uint64_t seed)
 Dataset sampleSubset(const Dataset& data, int64_t count, uint64_t seed)
 {
     if (count < 0)
-        throw InvalidArgument("subset of " + data.name + ": negative sample count "
-                              + std::to_string(count));
+        throw InvalidArgument("subset of " + data.name + ": negative sample count " + std::to_string(count));
     count = std::min(count, data.count);
     // The first `count` places of a Fisher–Yates shuffle from the front.
     std::vector<int64_t> order(size_t(data.count));

@@ -49,7 +49,10 @@ public:
         }
         gzbuffer(handle_, 1 << 18);
     }
-    ~GzReader() { gzclose(handle_); }
+    ~GzReader()
+    {
+        gzclose(handle_);
+    }
     GzReader(const GzReader&) = delete;
     GzReader& operator=(const GzReader&) = delete;
 
@@ -103,13 +106,12 @@ private:
 // Decodes a big-endian 32-bit integer.
 uint32_t bigEndian32(const uint8_t* bytes)
 {
-    return (uint32_t(bytes[0]) << 24) | (uint32_t(bytes[1]) << 16) | (uint32_t(bytes[2]) << 8) |
-           uint32_t(bytes[3]);
+    return (uint32_t(bytes[0]) << 24) | (uint32_t(bytes[1]) << 16) | (uint32_t(bytes[2]) << 8) | uint32_t(bytes[3]);
 }
 
 // Reads the header of `words` 32-bit big-endian integers and checks the magic.
-std::vector<uint32_t> readHeader(GzReader& reader, const std::filesystem::path& file, int words,
-                                 uint32_t expectedMagic, const char* kind)
+std::vector<uint32_t> readHeader(GzReader& reader, const std::filesystem::path& file, int words, uint32_t expectedMagic,
+                                 const char* kind)
 {
     uint8_t bytes[16] = {};
     size_t wanted = static_cast<size_t>(words) * 4;
@@ -117,12 +119,11 @@ std::vector<uint32_t> readHeader(GzReader& reader, const std::filesystem::path& 
     // Magic first: a short file of the other kind should say "wrong magic".
     uint32_t magic = bigEndian32(bytes);
     if (got >= 4 && magic != expectedMagic) {
-        fail(file, "wrong magic number " + hex32(magic) + ", expected " + hex32(expectedMagic) +
-                       " (" + kind + ")");
+        fail(file, "wrong magic number " + hex32(magic) + ", expected " + hex32(expectedMagic) + " (" + kind + ")");
     }
     if (got < wanted) {
-        fail(file, "header too short: expected " + std::to_string(wanted) + " bytes, found " +
-                       std::to_string(got) + " (" + kind + ")");
+        fail(file, "header too short: expected " + std::to_string(wanted) + " bytes, found " + std::to_string(got)
+                       + " (" + kind + ")");
     }
     std::vector<uint32_t> header(words);
     for (int i = 0; i < words; ++i)
@@ -130,20 +131,19 @@ std::vector<uint32_t> readHeader(GzReader& reader, const std::filesystem::path& 
     return header;
 }
 
-void checkRange(const std::filesystem::path& file, const char* what, int64_t value,
-                int64_t limit)
+void checkRange(const std::filesystem::path& file, const char* what, int64_t value, int64_t limit)
 {
     if (value < 1 || value > limit) {
-        fail(file, std::string(what) + " " + std::to_string(value) + " is invalid (must be 1-" +
-                       std::to_string(limit) + ")");
+        fail(file,
+             std::string(what) + " " + std::to_string(value) + " is invalid (must be 1-" + std::to_string(limit) + ")");
     }
 }
 
 // Reads exactly `expected` payload bytes, then checks nothing follows them.
 // Grows the buffer as data arrives, so a lying header on a short file does
 // not allocate the claimed size.
-std::vector<uint8_t> readPayload(GzReader& reader, const std::filesystem::path& file,
-                                 int64_t expected, const char* what)
+std::vector<uint8_t> readPayload(GzReader& reader, const std::filesystem::path& file, int64_t expected,
+                                 const char* what)
 {
     constexpr size_t kChunk = size_t(1) << 20;
     std::vector<uint8_t> data;
@@ -156,8 +156,8 @@ std::vector<uint8_t> readPayload(GzReader& reader, const std::filesystem::path& 
         size_t got = reader.read(data.data() + offset, chunk);
         if (got < chunk) {
             data.resize(offset + got);
-            std::string message = "truncated: expected " + std::to_string(expected) +
-                                  " bytes of " + what + ", found " + std::to_string(data.size());
+            std::string message = "truncated: expected " + std::to_string(expected) + " bytes of " + what + ", found "
+                                  + std::to_string(data.size());
             std::string zlibMessage = reader.zlibError();
             if (!zlibMessage.empty())
                 message += " (" + zlibMessage + ")";
@@ -180,11 +180,9 @@ IdxImages readIdxImages(const std::filesystem::path& file)
     images.rows = header[2];
     images.cols = header[3];
     checkRange(file, "image count", images.count, kIdxMaxCount);
-    if (images.rows < 1 || images.rows > kIdxMaxSide || images.cols < 1 ||
-        images.cols > kIdxMaxSide) {
-        fail(file, "image size " + std::to_string(images.rows) + "x" +
-                       std::to_string(images.cols) + " is invalid (rows and cols must be 1-" +
-                       std::to_string(kIdxMaxSide) + ")");
+    if (images.rows < 1 || images.rows > kIdxMaxSide || images.cols < 1 || images.cols > kIdxMaxSide) {
+        fail(file, "image size " + std::to_string(images.rows) + "x" + std::to_string(images.cols)
+                       + " is invalid (rows and cols must be 1-" + std::to_string(kIdxMaxSide) + ")");
     }
     int64_t bytes = images.count * images.rows * images.cols; // <= 1e8 * 4096^2 < 2^63
     images.pixels = readPayload(reader, file, bytes, "pixel data");
@@ -200,8 +198,7 @@ std::vector<uint8_t> readIdxLabels(const std::filesystem::path& file)
     std::vector<uint8_t> labels = readPayload(reader, file, count, "label data");
     for (size_t i = 0; i < labels.size(); ++i) {
         if (labels[i] > 9) {
-            fail(file, "label " + std::to_string(labels[i]) + " at index " + std::to_string(i) +
-                           " is outside 0-9");
+            fail(file, "label " + std::to_string(labels[i]) + " at index " + std::to_string(i) + " is outside 0-9");
         }
     }
     return labels;

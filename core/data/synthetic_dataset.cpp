@@ -28,9 +28,8 @@ constexpr uint64_t kLabelTag = 1;
 void checkOption(const char* name, int64_t value, int64_t low, int64_t high)
 {
     if (value < low || value > high) {
-        throw InvalidArgument("makeSyntheticDataset: " + std::string(name) + " " +
-                              std::to_string(value) + " is outside " + std::to_string(low) +
-                              "-" + std::to_string(high));
+        throw InvalidArgument("makeSyntheticDataset: " + std::string(name) + " " + std::to_string(value)
+                              + " is outside " + std::to_string(low) + "-" + std::to_string(high));
     }
 }
 
@@ -56,8 +55,7 @@ std::vector<int32_t> makePrototypes(const SyntheticOptions& options)
         for (int64_t ch = 0; ch < C; ++ch) {
             for (int64_t g = 0; g < gridSize; ++g) {
                 int64_t specific = static_cast<int64_t>(stream.nextBelow(256));
-                int64_t mixed = (shared[ch * gridSize + g] * kSharedWeight +
-                                 specific * (256 - kSharedWeight)) >> 8;
+                int64_t mixed = (shared[ch * gridSize + g] * kSharedWeight + specific * (256 - kSharedWeight)) >> 8;
                 // Stretch so the darker half becomes background (0).
                 grid[g] = static_cast<int32_t>(std::clamp<int64_t>(2 * mixed - 255, 0, 255));
             }
@@ -68,9 +66,8 @@ std::vector<int32_t> makePrototypes(const SyntheticOptions& options)
                     const int64_t gx = x / kGridSpacing, fx = x % kGridSpacing;
                     const int32_t* top = grid.data() + gy * gridCols + gx;
                     const int32_t* bottom = top + gridCols;
-                    int64_t sum = top[0] * (kGridSpacing - fy) * (kGridSpacing - fx) +
-                                  top[1] * (kGridSpacing - fy) * fx +
-                                  bottom[0] * fy * (kGridSpacing - fx) + bottom[1] * fy * fx;
+                    int64_t sum = top[0] * (kGridSpacing - fy) * (kGridSpacing - fx) + top[1] * (kGridSpacing - fy) * fx
+                                  + bottom[0] * fy * (kGridSpacing - fx) + bottom[1] * fy * fx;
                     plane[y * W + x] = static_cast<int32_t>((sum + area / 2) / area);
                 }
             }
@@ -80,8 +77,8 @@ std::vector<int32_t> makePrototypes(const SyntheticOptions& options)
 }
 
 // Generates `count` samples of one split from `splitKey`.
-Dataset makeSplit(const SyntheticOptions& options, const std::vector<int32_t>& prototypes,
-                  int64_t count, uint64_t splitKey, const std::string& name)
+Dataset makeSplit(const SyntheticOptions& options, const std::vector<int32_t>& prototypes, int64_t count,
+                  uint64_t splitKey, const std::string& name)
 {
     const int64_t C = options.channels, H = options.height, W = options.width;
     const int64_t K = options.classes;
@@ -111,10 +108,8 @@ Dataset makeSplit(const SyntheticOptions& options, const std::vector<int32_t>& p
         const int64_t label = data.labels[i];
         const int64_t dy = static_cast<int64_t>(stream.nextBelow(2 * kMaxShift + 1)) - kMaxShift;
         const int64_t dx = static_cast<int64_t>(stream.nextBelow(2 * kMaxShift + 1)) - kMaxShift;
-        const int64_t contrast =
-            kMinContrast + static_cast<int64_t>(stream.nextBelow(257 - kMinContrast));
-        const int64_t other =
-            (label + 1 + static_cast<int64_t>(stream.nextBelow(static_cast<uint64_t>(K - 1)))) % K;
+        const int64_t contrast = kMinContrast + static_cast<int64_t>(stream.nextBelow(257 - kMinContrast));
+        const int64_t other = (label + 1 + static_cast<int64_t>(stream.nextBelow(static_cast<uint64_t>(K - 1)))) % K;
         const int64_t blend = static_cast<int64_t>(stream.nextBelow(kMaxBlend + 1));
 
         float* out = data.images.data() + i * sampleSize;
@@ -154,22 +149,20 @@ DatasetSplits makeSyntheticDataset(const SyntheticOptions& options)
     const int64_t sampleSize = options.channels * options.height * options.width;
     const int64_t largest = std::max(options.trainCount, options.testCount);
     if (sampleSize > (int64_t(1) << 30) / largest) {
-        throw InvalidArgument("makeSyntheticDataset: " + std::to_string(largest) +
-                              " samples of " + std::to_string(sampleSize) +
-                              " floats exceed 2^30 floats per split");
+        throw InvalidArgument("makeSyntheticDataset: " + std::to_string(largest) + " samples of "
+                              + std::to_string(sampleSize) + " floats exceed 2^30 floats per split");
     }
     if (sampleSize > (int64_t(1) << 28) / options.classes) {
-        throw InvalidArgument("makeSyntheticDataset: " + std::to_string(options.classes) +
-                              " class prototypes of " + std::to_string(sampleSize) +
-                              " pixels exceed 2^28 pixels");
+        throw InvalidArgument("makeSyntheticDataset: " + std::to_string(options.classes) + " class prototypes of "
+                              + std::to_string(sampleSize) + " pixels exceed 2^28 pixels");
     }
 
     std::vector<int32_t> prototypes = makePrototypes(options);
     DatasetSplits splits;
-    splits.train = makeSplit(options, prototypes, options.trainCount,
-                             deriveKey(options.seed, kTrainTag), "synthetic/train");
-    splits.test = makeSplit(options, prototypes, options.testCount,
-                            deriveKey(options.seed, kTestTag), "synthetic/test");
+    splits.train =
+        makeSplit(options, prototypes, options.trainCount, deriveKey(options.seed, kTrainTag), "synthetic/train");
+    splits.test =
+        makeSplit(options, prototypes, options.testCount, deriveKey(options.seed, kTestTag), "synthetic/test");
     return splits;
 }
 

@@ -13,8 +13,8 @@ std::string formatLibraryVersion(int version)
 {
     if (version <= 0)
         return "none";
-    return std::to_string(version / 10000) + "." + std::to_string((version / 100) % 100) + "." +
-           std::to_string(version % 100);
+    return std::to_string(version / 10000) + "." + std::to_string((version / 100) % 100) + "."
+           + std::to_string(version % 100);
 }
 
 } // namespace lpm

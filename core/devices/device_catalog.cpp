@@ -36,27 +36,25 @@ std::vector<DeviceModel> makeCatalog()
 {
     std::vector<DeviceModel> catalog;
     // id, full name, FP32, TF32 dense, memory bandwidth, memory, peer link, per server
-    catalog.push_back({"V100", "NVIDIA V100 SXM2 32 GB", 15.7 * kTera, 0.0, 900 * kGiga,
-                       32 * kGigabyte, nvlink(2, 300 * kGiga), 8});
-    catalog.push_back({"A100-40", "NVIDIA A100 SXM4 40 GB", 19.5 * kTera, 156 * kTera,
-                       1555 * kGiga, 40 * kGigabyte, nvlink(3, 600 * kGiga), 8});
-    catalog.push_back({"A100-80", "NVIDIA A100 SXM4 80 GB", 19.5 * kTera, 156 * kTera,
-                       2039 * kGiga, 80 * kGigabyte, nvlink(3, 600 * kGiga), 8});
-    catalog.push_back({"RTX4090", "NVIDIA GeForce RTX 4090 24 GB", 82.6 * kTera, 82.6 * kTera,
-                       1008 * kGiga, 24 * kGigabyte, pcie(4), 4});
-    catalog.push_back({"L4", "NVIDIA L4 24 GB", 30.3 * kTera, 60 * kTera, 300 * kGiga,
-                       24 * kGigabyte, pcie(4), 8});
-    catalog.push_back({"H100", "NVIDIA H100 SXM5 80 GB", 67 * kTera, 494.7 * kTera,
-                       3350 * kGiga, 80 * kGigabyte, nvlink(4, 900 * kGiga), 8});
-    catalog.push_back({"H200", "NVIDIA H200 SXM 141 GB", 67 * kTera, 494.7 * kTera,
-                       4800 * kGiga, 141 * kGigabyte, nvlink(4, 900 * kGiga), 8});
+    catalog.push_back(
+        {"V100", "NVIDIA V100 SXM2 32 GB", 15.7 * kTera, 0.0, 900 * kGiga, 32 * kGigabyte, nvlink(2, 300 * kGiga), 8});
+    catalog.push_back({"A100-40", "NVIDIA A100 SXM4 40 GB", 19.5 * kTera, 156 * kTera, 1555 * kGiga, 40 * kGigabyte,
+                       nvlink(3, 600 * kGiga), 8});
+    catalog.push_back({"A100-80", "NVIDIA A100 SXM4 80 GB", 19.5 * kTera, 156 * kTera, 2039 * kGiga, 80 * kGigabyte,
+                       nvlink(3, 600 * kGiga), 8});
+    catalog.push_back({"RTX4090", "NVIDIA GeForce RTX 4090 24 GB", 82.6 * kTera, 82.6 * kTera, 1008 * kGiga,
+                       24 * kGigabyte, pcie(4), 4});
+    catalog.push_back({"L4", "NVIDIA L4 24 GB", 30.3 * kTera, 60 * kTera, 300 * kGiga, 24 * kGigabyte, pcie(4), 8});
+    catalog.push_back({"H100", "NVIDIA H100 SXM5 80 GB", 67 * kTera, 494.7 * kTera, 3350 * kGiga, 80 * kGigabyte,
+                       nvlink(4, 900 * kGiga), 8});
+    catalog.push_back({"H200", "NVIDIA H200 SXM 141 GB", 67 * kTera, 494.7 * kTera, 4800 * kGiga, 141 * kGigabyte,
+                       nvlink(4, 900 * kGiga), 8});
     return catalog;
 }
 
 std::string lowercase(std::string text)
 {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     return text;
 }
 
@@ -107,9 +105,14 @@ LinkSpec hostStagedGpuLink()
 std::string catalogIdForGpuName(const std::string& cudaName)
 {
     // Most specific first: "A100" alone does not say 40 or 80 GB.
-    static const std::vector<std::pair<std::string, std::string>> markers = {
-        {"H200", "H200"}, {"H100", "H100"}, {"A100-SXM4-40GB", "A100-40"}, {"A100 40GB", "A100-40"},
-        {"A100", "A100-80"}, {"V100", "V100"}, {"L4", "L4"}, {"4090", "RTX4090"}};
+    static const std::vector<std::pair<std::string, std::string>> markers = {{"H200", "H200"},
+                                                                             {"H100", "H100"},
+                                                                             {"A100-SXM4-40GB", "A100-40"},
+                                                                             {"A100 40GB", "A100-40"},
+                                                                             {"A100", "A100-80"},
+                                                                             {"V100", "V100"},
+                                                                             {"L4", "L4"},
+                                                                             {"4090", "RTX4090"}};
     for (const auto& [marker, id] : markers)
         if (cudaName.find(marker) != std::string::npos)
             return id;

@@ -26,8 +26,8 @@ struct DeviceModel {
     double tensorFlopsPerSecond = 0.0; // dense TF32 tensor cores (0 when none)
     double memoryBytesPerSecond = 0.0; // device memory bandwidth
     int64_t memoryBytes = 0;
-    LinkSpec peerLink;                 // between two of these in one server (NVLink, else PCIe)
-    int perServer = 8;                 // GPUs one server holds; more spill into further servers
+    LinkSpec peerLink; // between two of these in one server (NVLink, else PCIe)
+    int perServer = 8; // GPUs one server holds; more spill into further servers
 };
 
 // The GPUs of the catalogue, in order of release.

@@ -162,12 +162,12 @@ void resolveLocalGpus(DeviceSet& set, const GpuDiscovery& gpus)
         if (slot.kind != DeviceKind::Cuda)
             continue;
         if (slot.ordinal >= int(gpus.gpus.size()))
-            throw InvalidArgument(slot.label + ": " +
-                                  (gpus.gpus.empty() ? "no GPU can be used here (" + gpus.status + ")"
-                                                     : "there is no GPU " + std::to_string(slot.ordinal) +
-                                                           " (this machine has " + std::to_string(gpus.gpus.size()) +
-                                                           ")") +
-                                  "; plan for catalogue GPUs instead (e.g. catalog:H100x2)");
+            throw InvalidArgument(slot.label + ": "
+                                  + (gpus.gpus.empty()
+                                         ? "no GPU can be used here (" + gpus.status + ")"
+                                         : "there is no GPU " + std::to_string(slot.ordinal) + " (this machine has "
+                                               + std::to_string(gpus.gpus.size()) + ")")
+                                  + "; plan for catalogue GPUs instead (e.g. catalog:H100x2)");
         const std::string& name = gpus.gpus[size_t(slot.ordinal)].name;
         slot.catalogId = catalogIdForGpuName(name);
         slot.peerGpus.clear();
@@ -176,8 +176,8 @@ void resolveLocalGpus(DeviceSet& set, const GpuDiscovery& gpus)
                 if (gpus.peerAccess[size_t(slot.ordinal)][peer])
                     slot.peerGpus.push_back(int(peer));
         if (slot.catalogId.empty())
-            throw InvalidArgument(slot.label + ": no catalogue entry matches the GPU '" + name +
-                                  "', so its costs cannot be estimated; plan for a catalogue GPU instead");
+            throw InvalidArgument(slot.label + ": no catalogue entry matches the GPU '" + name
+                                  + "', so its costs cannot be estimated; plan for a catalogue GPU instead");
     }
 }
 
@@ -196,8 +196,7 @@ LinkSpec linkBetween(const DeviceSlot& from, const DeviceSlot& to)
     }
     if (from.kind == DeviceKind::Cpu && to.kind == DeviceKind::Cpu)
         return hostMemoryLink();
-    if (from.kind == DeviceKind::Catalog && to.kind == DeviceKind::Catalog
-        && from.server == to.server)
+    if (from.kind == DeviceKind::Catalog && to.kind == DeviceKind::Catalog && from.server == to.server)
         return catalogDevice(from.catalogId).peerLink; // a server holds one model
 
     return ethernetLink();

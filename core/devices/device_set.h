@@ -26,11 +26,11 @@ enum class DeviceKind { Cpu, Cuda, Catalog };
 
 struct DeviceSlot {
     DeviceKind kind = DeviceKind::Cpu;
-    std::string label;     // unique in the set: "cpu:0", "cuda:1", "cuda:0/2" (3rd stage on GPU 0), "H100#5"
-    int ordinal = 0;       // cpu: core number; cuda: GPU ordinal; catalog: index among its model in the set
-    std::string catalogId; // catalog: the DeviceModel's id; cuda: its entry, once resolveLocalGpus ran
-    int server = 0;        // 0 is this machine; catalogue servers count from 1
-    int sharedBy = 1;      // stages running on this same physical device
+    std::string label;         // unique in the set: "cpu:0", "cuda:1", "cuda:0/2" (3rd stage on GPU 0), "H100#5"
+    int ordinal = 0;           // cpu: core number; cuda: GPU ordinal; catalog: index among its model in the set
+    std::string catalogId;     // catalog: the DeviceModel's id; cuda: its entry, once resolveLocalGpus ran
+    int server = 0;            // 0 is this machine; catalogue servers count from 1
+    int sharedBy = 1;          // stages running on this same physical device
     std::vector<int> peerGpus; // cuda, once resolveLocalGpus ran: the GPUs this one has peer access to
 };
 

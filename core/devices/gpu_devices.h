@@ -15,24 +15,24 @@ namespace lpm {
 
 struct GpuDevice {
     int index = 0;
-    std::string name;            // e.g. "NVIDIA H100 80GB HBM3"
-    int64_t memoryBytes = 0;     // total global memory
+    std::string name;        // e.g. "NVIDIA H100 80GB HBM3"
+    int64_t memoryBytes = 0; // total global memory
     int multiprocessors = 0;
     int computeMajor = 0, computeMinor = 0;
-    int clockKHz = 0;            // peak SM clock
-    std::string pciBusId;        // e.g. "0000:18:00.0"
+    int clockKHz = 0;     // peak SM clock
+    std::string pciBusId; // e.g. "0000:18:00.0"
 };
 
 struct GpuDiscovery {
-    bool cudaBuilt = false;      // this build has the CUDA backend
+    bool cudaBuilt = false; // this build has the CUDA backend
     std::vector<GpuDevice> gpus;
     // peerAccess[i][j]: GPU i can read and write GPU j's memory directly (i ≠ j).
     std::vector<std::vector<bool>> peerAccess;
-    int driverVersion = 0;       // CUDA version the driver supports, 1000·major + 10·minor; 0 = none
-    int runtimeVersion = 0;      // CUDA runtime linked in, same encoding
-    int cudnnVersion = 0;        // e.g. 91400 = 9.14.0
-    int ncclVersion = 0;         // e.g. 22809 = 2.28.9; 0 = not built with NCCL
-    std::string status;          // one line: what was found, or why nothing was
+    int driverVersion = 0;  // CUDA version the driver supports, 1000·major + 10·minor; 0 = none
+    int runtimeVersion = 0; // CUDA runtime linked in, same encoding
+    int cudnnVersion = 0;   // e.g. 91400 = 9.14.0
+    int ncclVersion = 0;    // e.g. 22809 = 2.28.9; 0 = not built with NCCL
+    std::string status;     // one line: what was found, or why nothing was
 };
 
 GpuDiscovery discoverGpus();

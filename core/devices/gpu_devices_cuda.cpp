@@ -39,7 +39,8 @@ GpuDiscovery discoverGpus()
     ncclGetVersion(&found.ncclVersion);
 #endif
     if (found.driverVersion == 0) {
-        found.status = "no NVIDIA driver on this machine (CUDA runtime " + formatCudaVersion(found.runtimeVersion) + ")";
+        found.status =
+            "no NVIDIA driver on this machine (CUDA runtime " + formatCudaVersion(found.runtimeVersion) + ")";
         return found;
     }
     int count = 0;
@@ -76,9 +77,9 @@ GpuDiscovery discoverGpus()
                 found.peerAccess[i][j] = canAccess != 0;
         }
     if (found.status.empty())
-        found.status = std::to_string(n) + (n == 1 ? " GPU" : " GPUs") + ", driver for CUDA " +
-                       formatCudaVersion(found.driverVersion) + ", runtime " +
-                       formatCudaVersion(found.runtimeVersion);
+        found.status = std::to_string(n) + (n == 1 ? " GPU" : " GPUs") + ", driver for CUDA "
+                       + formatCudaVersion(found.driverVersion) + ", runtime "
+                       + formatCudaVersion(found.runtimeVersion);
     return found;
 }
 

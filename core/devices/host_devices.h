@@ -10,13 +10,13 @@
 namespace lpm {
 
 struct HostDevices {
-    int cpuCores = 1;        // usable by this process (its affinity mask)
-    std::string cpuName;     // e.g. "AMD EPYC 7B13", or "unknown CPU"
-    int64_t memoryBytes = 0; // physical memory of the machine
-    std::string blasKernel;       // the OpenBLAS kernel the CPU backend runs, e.g. "Cooperlake"
-    std::string blasKernelDetail; // one line: that kernel, the best the CPU allows, and who chose it
+    int cpuCores = 1;               // usable by this process (its affinity mask)
+    std::string cpuName;            // e.g. "AMD EPYC 7B13", or "unknown CPU"
+    int64_t memoryBytes = 0;        // physical memory of the machine
+    std::string blasKernel;         // the OpenBLAS kernel the CPU backend runs, e.g. "Cooperlake"
+    std::string blasKernelDetail;   // one line: that kernel, the best the CPU allows, and who chose it
     std::string convolutionKernels; // e.g. "oneDNN 2.6.3 (avx512_core)"
-    GpuDiscovery gpu;        // the GPUs, or in one line why there are none
+    GpuDiscovery gpu;               // the GPUs, or in one line why there are none
 };
 
 HostDevices discoverHostDevices();

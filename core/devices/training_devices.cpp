@@ -20,11 +20,13 @@ void requireTrainableDevices(const DeviceSet& set)
     const DeviceSlot& first = set.stageSlots.front();
     for (const DeviceSlot& slot : set.stageSlots) {
         if (slot.kind == DeviceKind::Catalog)
-            throw InvalidArgument("device " + slot.label + ": catalogue devices are for planning; train on CPU "
-                                  "stages (cpu:N) or on local GPUs (cuda:KxN, cuda:0,1)");
+            throw InvalidArgument("device " + slot.label
+                                  + ": catalogue devices are for planning; train on CPU "
+                                    "stages (cpu:N) or on local GPUs (cuda:KxN, cuda:0,1)");
         if (slot.kind != first.kind)
-            throw InvalidArgument("devices " + set.spec + ": a run trains on CPU stages only or on GPU stages only, "
-                                  "not on both");
+            throw InvalidArgument("devices " + set.spec
+                                  + ": a run trains on CPU stages only or on GPU stages only, "
+                                    "not on both");
     }
 }
 

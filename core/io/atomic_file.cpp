@@ -13,13 +13,12 @@ namespace lpm {
 
 void writeFileAtomically(const std::filesystem::path& file, std::string_view bytes)
 {
-    const std::string temporary =
-        file.string() + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
+    const std::string temporary = file.string() + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
     FILE* out = std::fopen(temporary.c_str(), "wb");
     if (out == nullptr)
         throw FileError(file.string() + ": cannot write (" + std::strerror(errno) + ")");
-    bool ok = std::fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size()
-              && std::fflush(out) == 0 && ::fsync(::fileno(out)) == 0;
+    bool ok = std::fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size() && std::fflush(out) == 0
+              && ::fsync(::fileno(out)) == 0;
     const int writeErrno = errno;
     ok = std::fclose(out) == 0 && ok;
     if (!ok) {

@@ -34,8 +34,8 @@ std::vector<float> ByteReader::getFloats(const char* field, int64_t expectedCoun
 {
     const auto count = get<int64_t>(field);
     if (count != expectedCount)
-        throw FileError(source_ + ": " + field + " holds " + std::to_string(count)
-                        + " values, expected " + std::to_string(expectedCount));
+        throw FileError(source_ + ": " + field + " holds " + std::to_string(count) + " values, expected "
+                        + std::to_string(expectedCount));
     require(sizeof(float) * size_t(count), field);
     std::vector<float> values(static_cast<size_t>(count));
     std::memcpy(values.data(), data_ + offset_, sizeof(float) * size_t(count));

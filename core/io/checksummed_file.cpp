@@ -14,8 +14,8 @@ constexpr size_t kMagicBytes = 8;
 constexpr size_t kHeaderBytes = kMagicBytes + 4 + 4 + 8 + 8;
 } // namespace
 
-void writeChecksummedFile(const std::filesystem::path& file, const std::string& magic,
-                          uint32_t version, const std::vector<unsigned char>& payload)
+void writeChecksummedFile(const std::filesystem::path& file, const std::string& magic, uint32_t version,
+                          const std::vector<unsigned char>& payload)
 {
     ByteWriter header;
     std::string paddedMagic = magic;
@@ -32,21 +32,19 @@ void writeChecksummedFile(const std::filesystem::path& file, const std::string& 
     writeFileAtomically(file, bytes);
 }
 
-std::vector<unsigned char> readChecksummedFile(const std::filesystem::path& file,
-                                               const std::string& magic, uint32_t version,
-                                               const std::string& kindOfFile)
+std::vector<unsigned char> readChecksummedFile(const std::filesystem::path& file, const std::string& magic,
+                                               uint32_t version, const std::string& kindOfFile)
 {
     const std::string name = file.string();
     const std::string content = readWholeFile(file, kindOfFile);
     const std::vector<unsigned char> bytes(content.begin(), content.end());
     std::string paddedMagic = magic;
     paddedMagic.resize(kMagicBytes, '\0');
-    if (bytes.size() < kMagicBytes
-        || std::memcmp(bytes.data(), paddedMagic.data(), kMagicBytes) != 0)
+    if (bytes.size() < kMagicBytes || std::memcmp(bytes.data(), paddedMagic.data(), kMagicBytes) != 0)
         throw FileError(name + ": not an LPM " + kindOfFile + " (missing header)");
     if (bytes.size() < kHeaderBytes)
-        throw FileError(name + ": truncated " + kindOfFile + " header (" + std::to_string(bytes.size())
-                        + " of " + std::to_string(kHeaderBytes) + " bytes)");
+        throw FileError(name + ": truncated " + kindOfFile + " header (" + std::to_string(bytes.size()) + " of "
+                        + std::to_string(kHeaderBytes) + " bytes)");
     ByteReader header(bytes.data() + kMagicBytes, kHeaderBytes - kMagicBytes, name);
     const auto fileVersion = header.get<uint32_t>("format version");
     header.get<uint32_t>("reserved");

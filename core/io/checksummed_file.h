@@ -14,14 +14,13 @@ namespace lpm {
 
 // Throws FileError naming the file when it cannot be written; the target is
 // then unchanged and no temporary is left behind.
-void writeChecksummedFile(const std::filesystem::path& file, const std::string& magic,
-                          uint32_t version, const std::vector<unsigned char>& payload);
+void writeChecksummedFile(const std::filesystem::path& file, const std::string& magic, uint32_t version,
+                          const std::vector<unsigned char>& payload);
 
 // Returns the payload. Throws FileError naming the file and the fault: missing
 // or unreadable, not this kind of file (magic), another format version, size
 // disagreeing with the header, or a checksum mismatch (corruption).
-std::vector<unsigned char> readChecksummedFile(const std::filesystem::path& file,
-                                               const std::string& magic, uint32_t version,
-                                               const std::string& kindOfFile);
+std::vector<unsigned char> readChecksummedFile(const std::filesystem::path& file, const std::string& magic,
+                                               uint32_t version, const std::string& kindOfFile);
 
 } // namespace lpm

@@ -52,8 +52,7 @@ UnitCost AvgPool2d::cost(const Shape& input) const
     return cost;
 }
 
-Tensor AvgPool2d::forward(Backend& backend, Tensor input, const StepInfo&,
-                          std::unique_ptr<LayerContext>& context)
+Tensor AvgPool2d::forward(Backend& backend, Tensor input, const StepInfo&, std::unique_ptr<LayerContext>& context)
 {
     const Pool2dGeometry g = geometry(input.shape());
     Tensor output = Tensor::uninitializedLike(input, Shape{g.batch, g.channels, g.outHeight(), g.outWidth()});

@@ -12,8 +12,7 @@ struct BatchNormContext : LayerContext {
 } // namespace
 
 BatchNorm2d::BatchNorm2d(const BatchNorm2dOptions& options)
-    : options_(options),
-      gamma_(registerParameter("gamma", Shape{options.channels}, ParameterInit::Ones, 1)),
+    : options_(options), gamma_(registerParameter("gamma", Shape{options.channels}, ParameterInit::Ones, 1)),
       beta_(registerParameter("beta", Shape{options.channels}, ParameterInit::Zeros, 1)),
       runningMean_(registerBuffer("running_mean", Shape{options.channels}, 0.0f)),
       runningVar_(registerBuffer("running_var", Shape{options.channels}, 1.0f))
@@ -25,9 +24,8 @@ BatchNorm2d::BatchNorm2d(const BatchNorm2dOptions& options)
 BatchNormGeometry BatchNorm2d::geometry(const Shape& input) const
 {
     if (input.rank() != 4 || input[1] != options_.channels)
-        throw InvalidArgument("BatchNorm2d " + describe() + ": expected input (N, "
-                              + std::to_string(options_.channels) + ", H, W), got "
-                              + input.toString());
+        throw InvalidArgument("BatchNorm2d " + describe() + ": expected input (N, " + std::to_string(options_.channels)
+                              + ", H, W), got " + input.toString());
     BatchNormGeometry g;
     g.batch = input[0];
     g.channels = input[1];
@@ -62,15 +60,15 @@ Tensor BatchNorm2d::forward(Backend& backend, Tensor input, const StepInfo& step
     const BatchNormGeometry g = geometry(input.shape());
     Tensor output = Tensor::uninitializedLike(input, input.shape());
     if (!step.training) {
-        backend.batchNormForwardInference(g, input.data(), gamma_.value, beta_.value,
-                                          runningMean_.value, runningVar_.value, output.data());
+        backend.batchNormForwardInference(g, input.data(), gamma_.value, beta_.value, runningMean_.value,
+                                          runningVar_.value, output.data());
         return output;
     }
     auto saved = std::make_unique<BatchNormContext>();
-    saved->statistics = MemoryBlock(input.memory(), int64_t(sizeof(float)) * 2 * g.channels);
+    saved->statistics = MemoryBlock(input.space(), int64_t(sizeof(float)) * 2 * g.channels);
     float* mean = saved->statistics.as<float>();
-    backend.batchNormForwardTraining(g, input.data(), gamma_.value, beta_.value, output.data(), mean,
-                                     mean + g.channels, runningMean_.value, runningVar_.value);
+    backend.batchNormForwardTraining(g, input.data(), gamma_.value, beta_.value, output.data(), mean, mean + g.channels,
+                                     runningMean_.value, runningVar_.value);
     saved->input = std::move(input);
     context = std::move(saved);
     return output;

@@ -12,12 +12,12 @@ struct Conv2dContext : LayerContext {
 
 Conv2d::Conv2d(const Conv2dOptions& options)
     : options_(options),
-      weight_(registerParameter(
-          "weight", Shape{options.outChannels, options.inChannels, options.kernel, options.kernel},
-          ParameterInit::UniformFanIn, options.inChannels * options.kernel * options.kernel))
+      weight_(registerParameter("weight",
+                                Shape{options.outChannels, options.inChannels, options.kernel, options.kernel},
+                                ParameterInit::UniformFanIn, options.inChannels * options.kernel * options.kernel))
 {
-    if (options.inChannels <= 0 || options.outChannels <= 0 || options.kernel <= 0
-        || options.stride <= 0 || options.padding < 0)
+    if (options.inChannels <= 0 || options.outChannels <= 0 || options.kernel <= 0 || options.stride <= 0
+        || options.padding < 0)
         throw InvalidArgument("Conv2d: channels, kernel and stride must be positive, padding >= 0");
     if (options.bias)
         bias_ = &registerParameter("bias", Shape{options.outChannels}, ParameterInit::UniformFanIn,
@@ -27,17 +27,15 @@ Conv2d::Conv2d(const Conv2dOptions& options)
 std::string Conv2d::describe() const
 {
     const std::string k = std::to_string(options_.kernel);
-    return k + "x" + k + " " + std::to_string(options_.inChannels) + "->"
-           + std::to_string(options_.outChannels) + " stride " + std::to_string(options_.stride)
-           + " pad " + std::to_string(options_.padding);
+    return k + "x" + k + " " + std::to_string(options_.inChannels) + "->" + std::to_string(options_.outChannels)
+           + " stride " + std::to_string(options_.stride) + " pad " + std::to_string(options_.padding);
 }
 
 Conv2dGeometry Conv2d::geometry(const Shape& input) const
 {
     if (input.rank() != 4 || input[1] != options_.inChannels)
-        throw InvalidArgument("Conv2d " + describe() + ": expected input (N, "
-                              + std::to_string(options_.inChannels) + ", H, W), got "
-                              + input.toString());
+        throw InvalidArgument("Conv2d " + describe() + ": expected input (N, " + std::to_string(options_.inChannels)
+                              + ", H, W), got " + input.toString());
     Conv2dGeometry g;
     g.batch = input[0];
     g.inChannels = input[1];
@@ -48,8 +46,7 @@ Conv2dGeometry Conv2d::geometry(const Shape& input) const
     g.stride = options_.stride;
     g.padding = options_.padding;
     if (g.inHeight + 2 * g.padding < g.kernelHeight || g.inWidth + 2 * g.padding < g.kernelWidth)
-        throw InvalidArgument("Conv2d " + describe() + ": input " + input.toString()
-                              + " is smaller than the kernel");
+        throw InvalidArgument("Conv2d " + describe() + ": input " + input.toString() + " is smaller than the kernel");
     return g;
 }
 
@@ -67,21 +64,19 @@ UnitCost Conv2d::cost(const Shape& input) const
     UnitCost cost;
     cost.forwardFlops = 2.0 * multiplyAdds;
     cost.backwardFlops = 4.0 * multiplyAdds;
-    cost.parameterBytes = int64_t(sizeof(float))
-                          * (g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth
-                             + (options_.bias ? g.outChannels : 0));
+    cost.parameterBytes =
+        int64_t(sizeof(float))
+        * (g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth + (options_.bias ? g.outChannels : 0));
     cost.outputBytes = int64_t(sizeof(float)) * int64_t(outputs);
     cost.savedBytes = int64_t(sizeof(float)) * g.inChannels * g.inHeight * g.inWidth;
     return cost;
 }
 
-Tensor Conv2d::forward(Backend& backend, Tensor input, const StepInfo&,
-                       std::unique_ptr<LayerContext>& context)
+Tensor Conv2d::forward(Backend& backend, Tensor input, const StepInfo&, std::unique_ptr<LayerContext>& context)
 {
     const Conv2dGeometry g = geometry(input.shape());
     Tensor output = Tensor::uninitializedLike(input, Shape{g.batch, g.outChannels, g.outHeight(), g.outWidth()});
-    backend.conv2dForward(g, input.data(), weight_.value, bias_ ? bias_->value : nullptr,
-                          output.data());
+    backend.conv2dForward(g, input.data(), weight_.value, bias_ ? bias_->value : nullptr, output.data());
     auto saved = std::make_unique<Conv2dContext>();
     saved->input = std::move(input);
     context = std::move(saved);
@@ -96,8 +91,7 @@ Tensor Conv2d::backward(Backend& backend, Tensor gradOutput, LayerContext& conte
     if (inputGradientNeeded())
         gradInput = Tensor::uninitializedLike(saved.input, saved.input.shape());
     backend.conv2dBackward(g, saved.input.data(), weight_.value, gradOutput.data(),
-                           gradInput.empty() ? nullptr : gradInput.data(), weight_.grad,
-                           bias_ ? bias_->grad : nullptr);
+                           gradInput.empty() ? nullptr : gradInput.data(), weight_.grad, bias_ ? bias_->grad : nullptr);
     return gradInput;
 }
 

@@ -15,8 +15,7 @@ struct DropoutContext : LayerContext {
 Dropout::Dropout(const DropoutOptions& options) : options_(options)
 {
     if (!(options.probability >= 0.0f && options.probability < 1.0f))
-        throw InvalidArgument("Dropout: probability must be in [0, 1), got "
-                              + std::to_string(options.probability));
+        throw InvalidArgument("Dropout: probability must be in [0, 1), got " + std::to_string(options.probability));
 }
 
 std::string Dropout::describe() const
@@ -37,15 +36,14 @@ UnitCost Dropout::cost(const Shape& input) const
     return cost;
 }
 
-Tensor Dropout::forward(Backend& backend, Tensor input, const StepInfo& step,
-                        std::unique_ptr<LayerContext>& context)
+Tensor Dropout::forward(Backend& backend, Tensor input, const StepInfo& step, std::unique_ptr<LayerContext>& context)
 {
     auto saved = std::make_unique<DropoutContext>();
     if (step.training && options_.probability > 0.0f) {
         saved->mask = Tensor::uninitializedLike(input, input.shape());
         backend.dropoutForward(input.elementCount(), options_.probability, step.randomKey,
-                               step.sampleOffset * input.shape().sampleElementCount(),
-                               input.data(), input.data(), saved->mask.data());
+                               step.sampleOffset * input.shape().sampleElementCount(), input.data(), input.data(),
+                               saved->mask.data());
     }
     context = std::move(saved);
     return input;
@@ -55,8 +53,7 @@ Tensor Dropout::backward(Backend& backend, Tensor gradOutput, LayerContext& cont
 {
     auto& saved = contextAs<DropoutContext>(context);
     if (!saved.mask.empty())
-        backend.multiply(gradOutput.elementCount(), gradOutput.data(), saved.mask.data(),
-                         gradOutput.data());
+        backend.multiply(gradOutput.elementCount(), gradOutput.data(), saved.mask.data(), gradOutput.data());
     return gradOutput;
 }
 

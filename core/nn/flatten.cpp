@@ -24,8 +24,7 @@ UnitCost Flatten::cost(const Shape& input) const
     return cost;
 }
 
-Tensor Flatten::forward(Backend&, Tensor input, const StepInfo&,
-                        std::unique_ptr<LayerContext>& context)
+Tensor Flatten::forward(Backend&, Tensor input, const StepInfo&, std::unique_ptr<LayerContext>& context)
 {
     auto saved = std::make_unique<FlattenContext>();
     saved->inputShape = input.shape();

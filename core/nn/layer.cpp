@@ -20,8 +20,7 @@ void Layer::collectBuffers(const std::string& prefix, std::vector<BufferSlot*>& 
     }
 }
 
-ParameterSlot& Layer::registerParameter(std::string name, const Shape& shape, ParameterInit init,
-                                        int64_t fanIn)
+ParameterSlot& Layer::registerParameter(std::string name, const Shape& shape, ParameterInit init, int64_t fanIn)
 {
     auto slot = std::make_unique<ParameterSlot>();
     slot->localName = name;
@@ -47,8 +46,7 @@ BufferSlot& Layer::registerBuffer(std::string name, const Shape& shape, float in
 void requireRank(const std::string& layer, const Shape& input, int rank, const std::string& expected)
 {
     if (input.rank() != rank)
-        throw InvalidArgument(layer + ": expected input " + expected + ", got shape "
-                              + input.toString());
+        throw InvalidArgument(layer + ": expected input " + expected + ", got shape " + input.toString());
 }
 
 } // namespace lpm

@@ -94,8 +94,7 @@ public:
     virtual void collectBuffers(const std::string& prefix, std::vector<BufferSlot*>& out);
 
 protected:
-    ParameterSlot& registerParameter(std::string name, const Shape& shape, ParameterInit init,
-                                     int64_t fanIn);
+    ParameterSlot& registerParameter(std::string name, const Shape& shape, ParameterInit init, int64_t fanIn);
     BufferSlot& registerBuffer(std::string name, const Shape& shape, float initialValue);
 
 private:

@@ -11,15 +11,13 @@ struct LinearContext : LayerContext {
 } // namespace
 
 Linear::Linear(const LinearOptions& options)
-    : options_(options),
-      weight_(registerParameter("weight", Shape{options.outFeatures, options.inFeatures},
-                                ParameterInit::UniformFanIn, options.inFeatures))
+    : options_(options), weight_(registerParameter("weight", Shape{options.outFeatures, options.inFeatures},
+                                                   ParameterInit::UniformFanIn, options.inFeatures))
 {
     if (options.inFeatures <= 0 || options.outFeatures <= 0)
         throw InvalidArgument("Linear: feature counts must be positive");
     if (options.bias)
-        bias_ = &registerParameter("bias", Shape{options.outFeatures}, ParameterInit::UniformFanIn,
-                                   options.inFeatures);
+        bias_ = &registerParameter("bias", Shape{options.outFeatures}, ParameterInit::UniformFanIn, options.inFeatures);
 }
 
 std::string Linear::describe() const
@@ -30,9 +28,8 @@ std::string Linear::describe() const
 Shape Linear::outputShape(const Shape& input) const
 {
     if (input.rank() != 2 || input[1] != options_.inFeatures)
-        throw InvalidArgument("Linear " + describe() + ": expected input (N, "
-                              + std::to_string(options_.inFeatures) + "), got "
-                              + input.toString());
+        throw InvalidArgument("Linear " + describe() + ": expected input (N, " + std::to_string(options_.inFeatures)
+                              + "), got " + input.toString());
     return Shape{input[0], options_.outFeatures};
 }
 
@@ -43,22 +40,19 @@ UnitCost Linear::cost(const Shape& input) const
     UnitCost cost;
     cost.forwardFlops = 2.0 * multiplyAdds;
     cost.backwardFlops = 4.0 * multiplyAdds;
-    cost.parameterBytes =
-        int64_t(sizeof(float)) * (options_.inFeatures * options_.outFeatures
-                                  + (options_.bias ? options_.outFeatures : 0));
+    cost.parameterBytes = int64_t(sizeof(float))
+                          * (options_.inFeatures * options_.outFeatures + (options_.bias ? options_.outFeatures : 0));
     cost.outputBytes = int64_t(sizeof(float)) * options_.outFeatures;
     cost.savedBytes = int64_t(sizeof(float)) * options_.inFeatures;
     return cost;
 }
 
-Tensor Linear::forward(Backend& backend, Tensor input, const StepInfo&,
-                       std::unique_ptr<LayerContext>& context)
+Tensor Linear::forward(Backend& backend, Tensor input, const StepInfo&, std::unique_ptr<LayerContext>& context)
 {
     Tensor output = Tensor::uninitializedLike(input, outputShape(input.shape()));
     const int64_t rows = input.shape()[0];
-    backend.gemm(false, true, rows, options_.outFeatures, options_.inFeatures, 1.0f, input.data(),
-                 options_.inFeatures, weight_.value, options_.inFeatures, 0.0f, output.data(),
-                 options_.outFeatures);
+    backend.gemm(false, true, rows, options_.outFeatures, options_.inFeatures, 1.0f, input.data(), options_.inFeatures,
+                 weight_.value, options_.inFeatures, 0.0f, output.data(), options_.outFeatures);
     if (bias_ != nullptr)
         backend.addRowBias(rows, options_.outFeatures, bias_->value, output.data());
     auto saved = std::make_unique<LinearContext>();
@@ -73,15 +67,15 @@ Tensor Linear::backward(Backend& backend, Tensor gradOutput, LayerContext& conte
     const int64_t rows = saved.input.shape()[0];
     const int64_t in = options_.inFeatures, out = options_.outFeatures;
     // dW (out, in) += dyᵀ · x;  db += Σ_rows dy;  dx (N, in) = dy · W.
-    backend.gemm(true, false, out, in, rows, 1.0f, gradOutput.data(), out, saved.input.data(), in,
-                 1.0f, weight_.grad, in);
+    backend.gemm(true, false, out, in, rows, 1.0f, gradOutput.data(), out, saved.input.data(), in, 1.0f, weight_.grad,
+                 in);
     if (bias_ != nullptr)
         backend.accumulateColumnSums(rows, out, gradOutput.data(), bias_->grad);
     if (!inputGradientNeeded())
         return Tensor();
     Tensor gradInput = Tensor::uninitializedLike(saved.input, saved.input.shape());
-    backend.gemm(false, false, rows, in, out, 1.0f, gradOutput.data(), out, weight_.value, in,
-                 0.0f, gradInput.data(), in);
+    backend.gemm(false, false, rows, in, out, 1.0f, gradOutput.data(), out, weight_.value, in, 0.0f, gradInput.data(),
+                 in);
     return gradInput;
 }
 

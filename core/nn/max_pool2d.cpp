@@ -11,13 +11,12 @@ struct MaxPoolContext : LayerContext {
 };
 } // namespace
 
-Pool2dGeometry poolGeometry(const std::string& layer, const Shape& input, int64_t kernel,
-                            int64_t stride)
+Pool2dGeometry poolGeometry(const std::string& layer, const Shape& input, int64_t kernel, int64_t stride)
 {
     requireRank(layer, input, 4, "(N, C, H, W)");
     if (input[2] < kernel || input[3] < kernel)
-        throw InvalidArgument(layer + ": input " + input.toString() + " is smaller than the "
-                              + std::to_string(kernel) + "x" + std::to_string(kernel) + " window");
+        throw InvalidArgument(layer + ": input " + input.toString() + " is smaller than the " + std::to_string(kernel)
+                              + "x" + std::to_string(kernel) + " window");
     Pool2dGeometry g;
     g.batch = input[0];
     g.channels = input[1];
@@ -63,14 +62,13 @@ UnitCost MaxPool2d::cost(const Shape& input) const
     return cost;
 }
 
-Tensor MaxPool2d::forward(Backend& backend, Tensor input, const StepInfo&,
-                          std::unique_ptr<LayerContext>& context)
+Tensor MaxPool2d::forward(Backend& backend, Tensor input, const StepInfo&, std::unique_ptr<LayerContext>& context)
 {
     const Pool2dGeometry g = geometry(input.shape());
     Tensor output = Tensor::uninitializedLike(input, Shape{g.batch, g.channels, g.outHeight(), g.outWidth()});
     auto saved = std::make_unique<MaxPoolContext>();
     saved->inputShape = input.shape();
-    saved->argmax = MemoryBlock(input.memory(), int64_t(sizeof(int32_t)) * output.elementCount());
+    saved->argmax = MemoryBlock(input.space(), int64_t(sizeof(int32_t)) * output.elementCount());
     backend.maxPool2dForward(g, input.data(), output.data(), saved->argmax.as<int32_t>());
     context = std::move(saved);
     return output;

@@ -29,7 +29,6 @@ private:
 };
 
 // Checks a pooling input and returns its geometry (shared by max and average pooling).
-Pool2dGeometry poolGeometry(const std::string& layer, const Shape& input, int64_t kernel,
-                            int64_t stride);
+Pool2dGeometry poolGeometry(const std::string& layer, const Shape& input, int64_t kernel, int64_t stride);
 
 } // namespace lpm

@@ -9,8 +9,7 @@ std::string unitPrefix(int index)
     return "unit" + std::to_string(index) + ".";
 }
 
-Model::Model(std::string name, Shape sampleShape, int64_t classes,
-             std::vector<std::unique_ptr<Layer>> units)
+Model::Model(std::string name, Shape sampleShape, int64_t classes, std::vector<std::unique_ptr<Layer>> units)
     : name_(std::move(name)), sampleShape_(sampleShape), classes_(classes), units_(std::move(units))
 {
     if (units_.empty())
@@ -20,18 +19,25 @@ Model::Model(std::string name, Shape sampleShape, int64_t classes,
     // Every unit must accept its predecessor's output, and the last must give (N, classes).
     const std::vector<Shape> shapes = unitOutputShapes(1);
     if (shapes.back() != Shape{1, classes_})
-        throw InvalidArgument("model " + name_ + ": last unit gives " + shapes.back().toString()
-                              + ", expected (1, " + std::to_string(classes_) + ")");
+        throw InvalidArgument("model " + name_ + ": last unit gives " + shapes.back().toString() + ", expected (1, "
+                              + std::to_string(classes_) + ")");
 }
 
 Shape Model::inputShape(int64_t batch) const
 {
     Shape shape;
     switch (sampleShape_.rank()) {
-    case 1: shape = Shape{batch, sampleShape_[0]}; break;
-    case 2: shape = Shape{batch, sampleShape_[0], sampleShape_[1]}; break;
-    case 3: shape = Shape{batch, sampleShape_[0], sampleShape_[1], sampleShape_[2]}; break;
-    default: throw InvalidArgument("model " + name_ + ": sample shape must have rank 1 to 3");
+    case 1:
+        shape = Shape{batch, sampleShape_[0]};
+        break;
+    case 2:
+        shape = Shape{batch, sampleShape_[0], sampleShape_[1]};
+        break;
+    case 3:
+        shape = Shape{batch, sampleShape_[0], sampleShape_[1], sampleShape_[2]};
+        break;
+    default:
+        throw InvalidArgument("model " + name_ + ": sample shape must have rank 1 to 3");
     }
     return shape;
 }

@@ -15,8 +15,7 @@ namespace lpm {
 
 class Model {
 public:
-    Model(std::string name, Shape sampleShape, int64_t classes,
-          std::vector<std::unique_ptr<Layer>> units);
+    Model(std::string name, Shape sampleShape, int64_t classes, std::vector<std::unique_ptr<Layer>> units);
 
     const std::string& name() const { return name_; }
     // One sample's input shape, e.g. (1, 28, 28).

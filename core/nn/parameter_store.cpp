@@ -24,8 +24,8 @@ ParameterStore::ParameterStore(Model& model, int firstUnit, int lastUnit)
 {
     if (firstUnit < 0 || lastUnit >= model.unitCount() || firstUnit > lastUnit)
         throw InvalidArgument("ParameterStore: unit range [" + std::to_string(firstUnit) + ", "
-                              + std::to_string(lastUnit) + "] is outside model " + model.name()
-                              + " with " + std::to_string(model.unitCount()) + " units");
+                              + std::to_string(lastUnit) + "] is outside model " + model.name() + " with "
+                              + std::to_string(model.unitCount()) + " units");
     firstUnit_ = firstUnit;
     int64_t parameterTotal = 0, bufferTotal = 0;
     for (int index = firstUnit; index <= lastUnit; ++index) {
@@ -64,15 +64,15 @@ void ParameterStore::bindSlots(float* values, float* gradients, float* buffers)
 
 void ParameterStore::placeOn(Backend& backend)
 {
-    Backend* memory = memorySpaceOf(backend);
-    if (memory == nullptr || memory == memory_)
+    const MemorySpace space = memorySpaceOf(backend);
+    if (space.isHost() || space == space_)
         return;
     auto bytes = [](const std::vector<float>& host) { return int64_t(sizeof(float)) * int64_t(host.size()); };
     copyToHost(); // from a previous placement, if any
-    placed_[0] = MemoryBlock(memory, std::max<int64_t>(bytes(values_), 4));
-    placed_[1] = MemoryBlock(memory, std::max<int64_t>(bytes(gradients_), 4));
-    placed_[2] = MemoryBlock(memory, std::max<int64_t>(bytes(buffers_), 4));
-    memory_ = memory;
+    placed_[0] = MemoryBlock(space, std::max<int64_t>(bytes(values_), 4));
+    placed_[1] = MemoryBlock(space, std::max<int64_t>(bytes(gradients_), 4));
+    placed_[2] = MemoryBlock(space, std::max<int64_t>(bytes(buffers_), 4));
+    space_ = space;
     copyFromHost();
     placed_[1].zero();
     bindSlots(placed_[0].as<float>(), placed_[1].as<float>(), placed_[2].as<float>());
@@ -80,7 +80,7 @@ void ParameterStore::placeOn(Backend& backend)
 
 void ParameterStore::copyToHost() const
 {
-    if (memory_ == nullptr)
+    if (!placedOffHost())
         return;
     placed_[0].copyToHost(values_.data(), int64_t(sizeof(float)) * int64_t(values_.size()));
     placed_[2].copyToHost(buffers_.data(), int64_t(sizeof(float)) * int64_t(buffers_.size()));
@@ -88,7 +88,7 @@ void ParameterStore::copyToHost() const
 
 void ParameterStore::copyFromHost()
 {
-    if (memory_ == nullptr)
+    if (!placedOffHost())
         return;
     placed_[0].copyFromHost(values_.data(), int64_t(sizeof(float)) * int64_t(values_.size()));
     placed_[2].copyFromHost(buffers_.data(), int64_t(sizeof(float)) * int64_t(buffers_.size()));
@@ -107,8 +107,12 @@ void ParameterStore::initialize(uint64_t seed)
             case ParameterInit::UniformFanIn:
                 value[i] = (2.0f * stream.nextUniform() - 1.0f) / std::sqrt(fanIn);
                 break;
-            case ParameterInit::Zeros: value[i] = 0.0f; break;
-            case ParameterInit::Ones: value[i] = 1.0f; break;
+            case ParameterInit::Zeros:
+                value[i] = 0.0f;
+                break;
+            case ParameterInit::Ones:
+                value[i] = 1.0f;
+                break;
             }
         }
         value += count;
@@ -127,12 +131,17 @@ void ParameterStore::zeroGradients()
     zeroGradients(0, parameterCount());
 }
 
-void ParameterStore::zeroGradients(int64_t first, int64_t count, Backend* on)
+void ParameterStore::zeroGradients(int64_t first, int64_t count)
 {
-    if (memory_ != nullptr)
-        (on != nullptr ? on : memory_)->zeroBytes(gradients() + first, int64_t(sizeof(float)) * count);
+    space_.zero(gradients() + first, int64_t(sizeof(float)) * count);
+}
+
+void ParameterStore::zeroGradients(int64_t first, int64_t count, Backend& on)
+{
+    if (placedOffHost())
+        on.zeroBytes(gradients() + first, int64_t(sizeof(float)) * count);
     else
-        std::fill_n(gradients_.begin() + first, count, 0.0f);
+        zeroGradients(first, count);
 }
 
 int64_t ParameterStore::unitParameterOffset(int unit) const

@@ -38,8 +38,8 @@ public:
     // digests and checkpoints, copyFromHost() sends edits back. The backend
     // must outlive the store.
     void placeOn(Backend& backend);
-    bool placedOffHost() const { return memory_ != nullptr; }
-    Backend* memory() const { return memory_; } // the placing backend (nullptr: the host)
+    bool placedOffHost() const { return !space_.isHost(); }
+    MemorySpace space() const { return space_; } // where the working arrays are
     void copyToHost() const;
     void copyFromHost();
     // The host copies (current after copyToHost() when placed off the host).
@@ -56,9 +56,10 @@ public:
     // The same for the buffers (batch-norm statistics).
     int64_t unitBufferOffset(int unit) const;
     // Zeroes the gradients [first, first + count). When placed off the host,
-    // the zeroing is queued on `on` (a pipeline stage's backend, so it is
-    // ordered after that stage's update), or on the placing backend.
-    void zeroGradients(int64_t first, int64_t count, Backend* on = nullptr);
+    // the zeroing is queued on the placing backend, or on `on` (a pipeline
+    // stage's backend, so it is ordered after that stage's update).
+    void zeroGradients(int64_t first, int64_t count);
+    void zeroGradients(int64_t first, int64_t count, Backend& on);
     int64_t bufferCount() const { return static_cast<int64_t>(buffers_.size()); }
     // The working arrays: host memory, or the backend's after placeOn().
     float* values() { return working(0, values_); }
@@ -74,7 +75,7 @@ private:
     void bindSlots(float* values, float* gradients, float* buffers);
     float* working(size_t block, const std::vector<float>& host) const
     {
-        return memory_ != nullptr ? placed_[block].as<float>() : const_cast<float*>(host.data());
+        return placedOffHost() ? placed_[block].as<float>() : const_cast<float*>(host.data());
     }
 
     std::vector<ParameterSlot*> parameterSlots_;
@@ -82,10 +83,10 @@ private:
     // Host copies; mutable because copyToHost() refreshes them from a const store.
     mutable std::vector<float> values_, buffers_;
     std::vector<float> gradients_;
-    Backend* memory_ = nullptr;       // where the working arrays are (nullptr: the host vectors)
-    MemoryBlock placed_[3];           // values, gradients, buffers in memory_
+    MemorySpace space_;     // where the working arrays are (the host's: the host vectors)
+    MemoryBlock placed_[3]; // values, gradients, buffers in space_, when not the host's
     int firstUnit_ = 0;
-    std::vector<int64_t> unitOffsets_; // [u − firstUnit]: offset of unit u; one past the last unit at the end
+    std::vector<int64_t> unitOffsets_;       // [u − firstUnit]: offset of unit u; one past the last unit at the end
     std::vector<int64_t> unitBufferOffsets_; // the same for the buffers
 };
 

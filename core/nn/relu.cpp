@@ -19,8 +19,7 @@ UnitCost Relu::cost(const Shape& input) const
     return cost;
 }
 
-Tensor Relu::forward(Backend& backend, Tensor input, const StepInfo& step,
-                     std::unique_ptr<LayerContext>& context)
+Tensor Relu::forward(Backend& backend, Tensor input, const StepInfo& step, std::unique_ptr<LayerContext>& context)
 {
     if (!step.training) {
         backend.reluForward(input.elementCount(), input.data(), input.data());
@@ -38,8 +37,7 @@ Tensor Relu::backward(Backend& backend, Tensor gradOutput, LayerContext& context
 {
     auto& saved = contextAs<ReluContext>(context);
     // Backend::reluBackward masks by "y > 0"; x gives the same mask.
-    backend.reluBackward(gradOutput.elementCount(), saved.input.data(), gradOutput.data(),
-                         gradOutput.data());
+    backend.reluBackward(gradOutput.elementCount(), saved.input.data(), gradOutput.data(), gradOutput.data());
     return gradOutput;
 }
 

@@ -28,11 +28,9 @@ void addUnitCost(UnitCost& total, const UnitCost& part)
 } // namespace
 
 ResidualBlock::ResidualBlock(const ResidualBlockOptions& options)
-    : options_(options),
-      conv1_(convOptions(options.inChannels, options.outChannels, 3, options.stride)),
+    : options_(options), conv1_(convOptions(options.inChannels, options.outChannels, 3, options.stride)),
       bn1_(BatchNorm2dOptions{options.outChannels}),
-      conv2_(convOptions(options.outChannels, options.outChannels, 3, 1)),
-      bn2_(BatchNorm2dOptions{options.outChannels})
+      conv2_(convOptions(options.outChannels, options.outChannels, 3, 1)), bn2_(BatchNorm2dOptions{options.outChannels})
 {
     if (options.inChannels != options.outChannels || options.stride != 1) {
         shortcutConv_.emplace(convOptions(options.inChannels, options.outChannels, 1, options.stride));
@@ -42,9 +40,8 @@ ResidualBlock::ResidualBlock(const ResidualBlockOptions& options)
 
 std::string ResidualBlock::describe() const
 {
-    return std::to_string(options_.inChannels) + "->" + std::to_string(options_.outChannels)
-           + " stride " + std::to_string(options_.stride)
-           + (hasProjection() ? " projection" : " identity");
+    return std::to_string(options_.inChannels) + "->" + std::to_string(options_.outChannels) + " stride "
+           + std::to_string(options_.stride) + (hasProjection() ? " projection" : " identity");
 }
 
 Shape ResidualBlock::outputShape(const Shape& input) const
@@ -77,11 +74,9 @@ Tensor ResidualBlock::forward(Backend& backend, Tensor input, const StepInfo& st
 {
     auto saved = std::make_unique<ResidualContext>();
     auto& parts = saved->parts;
-    Tensor shortcut = hasProjection()
-                          ? shortcutBn_->forward(backend,
-                                                 shortcutConv_->forward(backend, input.clone(), step, parts[5]),
-                                                 step, parts[6])
-                          : input.clone();
+    Tensor shortcut = hasProjection() ? shortcutBn_->forward(
+                          backend, shortcutConv_->forward(backend, input.clone(), step, parts[5]), step, parts[6])
+                                      : input.clone();
     Tensor main = conv1_.forward(backend, std::move(input), step, parts[0]);
     main = bn1_.forward(backend, std::move(main), step, parts[1]);
     main = relu1_.forward(backend, std::move(main), step, parts[2]);
@@ -97,11 +92,10 @@ Tensor ResidualBlock::backward(Backend& backend, Tensor gradOutput, LayerContext
 {
     auto& parts = contextAs<ResidualContext>(context).parts;
     Tensor gradSum = reluOut_.backward(backend, std::move(gradOutput), *parts[7]);
-    Tensor gradShortcut = hasProjection()
-                              ? shortcutConv_->backward(
-                                    backend, shortcutBn_->backward(backend, gradSum.clone(), *parts[6]),
-                                    *parts[5])
-                              : gradSum.clone();
+    Tensor gradShortcut =
+        hasProjection()
+            ? shortcutConv_->backward(backend, shortcutBn_->backward(backend, gradSum.clone(), *parts[6]), *parts[5])
+            : gradSum.clone();
     Tensor grad = bn2_.backward(backend, std::move(gradSum), *parts[4]);
     grad = conv2_.backward(backend, std::move(grad), *parts[3]);
     grad = relu1_.backward(backend, std::move(grad), *parts[2]);

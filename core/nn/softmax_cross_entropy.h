@@ -13,13 +13,13 @@
 namespace lpm {
 
 struct LossResult {
-    double lossSum = 0.0;    // Σ over the rows of −log p(label), unscaled
-    int64_t correct = 0;     // rows whose arg-max logit is the label
-    Tensor gradLogits;       // (N, K): (softmax − onehot) / miniBatchSize
+    double lossSum = 0.0; // Σ over the rows of −log p(label), unscaled
+    int64_t correct = 0;  // rows whose arg-max logit is the label
+    Tensor gradLogits;    // (N, K): (softmax − onehot) / miniBatchSize
 };
 
 // Throws InvalidArgument when the shapes disagree or a label is out of range.
-LossResult softmaxCrossEntropy(Backend& backend, const Tensor& logits,
-                               std::span<const int32_t> labels, int64_t miniBatchSize);
+LossResult softmaxCrossEntropy(Backend& backend, const Tensor& logits, std::span<const int32_t> labels,
+                               int64_t miniBatchSize);
 
 } // namespace lpm

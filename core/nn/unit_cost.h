@@ -11,9 +11,9 @@ struct UnitCost {
     double forwardFlops = 0.0;  // multiply–adds count as 2
     double backwardFlops = 0.0; // input gradient plus parameter gradients
     int64_t parameterBytes = 0;
-    int64_t outputBytes = 0;    // activation that crosses a cut after this unit
-    int64_t savedBytes = 0;     // kept from forward to backward
-    int launches = 1;           // layer operations in the unit: each pays a fixed cost on a GPU
+    int64_t outputBytes = 0; // activation that crosses a cut after this unit
+    int64_t savedBytes = 0;  // kept from forward to backward
+    int launches = 1;        // layer operations in the unit: each pays a fixed cost on a GPU
 };
 
 } // namespace lpm

@@ -8,8 +8,8 @@ namespace lpm {
 std::vector<int64_t> microBatchSizes(int64_t batch, int64_t microBatches)
 {
     if (microBatches < 1 || microBatches > batch)
-        throw InvalidArgument("micro-batches must be between 1 and the batch size "
-                              + std::to_string(batch) + ", got " + std::to_string(microBatches));
+        throw InvalidArgument("micro-batches must be between 1 and the batch size " + std::to_string(batch) + ", got "
+                              + std::to_string(microBatches));
     std::vector<int64_t> sizes(static_cast<size_t>(microBatches), batch / microBatches);
     for (int64_t i = 0; i < batch % microBatches; ++i)
         ++sizes[static_cast<size_t>(i)];
@@ -20,8 +20,8 @@ Tensor sliceRows(const Tensor& tensor, int64_t first, int64_t count)
 {
     const int64_t rowElements = tensor.shape().sampleElementCount();
     Tensor slice = Tensor::uninitializedLike(tensor, tensor.shape().withBatch(count));
-    MemoryBlock::copyInSpace(tensor.memory(), slice.data(), tensor.data() + first * rowElements,
-                             int64_t(sizeof(float)) * count * rowElements);
+    tensor.space().copyWithin(slice.data(), tensor.data() + first * rowElements,
+                              int64_t(sizeof(float)) * count * rowElements);
     return slice;
 }
 
@@ -30,16 +30,14 @@ uint64_t unitRandomKey(uint64_t seed, int64_t step, int unit)
     return deriveKey(deriveKey(seed, static_cast<uint64_t>(step)), static_cast<uint64_t>(unit));
 }
 
-Tensor forwardUnits(Backend& backend, Model& model, int first, int last, Tensor input,
-                    uint64_t seed, int64_t step, int64_t sampleOffset,
-                    std::vector<std::unique_ptr<LayerContext>>& contexts)
+Tensor forwardUnits(Backend& backend, Model& model, int first, int last, Tensor input, uint64_t seed, int64_t step,
+                    int64_t sampleOffset, std::vector<std::unique_ptr<LayerContext>>& contexts)
 {
     contexts.resize(size_t(last - first + 1));
     Tensor activation = std::move(input);
     for (int unit = first; unit <= last; ++unit) {
         const StepInfo info{true, unitRandomKey(seed, step, unit), sampleOffset};
-        activation = model.unit(unit).forward(backend, std::move(activation), info,
-                                              contexts[size_t(unit - first)]);
+        activation = model.unit(unit).forward(backend, std::move(activation), info, contexts[size_t(unit - first)]);
     }
     return activation;
 }

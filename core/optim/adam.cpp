@@ -2,8 +2,7 @@
 
 namespace lpm {
 
-Adam::Adam(const OptimizerOptions& options, int64_t parameterCount)
-    : Optimizer(options, parameterCount, 2)
+Adam::Adam(const OptimizerOptions& options, int64_t parameterCount) : Optimizer(options, parameterCount, 2)
 {
     hyper_.learningRate = options.learningRate;
     hyper_.beta1 = options.beta1;
@@ -12,13 +11,12 @@ Adam::Adam(const OptimizerOptions& options, int64_t parameterCount)
     hyper_.weightDecay = options.weightDecay;
 }
 
-void Adam::updateRange(Backend& backend, ParameterStore& store, int64_t first, int64_t count,
-                       int64_t stepNumber)
+void Adam::updateRange(Backend& backend, ParameterStore& store, int64_t first, int64_t count, int64_t stepNumber)
 {
     AdamHyper hyper = hyper_;
     hyper.step = stepNumber;
-    backend.adamUpdate(count, hyper, store.values() + first, store.gradients() + first,
-                       stateData(0) + first, stateData(1) + first);
+    backend.adamUpdate(count, hyper, store.values() + first, store.gradients() + first, stateData(0) + first,
+                       stateData(1) + first);
 }
 
 } // namespace lpm

@@ -36,13 +36,13 @@ void Optimizer::step(Backend& backend, ParameterStore& store)
 
 void Optimizer::placeOn(Backend& backend)
 {
-    Backend* memory = memorySpaceOf(backend);
-    if (memory == nullptr || (!placed_.empty() && placed_.front().memory() == memory))
+    const MemorySpace space = memorySpaceOf(backend);
+    if (space.isHost() || (!placed_.empty() && placed_.front().space() == space))
         return;
     copyStateToHost();
     placed_.clear();
     for (const std::vector<float>& vector : state_)
-        placed_.emplace_back(memory, std::max<int64_t>(int64_t(sizeof(float) * vector.size()), 4));
+        placed_.emplace_back(space, std::max<int64_t>(int64_t(sizeof(float) * vector.size()), 4));
     copyStateFromHost();
 }
 
@@ -67,12 +67,10 @@ std::unique_ptr<Optimizer> Optimizer::unplacedSlice(int64_t first, int64_t count
     return slice;
 }
 
-std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options,
-                                         const ParameterStore& store)
+std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options, const ParameterStore& store)
 {
     if (!(options.learningRate > 0.0f) || !std::isfinite(options.learningRate))
-        throw InvalidArgument("optimizer: learning rate must be positive, got "
-                              + std::to_string(options.learningRate));
+        throw InvalidArgument("optimizer: learning rate must be positive, got " + std::to_string(options.learningRate));
     return optimizerOfKind(options, store.parameterCount());
 }
 

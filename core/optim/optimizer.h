@@ -56,10 +56,7 @@ public:
 protected:
     Optimizer(const OptimizerOptions& options, int64_t parameterCount, int stateVectors);
     // State vector `index`'s working array (host, or the backend's memory).
-    float* stateData(size_t index)
-    {
-        return placed_.empty() ? state_[index].data() : placed_[index].as<float>();
-    }
+    float* stateData(size_t index) { return placed_.empty() ? state_[index].data() : placed_[index].as<float>(); }
 
     OptimizerOptions options_; // what it was made from (for unplacedSlice)
     int64_t stepCount_ = 0;
@@ -69,7 +66,6 @@ protected:
 
 // Builds the optimizer `options.kind` for a store; throws InvalidArgument for an
 // unknown kind or a non-positive learning rate.
-std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options,
-                                         const ParameterStore& store);
+std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options, const ParameterStore& store);
 
 } // namespace lpm

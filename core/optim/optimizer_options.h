@@ -8,8 +8,8 @@ namespace lpm {
 struct OptimizerOptions {
     std::string kind = "sgd"; // "sgd" or "adam"
     float learningRate = 0.05f;
-    float momentum = 0.9f;    // SGD only
-    bool nesterov = false;    // SGD only
+    float momentum = 0.9f; // SGD only
+    bool nesterov = false; // SGD only
     float weightDecay = 0.0f;
     float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f; // Adam only
 };

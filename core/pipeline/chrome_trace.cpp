@@ -14,25 +14,37 @@ constexpr int kLinkThread = 1;
 const char* eventName(ActionKind kind)
 {
     switch (kind) {
-    case ActionKind::Forward: return "F";
-    case ActionKind::Backward: return "B";
-    case ActionKind::Update: return "U";
-    case ActionKind::AllReduce: return "all-reduce";
-    default: return "?";
+    case ActionKind::Forward:
+        return "F";
+    case ActionKind::Backward:
+        return "B";
+    case ActionKind::Update:
+        return "U";
+    case ActionKind::AllReduce:
+        return "all-reduce";
+    default:
+        return "?";
     }
 }
 
 const char* category(ActionKind kind)
 {
     switch (kind) {
-    case ActionKind::Forward: return "forward";
-    case ActionKind::Backward: return "backward";
-    case ActionKind::Update: return "update";
-    default: return "communication";
+    case ActionKind::Forward:
+        return "forward";
+    case ActionKind::Backward:
+        return "backward";
+    case ActionKind::Update:
+        return "update";
+    default:
+        return "communication";
     }
 }
 
-double microseconds(double seconds) { return seconds * 1e6; }
+double microseconds(double seconds)
+{
+    return seconds * 1e6;
+}
 
 } // namespace
 
@@ -44,12 +56,16 @@ std::string chromeTraceJson(const Timeline& timeline, const std::vector<std::str
     using nlohmann::json;
     json events = json::array();
     for (int s = 0; s < timeline.stages; ++s) {
-        events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", s}, {"args", {{"name", stageNames[size_t(s)]}}}});
+        events.push_back(
+            {{"ph", "M"}, {"name", "process_name"}, {"pid", s}, {"args", {{"name", stageNames[size_t(s)]}}}});
         events.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", s}, {"args", {{"sort_index", s}}}});
-        events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", s}, {"tid", kComputeThread},
+        events.push_back({{"ph", "M"},
+                          {"name", "thread_name"},
+                          {"pid", s},
+                          {"tid", kComputeThread},
                           {"args", {{"name", "compute"}}}});
-        events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", s}, {"tid", kLinkThread},
-                          {"args", {{"name", "link"}}}});
+        events.push_back(
+            {{"ph", "M"}, {"name", "thread_name"}, {"pid", s}, {"tid", kLinkThread}, {"args", {{"name", "link"}}}});
     }
     for (const TimelineEvent& event : timeline.events) {
         std::string name = eventName(event.kind);
@@ -69,20 +85,36 @@ std::string chromeTraceJson(const Timeline& timeline, const std::vector<std::str
     }
     int flow = 0;
     for (const TimelineTransfer& transfer : timeline.transfers) {
-        const std::string name = std::string(transfer.gradient ? "gradient " : "activation ")
+        const std::string name = std::string(directionName(transfer.direction)) + " "
                                  + std::to_string(transfer.microBatch) + " to stage "
                                  + std::to_string(transfer.toStage);
         const json args = {{"micro_batch", transfer.microBatch}, {"mini_batch", transfer.miniBatch}};
         const double start = microseconds(transfer.start);
         const double end = microseconds(transfer.end);
-        events.push_back({{"ph", "X"}, {"name", name}, {"cat", "transfer"}, {"pid", transfer.fromStage},
-                          {"tid", kLinkThread}, {"ts", start}, {"dur", end - start}, {"args", args}});
+        events.push_back({{"ph", "X"},
+                          {"name", name},
+                          {"cat", "transfer"},
+                          {"pid", transfer.fromStage},
+                          {"tid", kLinkThread},
+                          {"ts", start},
+                          {"dur", end - start},
+                          {"args", args}});
         // The arrow leaves from inside the transfer's slice and lands on the
         // receiver's next slice (a flow end binds to the slice after it).
-        events.push_back({{"ph", "s"}, {"name", "transfer"}, {"cat", "transfer"}, {"id", flow},
-                          {"pid", transfer.fromStage}, {"tid", kLinkThread}, {"ts", 0.5 * (start + end)}});
-        events.push_back({{"ph", "f"}, {"name", "transfer"}, {"cat", "transfer"}, {"id", flow},
-                          {"pid", transfer.toStage}, {"tid", kComputeThread}, {"ts", end}});
+        events.push_back({{"ph", "s"},
+                          {"name", "transfer"},
+                          {"cat", "transfer"},
+                          {"id", flow},
+                          {"pid", transfer.fromStage},
+                          {"tid", kLinkThread},
+                          {"ts", 0.5 * (start + end)}});
+        events.push_back({{"ph", "f"},
+                          {"name", "transfer"},
+                          {"cat", "transfer"},
+                          {"id", flow},
+                          {"pid", transfer.toStage},
+                          {"tid", kComputeThread},
+                          {"ts", end}});
         ++flow;
     }
     const json trace = {{"traceEvents", events}, {"displayTimeUnit", "ms"}};

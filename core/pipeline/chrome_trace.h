@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/timeline.h"
+#include "schedule/timeline.h"
 
 namespace lpm {
 

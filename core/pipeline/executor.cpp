@@ -22,12 +22,13 @@ namespace lpm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Barrier = RunControl::Barrier;
 
 // What the workers of one run share besides the control and the transport.
 struct SharedRun {
     SharedRun(int stages, int miniBatches, int microBatches, int linkCapacity, std::chrono::microseconds spin)
-        : control(stages, miniBatches, spin), transport(control, stages, linkCapacity),
-          updated(size_t(stages), 0), results(size_t(miniBatches)),
+        : control(stages, miniBatches, spin), transport(control, stages, linkCapacity), updated(size_t(stages), 0),
+          results(size_t(miniBatches)),
           microBatchLosses(size_t(miniBatches), std::vector<double>(size_t(microBatches), 0.0))
     {
     }
@@ -35,24 +36,25 @@ struct SharedRun {
     RunControl control;
     InProcessTransport transport;
     Clock::time_point start = Clock::now();
-    std::vector<int> updated;        // per stage: mini-batches updated so far (guarded by control's mutex)
-    int workersDone = 0;             // guarded by control's mutex
-    std::vector<StepResult> results; // [mini-batch]: added to (under the mutex) by the stages that compute the loss
+    std::vector<int> updated; // per stage: mini-batches updated so far (guarded by control's mutex)
+    int workersDone = 0;      // guarded by control's mutex
+    // [mini-batch]: correct and samples, added to (under the mutex) by the
+    // stages that compute the loss; lossSum stays 0 (see finishedStep).
+    std::vector<StepResult> results;
     // [mini-batch][micro-batch]: each loss sum, so that a mini-batch's loss is
-    // added up in micro-batch order whichever dp replica finished first
-    // (results' lossSum is set from it by lossSummed).
+    // added up in micro-batch order whichever dp replica finished first.
     std::vector<std::vector<double>> microBatchLosses;
 
-    // The result of a mini-batch every stage has finished.
-    const StepResult& lossSummed(int miniBatch)
+    // The result of a mini-batch every stage has finished, its loss summed in
+    // micro-batch order.
+    StepResult finishedStep(int miniBatch) const
     {
-        StepResult& result = results[size_t(miniBatch)];
-        result.lossSum = 0.0;
+        StepResult result = results[size_t(miniBatch)];
         for (double loss : microBatchLosses[size_t(miniBatch)])
             result.lossSum += loss;
         return result;
     }
-    std::vector<ParameterStore*> replicas; // dp: every replica's store, replica 0's the trainer's
+    std::vector<ParameterStore*> replicas;   // dp: every replica's store, replica 0's the trainer's
     ReplicaCollective* collective = nullptr; // dp replicas that cannot read each other's memory
 
     // The batch of a mini-batch, fetched once for all the stages that read it
@@ -92,8 +94,7 @@ struct SharedRun {
         return due == 1;
     }
 
-    void addSnapshotSlice(int miniBatch, int stage, std::vector<float> values,
-                          std::vector<float> buffers)
+    void addSnapshotSlice(int miniBatch, int stage, std::vector<float> values, std::vector<float> buffers)
     {
         const std::lock_guard<std::mutex> lock(control.mutex());
         PendingSnapshot& pending = pendingSnapshots_[miniBatch];
@@ -119,18 +120,16 @@ struct SharedRun {
         }
         if (pending.contributed != snapshotContributors)
             throw Error("executor: the snapshot of step " + std::to_string(step + 1) + " has "
-                        + std::to_string(pending.contributed) + " of "
-                        + std::to_string(snapshotContributors) + " slices");
+                        + std::to_string(pending.contributed) + " of " + std::to_string(snapshotContributors)
+                        + " slices");
         WeightsSnapshot snapshot;
         snapshot.step = step;
         snapshot.values.resize(size_t(parameterCount));
         snapshot.buffers.resize(size_t(bufferCount));
         for (size_t s = 0; s < size_t(snapshotContributors); ++s) {
             const auto [values, buffers] = snapshotOffsets[s];
-            std::copy(pending.values[s].begin(), pending.values[s].end(),
-                      snapshot.values.begin() + values);
-            std::copy(pending.buffers[s].begin(), pending.buffers[s].end(),
-                      snapshot.buffers.begin() + buffers);
+            std::copy(pending.values[s].begin(), pending.values[s].end(), snapshot.values.begin() + values);
+            std::copy(pending.buffers[s].begin(), pending.buffers[s].end(), snapshot.buffers.begin() + buffers);
         }
         return snapshot;
     }
@@ -140,7 +139,7 @@ private:
         std::vector<std::vector<float>> values, buffers; // [stage]: its slice
         int contributed = 0;
     };
-    std::vector<signed char> snapshotDue_;         // [mini-batch]: -1 not asked yet, 0 no, 1 yes
+    std::vector<signed char> snapshotDue_;            // [mini-batch]: -1 not asked yet, 0 no, 1 yes
     std::map<int, PendingSnapshot> pendingSnapshots_; // by mini-batch, until handed out
 
     std::mutex batchMutex_;
@@ -242,16 +241,16 @@ struct StageCopy {
 // A micro-batch's state on one stage, from its input's arrival to its
 // gradient's departure.
 struct MicroBatchState {
-    Tensor input;                      // the activation in (stage > 0), until F
-    std::vector<int32_t> labels;       // until the loss (last stage) or passed on
+    Tensor input;                // the activation in (stage > 0), until F
+    std::vector<int32_t> labels; // until the loss (last stage) or passed on
     int64_t sampleOffset = 0;
     int64_t miniBatchSize = 0;
     std::vector<std::unique_ptr<LayerContext>> contexts; // F to B
-    int weightsVersion = 0;            // the stage's updates done when F ran (weight stashing)
-    bool awaitingBackward = false;     // F ran, B not yet
-    Tensor output;                     // F's result, until sent (not on the last stage)
-    Tensor gradOutput;                 // the gradient in (last stage: of the loss), until B
-    Tensor gradInput;                  // B's result, until sent (not on stage 0)
+    int weightsVersion = 0;                              // the stage's updates done when F ran (weight stashing)
+    bool awaitingBackward = false;                       // F ran, B not yet
+    Tensor output;                                       // F's result, until sent (not on the last stage)
+    Tensor gradOutput;                                   // the gradient in (last stage: of the loss), until B
+    Tensor gradInput;                                    // B's result, until sent (not on stage 0)
 };
 
 struct StageSetup {
@@ -270,10 +269,9 @@ public:
     // `optimizer` updates `store` (for dp replicas: the trainer's, replica 0's).
     StageWorker(int index, const PlannedStage& stage, int stages, bool replica, Model& model, ParameterStore& store,
                 Optimizer& optimizer, const StageSetup& setup, SharedRun& run, Backend& backend)
-        : index_(index), first_(stage.first), last_(stage.last), replica_(replica),
-          firstStage_(replica || index == 0), lastStage_(replica || index == stages - 1), model_(model),
-          store_(store), optimizer_(optimizer), setup_(setup), run_(run), backend_(backend),
-          memory_(memorySpaceOf(backend)),
+        : index_(index), first_(stage.first), last_(stage.last), replica_(replica), firstStage_(replica || index == 0),
+          lastStage_(replica || index == stages - 1), model_(model), store_(store), optimizer_(optimizer),
+          setup_(setup), run_(run), backend_(backend), space_(memorySpaceOf(backend)),
           parameterOffset_(store.unitParameterOffset(stage.first)),
           parameterCount_(store.unitParameterOffset(stage.last + 1) - parameterOffset_),
           bufferOffset_(store.unitBufferOffset(stage.first)),
@@ -294,11 +292,10 @@ public:
         } catch (const RunAborted&) {
             // another stage failed first; its error is the one reported
         } catch (const std::exception& error) {
-            run_.control.fail(std::make_exception_ptr(
-                Error("stage " + std::to_string(index_) + " (units " + std::to_string(first_) + "-"
-                      + std::to_string(last_) + "), " + (current ? describeAction(*current) : "start")
-                      + " of step " + std::to_string(setup_.firstStep + (current ? current->miniBatch : 0) + 1)
-                      + ": " + error.what())));
+            run_.control.fail(std::make_exception_ptr(Error(
+                "stage " + std::to_string(index_) + " (units " + std::to_string(first_) + "-" + std::to_string(last_)
+                + "), " + (current ? describeAction(*current) : "start") + " of step "
+                + std::to_string(setup_.firstStep + (current ? current->miniBatch : 0) + 1) + ": " + error.what())));
         }
         {
             const std::lock_guard<std::mutex> lock(run_.control.mutex());
@@ -316,9 +313,8 @@ public:
         if (bufferSnapshots_.empty())
             return;
         const std::vector<float>& before = bufferSnapshots_.begin()->second; // the earliest
-        MemoryBlock::copyFromHostInSpace(memory_, store_.buffers() + bufferOffset_, before.data(),
-                                         int64_t(sizeof(float) * before.size()));
-        if (memory_ != nullptr)
+        space_.copyFromHost(store_.buffers() + bufferOffset_, before.data(), int64_t(sizeof(float) * before.size()));
+        if (!space_.isHost())
             backend_.synchronize(); // the trainer's backend reads them next, on another stream
     }
     std::vector<TimelineTransfer>& transfers() { return transfers_; }
@@ -331,15 +327,31 @@ private:
             return false;
         const int key = action.miniBatch * setup_.microBatches + action.microBatch;
         switch (action.kind) {
-        case ActionKind::Forward: forward(action, key); break;
-        case ActionKind::Backward: backward(action, key); break;
-        case ActionKind::Update: replica_ ? updateReplica(action) : update(action); break;
-        case ActionKind::SendActivation: send(action, key, false); break;
-        case ActionKind::SendGradient: send(action, key, true); break;
-        case ActionKind::ReceiveActivation: return receive(action, key, false);
-        case ActionKind::ReceiveGradient: return receive(action, key, true);
-        case ActionKind::Flush: run_.control.arriveAndWait(action.miniBatch, 0); break;
-        case ActionKind::AllReduce: allReduce(action); break;
+        case ActionKind::Forward:
+            forward(action, key);
+            break;
+        case ActionKind::Backward:
+            backward(action, key);
+            break;
+        case ActionKind::Update:
+            replica_ ? updateReplica(action) : update(action);
+            break;
+        case ActionKind::SendActivation:
+            send(action, key, Direction::Activation);
+            break;
+        case ActionKind::SendGradient:
+            send(action, key, Direction::Gradient);
+            break;
+        case ActionKind::ReceiveActivation:
+            return receive(action, key, Direction::Activation);
+        case ActionKind::ReceiveGradient:
+            return receive(action, key, Direction::Gradient);
+        case ActionKind::Flush:
+            run_.control.arriveAndWait(action.miniBatch, Barrier::Flushed);
+            break;
+        case ActionKind::AllReduce:
+            allReduce(action);
+            break;
         }
         return true;
     }
@@ -354,14 +366,13 @@ private:
             // A stop may cancel this mini-batch: keep the batch-norm statistics from before it.
             std::vector<float>& snapshot = bufferSnapshots_[action.miniBatch];
             snapshot.resize(size_t(bufferCount_));
-            MemoryBlock::copyToHostInSpace(memory_, snapshot.data(), store_.buffers() + bufferOffset_,
-                                           int64_t(sizeof(float)) * bufferCount_);
+            space_.copyToHost(snapshot.data(), store_.buffers() + bufferOffset_, int64_t(sizeof(float)) * bufferCount_);
         }
         state.weightsVersion = updatesDone_;
         state.awaitingBackward = true;
         const int64_t step = setup_.firstStep + action.miniBatch;
-        Tensor output = forwardUnits(backend_, model_, first_, last_, std::move(state.input), setup_.seed,
-                                     step, state.sampleOffset, state.contexts);
+        Tensor output = forwardUnits(backend_, model_, first_, last_, std::move(state.input), setup_.seed, step,
+                                     state.sampleOffset, state.contexts);
         if (lastStage_) {
             LossResult loss = softmaxCrossEntropy(backend_, output, state.labels, state.miniBatchSize);
             if (!std::isfinite(loss.lossSum))
@@ -393,8 +404,8 @@ private:
         const int64_t offset = offsets_[size_t(action.microBatch)];
         const int64_t size = offsets_[size_t(action.microBatch) + 1] - offset;
         state.input = sliceRows(batch_->images, offset, size);
-        if (memory_ != nullptr)
-            state.input = state.input.copyTo(memory_);
+        if (!space_.isHost())
+            state.input = state.input.copyTo(space_);
         state.labels.assign(batch_->labels.begin() + offset, batch_->labels.begin() + offset + size);
         state.sampleOffset = offset;
         state.miniBatchSize = batch_->images.shape()[0];
@@ -409,8 +420,7 @@ private:
         const bool stale = setup_.weightStash && state.weightsVersion != updatesDone_;
         if (stale)
             swapWeights(stashes_.at(state.weightsVersion));
-        state.gradInput = backwardUnits(backend_, model_, first_, last_, std::move(state.gradOutput),
-                                        state.contexts);
+        state.gradInput = backwardUnits(backend_, model_, first_, last_, std::move(state.gradOutput), state.contexts);
         state.awaitingBackward = false;
         if (stale) {
             swapWeights(stashes_.at(state.weightsVersion));
@@ -429,9 +439,9 @@ private:
     {
         float* values = store_.values() + parameterOffset_;
         if (scratch_.bytes() < weightBytes())
-            scratch_ = MemoryBlock(memory_, std::max<int64_t>(weightBytes(), 4));
+            scratch_ = MemoryBlock(space_, std::max<int64_t>(weightBytes(), 4));
         scratch_.copyWithin(values, weightBytes());
-        MemoryBlock::copyInSpace(memory_, values, other.data(), weightBytes());
+        space_.copyWithin(values, other.data(), weightBytes());
         other.copyWithin(scratch_.data(), weightBytes());
     }
 
@@ -456,14 +466,14 @@ private:
             for (const auto& [key, state] : states_)
                 if (state.awaitingBackward && state.weightsVersion == updatesDone_) {
                     // forwarded with these weights, backward still to come: keep them
-                    MemoryBlock stash(memory_, std::max<int64_t>(weightBytes(), 4));
+                    MemoryBlock stash(space_, std::max<int64_t>(weightBytes(), 4));
                     stash.copyWithin(store_.values() + parameterOffset_, weightBytes());
                     stashes_[updatesDone_] = std::move(stash);
                     break;
                 }
         optimizer_.updateRange(backend_, store_, parameterOffset_, parameterCount_,
                                setup_.optimizerStepBase + action.miniBatch + 1);
-        store_.zeroGradients(parameterOffset_, parameterCount_, &backend_); // after the update, on its stream
+        store_.zeroGradients(parameterOffset_, parameterCount_, backend_); // after the update, on its stream
         ++updatesDone_;
         record(action, start); // (on a device: waits for the update)
         snapshotSlice(action.miniBatch);
@@ -478,20 +488,16 @@ private:
     // its step would leave. Only when the run's SnapshotRequest wants it.
     void snapshotSlice(int miniBatch)
     {
-        if (run_.snapshotRequest == nullptr
-            || !run_.snapshotDue(miniBatch, setup_.firstStep + miniBatch))
+        if (run_.snapshotRequest == nullptr || !run_.snapshotDue(miniBatch, setup_.firstStep + miniBatch))
             return;
         std::vector<float> values(static_cast<size_t>(parameterCount_));
-        MemoryBlock::copyToHostInSpace(memory_, values.data(), store_.values() + parameterOffset_,
-                                       int64_t(sizeof(float)) * parameterCount_);
+        space_.copyToHost(values.data(), store_.values() + parameterOffset_, int64_t(sizeof(float)) * parameterCount_);
         std::vector<float> buffers;
         if (!bufferSnapshots_.empty()) { // (this mini-batch's was erased by its update)
             buffers = bufferSnapshots_.begin()->second;
         } else {
             buffers.resize(static_cast<size_t>(bufferCount_));
-            MemoryBlock::copyToHostInSpace(memory_, buffers.data(),
-                                           store_.buffers() + bufferOffset_,
-                                           int64_t(sizeof(float)) * bufferCount_);
+            space_.copyToHost(buffers.data(), store_.buffers() + bufferOffset_, int64_t(sizeof(float)) * bufferCount_);
         }
         run_.addSnapshotSlice(miniBatch, index_, std::move(values), std::move(buffers));
     }
@@ -520,10 +526,10 @@ private:
     // the work, and each parameter's sum has the same order whoever does it.
     void allReduce(const Action& action)
     {
-        if (!run_.control.arriveAndWait(action.miniBatch, 1)) // every backward is done
-            return;                                          // (or a stop cancelled the mini-batch)
+        if (!run_.control.arriveAndWait(action.miniBatch, Barrier::BackwardsDone))
+            return;                              // a stop cancelled the mini-batch
         const ActionStart start = beginAction(); // the timeline shows the summing, not the waits
-        if (run_.collective != nullptr) { // replicas that cannot read each other's memory
+        if (run_.collective != nullptr) {        // replicas that cannot read each other's memory
             run_.collective->allReduceSum(index_, store_.gradients(), store_.parameterCount());
             record(action, start); // (waits for this replica's stream: its sum is complete)
             return;
@@ -533,7 +539,7 @@ private:
         for (size_t r = 1; r < run_.replicas.size(); ++r) // (a GPU's replicas share its memory)
             backend_.addInPlace(end - begin, run_.replicas[r]->gradients() + begin, sum);
         record(action, start); // (waits for this stage's stream: the sum is complete)
-        run_.control.arriveAndWait(action.miniBatch, 2); // the sum is complete (no stop can come between)
+        run_.control.arriveAndWait(action.miniBatch, Barrier::GradientsSummed); // (no stop can come between)
     }
 
     // dp: each replica updates its share of the trainer's weights (replica
@@ -554,7 +560,7 @@ private:
             if (index_ == 0)
                 optimizer_.updateRange(backend_, store_, 0, store_.parameterCount(),
                                        setup_.optimizerStepBase + action.miniBatch + 1);
-            store_.zeroGradients(0, store_.parameterCount(), &backend_);
+            store_.zeroGradients(0, store_.parameterCount(), backend_);
             run_.collective->broadcastFromFirst(index_, store_.values(), store_.parameterCount());
             if (store_.bufferCount() > 0)
                 run_.collective->broadcastFromFirst(index_, store_.buffers(), store_.bufferCount());
@@ -566,17 +572,16 @@ private:
         }
         const auto [begin, end] = replicaShare();
         ParameterStore& trainer = *run_.replicas[0];
-        optimizer_.updateRange(backend_, trainer, begin, end - begin,
-                               setup_.optimizerStepBase + action.miniBatch + 1);
+        optimizer_.updateRange(backend_, trainer, begin, end - begin, setup_.optimizerStepBase + action.miniBatch + 1);
         if (index_ != 0)
-            store_.zeroGradients(0, store_.parameterCount(), &backend_); // the sum has read them (phase 2)
+            store_.zeroGradients(0, store_.parameterCount(), backend_); // the sum has read them
         record(action, start);
-        run_.control.arriveAndWait(action.miniBatch, 3); // every share is updated
+        run_.control.arriveAndWait(action.miniBatch, Barrier::SharesUpdated);
         if (index_ == 0) {
-            store_.zeroGradients(0, store_.parameterCount(), &backend_);
-            if (memory_ != nullptr)
-                backend_.synchronize(); // before barrier 0 lets the next mini-batch begin
-            // Every share is updated, and replica 0's next forward waits for barrier 0.
+            store_.zeroGradients(0, store_.parameterCount(), backend_);
+            if (!space_.isHost())
+                backend_.synchronize(); // before Barrier::Flushed lets the next mini-batch begin
+            // Every share is updated, and replica 0's next forward waits for Barrier::Flushed.
             snapshotSlice(action.miniBatch);
         } else {
             start = beginAction();
@@ -584,12 +589,12 @@ private:
             record(action, start);
         }
         // Replica 0's next forward changes its batch-norm statistics: not before
-        // every copy is done. (dp has no Flush, so phase 0 is free.)
-        run_.control.arriveAndWait(action.miniBatch, 0);
+        // every copy is done. (dp has no Flush, so that barrier is free.)
+        run_.control.arriveAndWait(action.miniBatch, Barrier::Flushed);
         markUpdated(action.miniBatch);
     }
 
-    void send(const Action& action, int key, bool gradient)
+    void send(const Action& action, int key, Direction direction)
     {
         MicroBatchState& state = states_.at(key);
         StageMessage message;
@@ -597,38 +602,38 @@ private:
         message.microBatch = action.microBatch;
         message.sampleOffset = state.sampleOffset;
         message.miniBatchSize = state.miniBatchSize;
-        if (memory_ != nullptr)
+        if (!space_.isHost())
             backend_.synchronize(); // the tensor is complete before another stream reads it
         message.sentSeconds = run_.now();
-        if (gradient) {
+        if (direction == Direction::Gradient) {
             message.tensor = std::move(state.gradInput);
             states_.erase(key); // the micro-batch is done here
         } else {
             message.tensor = std::move(state.output);
             message.labels = std::move(state.labels);
         }
-        run_.transport.send(index_, gradient, std::move(message));
+        run_.transport.send(index_, direction, std::move(message));
     }
 
-    bool receive(const Action& action, int key, bool gradient)
+    bool receive(const Action& action, int key, Direction direction)
     {
-        std::optional<StageMessage> message = run_.transport.receive(index_, gradient, action.miniBatch);
+        std::optional<StageMessage> message = run_.transport.receive(index_, direction, action.miniBatch);
         if (!message)
             return false; // cancelled by a stop
         if (message->miniBatch != action.miniBatch || message->microBatch != action.microBatch)
-            throw InvalidArgument("expected the " + std::string(gradient ? "gradient" : "activation")
-                                  + " of micro-batch " + std::to_string(action.microBatch) + " of mini-batch "
+            throw InvalidArgument("expected the " + std::string(directionName(direction)) + " of micro-batch "
+                                  + std::to_string(action.microBatch) + " of mini-batch "
                                   + std::to_string(action.miniBatch) + ", got micro-batch "
                                   + std::to_string(message->microBatch) + " of mini-batch "
                                   + std::to_string(message->miniBatch));
         MicroBatchState& state = states_[key];
-        if (memory_ != nullptr) {
+        if (!space_.isHost()) {
             // Into this stage's own memory, finished before the sender's block goes back to its owner.
-            Tensor own = message->tensor.copyTo(memory_);
+            Tensor own = message->tensor.copyTo(space_);
             backend_.synchronize();
             message->tensor = std::move(own);
         }
-        if (gradient) {
+        if (direction == Direction::Gradient) {
             state.gradOutput = std::move(message->tensor);
         } else {
             state.input = std::move(message->tensor);
@@ -637,8 +642,8 @@ private:
             state.miniBatchSize = message->miniBatchSize;
         }
         // In-process, the tensor is handed over: the transfer takes no time.
-        transfers_.push_back({gradient ? index_ + 1 : index_ - 1, index_, gradient, action.microBatch,
-                              action.miniBatch, message->sentSeconds, message->sentSeconds});
+        transfers_.push_back({direction == Direction::Gradient ? index_ + 1 : index_ - 1, index_, direction,
+                              action.microBatch, action.miniBatch, message->sentSeconds, message->sentSeconds});
         return true;
     }
 
@@ -649,13 +654,13 @@ private:
         int deviceMark;
     };
 
-    ActionStart beginAction() { return {run_.now(), memory_ != nullptr ? backend_.markTime() : -1}; }
+    ActionStart beginAction() { return {run_.now(), !space_.isHost() ? backend_.markTime() : -1}; }
 
     // On a device, the stage's time stamps are placed on the run's clock
     // from one stamp taken, with the stream idle, when the stage starts.
     void anchorDeviceTime()
     {
-        if (memory_ == nullptr)
+        if (space_.isHost())
             return;
         backend_.forgetTimesAfter(-1);
         anchorMark_ = backend_.markTime();
@@ -666,7 +671,7 @@ private:
     void record(const Action& action, const ActionStart& start)
     {
         double begin = start.hostSeconds, end = 0.0;
-        if (memory_ != nullptr) {
+        if (!space_.isHost()) {
             const int endMark = backend_.markTime();
             backend_.synchronize(); // the action's end is when its device work ends
             end = run_.now();
@@ -692,17 +697,17 @@ private:
     const StageSetup& setup_;
     SharedRun& run_;
     Backend& backend_;
-    Backend* memory_; // where this stage's tensors live (nullptr: the host)
+    MemorySpace space_; // where this stage's tensors live
     int64_t parameterOffset_, parameterCount_;
     int64_t bufferOffset_, bufferCount_;
     std::map<int, std::vector<float>> bufferSnapshots_; // by mini-batch: buffers before its first forward here
-    std::map<int, MicroBatchState> states_; // by mini-batch · m + micro-batch
-    int updatesDone_ = 0;                   // this stage's updates in this run: its weights' version
+    std::map<int, MicroBatchState> states_;             // by mini-batch · m + micro-batch
+    int updatesDone_ = 0;                               // this stage's updates in this run: its weights' version
     std::map<int, MemoryBlock> stashes_; // weight stashing: earlier versions still needed (this stage's memory)
     MemoryBlock scratch_;                // weight stashing: for swapping a version in and out
-    std::shared_ptr<const Batch> batch_;    // first stage: the mini-batch being forwarded
+    std::shared_ptr<const Batch> batch_; // first stage: the mini-batch being forwarded
     int batchMiniBatch_ = -1;
-    std::vector<int64_t> offsets_;          // stage 0: micro-batch offsets in batch_
+    std::vector<int64_t> offsets_; // stage 0: micro-batch offsets in batch_
     std::vector<TimelineEvent> events_;
     std::vector<TimelineTransfer> transfers_;
     int anchorMark_ = -1;        // device stages: the stamp taken at the start (anchorDeviceTime)
@@ -714,8 +719,8 @@ private:
 PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimizer& optimizer, Partition stages,
                                    std::string schedule, int64_t microBatches, uint64_t seed, bool weightStash,
                                    StageBackendFactory makeStageBackend)
-    : model_(model), store_(store), optimizer_(optimizer), stages_(std::move(stages)),
-      schedule_(std::move(schedule)), microBatches_(microBatches), seed_(seed), weightStash_(weightStash),
+    : model_(model), store_(store), optimizer_(optimizer), stages_(std::move(stages)), schedule_(std::move(schedule)),
+      microBatches_(microBatches), seed_(seed), weightStash_(weightStash),
       makeStageBackend_(std::move(makeStageBackend))
 {
     if (weightStash && schedule_ != "lpm-async")
@@ -737,13 +742,12 @@ PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimize
         const int last = replicas ? model.unitCount() - 1 : stage.last;
         if (stage.first != first || stage.last != last || stage.last < stage.first || stage.last >= model.unitCount()
             || stage.device != int(k))
-            throw InvalidArgument("executor: stage " + std::to_string(k) + " holds units "
-                                  + std::to_string(stage.first) + ".." + std::to_string(stage.last)
-                                  + " on device " + std::to_string(stage.device)
-                                  + (replicas ? "; under dp every stage holds units 0.." + std::to_string(model.unitCount() - 1)
-                                              : "; stages must cover units 0.." + std::to_string(model.unitCount() - 1)
-                                                    + " in order")
-                                  + ", stage k on device k");
+            throw InvalidArgument(
+                "executor: stage " + std::to_string(k) + " holds units " + std::to_string(stage.first) + ".."
+                + std::to_string(stage.last) + " on device " + std::to_string(stage.device)
+                + (replicas ? "; under dp every stage holds units 0.." + std::to_string(model.unitCount() - 1)
+                            : "; stages must cover units 0.." + std::to_string(model.unitCount() - 1) + " in order")
+                + ", stage k on device k");
         next = stage.last + 1;
     }
     if (next != model.unitCount())
@@ -776,23 +780,24 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
             // Each replica's kernels read the trainer's weights and every
             // replica's gradients; where some cannot, the replicas sum and
             // share through a collective (NCCL between GPUs) instead.
-            std::vector<Backend*> spaces = {store_.memory()};
+            std::vector<MemorySpace> spaces = {store_.space()};
             for (const auto& replica : made)
                 spaces.push_back(memorySpaceOf(*replica));
             std::string unreachable;
             for (int s = 0; s < stages && unreachable.empty(); ++s) {
-                for (Backend* space : spaces)
+                for (MemorySpace space : spaces)
                     if (unreachable.empty() && !readsMemoryOf(*made[size_t(s)], space))
                         unreachable = "dp replica " + std::to_string(s) + " computes on " + made[size_t(s)]->name()
-                                      + ", which cannot read the memory of "
-                                      + (space ? space->name() : std::string("the host"));
+                                      + ", which cannot read the memory of " + space.name();
             }
             if (unreachable.empty() && alwaysCollective_)
                 unreachable = "dp replicas set to sum through a collective";
             if (!unreachable.empty()) {
-                if (!usesMemoryOf(*made[0], store_.memory())) // replica 0 trains the trainer's store itself
-                    throw InvalidArgument("executor: " + unreachable + "; summing through NCCL needs the weights "
-                                          "in dp replica 0's memory (" + made[0]->name() + ")");
+                if (!usesMemoryOf(*made[0], store_.space())) // replica 0 trains the trainer's store itself
+                    throw InvalidArgument("executor: " + unreachable
+                                          + "; summing through NCCL needs the weights "
+                                            "in dp replica 0's memory ("
+                                          + made[0]->name() + ")");
                 std::vector<Backend*> ranks;
                 for (const auto& backend : made)
                     ranks.push_back(backend.get());
@@ -800,8 +805,9 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                     collective_ = newCollective(ranks);
                 } catch (const InvalidArgument& error) {
                     throw InvalidArgument("executor: " + unreachable + ", and the replicas cannot sum through NCCL ("
-                                          + error.what() + "): dp runs on CPU cores, on one GPU, on GPUs with peer "
-                                          "access to each other, or on one replica per GPU with NCCL");
+                                          + error.what()
+                                          + "): dp runs on CPU cores, on one GPU, on GPUs with peer "
+                                            "access to each other, or on one replica per GPU with NCCL");
                 }
                 collectiveRanks_ = ranks;
             }
@@ -817,8 +823,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     const StageSetup setup{seed_, firstStep, optimizer_.stepCount(), int(microBatches_), weightStash_, batchAt};
     // Work the placing backend queued on the weights (initialisation, zeroed
     // gradients) is finished before the stages' own streams touch them.
-    if (Backend* owner = store_.memory())
-        owner->synchronize();
+    store_.space().synchronize();
     // What each stage trains: the trainer's model, store and optimizer, or a
     // copy of its own (StageCopy).
     const bool dp = schedule_ == "dp";
@@ -827,7 +832,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         Backend& backend = *stageBackends_[size_t(s)];
         if (dp && s > 0)
             copies[size_t(s)] = StageCopy::replicaOf(model_, store_, backend, collective_ == nullptr);
-        else if (!dp && !usesMemoryOf(backend, store_.memory())) // (even a peer GPU's: local reads are faster)
+        else if (!dp && !usesMemoryOf(backend, store_.space())) // (even a peer GPU's: local reads are faster)
             copies[size_t(s)] = StageCopy::stageOf(model_, store_, optimizer_, stages_[size_t(s)], backend);
     }
     if (dp)
@@ -838,9 +843,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         shared.snapshotRequest = snapshots;
         shared.snapshotContributors = dp ? 1 : stages;
         for (int s = 0; s < shared.snapshotContributors; ++s)
-            shared.snapshotOffsets.emplace_back(
-                store_.unitParameterOffset(stages_[size_t(s)].first),
-                store_.unitBufferOffset(stages_[size_t(s)].first));
+            shared.snapshotOffsets.emplace_back(store_.unitParameterOffset(stages_[size_t(s)].first),
+                                                store_.unitBufferOffset(stages_[size_t(s)].first));
         shared.parameterCount = store_.parameterCount();
         shared.bufferCount = store_.bufferCount();
     }
@@ -870,19 +874,17 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                 {
                     std::unique_lock<std::mutex> lock(shared.control.mutex());
                     auto minimum = [&] { return *std::min_element(shared.updated.begin(), shared.updated.end()); };
-                    shared.control.waitFor(lock, std::chrono::milliseconds(5), [&] {
-                        return shared.workersDone == stages || minimum() > reported;
-                    });
+                    shared.control.waitFor(lock, std::chrono::milliseconds(5),
+                                           [&] { return shared.workersDone == stages || minimum() > reported; });
                     completed = minimum();
                     finished = shared.workersDone == stages || shared.control.abortedLocked();
                 }
                 for (; reported < completed; ++reported) {
                     if (onStepDone)
-                        onStepDone(firstStep + reported, shared.lossSummed(reported));
+                        onStepDone(firstStep + reported, shared.finishedStep(reported));
                     if (shared.snapshotRequest == nullptr)
                         continue;
-                    std::optional<WeightsSnapshot> snapshot =
-                        shared.takeSnapshot(reported, firstStep + reported);
+                    std::optional<WeightsSnapshot> snapshot = shared.takeSnapshot(reported, firstStep + reported);
                     if (snapshot && snapshots->received)
                         snapshots->received(*snapshot);
                 }
@@ -911,13 +913,12 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         for (int s = 0; s < stages; ++s)
             if (!dp || s == 0)
                 workers[size_t(s)]->rollBackCancelledForwards();
-        if (Backend* owner = store_.memory())
-            owner->synchronize();
+        store_.space().synchronize();
     }
     if (!dp)
         StageCopy::copyBack(copies, stages_, store_, optimizer_);
     for (int miniBatch = 0; miniBatch < trained; ++miniBatch)
-        result.steps.push_back(shared.lossSummed(miniBatch));
+        result.steps.push_back(shared.finishedStep(miniBatch));
     optimizer_.setStepCount(optimizer_.stepCount() + trained);
     result.timeline.stages = stages;
     for (const auto& worker : workers) {

@@ -75,9 +75,9 @@
 #include "nn/parameter_store.h"
 #include "nn/unit_passes.h"
 #include "optim/optimizer.h"
-#include "pipeline/schedule.h"
-#include "pipeline/timeline.h"
 #include "plan/partition_problem.h"
+#include "schedule/schedule.h"
+#include "schedule/timeline.h"
 
 namespace lpm {
 
@@ -118,8 +118,8 @@ public:
     // for it (one copy of the stage's weights per version still in flight).
     // makeStageBackend (may be empty: CPU stages) is called once per stage, at the first run.
     using StageBackendFactory = std::function<std::unique_ptr<Backend>(int stage)>;
-    PipelineExecutor(Model& model, ParameterStore& store, Optimizer& optimizer, Partition stages,
-                     std::string schedule, int64_t microBatches, uint64_t seed, bool weightStash = false,
+    PipelineExecutor(Model& model, ParameterStore& store, Optimizer& optimizer, Partition stages, std::string schedule,
+                     int64_t microBatches, uint64_t seed, bool weightStash = false,
                      StageBackendFactory makeStageBackend = {});
 
     // Trains the mini-batches of global steps firstStep .. firstStep + count − 1
@@ -165,12 +165,12 @@ private:
     uint64_t seed_;
     bool weightStash_;
     StageBackendFactory makeStageBackend_;
-    std::optional<std::chrono::microseconds> waitSpin_; // unset: the default above
+    std::optional<std::chrono::microseconds> waitSpin_;   // unset: the default above
     std::vector<std::unique_ptr<Backend>> stageBackends_; // made by the first run
-    ReplicaCollectiveFactory makeCollective_;              // empty: makeNcclCollective
+    ReplicaCollectiveFactory makeCollective_;             // empty: makeNcclCollective
     bool alwaysCollective_ = false;
-    std::vector<Backend*> collectiveRanks_;                // dp through a collective: the replicas' backends
-    std::unique_ptr<ReplicaCollective> collective_;        // (destroyed before the backends it runs on)
+    std::vector<Backend*> collectiveRanks_;         // dp through a collective: the replicas' backends
+    std::unique_ptr<ReplicaCollective> collective_; // (destroyed before the backends it runs on)
 };
 
 } // namespace lpm

@@ -15,11 +15,11 @@ public:
     // `capacity` messages per link and direction; a sender waits while full.
     InProcessTransport(RunControl& control, int stages, int capacity);
 
-    void send(int fromStage, bool gradient, StageMessage message) override;
-    std::optional<StageMessage> receive(int toStage, bool gradient, int miniBatch) override;
+    void send(int fromStage, Direction direction, StageMessage message) override;
+    std::optional<StageMessage> receive(int toStage, Direction direction, int miniBatch) override;
 
 private:
-    std::deque<StageMessage>& queueInto(int stage, bool gradient);
+    std::deque<StageMessage>& queueInto(int stage, Direction direction);
 
     RunControl& control_;
     int capacity_;

@@ -66,10 +66,11 @@ int RunControl::lastMiniBatch() const
     return lastMiniBatch_;
 }
 
-bool RunControl::arriveAndWait(int miniBatch, int phase)
+bool RunControl::arriveAndWait(int miniBatch, Barrier barrier)
 {
     std::unique_lock<std::mutex> lock(mutex_);
-    int& arrived = arrived_[4 * int64_t(miniBatch) + phase]; // map references stay valid as keys are added
+    int& arrived = arrived_[kBarriersPerMiniBatch * int64_t(miniBatch)
+                            + int(barrier)]; // map references stay valid as keys are added
     if (++arrived == stages_)
         notifyAll();
     wait(lock, [&] { return arrived == stages_ || miniBatch > lastMiniBatch_; });

@@ -77,12 +77,20 @@ public:
     bool cancelled(int miniBatch) const;
     int lastMiniBatch() const;
 
-    // Barrier `phase` (0-3) of mini-batch `miniBatch` across every stage
-    // (a Flush is phase 0; dp's all-reduce and update use the others).
-    // Returns true when all stages arrived, false when a stop cancelled the
+    // The barriers of one mini-batch, each crossed once by every stage.
+    enum class Barrier {
+        Flushed,         // gpipe's and 1f1b's Flush; dp: every replica holds the new weights
+        BackwardsDone,   // dp: every replica's backwards are done, the all-reduce may read
+        GradientsSummed, // dp: the all-reduce's sum is complete
+        SharesUpdated,   // dp: every replica's share of the weights is updated
+    };
+    static constexpr int kBarriersPerMiniBatch = 4;
+
+    // Barrier `barrier` of mini-batch `miniBatch` across every stage. Returns
+    // true when all stages arrived, false when a stop cancelled the
     // mini-batch first (stages that started it before the stop wait here
     // for ones that never will).
-    bool arriveAndWait(int miniBatch, int phase);
+    bool arriveAndWait(int miniBatch, Barrier barrier);
 
 private:
     // Before blocking, a waiter watches changes_ for up to spin_ with the
@@ -118,7 +126,7 @@ private:
     int lastMiniBatch_;
     int claimedUpdates_ = 0; // one past the highest mini-batch any stage began to update
     int stages_;
-    std::map<int64_t, int> arrived_; // per barrier (4 · mini-batch + phase): stages arrived
+    std::map<int64_t, int> arrived_; // per barrier (kBarriersPerMiniBatch · mini-batch + barrier): stages arrived
 };
 
 } // namespace lpm

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "schedule/schedule.h"
 #include "tensor/tensor.h"
 
 namespace lpm {
@@ -28,12 +29,12 @@ public:
 
     // Towards stage + 1 (activation) or stage − 1 (gradient). May block while
     // the link is full; throws RunAborted when the run is aborted meanwhile.
-    virtual void send(int fromStage, bool gradient, StageMessage message) = 0;
+    virtual void send(int fromStage, Direction direction, StageMessage message) = 0;
     // The next message into `toStage` of that direction, in send order, which
     // belongs to mini-batch `miniBatch`. Blocks until it is there; returns
     // nothing when a stop cancelled that mini-batch first; throws RunAborted
     // when the run is aborted meanwhile.
-    virtual std::optional<StageMessage> receive(int toStage, bool gradient, int miniBatch) = 0;
+    virtual std::optional<StageMessage> receive(int toStage, Direction direction, int miniBatch) = 0;
 };
 
 } // namespace lpm

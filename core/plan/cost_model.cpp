@@ -30,8 +30,7 @@ const DeviceCosts& ModelCosts::at(const std::string& device) const
 ModelCosts describeModelCosts(const Model& model, int64_t microBatchSize)
 {
     if (microBatchSize < 1)
-        throw InvalidArgument("micro-batch size must be at least 1, got "
-                              + std::to_string(microBatchSize));
+        throw InvalidArgument("micro-batch size must be at least 1, got " + std::to_string(microBatchSize));
     ModelCosts costs;
     costs.model = model.name();
     costs.microBatchSize = microBatchSize;
@@ -56,13 +55,11 @@ DeviceCosts estimateDeviceCosts(const ModelCosts& costs, const DeviceModel& devi
         // output gradient, what forward saved and the weights, writes the
         // input gradient and the weight gradients.
         const double forwardBytes = b * (inputBytes + outputBytes) + parameters;
-        const double backwardBytes =
-            b * (outputBytes + double(unit.savedBytes) + inputBytes) + 2 * parameters;
+        const double backwardBytes = b * (outputBytes + double(unit.savedBytes) + inputBytes) + 2 * parameters;
         UnitTimes times;
         const double overhead = unit.launches * kUnitOverheadSeconds;
         times.forwardSeconds = std::max(b * unit.forwardFlops / flopRate, forwardBytes / byteRate) + overhead;
-        times.backwardSeconds =
-            std::max(b * unit.backwardFlops / flopRate, backwardBytes / byteRate) + 2 * overhead;
+        times.backwardSeconds = std::max(b * unit.backwardFlops / flopRate, backwardBytes / byteRate) + 2 * overhead;
         estimate.units.push_back(times);
         inputBytes = outputBytes;
     }
@@ -70,16 +67,19 @@ DeviceCosts estimateDeviceCosts(const ModelCosts& costs, const DeviceModel& devi
     return estimate;
 }
 
-std::vector<UnitTimes> timesFor(const ModelCosts& costs, const std::string& device,
-                                int64_t microBatchSize)
+std::vector<UnitTimes> scaleUnitTimes(std::vector<UnitTimes> times, int64_t fromSize, int64_t toSize)
 {
-    const double scale = double(microBatchSize) / double(costs.microBatchSize);
-    std::vector<UnitTimes> times = costs.at(device).units;
+    const double scale = double(toSize) / double(fromSize);
     for (UnitTimes& unit : times) {
         unit.forwardSeconds *= scale;
         unit.backwardSeconds *= scale;
     }
     return times;
+}
+
+std::vector<UnitTimes> timesFor(const ModelCosts& costs, const std::string& device, int64_t microBatchSize)
+{
+    return scaleUnitTimes(costs.at(device).units, costs.microBatchSize, microBatchSize);
 }
 
 void validateModelCosts(const ModelCosts& costs)
@@ -88,8 +88,7 @@ void validateModelCosts(const ModelCosts& costs)
     if (costs.units.empty())
         throw InvalidArgument(where + ": no units");
     if (costs.microBatchSize < 1)
-        throw InvalidArgument(where + ": micro_batch must be at least 1, got "
-                              + std::to_string(costs.microBatchSize));
+        throw InvalidArgument(where + ": micro_batch must be at least 1, got " + std::to_string(costs.microBatchSize));
     if (costs.inputBytesPerSample < 0)
         throw InvalidArgument(where + ": input_bytes must not be negative");
     for (size_t u = 0; u < costs.units.size(); ++u) {
@@ -109,15 +108,13 @@ void validateModelCosts(const ModelCosts& costs)
             const UnitTimes& times = device.units[u];
             if (!(times.forwardSeconds >= 0.0) || !(times.backwardSeconds >= 0.0)
                 || !std::isfinite(times.forwardSeconds) || !std::isfinite(times.backwardSeconds))
-                throw InvalidArgument(where + ": device '" + device.device + "' unit "
-                                      + std::to_string(u) + " has a negative or non-finite time");
+                throw InvalidArgument(where + ": device '" + device.device + "' unit " + std::to_string(u)
+                                      + " has a negative or non-finite time");
         }
         if (!(device.updateSecondsPerParameter >= 0.0) || !std::isfinite(device.updateSecondsPerParameter))
-            throw InvalidArgument(where + ": device '" + device.device
-                                  + "' has a negative or non-finite update time");
+            throw InvalidArgument(where + ": device '" + device.device + "' has a negative or non-finite update time");
         if (!(device.inputSecondsPerSample >= 0.0) || !std::isfinite(device.inputSecondsPerSample))
-            throw InvalidArgument(where + ": device '" + device.device
-                                  + "' has a negative or non-finite input time");
+            throw InvalidArgument(where + ": device '" + device.device + "' has a negative or non-finite input time");
     }
 }
 

@@ -4,8 +4,9 @@
 // estimated from the device catalogue's data-sheet rates.
 //
 // Times are taken at one micro-batch size and scaled linearly to others
-// (timesFor): exact for the CPU's per-sample loops, optimistic for GPUs at
-// small micro-batches, where fixed launch costs dominate.
+// (scaleUnitTimes, timesFor): exact for the CPU's per-sample loops,
+// optimistic for GPUs at small micro-batches, where fixed launch costs
+// dominate.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +27,9 @@ struct UnitTimes {
 
 // A model's unit times on one kind of device.
 struct DeviceCosts {
-    std::string device;                     // "cpu" (this machine's core) or a catalogue id
-    std::string source;                     // one line: how the times were obtained
-    std::vector<UnitTimes> units;           // per micro-batch of ModelCosts::microBatchSize samples
+    std::string device;           // "cpu" (this machine's core) or a catalogue id
+    std::string source;           // one line: how the times were obtained
+    std::vector<UnitTimes> units; // per micro-batch of ModelCosts::microBatchSize samples
     // A stage's update, per fp32 parameter: one SGD-with-momentum step, then
     // the gradient zeroed for the next mini-batch (kUpdateBytesPerParameter
     // of memory traffic).
@@ -77,9 +78,12 @@ ModelCosts describeModelCosts(const Model& model, int64_t microBatchSize);
 // kUnitOverheadSeconds per launch of the unit (twice for backward).
 DeviceCosts estimateDeviceCosts(const ModelCosts& costs, const DeviceModel& device);
 
+// Unit times taken at micro-batches of `fromSize` samples, scaled linearly to
+// micro-batches of `toSize` (both at least 1).
+std::vector<UnitTimes> scaleUnitTimes(std::vector<UnitTimes> times, int64_t fromSize, int64_t toSize);
+
 // `costs` times for `device` scaled to micro-batches of `microBatchSize`.
-std::vector<UnitTimes> timesFor(const ModelCosts& costs, const std::string& device,
-                                int64_t microBatchSize);
+std::vector<UnitTimes> timesFor(const ModelCosts& costs, const std::string& device, int64_t microBatchSize);
 
 // Throws InvalidArgument naming the field when units, sizes or times are
 // inconsistent, negative or not finite (costs loaded from a file pass here).

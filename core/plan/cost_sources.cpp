@@ -14,8 +14,8 @@ ModelCosts describeZooModelCosts(const std::string& model, int64_t microBatchSiz
 void addCatalogEstimates(ModelCosts& costs, const DeviceSet& set)
 {
     for (const DeviceSlot& slot : set.stageSlots)
-        if ((slot.kind == DeviceKind::Catalog || slot.kind == DeviceKind::Cuda) && !slot.catalogId.empty() &&
-            !costs.find(slot.catalogId))
+        if ((slot.kind == DeviceKind::Catalog || slot.kind == DeviceKind::Cuda) && !slot.catalogId.empty()
+            && !costs.find(slot.catalogId))
             costs.devices.push_back(estimateDeviceCosts(costs, catalogDevice(slot.catalogId)));
 }
 

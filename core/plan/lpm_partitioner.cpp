@@ -19,8 +19,7 @@ struct Objective {
 
     bool operator<(const Objective& other) const
     {
-        return std::tie(bytesOver, bottleneck, spread)
-               < std::tie(other.bytesOver, other.bottleneck, other.spread);
+        return std::tie(bytesOver, bottleneck, spread) < std::tie(other.bytesOver, other.bottleneck, other.spread);
     }
 };
 
@@ -193,7 +192,7 @@ Partition partitionLpm(const PartitionProblem& problem)
     validatePartitionProblem(problem);
     const LpmSearch search(problem);
     Ends ends = search.mergeLayerWise(std::min(problem.deviceCount(), problem.unitCount())); // 1–3
-    search.refine(ends);                                                                      // 4
+    search.refine(ends);                                                                     // 4
     // Plans within memory compare by the predicted iteration time when the
     // problem offers one, else by the cost model's objective.
     auto better = [&](const Ends& candidate, const Objective& objective, const Ends& incumbent,

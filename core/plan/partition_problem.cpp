@@ -15,19 +15,17 @@ void validatePartitionProblem(const PartitionProblem& problem)
         throw InvalidArgument("partition problem: no devices");
     auto requireSize = [&](size_t size, size_t expected, const char* field) {
         if (size != expected)
-            throw InvalidArgument(std::string("partition problem: ") + field + " has "
-                                  + std::to_string(size) + " entries, expected "
-                                  + std::to_string(expected));
+            throw InvalidArgument(std::string("partition problem: ") + field + " has " + std::to_string(size)
+                                  + " entries, expected " + std::to_string(expected));
     };
     requireSize(problem.outputBytes.size(), units, "outputBytes");
     requireSize(problem.staticBytes.size(), units, "staticBytes");
     requireSize(problem.savedBytes.size(), units, "savedBytes");
     requireSize(problem.links.size(), problem.devices.size() - 1, "links");
     for (size_t u = 0; u < units; ++u)
-        if (!(problem.unitSeconds[u] >= 0.0) || problem.outputBytes[u] < 0
-            || problem.staticBytes[u] < 0 || problem.savedBytes[u] < 0)
-            throw InvalidArgument("partition problem: unit " + std::to_string(u)
-                                  + " has a negative or invalid cost");
+        if (!(problem.unitSeconds[u] >= 0.0) || problem.outputBytes[u] < 0 || problem.staticBytes[u] < 0
+            || problem.savedBytes[u] < 0)
+            throw InvalidArgument("partition problem: unit " + std::to_string(u) + " has a negative or invalid cost");
     for (const PlanDevice& device : problem.devices)
         if (!(device.speed > 0.0) || device.memoryBytes < 0)
             throw InvalidArgument("partition problem: device " + device.name
@@ -45,8 +43,7 @@ double communicationSeconds(const PartitionProblem& problem, int first, int devi
     if (first == 0 || device == 0)
         return 0.0;
     const PlanLink& link = problem.links[size_t(device - 1)];
-    return 2.0 * (link.latencySeconds
-                  + double(problem.outputBytes[size_t(first - 1)]) / link.bandwidthBytesPerSecond);
+    return 2.0 * (link.latencySeconds + double(problem.outputBytes[size_t(first - 1)]) / link.bandwidthBytesPerSecond);
 }
 
 double stageSeconds(const PartitionProblem& problem, int first, int last, int device)
@@ -54,16 +51,14 @@ double stageSeconds(const PartitionProblem& problem, int first, int last, int de
     double compute = 0.0;
     for (int u = first; u <= last; ++u)
         compute += problem.unitSeconds[size_t(u)];
-    return compute / problem.devices[size_t(device)].speed
-           + communicationSeconds(problem, first, device);
+    return compute / problem.devices[size_t(device)].speed + communicationSeconds(problem, first, device);
 }
 
 int64_t stageMemoryBytes(const PartitionProblem& problem, int first, int last)
 {
     int64_t bytes = 0;
     for (int u = first; u <= last; ++u)
-        bytes += problem.staticBytes[size_t(u)]
-                 + problem.inflightMicroBatches * problem.savedBytes[size_t(u)];
+        bytes += problem.staticBytes[size_t(u)] + problem.inflightMicroBatches * problem.savedBytes[size_t(u)];
     return bytes;
 }
 
@@ -78,26 +73,22 @@ double bottleneckSeconds(const PartitionProblem& problem, const Partition& parti
 bool fitsInMemory(const PartitionProblem& problem, const Partition& partition)
 {
     for (const PlannedStage& stage : partition)
-        if (stageMemoryBytes(problem, stage.first, stage.last)
-            > problem.devices[size_t(stage.device)].memoryBytes)
+        if (stageMemoryBytes(problem, stage.first, stage.last) > problem.devices[size_t(stage.device)].memoryBytes)
             return false;
     return true;
 }
 
-void requireFitsInMemory(const PartitionProblem& problem, const Partition& partition,
-                         const std::string& partitioner)
+void requireFitsInMemory(const PartitionProblem& problem, const Partition& partition, const std::string& partitioner)
 {
     for (size_t k = 0; k < partition.size(); ++k) {
         const PlannedStage& stage = partition[k];
         const int64_t bytes = stageMemoryBytes(problem, stage.first, stage.last);
         const PlanDevice& device = problem.devices[size_t(stage.device)];
         if (bytes > device.memoryBytes)
-            throw InvalidArgument(partitioner + " partition does not fit in memory: stage "
-                                  + std::to_string(k) + " (units " + std::to_string(stage.first)
-                                  + "-" + std::to_string(stage.last) + ") on device "
-                                  + std::to_string(stage.device) + " (" + device.name
-                                  + ") needs " + std::to_string(bytes) + " bytes, "
-                                  + std::to_string(bytes - device.memoryBytes)
+            throw InvalidArgument(partitioner + " partition does not fit in memory: stage " + std::to_string(k)
+                                  + " (units " + std::to_string(stage.first) + "-" + std::to_string(stage.last)
+                                  + ") on device " + std::to_string(stage.device) + " (" + device.name + ") needs "
+                                  + std::to_string(bytes) + " bytes, " + std::to_string(bytes - device.memoryBytes)
                                   + " more than its " + std::to_string(device.memoryBytes));
     }
 }

@@ -33,13 +33,13 @@ struct PlanLink {
 struct PlannedStage;
 
 struct PartitionProblem {
-    std::vector<double> unitSeconds;   // forward + backward per micro-batch, reference device
-    std::vector<int64_t> outputBytes;  // activation crossing a cut after each unit, per micro-batch
-    std::vector<int64_t> staticBytes;  // parameters, gradients and optimizer state of each unit
-    std::vector<int64_t> savedBytes;   // kept for backward per micro-batch in flight
-    std::vector<PlanDevice> devices;   // pipeline order
-    std::vector<PlanLink> links;       // devices.size() − 1 links
-    int64_t inflightMicroBatches = 1;  // activations a stage keeps (schedule's worst case)
+    std::vector<double> unitSeconds;  // forward + backward per micro-batch, reference device
+    std::vector<int64_t> outputBytes; // activation crossing a cut after each unit, per micro-batch
+    std::vector<int64_t> staticBytes; // parameters, gradients and optimizer state of each unit
+    std::vector<int64_t> savedBytes;  // kept for backward per micro-batch in flight
+    std::vector<PlanDevice> devices;  // pipeline order
+    std::vector<PlanLink> links;      // devices.size() − 1 links
+    int64_t inflightMicroBatches = 1; // activations a stage keeps (schedule's worst case)
     // Optional: the predicted iteration seconds of a partition under the
     // plan's schedule (the simulator's, sim/prediction.h). When set, lpm's
     // step 5 compares stage counts by it instead of by the bottleneck, so
@@ -88,10 +88,7 @@ public:
     explicit StageCosts(const PartitionProblem& problem);
 
     // Compute seconds on the reference device (speed 1), no communication.
-    double referenceSeconds(int first, int end) const
-    {
-        return seconds_[size_t(end)] - seconds_[size_t(first)];
-    }
+    double referenceSeconds(int first, int end) const { return seconds_[size_t(end)] - seconds_[size_t(first)]; }
     // As stageSeconds: compute on `device` plus the input boundary's communication.
     double seconds(int first, int end, int device) const;
     int64_t bytes(int first, int end) const { return bytes_[size_t(end)] - bytes_[size_t(first)]; }
@@ -108,7 +105,6 @@ private:
 
 // Throws InvalidArgument naming the first stage that does not fit: its units,
 // device, bytes needed and bytes over ("<partitioner> partition does not fit...").
-void requireFitsInMemory(const PartitionProblem& problem, const Partition& partition,
-                         const std::string& partitioner);
+void requireFitsInMemory(const PartitionProblem& problem, const Partition& partition, const std::string& partitioner);
 
 } // namespace lpm

@@ -24,8 +24,7 @@ Partition optimalCut(const PartitionProblem& problem, bool honourMemory)
     std::vector<std::vector<int>> cut(size_t(p) + 1, std::vector<int>(size_t(n) + 1, -1));
     const StageCosts costs(problem);
     auto stage = [&](int first, int end, int device) {
-        return honourMemory && !costs.fits(first, end, device) ? kInfinity
-                                                               : costs.seconds(first, end, device);
+        return honourMemory && !costs.fits(first, end, device) ? kInfinity : costs.seconds(first, end, device);
     };
     for (int j = 1; j <= n; ++j)
         best[1][size_t(j)] = stage(0, j, 0);
@@ -95,8 +94,7 @@ Partition partitionBalanced(const PartitionProblem& problem)
         // The end closest to this device's cumulative share, leaving a unit per later stage.
         int chosen = start + 1;
         for (int end = start + 1; end <= n - (p - k - 1); ++end)
-            if (std::abs(costs.referenceSeconds(0, end) - share)
-                < std::abs(costs.referenceSeconds(0, chosen) - share))
+            if (std::abs(costs.referenceSeconds(0, end) - share) < std::abs(costs.referenceSeconds(0, chosen) - share))
                 chosen = end;
         ends.push_back(chosen);
         start = chosen;
@@ -141,8 +139,7 @@ Partition planPartition(const std::string& partitioner, const PartitionProblem& 
         return partitionOptimal(problem);
     if (partitioner == "lpm")
         return partitionLpm(problem);
-    throw InvalidArgument("unknown partitioner '" + partitioner
-                          + "' (known: lpm, optimal, balanced, uniform)");
+    throw InvalidArgument("unknown partitioner '" + partitioner + "' (known: lpm, optimal, balanced, uniform)");
 }
 
 } // namespace lpm

@@ -3,17 +3,16 @@
 #include <algorithm>
 #include <map>
 
-#include "pipeline/schedule.h"
 #include "plan/partitioners.h"
+#include "schedule/schedule.h"
 #include "tensor/error.h"
 
 namespace lpm {
 
 std::vector<PlanDeviceEntry> planDevices(const DeviceSet& set, const HostDevices& host)
 {
-    const int64_t cpuStages = std::count_if(set.stageSlots.begin(), set.stageSlots.end(), [](const DeviceSlot& slot) {
-        return slot.kind == DeviceKind::Cpu;
-    });
+    const int64_t cpuStages = std::count_if(set.stageSlots.begin(), set.stageSlots.end(),
+                                            [](const DeviceSlot& slot) { return slot.kind == DeviceKind::Cpu; });
     std::vector<PlanDeviceEntry> devices;
     for (size_t k = 0; k < set.stageSlots.size(); ++k) {
         const DeviceSlot& slot = set.stageSlots[k];
@@ -45,12 +44,11 @@ void requireEqualMicroBatches(int64_t batch, int64_t microBatches)
     if (batch < 1)
         throw InvalidArgument("batch must be at least 1, got " + std::to_string(batch));
     if (microBatches < 1 || microBatches > batch)
-        throw InvalidArgument("micro-batches must be between 1 and the batch " + std::to_string(batch)
-                              + ", got " + std::to_string(microBatches));
+        throw InvalidArgument("micro-batches must be between 1 and the batch " + std::to_string(batch) + ", got "
+                              + std::to_string(microBatches));
     if (batch % microBatches != 0)
         throw InvalidArgument(std::to_string(microBatches) + " micro-batches do not divide the batch "
-                              + std::to_string(batch)
-                              + " (plans need micro-batches of one size; choose a divisor)");
+                              + std::to_string(batch) + " (plans need micro-batches of one size; choose a divisor)");
 }
 
 int optimizerStateVectors(const std::string& optimizer)
@@ -103,9 +101,10 @@ PartitionProblem partitionProblemFor(const Plan& plan)
             problem.links.push_back({device.linkToNext.bytesPerSecond, device.linkToNext.latencySeconds});
     }
     const int64_t p = int64_t(plan.devices.size());
-    problem.inflightMicroBatches = plan.schedule == "gpipe"                                 ? plan.microBatches
-                                   : plan.schedule == "sequential" || plan.schedule == "dp" ? 1
-                                                                                            : std::min(p, plan.microBatches);
+    problem.inflightMicroBatches = plan.schedule == "gpipe" ? plan.microBatches
+                                   : plan.schedule == "sequential" || plan.schedule == "dp"
+                                       ? 1
+                                       : std::min(p, plan.microBatches);
     return problem;
 }
 
@@ -187,8 +186,8 @@ void validatePlan(const Plan& plan)
         const int first = plan.schedule == "dp" ? 0 : next;
         if (stage.first != first || stage.last < stage.first || stage.last >= units)
             throw InvalidArgument(where + " holds units " + std::to_string(stage.first) + ".."
-                                  + std::to_string(stage.last) + "; expected units from "
-                                  + std::to_string(first) + " to at most " + std::to_string(units - 1)
+                                  + std::to_string(stage.last) + "; expected units from " + std::to_string(first)
+                                  + " to at most " + std::to_string(units - 1)
                                   + (plan.schedule == "dp" ? " (dp: every stage holds all units)" : ""));
         if (plan.schedule == "dp" && stage.last != units - 1)
             throw InvalidArgument(where + " must hold every unit under dp");
@@ -204,8 +203,8 @@ std::vector<std::string> stageNames(const Plan& plan)
     std::vector<std::string> names;
     for (size_t s = 0; s < plan.stages.size(); ++s) {
         const PlannedStage& stage = plan.stages[s];
-        names.push_back("stage " + std::to_string(s) + ": " + plan.devices[size_t(stage.device)].label
-                        + ", units " + std::to_string(stage.first) + "-" + std::to_string(stage.last));
+        names.push_back("stage " + std::to_string(s) + ": " + plan.devices[size_t(stage.device)].label + ", units "
+                        + std::to_string(stage.first) + "-" + std::to_string(stage.last));
     }
     return names;
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/json_reader.h"
+#include "schedule/schedule.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -41,9 +42,12 @@ json costsValue(const ModelCosts& costs)
         if (!device.calibratedOn.empty())
             devices.back()["calibrated_on"] = device.calibratedOn;
     }
-    return {{"format", "lpm-costs"},       {"version", kCostsVersion},
-            {"model", costs.model},        {"micro_batch", costs.microBatchSize},
-            {"input_bytes", costs.inputBytesPerSample}, {"units", units},
+    return {{"format", "lpm-costs"},
+            {"version", kCostsVersion},
+            {"model", costs.model},
+            {"micro_batch", costs.microBatchSize},
+            {"input_bytes", costs.inputBytesPerSample},
+            {"units", units},
             {"devices", devices}};
 }
 
@@ -65,8 +69,15 @@ ModelCosts readCosts(const JsonReader& root)
         entry.updateSecondsPerParameter = device.field("update_seconds_per_parameter").number();
         if (device.value().is_object() && device.value().contains("input_seconds_per_sample")) // (optional: newer)
             entry.inputSecondsPerSample = device.field("input_seconds_per_sample").number();
-        if (device.value().contains("calibrated_on")) // (optional: calibrated costs only)
-            entry.calibratedOn = device.field("calibrated_on").text();
+        if (device.value().contains("calibrated_on")) { // (optional: calibrated costs only)
+            const JsonReader calibratedOn = device.field("calibrated_on");
+            entry.calibratedOn = calibratedOn.text();
+            try {
+                scheduleTraits(entry.calibratedOn);
+            } catch (const InvalidArgument& error) {
+                calibratedOn.fail(error.what());
+            }
+        }
         const std::vector<JsonReader> forward = device.field("forward_ms").elements();
         const std::vector<JsonReader> backward = device.field("backward_ms").elements();
         if (forward.size() != backward.size())
@@ -169,8 +180,8 @@ Plan readPlan(const JsonReader& root)
         plan.devices.push_back(std::move(entry));
     }
     for (const JsonReader& stage : root.field("stages").elements())
-        plan.stages.push_back({stage.field("first").integer32(), stage.field("last").integer32(),
-                               stage.field("device").integer32()});
+        plan.stages.push_back(
+            {stage.field("first").integer32(), stage.field("last").integer32(), stage.field("device").integer32()});
     plan.costs = readCosts(root.field("costs"));
     if (plan.costs.model != plan.model)
         root.field("costs").fail("are for model '" + plan.costs.model + "', the plan is for '" + plan.model + "'");

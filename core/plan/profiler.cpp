@@ -7,11 +7,11 @@
 
 #include "backend/backend.h"
 #include "data/batcher.h"
-#include "tensor/memory_block.h"
 #include "nn/model.h"
 #include "nn/parameter_store.h"
 #include "nn/softmax_cross_entropy.h"
 #include "tensor/error.h"
+#include "tensor/memory_block.h"
 
 namespace lpm {
 
@@ -50,14 +50,14 @@ double measureUpdateSeconds(Backend& backend, const ProfileOptions& options, int
 {
     const int64_t count = std::max<int64_t>(parameters, int64_t(1) << 16);
     const int64_t bytes = int64_t(sizeof(float)) * count;
-    Backend* memory = memorySpaceOf(backend);
+    const MemorySpace space = memorySpaceOf(backend);
     // Weights, gradients, velocity, and a block zeroed in the gradients'
     // place (zeroing the gradients themselves would let the velocity decay
     // into subnormal numbers over many repetitions, which are slower).
     std::vector<MemoryBlock> buffers;
     for (float value : {0.5f, 0.25f, 0.0f, 0.0f}) {
         const std::vector<float> host(size_t(count), value);
-        buffers.emplace_back(memory, bytes);
+        buffers.emplace_back(space, bytes);
         buffers.back().copyFromHost(host.data(), bytes);
     }
     const SgdHyper hyper{0.01f, 0.9f, 0.0f, false};
@@ -106,13 +106,11 @@ double measureInputSeconds(const Model& model, const ProfileOptions& options)
 
 } // namespace
 
-ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& options,
-                        const ProfileProgress& progress)
+ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& options, const ProfileProgress& progress)
 {
     if (options.warmup < 0 || options.repetitions < 1)
         throw InvalidArgument("profile: warm-up must be at least 0 and repetitions at least 1, got "
-                              + std::to_string(options.warmup) + " and "
-                              + std::to_string(options.repetitions));
+                              + std::to_string(options.warmup) + " and " + std::to_string(options.repetitions));
     if (!(options.minimumSeconds >= 0.0 && options.minimumSeconds <= 3600.0))
         throw InvalidArgument("profile: the minimum measuring time must be between 0 and 3600 seconds, got "
                               + std::to_string(options.minimumSeconds));
@@ -120,11 +118,11 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
     ParameterStore store(model);
     store.initialize(1);
     store.placeOn(backend); // a GPU's units read their weights from its memory
-    Backend* memory = memorySpaceOf(backend);
+    const MemorySpace space = memorySpaceOf(backend);
 
     DeviceCosts measured;
     measured.device = options.device;
-    const Tensor input = sampleInput(model.inputShape(options.microBatchSize)).copyTo(memory);
+    const Tensor input = sampleInput(model.inputShape(options.microBatchSize)).copyTo(space);
     std::vector<int32_t> labels(size_t(options.microBatchSize), 0); // class 0: the loss's time does not depend on it
     const int units = model.unitCount();
     // Per unit, one time per counted round.

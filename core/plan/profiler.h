@@ -25,13 +25,13 @@ class Backend;
 struct ProfileOptions {
     int64_t microBatchSize = 32;
     int warmup = 2;
-    int repetitions = 7;       // counted rounds at least
+    int repetitions = 7; // counted rounds at least
     // ... and at least this much time in counted rounds: a VM's speed drifts
     // by ±15 % over seconds, and 7 rounds of a small model see one moment of it
     // (resnet-mini's whole profile: ±21 % between runs with 7 rounds, ±11 %
     // with 35; docs/BENCHMARKS.md).
     double minimumSeconds = 3.0;
-    std::string device = "cpu";   // the DeviceCosts::device the times are for
+    std::string device = "cpu";    // the DeviceCosts::device the times are for
     std::string deviceDescription; // e.g. the CPU's model name, for DeviceCosts::source
 };
 

@@ -44,9 +44,8 @@ SpeedupCeiling estimateSpeedupCeiling(const PartitionProblem& problem)
             ceiling.slowestStage = int(s);
         }
     }
-    ceiling.speedup = ceiling.bottleneckSeconds > 0.0
-                          ? ceiling.sequentialSeconds / ceiling.bottleneckSeconds
-                          : 1.0; // nothing to compute and nothing to send: no gain, no loss
+    ceiling.speedup = ceiling.bottleneckSeconds > 0.0 ? ceiling.sequentialSeconds / ceiling.bottleneckSeconds
+                                                      : 1.0; // nothing to compute and nothing to send: no gain, no loss
 
     const int possibleStages = std::min(problem.unitCount(), problem.deviceCount());
     double usableSpeed = 0.0;
@@ -90,9 +89,8 @@ SpeedupCeiling estimateSpeedupCeiling(const PartitionProblem& problem)
     } else if (largestSeconds > othersSeconds) {
         ceiling.kind = BottleneckKind::Unit;
         ceiling.unit = largest;
-        ceiling.unitShare = ceiling.sequentialSeconds > 0.0
-                                ? problem.unitSeconds[size_t(largest)] / ceiling.sequentialSeconds
-                                : 0.0;
+        ceiling.unitShare =
+            ceiling.sequentialSeconds > 0.0 ? problem.unitSeconds[size_t(largest)] / ceiling.sequentialSeconds : 0.0;
     } else {
         ceiling.kind = BottleneckKind::Stage;
     }

@@ -87,7 +87,8 @@ struct StageDurations {
 // VMs a stage's actions take 1.5 … 1.9 × as long for some 100 ms at a time)
 // does not set the costs of every later prediction, as it does in a mean.
 // A stage with no event of a kind keeps `predicted`'s time.
-std::vector<StageTimes> typicalStageTimes(const Timeline& timeline, std::vector<StageTimes> predicted, int fromMiniBatch)
+std::vector<StageTimes> typicalStageTimes(const Timeline& timeline, std::vector<StageTimes> predicted,
+                                          int fromMiniBatch)
 {
     std::vector<StageDurations> stages(predicted.size());
     std::vector<std::set<int>> gathered(predicted.size()); // mini-batches whose first F each stage has seen
@@ -156,8 +157,7 @@ int firstWarmMiniBatch(const Timeline& measured)
     return miniBatches > 1 ? 1 : 0;
 }
 
-ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMiniBatch,
-                          CalibrationStatistic statistic)
+ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMiniBatch, CalibrationStatistic statistic)
 {
     const std::vector<StageTimes> predicted = stageTimesFor(plan); // validates the plan
     const TimelineSums sums = sumActions(measured, predicted.size(), fromMiniBatch);
@@ -187,8 +187,9 @@ ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMi
                 backwardRatios[size_t(u)] = std::max(backwardRatios[size_t(u)], backward);
             }
             // On host memory dp's exchange runs at the update's rate (prediction.cpp), so it calibrates it too.
-            update = std::max(update, ratio(times[s].update + (updateRateExchanges ? times[s].allReduce : 0.0),
-                                            predicted[s].update + (updateRateExchanges ? predicted[s].allReduce : 0.0)));
+            update =
+                std::max(update, ratio(times[s].update + (updateRateExchanges ? times[s].allReduce : 0.0),
+                                       predicted[s].update + (updateRateExchanges ? predicted[s].allReduce : 0.0)));
             char text[64];
             std::snprintf(text, sizeof text, "%s%.2f/%.2f", stageRatios.empty() ? "" : ", ", forward, backward);
             stageRatios += text;

@@ -15,9 +15,9 @@
 
 #include <vector>
 
-#include "pipeline/timeline.h"
 #include "plan/cost_model.h"
 #include "plan/plan.h"
+#include "schedule/timeline.h"
 #include "sim/simulator.h"
 
 namespace lpm {

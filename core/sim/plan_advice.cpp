@@ -4,11 +4,9 @@
 
 #include "tensor/error.h"
 
-namespace lpm
-{
+namespace lpm {
 
-namespace
-{
+namespace {
 
 // "unit 3 Conv2d #2 (5x5, 16->32)", or "unit 3" without labels.
 std::string unitName(int unit, const std::vector<std::string>& unitLabels)
@@ -45,24 +43,20 @@ std::string describeBottleneck(const Plan& plan, const SpeedupCeiling& ceiling,
 {
     switch (ceiling.kind) {
     case BottleneckKind::Devices:
-        return "none: the work divides evenly over " + std::to_string(ceiling.cut.size())
-               + " devices";
+        return "none: the work divides evenly over " + std::to_string(ceiling.cut.size()) + " devices";
     case BottleneckKind::Unit:
-        return unitName(ceiling.unit, unitLabels) + ": "
-               + formatted("%.0f%%", ceiling.unitShare * 100.0) + " of the work";
+        return unitName(ceiling.unit, unitLabels) + ": " + formatted("%.0f%%", ceiling.unitShare * 100.0)
+               + " of the work";
     case BottleneckKind::Link: {
         const std::string& from = plan.devices.at(size_t(ceiling.link)).label;
         const std::string& to = plan.devices.at(size_t(ceiling.link) + 1).label;
-        return "link " + from + " -> " + to + " at the cut after "
-               + unitName(ceiling.unit, unitLabels) + ": "
-               + formatted("%.3f", ceiling.transferSeconds * 1e3)
-               + " ms of transfers per micro-batch";
+        return "link " + from + " -> " + to + " at the cut after " + unitName(ceiling.unit, unitLabels) + ": "
+               + formatted("%.3f", ceiling.transferSeconds * 1e3) + " ms of transfers per micro-batch";
     }
     case BottleneckKind::Stage: {
         const PlannedStage& stage = ceiling.cut.at(size_t(ceiling.slowestStage));
-        return "stage " + std::to_string(ceiling.slowestStage) + " (units "
-               + std::to_string(stage.first) + "-" + std::to_string(stage.last) + " on "
-               + plan.devices.at(size_t(stage.device)).label
+        return "stage " + std::to_string(ceiling.slowestStage) + " (units " + std::to_string(stage.first) + "-"
+               + std::to_string(stage.last) + " on " + plan.devices.at(size_t(stage.device)).label
                + "): the units do not divide more evenly";
     }
     }
@@ -80,8 +74,7 @@ std::optional<ScheduleSuggestion> predictFastestOtherSchedule(const Plan& plan)
     const bool replicate = cutCannotPay(plan, estimateSpeedupCeiling(plan));
     std::optional<ScheduleSuggestion> best;
     for (const std::string& schedule : suggestionCandidates()) {
-        if (schedule == plan.schedule || (exact && schedule == "lpm-async")
-            || (!replicate && schedule == "dp"))
+        if (schedule == plan.schedule || (exact && schedule == "lpm-async") || (!replicate && schedule == "dp"))
             continue;
         Plan candidate = plan;
         candidate.schedule = schedule;
@@ -114,8 +107,7 @@ std::optional<ScheduleSuggestion> suggestSchedule(const Plan& plan, double planI
     return suggestSchedule(predictFastestOtherSchedule(plan), planIterationSeconds);
 }
 
-PlanAdvice advisePlan(const Plan& plan, const Prediction& prediction,
-                      const std::vector<std::string>& unitLabels)
+PlanAdvice advisePlan(const Plan& plan, const Prediction& prediction, const std::vector<std::string>& unitLabels)
 {
     PlanAdvice advice;
     advice.ceiling = estimateSpeedupCeiling(plan);

@@ -75,7 +75,6 @@ std::optional<ScheduleSuggestion> suggestSchedule(const std::optional<ScheduleSu
 std::optional<ScheduleSuggestion> suggestSchedule(const Plan& plan, double planIterationSeconds);
 
 // All three for a plan and its prediction (predictPlan(plan)).
-PlanAdvice advisePlan(const Plan& plan, const Prediction& prediction,
-                      const std::vector<std::string>& unitLabels = {});
+PlanAdvice advisePlan(const Plan& plan, const Prediction& prediction, const std::vector<std::string>& unitLabels = {});
 
 } // namespace lpm

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "pipeline/schedule.h"
+#include "schedule/schedule.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -10,7 +10,7 @@ namespace lpm {
 namespace {
 
 struct StageSums {
-    double forward = 0.0;  // seconds per micro-batch on the stage's device
+    double forward = 0.0; // seconds per micro-batch on the stage's device
     double backward = 0.0;
     int64_t parameterBytes = 0;
     int64_t savedBytes = 0; // per micro-batch
@@ -44,8 +44,7 @@ double inputSeconds(const Plan& plan, const std::string& device)
 
 double updateSeconds(const Plan& plan, const std::string& device, int sharedBy, int64_t parameterBytes)
 {
-    return double(parameterBytes) / sizeof(float) * plan.costs.at(device).updateSecondsPerParameter
-           * sharedBy;
+    return double(parameterBytes) / sizeof(float) * plan.costs.at(device).updateSecondsPerParameter * sharedBy;
 }
 
 // dp's gradient exchange (DESIGN §2), as the executor does it, for gradients
@@ -91,10 +90,7 @@ struct SteadyState {
     SimulationResult one;
     SimulationResult steady;
 
-    double iterationSeconds() const
-    {
-        return (steady.makespanSeconds - one.makespanSeconds) / kSteadyMiniBatches;
-    }
+    double iterationSeconds() const { return (steady.makespanSeconds - one.makespanSeconds) / kSteadyMiniBatches; }
 };
 
 SteadyState simulateSteadyState(const Plan& plan, const std::vector<StageTimes>& times)
@@ -152,7 +148,8 @@ double predictRunSeconds(const Plan& plan, int miniBatches)
 {
     if (miniBatches < 1)
         throw InvalidArgument("prediction: a run needs at least 1 mini-batch, got " + std::to_string(miniBatches));
-    const Schedule schedule = buildSchedule(plan.schedule, int(plan.stages.size()), int(plan.microBatches), miniBatches);
+    const Schedule schedule =
+        buildSchedule(plan.schedule, int(plan.stages.size()), int(plan.microBatches), miniBatches);
     return simulateSchedule(schedule, stageTimesFor(plan)).makespanSeconds;
 }
 
@@ -197,8 +194,8 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
         out.updateSeconds = t.update;
         out.allReduceSeconds = t.allReduce;
         out.peakInFlight = steady.peakInFlightMicroBatches[size_t(s)];
-        out.memoryBytes = (2 + optimizerStateVectors(plan.optimizer)) * sums.parameterBytes
-                          + out.peakInFlight * sums.savedBytes;
+        out.memoryBytes =
+            (2 + optimizerStateVectors(plan.optimizer)) * sums.parameterBytes + out.peakInFlight * sums.savedBytes;
         out.capacityBytes = device.memoryBytes;
         if (prediction.iterationSeconds > 0.0)
             out.busyFraction = one.busySeconds[size_t(s)] / prediction.iterationSeconds;
@@ -225,11 +222,11 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
     }
     if (prediction.iterationSeconds > 0.0)
         prediction.speedup = prediction.sequentialSeconds / prediction.iterationSeconds;
-    prediction.timeline = timelineMiniBatches == 1 + kSteadyMiniBatches ? steady.timeline
-                          : timelineMiniBatches == 1
-                              ? one.timeline
-                              : simulateSchedule(buildSchedule(plan.schedule, stages, m, timelineMiniBatches), times)
-                                    .timeline;
+    prediction.timeline =
+        timelineMiniBatches == 1 + kSteadyMiniBatches ? steady.timeline
+        : timelineMiniBatches == 1
+            ? one.timeline
+            : simulateSchedule(buildSchedule(plan.schedule, stages, m, timelineMiniBatches), times).timeline;
     return prediction;
 }
 

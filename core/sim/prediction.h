@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/timeline.h"
 #include "plan/plan.h"
+#include "schedule/timeline.h"
 #include "sim/simulator.h"
 
 namespace lpm {
@@ -33,18 +33,18 @@ struct StagePrediction {
     int peakInFlight = 0;              // micro-batches forwarded and not yet backwarded
     int64_t memoryBytes = 0;           // parameters, gradients, optimizer state, saved activations at the peak
     int64_t capacityBytes = 0;
-    double busyFraction = 0.0;         // of the iteration
+    double busyFraction = 0.0; // of the iteration
 };
 
 struct Prediction {
-    double iterationSeconds = 0.0;  // steady-state period of one mini-batch
+    double iterationSeconds = 0.0; // steady-state period of one mini-batch
     double samplesPerSecond = 0.0;
     double sequentialSeconds = 0.0; // one mini-batch under sequential on the fastest device
     std::string sequentialDevice;   // that device's label
     double speedup = 0.0;           // sequentialSeconds / iterationSeconds
     double bubbleFraction = 0.0;    // 1 − Σ busy / (stages · iteration)
     std::vector<StagePrediction> stages;
-    Timeline timeline;              // of the first timelineMiniBatches mini-batches
+    Timeline timeline; // of the first timelineMiniBatches mini-batches
 };
 
 // dp replicas on CPU cores share the host's memory: the executor sums and

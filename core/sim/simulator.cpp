@@ -30,22 +30,20 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
     const size_t slots = size_t(schedule.miniBatches) * size_t(schedule.microBatches);
     std::vector<std::vector<double>> activationArrival(size_t(stages), std::vector<double>(slots, -1.0));
     std::vector<std::vector<double>> gradientArrival(size_t(stages), std::vector<double>(slots, -1.0));
-    auto arrival = [&](int stage, bool gradient, const Action& a) -> double& {
-        if (stage < 0 || stage >= stages || a.miniBatch < 0 || a.miniBatch >= schedule.miniBatches
-            || a.microBatch < 0 || a.microBatch >= schedule.microBatches)
-            throw InvalidArgument("schedule " + schedule.name + ": " + describeAction(a)
-                                  + " addresses stage " + std::to_string(stage)
-                                  + ", outside the schedule");
-        auto& table = gradient ? gradientArrival : activationArrival;
+    auto arrival = [&](int stage, Direction direction, const Action& a) -> double& {
+        if (stage < 0 || stage >= stages || a.miniBatch < 0 || a.miniBatch >= schedule.miniBatches || a.microBatch < 0
+            || a.microBatch >= schedule.microBatches)
+            throw InvalidArgument("schedule " + schedule.name + ": " + describeAction(a) + " addresses stage "
+                                  + std::to_string(stage) + ", outside the schedule");
+        auto& table = direction == Direction::Gradient ? gradientArrival : activationArrival;
         return table[size_t(stage)][size_t(a.miniBatch) * size_t(schedule.microBatches) + size_t(a.microBatch)];
     };
     // When each link direction is next free: [s] forward into s, and gradient into s.
     std::vector<double> activationLinkFree(size_t(stages), 0.0), gradientLinkFree(size_t(stages), 0.0);
 
     auto at = [&](int s) -> const Action* {
-        return next[size_t(s)] < schedule.actions[size_t(s)].size()
-                   ? &schedule.actions[size_t(s)][next[size_t(s)]]
-                   : nullptr;
+        return next[size_t(s)] < schedule.actions[size_t(s)].size() ? &schedule.actions[size_t(s)][next[size_t(s)]]
+                                                                    : nullptr;
     };
     auto occupy = [&](int s, const Action& a, double duration) {
         const double start = clock[size_t(s)];
@@ -80,9 +78,8 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                     progress = true;
                     break;
                 }
-                const bool receive =
-                    a.kind == ActionKind::ReceiveActivation || a.kind == ActionKind::ReceiveGradient;
-                if (receive && arrival(s, a.kind == ActionKind::ReceiveGradient, a) < 0.0)
+                const bool receive = a.kind == ActionKind::ReceiveActivation || a.kind == ActionKind::ReceiveGradient;
+                if (receive && arrival(s, messageDirection(a.kind), a) < 0.0)
                     break; // wait for the sender
                 switch (a.kind) {
                 case ActionKind::Forward: {
@@ -98,27 +95,31 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                     occupy(s, a, t.backward);
                     --inFlight[size_t(s)];
                     break;
-                case ActionKind::Update: occupy(s, a, t.update); break;
+                case ActionKind::Update:
+                    occupy(s, a, t.update);
+                    break;
                 case ActionKind::SendActivation: {
-                    double& message = arrival(s + 1, false, a); // checks that stage s + 1 exists
+                    double& message = arrival(s + 1, Direction::Activation, a); // checks that stage s + 1 exists
                     double& free = activationLinkFree[size_t(s + 1)];
                     const double start = std::max(free, clock[size_t(s)]);
                     free = start + times[size_t(s + 1)].transferIn;
                     message = free;
-                    result.timeline.transfers.push_back({s, s + 1, false, a.microBatch, a.miniBatch, start, free});
+                    result.timeline.transfers.push_back(
+                        {s, s + 1, Direction::Activation, a.microBatch, a.miniBatch, start, free});
                     break;
                 }
                 case ActionKind::SendGradient: {
-                    double& message = arrival(s - 1, true, a); // checks that stage s − 1 exists
+                    double& message = arrival(s - 1, Direction::Gradient, a); // checks that stage s − 1 exists
                     double& free = gradientLinkFree[size_t(s - 1)];
                     const double start = std::max(free, clock[size_t(s)]);
                     free = start + t.transferIn;
                     message = free;
-                    result.timeline.transfers.push_back({s, s - 1, true, a.microBatch, a.miniBatch, start, free});
+                    result.timeline.transfers.push_back(
+                        {s, s - 1, Direction::Gradient, a.microBatch, a.miniBatch, start, free});
                     break;
                 }
                 default: { // receives: the message was checked to be there above
-                    double& message = arrival(s, a.kind == ActionKind::ReceiveGradient, a);
+                    double& message = arrival(s, messageDirection(a.kind), a);
                     clock[size_t(s)] = std::max(clock[size_t(s)], message);
                     message = -1.0; // consumed
                     break;
@@ -142,13 +143,11 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
         throw InvalidArgument("schedule " + schedule.name + " deadlocks: " + stuck);
     for (int s = 0; s < stages; ++s)
         for (size_t slot = 0; slot < slots; ++slot)
-            for (bool gradient : {false, true})
-                if ((gradient ? gradientArrival : activationArrival)[size_t(s)][slot] >= 0.0)
-                    throw InvalidArgument("schedule " + schedule.name + ": a "
-                                          + std::string(gradient ? "gradient" : "activation")
+            for (Direction direction : {Direction::Activation, Direction::Gradient})
+                if ((direction == Direction::Gradient ? gradientArrival : activationArrival)[size_t(s)][slot] >= 0.0)
+                    throw InvalidArgument("schedule " + schedule.name + ": a " + std::string(directionName(direction))
                                           + " sent to stage " + std::to_string(s) + " for micro-batch "
-                                          + std::to_string(slot % size_t(schedule.microBatches))
-                                          + " of mini-batch "
+                                          + std::to_string(slot % size_t(schedule.microBatches)) + " of mini-batch "
                                           + std::to_string(slot / size_t(schedule.microBatches))
                                           + " is never received");
     result.makespanSeconds = *std::max_element(clock.begin(), clock.end());
@@ -158,6 +157,11 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
     if (result.makespanSeconds > 0.0)
         result.bubbleFraction = 1.0 - busy / (double(stages) * result.makespanSeconds);
     return result;
+}
+
+void validateSchedule(const Schedule& schedule)
+{
+    simulateSchedule(schedule, std::vector<StageTimes>(schedule.actions.size()));
 }
 
 } // namespace lpm

@@ -9,8 +9,8 @@
 
 #include <vector>
 
-#include "pipeline/schedule.h"
-#include "pipeline/timeline.h"
+#include "schedule/schedule.h"
+#include "schedule/timeline.h"
 
 namespace lpm {
 
@@ -39,5 +39,11 @@ struct SimulationResult {
 // Throws InvalidArgument when `times` does not have one entry per stage, a
 // time is negative, or the schedule deadlocks (see validateSchedule).
 SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<StageTimes>& times);
+
+// Plays the lists with zero durations, which checks exactly their
+// dependencies, and throws InvalidArgument naming the stuck stages and actions
+// when they deadlock, the unmatched message when a send has no receive, or an
+// action that addresses a stage, micro-batch or mini-batch outside the schedule.
+void validateSchedule(const Schedule& schedule);
 
 } // namespace lpm

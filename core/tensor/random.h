@@ -13,7 +13,8 @@
 
 namespace lpm {
 
-// SplitMix64 finaliser (also on the GPU: CUDA dropout draws the CPU's numbers): a bijective 64-bit mix with good avalanche.
+// SplitMix64 finaliser (also on the GPU: CUDA dropout draws the CPU's numbers): a bijective 64-bit mix with good
+// avalanche.
 LPM_HOST_DEVICE constexpr uint64_t mixBits(uint64_t value)
 {
     value += 0x9e3779b97f4a7c15ULL;

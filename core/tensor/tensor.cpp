@@ -8,7 +8,6 @@
 #include <mutex>
 #include <new>
 
-#include "backend/backend.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -26,8 +25,8 @@ void keepTensorsInTheHeap()
 {
     static std::once_flag once;
     std::call_once(once, [] {
-        mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value on 64-bit
-        mallopt(M_TRIM_THRESHOLD, 1 << 30);   // return heap top to the OS only past 1 GiB
+        mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's largest allowed value on 64-bit
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);  // return heap top to the OS only past 1 GiB
     });
 }
 } // namespace
@@ -55,20 +54,20 @@ Tensor::Tensor(const Shape& shape) : Tensor(uninitialized(shape))
 
 Tensor Tensor::uninitialized(const Shape& shape)
 {
-    return uninitializedIn(nullptr, shape);
+    return uninitializedIn(MemorySpace::host(), shape);
 }
 
-Tensor Tensor::uninitializedIn(Backend* memory, const Shape& shape)
+Tensor Tensor::uninitializedIn(MemorySpace space, const Shape& shape)
 {
     Tensor tensor;
     tensor.shape_ = shape;
-    tensor.block_ = MemoryBlock(memory, std::max<int64_t>(shape.elementCount(), 1) * int64_t(sizeof(float)));
+    tensor.block_ = MemoryBlock(space, std::max<int64_t>(shape.elementCount(), 1) * int64_t(sizeof(float)));
     return tensor;
 }
 
 Tensor Tensor::uninitializedLike(const Tensor& like, const Shape& shape)
 {
-    return uninitializedIn(like.memory(), shape);
+    return uninitializedIn(like.space(), shape);
 }
 
 Tensor Tensor::clone() const
@@ -80,22 +79,22 @@ Tensor Tensor::clone() const
     return copy;
 }
 
-Tensor Tensor::copyTo(Backend* target) const
+Tensor Tensor::copyTo(MemorySpace target) const
 {
     if (empty())
         return Tensor();
-    if (target == memory())
+    if (target == space())
         return clone();
     const int64_t bytes = int64_t(sizeof(float)) * elementCount();
     Tensor copy = uninitializedIn(target, shape_);
     if (onHost()) {
         copy.block_.copyFromHost(data(), bytes);
-    } else if (target == nullptr) {
+    } else if (target.isHost()) {
         block_.copyToHost(copy.data(), bytes);
-    } else if (target->canCopyDirectly(*memory())) { // e.g. two streams of one GPU, or two GPUs
+    } else if (target.resource().canCopyDirectly(space().resource())) { // e.g. two streams of one GPU, or two GPUs
         copy.block_.copyWithin(data(), bytes);
-    } else { // between two backends: through the host
-        Tensor staged = copyTo(nullptr);
+    } else { // between two resources: through the host
+        Tensor staged = copyTo(MemorySpace::host());
         copy.block_.copyFromHost(staged.data(), bytes);
     }
     return copy;
@@ -104,8 +103,8 @@ Tensor Tensor::copyTo(Backend* target) const
 void Tensor::requireHost(const char* what) const
 {
     if (!onHost())
-        throw InvalidArgument(std::string("Tensor::") + what + ": the tensor " + shape_.toString() +
-                              " is not in host memory (copy it with copyTo(nullptr) first)");
+        throw InvalidArgument(std::string("Tensor::") + what + ": the tensor " + shape_.toString()
+                              + " is not in host memory (copy it with copyTo(MemorySpace::host()) first)");
 }
 
 std::span<float> Tensor::values()
@@ -123,8 +122,7 @@ std::span<const float> Tensor::values() const
 void Tensor::reshape(const Shape& shape)
 {
     if (shape.elementCount() != shape_.elementCount())
-        throw InvalidArgument("Tensor::reshape: cannot view " + shape_.toString() + " as "
-                              + shape.toString());
+        throw InvalidArgument("Tensor::reshape: cannot view " + shape_.toString() + " as " + shape.toString());
     shape_ = shape;
 }
 

@@ -29,23 +29,22 @@ public:
 
     // A host tensor of the given shape without zeroing its elements.
     static Tensor uninitialized(const Shape& shape);
-    // Without zeroing, in `memory`'s space (nullptr: the host).
-    static Tensor uninitializedIn(Backend* memory, const Shape& shape);
+    // Without zeroing, in `space`.
+    static Tensor uninitializedIn(MemorySpace space, const Shape& shape);
     // Without zeroing, in the same memory space as `like` (layers make their
     // outputs and gradients this way, so they run wherever their input is).
     static Tensor uninitializedLike(const Tensor& like, const Shape& shape);
     // A copy in the same memory space.
     Tensor clone() const;
-    // A copy in `memory`'s space (nullptr: the host). Copies to the host have
-    // finished when it returns; one from another backend's memory that
-    // `memory` can read directly is ordered on `memory`'s work (synchronize it
-    // before the source may go).
-    Tensor copyTo(Backend* memory) const;
+    // A copy in `space`. Copies to the host have finished when it returns;
+    // one from another resource's memory that `space` can copy from directly
+    // is ordered on `space`'s work (synchronize it before the source may go).
+    Tensor copyTo(MemorySpace space) const;
 
     const Shape& shape() const { return shape_; }
     int64_t elementCount() const { return shape_.elementCount(); }
     bool empty() const { return block_.data() == nullptr; }
-    Backend* memory() const { return block_.memory(); }
+    MemorySpace space() const { return block_.space(); }
     bool onHost() const { return block_.onHost(); }
 
     float* data() { return block_.as<float>(); }

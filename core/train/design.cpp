@@ -61,8 +61,8 @@ Design designFromJson(const std::string& text, const std::string& source)
     settings.compareSequential = training.field("compare_sequential").boolean();
     settings.weightStash = training.field("weight_stash").boolean();
     if (settings.weightStash && design.plan.schedule != "lpm-async")
-        training.field("weight_stash").fail("weight stashing applies to lpm-async only, the plan's schedule is "
-                                            + design.plan.schedule);
+        training.field("weight_stash")
+            .fail("weight stashing applies to lpm-async only, the plan's schedule is " + design.plan.schedule);
     return design;
 }
 

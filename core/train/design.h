@@ -19,11 +19,11 @@ namespace lpm {
 struct TrainingSettings {
     std::string dataset = "fashion-mnist"; // "fashion-mnist", "synthetic" or an MNIST-format folder
     int64_t epochs = 1;
-    int64_t steps = 0;            // when > 0, this many steps instead of epochs
-    double learningRate = 0.05;   // for plan.optimizer
+    int64_t steps = 0;          // when > 0, this many steps instead of epochs
+    double learningRate = 0.05; // for plan.optimizer
     uint64_t seed = 1;
     bool compareSequential = false;
-    bool weightStash = false;     // lpm-async only
+    bool weightStash = false; // lpm-async only
 };
 
 struct Design {

@@ -6,33 +6,27 @@
 #include "nn/model_zoo.h"
 #include "tensor/error.h"
 
-namespace lpm
-{
+namespace lpm {
 
 int64_t liveEvaluationSamplesFor(int64_t trainingSamples, int64_t maxSamples)
 {
-    const auto share =
-        int64_t(std::ceil(kLiveEvaluationSamplesPerTrainingSample * double(trainingSamples)));
+    const auto share = int64_t(std::ceil(kLiveEvaluationSamplesPerTrainingSample * double(trainingSamples)));
     return std::min(maxSamples, std::max(kLiveEvaluationMinSamples, share));
 }
 
-LiveEvaluation::LiveEvaluation(const std::string& modelName, const Dataset& test,
-                               int64_t maxSamples, uint64_t seed, int64_t batchSize)
-    : test_(test), maxSamples_(maxSamples), seed_(seed), modelName_(modelName),
-      batchSize_(batchSize)
+LiveEvaluation::LiveEvaluation(const std::string& modelName, const Dataset& test, int64_t maxSamples, uint64_t seed,
+                               int64_t batchSize)
+    : test_(test), maxSamples_(maxSamples), seed_(seed), modelName_(modelName), batchSize_(batchSize)
 {
     if (maxSamples < 1)
-        throw InvalidArgument("live evaluation needs at least 1 sample, got "
-                              + std::to_string(maxSamples));
+        throw InvalidArgument("live evaluation needs at least 1 sample, got " + std::to_string(maxSamples));
     if (batchSize < 1)
-        throw InvalidArgument("evaluation batch must be at least 1, got "
-                              + std::to_string(batchSize));
+        throw InvalidArgument("evaluation batch must be at least 1, got " + std::to_string(batchSize));
 }
 
 void LiveEvaluation::startRun(int64_t totalSteps, int64_t batch)
 {
-    const int64_t samples =
-        std::min(test_.count, liveEvaluationSamplesFor(totalSteps * batch, maxSamples_));
+    const int64_t samples = std::min(test_.count, liveEvaluationSamplesFor(totalSteps * batch, maxSamples_));
     if (samples != subset_.count)
         subset_ = sampleSubset(test_, samples, seed_);
     const std::lock_guard<std::mutex> lock(mutex_);
@@ -87,11 +81,10 @@ EvaluationResult LiveEvaluation::evaluate(Backend& backend, const WeightsSnapsho
     }
     if (int64_t(snapshot.values.size()) != snapshotStore_->parameterCount()
         || int64_t(snapshot.buffers.size()) != snapshotStore_->bufferCount())
-        throw InvalidArgument(
-            "live evaluation: a snapshot of " + std::to_string(snapshot.values.size())
-            + " parameters and " + std::to_string(snapshot.buffers.size()) + " buffers for model "
-            + modelName_ + " of " + std::to_string(snapshotStore_->parameterCount()) + " and "
-            + std::to_string(snapshotStore_->bufferCount()));
+        throw InvalidArgument("live evaluation: a snapshot of " + std::to_string(snapshot.values.size())
+                              + " parameters and " + std::to_string(snapshot.buffers.size()) + " buffers for model "
+                              + modelName_ + " of " + std::to_string(snapshotStore_->parameterCount()) + " and "
+                              + std::to_string(snapshotStore_->bufferCount()));
     std::copy(snapshot.values.begin(), snapshot.values.end(), snapshotStore_->hostValues());
     std::copy(snapshot.buffers.begin(), snapshot.buffers.end(), snapshotStore_->hostBuffers());
     snapshotStore_->copyFromHost(); // (nothing on the host)

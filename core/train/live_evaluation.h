@@ -37,8 +37,8 @@ class LiveEvaluation {
 public:
     // Up to `maxSamples` of `test` (which must outlive this) drawn with `seed`,
     // evaluated in batches of `batchSize` with model `modelName`.
-    LiveEvaluation(const std::string& modelName, const Dataset& test, int64_t maxSamples,
-                   uint64_t seed, int64_t batchSize);
+    LiveEvaluation(const std::string& modelName, const Dataset& test, int64_t maxSamples, uint64_t seed,
+                   int64_t batchSize);
 
     // Starts a run of `totalSteps` steps of `batch` samples: the subset for
     // its length (liveEvaluationSamplesFor; all of the test set when it has

@@ -17,8 +17,8 @@ namespace lpm {
 // evaluated even between the run's every-5 %-of-the-steps ones, stretched
 // where needed so that these timed ones take at most kLiveEvaluationShare of
 // the wall time (evaluation / interval).
-inline constexpr int64_t kLiveEvaluationSamples = 256;    // at most, per evaluation
-inline constexpr int64_t kLiveEvaluationMinSamples = 64;  // at least (fewer when the test set is smaller)
+inline constexpr int64_t kLiveEvaluationSamples = 256;   // at most, per evaluation
+inline constexpr int64_t kLiveEvaluationMinSamples = 64; // at least (fewer when the test set is smaller)
 // A run's 20 every-5 % evaluations cost 20·k forward passes against about
 // 3·N sample-passes of training N samples; k = this share of N keeps them near
 // 1.7 % of the training compute (about 3 % of a 2-core pipeline's wall time,
@@ -30,16 +30,16 @@ inline constexpr double kLiveEvaluationShare = 0.03;
 struct TrainOptions {
     std::string model = "cnn";
     int64_t epochs = 1;
-    int64_t steps = 0;         // when > 0, run this many steps instead of epochs
+    int64_t steps = 0; // when > 0, run this many steps instead of epochs
     int64_t batch = 64;
-    int64_t microBatches = 1;  // gradient accumulation inside one step
+    int64_t microBatches = 1; // gradient accumulation inside one step
     OptimizerOptions optimizer;
     uint64_t seed = 1;
     int threads = 1;
     std::string backend = "cpu"; // cpu, or cuda / cuda:N (a GPU; needs a CUDA build); pipelined
                                  // stages then each get their own stream on that GPU
     bool tf32 = false;           // cuda: allow TF32 tensor cores
-    bool evaluate = true;      // evaluate on the test set at each epoch's end and at the end
+    bool evaluate = true;        // evaluate on the test set at each epoch's end and at the end
     int64_t evaluationBatch = 500;
     // With `evaluate`: while training, evaluate up to liveEvaluationSamples samples
     // of the test set (liveEvaluationSamplesFor) after every max(1, steps / 20)-th
@@ -53,20 +53,20 @@ struct TrainOptions {
     // one of `backend`'s kind (a core, or a stream on its GPU). A stage on
     // another GPU than the weights trains a copy of its own there.
     std::vector<std::string> stageBackends;
-    bool weightStash = false;            // lpm-async: backwards use their forward's weights
+    bool weightStash = false; // lpm-async: backwards use their forward's weights
 };
 
 struct TrainProgress {
-    int64_t step = 0;          // steps done in this run
-    int64_t totalSteps = 0;    // steps this run will do
-    int64_t globalStep = 0;    // steps since initialisation (continues across resumes)
-    int64_t epoch = 0;         // epoch of the last step (0-based)
-    int64_t batchesPerEpoch = 1; // globalStep / batchesPerEpoch: epochs done, with fractions
-    double meanLoss = 0.0;     // mean training loss since the last report
+    int64_t step = 0;             // steps done in this run
+    int64_t totalSteps = 0;       // steps this run will do
+    int64_t globalStep = 0;       // steps since initialisation (continues across resumes)
+    int64_t epoch = 0;            // epoch of the last step (0-based)
+    int64_t batchesPerEpoch = 1;  // globalStep / batchesPerEpoch: epochs done, with fractions
+    double meanLoss = 0.0;        // mean training loss since the last report
     double trainingSeconds = 0.0; // training steps only
     double wallSeconds = 0.0;     // since the run started, data loading and evaluation included
     double samplesPerSecond = 0.0;
-    bool evaluated = false;    // true when the fields below are fresh
+    bool evaluated = false; // true when the fields below are fresh
     double testLoss = 0.0;
     double testAccuracy = 0.0;
     // Live evaluation (TrainOptions::liveEvaluation): the test subset, evaluated
@@ -78,10 +78,10 @@ struct TrainProgress {
 };
 
 struct TrainSummary {
-    int64_t steps = 0;         // steps done in this run
+    int64_t steps = 0; // steps done in this run
     int64_t globalStep = 0;
-    double epochs = 0.0;       // globalStep / batches per epoch
-    double trainLoss = 0.0;    // mean loss over the last epoch's steps (or the run's, if shorter)
+    double epochs = 0.0;    // globalStep / batches per epoch
+    double trainLoss = 0.0; // mean loss over the last epoch's steps (or the run's, if shorter)
     double trainAccuracy = 0.0;
     double testLoss = 0.0;
     double testAccuracy = 0.0; // in [0, 1]; 0 when not evaluated
@@ -91,7 +91,7 @@ struct TrainSummary {
     int64_t liveEvaluations = 0;        // evaluations of the test subset during the run
     int64_t liveEvaluationSamples = 0;  // the subset's size (liveEvaluationSamplesFor the run)
     double liveEvaluationSeconds = 0.0; // wall time they took (pipelined: while the stages trained)
-    bool stopped = false;      // a stop request ended the run early
+    bool stopped = false;               // a stop request ended the run early
     std::string weightsDigest;
     int stages = 1;
     // Pipelined: the mini-batches asked of each executor run (an epoch's, or

@@ -1,6 +1,6 @@
 #include "train/trainer.h"
 
-#include "backend/backend_factory.h"
+#include "devices/backend_factory.h"
 
 #include <chrono>
 #include <cmath>
@@ -25,12 +25,9 @@ double secondsSince(Clock::time_point start)
 } // namespace
 
 Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
-    : options_(options),
-      data_(data),
+    : options_(options), data_(data),
       backend_(makeBackend(BackendRequest{options.backend, options.threads, options.tf32})),
-      model_(buildModel(options.model)),
-      store_(model_),
-      optimizer_(makeOptimizer(options.optimizer, store_)),
+      model_(buildModel(options.model)), store_(model_), optimizer_(makeOptimizer(options.optimizer, store_)),
       batcher_(data.train, options.batch, options.seed)
 {
     if (options.threads < 1)
@@ -38,9 +35,8 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
     if (options.epochs < 0 || options.steps < 0)
         throw InvalidArgument("epochs and steps must not be negative");
     if (data.train.sampleShape() != model_.sampleShape())
-        throw InvalidArgument("model " + model_.name() + " expects samples "
-                              + model_.sampleShape().toString() + ", data set "
-                              + data.train.name + " has " + data.train.sampleShape().toString());
+        throw InvalidArgument("model " + model_.name() + " expects samples " + model_.sampleShape().toString()
+                              + ", data set " + data.train.name + " has " + data.train.sampleShape().toString());
     microBatchSizes(options.batch, options.microBatches); // validates m
     store_.initialize(options.seed);
     if (options.weightStash && options.schedule != "lpm-async")
@@ -50,8 +46,7 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
         optimizer_->placeOn(*backend_);
     }
     if (options.evaluate && options.liveEvaluation)
-        live_ = std::make_unique<LiveEvaluation>(options.model, data.test,
-                                                 options.liveEvaluationSamples, options.seed,
+        live_ = std::make_unique<LiveEvaluation>(options.model, data.test, options.liveEvaluationSamples, options.seed,
                                                  options.evaluationBatch);
     if (options.schedule != "sequential" || options.stages.size() > 1) {
         Partition stages = options.stages;
@@ -68,9 +63,9 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
             stageBackend = [names = options.stageBackends, backend = options.backend, tf32 = options.tf32](int s) {
                 return makeBackend(BackendRequest{names.empty() ? backend : names[size_t(s)], 1, tf32});
             };
-        executor_ = std::make_unique<PipelineExecutor>(model_, store_, *optimizer_, std::move(stages),
-                                                       options.schedule, options.microBatches, options.seed,
-                                                       options.weightStash, std::move(stageBackend));
+        executor_ = std::make_unique<PipelineExecutor>(model_, store_, *optimizer_, std::move(stages), options.schedule,
+                                                       options.microBatches, options.seed, options.weightStash,
+                                                       std::move(stageBackend));
     }
 }
 
@@ -79,8 +74,8 @@ EvaluationResult Trainer::evaluate()
     return evaluateModel(*backend_, model_, data_.test, options_.evaluationBatch);
 }
 
-TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progress,
-                          const std::atomic<bool>* stop, int64_t reportEverySteps)
+TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* stop,
+                          int64_t reportEverySteps)
 {
     const int64_t perEpoch = batcher_.batchesPerEpoch();
     const int64_t totalSteps = options_.steps > 0 ? options_.steps : options_.epochs * perEpoch;
@@ -103,8 +98,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
         report.meanLoss = reportSamples > 0 ? reportLoss / double(reportSamples) : 0.0;
         report.trainingSeconds = summary.trainingSeconds + (inSegment ? secondsSince(segmentStart) : 0.0);
         report.wallSeconds = secondsSince(runStart);
-        report.samplesPerSecond =
-            report.trainingSeconds > 0.0 ? double(samplesTrained) / report.trainingSeconds : 0.0;
+        report.samplesPerSecond = report.trainingSeconds > 0.0 ? double(samplesTrained) / report.trainingSeconds : 0.0;
         progress(report);
         reportLoss = 0.0;
         reportSamples = 0;
@@ -169,12 +163,12 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
             const int64_t count = std::min(totalSteps - summary.steps, perEpoch - globalStep_ % perEpoch);
             segmentStart = Clock::now();
             inSegment = true;
-            PipelineRun segment = executor_->run(
-                [&](int64_t step) { return batcher_.batchAt(step); }, globalStep_, int(count), stop,
-                [&](int64_t step, const StepResult& result) {
-                    stepDone(result, live_ && live_->takeChosen(step - firstStep + 1));
-                },
-                live_ ? &snapshots : nullptr);
+            PipelineRun segment =
+                executor_->run([&](int64_t step) { return batcher_.batchAt(step); }, globalStep_, int(count), stop,
+                               [&](int64_t step, const StepResult& result) {
+                                   stepDone(result, live_ && live_->takeChosen(step - firstStep + 1));
+                               },
+                               live_ ? &snapshots : nullptr);
             inSegment = false;
             summary.trainingSeconds += segment.seconds;
             summary.segmentSteps.push_back(count);
@@ -190,8 +184,8 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
                                                       options_.microBatches, options_.seed, globalStep_);
             summary.trainingSeconds += secondsSince(start);
             if (!std::isfinite(result.lossSum))
-                throw Error("training diverged: the loss is not finite at step "
-                            + std::to_string(globalStep_ + 1) + " (try a smaller --lr)");
+                throw Error("training diverged: the loss is not finite at step " + std::to_string(globalStep_ + 1)
+                            + " (try a smaller --lr)");
             const bool live = live_ && live_->due(summary.steps + 1);
             stepDone(result, live);
             if (live) { // evaluation mode between steps: the weights stay as they are
@@ -258,8 +252,7 @@ void Trainer::loadCheckpoint(const std::filesystem::path& file)
         readChecksummedFile(file, kCheckpointMagic, kCheckpointVersion, "checkpoint");
     ByteReader reader(bytes.data(), bytes.size(), name);
     auto mismatch = [&](const std::string& what, const std::string& saved, const std::string& now) {
-        return FileError(name + ": checkpoint was written with " + what + " " + saved
-                         + ", this run uses " + now);
+        return FileError(name + ": checkpoint was written with " + what + " " + saved + ", this run uses " + now);
     };
     const std::string modelName = reader.getString("model name");
     if (modelName != model_.name())
@@ -272,8 +265,7 @@ void Trainer::loadCheckpoint(const std::filesystem::path& file)
         throw mismatch("--batch", std::to_string(batch), std::to_string(options_.batch));
     const auto microBatches = reader.get<int64_t>("micro-batches");
     if (microBatches != options_.microBatches)
-        throw mismatch("--micro-batches", std::to_string(microBatches),
-                       std::to_string(options_.microBatches));
+        throw mismatch("--micro-batches", std::to_string(microBatches), std::to_string(options_.microBatches));
     const std::string optimizerKind = reader.getString("optimizer");
     if (optimizerKind != options_.optimizer.kind)
         throw mismatch("--optimizer", optimizerKind, options_.optimizer.kind);
@@ -296,8 +288,8 @@ void Trainer::loadCheckpoint(const std::filesystem::path& file)
     std::vector<float> buffers = reader.getFloats("buffers", store_.bufferCount());
     const auto stateCount = reader.get<uint32_t>("optimizer state count");
     if (stateCount != optimizer_->state().size())
-        throw FileError(name + ": optimizer state has " + std::to_string(stateCount)
-                        + " vectors, expected " + std::to_string(optimizer_->state().size()));
+        throw FileError(name + ": optimizer state has " + std::to_string(stateCount) + " vectors, expected "
+                        + std::to_string(optimizer_->state().size()));
     std::vector<std::vector<float>> state;
     for (uint32_t i = 0; i < stateCount; ++i)
         state.push_back(reader.getFloats("optimizer state", store_.parameterCount()));

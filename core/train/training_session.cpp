@@ -35,9 +35,12 @@ void announce(const SessionEvents& events, const SessionStatus& status)
 std::string SessionStatus::text() const
 {
     switch (phase) {
-    case Phase::LoadingData: return "loading " + dataset;
-    case Phase::Training: return "training " + model + " under " + schedule;
-    case Phase::TrainingReference: return "training the sequential reference";
+    case Phase::LoadingData:
+        return "loading " + dataset;
+    case Phase::Training:
+        return "training " + model + " under " + schedule;
+    case Phase::TrainingReference:
+        return "training the sequential reference";
     }
     return {};
 }
@@ -55,8 +58,7 @@ TrainOptions sequentialReferenceOptions(const TrainOptions& pipelined, int64_t s
     return options;
 }
 
-SessionResult runTrainingSession(const SessionRequest& request, const SessionEvents& events,
-                                 SessionControl& control)
+SessionResult runTrainingSession(const SessionRequest& request, const SessionEvents& events, SessionControl& control)
 {
     SessionResult result;
     announce(events, {SessionStatus::Phase::LoadingData, request.dataset, "", ""});

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "pipeline/timeline.h"
+#include "schedule/timeline.h"
 #include "train/train_options.h"
 
 namespace lpm {
@@ -33,16 +33,16 @@ struct SessionProgress {
 struct SessionStatus {
     enum class Phase { LoadingData, Training, TrainingReference };
     Phase phase = Phase::LoadingData;
-    std::string dataset;  // LoadingData
-    std::string model;    // Training
-    std::string schedule; // Training
+    std::string dataset;      // LoadingData
+    std::string model;        // Training
+    std::string schedule;     // Training
     std::string text() const; // "loading synthetic", "training cnn under lpm", ...
 };
 
 struct SessionEvents {
-    std::function<void(const SessionStatus&)> status;       // a phase begins
-    std::function<void(const SessionProgress&)> progress;   // every few steps and after every evaluation
-    std::function<void(const Timeline&)> timeline;          // each pipelined segment's measured timeline
+    std::function<void(const SessionStatus&)> status;     // a phase begins
+    std::function<void(const SessionProgress&)> progress; // every few steps and after every evaluation
+    std::function<void(const Timeline&)> timeline;        // each pipelined segment's measured timeline
 };
 
 // Asks a running session to pause, resume or stop. Pausing takes effect at
@@ -67,7 +67,6 @@ TrainOptions sequentialReferenceOptions(const TrainOptions& pipelined, int64_t s
 // FileError for a data set that cannot be read, InvalidArgument for
 // inconsistent options, Error when training diverges) and nothing is left
 // half-done: the session owns no files.
-SessionResult runTrainingSession(const SessionRequest& request, const SessionEvents& events,
-                                 SessionControl& control);
+SessionResult runTrainingSession(const SessionRequest& request, const SessionEvents& events, SessionControl& control);
 
 } // namespace lpm

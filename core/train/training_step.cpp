@@ -11,14 +11,13 @@ namespace {
 // The images copied into the backend's memory, or an empty tensor when they are there already.
 Tensor imagesFor(Backend& backend, const Tensor& images)
 {
-    Backend* memory = memorySpaceOf(backend);
-    return memory == images.memory() ? Tensor() : images.copyTo(memory);
+    const MemorySpace space = memorySpaceOf(backend);
+    return space == images.space() ? Tensor() : images.copyTo(space);
 }
 } // namespace
 
-StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store,
-                           Optimizer& optimizer, const Batch& batch, int64_t microBatches,
-                           uint64_t seed, int64_t step)
+StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store, Optimizer& optimizer,
+                           const Batch& batch, int64_t microBatches, uint64_t seed, int64_t step)
 {
     const int64_t batchSize = batch.images.shape()[0];
     const int units = model.unitCount();
@@ -28,8 +27,8 @@ StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store
     const Tensor& images = placed.empty() ? batch.images : placed;
     int64_t offset = 0;
     for (int64_t size : microBatchSizes(batchSize, microBatches)) {
-        const Tensor activation = forwardUnits(backend, model, 0, units - 1, sliceRows(images, offset, size),
-                                               seed, step, offset, contexts);
+        const Tensor activation =
+            forwardUnits(backend, model, 0, units - 1, sliceRows(images, offset, size), seed, step, offset, contexts);
         std::span<const int32_t> labels(batch.labels.data() + offset, size_t(size));
         LossResult loss = softmaxCrossEntropy(backend, activation, labels, batchSize);
         result.lossSum += loss.lossSum;
@@ -43,8 +42,7 @@ StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store
     return result;
 }
 
-EvaluationResult evaluateModel(Backend& backend, Model& model, const Dataset& data,
-                               int64_t batchSize)
+EvaluationResult evaluateModel(Backend& backend, Model& model, const Dataset& data, int64_t batchSize)
 {
     EvaluationResult result;
     double lossSum = 0.0;
@@ -56,8 +54,7 @@ EvaluationResult evaluateModel(Backend& backend, Model& model, const Dataset& da
         Tensor placed = imagesFor(backend, batch.images);
         Tensor activation = placed.empty() ? std::move(batch.images) : std::move(placed);
         for (int index = 0; index < model.unitCount(); ++index) {
-            activation = model.unit(index).forward(backend, std::move(activation),
-                                                   StepInfo{false, 0, 0}, context);
+            activation = model.unit(index).forward(backend, std::move(activation), StepInfo{false, 0, 0}, context);
             context.reset();
         }
         LossResult loss = softmaxCrossEntropy(backend, activation, batch.labels, count);

@@ -12,16 +12,15 @@
 #include "data/batcher.h"
 #include "data/dataset.h"
 #include "nn/model.h"
-#include "nn/unit_passes.h"
 #include "nn/parameter_store.h"
+#include "nn/unit_passes.h"
 #include "optim/optimizer.h"
 
 namespace lpm {
 
 // Forward, loss and backward of every micro-batch, then one optimizer step.
-StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store,
-                           Optimizer& optimizer, const Batch& batch, int64_t microBatches,
-                           uint64_t seed, int64_t step);
+StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store, Optimizer& optimizer,
+                           const Batch& batch, int64_t microBatches, uint64_t seed, int64_t step);
 
 struct EvaluationResult {
     double meanLoss = 0.0;
@@ -30,7 +29,6 @@ struct EvaluationResult {
 };
 
 // Evaluation-mode forward over the whole data set in batches of `batchSize`.
-EvaluationResult evaluateModel(Backend& backend, Model& model, const Dataset& data,
-                               int64_t batchSize);
+EvaluationResult evaluateModel(Backend& backend, Model& model, const Dataset& data, int64_t batchSize);
 
 } // namespace lpm

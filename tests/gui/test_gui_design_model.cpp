@@ -5,18 +5,20 @@
 // same edits.
 #include <cmath>
 
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
-#include <QTreeWidget>
+#include <QTreeView>
 
 #include "design_model.h"
+#include "device_tree_model.h"
 #include "devices/device_catalog.h"
 #include "devices_panel.h"
 #include "gui_test_support.h"
 #include "network_items.h"
 #include "network_view.h"
-#include "pipeline/schedule.h"
+#include "schedule/schedule.h"
 #include "sim/plan_advice.h"
 #include "sim/simulator.h"
 #include "tensor/error.h"
@@ -113,10 +115,10 @@ private Q_SLOTS:
         QSignalSpy changed(&model, &DesignModel::designChanged);
         const Partition stages = model.plan().stages;
         QCOMPARE(int(stages.size()), 2);
-        QVERIFY(!model.moveCut(1, stages[0].first));   // stage 0 would be empty
-        QVERIFY(!model.moveCut(1, stages[1].last + 1)); // stage 1 would be empty
+        QVERIFY(!model.moveCut(1, stages[0].first));        // stage 0 would be empty
+        QVERIFY(!model.moveCut(1, stages[1].last + 1));     // stage 1 would be empty
         QVERIFY(!model.splitStage(0, stages[0].first + 1)); // both devices hold a stage
-        QVERIFY(!model.moveCut(5, 3));                   // no such cut
+        QVERIFY(!model.moveCut(5, 3));                      // no such cut
         QCOMPARE(rejected.count(), 3);
         QVERIFY(rejected.at(2).at(0).toString().contains("add a device"));
         QCOMPARE(changed.count(), 0);
@@ -164,9 +166,9 @@ private Q_SLOTS:
         QCOMPARE(needed.at(0).at(0).toString(), QString("cnn"));
         QCOMPARE(needed.at(0).at(1).toLongLong(), qint64(8)); // 64 / 8 micro-batches
         QVERIFY(model.profilePending());
-        QCOMPARE(text(model), before);                     // nothing changed yet
+        QCOMPARE(text(model), before); // nothing changed yet
         QSignalSpy rejected(&model, &DesignModel::editRejected);
-        QVERIFY(!model.mergeStages(0));                    // edits wait for the profile
+        QVERIFY(!model.mergeStages(0)); // edits wait for the profile
         QCOMPARE(rejected.count(), 1);
         model.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(model.unitCount()));
         QVERIFY(!model.profilePending());
@@ -181,6 +183,34 @@ private Q_SLOTS:
         QVERIFY(model.setDevices("cpu:2"));
         QCOMPARE(needed.count(), 1);
         QVERIFY(!model.profilePending());
+    }
+
+    // A model's CPU profile is kept at the micro-batch size it was taken at and
+    // scaled linearly to the plan's when the model comes back (cnn: profiled at
+    // 8 samples, planned at 16 after the batch doubled under mlp).
+    void aKeptCpuProfileIsScaledToTheMicroBatch()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+        QVERIFY(model.setDevices("cpu:2"));
+        const int cnnUnits = model.unitCount();
+        model.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(cnnUnits));
+        QVERIFY(model.setModel("mlp"));
+        model.provideCpuCosts("mlp", 8, testing::fakeCpuCosts(int(outlineModel("mlp").units.size())));
+        QCOMPARE(model.plan().model, std::string("mlp"));
+        QVERIFY(model.setBatch(128, 8));
+        QSignalSpy needed(&model, &DesignModel::cpuProfileNeeded);
+        QVERIFY(model.setModel("cnn"));
+        QCOMPARE(needed.count(), 0);
+        const ModelCosts& costs = model.plan().costs;
+        QCOMPARE(costs.microBatchSize, int64_t(16));
+        const std::vector<UnitTimes>& cpu = costs.at("cpu").units;
+        QCOMPARE(int(cpu.size()), cnnUnits);
+        for (const UnitTimes& unit : cpu) {
+            QCOMPARE(unit.forwardSeconds, 2e-3); // fakeCpuCosts' 1 ms and 2 ms, doubled
+            QCOMPARE(unit.backwardSeconds, 4e-3);
+        }
+        QVERIFY(model.predictionError().isEmpty());
     }
 
     void calibrationOnARunScalesItsStagesAndUndoRestores()
@@ -229,8 +259,7 @@ private Q_SLOTS:
         DesignModel model;
         model.resetDesign(catalogDesign("mlp", "catalog:H100x4", "1f1b"));
         auto expectFresh = [&model](const char* after) {
-            const PlanAdvice fresh =
-                advisePlan(model.plan(), model.prediction(), model.unitLabels());
+            const PlanAdvice fresh = advisePlan(model.plan(), model.prediction(), model.unitLabels());
             const PlanAdvice& shown = model.advice();
             QVERIFY2(model.predictionError().isEmpty(), after);
             QVERIFY2(shown.ceiling.speedup == fresh.ceiling.speedup, after);
@@ -238,8 +267,7 @@ private Q_SLOTS:
             QVERIFY2(shown.suggestion.has_value() == fresh.suggestion.has_value(), after);
             if (fresh.suggestion) {
                 QVERIFY2(shown.suggestion->schedule == fresh.suggestion->schedule, after);
-                QVERIFY2(shown.suggestion->iterationSeconds == fresh.suggestion->iterationSeconds,
-                         after);
+                QVERIFY2(shown.suggestion->iterationSeconds == fresh.suggestion->iterationSeconds, after);
             }
         };
         expectFresh("reset");
@@ -297,6 +325,40 @@ private Q_SLOTS:
         QCOMPARE(panel.deviceSpec(), QString("catalog:A100-80x2"));
     }
 
+    // The tree view edits the design through its model: space on a row toggles
+    // its box, as a click on it does; Remove drops the current catalogue row.
+    void devicesPanelViewChecksAndRemovesRows()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2,catalog:H100x2"));
+        DevicesPanel panel(&model);
+        QTreeView* view = panel.deviceView();
+        QCOMPARE(view->model(), panel.deviceTree());
+        const QModelIndex catalogue = panel.deviceTree()->groupIndex(DeviceTreeModel::Catalogue);
+        const QPersistentModelIndex h100 = panel.deviceTree()->index(1, 0, catalogue);
+        QCOMPARE(h100.data().toString(), QString::fromUtf8("H100 × 2 (simulated)"));
+        QVERIFY(view->isExpanded(catalogue));
+        view->setCurrentIndex(h100);
+        QTest::keyClick(view, Qt::Key_Space);
+        QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("catalog:A100-80x2"));
+        QCOMPARE(h100.data(Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
+        QTest::keyClick(view, Qt::Key_Space);
+        QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("catalog:A100-80x2,catalog:H100x2"));
+
+        QPushButton* remove = nullptr;
+        for (QPushButton* button : panel.findChildren<QPushButton*>())
+            if (button->text() == "Remove")
+                remove = button;
+        QVERIFY(remove);
+        view->setCurrentIndex(view->model()->index(0, 1, catalogue)); // the A100s' details
+        remove->click();
+        QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("catalog:H100x2"));
+        QCOMPARE(panel.deviceTree()->rowCount(catalogue), 1);
+        view->setCurrentIndex(panel.deviceTree()->groupIndex(DeviceTreeModel::Machine));
+        remove->click(); // not a catalogue row: nothing happens
+        QCOMPARE(panel.deviceTree()->rowCount(catalogue), 1);
+    }
+
     // On a machine with a GPU (pretended: this one may have none), checking
     // it plans stages on its streams with its catalogue entry's estimates,
     // and the session trains there; the panel follows the design back.
@@ -305,17 +367,17 @@ private Q_SLOTS:
         DesignModel model(hostWithH100s(1, false));
         model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
         DevicesPanel panel(&model);
-        auto* tree = panel.findChild<QTreeWidget*>();
+        DeviceTreeModel* tree = panel.deviceTree();
         auto* stagesPerGpu = panel.findChild<QSpinBox*>("gpuStages");
-        QVERIFY(tree && stagesPerGpu);
-        QTreeWidgetItem* gpu = tree->topLevelItem(1)->child(0);
-        QTreeWidgetItem* a100 = tree->topLevelItem(2)->child(0);
-        QVERIFY(gpu->text(0).contains("H100"));
-        QVERIFY(gpu->flags() & Qt::ItemIsUserCheckable);
+        QVERIFY(stagesPerGpu);
+        const QPersistentModelIndex gpu = tree->index(0, 0, tree->groupIndex(DeviceTreeModel::Gpus));
+        const QPersistentModelIndex a100 = tree->index(0, 0, tree->groupIndex(DeviceTreeModel::Catalogue));
+        QVERIFY(gpu.data().toString().contains("H100"));
+        QVERIFY(tree->flags(gpu) & Qt::ItemIsUserCheckable);
 
-        gpu->setCheckState(0, Qt::Checked);
+        QVERIFY(tree->setData(gpu, Qt::Checked, Qt::CheckStateRole)); // as a click in the view does
         QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("cuda:0x2,catalog:A100-80x2"));
-        a100->setCheckState(0, Qt::Unchecked);
+        QVERIFY(tree->setData(a100, Qt::Unchecked, Qt::CheckStateRole));
         QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("cuda:0x2"));
         stagesPerGpu->setValue(3);
         QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("cuda:0x3"));
@@ -334,10 +396,10 @@ private Q_SLOTS:
         QCOMPARE(stagesPerGpu->value(), 2);
         QCOMPARE(panel.deviceSpec(), QString("cuda:0x2"));
         QVERIFY(model.setDevices("catalog:H100x2"));
-        QCOMPARE(gpu->checkState(0), Qt::Unchecked);
+        QCOMPARE(gpu.data(Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
         QVERIFY_THROWS_EXCEPTION(InvalidArgument, sessionRequestFor(model.design())); // catalogue: planning only
         QVERIFY(model.setDevices("cuda:0x4"));
-        QCOMPARE(gpu->checkState(0), Qt::Checked);
+        QCOMPARE(gpu.data(Qt::CheckStateRole).toInt(), int(Qt::Checked));
         QCOMPARE(stagesPerGpu->value(), 4);
     }
 
@@ -350,13 +412,15 @@ private Q_SLOTS:
             DesignModel model(hostWithH100s(2, peers));
             model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
             DevicesPanel panel(&model);
-            auto* tree = panel.findChild<QTreeWidget*>();
+            DeviceTreeModel* tree = panel.deviceTree();
             auto* stagesPerGpu = panel.findChild<QSpinBox*>("gpuStages");
-            QVERIFY(tree && stagesPerGpu);
+            QVERIFY(stagesPerGpu);
             stagesPerGpu->setValue(1);
-            tree->topLevelItem(2)->child(0)->setCheckState(0, Qt::Unchecked); // the A100s
-            tree->topLevelItem(1)->child(0)->setCheckState(0, Qt::Checked);
-            tree->topLevelItem(1)->child(1)->setCheckState(0, Qt::Checked);
+            const QModelIndex gpus = tree->groupIndex(DeviceTreeModel::Gpus);
+            const QModelIndex a100s = tree->index(0, 0, tree->groupIndex(DeviceTreeModel::Catalogue));
+            tree->setData(a100s, Qt::Unchecked, Qt::CheckStateRole);
+            tree->setData(tree->index(0, 0, gpus), Qt::Checked, Qt::CheckStateRole);
+            tree->setData(tree->index(1, 0, gpus), Qt::Checked, Qt::CheckStateRole);
             QCOMPARE(QString::fromStdString(model.plan().deviceSpec), QString("cuda:0x1,cuda:1x1"));
             QCOMPARE(model.plan().devices.size(), size_t(2));
             const LinkSpec& link = model.plan().devices[0].linkToNext;

@@ -14,12 +14,12 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTreeWidget>
 #include <qcustomplot.h>
 
-#include "gui_test_support.h"
 #include "bundled_examples.h"
+#include "device_tree_model.h"
 #include "devices_panel.h"
+#include "gui_test_support.h"
 #include "main_window.h"
 #include "metric_plots.h"
 #include "plan_panel.h"
@@ -49,10 +49,7 @@ private:
     }
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        QVERIFY(folder_.isValid());
-    }
+    void initTestCase() { QVERIFY(folder_.isValid()); }
 
     void init()
     {
@@ -148,10 +145,8 @@ private Q_SLOTS:
         QVERIFY(!suggest->isHidden());
 
         window.setLanguage("zh_CN");
-        QTRY_VERIFY2(panel->adviceText().contains(QString::fromUtf8("逐层切分")),
-                     qPrintable(panel->adviceText()));
-        QTRY_VERIFY2(suggest->text().startsWith(QString::fromUtf8("采用调度 dp")),
-                     qPrintable(suggest->text()));
+        QTRY_VERIFY2(panel->adviceText().contains(QString::fromUtf8("逐层切分")), qPrintable(panel->adviceText()));
+        QTRY_VERIFY2(suggest->text().startsWith(QString::fromUtf8("采用调度 dp")), qPrintable(suggest->text()));
         window.setLanguage("en");
     }
 
@@ -271,8 +266,10 @@ private Q_SLOTS:
         TimelinePlot plot;
         Timeline predicted;
         predicted.stages = 2;
-        predicted.events = {{0, ActionKind::Forward, 0, 0, 0.0, 0.001}, {1, ActionKind::Forward, 0, 0, 0.001, 0.002},
-                            {1, ActionKind::Backward, 0, 0, 0.002, 0.004}, {0, ActionKind::Backward, 0, 0, 0.004, 0.006}};
+        predicted.events = {{0, ActionKind::Forward, 0, 0, 0.0, 0.001},
+                            {1, ActionKind::Forward, 0, 0, 0.001, 0.002},
+                            {1, ActionKind::Backward, 0, 0, 0.002, 0.004},
+                            {0, ActionKind::Backward, 0, 0, 0.004, 0.006}};
         plot.setPredicted(predicted, {"stage 0", "stage 1"});
         QCOMPARE(plot.predictedBoxCount(), 4);
         Timeline measured = predicted;
@@ -300,9 +297,10 @@ private Q_SLOTS:
         QCOMPARE(window.trainingPanel()->startButton()->text(), QString("Start"));
         window.devicesPanel()->addCatalogDevices("H100", 2);
         auto catalogueItemText = [&window] {
-            const auto* tree = window.devicesPanel()->findChild<QTreeWidget*>();
-            const QList<QTreeWidgetItem*> found = tree->findItems("H100", Qt::MatchStartsWith | Qt::MatchRecursive);
-            return found.isEmpty() ? QString() : found.front()->text(0);
+            const DeviceTreeModel* tree = window.devicesPanel()->deviceTree();
+            const QModelIndexList found =
+                tree->match(tree->index(0, 0), Qt::DisplayRole, "H100", 1, Qt::MatchStartsWith | Qt::MatchRecursive);
+            return found.isEmpty() ? QString() : found.front().data().toString();
         };
         QCOMPARE(catalogueItemText(), QString::fromUtf8("H100 × 2 (simulated)"));
         const int edits = window.designModel()->undoStack()->count();

@@ -79,8 +79,7 @@ std::string avx2KernelFor(const CpuFeatures& features)
 // The order, best first; the AVX2 rung is the vendor's kernel.
 std::vector<std::string> kernelsBestFirst(const CpuFeatures& features)
 {
-    return {"Cooperlake", "SkylakeX", avx2KernelFor(features), "Sandybridge", "Nehalem",
-            "Core2",      "Prescott"};
+    return {"Cooperlake", "SkylakeX", avx2KernelFor(features), "Sandybridge", "Nehalem", "Core2", "Prescott"};
 }
 
 std::string lowercase(std::string text)
@@ -111,18 +110,15 @@ bool productAgrees(int m, int n, int k, bool transA, bool transB, float beta, st
     const std::vector<float> c0 = c;
     const int lda = transA ? m : k;
     const int ldb = transB ? k : n;
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-                transB ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a.data(), lda, b.data(), ldb,
-                beta, c.data(), n);
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k, 1.0f,
+                a.data(), lda, b.data(), ldb, beta, c.data(), n);
     for (int i = 0; i < m; ++i)
         for (int j = 0; j < n; ++j) {
             double sum = 0.0;
             double magnitude = 0.0;
             for (int p = 0; p < k; ++p) {
-                const double x = transA ? a[size_t(p) * size_t(m) + size_t(i)]
-                                        : a[size_t(i) * size_t(k) + size_t(p)];
-                const double y = transB ? b[size_t(j) * size_t(k) + size_t(p)]
-                                        : b[size_t(p) * size_t(n) + size_t(j)];
+                const double x = transA ? a[size_t(p) * size_t(m) + size_t(i)] : a[size_t(i) * size_t(k) + size_t(p)];
+                const double y = transB ? b[size_t(j) * size_t(k) + size_t(p)] : b[size_t(p) * size_t(n) + size_t(j)];
                 sum += x * y;
                 magnitude += std::abs(x * y);
             }
@@ -131,9 +127,8 @@ bool productAgrees(int m, int n, int k, bool transA, bool transB, float beta, st
             const double scale = magnitude + std::abs(double(beta) * c0[at]) + 1e-30;
             if (!(std::abs(double(c[at]) - expected) <= 1e-4 * scale)) {
                 std::ostringstream text;
-                text << "sgemm " << m << "x" << n << "x" << k << (transA ? " Aᵀ" : " A")
-                     << (transB ? "·Bᵀ" : "·B") << " β=" << beta << " gave " << c[at] << " at ("
-                     << i << ", " << j << "), expected " << expected;
+                text << "sgemm " << m << "x" << n << "x" << k << (transA ? " Aᵀ" : " A") << (transB ? "·Bᵀ" : "·B")
+                     << " β=" << beta << " gave " << c[at] << " at (" << i << ", " << j << "), expected " << expected;
                 reason = text.str();
                 return false;
             }
@@ -215,8 +210,8 @@ UnresolvedRejection& unresolvedRejection()
 
 int blasKernelRank(const std::string& kernel)
 {
-    static const std::vector<std::string> safestFirst = {
-        "Prescott", "Core2", "Nehalem", "Sandybridge", "Haswell", "SkylakeX", "Cooperlake"};
+    static const std::vector<std::string> safestFirst = {"Prescott", "Core2",    "Nehalem",   "Sandybridge",
+                                                         "Haswell",  "SkylakeX", "Cooperlake"};
     if (kernel == "Zen")
         return blasKernelRank("Haswell");
     const auto at = std::find(safestFirst.begin(), safestFirst.end(), kernel);
@@ -242,8 +237,7 @@ std::string saferBlasKernel(const std::string& kernel, const CpuFeatures& featur
     return "";
 }
 
-std::string blasKernelToRunWith(const CpuFeatures& features, const std::string& running,
-                                bool environmentSetsKernel,
+std::string blasKernelToRunWith(const CpuFeatures& features, const std::string& running, bool environmentSetsKernel,
                                 const std::vector<std::string>& rejected)
 {
     std::string best = bestBlasKernelFor(features);
@@ -286,11 +280,9 @@ void selectBlasKernel(char** argv)
     const std::string running = runningBlasKernel();
     std::vector<std::string> rejected = splitNames(std::getenv(kRejectedVariable));
     const char* chosenBy = std::getenv(kChosenByVariable);
-    const bool environmentSetsKernel =
-        std::getenv(kCoretypeVariable) != nullptr && chosenBy == nullptr;
+    const bool environmentSetsKernel = std::getenv(kCoretypeVariable) != nullptr && chosenBy == nullptr;
     if (chosenBy == nullptr) { // the first start: choose from the flags
-        const std::string kernel =
-            blasKernelToRunWith(features, running, environmentSetsKernel, rejected);
+        const std::string kernel = blasKernelToRunWith(features, running, environmentSetsKernel, rejected);
         if (!kernel.empty()) {
             reexecute(argv, kernel, "flags", rejected, "");
             // Still here: execv failed, so run on what OpenBLAS chose.
@@ -306,8 +298,7 @@ void selectBlasKernel(char** argv)
     std::string safer = saferBlasKernel(running, features);
     while (!safer.empty() && contains(rejected, safer))
         safer = saferBlasKernel(safer, features);
-    const std::string source =
-        chosenBy ? chosenBy : (environmentSetsKernel ? "environment" : "detection");
+    const std::string source = chosenBy ? chosenBy : (environmentSetsKernel ? "environment" : "detection");
     if (!safer.empty())
         reexecute(argv, safer, source, rejected, reason);
     unresolvedRejection() = {rejected, reason};
@@ -337,8 +328,8 @@ BlasKernelReport blasKernelReport()
     }
     if (coretype && source == "environment" && lowercase(coretype) != lowercase(report.kernel)
         && report.rejected.empty())
-        report.chosenBy = std::string("by OpenBLAS's own detection (") + kCoretypeVariable + "="
-                          + coretype + " names no kernel of this OpenBLAS)";
+        report.chosenBy = std::string("by OpenBLAS's own detection (") + kCoretypeVariable + "=" + coretype
+                          + " names no kernel of this OpenBLAS)";
     return report;
 }
 
@@ -351,8 +342,7 @@ std::string BlasKernelReport::describe() const
         text += " (this CPU allows " + best + ")";
     text += ", chosen " + chosenBy;
     if (!rejected.empty()) {
-        text += "; " + joinNames(rejected) + " disagreed with the reference product at start ("
-                + rejectionReason + ")";
+        text += "; " + joinNames(rejected) + " disagreed with the reference product at start (" + rejectionReason + ")";
         if (contains(rejected, kernel))
             text += " and no safer kernel was left";
         else

@@ -39,8 +39,7 @@ int blasKernelRank(const std::string& kernel);
 // The kernel to re-execute with, or "" to keep the running one: the best for
 // the features, unless the environment set the kernel (then only a kernel
 // above what the features allow is replaced). Never one of `rejected`.
-std::string blasKernelToRunWith(const CpuFeatures& features, const std::string& running,
-                                bool environmentSetsKernel,
+std::string blasKernelToRunWith(const CpuFeatures& features, const std::string& running, bool environmentSetsKernel,
                                 const std::vector<std::string>& rejected);
 
 // OpenBLAS's name for the kernel this process runs (openblas_get_corename).

@@ -50,9 +50,8 @@ float* CpuBackend::scratch(int member, int slot, int64_t count)
     return buffer.data.get();
 }
 
-void CpuBackend::gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k,
-                      float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
-                      float beta, float* c, int64_t ldc)
+void CpuBackend::gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
 {
     // C is cut into fixed tiles of at most kTileRows × kTileColumns, whatever the
     // thread count, and each tile is one single-threaded sgemm with the full k.
@@ -71,8 +70,8 @@ void CpuBackend::gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, in
             const int64_t columns = std::min(kTileColumns, n - column);
             const float* aTile = transposeA ? a + row : a + row * lda;
             const float* bTile = transposeB ? b + column * ldb : b + column;
-            cblas_sgemm(CblasRowMajor, ta, tb, int(rows), int(columns), int(k), alpha, aTile,
-                        int(lda), bTile, int(ldb), beta, c + row * ldc + column, int(ldc));
+            cblas_sgemm(CblasRowMajor, ta, tb, int(rows), int(columns), int(k), alpha, aTile, int(lda), bTile, int(ldb),
+                        beta, c + row * ldc + column, int(ldc));
         }
     });
 }
@@ -86,8 +85,7 @@ void CpuBackend::addRowBias(int64_t rows, int64_t features, const float* bias, f
     }
 }
 
-void CpuBackend::accumulateColumnSums(int64_t rows, int64_t features, const float* dy,
-                                      float* gradBias)
+void CpuBackend::accumulateColumnSums(int64_t rows, int64_t features, const float* dy, float* gradBias)
 {
     for (int64_t row = 0; row < rows; ++row) {
         const float* line = dy + row * features;
@@ -120,8 +118,8 @@ void CpuBackend::addInPlace(int64_t count, const float* x, float* y)
     });
 }
 
-void CpuBackend::dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex,
-                                const float* x, float* y, float* mask)
+void CpuBackend::dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x, float* y,
+                                float* mask)
 {
     const float keepScale = 1.0f / (1.0f - p);
     forRange(count, [&](int64_t begin, int64_t end) {
@@ -140,15 +138,14 @@ void CpuBackend::multiply(int64_t count, const float* a, const float* b, float* 
     });
 }
 
-double CpuBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits,
-                                       const int32_t* labels, float scale, float* gradLogits,
-                                       int64_t* correctCount)
+double CpuBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels,
+                                       float scale, float* gradLogits, int64_t* correctCount)
 {
     double lossSum = 0.0;
     int64_t correct = 0;
     for (int64_t row = 0; row < rows; ++row) {
-        const SoftmaxRowResult result = softmaxCrossEntropyRow(classes, logits + row * classes, labels[row], scale,
-                                                               gradLogits + row * classes);
+        const SoftmaxRowResult result =
+            softmaxCrossEntropyRow(classes, logits + row * classes, labels[row], scale, gradLogits + row * classes);
         lossSum += result.loss;
         correct += result.correct ? 1 : 0;
     }
@@ -157,8 +154,7 @@ double CpuBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const floa
     return lossSum;
 }
 
-void CpuBackend::sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads,
-                           float* velocity)
+void CpuBackend::sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads, float* velocity)
 {
     // Hyperparameters in locals and one loop per variant: with `h` read through
     // a reference that the stores might alias, the compiler would reload it and
@@ -187,8 +183,8 @@ void CpuBackend::sgdUpdate(int64_t count, const SgdHyper& h, float* weights, con
     });
 }
 
-void CpuBackend::adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
-                            float* firstMoment, float* secondMoment)
+void CpuBackend::adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads, float* firstMoment,
+                            float* secondMoment)
 {
     const AdamStepScales scales = adamStepScales(h);
     const float stepSize = scales.stepSize, rootCorrection2 = scales.rootCorrection2;

@@ -39,59 +39,50 @@ public:
     int threadCount() const override { return team_.size(); }
     void synchronize() override {}
 
-    void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
-              const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-              int64_t ldc) override;
+    void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+              int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) override;
     void addRowBias(int64_t rows, int64_t features, const float* bias, float* y) override;
-    void accumulateColumnSums(int64_t rows, int64_t features, const float* dy,
-                              float* gradBias) override;
+    void accumulateColumnSums(int64_t rows, int64_t features, const float* dy, float* gradBias) override;
 
-    void conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight,
-                       const float* bias, float* output) override;
-    void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
-                        const float* gradOutput, float* gradInput, float* gradWeight,
-                        float* gradBias) override;
+    void conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight, const float* bias,
+                       float* output) override;
+    void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight, const float* gradOutput,
+                        float* gradInput, float* gradWeight, float* gradBias) override;
 
-    void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output,
-                          int32_t* argmax) override;
+    void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output, int32_t* argmax) override;
     void maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, const int32_t* argmax,
                            float* gradInput) override;
     void avgPool2dForward(const Pool2dGeometry& g, const float* input, float* output) override;
-    void avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
-                           float* gradInput) override;
+    void avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, float* gradInput) override;
 
     void reluForward(int64_t count, const float* x, float* y) override;
     void reluBackward(int64_t count, const float* y, const float* dy, float* dx) override;
     void addInPlace(int64_t count, const float* x, float* y) override;
-    void dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x,
-                        float* y, float* mask) override;
+    void dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x, float* y,
+                        float* mask) override;
     void multiply(int64_t count, const float* a, const float* b, float* y) override;
 
-    void batchNormForwardTraining(const BatchNormGeometry& g, const float* x, const float* gamma,
-                                  const float* beta, float* y, float* savedMean, float* savedInvStd,
-                                  float* runningMean, float* runningVar) override;
-    void batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma,
-                                   const float* beta, const float* runningMean,
-                                   const float* runningVar, float* y) override;
-    void batchNormBackward(const BatchNormGeometry& g, const float* x, const float* gamma,
-                           const float* savedMean, const float* savedInvStd, const float* dy,
-                           float* dx, float* gradGamma, float* gradBeta) override;
+    void batchNormForwardTraining(const BatchNormGeometry& g, const float* x, const float* gamma, const float* beta,
+                                  float* y, float* savedMean, float* savedInvStd, float* runningMean,
+                                  float* runningVar) override;
+    void batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma, const float* beta,
+                                   const float* runningMean, const float* runningVar, float* y) override;
+    void batchNormBackward(const BatchNormGeometry& g, const float* x, const float* gamma, const float* savedMean,
+                           const float* savedInvStd, const float* dy, float* dx, float* gradGamma,
+                           float* gradBeta) override;
 
-    double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits,
-                               const int32_t* labels, float scale, float* gradLogits,
-                               int64_t* correctCount) override;
+    double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels, float scale,
+                               float* gradLogits, int64_t* correctCount) override;
 
-    void sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads,
-                   float* velocity) override;
-    void adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
-                    float* firstMoment, float* secondMoment) override;
+    void sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads, float* velocity) override;
+    void adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads, float* firstMoment,
+                    float* secondMoment) override;
 
 private:
     struct ConvolutionGroups;
     // Cuts a convolution's batch into fixed groups and readies their primitives,
     // workspaces and weights in the layout `use` needs (cpu_conv.cpp).
-    ConvolutionGroups convolutionGroups(const Conv2dGeometry& g, const float* weight, bool hasBias,
-                                        WeightsFor use);
+    ConvolutionGroups convolutionGroups(const Conv2dGeometry& g, const float* weight, bool hasBias, WeightsFor use);
     // Grows member `member`'s scratch buffer to at least `count` floats and returns it.
     float* scratch(int member, int slot, int64_t count);
     // Elementwise loops: body(begin, end) over [0, count) in parallel chunks.

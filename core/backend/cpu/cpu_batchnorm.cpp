@@ -52,8 +52,8 @@ void planeSums(const float* a, int64_t count, double& sum, double& squares)
 }
 
 // Σ dy[i] and Σ dy[i]·(x[i] − mean)·invStd over one plane, in kLanes lanes.
-void planeGradientSums(const float* dy, const float* x, float mean, float invStd, int64_t count,
-                       double& sumDy, double& sumDyXhat)
+void planeGradientSums(const float* dy, const float* x, float mean, float invStd, int64_t count, double& sumDy,
+                       double& sumDyXhat)
 {
     Lanes lane = {}, laneXhat = {};
     int64_t i = 0;
@@ -71,10 +71,9 @@ void planeGradientSums(const float* dy, const float* x, float mean, float invStd
 }
 } // namespace
 
-void CpuBackend::batchNormForwardTraining(const BatchNormGeometry& g, const float* x,
-                                          const float* gamma, const float* beta, float* y,
-                                          float* savedMean, float* savedInvStd, float* runningMean,
-                                          float* runningVar)
+void CpuBackend::batchNormForwardTraining(const BatchNormGeometry& g, const float* x, const float* gamma,
+                                          const float* beta, float* y, float* savedMean, float* savedInvStd,
+                                          float* runningMean, float* runningVar)
 {
     const int64_t count = g.batch * g.spatial;
     team_.parallelFor(g.channels, [&](int64_t begin, int64_t end, int) {
@@ -87,8 +86,7 @@ void CpuBackend::batchNormForwardTraining(const BatchNormGeometry& g, const floa
             const float invStd = static_cast<float>(1.0 / std::sqrt(variance + g.epsilon));
             savedMean[c] = static_cast<float>(mean);
             savedInvStd[c] = invStd;
-            const double unbiased =
-                count > 1 ? variance * double(count) / double(count - 1) : variance;
+            const double unbiased = count > 1 ? variance * double(count) / double(count - 1) : variance;
             runningMean[c] = (1.0f - g.momentum) * runningMean[c] + g.momentum * float(mean);
             runningVar[c] = (1.0f - g.momentum) * runningVar[c] + g.momentum * float(unbiased);
             const float scale = gamma[c] * invStd, shift = beta[c] - float(mean) * scale;
@@ -102,9 +100,8 @@ void CpuBackend::batchNormForwardTraining(const BatchNormGeometry& g, const floa
     });
 }
 
-void CpuBackend::batchNormForwardInference(const BatchNormGeometry& g, const float* x,
-                                           const float* gamma, const float* beta,
-                                           const float* runningMean, const float* runningVar,
+void CpuBackend::batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma,
+                                           const float* beta, const float* runningMean, const float* runningVar,
                                            float* y)
 {
     team_.parallelFor(g.channels, [&](int64_t begin, int64_t end, int) {
@@ -122,8 +119,8 @@ void CpuBackend::batchNormForwardInference(const BatchNormGeometry& g, const flo
 }
 
 void CpuBackend::batchNormBackward(const BatchNormGeometry& g, const float* x, const float* gamma,
-                                   const float* savedMean, const float* savedInvStd,
-                                   const float* dy, float* dx, float* gradGamma, float* gradBeta)
+                                   const float* savedMean, const float* savedInvStd, const float* dy, float* dx,
+                                   float* gradGamma, float* gradBeta)
 {
     const int64_t count = g.batch * g.spatial;
     team_.parallelFor(g.channels, [&](int64_t begin, int64_t end, int) {
@@ -133,8 +130,7 @@ void CpuBackend::batchNormBackward(const BatchNormGeometry& g, const float* x, c
             double sumDy = 0.0, sumDyXhat = 0.0;
             for (int64_t n = 0; n < g.batch; ++n) {
                 const int64_t offset = (n * g.channels + c) * g.spatial;
-                planeGradientSums(dy + offset, x + offset, mean, invStd, g.spatial, sumDy,
-                                  sumDyXhat);
+                planeGradientSums(dy + offset, x + offset, mean, invStd, g.spatial, sumDy, sumDyXhat);
             }
             gradGamma[c] += static_cast<float>(sumDyXhat);
             gradBeta[c] += static_cast<float>(sumDy);

@@ -26,10 +26,8 @@ enum ScratchSlot : int { kWorkspace = 0, kBlockedWeights = 1, kPartialSums = 2 }
 // equal shares. Depends on the geometry alone, never on the thread count.
 int64_t samplesPerGroup(const Conv2dGeometry& g)
 {
-    const int64_t perSample =
-        g.inChannels * g.inHeight * g.inWidth + g.outChannels * g.outHeight() * g.outWidth();
-    const int64_t largest =
-        std::clamp<int64_t>(kGroupFloats / std::max<int64_t>(perSample, 1), 1, g.batch);
+    const int64_t perSample = g.inChannels * g.inHeight * g.inWidth + g.outChannels * g.outHeight() * g.outWidth();
+    const int64_t largest = std::clamp<int64_t>(kGroupFloats / std::max<int64_t>(perSample, 1), 1, g.batch);
     const int64_t fewest = (g.batch + largest - 1) / largest;
     const int64_t groups = std::min(g.batch, (fewest + 3) / 4 * 4);
     return (g.batch + groups - 1) / groups;
@@ -52,18 +50,11 @@ struct CpuBackend::ConvolutionGroups {
     float* fullWeights = nullptr;
     float* lastWeights = nullptr;
 
-    const OneDnnConvolution& convolution(int64_t index) const
-    {
-        return index + 1 == count ? *last : *full;
-    }
-    const float* weights(int64_t index) const
-    {
-        return index + 1 == count ? lastWeights : fullWeights;
-    }
+    const OneDnnConvolution& convolution(int64_t index) const { return index + 1 == count ? *last : *full; }
+    const float* weights(int64_t index) const { return index + 1 == count ? lastWeights : fullWeights; }
 };
 
-CpuBackend::ConvolutionGroups CpuBackend::convolutionGroups(const Conv2dGeometry& g,
-                                                            const float* weight, bool hasBias,
+CpuBackend::ConvolutionGroups CpuBackend::convolutionGroups(const Conv2dGeometry& g, const float* weight, bool hasBias,
                                                             WeightsFor use)
 {
     ConvolutionGroups groups;
@@ -71,12 +62,10 @@ CpuBackend::ConvolutionGroups CpuBackend::convolutionGroups(const Conv2dGeometry
     groups.count = (g.batch + groups.size - 1) / groups.size;
     groups.lastSize = g.batch - (groups.count - 1) * groups.size;
     groups.full = &convolutions_->get(withBatch(g, groups.size), hasBias);
-    groups.last = groups.lastSize == groups.size
-                      ? groups.full
-                      : &convolutions_->get(withBatch(g, groups.lastSize), hasBias);
+    groups.last =
+        groups.lastSize == groups.size ? groups.full : &convolutions_->get(withBatch(g, groups.lastSize), hasBias);
     // Grow every member's workspace here, on the calling thread.
-    const int64_t workspace =
-        std::max(groups.full->workspaceFloats(), groups.last->workspaceFloats());
+    const int64_t workspace = std::max(groups.full->workspaceFloats(), groups.last->workspaceFloats());
     for (int member = 0; member < team_.size(); ++member)
         scratch(member, kWorkspace, workspace);
     const int64_t fullFloats = groups.full->blockedWeightsFloats();
@@ -91,11 +80,10 @@ CpuBackend::ConvolutionGroups CpuBackend::convolutionGroups(const Conv2dGeometry
     return groups;
 }
 
-void CpuBackend::conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight,
-                               const float* bias, float* output)
+void CpuBackend::conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight, const float* bias,
+                               float* output)
 {
-    const ConvolutionGroups groups =
-        convolutionGroups(g, weight, bias != nullptr, WeightsFor::Forward);
+    const ConvolutionGroups groups = convolutionGroups(g, weight, bias != nullptr, WeightsFor::Forward);
     const int64_t inSample = g.inChannels * g.inHeight * g.inWidth;
     const int64_t outSample = g.outChannels * g.outHeight() * g.outWidth();
     team_.parallelFor(groups.count, [&](int64_t begin, int64_t end, int member) {
@@ -109,12 +97,11 @@ void CpuBackend::conv2dForward(const Conv2dGeometry& g, const float* input, cons
 }
 
 void CpuBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
-                                const float* gradOutput, float* gradInput, float* gradWeight,
-                                float* gradBias)
+                                const float* gradOutput, float* gradInput, float* gradWeight, float* gradBias)
 {
     const bool hasBias = gradBias != nullptr;
-    const ConvolutionGroups groups = convolutionGroups(
-        g, weight, hasBias, gradInput != nullptr ? WeightsFor::BackwardData : WeightsFor::Nothing);
+    const ConvolutionGroups groups =
+        convolutionGroups(g, weight, hasBias, gradInput != nullptr ? WeightsFor::BackwardData : WeightsFor::Nothing);
     const int64_t inSample = g.inChannels * g.inHeight * g.inWidth;
     const int64_t outSample = g.outChannels * g.outHeight() * g.outWidth();
     const int64_t weightCount = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth;
@@ -126,10 +113,10 @@ void CpuBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, con
         for (int64_t index = begin; index < end; ++index) {
             const int64_t n0 = index * groups.size;
             float* partial = partials + index * partialCount;
-            groups.convolution(index).backward(
-                input + n0 * inSample, gradOutput + n0 * outSample, groups.weights(index),
-                gradInput != nullptr ? gradInput + n0 * inSample : nullptr, partial,
-                hasBias ? partial + weightCount : nullptr, workspace);
+            groups.convolution(index).backward(input + n0 * inSample, gradOutput + n0 * outSample,
+                                               groups.weights(index),
+                                               gradInput != nullptr ? gradInput + n0 * inSample : nullptr, partial,
+                                               hasBias ? partial + weightCount : nullptr, workspace);
         }
     });
     // gradWeight, gradBias += Σ_groups partials, in group order (elements in parallel).

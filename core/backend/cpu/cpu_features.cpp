@@ -89,12 +89,10 @@ CpuFeatures readCpuFeatures()
 std::string describeCpuFeatures(const CpuFeatures& features)
 {
     const std::pair<bool, const char*> flags[] = {
-        {features.sse3, "pni"},          {features.ssse3, "ssse3"},
-        {features.sse42, "sse4_2"},      {features.avx, "avx"},
-        {features.fma, "fma"},           {features.avx2, "avx2"},
-        {features.avx512f, "avx512f"},   {features.avx512cd, "avx512cd"},
-        {features.avx512bw, "avx512bw"}, {features.avx512dq, "avx512dq"},
-        {features.avx512vl, "avx512vl"}, {features.avx512bf16, "avx512_bf16"},
+        {features.sse3, "pni"},          {features.ssse3, "ssse3"},       {features.sse42, "sse4_2"},
+        {features.avx, "avx"},           {features.fma, "fma"},           {features.avx2, "avx2"},
+        {features.avx512f, "avx512f"},   {features.avx512cd, "avx512cd"}, {features.avx512bw, "avx512bw"},
+        {features.avx512dq, "avx512dq"}, {features.avx512vl, "avx512vl"}, {features.avx512bf16, "avx512_bf16"},
     };
     std::string text;
     for (const auto& [present, name] : flags)

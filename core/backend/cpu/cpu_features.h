@@ -27,10 +27,7 @@ struct CpuFeatures {
     bool avx512bf16 = false;
 
     // The AVX-512 subsets OpenBLAS's SkylakeX kernels use (F, CD, BW, DQ, VL).
-    bool hasSkylakeXAvx512() const
-    {
-        return avx512f && avx512cd && avx512bw && avx512dq && avx512vl;
-    }
+    bool hasSkylakeXAvx512() const { return avx512f && avx512cd && avx512bw && avx512dq && avx512vl; }
 };
 
 // This CPU's features (cpuid leaves 1 and 7, XCR0 through xgetbv).

@@ -7,8 +7,7 @@
 
 namespace lpm {
 
-void CpuBackend::maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output,
-                                  int32_t* argmax)
+void CpuBackend::maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output, int32_t* argmax)
 {
     const int64_t oh = g.outHeight(), ow = g.outWidth();
     const int64_t inPlane = g.inHeight * g.inWidth, outPlane = oh * ow;
@@ -36,8 +35,8 @@ void CpuBackend::maxPool2dForward(const Pool2dGeometry& g, const float* input, f
     });
 }
 
-void CpuBackend::maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
-                                   const int32_t* argmax, float* gradInput)
+void CpuBackend::maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, const int32_t* argmax,
+                                   float* gradInput)
 {
     const int64_t inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight() * g.outWidth();
     team_.parallelFor(g.batch * g.channels, [&](int64_t begin, int64_t end, int) {
@@ -70,8 +69,7 @@ void CpuBackend::avgPool2dForward(const Pool2dGeometry& g, const float* input, f
     });
 }
 
-void CpuBackend::avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
-                                   float* gradInput)
+void CpuBackend::avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, float* gradInput)
 {
     const int64_t oh = g.outHeight(), ow = g.outWidth();
     const int64_t inPlane = g.inHeight * g.inWidth, outPlane = oh * ow;

@@ -67,8 +67,7 @@ private:
 
 } // namespace
 
-LayoutConversion::LayoutConversion(const dnnl::engine& engine, const memory::desc& from,
-                                   const memory::desc& to)
+LayoutConversion::LayoutConversion(const dnnl::engine& engine, const memory::desc& from, const memory::desc& to)
     : engine_(engine), from_(from), to_(to), needed_(from != to)
 {
     if (!needed_)
@@ -82,17 +81,14 @@ int64_t LayoutConversion::scratchpadFloats() const
     return needed_ ? floatsFor(desc_.scratchpad_desc()) : 0;
 }
 
-void LayoutConversion::run(dnnl::stream& stream, const float* from, float* to,
-                           float* scratchpad) const
+void LayoutConversion::run(dnnl::stream& stream, const float* from, float* to, float* scratchpad) const
 {
-    reorder_.execute(stream,
-                     {{DNNL_ARG_FROM, memory(from_, engine_, const_cast<float*>(from))},
-                      {DNNL_ARG_TO, memory(to_, engine_, to)},
-                      {DNNL_ARG_SCRATCHPAD, memory(desc_.scratchpad_desc(), engine_, scratchpad)}});
+    reorder_.execute(stream, {{DNNL_ARG_FROM, memory(from_, engine_, const_cast<float*>(from))},
+                              {DNNL_ARG_TO, memory(to_, engine_, to)},
+                              {DNNL_ARG_SCRATCHPAD, memory(desc_.scratchpad_desc(), engine_, scratchpad)}});
 }
 
-OneDnnConvolution::OneDnnConvolution(const dnnl::engine& engine, const Conv2dGeometry& g,
-                                     bool hasBias)
+OneDnnConvolution::OneDnnConvolution(const dnnl::engine& engine, const Conv2dGeometry& g, bool hasBias)
     : engine_(engine), hasBias_(hasBias)
 {
     useOneOpenMpThread();
@@ -109,43 +105,36 @@ OneDnnConvolution::OneDnnConvolution(const dnnl::engine& engine, const Conv2dGeo
     const auto direct = dnnl::algorithm::convolution_direct;
 
     using Forward = dnnl::convolution_forward;
-    const auto forward =
-        hasBias ? Forward::desc(dnnl::prop_kind::forward_training, direct, anyInput, anyWeights,
-                                userBias_, anyOutput, strides, padding, padding)
-                : Forward::desc(dnnl::prop_kind::forward_training, direct, anyInput, anyWeights,
-                                anyOutput, strides, padding, padding);
+    const auto forward = hasBias ? Forward::desc(dnnl::prop_kind::forward_training, direct, anyInput, anyWeights,
+                                                 userBias_, anyOutput, strides, padding, padding)
+                                 : Forward::desc(dnnl::prop_kind::forward_training, direct, anyInput, anyWeights,
+                                                 anyOutput, strides, padding, padding);
     forwardDesc_ = Forward::primitive_desc(forward, attribute, engine_);
 
     using BackwardData = dnnl::convolution_backward_data;
     backwardDataDesc_ = BackwardData::primitive_desc(
-        BackwardData::desc(direct, anyInput, anyWeights, anyOutput, strides, padding, padding),
-        attribute, engine_, forwardDesc_);
+        BackwardData::desc(direct, anyInput, anyWeights, anyOutput, strides, padding, padding), attribute, engine_,
+        forwardDesc_);
 
     using BackwardWeights = dnnl::convolution_backward_weights;
     const auto backwardWeights =
-        hasBias ? BackwardWeights::desc(direct, anyInput, anyWeights, userBias_, anyOutput, strides,
-                                        padding, padding)
-                : BackwardWeights::desc(direct, anyInput, anyWeights, anyOutput, strides, padding,
-                                        padding);
-    backwardWeightsDesc_ =
-        BackwardWeights::primitive_desc(backwardWeights, attribute, engine_, forwardDesc_);
+        hasBias ? BackwardWeights::desc(direct, anyInput, anyWeights, userBias_, anyOutput, strides, padding, padding)
+                : BackwardWeights::desc(direct, anyInput, anyWeights, anyOutput, strides, padding, padding);
+    backwardWeightsDesc_ = BackwardWeights::primitive_desc(backwardWeights, attribute, engine_, forwardDesc_);
 
     forward_ = Forward(forwardDesc_);
     backwardData_ = BackwardData(backwardDataDesc_);
     backwardWeights_ = BackwardWeights(backwardWeightsDesc_);
 
     weightsToForward_ = LayoutConversion(engine_, userWeights, forwardDesc_.weights_desc());
-    weightsToBackwardData_ =
-        LayoutConversion(engine_, userWeights, backwardDataDesc_.weights_desc());
+    weightsToBackwardData_ = LayoutConversion(engine_, userWeights, backwardDataDesc_.weights_desc());
     inputToForward_ = LayoutConversion(engine_, userInput, forwardDesc_.src_desc());
     forwardToOutput_ = LayoutConversion(engine_, forwardDesc_.dst_desc(), userOutput);
     gradOutputToData_ = LayoutConversion(engine_, userOutput, backwardDataDesc_.diff_dst_desc());
     dataToGradInput_ = LayoutConversion(engine_, backwardDataDesc_.diff_src_desc(), userInput);
     inputToWeights_ = LayoutConversion(engine_, userInput, backwardWeightsDesc_.src_desc());
-    gradOutputToWeights_ =
-        LayoutConversion(engine_, userOutput, backwardWeightsDesc_.diff_dst_desc());
-    weightsGradientToUser_ =
-        LayoutConversion(engine_, backwardWeightsDesc_.diff_weights_desc(), userWeights);
+    gradOutputToWeights_ = LayoutConversion(engine_, userOutput, backwardWeightsDesc_.diff_dst_desc());
+    weightsGradientToUser_ = LayoutConversion(engine_, backwardWeightsDesc_.diff_weights_desc(), userWeights);
 
     // The workspace: the buffers forward() or backward() carve (the larger
     // set), then the largest scratchpad of any primitive or reorder.
@@ -158,21 +147,19 @@ OneDnnConvolution::OneDnnConvolution(const dnnl::engine& engine, const Conv2dGeo
     backwardBuffers.targetOf(inputToWeights_, nullptr);
     backwardBuffers.take(backwardWeightsDesc_.diff_weights_desc());
     backwardBuffers.take(backwardDataDesc_.diff_src_desc());
-    int64_t scratchpad = std::max({floatsFor(forwardDesc_.scratchpad_desc()),
-                                   floatsFor(backwardDataDesc_.scratchpad_desc()),
-                                   floatsFor(backwardWeightsDesc_.scratchpad_desc())});
+    int64_t scratchpad =
+        std::max({floatsFor(forwardDesc_.scratchpad_desc()), floatsFor(backwardDataDesc_.scratchpad_desc()),
+                  floatsFor(backwardWeightsDesc_.scratchpad_desc())});
     for (const LayoutConversion* conversion :
-         {&weightsToForward_, &weightsToBackwardData_, &inputToForward_, &forwardToOutput_,
-          &gradOutputToData_, &dataToGradInput_, &inputToWeights_, &gradOutputToWeights_,
-          &weightsGradientToUser_})
+         {&weightsToForward_, &weightsToBackwardData_, &inputToForward_, &forwardToOutput_, &gradOutputToData_,
+          &dataToGradInput_, &inputToWeights_, &gradOutputToWeights_, &weightsGradientToUser_})
         scratchpad = std::max(scratchpad, conversion->scratchpadFloats());
     workspaceFloats_ = std::max(forwardBuffers.used(), backwardBuffers.used()) + scratchpad;
 }
 
 int64_t OneDnnConvolution::blockedWeightsFloats() const
 {
-    return std::max(floatsFor(forwardDesc_.weights_desc()),
-                    floatsFor(backwardDataDesc_.weights_desc()));
+    return std::max(floatsFor(forwardDesc_.weights_desc()), floatsFor(backwardDataDesc_.weights_desc()));
 }
 
 void OneDnnConvolution::reorderWeights(WeightsFor use, const float* weight, float* blockedWeights,
@@ -182,8 +169,7 @@ void OneDnnConvolution::reorderWeights(WeightsFor use, const float* weight, floa
         return;
     useOneOpenMpThread();
     dnnl::stream stream(engine_);
-    const LayoutConversion& conversion =
-        use == WeightsFor::Forward ? weightsToForward_ : weightsToBackwardData_;
+    const LayoutConversion& conversion = use == WeightsFor::Forward ? weightsToForward_ : weightsToBackwardData_;
     if (conversion.needed())
         conversion.run(stream, weight, blockedWeights, workspace);
     else // the primitive works on LPM's own layout
@@ -191,8 +177,8 @@ void OneDnnConvolution::reorderWeights(WeightsFor use, const float* weight, floa
     stream.wait();
 }
 
-void OneDnnConvolution::forward(const float* input, const float* blockedWeights, const float* bias,
-                                float* output, float* workspace) const
+void OneDnnConvolution::forward(const float* input, const float* blockedWeights, const float* bias, float* output,
+                                float* workspace) const
 {
     useOneOpenMpThread();
     dnnl::stream stream(engine_);
@@ -205,8 +191,7 @@ void OneDnnConvolution::forward(const float* input, const float* blockedWeights,
         inputToForward_.run(stream, input, const_cast<float*>(in), scratchpad);
     std::unordered_map<int, memory> arguments{
         {DNNL_ARG_SRC, memory(forwardDesc_.src_desc(), engine_, const_cast<float*>(in))},
-        {DNNL_ARG_WEIGHTS,
-         memory(forwardDesc_.weights_desc(), engine_, const_cast<float*>(blockedWeights))},
+        {DNNL_ARG_WEIGHTS, memory(forwardDesc_.weights_desc(), engine_, const_cast<float*>(blockedWeights))},
         {DNNL_ARG_DST, memory(forwardDesc_.dst_desc(), engine_, out)},
         {DNNL_ARG_SCRATCHPAD, memory(forwardDesc_.scratchpad_desc(), engine_, scratchpad)}};
     if (hasBias_)
@@ -217,47 +202,38 @@ void OneDnnConvolution::forward(const float* input, const float* blockedWeights,
     stream.wait();
 }
 
-void OneDnnConvolution::backward(const float* input, const float* gradOutput,
-                                 const float* blockedWeights, float* gradInput, float* gradWeight,
-                                 float* gradBias, float* workspace) const
+void OneDnnConvolution::backward(const float* input, const float* gradOutput, const float* blockedWeights,
+                                 float* gradInput, float* gradWeight, float* gradBias, float* workspace) const
 {
     useOneOpenMpThread();
     dnnl::stream stream(engine_);
     Carver carve(workspace);
     // gradOutput in each primitive's layout, reordered once when both want the same one.
     const bool dataRuns = gradInput != nullptr;
-    const float* gradOutputForData =
-        dataRuns ? carve.targetOf(gradOutputToData_, gradOutput) : nullptr;
-    const bool shared = dataRuns && gradOutputToData_.needed()
-                        && gradOutputToWeights_.target() == gradOutputToData_.target();
-    const float* gradOutputForWeights =
-        shared ? gradOutputForData : carve.targetOf(gradOutputToWeights_, gradOutput);
+    const float* gradOutputForData = dataRuns ? carve.targetOf(gradOutputToData_, gradOutput) : nullptr;
+    const bool shared =
+        dataRuns && gradOutputToData_.needed() && gradOutputToWeights_.target() == gradOutputToData_.target();
+    const float* gradOutputForWeights = shared ? gradOutputForData : carve.targetOf(gradOutputToWeights_, gradOutput);
     const float* inputForWeights = carve.targetOf(inputToWeights_, input);
-    float* blockedGradWeight = weightsGradientToUser_.needed()
-                                   ? carve.take(backwardWeightsDesc_.diff_weights_desc())
-                                   : gradWeight;
+    float* blockedGradWeight =
+        weightsGradientToUser_.needed() ? carve.take(backwardWeightsDesc_.diff_weights_desc()) : gradWeight;
     float* blockedGradInput = nullptr;
     if (dataRuns)
-        blockedGradInput =
-            dataToGradInput_.needed() ? carve.take(backwardDataDesc_.diff_src_desc()) : gradInput;
+        blockedGradInput = dataToGradInput_.needed() ? carve.take(backwardDataDesc_.diff_src_desc()) : gradInput;
     float* scratchpad = carve.rest();
 
     if (dataRuns && gradOutputToData_.needed())
-        gradOutputToData_.run(stream, gradOutput, const_cast<float*>(gradOutputForData),
-                              scratchpad);
+        gradOutputToData_.run(stream, gradOutput, const_cast<float*>(gradOutputForData), scratchpad);
     if (!shared && gradOutputToWeights_.needed())
-        gradOutputToWeights_.run(stream, gradOutput, const_cast<float*>(gradOutputForWeights),
-                                 scratchpad);
+        gradOutputToWeights_.run(stream, gradOutput, const_cast<float*>(gradOutputForWeights), scratchpad);
     if (inputToWeights_.needed())
         inputToWeights_.run(stream, input, const_cast<float*>(inputForWeights), scratchpad);
 
     std::unordered_map<int, memory> weightArguments{
-        {DNNL_ARG_SRC,
-         memory(backwardWeightsDesc_.src_desc(), engine_, const_cast<float*>(inputForWeights))},
-        {DNNL_ARG_DIFF_DST, memory(backwardWeightsDesc_.diff_dst_desc(), engine_,
-                                   const_cast<float*>(gradOutputForWeights))},
-        {DNNL_ARG_DIFF_WEIGHTS,
-         memory(backwardWeightsDesc_.diff_weights_desc(), engine_, blockedGradWeight)},
+        {DNNL_ARG_SRC, memory(backwardWeightsDesc_.src_desc(), engine_, const_cast<float*>(inputForWeights))},
+        {DNNL_ARG_DIFF_DST,
+         memory(backwardWeightsDesc_.diff_dst_desc(), engine_, const_cast<float*>(gradOutputForWeights))},
+        {DNNL_ARG_DIFF_WEIGHTS, memory(backwardWeightsDesc_.diff_weights_desc(), engine_, blockedGradWeight)},
         {DNNL_ARG_SCRATCHPAD, memory(backwardWeightsDesc_.scratchpad_desc(), engine_, scratchpad)}};
     if (hasBias_)
         weightArguments.emplace(DNNL_ARG_DIFF_BIAS, memory(userBias_, engine_, gradBias));
@@ -267,14 +243,12 @@ void OneDnnConvolution::backward(const float* input, const float* gradOutput,
 
     if (dataRuns) {
         backwardData_.execute(
-            stream, {{DNNL_ARG_DIFF_DST, memory(backwardDataDesc_.diff_dst_desc(), engine_,
-                                                const_cast<float*>(gradOutputForData))},
-                     {DNNL_ARG_WEIGHTS, memory(backwardDataDesc_.weights_desc(), engine_,
-                                               const_cast<float*>(blockedWeights))},
-                     {DNNL_ARG_DIFF_SRC,
-                      memory(backwardDataDesc_.diff_src_desc(), engine_, blockedGradInput)},
-                     {DNNL_ARG_SCRATCHPAD,
-                      memory(backwardDataDesc_.scratchpad_desc(), engine_, scratchpad)}});
+            stream,
+            {{DNNL_ARG_DIFF_DST,
+              memory(backwardDataDesc_.diff_dst_desc(), engine_, const_cast<float*>(gradOutputForData))},
+             {DNNL_ARG_WEIGHTS, memory(backwardDataDesc_.weights_desc(), engine_, const_cast<float*>(blockedWeights))},
+             {DNNL_ARG_DIFF_SRC, memory(backwardDataDesc_.diff_src_desc(), engine_, blockedGradInput)},
+             {DNNL_ARG_SCRATCHPAD, memory(backwardDataDesc_.scratchpad_desc(), engine_, scratchpad)}});
         if (dataToGradInput_.needed())
             dataToGradInput_.run(stream, blockedGradInput, gradInput, scratchpad);
     }
@@ -294,8 +268,7 @@ const OneDnnConvolution& OneDnnConvolutions::get(const Conv2dGeometry& g, bool h
                   g.kernelHeight, g.kernelWidth, g.stride,   g.padding, hasBias};
     auto found = byShape_.find(key);
     if (found == byShape_.end())
-        found =
-            byShape_.emplace(key, std::make_unique<OneDnnConvolution>(engine_, g, hasBias)).first;
+        found = byShape_.emplace(key, std::make_unique<OneDnnConvolution>(engine_, g, hasBias)).first;
     return *found->second;
 }
 

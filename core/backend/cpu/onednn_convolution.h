@@ -30,8 +30,7 @@ namespace lpm {
 class LayoutConversion {
 public:
     LayoutConversion() = default;
-    LayoutConversion(const dnnl::engine& engine, const dnnl::memory::desc& from,
-                     const dnnl::memory::desc& to);
+    LayoutConversion(const dnnl::engine& engine, const dnnl::memory::desc& from, const dnnl::memory::desc& to);
 
     bool needed() const { return needed_; }
     const dnnl::memory::desc& target() const { return to_; }
@@ -66,8 +65,7 @@ public:
     // weight (Cout, Cin, Kh, Kw) → blockedWeights in the layout `use` needs, once
     // per call before the groups run (nothing for WeightsFor::Nothing), with
     // the calling member's workspace.
-    void reorderWeights(WeightsFor use, const float* weight, float* blockedWeights,
-                        float* workspace) const;
+    void reorderWeights(WeightsFor use, const float* weight, float* blockedWeights, float* workspace) const;
 
     // output (N, Cout, Ho, Wo) = conv(input (N, Cin, H, W)) + bias (nullptr when
     // none); blockedWeights in the forward layout.
@@ -78,8 +76,8 @@ public:
     // else blockedWeights in the backward-data layout); gradWeight (Cout, Cin,
     // Kh, Kw) and gradBias (Cout) = this group's weight and bias gradients
     // (overwritten; gradBias only when the layer has a bias).
-    void backward(const float* input, const float* gradOutput, const float* blockedWeights,
-                  float* gradInput, float* gradWeight, float* gradBias, float* workspace) const;
+    void backward(const float* input, const float* gradOutput, const float* blockedWeights, float* gradInput,
+                  float* gradWeight, float* gradBias, float* workspace) const;
 
     // oneDNN's name for the forward kernel, e.g. "jit:avx512_core".
     std::string forwardImplementation() const;
@@ -110,8 +108,7 @@ public:
     const OneDnnConvolution& get(const Conv2dGeometry& geometry, bool hasBias);
 
 private:
-    using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                           int64_t, bool>;
+    using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool>;
     dnnl::engine engine_;
     std::map<Key, std::unique_ptr<OneDnnConvolution>> byShape_;
 };

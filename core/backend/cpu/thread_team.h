@@ -27,8 +27,7 @@ public:
 
     // Calls body(begin, end, member) on disjoint ranges covering [0, count);
     // returns when all are done. Not re-entrant; call from one thread at a time.
-    void parallelFor(int64_t count,
-                     const std::function<void(int64_t begin, int64_t end, int member)>& body);
+    void parallelFor(int64_t count, const std::function<void(int64_t begin, int64_t end, int member)>& body);
 
 private:
     void workerLoop(int member);

@@ -18,8 +18,8 @@ namespace {
 int checkedInt(int64_t value, const char* what)
 {
     if (value < 0 || value > INT_MAX)
-        throw InvalidArgument(std::string("CUDA backend: ") + what + " = " + std::to_string(value) +
-                              " does not fit cuBLAS's 32-bit sizes");
+        throw InvalidArgument(std::string("CUDA backend: ") + what + " = " + std::to_string(value)
+                              + " does not fit cuBLAS's 32-bit sizes");
     return static_cast<int>(value);
 }
 
@@ -30,8 +30,8 @@ CudaBackend::CudaBackend(const CudaBackendOptions& options) : options_(options)
     int devices = 0;
     LPM_CUDA_CHECK(cudaGetDeviceCount(&devices));
     if (options.device < 0 || options.device >= devices)
-        throw InvalidArgument("CUDA backend: there is no GPU " + std::to_string(options.device) + " (this machine has " +
-                              std::to_string(devices) + ")");
+        throw InvalidArgument("CUDA backend: there is no GPU " + std::to_string(options.device) + " (this machine has "
+                              + std::to_string(devices) + ")");
     activate();
     cudaStream_t stream = nullptr;
     LPM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
@@ -81,7 +81,10 @@ CudaBackend::~CudaBackend()
             DeviceAllocator::release(block);
 }
 
-std::string CudaBackend::name() const { return "cuda:" + std::to_string(options_.device); }
+std::string CudaBackend::name() const
+{
+    return "cuda:" + std::to_string(options_.device);
+}
 
 bool CudaBackend::supports(BackendOp) const
 {
@@ -114,17 +117,23 @@ int CudaBackend::markTime()
 double CudaBackend::secondsBetween(int from, int to) const
 {
     float milliseconds = 0.0f;
-    LPM_CUDA_CHECK(cudaEventElapsedTime(&milliseconds, timeStamps_.at(size_t(from)).get(),
-                                        timeStamps_.at(size_t(to)).get()));
+    LPM_CUDA_CHECK(
+        cudaEventElapsedTime(&milliseconds, timeStamps_.at(size_t(from)).get(), timeStamps_.at(size_t(to)).get()));
     return 1e-3 * double(milliseconds);
 }
 
-void CudaBackend::forgetTimesAfter(int mark) { timeStampsUsed_ = std::max(mark + 1, 0); }
+void CudaBackend::forgetTimesAfter(int mark)
+{
+    timeStampsUsed_ = std::max(mark + 1, 0);
+}
 
 namespace {
 // Block sizes are rounded up to 512 bytes (cudaMalloc's own granularity is
 // coarser), so a cached block fits every request of its rounded size.
-int64_t roundedBlockSize(int64_t bytes) { return (std::max<int64_t>(bytes, 1) + 511) / 512 * 512; }
+int64_t roundedBlockSize(int64_t bytes)
+{
+    return (std::max<int64_t>(bytes, 1) + 511) / 512 * 512;
+}
 } // namespace
 
 void* CudaBackend::allocateBytes(int64_t bytes)
@@ -160,8 +169,8 @@ void CudaBackend::copyFromHost(void* destination, const void* hostSource, int64_
 {
     activate();
     if (!options_.stagedUploads) {
-        LPM_CUDA_CHECK(cudaMemcpyAsync(destination, hostSource, static_cast<size_t>(bytes),
-                                       cudaMemcpyHostToDevice, stream_.get()));
+        LPM_CUDA_CHECK(cudaMemcpyAsync(destination, hostSource, static_cast<size_t>(bytes), cudaMemcpyHostToDevice,
+                                       stream_.get()));
         LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
         return;
     }
@@ -178,8 +187,8 @@ void CudaBackend::copyFromHost(void* destination, const void* hostSource, int64_
 void CudaBackend::copyToHost(void* hostDestination, const void* source, int64_t bytes)
 {
     activate();
-    LPM_CUDA_CHECK(cudaMemcpyAsync(hostDestination, source, static_cast<size_t>(bytes),
-                                   cudaMemcpyDeviceToHost, stream_.get()));
+    LPM_CUDA_CHECK(
+        cudaMemcpyAsync(hostDestination, source, static_cast<size_t>(bytes), cudaMemcpyDeviceToHost, stream_.get()));
     LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
 }
 
@@ -188,23 +197,22 @@ void CudaBackend::copyWithin(void* destination, const void* source, int64_t byte
     activate();
     // cudaMemcpyDefault: the source may be on another GPU (unified addressing
     // tells the runtime which); without peer access the driver stages it.
-    LPM_CUDA_CHECK(cudaMemcpyAsync(destination, source, static_cast<size_t>(bytes), cudaMemcpyDefault,
-                                   stream_.get()));
+    LPM_CUDA_CHECK(cudaMemcpyAsync(destination, source, static_cast<size_t>(bytes), cudaMemcpyDefault, stream_.get()));
 }
 
-bool CudaBackend::sharesMemoryWith(const Backend& other) const
+bool CudaBackend::sharesMemoryWith(const MemoryResource& other) const
 {
     const auto* cuda = dynamic_cast<const CudaBackend*>(&other);
     return cuda != nullptr && cuda->device() == device();
 }
 
-bool CudaBackend::canReadDirectly(const Backend& other) const
+bool CudaBackend::canReadDirectly(const MemoryResource& other) const
 {
     const auto* cuda = dynamic_cast<const CudaBackend*>(&other);
     return cuda != nullptr && (cuda->device() == device() || peerAccess_.at(size_t(cuda->device())));
 }
 
-bool CudaBackend::canCopyDirectly(const Backend& other) const
+bool CudaBackend::canCopyDirectly(const MemoryResource& other) const
 {
     return dynamic_cast<const CudaBackend*>(&other) != nullptr;
 }
@@ -215,18 +223,16 @@ void CudaBackend::zeroBytes(void* data, int64_t bytes)
     LPM_CUDA_CHECK(cudaMemsetAsync(data, 0, static_cast<size_t>(bytes), stream_.get()));
 }
 
-void CudaBackend::gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k,
-                       float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
-                       float beta, float* c, int64_t ldc)
+void CudaBackend::gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                       int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
 {
     activate();
     // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: the same
     // buffers read column-major are the transposes, so swap the operands.
     LPM_CUBLAS_CHECK(cublasSgemm(cublas_.get(), transposeB ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                 transposeA ? CUBLAS_OP_T : CUBLAS_OP_N, checkedInt(n, "n"),
-                                 checkedInt(m, "m"), checkedInt(k, "k"), &alpha, b,
-                                 checkedInt(ldb, "ldb"), a, checkedInt(lda, "lda"), &beta, c,
-                                 checkedInt(ldc, "ldc")));
+                                 transposeA ? CUBLAS_OP_T : CUBLAS_OP_N, checkedInt(n, "n"), checkedInt(m, "m"),
+                                 checkedInt(k, "k"), &alpha, b, checkedInt(ldb, "ldb"), a, checkedInt(lda, "lda"),
+                                 &beta, c, checkedInt(ldc, "ldc")));
 }
 
 void CudaBackend::addRowBias(int64_t rows, int64_t features, const float* bias, float* y)
@@ -235,22 +241,20 @@ void CudaBackend::addRowBias(int64_t rows, int64_t features, const float* bias, 
     cuda_kernels::addRowBias(stream_.get(), rows, features, bias, y);
 }
 
-void CudaBackend::accumulateColumnSums(int64_t rows, int64_t features, const float* dy,
-                                       float* gradBias)
+void CudaBackend::accumulateColumnSums(int64_t rows, int64_t features, const float* dy, float* gradBias)
 {
     activate();
     cuda_kernels::accumulateColumnSums(stream_.get(), rows, features, dy, gradBias);
 }
 
-void CudaBackend::maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output,
-                                   int32_t* argmax)
+void CudaBackend::maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output, int32_t* argmax)
 {
     activate();
     cuda_kernels::maxPool2dForward(stream_.get(), g, input, output, argmax);
 }
 
-void CudaBackend::maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
-                                    const int32_t* argmax, float* gradInput)
+void CudaBackend::maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, const int32_t* argmax,
+                                    float* gradInput)
 {
     activate();
     cuda_kernels::maxPool2dBackward(stream_.get(), g, gradOutput, argmax, gradInput);
@@ -262,8 +266,7 @@ void CudaBackend::avgPool2dForward(const Pool2dGeometry& g, const float* input, 
     cuda_kernels::avgPool2dForward(stream_.get(), g, input, output);
 }
 
-void CudaBackend::avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput,
-                                    float* gradInput)
+void CudaBackend::avgPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, float* gradInput)
 {
     activate();
     cuda_kernels::avgPool2dBackward(stream_.get(), g, gradOutput, gradInput);
@@ -287,8 +290,8 @@ void CudaBackend::addInPlace(int64_t count, const float* x, float* y)
     cuda_kernels::addInPlace(stream_.get(), count, x, y);
 }
 
-void CudaBackend::dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex,
-                                 const float* x, float* y, float* mask)
+void CudaBackend::dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x, float* y,
+                                 float* mask)
 {
     activate();
     cuda_kernels::dropoutForward(stream_.get(), count, p, key, firstIndex, x, y, mask);
@@ -300,9 +303,8 @@ void CudaBackend::multiply(int64_t count, const float* a, const float* b, float*
     cuda_kernels::multiply(stream_.get(), count, a, b, y);
 }
 
-double CudaBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits,
-                                        const int32_t* labels, float scale, float* gradLogits,
-                                        int64_t* correctCount)
+double CudaBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels,
+                                        float scale, float* gradLogits, int64_t* correctCount)
 {
     activate();
     const int64_t bytes = rows * int64_t(sizeof(double) + sizeof(int32_t));
@@ -310,8 +312,8 @@ double CudaBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const flo
     lossRowsHost_.reserve(bytes);
     double* rowLoss = lossRows_.as<double>();
     int32_t* rowCorrect = reinterpret_cast<int32_t*>(rowLoss + rows);
-    cuda_kernels::softmaxCrossEntropyRows(stream_.get(), rows, classes, logits, labels, scale,
-                                          gradLogits, rowLoss, rowCorrect);
+    cuda_kernels::softmaxCrossEntropyRows(stream_.get(), rows, classes, logits, labels, scale, gradLogits, rowLoss,
+                                          rowCorrect);
     LPM_CUDA_CHECK(cudaMemcpyAsync(lossRowsHost_.data(), lossRows_.data(), static_cast<size_t>(bytes),
                                    cudaMemcpyDeviceToHost, stream_.get()));
     LPM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
@@ -329,19 +331,17 @@ double CudaBackend::softmaxCrossEntropy(int64_t rows, int64_t classes, const flo
     return lossSum;
 }
 
-void CudaBackend::sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads,
-                            float* velocity)
+void CudaBackend::sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads, float* velocity)
 {
     activate();
     cuda_kernels::sgdUpdate(stream_.get(), count, h, weights, grads, velocity);
 }
 
-void CudaBackend::adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
-                             float* firstMoment, float* secondMoment)
+void CudaBackend::adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads, float* firstMoment,
+                             float* secondMoment)
 {
     activate();
-    cuda_kernels::adamUpdate(stream_.get(), count, h, adamStepScales(h), weights, grads, firstMoment,
-                             secondMoment);
+    cuda_kernels::adamUpdate(stream_.get(), count, h, adamStepScales(h), weights, grads, firstMoment, secondMoment);
 }
 
 } // namespace lpm

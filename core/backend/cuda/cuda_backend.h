@@ -68,27 +68,23 @@ public:
     void copyFromHost(void* destination, const void* hostSource, int64_t bytes) override;
     void copyToHost(void* hostDestination, const void* source, int64_t bytes) override;
     void copyWithin(void* destination, const void* source, int64_t bytes) override;
-    bool sharesMemoryWith(const Backend& other) const override; // another CudaBackend on the same GPU
+    bool sharesMemoryWith(const MemoryResource& other) const override; // another CudaBackend on the same GPU
     // The same, or on a GPU this one has peer access to.
-    bool canReadDirectly(const Backend& other) const override;
-    bool canCopyDirectly(const Backend& other) const override; // any CudaBackend (a peer copy)
+    bool canReadDirectly(const MemoryResource& other) const override;
+    bool canCopyDirectly(const MemoryResource& other) const override; // any CudaBackend (a peer copy)
     void zeroBytes(void* data, int64_t bytes) override;
 
-    void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
-              const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-              int64_t ldc) override;
+    void gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+              int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) override;
     void addRowBias(int64_t rows, int64_t features, const float* bias, float* y) override;
-    void accumulateColumnSums(int64_t rows, int64_t features, const float* dy,
-                              float* gradBias) override;
+    void accumulateColumnSums(int64_t rows, int64_t features, const float* dy, float* gradBias) override;
 
-    void conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight,
-                       const float* bias, float* output) override;
-    void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
-                        const float* gradOutput, float* gradInput, float* gradWeight,
-                        float* gradBias) override;
+    void conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight, const float* bias,
+                       float* output) override;
+    void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight, const float* gradOutput,
+                        float* gradInput, float* gradWeight, float* gradBias) override;
 
-    void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output,
-                          int32_t* argmax) override;
+    void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output, int32_t* argmax) override;
     void maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, const int32_t* argmax,
                            float* gradInput) override;
     void avgPool2dForward(const Pool2dGeometry& g, const float* input, float* output) override;
@@ -97,34 +93,30 @@ public:
     void reluForward(int64_t count, const float* x, float* y) override;
     void reluBackward(int64_t count, const float* y, const float* dy, float* dx) override;
     void addInPlace(int64_t count, const float* x, float* y) override;
-    void dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x,
-                        float* y, float* mask) override;
+    void dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x, float* y,
+                        float* mask) override;
     void multiply(int64_t count, const float* a, const float* b, float* y) override;
 
-    void batchNormForwardTraining(const BatchNormGeometry& g, const float* x, const float* gamma,
-                                  const float* beta, float* y, float* savedMean, float* savedInvStd,
-                                  float* runningMean, float* runningVar) override;
-    void batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma,
-                                   const float* beta, const float* runningMean,
-                                   const float* runningVar, float* y) override;
-    void batchNormBackward(const BatchNormGeometry& g, const float* x, const float* gamma,
-                           const float* savedMean, const float* savedInvStd, const float* dy,
-                           float* dx, float* gradGamma, float* gradBeta) override;
+    void batchNormForwardTraining(const BatchNormGeometry& g, const float* x, const float* gamma, const float* beta,
+                                  float* y, float* savedMean, float* savedInvStd, float* runningMean,
+                                  float* runningVar) override;
+    void batchNormForwardInference(const BatchNormGeometry& g, const float* x, const float* gamma, const float* beta,
+                                   const float* runningMean, const float* runningVar, float* y) override;
+    void batchNormBackward(const BatchNormGeometry& g, const float* x, const float* gamma, const float* savedMean,
+                           const float* savedInvStd, const float* dy, float* dx, float* gradGamma,
+                           float* gradBeta) override;
 
-    double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits,
-                               const int32_t* labels, float scale, float* gradLogits,
-                               int64_t* correctCount) override;
+    double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels, float scale,
+                               float* gradLogits, int64_t* correctCount) override;
 
-    void sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads,
-                   float* velocity) override;
-    void adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads,
-                    float* firstMoment, float* secondMoment) override;
+    void sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads, float* velocity) override;
+    void adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads, float* firstMoment,
+                    float* secondMoment) override;
 
 private:
     using TensorDescriptor = OwnedHandle<cudnnTensorDescriptor_t, cudnnDestroyTensorDescriptor>;
     using FilterDescriptor = OwnedHandle<cudnnFilterDescriptor_t, cudnnDestroyFilterDescriptor>;
-    using ConvolutionDescriptor =
-        OwnedHandle<cudnnConvolutionDescriptor_t, cudnnDestroyConvolutionDescriptor>;
+    using ConvolutionDescriptor = OwnedHandle<cudnnConvolutionDescriptor_t, cudnnDestroyConvolutionDescriptor>;
 
     // One convolution shape: its descriptors and chosen algorithms (cuda_conv.cpp).
     struct ConvolutionPlan {
@@ -135,10 +127,9 @@ private:
         cudnnConvolutionBwdDataAlgo_t backwardData{};
         cudnnConvolutionBwdFilterAlgo_t backwardFilter{};
     };
-    using ConvolutionKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                      int64_t, int64_t>;
+    using ConvolutionKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
 
-    void activate() const; // makes this backend's device current on the calling thread
+    void activate() const;              // makes this backend's device current on the calling thread
     void enablePeerAccess(int devices); // to every GPU this one can reach
     ConvolutionPlan& convolutionPlan(const Conv2dGeometry& g);
     static TensorDescriptor makeTensorDescriptor(int64_t n, int64_t c, int64_t h, int64_t w);
@@ -148,9 +139,9 @@ private:
     OwnedHandle<cublasHandle_t, cublasDestroy> cublas_;
     OwnedHandle<cudnnHandle_t, cudnnDestroy> cudnn_;
     DeviceBuffer workspace_;
-    DeviceBuffer lossRows_;       // per-row loss (double) and correct flag (int32)
+    DeviceBuffer lossRows_; // per-row loss (double) and correct flag (int32)
     PinnedHostBuffer lossRowsHost_;
-    PinnedHostBuffer uploadStaging_; // stagedUploads: the last upload's source
+    PinnedHostBuffer uploadStaging_;                        // stagedUploads: the last upload's source
     OwnedHandle<cudaEvent_t, cudaEventDestroy> uploadRead_; // recorded once the staging buffer has been read
     std::map<ConvolutionKey, ConvolutionPlan> convolutionPlans_;
     std::vector<bool> peerAccess_; // [GPU]: this GPU's kernels can read its memory

@@ -4,15 +4,15 @@
 
 namespace lpm {
 
-void throwCudaError(const char* call, const char* library, const char* errorName,
-                    const char* errorText, const char* file, int line)
+void throwCudaError(const char* call, const char* library, const char* errorName, const char* errorText,
+                    const char* file, int line)
 {
     // The path from the source tree's core/ folder on (__FILE__ is absolute).
     std::string where = file;
     if (const size_t core = where.rfind("/core/"); core != std::string::npos)
         where = where.substr(core + 1);
-    throw CudaError(std::string(library) + " call " + call + " failed: " + errorText + " (" + errorName +
-                    ") at " + where + ":" + std::to_string(line));
+    throw CudaError(std::string(library) + " call " + call + " failed: " + errorText + " (" + errorName + ") at "
+                    + where + ":" + std::to_string(line));
 }
 
 } // namespace lpm

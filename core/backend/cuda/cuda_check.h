@@ -21,8 +21,8 @@ public:
     using Error::Error;
 };
 
-[[noreturn]] void throwCudaError(const char* call, const char* library, const char* errorName,
-                                 const char* errorText, const char* file, int line);
+[[noreturn]] void throwCudaError(const char* call, const char* library, const char* errorName, const char* errorText,
+                                 const char* file, int line);
 
 inline void checkCuda(cudaError_t status, const char* call, const char* file, int line)
 {
@@ -35,8 +35,7 @@ inline void checkCuda(cudaError_t status, const char* call, const char* file, in
 inline void checkCublas(cublasStatus_t status, const char* call, const char* file, int line)
 {
     if (status != CUBLAS_STATUS_SUCCESS)
-        throwCudaError(call, "cuBLAS", cublasGetStatusName(status), cublasGetStatusString(status), file,
-                       line);
+        throwCudaError(call, "cuBLAS", cublasGetStatusName(status), cublasGetStatusString(status), file, line);
 }
 
 inline void checkCudnn(cudnnStatus_t status, const char* call, const char* file, int line)

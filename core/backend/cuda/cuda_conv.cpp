@@ -21,8 +21,8 @@ template <typename Perf, typename Algorithm>
 Algorithm chooseAlgorithm(const Perf* results, int count, int64_t workspaceLimit, Algorithm fallback)
 {
     for (int i = 0; i < count; ++i)
-        if (results[i].status == CUDNN_STATUS_SUCCESS && results[i].determinism == CUDNN_DETERMINISTIC &&
-            int64_t(results[i].memory) <= workspaceLimit)
+        if (results[i].status == CUDNN_STATUS_SUCCESS && results[i].determinism == CUDNN_DETERMINISTIC
+            && int64_t(results[i].memory) <= workspaceLimit)
             return results[i].algo;
     return fallback;
 }
@@ -34,8 +34,8 @@ CudaBackend::TensorDescriptor CudaBackend::makeTensorDescriptor(int64_t n, int64
     cudnnTensorDescriptor_t raw = nullptr;
     LPM_CUDNN_CHECK(cudnnCreateTensorDescriptor(&raw));
     TensorDescriptor descriptor(raw);
-    LPM_CUDNN_CHECK(cudnnSetTensor4dDescriptor(raw, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, int(n), int(c),
-                                               int(h), int(w)));
+    LPM_CUDNN_CHECK(
+        cudnnSetTensor4dDescriptor(raw, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, int(n), int(c), int(h), int(w)));
     return descriptor;
 }
 
@@ -59,8 +59,7 @@ CudaBackend::ConvolutionPlan& CudaBackend::convolutionPlan(const Conv2dGeometry&
     LPM_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&convolution));
     plan.convolution.reset(convolution);
     LPM_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(convolution, int(g.padding), int(g.padding), int(g.stride),
-                                                    int(g.stride), 1, 1, CUDNN_CROSS_CORRELATION,
-                                                    CUDNN_DATA_FLOAT));
+                                                    int(g.stride), 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     // FMA math keeps cuDNN off TF32 tensor cores; DEFAULT allows them on Ampere and later.
     LPM_CUDNN_CHECK(cudnnSetConvolutionMathType(convolution, options_.tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
 
@@ -85,49 +84,43 @@ CudaBackend::ConvolutionPlan& CudaBackend::convolutionPlan(const Conv2dGeometry&
 
     // The workspace grows to what the chosen algorithms ask for (never past the limit).
     size_t forwardBytes = 0, dataBytes = 0, filterBytes = 0;
-    LPM_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle, plan.input.get(), plan.weight.get(),
-                                                            convolution, plan.output.get(), plan.forward,
-                                                            &forwardBytes));
-    LPM_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(handle, plan.weight.get(), plan.output.get(),
-                                                                 convolution, plan.input.get(),
-                                                                 plan.backwardData, &dataBytes));
+    LPM_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle, plan.input.get(), plan.weight.get(), convolution,
+                                                            plan.output.get(), plan.forward, &forwardBytes));
+    LPM_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
+        handle, plan.weight.get(), plan.output.get(), convolution, plan.input.get(), plan.backwardData, &dataBytes));
     LPM_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, plan.input.get(), plan.output.get(),
-                                                                   convolution, plan.weight.get(),
-                                                                   plan.backwardFilter, &filterBytes));
+                                                                   convolution, plan.weight.get(), plan.backwardFilter,
+                                                                   &filterBytes));
     synchronize(); // the workspace may be reallocated under queued work otherwise
     workspace_.reserve(int64_t(std::max({forwardBytes, dataBytes, filterBytes, size_t(1)})));
     return convolutionPlans_.emplace(key, std::move(plan)).first->second;
 }
 
-void CudaBackend::conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight,
-                                const float* bias, float* output)
+void CudaBackend::conv2dForward(const Conv2dGeometry& g, const float* input, const float* weight, const float* bias,
+                                float* output)
 {
     activate();
     ConvolutionPlan& plan = convolutionPlan(g);
-    LPM_CUDNN_CHECK(cudnnConvolutionForward(cudnn_.get(), &kOne, plan.input.get(), input, plan.weight.get(),
-                                            weight, plan.convolution.get(), plan.forward, workspace_.data(),
+    LPM_CUDNN_CHECK(cudnnConvolutionForward(cudnn_.get(), &kOne, plan.input.get(), input, plan.weight.get(), weight,
+                                            plan.convolution.get(), plan.forward, workspace_.data(),
                                             size_t(workspace_.bytes()), &kZero, plan.output.get(), output));
     if (bias != nullptr)
         LPM_CUDNN_CHECK(cudnnAddTensor(cudnn_.get(), &kOne, plan.bias.get(), bias, &kOne, plan.output.get(), output));
 }
 
 void CudaBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
-                                 const float* gradOutput, float* gradInput, float* gradWeight,
-                                 float* gradBias)
+                                 const float* gradOutput, float* gradInput, float* gradWeight, float* gradBias)
 {
     activate();
     ConvolutionPlan& plan = convolutionPlan(g);
     if (gradInput != nullptr) // overwritten: beta = 0
-        LPM_CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_.get(), &kOne, plan.weight.get(), weight,
-                                                     plan.output.get(), gradOutput, plan.convolution.get(),
-                                                     plan.backwardData, workspace_.data(),
-                                                     size_t(workspace_.bytes()), &kZero, plan.input.get(),
-                                                     gradInput));
+        LPM_CUDNN_CHECK(cudnnConvolutionBackwardData(
+            cudnn_.get(), &kOne, plan.weight.get(), weight, plan.output.get(), gradOutput, plan.convolution.get(),
+            plan.backwardData, workspace_.data(), size_t(workspace_.bytes()), &kZero, plan.input.get(), gradInput));
     // Accumulated: beta = 1.
-    LPM_CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_.get(), &kOne, plan.input.get(), input, plan.output.get(),
-                                                   gradOutput, plan.convolution.get(), plan.backwardFilter,
-                                                   workspace_.data(), size_t(workspace_.bytes()), &kOne,
-                                                   plan.weight.get(), gradWeight));
+    LPM_CUDNN_CHECK(cudnnConvolutionBackwardFilter(
+        cudnn_.get(), &kOne, plan.input.get(), input, plan.output.get(), gradOutput, plan.convolution.get(),
+        plan.backwardFilter, workspace_.data(), size_t(workspace_.bytes()), &kOne, plan.weight.get(), gradWeight));
     if (gradBias != nullptr)
         LPM_CUDNN_CHECK(cudnnConvolutionBackwardBias(cudnn_.get(), &kOne, plan.output.get(), gradOutput, &kOne,
                                                      plan.bias.get(), gradBias));

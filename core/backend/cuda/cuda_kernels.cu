@@ -22,21 +22,24 @@ unsigned blocksFor(int64_t count)
     return static_cast<unsigned>(std::clamp<int64_t>(blocks, 1, 65535));
 }
 
-#define LPM_GRID_STRIDE(index, count)                                                               \
-    for (int64_t index = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; index < (count);          \
+#define LPM_GRID_STRIDE(index, count)                                                                                  \
+    for (int64_t index = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; index < (count);                              \
          index += int64_t(blockDim.x) * gridDim.x)
 
-#define LPM_LAUNCH(kernel, count, stream, ...)                                                     \
-    do {                                                                                           \
-        if ((count) > 0) {                                                                         \
-            kernel<<<blocksFor(count), kThreads, 0, (stream)>>>(__VA_ARGS__);                       \
-            LPM_CUDA_CHECK(cudaGetLastError());                                                    \
-        }                                                                                          \
+#define LPM_LAUNCH(kernel, count, stream, ...)                                                                         \
+    do {                                                                                                               \
+        if ((count) > 0) {                                                                                             \
+            kernel<<<blocksFor(count), kThreads, 0, (stream)>>>(__VA_ARGS__);                                          \
+            LPM_CUDA_CHECK(cudaGetLastError());                                                                        \
+        }                                                                                                              \
     } while (false)
 
 __global__ void addRowBiasKernel(int64_t rows, int64_t features, const float* bias, float* y)
 {
-    LPM_GRID_STRIDE(i, rows * features) { y[i] += bias[i % features]; }
+    LPM_GRID_STRIDE(i, rows * features)
+    {
+        y[i] += bias[i % features];
+    }
 }
 
 // One thread per feature, rows added in order onto the existing value (as the CPU does).
@@ -53,26 +56,38 @@ __global__ void columnSumsKernel(int64_t rows, int64_t features, const float* dy
 
 __global__ void reluForwardKernel(int64_t count, const float* x, float* y)
 {
-    LPM_GRID_STRIDE(i, count) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; }
+    LPM_GRID_STRIDE(i, count)
+    {
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    }
 }
 
 __global__ void reluBackwardKernel(int64_t count, const float* y, const float* dy, float* dx)
 {
-    LPM_GRID_STRIDE(i, count) { dx[i] = y[i] > 0.0f ? dy[i] : 0.0f; }
+    LPM_GRID_STRIDE(i, count)
+    {
+        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    }
 }
 
 __global__ void addInPlaceKernel(int64_t count, const float* x, float* y)
 {
-    LPM_GRID_STRIDE(i, count) { y[i] += x[i]; }
+    LPM_GRID_STRIDE(i, count)
+    {
+        y[i] += x[i];
+    }
 }
 
 __global__ void multiplyKernel(int64_t count, const float* a, const float* b, float* y)
 {
-    LPM_GRID_STRIDE(i, count) { y[i] = a[i] * b[i]; }
+    LPM_GRID_STRIDE(i, count)
+    {
+        y[i] = a[i] * b[i];
+    }
 }
 
-__global__ void dropoutKernel(int64_t count, float p, float keepScale, uint64_t key,
-                              int64_t firstIndex, const float* x, float* y, float* mask)
+__global__ void dropoutKernel(int64_t count, float p, float keepScale, uint64_t key, int64_t firstIndex, const float* x,
+                              float* y, float* mask)
 {
     LPM_GRID_STRIDE(i, count)
     {
@@ -83,8 +98,7 @@ __global__ void dropoutKernel(int64_t count, float p, float keepScale, uint64_t 
 }
 
 // One thread per output element; the first maximum in row-major window order wins.
-__global__ void maxPoolForwardKernel(Pool2dGeometry g, const float* input, float* output,
-                                     int32_t* argmax)
+__global__ void maxPoolForwardKernel(Pool2dGeometry g, const float* input, float* output, int32_t* argmax)
 {
     const int64_t oh = g.outHeight(), ow = g.outWidth();
     const int64_t outPlane = oh * ow, inPlane = g.inHeight * g.inWidth;
@@ -108,8 +122,8 @@ __global__ void maxPoolForwardKernel(Pool2dGeometry g, const float* input, float
 }
 
 // The output windows that cover input row (or column) `position`: [first, last].
-__device__ void coveringWindows(int64_t position, int64_t kernel, int64_t stride, int64_t outExtent,
-                                int64_t& first, int64_t& last)
+__device__ void coveringWindows(int64_t position, int64_t kernel, int64_t stride, int64_t outExtent, int64_t& first,
+                                int64_t& last)
 {
     first = position < kernel ? 0 : (position - kernel) / stride + 1;
     last = min(position / stride, outExtent - 1);
@@ -135,14 +149,13 @@ __device__ float sumOverCoveringWindows(const Pool2dGeometry& g, int64_t i, Cont
 }
 
 // The scatter dx[argmax] += dy, gathered.
-__global__ void maxPoolBackwardKernel(Pool2dGeometry g, const float* gradOutput,
-                                      const int32_t* argmax, float* gradInput)
+__global__ void maxPoolBackwardKernel(Pool2dGeometry g, const float* gradOutput, const int32_t* argmax,
+                                      float* gradInput)
 {
     LPM_GRID_STRIDE(i, g.batch * g.channels * g.inHeight * g.inWidth)
     {
-        gradInput[i] = sumOverCoveringWindows(g, i, [&](int64_t o, int64_t local) {
-            return argmax[o] == local ? gradOutput[o] : 0.0f;
-        });
+        gradInput[i] = sumOverCoveringWindows(
+            g, i, [&](int64_t o, int64_t local) { return argmax[o] == local ? gradOutput[o] : 0.0f; });
     }
 }
 
@@ -173,21 +186,19 @@ __global__ void avgPoolBackwardKernel(Pool2dGeometry g, const float* gradOutput,
 }
 
 // One thread per row, the CPU reference's arithmetic (backend/softmax_row.h).
-__global__ void softmaxCrossEntropyKernel(int64_t rows, int64_t classes, const float* logits,
-                                          const int32_t* labels, float scale, float* gradLogits,
-                                          double* rowLoss, int32_t* rowCorrect)
+__global__ void softmaxCrossEntropyKernel(int64_t rows, int64_t classes, const float* logits, const int32_t* labels,
+                                          float scale, float* gradLogits, double* rowLoss, int32_t* rowCorrect)
 {
     LPM_GRID_STRIDE(row, rows)
     {
-        const SoftmaxRowResult result = softmaxCrossEntropyRow(classes, logits + row * classes, labels[row], scale,
-                                                               gradLogits + row * classes);
+        const SoftmaxRowResult result =
+            softmaxCrossEntropyRow(classes, logits + row * classes, labels[row], scale, gradLogits + row * classes);
         rowLoss[row] = result.loss;
         rowCorrect[row] = result.correct ? 1 : 0;
     }
 }
 
-__global__ void sgdKernel(int64_t count, SgdHyper h, float* weights, const float* grads,
-                          float* velocity)
+__global__ void sgdKernel(int64_t count, SgdHyper h, float* weights, const float* grads, float* velocity)
 {
     LPM_GRID_STRIDE(i, count)
     {
@@ -200,8 +211,8 @@ __global__ void sgdKernel(int64_t count, SgdHyper h, float* weights, const float
     }
 }
 
-__global__ void adamKernel(int64_t count, AdamHyper h, AdamStepScales scales, float* weights,
-                           const float* grads, float* firstMoment, float* secondMoment)
+__global__ void adamKernel(int64_t count, AdamHyper h, AdamStepScales scales, float* weights, const float* grads,
+                           float* firstMoment, float* secondMoment)
 {
     LPM_GRID_STRIDE(i, count)
     {
@@ -220,8 +231,7 @@ void addRowBias(cudaStream_t stream, int64_t rows, int64_t features, const float
     LPM_LAUNCH(addRowBiasKernel, rows * features, stream, rows, features, bias, y);
 }
 
-void accumulateColumnSums(cudaStream_t stream, int64_t rows, int64_t features, const float* dy,
-                          float* gradBias)
+void accumulateColumnSums(cudaStream_t stream, int64_t rows, int64_t features, const float* dy, float* gradBias)
 {
     LPM_LAUNCH(columnSumsKernel, features, stream, rows, features, dy, gradBias);
 }
@@ -246,55 +256,51 @@ void multiply(cudaStream_t stream, int64_t count, const float* a, const float* b
     LPM_LAUNCH(multiplyKernel, count, stream, count, a, b, y);
 }
 
-void dropoutForward(cudaStream_t stream, int64_t count, float p, uint64_t key, int64_t firstIndex,
-                    const float* x, float* y, float* mask)
+void dropoutForward(cudaStream_t stream, int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x,
+                    float* y, float* mask)
 {
     LPM_LAUNCH(dropoutKernel, count, stream, count, p, 1.0f / (1.0f - p), key, firstIndex, x, y, mask);
 }
 
-void maxPool2dForward(cudaStream_t stream, const Pool2dGeometry& g, const float* input, float* output,
-                      int32_t* argmax)
+void maxPool2dForward(cudaStream_t stream, const Pool2dGeometry& g, const float* input, float* output, int32_t* argmax)
 {
-    LPM_LAUNCH(maxPoolForwardKernel, g.batch * g.channels * g.outHeight() * g.outWidth(), stream, g,
-               input, output, argmax);
+    LPM_LAUNCH(maxPoolForwardKernel, g.batch * g.channels * g.outHeight() * g.outWidth(), stream, g, input, output,
+               argmax);
 }
 
-void maxPool2dBackward(cudaStream_t stream, const Pool2dGeometry& g, const float* gradOutput,
-                       const int32_t* argmax, float* gradInput)
+void maxPool2dBackward(cudaStream_t stream, const Pool2dGeometry& g, const float* gradOutput, const int32_t* argmax,
+                       float* gradInput)
 {
-    LPM_LAUNCH(maxPoolBackwardKernel, g.batch * g.channels * g.inHeight * g.inWidth, stream, g,
-               gradOutput, argmax, gradInput);
+    LPM_LAUNCH(maxPoolBackwardKernel, g.batch * g.channels * g.inHeight * g.inWidth, stream, g, gradOutput, argmax,
+               gradInput);
 }
 
 void avgPool2dForward(cudaStream_t stream, const Pool2dGeometry& g, const float* input, float* output)
 {
-    LPM_LAUNCH(avgPoolForwardKernel, g.batch * g.channels * g.outHeight() * g.outWidth(), stream, g,
-               input, output);
+    LPM_LAUNCH(avgPoolForwardKernel, g.batch * g.channels * g.outHeight() * g.outWidth(), stream, g, input, output);
 }
 
-void avgPool2dBackward(cudaStream_t stream, const Pool2dGeometry& g, const float* gradOutput,
-                       float* gradInput)
+void avgPool2dBackward(cudaStream_t stream, const Pool2dGeometry& g, const float* gradOutput, float* gradInput)
 {
-    LPM_LAUNCH(avgPoolBackwardKernel, g.batch * g.channels * g.inHeight * g.inWidth, stream, g,
-               gradOutput, gradInput);
+    LPM_LAUNCH(avgPoolBackwardKernel, g.batch * g.channels * g.inHeight * g.inWidth, stream, g, gradOutput, gradInput);
 }
 
 void softmaxCrossEntropyRows(cudaStream_t stream, int64_t rows, int64_t classes, const float* logits,
                              const int32_t* labels, float scale, float* gradLogits, double* rowLoss,
                              int32_t* rowCorrect)
 {
-    LPM_LAUNCH(softmaxCrossEntropyKernel, rows, stream, rows, classes, logits, labels, scale,
-               gradLogits, rowLoss, rowCorrect);
+    LPM_LAUNCH(softmaxCrossEntropyKernel, rows, stream, rows, classes, logits, labels, scale, gradLogits, rowLoss,
+               rowCorrect);
 }
 
-void sgdUpdate(cudaStream_t stream, int64_t count, const SgdHyper& h, float* weights,
-               const float* grads, float* velocity)
+void sgdUpdate(cudaStream_t stream, int64_t count, const SgdHyper& h, float* weights, const float* grads,
+               float* velocity)
 {
     LPM_LAUNCH(sgdKernel, count, stream, count, h, weights, grads, velocity);
 }
 
-void adamUpdate(cudaStream_t stream, int64_t count, const AdamHyper& h, const AdamStepScales& scales,
-                float* weights, const float* grads, float* firstMoment, float* secondMoment)
+void adamUpdate(cudaStream_t stream, int64_t count, const AdamHyper& h, const AdamStepScales& scales, float* weights,
+                const float* grads, float* firstMoment, float* secondMoment)
 {
     LPM_LAUNCH(adamKernel, count, stream, count, h, scales, weights, grads, firstMoment, secondMoment);
 }

@@ -19,23 +19,20 @@
 namespace lpm::cuda_kernels {
 
 void addRowBias(cudaStream_t stream, int64_t rows, int64_t features, const float* bias, float* y);
-void accumulateColumnSums(cudaStream_t stream, int64_t rows, int64_t features, const float* dy,
-                          float* gradBias);
+void accumulateColumnSums(cudaStream_t stream, int64_t rows, int64_t features, const float* dy, float* gradBias);
 
 void reluForward(cudaStream_t stream, int64_t count, const float* x, float* y);
 void reluBackward(cudaStream_t stream, int64_t count, const float* y, const float* dy, float* dx);
 void addInPlace(cudaStream_t stream, int64_t count, const float* x, float* y);
 void multiply(cudaStream_t stream, int64_t count, const float* a, const float* b, float* y);
-void dropoutForward(cudaStream_t stream, int64_t count, float p, uint64_t key, int64_t firstIndex,
-                    const float* x, float* y, float* mask);
+void dropoutForward(cudaStream_t stream, int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x,
+                    float* y, float* mask);
 
-void maxPool2dForward(cudaStream_t stream, const Pool2dGeometry& g, const float* input, float* output,
-                      int32_t* argmax);
-void maxPool2dBackward(cudaStream_t stream, const Pool2dGeometry& g, const float* gradOutput,
-                       const int32_t* argmax, float* gradInput);
-void avgPool2dForward(cudaStream_t stream, const Pool2dGeometry& g, const float* input, float* output);
-void avgPool2dBackward(cudaStream_t stream, const Pool2dGeometry& g, const float* gradOutput,
+void maxPool2dForward(cudaStream_t stream, const Pool2dGeometry& g, const float* input, float* output, int32_t* argmax);
+void maxPool2dBackward(cudaStream_t stream, const Pool2dGeometry& g, const float* gradOutput, const int32_t* argmax,
                        float* gradInput);
+void avgPool2dForward(cudaStream_t stream, const Pool2dGeometry& g, const float* input, float* output);
+void avgPool2dBackward(cudaStream_t stream, const Pool2dGeometry& g, const float* gradOutput, float* gradInput);
 
 // Per row: rowLoss[n] = −log softmax[n, label[n]] (double), rowCorrect[n] = argmax == label,
 // gradLogits = scale·(softmax − onehot).
@@ -43,9 +40,9 @@ void softmaxCrossEntropyRows(cudaStream_t stream, int64_t rows, int64_t classes,
                              const int32_t* labels, float scale, float* gradLogits, double* rowLoss,
                              int32_t* rowCorrect);
 
-void sgdUpdate(cudaStream_t stream, int64_t count, const SgdHyper& h, float* weights,
-               const float* grads, float* velocity);
-void adamUpdate(cudaStream_t stream, int64_t count, const AdamHyper& h, const AdamStepScales& scales,
-                float* weights, const float* grads, float* firstMoment, float* secondMoment);
+void sgdUpdate(cudaStream_t stream, int64_t count, const SgdHyper& h, float* weights, const float* grads,
+               float* velocity);
+void adamUpdate(cudaStream_t stream, int64_t count, const AdamHyper& h, const AdamStepScales& scales, float* weights,
+                const float* grads, float* firstMoment, float* secondMoment);
 
 } // namespace lpm::cuda_kernels

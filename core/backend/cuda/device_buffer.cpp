@@ -23,6 +23,9 @@ void* PinnedHostAllocator::allocate(int64_t bytes)
     return data;
 }
 
-void PinnedHostAllocator::release(void* data) noexcept { cudaFreeHost(data); }
+void PinnedHostAllocator::release(void* data) noexcept
+{
+    cudaFreeHost(data);
+}
 
 } // namespace lpm

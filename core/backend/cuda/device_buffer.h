@@ -19,7 +19,8 @@ struct PinnedHostAllocator {
     static void release(void* data) noexcept; // cudaFreeHost
 };
 
-template <typename Allocator> class CudaMemory {
+template <typename Allocator>
+class CudaMemory {
 public:
     CudaMemory() = default;
     explicit CudaMemory(int64_t bytes) { reserve(bytes); }
@@ -41,7 +42,11 @@ public:
     CudaMemory& operator=(const CudaMemory&) = delete;
 
     void* data() const { return data_; }
-    template <typename T> T* as() const { return static_cast<T*>(data_); }
+    template <typename T>
+    T* as() const
+    {
+        return static_cast<T*>(data_);
+    }
     int64_t bytes() const { return bytes_; }
 
     // Grows (never shrinks) to at least `bytes`; on growth the old contents are lost.

@@ -11,7 +11,8 @@
 
 namespace lpm {
 
-template <typename Handle, auto destroy> struct HandleDestroyer {
+template <typename Handle, auto destroy>
+struct HandleDestroyer {
     void operator()(Handle handle) const noexcept
     {
         destroy(handle); // a destructor cannot report a failure

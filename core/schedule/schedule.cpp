@@ -1,8 +1,7 @@
-#include "pipeline/schedule.h"
+#include "schedule/schedule.h"
 
 #include <algorithm>
 
-#include "sim/simulator.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -63,18 +62,28 @@ const std::vector<std::string>& scheduleNames()
     return names;
 }
 
-Schedule buildSchedule(const std::string& name, int stages, int microBatches, int miniBatches)
+ScheduleTraits scheduleTraits(const std::string& name)
 {
     if (std::find(scheduleNames().begin(), scheduleNames().end(), name) == scheduleNames().end())
-        throw InvalidArgument("unknown schedule '" + name
-                              + "' (known: sequential, gpipe, 1f1b, lpm, lpm-async, dp)");
+        throw InvalidArgument("unknown schedule '" + name + "' (known: sequential, gpipe, 1f1b, lpm, lpm-async, dp)");
+    ScheduleTraits traits;
+    traits.singleStage = name == "sequential";
+    traits.replicated = name == "dp";
+    traits.continuous = name == "lpm-async";
+    return traits;
+}
+
+Schedule buildSchedule(const std::string& name, int stages, int microBatches, int miniBatches)
+{
+    scheduleTraits(name); // throws for an unknown name
     if (stages < 1 || microBatches < 1 || miniBatches < 1)
-        throw InvalidArgument("schedule " + name + ": stages, micro-batches and mini-batches must be "
-                              "at least 1, got " + std::to_string(stages) + ", "
-                              + std::to_string(microBatches) + ", " + std::to_string(miniBatches));
+        throw InvalidArgument("schedule " + name
+                              + ": stages, micro-batches and mini-batches must be "
+                                "at least 1, got "
+                              + std::to_string(stages) + ", " + std::to_string(microBatches) + ", "
+                              + std::to_string(miniBatches));
     if (name == "sequential" && stages != 1)
-        throw InvalidArgument("schedule sequential runs on one stage, got "
-                              + std::to_string(stages));
+        throw InvalidArgument("schedule sequential runs on one stage, got " + std::to_string(stages));
     Schedule schedule{name, stages, microBatches, miniBatches, std::vector<StageActions>(size_t(stages))};
     for (int s = 0; s < stages; ++s) {
         StageBuilder build(s, stages, schedule.actions[size_t(s)]);
@@ -110,8 +119,8 @@ Schedule buildSchedule(const std::string& name, int stages, int microBatches, in
                 }
                 build.add(ActionKind::AllReduce, t);
             } else { // 1f1b, lpm
-                oneForwardOneBackward(s, stages, microBatches, [&](int i) { build.forward(t, i); },
-                                      [&](int i) { build.backward(t, i); });
+                oneForwardOneBackward(
+                    s, stages, microBatches, [&](int i) { build.forward(t, i); }, [&](int i) { build.backward(t, i); });
             }
             build.add(ActionKind::Update, t);
             if (name == "gpipe" || name == "1f1b")
@@ -123,8 +132,9 @@ Schedule buildSchedule(const std::string& name, int stages, int microBatches, in
 
 std::string describeAction(const Action& action)
 {
-    static const char* const names[] = {"F", "B", "U", "send activation", "receive activation",
-                                        "send gradient", "receive gradient", "flush", "all-reduce"};
+    static const char* const names[] = {
+        "F",     "B",         "U", "send activation", "receive activation", "send gradient", "receive gradient",
+        "flush", "all-reduce"};
     std::string text = names[static_cast<int>(action.kind)];
     if (action.microBatch >= 0) {
         text += '(';
@@ -134,13 +144,6 @@ std::string describeAction(const Action& action)
     text += " of mini-batch ";
     text += std::to_string(action.miniBatch);
     return text;
-}
-
-void validateSchedule(const Schedule& schedule)
-{
-    // The simulator is the one player of action lists: with zero durations it
-    // checks exactly the dependencies, and throws for deadlocks and lost messages.
-    simulateSchedule(schedule, std::vector<StageTimes>(schedule.actions.size()));
 }
 
 } // namespace lpm

@@ -1,4 +1,4 @@
-#include "pipeline/timeline_summary.h"
+#include "schedule/timeline_summary.h"
 
 #include <algorithm>
 #include <limits>

@@ -1,4 +1,4 @@
-// Makes a Backend from a short name: "cpu" (the reference, `cpuThreads`
+// Makes a Backend from a device's short name: "cpu" (the reference, `cpuThreads`
 // threads), "cuda" or "cuda:N" (GPU N; needs a build with CUDA and a GPU).
 #pragma once
 
@@ -12,7 +12,7 @@ namespace lpm {
 struct BackendRequest {
     std::string name = "cpu"; // cpu | cuda | cuda:N
     int cpuThreads = 1;
-    bool tf32 = false;        // CUDA only: allow TF32 tensor cores (not exact against the CPU)
+    bool tf32 = false; // CUDA only: allow TF32 tensor cores (not exact against the CPU)
 };
 
 // Throws InvalidArgument for an unknown name, or a CUDA name in a build without CUDA.

@@ -1,4 +1,4 @@
-#include "backend/backend_factory.h"
+#include "devices/backend_factory.h"
 
 #include <charconv>
 #include <cstdlib>
@@ -51,10 +51,11 @@ std::unique_ptr<Backend> makeBackend(const BackendRequest& request)
 #if defined(LPM_HAVE_CUDA)
     const GpuDiscovery found = discoverGpus();
     if (device >= int(found.gpus.size()))
-        throw InvalidArgument("backend '" + request.name + "': " +
-                              (found.gpus.empty() ? "no GPU can be used here: " + found.status
-                                                  : "there is no GPU " + std::to_string(device) + " (this machine has " +
-                                                        std::to_string(found.gpus.size()) + ")"));
+        throw InvalidArgument("backend '" + request.name + "': "
+                              + (found.gpus.empty()
+                                     ? "no GPU can be used here: " + found.status
+                                     : "there is no GPU " + std::to_string(device) + " (this machine has "
+                                           + std::to_string(found.gpus.size()) + ")"));
     CudaBackendOptions options;
     options.device = device;
     options.tf32 = request.tf32;
@@ -63,9 +64,9 @@ std::unique_ptr<Backend> makeBackend(const BackendRequest& request)
     options.stagedUploads = synchronousUploads == nullptr || std::string(synchronousUploads) != "1";
     return std::make_unique<CudaBackend>(options);
 #else
-    throw InvalidArgument("backend '" + request.name +
-                          "': this build has no CUDA backend (it was configured without the CUDA toolkit, "
-                          "cuBLAS and cuDNN; see docs/GPU.md)");
+    throw InvalidArgument("backend '" + request.name
+                          + "': this build has no CUDA backend (it was configured without the CUDA toolkit, "
+                            "cuBLAS and cuDNN; see docs/GPU.md)");
 #endif
 }
 

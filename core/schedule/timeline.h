@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "pipeline/schedule.h"
+#include "schedule/schedule.h"
 
 namespace lpm {
 
@@ -23,7 +23,7 @@ struct TimelineEvent {
 struct TimelineTransfer {
     int fromStage = 0;
     int toStage = 0;
-    bool gradient = false; // false: activation (forward), true: gradient (backward)
+    Direction direction = Direction::Activation;
     int microBatch = 0;
     int miniBatch = 0;
     double start = 0.0;

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "pipeline/timeline.h"
+#include "schedule/timeline.h"
 
 namespace lpm {
 

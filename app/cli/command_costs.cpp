@@ -1,4 +1,4 @@
-#include "cli/cost_sources.h"
+#include "cli/command_costs.h"
 
 #include <chrono>
 #include <cstdio>
@@ -63,8 +63,9 @@ ModelCosts costsForDevices(const std::string& model, const DeviceSet& set, int64
     addCatalogEstimates(costs, set);
     if (needsCpuProfile(costs, set)) {
         if (!quiet)
-            std::fprintf(stderr, "profiling %s on this CPU at micro-batch %lld (save a profile with "
-                                 "`lpm profile` and pass --costs to skip this)\n",
+            std::fprintf(stderr,
+                         "profiling %s on this CPU at micro-batch %lld (save a profile with "
+                         "`lpm profile` and pass --costs to skip this)\n",
                          model.c_str(), static_cast<long long>(costs.microBatchSize));
         ProfileOptions options;
         options.microBatchSize = costs.microBatchSize;

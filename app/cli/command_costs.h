@@ -1,5 +1,6 @@
-// Where the commands get unit costs: the profiler on this machine's CPU, the
-// catalogue's data-sheet estimates, or a costs file from `lpm profile`.
+// Where the commands get unit costs, saying on stderr what they do: the
+// profiler on this machine's CPU, the catalogue's data-sheet estimates, or a
+// costs file from `lpm profile` (core/plan/cost_sources.h does the work).
 #pragma once
 
 #include <string>

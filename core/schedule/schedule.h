@@ -1,0 +1,104 @@
+// Schedules as action lists, one list per stage (DESIGN §1.4). The same lists
+// drive the simulator (sim/, which also validates them) and the executor's
+// workers (pipeline/).
+//
+//   sequential  one stage: F(i), B(i) for every micro-batch, then U
+//   gpipe       all forwards, then all backwards, U, then a flush
+//   1f1b        (p − s − 1) warm-up forwards, one-forward-one-backward, the
+//               remaining backwards, U, then a flush
+//   lpm         1F1B order with update unlocking: each stage updates right
+//               after its own last backward and goes on without a flush
+//   lpm-async   no flush and no drain: micro-batches of consecutive
+//               mini-batches stream through one continuous 1F1B pipeline, and
+//               each stage updates after the m-th backward of a mini-batch
+//   dp          data parallel: every stage holds the whole model, runs its
+//               share of the micro-batches, all-reduces gradients, then U
+//
+// Backwards run in micro-batch order 0..m−1 on every stage, as the sequential
+// reference accumulates them, which is what makes gpipe, 1f1b and lpm exact.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lpm {
+
+enum class ActionKind {
+    Forward,           // F(micro-batch)
+    Backward,          // B(micro-batch)
+    Update,            // U: optimizer step of the stage's parameters
+    SendActivation,    // to stage s + 1
+    ReceiveActivation, // from stage s − 1
+    SendGradient,      // to stage s − 1
+    ReceiveGradient,   // from stage s + 1
+    Flush,             // wait until every stage reached its Flush of this mini-batch
+    AllReduce,         // dp: sum gradients over all stages (every stage takes part)
+};
+
+struct Action {
+    ActionKind kind = ActionKind::Forward;
+    int microBatch = -1; // within the mini-batch; −1 for U, Flush, AllReduce
+    int miniBatch = 0;
+
+    bool operator==(const Action&) const = default;
+};
+
+using StageActions = std::vector<Action>;
+
+// Which way a message between neighbouring stages goes: an activation forward
+// to stage s + 1, a gradient back to stage s − 1.
+enum class Direction { Activation, Gradient };
+
+// "activation" or "gradient", for messages to the user.
+constexpr const char* directionName(Direction direction)
+{
+    return direction == Direction::Gradient ? "gradient" : "activation";
+}
+
+// The direction of a send's or a receive's message (Gradient for
+// SendGradient and ReceiveGradient, Activation for any other kind).
+constexpr Direction messageDirection(ActionKind kind)
+{
+    return kind == ActionKind::SendGradient || kind == ActionKind::ReceiveGradient ? Direction::Gradient
+                                                                                   : Direction::Activation;
+}
+
+struct Schedule {
+    std::string name;
+    int stages = 1;
+    int microBatches = 1;
+    int miniBatches = 1;
+    std::vector<StageActions> actions; // actions[s] for stage s
+};
+
+// Builds schedule `name` for the given shape. Throws InvalidArgument for an
+// unknown name (listing the known ones), fewer than 1 stage, micro-batch or
+// mini-batch, or `sequential` with more than one stage.
+Schedule buildSchedule(const std::string& name, int stages, int microBatches, int miniBatches = 1);
+
+const std::vector<std::string>& scheduleNames();
+
+// What the code that plans, runs and shows a schedule needs to know of it, so
+// that no caller compares schedule names.
+struct ScheduleTraits {
+    bool singleStage = false; // sequential: everything on the first device
+    bool replicated = false;  // dp: every stage holds the whole model
+    bool continuous = false;  // lpm-async: mini-batches overlap, without a flush
+    // No cuts to place: a single stage, or replicas of the whole model.
+    bool fixedCuts() const { return singleStage || replicated; }
+    // Weight stashing (a stage keeps the weights each in-flight micro-batch
+    // was forwarded with) applies only where mini-batches overlap.
+    bool allowsWeightStash() const { return continuous; }
+};
+
+// Throws InvalidArgument for an unknown name, listing the known ones.
+ScheduleTraits scheduleTraits(const std::string& name);
+
+// The schedule a run uses when it names none: sequential on one device,
+// kPipelinedSchedule when it is pipelined.
+inline constexpr const char* kSequentialSchedule = "sequential";
+inline constexpr const char* kPipelinedSchedule = "lpm";
+
+std::string describeAction(const Action& action);
+
+} // namespace lpm
