@@ -27,18 +27,7 @@ std::vector<TimelineBoxes::Box> TimelineBoxes::boxesOf(const Timeline& timeline,
 
 QColor TimelineBoxes::colourOf(ActionKind kind)
 {
-    switch (kind) {
-    case ActionKind::Forward:
-        return QColor(0x4c, 0x78, 0xa8);
-    case ActionKind::Backward:
-        return QColor(0x59, 0xa1, 0x4f);
-    case ActionKind::Update:
-        return QColor(0xf2, 0x8e, 0x2b);
-    case ActionKind::AllReduce:
-        return QColor(0xb0, 0x7a, 0xa1);
-    default:
-        return QColor(0x99, 0x99, 0x99);
-    }
+    return QColor(QRgb(actionKindLook(kind).colour));
 }
 
 double TimelineBoxes::selectTest(const QPointF&, bool, QVariant*) const

@@ -11,36 +11,6 @@ namespace {
 constexpr int kComputeThread = 0;
 constexpr int kLinkThread = 1;
 
-const char* eventName(ActionKind kind)
-{
-    switch (kind) {
-    case ActionKind::Forward:
-        return "F";
-    case ActionKind::Backward:
-        return "B";
-    case ActionKind::Update:
-        return "U";
-    case ActionKind::AllReduce:
-        return "all-reduce";
-    default:
-        return "?";
-    }
-}
-
-const char* category(ActionKind kind)
-{
-    switch (kind) {
-    case ActionKind::Forward:
-        return "forward";
-    case ActionKind::Backward:
-        return "backward";
-    case ActionKind::Update:
-        return "update";
-    default:
-        return "communication";
-    }
-}
-
 double microseconds(double seconds)
 {
     return seconds * 1e6;
@@ -68,7 +38,7 @@ std::string chromeTraceJson(const Timeline& timeline, const std::vector<std::str
             {{"ph", "M"}, {"name", "thread_name"}, {"pid", s}, {"tid", kLinkThread}, {"args", {{"name", "link"}}}});
     }
     for (const TimelineEvent& event : timeline.events) {
-        std::string name = eventName(event.kind);
+        std::string name = actionKindLook(event.kind).symbol;
         json args = {{"mini_batch", event.miniBatch}};
         if (event.microBatch >= 0) {
             name += std::to_string(event.microBatch);
@@ -76,7 +46,7 @@ std::string chromeTraceJson(const Timeline& timeline, const std::vector<std::str
         }
         events.push_back({{"ph", "X"},
                           {"name", name},
-                          {"cat", category(event.kind)},
+                          {"cat", actionKindLook(event.kind).category},
                           {"pid", event.stage},
                           {"tid", kComputeThread},
                           {"ts", microseconds(event.start)},

@@ -723,18 +723,19 @@ PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimize
       microBatches_(microBatches), seed_(seed), weightStash_(weightStash),
       makeStageBackend_(std::move(makeStageBackend))
 {
-    if (weightStash && schedule_ != "lpm-async")
+    try {
+        traits_ = scheduleTraits(schedule_);
+    } catch (const InvalidArgument& error) {
+        throw InvalidArgument(std::string("executor: schedule '") + schedule_ + "' cannot run: " + error.what());
+    }
+    if (weightStash && !traits_.allowsWeightStash())
         throw InvalidArgument("executor: weight stashing applies to lpm-async only, not " + schedule_
                               + " (whose backwards already use their forward's weights)");
-    static const std::vector<std::string> runnable = {"sequential", "gpipe", "1f1b", "lpm", "lpm-async", "dp"};
-    if (std::find(runnable.begin(), runnable.end(), schedule_) == runnable.end())
-        throw InvalidArgument("executor: schedule '" + schedule_
-                              + "' cannot run (runnable: sequential, gpipe, 1f1b, lpm, lpm-async, dp)");
     if (microBatches_ < 1)
         throw InvalidArgument("executor: micro-batches must be at least 1, got " + std::to_string(microBatches_));
     if (stages_.empty())
         throw InvalidArgument("executor: no stages");
-    const bool replicas = schedule_ == "dp";
+    const bool replicas = traits_.replicated;
     int next = 0;
     for (size_t k = 0; k < stages_.size(); ++k) {
         const PlannedStage& stage = stages_[k];
@@ -745,16 +746,17 @@ PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimize
             throw InvalidArgument(
                 "executor: stage " + std::to_string(k) + " holds units " + std::to_string(stage.first) + ".."
                 + std::to_string(stage.last) + " on device " + std::to_string(stage.device)
-                + (replicas ? "; under dp every stage holds units 0.." + std::to_string(model.unitCount() - 1)
-                            : "; stages must cover units 0.." + std::to_string(model.unitCount() - 1) + " in order")
+                + (replicas
+                       ? "; under " + schedule_ + " every stage holds units 0.." + std::to_string(model.unitCount() - 1)
+                       : "; stages must cover units 0.." + std::to_string(model.unitCount() - 1) + " in order")
                 + ", stage k on device k");
         next = stage.last + 1;
     }
     if (next != model.unitCount())
         throw InvalidArgument("executor: the stages cover units 0.." + std::to_string(next - 1) + " of "
                               + std::to_string(model.unitCount()));
-    if (schedule_ == "sequential" && stages_.size() != 1)
-        throw InvalidArgument("executor: sequential runs one stage, got " + std::to_string(stages_.size()));
+    if (traits_.singleStage && stages_.size() != 1)
+        throw InvalidArgument("executor: " + schedule_ + " runs one stage, got " + std::to_string(stages_.size()));
 }
 
 PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, int64_t firstStep, int count,
@@ -776,7 +778,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         std::vector<std::unique_ptr<Backend>> made; // kept only when every stage has one
         for (int s = 0; s < stages; ++s)
             made.push_back(makeStageBackend_ ? makeStageBackend_(s) : std::make_unique<CpuBackend>(1));
-        if (schedule_ == "dp") {
+        if (traits_.replicated) {
             // Each replica's kernels read the trainer's weights and every
             // replica's gradients; where some cannot, the replicas sum and
             // share through a collective (NCCL between GPUs) instead.
@@ -826,7 +828,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     store_.space().synchronize();
     // What each stage trains: the trainer's model, store and optimizer, or a
     // copy of its own (StageCopy).
-    const bool dp = schedule_ == "dp";
+    const bool dp = traits_.replicated;
     std::vector<StageCopy> copies(static_cast<size_t>(stages));
     for (int s = 0; s < stages; ++s) {
         Backend& backend = *stageBackends_[size_t(s)];

@@ -161,6 +161,7 @@ private:
     Optimizer& optimizer_;
     Partition stages_;
     std::string schedule_;
+    ScheduleTraits traits_;
     int64_t microBatches_;
     uint64_t seed_;
     bool weightStash_;

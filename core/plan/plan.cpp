@@ -100,11 +100,8 @@ PartitionProblem partitionProblemFor(const Plan& plan)
         if (k + 1 < plan.devices.size())
             problem.links.push_back({device.linkToNext.bytesPerSecond, device.linkToNext.latencySeconds});
     }
-    const int64_t p = int64_t(plan.devices.size());
-    problem.inflightMicroBatches = plan.schedule == "gpipe" ? plan.microBatches
-                                   : plan.schedule == "sequential" || plan.schedule == "dp"
-                                       ? 1
-                                       : std::min(p, plan.microBatches);
+    problem.inflightMicroBatches =
+        peakInFlightMicroBatches(plan.schedule, int(plan.devices.size()), int(plan.microBatches));
     return problem;
 }
 
@@ -112,9 +109,10 @@ void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& it
 {
     const int units = plan.costs.unitCount();
     plan.stages.clear();
-    if (plan.schedule == "sequential") {
+    const ScheduleTraits traits = scheduleTraits(plan.schedule);
+    if (traits.singleStage) {
         plan.stages.push_back({0, units - 1, 0});
-    } else if (plan.schedule == "dp") {
+    } else if (traits.replicated) {
         for (int k = 0; k < int(plan.devices.size()); ++k)
             plan.stages.push_back({0, units - 1, k});
     } else {
@@ -173,8 +171,9 @@ void validatePlan(const Plan& plan)
         throw InvalidArgument("plan: " + std::to_string(plan.stages.size()) + " stages for "
                               + std::to_string(plan.devices.size()) + " devices (expected 1 to "
                               + std::to_string(plan.devices.size()) + ")");
-    if (plan.schedule == "sequential" && plan.stages.size() != 1)
-        throw InvalidArgument("plan: schedule sequential runs one stage, the plan has "
+    const ScheduleTraits traits = scheduleTraits(plan.schedule);
+    if (traits.singleStage && plan.stages.size() != 1)
+        throw InvalidArgument("plan: schedule " + plan.schedule + " runs one stage, the plan has "
                               + std::to_string(plan.stages.size()));
     int next = 0;
     for (size_t k = 0; k < plan.stages.size(); ++k) {
@@ -183,14 +182,14 @@ void validatePlan(const Plan& plan)
         if (stage.device != int(k))
             throw InvalidArgument(where + " must run on device " + std::to_string(k) + ", not "
                                   + std::to_string(stage.device));
-        const int first = plan.schedule == "dp" ? 0 : next;
+        const int first = traits.replicated ? 0 : next;
         if (stage.first != first || stage.last < stage.first || stage.last >= units)
             throw InvalidArgument(where + " holds units " + std::to_string(stage.first) + ".."
                                   + std::to_string(stage.last) + "; expected units from " + std::to_string(first)
                                   + " to at most " + std::to_string(units - 1)
-                                  + (plan.schedule == "dp" ? " (dp: every stage holds all units)" : ""));
-        if (plan.schedule == "dp" && stage.last != units - 1)
-            throw InvalidArgument(where + " must hold every unit under dp");
+                                  + (traits.replicated ? " (" + plan.schedule + ": every stage holds all units)" : ""));
+        if (traits.replicated && stage.last != units - 1)
+            throw InvalidArgument(where + " must hold every unit under " + plan.schedule);
         next = stage.last + 1;
     }
     if (next != units)

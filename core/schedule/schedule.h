@@ -79,16 +79,22 @@ Schedule buildSchedule(const std::string& name, int stages, int microBatches, in
 const std::vector<std::string>& scheduleNames();
 
 // What the code that plans, runs and shows a schedule needs to know of it, so
-// that no caller compares schedule names.
+// that no caller compares schedule names. Each schedule is described once, in
+// schedule.cpp: these traits and the builder of its action lists.
 struct ScheduleTraits {
     bool singleStage = false; // sequential: everything on the first device
     bool replicated = false;  // dp: every stage holds the whole model
     bool continuous = false;  // lpm-async: mini-batches overlap, without a flush
+    bool flushes = false;     // gpipe, 1f1b: every stage waits for all at the end of a mini-batch
+    // Leaves the weights of sequential bit for bit (every schedule but the continuous one).
+    bool exact() const { return !continuous; }
     // No cuts to place: a single stage, or replicas of the whole model.
     bool fixedCuts() const { return singleStage || replicated; }
     // Weight stashing (a stage keeps the weights each in-flight micro-batch
     // was forwarded with) applies only where mini-batches overlap.
     bool allowsWeightStash() const { return continuous; }
+    // The stages the schedule runs on `devices` devices.
+    int stagesOn(int devices) const { return singleStage ? 1 : devices; }
 };
 
 // Throws InvalidArgument for an unknown name, listing the known ones.
@@ -98,6 +104,24 @@ ScheduleTraits scheduleTraits(const std::string& name);
 // kPipelinedSchedule when it is pipelined.
 inline constexpr const char* kSequentialSchedule = "sequential";
 inline constexpr const char* kPipelinedSchedule = "lpm";
+
+// Per stage, the most micro-batches forwarded and not yet backwarded at once:
+// the activations the stage keeps (1F1B: min(p − s, m); GPipe: m).
+std::vector<int> peakInFlightMicroBatches(const Schedule& schedule);
+
+// The most activations any stage of schedule `name` keeps, on `devices`
+// devices with `microBatches` micro-batches per mini-batch.
+int peakInFlightMicroBatches(const std::string& name, int devices, int microBatches);
+
+// How an action kind is shown: its symbol ("F", "send activation"), its
+// category in a Chrome trace ("forward", "communication"), and the colour of
+// its boxes on a timeline (0xRRGGBB).
+struct ActionKindLook {
+    const char* symbol;
+    const char* category;
+    unsigned colour;
+};
+const ActionKindLook& actionKindLook(ActionKind kind);
 
 std::string describeAction(const Action& action);
 

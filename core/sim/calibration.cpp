@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "schedule/schedule.h"
 #include "sim/prediction.h"
 #include "tensor/error.h"
 
@@ -170,7 +171,7 @@ ModelCosts calibrateCosts(const Plan& plan, const Timeline& measured, int fromMi
                                               : stageTimesFromSums(sums, predicted);
 
     ModelCosts costs = plan.costs;
-    const bool updateRateExchanges = plan.schedule == "dp" && replicasShareHostMemory(plan);
+    const bool updateRateExchanges = scheduleTraits(plan.schedule).replicated && replicasShareHostMemory(plan);
     for (DeviceCosts& device : costs.devices) {
         // Per unit: the largest ratio of the stages on this device that hold it (0: none does).
         std::vector<double> forwardRatios(device.units.size(), 0.0), backwardRatios(device.units.size(), 0.0);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "schedule/schedule.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -28,7 +29,13 @@ std::string formatted(const char* format, double value)
 
 const std::vector<std::string>& suggestionCandidates()
 {
-    static const std::vector<std::string> names = {"gpipe", "1f1b", "lpm", "lpm-async", "dp"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> list;
+        for (const std::string& name : scheduleNames())
+            if (!scheduleTraits(name).singleStage)
+                list.push_back(name);
+        return list;
+    }();
     return names;
 }
 
@@ -70,11 +77,12 @@ bool cutCannotPay(const Plan& plan, const SpeedupCeiling& ceiling)
 
 std::optional<ScheduleSuggestion> predictFastestOtherSchedule(const Plan& plan)
 {
-    const bool exact = plan.schedule != "lpm-async";
+    const bool exact = scheduleTraits(plan.schedule).exact();
     const bool replicate = cutCannotPay(plan, estimateSpeedupCeiling(plan));
     std::optional<ScheduleSuggestion> best;
     for (const std::string& schedule : suggestionCandidates()) {
-        if (schedule == plan.schedule || (exact && schedule == "lpm-async") || (!replicate && schedule == "dp"))
+        const ScheduleTraits traits = scheduleTraits(schedule);
+        if (schedule == plan.schedule || (exact && !traits.exact()) || (!replicate && traits.replicated))
             continue;
         Plan candidate = plan;
         candidate.schedule = schedule;

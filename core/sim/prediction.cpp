@@ -122,7 +122,7 @@ std::vector<StageTimes> stageTimesFor(const Plan& plan)
         t.update = updateSeconds(plan, device.costsDevice, device.sharedBy, sums.parameterBytes);
         if (stage.first == 0)
             t.prepareInput = inputSeconds(plan, device.costsDevice);
-        if (plan.schedule == "dp") {
+        if (scheduleTraits(plan.schedule).replicated) {
             // Each replica steps its 1/p share; all but the first zero all
             // their own gradients in the same action (1 of the update's 6
             // passes), the first after it.

@@ -20,10 +20,9 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
     SimulationResult result;
     result.timeline.stages = stages;
     result.busySeconds.assign(size_t(stages), 0.0);
-    result.peakInFlightMicroBatches.assign(size_t(stages), 0);
+    result.peakInFlightMicroBatches = peakInFlightMicroBatches(schedule);
     std::vector<double> clock(size_t(stages), 0.0);
     std::vector<size_t> next(size_t(stages), 0);
-    std::vector<int> inFlight(size_t(stages), 0);
     std::vector<int> inputPrepared(size_t(stages), -1); // the last mini-batch whose input each stage prepared
     // Arrival times of messages into each stage, by mini-batch · m + micro-batch;
     // negative until sent.
@@ -86,14 +85,10 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                     const bool prepares = t.prepareInput > 0.0 && inputPrepared[size_t(s)] != a.miniBatch;
                     inputPrepared[size_t(s)] = a.miniBatch;
                     occupy(s, a, t.forward + (prepares ? t.prepareInput : 0.0));
-                    ++inFlight[size_t(s)];
-                    result.peakInFlightMicroBatches[size_t(s)] =
-                        std::max(result.peakInFlightMicroBatches[size_t(s)], inFlight[size_t(s)]);
                     break;
                 }
                 case ActionKind::Backward:
                     occupy(s, a, t.backward);
-                    --inFlight[size_t(s)];
                     break;
                 case ActionKind::Update:
                     occupy(s, a, t.update);

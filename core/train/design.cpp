@@ -7,6 +7,7 @@
 #include "io/json_reader.h"
 #include "io/whole_file.h"
 #include "plan/plan_json.h"
+#include "schedule/schedule.h"
 
 namespace lpm {
 
@@ -60,7 +61,7 @@ Design designFromJson(const std::string& text, const std::string& source)
     settings.seed = seed.value().get<uint64_t>();
     settings.compareSequential = training.field("compare_sequential").boolean();
     settings.weightStash = training.field("weight_stash").boolean();
-    if (settings.weightStash && design.plan.schedule != "lpm-async")
+    if (settings.weightStash && !scheduleTraits(design.plan.schedule).allowsWeightStash())
         training.field("weight_stash")
             .fail("weight stashing applies to lpm-async only, the plan's schedule is " + design.plan.schedule);
     return design;

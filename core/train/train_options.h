@@ -9,6 +9,7 @@
 
 #include "optim/optimizer_options.h"
 #include "plan/partition_problem.h"
+#include "schedule/schedule.h"
 
 namespace lpm {
 
@@ -47,8 +48,8 @@ struct TrainOptions {
     // The weights do not depend on it.
     bool liveEvaluation = true;
     int64_t liveEvaluationSamples = kLiveEvaluationSamples;
-    std::string schedule = "sequential"; // or gpipe, 1f1b, lpm, lpm-async (run by the executor)
-    Partition stages;                    // pipelined: stage k's units, covering the model in order
+    std::string schedule = kSequentialSchedule; // or any other of scheduleNames() (run by the executor)
+    Partition stages;                           // pipelined: stage k's units, covering the model in order
     // Pipelined: stage k's backend ("cpu", "cuda:K"); empty: each stage gets
     // one of `backend`'s kind (a core, or a stream on its GPU). A stage on
     // another GPU than the weights trains a copy of its own there.

@@ -8,6 +8,7 @@
 #include "io/binary_stream.h"
 #include "io/checksummed_file.h"
 #include "nn/model_zoo.h"
+#include "schedule/schedule.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -39,7 +40,7 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
                               + ", data set " + data.train.name + " has " + data.train.sampleShape().toString());
     microBatchSizes(options.batch, options.microBatches); // validates m
     store_.initialize(options.seed);
-    if (options.weightStash && options.schedule != "lpm-async")
+    if (options.weightStash && !scheduleTraits(options.schedule).allowsWeightStash())
         throw InvalidArgument("weight stashing applies to lpm-async only, not " + options.schedule);
     if (!backend_->usesHostMemory()) { // a GPU: the weights and optimizer state live there
         store_.placeOn(*backend_);
@@ -48,7 +49,7 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
     if (options.evaluate && options.liveEvaluation)
         live_ = std::make_unique<LiveEvaluation>(options.model, data.test, options.liveEvaluationSamples, options.seed,
                                                  options.evaluationBatch);
-    if (options.schedule != "sequential" || options.stages.size() > 1) {
+    if (!scheduleTraits(options.schedule).singleStage || options.stages.size() > 1) {
         Partition stages = options.stages;
         if (stages.empty())
             stages = {{0, model_.unitCount() - 1, 0}};

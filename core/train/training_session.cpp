@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "data/dataset.h"
+#include "schedule/schedule.h"
 #include "train/trainer.h"
 
 namespace lpm {
@@ -48,7 +49,7 @@ std::string SessionStatus::text() const
 TrainOptions sequentialReferenceOptions(const TrainOptions& pipelined, int64_t steps)
 {
     TrainOptions options = pipelined;
-    options.schedule = "sequential";
+    options.schedule = kSequentialSchedule;
     options.stages.clear();
     options.stageBackends.clear();
     options.weightStash = false;
@@ -83,7 +84,7 @@ SessionResult runTrainingSession(const SessionRequest& request, const SessionEve
     result.timeline = trainer.lastTimeline();
     if (result.summary.stopped && events.timeline && !result.timeline.events.empty())
         events.timeline(result.timeline);
-    if (request.compareSequential && request.train.schedule != "sequential" && !result.summary.stopped
+    if (request.compareSequential && !scheduleTraits(request.train.schedule).singleStage && !result.summary.stopped
         && result.summary.steps > 0) {
         announce(events, {SessionStatus::Phase::TrainingReference, "", "", ""});
         Trainer reference(sequentialReferenceOptions(request.train, result.summary.steps), data);
