@@ -4,34 +4,42 @@
 <context>
     <name>BundledExamples</name>
     <message>
+        <location filename="../gui/bundled_examples.cpp" line="17"/>
         <source>resnet-flat on two CPU cores (lpm)</source>
         <translation>resnet-flat，两个 CPU 核心（lpm）</translation>
     </message>
     <message>
+        <location filename="../gui/bundled_examples.cpp" line="18"/>
         <source>A cut that balances: eight equal residual blocks, four per core, train about 1.7x faster than on one core, with weights identical to sequential training.</source>
         <translation>均衡的切分：八个相同的残差块，每个核心四个，训练速度约为单核的 1.7 倍，权重与顺序训练完全相同。</translation>
     </message>
     <message>
+        <location filename="../gui/bundled_examples.cpp" line="21"/>
         <source>cnn on two CPU cores (lpm): a cut that cannot pay</source>
         <translation>cnn，两个 CPU 核心（lpm）：无法获益的切分</translation>
     </message>
     <message>
+        <location filename="../gui/bundled_examples.cpp" line="22"/>
         <source>One convolution holds most of the work, so no two-stage cut passes about 1.2x; the planner says so and suggests dp.</source>
         <translation>一个卷积层占了大部分计算，任何两段切分都超不过约 1.2 倍；规划器会指出这一点并建议使用 dp。</translation>
     </message>
     <message>
+        <location filename="../gui/bundled_examples.cpp" line="25"/>
         <source>cnn data parallel on two CPU cores (dp)</source>
         <translation>cnn 数据并行，两个 CPU 核心（dp）</translation>
     </message>
     <message>
+        <location filename="../gui/bundled_examples.cpp" line="26"/>
         <source>Each core holds the whole model and trains half of each mini-batch; gradients are summed every step: about 2x where a cut cannot balance.</source>
         <translation>每个核心持有整个模型并训练每个小批量的一半；每步对梯度求和：在切分无法均衡时约快 2 倍。</translation>
     </message>
     <message>
+        <location filename="../gui/bundled_examples.cpp" line="29"/>
         <source>vgg-mini on A100s and V100s: a what-if plan</source>
         <translation>vgg-mini 在 A100 与 V100 上：假设规划</translation>
     </message>
     <message>
+        <location filename="../gui/bundled_examples.cpp" line="30"/>
         <source>Catalogue GPUs of two speeds, simulated: lpm gives the faster GPUs more layers. Planning only; training needs this machine&apos;s devices.</source>
         <translation>两种速度的目录 GPU（模拟）：lpm 给较快的 GPU 分配更多层。仅用于规划；训练需要本机的设备。</translation>
     </message>
@@ -39,27 +47,27 @@
 <context>
     <name>lpm::gui::DesignModel</name>
     <message>
-        <location filename="../gui/design_model.cpp" line="53"/>
+        <location filename="../gui/design_model.cpp" line="47"/>
         <source>No design is open.</source>
         <translation>没有打开的设计。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="73"/>
+        <location filename="../gui/design_model.cpp" line="68"/>
         <source>Wait until this CPU&apos;s profile of %1 is taken.</source>
         <translation>请等待本机 CPU 对 %1 的性能剖析完成。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="125"/>
+        <location filename="../gui/design_model.cpp" line="121"/>
         <source>Move cut %1</source>
         <translation>移动切分点 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="128"/>
+        <location filename="../gui/design_model.cpp" line="126"/>
         <source>The %1 schedule has no cuts to move.</source>
         <translation>%1 调度没有可移动的切分点。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="130"/>
+        <location filename="../gui/design_model.cpp" line="128"/>
         <source>A cut moves between its neighbours: stage %1 would be empty.</source>
         <translation>切分点只能在相邻切分点之间移动：阶段 %1 将为空。</translation>
     </message>
@@ -69,107 +77,107 @@
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="145"/>
+        <location filename="../gui/design_model.cpp" line="146"/>
         <source>The %1 schedule has no stages to merge.</source>
         <translation>%1 调度没有可合并的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="157"/>
+        <location filename="../gui/design_model.cpp" line="158"/>
         <source>Split stage %1</source>
         <translation>拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="160"/>
+        <location filename="../gui/design_model.cpp" line="162"/>
         <source>The %1 schedule has no stages to split.</source>
         <translation>%1 调度没有可拆分的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="162"/>
+        <location filename="../gui/design_model.cpp" line="165"/>
         <source>All %1 devices hold a stage: add a device to split one.</source>
         <translation>全部 %1 个设备都已承载阶段：请先添加设备再拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="165"/>
+        <location filename="../gui/design_model.cpp" line="168"/>
         <source>Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.</source>
         <translation>阶段 %1 包含单元 %2 至 %3：只能在单元 %4 至 %3 之一之前拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="177"/>
+        <location filename="../gui/design_model.cpp" line="183"/>
         <source>Auto-merge (%1)</source>
         <translation>自动合并（%1）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="192"/>
+        <location filename="../gui/design_model.cpp" line="198"/>
         <source>Model %1</source>
         <translation>模型 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="198"/>
+        <location filename="../gui/design_model.cpp" line="204"/>
         <source>Devices %1</source>
         <translation>设备 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="205"/>
+        <location filename="../gui/design_model.cpp" line="211"/>
         <source>Schedule %1</source>
         <translation>调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="212"/>
+        <location filename="../gui/design_model.cpp" line="218"/>
         <source>No other schedule is predicted clearly faster than %1.</source>
         <translation>没有其他调度被预测明显快于 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="217"/>
+        <location filename="../gui/design_model.cpp" line="223"/>
         <source>Suggested schedule %1</source>
         <translation>建议的调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="224"/>
+        <location filename="../gui/design_model.cpp" line="230"/>
         <source>Partitioner %1</source>
         <translation>划分器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="231"/>
+        <location filename="../gui/design_model.cpp" line="237"/>
         <source>Batch %1, %2 micro-batches</source>
         <translation>批大小 %1，%2 个微批</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="241"/>
+        <location filename="../gui/design_model.cpp" line="247"/>
         <source>Optimizer %1</source>
         <translation>优化器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="249"/>
+        <location filename="../gui/design_model.cpp" line="255"/>
         <source>Training settings</source>
         <translation>训练设置</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="251"/>
+        <location filename="../gui/design_model.cpp" line="257"/>
         <source>The learning rate must be positive.</source>
         <translation>学习率必须为正数。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="253"/>
+        <location filename="../gui/design_model.cpp" line="259"/>
         <source>Train for at least one epoch or one step.</source>
         <translation>至少训练一个轮次或一步。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="255"/>
+        <location filename="../gui/design_model.cpp" line="261"/>
         <source>Weight stashing applies to the lpm-async schedule only.</source>
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="287"/>
+        <location filename="../gui/design_model.cpp" line="293"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="295"/>
+        <location filename="../gui/design_model.cpp" line="301"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="299"/>
+        <location filename="../gui/design_model.cpp" line="305"/>
         <source>The plan has changed since the last run; run it, then calibrate.</source>
         <translation>计划自上次运行以来已更改；请先运行它，再校准。</translation>
     </message>
@@ -177,87 +185,87 @@
 <context>
     <name>lpm::gui::DeviceTreeModel</name>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="111"/>
+        <location filename="../gui/device_tree_model.cpp" line="110"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="111"/>
+        <location filename="../gui/device_tree_model.cpp" line="110"/>
         <source>Details</source>
         <translation>详情</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="133"/>
+        <location filename="../gui/device_tree_model.cpp" line="132"/>
         <source>convolutions: %1</source>
         <translation>卷积：%1</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="136"/>
+        <location filename="../gui/device_tree_model.cpp" line="134"/>
         <source>This machine</source>
         <translation>本机</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="137"/>
+        <location filename="../gui/device_tree_model.cpp" line="135"/>
         <source>%1, %2 usable cores, %3 GiB, BLAS kernel %4</source>
         <translation>%1，%2 个可用核心，%3 GiB，BLAS 内核 %4</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="144"/>
+        <location filename="../gui/device_tree_model.cpp" line="142"/>
         <source>GPUs</source>
         <translation>GPU</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="147"/>
+        <location filename="../gui/device_tree_model.cpp" line="145"/>
         <source>No GPU can be used here (%1). LPM Studio plans and trains on the CPU cores; add catalogue GPUs below to plan for them.</source>
         <translation>此处没有可用的 GPU（%1）。LPM Studio 将在 CPU 核心上规划和训练；可在下方添加目录中的 GPU 进行规划。</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="154"/>
+        <location filename="../gui/device_tree_model.cpp" line="152"/>
         <source>Catalogue (simulated)</source>
         <translation>设备目录（模拟）</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="155"/>
+        <location filename="../gui/device_tree_model.cpp" line="152"/>
         <source>what-if planning with data-sheet figures</source>
         <translation>基于数据手册参数的假设规划</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="169"/>
+        <location filename="../gui/device_tree_model.cpp" line="165"/>
         <source>CPU core %1</source>
         <translation>CPU 核心 %1</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="169"/>
+        <location filename="../gui/device_tree_model.cpp" line="165"/>
         <source>one pipeline stage, one thread</source>
         <translation>一个流水线阶段，一个线程</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="173"/>
+        <location filename="../gui/device_tree_model.cpp" line="169"/>
         <source>Train on this GPU: each pipeline stage gets a CUDA stream of its own; with several GPUs checked, activations pass between them by peer copies.</source>
         <translation>在此 GPU 上训练：每个流水线阶段各有一个 CUDA 流；勾选多个 GPU 时，激活值通过点对点复制在它们之间传递。</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="178"/>
+        <location filename="../gui/device_tree_model.cpp" line="174"/>
         <source>GPU %1: %2</source>
         <translation>GPU %1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="183"/>
+        <location filename="../gui/device_tree_model.cpp" line="179"/>
         <source>%1 GiB, %2 multiprocessors, compute %3.%4, %5 MHz, peer access: %6</source>
         <translation>%1 GiB，%2 个多处理器，计算能力 %3.%4，%5 MHz，对等访问：%6</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="189"/>
+        <location filename="../gui/device_tree_model.cpp" line="185"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="201"/>
+        <location filename="../gui/device_tree_model.cpp" line="197"/>
         <source>%1 × %2 (simulated)</source>
         <translation>%1 × %2（模拟）</translation>
     </message>
     <message>
-        <location filename="../gui/device_tree_model.cpp" line="202"/>
+        <location filename="../gui/device_tree_model.cpp" line="198"/>
         <source>%1, %2 GB</source>
         <translation>%1，%2 GB</translation>
     </message>
@@ -270,42 +278,42 @@
         <translation>请至少选择一个设备。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="116"/>
+        <location filename="../gui/devices_panel.cpp" line="115"/>
         <source>The design asks for %1 CPU stages; this machine has %2 usable cores, so stages share cores.</source>
         <translation>设计需要 %1 个 CPU 阶段；本机只有 %2 个可用核心，因此阶段将共享核心。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="121"/>
+        <location filename="../gui/devices_panel.cpp" line="120"/>
         <source>Catalogue devices are simulated: the plan and prediction use their data sheets; training runs on CPU cores or on the stages of one of this machine&apos;s GPUs.</source>
         <translation>目录中的设备为模拟设备：计划和预测使用其数据手册；训练在 CPU 核心上或本机某一块 GPU 的各阶段上运行。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="124"/>
+        <location filename="../gui/devices_panel.cpp" line="123"/>
         <source>The plan cuts the model with the catalogue&apos;s estimates for this GPU; each stage trains on a CUDA stream of its own.</source>
         <translation>计划按目录中该 GPU 的估算切分模型；每个阶段在各自的 CUDA 流上训练。</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="134"/>
+        <location filename="../gui/devices_panel.cpp" line="133"/>
         <source>&amp;Stages per GPU:</source>
         <translation>每块 GPU 的阶段数(&amp;S)：</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="135"/>
+        <location filename="../gui/devices_panel.cpp" line="134"/>
         <source>How many pipeline stages each checked GPU runs, one CUDA stream each</source>
         <translation>每块选中的 GPU 运行多少个流水线阶段，每个阶段一个 CUDA 流</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="136"/>
+        <location filename="../gui/devices_panel.cpp" line="135"/>
         <source>Add</source>
         <translation>添加</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="137"/>
+        <location filename="../gui/devices_panel.cpp" line="136"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../gui/devices_panel.cpp" line="138"/>
+        <location filename="../gui/devices_panel.cpp" line="137"/>
         <source>Add GPUs from the catalogue for what-if planning</source>
         <translation>从目录添加 GPU 用于假设规划</translation>
     </message>
@@ -313,380 +321,381 @@
 <context>
     <name>lpm::gui::MainWindow</name>
     <message>
-        <location filename="../gui/main_window.cpp" line="100"/>
+        <location filename="../gui/main_window.cpp" line="85"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="105"/>
+        <location filename="../gui/main_window.cpp" line="91"/>
         <source>Profiled %1 on this CPU.</source>
         <translation>已在本机 CPU 上剖析 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="109"/>
+        <location filename="../gui/main_window.cpp" line="95"/>
         <source>Profiling round %1 of about %2 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析第 %1 轮（约 %2 轮）…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="122"/>
+        <location filename="../gui/main_window.cpp" line="110"/>
         <source>Stopped after %1 steps.</source>
         <translation>已在 %1 步后停止。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="123"/>
+        <location filename="../gui/main_window.cpp" line="111"/>
         <source>Finished %1 steps in %2 s.</source>
         <translation>已完成 %1 步，用时 %2 秒。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="125"/>
+        <location filename="../gui/main_window.cpp" line="113"/>
         <source>Test accuracy %1.</source>
         <translation>测试准确率 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="129"/>
+        <location filename="../gui/main_window.cpp" line="118"/>
         <source>Speedup %1× over the sequential reference; weights %2.</source>
         <translation>相对顺序基准加速 %1×；权重%2。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="131"/>
+        <location filename="../gui/main_window.cpp" line="121"/>
         <source>identical</source>
         <translation>完全相同</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="132"/>
+        <location filename="../gui/main_window.cpp" line="122"/>
         <source>differ (not an exact schedule)</source>
         <translation>不同（非精确调度）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="140"/>
+        <location filename="../gui/main_window.cpp" line="130"/>
         <source>LPM Studio</source>
         <translation>LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="180"/>
-        <location filename="../gui/main_window.cpp" line="397"/>
-        <location filename="../gui/main_window.cpp" line="403"/>
+        <location filename="../gui/main_window.cpp" line="170"/>
+        <location filename="../gui/main_window.cpp" line="394"/>
+        <location filename="../gui/main_window.cpp" line="400"/>
         <source>Open design</source>
         <translation>打开设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="181"/>
+        <location filename="../gui/main_window.cpp" line="171"/>
         <source>LPM designs (*.lpm.json);;All files (*)</source>
         <translation>LPM 设计 (*.lpm.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="190"/>
-        <location filename="../gui/main_window.cpp" line="427"/>
+        <location filename="../gui/main_window.cpp" line="180"/>
+        <location filename="../gui/main_window.cpp" line="424"/>
         <source>Save design</source>
         <translation>保存设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="191"/>
+        <location filename="../gui/main_window.cpp" line="182"/>
         <source>LPM designs (*.lpm.json)</source>
         <translation>LPM 设计 (*.lpm.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="226"/>
+        <location filename="../gui/main_window.cpp" line="217"/>
         <source>Costs calibrated on the last run&apos;s measured stage times.</source>
         <translation>已按上次运行实测的各阶段时间校准成本。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="256"/>
+        <location filename="../gui/main_window.cpp" line="248"/>
         <source>About LPM Studio</source>
         <translation>关于 LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="257"/>
+        <location filename="../gui/main_window.cpp" line="249"/>
         <source>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;Designs and runs pipeline-parallel training: it cuts a network layer-wise into partitions, merges them so that devices communicate little, and runs the forward and backward passes of different micro-batches on different devices at once.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and QCustomPlot.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;设计并运行流水线并行训练：按层将网络切分为若干分区，合并分区以减少设备间通信，并在不同设备上同时执行不同微批的前向和反向传播。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 QCustomPlot 构建。&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="293"/>
+        <location filename="../gui/main_window.cpp" line="287"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="294"/>
+        <location filename="../gui/main_window.cpp" line="288"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
+        <location filename="../gui/main_window.cpp" line="289"/>
         <source>&amp;Examples</source>
         <translation>示例(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="295"/>
+        <location filename="../gui/main_window.cpp" line="291"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="296"/>
+        <location filename="../gui/main_window.cpp" line="292"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="297"/>
+        <location filename="../gui/main_window.cpp" line="293"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="298"/>
+        <location filename="../gui/main_window.cpp" line="294"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="299"/>
+        <location filename="../gui/main_window.cpp" line="295"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="300"/>
+        <location filename="../gui/main_window.cpp" line="296"/>
         <source>&amp;New (from the example)</source>
         <translation>新建（基于示例）(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="301"/>
+        <location filename="../gui/main_window.cpp" line="297"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="302"/>
+        <location filename="../gui/main_window.cpp" line="298"/>
         <source>&amp;Save</source>
         <translation>保存(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="303"/>
+        <location filename="../gui/main_window.cpp" line="299"/>
         <source>Save &amp;As…</source>
         <translation>另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="304"/>
+        <location filename="../gui/main_window.cpp" line="300"/>
         <source>Export Timeline as Chrome Trace…</source>
         <translation>将时间线导出为 Chrome Trace…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="305"/>
+        <location filename="../gui/main_window.cpp" line="301"/>
         <source>Export Plot as PNG or PDF…</source>
         <translation>将图表导出为 PNG 或 PDF…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="306"/>
+        <location filename="../gui/main_window.cpp" line="302"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="307"/>
+        <location filename="../gui/main_window.cpp" line="303"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="308"/>
+        <location filename="../gui/main_window.cpp" line="304"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="309"/>
+        <location filename="../gui/main_window.cpp" line="305"/>
         <source>&amp;Auto-merge</source>
         <translation>自动合并(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="310"/>
+        <location filename="../gui/main_window.cpp" line="306"/>
         <source>Profile Again on This CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="311"/>
+        <location filename="../gui/main_window.cpp" line="307"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="312"/>
+        <location filename="../gui/main_window.cpp" line="308"/>
         <source>Scale each stage&apos;s predicted times to those the last pipelined run measured</source>
         <translation>将各阶段的预测时间缩放到上次流水线运行的实测时间</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="313"/>
+        <location filename="../gui/main_window.cpp" line="309"/>
         <source>&amp;Start Training</source>
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="314"/>
+        <location filename="../gui/main_window.cpp" line="310"/>
         <source>&amp;Pause</source>
         <translation>暂停(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="315"/>
+        <location filename="../gui/main_window.cpp" line="311"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="316"/>
+        <location filename="../gui/main_window.cpp" line="312"/>
         <source>&amp;About LPM Studio</source>
         <translation>关于 LPM Studio(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="317"/>
+        <location filename="../gui/main_window.cpp" line="313"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="318"/>
+        <location filename="../gui/main_window.cpp" line="314"/>
         <source>Plan</source>
         <translation>规划</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="319"/>
+        <location filename="../gui/main_window.cpp" line="315"/>
         <source>Training</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="379"/>
+        <location filename="../gui/main_window.cpp" line="376"/>
         <source>example design</source>
         <translation>示例设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="381"/>
+        <location filename="../gui/main_window.cpp" line="378"/>
         <source>%1%2 — LPM Studio</source>
         <translation>%1%2 — LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="397"/>
+        <location filename="../gui/main_window.cpp" line="394"/>
         <source>The design was not opened: %1: %2</source>
         <translation>设计未打开：%1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="403"/>
+        <location filename="../gui/main_window.cpp" line="400"/>
         <source>The design was not opened: %1</source>
         <translation>设计未打开：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="413"/>
+        <location filename="../gui/main_window.cpp" line="410"/>
         <source>Opened %1</source>
         <translation>已打开 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="427"/>
+        <location filename="../gui/main_window.cpp" line="424"/>
         <source>The design was not saved: %1</source>
         <translation>设计未保存：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="434"/>
+        <location filename="../gui/main_window.cpp" line="431"/>
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="442"/>
+        <location filename="../gui/main_window.cpp" line="439"/>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="442"/>
+        <location filename="../gui/main_window.cpp" line="439"/>
         <source>Save the changes to this design first?</source>
         <translation>是否先保存对此设计的更改？</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="485"/>
-        <location filename="../gui/main_window.cpp" line="488"/>
-        <location filename="../gui/main_window.cpp" line="497"/>
+        <location filename="../gui/main_window.cpp" line="496"/>
+        <location filename="../gui/main_window.cpp" line="499"/>
+        <location filename="../gui/main_window.cpp" line="510"/>
         <source>Export timeline</source>
         <translation>导出时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="485"/>
+        <location filename="../gui/main_window.cpp" line="496"/>
         <source>There is no timeline to export yet.</source>
         <translation>还没有可导出的时间线。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="489"/>
+        <location filename="../gui/main_window.cpp" line="501"/>
         <source>Chrome trace (*.json)</source>
         <translation>Chrome Trace (*.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="494"/>
+        <location filename="../gui/main_window.cpp" line="506"/>
         <source>Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)</source>
         <translation>已将%1时间线写入 %2（可在 https://ui.perfetto.dev 中打开）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="495"/>
+        <location filename="../gui/main_window.cpp" line="507"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="495"/>
+        <location filename="../gui/main_window.cpp" line="507"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="504"/>
+        <location filename="../gui/main_window.cpp" line="517"/>
         <source>Device timeline</source>
         <translation>设备时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="505"/>
+        <location filename="../gui/main_window.cpp" line="518"/>
         <source>Training loss</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="506"/>
+        <location filename="../gui/main_window.cpp" line="519"/>
         <source>Test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="507"/>
+        <location filename="../gui/main_window.cpp" line="520"/>
         <source>Samples per second</source>
         <translation>每秒样本数</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="508"/>
+        <location filename="../gui/main_window.cpp" line="521"/>
         <source>Speedup, measured and predicted</source>
         <translation>加速比（实测与预测）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="509"/>
+        <location filename="../gui/main_window.cpp" line="522"/>
         <source>Predicted speedup for 1 to N devices</source>
         <translation>1 到 N 个设备的预测加速比</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="524"/>
-        <location filename="../gui/main_window.cpp" line="528"/>
         <location filename="../gui/main_window.cpp" line="538"/>
-        <location filename="../gui/main_window.cpp" line="545"/>
+        <location filename="../gui/main_window.cpp" line="542"/>
+        <location filename="../gui/main_window.cpp" line="552"/>
+        <location filename="../gui/main_window.cpp" line="559"/>
         <source>Export plot</source>
         <translation>导出图表</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="524"/>
+        <location filename="../gui/main_window.cpp" line="538"/>
         <source>Plot to export:</source>
         <translation>要导出的图：</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="529"/>
+        <location filename="../gui/main_window.cpp" line="543"/>
         <source>PNG image (*.png);;PDF document (*.pdf)</source>
         <translation>PNG 图像 (*.png);;PDF 文档 (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="538"/>
+        <location filename="../gui/main_window.cpp" line="552"/>
         <source>There is no plot named &apos;%1&apos;.</source>
         <translation>没有名为“%1”的图。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="543"/>
+        <location filename="../gui/main_window.cpp" line="557"/>
         <source>Wrote %1</source>
         <translation>已写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="545"/>
+        <location filename="../gui/main_window.cpp" line="559"/>
         <source>Could not write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="554"/>
-        <location filename="../gui/main_window.cpp" line="560"/>
+        <location filename="../gui/main_window.cpp" line="568"/>
+        <location filename="../gui/main_window.cpp" line="574"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="554"/>
+        <location filename="../gui/main_window.cpp" line="568"/>
         <source>These devices cannot train: %1.
 
 Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</source>
@@ -695,7 +704,7 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 请在设备面板中选择 CPU 核心或本机的某一块 GPU。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="575"/>
+        <location filename="../gui/main_window.cpp" line="589"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
@@ -703,113 +712,115 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::MetricPlots</name>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="235"/>
+        <location filename="../gui/metric_plots.cpp" line="289"/>
         <source>n/a</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="236"/>
+        <location filename="../gui/metric_plots.cpp" line="291"/>
         <source>not yet</source>
         <translation>尚无</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="237"/>
+        <location filename="../gui/metric_plots.cpp" line="292"/>
         <source>Speedup over sequential: measured %1, predicted %2</source>
         <translation>相对顺序训练的加速比：实测 %1，预测 %2</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="242"/>
+        <location filename="../gui/metric_plots.cpp" line="297"/>
         <source>Against epochs</source>
         <translation>按轮次</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="243"/>
+        <location filename="../gui/metric_plots.cpp" line="298"/>
         <source>Against wall time</source>
         <translation>按实际时间</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="244"/>
+        <location filename="../gui/metric_plots.cpp" line="299"/>
         <source>wall time (s)</source>
         <translation>实际时间（秒）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="244"/>
+        <location filename="../gui/metric_plots.cpp" line="299"/>
         <source>epochs</source>
         <translation>轮次</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="247"/>
+        <location filename="../gui/metric_plots.cpp" line="302"/>
+        <location filename="../gui/metric_plots.cpp" line="309"/>
         <source>pipelined</source>
         <translation>流水线</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="248"/>
+        <location filename="../gui/metric_plots.cpp" line="303"/>
+        <location filename="../gui/metric_plots.cpp" line="310"/>
         <source>sequential reference</source>
         <translation>顺序基准</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="250"/>
+        <location filename="../gui/metric_plots.cpp" line="311"/>
         <source>training loss</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="251"/>
+        <location filename="../gui/metric_plots.cpp" line="312"/>
         <source>test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="252"/>
+        <location filename="../gui/metric_plots.cpp" line="313"/>
         <source>samples/s</source>
         <translation>样本/秒</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="254"/>
+        <location filename="../gui/metric_plots.cpp" line="314"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="255"/>
-        <location filename="../gui/metric_plots.cpp" line="260"/>
+        <location filename="../gui/metric_plots.cpp" line="315"/>
+        <location filename="../gui/metric_plots.cpp" line="319"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="257"/>
+        <location filename="../gui/metric_plots.cpp" line="316"/>
         <source>speedup (×)</source>
         <translation>加速比（×）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="258"/>
+        <location filename="../gui/metric_plots.cpp" line="317"/>
         <source>devices</source>
         <translation>设备数</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="259"/>
+        <location filename="../gui/metric_plots.cpp" line="318"/>
         <source>predicted speedup (×)</source>
         <translation>预测加速比（×）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="261"/>
+        <location filename="../gui/metric_plots.cpp" line="320"/>
         <source>linear</source>
         <translation>线性</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="294"/>
+        <location filename="../gui/metric_plots.cpp" line="330"/>
         <source>test set</source>
         <translation>测试集</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="295"/>
+        <location filename="../gui/metric_plots.cpp" line="331"/>
         <source>test set (reference)</source>
         <translation>测试集（基准）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="296"/>
+        <location filename="../gui/metric_plots.cpp" line="332"/>
         <source>test subset (%1 samples)</source>
         <translation>测试子集（%1 个样本）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="297"/>
+        <location filename="../gui/metric_plots.cpp" line="333"/>
         <source>test subset (reference)</source>
         <translation>测试子集（基准）</translation>
     </message>
@@ -832,47 +843,47 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <translation>前向 %1 MFLOP</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="111"/>
+        <location filename="../gui/network_view.cpp" line="112"/>
         <source>Unit %1 on %2: forward %3 ms, backward %4 ms per micro-batch of %5</source>
         <translation>单元 %1 在 %2 上：每个大小为 %5 的微批前向 %3 毫秒，反向 %4 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="121"/>
+        <location filename="../gui/network_view.cpp" line="122"/>
         <source>stage %1 · %2</source>
         <translation>阶段 %1 · %2</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="125"/>
+        <location filename="../gui/network_view.cpp" line="129"/>
         <source> · %1 ms/micro-batch</source>
         <translation> · %1 毫秒/微批</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="129"/>
+        <location filename="../gui/network_view.cpp" line="132"/>
         <source> · over memory</source>
         <translation> · 超出内存</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="154"/>
+        <location filename="../gui/network_view.cpp" line="158"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="218"/>
+        <location filename="../gui/network_view.cpp" line="222"/>
         <source>Split stage %1 before unit %2</source>
         <translation>在单元 %2 之前拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="222"/>
+        <location filename="../gui/network_view.cpp" line="226"/>
         <source>Merge stage %1 with the next</source>
         <translation>将阶段 %1 与下一阶段合并</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="227"/>
+        <location filename="../gui/network_view.cpp" line="231"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="231"/>
+        <location filename="../gui/network_view.cpp" line="235"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
@@ -880,195 +891,180 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::PlanPanel</name>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="114"/>
+        <location filename="../gui/plan_panel.cpp" line="135"/>
         <source>A layer-wise cut on these %1 devices runs at most %2× faster than sequential</source>
         <translation>在这 %1 个设备上，逐层切分最多比顺序训练快 %2×</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="121"/>
+        <location filename="../gui/plan_panel.cpp" line="142"/>
         <source>unit %1 %2</source>
         <translation>单元 %1 %2</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="122"/>
+        <location filename="../gui/plan_panel.cpp" line="143"/>
         <source>unit %1</source>
         <translation>单元 %1</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="130"/>
+        <location filename="../gui/plan_panel.cpp" line="150"/>
         <source>%1: the work divides evenly over %2 devices.</source>
         <translation>%1：计算量可均匀分到 %2 个设备上。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="134"/>
+        <location filename="../gui/plan_panel.cpp" line="152"/>
         <source>%1, held back by %2 (%3 % of the work).</source>
         <translation>%1，受限于 %2（占计算量的 %3 %）。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="138"/>
+        <location filename="../gui/plan_panel.cpp" line="156"/>
         <source>%1, held back by the link %2 → %3 at the cut after %4 (%5 ms of transfers per micro-batch).</source>
         <translation>%1，受限于 %4 之后切分处的链路 %2 → %3（每个微批传输 %5 毫秒）。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="149"/>
+        <location filename="../gui/plan_panel.cpp" line="166"/>
         <source>%1, held back by stage %2 (units %3–%4 on %5): the units do not divide more evenly.</source>
         <translation>%1，受限于阶段 %2（%5 上的单元 %3–%4）：单元无法更均匀地划分。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="132"/>
+        <location filename="../gui/plan_panel.cpp" line="189"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="196"/>
+        <location filename="../gui/plan_panel.cpp" line="191"/>
         <source>No prediction: %1</source>
         <translation>无法预测：%1</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="198"/>
+        <location filename="../gui/plan_panel.cpp" line="193"/>
         <source>Predicted: iteration %1 ms · %2 samples/s · speedup %3× over sequential on %4 · bubble %5 %</source>
         <translation>预测：每次迭代 %1 毫秒 · %2 样本/秒 · 相对 %4 上的顺序训练加速 %3× · 气泡 %5 %</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="211"/>
+        <location filename="../gui/plan_panel.cpp" line="206"/>
         <source>Use schedule %1: predicted %2× faster than sequential</source>
         <translation>采用调度 %1：预测比顺序训练快 %2×</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="214"/>
+        <location filename="../gui/plan_panel.cpp" line="209"/>
         <source>%1 is predicted at %2 ms per iteration, against %3 ms for %4 (undoable)</source>
         <translation>%1 预测每次迭代 %2 毫秒，%4 为 %3 毫秒（可撤销）</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="226"/>
+        <location filename="../gui/plan_panel.cpp" line="221"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="226"/>
+        <location filename="../gui/plan_panel.cpp" line="221"/>
         <source>Schedule</source>
         <translation>调度</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="226"/>
+        <location filename="../gui/plan_panel.cpp" line="221"/>
         <source>Partitioner</source>
         <translation>划分器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="226"/>
+        <location filename="../gui/plan_panel.cpp" line="221"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="226"/>
+        <location filename="../gui/plan_panel.cpp" line="221"/>
         <source>Micro-batches</source>
         <translation>微批数</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="227"/>
+        <location filename="../gui/plan_panel.cpp" line="222"/>
         <source>Optimizer</source>
         <translation>优化器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="228"/>
+        <location filename="../gui/plan_panel.cpp" line="223"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="229"/>
+        <location filename="../gui/plan_panel.cpp" line="224"/>
         <source>Cut the model anew with the chosen partitioner</source>
         <translation>用所选划分器重新切分模型</translation>
-    </message>
-    <message>
-        <location filename="../gui/plan_panel.cpp" line="230"/>
-        <source>F+B ms/µb</source>
-        <translation>前向+反向 毫秒/微批</translation>
-    </message>
-    <message>
-        <location filename="../gui/plan_panel.cpp" line="230"/>
-        <source>Transfer ms/µb</source>
-        <translation>传输 毫秒/微批</translation>
-    </message>
-    <message>
-        <location filename="../gui/plan_panel.cpp" line="231"/>
-        <source>Memory / capacity</source>
-        <translation>内存 / 容量</translation>
     </message>
 </context>
 <context>
     <name>lpm::gui::StageTableModel</name>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="117"/>
+        <location filename="../gui/stage_table_model.cpp" line="116"/>
         <source>%1 of %2</source>
         <translation>%1，容量 %2</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="134"/>
+        <location filename="../gui/stage_table_model.cpp" line="132"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="134"/>
+        <location filename="../gui/stage_table_model.cpp" line="132"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="134"/>
+        <location filename="../gui/stage_table_model.cpp" line="132"/>
         <source>Units</source>
         <translation>单元</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="135"/>
+        <location filename="../gui/stage_table_model.cpp" line="132"/>
         <source>F+B ms</source>
         <translation>前向+反向 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="135"/>
+        <location filename="../gui/stage_table_model.cpp" line="133"/>
         <source>Comm ms</source>
         <translation>通信 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="135"/>
+        <location filename="../gui/stage_table_model.cpp" line="133"/>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="136"/>
+        <location filename="../gui/stage_table_model.cpp" line="133"/>
         <source>Busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="141"/>
+        <location filename="../gui/stage_table_model.cpp" line="137"/>
         <source>Stage</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="142"/>
+        <location filename="../gui/stage_table_model.cpp" line="138"/>
         <source>The device the stage runs on</source>
         <translation>该阶段运行所在的设备</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="143"/>
+        <location filename="../gui/stage_table_model.cpp" line="139"/>
         <source>The model&apos;s units (layers) in the stage, first–last</source>
         <translation>该阶段包含的模型单元（层），首–末</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="144"/>
+        <location filename="../gui/stage_table_model.cpp" line="140"/>
         <source>Forward and backward time per micro-batch (ms)</source>
         <translation>每个微批的前向与反向时间（毫秒）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="145"/>
+        <location filename="../gui/stage_table_model.cpp" line="141"/>
         <source>Transfer time per micro-batch: activations in, gradients out (ms)</source>
         <translation>每个微批的传输时间：激活传入、梯度传出（毫秒）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="146"/>
+        <location filename="../gui/stage_table_model.cpp" line="142"/>
         <source>Memory the stage needs / the device&apos;s capacity (red: it does not fit)</source>
         <translation>该阶段所需内存 / 设备容量（红色：放不下）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="148"/>
+        <location filename="../gui/stage_table_model.cpp" line="144"/>
         <source>Share of the iteration the device is busy (%)</source>
         <translation>设备在一次迭代中忙碌的比例（%）</translation>
     </message>
@@ -1085,24 +1081,24 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::TimelinePlot</name>
     <message>
-        <location filename="../gui/timeline_plot.cpp" line="99"/>
+        <location filename="../gui/timeline_plot.cpp" line="105"/>
         <source>Predicted (outlined)</source>
         <translation>预测（空心）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../gui/timeline_plot.cpp" line="100"/>
+        <location filename="../gui/timeline_plot.cpp" line="106"/>
         <source>Measured (filled, last %n mini-batch(es))</source>
         <translation>
             <numerusform>实测（实心，最近 %n 个小批）</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../gui/timeline_plot.cpp" line="101"/>
+        <location filename="../gui/timeline_plot.cpp" line="107"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/timeline_plot.cpp" line="102"/>
+        <location filename="../gui/timeline_plot.cpp" line="108"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
@@ -1120,87 +1116,87 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::TrainingPanel</name>
     <message>
-        <location filename="../gui/training_panel.cpp" line="87"/>
+        <location filename="../gui/training_panel.cpp" line="90"/>
         <source>Folder with the four MNIST-format IDX files</source>
         <translation>包含四个 MNIST 格式 IDX 文件的文件夹</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="184"/>
+        <location filename="../gui/training_panel.cpp" line="188"/>
         <source>reference %p%</source>
         <translation>基准 %p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="184"/>
+        <location filename="../gui/training_panel.cpp" line="188"/>
         <source>%p%</source>
         <translation>%p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="186"/>
+        <location filename="../gui/training_panel.cpp" line="190"/>
         <source>step %1 of %2 · epoch %3 · loss %4 · %5 samples/s · %6 left</source>
         <translation>第 %1 步（共 %2 步）· 第 %3 轮 · 损失 %4 · %5 样本/秒 · 剩余 %6</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="202"/>
+        <location filename="../gui/training_panel.cpp" line="206"/>
         <source>Fashion-MNIST</source>
         <translation>Fashion-MNIST</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="203"/>
+        <location filename="../gui/training_panel.cpp" line="207"/>
         <source>Synthetic (seeded, fast)</source>
         <translation>合成数据（固定种子，快速）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="204"/>
+        <location filename="../gui/training_panel.cpp" line="208"/>
         <source>MNIST-format folder…</source>
         <translation>MNIST 格式文件夹…</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="205"/>
+        <location filename="../gui/training_panel.cpp" line="210"/>
         <source>Data set</source>
         <translation>数据集</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="205"/>
+        <location filename="../gui/training_panel.cpp" line="210"/>
         <source>Epochs</source>
         <translation>轮数</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="205"/>
+        <location filename="../gui/training_panel.cpp" line="210"/>
         <source>Steps (0: whole epochs)</source>
         <translation>步数（0：按完整轮次）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="205"/>
+        <location filename="../gui/training_panel.cpp" line="210"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="205"/>
+        <location filename="../gui/training_panel.cpp" line="210"/>
         <source>Seed</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="206"/>
+        <location filename="../gui/training_panel.cpp" line="211"/>
         <source>Also run the sequential reference (for the speedup)</source>
         <translation>同时运行顺序基准（用于计算加速比）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="207"/>
+        <location filename="../gui/training_panel.cpp" line="212"/>
         <source>Weight stashing (lpm-async)</source>
         <translation>权重暂存（lpm-async）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="208"/>
+        <location filename="../gui/training_panel.cpp" line="213"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="209"/>
+        <location filename="../gui/training_panel.cpp" line="214"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="210"/>
+        <location filename="../gui/training_panel.cpp" line="215"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
@@ -1208,27 +1204,27 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::TrainingWorker</name>
     <message>
-        <location filename="../gui/training_worker.cpp" line="20"/>
+        <location filename="../gui/training_worker.cpp" line="21"/>
         <source>Loading %1…</source>
         <translation>正在加载%1…</translation>
     </message>
     <message>
-        <location filename="../gui/training_worker.cpp" line="22"/>
+        <location filename="../gui/training_worker.cpp" line="23"/>
         <source>Training %1 under %2…</source>
         <translation>正在以 %2 调度训练 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/training_worker.cpp" line="24"/>
+        <location filename="../gui/training_worker.cpp" line="26"/>
         <source>Training the sequential reference…</source>
         <translation>正在训练顺序参考…</translation>
     </message>
     <message>
-        <location filename="../gui/training_worker.cpp" line="32"/>
+        <location filename="../gui/training_worker.cpp" line="34"/>
         <source>Fashion-MNIST</source>
         <translation>Fashion-MNIST</translation>
     </message>
     <message>
-        <location filename="../gui/training_worker.cpp" line="34"/>
+        <location filename="../gui/training_worker.cpp" line="36"/>
         <source>the synthetic data set</source>
         <translation>合成数据集</translation>
     </message>
