@@ -58,6 +58,12 @@ public:
         check({input, weight, dy, dx, dw, db});
         cpu_.conv2dBackward(g, input, weight, dy, dx, dw, db);
     }
+    void conv2dBackwardData(const Conv2dGeometry& g, const float* weight, const float* dy, float* dx,
+                            bool hasBias) override
+    {
+        check({weight, dy, dx});
+        cpu_.conv2dBackwardData(g, weight, dy, dx, hasBias);
+    }
     void maxPool2dForward(const Pool2dGeometry& g, const float* x, float* y, int32_t* argmax) override
     {
         check({x, y, argmax});

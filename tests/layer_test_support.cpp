@@ -1,5 +1,8 @@
 #include "layer_test_support.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace lpm::testing {
 
 namespace {
@@ -47,6 +50,34 @@ void expectDerivative(double minus, double centre, double plus, double analytic,
     ADD_FAILURE() << what << " coordinate " << index << ": analytic " << analytic << ", central difference " << central
                   << ", one-sided " << (centre - minus) / h << " / " << (plus - centre) / h;
 }
+
+// The split backward (B, then W) leaves bit for bit the fused backward's
+// gradients, and B alone leaves the parameter gradients untouched; so the
+// finite-difference checks of the fused backward cover both halves.
+void expectSplitBackwardMatches(Layer& layer, Backend& backend, const Tensor& input, const Tensor& gradOutput,
+                                const StepInfo& step, const Tensor& fusedGradInput, BoundLayer& bound)
+{
+    std::vector<std::vector<float>> fused;
+    for (ParameterSlot* slot : bound.parameters())
+        fused.emplace_back(slot->grad, slot->grad + slot->shape.elementCount());
+    bound.zeroGrads();
+    std::unique_ptr<LayerContext> context;
+    layer.forward(backend, input.clone(), step, context);
+    const Tensor gradInput = layer.backwardInput(backend, gradOutput.clone(), *context);
+    for (ParameterSlot* slot : bound.parameters())
+        EXPECT_TRUE(std::all_of(slot->grad, slot->grad + slot->shape.elementCount(), [](float g) { return g == 0.0f; }))
+            << layer.kind() << ": backwardInput changed the gradient of " << slot->name;
+    layer.backwardWeights(backend, *context);
+    ASSERT_EQ(gradInput.shape(), fusedGradInput.shape());
+    EXPECT_EQ(0, std::memcmp(gradInput.data(), fusedGradInput.data(), sizeof(float) * size_t(gradInput.elementCount())))
+        << layer.kind() << ": the split backward's input gradient differs from the fused one";
+    for (size_t p = 0; p < fused.size(); ++p) {
+        const ParameterSlot& slot = *bound.parameters()[p];
+        EXPECT_EQ(0, std::memcmp(slot.grad, fused[p].data(), sizeof(float) * fused[p].size()))
+            << layer.kind() << ": the split backward's gradient of " << slot.name << " differs from the fused one";
+    }
+}
+
 } // namespace
 
 void checkLayerGradients(Layer& layer, const Tensor& input, const GradientCheckOptions& options)
@@ -58,6 +89,7 @@ void checkLayerGradients(Layer& layer, const Tensor& input, const GradientCheckO
     const Tensor r = randomTensor(output.shape(), 99);
     Tensor gradInput = layer.backward(backend, r.clone(), *context);
     ASSERT_EQ(gradInput.shape(), input.shape());
+    expectSplitBackwardMatches(layer, backend, input, r, options.step, gradInput, bound);
 
     const double h = options.epsilon;
     const double centre = projectedLoss(layer, backend, input, r, options.step);

@@ -152,6 +152,11 @@ public:
     // gradInput (overwritten; null to skip), gradWeight and gradBias (accumulated; bias may be null).
     virtual void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
                                 const float* gradOutput, float* gradInput, float* gradWeight, float* gradBias) = 0;
+    // conv2dBackward's input gradient alone (a split backward's B; its W is
+    // conv2dBackward with gradInput null), the same bits. hasBias: whether the
+    // convolution has a bias (a backend may choose its kernels by it).
+    virtual void conv2dBackwardData(const Conv2dGeometry& g, const float* weight, const float* gradOutput,
+                                    float* gradInput, bool hasBias) = 0;
 
     // argmax (N, C, Ho, Wo) holds the flat input index within each (n, c) plane.
     virtual void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output, int32_t* argmax) = 0;

@@ -206,6 +206,15 @@ void addConvolutionCases(std::vector<CheckCase>& cases, CaseBuilder& make, const
                          b.conv2dBackward(g, p.f(0), p.f(1), p.f(2), p.f(3), p.f(4), bias ? p.f(5) : nullptr);
                          return Scalars{};
                      }});
+    cases.push_back({name,
+                     "backward data",
+                     {{"weight", make.normal(weights, 0.1f)},
+                      {"gradOutput", make.normal(outputs)},
+                      {"gradInput", make.normal(inputs), true}},
+                     [=](Backend& b, const ArrayPointers& p) {
+                         b.conv2dBackwardData(g, p.f(0), p.f(1), p.f(2), bias);
+                         return Scalars{};
+                     }});
 }
 
 void addPoolingCases(std::vector<CheckCase>& cases, CaseBuilder& make, const Pool2dGeometry& g)

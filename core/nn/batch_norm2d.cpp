@@ -7,7 +7,8 @@ namespace lpm {
 namespace {
 struct BatchNormContext : LayerContext {
     Tensor input;
-    MemoryBlock statistics; // mean (C) then inverse standard deviation (C), beside the input
+    MemoryBlock statistics;         // mean (C) then inverse standard deviation (C), beside the input
+    MemoryBlock parameterGradients; // γ's (C) then β's (C), from backwardInput until backwardWeights
 };
 } // namespace
 
@@ -83,6 +84,32 @@ Tensor BatchNorm2d::backward(Backend& backend, Tensor gradOutput, LayerContext& 
     backend.batchNormBackward(g, saved.input.data(), gamma_.value, mean, mean + g.channels, gradOutput.data(),
                               gradInput.data(), gamma_.grad, beta_.grad);
     return gradInput;
+}
+
+Tensor BatchNorm2d::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context)
+{
+    auto& saved = contextAs<BatchNormContext>(context);
+    const BatchNormGeometry g = geometry(saved.input.shape());
+    Tensor gradInput = Tensor::uninitializedLike(saved.input, saved.input.shape());
+    // The backend adds each channel's sum once to what the gradients hold:
+    // into zeros here, and W adds the result, as the fused backward adds it.
+    saved.parameterGradients = MemoryBlock(saved.input.space(), int64_t(sizeof(float)) * 2 * g.channels);
+    backend.zeroBytes(saved.parameterGradients.data(), saved.parameterGradients.bytes());
+    float* gradients = saved.parameterGradients.as<float>();
+    const float* mean = saved.statistics.as<float>();
+    backend.batchNormBackward(g, saved.input.data(), gamma_.value, mean, mean + g.channels, gradOutput.data(),
+                              gradInput.data(), gradients, gradients + g.channels);
+    return gradInput;
+}
+
+void BatchNorm2d::backwardWeights(Backend& backend, LayerContext& context)
+{
+    auto& saved = contextAs<BatchNormContext>(context);
+    const int64_t channels = options_.channels;
+    const float* gradients = saved.parameterGradients.as<float>();
+    backend.addInPlace(channels, gradients, gamma_.grad);
+    backend.addInPlace(channels, gradients + channels, beta_.grad);
+    saved.parameterGradients = MemoryBlock();
 }
 
 } // namespace lpm

@@ -26,6 +26,10 @@ public:
     Tensor forward(Backend& backend, Tensor input, const StepInfo& step,
                    std::unique_ptr<LayerContext>& context) override;
     Tensor backward(Backend& backend, Tensor gradOutput, LayerContext& context) override;
+    // B computes γ's and β's gradients (the sums dx needs) into the context;
+    // W adds them to the parameters' gradients.
+    Tensor backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context) override;
+    void backwardWeights(Backend& backend, LayerContext& context) override;
 
 private:
     BatchNormGeometry geometry(const Shape& input) const;

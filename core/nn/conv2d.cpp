@@ -6,7 +6,8 @@ namespace lpm {
 
 namespace {
 struct Conv2dContext : LayerContext {
-    Tensor input; // (N, in, H, W)
+    Tensor input;      // (N, in, H, W)
+    Tensor gradOutput; // (N, out, Ho, Wo), from backwardInput until backwardWeights
 };
 } // namespace
 
@@ -93,6 +94,27 @@ Tensor Conv2d::backward(Backend& backend, Tensor gradOutput, LayerContext& conte
     backend.conv2dBackward(g, saved.input.data(), weight_.value, gradOutput.data(),
                            gradInput.empty() ? nullptr : gradInput.data(), weight_.grad, bias_ ? bias_->grad : nullptr);
     return gradInput;
+}
+
+Tensor Conv2d::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context)
+{
+    auto& saved = contextAs<Conv2dContext>(context);
+    Tensor gradInput;
+    if (inputGradientNeeded()) {
+        gradInput = Tensor::uninitializedLike(saved.input, saved.input.shape());
+        backend.conv2dBackwardData(geometry(saved.input.shape()), weight_.value, gradOutput.data(), gradInput.data(),
+                                   bias_ != nullptr);
+    }
+    saved.gradOutput = std::move(gradOutput);
+    return gradInput;
+}
+
+void Conv2d::backwardWeights(Backend& backend, LayerContext& context)
+{
+    auto& saved = contextAs<Conv2dContext>(context);
+    backend.conv2dBackward(geometry(saved.input.shape()), saved.input.data(), weight_.value, saved.gradOutput.data(),
+                           nullptr, weight_.grad, bias_ ? bias_->grad : nullptr);
+    saved.gradOutput = Tensor();
 }
 
 } // namespace lpm

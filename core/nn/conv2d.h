@@ -28,6 +28,8 @@ public:
     Tensor forward(Backend& backend, Tensor input, const StepInfo& step,
                    std::unique_ptr<LayerContext>& context) override;
     Tensor backward(Backend& backend, Tensor gradOutput, LayerContext& context) override;
+    Tensor backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context) override;
+    void backwardWeights(Backend& backend, LayerContext& context) override;
 
 private:
     Conv2dGeometry geometry(const Shape& input) const;

@@ -20,6 +20,17 @@ void Layer::collectBuffers(const std::string& prefix, std::vector<BufferSlot*>& 
     }
 }
 
+Tensor Layer::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context)
+{
+    if (!parameters_.empty())
+        throw InvalidArgument(kind() + " (" + describe()
+                              + ") has parameters but does not split its backward "
+                                "into input and weight gradients (backwardInput, backwardWeights)");
+    return backward(backend, std::move(gradOutput), context);
+}
+
+void Layer::backwardWeights(Backend&, LayerContext&) {}
+
 ParameterSlot& Layer::registerParameter(std::string name, const Shape& shape, ParameterInit init, int64_t fanIn)
 {
     auto slot = std::make_unique<ParameterSlot>();

@@ -84,6 +84,17 @@ public:
     // After setInputGradientNeeded(false) it may return an empty tensor instead.
     virtual Tensor backward(Backend& backend, Tensor gradOutput, LayerContext& context) = 0;
 
+    // The backward in two halves, for schedules that split it (zero bubble):
+    // backwardInput (B) returns the input gradient (or, after
+    // setInputGradientNeeded(false), possibly an empty tensor) and keeps in
+    // `context` what backwardWeights (W) needs; W then adds the parameter
+    // gradients. B followed by W leaves bit for bit what backward leaves, and
+    // W runs once per B. A layer without parameters has an empty W and its B
+    // is its backward (these defaults); a layer with parameters overrides both
+    // (the default B throws for it, naming the layer).
+    virtual Tensor backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context);
+    virtual void backwardWeights(Backend& backend, LayerContext& context);
+
     // The first unit of a model has no one to pass its input gradient to; layers
     // that can skip computing it (Conv2d, Linear) do so when told.
     void setInputGradientNeeded(bool needed) { inputGradientNeeded_ = needed; }

@@ -6,7 +6,8 @@ namespace lpm {
 
 namespace {
 struct LinearContext : LayerContext {
-    Tensor input; // (N, in)
+    Tensor input;      // (N, in)
+    Tensor gradOutput; // (N, out), from backwardInput until backwardWeights
 };
 } // namespace
 
@@ -61,22 +62,48 @@ Tensor Linear::forward(Backend& backend, Tensor input, const StepInfo&, std::uni
     return output;
 }
 
+void Linear::addParameterGradients(Backend& backend, const Tensor& input, const Tensor& gradOutput)
+{
+    const int64_t rows = input.shape()[0];
+    const int64_t in = options_.inFeatures, out = options_.outFeatures;
+    // dW (out, in) += dyᵀ · x;  db += Σ_rows dy.
+    backend.gemm(true, false, out, in, rows, 1.0f, gradOutput.data(), out, input.data(), in, 1.0f, weight_.grad, in);
+    if (bias_ != nullptr)
+        backend.accumulateColumnSums(rows, out, gradOutput.data(), bias_->grad);
+}
+
+Tensor Linear::inputGradient(Backend& backend, const Tensor& input, const Tensor& gradOutput) const
+{
+    if (!inputGradientNeeded())
+        return Tensor();
+    // dx (N, in) = dy · W.
+    const int64_t rows = input.shape()[0];
+    Tensor gradInput = Tensor::uninitializedLike(input, input.shape());
+    backend.gemm(false, false, rows, options_.inFeatures, options_.outFeatures, 1.0f, gradOutput.data(),
+                 options_.outFeatures, weight_.value, options_.inFeatures, 0.0f, gradInput.data(), options_.inFeatures);
+    return gradInput;
+}
+
 Tensor Linear::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
     auto& saved = contextAs<LinearContext>(context);
-    const int64_t rows = saved.input.shape()[0];
-    const int64_t in = options_.inFeatures, out = options_.outFeatures;
-    // dW (out, in) += dyᵀ · x;  db += Σ_rows dy;  dx (N, in) = dy · W.
-    backend.gemm(true, false, out, in, rows, 1.0f, gradOutput.data(), out, saved.input.data(), in, 1.0f, weight_.grad,
-                 in);
-    if (bias_ != nullptr)
-        backend.accumulateColumnSums(rows, out, gradOutput.data(), bias_->grad);
-    if (!inputGradientNeeded())
-        return Tensor();
-    Tensor gradInput = Tensor::uninitializedLike(saved.input, saved.input.shape());
-    backend.gemm(false, false, rows, in, out, 1.0f, gradOutput.data(), out, weight_.value, in, 0.0f, gradInput.data(),
-                 in);
+    addParameterGradients(backend, saved.input, gradOutput);
+    return inputGradient(backend, saved.input, gradOutput);
+}
+
+Tensor Linear::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context)
+{
+    auto& saved = contextAs<LinearContext>(context);
+    Tensor gradInput = inputGradient(backend, saved.input, gradOutput);
+    saved.gradOutput = std::move(gradOutput);
     return gradInput;
+}
+
+void Linear::backwardWeights(Backend& backend, LayerContext& context)
+{
+    auto& saved = contextAs<LinearContext>(context);
+    addParameterGradients(backend, saved.input, saved.gradOutput);
+    saved.gradOutput = Tensor();
 }
 
 } // namespace lpm

@@ -23,8 +23,15 @@ public:
     Tensor forward(Backend& backend, Tensor input, const StepInfo& step,
                    std::unique_ptr<LayerContext>& context) override;
     Tensor backward(Backend& backend, Tensor gradOutput, LayerContext& context) override;
+    Tensor backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context) override;
+    void backwardWeights(Backend& backend, LayerContext& context) override;
 
 private:
+    // dW += dyᵀ · x, db += Σ_rows dy.
+    void addParameterGradients(Backend& backend, const Tensor& input, const Tensor& gradOutput);
+    // dx = dy · W, or an empty tensor when no input gradient is needed.
+    Tensor inputGradient(Backend& backend, const Tensor& input, const Tensor& gradOutput) const;
+
     LinearOptions options_;
     ParameterSlot& weight_;
     ParameterSlot* bias_ = nullptr;

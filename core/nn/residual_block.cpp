@@ -88,21 +88,52 @@ Tensor ResidualBlock::forward(Backend& backend, Tensor input, const StepInfo& st
     return main;
 }
 
-Tensor ResidualBlock::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
+template <typename PartBackward>
+Tensor ResidualBlock::inputGradient(Backend& backend, Tensor gradOutput, LayerContext& context,
+                                    PartBackward&& partBackward)
 {
     auto& parts = contextAs<ResidualContext>(context).parts;
-    Tensor gradSum = reluOut_.backward(backend, std::move(gradOutput), *parts[7]);
+    Tensor gradSum = partBackward(reluOut_, std::move(gradOutput), *parts[7]);
     Tensor gradShortcut =
         hasProjection()
-            ? shortcutConv_->backward(backend, shortcutBn_->backward(backend, gradSum.clone(), *parts[6]), *parts[5])
+            ? partBackward(*shortcutConv_, partBackward(*shortcutBn_, gradSum.clone(), *parts[6]), *parts[5])
             : gradSum.clone();
-    Tensor grad = bn2_.backward(backend, std::move(gradSum), *parts[4]);
-    grad = conv2_.backward(backend, std::move(grad), *parts[3]);
-    grad = relu1_.backward(backend, std::move(grad), *parts[2]);
-    grad = bn1_.backward(backend, std::move(grad), *parts[1]);
-    grad = conv1_.backward(backend, std::move(grad), *parts[0]);
+    Tensor grad = partBackward(bn2_, std::move(gradSum), *parts[4]);
+    grad = partBackward(conv2_, std::move(grad), *parts[3]);
+    grad = partBackward(relu1_, std::move(grad), *parts[2]);
+    grad = partBackward(bn1_, std::move(grad), *parts[1]);
+    grad = partBackward(conv1_, std::move(grad), *parts[0]);
     backend.addInPlace(grad.elementCount(), gradShortcut.data(), grad.data());
     return grad;
+}
+
+Tensor ResidualBlock::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
+{
+    return inputGradient(backend, std::move(gradOutput), context,
+                         [&](Layer& part, Tensor grad, LayerContext& partContext) {
+                             return part.backward(backend, std::move(grad), partContext);
+                         });
+}
+
+Tensor ResidualBlock::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context)
+{
+    return inputGradient(backend, std::move(gradOutput), context,
+                         [&](Layer& part, Tensor grad, LayerContext& partContext) {
+                             return part.backwardInput(backend, std::move(grad), partContext);
+                         });
+}
+
+void ResidualBlock::backwardWeights(Backend& backend, LayerContext& context)
+{
+    auto& parts = contextAs<ResidualContext>(context).parts;
+    conv1_.backwardWeights(backend, *parts[0]);
+    bn1_.backwardWeights(backend, *parts[1]);
+    conv2_.backwardWeights(backend, *parts[3]);
+    bn2_.backwardWeights(backend, *parts[4]);
+    if (hasProjection()) {
+        shortcutConv_->backwardWeights(backend, *parts[5]);
+        shortcutBn_->backwardWeights(backend, *parts[6]);
+    }
 }
 
 void ResidualBlock::collectParameters(const std::string& prefix, std::vector<ParameterSlot*>& out)

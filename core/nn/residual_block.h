@@ -32,12 +32,19 @@ public:
     Tensor forward(Backend& backend, Tensor input, const StepInfo& step,
                    std::unique_ptr<LayerContext>& context) override;
     Tensor backward(Backend& backend, Tensor gradOutput, LayerContext& context) override;
+    // B runs every part's B, W every part's W.
+    Tensor backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context) override;
+    void backwardWeights(Backend& backend, LayerContext& context) override;
 
     void collectParameters(const std::string& prefix, std::vector<ParameterSlot*>& out) override;
     void collectBuffers(const std::string& prefix, std::vector<BufferSlot*>& out) override;
 
 private:
     bool hasProjection() const { return shortcutConv_.has_value(); }
+    // The input gradient through every part, each part's backward being
+    // `partBackward(layer, gradOutput, context)` (its fused backward, or its B).
+    template <typename PartBackward>
+    Tensor inputGradient(Backend& backend, Tensor gradOutput, LayerContext& context, PartBackward&& partBackward);
 
     ResidualBlockOptions options_;
     Conv2d conv1_;

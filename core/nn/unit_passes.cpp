@@ -42,12 +42,42 @@ Tensor forwardUnits(Backend& backend, Model& model, int first, int last, Tensor 
     return activation;
 }
 
+namespace {
+void requireContexts(int first, int last, const std::vector<std::unique_ptr<LayerContext>>& contexts)
+{
+    bool complete = contexts.size() == size_t(last - first + 1);
+    for (size_t i = 0; complete && i < contexts.size(); ++i)
+        complete = contexts[i] != nullptr;
+    if (!complete)
+        throw InvalidArgument("backward of units " + std::to_string(first) + ".." + std::to_string(last)
+                              + " without the contexts of their forward");
+}
+} // namespace
+
+Tensor backwardInputUnits(Backend& backend, Model& model, int first, int last, Tensor gradOutput,
+                          std::vector<std::unique_ptr<LayerContext>>& contexts)
+{
+    requireContexts(first, last, contexts);
+    Tensor grad = std::move(gradOutput);
+    for (int unit = last; unit >= first; --unit)
+        grad = model.unit(unit).backwardInput(backend, std::move(grad), *contexts[size_t(unit - first)]);
+    return grad;
+}
+
+void backwardWeightUnits(Backend& backend, Model& model, int first, int last,
+                         std::vector<std::unique_ptr<LayerContext>>& contexts)
+{
+    requireContexts(first, last, contexts);
+    for (int unit = last; unit >= first; --unit) {
+        model.unit(unit).backwardWeights(backend, *contexts[size_t(unit - first)]);
+        contexts[size_t(unit - first)].reset();
+    }
+}
+
 Tensor backwardUnits(Backend& backend, Model& model, int first, int last, Tensor gradOutput,
                      std::vector<std::unique_ptr<LayerContext>>& contexts)
 {
-    if (contexts.size() != size_t(last - first + 1))
-        throw InvalidArgument("backward of units " + std::to_string(first) + ".." + std::to_string(last)
-                              + " without the contexts of their forward");
+    requireContexts(first, last, contexts);
     Tensor grad = std::move(gradOutput);
     for (int unit = last; unit >= first; --unit) {
         grad = model.unit(unit).backward(backend, std::move(grad), *contexts[size_t(unit - first)]);

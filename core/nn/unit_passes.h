@@ -43,4 +43,13 @@ Tensor forwardUnits(Backend& backend, Model& model, int first, int last, Tensor 
 Tensor backwardUnits(Backend& backend, Model& model, int first, int last, Tensor gradOutput,
                      std::vector<std::unique_ptr<LayerContext>>& contexts);
 
+// The same backward in two halves (a split schedule's B and W): the input
+// gradients, keeping in `contexts` what the weight gradients need; then the
+// weight gradients, which consumes `contexts`. Together they leave bit for
+// bit what backwardUnits leaves.
+Tensor backwardInputUnits(Backend& backend, Model& model, int first, int last, Tensor gradOutput,
+                          std::vector<std::unique_ptr<LayerContext>>& contexts);
+void backwardWeightUnits(Backend& backend, Model& model, int first, int last,
+                         std::vector<std::unique_ptr<LayerContext>>& contexts);
+
 } // namespace lpm

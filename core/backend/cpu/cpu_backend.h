@@ -48,6 +48,8 @@ public:
                        float* output) override;
     void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight, const float* gradOutput,
                         float* gradInput, float* gradWeight, float* gradBias) override;
+    void conv2dBackwardData(const Conv2dGeometry& g, const float* weight, const float* gradOutput, float* gradInput,
+                            bool hasBias) override;
 
     void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output, int32_t* argmax) override;
     void maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, const int32_t* argmax,
@@ -83,6 +85,10 @@ private:
     // Cuts a convolution's batch into fixed groups and readies their primitives,
     // workspaces and weights in the layout `use` needs (cpu_conv.cpp).
     ConvolutionGroups convolutionGroups(const Conv2dGeometry& g, const float* weight, bool hasBias, WeightsFor use);
+    // Both halves of the backward, or one: the input gradient unless gradInput
+    // is null, the weight (and bias) gradients unless gradWeight is null.
+    void convolutionBackward(const Conv2dGeometry& g, const float* input, const float* weight, const float* gradOutput,
+                             float* gradInput, float* gradWeight, float* gradBias, bool hasBias);
     // Grows member `member`'s scratch buffer to at least `count` floats and returns it.
     float* scratch(int member, int slot, int64_t count);
     // Elementwise loops: body(begin, end) over [0, count) in parallel chunks.

@@ -99,27 +99,42 @@ void CpuBackend::conv2dForward(const Conv2dGeometry& g, const float* input, cons
 void CpuBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight,
                                 const float* gradOutput, float* gradInput, float* gradWeight, float* gradBias)
 {
-    const bool hasBias = gradBias != nullptr;
+    convolutionBackward(g, input, weight, gradOutput, gradInput, gradWeight, gradBias, gradBias != nullptr);
+}
+
+void CpuBackend::conv2dBackwardData(const Conv2dGeometry& g, const float* weight, const float* gradOutput,
+                                    float* gradInput, bool hasBias)
+{
+    convolutionBackward(g, nullptr, weight, gradOutput, gradInput, nullptr, nullptr, hasBias);
+}
+
+void CpuBackend::convolutionBackward(const Conv2dGeometry& g, const float* input, const float* weight,
+                                     const float* gradOutput, float* gradInput, float* gradWeight, float* gradBias,
+                                     bool hasBias)
+{
+    const bool weightsRun = gradWeight != nullptr;
     const ConvolutionGroups groups =
         convolutionGroups(g, weight, hasBias, gradInput != nullptr ? WeightsFor::BackwardData : WeightsFor::Nothing);
     const int64_t inSample = g.inChannels * g.inHeight * g.inWidth;
     const int64_t outSample = g.outChannels * g.outHeight() * g.outWidth();
     const int64_t weightCount = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth;
-    const int64_t partialCount = weightCount + (hasBias ? g.outChannels : 0);
+    const int64_t partialCount = weightsRun ? weightCount + (hasBias ? g.outChannels : 0) : 0;
     // Per-group gradients (weight, then bias), summed in group order below.
-    float* partials = scratch(0, kPartialSums, groups.count * partialCount);
+    float* partials = weightsRun ? scratch(0, kPartialSums, groups.count * partialCount) : nullptr;
     team_.parallelFor(groups.count, [&](int64_t begin, int64_t end, int member) {
         float* workspace = scratch(member, kWorkspace, 0);
         for (int64_t index = begin; index < end; ++index) {
             const int64_t n0 = index * groups.size;
-            float* partial = partials + index * partialCount;
-            groups.convolution(index).backward(input + n0 * inSample, gradOutput + n0 * outSample,
-                                               groups.weights(index),
+            float* partial = weightsRun ? partials + index * partialCount : nullptr;
+            groups.convolution(index).backward(weightsRun ? input + n0 * inSample : nullptr,
+                                               gradOutput + n0 * outSample, groups.weights(index),
                                                gradInput != nullptr ? gradInput + n0 * inSample : nullptr, partial,
-                                               hasBias ? partial + weightCount : nullptr, workspace);
+                                               weightsRun && hasBias ? partial + weightCount : nullptr, workspace);
         }
     });
     // gradWeight, gradBias += Σ_groups partials, in group order (elements in parallel).
+    if (!weightsRun)
+        return;
     team_.parallelFor(partialCount, [&](int64_t begin, int64_t end, int) {
         for (int64_t i = begin; i < end; ++i) {
             float sum = 0.0f;

@@ -210,13 +210,17 @@ void OneDnnConvolution::backward(const float* input, const float* gradOutput, co
     Carver carve(workspace);
     // gradOutput in each primitive's layout, reordered once when both want the same one.
     const bool dataRuns = gradInput != nullptr;
+    const bool weightsRun = gradWeight != nullptr;
     const float* gradOutputForData = dataRuns ? carve.targetOf(gradOutputToData_, gradOutput) : nullptr;
-    const bool shared =
-        dataRuns && gradOutputToData_.needed() && gradOutputToWeights_.target() == gradOutputToData_.target();
-    const float* gradOutputForWeights = shared ? gradOutputForData : carve.targetOf(gradOutputToWeights_, gradOutput);
-    const float* inputForWeights = carve.targetOf(inputToWeights_, input);
-    float* blockedGradWeight =
-        weightsGradientToUser_.needed() ? carve.take(backwardWeightsDesc_.diff_weights_desc()) : gradWeight;
+    const bool shared = dataRuns && weightsRun && gradOutputToData_.needed()
+                        && gradOutputToWeights_.target() == gradOutputToData_.target();
+    const float* gradOutputForWeights = !weightsRun ? nullptr
+                                        : shared    ? gradOutputForData
+                                                    : carve.targetOf(gradOutputToWeights_, gradOutput);
+    const float* inputForWeights = weightsRun ? carve.targetOf(inputToWeights_, input) : nullptr;
+    float* blockedGradWeight = weightsRun && weightsGradientToUser_.needed()
+                                   ? carve.take(backwardWeightsDesc_.diff_weights_desc())
+                                   : gradWeight;
     float* blockedGradInput = nullptr;
     if (dataRuns)
         blockedGradInput = dataToGradInput_.needed() ? carve.take(backwardDataDesc_.diff_src_desc()) : gradInput;
@@ -224,22 +228,23 @@ void OneDnnConvolution::backward(const float* input, const float* gradOutput, co
 
     if (dataRuns && gradOutputToData_.needed())
         gradOutputToData_.run(stream, gradOutput, const_cast<float*>(gradOutputForData), scratchpad);
-    if (!shared && gradOutputToWeights_.needed())
-        gradOutputToWeights_.run(stream, gradOutput, const_cast<float*>(gradOutputForWeights), scratchpad);
-    if (inputToWeights_.needed())
-        inputToWeights_.run(stream, input, const_cast<float*>(inputForWeights), scratchpad);
-
-    std::unordered_map<int, memory> weightArguments{
-        {DNNL_ARG_SRC, memory(backwardWeightsDesc_.src_desc(), engine_, const_cast<float*>(inputForWeights))},
-        {DNNL_ARG_DIFF_DST,
-         memory(backwardWeightsDesc_.diff_dst_desc(), engine_, const_cast<float*>(gradOutputForWeights))},
-        {DNNL_ARG_DIFF_WEIGHTS, memory(backwardWeightsDesc_.diff_weights_desc(), engine_, blockedGradWeight)},
-        {DNNL_ARG_SCRATCHPAD, memory(backwardWeightsDesc_.scratchpad_desc(), engine_, scratchpad)}};
-    if (hasBias_)
-        weightArguments.emplace(DNNL_ARG_DIFF_BIAS, memory(userBias_, engine_, gradBias));
-    backwardWeights_.execute(stream, weightArguments);
-    if (weightsGradientToUser_.needed())
-        weightsGradientToUser_.run(stream, blockedGradWeight, gradWeight, scratchpad);
+    if (weightsRun) {
+        if (!shared && gradOutputToWeights_.needed())
+            gradOutputToWeights_.run(stream, gradOutput, const_cast<float*>(gradOutputForWeights), scratchpad);
+        if (inputToWeights_.needed())
+            inputToWeights_.run(stream, input, const_cast<float*>(inputForWeights), scratchpad);
+        std::unordered_map<int, memory> weightArguments{
+            {DNNL_ARG_SRC, memory(backwardWeightsDesc_.src_desc(), engine_, const_cast<float*>(inputForWeights))},
+            {DNNL_ARG_DIFF_DST,
+             memory(backwardWeightsDesc_.diff_dst_desc(), engine_, const_cast<float*>(gradOutputForWeights))},
+            {DNNL_ARG_DIFF_WEIGHTS, memory(backwardWeightsDesc_.diff_weights_desc(), engine_, blockedGradWeight)},
+            {DNNL_ARG_SCRATCHPAD, memory(backwardWeightsDesc_.scratchpad_desc(), engine_, scratchpad)}};
+        if (hasBias_)
+            weightArguments.emplace(DNNL_ARG_DIFF_BIAS, memory(userBias_, engine_, gradBias));
+        backwardWeights_.execute(stream, weightArguments);
+        if (weightsGradientToUser_.needed())
+            weightsGradientToUser_.run(stream, blockedGradWeight, gradWeight, scratchpad);
+    }
 
     if (dataRuns) {
         backwardData_.execute(

@@ -75,7 +75,8 @@ public:
     // gradInput (N, Cin, H, W) = ∂L/∂input (overwritten; skipped when nullptr,
     // else blockedWeights in the backward-data layout); gradWeight (Cout, Cin,
     // Kh, Kw) and gradBias (Cout) = this group's weight and bias gradients
-    // (overwritten; gradBias only when the layer has a bias).
+    // (overwritten; gradBias only when the layer has a bias; both skipped when
+    // gradWeight is nullptr).
     void backward(const float* input, const float* gradOutput, const float* blockedWeights, float* gradInput,
                   float* gradWeight, float* gradBias, float* workspace) const;
 

@@ -83,6 +83,8 @@ public:
                        float* output) override;
     void conv2dBackward(const Conv2dGeometry& g, const float* input, const float* weight, const float* gradOutput,
                         float* gradInput, float* gradWeight, float* gradBias) override;
+    void conv2dBackwardData(const Conv2dGeometry& g, const float* weight, const float* gradOutput, float* gradInput,
+                            bool hasBias) override;
 
     void maxPool2dForward(const Pool2dGeometry& g, const float* input, float* output, int32_t* argmax) override;
     void maxPool2dBackward(const Pool2dGeometry& g, const float* gradOutput, const int32_t* argmax,

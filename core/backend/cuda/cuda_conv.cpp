@@ -113,10 +113,8 @@ void CudaBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, co
 {
     activate();
     ConvolutionPlan& plan = convolutionPlan(g);
-    if (gradInput != nullptr) // overwritten: beta = 0
-        LPM_CUDNN_CHECK(cudnnConvolutionBackwardData(
-            cudnn_.get(), &kOne, plan.weight.get(), weight, plan.output.get(), gradOutput, plan.convolution.get(),
-            plan.backwardData, workspace_.data(), size_t(workspace_.bytes()), &kZero, plan.input.get(), gradInput));
+    if (gradInput != nullptr)
+        conv2dBackwardData(g, weight, gradOutput, gradInput, gradBias != nullptr);
     // Accumulated: beta = 1.
     LPM_CUDNN_CHECK(cudnnConvolutionBackwardFilter(
         cudnn_.get(), &kOne, plan.input.get(), input, plan.output.get(), gradOutput, plan.convolution.get(),
@@ -124,6 +122,17 @@ void CudaBackend::conv2dBackward(const Conv2dGeometry& g, const float* input, co
     if (gradBias != nullptr)
         LPM_CUDNN_CHECK(cudnnConvolutionBackwardBias(cudnn_.get(), &kOne, plan.output.get(), gradOutput, &kOne,
                                                      plan.bias.get(), gradBias));
+}
+
+void CudaBackend::conv2dBackwardData(const Conv2dGeometry& g, const float* weight, const float* gradOutput,
+                                     float* gradInput, bool)
+{
+    activate();
+    ConvolutionPlan& plan = convolutionPlan(g);
+    // Overwritten: beta = 0.
+    LPM_CUDNN_CHECK(cudnnConvolutionBackwardData(
+        cudnn_.get(), &kOne, plan.weight.get(), weight, plan.output.get(), gradOutput, plan.convolution.get(),
+        plan.backwardData, workspace_.data(), size_t(workspace_.bytes()), &kZero, plan.input.get(), gradInput));
 }
 
 } // namespace lpm

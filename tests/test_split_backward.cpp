@@ -1,0 +1,93 @@
+// The backward in two halves (B: input gradients, W: weight gradients), as
+// zero-bubble schedules run it: on every zoo model, B then W leaves bit for
+// bit the fused backward's gradients, and B alone leaves the parameter
+// gradients untouched. (Each layer is held to the same in
+// test_layer_gradients, beside its finite-difference check.)
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "backend/cpu/cpu_backend.h"
+#include "expect_error.h"
+#include "nn/model_zoo.h"
+#include "nn/parameter_store.h"
+#include "nn/softmax_cross_entropy.h"
+#include "nn/unit_passes.h"
+#include "tensor/error.h"
+#include "tensor/random.h"
+
+namespace lpm {
+namespace {
+
+constexpr int64_t kSamples = 4;
+constexpr uint64_t kSeed = 5;
+
+struct Gradients {
+    std::vector<float> parameters; // the store's, in slot order
+    Tensor input;                  // of the first unit (empty: the model's first unit needs none)
+};
+
+// One micro-batch through the whole model; the backward fused, or split into B and W.
+Gradients backwardOf(Model& model, ParameterStore& store, const Tensor& images, const std::vector<int32_t>& labels,
+                     bool split)
+{
+    CpuBackend backend(1);
+    store.zeroGradients();
+    const int last = model.unitCount() - 1;
+    std::vector<std::unique_ptr<LayerContext>> contexts;
+    Tensor logits = forwardUnits(backend, model, 0, last, images.clone(), kSeed, 0, 0, contexts);
+    Tensor gradLogits = softmaxCrossEntropy(backend, logits, labels, kSamples).gradLogits;
+    Gradients result;
+    if (!split) {
+        result.input = backwardUnits(backend, model, 0, last, std::move(gradLogits), contexts);
+    } else {
+        result.input = backwardInputUnits(backend, model, 0, last, std::move(gradLogits), contexts);
+        const float* gradients = store.gradients();
+        EXPECT_TRUE(std::all_of(gradients, gradients + store.parameterCount(), [](float g) { return g == 0.0f; }))
+            << model.name() << ": B changed parameter gradients";
+        backwardWeightUnits(backend, model, 0, last, contexts);
+    }
+    result.parameters.assign(store.gradients(), store.gradients() + store.parameterCount());
+    return result;
+}
+
+TEST(SplitBackward, EveryZooModelGetsTheFusedGradientsBitForBit)
+{
+    for (const ZooEntry& entry : modelZoo()) {
+        SCOPED_TRACE(entry.name);
+        Model model = buildModel(entry.name);
+        ParameterStore store(model);
+        store.initialize(kSeed);
+        Tensor images(model.inputShape(kSamples));
+        RandomStream stream(11);
+        for (float& value : images.values())
+            value = stream.nextNormal();
+        std::vector<int32_t> labels;
+        for (int64_t i = 0; i < kSamples; ++i)
+            labels.push_back(int32_t(stream.nextBelow(10)));
+
+        const Gradients fused = backwardOf(model, store, images, labels, false);
+        const Gradients split = backwardOf(model, store, images, labels, true);
+        ASSERT_EQ(fused.parameters.size(), split.parameters.size());
+        EXPECT_TRUE(std::any_of(fused.parameters.begin(), fused.parameters.end(), [](float g) { return g != 0.0f; }));
+        EXPECT_EQ(
+            0, std::memcmp(fused.parameters.data(), split.parameters.data(), sizeof(float) * fused.parameters.size()));
+        ASSERT_EQ(fused.input.empty(), split.input.empty());
+    }
+}
+
+TEST(SplitBackward, HalvesNeedTheForwardsContexts)
+{
+    Model model = buildModel("mlp");
+    ParameterStore store(model);
+    store.initialize(kSeed);
+    CpuBackend backend(1);
+    std::vector<std::unique_ptr<LayerContext>> none;
+    expectError<InvalidArgument>([&] { backwardWeightUnits(backend, model, 0, model.unitCount() - 1, none); },
+                                 {"without the contexts of their forward"});
+}
+
+} // namespace
+} // namespace lpm
