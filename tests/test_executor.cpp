@@ -122,15 +122,21 @@ TEST_P(ExactSchedules, MatchSequentialBitForBit)
     const int steps = 2;
     for (int64_t m : {1, 2, 4, 8}) {
         const std::string reference = sequentialDigest(model, m, steps);
-        for (const char* schedule : {"gpipe", "1f1b", "lpm"})
+        for (const std::string& schedule : scheduleNames()) {
+            // Every exact schedule that cuts the model (dp sums in another
+            // order, and is held to rounding below).
+            const ScheduleTraits traits = scheduleTraits(schedule);
+            if (!traits.exact() || traits.fixedCuts())
+                continue;
             for (int stages : {2, 3}) {
-                SCOPED_TRACE(std::string(schedule) + " stages=" + std::to_string(stages) + " m=" + std::to_string(m));
+                SCOPED_TRACE(schedule + " stages=" + std::to_string(stages) + " m=" + std::to_string(m));
                 const PipelineResult result = pipelineRun(model, schedule, stages, m, steps);
                 EXPECT_EQ(result.digest, reference);
                 ASSERT_EQ(result.run.steps.size(), size_t(steps));
                 EXPECT_EQ(result.run.steps[0].samples, kBatch);
                 EXPECT_FALSE(result.run.stopped);
             }
+        }
     }
 }
 
@@ -147,6 +153,8 @@ TEST(Executor, SequentialScheduleAndAdamMatchToo)
     adam.kind = "adam";
     adam.learningRate = 1e-3f;
     EXPECT_EQ(pipelineRun("lenet5", "lpm", 3, 4, 3, nullptr, {}, adam).digest, sequentialDigest("lenet5", 4, 3, adam));
+    EXPECT_EQ(pipelineRun("resnet-mini", "lpm-zb", 3, 4, 3, nullptr, {}, adam).digest,
+              sequentialDigest("resnet-mini", 4, 3, adam));
     EXPECT_EQ(pipelineRun("cnn", "sequential", 1, 2, 2).digest, sequentialDigest("cnn", 2, 2));
 }
 

@@ -25,7 +25,8 @@ TEST(Schedule, EveryScheduleIsCompleteOrderedAndDeadlockFree)
         for (int stages = 1; stages <= 5; ++stages)
             for (int micro : {1, 2, 3, 4, 8})
                 for (int mini : {1, 3}) {
-                    if (name == "sequential" && stages > 1)
+                    const ScheduleTraits traits = scheduleTraits(name);
+                    if (traits.singleStage && stages > 1)
                         continue;
                     const Schedule schedule = buildSchedule(name, stages, micro, mini);
                     SCOPED_TRACE(name + " p=" + std::to_string(stages) + " m=" + std::to_string(micro)
@@ -36,21 +37,35 @@ TEST(Schedule, EveryScheduleIsCompleteOrderedAndDeadlockFree)
                         const StageActions& actions = schedule.actions[size_t(s)];
                         for (int t = 0; t < mini; ++t) {
                             EXPECT_EQ(count(actions, ActionKind::Update, t), 1);
-                            // Backwards in micro-batch order, as the sequential reference.
-                            int expected = name == "dp" ? s : 0;
-                            for (const Action& a : actions)
-                                if (a.kind == ActionKind::Backward && a.miniBatch == t) {
-                                    EXPECT_EQ(a.microBatch, expected);
-                                    expected += name == "dp" ? stages : 1;
+                            // Backwards, and Ws, in micro-batch order, as the sequential reference
+                            // accumulates; each W after its B, and the update after the last W.
+                            const int first = traits.replicated ? s : 0, step = traits.replicated ? stages : 1;
+                            int nextBackward = first, nextWeights = first;
+                            bool updated = false;
+                            for (const Action& a : actions) {
+                                if (a.miniBatch != t)
+                                    continue;
+                                if (a.kind == ActionKind::Backward) {
+                                    EXPECT_EQ(a.microBatch, nextBackward);
+                                    nextBackward += step;
+                                } else if (a.kind == ActionKind::WeightGradient) {
+                                    EXPECT_EQ(a.microBatch, nextWeights);
+                                    EXPECT_LT(a.microBatch, nextBackward);
+                                    EXPECT_FALSE(updated);
+                                    nextWeights += step;
+                                } else if (a.kind == ActionKind::Update) {
+                                    updated = true;
                                 }
-                            if (name != "dp") {
+                            }
+                            EXPECT_EQ(count(actions, ActionKind::WeightGradient, t), traits.splitsBackward ? micro : 0);
+                            if (!traits.replicated) {
                                 EXPECT_EQ(count(actions, ActionKind::Forward, t), micro);
                             }
                         }
                         dataParallelForwards += count(actions, ActionKind::Forward);
-                        EXPECT_EQ(count(actions, ActionKind::Flush), name == "gpipe" || name == "1f1b" ? mini : 0);
+                        EXPECT_EQ(count(actions, ActionKind::Flush), traits.flushes ? mini : 0);
                     }
-                    if (name == "dp") {
+                    if (traits.replicated) {
                         EXPECT_EQ(dataParallelForwards, micro * mini); // each micro-batch once
                     }
                 }

@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "expect_error.h"
 #include "sim/simulator.h"
 
@@ -29,6 +31,87 @@ TEST(Simulator, GpipeAndOneForwardOneBackwardBubbleIsTheClosedForm)
                     EXPECT_EQ(r.peakInFlightMicroBatches[size_t(s)], expectedInFlight);
                 }
             }
+}
+
+// Equal F, B and W (one unit each: the whole backward 2, W 1 of it), free transfers.
+std::vector<StageTimes> splitTimes(int stages)
+{
+    std::vector<StageTimes> times = uniformTimes(stages, 1.0, 2.0);
+    for (StageTimes& t : times)
+        t.weightGradient = 1.0;
+    return times;
+}
+
+// Idle time of stage s between its first action's start and its last's end.
+double idleInside(const SimulationResult& result, int stage)
+{
+    double first = 1e300, last = 0.0, busy = 0.0;
+    for (const TimelineEvent& event : result.timeline.events)
+        if (event.stage == stage && event.end > event.start) {
+            first = std::min(first, event.start);
+            last = std::max(last, event.end);
+            busy += event.end - event.start;
+        }
+    return last - first - busy;
+}
+
+TEST(Simulator, ZeroBubbleSchedulesMeetTheirClosedForms)
+{
+    for (int p : {2, 3, 4, 8})
+        for (int m : {2 * p - 1, 2 * p, 4 * p}) {
+            SCOPED_TRACE("p=" + std::to_string(p) + " m=" + std::to_string(m));
+            const double oneForwardOneBackward = 3.0 * (p - 1); // 1F1B's bubble per stage: (p − 1)(F + B + W)
+            const SimulationResult h1 = simulateSchedule(buildSchedule("zb-h1", p, m), splitTimes(p));
+            const SimulationResult h2 = simulateSchedule(buildSchedule("zb-h2", p, m), splitTimes(p));
+            for (int s = 0; s < p; ++s) {
+                EXPECT_DOUBLE_EQ(h1.busySeconds[size_t(s)], 3.0 * m);
+                // 1F1B's activations: p − s micro-batches before their B on stage s (ZB-H2: 2(p − s) − 1).
+                EXPECT_LE(h1.peakInFlightMicroBatches[size_t(s)], p - s);
+                EXPECT_EQ(h2.peakInFlightMicroBatches[size_t(s)], std::min(m, 2 * (p - s) - 1));
+                // ZB-H2: no bubble inside the pipeline, only its ramp.
+                EXPECT_DOUBLE_EQ(idleInside(h2, s), 0.0) << "stage " << s;
+            }
+            // ZB-H1: a third of 1F1B's bubble, (p − 1)(F + B − W), at p = 2 and at p = 4 from m = 2p;
+            // within 3 steps of it otherwise, and never more than half of 1F1B's.
+            const double h1Bubble = h1.makespanSeconds - 3.0 * m;
+            if (p == 2 || (p == 4 && m >= 2 * p))
+                EXPECT_DOUBLE_EQ(h1Bubble, oneForwardOneBackward / 3.0);
+            EXPECT_LE(h1Bubble, oneForwardOneBackward / 3.0 + 3.0);
+            EXPECT_LE(h1Bubble, oneForwardOneBackward / 2.0);
+            EXPECT_DOUBLE_EQ(h2.makespanSeconds, 3.0 * m + (p - 1));
+        }
+}
+
+TEST(Simulator, LpmZeroBubbleBeatsLpmAndNeverTrailsZbH1)
+{
+    // Three mini-batches with a slow update. (With equal stages every stage's
+    // Ws end together, so there is no update for lpm-zb's unlocking to hide
+    // behind zb-h1's flush: they tie.)
+    for (int p : {2, 4}) {
+        std::vector<StageTimes> times = splitTimes(p);
+        for (StageTimes& t : times)
+            t.update = 4.0;
+        const double lpm = simulateSchedule(buildSchedule("lpm", p, 8, 3), times).makespanSeconds;
+        const double zeroBubble = simulateSchedule(buildSchedule("zb-h1", p, 8, 3), times).makespanSeconds;
+        const double lpmZeroBubble = simulateSchedule(buildSchedule("lpm-zb", p, 8, 3), times).makespanSeconds;
+        EXPECT_LT(lpmZeroBubble, lpm) << "p=" << p;
+        EXPECT_LE(lpmZeroBubble, zeroBubble) << "p=" << p;
+    }
+}
+
+TEST(Simulator, AWeightGradientBeforeItsBackwardIsAnError)
+{
+    Schedule schedule = buildSchedule("zb-h1", 1, 2);
+    StageActions& actions = schedule.actions[0];
+    const auto w = std::find_if(actions.begin(), actions.end(),
+                                [](const Action& a) { return a.kind == ActionKind::WeightGradient; });
+    ASSERT_NE(w, actions.end());
+    std::rotate(actions.begin(), w, w + 1); // the first W moves to the front
+    expectError<InvalidArgument>([&] { simulateSchedule(schedule, splitTimes(1)); }, {"before its B"});
+    std::vector<StageTimes> times = splitTimes(1);
+    times[0].weightGradient = 3.0;
+    expectError<InvalidArgument>([&] { simulateSchedule(buildSchedule("zb-h1", 1, 2), times); },
+                                 {"weight-gradient time exceeds its backward"});
 }
 
 TEST(Simulator, LpmAsyncReachesAFullPipelineInSteadyState)

@@ -65,6 +65,7 @@ UnitCost Conv2d::cost(const Shape& input) const
     UnitCost cost;
     cost.forwardFlops = 2.0 * multiplyAdds;
     cost.backwardFlops = 4.0 * multiplyAdds;
+    cost.weightGradientFlops = 2.0 * multiplyAdds; // dW; dx takes the other half
     cost.parameterBytes =
         int64_t(sizeof(float))
         * (g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth + (options_.bias ? g.outChannels : 0));

@@ -14,6 +14,9 @@ struct UnitCost {
     int64_t outputBytes = 0; // activation that crosses a cut after this unit
     int64_t savedBytes = 0;  // kept from forward to backward
     int launches = 1;        // layer operations in the unit: each pays a fixed cost on a GPU
+    // The part of backwardFlops that the parameter gradients take (a split
+    // backward's W; the rest is B's).
+    double weightGradientFlops = 0.0;
 };
 
 } // namespace lpm

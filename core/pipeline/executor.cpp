@@ -248,6 +248,8 @@ struct MicroBatchState {
     std::vector<std::unique_ptr<LayerContext>> contexts; // F to B
     int weightsVersion = 0;                              // the stage's updates done when F ran (weight stashing)
     bool awaitingBackward = false;                       // F ran, B not yet
+    bool awaitingWeights = false;                        // a split backward's B ran, its W not yet
+    bool gradientSent = false;                           // B's result went to the stage before
     Tensor output;                                       // F's result, until sent (not on the last stage)
     Tensor gradOutput;                                   // the gradient in (last stage: of the loss), until B
     Tensor gradInput;                                    // B's result, until sent (not on stage 0)
@@ -260,6 +262,7 @@ struct StageSetup {
     int microBatches;
     bool weightStash;
     const std::function<Batch(int64_t)>& batchAt;
+    bool splitBackward; // B computes the input gradients, a W action later the weight gradients
 };
 
 class StageWorker {
@@ -352,6 +355,9 @@ private:
         case ActionKind::AllReduce:
             allReduce(action);
             break;
+        case ActionKind::WeightGradient:
+            weightGradient(action, key);
+            break;
         }
         return true;
     }
@@ -420,7 +426,14 @@ private:
         const bool stale = setup_.weightStash && state.weightsVersion != updatesDone_;
         if (stale)
             swapWeights(stashes_.at(state.weightsVersion));
-        state.gradInput = backwardUnits(backend_, model_, first_, last_, std::move(state.gradOutput), state.contexts);
+        if (setup_.splitBackward) {
+            state.gradInput =
+                backwardInputUnits(backend_, model_, first_, last_, std::move(state.gradOutput), state.contexts);
+            state.awaitingWeights = true;
+        } else {
+            state.gradInput =
+                backwardUnits(backend_, model_, first_, last_, std::move(state.gradOutput), state.contexts);
+        }
         state.awaitingBackward = false;
         if (stale) {
             swapWeights(stashes_.at(state.weightsVersion));
@@ -428,7 +441,28 @@ private:
         }
         record(action, start);
         if (firstStage_)
-            states_.erase(key); // nothing to send back
+            finishIfDone(key); // nothing to send back
+    }
+
+    // A split backward's W: the parameter gradients from what its B kept.
+    // Ws run in micro-batch order, so each gradient sums as sequential's does.
+    void weightGradient(const Action& action, int key)
+    {
+        MicroBatchState& state = states_.at(key);
+        const ActionStart start = beginAction();
+        backwardWeightUnits(backend_, model_, first_, last_, state.contexts);
+        state.awaitingWeights = false;
+        record(action, start);
+        finishIfDone(key);
+    }
+
+    // Forgets a micro-batch once its gradient is sent (or, on the first
+    // stage, computed) and its W, if the schedule has one, has run.
+    void finishIfDone(int key)
+    {
+        const MicroBatchState& state = states_.at(key);
+        if (!state.awaitingBackward && !state.awaitingWeights && (firstStage_ || state.gradientSent))
+            states_.erase(key);
     }
 
     int64_t weightBytes() const { return int64_t(sizeof(float)) * parameterCount_; }
@@ -607,7 +641,8 @@ private:
         message.sentSeconds = run_.now();
         if (direction == Direction::Gradient) {
             message.tensor = std::move(state.gradInput);
-            states_.erase(key); // the micro-batch is done here
+            state.gradientSent = true;
+            finishIfDone(key); // the micro-batch is done here unless its W is still to come
         } else {
             message.tensor = std::move(state.output);
             message.labels = std::move(state.labels);
@@ -822,7 +857,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     const std::chrono::microseconds spin =
         waitSpin_.value_or(stages <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
     SharedRun shared(stages, count, int(microBatches_), int(microBatches_) + stages + 1, spin);
-    const StageSetup setup{seed_, firstStep, optimizer_.stepCount(), int(microBatches_), weightStash_, batchAt};
+    const StageSetup setup{seed_,        firstStep, optimizer_.stepCount(), int(microBatches_),
+                           weightStash_, batchAt,   traits_.splitsBackward};
     // Work the placing backend queued on the weights (initialisation, zeroed
     // gradients) is finished before the stages' own streams touch them.
     store_.space().synchronize();

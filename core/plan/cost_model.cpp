@@ -98,6 +98,10 @@ void validateModelCosts(const ModelCosts& costs)
             || unit.savedBytes < 0 || unit.launches < 0)
             throw InvalidArgument(where + ": unit " + std::to_string(u)
                                   + " has a negative or non-finite FLOP or byte count");
+        if (!(unit.weightGradientFlops >= 0.0) || !(unit.weightGradientFlops <= unit.backwardFlops))
+            throw InvalidArgument(where + ": unit " + std::to_string(u) + " has weight_gradient_flops "
+                                  + std::to_string(unit.weightGradientFlops) + ", expected 0 to its backward_flops "
+                                  + std::to_string(unit.backwardFlops));
     }
     for (const DeviceCosts& device : costs.devices) {
         if (device.units.size() != costs.units.size())

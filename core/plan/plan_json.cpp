@@ -25,7 +25,8 @@ json costsValue(const ModelCosts& costs)
                          {"parameter_bytes", unit.parameterBytes},
                          {"output_bytes", unit.outputBytes},
                          {"saved_bytes", unit.savedBytes},
-                         {"launches", unit.launches}});
+                         {"launches", unit.launches},
+                         {"weight_gradient_flops", unit.weightGradientFlops}});
     json devices = json::array();
     for (const DeviceCosts& device : costs.devices) {
         json forward = json::array(), backward = json::array();
@@ -58,10 +59,18 @@ ModelCosts readCosts(const JsonReader& root)
     costs.model = root.field("model").text();
     costs.microBatchSize = root.field("micro_batch").integer();
     costs.inputBytesPerSample = root.field("input_bytes").integer();
-    for (const JsonReader& unit : root.field("units").elements())
+    for (const JsonReader& unit : root.field("units").elements()) {
         costs.units.push_back({unit.field("forward_flops").number(), unit.field("backward_flops").number(),
                                unit.field("parameter_bytes").integer(), unit.field("output_bytes").integer(),
                                unit.field("saved_bytes").integer(), unit.field("launches").integer32()});
+        UnitCost& read = costs.units.back();
+        // (Optional: files from before the split backward estimate half of a
+        // unit with parameters, which is what linear layers and convolutions take.)
+        read.weightGradientFlops = unit.value().contains("weight_gradient_flops")
+                                       ? unit.field("weight_gradient_flops").number()
+                                   : read.parameterBytes > 0 ? 0.5 * read.backwardFlops
+                                                             : 0.0;
+    }
     for (const JsonReader& device : root.field("devices").elements()) {
         DeviceCosts entry;
         entry.device = device.field("device").text();

@@ -41,6 +41,10 @@ public:
         out_.push_back({ActionKind::Backward, microBatch, miniBatch});
     }
     void add(ActionKind kind, int miniBatch) { out_.push_back({kind, -1, miniBatch}); }
+    void weightGradient(int miniBatch, int microBatch)
+    {
+        out_.push_back({ActionKind::WeightGradient, microBatch, miniBatch});
+    }
 
 private:
     int stage_, stages_;
@@ -125,6 +129,110 @@ void buildDataParallel(StageBuilder& build, int microBatches, int miniBatches)
     }
 }
 
+// Zero bubble (Qi et al., ICLR 2024): the backward split into B (input
+// gradient, on the critical path) and W (weight gradient, movable). The order
+// of each stage's F, B and W in one mini-batch comes from playing the
+// pipeline with equal times (F = B = W = 1 step, free transfers): whenever a
+// stage is free it runs, in this order of preference,
+//   the next B, once its gradient has arrived (the critical path);
+//   the next F, while fewer than `limits.beforeB` micro-batches wait for
+//     their B on the stage, and fewer than `limits.beforeW` for their W;
+//   the oldest pending W (filling what would be a bubble).
+// B and W each run in micro-batch order, as the sequential reference
+// accumulates, so the schedules stay exact. The lists hold for any times; the
+// equal times only choose the order.
+enum class Pass { Forward, InputGradient, WeightGradient };
+struct PassStep {
+    Pass pass;
+    int microBatch;
+};
+
+// The micro-batches a stage may hold at once: forwarded and waiting for their
+// B (all their activations), and forwarded and waiting for their W (B's
+// included; after B, only what W reads).
+struct InFlightLimits {
+    int beforeB;
+    int beforeW;
+};
+
+std::vector<std::vector<PassStep>> zeroBubbleOrder(int stages, int microBatches,
+                                                   const std::function<InFlightLimits(int)>& limits)
+{
+    std::vector<std::vector<PassStep>> order(static_cast<size_t>(stages));
+    std::vector<int> forwarded(size_t(stages), 0), backwarded(size_t(stages), 0), weighted(size_t(stages), 0);
+    // When micro-batch i's activation, and its gradient, can be used on stage s (−1: not yet).
+    std::vector<std::vector<int>> activationAt(size_t(stages), std::vector<int>(size_t(microBatches), -1));
+    std::vector<std::vector<int>> gradientAt(size_t(stages), std::vector<int>(size_t(microBatches), -1));
+    std::fill(activationAt[0].begin(), activationAt[0].end(), 0); // the input is there from the start
+    auto arrived = [](int at, int now) { return at >= 0 && at <= now; };
+    int finished = 0;
+    for (int now = 0; finished < stages; ++now) {
+        if (now > 3 * (microBatches + stages) * 4)
+            throw Error("zero-bubble order: the play did not finish (a bug)");
+        for (int s = 0; s < stages; ++s) {
+            const size_t k = size_t(s);
+            std::vector<PassStep>& steps = order[k];
+            if (backwarded[k] < forwarded[k] && arrived(gradientAt[k][size_t(backwarded[k])], now)) {
+                const int i = backwarded[k]++;
+                steps.push_back({Pass::InputGradient, i});
+                if (s > 0)
+                    gradientAt[k - 1][size_t(i)] = now + 1;
+            } else if (forwarded[k] < microBatches && forwarded[k] - backwarded[k] < limits(s).beforeB
+                       && forwarded[k] - weighted[k] < limits(s).beforeW
+                       && arrived(activationAt[k][size_t(forwarded[k])], now)) {
+                const int i = forwarded[k]++;
+                steps.push_back({Pass::Forward, i});
+                if (s + 1 < stages)
+                    activationAt[k + 1][size_t(i)] = now + 1;
+                else
+                    gradientAt[k][size_t(i)] = now + 1; // the loss's gradient, on the last stage
+            } else if (weighted[k] < backwarded[k]) {
+                steps.push_back({Pass::WeightGradient, weighted[k]++});
+                finished += weighted[k] == microBatches;
+            }
+        }
+    }
+    return order;
+}
+
+// One stage's F, B and W of mini-batch t in the zero-bubble order, then its
+// update and, when asked, a flush. (The order is computed once per shape.)
+void buildZeroBubble(StageBuilder& build, int microBatches, int miniBatches,
+                     const std::function<InFlightLimits(int)>& limits, bool flush)
+{
+    const std::vector<PassStep> steps = zeroBubbleOrder(build.stages(), microBatches, limits)[size_t(build.stage())];
+    for (int t = 0; t < miniBatches; ++t) {
+        for (const PassStep& step : steps) {
+            if (step.pass == Pass::Forward)
+                build.forward(t, step.microBatch);
+            else if (step.pass == Pass::InputGradient)
+                build.backward(t, step.microBatch);
+            else
+                build.weightGradient(t, step.microBatch);
+        }
+        build.add(ActionKind::Update, t);
+        if (flush)
+            build.add(ActionKind::Flush, t);
+    }
+}
+
+// ZB-H1 keeps 1F1B's activations (p − s micro-batches before their B on
+// stage s) and lets a stage hold p + 1 before their W (after its B, a
+// micro-batch keeps only what W reads): later stages delay their Ws, which
+// fill the bubbles at the end. With equal F, B and W its bubble is a third of
+// 1F1B's up to p = 4 and at most 2 steps more up to p = 8 (tests). ZB-H2 takes
+// 2(p − s) − 1 warm-up forwards and up to 2p micro-batches before their W:
+// no bubble inside the pipeline, only its ramp of p − 1 steps.
+// (The bounds were chosen by playing p = 2..12 against those closed forms.)
+InFlightLimits zeroBubbleH1Limits(int stage, int stages)
+{
+    return {stages - stage, stages + 1};
+}
+InFlightLimits zeroBubbleH2Limits(int stage, int stages)
+{
+    return {2 * (stages - stage) - 1, 2 * stages};
+}
+
 struct ScheduleDefinition {
     std::string name;
     ScheduleTraits traits;
@@ -141,6 +249,24 @@ const std::vector<ScheduleDefinition>& definitions()
         {"lpm", {}, [](StageBuilder& b, int m, int t) { buildOneForwardOneBackward(b, m, t, false); }},
         {"lpm-async", {.continuous = true}, buildLpmAsync},
         {"dp", {.replicated = true}, buildDataParallel},
+        {"zb-h1",
+         {.flushes = true, .splitsBackward = true},
+         [](StageBuilder& b, int m, int t) {
+             buildZeroBubble(
+                 b, m, t, [&](int s) { return zeroBubbleH1Limits(s, b.stages()); }, true);
+         }},
+        {"zb-h2",
+         {.flushes = true, .splitsBackward = true},
+         [](StageBuilder& b, int m, int t) {
+             buildZeroBubble(
+                 b, m, t, [&](int s) { return zeroBubbleH2Limits(s, b.stages()); }, true);
+         }},
+        {"lpm-zb",
+         {.splitsBackward = true},
+         [](StageBuilder& b, int m, int t) {
+             buildZeroBubble(
+                 b, m, t, [&](int s) { return zeroBubbleH1Limits(s, b.stages()); }, false);
+         }},
     };
     return all;
 }
@@ -229,8 +355,9 @@ const ActionKindLook& actionKindLook(ActionKind kind)
         {"receive gradient", "communication", 0x999999},
         {"flush", "communication", 0x999999},
         {"all-reduce", "communication", 0xb07aa1},
+        {"W", "weight gradient", 0x76b7b2},
     };
-    static_assert(sizeof(looks) / sizeof(looks[0]) == size_t(ActionKind::AllReduce) + 1);
+    static_assert(sizeof(looks) / sizeof(looks[0]) == size_t(ActionKind::WeightGradient) + 1);
     return looks[static_cast<size_t>(kind)];
 }
 

@@ -13,9 +13,17 @@
 //               each stage updates after the m-th backward of a mini-batch
 //   dp          data parallel: every stage holds the whole model, runs its
 //               share of the micro-batches, all-reduces gradients, then U
+//   zb-h1       zero bubble: the backward split into B (input gradients) and
+//               W (weight gradients), W filling the bubbles, at 1F1B's memory
+//               (p − s micro-batches on stage s); U, then a flush
+//   zb-h2       the same with up to 2(p − s) − 1 micro-batches on stage s,
+//               so that the steady state has no bubble
+//   lpm-zb      zb-h1's order with lpm's update unlocking: each stage
+//               updates right after its own last W, without a flush
 //
-// Backwards run in micro-batch order 0..m−1 on every stage, as the sequential
-// reference accumulates them, which is what makes gpipe, 1f1b and lpm exact.
+// Backwards (and Ws) run in micro-batch order 0..m−1 on every stage, as the
+// sequential reference accumulates them, which is what makes every schedule
+// but lpm-async exact.
 #pragma once
 
 #include <string>
@@ -25,7 +33,7 @@ namespace lpm {
 
 enum class ActionKind {
     Forward,           // F(micro-batch)
-    Backward,          // B(micro-batch)
+    Backward,          // B(micro-batch): the whole backward, or its input half where the schedule has W
     Update,            // U: optimizer step of the stage's parameters
     SendActivation,    // to stage s + 1
     ReceiveActivation, // from stage s − 1
@@ -33,6 +41,7 @@ enum class ActionKind {
     ReceiveGradient,   // from stage s + 1
     Flush,             // wait until every stage reached its Flush of this mini-batch
     AllReduce,         // dp: sum gradients over all stages (every stage takes part)
+    WeightGradient,    // W(micro-batch): the parameter gradients of an earlier B (split schedules)
 };
 
 struct Action {
@@ -82,10 +91,11 @@ const std::vector<std::string>& scheduleNames();
 // that no caller compares schedule names. Each schedule is described once, in
 // schedule.cpp: these traits and the builder of its action lists.
 struct ScheduleTraits {
-    bool singleStage = false; // sequential: everything on the first device
-    bool replicated = false;  // dp: every stage holds the whole model
-    bool continuous = false;  // lpm-async: mini-batches overlap, without a flush
-    bool flushes = false;     // gpipe, 1f1b: every stage waits for all at the end of a mini-batch
+    bool singleStage = false;    // sequential: everything on the first device
+    bool replicated = false;     // dp: every stage holds the whole model
+    bool continuous = false;     // lpm-async: mini-batches overlap, without a flush
+    bool flushes = false;        // gpipe, 1f1b: every stage waits for all at the end of a mini-batch
+    bool splitsBackward = false; // zb-h1, zb-h2, lpm-zb: B computes input gradients, W (later) weight gradients
     // Leaves the weights of sequential bit for bit (every schedule but the continuous one).
     bool exact() const { return !continuous; }
     // No cuts to place: a single stage, or replicas of the whole model.
@@ -106,7 +116,10 @@ inline constexpr const char* kSequentialSchedule = "sequential";
 inline constexpr const char* kPipelinedSchedule = "lpm";
 
 // Per stage, the most micro-batches forwarded and not yet backwarded at once:
-// the activations the stage keeps (1F1B: min(p − s, m); GPipe: m).
+// the activations the stage keeps (1F1B: min(p − s, m); GPipe: m). Where the
+// backward is split, this counts up to B; after it, a micro-batch keeps only
+// what its W reads (inputs and output gradients of the layers with
+// parameters) until W, which this does not count.
 std::vector<int> peakInFlightMicroBatches(const Schedule& schedule);
 
 // The most activations any stage of schedule `name` keeps, on `devices`

@@ -14,12 +14,12 @@ namespace lpm {
 
 namespace {
 
-enum ActionSlot { kF, kB, kU, kAllReduce, kSlots };
+enum ActionSlot { kF, kB, kW, kU, kAllReduce, kSlots };
 
 // One stage's seconds and counts of each kind of action.
 struct ActionSums {
-    double seconds[kSlots] = {0, 0, 0, 0};
-    int count[kSlots] = {0, 0, 0, 0};
+    double seconds[kSlots] = {};
+    int count[kSlots] = {};
 };
 
 struct TimelineSums {
@@ -38,10 +38,11 @@ TimelineSums sumActions(const Timeline& timeline, size_t stages, int fromMiniBat
         if (event.miniBatch < fromMiniBatch || event.stage < 0 || size_t(event.stage) >= stages)
             continue;
         sums.miniBatches = std::max(sums.miniBatches, event.miniBatch + 1 - fromMiniBatch);
-        const ActionSlot slot = event.kind == ActionKind::Forward    ? kF
-                                : event.kind == ActionKind::Backward ? kB
-                                : event.kind == ActionKind::Update   ? kU
-                                                                     : kAllReduce;
+        const ActionSlot slot = event.kind == ActionKind::Forward          ? kF
+                                : event.kind == ActionKind::Backward       ? kB
+                                : event.kind == ActionKind::WeightGradient ? kW
+                                : event.kind == ActionKind::Update         ? kU
+                                                                           : kAllReduce;
         sums.stages[size_t(event.stage)].seconds[slot] += event.end - event.start;
         ++sums.stages[size_t(event.stage)].count[slot];
     }
@@ -55,8 +56,12 @@ std::vector<StageTimes> stageTimesFromSums(const TimelineSums& sums, std::vector
         StageTimes& t = predicted[s];
         if (stage.count[kF] > 0) // the gather comes out of F: the simulator adds it to the first F
             t.forward = std::max(0.0, (stage.seconds[kF] - sums.miniBatches * t.prepareInput) / stage.count[kF]);
-        if (stage.count[kB] > 0)
+        if (stage.count[kB] > 0 && stage.count[kW] > 0) { // a split backward: B, then W
+            t.weightGradient = stage.seconds[kW] / stage.count[kW];
+            t.backward = stage.seconds[kB] / stage.count[kB] + t.weightGradient;
+        } else if (stage.count[kB] > 0) {
             t.backward = stage.seconds[kB] / stage.count[kB];
+        }
         if (stage.count[kU] > 0)
             t.update = stage.seconds[kU] / sums.miniBatches;
         if (stage.count[kAllReduce] > 0)

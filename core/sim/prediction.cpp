@@ -12,6 +12,7 @@ namespace {
 struct StageSums {
     double forward = 0.0; // seconds per micro-batch on the stage's device
     double backward = 0.0;
+    double weightGradient = 0.0; // the part of backward W takes, by the units' FLOPs
     int64_t parameterBytes = 0;
     int64_t savedBytes = 0; // per micro-batch
 };
@@ -24,6 +25,10 @@ StageSums sumUnits(const Plan& plan, const std::string& device, int sharedBy, in
     for (int u = first; u <= last; ++u) {
         sums.forward += times[size_t(u)].forwardSeconds * sharedBy;
         sums.backward += times[size_t(u)].backwardSeconds * sharedBy;
+        const UnitCost& cost = plan.costs.units[size_t(u)];
+        if (cost.backwardFlops > 0.0)
+            sums.weightGradient +=
+                times[size_t(u)].backwardSeconds * sharedBy * cost.weightGradientFlops / cost.backwardFlops;
         sums.parameterBytes += plan.costs.units[size_t(u)].parameterBytes;
         sums.savedBytes += plan.costs.units[size_t(u)].savedBytes * plan.microBatchSize();
     }
@@ -118,6 +123,7 @@ std::vector<StageTimes> stageTimesFor(const Plan& plan)
         StageTimes t;
         t.forward = sums.forward;
         t.backward = sums.backward;
+        t.weightGradient = sums.weightGradient;
         const PlanDeviceEntry& device = plan.devices[size_t(stage.device)];
         t.update = updateSeconds(plan, device.costsDevice, device.sharedBy, sums.parameterBytes);
         if (stage.first == 0)

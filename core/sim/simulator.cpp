@@ -1,6 +1,8 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <set>
+#include <utility>
 
 #include "tensor/error.h"
 
@@ -9,13 +11,23 @@ namespace lpm {
 SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<StageTimes>& times)
 {
     const int stages = int(schedule.actions.size());
+    // A split backward: B takes backward − weightGradient, W the rest.
+    bool split = false;
+    for (const StageActions& actions : schedule.actions)
+        for (const Action& action : actions)
+            split = split || action.kind == ActionKind::WeightGradient;
+    // Per stage: the (mini-batch, micro-batch) of each B whose W is still to come.
+    std::vector<std::set<std::pair<int, int>>> awaitingWeights(static_cast<size_t>(stages));
     if (int(times.size()) != stages)
         throw InvalidArgument("simulator: " + std::to_string(times.size()) + " stage times for "
                               + std::to_string(stages) + " stages");
-    for (const StageTimes& t : times)
-        if (t.forward < 0 || t.backward < 0 || t.update < 0 || t.allReduce < 0 || t.transferIn < 0
-            || t.prepareInput < 0)
+    for (const StageTimes& t : times) {
+        if (t.forward < 0 || t.backward < 0 || t.update < 0 || t.allReduce < 0 || t.transferIn < 0 || t.prepareInput < 0
+            || t.weightGradient < 0)
             throw InvalidArgument("simulator: stage times must not be negative");
+        if (t.weightGradient > t.backward)
+            throw InvalidArgument("simulator: a stage's weight-gradient time exceeds its backward time");
+    }
 
     SimulationResult result;
     result.timeline.stages = stages;
@@ -88,7 +100,14 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                     break;
                 }
                 case ActionKind::Backward:
-                    occupy(s, a, t.backward);
+                    occupy(s, a, split ? t.backward - t.weightGradient : t.backward);
+                    awaitingWeights[size_t(s)].insert({a.miniBatch, a.microBatch});
+                    break;
+                case ActionKind::WeightGradient:
+                    if (awaitingWeights[size_t(s)].erase({a.miniBatch, a.microBatch}) == 0)
+                        throw InvalidArgument("schedule " + schedule.name + ": stage " + std::to_string(s) + " runs "
+                                              + describeAction(a) + " before its B");
+                    occupy(s, a, t.weightGradient);
                     break;
                 case ActionKind::Update:
                     occupy(s, a, t.update);

@@ -19,13 +19,17 @@ namespace lpm {
 // activation forward and, the same size, the gradient back.
 struct StageTimes {
     double forward = 0.0;
-    double backward = 0.0;
+    double backward = 0.0; // the whole backward
     double update = 0.0;
     double allReduce = 0.0;
     double transferIn = 0.0; // link from stage s − 1; ignored for stage 0
     // Per mini-batch, added to the stage's first forward of it: the first
     // stage gathers the mini-batch's input there (dp replicas all wait for it).
     double prepareInput = 0.0;
+    // The part of `backward` that the parameter gradients take: where a
+    // schedule splits the backward, B takes backward − weightGradient and W
+    // takes weightGradient.
+    double weightGradient = 0.0;
 };
 
 struct SimulationResult {
