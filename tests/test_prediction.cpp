@@ -34,7 +34,8 @@ Plan uniformPlan(int units, int devices, const std::string& schedule, int64_t mi
     plan.microBatches = microBatches;
     plan.costs.model = "uniform";
     plan.costs.microBatchSize = 8;
-    plan.costs.units.assign(size_t(units), UnitCost{1.0, 2.0, 40, 100, 10});
+    // (W takes 1 of each unit's 2 backward FLOPs: a split backward's B and W take half each.)
+    plan.costs.units.assign(size_t(units), UnitCost{1.0, 2.0, 40, 100, 10, 1, 1.0});
     plan.costs.devices.push_back(
         {"dev", "test", std::vector<UnitTimes>(size_t(units), UnitTimes{kForward, kBackward}), 0.0});
     for (int d = 0; d < devices; ++d) {
@@ -363,7 +364,7 @@ Plan withUpdateAndGather(Plan plan)
 
 TEST(Calibration, PipelinedStagesGetTheMeasuredTimesBack)
 {
-    for (const char* schedule : {"gpipe", "1f1b", "lpm", "lpm-async"}) {
+    for (const char* schedule : {"gpipe", "1f1b", "lpm", "lpm-async", "zb-h1", "lpm-zb"}) {
         SCOPED_TRACE(schedule);
         const Plan plan = withUpdateAndGather(uniformPlan(4, 2, schedule, 4));
         const std::vector<StageTimes> predicted = stageTimesFor(plan);
@@ -371,8 +372,10 @@ TEST(Calibration, PipelinedStagesGetTheMeasuredTimesBack)
         std::vector<StageTimes> actual = predicted;
         actual[0].forward *= 1.3;
         actual[0].backward *= 1.2;
+        actual[0].weightGradient *= 1.2; // (costs keep W's share of the backward: its FLOPs')
         actual[1].forward *= 1.5;
         actual[1].backward *= 1.1;
+        actual[1].weightGradient *= 1.1;
         for (StageTimes& stage : actual)
             stage.update *= 1.4;
         // The first mini-batch is left out (in a real run it starts cold): make it slower still.
@@ -395,6 +398,7 @@ TEST(Calibration, PipelinedStagesGetTheMeasuredTimesBack)
         for (size_t s = 0; s < times.size(); ++s) {
             EXPECT_NEAR(times[s].forward, actual[s].forward, 1e-12);
             EXPECT_NEAR(times[s].backward, actual[s].backward, 1e-12);
+            EXPECT_NEAR(times[s].weightGradient, actual[s].weightGradient, 1e-12);
             EXPECT_NEAR(times[s].update, actual[s].update, 1e-12);
             EXPECT_DOUBLE_EQ(times[s].prepareInput, predicted[s].prepareInput);
             EXPECT_DOUBLE_EQ(times[s].transferIn, predicted[s].transferIn);

@@ -84,7 +84,7 @@ double medianOf(std::vector<double> values)
 // F (the gather taken out of each mini-batch's first) and per B, and per
 // mini-batch the sum of its U and of its all-reduce events.
 struct StageDurations {
-    std::vector<double> forward, backward;
+    std::vector<double> forward, backward, weightGradient; // backward: B alone where a W follows
     std::map<int, double> updatePerMiniBatch, allReducePerMiniBatch;
 };
 
@@ -112,6 +112,9 @@ std::vector<StageTimes> typicalStageTimes(const Timeline& timeline, std::vector<
         case ActionKind::Backward:
             stages[s].backward.push_back(seconds);
             break;
+        case ActionKind::WeightGradient:
+            stages[s].weightGradient.push_back(seconds);
+            break;
         case ActionKind::Update:
             stages[s].updatePerMiniBatch[event.miniBatch] += seconds;
             break;
@@ -131,8 +134,12 @@ std::vector<StageTimes> typicalStageTimes(const Timeline& timeline, std::vector<
         StageTimes& t = predicted[s];
         if (!stage.forward.empty())
             t.forward = medianOf(stage.forward);
-        if (!stage.backward.empty())
+        if (!stage.backward.empty() && !stage.weightGradient.empty()) { // a split backward: B, then W
+            t.weightGradient = medianOf(stage.weightGradient);
+            t.backward = medianOf(stage.backward) + t.weightGradient;
+        } else if (!stage.backward.empty()) {
             t.backward = medianOf(stage.backward);
+        }
         if (!stage.updatePerMiniBatch.empty())
             t.update = medianOfMiniBatches(stage.updatePerMiniBatch);
         if (!stage.allReducePerMiniBatch.empty())
