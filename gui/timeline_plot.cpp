@@ -107,8 +107,9 @@ void TimelinePlot::retranslate()
     predictedBoxes_->setName(tr("predicted"));
     measuredBoxes_->setName(tr("measured"));
     plot_->xAxis->setLabel(tr("time (ms)"));
-    colourKey_->setText(tr("blue: forward, green: backward, orange: update, purple: all-reduce · "
-                           "numbers are micro-batches · gaps are bubbles"));
+    colourKey_->setText(tr("blue: forward, green: backward (its input half where W follows), teal: weight "
+                           "gradients (W), orange: update, purple: all-reduce · numbers are micro-batches · gaps "
+                           "are bubbles"));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -1109,8 +1109,8 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
     </message>
     <message>
         <location filename="../gui/timeline_plot.cpp" line="110"/>
-        <source>blue: forward, green: backward, orange: update, purple: all-reduce · numbers are micro-batches · gaps are bubbles</source>
-        <translation>蓝色：前向，绿色：反向，橙色：更新，紫色：全归约 · 数字为微批编号 · 空隙即气泡</translation>
+        <source>blue: forward, green: backward (its input half where W follows), teal: weight gradients (W), orange: update, purple: all-reduce · numbers are micro-batches · gaps are bubbles</source>
+        <translation>蓝色：前向，绿色：反向（其后有 W 时为输入梯度部分），青色：权重梯度（W），橙色：更新，紫色：全归约 · 数字为微批编号 · 空隙即气泡</translation>
     </message>
 </context>
 <context>
