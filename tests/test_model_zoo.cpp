@@ -43,6 +43,27 @@ TEST(ModelZoo, ParameterCountsMatchTheArchitectures)
     EXPECT_EQ(bytes, int64_t(sizeof(float)) * parameterCount(cnn));
 }
 
+TEST(ModelZoo, UnitsStateWhatTheWeightGradientsTakeAndKeep)
+{
+    // mlp: flatten, then linear 784->512 (x and dy kept from B to W: 784 + 512 floats per sample, half the
+    // backward's FLOPs), relu (nothing for W).
+    Model mlp = buildModel("mlp");
+    const std::vector<UnitCost> costs = mlp.unitCosts();
+    EXPECT_EQ(costs[1].weightGradientBytes, int64_t(sizeof(float)) * (784 + 512));
+    EXPECT_DOUBLE_EQ(costs[1].weightGradientFlops, 0.5 * costs[1].backwardFlops);
+    EXPECT_EQ(costs[2].weightGradientBytes, 0);
+    EXPECT_EQ(costs[2].weightGradientFlops, 0.0);
+    // A residual block's W is its convolutions'.
+    Model resnet = buildModel("resnet-mini");
+    for (int u = 0; u < resnet.unitCount(); ++u)
+        if (resnet.unit(u).kind() == "ResidualBlock") {
+            const UnitCost block = resnet.unitCosts()[size_t(u)];
+            EXPECT_GT(block.weightGradientBytes, block.outputBytes);
+            EXPECT_GT(block.weightGradientFlops, 0.4 * block.backwardFlops);
+            EXPECT_LT(block.weightGradientFlops, 0.5 * block.backwardFlops); // batch norm's B has no W half
+        }
+}
+
 TEST(ModelZoo, ResnetBlocksCarryAboutTheSameFlops)
 {
     Model model = buildModel("resnet-mini");

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "expect_error.h"
 #include "plan/plan.h"
 #include "schedule/schedule.h"
@@ -72,6 +74,32 @@ TEST(Prediction, GpipeAndOneForwardOneBackwardMatchTheClosedForms)
                     EXPECT_EQ(stage.memoryBytes, 3 * 40 + inFlight * 10 * 8);
                 }
             }
+}
+
+TEST(Prediction, SplitBackwardStagesKeepWhatWReadsUntilW)
+{
+    const int p = 4, m = 8;
+    for (const char* schedule : {"1f1b", "zb-h1", "zb-h2", "lpm-zb"}) {
+        SCOPED_TRACE(schedule);
+        Plan plan = uniformPlan(p, p, schedule, m);
+        for (UnitCost& unit : plan.costs.units)
+            unit.weightGradientBytes = 6;
+        const Prediction prediction = predictPlan(plan);
+        const Schedule lists = buildSchedule(schedule, p, m);
+        const std::vector<int> inFlight = peakInFlightMicroBatches(lists);
+        const std::vector<int> awaiting = peakAwaitingWeightMicroBatches(lists);
+        for (int s = 0; s < p; ++s) {
+            EXPECT_EQ(awaiting[size_t(s)] > 0, scheduleTraits(schedule).splitsBackward);
+            // Parameters, gradients, momentum; activations until B; what W reads from B to W (per sample · 8).
+            EXPECT_EQ(prediction.stages[size_t(s)].memoryBytes,
+                      3 * 40 + inFlight[size_t(s)] * 10 * 8 + awaiting[size_t(s)] * 6 * 8);
+        }
+        // The planner's memory bound charges the worst stage's count.
+        const PartitionProblem problem = partitionProblemFor(plan);
+        EXPECT_EQ(problem.awaitingWeightMicroBatches, *std::max_element(awaiting.begin(), awaiting.end()));
+        EXPECT_EQ(stageMemoryBytes(problem, 0, 0),
+                  3 * 40 + problem.inflightMicroBatches * 10 * 8 + problem.awaitingWeightMicroBatches * 6 * 8);
+    }
 }
 
 TEST(Prediction, LpmAsyncRunsAFullPipelineInSteadyState)

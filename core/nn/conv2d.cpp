@@ -71,6 +71,7 @@ UnitCost Conv2d::cost(const Shape& input) const
         * (g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth + (options_.bias ? g.outChannels : 0));
     cost.outputBytes = int64_t(sizeof(float)) * int64_t(outputs);
     cost.savedBytes = int64_t(sizeof(float)) * g.inChannels * g.inHeight * g.inWidth;
+    cost.weightGradientBytes = cost.savedBytes + cost.outputBytes; // x and dy
     return cost;
 }
 

@@ -42,6 +42,7 @@ UnitCost Linear::cost(const Shape& input) const
     cost.forwardFlops = 2.0 * multiplyAdds;
     cost.backwardFlops = 4.0 * multiplyAdds;
     cost.weightGradientFlops = 2.0 * multiplyAdds; // dW; dx takes the other half
+    cost.weightGradientBytes = int64_t(sizeof(float)) * (options_.inFeatures + options_.outFeatures); // x and dy
     cost.parameterBytes = int64_t(sizeof(float))
                           * (options_.inFeatures * options_.outFeatures + (options_.bias ? options_.outFeatures : 0));
     cost.outputBytes = int64_t(sizeof(float)) * options_.outFeatures;

@@ -22,6 +22,7 @@ void addUnitCost(UnitCost& total, const UnitCost& part)
     total.forwardFlops += part.forwardFlops;
     total.backwardFlops += part.backwardFlops;
     total.weightGradientFlops += part.weightGradientFlops;
+    total.weightGradientBytes += part.weightGradientBytes;
     total.parameterBytes += part.parameterBytes;
     total.savedBytes += part.savedBytes;
     total.launches += part.launches;

@@ -17,6 +17,9 @@ struct UnitCost {
     // The part of backwardFlops that the parameter gradients take (a split
     // backward's W; the rest is B's).
     double weightGradientFlops = 0.0;
+    // What a split backward keeps from B to W: the inputs and output gradients
+    // W reads (linear layers, convolutions), per sample.
+    int64_t weightGradientBytes = 0;
 };
 
 } // namespace lpm

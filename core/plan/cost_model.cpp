@@ -98,6 +98,8 @@ void validateModelCosts(const ModelCosts& costs)
             || unit.savedBytes < 0 || unit.launches < 0)
             throw InvalidArgument(where + ": unit " + std::to_string(u)
                                   + " has a negative or non-finite FLOP or byte count");
+        if (unit.weightGradientBytes < 0)
+            throw InvalidArgument(where + ": unit " + std::to_string(u) + " has negative weight_gradient_bytes");
         if (!(unit.weightGradientFlops >= 0.0) || !(unit.weightGradientFlops <= unit.backwardFlops))
             throw InvalidArgument(where + ": unit " + std::to_string(u) + " has weight_gradient_flops "
                                   + std::to_string(unit.weightGradientFlops) + ", expected 0 to its backward_flops "

@@ -21,6 +21,13 @@ void validatePartitionProblem(const PartitionProblem& problem)
     requireSize(problem.outputBytes.size(), units, "outputBytes");
     requireSize(problem.staticBytes.size(), units, "staticBytes");
     requireSize(problem.savedBytes.size(), units, "savedBytes");
+    if (!problem.weightGradientBytes.empty())
+        requireSize(problem.weightGradientBytes.size(), units, "weightGradientBytes");
+    for (int64_t bytes : problem.weightGradientBytes)
+        if (bytes < 0)
+            throw InvalidArgument("partition problem: weightGradientBytes must not be negative");
+    if (problem.awaitingWeightMicroBatches < 0)
+        throw InvalidArgument("partition problem: awaitingWeightMicroBatches must not be negative");
     requireSize(problem.links.size(), problem.devices.size() - 1, "links");
     for (size_t u = 0; u < units; ++u)
         if (!(problem.unitSeconds[u] >= 0.0) || problem.outputBytes[u] < 0 || problem.staticBytes[u] < 0
@@ -59,6 +66,9 @@ int64_t stageMemoryBytes(const PartitionProblem& problem, int first, int last)
     int64_t bytes = 0;
     for (int u = first; u <= last; ++u)
         bytes += problem.staticBytes[size_t(u)] + problem.inflightMicroBatches * problem.savedBytes[size_t(u)];
+    if (!problem.weightGradientBytes.empty())
+        for (int u = first; u <= last; ++u)
+            bytes += problem.awaitingWeightMicroBatches * problem.weightGradientBytes[size_t(u)];
     return bytes;
 }
 

@@ -7,6 +7,7 @@
 // where the second term (activation in, gradient out) applies when first > 0
 // and uses the link into device d. Its memory is
 //   Σ staticBytes[u] + inflightMicroBatches · Σ savedBytes[u]
+//                    + awaitingWeightMicroBatches · Σ weightGradientBytes[u]
 // and must fit the device's memoryBytes.
 #pragma once
 
@@ -40,6 +41,10 @@ struct PartitionProblem {
     std::vector<PlanDevice> devices;  // pipeline order
     std::vector<PlanLink> links;      // devices.size() − 1 links
     int64_t inflightMicroBatches = 1; // activations a stage keeps (schedule's worst case)
+    // Split backwards: what W reads, kept from B to W per micro-batch (empty:
+    // nothing), and the most micro-batches between their B and W on a stage.
+    std::vector<int64_t> weightGradientBytes;
+    int64_t awaitingWeightMicroBatches = 0;
     // Optional: the predicted iteration seconds of a partition under the
     // plan's schedule (the simulator's, sim/prediction.h). When set, lpm's
     // step 5 compares stage counts by it instead of by the bottleneck, so

@@ -90,6 +90,7 @@ PartitionProblem partitionProblemFor(const Plan& plan)
         problem.outputBytes.push_back(unit.outputBytes * size);
         problem.staticBytes.push_back((2 + stateVectors) * unit.parameterBytes);
         problem.savedBytes.push_back(unit.savedBytes * size);
+        problem.weightGradientBytes.push_back(unit.weightGradientBytes * size);
     }
     for (size_t k = 0; k < plan.devices.size(); ++k) {
         const PlanDeviceEntry& device = plan.devices[k];
@@ -102,6 +103,8 @@ PartitionProblem partitionProblemFor(const Plan& plan)
     }
     problem.inflightMicroBatches =
         peakInFlightMicroBatches(plan.schedule, int(plan.devices.size()), int(plan.microBatches));
+    problem.awaitingWeightMicroBatches =
+        peakAwaitingWeightMicroBatches(plan.schedule, int(plan.devices.size()), int(plan.microBatches));
     return problem;
 }
 

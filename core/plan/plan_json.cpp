@@ -26,7 +26,8 @@ json costsValue(const ModelCosts& costs)
                          {"output_bytes", unit.outputBytes},
                          {"saved_bytes", unit.savedBytes},
                          {"launches", unit.launches},
-                         {"weight_gradient_flops", unit.weightGradientFlops}});
+                         {"weight_gradient_flops", unit.weightGradientFlops},
+                         {"weight_gradient_bytes", unit.weightGradientBytes}});
     json devices = json::array();
     for (const DeviceCosts& device : costs.devices) {
         json forward = json::array(), backward = json::array();
@@ -70,6 +71,10 @@ ModelCosts readCosts(const JsonReader& root)
                                        ? unit.field("weight_gradient_flops").number()
                                    : read.parameterBytes > 0 ? 0.5 * read.backwardFlops
                                                              : 0.0;
+        read.weightGradientBytes = unit.value().contains("weight_gradient_bytes")
+                                       ? unit.field("weight_gradient_bytes").integer()
+                                   : read.weightGradientFlops > 0.0 ? read.savedBytes + read.outputBytes
+                                                                    : 0;
     }
     for (const JsonReader& device : root.field("devices").elements()) {
         DeviceCosts entry;

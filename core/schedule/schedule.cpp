@@ -319,27 +319,56 @@ Schedule buildSchedule(const std::string& name, int stages, int microBatches, in
     return schedule;
 }
 
-std::vector<int> peakInFlightMicroBatches(const Schedule& schedule)
+namespace {
+// Per stage, the most micro-batches counted at once: +1 at an action of kind
+// `enters`, −1 at one of kind `leaves`.
+std::vector<int> peakCounts(const Schedule& schedule, ActionKind enters, ActionKind leaves)
 {
     std::vector<int> peaks;
     for (const StageActions& actions : schedule.actions) {
-        int inFlight = 0, peak = 0;
+        int count = 0, peak = 0;
         for (const Action& action : actions) {
-            if (action.kind == ActionKind::Forward)
-                peak = std::max(peak, ++inFlight);
-            else if (action.kind == ActionKind::Backward)
-                --inFlight;
+            if (action.kind == enters)
+                peak = std::max(peak, ++count);
+            else if (action.kind == leaves)
+                --count;
         }
         peaks.push_back(peak);
     }
     return peaks;
 }
 
+int largest(const std::vector<int>& values)
+{
+    return *std::max_element(values.begin(), values.end());
+}
+} // namespace
+
+std::vector<int> peakInFlightMicroBatches(const Schedule& schedule)
+{
+    return peakCounts(schedule, ActionKind::Forward, ActionKind::Backward);
+}
+
 int peakInFlightMicroBatches(const std::string& name, int devices, int microBatches)
 {
-    const Schedule schedule = buildSchedule(name, scheduleTraits(name).stagesOn(devices), microBatches);
-    const std::vector<int> peaks = peakInFlightMicroBatches(schedule);
-    return *std::max_element(peaks.begin(), peaks.end());
+    return largest(peakInFlightMicroBatches(buildSchedule(name, scheduleTraits(name).stagesOn(devices), microBatches)));
+}
+
+std::vector<int> peakAwaitingWeightMicroBatches(const Schedule& schedule)
+{
+    bool split = false;
+    for (const StageActions& actions : schedule.actions)
+        for (const Action& action : actions)
+            split = split || action.kind == ActionKind::WeightGradient;
+    if (!split)
+        return std::vector<int>(schedule.actions.size(), 0);
+    return peakCounts(schedule, ActionKind::Backward, ActionKind::WeightGradient);
+}
+
+int peakAwaitingWeightMicroBatches(const std::string& name, int devices, int microBatches)
+{
+    return largest(
+        peakAwaitingWeightMicroBatches(buildSchedule(name, scheduleTraits(name).stagesOn(devices), microBatches)));
 }
 
 const ActionKindLook& actionKindLook(ActionKind kind)

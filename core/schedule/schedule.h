@@ -126,6 +126,11 @@ std::vector<int> peakInFlightMicroBatches(const Schedule& schedule);
 // devices with `microBatches` micro-batches per mini-batch.
 int peakInFlightMicroBatches(const std::string& name, int devices, int microBatches);
 
+// Per stage, the most micro-batches between their B and their W at once
+// (0 where the backward is not split), and the most on any stage of `name`.
+std::vector<int> peakAwaitingWeightMicroBatches(const Schedule& schedule);
+int peakAwaitingWeightMicroBatches(const std::string& name, int devices, int microBatches);
+
 // How an action kind is shown: its symbol ("F", "send activation"), its
 // category in a Chrome trace ("forward", "communication"), and the colour of
 // its boxes on a timeline (0xRRGGBB).

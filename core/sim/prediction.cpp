@@ -14,7 +14,8 @@ struct StageSums {
     double backward = 0.0;
     double weightGradient = 0.0; // the part of backward W takes, by the units' FLOPs
     int64_t parameterBytes = 0;
-    int64_t savedBytes = 0; // per micro-batch
+    int64_t savedBytes = 0;          // per micro-batch
+    int64_t weightGradientBytes = 0; // per micro-batch, kept from B to W where the backward is split
 };
 
 // Units [first, last] on `device`, whose rate `sharedBy` stages divide.
@@ -31,6 +32,7 @@ StageSums sumUnits(const Plan& plan, const std::string& device, int sharedBy, in
                 times[size_t(u)].backwardSeconds * sharedBy * cost.weightGradientFlops / cost.backwardFlops;
         sums.parameterBytes += plan.costs.units[size_t(u)].parameterBytes;
         sums.savedBytes += plan.costs.units[size_t(u)].savedBytes * plan.microBatchSize();
+        sums.weightGradientBytes += plan.costs.units[size_t(u)].weightGradientBytes * plan.microBatchSize();
     }
     return sums;
 }
@@ -179,6 +181,7 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
     const SteadyState runs = simulateSteadyState(plan, times);
     const SimulationResult& one = runs.one;
     const SimulationResult& steady = runs.steady;
+    const std::vector<int> awaitingWeights = peakAwaitingWeightMicroBatches(buildSchedule(plan.schedule, stages, m));
 
     Prediction prediction;
     prediction.iterationSeconds = runs.iterationSeconds();
@@ -200,8 +203,9 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
         out.updateSeconds = t.update;
         out.allReduceSeconds = t.allReduce;
         out.peakInFlight = steady.peakInFlightMicroBatches[size_t(s)];
-        out.memoryBytes =
-            (2 + optimizerStateVectors(plan.optimizer)) * sums.parameterBytes + out.peakInFlight * sums.savedBytes;
+        out.memoryBytes = (2 + optimizerStateVectors(plan.optimizer)) * sums.parameterBytes
+                          + out.peakInFlight * sums.savedBytes
+                          + int64_t(awaitingWeights[size_t(s)]) * sums.weightGradientBytes;
         out.capacityBytes = device.memoryBytes;
         if (prediction.iterationSeconds > 0.0)
             out.busyFraction = one.busySeconds[size_t(s)] / prediction.iterationSeconds;
