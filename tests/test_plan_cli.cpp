@@ -2,6 +2,7 @@
 // `lpm simulate`: output, JSON fields, files, and one-line errors.
 #include "cli_test_support.h"
 #include "devices/gpu_devices.h"
+#include "schedule/schedule.h"
 
 namespace {
 
@@ -154,6 +155,53 @@ TEST_F(Cli, ProfileThenPlanWithTheCostsThenSimulateWithATrace)
         forwards += event.at("ph") == "X" && event.at("cat") == "forward";
     EXPECT_EQ(forwards, 2 * 4 * readJson(report).at("stages").size()); // 2 mini-batches of 4
     EXPECT_EQ(readJson(report).at("command"), "simulate");
+}
+
+TEST_F(Cli, PlanWithScheduleAutoPredictsEveryScheduleAndPlansTheFastestExactOne)
+{
+    const fs::path report = path("auto.json");
+    const fs::path planFile = path("auto-plan.json");
+    const std::string common = "plan --model resnet-mini --devices catalog:H100x4 --batch 64 --micro-batches 8 "
+                               "--schedule auto --quiet";
+    const RunResult result = lpm(common + " --out " + quote(planFile.string()) + " --json " + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    const json document = readJson(report);
+    const json& candidates = document.at("candidates");
+    ASSERT_EQ(candidates.size(), lpm::scheduleNames().size());
+    std::string fastest;
+    double fastestMs = 1e300;
+    for (const json& candidate : candidates) {
+        const std::string name = candidate.at("schedule").get<std::string>();
+        SCOPED_TRACE(name);
+        EXPECT_THAT(result.out, HasSubstr(name));
+        EXPECT_EQ(candidate.at("exact").get<bool>(), lpm::scheduleTraits(name).exact());
+        ASSERT_FALSE(candidate.contains("problem")) << candidate.at("problem");
+        const double ms = candidate.at("predicted_iteration_ms").get<double>();
+        EXPECT_GT(ms, 0.0);
+        EXPECT_GE(candidate.at("bubble_fraction").get<double>(), 0.0);
+        EXPECT_FALSE(candidate.at("peak_memory_bytes").empty());
+        if (candidate.at("exact").get<bool>() && candidate.at("fits").get<bool>() && ms < fastestMs) {
+            fastestMs = ms;
+            fastest = name;
+        }
+    }
+    EXPECT_EQ(document.at("chosen").get<std::string>(), fastest);
+    EXPECT_EQ(document.at("schedule").get<std::string>(), fastest);
+    EXPECT_NEAR(document.at("predicted_iteration_ms").get<double>(), fastestMs, 1e-9);
+    EXPECT_THAT(result.out, HasSubstr("<- chosen"));
+    EXPECT_EQ(readJson(planFile).at("schedule").get<std::string>(), fastest);
+
+    // Inexact schedules only when asked; --allow-async without auto is a mistake.
+    const fs::path asyncReport = path("auto-async.json");
+    ASSERT_EQ(lpm(common + " --allow-async --json " + quote(asyncReport.string())).exitCode, 0);
+    const json withAsync = readJson(asyncReport);
+    double bestMs = 1e300;
+    for (const json& candidate : withAsync.at("candidates"))
+        if (candidate.at("fits").get<bool>())
+            bestMs = std::min(bestMs, candidate.at("predicted_iteration_ms").get<double>());
+    EXPECT_NEAR(withAsync.at("predicted_iteration_ms").get<double>(), bestMs, 1e-9);
+    expectOneLineError(lpm("plan --model cnn --devices catalog:H100x2 --allow-async"),
+                       {"--allow-async applies to --schedule auto only"});
 }
 
 TEST_F(Cli, PlanWithMoreDevicesThanUnitsSaysSo)

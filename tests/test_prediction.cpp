@@ -13,6 +13,7 @@
 #include "schedule/schedule.h"
 #include "sim/calibration.h"
 #include "sim/prediction.h"
+#include "sim/schedule_choice.h"
 
 namespace lpm {
 namespace {
@@ -100,6 +101,39 @@ TEST(Prediction, SplitBackwardStagesKeepWhatWReadsUntilW)
         EXPECT_EQ(stageMemoryBytes(problem, 0, 0),
                   3 * 40 + problem.inflightMicroBatches * 10 * 8 + problem.awaitingWeightMicroBatches * 6 * 8);
     }
+}
+
+TEST(ScheduleChoice, TheFastestExactScheduleThatFitsIsChosen)
+{
+    Plan plan = uniformPlan(4, 2, "lpm", 8);
+    ScheduleChoice choice = chooseSchedule(plan, false);
+    ASSERT_EQ(choice.candidates.size(), scheduleNames().size());
+    ASSERT_GE(choice.chosen, 0);
+    for (const ScheduleCandidate& candidate : choice.candidates) {
+        SCOPED_TRACE(candidate.schedule);
+        EXPECT_TRUE(candidate.problem.empty()) << candidate.problem;
+        EXPECT_EQ(candidate.plan.schedule, candidate.schedule);
+        if (candidate.exact)
+            EXPECT_GE(candidate.prediction.iterationSeconds,
+                      choice.candidates[size_t(choice.chosen)].prediction.iterationSeconds);
+    }
+    EXPECT_TRUE(choice.candidates[size_t(choice.chosen)].exact);
+
+    // Memory: a stage holds 240 bytes of weights, gradients and momentum and 160 per micro-batch in
+    // flight, so 600 bytes take 1F1B's 2 but not GPipe's 8, nor a whole model (dp, sequential).
+    for (PlanDeviceEntry& device : plan.devices)
+        device.memoryBytes = 600;
+    choice = chooseSchedule(plan, false);
+    for (const ScheduleCandidate& candidate : choice.candidates)
+        if (candidate.schedule == "gpipe" || candidate.schedule == "dp" || candidate.schedule == "sequential")
+            EXPECT_FALSE(candidate.fits) << candidate.schedule;
+        else if (candidate.schedule == "1f1b")
+            EXPECT_TRUE(candidate.fits);
+    ASSERT_GE(choice.chosen, 0);
+    EXPECT_TRUE(choice.candidates[size_t(choice.chosen)].fits);
+    for (PlanDeviceEntry& device : plan.devices)
+        device.memoryBytes = 100;
+    EXPECT_EQ(chooseSchedule(plan, true).chosen, -1);
 }
 
 TEST(Prediction, LpmAsyncRunsAFullPipelineInSteadyState)

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "backend/cpu/blas_kernel.h"
 #include "cli/command_costs.h"
@@ -18,6 +19,7 @@
 #include "plan/plan_json.h"
 #include "schedule/schedule.h"
 #include "sim/prediction.h"
+#include "sim/schedule_choice.h"
 #include "tensor/error.h"
 
 namespace lpm::cli {
@@ -169,10 +171,14 @@ void runProfile(const ProfileCommandOptions& options)
 
 // ---- lpm plan -------------------------------------------------------------
 
+// `lpm plan --schedule auto`: every schedule predicted, the best one planned.
+constexpr const char* kAutomaticSchedule = "auto";
+
 struct PlanCommandOptions {
     PlanRequest request;
     std::string out;
     std::string jsonFile;
+    bool allowAsync = false; // --schedule auto may choose an inexact schedule
 };
 
 void runPlan(const PlanCommandOptions& options)
@@ -182,7 +188,23 @@ void runPlan(const PlanCommandOptions& options)
     for (const auto& [flag, file] : {std::pair{"--out", options.out}, std::pair{"--json", options.jsonFile}})
         if (!file.empty())
             requireWritableOutput(file, flag);
-    Plan plan = makePlan(options.request); // checks the micro-batches before profiling
+    const bool automatic = options.request.schedule == kAutomaticSchedule;
+    if (options.allowAsync && !automatic)
+        throw InvalidArgument("--allow-async applies to --schedule auto only");
+    PlanRequest request = options.request;
+    if (automatic)
+        request.schedule = kPipelinedSchedule; // to cut and cost the model; each candidate is cut again
+    Plan plan = makePlan(request);             // checks the micro-batches before profiling
+    std::optional<ScheduleChoice> choice;
+    if (automatic) {
+        choice = chooseSchedule(plan, options.allowAsync);
+        printScheduleChoice(*choice);
+        if (choice->chosen < 0)
+            throw InvalidArgument(std::string("--schedule auto: no ") + (options.allowAsync ? "" : "exact ")
+                                  + "schedule fits these devices' memory (see the table above)");
+        plan = choice->candidates[size_t(choice->chosen)].plan;
+        std::printf("\n");
+    }
     const Prediction prediction = predictPlan(plan);
     const PlanAdvice advice = advisePlanOfZooModel(plan, prediction);
     printPlanReport(plan, prediction, advice);
@@ -193,6 +215,10 @@ void runPlan(const PlanCommandOptions& options)
     if (!options.jsonFile.empty()) {
         nlohmann::json document = predictionJson(plan, prediction, advice);
         document["command"] = "plan";
+        if (choice) {
+            document["candidates"] = scheduleCandidatesJson(*choice);
+            document["chosen"] = plan.schedule;
+        }
         writeJsonFile(options.jsonFile, document);
     }
 }
@@ -299,11 +325,17 @@ void addPlanCommand(CLI::App& app)
     command->add_option("--partitioner", options->request.partitioner, joined(partitionerNames()))
         ->check(CLI::IsMember(partitionerNames()))
         ->capture_default_str();
+    std::vector<std::string> schedules = scheduleNames();
+    schedules.push_back(kAutomaticSchedule);
     command
         ->add_option("--schedule", options->request.schedule,
-                     joined(scheduleNames()) + " (sequential uses the first device)")
-        ->check(CLI::IsMember(scheduleNames()))
+                     joined(scheduleNames())
+                         + " (sequential uses the first device), or auto: predict every "
+                           "schedule and plan the fastest exact one that fits")
+        ->check(CLI::IsMember(schedules))
         ->capture_default_str();
+    command->add_flag("--allow-async", options->allowAsync,
+                      "With --schedule auto: also choose schedules that are not exact (lpm-async)");
     command->add_option("--optimizer", options->request.optimizer, "sgd or adam (its state counts in memory)")
         ->check(CLI::IsMember({"sgd", "adam"}))
         ->capture_default_str();

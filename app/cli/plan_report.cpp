@@ -133,4 +133,49 @@ nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction, co
     return document;
 }
 
+void printScheduleChoice(const ScheduleChoice& choice)
+{
+    std::printf("%-11s %12s %8s %7s %22s %6s\n", "schedule", "iteration ms", "speedup", "bubble",
+                "largest stage memory", "exact");
+    for (size_t i = 0; i < choice.candidates.size(); ++i) {
+        const ScheduleCandidate& candidate = choice.candidates[i];
+        const char* mark = int(i) == choice.chosen ? "  <- chosen" : "";
+        if (!candidate.problem.empty()) {
+            std::printf("%-11s not planned: %s\n", candidate.schedule.c_str(), candidate.problem.c_str());
+            continue;
+        }
+        const Prediction& prediction = candidate.prediction;
+        const StagePrediction* largest = &prediction.stages.front();
+        for (const StagePrediction& stage : prediction.stages)
+            if (stage.memoryBytes > largest->memoryBytes)
+                largest = &stage;
+        const std::string memory = formatBytes(largest->memoryBytes) + " / " + formatBytes(largest->capacityBytes)
+                                   + (candidate.fits ? "" : " (over)");
+        std::printf("%-11s %12.2f %7.2fx %6.1f%% %22s %6s%s\n", candidate.schedule.c_str(),
+                    prediction.iterationSeconds * 1e3, prediction.speedup, prediction.bubbleFraction * 100.0,
+                    memory.c_str(), candidate.exact ? "yes" : "no", mark);
+    }
+}
+
+nlohmann::json scheduleCandidatesJson(const ScheduleChoice& choice)
+{
+    nlohmann::json candidates = nlohmann::json::array();
+    for (const ScheduleCandidate& candidate : choice.candidates) {
+        nlohmann::json entry = {{"schedule", candidate.schedule}, {"exact", candidate.exact}, {"fits", candidate.fits}};
+        if (!candidate.problem.empty()) {
+            entry["problem"] = candidate.problem;
+        } else {
+            nlohmann::json memory = nlohmann::json::array();
+            for (const StagePrediction& stage : candidate.prediction.stages)
+                memory.push_back(stage.memoryBytes);
+            entry["predicted_iteration_ms"] = candidate.prediction.iterationSeconds * 1e3;
+            entry["predicted_speedup"] = candidate.prediction.speedup;
+            entry["bubble_fraction"] = candidate.prediction.bubbleFraction;
+            entry["peak_memory_bytes"] = memory;
+        }
+        candidates.push_back(std::move(entry));
+    }
+    return candidates;
+}
+
 } // namespace lpm::cli

@@ -12,6 +12,7 @@
 #include "plan/plan.h"
 #include "sim/plan_advice.h"
 #include "sim/prediction.h"
+#include "sim/schedule_choice.h"
 
 namespace lpm::cli {
 
@@ -34,6 +35,15 @@ nlohmann::json adviceJson(const PlanAdvice& advice);
 //  "predicted_samples_per_second", "predicted_speedup", "sequential_device",
 //  "sequential_ms", "bubble_fraction", "stages": [{...}]} and adviceJson's keys.
 nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction, const PlanAdvice& advice);
+
+// `lpm plan --schedule auto`: one line per schedule (iteration, speedup,
+// bubble, the largest stage's memory against its capacity, exact or not, and
+// why one was not planned), the chosen one marked.
+void printScheduleChoice(const ScheduleChoice& choice);
+
+// [{"schedule", "exact", "fits", "predicted_iteration_ms", "predicted_speedup",
+//   "bubble_fraction", "peak_memory_bytes": [per stage], "problem"}]
+nlohmann::json scheduleCandidatesJson(const ScheduleChoice& choice);
 
 // "1.5 GiB", "12.0 MiB", "512 B".
 std::string formatBytes(int64_t bytes);

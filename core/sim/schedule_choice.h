@@ -1,0 +1,34 @@
+// The automatic choice of a schedule (`lpm plan --schedule auto`): every
+// schedule predicted on a plan's model, devices and micro-batches, each cut
+// for itself, and the fastest one that fits the devices' memory and is exact
+// (or, when inexact ones are allowed, the fastest that fits).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "plan/plan.h"
+#include "sim/prediction.h"
+
+namespace lpm {
+
+struct ScheduleCandidate {
+    std::string schedule;
+    bool exact = true;   // leaves sequential's weights bit for bit
+    bool fits = false;   // every stage's predicted memory within its device's capacity
+    std::string problem; // why the schedule could not be planned here (then `plan` and `prediction` are empty)
+    Plan plan;           // cut for this schedule
+    Prediction prediction;
+};
+
+struct ScheduleChoice {
+    std::vector<ScheduleCandidate> candidates; // every schedule, in scheduleNames() order
+    int chosen = -1;                           // index into candidates; −1: none fits
+};
+
+// `plan`'s model, costs, devices, batch and micro-batches under every
+// schedule. Planning problems of one schedule (e.g. dp where the batch does
+// not divide among the replicas) are kept in its `problem`, not thrown.
+ScheduleChoice chooseSchedule(const Plan& plan, bool allowInexact);
+
+} // namespace lpm
