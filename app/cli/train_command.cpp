@@ -468,7 +468,7 @@ void addTrainCommand(CLI::App& app)
         ->excludes(plan);
     command
         ->add_option("--schedule", options->schedule,
-                     "sequential (default), gpipe, 1f1b, lpm (default with --devices), lpm-async or dp")
+                     "Default: sequential, or lpm with --devices (the set above lists every schedule)")
         ->check(CLI::IsMember(scheduleNames()))
         ->excludes(plan);
     command
