@@ -18,6 +18,7 @@
 #include "nn/model_outline.h"
 #include "plan/partitioners.h"
 #include "schedule/schedule.h"
+#include "schedule_comparison_dialog.h"
 #include "stage_table_model.h"
 
 namespace lpm::gui {
@@ -64,6 +65,8 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     advice_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     suggest_ = new QPushButton(this);
     suggest_->setVisible(false);
+    compare_ = new QPushButton(this);
+    compare_->setEnabled(false); // until the design has a prediction
 
     form_ = new QFormLayout;
     form_->addRow(new QLabel(this), modelChoice_);
@@ -79,6 +82,7 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     layout->addWidget(predicted_);
     layout->addWidget(advice_);
     layout->addWidget(suggest_);
+    layout->addWidget(compare_);
 
     connect(modelChoice_, &QComboBox::activated, this, [this] { model_->setModel(modelChoice_->currentText()); });
     connect(scheduleChoice_, &QComboBox::activated, this,
@@ -91,6 +95,11 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     connect(microBatches_, &QSpinBox::editingFinished, this, &PlanPanel::applyBatch);
     connect(autoMerge_, &QPushButton::clicked, model_, &DesignModel::autoMerge);
     connect(suggest_, &QPushButton::clicked, model_, &DesignModel::applySuggestion);
+    connect(compare_, &QPushButton::clicked, this, [this] {
+        auto* dialog = new ScheduleComparisonDialog(model_, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
     connect(model_, &DesignModel::designChanged, this, &PlanPanel::syncFromDesign);
     retranslate();
 }
@@ -200,6 +209,7 @@ void PlanPanel::syncFromDesign()
     const bool advised = predicted && !model_->profilePending();
     advice_->setText(advised ? ceilingText() : QString());
     advice_->setVisible(advised);
+    compare_->setEnabled(advised && model_->stageCount() > 0);
     const std::optional<ScheduleSuggestion>& suggestion = model_->advice().suggestion;
     suggest_->setVisible(advised && suggestion.has_value());
     if (advised && suggestion) {
@@ -221,6 +231,8 @@ void PlanPanel::retranslate()
     setFormLabels(form_, {tr("Model"), tr("Schedule"), tr("Partitioner"), tr("Batch size"), tr("Micro-batches"),
                           tr("Optimizer")});
     autoMerge_->setText(tr("Auto-merge"));
+    compare_->setText(tr("Compare schedules…"));
+    compare_->setToolTip(tr("Predict every schedule on these devices and pick one"));
     autoMerge_->setToolTip(tr("Cut the model anew with the chosen partitioner"));
     stageModel_->retranslate();
     syncFromDesign();

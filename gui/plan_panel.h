@@ -30,6 +30,8 @@ public:
     QString predictionText() const; // the predicted figures as shown
     QString adviceText() const;     // the ceiling's line as shown (empty without a prediction)
     QPushButton* suggestionButton() const { return suggest_; } // hidden without a suggestion
+    // Opens "Compare schedules" (disabled while the design has no prediction).
+    QPushButton* comparisonButton() const { return compare_; }
     // Wide enough for every column of the stage table at its contents' width.
     QSize sizeHint() const override;
     QTableView* stageTable() const { return stages_; }
@@ -58,6 +60,7 @@ private:
     QLabel* predicted_;
     QLabel* advice_;
     QPushButton* suggest_;
+    QPushButton* compare_;
     bool syncing_ = false;
 };
 

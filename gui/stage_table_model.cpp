@@ -4,19 +4,10 @@
 
 #include <QBrush>
 
+#include "byte_text.h"
 #include "design_model.h"
 
 namespace lpm::gui {
-
-namespace {
-
-QString bytesText(int64_t bytes)
-{
-    const double mib = double(bytes) / double(1 << 20);
-    return mib >= 1024.0 ? QString::number(mib / 1024.0, 'f', 2) + " GiB" : QString::number(mib, 'f', 1) + " MiB";
-}
-
-} // namespace
 
 StageTableModel::StageTableModel(const DesignModel* design, QObject* parent)
     : QAbstractTableModel(parent), design_(design)

@@ -891,180 +891,266 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::PlanPanel</name>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="135"/>
+        <location filename="../gui/plan_panel.cpp" line="144"/>
         <source>A layer-wise cut on these %1 devices runs at most %2× faster than sequential</source>
         <translation>在这 %1 个设备上，逐层切分最多比顺序训练快 %2×</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="142"/>
+        <location filename="../gui/plan_panel.cpp" line="151"/>
         <source>unit %1 %2</source>
         <translation>单元 %1 %2</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="143"/>
+        <location filename="../gui/plan_panel.cpp" line="152"/>
         <source>unit %1</source>
         <translation>单元 %1</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="150"/>
+        <location filename="../gui/plan_panel.cpp" line="159"/>
         <source>%1: the work divides evenly over %2 devices.</source>
         <translation>%1：计算量可均匀分到 %2 个设备上。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <location filename="../gui/plan_panel.cpp" line="161"/>
         <source>%1, held back by %2 (%3 % of the work).</source>
         <translation>%1，受限于 %2（占计算量的 %3 %）。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="156"/>
+        <location filename="../gui/plan_panel.cpp" line="165"/>
         <source>%1, held back by the link %2 → %3 at the cut after %4 (%5 ms of transfers per micro-batch).</source>
         <translation>%1，受限于 %4 之后切分处的链路 %2 → %3（每个微批传输 %5 毫秒）。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="166"/>
+        <location filename="../gui/plan_panel.cpp" line="175"/>
         <source>%1, held back by stage %2 (units %3–%4 on %5): the units do not divide more evenly.</source>
         <translation>%1，受限于阶段 %2（%5 上的单元 %3–%4）：单元无法更均匀地划分。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="189"/>
+        <location filename="../gui/plan_panel.cpp" line="198"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="191"/>
+        <location filename="../gui/plan_panel.cpp" line="200"/>
         <source>No prediction: %1</source>
         <translation>无法预测：%1</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="193"/>
+        <location filename="../gui/plan_panel.cpp" line="202"/>
         <source>Predicted: iteration %1 ms · %2 samples/s · speedup %3× over sequential on %4 · bubble %5 %</source>
         <translation>预测：每次迭代 %1 毫秒 · %2 样本/秒 · 相对 %4 上的顺序训练加速 %3× · 气泡 %5 %</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="206"/>
+        <location filename="../gui/plan_panel.cpp" line="216"/>
         <source>Use schedule %1: predicted %2× faster than sequential</source>
         <translation>采用调度 %1：预测比顺序训练快 %2×</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="209"/>
+        <location filename="../gui/plan_panel.cpp" line="219"/>
         <source>%1 is predicted at %2 ms per iteration, against %3 ms for %4 (undoable)</source>
         <translation>%1 预测每次迭代 %2 毫秒，%4 为 %3 毫秒（可撤销）</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="221"/>
+        <location filename="../gui/plan_panel.cpp" line="231"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="221"/>
+        <location filename="../gui/plan_panel.cpp" line="231"/>
         <source>Schedule</source>
         <translation>调度</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="221"/>
+        <location filename="../gui/plan_panel.cpp" line="231"/>
         <source>Partitioner</source>
         <translation>划分器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="221"/>
+        <location filename="../gui/plan_panel.cpp" line="231"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="221"/>
+        <location filename="../gui/plan_panel.cpp" line="231"/>
         <source>Micro-batches</source>
         <translation>微批数</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="222"/>
+        <location filename="../gui/plan_panel.cpp" line="232"/>
         <source>Optimizer</source>
         <translation>优化器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="223"/>
+        <location filename="../gui/plan_panel.cpp" line="233"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="224"/>
+        <location filename="../gui/plan_panel.cpp" line="234"/>
+        <source>Compare schedules…</source>
+        <translation>比较调度…</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="235"/>
+        <source>Predict every schedule on these devices and pick one</source>
+        <translation>在这些设备上预测每种调度并从中选择</translation>
+    </message>
+    <message>
+        <location filename="../gui/plan_panel.cpp" line="236"/>
         <source>Cut the model anew with the chosen partitioner</source>
         <translation>用所选划分器重新切分模型</translation>
     </message>
 </context>
 <context>
-    <name>lpm::gui::StageTableModel</name>
+    <name>lpm::gui::ScheduleComparisonDialog</name>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="116"/>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="20"/>
+        <source>Compare schedules</source>
+        <translation>比较调度</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="21"/>
+        <source>Every schedule predicted on these devices, each with its own cut. Bold: the fastest exact schedule that fits the devices&apos; memory.</source>
+        <translation>在这些设备上预测的每种调度，各自使用自己的切分。粗体：能放入设备内存的最快精确调度。</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="65"/>
+        <source>Use schedule</source>
+        <translation>使用调度</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="65"/>
+        <source>Use %1</source>
+        <translation>使用 %1</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::ScheduleComparisonModel</name>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="55"/>
+        <source>not planned: %1</source>
+        <translation>无法规划：%1</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="67"/>
         <source>%1 of %2</source>
         <translation>%1，容量 %2</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="132"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="70"/>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="70"/>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="107"/>
+        <source>Schedule</source>
+        <translation>调度</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="109"/>
+        <source>Iteration ms</source>
+        <translation>迭代 ms</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="111"/>
+        <source>Speedup</source>
+        <translation>加速比</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="113"/>
+        <source>Bubble</source>
+        <translation>气泡</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="115"/>
+        <source>Largest stage memory</source>
+        <translation>最大阶段内存</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="117"/>
+        <source>Exact</source>
+        <translation>精确</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::StageTableModel</name>
+    <message>
+        <location filename="../gui/stage_table_model.cpp" line="107"/>
+        <source>%1 of %2</source>
+        <translation>%1，容量 %2</translation>
+    </message>
+    <message>
+        <location filename="../gui/stage_table_model.cpp" line="123"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="132"/>
+        <location filename="../gui/stage_table_model.cpp" line="123"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="132"/>
+        <location filename="../gui/stage_table_model.cpp" line="123"/>
         <source>Units</source>
         <translation>单元</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="132"/>
+        <location filename="../gui/stage_table_model.cpp" line="123"/>
         <source>F+B ms</source>
         <translation>前向+反向 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="133"/>
+        <location filename="../gui/stage_table_model.cpp" line="124"/>
         <source>Comm ms</source>
         <translation>通信 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="133"/>
+        <location filename="../gui/stage_table_model.cpp" line="124"/>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="133"/>
+        <location filename="../gui/stage_table_model.cpp" line="124"/>
         <source>Busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="137"/>
+        <location filename="../gui/stage_table_model.cpp" line="128"/>
         <source>Stage</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="138"/>
+        <location filename="../gui/stage_table_model.cpp" line="129"/>
         <source>The device the stage runs on</source>
         <translation>该阶段运行所在的设备</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="139"/>
+        <location filename="../gui/stage_table_model.cpp" line="130"/>
         <source>The model&apos;s units (layers) in the stage, first–last</source>
         <translation>该阶段包含的模型单元（层），首–末</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="140"/>
+        <location filename="../gui/stage_table_model.cpp" line="131"/>
         <source>Forward and backward time per micro-batch (ms)</source>
         <translation>每个微批的前向与反向时间（毫秒）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="141"/>
+        <location filename="../gui/stage_table_model.cpp" line="132"/>
         <source>Transfer time per micro-batch: activations in, gradients out (ms)</source>
         <translation>每个微批的传输时间：激活传入、梯度传出（毫秒）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="142"/>
+        <location filename="../gui/stage_table_model.cpp" line="133"/>
         <source>Memory the stage needs / the device&apos;s capacity (red: it does not fit)</source>
         <translation>该阶段所需内存 / 设备容量（红色：放不下）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="144"/>
+        <location filename="../gui/stage_table_model.cpp" line="135"/>
         <source>Share of the iteration the device is busy (%)</source>
         <translation>设备在一次迭代中忙碌的比例（%）</translation>
     </message>
