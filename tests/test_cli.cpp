@@ -3,6 +3,7 @@
 #include "cli_test_support.h"
 
 #include <csignal>
+#include <fstream>
 
 namespace {
 
@@ -477,6 +478,20 @@ TEST_F(Cli, PipelinedTrainingRunsASavedPlan)
     const RunResult result = lpm("train --plan " + quote(planFile.string()) + " --dataset synthetic --steps 3 --quiet");
     ASSERT_EQ(result.exitCode, 0) << result.err;
     EXPECT_THAT(result.out, HasSubstr("lpm on cpu:2"));
+}
+
+TEST_F(Cli, APlanThatDoesNotFitItsDevicesMemoryIsRefusedBeforeTraining)
+{
+    const fs::path planFile = path("plan.json");
+    ASSERT_EQ(
+        lpm("plan --model mlp --devices cpu:2 --batch 16 --micro-batches 2 --quiet --out " + quote(planFile.string()))
+            .exitCode,
+        0);
+    json plan = readJson(planFile);
+    plan["devices"][1]["memory_bytes"] = 4096; // far below stage 1's weights
+    std::ofstream(planFile) << plan.dump(2);
+    expectOneLineError(lpm("train --plan " + quote(planFile.string()) + " --dataset synthetic --steps 1 --quiet"),
+                       {"stage 1", "needs", "more than its 4096", "--schedule auto"});
 }
 
 TEST_F(Cli, CostsCalibratedOnARunPlanTheNextOne)

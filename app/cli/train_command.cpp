@@ -281,6 +281,7 @@ void runTrain(TrainCommandOptions options)
         options.train.schedule = plan.schedule;
         options.train.stages = plan.stages;
         pipeline->prediction = predictPlan(plan);
+        requirePlanFits(plan, pipeline->prediction); // before loading data or training
         pipeline->advice = advisePlanOfZooModel(plan, pipeline->prediction);
     } else if (options.traceFile.size() || options.compareSequential || options.costsFile.size()
                || options.saveCostsFile.size()) {

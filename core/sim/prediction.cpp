@@ -240,4 +240,20 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
     return prediction;
 }
 
+void requirePlanFits(const Plan& plan, const Prediction& prediction)
+{
+    for (size_t s = 0; s < prediction.stages.size(); ++s) {
+        const StagePrediction& stage = prediction.stages[s];
+        if (stage.memoryBytes <= stage.capacityBytes)
+            continue;
+        throw InvalidArgument("plan: stage " + std::to_string(s) + " (units " + std::to_string(stage.first) + "-"
+                              + std::to_string(stage.last) + " on " + stage.device + ") needs "
+                              + std::to_string(stage.memoryBytes) + " bytes under " + plan.schedule + ", "
+                              + std::to_string(stage.memoryBytes - stage.capacityBytes) + " more than its "
+                              + std::to_string(stage.capacityBytes)
+                              + " (fewer micro-batches in flight, more stages, or `lpm plan --schedule auto` "
+                                "may fit)");
+    }
+}
+
 } // namespace lpm

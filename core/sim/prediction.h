@@ -58,6 +58,11 @@ std::vector<StageTimes> stageTimesFor(const Plan& plan);
 // timeline mini-batch.
 Prediction predictPlan(const Plan& plan, int timelineMiniBatches = 1);
 
+// Throws InvalidArgument naming the first stage whose predicted memory
+// exceeds its device's capacity: its units, device, bytes needed and bytes
+// over (training such a plan would run out of memory part-way).
+void requirePlanFits(const Plan& plan, const Prediction& prediction);
+
 // The steady-state iteration seconds alone (Prediction::iterationSeconds).
 double predictIterationSeconds(const Plan& plan);
 
