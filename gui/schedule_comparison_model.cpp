@@ -1,25 +1,11 @@
 #include "schedule_comparison_model.h"
 
-#include <algorithm>
-
 #include <QBrush>
 #include <QFont>
 
 #include "byte_text.h"
 
 namespace lpm::gui {
-
-namespace {
-
-// The stage with the most memory (the one that decides whether a plan fits).
-const StagePrediction& largestStage(const Prediction& prediction)
-{
-    return *std::max_element(
-        prediction.stages.begin(), prediction.stages.end(),
-        [](const StagePrediction& a, const StagePrediction& b) { return a.memoryBytes < b.memoryBytes; });
-}
-
-} // namespace
 
 ScheduleComparisonModel::ScheduleComparisonModel(QObject* parent) : QAbstractTableModel(parent) {}
 

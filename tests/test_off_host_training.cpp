@@ -457,6 +457,9 @@ TEST(OffHostTensor, HostAccessorsRefuseAndCopiesComeBackExactly)
     ASSERT_TRUE(back.onHost());
     for (int64_t i = 0; i < host.elementCount(); ++i)
         EXPECT_EQ(back[i], host[i]);
+    EXPECT_EQ(MemorySpace::of(offHost).name(), "off-host-cpu");
+    EXPECT_EQ(MemorySpace::host().name(), "the host");
+    expectError<InvalidArgument>([] { (void)MemorySpace::host().resource(); }, {"the host's memory has no resource"});
 }
 
 } // namespace

@@ -251,6 +251,16 @@ TEST(Partitioners, BadProblemsAndNamesAreClearErrors)
     problem.outputBytes.pop_back();
     expectError<InvalidArgument>([&] { partitionOptimal(problem); }, {"outputBytes", "3 entries", "expected 4"});
     problem = randomProblem(4, 2, 8, false);
+    problem.weightGradientBytes = {1, 2}; // (empty means none; otherwise one per unit)
+    expectError<InvalidArgument>([&] { partitionOptimal(problem); },
+                                 {"weightGradientBytes", "2 entries", "expected 4"});
+    problem.weightGradientBytes = {1, -2, 3, 4};
+    expectError<InvalidArgument>([&] { partitionOptimal(problem); }, {"weightGradientBytes must not be negative"});
+    problem.weightGradientBytes.clear();
+    problem.awaitingWeightMicroBatches = -1;
+    expectError<InvalidArgument>([&] { partitionOptimal(problem); },
+                                 {"awaitingWeightMicroBatches must not be negative"});
+    problem = randomProblem(4, 2, 8, false);
     problem.links.clear();
     expectError<InvalidArgument>([&] { partitionBalanced(problem); }, {"links"});
     expectError<InvalidArgument>([&] { planPartition("greedy", randomProblem(4, 2, 8, false)); },

@@ -130,6 +130,14 @@ TEST(PlanFiles, BadCostFilesAreNamedErrors)
     document["devices"][0]["calibrated_on"] = "pipedream";
     expectError([&] { costsFromJson(document.dump(), "costs.json"); },
                 {"costs.json: devices[0].calibrated_on", "unknown schedule 'pipedream'", "lpm-async"});
+    document["devices"][0]["calibrated_on"] = "lpm";
+    document["units"][1]["weight_gradient_flops"] = 2.0 * document["units"][1]["backward_flops"].get<double>() + 1.0;
+    expectError([&] { costsFromJson(document.dump(), "costs.json"); },
+                {"costs.json", "unit 1", "weight_gradient_flops", "expected 0 to its backward_flops"});
+    document["units"][1]["weight_gradient_flops"] = 0.0;
+    document["units"][1]["weight_gradient_bytes"] = -8;
+    expectError([&] { costsFromJson(document.dump(), "costs.json"); },
+                {"costs.json", "unit 1", "negative weight_gradient_bytes"});
 }
 
 TEST(PlanFiles, BundledMeasuredCostsMatchTheZoo)

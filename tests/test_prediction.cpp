@@ -113,9 +113,10 @@ TEST(ScheduleChoice, TheFastestExactScheduleThatFitsIsChosen)
         SCOPED_TRACE(candidate.schedule);
         EXPECT_TRUE(candidate.problem.empty()) << candidate.problem;
         EXPECT_EQ(candidate.plan.schedule, candidate.schedule);
-        if (candidate.exact)
+        if (candidate.exact) {
             EXPECT_GE(candidate.prediction.iterationSeconds,
                       choice.candidates[size_t(choice.chosen)].prediction.iterationSeconds);
+        }
     }
     EXPECT_TRUE(choice.candidates[size_t(choice.chosen)].exact);
 
@@ -124,11 +125,13 @@ TEST(ScheduleChoice, TheFastestExactScheduleThatFitsIsChosen)
     for (PlanDeviceEntry& device : plan.devices)
         device.memoryBytes = 600;
     choice = chooseSchedule(plan, false);
-    for (const ScheduleCandidate& candidate : choice.candidates)
-        if (candidate.schedule == "gpipe" || candidate.schedule == "dp" || candidate.schedule == "sequential")
+    for (const ScheduleCandidate& candidate : choice.candidates) {
+        if (candidate.schedule == "gpipe" || candidate.schedule == "dp" || candidate.schedule == "sequential") {
             EXPECT_FALSE(candidate.fits) << candidate.schedule;
-        else if (candidate.schedule == "1f1b")
+        } else if (candidate.schedule == "1f1b") {
             EXPECT_TRUE(candidate.fits);
+        }
+    }
     ASSERT_GE(choice.chosen, 0);
     EXPECT_TRUE(choice.candidates[size_t(choice.chosen)].fits);
     for (PlanDeviceEntry& device : plan.devices)

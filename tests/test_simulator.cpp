@@ -74,8 +74,9 @@ TEST(Simulator, ZeroBubbleSchedulesMeetTheirClosedForms)
             // ZB-H1: a third of 1F1B's bubble, (p − 1)(F + B − W), at p = 2 and at p = 4 from m = 2p;
             // within 3 steps of it otherwise, and never more than half of 1F1B's.
             const double h1Bubble = h1.makespanSeconds - 3.0 * m;
-            if (p == 2 || (p == 4 && m >= 2 * p))
+            if (p == 2 || (p == 4 && m >= 2 * p)) {
                 EXPECT_DOUBLE_EQ(h1Bubble, oneForwardOneBackward / 3.0);
+            }
             EXPECT_LE(h1Bubble, oneForwardOneBackward / 3.0 + 3.0);
             EXPECT_LE(h1Bubble, oneForwardOneBackward / 2.0);
             EXPECT_DOUBLE_EQ(h2.makespanSeconds, 3.0 * m + (p - 1));

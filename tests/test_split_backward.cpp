@@ -78,6 +78,36 @@ TEST(SplitBackward, EveryZooModelGetsTheFusedGradientsBitForBit)
     }
 }
 
+// A layer with a parameter that does not split its backward (a new layer
+// that forgot to): its B must refuse rather than run the fused backward.
+class UnsplitScale final : public Layer {
+public:
+    UnsplitScale() : weight_(registerParameter("weight", Shape{1}, ParameterInit::Ones, 1)) {}
+    std::string kind() const override { return "UnsplitScale"; }
+    std::string describe() const override { return "x·w"; }
+    Shape outputShape(const Shape& input) const override { return input; }
+    UnitCost cost(const Shape&) const override { return {}; }
+    Tensor forward(Backend&, Tensor input, const StepInfo&, std::unique_ptr<LayerContext>& context) override
+    {
+        context = std::make_unique<LayerContext>();
+        return input;
+    }
+    Tensor backward(Backend&, Tensor gradOutput, LayerContext&) override { return gradOutput; }
+
+private:
+    ParameterSlot& weight_;
+};
+
+TEST(SplitBackward, ALayerWithParametersMustSplitItsBackward)
+{
+    UnsplitScale layer;
+    CpuBackend backend(1);
+    std::unique_ptr<LayerContext> context;
+    Tensor output = layer.forward(backend, Tensor(Shape{2, 1}), StepInfo{}, context);
+    expectError<InvalidArgument>([&] { layer.backwardInput(backend, std::move(output), *context); },
+                                 {"UnsplitScale (x·w) has parameters but does not split its backward"});
+}
+
 TEST(SplitBackward, HalvesNeedTheForwardsContexts)
 {
     Model model = buildModel("mlp");

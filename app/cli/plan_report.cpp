@@ -145,11 +145,8 @@ void printScheduleChoice(const ScheduleChoice& choice)
             continue;
         }
         const Prediction& prediction = candidate.prediction;
-        const StagePrediction* largest = &prediction.stages.front();
-        for (const StagePrediction& stage : prediction.stages)
-            if (stage.memoryBytes > largest->memoryBytes)
-                largest = &stage;
-        const std::string memory = formatBytes(largest->memoryBytes) + " / " + formatBytes(largest->capacityBytes)
+        const StagePrediction& largest = largestStage(prediction);
+        const std::string memory = formatBytes(largest.memoryBytes) + " / " + formatBytes(largest.capacityBytes)
                                    + (candidate.fits ? "" : " (over)");
         std::printf("%-11s %12.2f %7.2fx %6.1f%% %22s %6s%s\n", candidate.schedule.c_str(),
                     prediction.iterationSeconds * 1e3, prediction.speedup, prediction.bubbleFraction * 100.0,

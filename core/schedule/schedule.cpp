@@ -355,13 +355,18 @@ int peakInFlightMicroBatches(const std::string& name, int devices, int microBatc
     return largest(peakInFlightMicroBatches(buildSchedule(name, scheduleTraits(name).stagesOn(devices), microBatches)));
 }
 
-std::vector<int> peakAwaitingWeightMicroBatches(const Schedule& schedule)
+bool splitsBackward(const Schedule& schedule)
 {
-    bool split = false;
     for (const StageActions& actions : schedule.actions)
         for (const Action& action : actions)
-            split = split || action.kind == ActionKind::WeightGradient;
-    if (!split)
+            if (action.kind == ActionKind::WeightGradient)
+                return true;
+    return false;
+}
+
+std::vector<int> peakAwaitingWeightMicroBatches(const Schedule& schedule)
+{
+    if (!splitsBackward(schedule))
         return std::vector<int>(schedule.actions.size(), 0);
     return peakCounts(schedule, ActionKind::Backward, ActionKind::WeightGradient);
 }

@@ -126,6 +126,9 @@ std::vector<int> peakInFlightMicroBatches(const Schedule& schedule);
 // devices with `microBatches` micro-batches per mini-batch.
 int peakInFlightMicroBatches(const std::string& name, int devices, int microBatches);
 
+// True when the lists hold W actions: each B computes only input gradients.
+bool splitsBackward(const Schedule& schedule);
+
 // Per stage, the most micro-batches between their B and their W at once
 // (0 where the backward is not split), and the most on any stage of `name`.
 std::vector<int> peakAwaitingWeightMicroBatches(const Schedule& schedule);

@@ -181,7 +181,6 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
     const SteadyState runs = simulateSteadyState(plan, times);
     const SimulationResult& one = runs.one;
     const SimulationResult& steady = runs.steady;
-    const std::vector<int> awaitingWeights = peakAwaitingWeightMicroBatches(buildSchedule(plan.schedule, stages, m));
 
     Prediction prediction;
     prediction.iterationSeconds = runs.iterationSeconds();
@@ -205,7 +204,7 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
         out.peakInFlight = steady.peakInFlightMicroBatches[size_t(s)];
         out.memoryBytes = (2 + optimizerStateVectors(plan.optimizer)) * sums.parameterBytes
                           + out.peakInFlight * sums.savedBytes
-                          + int64_t(awaitingWeights[size_t(s)]) * sums.weightGradientBytes;
+                          + int64_t(steady.peakAwaitingWeightMicroBatches[size_t(s)]) * sums.weightGradientBytes;
         out.capacityBytes = device.memoryBytes;
         if (prediction.iterationSeconds > 0.0)
             out.busyFraction = one.busySeconds[size_t(s)] / prediction.iterationSeconds;
@@ -240,12 +239,28 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
     return prediction;
 }
 
+const StagePrediction& largestStage(const Prediction& prediction)
+{
+    if (prediction.stages.empty())
+        throw InvalidArgument("prediction: no stages");
+    return *std::max_element(
+        prediction.stages.begin(), prediction.stages.end(),
+        [](const StagePrediction& a, const StagePrediction& b) { return a.memoryBytes < b.memoryBytes; });
+}
+
+int firstStageOverMemory(const Prediction& prediction)
+{
+    for (size_t s = 0; s < prediction.stages.size(); ++s)
+        if (prediction.stages[s].memoryBytes > prediction.stages[s].capacityBytes)
+            return int(s);
+    return -1;
+}
+
 void requirePlanFits(const Plan& plan, const Prediction& prediction)
 {
-    for (size_t s = 0; s < prediction.stages.size(); ++s) {
-        const StagePrediction& stage = prediction.stages[s];
-        if (stage.memoryBytes <= stage.capacityBytes)
-            continue;
+    const int s = firstStageOverMemory(prediction);
+    if (s >= 0) {
+        const StagePrediction& stage = prediction.stages[size_t(s)];
         throw InvalidArgument("plan: stage " + std::to_string(s) + " (units " + std::to_string(stage.first) + "-"
                               + std::to_string(stage.last) + " on " + stage.device + ") needs "
                               + std::to_string(stage.memoryBytes) + " bytes under " + plan.schedule + ", "

@@ -58,6 +58,11 @@ std::vector<StageTimes> stageTimesFor(const Plan& plan);
 // timeline mini-batch.
 Prediction predictPlan(const Plan& plan, int timelineMiniBatches = 1);
 
+// The stage that needs the most memory (throws InvalidArgument without stages).
+const StagePrediction& largestStage(const Prediction& prediction);
+// The first stage whose predicted memory exceeds its device's capacity; −1: none.
+int firstStageOverMemory(const Prediction& prediction);
+
 // Throws InvalidArgument naming the first stage whose predicted memory
 // exceeds its device's capacity: its units, device, bytes needed and bytes
 // over (training such a plan would run out of memory part-way).

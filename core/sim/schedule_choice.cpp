@@ -18,9 +18,7 @@ ScheduleChoice chooseSchedule(const Plan& plan, bool allowInexact)
             partitionPlanPredicted(cut);
             candidate.prediction = predictPlan(cut);
             candidate.plan = std::move(cut);
-            candidate.fits = true;
-            for (const StagePrediction& stage : candidate.prediction.stages)
-                candidate.fits = candidate.fits && stage.memoryBytes <= stage.capacityBytes;
+            candidate.fits = firstStageOverMemory(candidate.prediction) < 0;
         } catch (const InvalidArgument& error) {
             candidate.problem = error.what();
         }

@@ -12,10 +12,7 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
 {
     const int stages = int(schedule.actions.size());
     // A split backward: B takes backward − weightGradient, W the rest.
-    bool split = false;
-    for (const StageActions& actions : schedule.actions)
-        for (const Action& action : actions)
-            split = split || action.kind == ActionKind::WeightGradient;
+    const bool split = splitsBackward(schedule);
     // Per stage: the (mini-batch, micro-batch) of each B whose W is still to come.
     std::vector<std::set<std::pair<int, int>>> awaitingWeights(static_cast<size_t>(stages));
     if (int(times.size()) != stages)
@@ -33,6 +30,7 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
     result.timeline.stages = stages;
     result.busySeconds.assign(size_t(stages), 0.0);
     result.peakInFlightMicroBatches = peakInFlightMicroBatches(schedule);
+    result.peakAwaitingWeightMicroBatches = peakAwaitingWeightMicroBatches(schedule);
     std::vector<double> clock(size_t(stages), 0.0);
     std::vector<size_t> next(size_t(stages), 0);
     std::vector<int> inputPrepared(size_t(stages), -1); // the last mini-batch whose input each stage prepared

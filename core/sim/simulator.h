@@ -34,10 +34,11 @@ struct StageTimes {
 
 struct SimulationResult {
     Timeline timeline;
-    double makespanSeconds = 0.0;              // the whole schedule (all its mini-batches)
-    std::vector<double> busySeconds;           // per stage: F, B, U and all-reduce time
-    double bubbleFraction = 0.0;               // 1 − Σ busy / (stages · makespan)
-    std::vector<int> peakInFlightMicroBatches; // per stage: forwarded, not yet backwarded
+    double makespanSeconds = 0.0;                    // the whole schedule (all its mini-batches)
+    std::vector<double> busySeconds;                 // per stage: F, B, U and all-reduce time
+    double bubbleFraction = 0.0;                     // 1 − Σ busy / (stages · makespan)
+    std::vector<int> peakInFlightMicroBatches;       // per stage: forwarded, not yet backwarded
+    std::vector<int> peakAwaitingWeightMicroBatches; // per stage: B run, W not yet (split schedules)
 };
 
 // Throws InvalidArgument when `times` does not have one entry per stage, a
