@@ -39,6 +39,9 @@
 // stage was busy for over 1.25 × its median, which the shared VMs' slow
 // stretches cause; a window slow throughout is not told apart).
 //
+// A schedule written with "+r" (1f1b+r) runs with activation recomputation
+// on every stage (`--recompute`), beside the same schedule without it.
+//
 // --breakdown prints, after every run, each stage's measured and predicted
 // mean F, B, U and all-reduce, the run "replayed": its schedule simulated
 // with its own action times, which separates errors of the schedule model
@@ -195,9 +198,23 @@ lpm::ModelCosts profileNow(const std::string& modelName, const Settings& s)
 }
 
 // The plan is made from a profile taken right before the run, as `lpm train --devices cpu:N` does.
-PipelinedResult pipelined(const std::string& modelName, const std::string& schedule,
-                          std::optional<int> spinMicroseconds, const lpm::Batcher& batcher, const Settings& s)
+// "1f1b+r": the schedule, recomputing on every stage.
+struct ScheduleVariant {
+    std::string schedule;
+    bool recompute = false;
+};
+ScheduleVariant parseVariant(const std::string& name)
 {
+    const std::string suffix = "+r";
+    if (name.size() > suffix.size() && name.ends_with(suffix))
+        return {name.substr(0, name.size() - suffix.size()), true};
+    return {name, false};
+}
+
+PipelinedResult pipelined(const std::string& modelName, const std::string& variant, std::optional<int> spinMicroseconds,
+                          const lpm::Batcher& batcher, const Settings& s)
+{
+    const auto [schedule, recompute] = parseVariant(variant);
     lpm::Plan plan;
     plan.model = modelName;
     plan.deviceSpec = "cpu:" + std::to_string(s.stages);
@@ -205,6 +222,7 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     plan.schedule = schedule;
     plan.batch = s.batch;
     plan.microBatches = s.microBatches;
+    plan.recompute = recompute;
     plan.devices = lpm::planDevices(lpm::parseDeviceSet(plan.deviceSpec), lpm::discoverHostDevices());
     plan.costs = profileNow(modelName, s);
     lpm::partitionPlanPredicted(plan);
@@ -228,7 +246,7 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& sched
     result.predictedIteration = lpm::predictRunSeconds(plan, s.steps) / s.steps;
     result.predictedTimes = lpm::stageTimesFor(plan);
     result.measuredTimes = lpm::measuredStageTimes(run.timeline, result.predictedTimes);
-    const lpm::Schedule played = lpm::buildSchedule(schedule, s.stages, int(s.microBatches), s.steps);
+    const lpm::Schedule played = lpm::planSchedule(plan, s.steps);
     result.replayedIteration = lpm::simulateSchedule(played, result.measuredTimes).makespanSeconds / s.steps;
     result.slowMiniBatches = slowMiniBatchesIn(run.timeline);
     result.timedMiniBatches = s.steps;
@@ -353,7 +371,7 @@ int main(int argc, char** argv)
         lpm::requireEqualMicroBatches(s.batch, s.microBatches);
         // A typo fails now, not after an hour.
         for (const std::string& schedule : splitList(schedules))
-            lpm::buildSchedule(schedule, s.stages, int(s.microBatches), 1);
+            lpm::buildSchedule(parseVariant(schedule).schedule, s.stages, int(s.microBatches), 1);
         for (const std::string& model : splitList(models))
             lpm::buildModel(model);
 

@@ -1,5 +1,6 @@
 #include "design_model.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -184,6 +185,23 @@ bool DesignModel::autoMerge()
                   [this](Design design) { return replanned(std::move(design)); });
 }
 
+bool DesignModel::setStageRecompute(int stage, bool recompute)
+{
+    if (stage < 0 || stage >= stageCount())
+        return false;
+    if (design_.plan.stages[size_t(stage)].recompute == recompute)
+        return true;
+    const QString text =
+        recompute ? tr("Recompute stage %1").arg(stage) : tr("Keep activations of stage %1").arg(stage);
+    return commit(text, [=](Design design) -> std::optional<Design> {
+        Partition& stages = design.plan.stages;
+        stages[size_t(stage)].recompute = recompute;
+        design.plan.recompute =
+            std::all_of(stages.begin(), stages.end(), [](const PlannedStage& s) { return s.recompute; });
+        return design;
+    });
+}
+
 bool DesignModel::replanWith(const QString& text, const std::function<void(Design&)>& change)
 {
     return commit(text, [=, this](Design design) {
@@ -205,11 +223,16 @@ bool DesignModel::setDevices(const QString& deviceSpec)
                          [=](Design& design) { design.plan.deviceSpec = deviceSpec.toStdString(); });
 }
 
-bool DesignModel::setSchedule(const QString& schedule)
+bool DesignModel::setSchedule(const QString& schedule, std::optional<bool> recompute)
 {
-    return schedule.toStdString() == design_.plan.schedule
-           || replanWith(tr("Schedule %1").arg(schedule),
-                         [=](Design& design) { changeSchedule(design, schedule.toStdString()); });
+    const bool sameRecompute = !recompute || *recompute == design_.plan.recompute;
+    const QString text =
+        recompute && *recompute ? tr("Schedule %1 with recomputation").arg(schedule) : tr("Schedule %1").arg(schedule);
+    return (schedule.toStdString() == design_.plan.schedule && sameRecompute) || replanWith(text, [=](Design& design) {
+               changeSchedule(design, schedule.toStdString());
+               if (recompute)
+                   design.plan.recompute = *recompute;
+           });
 }
 
 bool DesignModel::applySuggestion()

@@ -66,6 +66,9 @@ public:
     bool mergeStages(int stage);                    // stage and stage + 1 become one
     bool splitStage(int stage, int firstUnitOfNew); // on the next unused device
     bool autoMerge();                               // the plan's partitioner cuts the model anew
+    // Activation recomputation on one stage (PlannedStage::recompute); the
+    // plan asks it of the stages an Auto-merge makes when every stage has it.
+    bool setStageRecompute(int stage, bool recompute);
     // The advice's suggested schedule, re-partitioned as setSchedule does (one
     // undoable command); false, with editRejected, when there is none.
     bool applySuggestion();
@@ -73,7 +76,9 @@ public:
     // Settings edits; those that change the devices or the model re-partition.
     bool setModel(const QString& model);
     bool setDevices(const QString& deviceSpec);
-    bool setSchedule(const QString& schedule);
+    // With `recompute` given, every stage of the new plan recomputes or none
+    // does (the comparison table's rows); else the plan's choice stays.
+    bool setSchedule(const QString& schedule, std::optional<bool> recompute = std::nullopt);
     bool setPartitioner(const QString& partitioner);
     bool setBatch(qint64 batch, qint64 microBatches);
     bool setOptimizer(const QString& optimizer);

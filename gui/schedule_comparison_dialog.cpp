@@ -38,9 +38,9 @@ ScheduleComparisonDialog::ScheduleComparisonDialog(DesignModel* design, QWidget*
 
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(use_, &QPushButton::clicked, this, [this] {
-        const QString schedule = scheduleToUse();
-        if (!schedule.isEmpty())
-            design_->setSchedule(schedule);
+        const int row = rowToUse();
+        if (row >= 0)
+            design_->setSchedule(comparison_->scheduleAt(row), comparison_->recomputeAt(row));
         accept();
     });
     comparison_->compare(design_->plan());
@@ -50,19 +50,24 @@ ScheduleComparisonDialog::ScheduleComparisonDialog(DesignModel* design, QWidget*
     resize(720, 360);
 }
 
-QString ScheduleComparisonDialog::scheduleToUse() const
+int ScheduleComparisonDialog::rowToUse() const
 {
     const QModelIndexList selected = table_->selectionModel()->selectedRows();
-    if (!selected.isEmpty())
-        return comparison_->scheduleAt(selected.front().row());
-    return comparison_->scheduleAt(comparison_->choice().chosen);
+    return !selected.isEmpty() ? selected.front().row() : comparison_->choice().chosen;
+}
+
+QString ScheduleComparisonDialog::scheduleToUse() const
+{
+    return comparison_->scheduleAt(rowToUse());
 }
 
 void ScheduleComparisonDialog::updateUseButton()
 {
     const QString schedule = scheduleToUse();
     use_->setEnabled(!schedule.isEmpty());
-    use_->setText(schedule.isEmpty() ? tr("Use schedule") : tr("Use %1").arg(schedule));
+    use_->setText(schedule.isEmpty()                     ? tr("Use schedule")
+                  : comparison_->recomputeAt(rowToUse()) ? tr("Use %1 with recomputation").arg(schedule)
+                                                         : tr("Use %1").arg(schedule));
 }
 
 } // namespace lpm::gui

@@ -1,6 +1,7 @@
 // "Compare schedules": the design's model and devices under every schedule
 // (ScheduleComparisonModel) in a table, and a button that applies the
-// selected schedule, or else the chosen one, to the design.
+// selected schedule (with or without recomputation, as its row says), or
+// else the chosen one, to the design.
 #pragma once
 
 #include <QDialog>
@@ -24,7 +25,9 @@ public:
     ScheduleComparisonModel* comparison() const { return comparison_; }
     QTableView* table() const { return table_; }
     QPushButton* useButton() const { return use_; }
-    // The schedule "Use" applies: the selected row's, or the chosen one's (empty: none).
+    // The row "Use" applies: the selected one, or the chosen one (−1: none).
+    int rowToUse() const;
+    // Its schedule (empty: none).
     QString scheduleToUse() const;
 
 private:

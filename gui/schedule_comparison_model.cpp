@@ -23,6 +23,11 @@ QString ScheduleComparisonModel::scheduleAt(int row) const
                : QString();
 }
 
+bool ScheduleComparisonModel::recomputeAt(int row) const
+{
+    return row >= 0 && size_t(row) < choice_.candidates.size() && choice_.candidates[size_t(row)].recompute;
+}
+
 int ScheduleComparisonModel::rowCount(const QModelIndex& parent) const
 {
     return parent.isValid() ? 0 : int(choice_.candidates.size());
@@ -37,6 +42,8 @@ QString ScheduleComparisonModel::text(const ScheduleCandidate& candidate, int co
 {
     if (column == Schedule)
         return QString::fromStdString(candidate.schedule);
+    if (column == Recompute)
+        return candidate.recompute ? tr("yes") : tr("no");
     if (!candidate.problem.empty())
         return column == IterationMs ? tr("not planned: %1").arg(QString::fromStdString(candidate.problem)) : QString();
     const Prediction& prediction = candidate.prediction;
@@ -90,6 +97,8 @@ QVariant ScheduleComparisonModel::headerData(int section, Qt::Orientation orient
     switch (section) {
     case Schedule:
         return tr("Schedule");
+    case Recompute:
+        return tr("Recompute");
     case IterationMs:
         return tr("Iteration ms");
     case Speedup:

@@ -1,13 +1,15 @@
 // The plan panel's "Compare schedules" table as a table model: the design's
 // model, devices and micro-batches under every schedule (chooseSchedule,
-// core/sim/schedule_choice.h), one row per schedule,
+// core/sim/schedule_choice.h), one row per schedule without and one with
+// activation recomputation,
 //
 //   0 Schedule    its name; the chosen one (fastest exact one that fits) in bold
-//   1 Iteration   predicted steady-state iteration (ms)
-//   2 Speedup     over sequential on the fastest device
-//   3 Bubble      share of the devices' time idle (%)
-//   4 Memory      the largest stage's memory against its capacity (red when over)
-//   5 Exact       whether the weights equal sequential's bit for bit
+//   1 Recompute   whether every stage recomputes its activations
+//   2 Iteration   predicted steady-state iteration (ms)
+//   3 Speedup     over sequential on the fastest device
+//   4 Bubble      share of the devices' time idle (%)
+//   5 Memory      the largest stage's memory against its capacity (red when over)
+//   6 Exact       whether the weights equal sequential's bit for bit
 //
 // A schedule that cannot be planned on the design shows why in its row.
 // compare() replaces every row (modelReset).
@@ -24,7 +26,7 @@ class ScheduleComparisonModel : public QAbstractTableModel {
     Q_OBJECT
 
 public:
-    enum Column { Schedule, IterationMs, Speedup, Bubble, Memory, Exact, ColumnCount };
+    enum Column { Schedule, Recompute, IterationMs, Speedup, Bubble, Memory, Exact, ColumnCount };
 
     explicit ScheduleComparisonModel(QObject* parent = nullptr);
 
@@ -32,6 +34,7 @@ public:
     void compare(const Plan& plan);
     const ScheduleChoice& choice() const { return choice_; }
     QString scheduleAt(int row) const;
+    bool recomputeAt(int row) const; // false outside the rows
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

@@ -9,8 +9,7 @@
 
 namespace lpm::gui {
 
-StageTableModel::StageTableModel(const DesignModel* design, QObject* parent)
-    : QAbstractTableModel(parent), design_(design)
+StageTableModel::StageTableModel(DesignModel* design, QObject* parent) : QAbstractTableModel(parent), design_(design)
 {
     connect(design_, &DesignModel::designChanged, this, &StageTableModel::refresh);
     refresh();
@@ -40,6 +39,7 @@ void StageTableModel::refresh()
                          : QString("?");
         row.first = stage.first;
         row.last = stage.last;
+        row.recompute = stage.recompute;
         row.predicted = predicted && s < prediction.stages.size();
         if (row.predicted)
             row.figures = prediction.stages[s];
@@ -102,6 +102,10 @@ QVariant StageTableModel::data(const QModelIndex& index, int role) const
     switch (role) {
     case Qt::DisplayRole:
         return text(index.row(), index.column());
+    case Qt::CheckStateRole:
+        if (index.column() == Recompute)
+            return stage.recompute ? Qt::Checked : Qt::Unchecked;
+        return {};
     case Qt::ToolTipRole:
         if (memory)
             return tr("%1 of %2").arg(bytesText(stage.figures.memoryBytes), bytesText(stage.figures.capacityBytes));
@@ -115,13 +119,29 @@ QVariant StageTableModel::data(const QModelIndex& index, int role) const
     }
 }
 
+Qt::ItemFlags StageTableModel::flags(const QModelIndex& index) const
+{
+    Qt::ItemFlags flags = QAbstractTableModel::flags(index);
+    if (index.isValid() && index.column() == Recompute)
+        flags |= Qt::ItemIsUserCheckable;
+    return flags;
+}
+
+bool StageTableModel::setData(const QModelIndex& index, const QVariant& value, int role)
+{
+    if (!index.isValid() || index.column() != Recompute || role != Qt::CheckStateRole || index.row() >= rowCount())
+        return false;
+    // The design changes and refresh() reports the row (designChanged).
+    return design_->setStageRecompute(index.row(), value.toInt() == Qt::Checked);
+}
+
 QVariant StageTableModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
         return QAbstractTableModel::headerData(section, orientation, role);
     if (role == Qt::DisplayRole) {
         const QString headers[ColumnCount] = {tr("#"),       tr("Device"), tr("Units"), tr("F+B ms"),
-                                              tr("Comm ms"), tr("Memory"), tr("Busy")};
+                                              tr("Comm ms"), tr("Memory"), tr("Busy"),  tr("R")};
         return headers[section];
     }
     if (role == Qt::ToolTipRole) {
@@ -132,7 +152,10 @@ QVariant StageTableModel::headerData(int section, Qt::Orientation orientation, i
                                            tr("Transfer time per micro-batch: activations in, gradients out (ms)"),
                                            tr("Memory the stage needs / the device's capacity "
                                               "(red: it does not fit)"),
-                                           tr("Share of the iteration the device is busy (%)")};
+                                           tr("Share of the iteration the device is busy (%)"),
+                                           tr("Recompute: the stage keeps only its input per micro-batch in "
+                                              "flight and runs its forward again before each backward (less "
+                                              "memory, one forward more; the weights stay exact)")};
         return tips[section];
     }
     return {};

@@ -1,5 +1,5 @@
 // The plan panel's stage table (plan_panel.h) as a table model over a
-// DesignModel: one row per stage of the plan, seven columns
+// DesignModel: one row per stage of the plan, eight columns
 //
 //   0 #        stage index
 //   1 Device   the device's label
@@ -8,6 +8,8 @@
 //   4 Comm ms  activation in plus gradient out per micro-batch (ms)
 //   5 Memory   what the stage needs at its peak (capacity in the tooltip; red when over)
 //   6 Busy     share of the iteration the device is busy (%)
+//   7 R        a check box: the stage recomputes its activations (an
+//              undoable edit of the design, DesignModel::setStageRecompute)
 //
 // Columns 3–6 are empty while the plan has no prediction. Every cell's
 // tooltip is its text in full (a narrow dock elides it); headers are short,
@@ -31,14 +33,16 @@ class StageTableModel : public QAbstractTableModel {
     Q_OBJECT
 
 public:
-    enum Column { Stage, Device, Units, ComputeMs, CommunicationMs, Memory, Busy, ColumnCount };
+    enum Column { Stage, Device, Units, ComputeMs, CommunicationMs, Memory, Busy, Recompute, ColumnCount };
 
-    explicit StageTableModel(const DesignModel* design, QObject* parent = nullptr);
+    explicit StageTableModel(DesignModel* design, QObject* parent = nullptr);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
 
     // After a language change: the header and the memory tooltips changed.
     void retranslate();
@@ -48,6 +52,7 @@ private:
         QString device; // label, "?" for a device the plan does not have
         int first = 0;
         int last = 0;
+        bool recompute = false;
         bool predicted = false; // figures holds the stage's prediction
         StagePrediction figures;
     };
@@ -55,7 +60,7 @@ private:
     void refresh(); // the design's stages, as rows
     QString text(int row, int column) const;
 
-    const DesignModel* design_;
+    DesignModel* design_;
     std::vector<Row> rows_;
 };
 

@@ -413,6 +413,28 @@ TEST_F(Cli, PipelinedTrainingMatchesSequentialAndReportsTheTimeline)
     EXPECT_EQ(forwards, 6 * 4 * 2);
 }
 
+// Recomputation on every stage: the run says so and still leaves sequential's
+// weights (vgg-mini: batch norm and dropout), also under sequential itself.
+TEST_F(Cli, TrainingWithRecomputationStillMatchesSequential)
+{
+    const fs::path report = path("recompute.json");
+    const std::string common = "train --model vgg-mini --dataset synthetic --steps 2 --batch 16 --micro-batches 4 "
+                               "--recompute --compare-sequential --quiet";
+    const RunResult result = lpm(common + " --schedule zb-h1 --json " + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("(recomputing)"));
+    EXPECT_THAT(result.out, HasSubstr("weights identical"));
+    const json document = readJson(report);
+    ASSERT_EQ(document.at("stages").size(), 2u);
+    for (const json& stage : document.at("stages"))
+        EXPECT_TRUE(stage.at("recompute").get<bool>());
+    const RunResult sequential = lpm(common + " --schedule sequential");
+    ASSERT_EQ(sequential.exitCode, 0) << sequential.err;
+    EXPECT_THAT(sequential.out, HasSubstr("sequential on cpu:1, 1 stages: units 0-"));
+    EXPECT_THAT(sequential.out, HasSubstr("weights identical"));
+    expectOneLineError(lpm("train --plan " + quote(report.string()) + " --recompute"), {"--recompute", "--plan"});
+}
+
 // Issue 18: before a pipelined run trains, it prints the plan's speedup
 // ceiling, bottleneck and suggestion (as `lpm plan` does for the same costs),
 // and its --json carries them.

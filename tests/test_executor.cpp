@@ -93,7 +93,8 @@ struct PipelineResult {
 PipelineResult pipelineRun(const std::string& modelName, const std::string& schedule, int stages, int64_t microBatches,
                            int steps, const std::atomic<bool>* stop = nullptr,
                            const std::function<void(int64_t, const StepResult&)>& onStep = {},
-                           const OptimizerOptions& optimizerOptions = sgd(), bool weightStash = false)
+                           const OptimizerOptions& optimizerOptions = sgd(), bool weightStash = false,
+                           const std::vector<bool>& recompute = {})
 {
     Model model = buildModel(modelName);
     ParameterStore store(model);
@@ -104,6 +105,8 @@ PipelineResult pipelineRun(const std::string& modelName, const std::string& sche
     if (schedule == "dp") // replicas: every stage holds every unit
         for (PlannedStage& stage : partition)
             stage = {0, model.unitCount() - 1, stage.device};
+    for (size_t s = 0; s < recompute.size(); ++s)
+        partition[s].recompute = recompute[s];
     PipelineExecutor executor(model, store, *optimizer, partition, schedule, microBatches, kSeed, weightStash);
     PipelineResult result;
     result.run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, stop, onStep);
@@ -146,6 +149,64 @@ INSTANTIATE_TEST_SUITE_P(Zoo, ExactSchedules, testing::Values("mlp", "lenet5", "
                              std::replace(name.begin(), name.end(), '-', '_');
                              return name;
                          });
+
+// Activation recomputation (R before each B, from the kept input) changes
+// nothing a schedule computes: every exact schedule still leaves sequential's
+// weights and batch-norm statistics bit for bit (dropout draws again what it
+// drew), on every stage or some; dp, and lpm-async with weight stashing,
+// leave what they leave without it.
+class RecomputingSchedules : public testing::TestWithParam<std::string> {};
+
+TEST_P(RecomputingSchedules, LeaveWhatTheyLeaveWithoutRecomputation)
+{
+    const std::string model = GetParam();
+    const int steps = 2;
+    for (int64_t m : {1, 4}) {
+        const std::string reference = sequentialDigest(model, m, steps);
+        for (const std::string& schedule : scheduleNames()) {
+            const ScheduleTraits traits = scheduleTraits(schedule);
+            const int stages = traits.singleStage ? 1 : 2;
+            SCOPED_TRACE(schedule + " m=" + std::to_string(m));
+            const PipelineResult all = pipelineRun(model, schedule, stages, m, steps, nullptr, {}, sgd(), false,
+                                                   std::vector<bool>(size_t(stages), true));
+            const auto events = [&](ActionKind kind) {
+                return std::count_if(all.run.timeline.events.begin(), all.run.timeline.events.end(),
+                                     [&](const TimelineEvent& e) { return e.kind == kind; });
+            };
+            EXPECT_EQ(events(ActionKind::Recompute), events(ActionKind::Backward)); // an R for every B
+            EXPECT_GT(events(ActionKind::Recompute), 0);
+            if (traits.exact() && !traits.replicated) {
+                EXPECT_EQ(all.digest, reference);
+            } else if (traits.replicated) {
+                EXPECT_EQ(all.digest, pipelineRun(model, schedule, stages, m, steps).digest);
+            }
+            // (lpm-async without weight stashing recomputes a stale micro-batch
+            // with the stage's newer weights, which its first forward did not
+            // use: another inexact result. With stashing it is the same; below.)
+        }
+        const PipelineResult some = pipelineRun(model, "zb-h1", 3, m, steps, nullptr, {}, sgd(), false, {false, true});
+        EXPECT_EQ(some.digest, reference);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, RecomputingSchedules, testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                             std::string name = info.param;
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
+
+TEST(Executor, RecomputationKeepsAdamAndWeightStashingExact)
+{
+    OptimizerOptions adam;
+    adam.kind = "adam";
+    adam.learningRate = 1e-3f;
+    EXPECT_EQ(pipelineRun("vgg-mini", "lpm-zb", 3, 4, 3, nullptr, {}, adam, false, {true, true, true}).digest,
+              sequentialDigest("vgg-mini", 4, 3, adam));
+    // lpm-async's stale backwards recompute with the weights their forward used.
+    EXPECT_EQ(pipelineRun("lenet5", "lpm-async", 3, 2, 6, nullptr, {}, sgd(), true, {true, true, false}).digest,
+              pipelineRun("lenet5", "lpm-async", 3, 2, 6, nullptr, {}, sgd(), true).digest);
+}
 
 TEST(Executor, SequentialScheduleAndAdamMatchToo)
 {

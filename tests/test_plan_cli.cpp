@@ -167,9 +167,11 @@ TEST_F(Cli, PlanWithScheduleAutoPredictsEveryScheduleAndPlansTheFastestExactOne)
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const json document = readJson(report);
     const json& candidates = document.at("candidates");
-    ASSERT_EQ(candidates.size(), lpm::scheduleNames().size());
+    ASSERT_EQ(candidates.size(), 2 * lpm::scheduleNames().size()); // without and with recomputation
     std::string fastest;
+    bool fastestRecomputes = true;
     double fastestMs = 1e300;
+    int recomputing = 0;
     for (const json& candidate : candidates) {
         const std::string name = candidate.at("schedule").get<std::string>();
         SCOPED_TRACE(name);
@@ -180,12 +182,17 @@ TEST_F(Cli, PlanWithScheduleAutoPredictsEveryScheduleAndPlansTheFastestExactOne)
         EXPECT_GT(ms, 0.0);
         EXPECT_GE(candidate.at("bubble_fraction").get<double>(), 0.0);
         EXPECT_FALSE(candidate.at("peak_memory_bytes").empty());
+        recomputing += candidate.at("recompute").get<bool>();
         if (candidate.at("exact").get<bool>() && candidate.at("fits").get<bool>() && ms < fastestMs) {
             fastestMs = ms;
             fastest = name;
+            fastestRecomputes = candidate.at("recompute").get<bool>();
         }
     }
+    EXPECT_EQ(recomputing, int(lpm::scheduleNames().size()));
     EXPECT_EQ(document.at("chosen").get<std::string>(), fastest);
+    EXPECT_EQ(document.at("chosen_recompute").get<bool>(), fastestRecomputes);
+    EXPECT_FALSE(fastestRecomputes); // H100s hold resnet-mini's activations: an extra forward only costs time
     EXPECT_EQ(document.at("schedule").get<std::string>(), fastest);
     EXPECT_NEAR(document.at("predicted_iteration_ms").get<double>(), fastestMs, 1e-9);
     EXPECT_THAT(result.out, HasSubstr("<- chosen"));
@@ -202,6 +209,28 @@ TEST_F(Cli, PlanWithScheduleAutoPredictsEveryScheduleAndPlansTheFastestExactOne)
     EXPECT_NEAR(withAsync.at("predicted_iteration_ms").get<double>(), bestMs, 1e-9);
     expectOneLineError(lpm("plan --model cnn --devices catalog:H100x2 --allow-async"),
                        {"--allow-async applies to --schedule auto only"});
+    expectOneLineError(lpm(common + " --recompute"), {"--recompute with --schedule auto", "already"});
+}
+
+TEST_F(Cli, PlanWithRecomputationSaysWhichStagesRecomputeAndNeedsLessMemory)
+{
+    const std::string common = "plan --model vgg-mini --devices catalog:H100x2 --batch 256 --micro-batches 8 "
+                               "--schedule gpipe --quiet --json ";
+    const fs::path plain = path("plain.json"), recomputing = path("recomputing.json");
+    ASSERT_EQ(lpm(common + quote(plain.string())).exitCode, 0);
+    const RunResult result = lpm(common + quote(recomputing.string()) + " --recompute");
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("recomputation on stages 0, 1"));
+    const json before = readJson(plain), after = readJson(recomputing);
+    ASSERT_EQ(after.at("stages").size(), before.at("stages").size());
+    for (size_t s = 0; s < after.at("stages").size(); ++s) {
+        EXPECT_TRUE(after.at("stages")[s].at("recompute").get<bool>());
+        EXPECT_FALSE(before.at("stages")[s].at("recompute").get<bool>());
+        // GPipe keeps all 8 micro-batches: as inputs alone they take far less.
+        EXPECT_LT(after.at("stages")[s].at("memory_bytes").get<int64_t>(),
+                  before.at("stages")[s].at("memory_bytes").get<int64_t>());
+    }
+    EXPECT_GT(after.at("predicted_iteration_ms").get<double>(), before.at("predicted_iteration_ms").get<double>());
 }
 
 TEST_F(Cli, PlanWithMoreDevicesThanUnitsSaysSo)

@@ -57,6 +57,30 @@ TEST(PlanFiles, PlanRoundTripsAndPredictsTheSame)
                 1e-12 * predictPlan(plan).iterationSeconds);
 }
 
+TEST(PlanFiles, RecomputationRoundTripsAndOldPlansHaveNone)
+{
+    Plan plan = examplePlan();
+    plan.recompute = true;
+    plan.stages[0].recompute = true;
+    const Plan loaded = planFromJson(planToJson(plan), "plan.json");
+    EXPECT_TRUE(loaded.recompute);
+    ASSERT_GE(loaded.stages.size(), 2u);
+    EXPECT_TRUE(loaded.stages[0].recompute);
+    EXPECT_FALSE(loaded.stages[1].recompute);
+    // A plan written before recomputation: no field, no recomputation.
+    json document = json::parse(planToJson(plan));
+    document.erase("recompute");
+    for (json& stage : document["stages"])
+        stage.erase("recompute");
+    const Plan old = planFromJson(document.dump(), "old.json");
+    EXPECT_FALSE(old.recompute);
+    for (const PlannedStage& stage : old.stages)
+        EXPECT_FALSE(stage.recompute);
+    document["stages"][0]["recompute"] = "yes";
+    expectError<FileError>([&] { planFromJson(document.dump(), "bad.json"); },
+                           {"bad.json", "stages[0].recompute", "expected true or false"});
+}
+
 TEST(PlanFiles, CostsRoundTrip)
 {
     ModelCosts costs = examplePlan().costs;

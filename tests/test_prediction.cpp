@@ -107,12 +107,14 @@ TEST(ScheduleChoice, TheFastestExactScheduleThatFitsIsChosen)
 {
     Plan plan = uniformPlan(4, 2, "lpm", 8);
     ScheduleChoice choice = chooseSchedule(plan, false);
-    ASSERT_EQ(choice.candidates.size(), scheduleNames().size());
+    ASSERT_EQ(choice.candidates.size(), 2 * scheduleNames().size()); // each without and with recomputation
     ASSERT_GE(choice.chosen, 0);
     for (const ScheduleCandidate& candidate : choice.candidates) {
         SCOPED_TRACE(candidate.schedule);
         EXPECT_TRUE(candidate.problem.empty()) << candidate.problem;
         EXPECT_EQ(candidate.plan.schedule, candidate.schedule);
+        for (const PlannedStage& stage : candidate.plan.stages)
+            EXPECT_EQ(stage.recompute, candidate.recompute);
         if (candidate.exact) {
             EXPECT_GE(candidate.prediction.iterationSeconds,
                       choice.candidates[size_t(choice.chosen)].prediction.iterationSeconds);
@@ -128,7 +130,7 @@ TEST(ScheduleChoice, TheFastestExactScheduleThatFitsIsChosen)
     for (const ScheduleCandidate& candidate : choice.candidates) {
         if (candidate.schedule == "gpipe" || candidate.schedule == "dp" || candidate.schedule == "sequential") {
             EXPECT_FALSE(candidate.fits) << candidate.schedule;
-        } else if (candidate.schedule == "1f1b") {
+        } else if (candidate.schedule == "1f1b" && !candidate.recompute) { // (recomputing keeps 800-byte inputs)
             EXPECT_TRUE(candidate.fits);
         }
     }
@@ -137,6 +139,84 @@ TEST(ScheduleChoice, TheFastestExactScheduleThatFitsIsChosen)
     for (PlanDeviceEntry& device : plan.devices)
         device.memoryBytes = 100;
     EXPECT_EQ(chooseSchedule(plan, true).chosen, -1);
+}
+
+// Recomputation: a stage keeps its input per micro-batch in flight and one
+// micro-batch's activations, and runs each forward twice.
+TEST(Prediction, RecomputingStagesKeepTheirInputsAndForwardTwice)
+{
+    const int p = 2, m = 8;
+    Plan plan = uniformPlan(4, p, "1f1b", m);
+    plan.costs.inputBytesPerSample = 3;
+    for (UnitCost& unit : plan.costs.units)
+        unit.savedBytes = 100; // per sample; output 100
+    const Prediction plain = predictPlan(plan);
+    for (PlannedStage& stage : plan.stages)
+        stage.recompute = true;
+    const Prediction recomputing = predictPlan(plan);
+    for (int s = 0; s < p; ++s) {
+        SCOPED_TRACE(s);
+        const StagePrediction& stage = recomputing.stages[size_t(s)];
+        EXPECT_TRUE(stage.recompute);
+        EXPECT_FALSE(plain.stages[size_t(s)].recompute);
+        const int inFlight = p - s;
+        EXPECT_EQ(stage.peakInFlight, inFlight);
+        const int64_t input = (s == 0 ? 3 : 100) * 8; // the model's input, or unit 1's output
+        // Two units: weights, gradients, momentum; inputs in flight; one micro-batch's activations.
+        EXPECT_EQ(stage.memoryBytes, 2 * 3 * 40 + inFlight * input + 2 * 100 * 8);
+        EXPECT_EQ(plain.stages[size_t(s)].memoryBytes, 2 * 3 * 40 + inFlight * 2 * 100 * 8);
+    }
+    EXPECT_GT(recomputing.iterationSeconds, plain.iterationSeconds);
+    EXPECT_EQ(recomputing.sequentialSeconds, plain.sequentialSeconds); // the reference does not recompute
+    // One stage: every R is on the path, m forwards more per mini-batch.
+    Plan one = uniformPlan(2, 1, "1f1b", m);
+    one.stages[0].recompute = true;
+    EXPECT_NEAR(predictPlan(one).iterationSeconds, m * 2 * (2 * kForward + kBackward), 1e-12);
+
+    // The planner's bound: the schedule's worst in-flight count of inputs, and one micro-batch's activations.
+    plan.recompute = true;
+    const PartitionProblem problem = partitionProblemFor(plan);
+    EXPECT_TRUE(problem.recompute);
+    EXPECT_EQ(problem.inputBytes, 3 * 8);
+    EXPECT_EQ(stageMemoryBytes(problem, 0, 1), 2 * 3 * 40 + 2 * 3 * 8 + 2 * 100 * 8);
+    EXPECT_EQ(stageMemoryBytes(problem, 2, 3), 2 * 3 * 40 + 2 * 100 * 8 + 2 * 100 * 8);
+    const StageCosts costs(problem);
+    for (int first = 0; first < 4; ++first)
+        for (int last = first; last < 4; ++last)
+            EXPECT_EQ(costs.bytes(first, last + 1), stageMemoryBytes(problem, first, last));
+    partitionPlan(plan);
+    for (const PlannedStage& stage : plan.stages)
+        EXPECT_TRUE(stage.recompute);
+}
+
+// Where no schedule fits without recomputation, the choice recomputes.
+TEST(ScheduleChoice, RecomputationIsChosenWhereNothingElseFits)
+{
+    Plan plan = uniformPlan(4, 2, "lpm", 8);
+    plan.costs.inputBytesPerSample = 10;
+    for (UnitCost& unit : plan.costs.units) {
+        unit.outputBytes = 10;
+        unit.savedBytes = 100;
+    }
+    const ScheduleChoice roomy = chooseSchedule(plan, false);
+    ASSERT_GE(roomy.chosen, 0);
+    EXPECT_FALSE(roomy.candidates[size_t(roomy.chosen)].recompute); // an extra forward only costs time
+    // Two units a stage: 240 bytes of state, and per micro-batch 1,600 of activations or 80 of input.
+    // 2,500 bytes hold 1F1B's two micro-batches in flight only as inputs.
+    for (PlanDeviceEntry& device : plan.devices)
+        device.memoryBytes = 2500;
+    const ScheduleChoice tight = chooseSchedule(plan, false);
+    for (const ScheduleCandidate& candidate : tight.candidates) {
+        if (!candidate.recompute) {
+            EXPECT_FALSE(candidate.fits) << candidate.schedule;
+        }
+    }
+    ASSERT_GE(tight.chosen, 0);
+    const ScheduleCandidate& chosen = tight.candidates[size_t(tight.chosen)];
+    EXPECT_TRUE(chosen.recompute);
+    EXPECT_TRUE(chosen.fits);
+    EXPECT_TRUE(chosen.exact);
+    EXPECT_LE(largestStage(chosen.prediction).memoryBytes, 2500);
 }
 
 TEST(Prediction, LpmAsyncRunsAFullPipelineInSteadyState)

@@ -138,6 +138,54 @@ TEST(Schedule, BadRequestsAreClearErrors)
     expectError<InvalidArgument>([] { buildSchedule("gpipe", 2, 0); }, {"at least 1"});
 }
 
+// Recomputation puts an R before every B of the stages asked, ahead of that
+// B's gradient receive, and leaves the other stages and actions as they were.
+TEST(Schedule, RecomputationPutsAnRBeforeEveryBackwardOfItsStages)
+{
+    for (const std::string& name : scheduleNames())
+        for (int micro : {1, 4}) {
+            const ScheduleTraits traits = scheduleTraits(name);
+            const int stages = traits.singleStage ? 1 : 3;
+            SCOPED_TRACE(name + " m=" + std::to_string(micro));
+            const Schedule plain = buildSchedule(name, stages, micro, 2);
+            Schedule recomputing = plain;
+            std::vector<bool> which(size_t(stages), false);
+            which[0] = true; // the first stage, and the last where there are several
+            which.back() = true;
+            insertRecomputation(recomputing, which);
+            EXPECT_NO_THROW(validateSchedule(recomputing));
+            for (int s = 0; s < stages; ++s) {
+                const StageActions& actions = recomputing.actions[size_t(s)];
+                StageActions withoutR;
+                std::copy_if(actions.begin(), actions.end(), std::back_inserter(withoutR),
+                             [](const Action& a) { return a.kind != ActionKind::Recompute; });
+                EXPECT_EQ(withoutR, plain.actions[size_t(s)]);
+                EXPECT_EQ(count(actions, ActionKind::Recompute),
+                          which[size_t(s)] ? count(actions, ActionKind::Backward) : 0);
+                for (size_t i = 0; i < actions.size(); ++i) {
+                    if (actions[i].kind != ActionKind::Recompute)
+                        continue;
+                    // Its B follows, after at most its own gradient's receive.
+                    size_t next = i + 1;
+                    if (actions[next].kind == ActionKind::ReceiveGradient) {
+                        EXPECT_EQ(actions[next].microBatch, actions[i].microBatch);
+                        ++next;
+                    }
+                    ASSERT_LT(next, actions.size());
+                    EXPECT_EQ(actions[next].kind, ActionKind::Backward);
+                    EXPECT_EQ(actions[next].microBatch, actions[i].microBatch);
+                    EXPECT_EQ(actions[next].miniBatch, actions[i].miniBatch);
+                }
+            }
+            // The memory counts are the schedule's own.
+            EXPECT_EQ(peakInFlightMicroBatches(recomputing), peakInFlightMicroBatches(plain));
+        }
+    Schedule schedule = buildSchedule("1f1b", 2, 4);
+    expectError<InvalidArgument>([&] { insertRecomputation(schedule, {true}); },
+                                 {"recomputation named for 1 stages", "has 2"});
+    EXPECT_STREQ(actionKindLook(ActionKind::Recompute).symbol, "R");
+}
+
 // The traits agree with the action lists they describe.
 TEST(Schedule, TraitsDescribeTheActionLists)
 {

@@ -100,6 +100,34 @@ TEST(Simulator, LpmZeroBubbleBeatsLpmAndNeverTrailsZbH1)
     }
 }
 
+// An R takes a forward's time on its stage. On the last stage of 1F1B it
+// lies on the critical path; on the others it runs while the stage waits for
+// its gradient in the drain, so with m = 1 only the last stage's R counts.
+TEST(Simulator, RecomputationTakesAForwardAndFillsTheWaitForTheGradient)
+{
+    for (int p : {2, 4}) {
+        SCOPED_TRACE("p=" + std::to_string(p));
+        const std::vector<StageTimes> times = uniformTimes(p, 1.0, 2.0);
+        Schedule schedule = buildSchedule("1f1b", p, 1);
+        const double plain = simulateSchedule(schedule, times).makespanSeconds;
+        EXPECT_DOUBLE_EQ(plain, p * 3.0);
+        insertRecomputation(schedule, std::vector<bool>(size_t(p), true));
+        const SimulationResult recomputing = simulateSchedule(schedule, times);
+        EXPECT_DOUBLE_EQ(recomputing.makespanSeconds, plain + 1.0);
+        for (int s = 0; s < p; ++s)
+            EXPECT_DOUBLE_EQ(recomputing.busySeconds[size_t(s)], 4.0);
+        const auto rs = std::count_if(recomputing.timeline.events.begin(), recomputing.timeline.events.end(),
+                                      [](const TimelineEvent& e) { return e.kind == ActionKind::Recompute; });
+        EXPECT_EQ(rs, p);
+    }
+    // Where the Bs follow one another (GPipe's backward phase), every R is on the path: m more.
+    const int p = 2, m = 8;
+    Schedule schedule = buildSchedule("gpipe", p, m);
+    const double plain = simulateSchedule(schedule, uniformTimes(p, 1.0, 2.0)).makespanSeconds;
+    insertRecomputation(schedule, {true, true});
+    EXPECT_DOUBLE_EQ(simulateSchedule(schedule, uniformTimes(p, 1.0, 2.0)).makespanSeconds, plain + m * 1.0);
+}
+
 TEST(Simulator, AWeightGradientBeforeItsBackwardIsAnError)
 {
     Schedule schedule = buildSchedule("zb-h1", 1, 2);

@@ -47,137 +47,152 @@
 <context>
     <name>lpm::gui::DesignModel</name>
     <message>
-        <location filename="../gui/design_model.cpp" line="47"/>
+        <location filename="../gui/design_model.cpp" line="48"/>
         <source>No design is open.</source>
         <translation>没有打开的设计。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="68"/>
+        <location filename="../gui/design_model.cpp" line="69"/>
         <source>Wait until this CPU&apos;s profile of %1 is taken.</source>
         <translation>请等待本机 CPU 对 %1 的性能剖析完成。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="121"/>
+        <location filename="../gui/design_model.cpp" line="122"/>
         <source>Move cut %1</source>
         <translation>移动切分点 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="126"/>
+        <location filename="../gui/design_model.cpp" line="127"/>
         <source>The %1 schedule has no cuts to move.</source>
         <translation>%1 调度没有可移动的切分点。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="128"/>
+        <location filename="../gui/design_model.cpp" line="129"/>
         <source>A cut moves between its neighbours: stage %1 would be empty.</source>
         <translation>切分点只能在相邻切分点之间移动：阶段 %1 将为空。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="142"/>
+        <location filename="../gui/design_model.cpp" line="143"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="146"/>
+        <location filename="../gui/design_model.cpp" line="147"/>
         <source>The %1 schedule has no stages to merge.</source>
         <translation>%1 调度没有可合并的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="158"/>
+        <location filename="../gui/design_model.cpp" line="159"/>
         <source>Split stage %1</source>
         <translation>拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="162"/>
+        <location filename="../gui/design_model.cpp" line="163"/>
         <source>The %1 schedule has no stages to split.</source>
         <translation>%1 调度没有可拆分的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="165"/>
+        <location filename="../gui/design_model.cpp" line="166"/>
         <source>All %1 devices hold a stage: add a device to split one.</source>
         <translation>全部 %1 个设备都已承载阶段：请先添加设备再拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="168"/>
+        <location filename="../gui/design_model.cpp" line="169"/>
         <source>Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.</source>
         <translation>阶段 %1 包含单元 %2 至 %3：只能在单元 %4 至 %3 之一之前拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="183"/>
+        <location filename="../gui/design_model.cpp" line="184"/>
         <source>Auto-merge (%1)</source>
         <translation>自动合并（%1）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="198"/>
+        <location filename="../gui/design_model.cpp" line="194"/>
+        <source>Recompute stage %1</source>
+        <translation>重计算阶段 %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="194"/>
+        <source>Keep activations of stage %1</source>
+        <translation>保留阶段 %1 的激活</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="215"/>
         <source>Model %1</source>
         <translation>模型 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="204"/>
+        <location filename="../gui/design_model.cpp" line="221"/>
         <source>Devices %1</source>
         <translation>设备 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="211"/>
+        <location filename="../gui/design_model.cpp" line="228"/>
+        <source>Schedule %1 with recomputation</source>
+        <translation>调度 %1（带重计算）</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="229"/>
         <source>Schedule %1</source>
         <translation>调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="218"/>
+        <location filename="../gui/design_model.cpp" line="241"/>
         <source>No other schedule is predicted clearly faster than %1.</source>
         <translation>没有其他调度被预测明显快于 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="223"/>
+        <location filename="../gui/design_model.cpp" line="246"/>
         <source>Suggested schedule %1</source>
         <translation>建议的调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="230"/>
+        <location filename="../gui/design_model.cpp" line="253"/>
         <source>Partitioner %1</source>
         <translation>划分器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="237"/>
+        <location filename="../gui/design_model.cpp" line="260"/>
         <source>Batch %1, %2 micro-batches</source>
         <translation>批大小 %1，%2 个微批</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="247"/>
+        <location filename="../gui/design_model.cpp" line="270"/>
         <source>Optimizer %1</source>
         <translation>优化器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="255"/>
+        <location filename="../gui/design_model.cpp" line="278"/>
         <source>Training settings</source>
         <translation>训练设置</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="257"/>
+        <location filename="../gui/design_model.cpp" line="280"/>
         <source>The learning rate must be positive.</source>
         <translation>学习率必须为正数。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="259"/>
+        <location filename="../gui/design_model.cpp" line="282"/>
         <source>Train for at least one epoch or one step.</source>
         <translation>至少训练一个轮次或一步。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="261"/>
+        <location filename="../gui/design_model.cpp" line="284"/>
         <source>Weight stashing applies to the lpm-async schedule only.</source>
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="293"/>
+        <location filename="../gui/design_model.cpp" line="316"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="301"/>
+        <location filename="../gui/design_model.cpp" line="324"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="305"/>
+        <location filename="../gui/design_model.cpp" line="328"/>
         <source>The plan has changed since the last run; run it, then calibrate.</source>
         <translation>计划自上次运行以来已更改；请先运行它，再校准。</translation>
     </message>
@@ -1014,12 +1029,17 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <translation>在这些设备上预测的每种调度，各自使用自己的切分。粗体：能放入设备内存的最快精确调度。</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_dialog.cpp" line="65"/>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="68"/>
         <source>Use schedule</source>
         <translation>使用调度</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_dialog.cpp" line="65"/>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="69"/>
+        <source>Use %1 with recomputation</source>
+        <translation>使用 %1（带重计算）</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="70"/>
         <source>Use %1</source>
         <translation>使用 %1</translation>
     </message>
@@ -1027,52 +1047,59 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::ScheduleComparisonModel</name>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="55"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="48"/>
         <source>not planned: %1</source>
         <translation>无法规划：%1</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="67"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="59"/>
         <source>%1 of %2</source>
         <translation>%1，容量 %2</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="70"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="46"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="62"/>
         <source>yes</source>
         <translation>是</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="70"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="46"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="62"/>
         <source>no</source>
         <translation>否</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="107"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="99"/>
         <source>Schedule</source>
         <translation>调度</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="109"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="101"/>
+        <source>Recompute</source>
+        <translation>重计算</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="103"/>
         <source>Iteration ms</source>
         <translation>迭代 ms</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="111"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="105"/>
         <source>Speedup</source>
         <translation>加速比</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="113"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="107"/>
         <source>Bubble</source>
         <translation>气泡</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="115"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="109"/>
         <source>Largest stage memory</source>
         <translation>最大阶段内存</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="117"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="111"/>
         <source>Exact</source>
         <translation>精确</translation>
     </message>
@@ -1080,79 +1107,89 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::StageTableModel</name>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="107"/>
+        <location filename="../gui/stage_table_model.cpp" line="112"/>
         <source>%1 of %2</source>
         <translation>%1，容量 %2</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="123"/>
+        <location filename="../gui/stage_table_model.cpp" line="144"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="123"/>
+        <location filename="../gui/stage_table_model.cpp" line="144"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="123"/>
+        <location filename="../gui/stage_table_model.cpp" line="144"/>
         <source>Units</source>
         <translation>单元</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="123"/>
+        <location filename="../gui/stage_table_model.cpp" line="144"/>
         <source>F+B ms</source>
         <translation>前向+反向 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="124"/>
+        <location filename="../gui/stage_table_model.cpp" line="145"/>
         <source>Comm ms</source>
         <translation>通信 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="124"/>
+        <location filename="../gui/stage_table_model.cpp" line="145"/>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="124"/>
+        <location filename="../gui/stage_table_model.cpp" line="145"/>
         <source>Busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="128"/>
+        <location filename="../gui/stage_table_model.cpp" line="145"/>
+        <source>R</source>
+        <translation>重算</translation>
+    </message>
+    <message>
+        <location filename="../gui/stage_table_model.cpp" line="149"/>
         <source>Stage</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="129"/>
+        <location filename="../gui/stage_table_model.cpp" line="150"/>
         <source>The device the stage runs on</source>
         <translation>该阶段运行所在的设备</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="130"/>
+        <location filename="../gui/stage_table_model.cpp" line="151"/>
         <source>The model&apos;s units (layers) in the stage, first–last</source>
         <translation>该阶段包含的模型单元（层），首–末</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="131"/>
+        <location filename="../gui/stage_table_model.cpp" line="152"/>
         <source>Forward and backward time per micro-batch (ms)</source>
         <translation>每个微批的前向与反向时间（毫秒）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="132"/>
+        <location filename="../gui/stage_table_model.cpp" line="153"/>
         <source>Transfer time per micro-batch: activations in, gradients out (ms)</source>
         <translation>每个微批的传输时间：激活传入、梯度传出（毫秒）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="133"/>
+        <location filename="../gui/stage_table_model.cpp" line="154"/>
         <source>Memory the stage needs / the device&apos;s capacity (red: it does not fit)</source>
         <translation>该阶段所需内存 / 设备容量（红色：放不下）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="135"/>
+        <location filename="../gui/stage_table_model.cpp" line="156"/>
         <source>Share of the iteration the device is busy (%)</source>
         <translation>设备在一次迭代中忙碌的比例（%）</translation>
+    </message>
+    <message>
+        <location filename="../gui/stage_table_model.cpp" line="157"/>
+        <source>Recompute: the stage keeps only its input per micro-batch in flight and runs its forward again before each backward (less memory, one forward more; the weights stay exact)</source>
+        <translation>重计算：该阶段对每个在途微批次只保留其输入，并在每次反向传播前再次运行前向传播（内存更少，多一次前向；权重保持精确）</translation>
     </message>
 </context>
 <context>

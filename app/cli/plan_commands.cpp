@@ -191,6 +191,9 @@ void runPlan(const PlanCommandOptions& options)
     const bool automatic = options.request.schedule == kAutomaticSchedule;
     if (options.allowAsync && !automatic)
         throw InvalidArgument("--allow-async applies to --schedule auto only");
+    if (options.request.recompute && automatic)
+        throw InvalidArgument("--recompute with --schedule auto: auto predicts every schedule both without and with "
+                              "recomputation already");
     PlanRequest request = options.request;
     if (automatic)
         request.schedule = kPipelinedSchedule; // to cut and cost the model; each candidate is cut again
@@ -218,6 +221,7 @@ void runPlan(const PlanCommandOptions& options)
         if (choice) {
             document["candidates"] = scheduleCandidatesJson(*choice);
             document["chosen"] = plan.schedule;
+            document["chosen_recompute"] = plan.recompute;
         }
         writeJsonFile(options.jsonFile, document);
     }
@@ -346,6 +350,9 @@ void addPlanCommand(CLI::App& app)
         ->add_option("--micro-batches", options->request.microBatches, "Micro-batches per mini-batch (must divide it)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    command->add_flag("--recompute", options->request.recompute,
+                      "Activation recomputation on every stage: keep only each stage's input per micro-batch in "
+                      "flight and run its forward again before the backward (less memory, one more forward)");
     command->add_option("--costs", options->request.costsFile,
                         "Unit costs from `lpm profile` (default: profile CPU stages now, estimate "
                         "catalogue GPUs from data sheets)");

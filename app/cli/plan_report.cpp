@@ -80,6 +80,14 @@ void printPlanReport(const Plan& plan, const Prediction& prediction, const PlanA
     }
     std::printf("(compute and comm per micro-batch; update per mini-batch%s)\n",
                 scheduleTraits(plan.schedule).replicated ? ", with the all-reduce" : "");
+    std::string recomputing;
+    for (size_t s = 0; s < prediction.stages.size(); ++s)
+        if (prediction.stages[s].recompute)
+            recomputing += (recomputing.empty() ? "" : ", ") + std::to_string(s);
+    if (!recomputing.empty())
+        std::printf("recomputation on stage%s %s: each keeps only its input per micro-batch in flight and runs its "
+                    "forward again (R) before each backward\n",
+                    recomputing.find(',') == std::string::npos ? "" : "s", recomputing.c_str());
     if (plan.stages.size() < plan.devices.size()) {
         const bool fewerUnits = plan.costs.unitCount() < int(plan.devices.size());
         const char* reason = scheduleTraits(plan.schedule).singleStage ? "sequential runs on the first device"
@@ -111,6 +119,7 @@ nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction, co
                           {"update_ms", stage.updateSeconds * 1e3},
                           {"all_reduce_ms", stage.allReduceSeconds * 1e3},
                           {"peak_in_flight", stage.peakInFlight},
+                          {"recompute", stage.recompute},
                           {"memory_bytes", stage.memoryBytes},
                           {"capacity_bytes", stage.capacityBytes},
                           {"busy_fraction", stage.busyFraction}});
@@ -135,20 +144,22 @@ nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction, co
 
 void printScheduleChoice(const ScheduleChoice& choice)
 {
-    std::printf("%-11s %12s %8s %7s %22s %6s\n", "schedule", "iteration ms", "speedup", "bubble",
+    std::printf("%-11s %9s %12s %8s %7s %22s %6s\n", "schedule", "recompute", "iteration ms", "speedup", "bubble",
                 "largest stage memory", "exact");
     for (size_t i = 0; i < choice.candidates.size(); ++i) {
         const ScheduleCandidate& candidate = choice.candidates[i];
         const char* mark = int(i) == choice.chosen ? "  <- chosen" : "";
+        const char* recompute = candidate.recompute ? "yes" : "no";
         if (!candidate.problem.empty()) {
-            std::printf("%-11s not planned: %s\n", candidate.schedule.c_str(), candidate.problem.c_str());
+            std::printf("%-11s %9s not planned: %s\n", candidate.schedule.c_str(), recompute,
+                        candidate.problem.c_str());
             continue;
         }
         const Prediction& prediction = candidate.prediction;
         const StagePrediction& largest = largestStage(prediction);
         const std::string memory = formatBytes(largest.memoryBytes) + " / " + formatBytes(largest.capacityBytes)
                                    + (candidate.fits ? "" : " (over)");
-        std::printf("%-11s %12.2f %7.2fx %6.1f%% %22s %6s%s\n", candidate.schedule.c_str(),
+        std::printf("%-11s %9s %12.2f %7.2fx %6.1f%% %22s %6s%s\n", candidate.schedule.c_str(), recompute,
                     prediction.iterationSeconds * 1e3, prediction.speedup, prediction.bubbleFraction * 100.0,
                     memory.c_str(), candidate.exact ? "yes" : "no", mark);
     }
@@ -158,7 +169,10 @@ nlohmann::json scheduleCandidatesJson(const ScheduleChoice& choice)
 {
     nlohmann::json candidates = nlohmann::json::array();
     for (const ScheduleCandidate& candidate : choice.candidates) {
-        nlohmann::json entry = {{"schedule", candidate.schedule}, {"exact", candidate.exact}, {"fits", candidate.fits}};
+        nlohmann::json entry = {{"schedule", candidate.schedule},
+                                {"recompute", candidate.recompute},
+                                {"exact", candidate.exact},
+                                {"fits", candidate.fits}};
         if (!candidate.problem.empty()) {
             entry["problem"] = candidate.problem;
         } else {

@@ -47,10 +47,12 @@ struct TrainCommandOptions {
     std::string costsFile;     // unit costs to plan with (`lpm profile`, or --save-costs of an earlier run)
     std::string saveCostsFile; // the plan's costs calibrated on this run
     bool compareSequential = false;
+    bool recompute = false; // every stage recomputes (the executor runs even sequential then)
 
     bool pipelined() const
     {
-        return !devices.empty() || !planFile.empty() || (!schedule.empty() && !scheduleTraits(schedule).singleStage);
+        return !devices.empty() || !planFile.empty() || recompute
+               || (!schedule.empty() && !scheduleTraits(schedule).singleStage);
     }
 };
 
@@ -124,6 +126,7 @@ nlohmann::json pipelineJson(const PipelineReport& report, const TrainSummary& su
         stages.push_back({{"device", report.plan.devices[size_t(stage.device)].label},
                           {"first_unit", stage.first},
                           {"last_unit", stage.last},
+                          {"recompute", stage.recompute},
                           {"busy_fraction", busy},
                           {"predicted_busy_fraction", report.prediction.stages[s].busyFraction}});
     }
@@ -189,7 +192,8 @@ void printPipelineReport(const PipelineReport& report, const TrainSummary& summa
         const double busy = report.measured.makespanSeconds > 0.0
                                 ? report.measured.busySeconds[s] / report.measured.makespanSeconds
                                 : 0.0;
-        std::printf("%s units %d-%d busy %.0f%%", s == 0 ? "" : ",", stage.first, stage.last, busy * 100.0);
+        std::printf("%s units %d-%d%s busy %.0f%%", s == 0 ? "" : ",", stage.first, stage.last,
+                    stage.recompute ? " (recomputing)" : "", busy * 100.0);
     }
     if (report.predictedRunIterationSeconds > 0.0)
         std::printf("\niteration %.2f ms measured, %.2f ms predicted for this run (%+.0f%%; %.2f ms in the steady "
@@ -252,9 +256,11 @@ void runTrain(TrainCommandOptions options)
     if (options.pipelined()) {
         // Without --devices: two stages where --backend computes (two cores, or two streams of one GPU).
         const std::string backend = options.train.backend == "cuda" ? "cuda:0" : options.train.backend;
+        // (sequential with --recompute: one stage, so one device.)
+        const int stages = scheduleTraits(schedule).singleStage ? 1 : 2;
         const std::string devices = !options.devices.empty() ? options.devices
-                                    : backend == "cpu"       ? "cpu:2"
-                                                             : backend + "x2";
+                                    : backend == "cpu"       ? "cpu:" + std::to_string(stages)
+                                                             : backend + "x" + std::to_string(stages);
         PlanRequest request{options.planFile,
                             options.train.model,
                             devices,
@@ -263,6 +269,7 @@ void runTrain(TrainCommandOptions options)
                             optimizer.kind,
                             options.train.batch,
                             options.train.microBatches,
+                            options.recompute,
                             options.costsFile,
                             options.quiet};
         pipeline.emplace();
@@ -492,6 +499,11 @@ void addTrainCommand(CLI::App& app)
     command->add_option("--save-costs", options->saveCostsFile,
                         "Pipelined: write the plan's unit costs calibrated on this run's measured stage times (its "
                         "last epoch), for --costs of `lpm plan` and `lpm train`");
+    command
+        ->add_flag("--recompute", options->recompute,
+                   "Activation recomputation on every stage: keep only each stage's input per micro-batch in flight "
+                   "and run its forward again before the backward (less memory, one more forward; exact)")
+        ->excludes(plan);
     command->add_flag("--compare-sequential", options->compareSequential,
                       "Pipelined: then run the same steps under sequential on one core and report the speedup");
     for (const char* flag : {"--model", "--batch", "--micro-batches"})

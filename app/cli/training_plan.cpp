@@ -26,6 +26,7 @@ Plan makePlan(const PlanRequest& request)
     plan.optimizer = request.optimizer;
     plan.batch = request.batch;
     plan.microBatches = request.microBatches;
+    plan.recompute = request.recompute;
     plan.devices = planDevices(set, host);
     int cpuStages = 0;
     for (const DeviceSlot& slot : set.stageSlots)

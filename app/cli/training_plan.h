@@ -20,7 +20,8 @@ struct PlanRequest {
     std::string optimizer = "sgd";
     int64_t batch = 64;
     int64_t microBatches = 4;
-    std::string costsFile; // unit costs from `lpm profile`; empty: profile or estimate now
+    bool recompute = false; // every stage recomputes its activations (Plan::recompute)
+    std::string costsFile;  // unit costs from `lpm profile`; empty: profile or estimate now
     bool quiet = false;
 };
 

@@ -37,6 +37,9 @@ public:
         return JsonReader(*found, source_, path);
     }
 
+    // True when this is an object with field `name` (for optional fields).
+    bool has(const std::string& name) const { return value_.is_object() && value_.contains(name); }
+
     std::vector<JsonReader> elements() const
     {
         if (!value_.is_array())

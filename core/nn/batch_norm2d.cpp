@@ -66,10 +66,22 @@ Tensor BatchNorm2d::forward(Backend& backend, Tensor input, const StepInfo& step
         return output;
     }
     auto saved = std::make_unique<BatchNormContext>();
-    saved->statistics = MemoryBlock(input.space(), int64_t(sizeof(float)) * 2 * g.channels);
+    // (mean, inverse std) of the batch; a recomputation also gets room for
+    // running statistics it updates and throws away, so that the layer's
+    // are updated once per micro-batch.
+    const int64_t vectors = step.recompute ? 4 : 2;
+    saved->statistics = MemoryBlock(input.space(), int64_t(sizeof(float)) * vectors * g.channels);
     float* mean = saved->statistics.as<float>();
+    float* runningMean = runningMean_.value;
+    float* runningVar = runningVar_.value;
+    if (step.recompute) {
+        runningMean = mean + 2 * g.channels;
+        runningVar = mean + 3 * g.channels;
+        input.space().copyWithin(runningMean, runningMean_.value, int64_t(sizeof(float)) * g.channels);
+        input.space().copyWithin(runningVar, runningVar_.value, int64_t(sizeof(float)) * g.channels);
+    }
     backend.batchNormForwardTraining(g, input.data(), gamma_.value, beta_.value, output.data(), mean, mean + g.channels,
-                                     runningMean_.value, runningVar_.value);
+                                     runningMean, runningVar);
     saved->input = std::move(input);
     context = std::move(saved);
     return output;

@@ -56,6 +56,11 @@ struct StepInfo {
     // Index of the micro-batch's first sample within its mini-batch. Random draws
     // are indexed by sample, so they do not depend on how the mini-batch is split.
     int64_t sampleOffset = 0;
+    // A second forward of a micro-batch already forwarded in this step, to
+    // rebuild its contexts (activation recomputation): it must compute
+    // exactly what the first did and change no state the first changed
+    // (batch norm's running statistics are updated once).
+    bool recompute = false;
 };
 
 // What a forward keeps for its backward; each layer derives its own.

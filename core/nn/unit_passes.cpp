@@ -31,12 +31,12 @@ uint64_t unitRandomKey(uint64_t seed, int64_t step, int unit)
 }
 
 Tensor forwardUnits(Backend& backend, Model& model, int first, int last, Tensor input, uint64_t seed, int64_t step,
-                    int64_t sampleOffset, std::vector<std::unique_ptr<LayerContext>>& contexts)
+                    int64_t sampleOffset, std::vector<std::unique_ptr<LayerContext>>& contexts, bool recompute)
 {
     contexts.resize(size_t(last - first + 1));
     Tensor activation = std::move(input);
     for (int unit = first; unit <= last; ++unit) {
-        const StepInfo info{true, unitRandomKey(seed, step, unit), sampleOffset};
+        const StepInfo info{true, unitRandomKey(seed, step, unit), sampleOffset, recompute};
         activation = model.unit(unit).forward(backend, std::move(activation), info, contexts[size_t(unit - first)]);
     }
     return activation;

@@ -34,8 +34,10 @@ uint64_t unitRandomKey(uint64_t seed, int64_t step, int unit);
 // Training-mode forward of units [first, last] on one micro-batch whose first
 // sample is sample `sampleOffset` of the mini-batch of global step `step`.
 // `contexts` gets one entry per unit (index u − first) for the backward.
+// `recompute`: the second forward of that micro-batch (StepInfo::recompute),
+// which computes exactly what the first did and updates no running statistics.
 Tensor forwardUnits(Backend& backend, Model& model, int first, int last, Tensor input, uint64_t seed, int64_t step,
-                    int64_t sampleOffset, std::vector<std::unique_ptr<LayerContext>>& contexts);
+                    int64_t sampleOffset, std::vector<std::unique_ptr<LayerContext>>& contexts, bool recompute = false);
 
 // Backward of units [last, first] from the gradient of unit last's output;
 // adds parameter gradients and consumes `contexts`. Returns the gradient of

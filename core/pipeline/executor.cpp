@@ -245,7 +245,8 @@ struct MicroBatchState {
     std::vector<int32_t> labels; // until the loss (last stage) or passed on
     int64_t sampleOffset = 0;
     int64_t miniBatchSize = 0;
-    std::vector<std::unique_ptr<LayerContext>> contexts; // F to B
+    std::vector<std::unique_ptr<LayerContext>> contexts; // F (or, recomputing, R) to B
+    Tensor keptInput;                                    // recomputing: a copy of F's input, until R
     int weightsVersion = 0;                              // the stage's updates done when F ran (weight stashing)
     bool awaitingBackward = false;                       // F ran, B not yet
     bool awaitingWeights = false;                        // a split backward's B ran, its W not yet
@@ -272,9 +273,9 @@ public:
     // `optimizer` updates `store` (for dp replicas: the trainer's, replica 0's).
     StageWorker(int index, const PlannedStage& stage, int stages, bool replica, Model& model, ParameterStore& store,
                 Optimizer& optimizer, const StageSetup& setup, SharedRun& run, Backend& backend)
-        : index_(index), first_(stage.first), last_(stage.last), replica_(replica), firstStage_(replica || index == 0),
-          lastStage_(replica || index == stages - 1), model_(model), store_(store), optimizer_(optimizer),
-          setup_(setup), run_(run), backend_(backend), space_(memorySpaceOf(backend)),
+        : index_(index), first_(stage.first), last_(stage.last), recompute_(stage.recompute), replica_(replica),
+          firstStage_(replica || index == 0), lastStage_(replica || index == stages - 1), model_(model), store_(store),
+          optimizer_(optimizer), setup_(setup), run_(run), backend_(backend), space_(memorySpaceOf(backend)),
           parameterOffset_(store.unitParameterOffset(stage.first)),
           parameterCount_(store.unitParameterOffset(stage.last + 1) - parameterOffset_),
           bufferOffset_(store.unitBufferOffset(stage.first)),
@@ -358,6 +359,9 @@ private:
         case ActionKind::WeightGradient:
             weightGradient(action, key);
             break;
+        case ActionKind::Recompute:
+            recompute(action, key);
+            break;
         }
         return true;
     }
@@ -377,8 +381,12 @@ private:
         state.weightsVersion = updatesDone_;
         state.awaitingBackward = true;
         const int64_t step = setup_.firstStep + action.miniBatch;
+        if (recompute_) // (layers may write into their input: Dropout does)
+            state.keptInput = state.input.clone();
         Tensor output = forwardUnits(backend_, model_, first_, last_, std::move(state.input), setup_.seed, step,
                                      state.sampleOffset, state.contexts);
+        if (recompute_)
+            state.contexts.clear(); // R rebuilds them
         if (lastStage_) {
             LossResult loss = softmaxCrossEntropy(backend_, output, state.labels, state.miniBatchSize);
             if (!std::isfinite(loss.lossSum))
@@ -417,28 +425,51 @@ private:
         state.miniBatchSize = batch_->images.shape()[0];
     }
 
+    // Runs `pass` with the weights the micro-batch's forward used. Weight
+    // stashing: a micro-batch forwarded before this stage's last update runs
+    // its R and B with those, kept for it.
+    template <typename Pass>
+    void withForwardWeights(const MicroBatchState& state, Pass&& pass)
+    {
+        const bool stale = setup_.weightStash && state.weightsVersion != updatesDone_;
+        if (stale)
+            swapWeights(stashes_.at(state.weightsVersion));
+        pass();
+        if (stale)
+            swapWeights(stashes_.at(state.weightsVersion));
+    }
+
+    // A recomputing stage's R: the forward again, from the kept input, to
+    // rebuild the contexts its B reads (the same output, bit for bit, and no
+    // running statistics updated twice).
+    void recompute(const Action& action, int key)
+    {
+        MicroBatchState& state = states_.at(key);
+        const ActionStart start = beginAction();
+        withForwardWeights(state, [&] {
+            forwardUnits(backend_, model_, first_, last_, std::move(state.keptInput), setup_.seed,
+                         setup_.firstStep + action.miniBatch, state.sampleOffset, state.contexts, true);
+        });
+        record(action, start);
+    }
+
     void backward(const Action& action, int key)
     {
         MicroBatchState& state = states_.at(key);
         const ActionStart start = beginAction();
-        // Weight stashing: a micro-batch forwarded before this stage's last
-        // update runs its backward with the weights its forward used.
-        const bool stale = setup_.weightStash && state.weightsVersion != updatesDone_;
-        if (stale)
-            swapWeights(stashes_.at(state.weightsVersion));
-        if (setup_.splitBackward) {
-            state.gradInput =
-                backwardInputUnits(backend_, model_, first_, last_, std::move(state.gradOutput), state.contexts);
-            state.awaitingWeights = true;
-        } else {
-            state.gradInput =
-                backwardUnits(backend_, model_, first_, last_, std::move(state.gradOutput), state.contexts);
-        }
+        withForwardWeights(state, [&] {
+            if (setup_.splitBackward) {
+                state.gradInput =
+                    backwardInputUnits(backend_, model_, first_, last_, std::move(state.gradOutput), state.contexts);
+                state.awaitingWeights = true;
+            } else {
+                state.gradInput =
+                    backwardUnits(backend_, model_, first_, last_, std::move(state.gradOutput), state.contexts);
+            }
+        });
         state.awaitingBackward = false;
-        if (stale) {
-            swapWeights(stashes_.at(state.weightsVersion));
+        if (setup_.weightStash)
             dropUnusedStashes();
-        }
         record(action, start);
         if (firstStage_)
             finishIfDone(key); // nothing to send back
@@ -723,6 +754,7 @@ private:
 
     int index_;
     int first_, last_;
+    bool recompute_;  // keeps only each micro-batch's input from F to its R
     bool replica_;    // a dp replica: the whole model, its own store
     bool firstStage_; // reads its inputs from the batch
     bool lastStage_;  // computes the loss
@@ -802,7 +834,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     if (count < 1)
         throw InvalidArgument("executor: run at least 1 mini-batch, got " + std::to_string(count));
     const int stages = int(stages_.size());
-    const Schedule schedule = buildSchedule(schedule_, stages, int(microBatches_), count);
+    Schedule schedule = buildSchedule(schedule_, stages, int(microBatches_), count);
+    insertRecomputation(schedule, recomputingStages(stages_));
     auto newCollective = [this](const std::vector<Backend*>& ranks) {
         return makeCollective_ ? makeCollective_(ranks) : makeNcclCollective(ranks);
     };

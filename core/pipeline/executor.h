@@ -26,6 +26,14 @@
 // so weights agree to rounding (about 1e-7 relative per step), not bit for
 // bit; batch-norm running statistics are those of replica 0's micro-batches.
 //
+// Recomputation (PlannedStage::recompute): such a stage keeps a copy of each
+// micro-batch's input from F to its R, drops F's contexts, and rebuilds them
+// in R with a second forward (StepInfo::recompute: the same keys, so the
+// same dropout draws, and batch norm's running statistics updated once), so
+// every exact schedule stays exact with it. Under lpm-async with weight
+// stashing R uses the forward's stashed weights too; without stashing it
+// recomputes with the stage's current weights (another inexact result).
+//
 // Stage backends: by default each stage computes on a one-thread CpuBackend;
 // `makeStageBackend` gives each stage another (a GPU's: then every stage of a
 // run computes on its own CudaBackend, its own stream, on the GPU where the

@@ -43,6 +43,8 @@ void validatePartitionProblem(const PartitionProblem& problem)
                                   "non-negative latency");
     if (problem.inflightMicroBatches < 1)
         throw InvalidArgument("partition problem: inflightMicroBatches must be at least 1");
+    if (problem.inputBytes < 0)
+        throw InvalidArgument("partition problem: inputBytes must not be negative");
 }
 
 double communicationSeconds(const PartitionProblem& problem, int first, int device)
@@ -61,15 +63,42 @@ double stageSeconds(const PartitionProblem& problem, int first, int last, int de
     return compute / problem.devices[size_t(device)].speed + communicationSeconds(problem, first, device);
 }
 
+int64_t stageInputBytes(const PartitionProblem& problem, int first)
+{
+    return first == 0 ? problem.inputBytes : problem.outputBytes[size_t(first - 1)];
+}
+
+int64_t peakStageBytes(const StageMemory& stage, int64_t inFlight, int64_t awaitingWeights, bool recompute)
+{
+    const int64_t activations = !recompute     ? inFlight * stage.savedBytes
+                                : inFlight > 0 ? inFlight * stage.inputBytes + stage.savedBytes
+                                               : 0;
+    return stage.staticBytes + activations + awaitingWeights * stage.weightGradientBytes;
+}
+
+namespace {
+StageMemory problemStageMemory(const PartitionProblem& problem, int first, int last)
+{
+    StageMemory stage;
+    for (int u = first; u <= last; ++u) {
+        stage.staticBytes += problem.staticBytes[size_t(u)];
+        stage.savedBytes += problem.savedBytes[size_t(u)];
+        if (!problem.weightGradientBytes.empty())
+            stage.weightGradientBytes += problem.weightGradientBytes[size_t(u)];
+    }
+    stage.inputBytes = stageInputBytes(problem, first);
+    return stage;
+}
+
+int64_t problemPeakBytes(const PartitionProblem& problem, const StageMemory& stage)
+{
+    return peakStageBytes(stage, problem.inflightMicroBatches, problem.awaitingWeightMicroBatches, problem.recompute);
+}
+} // namespace
+
 int64_t stageMemoryBytes(const PartitionProblem& problem, int first, int last)
 {
-    int64_t bytes = 0;
-    for (int u = first; u <= last; ++u)
-        bytes += problem.staticBytes[size_t(u)] + problem.inflightMicroBatches * problem.savedBytes[size_t(u)];
-    if (!problem.weightGradientBytes.empty())
-        for (int u = first; u <= last; ++u)
-            bytes += problem.awaitingWeightMicroBatches * problem.weightGradientBytes[size_t(u)];
-    return bytes;
+    return problemPeakBytes(problem, problemStageMemory(problem, first, last));
 }
 
 double bottleneckSeconds(const PartitionProblem& problem, const Partition& partition)
@@ -103,6 +132,14 @@ void requireFitsInMemory(const PartitionProblem& problem, const Partition& parti
     }
 }
 
+std::vector<bool> recomputingStages(const Partition& partition)
+{
+    std::vector<bool> recomputing;
+    for (const PlannedStage& stage : partition)
+        recomputing.push_back(stage.recompute);
+    return recomputing;
+}
+
 Partition partitionFromEnds(const std::vector<int>& ends)
 {
     Partition partition;
@@ -115,11 +152,25 @@ StageCosts::StageCosts(const PartitionProblem& problem) : problem_(problem)
 {
     const int n = problem.unitCount();
     seconds_.assign(size_t(n) + 1, 0.0);
-    bytes_.assign(size_t(n) + 1, 0);
+    static_.assign(size_t(n) + 1, 0);
+    saved_.assign(size_t(n) + 1, 0);
+    weightGradient_.assign(size_t(n) + 1, 0);
     for (int u = 0; u < n; ++u) {
-        seconds_[size_t(u) + 1] = seconds_[size_t(u)] + problem.unitSeconds[size_t(u)];
-        bytes_[size_t(u) + 1] = bytes_[size_t(u)] + stageMemoryBytes(problem, u, u);
+        const size_t next = size_t(u) + 1;
+        seconds_[next] = seconds_[size_t(u)] + problem.unitSeconds[size_t(u)];
+        const StageMemory unit = problemStageMemory(problem, u, u);
+        static_[next] = static_[size_t(u)] + unit.staticBytes;
+        saved_[next] = saved_[size_t(u)] + unit.savedBytes;
+        weightGradient_[next] = weightGradient_[size_t(u)] + unit.weightGradientBytes;
     }
+}
+
+int64_t StageCosts::bytes(int first, int end) const
+{
+    const StageMemory stage{static_[size_t(end)] - static_[size_t(first)], saved_[size_t(end)] - saved_[size_t(first)],
+                            weightGradient_[size_t(end)] - weightGradient_[size_t(first)],
+                            stageInputBytes(problem_, first)};
+    return problemPeakBytes(problem_, stage);
 }
 
 double StageCosts::seconds(int first, int end, int device) const

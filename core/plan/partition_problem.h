@@ -8,7 +8,10 @@
 // and uses the link into device d. Its memory is
 //   Σ staticBytes[u] + inflightMicroBatches · Σ savedBytes[u]
 //                    + awaitingWeightMicroBatches · Σ weightGradientBytes[u]
-// and must fit the device's memoryBytes.
+// and must fit the device's memoryBytes. With recomputation the saved term
+// becomes inflightMicroBatches · (the stage's input) + Σ savedBytes[u]: each
+// micro-batch in flight keeps only its input, and one at a time has its
+// forward's activations again, from its R to its B (peakStageBytes).
 #pragma once
 
 #include <cstdint>
@@ -45,6 +48,10 @@ struct PartitionProblem {
     // nothing), and the most micro-batches between their B and W on a stage.
     std::vector<int64_t> weightGradientBytes;
     int64_t awaitingWeightMicroBatches = 0;
+    // Activation recomputation on every stage (PlannedStage::recompute), and
+    // the model's input per micro-batch, which a first stage then keeps.
+    bool recompute = false;
+    int64_t inputBytes = 0;
     // Optional: the predicted iteration seconds of a partition under the
     // plan's schedule (the simulator's, sim/prediction.h). When set, lpm's
     // step 5 compares stage counts by it instead of by the bottleneck, so
@@ -65,6 +72,9 @@ struct PlannedStage {
     int first = 0;
     int last = 0;
     int device = 0;
+    // Activation recomputation: the stage keeps only its input per
+    // micro-batch in flight and runs its forward again (R) before each B.
+    bool recompute = false;
 
     bool operator==(const PlannedStage&) const = default;
 };
@@ -73,12 +83,31 @@ struct PlannedStage {
 // (a plan may use fewer devices than the problem offers, never skip one).
 using Partition = std::vector<PlannedStage>;
 
+// Per stage, whether it recomputes (insertRecomputation's argument).
+std::vector<bool> recomputingStages(const Partition& partition);
+
 // Seconds per micro-batch to bring a stage starting at `first` its input and
 // send back its gradient over the link into `device`: 0 for the first stage.
 double communicationSeconds(const PartitionProblem& problem, int first, int device);
 // Seconds per micro-batch of units [first, last] on `device` (see the cost model).
 double stageSeconds(const PartitionProblem& problem, int first, int last, int device);
 int64_t stageMemoryBytes(const PartitionProblem& problem, int first, int last);
+// What a stage whose first unit is `first` receives per micro-batch: the
+// activation after unit first − 1, or the model's input.
+int64_t stageInputBytes(const PartitionProblem& problem, int first);
+
+// A stage's bytes, summed over its units (activations per micro-batch).
+struct StageMemory {
+    int64_t staticBytes = 0;         // parameters, gradients, optimizer state
+    int64_t savedBytes = 0;          // what its forward keeps for B, per micro-batch
+    int64_t weightGradientBytes = 0; // what W reads, kept from B to W, per micro-batch
+    int64_t inputBytes = 0;          // its input, per micro-batch
+};
+// The stage's peak: static bytes; per micro-batch in flight (forwarded, not
+// yet B) its saved bytes, or with `recompute` its input alone plus one
+// micro-batch's saved bytes (rebuilt by R for its B); and per micro-batch
+// between B and W what W reads.
+int64_t peakStageBytes(const StageMemory& stage, int64_t inFlight, int64_t awaitingWeights, bool recompute);
 // The slowest stage's seconds: what bounds a pipeline's throughput.
 double bottleneckSeconds(const PartitionProblem& problem, const Partition& partition);
 // True when every stage fits its device's memory.
@@ -96,7 +125,7 @@ public:
     double referenceSeconds(int first, int end) const { return seconds_[size_t(end)] - seconds_[size_t(first)]; }
     // As stageSeconds: compute on `device` plus the input boundary's communication.
     double seconds(int first, int end, int device) const;
-    int64_t bytes(int first, int end) const { return bytes_[size_t(end)] - bytes_[size_t(first)]; }
+    int64_t bytes(int first, int end) const;
     bool fits(int first, int end, int device) const
     {
         return bytes(first, end) <= problem_.devices[size_t(device)].memoryBytes;
@@ -105,7 +134,8 @@ public:
 private:
     const PartitionProblem& problem_;
     std::vector<double> seconds_; // reference seconds of units [0, j), j = 0..n
-    std::vector<int64_t> bytes_;  // memory bytes of units [0, j)
+    // Of units [0, j): static, saved and weight-gradient bytes (StageMemory).
+    std::vector<int64_t> static_, saved_, weightGradient_;
 };
 
 // Throws InvalidArgument naming the first stage that does not fit: its units,

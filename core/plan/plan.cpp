@@ -105,6 +105,8 @@ PartitionProblem partitionProblemFor(const Plan& plan)
         peakInFlightMicroBatches(plan.schedule, int(plan.devices.size()), int(plan.microBatches));
     problem.awaitingWeightMicroBatches =
         peakAwaitingWeightMicroBatches(plan.schedule, int(plan.devices.size()), int(plan.microBatches));
+    problem.recompute = plan.recompute;
+    problem.inputBytes = costs.inputBytesPerSample * size;
     return problem;
 }
 
@@ -122,15 +124,19 @@ void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& it
         PartitionProblem problem = partitionProblemFor(plan);
         problem.iterationSeconds = iterationSeconds;
         plan.stages = planPartition(plan.partitioner, problem);
+        for (PlannedStage& stage : plan.stages)
+            stage.recompute = plan.recompute;
         return;
     }
+    for (PlannedStage& stage : plan.stages)
+        stage.recompute = plan.recompute;
     // One stage holds the whole model: it must fit each device it runs on.
     const PartitionProblem problem = partitionProblemFor(plan);
     for (const PlannedStage& stage : plan.stages) {
         PartitionProblem one = problem;
         one.devices = {problem.devices[size_t(stage.device)]};
         one.links.clear();
-        requireFitsInMemory(one, {{stage.first, stage.last, 0}}, plan.schedule);
+        requireFitsInMemory(one, {{stage.first, stage.last, 0, stage.recompute}}, plan.schedule);
     }
 }
 
@@ -198,6 +204,13 @@ void validatePlan(const Plan& plan)
     if (next != units)
         throw InvalidArgument("plan: the stages end at unit " + std::to_string(next - 1) + ", the model has "
                               + std::to_string(units) + " units");
+}
+
+Schedule planSchedule(const Plan& plan, int miniBatches)
+{
+    Schedule schedule = buildSchedule(plan.schedule, int(plan.stages.size()), int(plan.microBatches), miniBatches);
+    insertRecomputation(schedule, recomputingStages(plan.stages));
+    return schedule;
 }
 
 std::vector<std::string> stageNames(const Plan& plan)

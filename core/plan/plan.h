@@ -12,6 +12,7 @@
 #include "devices/host_devices.h"
 #include "plan/cost_model.h"
 #include "plan/partition_problem.h"
+#include "schedule/schedule.h"
 
 namespace lpm {
 
@@ -33,6 +34,10 @@ struct Plan {
     std::string optimizer = "sgd"; // "sgd" (momentum: 1 state vector) or "adam" (2)
     int64_t batch = 1;
     int64_t microBatches = 1;
+    // Activation recomputation asked for every stage (`--recompute`):
+    // partitionPlan plans the memory with it and sets it on each stage it
+    // makes. What runs and is predicted is each stage's own flag.
+    bool recompute = false;
     std::vector<PlanDeviceEntry> devices; // every device offered, pipeline order
     Partition stages;                     // stage k on devices[k]; dp: every stage holds all units
     ModelCosts costs;
@@ -57,12 +62,13 @@ int optimizerStateVectors(const std::string& optimizer);
 // each device's speed is the ratio of the model's total time on it to that
 // (divided by sharedBy), so a mix of device kinds is approximated by one
 // speed per device. Activations in flight are the schedule's worst stage
-// with one stage per device: m for gpipe, min(p, m) for the 1F1B family.
+// with one stage per device: m for gpipe, min(p, m) for the 1F1B family;
+// with plan.recompute, every stage recomputes.
 PartitionProblem partitionProblemFor(const Plan& plan);
 
 // Cuts the plan's model into stages: with the partitioner for pipelined
 // schedules, on devices[0] alone for sequential, a whole replica on every
-// device for dp. Fills plan.stages; throws InvalidArgument when no plan fits
+// device for dp. Fills plan.stages (each recomputing when plan.recompute); throws InvalidArgument when no plan fits
 // in memory (naming the stage and the bytes over). `iterationSeconds`, when
 // given, becomes the problem's PartitionProblem::iterationSeconds.
 void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& iterationSeconds = {});
@@ -72,6 +78,10 @@ void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& it
 // not cover the units in order, more stages than devices, a device without
 // costs, bad capacities or links.
 void validatePlan(const Plan& plan);
+
+// The action lists the plan's stages play over `miniBatches` mini-batches:
+// its schedule's, with an R before each B of the stages that recompute.
+Schedule planSchedule(const Plan& plan, int miniBatches);
 
 // One name per stage, for traces and the GUI: "stage 1: H100#1, units 4-7".
 std::vector<std::string> stageNames(const Plan& plan);

@@ -136,7 +136,8 @@ json planValue(const Plan& plan)
                              {"latency_us", device.linkToNext.latencySeconds * 1e6}}}});
     json stages = json::array();
     for (const PlannedStage& stage : plan.stages)
-        stages.push_back({{"first", stage.first}, {"last", stage.last}, {"device", stage.device}});
+        stages.push_back(
+            {{"first", stage.first}, {"last", stage.last}, {"device", stage.device}, {"recompute", stage.recompute}});
     const json root = {{"format", "lpm-plan"},
                        {"version", Plan::kFormatVersion},
                        {"model", plan.model},
@@ -146,6 +147,7 @@ json planValue(const Plan& plan)
                        {"optimizer", plan.optimizer},
                        {"batch", plan.batch},
                        {"micro_batches", plan.microBatches},
+                       {"recompute", plan.recompute},
                        {"devices", devices},
                        {"stages", stages},
                        {"costs", costsValue(plan.costs)}};
@@ -193,9 +195,14 @@ Plan readPlan(const JsonReader& root)
                             link.field("latency_us").number() / 1e6};
         plan.devices.push_back(std::move(entry));
     }
+    // "recompute" is optional (plans written before recomputation have none): false.
+    auto optionalFlag = [](const JsonReader& object, const char* name) {
+        return object.has(name) && object.field(name).boolean();
+    };
+    plan.recompute = optionalFlag(root, "recompute");
     for (const JsonReader& stage : root.field("stages").elements())
-        plan.stages.push_back(
-            {stage.field("first").integer32(), stage.field("last").integer32(), stage.field("device").integer32()});
+        plan.stages.push_back({stage.field("first").integer32(), stage.field("last").integer32(),
+                               stage.field("device").integer32(), optionalFlag(stage, "recompute")});
     plan.costs = readCosts(root.field("costs"));
     if (plan.costs.model != plan.model)
         root.field("costs").fail("are for model '" + plan.costs.model + "', the plan is for '" + plan.model + "'");

@@ -320,6 +320,32 @@ Schedule buildSchedule(const std::string& name, int stages, int microBatches, in
     return schedule;
 }
 
+void insertRecomputation(Schedule& schedule, const std::vector<bool>& recomputing)
+{
+    if (recomputing.size() != schedule.actions.size())
+        throw InvalidArgument("schedule " + schedule.name + ": recomputation named for "
+                              + std::to_string(recomputing.size()) + " stages, the schedule has "
+                              + std::to_string(schedule.actions.size()));
+    for (size_t s = 0; s < recomputing.size(); ++s) {
+        if (!recomputing[s])
+            continue;
+        StageActions with;
+        const StageActions& actions = schedule.actions[s];
+        for (const Action& action : actions) {
+            if (action.kind == ActionKind::Backward) {
+                const Action recompute{ActionKind::Recompute, action.microBatch, action.miniBatch};
+                // Ahead of B's own gradient receive, where it comes right before B.
+                const bool receivedFirst = !with.empty() && with.back().kind == ActionKind::ReceiveGradient
+                                           && with.back().microBatch == action.microBatch
+                                           && with.back().miniBatch == action.miniBatch;
+                with.insert(receivedFirst ? with.end() - 1 : with.end(), recompute);
+            }
+            with.push_back(action);
+        }
+        schedule.actions[s] = std::move(with);
+    }
+}
+
 namespace {
 // Per stage, the most micro-batches counted at once: +1 at an action of kind
 // `enters`, −1 at one of kind `leaves`.
@@ -391,8 +417,9 @@ const ActionKindLook& actionKindLook(ActionKind kind)
         {"flush", "communication", 0x999999},
         {"all-reduce", "communication", 0xb07aa1},
         {"W", "weight gradient", 0x76b7b2},
+        {"R", "recomputation", 0x9c755f},
     };
-    static_assert(sizeof(looks) / sizeof(looks[0]) == size_t(ActionKind::WeightGradient) + 1);
+    static_assert(sizeof(looks) / sizeof(looks[0]) == size_t(ActionKind::Recompute) + 1);
     return looks[static_cast<size_t>(kind)];
 }
 

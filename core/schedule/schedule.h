@@ -21,6 +21,9 @@
 //   lpm-zb      zb-h1's order with lpm's update unlocking: each stage
 //               updates right after its own last W, without a flush
 //
+// Any of them may recompute activations on some stages (insertRecomputation:
+// an R before each B of those stages).
+//
 // Backwards (and Ws) run in micro-batch order 0..m−1 on every stage, as the
 // sequential reference accumulates them, which is what makes every schedule
 // but lpm-async exact.
@@ -42,6 +45,7 @@ enum class ActionKind {
     Flush,             // wait until every stage reached its Flush of this mini-batch
     AllReduce,         // dp: sum gradients over all stages (every stage takes part)
     WeightGradient,    // W(micro-batch): the parameter gradients of an earlier B (split schedules)
+    Recompute,         // R(micro-batch): the forward again, from the kept input, before its B (recomputation)
 };
 
 struct Action {
@@ -114,6 +118,14 @@ ScheduleTraits scheduleTraits(const std::string& name);
 // kPipelinedSchedule when it is pipelined.
 inline constexpr const char* kSequentialSchedule = "sequential";
 inline constexpr const char* kPipelinedSchedule = "lpm";
+
+// Activation recomputation: on every stage s with recomputing[s], an R of
+// each micro-batch goes before its B, ahead of the receive of the gradient
+// that B needs (so that the R fills the wait for it where it can). Such a
+// stage keeps only its input per micro-batch in flight, and the whole
+// forward's activations of one micro-batch from R to B. Throws
+// InvalidArgument unless `recomputing` has one entry per stage.
+void insertRecomputation(Schedule& schedule, const std::vector<bool>& recomputing);
 
 // Per stage, the most micro-batches forwarded and not yet backwarded at once:
 // the activations the stage keeps (1F1B: min(p − s, m); GPipe: m). Where the

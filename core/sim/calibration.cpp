@@ -35,7 +35,8 @@ TimelineSums sumActions(const Timeline& timeline, size_t stages, int fromMiniBat
     TimelineSums sums;
     sums.stages.resize(stages);
     for (const TimelineEvent& event : timeline.events) {
-        if (event.miniBatch < fromMiniBatch || event.stage < 0 || size_t(event.stage) >= stages)
+        if (event.miniBatch < fromMiniBatch || event.stage < 0 || size_t(event.stage) >= stages
+            || event.kind == ActionKind::Recompute) // a forward again: F's events time it
             continue;
         sums.miniBatches = std::max(sums.miniBatches, event.miniBatch + 1 - fromMiniBatch);
         const ActionSlot slot = event.kind == ActionKind::Forward          ? kF
@@ -114,6 +115,8 @@ std::vector<StageTimes> typicalStageTimes(const Timeline& timeline, std::vector<
             break;
         case ActionKind::WeightGradient:
             stages[s].weightGradient.push_back(seconds);
+            break;
+        case ActionKind::Recompute: // a forward again: F's events time it
             break;
         case ActionKind::Update:
             stages[s].updatePerMiniBatch[event.miniBatch] += seconds;

@@ -37,6 +37,14 @@ StageSums sumUnits(const Plan& plan, const std::string& device, int sharedBy, in
     return sums;
 }
 
+// What a stage starting at unit `first` receives per micro-batch.
+int64_t planStageInputBytes(const Plan& plan, int first)
+{
+    const int64_t perSample =
+        first == 0 ? plan.costs.inputBytesPerSample : plan.costs.units[size_t(first - 1)].outputBytes;
+    return perSample * plan.microBatchSize();
+}
+
 StageSums sumStage(const Plan& plan, const PlannedStage& stage)
 {
     const PlanDeviceEntry& device = plan.devices[size_t(stage.device)];
@@ -102,10 +110,8 @@ struct SteadyState {
 
 SteadyState simulateSteadyState(const Plan& plan, const std::vector<StageTimes>& times)
 {
-    const int stages = int(plan.stages.size());
-    const int m = int(plan.microBatches);
-    return {simulateSchedule(buildSchedule(plan.schedule, stages, m, 1), times),
-            simulateSchedule(buildSchedule(plan.schedule, stages, m, 1 + kSteadyMiniBatches), times)};
+    return {simulateSchedule(planSchedule(plan, 1), times),
+            simulateSchedule(planSchedule(plan, 1 + kSteadyMiniBatches), times)};
 }
 
 } // namespace
@@ -156,9 +162,7 @@ double predictRunSeconds(const Plan& plan, int miniBatches)
 {
     if (miniBatches < 1)
         throw InvalidArgument("prediction: a run needs at least 1 mini-batch, got " + std::to_string(miniBatches));
-    const Schedule schedule =
-        buildSchedule(plan.schedule, int(plan.stages.size()), int(plan.microBatches), miniBatches);
-    return simulateSchedule(schedule, stageTimesFor(plan)).makespanSeconds;
+    return simulateSchedule(planSchedule(plan, miniBatches), stageTimesFor(plan)).makespanSeconds;
 }
 
 void partitionPlanPredicted(Plan& plan)
@@ -166,6 +170,8 @@ void partitionPlanPredicted(Plan& plan)
     Plan candidate = plan; // one copy, its stages replaced for each evaluation
     partitionPlan(plan, [&](const Partition& stages) {
         candidate.stages = stages;
+        for (PlannedStage& stage : candidate.stages)
+            stage.recompute = plan.recompute; // as partitionPlan marks them
         return predictIterationSeconds(candidate);
     });
 }
@@ -202,9 +208,11 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
         out.updateSeconds = t.update;
         out.allReduceSeconds = t.allReduce;
         out.peakInFlight = steady.peakInFlightMicroBatches[size_t(s)];
-        out.memoryBytes = (2 + optimizerStateVectors(plan.optimizer)) * sums.parameterBytes
-                          + out.peakInFlight * sums.savedBytes
-                          + int64_t(steady.peakAwaitingWeightMicroBatches[size_t(s)]) * sums.weightGradientBytes;
+        out.recompute = stage.recompute;
+        const StageMemory memory{(2 + optimizerStateVectors(plan.optimizer)) * sums.parameterBytes, sums.savedBytes,
+                                 sums.weightGradientBytes, planStageInputBytes(plan, stage.first)};
+        out.memoryBytes =
+            peakStageBytes(memory, out.peakInFlight, steady.peakAwaitingWeightMicroBatches[size_t(s)], stage.recompute);
         out.capacityBytes = device.memoryBytes;
         if (prediction.iterationSeconds > 0.0)
             out.busyFraction = one.busySeconds[size_t(s)] / prediction.iterationSeconds;
@@ -231,11 +239,10 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
     }
     if (prediction.iterationSeconds > 0.0)
         prediction.speedup = prediction.sequentialSeconds / prediction.iterationSeconds;
-    prediction.timeline =
-        timelineMiniBatches == 1 + kSteadyMiniBatches ? steady.timeline
-        : timelineMiniBatches == 1
-            ? one.timeline
-            : simulateSchedule(buildSchedule(plan.schedule, stages, m, timelineMiniBatches), times).timeline;
+    prediction.timeline = timelineMiniBatches == 1 + kSteadyMiniBatches ? steady.timeline
+                          : timelineMiniBatches == 1
+                              ? one.timeline
+                              : simulateSchedule(planSchedule(plan, timelineMiniBatches), times).timeline;
     return prediction;
 }
 

@@ -31,7 +31,9 @@ struct StagePrediction {
     double updateSeconds = 0.0;        // per mini-batch
     double allReduceSeconds = 0.0;     // per mini-batch (dp)
     int peakInFlight = 0;              // micro-batches forwarded and not yet backwarded
+    bool recompute = false;            // keeps only inputs in flight, recomputes the forward before B
     int64_t memoryBytes = 0;           // parameters, gradients, optimizer state, saved activations at the peak
+                                       // (peakStageBytes)
     int64_t capacityBytes = 0;
     double busyFraction = 0.0; // of the iteration
 };

@@ -8,22 +8,25 @@ namespace lpm {
 ScheduleChoice chooseSchedule(const Plan& plan, bool allowInexact)
 {
     ScheduleChoice choice;
-    for (const std::string& schedule : scheduleNames()) {
-        ScheduleCandidate candidate;
-        candidate.schedule = schedule;
-        candidate.exact = scheduleTraits(schedule).exact();
-        try {
-            Plan cut = plan;
-            cut.schedule = schedule;
-            partitionPlanPredicted(cut);
-            candidate.prediction = predictPlan(cut);
-            candidate.plan = std::move(cut);
-            candidate.fits = firstStageOverMemory(candidate.prediction) < 0;
-        } catch (const InvalidArgument& error) {
-            candidate.problem = error.what();
+    for (const std::string& schedule : scheduleNames())
+        for (const bool recompute : {false, true}) {
+            ScheduleCandidate candidate;
+            candidate.schedule = schedule;
+            candidate.recompute = recompute;
+            candidate.exact = scheduleTraits(schedule).exact();
+            try {
+                Plan cut = plan;
+                cut.schedule = schedule;
+                cut.recompute = recompute;
+                partitionPlanPredicted(cut);
+                candidate.prediction = predictPlan(cut);
+                candidate.plan = std::move(cut);
+                candidate.fits = firstStageOverMemory(candidate.prediction) < 0;
+            } catch (const InvalidArgument& error) {
+                candidate.problem = error.what();
+            }
+            choice.candidates.push_back(std::move(candidate));
         }
-        choice.candidates.push_back(std::move(candidate));
-    }
     for (size_t i = 0; i < choice.candidates.size(); ++i) {
         const ScheduleCandidate& candidate = choice.candidates[i];
         if (!candidate.problem.empty() || !candidate.fits || (!candidate.exact && !allowInexact))

@@ -1,7 +1,10 @@
 // The automatic choice of a schedule (`lpm plan --schedule auto`): every
-// schedule predicted on a plan's model, devices and micro-batches, each cut
-// for itself, and the fastest one that fits the devices' memory and is exact
-// (or, when inexact ones are allowed, the fastest that fits).
+// schedule predicted on a plan's model, devices and micro-batches, without
+// and with activation recomputation on every stage, each cut for itself, and
+// the fastest one that fits the devices' memory and is exact (or, when
+// inexact ones are allowed, the fastest that fits). Recomputation costs a
+// forward per micro-batch, so it wins only where the plain schedule does not
+// fit (or fits with worse cuts).
 #pragma once
 
 #include <string>
@@ -14,16 +17,18 @@ namespace lpm {
 
 struct ScheduleCandidate {
     std::string schedule;
-    bool exact = true;   // leaves sequential's weights bit for bit
-    bool fits = false;   // every stage's predicted memory within its device's capacity
-    std::string problem; // why the schedule could not be planned here (then `plan` and `prediction` are empty)
-    Plan plan;           // cut for this schedule
+    bool recompute = false; // every stage recomputes its activations
+    bool exact = true;      // leaves sequential's weights bit for bit
+    bool fits = false;      // every stage's predicted memory within its device's capacity
+    std::string problem;    // why the schedule could not be planned here (then `plan` and `prediction` are empty)
+    Plan plan;              // cut for this schedule
     Prediction prediction;
 };
 
 struct ScheduleChoice {
-    std::vector<ScheduleCandidate> candidates; // every schedule, in scheduleNames() order
-    int chosen = -1;                           // index into candidates; −1: none fits
+    // Every schedule in scheduleNames() order, each without and then with recomputation.
+    std::vector<ScheduleCandidate> candidates;
+    int chosen = -1; // index into candidates; −1: none fits
 };
 
 // `plan`'s model, costs, devices, batch and micro-batches under every

@@ -107,6 +107,9 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                                               + describeAction(a) + " before its B");
                     occupy(s, a, t.weightGradient);
                     break;
+                case ActionKind::Recompute: // the forward again, without the gather
+                    occupy(s, a, t.forward);
+                    break;
                 case ActionKind::Update:
                     occupy(s, a, t.update);
                     break;

@@ -1,6 +1,6 @@
 // Discrete-event simulation of a schedule's action lists (DESIGN §3).
 //
-// Each stage runs its list in order. F, B, U and all-reduce occupy the stage
+// Each stage runs its list in order. F, B, W, R (a forward's time), U and all-reduce occupy the stage
 // for their duration; a send does not (the link carries it), and the message
 // arrives after the link's transfer time, transfers on one link direction
 // going one after another; a receive waits for its message; a flush or an

@@ -1,10 +1,10 @@
 #include "train/trainer.h"
 
-#include "devices/backend_factory.h"
-
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
+#include "devices/backend_factory.h"
 #include "io/binary_stream.h"
 #include "io/checksummed_file.h"
 #include "nn/model_zoo.h"
@@ -49,7 +49,10 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
     if (options.evaluate && options.liveEvaluation)
         live_ = std::make_unique<LiveEvaluation>(options.model, data.test, options.liveEvaluationSamples, options.seed,
                                                  options.evaluationBatch);
-    if (!scheduleTraits(options.schedule).singleStage || options.stages.size() > 1) {
+    // The executor runs every pipelined schedule, and sequential where it recomputes.
+    const std::vector<bool> recomputing = recomputingStages(options.stages);
+    const bool recomputes = std::find(recomputing.begin(), recomputing.end(), true) != recomputing.end();
+    if (!scheduleTraits(options.schedule).singleStage || options.stages.size() > 1 || recomputes) {
         Partition stages = options.stages;
         if (stages.empty())
             stages = {{0, model_.unitCount() - 1, 0}};

@@ -36,7 +36,7 @@ private Q_SLOTS:
         QSignalSpy reset(&table, &QAbstractItemModel::modelReset);
         table.compare(design.plan());
         QCOMPARE(reset.count(), 1);
-        QCOMPARE(table.rowCount(), int(scheduleNames().size()));
+        QCOMPARE(table.rowCount(), 2 * int(scheduleNames().size())); // without and with recomputation
         QCOMPARE(table.columnCount(), int(ScheduleComparisonModel::ColumnCount));
         const ScheduleChoice& choice = table.choice();
         QVERIFY(choice.chosen >= 0);
@@ -44,6 +44,9 @@ private Q_SLOTS:
         for (int row = 0; row < table.rowCount(); ++row) {
             const ScheduleCandidate& candidate = choice.candidates[size_t(row)];
             QCOMPARE(table.scheduleAt(row), QString::fromStdString(candidate.schedule));
+            QCOMPARE(table.recomputeAt(row), row % 2 == 1);
+            QCOMPARE(table.index(row, ScheduleComparisonModel::Recompute).data().toString(),
+                     candidate.recompute ? QString("yes") : QString("no"));
             QCOMPARE(table.index(row, ScheduleComparisonModel::IterationMs).data().toString(),
                      QString::number(candidate.prediction.iterationSeconds * 1e3, 'f', 2));
             QCOMPARE(table.index(row, ScheduleComparisonModel::Exact).data().toString(),
@@ -68,14 +71,23 @@ private Q_SLOTS:
         const QString chosen = dialog.comparison()->scheduleAt(dialog.comparison()->choice().chosen);
         QCOMPARE(dialog.scheduleToUse(), chosen);
         QCOMPARE(dialog.useButton()->text(), QString("Use %1").arg(chosen));
+        QVERIFY(!dialog.comparison()->recomputeAt(dialog.rowToUse())); // H100s hold vgg-mini's activations
         const int gpipe =
-            int(std::find(scheduleNames().begin(), scheduleNames().end(), "gpipe") - scheduleNames().begin());
+            2 * int(std::find(scheduleNames().begin(), scheduleNames().end(), "gpipe") - scheduleNames().begin());
         dialog.table()->selectRow(gpipe);
         QCOMPARE(dialog.useButton()->text(), QString("Use gpipe"));
+        dialog.table()->selectRow(gpipe + 1);
+        QCOMPARE(dialog.useButton()->text(), QString("Use gpipe with recomputation"));
         QSignalSpy changed(&design, &DesignModel::designChanged);
         dialog.useButton()->click();
         QCOMPARE(QString::fromStdString(design.plan().schedule), QString("gpipe"));
+        QVERIFY(design.plan().recompute);
+        for (const PlannedStage& stage : design.plan().stages)
+            QVERIFY(stage.recompute);
         QVERIFY(changed.count() >= 1);
+        // The schedule box keeps the plan's recomputation.
+        QVERIFY(design.setSchedule("1f1b"));
+        QVERIFY(design.plan().stages[0].recompute);
     }
 };
 

@@ -1,7 +1,8 @@
 // The plan panel's stage table model without a view: one row per stage with
 // the prediction's figures, rows that follow edits in place (a merge removes
 // the last row and changes the rest; undo inserts it again), empty figures
-// without a prediction, memory over capacity in red, and translated headers.
+// without a prediction, memory over capacity in red, translated headers, and
+// the recomputation check box, an undoable edit of the design.
 #include <QAbstractItemModelTester>
 #include <QBrush>
 #include <QSignalSpy>
@@ -137,11 +138,47 @@ private Q_SLOTS:
         QVERIFY(cell(table, 1, StageTableModel::Memory, Qt::ToolTipRole).endsWith(" of 0.0 MiB"));
     }
 
+    void theRecomputeBoxEditsTheStageAndUndoes()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("vgg-mini", "catalog:H100x2"));
+        QVERIFY(model.plan().schedule != "dp" && model.stageCount() == 2);
+        StageTableModel table(&model);
+        QAbstractItemModelTester tester(&table, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        // Stage 0 keeps two micro-batches in flight under lpm: as inputs alone they take less.
+        const QModelIndex box = table.index(0, StageTableModel::Recompute);
+        QVERIFY(box.flags() & Qt::ItemIsUserCheckable);
+        QVERIFY(!(table.index(0, StageTableModel::Memory).flags() & Qt::ItemIsUserCheckable));
+        QCOMPARE(box.data(Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
+        QCOMPARE(model.prediction().stages[0].peakInFlight, 2);
+        const int64_t before = model.prediction().stages[0].memoryBytes;
+        const double iteration = model.prediction().iterationSeconds;
+        QVERIFY(table.setData(box, Qt::Checked, Qt::CheckStateRole));
+        QVERIFY(model.plan().stages[0].recompute);
+        QVERIFY(!model.plan().stages[1].recompute);
+        QVERIFY(!model.plan().recompute); // not every stage
+        QCOMPARE(box.data(Qt::CheckStateRole).toInt(), int(Qt::Checked));
+        QVERIFY(model.prediction().stages[0].memoryBytes < before);
+        QVERIFY(model.prediction().iterationSeconds > iteration);
+        QVERIFY(table.setData(table.index(1, StageTableModel::Recompute), Qt::Checked, Qt::CheckStateRole));
+        QVERIFY(model.plan().recompute); // now every stage: an Auto-merge keeps it
+        QVERIFY(model.autoMerge());
+        for (const PlannedStage& stage : model.plan().stages)
+            QVERIFY(stage.recompute);
+        model.undoStack()->undo();
+        model.undoStack()->undo();
+        model.undoStack()->undo();
+        QVERIFY(!model.plan().stages[0].recompute);
+        QCOMPARE(box.data(Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
+        QCOMPARE(model.prediction().stages[0].memoryBytes, before);
+        QVERIFY(!table.setData(table.index(0, StageTableModel::Memory), Qt::Checked, Qt::CheckStateRole));
+    }
+
     void headersAreShortWithTooltips()
     {
         DesignModel model;
         StageTableModel table(&model);
-        const QStringList headers{"#", "Device", "Units", "F+B ms", "Comm ms", "Memory", "Busy"};
+        const QStringList headers{"#", "Device", "Units", "F+B ms", "Comm ms", "Memory", "Busy", "R"};
         for (int column = 0; column < table.columnCount(); ++column)
             QCOMPARE(table.headerData(column, Qt::Horizontal).toString(), headers[column]);
         QCOMPARE(table.headerData(0, Qt::Horizontal, Qt::ToolTipRole).toString(), QString("Stage"));
