@@ -224,6 +224,7 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& varia
     plan.microBatches = s.microBatches;
     plan.recompute = recompute;
     plan.devices = lpm::planDevices(lpm::parseDeviceSet(plan.deviceSpec), lpm::discoverHostDevices());
+    plan = lpm::withSchedule(plan, schedule); // (interleaved: two chunks on each core)
     plan.costs = profileNow(modelName, s);
     lpm::partitionPlanPredicted(plan);
 
@@ -232,6 +233,7 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& varia
     store.initialize(1);
     auto optimizer = lpm::makeOptimizer({}, store);
     lpm::PipelineExecutor executor(model, store, *optimizer, plan.stages, schedule, s.microBatches, 1);
+    executor.setChunks(plan.chunks);
     if (spinMicroseconds)
         executor.setWaitSpin(std::chrono::microseconds(*spinMicroseconds));
     auto batchAt = [&](int64_t step) { return batcher.batchAt(step); };
@@ -371,7 +373,7 @@ int main(int argc, char** argv)
         lpm::requireEqualMicroBatches(s.batch, s.microBatches);
         // A typo fails now, not after an hour.
         for (const std::string& schedule : splitList(schedules))
-            lpm::buildSchedule(parseVariant(schedule).schedule, s.stages, int(s.microBatches), 1);
+            lpm::scheduleTraits(parseVariant(schedule).schedule);
         for (const std::string& model : splitList(models))
             lpm::buildModel(model);
 

@@ -93,6 +93,12 @@ std::optional<Design> DesignModel::replanned(Design design)
     DeviceSet set = parseDeviceSet(plan.deviceSpec);
     resolveLocalGpus(set, host_.gpu); // a local GPU is planned with its catalogue entry's estimates
     plan.devices = planDevices(set, host_);
+    if (scheduleTraits(plan.schedule).interleaved) { // each device once per chunk
+        plan.chunks = std::max(plan.chunks, kDefaultInterleavedChunks);
+        plan.devices = interleavedDevices(plan.devices, plan.chunks);
+    } else {
+        plan.chunks = 1;
+    }
     if (plan.costs.model != plan.model || plan.costs.units.empty())
         plan.costs = describeZooModelCosts(plan.model, plan.microBatchSize());
     addCatalogEstimates(plan.costs, set);

@@ -435,6 +435,28 @@ TEST_F(Cli, TrainingWithRecomputationStillMatchesSequential)
     expectOneLineError(lpm("train --plan " + quote(report.string()) + " --recompute"), {"--recompute", "--plan"});
 }
 
+// Interleaved 1F1B on two cores: four stages, two on each core's thread,
+// still sequential's weights; its shape errors name what to change.
+TEST_F(Cli, InterleavedTrainingRunsTwoChunksPerCoreAndMatchesSequential)
+{
+    const fs::path report = path("interleaved.json");
+    const std::string common =
+        "train --model lenet5 --dataset synthetic --steps 2 --devices cpu:2 --schedule interleaved --quiet";
+    const RunResult result =
+        lpm(common + " --batch 16 --micro-batches 4 --compare-sequential --json " + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("interleaved on cpu:2, 4 stages"));
+    EXPECT_THAT(result.out, HasSubstr("weights identical"));
+    const json document = readJson(report);
+    EXPECT_EQ(document.at("stage_count"), 4);
+    EXPECT_EQ(document.at("chunks"), 2);
+    ASSERT_EQ(document.at("stages").size(), 4u);
+    EXPECT_EQ(document.at("stages")[2].at("device"), "cpu:0/1");
+    expectOneLineError(lpm(common + " --batch 18 --micro-batches 3"), {"not a multiple of the 2 devices"});
+    expectOneLineError(lpm("train --model lenet5 --dataset synthetic --steps 1 --devices cpu:2 --chunks 2 --quiet"),
+                       {"--chunks 2 applies to --schedule interleaved only"});
+}
+
 // Issue 18: before a pipelined run trains, it prints the plan's speedup
 // ceiling, bottleneck and suggestion (as `lpm plan` does for the same costs),
 // and its --json carries them.

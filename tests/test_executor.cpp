@@ -13,6 +13,7 @@
 #include <cmath>
 #include <filesystem>
 #include <thread>
+#include <tuple>
 
 #include "backend/cpu/cpu_backend.h"
 #include "data/synthetic_dataset.h"
@@ -94,7 +95,7 @@ PipelineResult pipelineRun(const std::string& modelName, const std::string& sche
                            int steps, const std::atomic<bool>* stop = nullptr,
                            const std::function<void(int64_t, const StepResult&)>& onStep = {},
                            const OptimizerOptions& optimizerOptions = sgd(), bool weightStash = false,
-                           const std::vector<bool>& recompute = {})
+                           const std::vector<bool>& recompute = {}, int chunks = 1)
 {
     Model model = buildModel(modelName);
     ParameterStore store(model);
@@ -108,6 +109,7 @@ PipelineResult pipelineRun(const std::string& modelName, const std::string& sche
     for (size_t s = 0; s < recompute.size(); ++s)
         partition[s].recompute = recompute[s];
     PipelineExecutor executor(model, store, *optimizer, partition, schedule, microBatches, kSeed, weightStash);
+    executor.setChunks(chunks);
     PipelineResult result;
     result.run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, stop, onStep);
     Trained weights = trained(store);
@@ -129,7 +131,7 @@ TEST_P(ExactSchedules, MatchSequentialBitForBit)
             // Every exact schedule that cuts the model (dp sums in another
             // order, and is held to rounding below).
             const ScheduleTraits traits = scheduleTraits(schedule);
-            if (!traits.exact() || traits.fixedCuts())
+            if (!traits.exact() || traits.fixedCuts() || traits.interleaved) // (interleaved: its own test below)
                 continue;
             for (int stages : {2, 3}) {
                 SCOPED_TRACE(schedule + " stages=" + std::to_string(stages) + " m=" + std::to_string(m));
@@ -165,6 +167,8 @@ TEST_P(RecomputingSchedules, LeaveWhatTheyLeaveWithoutRecomputation)
         const std::string reference = sequentialDigest(model, m, steps);
         for (const std::string& schedule : scheduleNames()) {
             const ScheduleTraits traits = scheduleTraits(schedule);
+            if (traits.interleaved) // (with recomputation in InterleavedSchedule below)
+                continue;
             const int stages = traits.singleStage ? 1 : 2;
             SCOPED_TRACE(schedule + " m=" + std::to_string(m));
             const PipelineResult all = pipelineRun(model, schedule, stages, m, steps, nullptr, {}, sgd(), false,
@@ -207,6 +211,51 @@ TEST(Executor, RecomputationKeepsAdamAndWeightStashingExact)
     EXPECT_EQ(pipelineRun("lenet5", "lpm-async", 3, 2, 6, nullptr, {}, sgd(), true, {true, true, false}).digest,
               pipelineRun("lenet5", "lpm-async", 3, 2, 6, nullptr, {}, sgd(), true).digest);
 }
+
+// Interleaved 1F1B: p worker threads each play v stages in the interleaved
+// order, and every stage still backwards its micro-batches in order: the
+// weights of sequential, bit for bit (with recomputation too, and Adam).
+class InterleavedSchedule : public testing::TestWithParam<std::string> {};
+
+TEST_P(InterleavedSchedule, MatchesSequentialBitForBit)
+{
+    const std::string model = GetParam();
+    const int steps = 2;
+    for (const auto& [workers, chunks, m] : {std::tuple{2, 2, 2}, std::tuple{2, 2, 4}, std::tuple{2, 3, 4}}) {
+        SCOPED_TRACE("p=" + std::to_string(workers) + " v=" + std::to_string(chunks) + " m=" + std::to_string(m));
+        const int stages = workers * chunks;
+        if (buildModel(model).unitCount() < stages)
+            continue;
+        const std::string reference = sequentialDigest(model, m, steps);
+        const PipelineResult result =
+            pipelineRun(model, "interleaved", stages, m, steps, nullptr, {}, sgd(), false, {}, chunks);
+        EXPECT_EQ(result.digest, reference);
+        // Each worker's events: its own stages, never two at once.
+        for (int w = 0; w < workers; ++w) {
+            std::vector<TimelineEvent> events;
+            for (const TimelineEvent& e : result.run.timeline.events)
+                if (e.stage % workers == w)
+                    events.push_back(e);
+            for (size_t i = 1; i < events.size(); ++i)
+                EXPECT_GE(events[i].start, events[i - 1].end);
+        }
+    }
+    if (buildModel(model).unitCount() < 4)
+        return;
+    OptimizerOptions adam;
+    adam.kind = "adam";
+    adam.learningRate = 1e-3f;
+    EXPECT_EQ(
+        pipelineRun(model, "interleaved", 4, 4, steps, nullptr, {}, adam, false, std::vector<bool>(4, true), 2).digest,
+        sequentialDigest(model, 4, steps, adam));
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, InterleavedSchedule, testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                             std::string name = info.param;
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
 
 TEST(Executor, SequentialScheduleAndAdamMatchToo)
 {

@@ -189,6 +189,48 @@ TEST(Prediction, RecomputingStagesKeepTheirInputsAndForwardTwice)
         EXPECT_TRUE(stage.recompute);
 }
 
+// Interleaved: each device appears once per chunk in the plan's pipeline
+// order, with its share of the memory; a stage on every entry; the
+// prediction is the simulator's closed form (1F1B's ramp divided by v).
+TEST(Prediction, InterleavedPlansHoldAStageOnEveryChunkOfEveryDevice)
+{
+    const int p = 2, v = 2, m = 4;
+    Plan plan = uniformPlan(8, p, "interleaved", m);
+    const std::vector<PlanDeviceEntry> physical = plan.devices;
+    plan.chunks = v;
+    plan.devices = interleavedDevices(physical, v);
+    ASSERT_EQ(plan.devices.size(), size_t(p * v));
+    EXPECT_EQ(plan.devices[2].label, "d0/1");
+    EXPECT_EQ(plan.devices[3].memoryBytes, physical[1].memoryBytes / v);
+    const std::vector<PlanDeviceEntry> back = physicalDevices(plan);
+    ASSERT_EQ(back.size(), size_t(p));
+    EXPECT_EQ(back[1].label, "d1");
+    EXPECT_EQ(back[1].memoryBytes, physical[1].memoryBytes);
+    partitionPlan(plan);
+    ASSERT_EQ(plan.stages.size(), size_t(p * v));
+    for (int k = 0; k < p * v; ++k)
+        EXPECT_EQ(plan.stages[size_t(k)].last - plan.stages[size_t(k)].first, 1); // two units each
+    const Prediction prediction = predictPlan(plan);
+    const double perStage = 2 * (kForward + kBackward);
+    EXPECT_NEAR(prediction.iterationSeconds, m * v * perStage + (p - 1) * perStage, 1e-12);
+    EXPECT_NEAR(prediction.bubbleFraction, 1.0 - 8 * m * (kForward + kBackward) / (p * prediction.iterationSeconds),
+                1e-9);
+    Plan plain = uniformPlan(8, p, "1f1b", m);
+    EXPECT_LT(prediction.iterationSeconds, predictPlan(plain).iterationSeconds);
+
+    Plan wrong = plan;
+    wrong.schedule = "1f1b";
+    expectError<InvalidArgument>([&] { validatePlan(wrong); }, {"chunks 2 apply to interleaved only"});
+    wrong = plan;
+    wrong.stages.pop_back();
+    expectError<InvalidArgument>([&] { validatePlan(wrong); }, {"a stage on every one", "3 stages for 4"});
+    expectError<InvalidArgument>([&] { interleavedDevices({physical[0]}, 2); }, {"at least 2 devices"});
+    wrong = plan;
+    wrong.microBatches = 3;
+    wrong.batch = 24;
+    expectError<InvalidArgument>([&] { predictPlan(wrong); }, {"not a multiple of the 2 devices"});
+}
+
 // Where no schedule fits without recomputation, the choice recomputes.
 TEST(ScheduleChoice, RecomputationIsChosenWhereNothingElseFits)
 {
@@ -396,6 +438,8 @@ TEST(PlanEdgeCases, OneUnitAndOneDevice)
 {
     for (const std::string& schedule : scheduleNames()) {
         SCOPED_TRACE(schedule);
+        if (scheduleTraits(schedule).interleaved) // (needs 2 devices and a unit per chunk)
+            continue;
         Plan plan = uniformPlan(1, 1, schedule, 4);
         partitionPlan(plan);
         ASSERT_EQ(plan.stages.size(), 1u);

@@ -22,53 +22,64 @@ int count(const StageActions& actions, ActionKind kind, int miniBatch = -1)
 TEST(Schedule, EveryScheduleIsCompleteOrderedAndDeadlockFree)
 {
     for (const std::string& name : scheduleNames())
-        for (int stages = 1; stages <= 5; ++stages)
+        for (int workers = 1; workers <= 5; ++workers)
             for (int micro : {1, 2, 3, 4, 8})
-                for (int mini : {1, 3}) {
-                    const ScheduleTraits traits = scheduleTraits(name);
-                    if (traits.singleStage && stages > 1)
-                        continue;
-                    const Schedule schedule = buildSchedule(name, stages, micro, mini);
-                    SCOPED_TRACE(name + " p=" + std::to_string(stages) + " m=" + std::to_string(micro)
-                                 + " mini=" + std::to_string(mini));
-                    EXPECT_NO_THROW(validateSchedule(schedule));
-                    int dataParallelForwards = 0;
-                    for (int s = 0; s < stages; ++s) {
-                        const StageActions& actions = schedule.actions[size_t(s)];
-                        for (int t = 0; t < mini; ++t) {
-                            EXPECT_EQ(count(actions, ActionKind::Update, t), 1);
-                            // Backwards, and Ws, in micro-batch order, as the sequential reference
-                            // accumulates; each W after its B, and the update after the last W.
-                            const int first = traits.replicated ? s : 0, step = traits.replicated ? stages : 1;
-                            int nextBackward = first, nextWeights = first;
-                            bool updated = false;
-                            for (const Action& a : actions) {
-                                if (a.miniBatch != t)
-                                    continue;
-                                if (a.kind == ActionKind::Backward) {
-                                    EXPECT_EQ(a.microBatch, nextBackward);
-                                    nextBackward += step;
-                                } else if (a.kind == ActionKind::WeightGradient) {
-                                    EXPECT_EQ(a.microBatch, nextWeights);
-                                    EXPECT_LT(a.microBatch, nextBackward);
-                                    EXPECT_FALSE(updated);
-                                    nextWeights += step;
-                                } else if (a.kind == ActionKind::Update) {
-                                    updated = true;
+                for (int mini : {1, 3})
+                    for (int chunks : {1, 2, 3}) {
+                        const ScheduleTraits traits = scheduleTraits(name);
+                        // Interleaved: 2 or 3 chunks, and micro-batches in groups of one per worker.
+                        if ((traits.singleStage && workers > 1) || (chunks > 1) != traits.interleaved
+                            || (traits.interleaved && micro % workers != 0))
+                            continue;
+                        const int stages = workers * chunks;
+                        const Schedule schedule = buildSchedule(name, stages, micro, mini, chunks);
+                        SCOPED_TRACE(name + " p=" + std::to_string(workers) + " v=" + std::to_string(chunks)
+                                     + " m=" + std::to_string(micro) + " mini=" + std::to_string(mini));
+                        EXPECT_EQ(schedule.workers, workers);
+                        ASSERT_EQ(schedule.actions.size(), size_t(workers));
+                        EXPECT_NO_THROW(validateSchedule(schedule));
+                        int dataParallelForwards = 0;
+                        for (int s = 0; s < stages; ++s) {
+                            const StageActions actions = actionsOfStage(schedule, s);
+                            // Stage s on worker s mod workers.
+                            for (const Action& a : schedule.actions[size_t(s % workers)])
+                                EXPECT_EQ(a.stage % workers, s % workers);
+                            for (int t = 0; t < mini; ++t) {
+                                EXPECT_EQ(count(actions, ActionKind::Update, t), 1);
+                                // Backwards, and Ws, in micro-batch order, as the sequential reference
+                                // accumulates; each W after its B, and the update after the last W.
+                                const int first = traits.replicated ? s : 0, step = traits.replicated ? stages : 1;
+                                int nextBackward = first, nextWeights = first;
+                                bool updated = false;
+                                for (const Action& a : actions) {
+                                    if (a.miniBatch != t)
+                                        continue;
+                                    if (a.kind == ActionKind::Backward) {
+                                        EXPECT_EQ(a.microBatch, nextBackward);
+                                        nextBackward += step;
+                                    } else if (a.kind == ActionKind::WeightGradient) {
+                                        EXPECT_EQ(a.microBatch, nextWeights);
+                                        EXPECT_LT(a.microBatch, nextBackward);
+                                        EXPECT_FALSE(updated);
+                                        nextWeights += step;
+                                    } else if (a.kind == ActionKind::Update) {
+                                        updated = true;
+                                    }
+                                }
+                                EXPECT_EQ(count(actions, ActionKind::WeightGradient, t),
+                                          traits.splitsBackward ? micro : 0);
+                                if (!traits.replicated) {
+                                    EXPECT_EQ(count(actions, ActionKind::Forward, t), micro);
                                 }
                             }
-                            EXPECT_EQ(count(actions, ActionKind::WeightGradient, t), traits.splitsBackward ? micro : 0);
-                            if (!traits.replicated) {
-                                EXPECT_EQ(count(actions, ActionKind::Forward, t), micro);
-                            }
+                            dataParallelForwards += count(actions, ActionKind::Forward);
                         }
-                        dataParallelForwards += count(actions, ActionKind::Forward);
-                        EXPECT_EQ(count(actions, ActionKind::Flush), traits.flushes ? mini : 0);
+                        for (const StageActions& list : schedule.actions) // a flush is the worker's
+                            EXPECT_EQ(count(list, ActionKind::Flush), traits.flushes ? mini : 0);
+                        if (traits.replicated) {
+                            EXPECT_EQ(dataParallelForwards, micro * mini); // each micro-batch once
+                        }
                     }
-                    if (traits.replicated) {
-                        EXPECT_EQ(dataParallelForwards, micro * mini); // each micro-batch once
-                    }
-                }
 }
 
 TEST(Schedule, InFlightActivationsFollowTheSchedule)
@@ -112,22 +123,24 @@ TEST(Schedule, LpmAsyncKeepsThePipelineFullAcrossMiniBatches)
 
 TEST(Schedule, ValidationNamesDeadlocksAndLostMessages)
 {
-    Schedule broken{"broken", 2, 1, 1, {}};
+    Schedule broken{"broken", 2, 1, 1, 2, {}};
     // Both stages wait for the other first.
-    broken.actions = {{{ActionKind::ReceiveGradient, 0, 0}, {ActionKind::SendActivation, 0, 0}},
-                      {{ActionKind::ReceiveActivation, 0, 0}, {ActionKind::SendGradient, 0, 0}}};
+    broken.actions = {{{ActionKind::ReceiveGradient, 0, 0, 0}, {ActionKind::SendActivation, 0, 0, 0}},
+                      {{ActionKind::ReceiveActivation, 0, 0, 1}, {ActionKind::SendGradient, 0, 0, 1}}};
     expectError<InvalidArgument>(
         [&] { validateSchedule(broken); },
         {"broken deadlocks", "stage 0 waits at receive gradient(0)", "stage 1 waits at receive activation(0)"});
-    broken.actions = {{{ActionKind::SendActivation, 0, 0}}, {}};
+    broken.actions = {{{ActionKind::SendActivation, 0, 0, 0}}, {}};
     expectError<InvalidArgument>([&] { validateSchedule(broken); }, {"activation sent to stage 1", "never received"});
-    broken.actions = {{}, {{ActionKind::SendActivation, 0, 0}}}; // the last stage has no successor
+    broken.actions = {{}, {{ActionKind::SendActivation, 0, 0, 1}}}; // the last stage has no successor
     expectError<InvalidArgument>([&] { validateSchedule(broken); },
                                  {"send activation(0)", "stage 2, outside the schedule"});
-    broken.actions = {{{ActionKind::Forward, 0, 0}, {ActionKind::SendActivation, 0, 5}}, {}};
+    broken.actions = {{{ActionKind::Forward, 0, 0, 0}, {ActionKind::SendActivation, 0, 5, 0}}, {}};
     expectError<InvalidArgument>([&] { validateSchedule(broken); }, {"mini-batch 5", "outside"});
-    broken.actions = {{{ActionKind::Flush, -1, 0}}, {{ActionKind::Update, -1, 0}}};
+    broken.actions = {{{ActionKind::Flush, -1, 0, 0}}, {{ActionKind::Update, -1, 0, 1}}};
     expectError<InvalidArgument>([&] { validateSchedule(broken); }, {"stage 0 waits at flush"});
+    broken.actions = {{{ActionKind::Forward, 0, 0, 2}}, {}};
+    expectError<InvalidArgument>([&] { validateSchedule(broken); }, {"F(0) of mini-batch 0 names stage 2"});
 }
 
 TEST(Schedule, BadRequestsAreClearErrors)
@@ -143,23 +156,28 @@ TEST(Schedule, BadRequestsAreClearErrors)
 TEST(Schedule, RecomputationPutsAnRBeforeEveryBackwardOfItsStages)
 {
     for (const std::string& name : scheduleNames())
-        for (int micro : {1, 4}) {
+        for (int micro : {2, 6}) {
             const ScheduleTraits traits = scheduleTraits(name);
-            const int stages = traits.singleStage ? 1 : 3;
+            // (Interleaved: 2 chunks on 2 workers; every stage of a worker is in its list.)
+            const int chunks = traits.interleaved ? 2 : 1;
+            const int stages = traits.singleStage ? 1 : traits.interleaved ? 4 : 3;
             SCOPED_TRACE(name + " m=" + std::to_string(micro));
-            const Schedule plain = buildSchedule(name, stages, micro, 2);
+            const Schedule plain = buildSchedule(name, stages, micro, 2, chunks);
             Schedule recomputing = plain;
             std::vector<bool> which(size_t(stages), false);
             which[0] = true; // the first stage, and the last where there are several
             which.back() = true;
             insertRecomputation(recomputing, which);
             EXPECT_NO_THROW(validateSchedule(recomputing));
-            for (int s = 0; s < stages; ++s) {
-                const StageActions& actions = recomputing.actions[size_t(s)];
+            for (size_t w = 0; w < recomputing.actions.size(); ++w) {
+                const StageActions& actions = recomputing.actions[w];
                 StageActions withoutR;
                 std::copy_if(actions.begin(), actions.end(), std::back_inserter(withoutR),
                              [](const Action& a) { return a.kind != ActionKind::Recompute; });
-                EXPECT_EQ(withoutR, plain.actions[size_t(s)]);
+                EXPECT_EQ(withoutR, plain.actions[w]);
+            }
+            for (int s = 0; s < stages; ++s) {
+                const StageActions actions = actionsOfStage(recomputing, s);
                 EXPECT_EQ(count(actions, ActionKind::Recompute),
                           which[size_t(s)] ? count(actions, ActionKind::Backward) : 0);
                 for (size_t i = 0; i < actions.size(); ++i) {
@@ -192,8 +210,10 @@ TEST(Schedule, TraitsDescribeTheActionLists)
     for (const std::string& name : scheduleNames()) {
         SCOPED_TRACE(name);
         const ScheduleTraits traits = scheduleTraits(name);
-        const int stages = traits.singleStage ? 1 : 2;
-        const Schedule schedule = buildSchedule(name, stages, 4, 2);
+        const int chunks = traits.interleaved ? 2 : 1; // (interleaved: 2 chunks on each of 2 workers)
+        const int stages = traits.singleStage ? 1 : 2 * chunks;
+        const Schedule schedule = buildSchedule(name, stages, 4, 2, chunks);
+        EXPECT_EQ(traits.stagesOn(2, chunks), traits.singleStage ? 1 : stages);
         bool transfers = false, allReduce = false, flush = false;
         for (const StageActions& actions : schedule.actions)
             for (const Action& action : actions) {

@@ -128,6 +128,30 @@ TEST(Simulator, RecomputationTakesAForwardAndFillsTheWaitForTheGradient)
     EXPECT_DOUBLE_EQ(simulateSchedule(schedule, uniformTimes(p, 1.0, 2.0)).makespanSeconds, plain + m * 1.0);
 }
 
+// Interleaved 1F1B: a model cut into p·v equal stages (forward f, backward b
+// each), v on each of p devices, takes m·v·(f + b) of work per device plus a
+// ramp of (p − 1)·(f + b): 1F1B's bubble on the same model (p stages of v·f
+// and v·b) divided by v. Stage 0 keeps up to 2p micro-batches (p when m = p).
+TEST(Simulator, InterleavingDividesTheOneForwardOneBackwardBubbleByTheChunks)
+{
+    for (int p : {2, 3, 4, 8})
+        for (int v : {2, 3, 4})
+            for (int groups : {1, 2, 4}) {
+                const int m = groups * p;
+                SCOPED_TRACE("p=" + std::to_string(p) + " v=" + std::to_string(v) + " m=" + std::to_string(m));
+                const Schedule interleaved = buildSchedule("interleaved", p * v, m, 1, v);
+                const SimulationResult r = simulateSchedule(interleaved, uniformTimes(p * v, 1.0, 2.0));
+                EXPECT_DOUBLE_EQ(r.makespanSeconds, m * v * 3.0 + (p - 1) * 3.0);
+                const SimulationResult plain =
+                    simulateSchedule(buildSchedule("1f1b", p, m), uniformTimes(p, 1.0 * v, 2.0 * v));
+                const double bubbleTime = (p - 1) * 3.0;
+                EXPECT_DOUBLE_EQ(plain.makespanSeconds - m * v * 3.0, bubbleTime * v);
+                EXPECT_NEAR(r.bubbleFraction, bubbleTime / r.makespanSeconds, 1e-12); // per device
+                EXPECT_EQ(r.peakInFlightMicroBatches[0], std::min(m, 2 * p));
+                EXPECT_EQ(r.busySeconds.size(), size_t(p * v)); // per stage
+            }
+}
+
 TEST(Simulator, AWeightGradientBeforeItsBackwardIsAnError)
 {
     Schedule schedule = buildSchedule("zb-h1", 1, 2);

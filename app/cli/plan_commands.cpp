@@ -350,6 +350,11 @@ void addPlanCommand(CLI::App& app)
         ->add_option("--micro-batches", options->request.microBatches, "Micro-batches per mini-batch (must divide it)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    command
+        ->add_option("--chunks", options->request.chunks,
+                     "--schedule interleaved: model chunks per device (default 2); the micro-batches must be a "
+                     "multiple of the devices")
+        ->check(CLI::Range(2, 64));
     command->add_flag("--recompute", options->request.recompute,
                       "Activation recomputation on every stage: keep only each stage's input per micro-batch in "
                       "flight and run its forward again before the backward (less memory, one more forward)");

@@ -39,7 +39,7 @@ void printPlanAdvice(std::FILE* out, const Plan& plan, const PlanAdvice& advice)
     std::fprintf(out,
                  "ceiling: a layer-wise cut on these %zu devices runs at most %.2fx faster than "
                  "sequential; bottleneck: %s\n",
-                 plan.devices.size(), advice.ceiling.speedup, advice.bottleneck.c_str());
+                 physicalDevices(plan).size(), advice.ceiling.speedup, advice.bottleneck.c_str());
     if (!advice.suggestion)
         return;
     const ScheduleSuggestion& suggestion = *advice.suggestion;
@@ -130,7 +130,7 @@ nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction, co
                                {"batch", plan.batch},
                                {"micro_batches", plan.microBatches},
                                {"stages_used", plan.stages.size()},
-                               {"devices_offered", plan.devices.size()},
+                               {"devices_offered", physicalDevices(plan).size()},
                                {"predicted_iteration_ms", prediction.iterationSeconds * 1e3},
                                {"predicted_samples_per_second", prediction.samplesPerSecond},
                                {"predicted_speedup", prediction.speedup},

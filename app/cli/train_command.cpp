@@ -23,6 +23,7 @@
 #include "sim/calibration.h"
 #include "sim/prediction.h"
 #include "tensor/error.h"
+#include "train/design.h"
 #include "train/trainer.h"
 #include "train/training_session.h"
 
@@ -48,6 +49,7 @@ struct TrainCommandOptions {
     std::string saveCostsFile; // the plan's costs calibrated on this run
     bool compareSequential = false;
     bool recompute = false; // every stage recomputes (the executor runs even sequential then)
+    int chunks = 0;         // interleaved: model chunks per device (0: the default, 2)
 
     bool pipelined() const
     {
@@ -153,6 +155,7 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
     return {{"command", "train"},
             {"schedule", train.schedule},
             {"stage_count", summary.stages},
+            {"chunks", train.chunks},
             {"weight_stash", train.weightStash},
             {"model", train.model},
             {"dataset", options.dataset},
@@ -270,6 +273,7 @@ void runTrain(TrainCommandOptions options)
                             options.train.batch,
                             options.train.microBatches,
                             options.recompute,
+                            options.chunks,
                             options.costsFile,
                             options.quiet};
         pipeline.emplace();
@@ -281,7 +285,8 @@ void runTrain(TrainCommandOptions options)
             throw InvalidArgument("--backend " + options.train.backend + " does not match the stages' devices "
                                   + plan.deviceSpec + " (whose first stage computes on " + stagesBackend + ")");
         options.train.backend = stagesBackend;
-        options.train.stageBackends = stageBackendsFor(stageDevices);
+        options.train.stageBackends = stageBackendsOf(plan);
+        options.train.chunks = plan.chunks;
         options.train.model = plan.model;
         options.train.batch = plan.batch;
         options.train.microBatches = plan.microBatches;
@@ -499,6 +504,12 @@ void addTrainCommand(CLI::App& app)
     command->add_option("--save-costs", options->saveCostsFile,
                         "Pipelined: write the plan's unit costs calibrated on this run's measured stage times (its "
                         "last epoch), for --costs of `lpm plan` and `lpm train`");
+    command
+        ->add_option("--chunks", options->chunks,
+                     "--schedule interleaved: model chunks per device (default 2); the micro-batches must be a "
+                     "multiple of the devices")
+        ->check(CLI::Range(2, 64))
+        ->excludes(plan);
     command
         ->add_flag("--recompute", options->recompute,
                    "Activation recomputation on every stage: keep only each stage's input per micro-batch in flight "

@@ -15,6 +15,11 @@ namespace lpm::cli {
 Plan makePlan(const PlanRequest& request)
 {
     requireEqualMicroBatches(request.batch, request.microBatches);
+    const bool interleaved = scheduleTraits(request.schedule).interleaved;
+    const int chunks = request.chunks > 0 ? request.chunks : interleaved ? kDefaultInterleavedChunks : 1;
+    if (!interleaved && chunks != 1)
+        throw InvalidArgument("--chunks " + std::to_string(chunks) + " applies to --schedule interleaved only, not "
+                              + request.schedule);
     DeviceSet set = parseDeviceSet(request.devices);
     const HostDevices host = discoverHostDevices();
     resolveLocalGpus(set, host.gpu);
@@ -27,7 +32,10 @@ Plan makePlan(const PlanRequest& request)
     plan.batch = request.batch;
     plan.microBatches = request.microBatches;
     plan.recompute = request.recompute;
+    plan.chunks = chunks;
     plan.devices = planDevices(set, host);
+    if (interleaved)
+        plan.devices = interleavedDevices(plan.devices, chunks);
     int cpuStages = 0;
     for (const DeviceSlot& slot : set.stageSlots)
         cpuStages += slot.kind == DeviceKind::Cpu;

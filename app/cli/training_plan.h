@@ -21,6 +21,7 @@ struct PlanRequest {
     int64_t batch = 64;
     int64_t microBatches = 4;
     bool recompute = false; // every stage recomputes its activations (Plan::recompute)
+    int chunks = 0;         // interleaved: model chunks per device; 0: 2 for interleaved, else 1
     std::string costsFile;  // unit costs from `lpm profile`; empty: profile or estimate now
     bool quiet = false;
 };

@@ -26,8 +26,10 @@ using Barrier = RunControl::Barrier;
 
 // What the workers of one run share besides the control and the transport.
 struct SharedRun {
-    SharedRun(int stages, int miniBatches, int microBatches, int linkCapacity, std::chrono::microseconds spin)
-        : control(stages, miniBatches, spin), transport(control, stages, linkCapacity), updated(size_t(stages), 0),
+    // `workers` threads play the `stages` stages' actions (interleaved: several stages each).
+    SharedRun(int stages, int workers, int miniBatches, int microBatches, int linkCapacity,
+              std::chrono::microseconds spin)
+        : control(workers, miniBatches, spin), transport(control, stages, linkCapacity), updated(size_t(stages), 0),
           results(size_t(miniBatches)),
           microBatchLosses(size_t(miniBatches), std::vector<double>(size_t(microBatches), 0.0))
     {
@@ -37,7 +39,7 @@ struct SharedRun {
     InProcessTransport transport;
     Clock::time_point start = Clock::now();
     std::vector<int> updated; // per stage: mini-batches updated so far (guarded by control's mutex)
-    int workersDone = 0;      // guarded by control's mutex
+    int workersDone = 0;      // threads whose list is played (guarded by control's mutex)
     // [mini-batch]: correct and samples, added to (under the mutex) by the
     // stages that compute the loss; lossSum stays 0 (see finishedStep).
     std::vector<StepResult> results;
@@ -283,29 +285,34 @@ public:
     {
     }
 
-    // Plays the list; a failure aborts the run and names this stage and the action.
-    void play(const StageActions& actions)
+    // Plays a worker's list: each action on its stage (stages[action.stage],
+    // all on this thread); a failure aborts the run and names the stage and
+    // the action.
+    static void play(const StageActions& actions, const std::vector<StageWorker*>& stages, SharedRun& run)
     {
         const Action* current = nullptr;
         try {
-            anchorDeviceTime();
+            for (const Action& action : actions)
+                stages[size_t(action.stage)]->anchorOnce(); // (once per stage)
             for (const Action& action : actions) {
                 current = &action;
-                playOne(action);
+                stages[size_t(action.stage)]->playOne(action);
             }
         } catch (const RunAborted&) {
             // another stage failed first; its error is the one reported
         } catch (const std::exception& error) {
-            run_.control.fail(std::make_exception_ptr(Error(
-                "stage " + std::to_string(index_) + " (units " + std::to_string(first_) + "-" + std::to_string(last_)
-                + "), " + (current ? describeAction(*current) : "start") + " of step "
-                + std::to_string(setup_.firstStep + (current ? current->miniBatch : 0) + 1) + ": " + error.what())));
+            const StageWorker& stage = *stages[size_t(current ? current->stage : 0)];
+            run.control.fail(std::make_exception_ptr(
+                Error("stage " + std::to_string(stage.index_) + " (units " + std::to_string(stage.first_) + "-"
+                      + std::to_string(stage.last_) + "), " + (current ? describeAction(*current) : "start")
+                      + " of step " + std::to_string(stage.setup_.firstStep + (current ? current->miniBatch : 0) + 1)
+                      + ": " + error.what())));
         }
         {
-            const std::lock_guard<std::mutex> lock(run_.control.mutex());
-            ++run_.workersDone;
+            const std::lock_guard<std::mutex> lock(run.control.mutex());
+            ++run.workersDone;
         }
-        run_.control.notifyAll();
+        run.control.notifyAll();
     }
 
     std::vector<TimelineEvent>& events() { return events_; }
@@ -724,9 +731,9 @@ private:
 
     // On a device, the stage's time stamps are placed on the run's clock
     // from one stamp taken, with the stream idle, when the stage starts.
-    void anchorDeviceTime()
+    void anchorOnce()
     {
-        if (space_.isHost())
+        if (space_.isHost() || anchorMark_ >= 0)
             return;
         backend_.forgetTimesAfter(-1);
         anchorMark_ = backend_.markTime();
@@ -777,7 +784,7 @@ private:
     std::vector<int64_t> offsets_; // stage 0: micro-batch offsets in batch_
     std::vector<TimelineEvent> events_;
     std::vector<TimelineTransfer> transfers_;
-    int anchorMark_ = -1;        // device stages: the stamp taken at the start (anchorDeviceTime)
+    int anchorMark_ = -1;        // device stages: the stamp taken at the start (anchorOnce)
     double anchorSeconds_ = 0.0; // its time on the run's clock
 };
 
@@ -834,7 +841,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     if (count < 1)
         throw InvalidArgument("executor: run at least 1 mini-batch, got " + std::to_string(count));
     const int stages = int(stages_.size());
-    Schedule schedule = buildSchedule(schedule_, stages, int(microBatches_), count);
+    Schedule schedule = buildSchedule(schedule_, stages, int(microBatches_), count, chunks_);
     insertRecomputation(schedule, recomputingStages(stages_));
     auto newCollective = [this](const std::vector<Backend*>& ranks) {
         return makeCollective_ ? makeCollective_(ranks) : makeNcclCollective(ranks);
@@ -888,8 +895,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         collective_ = newCollective(collectiveRanks_);
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     const std::chrono::microseconds spin =
-        waitSpin_.value_or(stages <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
-    SharedRun shared(stages, count, int(microBatches_), int(microBatches_) + stages + 1, spin);
+        waitSpin_.value_or(schedule.workers <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
+    SharedRun shared(stages, schedule.workers, count, int(microBatches_), int(microBatches_) + stages + 1, spin);
     const StageSetup setup{seed_,        firstStep, optimizer_.stepCount(), int(microBatches_),
                            weightStash_, batchAt,   traits_.splitsBackward};
     // Work the placing backend queued on the weights (initialisation, zeroed
@@ -926,13 +933,17 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
             s, stages_[size_t(s)], stages, dp, copy.model ? *copy.model : model_, copy.store ? *copy.store : store_,
             copy.optimizer ? *copy.optimizer : optimizer_, setup, shared, *stageBackends_[size_t(s)]));
     }
+    std::vector<StageWorker*> stageWorkers;
+    for (const auto& worker : workers)
+        stageWorkers.push_back(worker.get());
+    const int threadCount = schedule.workers; // one per worker list (interleaved: each plays several stages)
 
     PipelineRun result;
     {
         std::vector<std::jthread> threads;
         try {
-            for (int s = 0; s < stages; ++s)
-                threads.emplace_back([&, s] { workers[size_t(s)]->play(schedule.actions[size_t(s)]); });
+            for (int w = 0; w < threadCount; ++w)
+                threads.emplace_back([&, w] { StageWorker::play(schedule.actions[size_t(w)], stageWorkers, shared); });
             // Report mini-batches as every stage finishes them, until the workers are done.
             int reported = 0;
             bool stopping = false;
@@ -946,9 +957,9 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                     std::unique_lock<std::mutex> lock(shared.control.mutex());
                     auto minimum = [&] { return *std::min_element(shared.updated.begin(), shared.updated.end()); };
                     shared.control.waitFor(lock, std::chrono::milliseconds(5),
-                                           [&] { return shared.workersDone == stages || minimum() > reported; });
+                                           [&] { return shared.workersDone == threadCount || minimum() > reported; });
                     completed = minimum();
-                    finished = shared.workersDone == stages || shared.control.abortedLocked();
+                    finished = shared.workersDone == threadCount || shared.control.abortedLocked();
                 }
                 for (; reported < completed; ++reported) {
                     if (onStepDone)

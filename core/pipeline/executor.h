@@ -1,6 +1,7 @@
-// The pipeline executor (DESIGN §1.4, §2): one worker thread per stage, each
-// running its stage's action list of a schedule (the lists the simulator
-// plays) on its own units, with its own backend (one core and one BLAS thread
+// The pipeline executor (DESIGN §1.4, §2): one worker thread per stage (for
+// interleaved, per device: each plays its `chunks` stages in the order its
+// list gives), each running its stage's action list of a schedule (the lists
+// the simulator plays) on its own units, with its own backend (one core and one BLAS thread
 // per CPU stage), handing activations and gradients to its neighbours through
 // a Transport. Every stage updates its own slice of the parameters the moment
 // its list says so — for `lpm`, right after its own last backward.
@@ -160,6 +161,12 @@ public:
     }
     static constexpr std::chrono::microseconds kDefaultWaitSpin{1000};
 
+    // interleaved: the model chunks (stages) each worker thread plays, in
+    // its device's interleaved order; the stages must be a multiple of them,
+    // stage s on thread s mod (stages / chunks). 1 (the default) for every
+    // other schedule. Checked by the next run (buildSchedule's errors).
+    void setChunks(int chunks) { chunks_ = chunks; }
+
     const Partition& stages() const { return stages_; }
     const std::string& schedule() const { return schedule_; }
 
@@ -174,7 +181,8 @@ private:
     uint64_t seed_;
     bool weightStash_;
     StageBackendFactory makeStageBackend_;
-    std::optional<std::chrono::microseconds> waitSpin_;   // unset: the default above
+    std::optional<std::chrono::microseconds> waitSpin_; // unset: the default above
+    int chunks_ = 1;
     std::vector<std::unique_ptr<Backend>> stageBackends_; // made by the first run
     ReplicaCollectiveFactory makeCollective_;             // empty: makeNcclCollective
     bool alwaysCollective_ = false;

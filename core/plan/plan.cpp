@@ -39,6 +39,51 @@ std::vector<PlanDeviceEntry> planDevices(const DeviceSet& set, const HostDevices
     return devices;
 }
 
+std::vector<PlanDeviceEntry> interleavedDevices(const std::vector<PlanDeviceEntry>& devices, int chunks)
+{
+    const size_t p = devices.size();
+    if (p < 2 || chunks < 2)
+        throw InvalidArgument("interleaved needs at least 2 devices and 2 model chunks on each, got "
+                              + std::to_string(p) + " devices and " + std::to_string(chunks) + " chunks");
+    std::vector<PlanDeviceEntry> entries;
+    for (int c = 0; c < chunks; ++c)
+        for (size_t d = 0; d < p; ++d) {
+            PlanDeviceEntry entry = devices[d];
+            entry.label += "/" + std::to_string(c);
+            entry.memoryBytes /= chunks;
+            if (d + 1 == p)
+                entry.linkToNext = devices[0].linkToNext;
+            entries.push_back(std::move(entry));
+        }
+    return entries;
+}
+
+std::vector<PlanDeviceEntry> physicalDevices(const Plan& plan)
+{
+    if (plan.chunks <= 1)
+        return plan.devices;
+    const size_t p = plan.devices.size() / size_t(plan.chunks);
+    std::vector<PlanDeviceEntry> devices(plan.devices.begin(), plan.devices.begin() + std::ptrdiff_t(p));
+    for (PlanDeviceEntry& device : devices) {
+        device.label.erase(device.label.rfind('/'));
+        device.memoryBytes *= plan.chunks;
+    }
+    return devices;
+}
+
+Plan withSchedule(const Plan& plan, const std::string& schedule)
+{
+    Plan changed = plan;
+    changed.schedule = schedule;
+    changed.devices = physicalDevices(plan);
+    changed.chunks = 1;
+    if (scheduleTraits(schedule).interleaved) {
+        changed.chunks = plan.chunks > 1 ? plan.chunks : kDefaultInterleavedChunks;
+        changed.devices = interleavedDevices(changed.devices, changed.chunks);
+    }
+    return changed;
+}
+
 void requireEqualMicroBatches(int64_t batch, int64_t microBatches)
 {
     if (batch < 1)
@@ -101,10 +146,11 @@ PartitionProblem partitionProblemFor(const Plan& plan)
         if (k + 1 < plan.devices.size())
             problem.links.push_back({device.linkToNext.bytesPerSecond, device.linkToNext.latencySeconds});
     }
+    const int physicalDevices = int(plan.devices.size()) / std::max(plan.chunks, 1);
     problem.inflightMicroBatches =
-        peakInFlightMicroBatches(plan.schedule, int(plan.devices.size()), int(plan.microBatches));
+        peakInFlightMicroBatches(plan.schedule, physicalDevices, int(plan.microBatches), plan.chunks);
     problem.awaitingWeightMicroBatches =
-        peakAwaitingWeightMicroBatches(plan.schedule, int(plan.devices.size()), int(plan.microBatches));
+        peakAwaitingWeightMicroBatches(plan.schedule, physicalDevices, int(plan.microBatches), plan.chunks);
     problem.recompute = plan.recompute;
     problem.inputBytes = costs.inputBytesPerSample * size;
     return problem;
@@ -124,6 +170,15 @@ void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& it
         PartitionProblem problem = partitionProblemFor(plan);
         problem.iterationSeconds = iterationSeconds;
         plan.stages = planPartition(plan.partitioner, problem);
+        if (traits.interleaved && plan.stages.size() != plan.devices.size()) {
+            // Every chunk of every device holds a stage: cut into all of them.
+            if (units < int(plan.devices.size()))
+                throw InvalidArgument("plan: interleaved with " + std::to_string(plan.chunks)
+                                      + " chunks on each device needs a stage on each of its "
+                                      + std::to_string(plan.devices.size()) + " chunks, and the model has "
+                                      + std::to_string(units) + " units");
+            plan.stages = partitionBalanced(problem);
+        }
         for (PlannedStage& stage : plan.stages)
             stage.recompute = plan.recompute;
         return;
@@ -184,6 +239,15 @@ void validatePlan(const Plan& plan)
     if (traits.singleStage && plan.stages.size() != 1)
         throw InvalidArgument("plan: schedule " + plan.schedule + " runs one stage, the plan has "
                               + std::to_string(plan.stages.size()));
+    if (!traits.interleaved && plan.chunks != 1)
+        throw InvalidArgument("plan: chunks " + std::to_string(plan.chunks) + " apply to interleaved only, not "
+                              + plan.schedule);
+    if (traits.interleaved
+        && (plan.chunks < 2 || plan.stages.size() != plan.devices.size() || plan.devices.size() % plan.chunks != 0))
+        throw InvalidArgument("plan: interleaved with " + std::to_string(plan.chunks) + " chunks needs at least 2 "
+                              + "and a stage on every one of the devices' chunks; it has "
+                              + std::to_string(plan.stages.size()) + " stages for "
+                              + std::to_string(plan.devices.size()) + " device chunks");
     int next = 0;
     for (size_t k = 0; k < plan.stages.size(); ++k) {
         const PlannedStage& stage = plan.stages[k];
@@ -208,7 +272,8 @@ void validatePlan(const Plan& plan)
 
 Schedule planSchedule(const Plan& plan, int miniBatches)
 {
-    Schedule schedule = buildSchedule(plan.schedule, int(plan.stages.size()), int(plan.microBatches), miniBatches);
+    Schedule schedule =
+        buildSchedule(plan.schedule, int(plan.stages.size()), int(plan.microBatches), miniBatches, plan.chunks);
     insertRecomputation(schedule, recomputingStages(plan.stages));
     return schedule;
 }

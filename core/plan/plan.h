@@ -38,6 +38,9 @@ struct Plan {
     // partitionPlan plans the memory with it and sets it on each stage it
     // makes. What runs and is predicted is each stage's own flag.
     bool recompute = false;
+    // interleaved: model chunks per physical device (devices then holds
+    // each device `chunks` times, interleavedDevices); 1 for every other schedule.
+    int chunks = 1;
     std::vector<PlanDeviceEntry> devices; // every device offered, pipeline order
     Partition stages;                     // stage k on devices[k]; dp: every stage holds all units
     ModelCosts costs;
@@ -49,6 +52,28 @@ struct Plan {
 // share this machine's memory equally; a catalogue GPU's memory is its data
 // sheet's; stages sharing a GPU split its memory.
 std::vector<PlanDeviceEntry> planDevices(const DeviceSet& set, const HostDevices& host);
+
+// The pipeline order of `chunks` model chunks on each of `devices` (p ≥ 2):
+// p·chunks entries, entry k the device k mod p labelled "<label>/<chunk>",
+// with 1/chunks of its memory (its chunks share it) and its link to the next
+// entry: the device's own to the next device, and from the last device back
+// to the first (chunk c's end to chunk c + 1's start) the first device's
+// link, the same kind of hop. Its rate is not divided: the device runs its
+// chunks one after another, as the simulator plays them on one clock.
+// Throws InvalidArgument for fewer than 2 devices or chunks.
+std::vector<PlanDeviceEntry> interleavedDevices(const std::vector<PlanDeviceEntry>& devices, int chunks);
+// The physical devices of a plan: its devices, or for an interleaved plan
+// the first chunk's entries with their labels and whole memory back.
+std::vector<PlanDeviceEntry> physicalDevices(const Plan& plan);
+
+// The chunks per device interleaved gets when none are asked for (`--chunks`).
+inline constexpr int kDefaultInterleavedChunks = 2;
+
+// `plan` under `schedule` on the same physical devices: interleaved with
+// the plan's chunks (kDefaultInterleavedChunks when it had none), any other
+// schedule on the devices themselves. Its stages are kept: cut it again
+// (partitionPlan) before predicting it.
+Plan withSchedule(const Plan& plan, const std::string& schedule);
 
 // Throws InvalidArgument naming both values unless micro-batches is between
 // 1 and the batch and divides it (all micro-batches have one size).

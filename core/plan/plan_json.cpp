@@ -148,6 +148,7 @@ json planValue(const Plan& plan)
                        {"batch", plan.batch},
                        {"micro_batches", plan.microBatches},
                        {"recompute", plan.recompute},
+                       {"chunks", plan.chunks},
                        {"devices", devices},
                        {"stages", stages},
                        {"costs", costsValue(plan.costs)}};
@@ -200,6 +201,7 @@ Plan readPlan(const JsonReader& root)
         return object.has(name) && object.field(name).boolean();
     };
     plan.recompute = optionalFlag(root, "recompute");
+    plan.chunks = root.has("chunks") ? root.field("chunks").integer32() : 1; // (optional: interleaved plans)
     for (const JsonReader& stage : root.field("stages").elements())
         plan.stages.push_back({stage.field("first").integer32(), stage.field("last").integer32(),
                                stage.field("device").integer32(), optionalFlag(stage, "recompute")});

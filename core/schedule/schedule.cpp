@@ -9,45 +9,53 @@ namespace lpm {
 
 namespace {
 
-// Appends stage s's actions for one forward or backward of a micro-batch,
-// with the transfers around it.
+// Appends a worker's actions: for one forward or backward of a micro-batch
+// on stage stage() with the transfers around it, and the rest. A worker
+// holds one stage (stage() == worker()), or, interleaved, several: its
+// builder then moves between them (setStage).
 class StageBuilder {
 public:
-    StageBuilder(int stage, int stages, StageActions& out) : stage_(stage), stages_(stages), out_(out) {}
+    StageBuilder(int worker, int stages, int chunks, StageActions& out)
+        : worker_(worker), stage_(worker), stages_(stages), chunks_(chunks), out_(out)
+    {
+    }
 
     int stage() const { return stage_; }
     int stages() const { return stages_; }
+    int worker() const { return worker_; }
+    int workers() const { return stages_ / chunks_; }
+    int chunks() const { return chunks_; }
+    void setStage(int stage) { stage_ = stage; }
 
     void forward(int miniBatch, int microBatch)
     {
         if (stage_ > 0)
-            out_.push_back({ActionKind::ReceiveActivation, microBatch, miniBatch});
-        out_.push_back({ActionKind::Forward, microBatch, miniBatch});
+            push(ActionKind::ReceiveActivation, microBatch, miniBatch);
+        push(ActionKind::Forward, microBatch, miniBatch);
         if (stage_ < stages_ - 1)
-            out_.push_back({ActionKind::SendActivation, microBatch, miniBatch});
+            push(ActionKind::SendActivation, microBatch, miniBatch);
     }
     void backward(int miniBatch, int microBatch)
     {
         if (stage_ < stages_ - 1)
-            out_.push_back({ActionKind::ReceiveGradient, microBatch, miniBatch});
-        out_.push_back({ActionKind::Backward, microBatch, miniBatch});
+            push(ActionKind::ReceiveGradient, microBatch, miniBatch);
+        push(ActionKind::Backward, microBatch, miniBatch);
         if (stage_ > 0)
-            out_.push_back({ActionKind::SendGradient, microBatch, miniBatch});
+            push(ActionKind::SendGradient, microBatch, miniBatch);
     }
     // A forward and a backward without transfers (a replica holds the whole model).
     void computeWhole(int miniBatch, int microBatch)
     {
-        out_.push_back({ActionKind::Forward, microBatch, miniBatch});
-        out_.push_back({ActionKind::Backward, microBatch, miniBatch});
+        push(ActionKind::Forward, microBatch, miniBatch);
+        push(ActionKind::Backward, microBatch, miniBatch);
     }
-    void add(ActionKind kind, int miniBatch) { out_.push_back({kind, -1, miniBatch}); }
-    void weightGradient(int miniBatch, int microBatch)
-    {
-        out_.push_back({ActionKind::WeightGradient, microBatch, miniBatch});
-    }
+    void add(ActionKind kind, int miniBatch) { push(kind, -1, miniBatch); }
+    void weightGradient(int miniBatch, int microBatch) { push(ActionKind::WeightGradient, microBatch, miniBatch); }
 
 private:
-    int stage_, stages_;
+    void push(ActionKind kind, int microBatch, int miniBatch) { out_.push_back({kind, microBatch, miniBatch, stage_}); }
+
+    int worker_, stage_, stages_, chunks_;
     StageActions& out_;
 };
 
@@ -126,6 +134,48 @@ void buildDataParallel(StageBuilder& build, int microBatches, int miniBatches)
             build.computeWhole(t, i);
         build.add(ActionKind::AllReduce, t);
         build.add(ActionKind::Update, t);
+    }
+}
+
+// Interleaved 1F1B (Narayanan et al., SC 2021), as Megatron-LM orders it:
+// worker d of p holds chunks c = 0..v−1, stage c·p + d. Its m·v forwards run
+// in groups of p micro-batches, chunk by chunk (forward k: chunk
+// (k mod pv) / p, micro-batch (k / pv)·p + k mod p), its backwards the same
+// with the chunks in reverse; (p − d − 1)·2 + (v − 1)·p warm-up forwards
+// (all of them when m = p), then one forward, one backward, then the rest.
+// Per stage, backwards still run in micro-batch order (exact).
+void buildInterleaved(StageBuilder& build, int microBatches, int miniBatches)
+{
+    const int p = build.workers(), v = build.chunks(), d = build.worker();
+    const int total = microBatches * v;
+    const int warmUp = microBatches == p ? total : std::min((p - d - 1) * 2 + (v - 1) * p, total);
+    auto microBatchOf = [&](int k) { return (k / (p * v)) * p + k % p; };
+    auto chunkOf = [&](int k, bool backward) {
+        const int chunk = (k % (p * v)) / p;
+        return backward ? v - 1 - chunk : chunk;
+    };
+    for (int t = 0; t < miniBatches; ++t) {
+        auto forward = [&](int k) {
+            build.setStage(chunkOf(k, false) * p + d);
+            build.forward(t, microBatchOf(k));
+        };
+        auto backward = [&](int k) {
+            build.setStage(chunkOf(k, true) * p + d);
+            build.backward(t, microBatchOf(k));
+        };
+        for (int k = 0; k < warmUp; ++k)
+            forward(k);
+        for (int k = 0; k < total - warmUp; ++k) {
+            forward(warmUp + k);
+            backward(k);
+        }
+        for (int k = total - warmUp; k < total; ++k)
+            backward(k);
+        for (int c = 0; c < v; ++c) {
+            build.setStage(c * p + d);
+            build.add(ActionKind::Update, t);
+        }
+        build.add(ActionKind::Flush, t);
     }
 }
 
@@ -268,6 +318,7 @@ const std::vector<ScheduleDefinition>& definitions()
              buildZeroBubble(
                  b, m, t, [&](int s) { return zeroBubbleH1Limits(s, b.stages()); }, false);
          }},
+        {"interleaved", {.flushes = true, .interleaved = true}, buildInterleaved},
     };
     return all;
 }
@@ -301,7 +352,7 @@ ScheduleTraits scheduleTraits(const std::string& name)
     return definitionOf(name).traits;
 }
 
-Schedule buildSchedule(const std::string& name, int stages, int microBatches, int miniBatches)
+Schedule buildSchedule(const std::string& name, int stages, int microBatches, int miniBatches, int chunks)
 {
     const ScheduleDefinition& definition = definitionOf(name);
     if (stages < 1 || microBatches < 1 || miniBatches < 1)
@@ -312,37 +363,60 @@ Schedule buildSchedule(const std::string& name, int stages, int microBatches, in
                               + std::to_string(miniBatches));
     if (definition.traits.singleStage && stages != 1)
         throw InvalidArgument("schedule " + name + " runs on one stage, got " + std::to_string(stages));
-    Schedule schedule{name, stages, microBatches, miniBatches, std::vector<StageActions>(size_t(stages))};
-    for (int s = 0; s < stages; ++s) {
-        StageBuilder build(s, stages, schedule.actions[size_t(s)]);
+    if (!definition.traits.interleaved && chunks != 1)
+        throw InvalidArgument("schedule " + name + " runs one model chunk per device, not " + std::to_string(chunks)
+                              + " (--chunks is for interleaved)");
+    if (definition.traits.interleaved) {
+        if (chunks < 2 || stages % chunks != 0)
+            throw InvalidArgument("schedule " + name + " needs at least 2 model chunks per device and a stage count "
+                                  + "that is a multiple of them, got " + std::to_string(chunks) + " chunks for "
+                                  + std::to_string(stages) + " stages");
+        const int workers = stages / chunks;
+        if (microBatches % workers != 0)
+            throw InvalidArgument("schedule " + name
+                                  + " runs micro-batches in groups of one per device: " + std::to_string(microBatches)
+                                  + " micro-batches are not a multiple of the " + std::to_string(workers) + " devices");
+    }
+    const int workers = stages / chunks;
+    Schedule schedule{name, stages, microBatches, miniBatches, workers, std::vector<StageActions>(size_t(workers))};
+    for (int w = 0; w < workers; ++w) {
+        StageBuilder build(w, stages, chunks, schedule.actions[size_t(w)]);
         definition.build(build, microBatches, miniBatches);
     }
     return schedule;
 }
 
+StageActions actionsOfStage(const Schedule& schedule, int stage)
+{
+    StageActions actions;
+    for (const StageActions& list : schedule.actions)
+        for (const Action& action : list)
+            if (action.stage == stage)
+                actions.push_back(action);
+    return actions;
+}
+
 void insertRecomputation(Schedule& schedule, const std::vector<bool>& recomputing)
 {
-    if (recomputing.size() != schedule.actions.size())
+    if (recomputing.size() != size_t(schedule.stages))
         throw InvalidArgument("schedule " + schedule.name + ": recomputation named for "
                               + std::to_string(recomputing.size()) + " stages, the schedule has "
-                              + std::to_string(schedule.actions.size()));
-    for (size_t s = 0; s < recomputing.size(); ++s) {
-        if (!recomputing[s])
-            continue;
+                              + std::to_string(schedule.stages));
+    for (StageActions& actions : schedule.actions) {
         StageActions with;
-        const StageActions& actions = schedule.actions[s];
         for (const Action& action : actions) {
-            if (action.kind == ActionKind::Backward) {
-                const Action recompute{ActionKind::Recompute, action.microBatch, action.miniBatch};
+            if (action.kind == ActionKind::Backward && recomputing[size_t(action.stage)]) {
+                const Action recompute{ActionKind::Recompute, action.microBatch, action.miniBatch, action.stage};
                 // Ahead of B's own gradient receive, where it comes right before B.
                 const bool receivedFirst = !with.empty() && with.back().kind == ActionKind::ReceiveGradient
                                            && with.back().microBatch == action.microBatch
-                                           && with.back().miniBatch == action.miniBatch;
+                                           && with.back().miniBatch == action.miniBatch
+                                           && with.back().stage == action.stage;
                 with.insert(receivedFirst ? with.end() - 1 : with.end(), recompute);
             }
             with.push_back(action);
         }
-        schedule.actions[s] = std::move(with);
+        actions = std::move(with);
     }
 }
 
@@ -351,17 +425,15 @@ namespace {
 // `enters`, −1 at one of kind `leaves`.
 std::vector<int> peakCounts(const Schedule& schedule, ActionKind enters, ActionKind leaves)
 {
-    std::vector<int> peaks;
-    for (const StageActions& actions : schedule.actions) {
-        int count = 0, peak = 0;
+    std::vector<int> counts(size_t(schedule.stages), 0), peaks(size_t(schedule.stages), 0);
+    for (const StageActions& actions : schedule.actions)
         for (const Action& action : actions) {
+            int& count = counts[size_t(action.stage)];
             if (action.kind == enters)
-                peak = std::max(peak, ++count);
+                peaks[size_t(action.stage)] = std::max(peaks[size_t(action.stage)], ++count);
             else if (action.kind == leaves)
                 --count;
         }
-        peaks.push_back(peak);
-    }
     return peaks;
 }
 
@@ -376,9 +448,10 @@ std::vector<int> peakInFlightMicroBatches(const Schedule& schedule)
     return peakCounts(schedule, ActionKind::Forward, ActionKind::Backward);
 }
 
-int peakInFlightMicroBatches(const std::string& name, int devices, int microBatches)
+int peakInFlightMicroBatches(const std::string& name, int devices, int microBatches, int chunks)
 {
-    return largest(peakInFlightMicroBatches(buildSchedule(name, scheduleTraits(name).stagesOn(devices), microBatches)));
+    return largest(peakInFlightMicroBatches(
+        buildSchedule(name, scheduleTraits(name).stagesOn(devices, chunks), microBatches, 1, chunks)));
 }
 
 bool splitsBackward(const Schedule& schedule)
@@ -393,14 +466,14 @@ bool splitsBackward(const Schedule& schedule)
 std::vector<int> peakAwaitingWeightMicroBatches(const Schedule& schedule)
 {
     if (!splitsBackward(schedule))
-        return std::vector<int>(schedule.actions.size(), 0);
+        return std::vector<int>(size_t(schedule.stages), 0);
     return peakCounts(schedule, ActionKind::Backward, ActionKind::WeightGradient);
 }
 
-int peakAwaitingWeightMicroBatches(const std::string& name, int devices, int microBatches)
+int peakAwaitingWeightMicroBatches(const std::string& name, int devices, int microBatches, int chunks)
 {
-    return largest(
-        peakAwaitingWeightMicroBatches(buildSchedule(name, scheduleTraits(name).stagesOn(devices), microBatches)));
+    return largest(peakAwaitingWeightMicroBatches(
+        buildSchedule(name, scheduleTraits(name).stagesOn(devices, chunks), microBatches, 1, chunks)));
 }
 
 const ActionKindLook& actionKindLook(ActionKind kind)

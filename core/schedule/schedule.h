@@ -20,6 +20,11 @@
 //               so that the steady state has no bubble
 //   lpm-zb      zb-h1's order with lpm's update unlocking: each stage
 //               updates right after its own last W, without a flush
+//   interleaved interleaved 1F1B (Narayanan et al., SC 2021; Megatron-LM):
+//               p devices each hold v model chunks, stage c·p + d on device
+//               d; each device runs its chunks' forwards and backwards in
+//               groups of p micro-batches, with (p − d − 1)·2 + (v − 1)·p
+//               warm-up forwards, its updates, then a flush (m a multiple of p)
 //
 // Any of them may recompute activations on some stages (insertRecomputation:
 // an R before each B of those stages).
@@ -52,6 +57,7 @@ struct Action {
     ActionKind kind = ActionKind::Forward;
     int microBatch = -1; // within the mini-batch; −1 for U, Flush, AllReduce
     int miniBatch = 0;
+    int stage = 0; // whose units the action runs (and whose neighbours a transfer reaches)
 
     bool operator==(const Action&) const = default;
 };
@@ -76,18 +82,28 @@ constexpr Direction messageDirection(ActionKind kind)
                                                                                    : Direction::Activation;
 }
 
+// The lists a schedule's workers (devices) play. Every schedule but
+// interleaved has one stage per worker (worker w plays stage w's actions);
+// interleaved has `chunks` stages per worker, stage s on worker s mod workers.
 struct Schedule {
     std::string name;
     int stages = 1;
     int microBatches = 1;
     int miniBatches = 1;
-    std::vector<StageActions> actions; // actions[s] for stage s
+    int workers = 1;                   // stages / chunks
+    std::vector<StageActions> actions; // actions[w]: what worker w plays, in order
 };
 
 // Builds schedule `name` for the given shape. Throws InvalidArgument for an
 // unknown name (listing the known ones), fewer than 1 stage, micro-batch or
-// mini-batch, or `sequential` with more than one stage.
-Schedule buildSchedule(const std::string& name, int stages, int microBatches, int miniBatches = 1);
+// mini-batch, `sequential` with more than one stage, chunks other than 1
+// for any schedule but interleaved, and for interleaved fewer than 2 chunks,
+// stages not a multiple of them, or micro-batches not a multiple of the
+// workers (stages / chunks).
+Schedule buildSchedule(const std::string& name, int stages, int microBatches, int miniBatches = 1, int chunks = 1);
+
+// Stage `stage`'s actions, in the order its worker plays them.
+StageActions actionsOfStage(const Schedule& schedule, int stage);
 
 const std::vector<std::string>& scheduleNames();
 
@@ -100,6 +116,7 @@ struct ScheduleTraits {
     bool continuous = false;     // lpm-async: mini-batches overlap, without a flush
     bool flushes = false;        // gpipe, 1f1b: every stage waits for all at the end of a mini-batch
     bool splitsBackward = false; // zb-h1, zb-h2, lpm-zb: B computes input gradients, W (later) weight gradients
+    bool interleaved = false;    // interleaved: several model chunks (stages) per device
     // Leaves the weights of sequential bit for bit (every schedule but the continuous one).
     bool exact() const { return !continuous; }
     // No cuts to place: a single stage, or replicas of the whole model.
@@ -107,8 +124,11 @@ struct ScheduleTraits {
     // Weight stashing (a stage keeps the weights each in-flight micro-batch
     // was forwarded with) applies only where mini-batches overlap.
     bool allowsWeightStash() const { return continuous; }
-    // The stages the schedule runs on `devices` devices.
-    int stagesOn(int devices) const { return singleStage ? 1 : devices; }
+    // The stages the schedule runs on `devices` devices (interleaved: `chunks` on each).
+    int stagesOn(int devices, int chunks = 1) const
+    {
+        return singleStage ? 1 : interleaved ? devices * chunks : devices;
+    }
 };
 
 // Throws InvalidArgument for an unknown name, listing the known ones.
@@ -135,8 +155,9 @@ void insertRecomputation(Schedule& schedule, const std::vector<bool>& recomputin
 std::vector<int> peakInFlightMicroBatches(const Schedule& schedule);
 
 // The most activations any stage of schedule `name` keeps, on `devices`
-// devices with `microBatches` micro-batches per mini-batch.
-int peakInFlightMicroBatches(const std::string& name, int devices, int microBatches);
+// devices with `microBatches` micro-batches per mini-batch (and `chunks`
+// stages per device for interleaved).
+int peakInFlightMicroBatches(const std::string& name, int devices, int microBatches, int chunks = 1);
 
 // True when the lists hold W actions: each B computes only input gradients.
 bool splitsBackward(const Schedule& schedule);
@@ -144,7 +165,7 @@ bool splitsBackward(const Schedule& schedule);
 // Per stage, the most micro-batches between their B and their W at once
 // (0 where the backward is not split), and the most on any stage of `name`.
 std::vector<int> peakAwaitingWeightMicroBatches(const Schedule& schedule);
-int peakAwaitingWeightMicroBatches(const std::string& name, int devices, int microBatches);
+int peakAwaitingWeightMicroBatches(const std::string& name, int devices, int microBatches, int chunks = 1);
 
 // How an action kind is shown: its symbol ("F", "send activation"), its
 // category in a Chrome trace ("forward", "communication"), and the colour of

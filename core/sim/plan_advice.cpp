@@ -42,12 +42,18 @@ const std::vector<std::string>& suggestionCandidates()
 SpeedupCeiling estimateSpeedupCeiling(const Plan& plan)
 {
     validatePlan(plan);
+    // On the physical devices, with contiguous stages: an interleaved plan's
+    // chunks take turns on their device, so its devices are not p·v. (Its
+    // non-contiguous stages may balance a little better than this bound says.)
+    if (scheduleTraits(plan.schedule).interleaved)
+        return estimateSpeedupCeiling(partitionProblemFor(withSchedule(plan, "1f1b")));
     return estimateSpeedupCeiling(partitionProblemFor(plan));
 }
 
 std::string describeBottleneck(const Plan& plan, const SpeedupCeiling& ceiling,
                                const std::vector<std::string>& unitLabels)
 {
+    const std::vector<PlanDeviceEntry> devices = physicalDevices(plan); // the ceiling's
     switch (ceiling.kind) {
     case BottleneckKind::Devices:
         return "none: the work divides evenly over " + std::to_string(ceiling.cut.size()) + " devices";
@@ -55,15 +61,15 @@ std::string describeBottleneck(const Plan& plan, const SpeedupCeiling& ceiling,
         return unitName(ceiling.unit, unitLabels) + ": " + formatted("%.0f%%", ceiling.unitShare * 100.0)
                + " of the work";
     case BottleneckKind::Link: {
-        const std::string& from = plan.devices.at(size_t(ceiling.link)).label;
-        const std::string& to = plan.devices.at(size_t(ceiling.link) + 1).label;
+        const std::string& from = devices.at(size_t(ceiling.link)).label;
+        const std::string& to = devices.at(size_t(ceiling.link) + 1).label;
         return "link " + from + " -> " + to + " at the cut after " + unitName(ceiling.unit, unitLabels) + ": "
                + formatted("%.3f", ceiling.transferSeconds * 1e3) + " ms of transfers per micro-batch";
     }
     case BottleneckKind::Stage: {
         const PlannedStage& stage = ceiling.cut.at(size_t(ceiling.slowestStage));
         return "stage " + std::to_string(ceiling.slowestStage) + " (units " + std::to_string(stage.first) + "-"
-               + std::to_string(stage.last) + " on " + plan.devices.at(size_t(stage.device)).label
+               + std::to_string(stage.last) + " on " + devices.at(size_t(stage.device)).label
                + "): the units do not divide more evenly";
     }
     }
@@ -72,7 +78,7 @@ std::string describeBottleneck(const Plan& plan, const SpeedupCeiling& ceiling,
 
 bool cutCannotPay(const Plan& plan, const SpeedupCeiling& ceiling)
 {
-    return ceiling.speedup < kCutPaysShareOfDevices * double(plan.devices.size());
+    return ceiling.speedup < kCutPaysShareOfDevices * double(physicalDevices(plan).size());
 }
 
 std::optional<ScheduleSuggestion> predictFastestOtherSchedule(const Plan& plan)
@@ -84,10 +90,9 @@ std::optional<ScheduleSuggestion> predictFastestOtherSchedule(const Plan& plan)
         const ScheduleTraits traits = scheduleTraits(schedule);
         if (schedule == plan.schedule || (exact && !traits.exact()) || (!replicate && traits.replicated))
             continue;
-        Plan candidate = plan;
-        candidate.schedule = schedule;
         Prediction prediction;
         try {
+            Plan candidate = withSchedule(plan, schedule); // (interleaved cannot run on one device)
             partitionPlanPredicted(candidate);
             prediction = predictPlan(candidate);
         } catch (const InvalidArgument&) {

@@ -1,6 +1,7 @@
 #include "sim/prediction.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "schedule/schedule.h"
 #include "tensor/error.h"
@@ -168,7 +169,10 @@ double predictRunSeconds(const Plan& plan, int miniBatches)
 void partitionPlanPredicted(Plan& plan)
 {
     Plan candidate = plan; // one copy, its stages replaced for each evaluation
+    const bool interleaved = scheduleTraits(plan.schedule).interleaved;
     partitionPlan(plan, [&](const Partition& stages) {
+        if (interleaved && stages.size() != plan.devices.size())
+            return std::numeric_limits<double>::infinity(); // interleaving needs a stage on every chunk
         candidate.stages = stages;
         for (PlannedStage& stage : candidate.stages)
             stage.recompute = plan.recompute; // as partitionPlan marks them
@@ -221,14 +225,15 @@ Prediction predictPlan(const Plan& plan, int timelineMiniBatches)
     }
     if (prediction.iterationSeconds > 0.0)
         // (Clamped: rounding must not print a negative bubble.)
-        prediction.bubbleFraction = std::max(0.0, 1.0 - busy / (double(stages) * prediction.iterationSeconds));
+        prediction.bubbleFraction =
+            std::max(0.0, 1.0 - busy / (double(stages / std::max(plan.chunks, 1)) * prediction.iterationSeconds));
 
     // The reference: the whole mini-batch, one micro-batch after another, on
     // the device that runs the whole model fastest. (Its data loading is not
     // counted: the sequential trainer gathers each batch outside its timing.)
     // (Stages sharing a device do not slow the reference: it has it alone.)
     prediction.sequentialSeconds = -1.0;
-    for (const PlanDeviceEntry& device : plan.devices) {
+    for (const PlanDeviceEntry& device : physicalDevices(plan)) {
         const StageSums sums = sumUnits(plan, device.costsDevice, 1, 0, plan.costs.unitCount() - 1);
         const double seconds = double(m) * (sums.forward + sums.backward)
                                + updateSeconds(plan, device.costsDevice, 1, sums.parameterBytes);

@@ -15,8 +15,7 @@ ScheduleChoice chooseSchedule(const Plan& plan, bool allowInexact)
             candidate.recompute = recompute;
             candidate.exact = scheduleTraits(schedule).exact();
             try {
-                Plan cut = plan;
-                cut.schedule = schedule;
+                Plan cut = withSchedule(plan, schedule);
                 cut.recompute = recompute;
                 partitionPlanPredicted(cut);
                 candidate.prediction = predictPlan(cut);

@@ -1,5 +1,6 @@
 // The automatic choice of a schedule (`lpm plan --schedule auto`): every
-// schedule predicted on a plan's model, devices and micro-batches, without
+// schedule predicted on a plan's model, devices and micro-batches (interleaved
+// with the plan's chunks, or kDefaultInterleavedChunks), without
 // and with activation recomputation on every stage, each cut for itself, and
 // the fastest one that fits the devices' memory and is exact (or, when
 // inexact ones are allowed, the fastest that fits). Recomputation costs a

@@ -10,7 +10,8 @@ namespace lpm {
 
 SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<StageTimes>& times)
 {
-    const int stages = int(schedule.actions.size());
+    const int stages = schedule.stages;
+    const int workers = int(schedule.actions.size()); // each with its own clock; a stage's actions on its worker's
     // A split backward: B takes backward − weightGradient, W the rest.
     const bool split = splitsBackward(schedule);
     // Per stage: the (mini-batch, micro-batch) of each B whose W is still to come.
@@ -31,8 +32,8 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
     result.busySeconds.assign(size_t(stages), 0.0);
     result.peakInFlightMicroBatches = peakInFlightMicroBatches(schedule);
     result.peakAwaitingWeightMicroBatches = peakAwaitingWeightMicroBatches(schedule);
-    std::vector<double> clock(size_t(stages), 0.0);
-    std::vector<size_t> next(size_t(stages), 0);
+    std::vector<double> clock(size_t(workers), 0.0);
+    std::vector<size_t> next(size_t(workers), 0);
     std::vector<int> inputPrepared(size_t(stages), -1); // the last mini-batch whose input each stage prepared
     // Arrival times of messages into each stage, by mini-batch · m + micro-batch;
     // negative until sent.
@@ -50,38 +51,46 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
     // When each link direction is next free: [s] forward into s, and gradient into s.
     std::vector<double> activationLinkFree(size_t(stages), 0.0), gradientLinkFree(size_t(stages), 0.0);
 
-    auto at = [&](int s) -> const Action* {
-        return next[size_t(s)] < schedule.actions[size_t(s)].size() ? &schedule.actions[size_t(s)][next[size_t(s)]]
+    auto at = [&](int w) -> const Action* {
+        return next[size_t(w)] < schedule.actions[size_t(w)].size() ? &schedule.actions[size_t(w)][next[size_t(w)]]
                                                                     : nullptr;
     };
-    auto occupy = [&](int s, const Action& a, double duration) {
-        const double start = clock[size_t(s)];
-        clock[size_t(s)] = start + duration;
-        result.busySeconds[size_t(s)] += duration;
-        result.timeline.events.push_back({s, a.kind, a.microBatch, a.miniBatch, start, start + duration});
+    // Worker w runs action a (of stage a.stage) for `duration` from its clock on.
+    auto occupy = [&](int w, const Action& a, double duration) {
+        const double start = clock[size_t(w)];
+        clock[size_t(w)] = start + duration;
+        result.busySeconds[size_t(a.stage)] += duration;
+        result.timeline.events.push_back({a.stage, a.kind, a.microBatch, a.miniBatch, start, start + duration});
     };
+    for (const StageActions& actions : schedule.actions)
+        for (const Action& a : actions)
+            if (a.stage < 0 || a.stage >= stages)
+                throw InvalidArgument("schedule " + schedule.name + ": " + describeAction(a) + " names stage "
+                                      + std::to_string(a.stage) + ", outside the schedule");
     // Sweeps alternate direction: activations flow with a forward sweep and
     // gradients with a backward one, so each wave crosses the pipeline in one sweep.
     for (bool progress = true, upward = true; progress; upward = !upward) {
         progress = false;
-        for (int i = 0, s = upward ? 0 : stages - 1; i < stages; ++i, s = upward ? i : stages - 1 - i)
-            for (const Action* action = at(s); action != nullptr; action = at(s)) {
+        for (int i = 0, w = upward ? 0 : workers - 1; i < workers; ++i, w = upward ? i : workers - 1 - i)
+            for (const Action* action = at(w); action != nullptr; action = at(w)) {
                 const Action a = *action;
+                const int s = a.stage;
                 const StageTimes& t = times[size_t(s)];
                 if (a.kind == ActionKind::Flush || a.kind == ActionKind::AllReduce) {
                     bool ready = true;
                     double start = 0.0;
-                    for (int other = 0; other < stages; ++other) {
+                    for (int other = 0; other < workers; ++other) {
                         const Action* o = at(other);
                         ready = ready && o != nullptr && o->kind == a.kind && o->miniBatch == a.miniBatch;
                         start = std::max(start, clock[size_t(other)]);
                     }
                     if (!ready)
                         break;
-                    for (int other = 0; other < stages; ++other) {
+                    for (int other = 0; other < workers; ++other) {
                         clock[size_t(other)] = start;
+                        const Action& o = *at(other);
                         if (a.kind == ActionKind::AllReduce)
-                            occupy(other, a, times[size_t(other)].allReduce);
+                            occupy(other, o, times[size_t(o.stage)].allReduce);
                         ++next[size_t(other)];
                     }
                     progress = true;
@@ -94,29 +103,29 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                 case ActionKind::Forward: {
                     const bool prepares = t.prepareInput > 0.0 && inputPrepared[size_t(s)] != a.miniBatch;
                     inputPrepared[size_t(s)] = a.miniBatch;
-                    occupy(s, a, t.forward + (prepares ? t.prepareInput : 0.0));
+                    occupy(w, a, t.forward + (prepares ? t.prepareInput : 0.0));
                     break;
                 }
                 case ActionKind::Backward:
-                    occupy(s, a, split ? t.backward - t.weightGradient : t.backward);
+                    occupy(w, a, split ? t.backward - t.weightGradient : t.backward);
                     awaitingWeights[size_t(s)].insert({a.miniBatch, a.microBatch});
                     break;
                 case ActionKind::WeightGradient:
                     if (awaitingWeights[size_t(s)].erase({a.miniBatch, a.microBatch}) == 0)
                         throw InvalidArgument("schedule " + schedule.name + ": stage " + std::to_string(s) + " runs "
                                               + describeAction(a) + " before its B");
-                    occupy(s, a, t.weightGradient);
+                    occupy(w, a, t.weightGradient);
                     break;
                 case ActionKind::Recompute: // the forward again, without the gather
-                    occupy(s, a, t.forward);
+                    occupy(w, a, t.forward);
                     break;
                 case ActionKind::Update:
-                    occupy(s, a, t.update);
+                    occupy(w, a, t.update);
                     break;
                 case ActionKind::SendActivation: {
                     double& message = arrival(s + 1, Direction::Activation, a); // checks that stage s + 1 exists
                     double& free = activationLinkFree[size_t(s + 1)];
-                    const double start = std::max(free, clock[size_t(s)]);
+                    const double start = std::max(free, clock[size_t(w)]);
                     free = start + times[size_t(s + 1)].transferIn;
                     message = free;
                     result.timeline.transfers.push_back(
@@ -126,7 +135,7 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                 case ActionKind::SendGradient: {
                     double& message = arrival(s - 1, Direction::Gradient, a); // checks that stage s − 1 exists
                     double& free = gradientLinkFree[size_t(s - 1)];
-                    const double start = std::max(free, clock[size_t(s)]);
+                    const double start = std::max(free, clock[size_t(w)]);
                     free = start + t.transferIn;
                     message = free;
                     result.timeline.transfers.push_back(
@@ -135,22 +144,22 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
                 }
                 default: { // receives: the message was checked to be there above
                     double& message = arrival(s, messageDirection(a.kind), a);
-                    clock[size_t(s)] = std::max(clock[size_t(s)], message);
+                    clock[size_t(w)] = std::max(clock[size_t(w)], message);
                     message = -1.0; // consumed
                     break;
                 }
                 }
-                ++next[size_t(s)];
+                ++next[size_t(w)];
                 progress = true;
             }
     }
     std::string stuck;
-    for (int s = 0; s < stages; ++s)
-        if (const Action* action = at(s)) {
+    for (int w = 0; w < workers; ++w)
+        if (const Action* action = at(w)) {
             if (!stuck.empty())
                 stuck += "; ";
             stuck += "stage ";
-            stuck += std::to_string(s);
+            stuck += std::to_string(action->stage);
             stuck += " waits at ";
             stuck += describeAction(*action);
         }
@@ -170,13 +179,13 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
     for (double b : result.busySeconds)
         busy += b;
     if (result.makespanSeconds > 0.0)
-        result.bubbleFraction = 1.0 - busy / (double(stages) * result.makespanSeconds);
+        result.bubbleFraction = 1.0 - busy / (double(workers) * result.makespanSeconds);
     return result;
 }
 
 void validateSchedule(const Schedule& schedule)
 {
-    simulateSchedule(schedule, std::vector<StageTimes>(schedule.actions.size()));
+    simulateSchedule(schedule, std::vector<StageTimes>(size_t(schedule.stages)));
 }
 
 } // namespace lpm

@@ -77,6 +77,15 @@ void saveDesignFile(const std::string& path, const Design& design)
     writeFileAtomically(path, designToJson(design));
 }
 
+std::vector<std::string> stageBackendsOf(const Plan& plan)
+{
+    const std::vector<std::string> slots = stageBackendsFor(parseDeviceSet(plan.deviceSpec));
+    std::vector<std::string> stages;
+    for (size_t k = 0; k < plan.stages.size() && !slots.empty(); ++k)
+        stages.push_back(slots[k % slots.size()]);
+    return stages;
+}
+
 SessionRequest sessionRequestFor(const Design& design)
 {
     SessionRequest request;
@@ -85,10 +94,11 @@ SessionRequest sessionRequestFor(const Design& design)
     train.model = plan.model;
     const DeviceSet devices = parseDeviceSet(plan.deviceSpec);
     train.backend = trainingBackendFor(devices); // CPU cores, or where the first GPU stage computes
-    train.stageBackends = stageBackendsFor(devices);
+    train.stageBackends = stageBackendsOf(plan);
     train.batch = plan.batch;
     train.microBatches = plan.microBatches;
     train.schedule = plan.schedule;
+    train.chunks = plan.chunks;
     train.stages = plan.stages;
     train.optimizer.kind = plan.optimizer;
     train.optimizer.learningRate = float(design.training.learningRate);

@@ -46,6 +46,10 @@ Design designFromJson(const std::string& text, const std::string& source);
 Design loadDesignFile(const std::string& path);
 void saveDesignFile(const std::string& path, const Design& design);
 
+// Per stage of `plan`, the backend its device slot names (stageBackendsFor;
+// interleaved: stage k on slot k mod p); empty where the slots name none.
+std::vector<std::string> stageBackendsOf(const Plan& plan);
+
 // The session that trains a design: the plan's model, stages, schedule,
 // batch, micro-batches and optimizer with the design's training settings, on
 // the CPU or on the one local GPU the plan's devices name. Throws

@@ -49,6 +49,7 @@ struct TrainOptions {
     bool liveEvaluation = true;
     int64_t liveEvaluationSamples = kLiveEvaluationSamples;
     std::string schedule = kSequentialSchedule; // or any other of scheduleNames() (run by the executor)
+    int chunks = 1;                             // interleaved: model chunks (stages) per worker thread
     Partition stages;                           // pipelined: stage k's units, covering the model in order
     // Pipelined: stage k's backend ("cpu", "cuda:K"); empty: each stage gets
     // one of `backend`'s kind (a core, or a stream on its GPU). A stage on

@@ -70,6 +70,7 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
         executor_ = std::make_unique<PipelineExecutor>(model_, store_, *optimizer_, std::move(stages), options.schedule,
                                                        options.microBatches, options.seed, options.weightStash,
                                                        std::move(stageBackend));
+        executor_->setChunks(options.chunks);
     }
 }
 

@@ -155,6 +155,25 @@ private Q_SLOTS:
         QCOMPARE(model.undoStack()->count(), 2);
     }
 
+    void interleavedPutsTwoChunksOnEveryDeviceAndBack()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("vgg-mini", "catalog:H100x2"));
+        const std::vector<PlanDeviceEntry> devices = model.plan().devices;
+        QVERIFY(model.setSchedule("interleaved"));
+        QCOMPARE(model.plan().chunks, 2);
+        QCOMPARE(model.plan().devices.size(), size_t(4));
+        QCOMPARE(model.stageCount(), 4);
+        QCOMPARE(QString::fromStdString(model.plan().devices[3].label),
+                 QString::fromStdString(devices[1].label + "/1"));
+        QVERIFY(model.predictionError().isEmpty());
+        QVERIFY(model.setSchedule("1f1b"));
+        QCOMPARE(model.plan().chunks, 1);
+        QCOMPARE(model.plan().devices.size(), devices.size());
+        model.undoStack()->undo();
+        QCOMPARE(model.plan().chunks, 2);
+    }
+
     void cpuStagesWaitForAProfile()
     {
         DesignModel model;
