@@ -198,9 +198,9 @@ TEST_F(Cli, InterruptStopsTheRunAndKeepsItsResults)
 {
     const fs::path report = path("interrupted.json");
     const fs::path checkpoint = path("interrupted.ckpt");
-    // Synthetic data takes about a second to make; the signal comes at 4 s, well
-    // into the 50 epochs (which would take minutes).
-    const std::string command = "timeout --preserve-status -s INT 4 " + quote(LPM_BINARY)
+    // Synthetic data takes about a second to make; the signal comes at 10 s, well
+    // into the 50 epochs (which would take minutes), with room for a busy machine.
+    const std::string command = "timeout --preserve-status -s INT 10 " + quote(LPM_BINARY)
                                 + " train --model cnn --dataset synthetic --epochs 50 --quiet --json "
                                 + quote(report.string()) + " --save-checkpoint " + quote(checkpoint.string())
                                 + " >/dev/null 2>&1 </dev/null";
@@ -236,8 +236,9 @@ TEST_F(Cli, TinyTrainingRunWritesJson)
     EXPECT_NEAR(summary.at("learning_rate").get<double>(), 0.05, 1e-6);
     EXPECT_FALSE(summary.at("stopped").get<bool>());
     EXPECT_TRUE(summary.at("evaluated").get<bool>());
+    // 20 steps of SGD on the synthetic classes lift the accuracy above chance (0.1).
     const double accuracy = summary.at("test_accuracy").get<double>();
-    EXPECT_GE(accuracy, 0.0);
+    EXPECT_GT(accuracy, 0.2);
     EXPECT_LE(accuracy, 1.0);
     EXPECT_GT(summary.at("samples_per_second").get<double>(), 0.0);
     EXPECT_GT(summary.at("training_seconds").get<double>(), 0.0);
@@ -392,9 +393,12 @@ TEST_F(Cli, PipelinedTrainingMatchesSequentialAndReportsTheTimeline)
     EXPECT_THAT(result.out, HasSubstr("measured"));
     EXPECT_THAT(result.out, HasSubstr("weights identical"));
     const json document = readJson(report);
+    EXPECT_EQ(document.at("weights_difference_from_sequential").get<double>(), 0.0);
     EXPECT_EQ(document.at("schedule"), "1f1b");
     EXPECT_EQ(document.at("stage_count"), 2);
     EXPECT_EQ(document.at("weights_equal_sequential"), true);
+    EXPECT_EQ(document.at("optimizer_state_equal_sequential"), true);
+    EXPECT_EQ(document.at("optimizer_state_digest").get<std::string>().size(), 16u);
     for (const char* field :
          {"measured_iteration_ms", "predicted_iteration_ms", "predicted_run_iteration_ms", "speedup_vs_sequential"})
         EXPECT_GT(document.at(field).get<double>(), 0.0) << field;
@@ -492,13 +496,36 @@ TEST_F(Cli, PipelinedTrainingPrintsThePlansCeilingBeforeItTrains)
         "");
 }
 
-TEST_F(Cli, DataParallelTrainingRuns)
+// dp sums gradients in another order than sequential: its weights are close
+// to sequential's, not equal. (A dp that dropped a replica's gradients would
+// be a percent or more away.) Its batch-norm running statistics are replica
+// 0's micro-batches' alone (executor.h), so resnet-mini's are not close: 30 %
+// apart after 4 steps; the JSON says so, for when dp updates them as
+// sequential does.
+TEST_F(Cli, DataParallelTrainingStaysCloseToSequential)
 {
-    const RunResult result = lpm("train --model lenet5 --dataset synthetic --steps 4 --batch 16 --micro-batches 4 "
-                                 "--devices cpu:2 --schedule dp --compare-sequential --quiet");
-    ASSERT_EQ(result.exitCode, 0) << result.err;
-    EXPECT_THAT(result.out, HasSubstr("dp on cpu:2, 2 stages: units 0-11"));
-    EXPECT_THAT(result.out, HasSubstr("weights differ")); // sums in another order: equal to rounding only
+    for (const char* model : {"lenet5", "resnet-mini"}) {
+        SCOPED_TRACE(model);
+        const fs::path report = path(std::string(model) + "-dp.json");
+        const RunResult result = lpm("train --model " + std::string(model)
+                                     + " --dataset synthetic --steps 4 --batch 16 --micro-batches 4 --devices cpu:2 "
+                                       "--schedule dp --compare-sequential --quiet --json "
+                                     + quote(report.string()));
+        ASSERT_EQ(result.exitCode, 0) << result.err;
+        EXPECT_THAT(result.out, HasSubstr("dp on cpu:2, 2 stages: units 0-"));
+        EXPECT_THAT(result.out, HasSubstr("weights differ by up to"));
+        const json document = readJson(report);
+        EXPECT_FALSE(document.at("weights_equal_sequential").get<bool>());
+        const double difference = document.at("weights_difference_from_sequential").get<double>();
+        EXPECT_GT(difference, 0.0);
+        EXPECT_LT(difference, 1e-4);
+        const double buffers = document.at("buffers_difference_from_sequential").get<double>();
+        if (std::string(model) == "lenet5") {
+            EXPECT_EQ(buffers, 0.0); // none
+        } else {
+            EXPECT_GT(buffers, 1e-2);
+        }
+    }
 }
 
 TEST_F(Cli, LpmAsyncWithWeightStashing)

@@ -53,15 +53,17 @@ OptimizerOptions sgd()
     return options;
 }
 
-// Weights after training: their digest (with the buffers) and the parameters.
+// Weights after training: the digests of the weights (with the buffers) and
+// of the optimizer's state, in one string, and the parameters.
 struct Trained {
     std::string digest;
     std::vector<float> parameters;
 };
 
-Trained trained(const ParameterStore& store)
+Trained trained(const ParameterStore& store, Optimizer& optimizer)
 {
-    return {weightsDigest(store), {store.values(), store.values() + store.parameterCount()}};
+    return {weightsDigest(store) + " state " + optimizerStateDigest(optimizer),
+            {store.values(), store.values() + store.parameterCount()}};
 }
 
 // After `steps` sequential training steps.
@@ -76,7 +78,7 @@ Trained sequentialRun(const std::string& modelName, int64_t microBatches, int st
     const Batcher batcher(data().train, kBatch, kSeed);
     for (int step = 0; step < steps; ++step)
         runTrainingStep(backend, model, store, *optimizer, batcher.batchAt(step), microBatches, kSeed, step);
-    return trained(store);
+    return trained(store, *optimizer);
 }
 
 std::string sequentialDigest(const std::string& modelName, int64_t microBatches, int steps,
@@ -112,7 +114,7 @@ PipelineResult pipelineRun(const std::string& modelName, const std::string& sche
     executor.setChunks(chunks);
     PipelineResult result;
     result.run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, stop, onStep);
-    Trained weights = trained(store);
+    Trained weights = trained(store, *optimizer);
     result.digest = std::move(weights.digest);
     result.parameters = std::move(weights.parameters);
     EXPECT_EQ(optimizer->stepCount(), int64_t(result.run.steps.size()));

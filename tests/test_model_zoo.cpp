@@ -22,7 +22,10 @@ TEST(ModelZoo, EveryModelBuildsAndEndsInTenLogits)
         Model model = buildModel(entry.name);
         EXPECT_EQ(model.unitOutputShapes(7).back(), (Shape{7, 10})) << entry.name;
         for (const UnitCost& cost : model.unitCosts()) {
-            EXPECT_GE(cost.forwardFlops, 0.0);
+            if (cost.parameterBytes > 0) { // a layer with weights multiplies by them
+                EXPECT_GT(cost.forwardFlops, 0.0) << entry.name;
+                EXPECT_GT(cost.backwardFlops, cost.weightGradientFlops) << entry.name; // B and W both work
+            }
             EXPECT_GT(cost.outputBytes, 0) << entry.name;
         }
     }

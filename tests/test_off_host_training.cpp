@@ -70,6 +70,9 @@ struct ModelUnderTest {
     Model model;
     ParameterStore store;
     std::unique_ptr<Optimizer> optimizer;
+
+    // The digests of the weights (with the buffers) and of the optimizer's state, in one string.
+    std::string digest() const { return weightsDigest(store) + " state " + optimizerStateDigest(*optimizer); }
 };
 
 // Two steps of batch 16 in 2 micro-batches, then an evaluation.
@@ -86,7 +89,7 @@ RunResult train(Backend& backend, const std::string& modelName, const std::strin
         result.lossSum +=
             runTrainingStep(backend, m.model, m.store, *m.optimizer, batcher.batchAt(step), 2, 11, step).lossSum;
     result.evaluation = evaluateModel(backend, m.model, data().test, 16);
-    result.digest = weightsDigest(m.store);
+    result.digest = m.digest();
     return result;
 }
 
@@ -108,7 +111,7 @@ TEST_P(OffHostTraining, EqualsTheCpuBitForBit)
     }
 }
 
-// The weights digest after `steps` sequential steps on the CPU (batch 16 in
+// The weights and optimizer state digest after `steps` sequential steps on the CPU (batch 16 in
 // `microBatches`, seed 11), from weights initialised with seed 7.
 std::string sequentialDigest(const std::string& modelName, const OptimizerOptions& options, int steps,
                              int64_t microBatches)
@@ -118,7 +121,7 @@ std::string sequentialDigest(const std::string& modelName, const OptimizerOption
     Batcher batcher(data().train, 16, 3);
     for (int64_t step = 0; step < steps; ++step)
         runTrainingStep(cpu, m.model, m.store, *m.optimizer, batcher.batchAt(step), microBatches, 11, step);
-    return weightsDigest(m.store);
+    return m.digest();
 }
 
 // Two pipeline stages, each with its own backend on one pretend GPU (the
@@ -139,7 +142,7 @@ TEST_P(OffHostTraining, PipelineStagesInOneDevicesMemoryEqualSequential)
             const PipelineRun run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 2);
             EXPECT_EQ(run.steps.size(), 2u) << schedule;
             if (std::string(schedule) != "lpm-async") {
-                EXPECT_EQ(weightsDigest(m.store), expected) << schedule;
+                EXPECT_EQ(m.digest(), expected) << schedule;
             }
             // The boxes come from the device's time stamps: in order, in the run, not overlapping on a stage.
             std::vector<double> stageFree(2, 0.0);
@@ -210,7 +213,7 @@ TEST_P(OffHostTraining, PipelineStagesOnSeveralDevicesEqualSequential)
                     EXPECT_EQ(executor.run(batchAt, 0, 2).steps.size(), 2u) << where;
                     EXPECT_EQ(executor.run(batchAt, 2, 2).steps.size(), 2u) << where;
                     EXPECT_EQ(m.optimizer->stepCount(), 4) << where;
-                    EXPECT_EQ(weightsDigest(m.store), expected) << where;
+                    EXPECT_EQ(m.digest(), expected) << where;
                 }
                 for (const auto& [name, device] : devices)
                     EXPECT_EQ(device->foreignPointers, 0) << where << ", GPU " << name;
@@ -241,7 +244,7 @@ TwoStageRun trainTwoStages(const std::string& modelName, const std::string& sche
     TwoStageRun result;
     for (const StepResult& step : executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 3).steps)
         result.lossSum += step.lossSum;
-    result.digest = weightsDigest(m.store);
+    result.digest = m.digest();
     return result;
 }
 
@@ -291,7 +294,7 @@ TEST(OffHostPipeline, AStopLeavesStageCopiesGivenBack)
                                          [&](int64_t, const StepResult&) { stop = true; });
     ASSERT_TRUE(run.stopped);
     ASSERT_GE(run.steps.size(), 1u);
-    EXPECT_EQ(weightsDigest(m.store), sequentialDigest("lenet5", OptimizerOptions{}, int(run.steps.size()), 4));
+    EXPECT_EQ(m.digest(), sequentialDigest("lenet5", OptimizerOptions{}, int(run.steps.size()), 4));
 }
 
 // dp replicas that cannot read each other's memory (two GPUs without peer
@@ -354,7 +357,7 @@ TEST(OffHostPipeline, DataParallelThroughACollectiveEqualsTheHost)
                 // Per mini-batch: the sum, and the broadcasts of the weights and (resnet-mini) the batch-norm
                 // statistics, each two meetings.
                 EXPECT_EQ(collective->meetings, 3 * (2 + 2 + (m.store.bufferCount() > 0 ? 2 : 0))) << modelName;
-                EXPECT_EQ(weightsDigest(m.store), host.digest) << modelName;
+                EXPECT_EQ(m.digest(), host.digest) << modelName;
                 EXPECT_EQ(lossSum, host.lossSum) << modelName;
             }
             for (const auto& device : devices)
@@ -405,7 +408,7 @@ TEST(OffHostPipeline, DataParallelAcrossPeerDevicesEqualsTheHost)
             PipelineExecutor executor(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 4, 11, false, onDevice);
             Batcher batcher(data().train, 16, 3);
             executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 3);
-            EXPECT_EQ(weightsDigest(m.store), host) << modelName;
+            EXPECT_EQ(m.digest(), host) << modelName;
         }
         for (const auto& device : devices) {
             EXPECT_EQ(device->foreignPointers, 0) << modelName;

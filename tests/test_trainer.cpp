@@ -103,7 +103,7 @@ void expectExactResume(TrainOptions options, int64_t total, int64_t first)
 
     TempFolder folder;
     const fs::path checkpoint = folder / "resume.ckpt";
-    std::string digestAtCheckpoint;
+    std::string digestAtCheckpoint, stateAtCheckpoint;
     {
         options.steps = first;
         Trainer before(options, smallData());
@@ -111,6 +111,7 @@ void expectExactResume(TrainOptions options, int64_t total, int64_t first)
         ASSERT_EQ(summary.globalStep, first);
         before.saveCheckpoint(checkpoint);
         digestAtCheckpoint = before.weightsDigest();
+        stateAtCheckpoint = before.optimizerStateDigest();
     }
     options.steps = total - first;
     Trainer after(options, smallData());
@@ -118,12 +119,14 @@ void expectExactResume(TrainOptions options, int64_t total, int64_t first)
     after.loadCheckpoint(checkpoint);
     EXPECT_EQ(after.globalStep(), first);
     EXPECT_EQ(after.weightsDigest(), digestAtCheckpoint);
+    EXPECT_EQ(after.optimizerStateDigest(), stateAtCheckpoint); // the momentum (Adam: moments) and step count too
     EXPECT_NE(after.weightsDigest(), initialDigest);
     const TrainSummary resumed = after.run();
     EXPECT_EQ(resumed.steps, total - first);
     EXPECT_EQ(resumed.globalStep, total);
     EXPECT_EQ(resumed.weightsDigest, straightSummary.weightsDigest)
         << options.model << " " << options.optimizer.kind << ", resumed at step " << first << " of " << total;
+    EXPECT_EQ(resumed.optimizerStateDigest, straightSummary.optimizerStateDigest);
 
     // Evaluation mode uses the batch-norm running statistics (buffers): the
     // resumed model must score bit-identically.
@@ -290,6 +293,7 @@ TEST(TrainerResume, EpochModeResumesByWholeEpochs)
     EXPECT_EQ(resumed.globalStep, 10);
     EXPECT_DOUBLE_EQ(resumed.epochs, 2.0);
     EXPECT_EQ(resumed.weightsDigest, full.weightsDigest);
+    EXPECT_EQ(resumed.optimizerStateDigest, full.optimizerStateDigest);
     EXPECT_EQ(resumed.testAccuracy, full.testAccuracy);
     EXPECT_EQ(resumed.testLoss, full.testLoss);
     EXPECT_EQ(resumed.trainLoss, full.trainLoss); // both: the mean over epoch 1's steps

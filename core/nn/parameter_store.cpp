@@ -160,6 +160,25 @@ int64_t ParameterStore::unitBufferOffset(int unit) const
     return unitBufferOffsets_[size_t(unit - firstUnit_)];
 }
 
+StoreDifference largestRelativeDifference(const ParameterStore& a, const ParameterStore& b)
+{
+    if (a.parameterCount() != b.parameterCount() || a.bufferCount() != b.bufferCount())
+        throw InvalidArgument("comparing weights of different models: " + std::to_string(a.parameterCount()) + " and "
+                              + std::to_string(b.parameterCount()) + " parameters");
+    a.copyToHost();
+    b.copyToHost();
+    auto compare = [](const float* x, const float* y, int64_t count) {
+        double largest = 0.0, difference = 0.0;
+        for (int64_t i = 0; i < count; ++i) {
+            largest = std::max(largest, double(std::abs(y[i])));
+            difference = std::max(difference, double(std::abs(x[i] - y[i])));
+        }
+        return largest > 0.0 ? difference / largest : difference;
+    };
+    return {compare(a.hostValues(), b.hostValues(), a.parameterCount()),
+            compare(a.hostBuffers(), b.hostBuffers(), a.bufferCount())};
+}
+
 std::string weightsDigest(const ParameterStore& store)
 {
     store.copyToHost();

@@ -95,4 +95,15 @@ private:
 // hash collisions). A store placed off the host is copied to the host first.
 std::string weightsDigest(const ParameterStore& store);
 
+// How far apart two stores of one model are, for the parameter values and
+// for the buffers apart: the largest |a − b| divided by the largest |b|
+// among them (0 when every value agrees; 0 / 0 counts as 0). Throws
+// InvalidArgument when their sizes differ. Stores placed off the host are
+// copied first.
+struct StoreDifference {
+    double parameters = 0.0;
+    double buffers = 0.0;
+};
+StoreDifference largestRelativeDifference(const ParameterStore& a, const ParameterStore& b);
+
 } // namespace lpm

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
+#include "io/binary_stream.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
 #include "tensor/error.h"
@@ -65,6 +67,18 @@ std::unique_ptr<Optimizer> Optimizer::unplacedSlice(int64_t first, int64_t count
     for (size_t v = 0; v < state_.size(); ++v)
         std::copy_n(state_[v].begin() + first, count, slice->state_[v].begin());
     return slice;
+}
+
+std::string optimizerStateDigest(Optimizer& optimizer)
+{
+    optimizer.copyStateToHost();
+    const int64_t steps = optimizer.stepCount();
+    uint64_t hash = fnv1a64(&steps, sizeof steps);
+    for (const std::vector<float>& vector : optimizer.state())
+        hash = fnv1a64(vector.data(), sizeof(float) * vector.size(), hash);
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+    return text;
 }
 
 std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options, const ParameterStore& store)

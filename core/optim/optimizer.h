@@ -64,6 +64,11 @@ protected:
     std::vector<MemoryBlock> placed_; // one per state vector once placed off the host
 };
 
+// A 64-bit FNV-1a digest, as 16 hex digits, of the step count and the state
+// vectors in order: two optimizers have equal digests iff their state agrees
+// bit for bit (up to hash collisions). A placed state is copied to the host first.
+std::string optimizerStateDigest(Optimizer& optimizer);
+
 // Builds the optimizer `options.kind` for a store; throws InvalidArgument for an
 // unknown kind or a non-positive learning rate.
 std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options, const ParameterStore& store);

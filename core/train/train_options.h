@@ -95,6 +95,7 @@ struct TrainSummary {
     double liveEvaluationSeconds = 0.0; // wall time they took (pipelined: while the stages trained)
     bool stopped = false;               // a stop request ended the run early
     std::string weightsDigest;
+    std::string optimizerStateDigest; // optimizerStateDigest: the momentum (Adam: moments) and step count
     int stages = 1;
     // Pipelined: the mini-batches asked of each executor run (an epoch's, or
     // the run's up to its end), each filling and draining the pipeline once;

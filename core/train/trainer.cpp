@@ -222,6 +222,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
     if (summary.trainingSeconds > 0.0)
         summary.samplesPerSecond = double(samplesTrained) / summary.trainingSeconds;
     summary.weightsDigest = weightsDigest();
+    summary.optimizerStateDigest = optimizerStateDigest();
     summary.stages = executor_ ? int(executor_->stages().size()) : 1;
     return summary;
 }

@@ -63,6 +63,12 @@ public:
     const Timeline& lastTimeline() const { return lastTimeline_; }
     int64_t batchesPerEpoch() const { return batcher_.batchesPerEpoch(); }
     std::string weightsDigest() const { return lpm::weightsDigest(store_); }
+    std::string optimizerStateDigest() const { return lpm::optimizerStateDigest(*optimizer_); }
+    // largestRelativeDifference of this trainer's weights and buffers from `other`'s.
+    StoreDifference weightsDifferenceFrom(const Trainer& other) const
+    {
+        return largestRelativeDifference(store_, other.store_);
+    }
     Model& model() { return model_; }
 
 private:
