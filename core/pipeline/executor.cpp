@@ -266,6 +266,7 @@ struct StageSetup {
     bool weightStash;
     const std::function<Batch(int64_t)>& batchAt;
     bool splitBackward; // B computes the input gradients, a W action later the weight gradients
+    const PipelineExecutor::ActionHook& beforeAction; // may be empty
 };
 
 class StageWorker {
@@ -336,6 +337,8 @@ private:
     {
         if (run_.control.cancelled(action.miniBatch))
             return false;
+        if (setup_.beforeAction)
+            setup_.beforeAction(index_, action);
         const int key = action.miniBatch * setup_.microBatches + action.microBatch;
         switch (action.kind) {
         case ActionKind::Forward:
@@ -898,7 +901,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         waitSpin_.value_or(schedule.workers <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
     SharedRun shared(stages, schedule.workers, count, int(microBatches_), int(microBatches_) + stages + 1, spin);
     const StageSetup setup{seed_,        firstStep, optimizer_.stepCount(), int(microBatches_),
-                           weightStash_, batchAt,   traits_.splitsBackward};
+                           weightStash_, batchAt,   traits_.splitsBackward, beforeAction_};
     // Work the placing backend queued on the weights (initialisation, zeroed
     // gradients) is finished before the stages' own streams touch them.
     store_.space().synchronize();

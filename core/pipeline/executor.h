@@ -161,6 +161,13 @@ public:
     }
     static constexpr std::chrono::microseconds kDefaultWaitSpin{1000};
 
+    // Called on a stage's thread before each action it plays (not for the
+    // actions of cancelled mini-batches): fault injection for the soak
+    // benchmark and tests. What it throws fails the run as the action's own
+    // error would, naming the stage and the action. Before a run.
+    using ActionHook = std::function<void(int stage, const Action& action)>;
+    void setActionHook(ActionHook hook) { beforeAction_ = std::move(hook); }
+
     // interleaved: the model chunks (stages) each worker thread plays, in
     // its device's interleaved order; the stages must be a multiple of them,
     // stage s on thread s mod (stages / chunks). 1 (the default) for every
@@ -183,6 +190,7 @@ private:
     StageBackendFactory makeStageBackend_;
     std::optional<std::chrono::microseconds> waitSpin_; // unset: the default above
     int chunks_ = 1;
+    ActionHook beforeAction_;
     std::vector<std::unique_ptr<Backend>> stageBackends_; // made by the first run
     ReplicaCollectiveFactory makeCollective_;             // empty: makeNcclCollective
     bool alwaysCollective_ = false;
