@@ -119,6 +119,11 @@ void loadEdited(const std::function<void(json&)>& edit)
 TEST(PlanFiles, BadPlanFilesAreNamedErrors)
 {
     expectError([] { planFromJson("{\"format\": ", "broken.json"); }, {"broken.json", "not valid JSON"});
+    // A number too large for a double (found by fuzz_plan_file): the same typed error, not nlohmann's.
+    expectError<FileError>([] { planFromJson("{\"batch\": 1.023e454157782516}", "huge.json"); },
+                           {"huge.json", "not valid JSON", "number overflow"});
+    expectError<FileError>([] { costsFromJson("[4704.0e70400]", "huge-costs.json"); },
+                           {"huge-costs.json", "not valid JSON"});
     expectError([] { planFromJson("[1, 2]", "array.json"); }, {"array.json", "expected a JSON object"});
     expectError([] { loadEdited([](json& d) { d["format"] = "lpm-costs"; }); },
                 {"edited.json: format", "expected \"lpm-plan\""});

@@ -38,7 +38,8 @@ std::vector<float> ByteReader::getFloats(const char* field, int64_t expectedCoun
                         + std::to_string(expectedCount));
     require(sizeof(float) * size_t(count), field);
     std::vector<float> values(static_cast<size_t>(count));
-    std::memcpy(values.data(), data_ + offset_, sizeof(float) * size_t(count));
+    if (count > 0) // (an empty vector's data() may be null, which memcpy must not get)
+        std::memcpy(values.data(), data_ + offset_, sizeof(float) * size_t(count));
     offset_ += sizeof(float) * size_t(count);
     return values;
 }
