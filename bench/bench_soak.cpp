@@ -22,7 +22,6 @@
 #include <map>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -99,16 +98,6 @@ Spread spreadOf(std::vector<double> values)
     return {at(0.5), at(0.95), values.back()};
 }
 
-std::vector<std::string> splitList(const std::string& list)
-{
-    std::vector<std::string> items;
-    std::istringstream stream(list);
-    for (std::string item; std::getline(stream, item, ',');)
-        if (!item.empty())
-            items.push_back(item);
-    return items;
-}
-
 double secondsSince(Clock::time_point start)
 {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -120,16 +109,16 @@ int main(int argc, char** argv)
 {
     CLI::App app{"Soak test of stops and injected failures in every schedule (issue 23)"};
     Settings s;
-    std::string schedules;
+    std::vector<std::string> schedules;
     app.add_option("--runs", s.runs, "Runs per schedule and case")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--model", s.model, "Zoo model")->capture_default_str();
-    app.add_option("--schedules", schedules, "Comma-separated schedules (default: every one)");
+    app.add_option("--schedules", schedules, "Comma-separated schedules (default: every one)")->delimiter(',');
     app.add_option("--steps", s.steps, "Mini-batches per run")->check(CLI::Range(1, 1000))->capture_default_str();
     app.add_option("--seed", s.seed, "Seed of the random moments, stages and actions")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     try {
         lpm::buildModel(s.model);
-        const std::vector<std::string> names = schedules.empty() ? lpm::scheduleNames() : splitList(schedules);
+        const std::vector<std::string> names = schedules.empty() ? lpm::scheduleNames() : schedules;
         for (const std::string& name : names)
             lpm::scheduleTraits(name);
         const lpm::DatasetSplits data = lpm::makeSyntheticDataset({kBatch * (s.steps + 1), 16, 1, 1, 28, 28, 10});

@@ -53,6 +53,23 @@ OptimizerOptions sgd()
     return options;
 }
 
+OptimizerOptions adam()
+{
+    OptimizerOptions options;
+    options.kind = "adam";
+    options.learningRate = 1e-3f;
+    return options;
+}
+
+// The zoo models the parameterised tests run on, named as test names allow ('-' as '_').
+const auto kZooModels = testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini");
+std::string zooTestName(const testing::TestParamInfo<std::string>& info)
+{
+    std::string name = info.param;
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
+}
+
 // Weights after training: the digests of the weights (with the buffers) and
 // of the optimizer's state, in one string, and the parameters.
 struct Trained {
@@ -147,12 +164,7 @@ TEST_P(ExactSchedules, MatchSequentialBitForBit)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, ExactSchedules, testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"),
-                         [](const testing::TestParamInfo<std::string>& info) {
-                             std::string name = info.param;
-                             std::replace(name.begin(), name.end(), '-', '_');
-                             return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Zoo, ExactSchedules, kZooModels, zooTestName);
 
 // Activation recomputation (R before each B, from the kept input) changes
 // nothing a schedule computes: every exact schedule still leaves sequential's
@@ -195,20 +207,12 @@ TEST_P(RecomputingSchedules, LeaveWhatTheyLeaveWithoutRecomputation)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, RecomputingSchedules, testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"),
-                         [](const testing::TestParamInfo<std::string>& info) {
-                             std::string name = info.param;
-                             std::replace(name.begin(), name.end(), '-', '_');
-                             return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Zoo, RecomputingSchedules, kZooModels, zooTestName);
 
 TEST(Executor, RecomputationKeepsAdamAndWeightStashingExact)
 {
-    OptimizerOptions adam;
-    adam.kind = "adam";
-    adam.learningRate = 1e-3f;
-    EXPECT_EQ(pipelineRun("vgg-mini", "lpm-zb", 3, 4, 3, nullptr, {}, adam, false, {true, true, true}).digest,
-              sequentialDigest("vgg-mini", 4, 3, adam));
+    EXPECT_EQ(pipelineRun("vgg-mini", "lpm-zb", 3, 4, 3, nullptr, {}, adam(), false, {true, true, true}).digest,
+              sequentialDigest("vgg-mini", 4, 3, adam()));
     // lpm-async's stale backwards recompute with the weights their forward used.
     EXPECT_EQ(pipelineRun("lenet5", "lpm-async", 3, 2, 6, nullptr, {}, sgd(), true, {true, true, false}).digest,
               pipelineRun("lenet5", "lpm-async", 3, 2, 6, nullptr, {}, sgd(), true).digest);
@@ -244,29 +248,19 @@ TEST_P(InterleavedSchedule, MatchesSequentialBitForBit)
     }
     if (buildModel(model).unitCount() < 4)
         return;
-    OptimizerOptions adam;
-    adam.kind = "adam";
-    adam.learningRate = 1e-3f;
-    EXPECT_EQ(
-        pipelineRun(model, "interleaved", 4, 4, steps, nullptr, {}, adam, false, std::vector<bool>(4, true), 2).digest,
-        sequentialDigest(model, 4, steps, adam));
+    EXPECT_EQ(pipelineRun(model, "interleaved", 4, 4, steps, nullptr, {}, adam(), false, std::vector<bool>(4, true), 2)
+                  .digest,
+              sequentialDigest(model, 4, steps, adam()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, InterleavedSchedule, testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"),
-                         [](const testing::TestParamInfo<std::string>& info) {
-                             std::string name = info.param;
-                             std::replace(name.begin(), name.end(), '-', '_');
-                             return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Zoo, InterleavedSchedule, kZooModels, zooTestName);
 
 TEST(Executor, SequentialScheduleAndAdamMatchToo)
 {
-    OptimizerOptions adam;
-    adam.kind = "adam";
-    adam.learningRate = 1e-3f;
-    EXPECT_EQ(pipelineRun("lenet5", "lpm", 3, 4, 3, nullptr, {}, adam).digest, sequentialDigest("lenet5", 4, 3, adam));
-    EXPECT_EQ(pipelineRun("resnet-mini", "lpm-zb", 3, 4, 3, nullptr, {}, adam).digest,
-              sequentialDigest("resnet-mini", 4, 3, adam));
+    EXPECT_EQ(pipelineRun("lenet5", "lpm", 3, 4, 3, nullptr, {}, adam()).digest,
+              sequentialDigest("lenet5", 4, 3, adam()));
+    EXPECT_EQ(pipelineRun("resnet-mini", "lpm-zb", 3, 4, 3, nullptr, {}, adam()).digest,
+              sequentialDigest("resnet-mini", 4, 3, adam()));
     EXPECT_EQ(pipelineRun("cnn", "sequential", 1, 2, 2).digest, sequentialDigest("cnn", 2, 2));
 }
 

@@ -17,7 +17,7 @@
 #include "nn/parameter_store.h"
 #include "nn/softmax_cross_entropy.h"
 #include "nn/unit_passes.h"
-#include "tensor/random.h"
+#include "random_batch.h"
 
 namespace lpm {
 namespace {
@@ -49,13 +49,7 @@ TEST(GradientAccumulation, EveryZooModelAddsItsMicroBatchesGradients)
         ParameterStore store(model);
         store.initialize(kSeed);
         CpuBackend backend(1);
-        Tensor images(model.inputShape(kBatch));
-        RandomStream stream(17);
-        for (float& value : images.values())
-            value = stream.nextNormal();
-        std::vector<int32_t> labels;
-        for (int64_t i = 0; i < kBatch; ++i)
-            labels.push_back(int32_t(stream.nextBelow(10)));
+        const auto [images, labels] = randomBatch(model, kBatch, 17);
         const size_t count = size_t(store.parameterCount());
 
         // Each micro-batch alone, summed here in double precision.

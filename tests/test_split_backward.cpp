@@ -15,8 +15,8 @@
 #include "nn/parameter_store.h"
 #include "nn/softmax_cross_entropy.h"
 #include "nn/unit_passes.h"
+#include "random_batch.h"
 #include "tensor/error.h"
-#include "tensor/random.h"
 
 namespace lpm {
 namespace {
@@ -60,13 +60,7 @@ TEST(SplitBackward, EveryZooModelGetsTheFusedGradientsBitForBit)
         Model model = buildModel(entry.name);
         ParameterStore store(model);
         store.initialize(kSeed);
-        Tensor images(model.inputShape(kSamples));
-        RandomStream stream(11);
-        for (float& value : images.values())
-            value = stream.nextNormal();
-        std::vector<int32_t> labels;
-        for (int64_t i = 0; i < kSamples; ++i)
-            labels.push_back(int32_t(stream.nextBelow(10)));
+        const auto [images, labels] = randomBatch(model, kSamples, 11);
 
         const Gradients fused = backwardOf(model, store, images, labels, false);
         const Gradients split = backwardOf(model, store, images, labels, true);
