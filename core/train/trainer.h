@@ -39,6 +39,8 @@ public:
     // Builds the model and initialises it from options.seed. `data` must outlive the
     // trainer; callers pass it through standardizeImages first (as `lpm train` does).
     Trainer(const TrainOptions& options, const DatasetSplits& data);
+    // The trainer reads `data` for as long as it lives: a temporary would dangle.
+    Trainer(const TrainOptions& options, const DatasetSplits&& data) = delete;
 
     // Runs options.steps steps, or options.epochs epochs from the current step.
     // `progress` (may be empty) is called about every `reportEverySteps` steps and after
