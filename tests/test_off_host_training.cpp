@@ -311,9 +311,11 @@ TEST(OffHostPipeline, DataParallelRefusesReplicasThatCannotReadTheWeights)
     PipelineExecutor separate(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 2, 1, false, [&](int r) {
         return std::make_unique<OffHostCpuBackend>(r == 0 ? first : std::make_shared<FakeDeviceMemory>());
     });
-    expectError<InvalidArgument>([&] { separate.run(batchAt, 0, 1); },
-                                 {"dp replica 0 computes on off-host-cpu", "cannot read the memory of",
-                                  "cannot sum through NCCL", "off-host-cpu is not one"});
+    // (Why NCCL cannot help depends on the build: the collective refuses a
+    // backend that is not a GPU's, or the build has no NCCL.)
+    expectError<InvalidArgument>(
+        [&] { separate.run(batchAt, 0, 1); },
+        {"dp replica 0 computes on off-host-cpu", "cannot read the memory of", "cannot sum through NCCL"});
     // Neither replica on the weights' device: replica 0 could not train them.
     PipelineExecutor elsewhere(m.model, m.store, *m.optimizer, m.twoReplicas(), "dp", 2, 1, false,
                                [](int) { return std::make_unique<OffHostCpuBackend>(); });

@@ -352,6 +352,15 @@ ScheduleTraits scheduleTraits(const std::string& name)
     return definitionOf(name).traits;
 }
 
+void requireActionStages(const Schedule& schedule)
+{
+    for (const StageActions& actions : schedule.actions)
+        for (const Action& action : actions)
+            if (action.stage < 0 || action.stage >= schedule.stages)
+                throw InvalidArgument("schedule " + schedule.name + ": " + describeAction(action) + " names stage "
+                                      + std::to_string(action.stage) + ", outside the schedule");
+}
+
 Schedule buildSchedule(const std::string& name, int stages, int microBatches, int miniBatches, int chunks)
 {
     const ScheduleDefinition& definition = definitionOf(name);
@@ -398,6 +407,7 @@ StageActions actionsOfStage(const Schedule& schedule, int stage)
 
 void insertRecomputation(Schedule& schedule, const std::vector<bool>& recomputing)
 {
+    requireActionStages(schedule);
     if (recomputing.size() != size_t(schedule.stages))
         throw InvalidArgument("schedule " + schedule.name + ": recomputation named for "
                               + std::to_string(recomputing.size()) + " stages, the schedule has "
@@ -425,6 +435,7 @@ namespace {
 // `enters`, −1 at one of kind `leaves`.
 std::vector<int> peakCounts(const Schedule& schedule, ActionKind enters, ActionKind leaves)
 {
+    requireActionStages(schedule);
     std::vector<int> counts(size_t(schedule.stages), 0), peaks(size_t(schedule.stages), 0);
     for (const StageActions& actions : schedule.actions)
         for (const Action& action : actions) {

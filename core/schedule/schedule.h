@@ -102,6 +102,10 @@ struct Schedule {
 // workers (stages / chunks).
 Schedule buildSchedule(const std::string& name, int stages, int microBatches, int miniBatches = 1, int chunks = 1);
 
+// Throws InvalidArgument naming the first action whose stage is not one of
+// the schedule's (what indexes per-stage counts and flags must never meet).
+void requireActionStages(const Schedule& schedule);
+
 // Stage `stage`'s actions, in the order its worker plays them.
 StageActions actionsOfStage(const Schedule& schedule, int stage);
 

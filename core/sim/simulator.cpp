@@ -27,6 +27,7 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
             throw InvalidArgument("simulator: a stage's weight-gradient time exceeds its backward time");
     }
 
+    requireActionStages(schedule); // (first: what follows indexes by stage)
     SimulationResult result;
     result.timeline.stages = stages;
     result.busySeconds.assign(size_t(stages), 0.0);
@@ -62,11 +63,6 @@ SimulationResult simulateSchedule(const Schedule& schedule, const std::vector<St
         result.busySeconds[size_t(a.stage)] += duration;
         result.timeline.events.push_back({a.stage, a.kind, a.microBatch, a.miniBatch, start, start + duration});
     };
-    for (const StageActions& actions : schedule.actions)
-        for (const Action& a : actions)
-            if (a.stage < 0 || a.stage >= stages)
-                throw InvalidArgument("schedule " + schedule.name + ": " + describeAction(a) + " names stage "
-                                      + std::to_string(a.stage) + ", outside the schedule");
     // Sweeps alternate direction: activations flow with a forward sweep and
     // gradients with a backward one, so each wave crosses the pipeline in one sweep.
     for (bool progress = true, upward = true; progress; upward = !upward) {
