@@ -1,6 +1,7 @@
 #include "plan/plan.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "plan/partitioners.h"
@@ -161,6 +162,10 @@ void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& it
     const int units = plan.costs.unitCount();
     plan.stages.clear();
     const ScheduleTraits traits = scheduleTraits(plan.schedule);
+    const auto markRecomputation = [&](Partition& stages) {
+        for (PlannedStage& stage : stages)
+            stage.recompute = plan.recompute;
+    };
     if (traits.singleStage) {
         plan.stages.push_back({0, units - 1, 0});
     } else if (traits.replicated) {
@@ -168,7 +173,16 @@ void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& it
             plan.stages.push_back({0, units - 1, k});
     } else {
         PartitionProblem problem = partitionProblemFor(plan);
-        problem.iterationSeconds = iterationSeconds;
+        if (iterationSeconds)
+            // Candidates are timed as the plan will run them: recomputing
+            // where it asks, and interleaved only with a stage on every chunk.
+            problem.iterationSeconds = [&](const Partition& candidate) {
+                if (traits.interleaved && candidate.size() != plan.devices.size())
+                    return std::numeric_limits<double>::infinity();
+                Partition marked = candidate;
+                markRecomputation(marked);
+                return iterationSeconds(marked);
+            };
         plan.stages = planPartition(plan.partitioner, problem);
         if (traits.interleaved && plan.stages.size() != plan.devices.size()) {
             // Every chunk of every device holds a stage: cut into all of them.
@@ -179,12 +193,10 @@ void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& it
                                       + std::to_string(units) + " units");
             plan.stages = partitionBalanced(problem);
         }
-        for (PlannedStage& stage : plan.stages)
-            stage.recompute = plan.recompute;
-        return;
     }
-    for (PlannedStage& stage : plan.stages)
-        stage.recompute = plan.recompute;
+    markRecomputation(plan.stages);
+    if (!traits.fixedCuts())
+        return;
     // One stage holds the whole model: it must fit each device it runs on.
     const PartitionProblem problem = partitionProblemFor(plan);
     for (const PlannedStage& stage : plan.stages) {

@@ -95,7 +95,9 @@ PartitionProblem partitionProblemFor(const Plan& plan);
 // schedules, on devices[0] alone for sequential, a whole replica on every
 // device for dp. Fills plan.stages (each recomputing when plan.recompute); throws InvalidArgument when no plan fits
 // in memory (naming the stage and the bytes over). `iterationSeconds`, when
-// given, becomes the problem's PartitionProblem::iterationSeconds.
+// given, times the candidates (PartitionProblem::iterationSeconds) with their
+// stages marked as the plan will be (recomputing when plan.recompute);
+// interleaved candidates without a stage on every chunk count as infinite.
 void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& iterationSeconds = {});
 
 // Throws InvalidArgument naming the field for anything inconsistent: unknown

@@ -1,7 +1,6 @@
 #include "sim/prediction.h"
 
 #include <algorithm>
-#include <limits>
 
 #include "schedule/schedule.h"
 #include "tensor/error.h"
@@ -169,13 +168,8 @@ double predictRunSeconds(const Plan& plan, int miniBatches)
 void partitionPlanPredicted(Plan& plan)
 {
     Plan candidate = plan; // one copy, its stages replaced for each evaluation
-    const bool interleaved = scheduleTraits(plan.schedule).interleaved;
     partitionPlan(plan, [&](const Partition& stages) {
-        if (interleaved && stages.size() != plan.devices.size())
-            return std::numeric_limits<double>::infinity(); // interleaving needs a stage on every chunk
         candidate.stages = stages;
-        for (PlannedStage& stage : candidate.stages)
-            stage.recompute = plan.recompute; // as partitionPlan marks them
         return predictIterationSeconds(candidate);
     });
 }
