@@ -225,6 +225,11 @@ TEST(Prediction, InterleavedPlansHoldAStageOnEveryChunkOfEveryDevice)
     wrong.stages.pop_back();
     expectError<InvalidArgument>([&] { validatePlan(wrong); }, {"a stage on every one", "3 stages for 4"});
     expectError<InvalidArgument>([&] { interleavedDevices({physical[0]}, 2); }, {"at least 2 devices"});
+    Plan fewUnits = uniformPlan(3, p, "interleaved", m); // 3 units for 4 chunks
+    fewUnits.chunks = v;
+    fewUnits.devices = interleavedDevices(physical, v);
+    expectError<InvalidArgument>([&] { partitionPlan(fewUnits); },
+                                 {"needs a stage on each of its 4 chunks", "the model has 3 units"});
     wrong = plan;
     wrong.microBatches = 3;
     wrong.batch = 24;

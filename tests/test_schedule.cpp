@@ -149,6 +149,11 @@ TEST(Schedule, BadRequestsAreClearErrors)
                                  {"pipedream", "sequential, gpipe, 1f1b, lpm, lpm-async, dp"});
     expectError<InvalidArgument>([] { buildSchedule("sequential", 2, 4); }, {"one stage"});
     expectError<InvalidArgument>([] { buildSchedule("gpipe", 2, 0); }, {"at least 1"});
+    expectError<InvalidArgument>([] { buildSchedule("1f1b", 4, 4, 1, 2); },
+                                 {"1f1b runs one model chunk per device, not 2", "--chunks is for interleaved"});
+    expectError<InvalidArgument>([] { buildSchedule("interleaved", 4, 4, 1, 1); },
+                                 {"at least 2 model chunks per device", "got 1 chunks for 4 stages"});
+    expectError<InvalidArgument>([] { buildSchedule("interleaved", 5, 4, 1, 2); }, {"got 2 chunks for 5 stages"});
 }
 
 // Recomputation puts an R before every B of the stages asked, ahead of that

@@ -157,6 +157,19 @@ TEST(TrainerDeterminism, SameSeedGivesIdenticalWeightsWithDropoutAndBatchNorm)
     EXPECT_EQ(trainedDigest(options), trainedDigest(options));
 }
 
+TEST(TrainerDeterminism, WeightDifferencesAreMeasuredBetweenStoresOfOneModel)
+{
+    Model mlp = buildModel("mlp"), cnn = buildModel("cnn");
+    ParameterStore a(mlp), b(mlp), other(cnn);
+    a.initialize(1);
+    b.initialize(1);
+    EXPECT_EQ(largestRelativeDifference(a, b).parameters, 0.0);
+    b.initialize(2);
+    EXPECT_GT(largestRelativeDifference(a, b).parameters, 0.0);
+    expectError<InvalidArgument>([&] { largestRelativeDifference(a, other); },
+                                 {"comparing weights of different models"});
+}
+
 TEST(TrainerDeterminism, DifferentSeedGivesDifferentWeights)
 {
     for (const std::string model : {"mlp", "lenet5"}) {
