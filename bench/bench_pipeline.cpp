@@ -40,7 +40,9 @@
 // stretches cause; a window slow throughout is not told apart).
 //
 // A schedule written with "+r" (1f1b+r) runs with activation recomputation
-// on every stage (`--recompute`), beside the same schedule without it.
+// on every stage (`--recompute`), beside the same schedule without it; with
+// "+x" (lpm+x) with the stage replication the planner chooses (`--replicas
+// auto`, replicated stages shown as "0-3x2": units 0-3 on two cores).
 //
 // --breakdown prints, after every run, each stage's measured and predicted
 // mean F, B, U and all-reduce, the run "replayed": its schedule simulated
@@ -73,6 +75,7 @@
 #include "schedule/schedule.h"
 #include "sim/calibration.h"
 #include "sim/prediction.h"
+#include "sim/replication_choice.h"
 #include "sim/simulator.h"
 #include "train/training_step.h"
 
@@ -187,34 +190,50 @@ int slowMiniBatchesIn(const lpm::Timeline& timeline)
     return slow;
 }
 
-// Costs of every unit on one core at the plan's micro-batch size, measured now.
-lpm::ModelCosts profileNow(const std::string& modelName, const Settings& s)
+// Costs of every unit on one core at the plan's micro-batch size, measured
+// now; with `replicaThreads`, also on that many cores for each ("cpu*r").
+lpm::ModelCosts profileNow(const std::string& modelName, const Settings& s, const std::vector<int>& replicaThreads = {})
 {
-    lpm::CpuBackend backend(1);
     lpm::Model model = lpm::buildModel(modelName);
     lpm::ProfileOptions profile;
     profile.microBatchSize = s.batch / s.microBatches;
-    return lpm::profileModel(backend, model, profile);
+    lpm::CpuBackend backend(1);
+    lpm::ModelCosts costs = lpm::profileModel(backend, model, profile);
+    for (int threads : replicaThreads) {
+        lpm::CpuBackend team(threads);
+        profile.device = lpm::replicatedCostsDevice(threads);
+        costs.devices.push_back(lpm::profileModel(team, model, profile).devices.front());
+    }
+    return costs;
 }
 
 // The plan is made from a profile taken right before the run, as `lpm train --devices cpu:N` does.
-// "1f1b+r": the schedule, recomputing on every stage.
+// "1f1b+r": the schedule, recomputing on every stage; "1f1b+x": with the
+// stage replication the planner chooses (`--replicas auto`).
 struct ScheduleVariant {
     std::string schedule;
     bool recompute = false;
+    bool replicate = false;
 };
-ScheduleVariant parseVariant(const std::string& name)
+ScheduleVariant parseVariant(std::string name)
 {
-    const std::string suffix = "+r";
-    if (name.size() > suffix.size() && name.ends_with(suffix))
-        return {name.substr(0, name.size() - suffix.size()), true};
-    return {name, false};
+    ScheduleVariant variant;
+    for (bool found = true; found;) {
+        found = false;
+        for (auto [suffix, flag] : {std::pair{"+r", &variant.recompute}, {"+x", &variant.replicate}})
+            if (name.size() > 2 && name.ends_with(suffix)) {
+                *flag = found = true;
+                name.resize(name.size() - 2);
+            }
+    }
+    variant.schedule = name;
+    return variant;
 }
 
 PipelinedResult pipelined(const std::string& modelName, const std::string& variant, std::optional<int> spinMicroseconds,
                           const lpm::Batcher& batcher, const Settings& s)
 {
-    const auto [schedule, recompute] = parseVariant(variant);
+    const auto [schedule, recompute, replicate] = parseVariant(variant);
     lpm::Plan plan;
     plan.model = modelName;
     plan.deviceSpec = "cpu:" + std::to_string(s.stages);
@@ -225,8 +244,13 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& varia
     plan.recompute = recompute;
     plan.devices = lpm::planDevices(lpm::parseDeviceSet(plan.deviceSpec), lpm::discoverHostDevices());
     plan = lpm::withSchedule(plan, schedule); // (interleaved: two chunks on each core)
-    plan.costs = profileNow(modelName, s);
-    lpm::partitionPlanPredicted(plan);
+    if (replicate) {
+        plan.costs = profileNow(modelName, s, lpm::replicationThreadCounts(s.stages));
+        lpm::chooseReplication(plan);
+    } else {
+        plan.costs = profileNow(modelName, s);
+        lpm::partitionPlanPredicted(plan);
+    }
 
     lpm::Model model = lpm::buildModel(modelName);
     lpm::ParameterStore store(model);
@@ -263,8 +287,9 @@ PipelinedResult pipelined(const std::string& modelName, const std::string& varia
         result.calibratedByMeansIteration = predictedFromCalibration(lpm::CalibrationStatistic::Mean);
     }
     for (const lpm::PlannedStage& stage : plan.stages)
-        result.stages +=
-            (result.stages.empty() ? "" : " | ") + std::to_string(stage.first) + "-" + std::to_string(stage.last);
+        result.stages += (result.stages.empty() ? "" : " | ") + std::to_string(stage.first) + "-"
+                         + std::to_string(stage.last)
+                         + (stage.replicas > 1 ? "x" + std::to_string(stage.replicas) : "");
     return result;
 }
 

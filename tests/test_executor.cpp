@@ -114,7 +114,8 @@ PipelineResult pipelineRun(const std::string& modelName, const std::string& sche
                            int steps, const std::atomic<bool>* stop = nullptr,
                            const std::function<void(int64_t, const StepResult&)>& onStep = {},
                            const OptimizerOptions& optimizerOptions = sgd(), bool weightStash = false,
-                           const std::vector<bool>& recompute = {}, int chunks = 1)
+                           const std::vector<bool>& recompute = {}, int chunks = 1,
+                           const std::vector<int>& replicas = {})
 {
     Model model = buildModel(modelName);
     ParameterStore store(model);
@@ -127,6 +128,8 @@ PipelineResult pipelineRun(const std::string& modelName, const std::string& sche
             stage = {0, model.unitCount() - 1, stage.device};
     for (size_t s = 0; s < recompute.size(); ++s)
         partition[s].recompute = recompute[s];
+    for (size_t s = 0; s < replicas.size(); ++s)
+        partition[s].replicas = replicas[s];
     PipelineExecutor executor(model, store, *optimizer, partition, schedule, microBatches, kSeed, weightStash);
     executor.setChunks(chunks);
     PipelineResult result;
@@ -254,6 +257,88 @@ TEST_P(InterleavedSchedule, MatchesSequentialBitForBit)
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, InterleavedSchedule, kZooModels, zooTestName);
+
+// Stage replication: a replicated stage's CPU backend splits every
+// micro-batch's samples among its threads in groups fixed by the shapes
+// alone and sums their weight gradients in group order, so every exact
+// schedule still leaves sequential's weights, batch-norm statistics and
+// optimizer state bit for bit, whichever stages are replicated and on how
+// many cores (more threads than this machine's cores included).
+class ReplicatedStages : public testing::TestWithParam<std::string> {};
+
+TEST_P(ReplicatedStages, MatchSequentialBitForBit)
+{
+    const std::string model = GetParam();
+    const int steps = 2;
+    for (int64_t m : {2, 4}) {
+        const std::string reference = sequentialDigest(model, m, steps);
+        for (const std::string& schedule : scheduleNames()) {
+            const ScheduleTraits traits = scheduleTraits(schedule);
+            if (!traits.exact() || traits.replicated || traits.interleaved)
+                continue; // (dp and interleaved take no replicas)
+            const std::vector<std::vector<int>> replications =
+                traits.singleStage ? std::vector<std::vector<int>>{{2}} : std::vector<std::vector<int>>{{2, 1}, {1, 3}};
+            for (const std::vector<int>& replicas : replications) {
+                SCOPED_TRACE(schedule + " replicas " + std::to_string(replicas.front()) + ","
+                             + std::to_string(replicas.back()) + " m=" + std::to_string(m));
+                const PipelineResult result = pipelineRun(model, schedule, int(replicas.size()), m, steps, nullptr, {},
+                                                          sgd(), false, {}, 1, replicas);
+                EXPECT_EQ(result.digest, reference);
+                EXPECT_FALSE(result.run.stopped);
+            }
+        }
+    }
+    EXPECT_EQ(pipelineRun(model, "lpm-zb", 2, 4, steps, nullptr, {}, adam(), false, {true, false}, 1, {2, 2}).digest,
+              sequentialDigest(model, 4, steps, adam()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, ReplicatedStages, kZooModels, zooTestName);
+
+// The most threads the process had while the stages of a lenet5 run with
+// these replicas played their actions (/proc/self/task).
+int threadsDuringRun(const std::vector<int>& replicas)
+{
+    Model model = buildModel("lenet5");
+    ParameterStore store(model);
+    store.initialize(kSeed);
+    auto optimizer = makeOptimizer(sgd(), store);
+    Partition stages = evenStages(model.unitCount(), int(replicas.size()));
+    for (size_t s = 0; s < replicas.size(); ++s)
+        stages[s].replicas = replicas[s];
+    PipelineExecutor executor(model, store, *optimizer, stages, "lpm", 4, kSeed);
+    std::atomic<int> most = 0;
+    executor.setActionHook([&](int, const Action&) {
+        const auto tasks = std::filesystem::directory_iterator("/proc/self/task");
+        const int count = int(std::distance(std::filesystem::begin(tasks), std::filesystem::end(tasks)));
+        for (int seen = most.load(); count > seen && !most.compare_exchange_weak(seen, count);) {
+        }
+    });
+    const Batcher batcher(data().train, kBatch, kSeed);
+    executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 2);
+    return most.load();
+}
+
+TEST(Executor, AReplicatedStageComputesOnThreadsOfItsOwn)
+{
+    // Stage 1 on three cores: a team of three, two threads more than one core's.
+    EXPECT_GE(threadsDuringRun({1, 3}), threadsDuringRun({1, 1}) + 2);
+}
+
+TEST(Executor, ReplicasAreRefusedWhereTheyCannotRun)
+{
+    Model model = buildModel("lenet5");
+    ParameterStore store(model);
+    store.initialize(kSeed);
+    auto optimizer = makeOptimizer(sgd(), store);
+    Partition dp = {{0, model.unitCount() - 1, 0}, {0, model.unitCount() - 1, 1}};
+    dp[1].replicas = 2;
+    expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, dp, "dp", 2, kSeed); },
+                                 {"stage 1 has 2 replicas; expected at least 1, and 1 under dp"});
+    Partition none = evenStages(model.unitCount(), 2);
+    none[0].replicas = 0;
+    expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, none, "lpm", 2, kSeed); },
+                                 {"stage 0 has 0 replicas; expected at least 1"});
+}
 
 TEST(Executor, SequentialScheduleAndAdamMatchToo)
 {

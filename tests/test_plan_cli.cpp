@@ -233,6 +233,40 @@ TEST_F(Cli, PlanWithRecomputationSaysWhichStagesRecomputeAndNeedsLessMemory)
     EXPECT_GT(after.at("predicted_iteration_ms").get<double>(), before.at("predicted_iteration_ms").get<double>());
 }
 
+// Stage replication on CPU cores: --replicas 2 runs cnn as one stage on
+// both cores, the plan file keeps it, training with it is exact, and the
+// grouping errors name what to change before anything is profiled.
+TEST_F(Cli, PlanWithReplicasGroupsTheCoresAndTrainingWithThemIsExact)
+{
+    const fs::path report = path("replicas.json");
+    const fs::path planFile = path("replicas-plan.json");
+    const std::string common = "plan --model cnn --devices cpu:2 --batch 32 --micro-batches 2 --quiet";
+    const RunResult result =
+        lpm(common + " --replicas 2 --out " + quote(planFile.string()) + " --json " + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("replicated: stage 0 on 2 cores (cpu:0-1)"));
+    const json document = readJson(report);
+    ASSERT_EQ(document.at("stages").size(), 1u);
+    EXPECT_EQ(document.at("stages")[0].at("replicas").get<int>(), 2);
+    EXPECT_EQ(document.at("stages")[0].at("device").get<std::string>(), "cpu:0-1");
+    const json plan = readJson(planFile);
+    EXPECT_EQ(plan.at("devices")[0].at("replicas").get<int>(), 2);
+    EXPECT_EQ(plan.at("devices")[0].at("costs").get<std::string>(), "cpu*2");
+
+    const RunResult trained =
+        lpm("train --plan " + quote(planFile.string()) + " --dataset synthetic --steps 2 --compare-sequential --quiet");
+    ASSERT_EQ(trained.exitCode, 0) << trained.err;
+    EXPECT_THAT(trained.out, HasSubstr("units 0-9 (on 2 cores)"));
+    EXPECT_THAT(trained.out, HasSubstr("weights identical"));
+
+    expectOneLineError(lpm(common + " --replicas 3"), {"--replicas 3 does not divide the 2 devices"});
+    expectOneLineError(lpm(common + " --replicas two"), {"--replicas", "auto or a whole number", "'two'"});
+    expectOneLineError(lpm(common + " --replicas 2 --schedule dp"), {"one-stage-per-device pipelines", "dp"});
+    expectOneLineError(lpm("plan --model cnn --devices catalog:H100x2 --replicas 2"),
+                       {"CPU cores only", "catalog:H100x2", "not available yet"});
+    expectOneLineError(lpm(common + " --schedule auto --replicas auto"), {"--replicas with --schedule auto"});
+}
+
 TEST_F(Cli, PlanWithMoreDevicesThanUnitsSaysSo)
 {
     const RunResult result = lpm("plan --model mlp --devices catalog:L4x8 --batch 16 --micro-batches 4");

@@ -9,6 +9,7 @@
 #include "io/whole_file.h"
 #include "nn/model_zoo.h"
 #include "plan/cost_sources.h"
+#include "plan/plan.h"
 #include "plan/plan_json.h"
 #include "tensor/error.h"
 
@@ -36,17 +37,18 @@ ModelCosts profileOnBackend(Backend& backend, const std::string& model, const Pr
     return costs;
 }
 
-ModelCosts profileOnCpu(const std::string& model, const ProfileOptions& options, bool quiet)
+ModelCosts profileOnCpu(const std::string& model, const ProfileOptions& options, bool quiet, int threads)
 {
-    CpuBackend backend(1); // one CPU stage is one core
+    CpuBackend backend(threads); // one CPU stage is one core, a replicated one `threads`
     ProfileOptions cpu = options;
-    cpu.device = "cpu";
-    cpu.deviceDescription = discoverHostDevices().cpuName + ", 1 thread";
+    cpu.device = replicatedCostsDevice(threads);
+    cpu.deviceDescription =
+        discoverHostDevices().cpuName + ", " + std::to_string(threads) + (threads == 1 ? " thread" : " threads");
     return profileOnBackend(backend, model, cpu, quiet);
 }
 
 ModelCosts costsForDevices(const std::string& model, const DeviceSet& set, int64_t microBatchSize,
-                           const std::string& costsFile, bool quiet)
+                           const std::string& costsFile, bool quiet, const std::vector<int>& replicaThreads)
 {
     ModelCosts costs;
     if (!costsFile.empty()) {
@@ -70,6 +72,14 @@ ModelCosts costsForDevices(const std::string& model, const DeviceSet& set, int64
         ProfileOptions options;
         options.microBatchSize = costs.microBatchSize;
         costs.devices.push_back(profileOnCpu(model, options, quiet).devices.front());
+    }
+    for (int threads : missingReplicaCosts(costs, replicaThreads)) {
+        if (!quiet)
+            std::fprintf(stderr, "profiling %s on %d cores of this CPU, for stages replicated on them\n", model.c_str(),
+                         threads);
+        ProfileOptions options;
+        options.microBatchSize = costs.microBatchSize;
+        costs.devices.push_back(profileOnCpu(model, options, quiet, threads).devices.front());
     }
     return costs;
 }

@@ -176,6 +176,7 @@ constexpr const char* kAutomaticSchedule = "auto";
 
 struct PlanCommandOptions {
     PlanRequest request;
+    std::string replicas = "1"; // --replicas: a count, or auto
     std::string out;
     std::string jsonFile;
     bool allowAsync = false; // --schedule auto may choose an inexact schedule
@@ -195,9 +196,15 @@ void runPlan(const PlanCommandOptions& options)
         throw InvalidArgument("--recompute with --schedule auto: auto predicts every schedule both without and with "
                               "recomputation already");
     PlanRequest request = options.request;
-    if (automatic)
+    request.replicas = parseReplicasOption(options.replicas);
+    if (request.replicas != 1 && automatic)
+        throw InvalidArgument("--replicas with --schedule auto: auto predicts every schedule both without and with "
+                              "replication already (on CPU cores)");
+    if (automatic) {
         request.schedule = kPipelinedSchedule; // to cut and cost the model; each candidate is cut again
-    Plan plan = makePlan(request);             // checks the micro-batches before profiling
+        request.replicaCosts = true;           // (the costs on r cores that replicated candidates need)
+    }
+    Plan plan = makePlan(request); // checks the micro-batches before profiling
     std::optional<ScheduleChoice> choice;
     if (automatic) {
         choice = chooseSchedule(plan, options.allowAsync);
@@ -222,6 +229,7 @@ void runPlan(const PlanCommandOptions& options)
             document["candidates"] = scheduleCandidatesJson(*choice);
             document["chosen"] = plan.schedule;
             document["chosen_recompute"] = plan.recompute;
+            document["chosen_replicas"] = stageReplicas(plan);
         }
         writeJsonFile(options.jsonFile, document);
     }
@@ -358,6 +366,7 @@ void addPlanCommand(CLI::App& app)
     command->add_flag("--recompute", options->request.recompute,
                       "Activation recomputation on every stage: keep only each stage's input per micro-batch in "
                       "flight and run its forward again before the backward (less memory, one more forward)");
+    command->add_option("--replicas", options->replicas, kReplicasHelp);
     command->add_option("--costs", options->request.costsFile,
                         "Unit costs from `lpm profile` (default: profile CPU stages now, estimate "
                         "catalogue GPUs from data sheets)");

@@ -88,15 +88,27 @@ void printPlanReport(const Plan& plan, const Prediction& prediction, const PlanA
         std::printf("recomputation on stage%s %s: each keeps only its input per micro-batch in flight and runs its "
                     "forward again (R) before each backward\n",
                     recomputing.find(',') == std::string::npos ? "" : "s", recomputing.c_str());
-    if (plan.stages.size() < plan.devices.size()) {
+    std::string replicated;
+    for (const PlannedStage& stage : plan.stages)
+        if (stage.replicas > 1)
+            replicated += std::string(replicated.empty() ? "" : ", ") + "stage "
+                          + std::to_string(&stage - &plan.stages[0]) + " on " + std::to_string(stage.replicas)
+                          + " cores (" + plan.devices[size_t(stage.device)].label + ")";
+    if (!replicated.empty())
+        std::printf("replicated: %s; each micro-batch's samples are split among a stage's cores\n", replicated.c_str());
+    int coresUsed = 0, coresOffered = 0; // (devices, counting a replicated stage's cores)
+    for (const PlannedStage& stage : plan.stages)
+        coresUsed += plan.devices[size_t(stage.device)].replicas;
+    for (const PlanDeviceEntry& device : plan.devices)
+        coresOffered += device.replicas;
+    if (coresUsed < coresOffered) {
         const bool fewerUnits = plan.costs.unitCount() < int(plan.devices.size());
         const char* reason = scheduleTraits(plan.schedule).singleStage ? "sequential runs on the first device"
                              : int(plan.stages.size()) < std::min(plan.costs.unitCount(), int(plan.devices.size()))
                                  ? "fewer stages are predicted to be faster"
                              : fewerUnits ? "the model has fewer units than devices"
                                           : "more stages would not be faster";
-        std::printf("note: the plan uses %zu of the %zu devices offered (%s)\n", plan.stages.size(),
-                    plan.devices.size(), reason);
+        std::printf("note: the plan uses %d of the %d devices offered (%s)\n", coresUsed, coresOffered, reason);
     }
     std::printf("predicted: iteration %.3f ms, %.0f samples/s, speedup %.2fx over sequential on %s "
                 "(%.3f ms), bubble %.1f%%\n",
@@ -111,6 +123,7 @@ nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction, co
     nlohmann::json stages = nlohmann::json::array();
     for (const StagePrediction& stage : prediction.stages)
         stages.push_back({{"device", stage.device},
+                          {"replicas", plan.stages[size_t(&stage - &prediction.stages[0])].replicas},
                           {"first_unit", stage.first},
                           {"last_unit", stage.last},
                           {"forward_ms", stage.forwardSeconds * 1e3},
@@ -144,24 +157,28 @@ nlohmann::json predictionJson(const Plan& plan, const Prediction& prediction, co
 
 void printScheduleChoice(const ScheduleChoice& choice)
 {
-    std::printf("%-11s %9s %12s %8s %7s %22s %6s\n", "schedule", "recompute", "iteration ms", "speedup", "bubble",
-                "largest stage memory", "exact");
+    std::printf("%-11s %9s %-9s %12s %8s %7s %22s %6s\n", "schedule", "recompute", "replicas", "iteration ms",
+                "speedup", "bubble", "largest stage memory", "exact");
     for (size_t i = 0; i < choice.candidates.size(); ++i) {
         const ScheduleCandidate& candidate = choice.candidates[i];
         const char* mark = int(i) == choice.chosen ? "  <- chosen" : "";
         const char* recompute = candidate.recompute ? "yes" : "no";
+        std::string replicas = candidate.replicated ? "" : "no";
+        if (candidate.replicated && candidate.problem.empty())
+            for (const PlannedStage& stage : candidate.plan.stages)
+                replicas += (replicas.empty() ? "" : ",") + std::to_string(stage.replicas);
         if (!candidate.problem.empty()) {
-            std::printf("%-11s %9s not planned: %s\n", candidate.schedule.c_str(), recompute,
-                        candidate.problem.c_str());
+            std::printf("%-11s %9s %-9s not planned: %s\n", candidate.schedule.c_str(), recompute,
+                        candidate.replicated ? "searched" : "no", candidate.problem.c_str());
             continue;
         }
         const Prediction& prediction = candidate.prediction;
         const StagePrediction& largest = largestStage(prediction);
         const std::string memory = formatBytes(largest.memoryBytes) + " / " + formatBytes(largest.capacityBytes)
                                    + (candidate.fits ? "" : " (over)");
-        std::printf("%-11s %9s %12.2f %7.2fx %6.1f%% %22s %6s%s\n", candidate.schedule.c_str(), recompute,
-                    prediction.iterationSeconds * 1e3, prediction.speedup, prediction.bubbleFraction * 100.0,
-                    memory.c_str(), candidate.exact ? "yes" : "no", mark);
+        std::printf("%-11s %9s %-9s %12.2f %7.2fx %6.1f%% %22s %6s%s\n", candidate.schedule.c_str(), recompute,
+                    replicas.c_str(), prediction.iterationSeconds * 1e3, prediction.speedup,
+                    prediction.bubbleFraction * 100.0, memory.c_str(), candidate.exact ? "yes" : "no", mark);
     }
 }
 
@@ -171,6 +188,7 @@ nlohmann::json scheduleCandidatesJson(const ScheduleChoice& choice)
     for (const ScheduleCandidate& candidate : choice.candidates) {
         nlohmann::json entry = {{"schedule", candidate.schedule},
                                 {"recompute", candidate.recompute},
+                                {"replicated", candidate.replicated},
                                 {"exact", candidate.exact},
                                 {"fits", candidate.fits}};
         if (!candidate.problem.empty()) {
@@ -183,6 +201,7 @@ nlohmann::json scheduleCandidatesJson(const ScheduleChoice& choice)
             entry["predicted_speedup"] = candidate.prediction.speedup;
             entry["bubble_fraction"] = candidate.prediction.bubbleFraction;
             entry["peak_memory_bytes"] = memory;
+            entry["replicas"] = stageReplicas(candidate.plan);
         }
         candidates.push_back(std::move(entry));
     }

@@ -50,10 +50,11 @@ struct TrainCommandOptions {
     bool compareSequential = false;
     bool recompute = false; // every stage recomputes (the executor runs even sequential then)
     int chunks = 0;         // interleaved: model chunks per device (0: the default, 2)
+    std::string replicas;   // --replicas: CPU cores per stage, or auto (empty: 1)
 
     bool pipelined() const
     {
-        return !devices.empty() || !planFile.empty() || recompute
+        return !devices.empty() || !planFile.empty() || recompute || !replicas.empty()
                || (!schedule.empty() && !scheduleTraits(schedule).singleStage);
     }
 };
@@ -131,6 +132,7 @@ nlohmann::json pipelineJson(const PipelineReport& report, const TrainSummary& su
                           {"first_unit", stage.first},
                           {"last_unit", stage.last},
                           {"recompute", stage.recompute},
+                          {"replicas", stage.replicas},
                           {"busy_fraction", busy},
                           {"predicted_busy_fraction", report.prediction.stages[s].busyFraction}});
     }
@@ -201,8 +203,9 @@ void printPipelineReport(const PipelineReport& report, const TrainSummary& summa
         const double busy = report.measured.makespanSeconds > 0.0
                                 ? report.measured.busySeconds[s] / report.measured.makespanSeconds
                                 : 0.0;
-        std::printf("%s units %d-%d%s busy %.0f%%", s == 0 ? "" : ",", stage.first, stage.last,
-                    stage.recompute ? " (recomputing)" : "", busy * 100.0);
+        const std::string cores = stage.replicas > 1 ? " (on " + std::to_string(stage.replicas) + " cores)" : "";
+        std::printf("%s units %d-%d%s%s busy %.0f%%", s == 0 ? "" : ",", stage.first, stage.last,
+                    stage.recompute ? " (recomputing)" : "", cores.c_str(), busy * 100.0);
     }
     if (report.predictedRunIterationSeconds > 0.0)
         std::printf("\niteration %.2f ms measured, %.2f ms predicted for this run (%+.0f%%; %.2f ms in the steady "
@@ -285,6 +288,7 @@ void runTrain(TrainCommandOptions options)
                             options.chunks,
                             options.costsFile,
                             options.quiet};
+        request.replicas = options.replicas.empty() ? 1 : parseReplicasOption(options.replicas);
         pipeline.emplace();
         pipeline->plan = trainingPlan(request);
         const Plan& plan = pipeline->plan;
@@ -526,6 +530,7 @@ void addTrainCommand(CLI::App& app)
                    "Activation recomputation on every stage: keep only each stage's input per micro-batch in flight "
                    "and run its forward again before the backward (less memory, one more forward; exact)")
         ->excludes(plan);
+    command->add_option("--replicas", options->replicas, kReplicasHelp)->excludes(plan);
     command->add_flag("--compare-sequential", options->compareSequential,
                       "Pipelined: then run the same steps under sequential on one core and report the speedup");
     for (const char* flag : {"--model", "--batch", "--micro-batches"})

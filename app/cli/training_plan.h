@@ -24,7 +24,19 @@ struct PlanRequest {
     int chunks = 0;         // interleaved: model chunks per device; 0: 2 for interleaved, else 1
     std::string costsFile;  // unit costs from `lpm profile`; empty: profile or estimate now
     bool quiet = false;
+    // Stage replication on CPU cores (plan.h): cores per stage, or 0 for the
+    // planner's choice (chooseReplication). replicaCosts: also profile the
+    // cores for every replication a search tries (for --schedule auto).
+    int replicas = 1;
+    bool replicaCosts = false;
 };
+
+// --replicas: "auto" gives 0 (the planner chooses), a whole number of at
+// least 1 itself; throws InvalidArgument for anything else.
+int parseReplicasOption(const std::string& text);
+
+// The help text of --replicas, the same for `lpm plan` and `lpm train`.
+extern const char* const kReplicasHelp;
 
 // A plan made now: devices parsed, costs loaded or taken, the model cut by
 // the partitioner (lpm's step 5 by simulation). Notes on stderr unless quiet.

@@ -818,6 +818,9 @@ PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimize
         const PlannedStage& stage = stages_[k];
         const int first = replicas ? 0 : next;
         const int last = replicas ? model.unitCount() - 1 : stage.last;
+        if (stage.replicas < 1 || (replicas && stage.replicas != 1))
+            throw InvalidArgument("executor: stage " + std::to_string(k) + " has " + std::to_string(stage.replicas)
+                                  + " replicas; expected at least 1" + (replicas ? ", and 1 under " + schedule_ : ""));
         if (stage.first != first || stage.last != last || stage.last < stage.first || stage.last >= model.unitCount()
             || stage.device != int(k))
             throw InvalidArgument(
@@ -854,8 +857,16 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     // their tensors (messages a stop left in the transport, workers' states).
     if (stageBackends_.empty()) {
         std::vector<std::unique_ptr<Backend>> made; // kept only when every stage has one
-        for (int s = 0; s < stages; ++s)
-            made.push_back(makeStageBackend_ ? makeStageBackend_(s) : std::make_unique<CpuBackend>(1));
+        for (int s = 0; s < stages; ++s) {
+            // A replicated stage: one CPU backend whose threads split each micro-batch's samples.
+            const int replicas = stages_[size_t(s)].replicas;
+            made.push_back(makeStageBackend_ ? makeStageBackend_(s) : std::make_unique<CpuBackend>(replicas));
+            if (replicas > 1 && !made.back()->usesHostMemory())
+                throw InvalidArgument("executor: stage " + std::to_string(s) + " has " + std::to_string(replicas)
+                                      + " replicas on " + made.back()->name()
+                                      + "; stages are replicated on CPU cores only (replicating a stage over GPUs "
+                                        "is not available yet)");
+        }
         if (traits_.replicated) {
             // Each replica's kernels read the trainer's weights and every
             // replica's gradients; where some cannot, the replicas sum and
@@ -897,8 +908,11 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     if (!collectiveRanks_.empty() && !collective_) // the last one was aborted by a failed run
         collective_ = newCollective(collectiveRanks_);
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
+    int threads = 0; // the workers' own, and a replicated stage's team members besides
+    for (int w = 0; w < schedule.workers; ++w)
+        threads += chunks_ > 1 ? 1 : stages_[size_t(w)].replicas;
     const std::chrono::microseconds spin =
-        waitSpin_.value_or(schedule.workers <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
+        waitSpin_.value_or(threads <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
     SharedRun shared(stages, schedule.workers, count, int(microBatches_), int(microBatches_) + stages + 1, spin);
     const StageSetup setup{seed_,        firstStep, optimizer_.stepCount(), int(microBatches_),
                            weightStash_, batchAt,   traits_.splitsBackward, beforeAction_};

@@ -27,6 +27,13 @@
 // so weights agree to rounding (about 1e-7 relative per step), not bit for
 // bit; batch-norm running statistics are those of replica 0's micro-batches.
 //
+// Stage replication (PlannedStage::replicas, plan.h): a stage replicated on
+// r CPU cores computes on a CPU backend of r threads, which splits every
+// micro-batch's samples among them in groups fixed by the shapes alone and
+// sums the groups' weight gradients in group order: the replicas share the
+// stage's weights, nothing is all-reduced, and every exact schedule stays
+// exact. Replicas on a GPU's backend are refused (not available yet).
+//
 // Recomputation (PlannedStage::recompute): such a stage keeps a copy of each
 // micro-batch's input from F to its R, drops F's contexts, and rebuilds them
 // in R with a second forward (StepInfo::recompute: the same keys, so the

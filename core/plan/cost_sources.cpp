@@ -3,6 +3,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "devices/host_devices.h"
 #include "nn/model_zoo.h"
+#include "plan/plan.h"
 
 namespace lpm {
 
@@ -27,15 +28,26 @@ bool needsCpuProfile(const ModelCosts& costs, const DeviceSet& set)
     return false;
 }
 
-DeviceCosts profileCpuCosts(const std::string& model, int64_t microBatchSize, const ProfileProgress& progress)
+DeviceCosts profileCpuCosts(const std::string& model, int64_t microBatchSize, const ProfileProgress& progress,
+                            int threads)
 {
     Model built = buildModel(model);
-    CpuBackend backend(1); // one CPU stage is one core
+    CpuBackend backend(threads); // one CPU stage is one core, a replicated one `threads`
     ProfileOptions options;
     options.microBatchSize = microBatchSize;
-    options.device = "cpu";
-    options.deviceDescription = discoverHostDevices().cpuName + ", 1 thread";
+    options.device = replicatedCostsDevice(threads);
+    options.deviceDescription =
+        discoverHostDevices().cpuName + ", " + std::to_string(threads) + (threads == 1 ? " thread" : " threads");
     return profileModel(backend, built, options, progress).devices.front();
+}
+
+std::vector<int> missingReplicaCosts(const ModelCosts& costs, const std::vector<int>& threadCounts)
+{
+    std::vector<int> missing;
+    for (int threads : threadCounts)
+        if (threads > 1 && costs.find(replicatedCostsDevice(threads)) == nullptr)
+            missing.push_back(threads);
+    return missing;
 }
 
 } // namespace lpm

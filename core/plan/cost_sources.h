@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "devices/device_set.h"
 #include "plan/cost_model.h"
@@ -23,8 +24,14 @@ void addCatalogEstimates(ModelCosts& costs, const DeviceSet& set);
 // True when `set` has CPU stages and `costs` has no "cpu" times yet.
 bool needsCpuProfile(const ModelCosts& costs, const DeviceSet& set);
 
-// Profiles zoo model `model` on one core of this machine (a one-thread CPU
-// backend) at `microBatchSize`: the "cpu" DeviceCosts.
-DeviceCosts profileCpuCosts(const std::string& model, int64_t microBatchSize, const ProfileProgress& progress = {});
+// Profiles zoo model `model` on `threads` cores of this machine (a CPU
+// backend of that many threads) at `microBatchSize`: the DeviceCosts of
+// replicatedCostsDevice(threads) ("cpu" for one core).
+DeviceCosts profileCpuCosts(const std::string& model, int64_t microBatchSize, const ProfileProgress& progress = {},
+                            int threads = 1);
+
+// Of `threadCounts`, those whose "cpu*r" costs `costs` lacks (a stage
+// replicated on r cores is timed by them).
+std::vector<int> missingReplicaCosts(const ModelCosts& costs, const std::vector<int>& threadCounts);
 
 } // namespace lpm

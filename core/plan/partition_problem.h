@@ -75,6 +75,9 @@ struct PlannedStage {
     // Activation recomputation: the stage keeps only its input per
     // micro-batch in flight and runs its forward again (R) before each B.
     bool recompute = false;
+    // CPU cores the stage runs on, its backend splitting each micro-batch's
+    // samples among them (its device entry's replicas; plan.h).
+    int replicas = 1;
 
     bool operator==(const PlannedStage&) const = default;
 };

@@ -59,8 +59,109 @@ std::vector<PlanDeviceEntry> interleavedDevices(const std::vector<PlanDeviceEntr
     return entries;
 }
 
+std::string replicatedCostsDevice(int replicas)
+{
+    return replicas == 1 ? "cpu" : "cpu*" + std::to_string(replicas);
+}
+
+namespace {
+
+// "cpu:3" → "3"; any other label as it is.
+std::string coreIndexOf(const std::string& label)
+{
+    return label.starts_with("cpu:") ? label.substr(4) : label;
+}
+
+} // namespace
+
+std::vector<PlanDeviceEntry> replicatedDevices(const std::vector<PlanDeviceEntry>& devices,
+                                               const std::vector<int>& replicas)
+{
+    int total = 0;
+    for (int count : replicas) {
+        if (count < 1)
+            throw InvalidArgument("replicas must be at least 1 per stage, got " + std::to_string(count));
+        total += count;
+    }
+    if (total != int(devices.size()))
+        throw InvalidArgument("replicas: " + std::to_string(total) + " devices asked for, the set has "
+                              + std::to_string(devices.size()));
+    std::vector<PlanDeviceEntry> groups;
+    size_t next = 0;
+    for (int count : replicas) {
+        const PlanDeviceEntry& first = devices[next];
+        const PlanDeviceEntry& last = devices[next + size_t(count) - 1];
+        PlanDeviceEntry group = first;
+        if (count > 1) {
+            for (size_t d = next; d < next + size_t(count); ++d)
+                if (devices[d].costsDevice != "cpu" || devices[d].sharedBy != 1 || devices[d].replicas != 1)
+                    throw InvalidArgument("replicas: " + devices[d].label
+                                          + " is not a CPU core of its own; stages are replicated on CPU cores only "
+                                            "(replicating a stage over GPUs is not available yet)");
+            group.label = first.label + "-" + coreIndexOf(last.label);
+            group.costsDevice = replicatedCostsDevice(count);
+            group.replicas = count;
+            group.memoryBytes = 0;
+            for (size_t d = next; d < next + size_t(count); ++d)
+                group.memoryBytes += devices[d].memoryBytes;
+            group.linkToNext = last.linkToNext;
+        }
+        groups.push_back(std::move(group));
+        next += size_t(count);
+    }
+    return groups;
+}
+
+std::vector<int> equalReplicas(int devices, int replicas)
+{
+    if (replicas < 1 || devices % replicas != 0)
+        throw InvalidArgument("--replicas " + std::to_string(replicas) + " does not divide the "
+                              + std::to_string(devices)
+                              + " devices into equal groups (choose a divisor, or --replicas auto)");
+    return std::vector<int>(size_t(devices / replicas), replicas);
+}
+
+std::vector<int> stageReplicas(const Plan& plan)
+{
+    std::vector<int> replicas;
+    for (const PlannedStage& stage : plan.stages)
+        replicas.push_back(stage.replicas);
+    return replicas;
+}
+
+bool replicatesStages(const Plan& plan)
+{
+    return std::any_of(plan.devices.begin(), plan.devices.end(),
+                       [](const PlanDeviceEntry& device) { return device.replicas > 1; });
+}
+
 std::vector<PlanDeviceEntry> physicalDevices(const Plan& plan)
 {
+    if (replicatesStages(plan)) {
+        std::vector<PlanDeviceEntry> cores;
+        for (const PlanDeviceEntry& device : plan.devices) {
+            // "cpu:2-3" → "cpu:2", "cpu:3"; a label of another form gets "/r" appended.
+            const std::string label = device.label.substr(0, device.label.rfind('-'));
+            const std::string index = coreIndexOf(label);
+            const bool numbered =
+                label != index && !index.empty()
+                && std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; });
+            for (int r = 0; r < device.replicas; ++r) {
+                PlanDeviceEntry core = device;
+                if (device.replicas > 1) {
+                    core.label = numbered ? "cpu:" + std::to_string(std::stoll(index) + r)
+                                          : device.label + "/" + std::to_string(r);
+                    core.costsDevice = replicatedCostsDevice(1);
+                    core.memoryBytes = device.memoryBytes / device.replicas;
+                    core.replicas = 1;
+                    if (r + 1 < device.replicas)
+                        core.linkToNext = hostMemoryLink(); // to the group's next core
+                }
+                cores.push_back(std::move(core));
+            }
+        }
+        return cores;
+    }
     if (plan.chunks <= 1)
         return plan.devices;
     const size_t p = plan.devices.size() / size_t(plan.chunks);
@@ -163,8 +264,10 @@ void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& it
     plan.stages.clear();
     const ScheduleTraits traits = scheduleTraits(plan.schedule);
     const auto markRecomputation = [&](Partition& stages) {
-        for (PlannedStage& stage : stages)
+        for (PlannedStage& stage : stages) {
             stage.recompute = plan.recompute;
+            stage.replicas = plan.devices[size_t(stage.device)].replicas;
+        }
     };
     if (traits.singleStage) {
         plan.stages.push_back({0, units - 1, 0});
@@ -203,7 +306,7 @@ void partitionPlan(Plan& plan, const std::function<double(const Partition&)>& it
         PartitionProblem one = problem;
         one.devices = {problem.devices[size_t(stage.device)]};
         one.links.clear();
-        requireFitsInMemory(one, {{stage.first, stage.last, 0, stage.recompute}}, plan.schedule);
+        requireFitsInMemory(one, {{stage.first, stage.last, 0, stage.recompute, stage.replicas}}, plan.schedule);
     }
 }
 
@@ -230,11 +333,20 @@ void validatePlan(const Plan& plan)
     validateModelCosts(plan.costs);
     if (plan.devices.empty())
         throw InvalidArgument("plan: no devices");
+    const ScheduleTraits traits = scheduleTraits(plan.schedule);
     for (const PlanDeviceEntry& device : plan.devices) {
         plan.costs.at(device.costsDevice);
-        if (device.memoryBytes < 0 || device.sharedBy < 1)
+        if (device.memoryBytes < 0 || device.sharedBy < 1 || device.replicas < 1)
             throw InvalidArgument("plan: device " + device.label
-                                  + " needs a non-negative memory and shared_by of at least 1");
+                                  + " needs a non-negative memory, and shared_by and replicas of at least 1");
+        if (device.replicas > 1 && device.costsDevice != replicatedCostsDevice(device.replicas))
+            throw InvalidArgument("plan: device " + device.label + " has " + std::to_string(device.replicas)
+                                  + " replicas and must be timed by the costs of '"
+                                  + replicatedCostsDevice(device.replicas) + "' (CPU cores only), not '"
+                                  + device.costsDevice + "'");
+        if (device.replicas > 1 && (traits.replicated || traits.interleaved))
+            throw InvalidArgument("plan: device " + device.label + " replicates a stage, which " + plan.schedule
+                                  + " does not do (replicas apply to one-stage-per-device pipelines)");
     }
     for (size_t k = 0; k + 1 < plan.devices.size(); ++k) {
         const LinkSpec& link = plan.devices[k].linkToNext;
@@ -247,7 +359,6 @@ void validatePlan(const Plan& plan)
         throw InvalidArgument("plan: " + std::to_string(plan.stages.size()) + " stages for "
                               + std::to_string(plan.devices.size()) + " devices (expected 1 to "
                               + std::to_string(plan.devices.size()) + ")");
-    const ScheduleTraits traits = scheduleTraits(plan.schedule);
     if (traits.singleStage && plan.stages.size() != 1)
         throw InvalidArgument("plan: schedule " + plan.schedule + " runs one stage, the plan has "
                               + std::to_string(plan.stages.size()));
@@ -275,6 +386,9 @@ void validatePlan(const Plan& plan)
                                   + (traits.replicated ? " (" + plan.schedule + ": every stage holds all units)" : ""));
         if (traits.replicated && stage.last != units - 1)
             throw InvalidArgument(where + " must hold every unit under " + plan.schedule);
+        if (stage.replicas != plan.devices[k].replicas)
+            throw InvalidArgument(where + " has " + std::to_string(stage.replicas) + " replicas, its device "
+                                  + plan.devices[k].label + " " + std::to_string(plan.devices[k].replicas));
         next = stage.last + 1;
     }
     if (next != units)

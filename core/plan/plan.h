@@ -22,6 +22,11 @@ struct PlanDeviceEntry {
     int64_t memoryBytes = 0; // capacity one stage may use
     int sharedBy = 1;        // stages sharing this physical device divide its rate
     LinkSpec linkToNext;     // to devices[k + 1]; unused on the last device
+    // Stage replication (hybrid data × pipeline parallelism): the entry is
+    // this many CPU cores that run one stage together, the stage's backend
+    // splitting each micro-batch's samples among them (replicatedDevices).
+    // Its times are those of costsDevice == replicatedCostsDevice(replicas).
+    int replicas = 1;
 };
 
 struct Plan {
@@ -62,16 +67,43 @@ std::vector<PlanDeviceEntry> planDevices(const DeviceSet& set, const HostDevices
 // chunks one after another, as the simulator plays them on one clock.
 // Throws InvalidArgument for fewer than 2 devices or chunks.
 std::vector<PlanDeviceEntry> interleavedDevices(const std::vector<PlanDeviceEntry>& devices, int chunks);
-// The physical devices of a plan: its devices, or for an interleaved plan
-// the first chunk's entries with their labels and whole memory back.
+// The physical devices of a plan: its devices, for an interleaved plan the
+// first chunk's entries with their labels and whole memory back, and for a
+// replicated one each group's cores again ("cpu:K", its share of memory).
 std::vector<PlanDeviceEntry> physicalDevices(const Plan& plan);
+
+// Stage replication on CPU cores. A stage replicated on r cores is one
+// worker whose CPU backend has r threads: every operation splits the
+// micro-batch's samples among them in fixed groups and sums the groups'
+// weight gradients in group order, so the replicas' gradients are summed
+// before the update, in an order that does not depend on r, and the weights
+// stay those of sequential bit for bit. Replicas share the stage's weights,
+// so nothing is copied or all-reduced between them. (Replicating a stage
+// over GPUs, with an all-reduce between their memories, is not built yet.)
+//
+// The costs of a stage on r cores, measured with an r-thread backend:
+// "cpu" for r = 1, "cpu*r" otherwise.
+std::string replicatedCostsDevice(int replicas);
+// Groups consecutive CPU cores into replicated entries: replicas[g] cores
+// for group g, labelled "cpu:0-1" (or the core's own label for 1), with
+// their memory summed and the last core's link onwards. Throws
+// InvalidArgument unless every count is at least 1, they add up to the
+// devices, and every grouped device is an unshared CPU core.
+std::vector<PlanDeviceEntry> replicatedDevices(const std::vector<PlanDeviceEntry>& devices,
+                                               const std::vector<int>& replicas);
+// Every group of `devices` cores in `replicas` equal groups: throws
+// InvalidArgument unless replicas divides the devices.
+std::vector<int> equalReplicas(int devices, int replicas);
+// The replicas (CPU cores) of each of the plan's stages; whether any device exceeds 1.
+std::vector<int> stageReplicas(const Plan& plan);
+bool replicatesStages(const Plan& plan);
 
 // The chunks per device interleaved gets when none are asked for (`--chunks`).
 inline constexpr int kDefaultInterleavedChunks = 2;
 
 // `plan` under `schedule` on the same physical devices: interleaved with
 // the plan's chunks (kDefaultInterleavedChunks when it had none), any other
-// schedule on the devices themselves. Its stages are kept: cut it again
+// schedule on the devices themselves (replicated stages' cores one by one). Its stages are kept: cut it again
 // (partitionPlan) before predicting it.
 Plan withSchedule(const Plan& plan, const std::string& schedule);
 
@@ -93,7 +125,8 @@ PartitionProblem partitionProblemFor(const Plan& plan);
 
 // Cuts the plan's model into stages: with the partitioner for pipelined
 // schedules, on devices[0] alone for sequential, a whole replica on every
-// device for dp. Fills plan.stages (each recomputing when plan.recompute); throws InvalidArgument when no plan fits
+// device for dp. Fills plan.stages (each recomputing when plan.recompute,
+// and with its device's replicas); throws InvalidArgument when no plan fits
 // in memory (naming the stage and the bytes over). `iterationSeconds`, when
 // given, times the candidates (PartitionProblem::iterationSeconds) with their
 // stages marked as the plan will be (recomputing when plan.recompute);

@@ -130,6 +130,7 @@ json planValue(const Plan& plan)
                            {"costs", device.costsDevice},
                            {"memory_bytes", device.memoryBytes},
                            {"shared_by", device.sharedBy},
+                           {"replicas", device.replicas},
                            {"link_to_next",
                             {{"name", device.linkToNext.name},
                              {"bandwidth_bytes_per_second", device.linkToNext.bytesPerSecond},
@@ -191,6 +192,7 @@ Plan readPlan(const JsonReader& root)
         entry.costsDevice = device.field("costs").text();
         entry.memoryBytes = device.field("memory_bytes").integer();
         entry.sharedBy = device.field("shared_by").integer32();
+        entry.replicas = device.has("replicas") ? device.field("replicas").integer32() : 1; // (optional)
         const JsonReader link = device.field("link_to_next");
         entry.linkToNext = {link.field("name").text(), link.field("bandwidth_bytes_per_second").number(),
                             link.field("latency_us").number() / 1e6};
@@ -205,6 +207,9 @@ Plan readPlan(const JsonReader& root)
     for (const JsonReader& stage : root.field("stages").elements())
         plan.stages.push_back({stage.field("first").integer32(), stage.field("last").integer32(),
                                stage.field("device").integer32(), optionalFlag(stage, "recompute")});
+    for (PlannedStage& stage : plan.stages) // a stage's replicas are its device's (validatePlan checks the index)
+        if (stage.device >= 0 && stage.device < int(plan.devices.size()))
+            stage.replicas = plan.devices[size_t(stage.device)].replicas;
     plan.costs = readCosts(root.field("costs"));
     if (plan.costs.model != plan.model)
         root.field("costs").fail("are for model '" + plan.costs.model + "', the plan is for '" + plan.model + "'");

@@ -45,8 +45,12 @@ SpeedupCeiling estimateSpeedupCeiling(const Plan& plan)
     // On the physical devices, with contiguous stages: an interleaved plan's
     // chunks take turns on their device, so its devices are not p·v. (Its
     // non-contiguous stages may balance a little better than this bound says.)
+    // A replicated plan's bound is that of a cut over its cores one by one,
+    // which replication can pass.
     if (scheduleTraits(plan.schedule).interleaved)
         return estimateSpeedupCeiling(partitionProblemFor(withSchedule(plan, "1f1b")));
+    if (replicatesStages(plan))
+        return estimateSpeedupCeiling(partitionProblemFor(withSchedule(plan, plan.schedule)));
     return estimateSpeedupCeiling(partitionProblemFor(plan));
 }
 

@@ -1,23 +1,50 @@
 #include "sim/schedule_choice.h"
 
 #include "schedule/schedule.h"
+#include "sim/replication_choice.h"
 #include "tensor/error.h"
 
 namespace lpm {
 
+namespace {
+
+// Replication candidates apply on two or more CPU cores whose "cpu*r" costs are all there.
+bool replicationApplies(const Plan& plan)
+{
+    const std::vector<PlanDeviceEntry> cores = physicalDevices(plan);
+    Plan physical = plan;
+    physical.devices = cores;
+    if (cores.size() < 2 || !replicableDevices(physical))
+        return false;
+    for (int replicas : replicationThreadCounts(int(cores.size())))
+        if (plan.costs.find(replicatedCostsDevice(replicas)) == nullptr)
+            return false;
+    return true;
+}
+
+} // namespace
+
 ScheduleChoice chooseSchedule(const Plan& plan, bool allowInexact)
 {
     ScheduleChoice choice;
+    const bool replication = replicationApplies(plan);
     for (const std::string& schedule : scheduleNames())
-        for (const bool recompute : {false, true}) {
+        for (const auto& [recompute, replicated] : {std::pair{false, false}, {true, false}, {false, true}}) {
+            const ScheduleTraits traits = scheduleTraits(schedule);
+            if (replicated && (!replication || traits.replicated || traits.interleaved))
+                continue;
             ScheduleCandidate candidate;
             candidate.schedule = schedule;
             candidate.recompute = recompute;
-            candidate.exact = scheduleTraits(schedule).exact();
+            candidate.replicated = replicated;
+            candidate.exact = traits.exact();
             try {
                 Plan cut = withSchedule(plan, schedule);
                 cut.recompute = recompute;
-                partitionPlanPredicted(cut);
+                if (replicated)
+                    chooseReplication(cut);
+                else
+                    partitionPlanPredicted(cut);
                 candidate.prediction = predictPlan(cut);
                 candidate.plan = std::move(cut);
                 candidate.fits = firstStageOverMemory(candidate.prediction) < 0;

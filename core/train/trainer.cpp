@@ -52,7 +52,9 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
     // The executor runs every pipelined schedule, and sequential where it recomputes.
     const std::vector<bool> recomputing = recomputingStages(options.stages);
     const bool recomputes = std::find(recomputing.begin(), recomputing.end(), true) != recomputing.end();
-    if (!scheduleTraits(options.schedule).singleStage || options.stages.size() > 1 || recomputes) {
+    const bool replicates = std::any_of(options.stages.begin(), options.stages.end(),
+                                        [](const PlannedStage& stage) { return stage.replicas > 1; });
+    if (!scheduleTraits(options.schedule).singleStage || options.stages.size() > 1 || recomputes || replicates) {
         Partition stages = options.stages;
         if (stages.empty())
             stages = {{0, model_.unitCount() - 1, 0}};
@@ -64,8 +66,11 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
                                   + std::to_string(stages.size()) + " stages");
         PipelineExecutor::StageBackendFactory stageBackend; // empty: the executor's one-core CPU backends
         if (!options.stageBackends.empty() || !backend_->usesHostMemory())
-            stageBackend = [names = options.stageBackends, backend = options.backend, tf32 = options.tf32](int s) {
-                return makeBackend(BackendRequest{names.empty() ? backend : names[size_t(s)], 1, tf32});
+            stageBackend = [names = options.stageBackends, backend = options.backend, tf32 = options.tf32,
+                            stages](int s) {
+                // (a replicated stage's CPU threads; the executor refuses replicas on a GPU)
+                return makeBackend(
+                    BackendRequest{names.empty() ? backend : names[size_t(s)], stages[size_t(s)].replicas, tf32});
             };
         executor_ = std::make_unique<PipelineExecutor>(model_, store_, *optimizer_, std::move(stages), options.schedule,
                                                        options.microBatches, options.seed, options.weightStash,
