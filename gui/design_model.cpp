@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <numeric>
 #include <utility>
 
 #include "design_edit_command.h"
@@ -9,16 +10,35 @@
 #include "plan/cost_sources.h"
 #include "schedule/schedule.h"
 #include "sim/calibration.h"
+#include "sim/replication_choice.h"
 
 namespace lpm::gui {
 
 namespace {
 
-// Stage k runs on device k: the invariant every partition edit keeps.
-void renumberDevices(Partition& stages)
+// Stage k runs on device k: the invariant every partition edit keeps. With
+// replicated stages the cores are grouped anew: each stage's replicas in
+// stage order, then the remaining cores one by one (for later splits).
+// False, changing nothing, when the stages need more cores than there are.
+bool placeStages(Plan& plan)
 {
-    for (size_t k = 0; k < stages.size(); ++k)
-        stages[k].device = int(k);
+    const bool replicated =
+        replicatesStages(plan)
+        || std::any_of(plan.stages.begin(), plan.stages.end(), [](const PlannedStage& s) { return s.replicas > 1; });
+    std::vector<int> groups;
+    for (const PlannedStage& stage : plan.stages)
+        groups.push_back(stage.replicas);
+    const std::vector<PlanDeviceEntry> cores = replicated ? physicalDevices(plan) : plan.devices;
+    const int used = std::accumulate(groups.begin(), groups.end(), 0);
+    if (replicated && used > int(cores.size()))
+        return false;
+    for (size_t k = 0; k < plan.stages.size(); ++k)
+        plan.stages[k].device = int(k);
+    if (replicated) {
+        groups.resize(groups.size() + size_t(int(cores.size()) - used), 1);
+        plan.devices = replicatedDevices(cores, groups);
+    }
+    return true;
 }
 
 bool cutsAreFixed(const Plan& plan)
@@ -86,13 +106,38 @@ bool DesignModel::commit(const QString& text, const Edit& edit, int mergeId)
     return true;
 }
 
+bool DesignModel::addCpuCosts(Plan& plan, int threads)
+{
+    const std::string device = replicatedCostsDevice(threads);
+    if (plan.costs.find(device) != nullptr)
+        return true;
+    const ProfileKey key{plan.model, device};
+    const auto found = cpuProfiles_.find(key);
+    if (found == cpuProfiles_.end()) {
+        profileRequested_ = true;
+        emit cpuProfileNeeded(QString::fromStdString(plan.model), plan.costs.microBatchSize, threads);
+        return false;
+    }
+    DeviceCosts costs = found->second; // at cpuProfileSizes_[key], scaled to the plan's size
+    costs.units = scaleUnitTimes(std::move(costs.units), cpuProfileSizes_.at(key), plan.costs.microBatchSize);
+    plan.costs.devices.push_back(std::move(costs));
+    return true;
+}
+
 std::optional<Design> DesignModel::replanned(Design design)
 {
     Plan& plan = design.plan;
     requireEqualMicroBatches(plan.batch, plan.microBatches);
+    std::vector<int> coreGroups; // the grouping of cores to keep (replicated stages), if any
+    for (const PlanDeviceEntry& device : plan.devices)
+        coreGroups.push_back(device.replicas);
     DeviceSet set = parseDeviceSet(plan.deviceSpec);
     resolveLocalGpus(set, host_.gpu); // a local GPU is planned with its catalogue entry's estimates
     plan.devices = planDevices(set, host_);
+    const ScheduleTraits traits = scheduleTraits(plan.schedule);
+    const bool keepGroups = std::any_of(coreGroups.begin(), coreGroups.end(), [](int r) { return r > 1; })
+                            && std::accumulate(coreGroups.begin(), coreGroups.end(), 0) == int(plan.devices.size())
+                            && replicableDevices(plan) && !traits.replicated && !traits.interleaved;
     if (scheduleTraits(plan.schedule).interleaved) { // each device once per chunk
         plan.chunks = std::max(plan.chunks, kDefaultInterleavedChunks);
         plan.devices = interleavedDevices(plan.devices, plan.chunks);
@@ -102,16 +147,13 @@ std::optional<Design> DesignModel::replanned(Design design)
     if (plan.costs.model != plan.model || plan.costs.units.empty())
         plan.costs = describeZooModelCosts(plan.model, plan.microBatchSize());
     addCatalogEstimates(plan.costs, set);
-    if (needsCpuProfile(plan.costs, set)) {
-        const auto found = cpuProfiles_.find(plan.model);
-        if (found == cpuProfiles_.end()) {
-            profileRequested_ = true;
-            emit cpuProfileNeeded(QString::fromStdString(plan.model), plan.costs.microBatchSize);
-            return std::nullopt;
-        }
-        DeviceCosts cpu = found->second; // at cpuProfileSizes_[model], scaled to the plan's size
-        cpu.units = scaleUnitTimes(std::move(cpu.units), cpuProfileSizes_.at(plan.model), plan.costs.microBatchSize);
-        plan.costs.devices.push_back(std::move(cpu));
+    if (needsCpuProfile(plan.costs, set) && !addCpuCosts(plan, 1))
+        return std::nullopt;
+    if (keepGroups) {
+        for (int replicas : coreGroups)
+            if (replicas > 1 && !addCpuCosts(plan, replicas))
+                return std::nullopt;
+        plan.devices = replicatedDevices(plan.devices, coreGroups);
     }
     partitionPlanPredicted(plan);
     return design;
@@ -153,7 +195,7 @@ bool DesignModel::mergeStages(int stage)
                     tr("The %1 schedule has no stages to merge.").arg(QString::fromStdString(design.plan.schedule)));
             stages[size_t(stage)].last = stages[size_t(stage) + 1].last;
             stages.erase(stages.begin() + stage + 1);
-            renumberDevices(stages);
+            placeStages(design.plan); // (fewer stages: their cores always suffice)
             return design;
         });
 }
@@ -180,7 +222,7 @@ bool DesignModel::splitStage(int stage, int firstUnitOfNew)
         const PlannedStage second{firstUnitOfNew, cut.last, 0};
         cut.last = firstUnitOfNew - 1;
         stages.insert(stages.begin() + stage + 1, second);
-        renumberDevices(stages);
+        placeStages(design.plan); // (a device without a stage was free: its core takes the new one)
         return design;
     });
 }
@@ -208,6 +250,42 @@ bool DesignModel::setStageRecompute(int stage, bool recompute)
     });
 }
 
+bool DesignModel::setStageReplicas(int stage, int replicas)
+{
+    if (stage < 0 || stage >= stageCount() || replicas < 1)
+        return false;
+    if (design_.plan.stages[size_t(stage)].replicas == replicas)
+        return true;
+    return commit(replicas == 1 ? tr("Stage %1 on one core").arg(stage)
+                                : tr("Stage %1 on %2 cores").arg(stage).arg(replicas),
+                  [=, this](Design design) -> std::optional<Design> {
+                      Plan& plan = design.plan;
+                      const ScheduleTraits traits = scheduleTraits(plan.schedule);
+                      if (traits.replicated || traits.interleaved)
+                          return rejected(tr("The %1 schedule runs one stage per device: it replicates no stage.")
+                                              .arg(QString::fromStdString(plan.schedule)));
+                      const std::vector<PlanDeviceEntry> cores = physicalDevices(plan);
+                      Plan single = plan;
+                      single.devices = cores;
+                      if (!replicableDevices(single))
+                          return rejected(tr("Stages are replicated on CPU cores only; replicating a stage over "
+                                             "GPUs is not available yet."));
+                      plan.stages[size_t(stage)].replicas = replicas;
+                      int used = 0;
+                      for (const PlannedStage& s : plan.stages)
+                          used += s.replicas;
+                      if (!placeStages(plan))
+                          return rejected(tr("Stage %1 on %2 cores: the stages would need %3 of the %4 cores.")
+                                              .arg(stage)
+                                              .arg(replicas)
+                                              .arg(used)
+                                              .arg(cores.size()));
+                      if (replicas > 1 && !addCpuCosts(plan, replicas))
+                          return std::nullopt; // (pending until the profile on that many cores is in)
+                      return design;
+                  });
+}
+
 bool DesignModel::replanWith(const QString& text, const std::function<void(Design&)>& change)
 {
     return commit(text, [=, this](Design design) {
@@ -229,16 +307,27 @@ bool DesignModel::setDevices(const QString& deviceSpec)
                          [=](Design& design) { design.plan.deviceSpec = deviceSpec.toStdString(); });
 }
 
-bool DesignModel::setSchedule(const QString& schedule, std::optional<bool> recompute)
+bool DesignModel::setSchedule(const QString& schedule, std::optional<bool> recompute,
+                              std::optional<std::vector<int>> coreGroups)
 {
+    std::vector<int> groups; // the plan's own
+    for (const PlanDeviceEntry& device : design_.plan.devices)
+        groups.push_back(device.replicas);
     const bool sameRecompute = !recompute || *recompute == design_.plan.recompute;
-    const QString text =
-        recompute && *recompute ? tr("Schedule %1 with recomputation").arg(schedule) : tr("Schedule %1").arg(schedule);
-    return (schedule.toStdString() == design_.plan.schedule && sameRecompute) || replanWith(text, [=](Design& design) {
-               changeSchedule(design, schedule.toStdString());
-               if (recompute)
-                   design.plan.recompute = *recompute;
-           });
+    const bool sameGroups = !coreGroups || *coreGroups == groups;
+    const bool replicated =
+        coreGroups && std::any_of(coreGroups->begin(), coreGroups->end(), [](int r) { return r > 1; });
+    const QString text = recompute && *recompute ? tr("Schedule %1 with recomputation").arg(schedule)
+                         : replicated            ? tr("Schedule %1 with replicated stages").arg(schedule)
+                                                 : tr("Schedule %1").arg(schedule);
+    return (schedule.toStdString() == design_.plan.schedule && sameRecompute && sameGroups)
+           || replanWith(text, [=](Design& design) {
+                  changeSchedule(design, schedule.toStdString());
+                  if (recompute)
+                      design.plan.recompute = *recompute;
+                  if (coreGroups) // (replanned() groups the cores as these entries do)
+                      design.plan.devices = replicatedDevices(physicalDevices(design.plan), *coreGroups);
+              });
 }
 
 bool DesignModel::applySuggestion()
@@ -296,10 +385,11 @@ bool DesignModel::setTrainingSettings(const TrainingSettings& settings)
 void DesignModel::resetDesign(const Design& design)
 {
     pendingEdit_.reset();
-    if (const DeviceCosts* cpu = design.plan.costs.find("cpu")) {
-        cpuProfiles_[design.plan.model] = *cpu;
-        cpuProfileSizes_[design.plan.model] = design.plan.costs.microBatchSize;
-    }
+    for (const DeviceCosts& costs : design.plan.costs.devices)
+        if (costs.device == "cpu" || costs.device.starts_with("cpu*")) {
+            cpuProfiles_[{design.plan.model, costs.device}] = costs;
+            cpuProfileSizes_[{design.plan.model, costs.device}] = design.plan.costs.microBatchSize;
+        }
     undoStack_.clear();
     applyDesign(design);
     undoStack_.setClean();
@@ -307,8 +397,8 @@ void DesignModel::resetDesign(const Design& design)
 
 void DesignModel::provideCpuCosts(const QString& model, qint64 microBatchSize, const DeviceCosts& costs)
 {
-    cpuProfiles_[model.toStdString()] = costs;
-    cpuProfileSizes_[model.toStdString()] = microBatchSize;
+    cpuProfiles_[{model.toStdString(), costs.device}] = costs;
+    cpuProfileSizes_[{model.toStdString(), costs.device}] = microBatchSize;
     if (!pendingEdit_)
         return;
     const PendingEdit pending = std::move(*pendingEdit_);
@@ -318,9 +408,11 @@ void DesignModel::provideCpuCosts(const QString& model, qint64 microBatchSize, c
 
 void DesignModel::reprofileCpu()
 {
-    cpuProfiles_.erase(design_.plan.model);
+    std::erase_if(cpuProfiles_, [&](const auto& entry) { return entry.first.first == design_.plan.model; });
     commit(tr("Profile again on this CPU"), [this](Design design) {
-        std::erase_if(design.plan.costs.devices, [](const DeviceCosts& costs) { return costs.device == "cpu"; });
+        std::erase_if(design.plan.costs.devices, [](const DeviceCosts& costs) {
+            return costs.device == "cpu" || costs.device.starts_with("cpu*");
+        });
         return replanned(std::move(design));
     });
 }

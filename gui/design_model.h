@@ -5,15 +5,24 @@
 // whole Design before and after, so undo restores it exactly.
 //
 // Costs: catalogue devices are estimated at once; CPU stages need a profile of
-// the model on one core, which the model does not take itself (it would block
-// the window): it emits cpuProfileNeeded, keeps the edit pending, and finishes
+// the model on one core (and a stage replicated on r cores one on r cores,
+// "cpu*r"), which the model does not take itself (it would block the
+// window): it emits cpuProfileNeeded, keeps the edit pending, and finishes
 // it when provideCpuCosts brings the times. Profiles are kept per model and
-// rescaled linearly to other micro-batch sizes (scaleUnitTimes).
+// costs device and rescaled linearly to other micro-batch sizes
+// (scaleUnitTimes).
+//
+// Stage replication (plan.h) on CPU cores: setStageReplicas groups the cores,
+// and every re-plan keeps the grouping of the plan's devices while the
+// cores still add up (a change of devices or schedule that takes no
+// replicas drops it).
 #pragma once
 
 #include <functional>
 #include <map>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include <QObject>
 #include <QString>
@@ -69,6 +78,11 @@ public:
     // Activation recomputation on one stage (PlannedStage::recompute); the
     // plan asks it of the stages an Auto-merge makes when every stage has it.
     bool setStageRecompute(int stage, bool recompute);
+    // Stage replication: the stage runs on `replicas` CPU cores (the cores
+    // after the stages' own stay single, for later splits). Rejected for
+    // devices other than CPU cores, schedules without replicas (dp,
+    // interleaved) and more cores than the design has.
+    bool setStageReplicas(int stage, int replicas);
     // The advice's suggested schedule, re-partitioned as setSchedule does (one
     // undoable command); false, with editRejected, when there is none.
     bool applySuggestion();
@@ -77,8 +91,11 @@ public:
     bool setModel(const QString& model);
     bool setDevices(const QString& deviceSpec);
     // With `recompute` given, every stage of the new plan recomputes or none
-    // does (the comparison table's rows); else the plan's choice stays.
-    bool setSchedule(const QString& schedule, std::optional<bool> recompute = std::nullopt);
+    // does (the comparison table's rows); else the plan's choice stays. With
+    // `coreGroups` given (a comparison row's: the cores of each device entry),
+    // the cores are grouped so; else the plan's grouping stays.
+    bool setSchedule(const QString& schedule, std::optional<bool> recompute = std::nullopt,
+                     std::optional<std::vector<int>> coreGroups = std::nullopt);
     bool setPartitioner(const QString& partitioner);
     bool setBatch(qint64 batch, qint64 microBatches);
     bool setOptimizer(const QString& optimizer);
@@ -98,7 +115,7 @@ public:
 
 signals:
     void designChanged(); // after every change, undo and redo included
-    void cpuProfileNeeded(const QString& model, qint64 microBatchSize);
+    void cpuProfileNeeded(const QString& model, qint64 microBatchSize, int threads); // on `threads` cores
     void editRejected(const QString& reason);
 
 private:
@@ -112,6 +129,9 @@ private:
     // nullopt when CPU costs are missing (profile requested) or on error (emitted).
     std::optional<Design> replanned(Design design);
     std::optional<Design> rejected(const QString& reason);
+    // Adds the costs of `threads` CPU cores to `plan` from the profiles kept;
+    // false (a profile requested) when there is none for its model yet.
+    bool addCpuCosts(Plan& plan, int threads);
     // commit() of `change` followed by replanned(): settings that need new devices, costs or cuts.
     bool replanWith(const QString& text, const std::function<void(Design&)>& change);
     void applyDesign(const Design& design); // from the undo commands
@@ -131,8 +151,9 @@ private:
     QString predictionError_;
     HostDevices host_;
     QUndoStack undoStack_;
-    std::map<std::string, DeviceCosts> cpuProfiles_; // by model; at cpuProfileSizes_[model]
-    std::map<std::string, int64_t> cpuProfileSizes_;
+    using ProfileKey = std::pair<std::string, std::string>; // (model, costs device: "cpu", "cpu*2")
+    std::map<ProfileKey, DeviceCosts> cpuProfiles_;         // at cpuProfileSizes_[key]
+    std::map<ProfileKey, int64_t> cpuProfileSizes_;
     struct PendingEdit {
         QString text;
         Edit edit;

@@ -81,10 +81,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(&model_, &DesignModel::designChanged, this, &MainWindow::refreshPredictionViews);
     connect(&model_, &DesignModel::editRejected, this,
             [this](const QString& reason) { statusBar()->showMessage(reason, 8000); });
-    connect(&model_, &DesignModel::cpuProfileNeeded, this, [this](const QString& model, qint64 microBatchSize) {
-        statusBar()->showMessage(tr("Profiling %1 on one core of this CPU…").arg(model));
-        controller_.profileCpu(model, microBatchSize);
-    });
+    connect(&model_, &DesignModel::cpuProfileNeeded, this,
+            [this](const QString& model, qint64 microBatchSize, int threads) {
+                statusBar()->showMessage(threads == 1
+                                             ? tr("Profiling %1 on one core of this CPU…").arg(model)
+                                             : tr("Profiling %1 on %2 cores of this CPU…").arg(model).arg(threads));
+                controller_.profileCpu(model, microBatchSize, threads);
+            });
     connect(model_.undoStack(), &QUndoStack::cleanChanged, this, &MainWindow::updateTitle);
     connect(&controller_, &StudioController::profiled, &model_,
             [this](const QString& model, qint64 size, const DeviceCosts& costs) {

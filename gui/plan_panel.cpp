@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSpinBox>
+#include <QStyledItemDelegate>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -22,6 +23,27 @@
 #include "stage_table_model.h"
 
 namespace lpm::gui {
+
+namespace {
+
+// The Cores cell's editor: a spin box from 1 to the cores of the design's devices.
+class CoresDelegate : public QStyledItemDelegate {
+public:
+    CoresDelegate(const DesignModel* design, QObject* parent) : QStyledItemDelegate(parent), design_(design) {}
+
+    QWidget* createEditor(QWidget* parent, const QStyleOptionViewItem&, const QModelIndex&) const override
+    {
+        auto* cores = new QSpinBox(parent);
+        cores->setFrame(false);
+        cores->setRange(1, std::max(1, int(physicalDevices(design_->plan()).size())));
+        return cores;
+    }
+
+private:
+    const DesignModel* design_;
+};
+
+} // namespace
 
 namespace {
 
@@ -50,7 +72,10 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     stages_ = new QTableView(this);
     stages_->setModel(stageModel_);
     stages_->verticalHeader()->setVisible(false);
-    stages_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    // Only the Cores cells edit (StageTableModel::flags), in a spin box from 1 to the design's cores.
+    stages_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::SelectedClicked
+                             | QAbstractItemView::EditKeyPressed);
+    stages_->setItemDelegateForColumn(StageTableModel::Cores, new CoresDelegate(model_, stages_));
     // Short headers (their tooltips say the rest) and columns as wide as their
     // contents, but the device's, which takes the width left (eliding a long
     // name, in full in its tooltip); sizeHint() asks for the contents' width,

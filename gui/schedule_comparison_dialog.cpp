@@ -1,5 +1,7 @@
 #include "schedule_comparison_dialog.h"
 
+#include <algorithm>
+
 #include <QDialogButtonBox>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -40,7 +42,8 @@ ScheduleComparisonDialog::ScheduleComparisonDialog(DesignModel* design, QWidget*
     connect(use_, &QPushButton::clicked, this, [this] {
         const int row = rowToUse();
         if (row >= 0)
-            design_->setSchedule(comparison_->scheduleAt(row), comparison_->recomputeAt(row));
+            design_->setSchedule(comparison_->scheduleAt(row), comparison_->recomputeAt(row),
+                                 comparison_->coreGroupsAt(row));
         accept();
     });
     comparison_->compare(design_->plan());
@@ -64,9 +67,12 @@ QString ScheduleComparisonDialog::scheduleToUse() const
 void ScheduleComparisonDialog::updateUseButton()
 {
     const QString schedule = scheduleToUse();
+    const std::optional<std::vector<int>> groups = comparison_->coreGroupsAt(rowToUse());
+    const bool replicated = groups && std::any_of(groups->begin(), groups->end(), [](int r) { return r > 1; });
     use_->setEnabled(!schedule.isEmpty());
     use_->setText(schedule.isEmpty()                     ? tr("Use schedule")
                   : comparison_->recomputeAt(rowToUse()) ? tr("Use %1 with recomputation").arg(schedule)
+                  : replicated                           ? tr("Use %1 with replicated stages").arg(schedule)
                                                          : tr("Use %1").arg(schedule));
 }
 

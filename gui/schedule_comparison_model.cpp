@@ -2,6 +2,7 @@
 
 #include <QBrush>
 #include <QFont>
+#include <QStringList>
 
 #include "byte_text.h"
 
@@ -28,6 +29,16 @@ bool ScheduleComparisonModel::recomputeAt(int row) const
     return row >= 0 && size_t(row) < choice_.candidates.size() && choice_.candidates[size_t(row)].recompute;
 }
 
+std::optional<std::vector<int>> ScheduleComparisonModel::coreGroupsAt(int row) const
+{
+    if (row < 0 || size_t(row) >= choice_.candidates.size() || !choice_.candidates[size_t(row)].problem.empty())
+        return std::nullopt;
+    std::vector<int> groups;
+    for (const PlanDeviceEntry& device : choice_.candidates[size_t(row)].plan.devices)
+        groups.push_back(device.replicas);
+    return groups;
+}
+
 int ScheduleComparisonModel::rowCount(const QModelIndex& parent) const
 {
     return parent.isValid() ? 0 : int(choice_.candidates.size());
@@ -44,6 +55,14 @@ QString ScheduleComparisonModel::text(const ScheduleCandidate& candidate, int co
         return QString::fromStdString(candidate.schedule);
     if (column == Recompute)
         return candidate.recompute ? tr("yes") : tr("no");
+    if (column == Cores) {
+        if (!candidate.replicated || !candidate.problem.empty())
+            return candidate.replicated ? tr("searched") : QString::fromUtf8("–");
+        QStringList cores;
+        for (const PlannedStage& stage : candidate.plan.stages)
+            cores << QString::number(stage.replicas);
+        return cores.join(", ");
+    }
     if (!candidate.problem.empty())
         return column == IterationMs ? tr("not planned: %1").arg(QString::fromStdString(candidate.problem)) : QString();
     const Prediction& prediction = candidate.prediction;
@@ -99,6 +118,8 @@ QVariant ScheduleComparisonModel::headerData(int section, Qt::Orientation orient
         return tr("Schedule");
     case Recompute:
         return tr("Recompute");
+    case Cores:
+        return tr("Cores");
     case IterationMs:
         return tr("Iteration ms");
     case Speedup:

@@ -40,6 +40,7 @@ void StageTableModel::refresh()
         row.first = stage.first;
         row.last = stage.last;
         row.recompute = stage.recompute;
+        row.replicas = stage.replicas;
         row.predicted = predicted && s < prediction.stages.size();
         if (row.predicted)
             row.figures = prediction.stages[s];
@@ -73,6 +74,8 @@ QString StageTableModel::text(int row, int column) const
         return stage.device;
     case Units:
         return QString("%1–%2").arg(stage.first).arg(stage.last);
+    case Cores:
+        return QString::number(stage.replicas);
     default:
         break;
     }
@@ -102,6 +105,10 @@ QVariant StageTableModel::data(const QModelIndex& index, int role) const
     switch (role) {
     case Qt::DisplayRole:
         return text(index.row(), index.column());
+    case Qt::EditRole:
+        if (index.column() == Cores)
+            return stage.replicas; // (an int: the view edits it in a spin box)
+        return {};
     case Qt::CheckStateRole:
         if (index.column() == Recompute)
             return stage.recompute ? Qt::Checked : Qt::Unchecked;
@@ -124,15 +131,21 @@ Qt::ItemFlags StageTableModel::flags(const QModelIndex& index) const
     Qt::ItemFlags flags = QAbstractTableModel::flags(index);
     if (index.isValid() && index.column() == Recompute)
         flags |= Qt::ItemIsUserCheckable;
+    if (index.isValid() && index.column() == Cores)
+        flags |= Qt::ItemIsEditable;
     return flags;
 }
 
 bool StageTableModel::setData(const QModelIndex& index, const QVariant& value, int role)
 {
-    if (!index.isValid() || index.column() != Recompute || role != Qt::CheckStateRole || index.row() >= rowCount())
+    if (!index.isValid() || index.row() >= rowCount())
         return false;
     // The design changes and refresh() reports the row (designChanged).
-    return design_->setStageRecompute(index.row(), value.toInt() == Qt::Checked);
+    if (index.column() == Recompute && role == Qt::CheckStateRole)
+        return design_->setStageRecompute(index.row(), value.toInt() == Qt::Checked);
+    if (index.column() == Cores && role == Qt::EditRole && value.toInt() >= 1)
+        return design_->setStageReplicas(index.row(), value.toInt());
+    return false;
 }
 
 QVariant StageTableModel::headerData(int section, Qt::Orientation orientation, int role) const
@@ -140,8 +153,8 @@ QVariant StageTableModel::headerData(int section, Qt::Orientation orientation, i
     if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
         return QAbstractTableModel::headerData(section, orientation, role);
     if (role == Qt::DisplayRole) {
-        const QString headers[ColumnCount] = {tr("#"),       tr("Device"), tr("Units"), tr("F+B ms"),
-                                              tr("Comm ms"), tr("Memory"), tr("Busy"),  tr("R")};
+        const QString headers[ColumnCount] = {tr("#"),      tr("Device"), tr("Units"), tr("F+B ms"), tr("Comm ms"),
+                                              tr("Memory"), tr("Busy"),   tr("R"),     tr("Cores")};
         return headers[section];
     }
     if (role == Qt::ToolTipRole) {
@@ -155,7 +168,9 @@ QVariant StageTableModel::headerData(int section, Qt::Orientation orientation, i
                                            tr("Share of the iteration the device is busy (%)"),
                                            tr("Recompute: the stage keeps only its input per micro-batch in "
                                               "flight and runs its forward again before each backward (less "
-                                              "memory, one forward more; the weights stay exact)")};
+                                              "memory, one forward more; the weights stay exact)"),
+                                           tr("CPU cores the stage runs on: more than one replicates it, each "
+                                              "micro-batch's samples split among them (the weights stay exact)")};
         return tips[section];
     }
     return {};

@@ -1,5 +1,5 @@
 // The plan panel's stage table (plan_panel.h) as a table model over a
-// DesignModel: one row per stage of the plan, eight columns
+// DesignModel: one row per stage of the plan, nine columns
 //
 //   0 #        stage index
 //   1 Device   the device's label
@@ -10,6 +10,8 @@
 //   6 Busy     share of the iteration the device is busy (%)
 //   7 R        a check box: the stage recomputes its activations (an
 //              undoable edit of the design, DesignModel::setStageRecompute)
+//   8 Cores    the CPU cores the stage runs on, edited in place (stage
+//              replication, DesignModel::setStageReplicas)
 //
 // Columns 3–6 are empty while the plan has no prediction. Every cell's
 // tooltip is its text in full (a narrow dock elides it); headers are short,
@@ -33,7 +35,7 @@ class StageTableModel : public QAbstractTableModel {
     Q_OBJECT
 
 public:
-    enum Column { Stage, Device, Units, ComputeMs, CommunicationMs, Memory, Busy, Recompute, ColumnCount };
+    enum Column { Stage, Device, Units, ComputeMs, CommunicationMs, Memory, Busy, Recompute, Cores, ColumnCount };
 
     explicit StageTableModel(DesignModel* design, QObject* parent = nullptr);
 
@@ -53,6 +55,7 @@ private:
         int first = 0;
         int last = 0;
         bool recompute = false;
+        int replicas = 1;
         bool predicted = false; // figures holds the stage's prediction
         StagePrediction figures;
     };

@@ -67,7 +67,7 @@ void StudioController::stopTraining()
     control_->pause = false;
 }
 
-void StudioController::profileCpu(const QString& model, qint64 microBatchSize)
+void StudioController::profileCpu(const QString& model, qint64 microBatchSize, int threads)
 {
     if (busy()) {
         emit failed(tr("A run or a profile is already in progress."));
@@ -77,7 +77,8 @@ void StudioController::profileCpu(const QString& model, qint64 microBatchSize)
     profiling_ = true;
     emit busyChanged(true);
     QMetaObject::invokeMethod(
-        worker_, [worker = worker_, model, microBatchSize] { worker->profile(model, microBatchSize); },
+        worker_,
+        [worker = worker_, model, microBatchSize, threads] { worker->profile(model, microBatchSize, threads); },
         Qt::QueuedConnection);
 }
 

@@ -35,7 +35,8 @@ public slots:
     void setPaused(bool paused);
     // Returns at once; trainingFinished follows when the run has stopped.
     void stopTraining();
-    void profileCpu(const QString& model, qint64 microBatchSize);
+    // On `threads` cores (costs "cpu", or "cpu*r" for a replicated stage).
+    void profileCpu(const QString& model, qint64 microBatchSize, int threads = 1);
 
 signals:
     void trainingStarted();

@@ -62,11 +62,12 @@ void TrainingWorker::train(const lpm::SessionRequest& request)
     }
 }
 
-void TrainingWorker::profile(const QString& model, qint64 microBatchSize)
+void TrainingWorker::profile(const QString& model, qint64 microBatchSize, int threads)
 {
     try {
-        const DeviceCosts costs = profileCpuCosts(model.toStdString(), microBatchSize,
-                                                  [this](int done, int total) { emit profileProgressed(done, total); });
+        const DeviceCosts costs = profileCpuCosts(
+            model.toStdString(), microBatchSize, [this](int done, int total) { emit profileProgressed(done, total); },
+            threads);
         emit profiled(model, microBatchSize, costs);
     } catch (const std::exception& error) {
         emit failed(QString::fromStdString(error.what()));

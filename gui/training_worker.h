@@ -24,7 +24,7 @@ public:
 public slots:
     // Blocks this thread until the session ends; emits finished or failed.
     void train(const lpm::SessionRequest& request);
-    void profile(const QString& model, qint64 microBatchSize);
+    void profile(const QString& model, qint64 microBatchSize, int threads); // on `threads` cores
 
 signals:
     void statusChanged(const QString& text);

@@ -47,152 +47,182 @@
 <context>
     <name>lpm::gui::DesignModel</name>
     <message>
-        <location filename="../gui/design_model.cpp" line="48"/>
+        <location filename="../gui/design_model.cpp" line="68"/>
         <source>No design is open.</source>
         <translation>没有打开的设计。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="69"/>
+        <location filename="../gui/design_model.cpp" line="89"/>
         <source>Wait until this CPU&apos;s profile of %1 is taken.</source>
         <translation>请等待本机 CPU 对 %1 的性能剖析完成。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="122"/>
+        <location filename="../gui/design_model.cpp" line="170"/>
         <source>Move cut %1</source>
         <translation>移动切分点 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="127"/>
+        <location filename="../gui/design_model.cpp" line="175"/>
         <source>The %1 schedule has no cuts to move.</source>
         <translation>%1 调度没有可移动的切分点。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="129"/>
+        <location filename="../gui/design_model.cpp" line="177"/>
         <source>A cut moves between its neighbours: stage %1 would be empty.</source>
         <translation>切分点只能在相邻切分点之间移动：阶段 %1 将为空。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="143"/>
+        <location filename="../gui/design_model.cpp" line="191"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="147"/>
+        <location filename="../gui/design_model.cpp" line="195"/>
         <source>The %1 schedule has no stages to merge.</source>
         <translation>%1 调度没有可合并的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="159"/>
+        <location filename="../gui/design_model.cpp" line="207"/>
         <source>Split stage %1</source>
         <translation>拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="163"/>
+        <location filename="../gui/design_model.cpp" line="211"/>
         <source>The %1 schedule has no stages to split.</source>
         <translation>%1 调度没有可拆分的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="166"/>
+        <location filename="../gui/design_model.cpp" line="214"/>
         <source>All %1 devices hold a stage: add a device to split one.</source>
         <translation>全部 %1 个设备都已承载阶段：请先添加设备再拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="169"/>
+        <location filename="../gui/design_model.cpp" line="217"/>
         <source>Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.</source>
         <translation>阶段 %1 包含单元 %2 至 %3：只能在单元 %4 至 %3 之一之前拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="184"/>
+        <location filename="../gui/design_model.cpp" line="232"/>
         <source>Auto-merge (%1)</source>
         <translation>自动合并（%1）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="194"/>
+        <location filename="../gui/design_model.cpp" line="243"/>
         <source>Recompute stage %1</source>
         <translation>重计算阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="194"/>
+        <location filename="../gui/design_model.cpp" line="243"/>
         <source>Keep activations of stage %1</source>
         <translation>保留阶段 %1 的激活</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="215"/>
+        <location filename="../gui/design_model.cpp" line="259"/>
+        <source>Stage %1 on one core</source>
+        <translation>阶段 %1 使用一个核心</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="260"/>
+        <source>Stage %1 on %2 cores</source>
+        <translation>阶段 %1 使用 %2 个核心</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="265"/>
+        <source>The %1 schedule runs one stage per device: it replicates no stage.</source>
+        <translation>%1 调度每个设备运行一个阶段：它不复制阶段。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="271"/>
+        <source>Stages are replicated on CPU cores only; replicating a stage over GPUs is not available yet.</source>
+        <translation>阶段只能在 CPU 核心上复制；在 GPU 上复制阶段尚不可用。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="278"/>
+        <source>Stage %1 on %2 cores: the stages would need %3 of the %4 cores.</source>
+        <translation>阶段 %1 使用 %2 个核心：各阶段将需要 %4 个核心中的 %3 个。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="300"/>
         <source>Model %1</source>
         <translation>模型 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="221"/>
+        <location filename="../gui/design_model.cpp" line="306"/>
         <source>Devices %1</source>
         <translation>设备 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="228"/>
+        <location filename="../gui/design_model.cpp" line="320"/>
         <source>Schedule %1 with recomputation</source>
         <translation>调度 %1（带重计算）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="229"/>
+        <location filename="../gui/design_model.cpp" line="321"/>
+        <source>Schedule %1 with replicated stages</source>
+        <translation>调度 %1（复制阶段）</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="322"/>
         <source>Schedule %1</source>
         <translation>调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="241"/>
+        <location filename="../gui/design_model.cpp" line="336"/>
         <source>No other schedule is predicted clearly faster than %1.</source>
         <translation>没有其他调度被预测明显快于 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="246"/>
+        <location filename="../gui/design_model.cpp" line="341"/>
         <source>Suggested schedule %1</source>
         <translation>建议的调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="253"/>
+        <location filename="../gui/design_model.cpp" line="348"/>
         <source>Partitioner %1</source>
         <translation>划分器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="260"/>
+        <location filename="../gui/design_model.cpp" line="355"/>
         <source>Batch %1, %2 micro-batches</source>
         <translation>批大小 %1，%2 个微批</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="270"/>
+        <location filename="../gui/design_model.cpp" line="365"/>
         <source>Optimizer %1</source>
         <translation>优化器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="278"/>
+        <location filename="../gui/design_model.cpp" line="373"/>
         <source>Training settings</source>
         <translation>训练设置</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="280"/>
+        <location filename="../gui/design_model.cpp" line="375"/>
         <source>The learning rate must be positive.</source>
         <translation>学习率必须为正数。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="282"/>
+        <location filename="../gui/design_model.cpp" line="377"/>
         <source>Train for at least one epoch or one step.</source>
         <translation>至少训练一个轮次或一步。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="284"/>
+        <location filename="../gui/design_model.cpp" line="379"/>
         <source>Weight stashing applies to the lpm-async schedule only.</source>
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="316"/>
+        <location filename="../gui/design_model.cpp" line="412"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="324"/>
+        <location filename="../gui/design_model.cpp" line="422"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="328"/>
+        <location filename="../gui/design_model.cpp" line="426"/>
         <source>The plan has changed since the last run; run it, then calibrate.</source>
         <translation>计划自上次运行以来已更改；请先运行它，再校准。</translation>
     </message>
@@ -336,381 +366,386 @@
 <context>
     <name>lpm::gui::MainWindow</name>
     <message>
-        <location filename="../gui/main_window.cpp" line="85"/>
+        <location filename="../gui/main_window.cpp" line="87"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="91"/>
+        <location filename="../gui/main_window.cpp" line="88"/>
+        <source>Profiling %1 on %2 cores of this CPU…</source>
+        <translation>正在本机 CPU 的 %2 个核心上剖析 %1…</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="94"/>
         <source>Profiled %1 on this CPU.</source>
         <translation>已在本机 CPU 上剖析 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="95"/>
+        <location filename="../gui/main_window.cpp" line="98"/>
         <source>Profiling round %1 of about %2 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析第 %1 轮（约 %2 轮）…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="110"/>
+        <location filename="../gui/main_window.cpp" line="113"/>
         <source>Stopped after %1 steps.</source>
         <translation>已在 %1 步后停止。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="111"/>
+        <location filename="../gui/main_window.cpp" line="114"/>
         <source>Finished %1 steps in %2 s.</source>
         <translation>已完成 %1 步，用时 %2 秒。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="113"/>
+        <location filename="../gui/main_window.cpp" line="116"/>
         <source>Test accuracy %1.</source>
         <translation>测试准确率 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="118"/>
+        <location filename="../gui/main_window.cpp" line="121"/>
         <source>Speedup %1× over the sequential reference; weights %2.</source>
         <translation>相对顺序基准加速 %1×；权重%2。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="121"/>
+        <location filename="../gui/main_window.cpp" line="124"/>
         <source>identical</source>
         <translation>完全相同</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="122"/>
+        <location filename="../gui/main_window.cpp" line="125"/>
         <source>differ (not an exact schedule)</source>
         <translation>不同（非精确调度）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="130"/>
+        <location filename="../gui/main_window.cpp" line="133"/>
         <source>LPM Studio</source>
         <translation>LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="170"/>
-        <location filename="../gui/main_window.cpp" line="394"/>
-        <location filename="../gui/main_window.cpp" line="400"/>
+        <location filename="../gui/main_window.cpp" line="173"/>
+        <location filename="../gui/main_window.cpp" line="397"/>
+        <location filename="../gui/main_window.cpp" line="403"/>
         <source>Open design</source>
         <translation>打开设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="171"/>
+        <location filename="../gui/main_window.cpp" line="174"/>
         <source>LPM designs (*.lpm.json);;All files (*)</source>
         <translation>LPM 设计 (*.lpm.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="180"/>
-        <location filename="../gui/main_window.cpp" line="424"/>
+        <location filename="../gui/main_window.cpp" line="183"/>
+        <location filename="../gui/main_window.cpp" line="427"/>
         <source>Save design</source>
         <translation>保存设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="182"/>
+        <location filename="../gui/main_window.cpp" line="185"/>
         <source>LPM designs (*.lpm.json)</source>
         <translation>LPM 设计 (*.lpm.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="217"/>
+        <location filename="../gui/main_window.cpp" line="220"/>
         <source>Costs calibrated on the last run&apos;s measured stage times.</source>
         <translation>已按上次运行实测的各阶段时间校准成本。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="248"/>
+        <location filename="../gui/main_window.cpp" line="251"/>
         <source>About LPM Studio</source>
         <translation>关于 LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="249"/>
+        <location filename="../gui/main_window.cpp" line="252"/>
         <source>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;Designs and runs pipeline-parallel training: it cuts a network layer-wise into partitions, merges them so that devices communicate little, and runs the forward and backward passes of different micro-batches on different devices at once.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and QCustomPlot.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;设计并运行流水线并行训练：按层将网络切分为若干分区，合并分区以减少设备间通信，并在不同设备上同时执行不同微批的前向和反向传播。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 QCustomPlot 构建。&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="287"/>
+        <location filename="../gui/main_window.cpp" line="290"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="288"/>
+        <location filename="../gui/main_window.cpp" line="291"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="289"/>
+        <location filename="../gui/main_window.cpp" line="292"/>
         <source>&amp;Examples</source>
         <translation>示例(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="291"/>
+        <location filename="../gui/main_window.cpp" line="294"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="292"/>
+        <location filename="../gui/main_window.cpp" line="295"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="293"/>
+        <location filename="../gui/main_window.cpp" line="296"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="294"/>
+        <location filename="../gui/main_window.cpp" line="297"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="295"/>
+        <location filename="../gui/main_window.cpp" line="298"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="296"/>
+        <location filename="../gui/main_window.cpp" line="299"/>
         <source>&amp;New (from the example)</source>
         <translation>新建（基于示例）(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="297"/>
+        <location filename="../gui/main_window.cpp" line="300"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="298"/>
+        <location filename="../gui/main_window.cpp" line="301"/>
         <source>&amp;Save</source>
         <translation>保存(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="299"/>
+        <location filename="../gui/main_window.cpp" line="302"/>
         <source>Save &amp;As…</source>
         <translation>另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="300"/>
+        <location filename="../gui/main_window.cpp" line="303"/>
         <source>Export Timeline as Chrome Trace…</source>
         <translation>将时间线导出为 Chrome Trace…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="301"/>
+        <location filename="../gui/main_window.cpp" line="304"/>
         <source>Export Plot as PNG or PDF…</source>
         <translation>将图表导出为 PNG 或 PDF…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="302"/>
+        <location filename="../gui/main_window.cpp" line="305"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="303"/>
+        <location filename="../gui/main_window.cpp" line="306"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="304"/>
+        <location filename="../gui/main_window.cpp" line="307"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="305"/>
+        <location filename="../gui/main_window.cpp" line="308"/>
         <source>&amp;Auto-merge</source>
         <translation>自动合并(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="306"/>
+        <location filename="../gui/main_window.cpp" line="309"/>
         <source>Profile Again on This CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="307"/>
+        <location filename="../gui/main_window.cpp" line="310"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="308"/>
+        <location filename="../gui/main_window.cpp" line="311"/>
         <source>Scale each stage&apos;s predicted times to those the last pipelined run measured</source>
         <translation>将各阶段的预测时间缩放到上次流水线运行的实测时间</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="309"/>
+        <location filename="../gui/main_window.cpp" line="312"/>
         <source>&amp;Start Training</source>
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="310"/>
+        <location filename="../gui/main_window.cpp" line="313"/>
         <source>&amp;Pause</source>
         <translation>暂停(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="311"/>
+        <location filename="../gui/main_window.cpp" line="314"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="312"/>
+        <location filename="../gui/main_window.cpp" line="315"/>
         <source>&amp;About LPM Studio</source>
         <translation>关于 LPM Studio(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="313"/>
+        <location filename="../gui/main_window.cpp" line="316"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="314"/>
+        <location filename="../gui/main_window.cpp" line="317"/>
         <source>Plan</source>
         <translation>规划</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="315"/>
+        <location filename="../gui/main_window.cpp" line="318"/>
         <source>Training</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="376"/>
+        <location filename="../gui/main_window.cpp" line="379"/>
         <source>example design</source>
         <translation>示例设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="378"/>
+        <location filename="../gui/main_window.cpp" line="381"/>
         <source>%1%2 — LPM Studio</source>
         <translation>%1%2 — LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="394"/>
+        <location filename="../gui/main_window.cpp" line="397"/>
         <source>The design was not opened: %1: %2</source>
         <translation>设计未打开：%1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="400"/>
+        <location filename="../gui/main_window.cpp" line="403"/>
         <source>The design was not opened: %1</source>
         <translation>设计未打开：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="410"/>
+        <location filename="../gui/main_window.cpp" line="413"/>
         <source>Opened %1</source>
         <translation>已打开 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="424"/>
+        <location filename="../gui/main_window.cpp" line="427"/>
         <source>The design was not saved: %1</source>
         <translation>设计未保存：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="431"/>
+        <location filename="../gui/main_window.cpp" line="434"/>
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="439"/>
+        <location filename="../gui/main_window.cpp" line="442"/>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="439"/>
+        <location filename="../gui/main_window.cpp" line="442"/>
         <source>Save the changes to this design first?</source>
         <translation>是否先保存对此设计的更改？</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="496"/>
         <location filename="../gui/main_window.cpp" line="499"/>
-        <location filename="../gui/main_window.cpp" line="510"/>
+        <location filename="../gui/main_window.cpp" line="502"/>
+        <location filename="../gui/main_window.cpp" line="513"/>
         <source>Export timeline</source>
         <translation>导出时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="496"/>
+        <location filename="../gui/main_window.cpp" line="499"/>
         <source>There is no timeline to export yet.</source>
         <translation>还没有可导出的时间线。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="501"/>
+        <location filename="../gui/main_window.cpp" line="504"/>
         <source>Chrome trace (*.json)</source>
         <translation>Chrome Trace (*.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="506"/>
+        <location filename="../gui/main_window.cpp" line="509"/>
         <source>Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)</source>
         <translation>已将%1时间线写入 %2（可在 https://ui.perfetto.dev 中打开）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="507"/>
+        <location filename="../gui/main_window.cpp" line="510"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="507"/>
+        <location filename="../gui/main_window.cpp" line="510"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="517"/>
+        <location filename="../gui/main_window.cpp" line="520"/>
         <source>Device timeline</source>
         <translation>设备时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="518"/>
+        <location filename="../gui/main_window.cpp" line="521"/>
         <source>Training loss</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="519"/>
+        <location filename="../gui/main_window.cpp" line="522"/>
         <source>Test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="520"/>
+        <location filename="../gui/main_window.cpp" line="523"/>
         <source>Samples per second</source>
         <translation>每秒样本数</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="521"/>
+        <location filename="../gui/main_window.cpp" line="524"/>
         <source>Speedup, measured and predicted</source>
         <translation>加速比（实测与预测）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="522"/>
+        <location filename="../gui/main_window.cpp" line="525"/>
         <source>Predicted speedup for 1 to N devices</source>
         <translation>1 到 N 个设备的预测加速比</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="538"/>
-        <location filename="../gui/main_window.cpp" line="542"/>
-        <location filename="../gui/main_window.cpp" line="552"/>
-        <location filename="../gui/main_window.cpp" line="559"/>
+        <location filename="../gui/main_window.cpp" line="541"/>
+        <location filename="../gui/main_window.cpp" line="545"/>
+        <location filename="../gui/main_window.cpp" line="555"/>
+        <location filename="../gui/main_window.cpp" line="562"/>
         <source>Export plot</source>
         <translation>导出图表</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="538"/>
+        <location filename="../gui/main_window.cpp" line="541"/>
         <source>Plot to export:</source>
         <translation>要导出的图：</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="543"/>
+        <location filename="../gui/main_window.cpp" line="546"/>
         <source>PNG image (*.png);;PDF document (*.pdf)</source>
         <translation>PNG 图像 (*.png);;PDF 文档 (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="552"/>
+        <location filename="../gui/main_window.cpp" line="555"/>
         <source>There is no plot named &apos;%1&apos;.</source>
         <translation>没有名为“%1”的图。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="557"/>
+        <location filename="../gui/main_window.cpp" line="560"/>
         <source>Wrote %1</source>
         <translation>已写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="559"/>
+        <location filename="../gui/main_window.cpp" line="562"/>
         <source>Could not write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="568"/>
-        <location filename="../gui/main_window.cpp" line="574"/>
+        <location filename="../gui/main_window.cpp" line="571"/>
+        <location filename="../gui/main_window.cpp" line="577"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="568"/>
+        <location filename="../gui/main_window.cpp" line="571"/>
         <source>These devices cannot train: %1.
 
 Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</source>
@@ -719,7 +754,7 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 请在设备面板中选择 CPU 核心或本机的某一块 GPU。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="589"/>
+        <location filename="../gui/main_window.cpp" line="592"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
@@ -1019,27 +1054,32 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::ScheduleComparisonDialog</name>
     <message>
-        <location filename="../gui/schedule_comparison_dialog.cpp" line="20"/>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="22"/>
         <source>Compare schedules</source>
         <translation>比较调度</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_dialog.cpp" line="21"/>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="23"/>
         <source>Every schedule predicted on these devices, each with its own cut. Bold: the fastest exact schedule that fits the devices&apos; memory.</source>
         <translation>在这些设备上预测的每种调度，各自使用自己的切分。粗体：能放入设备内存的最快精确调度。</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_dialog.cpp" line="68"/>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="73"/>
         <source>Use schedule</source>
         <translation>使用调度</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_dialog.cpp" line="69"/>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="74"/>
         <source>Use %1 with recomputation</source>
         <translation>使用 %1（带重计算）</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_dialog.cpp" line="70"/>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="75"/>
+        <source>Use %1 with replicated stages</source>
+        <translation>使用 %1（复制阶段）</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_dialog.cpp" line="76"/>
         <source>Use %1</source>
         <translation>使用 %1</translation>
     </message>
@@ -1047,59 +1087,69 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::ScheduleComparisonModel</name>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="48"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="67"/>
         <source>not planned: %1</source>
         <translation>无法规划：%1</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="59"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="78"/>
         <source>%1 of %2</source>
         <translation>%1，容量 %2</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="46"/>
-        <location filename="../gui/schedule_comparison_model.cpp" line="62"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="57"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="81"/>
         <source>yes</source>
         <translation>是</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="46"/>
-        <location filename="../gui/schedule_comparison_model.cpp" line="62"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="57"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="81"/>
         <source>no</source>
         <translation>否</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="99"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="60"/>
+        <source>searched</source>
+        <translation>已搜索</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="118"/>
         <source>Schedule</source>
         <translation>调度</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="101"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="120"/>
         <source>Recompute</source>
         <translation>重计算</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="103"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="122"/>
+        <source>Cores</source>
+        <translation>核心</translation>
+    </message>
+    <message>
+        <location filename="../gui/schedule_comparison_model.cpp" line="124"/>
         <source>Iteration ms</source>
         <translation>迭代 ms</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="105"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="126"/>
         <source>Speedup</source>
         <translation>加速比</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="107"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="128"/>
         <source>Bubble</source>
         <translation>气泡</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="109"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="130"/>
         <source>Largest stage memory</source>
         <translation>最大阶段内存</translation>
     </message>
     <message>
-        <location filename="../gui/schedule_comparison_model.cpp" line="111"/>
+        <location filename="../gui/schedule_comparison_model.cpp" line="132"/>
         <source>Exact</source>
         <translation>精确</translation>
     </message>
@@ -1107,89 +1157,99 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::StageTableModel</name>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="112"/>
+        <location filename="../gui/stage_table_model.cpp" line="118"/>
         <source>%1 of %2</source>
         <translation>%1，容量 %2</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="144"/>
+        <location filename="../gui/stage_table_model.cpp" line="156"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="144"/>
+        <location filename="../gui/stage_table_model.cpp" line="156"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="144"/>
+        <location filename="../gui/stage_table_model.cpp" line="156"/>
         <source>Units</source>
         <translation>单元</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="144"/>
+        <location filename="../gui/stage_table_model.cpp" line="156"/>
         <source>F+B ms</source>
         <translation>前向+反向 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="145"/>
+        <location filename="../gui/stage_table_model.cpp" line="156"/>
         <source>Comm ms</source>
         <translation>通信 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="145"/>
+        <location filename="../gui/stage_table_model.cpp" line="157"/>
         <source>Memory</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="145"/>
+        <location filename="../gui/stage_table_model.cpp" line="157"/>
         <source>Busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="145"/>
+        <location filename="../gui/stage_table_model.cpp" line="157"/>
         <source>R</source>
         <translation>重算</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="149"/>
+        <location filename="../gui/stage_table_model.cpp" line="157"/>
+        <source>Cores</source>
+        <translation>核心</translation>
+    </message>
+    <message>
+        <location filename="../gui/stage_table_model.cpp" line="161"/>
         <source>Stage</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="150"/>
+        <location filename="../gui/stage_table_model.cpp" line="162"/>
         <source>The device the stage runs on</source>
         <translation>该阶段运行所在的设备</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="151"/>
+        <location filename="../gui/stage_table_model.cpp" line="163"/>
         <source>The model&apos;s units (layers) in the stage, first–last</source>
         <translation>该阶段包含的模型单元（层），首–末</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="152"/>
+        <location filename="../gui/stage_table_model.cpp" line="164"/>
         <source>Forward and backward time per micro-batch (ms)</source>
         <translation>每个微批的前向与反向时间（毫秒）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="153"/>
+        <location filename="../gui/stage_table_model.cpp" line="165"/>
         <source>Transfer time per micro-batch: activations in, gradients out (ms)</source>
         <translation>每个微批的传输时间：激活传入、梯度传出（毫秒）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="154"/>
+        <location filename="../gui/stage_table_model.cpp" line="166"/>
         <source>Memory the stage needs / the device&apos;s capacity (red: it does not fit)</source>
         <translation>该阶段所需内存 / 设备容量（红色：放不下）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="156"/>
+        <location filename="../gui/stage_table_model.cpp" line="168"/>
         <source>Share of the iteration the device is busy (%)</source>
         <translation>设备在一次迭代中忙碌的比例（%）</translation>
     </message>
     <message>
-        <location filename="../gui/stage_table_model.cpp" line="157"/>
+        <location filename="../gui/stage_table_model.cpp" line="169"/>
         <source>Recompute: the stage keeps only its input per micro-batch in flight and runs its forward again before each backward (less memory, one forward more; the weights stay exact)</source>
         <translation>重计算：该阶段对每个在途微批次只保留其输入，并在每次反向传播前再次运行前向传播（内存更少，多一次前向；权重保持精确）</translation>
+    </message>
+    <message>
+        <location filename="../gui/stage_table_model.cpp" line="172"/>
+        <source>CPU cores the stage runs on: more than one replicates it, each micro-batch&apos;s samples split among them (the weights stay exact)</source>
+        <translation>阶段运行所用的 CPU 核心：多于一个即复制该阶段，每个微批次的样本在它们之间划分（权重保持精确）</translation>
     </message>
 </context>
 <context>

@@ -33,13 +33,14 @@ inline Design catalogDesign(const std::string& model = "vgg-mini", const std::st
     return design;
 }
 
-// A made-up CPU profile of `units` units: 1 ms forward, 2 ms backward each.
-inline DeviceCosts fakeCpuCosts(int units)
+// A made-up CPU profile of `units` units: 1 ms forward, 2 ms backward each
+// on one core; on `threads` cores ("cpu*2") those times divided by `speedup`.
+inline DeviceCosts fakeCpuCosts(int units, int threads = 1, double speedup = 1.0)
 {
     DeviceCosts costs;
-    costs.device = "cpu";
+    costs.device = threads == 1 ? "cpu" : "cpu*" + std::to_string(threads);
     costs.source = "test";
-    costs.units.assign(size_t(units), UnitTimes{1e-3, 2e-3});
+    costs.units.assign(size_t(units), UnitTimes{1e-3 / speedup, 2e-3 / speedup});
     costs.updateSecondsPerParameter = 1e-9;
     return costs;
 }

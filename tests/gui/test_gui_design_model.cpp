@@ -204,6 +204,52 @@ private Q_SLOTS:
         QVERIFY(!model.profilePending());
     }
 
+    // A stage on two cores: its profile on two cores is taken first, the
+    // cores are grouped, re-plans keep the grouping, and undo restores.
+    void aStageReplicatedOnTwoCoresWaitsForItsProfileAndUndoes()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+        QVERIFY(model.setDevices("cpu:2"));
+        model.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(model.unitCount()));
+        QVERIFY(model.mergeStages(0)); // one stage; the second core is free
+        const std::string before = text(model);
+        const double oneCore = model.prediction().iterationSeconds;
+        QSignalSpy needed(&model, &DesignModel::cpuProfileNeeded);
+        QVERIFY(model.setStageReplicas(0, 2));
+        QCOMPARE(needed.count(), 1);
+        QCOMPARE(needed.at(0).at(2).toInt(), 2);
+        QCOMPARE(text(model), before); // waiting for the profile
+        model.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(model.unitCount(), 2, 1.8));
+        QCOMPARE(model.plan().stages[0].replicas, 2);
+        QCOMPARE(model.plan().devices.size(), size_t(1));
+        QCOMPARE(model.plan().devices[0].label, std::string("cpu:0-1"));
+        QVERIFY(model.predictionError().isEmpty());
+        QVERIFY(model.prediction().iterationSeconds < 0.6 * oneCore); // 1.8 times faster units
+        QSignalSpy rejected(&model, &DesignModel::editRejected);
+        QVERIFY(!model.setStageReplicas(0, 3));
+        QVERIFY(rejected.last().at(0).toString().contains("3 of the 2 cores"));
+        QVERIFY(!model.splitStage(0, 3)); // no free core left
+        QVERIFY(model.setBatch(128, 8));  // a re-plan keeps the grouping
+        QCOMPARE(model.plan().stages.front().replicas, 2);
+        QVERIFY(model.setSchedule("dp")); // dp replicates no stage: its devices are the cores again
+        QCOMPARE(model.plan().devices.size(), size_t(2));
+        QVERIFY(!model.setStageReplicas(0, 2));
+        QVERIFY(rejected.last().at(0).toString().contains("dp"));
+        for (int i = 0; i < 3; ++i)
+            model.undoStack()->undo();
+        QCOMPARE(text(model), before);
+        QVERIFY(model.setStageReplicas(0, 2)); // the profile on two cores is kept
+        QCOMPARE(needed.count(), 1);
+
+        DesignModel gpus;
+        gpus.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+        QVERIFY(gpus.mergeStages(0));
+        QSignalSpy refused(&gpus, &DesignModel::editRejected);
+        QVERIFY(!gpus.setStageReplicas(0, 2));
+        QVERIFY(refused.last().at(0).toString().contains("not available yet"));
+    }
+
     // A model's CPU profile is kept at the micro-batch size it was taken at and
     // scaled linearly to the plan's when the model comes back (cnn: profiled at
     // 8 samples, planned at 16 after the batch doubled under mlp).

@@ -89,6 +89,51 @@ private Q_SLOTS:
         QVERIFY(design.setSchedule("1f1b"));
         QVERIFY(design.plan().stages[0].recompute);
     }
+
+    // On CPU cores with a profile on two of them, each schedule that takes
+    // replicas gets a row with the planner's replication; "Use" groups the
+    // cores as the row does, and a row without replication ungroups them.
+    void replicatedRowsShowTheirCoresAndUseGroupsThem()
+    {
+        DesignModel design;
+        design.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+        QVERIFY(design.setDevices("cpu:2"));
+        design.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(design.unitCount()));
+        design.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(design.unitCount(), 2, 1.9)); // (kept)
+        QVERIFY(design.mergeStages(0));
+        QVERIFY(design.setStageReplicas(0, 2));
+        ScheduleComparisonDialog dialog(&design);
+        const ScheduleComparisonModel& table = *dialog.comparison();
+        int replicatedRow = -1, plainRow = -1;
+        for (int row = 0; row < table.rowCount(); ++row) {
+            const ScheduleCandidate& candidate = table.choice().candidates[size_t(row)];
+            if (candidate.schedule != "1f1b" || candidate.recompute)
+                continue;
+            (candidate.replicated ? replicatedRow : plainRow) = row;
+        }
+        QVERIFY(replicatedRow >= 0 && plainRow >= 0);
+        // Equal units, teams 1.9 times faster: one stage on both cores beats a cut with its bubble.
+        QCOMPARE(table.index(replicatedRow, ScheduleComparisonModel::Cores).data().toString(), QString("2"));
+        QCOMPARE(table.index(plainRow, ScheduleComparisonModel::Cores).data().toString(), QString::fromUtf8("–"));
+        QCOMPARE(*table.coreGroupsAt(replicatedRow), std::vector<int>{2});
+        QCOMPARE(*table.coreGroupsAt(plainRow), (std::vector<int>{1, 1}));
+        QVERIFY(!table.coreGroupsAt(table.rowCount()));
+
+        dialog.table()->selectRow(plainRow);
+        QCOMPARE(dialog.useButton()->text(), QString("Use 1f1b"));
+        dialog.useButton()->click();
+        QCOMPARE(design.plan().schedule, std::string("1f1b"));
+        QCOMPARE(design.plan().devices.size(), size_t(2));
+        QCOMPARE(design.stageCount(), 2);
+
+        ScheduleComparisonDialog again(&design);
+        again.table()->selectRow(replicatedRow);
+        QCOMPARE(again.useButton()->text(), QString("Use 1f1b with replicated stages"));
+        again.useButton()->click();
+        QCOMPARE(design.stageCount(), 1);
+        QCOMPARE(design.plan().stages[0].replicas, 2);
+        QCOMPARE(design.plan().devices[0].label, std::string("cpu:0-1"));
+    }
 };
 
 } // namespace lpm::gui

@@ -2,14 +2,18 @@
 // the prediction's figures, rows that follow edits in place (a merge removes
 // the last row and changes the rest; undo inserts it again), empty figures
 // without a prediction, memory over capacity in red, translated headers, and
-// the recomputation check box, an undoable edit of the design.
+// the recomputation check box and the cores a stage runs on, undoable edits
+// of the design.
 #include <QAbstractItemModelTester>
 #include <QBrush>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableView>
 #include <QTest>
 
 #include "design_model.h"
 #include "gui_test_support.h"
+#include "plan_panel.h"
 #include "stage_table_model.h"
 
 namespace lpm::gui {
@@ -118,10 +122,11 @@ private Q_SLOTS:
         StageTableModel table(&model);
         QCOMPARE(table.rowCount(), 2);
         QCOMPARE(cell(table, 1, StageTableModel::Device), QString::fromStdString(design.plan.devices[1].label));
-        for (int column = StageTableModel::ComputeMs; column < StageTableModel::ColumnCount; ++column) {
+        for (int column = StageTableModel::ComputeMs; column < StageTableModel::Cores; ++column) {
             QCOMPARE(cell(table, 1, column), QString());
             QCOMPARE(cell(table, 1, column, Qt::ToolTipRole), QString());
         }
+        QCOMPARE(cell(table, 1, StageTableModel::Cores), QString("1")); // part of the cut, not of the prediction
     }
 
     void memoryOverCapacityIsRed()
@@ -174,11 +179,61 @@ private Q_SLOTS:
         QVERIFY(!table.setData(table.index(0, StageTableModel::Memory), Qt::Checked, Qt::CheckStateRole));
     }
 
+    void theCoresCellReplicatesAStageOnCpuCores()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+        QVERIFY(model.setDevices("cpu:2"));
+        model.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(model.unitCount()));
+        QVERIFY(model.mergeStages(0));
+        model.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(model.unitCount(), 2, 1.8)); // kept for the edit
+        StageTableModel table(&model);
+        QAbstractItemModelTester tester(&table, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const QModelIndex cores = table.index(0, StageTableModel::Cores);
+        QVERIFY(cores.flags() & Qt::ItemIsEditable);
+        QVERIFY(!(table.index(0, StageTableModel::Units).flags() & Qt::ItemIsEditable));
+        QCOMPARE(cores.data().toString(), QString("1"));
+        QCOMPARE(cores.data(Qt::EditRole).toInt(), 1);
+        QVERIFY(table.setData(cores, 2, Qt::EditRole));
+        QCOMPARE(model.plan().stages[0].replicas, 2);
+        QCOMPARE(cores.data().toString(), QString("2"));
+        QCOMPARE(cell(table, 0, StageTableModel::Device), QString("cpu:0-1"));
+        QVERIFY(!table.setData(cores, 0, Qt::EditRole));
+        QVERIFY(!table.setData(cores, 5, Qt::EditRole)); // more cores than cpu:2 has
+        model.undoStack()->undo();
+        QCOMPARE(cores.data().toString(), QString("1"));
+        QCOMPARE(cell(table, 0, StageTableModel::Device), QString("cpu:0"));
+    }
+
+    void theCoresCellEditsInASpinBoxUpToTheDesignsCores()
+    {
+        DesignModel model;
+        PlanPanel panel(&model);
+        model.resetDesign(catalogDesign("cnn", "catalog:A100-80x2"));
+        QVERIFY(model.setDevices("cpu:2"));
+        model.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(model.unitCount()));
+        model.provideCpuCosts("cnn", 8, testing::fakeCpuCosts(model.unitCount(), 2, 1.8));
+        QVERIFY(model.mergeStages(0));
+        QTableView* view = panel.stageTable();
+        const QModelIndex cores = view->model()->index(0, StageTableModel::Cores);
+        view->edit(cores);
+        auto* editor = view->viewport()->findChild<QSpinBox*>();
+        QVERIFY(editor != nullptr);
+        QCOMPARE(editor->minimum(), 1);
+        QCOMPARE(editor->maximum(), 2); // cpu:2
+        QCOMPARE(editor->value(), 1);
+        editor->setValue(2);
+        view->itemDelegateForColumn(StageTableModel::Cores)->setModelData(editor, view->model(), cores);
+        QCOMPARE(model.plan().stages[0].replicas, 2);
+        view->edit(view->model()->index(0, StageTableModel::Units)); // not editable: no editor
+        QCOMPARE(view->viewport()->findChildren<QSpinBox*>().size(), qsizetype(1));
+    }
+
     void headersAreShortWithTooltips()
     {
         DesignModel model;
         StageTableModel table(&model);
-        const QStringList headers{"#", "Device", "Units", "F+B ms", "Comm ms", "Memory", "Busy", "R"};
+        const QStringList headers{"#", "Device", "Units", "F+B ms", "Comm ms", "Memory", "Busy", "R", "Cores"};
         for (int column = 0; column < table.columnCount(); ++column)
             QCOMPARE(table.headerData(column, Qt::Horizontal).toString(), headers[column]);
         QCOMPARE(table.headerData(0, Qt::Horizontal, Qt::ToolTipRole).toString(), QString("Stage"));
