@@ -347,7 +347,8 @@ void addPlanCommand(CLI::App& app)
         ->check(CLI::IsMember(schedules))
         ->capture_default_str();
     command->add_flag("--allow-async", options->allowAsync,
-                      "With --schedule auto: also choose schedules that are not exact (lpm-async)");
+                      "With --schedule auto: also choose schedules that are not exact (lpm-async, and dp, which "
+                      "sums its replicas' gradients in another order)");
     command->add_option("--optimizer", options->request.optimizer, "sgd or adam (its state counts in memory)")
         ->check(CLI::IsMember({"sgd", "adam"}))
         ->capture_default_str();

@@ -31,7 +31,8 @@
 //
 // Backwards (and Ws) run in micro-batch order 0..m−1 on every stage, as the
 // sequential reference accumulates them, which is what makes every schedule
-// but lpm-async exact.
+// but lpm-async (stale weights) and dp (gradients summed per replica first)
+// exact.
 #pragma once
 
 #include <string>
@@ -121,8 +122,13 @@ struct ScheduleTraits {
     bool flushes = false;        // gpipe, 1f1b: every stage waits for all at the end of a mini-batch
     bool splitsBackward = false; // zb-h1, zb-h2, lpm-zb: B computes input gradients, W (later) weight gradients
     bool interleaved = false;    // interleaved: several model chunks (stages) per device
-    // Leaves the weights of sequential bit for bit (every schedule but the continuous one).
-    bool exact() const { return !continuous; }
+    // Leaves the weights of sequential bit for bit: every schedule but the
+    // continuous one (stale weights) and dp (its replicas' gradients are
+    // summed per replica first, another order: equal to rounding only).
+    bool exact() const { return !continuous && !replicated; }
+    // Computes with weights older than sequential's (lpm-async): never
+    // offered in place of a schedule that does not.
+    bool stale() const { return continuous; }
     // No cuts to place: a single stage, or replicas of the whole model.
     bool fixedCuts() const { return singleStage || replicated; }
     // Weight stashing (a stage keeps the weights each in-flight micro-batch

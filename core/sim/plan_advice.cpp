@@ -87,12 +87,12 @@ bool cutCannotPay(const Plan& plan, const SpeedupCeiling& ceiling)
 
 std::optional<ScheduleSuggestion> predictFastestOtherSchedule(const Plan& plan)
 {
-    const bool exact = scheduleTraits(plan.schedule).exact();
+    const bool fresh = !scheduleTraits(plan.schedule).stale();
     const bool replicate = cutCannotPay(plan, estimateSpeedupCeiling(plan));
     std::optional<ScheduleSuggestion> best;
     for (const std::string& schedule : suggestionCandidates()) {
         const ScheduleTraits traits = scheduleTraits(schedule);
-        if (schedule == plan.schedule || (exact && !traits.exact()) || (!replicate && traits.replicated))
+        if (schedule == plan.schedule || (fresh && traits.stale()) || (!replicate && traits.replicated))
             continue;
         Prediction prediction;
         try {

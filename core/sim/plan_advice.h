@@ -31,8 +31,9 @@ bool cutCannotPay(const Plan& plan, const SpeedupCeiling& ceiling);
 
 // The schedules a suggestion chooses from: each is cut by the plan's
 // partitioner as `lpm plan` would (partitionPlanPredicted), dp replicates.
-// For a plan whose schedule is exact (bit-identical weights to sequential),
-// only exact ones: lpm-async is never offered in exchange for exactness.
+// For a plan whose weights are never stale, only schedules whose are not
+// either: lpm-async is never offered in exchange (dp, equal to sequential to
+// rounding, is, where the cut cannot pay).
 const std::vector<std::string>& suggestionCandidates();
 
 struct ScheduleSuggestion {
