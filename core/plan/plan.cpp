@@ -144,7 +144,7 @@ std::vector<PlanDeviceEntry> physicalDevices(const Plan& plan)
             const std::string label = device.label.substr(0, device.label.rfind('-'));
             const std::string index = coreIndexOf(label);
             const bool numbered =
-                label != index && !index.empty()
+                label != index && !index.empty() && index.size() <= 9
                 && std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; });
             for (int r = 0; r < device.replicas; ++r) {
                 PlanDeviceEntry core = device;
