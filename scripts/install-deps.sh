@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's packages, what LPM Studio needs to build and run,
 # the Qt 6 desktop application included (and, with --tests, to run its test
-# suite). Installs only what is missing, so
+# suite; with --sanitizers, also to run it under the sanitizers and the
+# fuzz targets, as CI does). Installs only what is missing, so
 # it is quick on a machine that already has everything. Runs apt-get through
 # sudo unless already root.
 set -euo pipefail
@@ -11,12 +12,17 @@ packages=(build-essential cmake ninja-build pkg-config
           dataset-fashion-mnist
           qt6-base-dev qt6-tools-dev qt6-l10n-tools libqcustomplot-dev
           fonts-wqy-microhei) # a CJK font: the Simplified Chinese interface
-if [[ "${1:-}" == "--tests" ]]; then
+if [[ "${1:-}" == "--tests" || "${1:-}" == "--sanitizers" ]]; then
   # xvfb and xauth: the scripted check of lpm-studio in a virtual display;
   # clang-format-14: the formatting check (scripts/check-format.sh).
   packages+=(libgtest-dev libgmock-dev xvfb xauth clang-format-14)
-elif [[ -n "${1:-}" ]]; then
-  echo "usage: $0 [--tests]" >&2
+fi
+if [[ "${1:-}" == "--sanitizers" ]]; then
+  # clang and its runtime libraries: libFuzzer for scripts/fuzz.sh (GCC
+  # builds the sanitized suite of scripts/sanitize.sh).
+  packages+=(clang libclang-rt-14-dev)
+elif [[ -n "${1:-}" && "${1:-}" != "--tests" ]]; then
+  echo "usage: $0 [--tests | --sanitizers]" >&2
   exit 2
 fi
 

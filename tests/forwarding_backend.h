@@ -230,23 +230,27 @@ public:
     void copyFromHost(void* destination, const void* source, int64_t bytes) override
     {
         requireOwned(destination, bytes);
-        std::memcpy(destination, source, size_t(bytes));
+        if (bytes > 0)
+            std::memcpy(destination, source, size_t(bytes));
     }
     void copyToHost(void* destination, const void* source, int64_t bytes) override
     {
         requireOwned(source, bytes);
-        std::memcpy(destination, source, size_t(bytes));
+        if (bytes > 0)
+            std::memcpy(destination, source, size_t(bytes));
     }
     void copyWithin(void* destination, const void* source, int64_t bytes) override
     {
         requireOwned(destination, bytes);
         requireOwned(source, bytes);
-        std::memcpy(destination, source, size_t(bytes));
+        if (bytes > 0)
+            std::memcpy(destination, source, size_t(bytes));
     }
     void zeroBytes(void* data, int64_t bytes) override
     {
         requireOwned(data, bytes);
-        std::memset(data, 0, size_t(bytes));
+        if (bytes > 0)
+            std::memset(data, 0, size_t(bytes));
     }
 
     FakeDeviceMemory& device() { return *device_; }

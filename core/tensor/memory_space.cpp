@@ -36,6 +36,8 @@ void MemorySpace::release(void* data, int64_t bytes) const noexcept
 
 void MemorySpace::copyFromHost(void* destination, const void* hostSource, int64_t bytes) const
 {
+    if (bytes == 0)
+        return; // (memcpy may not be given a null pointer, even for nothing)
     if (resource_ != nullptr)
         resource_->copyFromHost(destination, hostSource, bytes);
     else
@@ -44,6 +46,8 @@ void MemorySpace::copyFromHost(void* destination, const void* hostSource, int64_
 
 void MemorySpace::copyToHost(void* hostDestination, const void* source, int64_t bytes) const
 {
+    if (bytes == 0)
+        return; // (memcpy may not be given a null pointer, even for nothing)
     if (resource_ != nullptr)
         resource_->copyToHost(hostDestination, source, bytes);
     else
@@ -52,6 +56,8 @@ void MemorySpace::copyToHost(void* hostDestination, const void* source, int64_t 
 
 void MemorySpace::copyWithin(void* destination, const void* source, int64_t bytes) const
 {
+    if (bytes == 0)
+        return; // (memcpy may not be given a null pointer, even for nothing)
     if (resource_ != nullptr)
         resource_->copyWithin(destination, source, bytes);
     else
@@ -60,6 +66,8 @@ void MemorySpace::copyWithin(void* destination, const void* source, int64_t byte
 
 void MemorySpace::zero(void* data, int64_t bytes) const
 {
+    if (bytes == 0)
+        return;
     if (resource_ != nullptr)
         resource_->zeroBytes(data, bytes);
     else
