@@ -137,7 +137,7 @@ std::optional<Design> DesignModel::replanned(Design design)
     const ScheduleTraits traits = scheduleTraits(plan.schedule);
     const bool keepGroups = std::any_of(coreGroups.begin(), coreGroups.end(), [](int r) { return r > 1; })
                             && std::accumulate(coreGroups.begin(), coreGroups.end(), 0) == int(plan.devices.size())
-                            && replicableDevices(plan) && !traits.replicated && !traits.interleaved;
+                            && replicableDevices(plan.devices) && !traits.replicated && !traits.interleaved;
     if (scheduleTraits(plan.schedule).interleaved) { // each device once per chunk
         plan.chunks = std::max(plan.chunks, kDefaultInterleavedChunks);
         plan.devices = interleavedDevices(plan.devices, plan.chunks);
@@ -265,9 +265,7 @@ bool DesignModel::setStageReplicas(int stage, int replicas)
                           return rejected(tr("The %1 schedule runs one stage per device: it replicates no stage.")
                                               .arg(QString::fromStdString(plan.schedule)));
                       const std::vector<PlanDeviceEntry> cores = physicalDevices(plan);
-                      Plan single = plan;
-                      single.devices = cores;
-                      if (!replicableDevices(single))
+                      if (!replicableDevices(cores))
                           return rejected(tr("Stages are replicated on CPU cores only; replicating a stage over "
                                              "GPUs is not available yet."));
                       plan.stages[size_t(stage)].replicas = replicas;

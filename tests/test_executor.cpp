@@ -18,6 +18,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "data/synthetic_dataset.h"
 #include "expect_error.h"
+#include "forwarding_backend.h"
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
 #include "pipeline/in_process_transport.h"
@@ -338,6 +339,14 @@ TEST(Executor, ReplicasAreRefusedWhereTheyCannotRun)
     none[0].replicas = 0;
     expectError<InvalidArgument>([&] { PipelineExecutor(model, store, *optimizer, none, "lpm", 2, kSeed); },
                                  {"stage 0 has 0 replicas; expected at least 1"});
+    // A replicated stage on a backend outside host memory (a GPU's): refused when the run makes the backends.
+    Partition offHost = evenStages(model.unitCount(), 2);
+    offHost[1].replicas = 2;
+    PipelineExecutor executor(model, store, *optimizer, offHost, "lpm", 2, kSeed, false,
+                              [](int) { return std::make_unique<OffHostCpuBackend>(); });
+    const Batcher batcher(data().train, kBatch, kSeed);
+    expectError<InvalidArgument>([&] { executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 1); },
+                                 {"stage 1 has 2 replicas on off-host-cpu", "CPU cores only", "not available yet"});
 }
 
 TEST(Executor, SequentialScheduleAndAdamMatchToo)

@@ -190,6 +190,10 @@ TEST(Replication, PlanFilesKeepReplicasAndCheckThem)
     Plan wrongStage = plan;
     wrongStage.stages[0].replicas = 1;
     expectError<InvalidArgument>([&] { validatePlan(wrongStage); }, {"stage 0 has 1 replicas, its device cpu:0-1 2"});
+    Plan dp = plan;
+    dp.schedule = "dp";
+    expectError<InvalidArgument>([&] { validatePlan(dp); },
+                                 {"device cpu:0-1 replicates a stage, which dp does not do"});
     Plan zero = plan;
     zero.devices[1].replicas = 0;
     expectError<InvalidArgument>([&] { validatePlan(zero); }, {"replicas of at least 1"});

@@ -61,13 +61,13 @@ Plan makePlan(const PlanRequest& request)
         if (traits.replicated || traits.interleaved)
             throw InvalidArgument("--replicas applies to one-stage-per-device pipelines, not --schedule "
                                   + request.schedule);
-        if (!replicableDevices(plan))
+        if (!replicableDevices(plan.devices))
             throw InvalidArgument("--replicas: stages are replicated on CPU cores only (cpu:N), not on "
                                   + request.devices + " (replicating a stage over GPUs is not available yet)");
         const int cores = int(plan.devices.size());
         replicaThreads = request.replicas == 0 ? replicationThreadCounts(cores)
                                                : std::vector<int>{equalReplicas(cores, request.replicas).front()};
-    } else if (request.replicaCosts && replicableDevices(plan)) {
+    } else if (request.replicaCosts && replicableDevices(plan.devices)) {
         replicaThreads = replicationThreadCounts(int(plan.devices.size()));
     }
     int cpuStages = 0;

@@ -48,9 +48,9 @@ std::vector<int> replicationThreadCounts(int cores)
     return {counts.begin(), counts.end()};
 }
 
-bool replicableDevices(const Plan& plan)
+bool replicableDevices(const std::vector<PlanDeviceEntry>& devices)
 {
-    return std::all_of(plan.devices.begin(), plan.devices.end(), [](const PlanDeviceEntry& device) {
+    return std::all_of(devices.begin(), devices.end(), [](const PlanDeviceEntry& device) {
         return device.costsDevice == replicatedCostsDevice(1) && device.sharedBy == 1 && device.replicas == 1;
     });
 }
@@ -61,7 +61,7 @@ void chooseReplication(Plan& plan)
     if (traits.replicated || traits.interleaved)
         throw InvalidArgument("replicas: " + plan.schedule
                               + " does not replicate stages (replicas apply to one-stage-per-device pipelines)");
-    if (!replicableDevices(plan))
+    if (!replicableDevices(plan.devices))
         throw InvalidArgument("replicas: stages are replicated on CPU cores only (cpu:N); " + plan.deviceSpec
                               + " has other devices (replicating a stage over GPUs is not available yet)");
     const std::vector<PlanDeviceEntry> cores = plan.devices;

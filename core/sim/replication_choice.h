@@ -36,8 +36,8 @@ std::vector<int> replicationThreadCounts(int cores);
 // schedule does not take replicas (dp, interleaved).
 void chooseReplication(Plan& plan);
 
-// True when the plan's devices are all unshared one-core CPU entries, the
-// devices chooseReplication groups.
-bool replicableDevices(const Plan& plan);
+// True when `devices` are all unshared one-core CPU entries, the devices
+// chooseReplication groups.
+bool replicableDevices(const std::vector<PlanDeviceEntry>& devices);
 
 } // namespace lpm

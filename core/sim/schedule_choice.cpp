@@ -12,9 +12,7 @@ namespace {
 bool replicationApplies(const Plan& plan)
 {
     const std::vector<PlanDeviceEntry> cores = physicalDevices(plan);
-    Plan physical = plan;
-    physical.devices = cores;
-    if (cores.size() < 2 || !replicableDevices(physical))
+    if (cores.size() < 2 || !replicableDevices(cores))
         return false;
     for (int replicas : replicationThreadCounts(int(cores.size())))
         if (plan.costs.find(replicatedCostsDevice(replicas)) == nullptr)
