@@ -128,6 +128,51 @@ public:
         check({x, gamma, mean, invStd, dy, dx, dgamma, dbeta});
         cpu_.batchNormBackward(g, x, gamma, mean, invStd, dy, dx, dgamma, dbeta);
     }
+    void layerNormForward(const LayerNormGeometry& g, const float* x, const float* gamma, const float* beta, float* y,
+                          float* mean, float* invStd) override
+    {
+        check({x, gamma, beta, y, mean, invStd});
+        cpu_.layerNormForward(g, x, gamma, beta, y, mean, invStd);
+    }
+    void layerNormBackward(const LayerNormGeometry& g, const float* x, const float* gamma, const float* mean,
+                           const float* invStd, const float* dy, float* dx, float* dgamma, float* dbeta) override
+    {
+        check({x, gamma, mean, invStd, dy, dx, dgamma, dbeta});
+        cpu_.layerNormBackward(g, x, gamma, mean, invStd, dy, dx, dgamma, dbeta);
+    }
+    void geluForward(int64_t count, const float* x, float* y) override
+    {
+        check({x, y});
+        cpu_.geluForward(count, x, y);
+    }
+    void geluBackward(int64_t count, const float* x, const float* dy, float* dx) override
+    {
+        check({x, dy, dx});
+        cpu_.geluBackward(count, x, dy, dx);
+    }
+    void embeddingForward(int64_t rows, int64_t width, int64_t vocabulary, const float* ids, const float* table,
+                          float* y) override
+    {
+        check({ids, table, y});
+        cpu_.embeddingForward(rows, width, vocabulary, ids, table, y);
+    }
+    void embeddingBackward(int64_t rows, int64_t width, int64_t vocabulary, const float* ids, const float* dy,
+                           float* gradTable) override
+    {
+        check({ids, dy, gradTable});
+        cpu_.embeddingBackward(rows, width, vocabulary, ids, dy, gradTable);
+    }
+    void causalAttentionForward(const AttentionGeometry& g, const float* qkv, float* out, float* logSumExp) override
+    {
+        check({qkv, out, logSumExp});
+        cpu_.causalAttentionForward(g, qkv, out, logSumExp);
+    }
+    void causalAttentionBackward(const AttentionGeometry& g, const float* qkv, const float* out, const float* logSumExp,
+                                 const float* gradOut, float* gradQkv) override
+    {
+        check({qkv, out, logSumExp, gradOut, gradQkv});
+        cpu_.causalAttentionBackward(g, qkv, out, logSumExp, gradOut, gradQkv);
+    }
     double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels, float scale,
                                float* grad, int64_t* correct) override
     {

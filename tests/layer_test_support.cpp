@@ -94,7 +94,8 @@ void checkLayerGradients(Layer& layer, const Tensor& input, const GradientCheckO
     const double h = options.epsilon;
     const double centre = projectedLoss(layer, backend, input, r, options.step);
     Tensor probe = input.clone();
-    for (int64_t i : probeIndices(input.elementCount(), options.maxCoordinates)) {
+    const int64_t probedInputs = options.probeInput ? input.elementCount() : 0;
+    for (int64_t i : probeIndices(probedInputs, options.maxCoordinates)) {
         const float saved = probe[i];
         probe[i] = saved + float(h);
         const double plus = projectedLoss(layer, backend, probe, r, options.step);

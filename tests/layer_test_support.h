@@ -79,6 +79,9 @@ struct GradientCheckOptions {
     // averages two slopes, so a coordinate also passes when the analytic value
     // matches the one-sided difference on either side (that side has no kink).
     bool allowKinks = false;
+    // False for inputs that are not differentiable (token ids): only the
+    // parameter gradients are probed.
+    bool probeInput = true;
     StepInfo step{true, 12345, 0};
 };
 

@@ -10,11 +10,14 @@
 #include "nn/conv2d.h"
 #include "nn/dropout.h"
 #include "nn/flatten.h"
+#include "nn/language_model_head.h"
 #include "nn/linear.h"
 #include "nn/max_pool2d.h"
 #include "nn/relu.h"
 #include "nn/residual_block.h"
 #include "nn/softmax_cross_entropy.h"
+#include "nn/token_embedding.h"
+#include "nn/transformer_block.h"
 
 namespace lpm {
 namespace {
@@ -146,6 +149,60 @@ TEST(LayerGradients, ResidualBlockProjection)
     options.absoluteTolerance = 5e-3f;
     options.allowKinks = true;
     checkLayerGradients(layer, randomTensor(Shape{3, 2, 6, 6}, 16), options);
+}
+
+TEST(LayerGradients, LinearOnSequences)
+{
+    Linear layer({5, 3, true});
+    checkLayerGradients(layer, randomTensor(Shape{2, 4, 5}, 18));
+}
+
+TEST(LayerGradients, LayerNorm)
+{
+    LayerNorm layer(6);
+    checkLayerGradients(layer, randomTensor(Shape{2, 3, 6}, 19, 2.0f));
+}
+
+TEST(LayerGradients, Gelu)
+{
+    Gelu layer;
+    checkLayerGradients(layer, randomTensor(Shape{3, 4, 5}, 20, 2.0f));
+}
+
+TEST(LayerGradients, TokenEmbedding)
+{
+    TokenEmbedding layer({7, 5, 4});
+    Tensor ids(Shape{3, 4});
+    RandomStream stream(21);
+    for (float& id : ids.values())
+        id = float(stream.nextBelow(7)); // repeats, so the scatter sums rows
+    GradientCheckOptions options;
+    options.probeInput = false; // ids have no gradient
+    options.maxCoordinates = 200;
+    checkLayerGradients(layer, ids, options);
+}
+
+TEST(LayerGradients, CausalSelfAttention)
+{
+    CausalSelfAttention layer({8, 2});
+    GradientCheckOptions options;
+    options.epsilon = 3e-3f;
+    checkLayerGradients(layer, randomTensor(Shape{2, 5, 8}, 22, 0.5f), options);
+}
+
+TEST(LayerGradients, TransformerBlock)
+{
+    TransformerBlock layer({8, 2});
+    GradientCheckOptions options;
+    options.epsilon = 3e-3f;
+    options.absoluteTolerance = 5e-3f;
+    checkLayerGradients(layer, randomTensor(Shape{2, 4, 8}, 23), options);
+}
+
+TEST(LayerGradients, LanguageModelHead)
+{
+    LanguageModelHead layer({6, 9});
+    checkLayerGradients(layer, randomTensor(Shape{2, 3, 6}, 24));
 }
 
 TEST(LayerGradients, SoftmaxCrossEntropy)

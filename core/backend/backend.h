@@ -28,6 +28,10 @@ enum class BackendOp {
     Elementwise,
     SgdUpdate,
     AdamUpdate,
+    LayerNorm,
+    Gelu,
+    Embedding,
+    CausalAttention,
 };
 
 // A 2-D convolution over (N, C, H, W) input with square stride and padding.
@@ -57,6 +61,25 @@ struct BatchNormGeometry {
     int64_t batch = 0, channels = 0, spatial = 0; // spatial = H·W
     float epsilon = 1e-5f;
     float momentum = 0.1f; // running = (1 − momentum)·running + momentum·batch
+};
+
+// Layer normalisation of each row of a (rows, features) view: statistics over
+// the features of one row (the last dimension of an (N, T, C) tensor).
+struct LayerNormGeometry {
+    int64_t rows = 0, features = 0;
+    float epsilon = 1e-5f;
+};
+
+// Causal multi-head self-attention over a fused projection. qkv is
+// (N, T, 3C) with C = heads·headDim: in each row the queries, keys and values
+// lie side by side, head h's query at columns [h·D, (h+1)·D), its key at
+// C + h·D and its value at 2C + h·D (D = headDim). The output (N, T, C) holds
+// head h's weighted values at columns [h·D, (h+1)·D). Scores are scaled by
+// 1/√D; token t attends to tokens 0..t.
+struct AttentionGeometry {
+    int64_t batch = 0, tokens = 0, heads = 0, headDim = 0;
+
+    LPM_HOST_DEVICE int64_t width() const { return heads * headDim; }
 };
 
 struct SgdHyper {
@@ -200,6 +223,39 @@ public:
     // (unscaled); correctCount gets the number of rows whose argmax is the label.
     virtual double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels,
                                        float scale, float* gradLogits, int64_t* correctCount) = 0;
+
+    // Layer normalisation: y = (x − mean)·invStd·gamma + beta per row, with
+    // invStd = 1/√(var + ε) (biased variance); savedMean and savedInvStd (rows)
+    // keep the statistics for the backward.
+    virtual void layerNormForward(const LayerNormGeometry& g, const float* x, const float* gamma, const float* beta,
+                                  float* y, float* savedMean, float* savedInvStd) = 0;
+    // dx overwritten unless null; gradGamma and gradBeta (features) accumulated
+    // unless null (a split backward's B passes only dx, its W only the two).
+    virtual void layerNormBackward(const LayerNormGeometry& g, const float* x, const float* gamma,
+                                   const float* savedMean, const float* savedInvStd, const float* dy, float* dx,
+                                   float* gradGamma, float* gradBeta) = 0;
+
+    // GELU, tanh approximation (GPT-2's): y = x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    // x and y may alias.
+    virtual void geluForward(int64_t count, const float* x, float* y) = 0;
+    // dx = dy·GELU'(x); dy and dx may alias.
+    virtual void geluBackward(int64_t count, const float* x, const float* dy, float* dx) = 0;
+
+    // Embedding lookup: y row r (width) = table row ids[r]. ids (rows) are
+    // token ids held exactly in floats, each in [0, vocabulary).
+    virtual void embeddingForward(int64_t rows, int64_t width, int64_t vocabulary, const float* ids, const float* table,
+                                  float* y) = 0;
+    // gradTable row ids[r] += dy row r, for r = 0, 1, ... in that order (rows
+    // sharing an id are summed in row order, so the result is deterministic).
+    virtual void embeddingBackward(int64_t rows, int64_t width, int64_t vocabulary, const float* ids, const float* dy,
+                                   float* gradTable) = 0;
+
+    // Causal attention (AttentionGeometry): out (N, T, C) and, for the
+    // backward, logSumExp (N, heads, T): the log of each softmax row's normaliser.
+    virtual void causalAttentionForward(const AttentionGeometry& g, const float* qkv, float* out, float* logSumExp) = 0;
+    // gradQkv (N, T, 3C) overwritten, from the forward's qkv, out and logSumExp.
+    virtual void causalAttentionBackward(const AttentionGeometry& g, const float* qkv, const float* out,
+                                         const float* logSumExp, const float* gradOut, float* gradQkv) = 0;
 
     // One SGD step over a flat buffer: g += wd·w; v = μ·v + g; w −= lr·(nesterov ? g + μ·v : v).
     // velocity is unused (may be null) when momentum is 0.

@@ -6,9 +6,16 @@ namespace lpm {
 
 namespace {
 struct LinearContext : LayerContext {
-    Tensor input;      // (N, in)
-    Tensor gradOutput; // (N, out), from backwardInput until backwardWeights
+    Tensor input;      // (N, in) or (N, T, in)
+    Tensor gradOutput; // (N, out) or (N, T, out), from backwardInput until backwardWeights
 };
+
+// Rows of the product: every extent but the last.
+int64_t rowsOf(const Tensor& input)
+{
+    const Shape& shape = input.shape();
+    return shape.elementCount() / shape[shape.rank() - 1];
+}
 } // namespace
 
 Linear::Linear(const LinearOptions& options)
@@ -28,32 +35,36 @@ std::string Linear::describe() const
 
 Shape Linear::outputShape(const Shape& input) const
 {
-    if (input.rank() != 2 || input[1] != options_.inFeatures)
+    if ((input.rank() != 2 && input.rank() != 3) || input[input.rank() - 1] != options_.inFeatures)
         throw InvalidArgument("Linear " + describe() + ": expected input (N, " + std::to_string(options_.inFeatures)
-                              + "), got " + input.toString());
-    return Shape{input[0], options_.outFeatures};
+                              + ") or (N, T, " + std::to_string(options_.inFeatures) + "), got " + input.toString());
+    Shape output = input;
+    output[input.rank() - 1] = options_.outFeatures;
+    return output;
 }
 
 UnitCost Linear::cost(const Shape& input) const
 {
     outputShape(input);
-    const double multiplyAdds = double(options_.inFeatures) * double(options_.outFeatures);
+    const int64_t positions = input.rank() == 3 ? input[1] : 1; // rows per sample
+    const double multiplyAdds = double(positions) * double(options_.inFeatures) * double(options_.outFeatures);
     UnitCost cost;
     cost.forwardFlops = 2.0 * multiplyAdds;
     cost.backwardFlops = 4.0 * multiplyAdds;
     cost.weightGradientFlops = 2.0 * multiplyAdds; // dW; dx takes the other half
-    cost.weightGradientBytes = int64_t(sizeof(float)) * (options_.inFeatures + options_.outFeatures); // x and dy
+    cost.weightGradientBytes =
+        int64_t(sizeof(float)) * positions * (options_.inFeatures + options_.outFeatures); // x, dy
     cost.parameterBytes = int64_t(sizeof(float))
                           * (options_.inFeatures * options_.outFeatures + (options_.bias ? options_.outFeatures : 0));
-    cost.outputBytes = int64_t(sizeof(float)) * options_.outFeatures;
-    cost.savedBytes = int64_t(sizeof(float)) * options_.inFeatures;
+    cost.outputBytes = int64_t(sizeof(float)) * positions * options_.outFeatures;
+    cost.savedBytes = int64_t(sizeof(float)) * positions * options_.inFeatures;
     return cost;
 }
 
 Tensor Linear::forward(Backend& backend, Tensor input, const StepInfo&, std::unique_ptr<LayerContext>& context)
 {
     Tensor output = Tensor::uninitializedLike(input, outputShape(input.shape()));
-    const int64_t rows = input.shape()[0];
+    const int64_t rows = rowsOf(input);
     backend.gemm(false, true, rows, options_.outFeatures, options_.inFeatures, 1.0f, input.data(), options_.inFeatures,
                  weight_.value, options_.inFeatures, 0.0f, output.data(), options_.outFeatures);
     if (bias_ != nullptr)
@@ -66,7 +77,7 @@ Tensor Linear::forward(Backend& backend, Tensor input, const StepInfo&, std::uni
 
 void Linear::addParameterGradients(Backend& backend, const Tensor& input, const Tensor& gradOutput)
 {
-    const int64_t rows = input.shape()[0];
+    const int64_t rows = rowsOf(input);
     const int64_t in = options_.inFeatures, out = options_.outFeatures;
     // dW (out, in) += dyᵀ · x;  db += Σ_rows dy.
     backend.gemm(true, false, out, in, rows, 1.0f, gradOutput.data(), out, input.data(), in, 1.0f, weight_.grad, in);
@@ -79,7 +90,7 @@ Tensor Linear::inputGradient(Backend& backend, const Tensor& input, const Tensor
     if (!inputGradientNeeded())
         return Tensor();
     // dx (N, in) = dy · W.
-    const int64_t rows = input.shape()[0];
+    const int64_t rows = rowsOf(input);
     Tensor gradInput = Tensor::uninitializedLike(input, input.shape());
     backend.gemm(false, false, rows, options_.inFeatures, options_.outFeatures, 1.0f, gradOutput.data(),
                  options_.outFeatures, weight_.value, options_.inFeatures, 0.0f, gradInput.data(), options_.inFeatures);

@@ -1,4 +1,5 @@
-// Fully connected layer: y (N, out) = x (N, in) · Wᵀ + b.
+// Fully connected layer: y (N, out) = x (N, in) · Wᵀ + b, or on every position
+// of a sequence, y (N, T, out) from x (N, T, in): the leading extents are rows.
 // weight (out, in), bias (out). Keeps x for backward.
 #pragma once
 

@@ -113,6 +113,9 @@ void ParameterStore::initialize(uint64_t seed)
             case ParameterInit::Ones:
                 value[i] = 1.0f;
                 break;
+            case ParameterInit::SmallNormal:
+                value[i] = 0.02f * stream.nextNormal();
+                break;
             }
         }
         value += count;

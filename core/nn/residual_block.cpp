@@ -16,17 +16,6 @@ Conv2dOptions convOptions(int64_t in, int64_t out, int64_t kernel, int64_t strid
 {
     return Conv2dOptions{in, out, kernel, stride, kernel / 2, false};
 }
-
-void addUnitCost(UnitCost& total, const UnitCost& part)
-{
-    total.forwardFlops += part.forwardFlops;
-    total.backwardFlops += part.backwardFlops;
-    total.weightGradientFlops += part.weightGradientFlops;
-    total.weightGradientBytes += part.weightGradientBytes;
-    total.parameterBytes += part.parameterBytes;
-    total.savedBytes += part.savedBytes;
-    total.launches += part.launches;
-}
 } // namespace
 
 ResidualBlock::ResidualBlock(const ResidualBlockOptions& options)

@@ -22,4 +22,17 @@ struct UnitCost {
     int64_t weightGradientBytes = 0;
 };
 
+// Adds a part's figures to a composite unit's (all but outputBytes, which is
+// the composite's own last output).
+inline void addUnitCost(UnitCost& total, const UnitCost& part)
+{
+    total.forwardFlops += part.forwardFlops;
+    total.backwardFlops += part.backwardFlops;
+    total.weightGradientFlops += part.weightGradientFlops;
+    total.weightGradientBytes += part.weightGradientBytes;
+    total.parameterBytes += part.parameterBytes;
+    total.savedBytes += part.savedBytes;
+    total.launches += part.launches;
+}
+
 } // namespace lpm

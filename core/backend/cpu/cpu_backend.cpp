@@ -16,7 +16,8 @@
 namespace lpm {
 
 namespace {
-constexpr int kScratchSlots = 3; // convolution workspaces, blocked weights, partial sums
+// convolution workspaces, blocked weights, partial sums; attention scores and their gradients
+constexpr int kScratchSlots = 5;
 
 void pinBlasToOneThread()
 {

@@ -73,6 +73,21 @@ public:
                            const float* savedInvStd, const float* dy, float* dx, float* gradGamma,
                            float* gradBeta) override;
 
+    void layerNormForward(const LayerNormGeometry& g, const float* x, const float* gamma, const float* beta, float* y,
+                          float* savedMean, float* savedInvStd) override;
+    void layerNormBackward(const LayerNormGeometry& g, const float* x, const float* gamma, const float* savedMean,
+                           const float* savedInvStd, const float* dy, float* dx, float* gradGamma,
+                           float* gradBeta) override;
+    void geluForward(int64_t count, const float* x, float* y) override;
+    void geluBackward(int64_t count, const float* x, const float* dy, float* dx) override;
+    void embeddingForward(int64_t rows, int64_t width, int64_t vocabulary, const float* ids, const float* table,
+                          float* y) override;
+    void embeddingBackward(int64_t rows, int64_t width, int64_t vocabulary, const float* ids, const float* dy,
+                           float* gradTable) override;
+    void causalAttentionForward(const AttentionGeometry& g, const float* qkv, float* out, float* logSumExp) override;
+    void causalAttentionBackward(const AttentionGeometry& g, const float* qkv, const float* out, const float* logSumExp,
+                                 const float* gradOut, float* gradQkv) override;
+
     double softmaxCrossEntropy(int64_t rows, int64_t classes, const float* logits, const int32_t* labels, float scale,
                                float* gradLogits, int64_t* correctCount) override;
 

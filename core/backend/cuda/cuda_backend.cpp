@@ -86,9 +86,17 @@ std::string CudaBackend::name() const
     return "cuda:" + std::to_string(options_.device);
 }
 
-bool CudaBackend::supports(BackendOp) const
+bool CudaBackend::supports(BackendOp op) const
 {
-    return true; // every operation of the interface is implemented
+    switch (op) {
+    case BackendOp::LayerNorm:
+    case BackendOp::Gelu:
+    case BackendOp::Embedding:
+    case BackendOp::CausalAttention:
+        return false; // no CUDA kernels yet (cuda_transformer.cpp)
+    default:
+        return true;
+    }
 }
 
 void CudaBackend::activate() const

@@ -1,0 +1,268 @@
+// CpuBackend operations of transformer layers: layer normalisation, GELU,
+// embedding lookup and causal multi-head attention.
+//
+// Determinism: rows (layer norm), elements (GELU) and (sample, head) pairs
+// (attention) are independent pieces, each computed by one thread the same
+// way whichever thread takes it. Sums across rows (the layer norm's gamma and
+// beta gradients, the embedding's scatter) run in row order on one thread.
+#include <cblas.h>
+
+#include <cmath>
+#include <string>
+
+#include "backend/cpu/cpu_backend.h"
+#include "tensor/error.h"
+
+namespace lpm {
+
+namespace {
+// Scratch slots of the attention (after the convolution's three).
+enum AttentionScratch : int { kScores = 3, kScoreGradients = 4 };
+
+constexpr float kGeluScale = 0.7978845608028654f; // √(2/π)
+constexpr float kGeluCubic = 0.044715f;
+
+// The id held in `value` as an index into a table of `vocabulary` rows;
+// throws when it is not a whole number in range.
+int64_t tokenIndex(float value, int64_t vocabulary, int64_t row)
+{
+    const auto id = static_cast<int64_t>(value);
+    if (!(value >= 0.0f) || float(id) != value || id >= vocabulary)
+        throw InvalidArgument("embedding: token id " + std::to_string(value) + " at position " + std::to_string(row)
+                              + " is not a whole number in [0, " + std::to_string(vocabulary) + ")");
+    return id;
+}
+
+// In row i of the T×T scores S (already scaled), the causal softmax: P[i][j] =
+// exp(S[i][j] − lse_i) for j ≤ i, 0 beyond; returns lse_i.
+float causalSoftmaxRow(int64_t i, int64_t tokens, float* row)
+{
+    float peak = row[0];
+    for (int64_t j = 1; j <= i; ++j)
+        peak = std::max(peak, row[j]);
+    double sum = 0.0;
+    for (int64_t j = 0; j <= i; ++j)
+        sum += std::exp(double(row[j] - peak));
+    const float logSumExp = peak + float(std::log(sum));
+    for (int64_t j = 0; j <= i; ++j)
+        row[j] = std::exp(row[j] - logSumExp);
+    for (int64_t j = i + 1; j < tokens; ++j)
+        row[j] = 0.0f;
+    return logSumExp;
+}
+
+// Pointers of one (sample, head) pair into the attention's tensors.
+struct HeadView {
+    const float* query; // T×D, row stride 3C; key at +C, value at +2C
+    const float* key;
+    const float* value;
+    int64_t qkvStride; // 3C
+    int64_t outOffset; // of the head's T×D block in (N, T, C), row stride C
+    int64_t qkvOffset; // of the query block in (N, T, 3C)
+};
+
+HeadView headView(const AttentionGeometry& g, int64_t pair, const float* qkv)
+{
+    const int64_t n = pair / g.heads, h = pair % g.heads, width = g.width();
+    HeadView view;
+    view.qkvStride = 3 * width;
+    view.qkvOffset = n * g.tokens * 3 * width + h * g.headDim;
+    view.query = qkv + view.qkvOffset;
+    view.key = view.query + width;
+    view.value = view.query + 2 * width;
+    view.outOffset = n * g.tokens * width + h * g.headDim;
+    return view;
+}
+
+// scores (T×T) = Q·Kᵀ/√D of one head.
+void headScores(const AttentionGeometry& g, const HeadView& view, float* scores)
+{
+    const int t = int(g.tokens), d = int(g.headDim), stride = int(view.qkvStride);
+    const float scale = 1.0f / std::sqrt(float(g.headDim));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, scale, view.query, stride, view.key, stride, 0.0f,
+                scores, t);
+}
+} // namespace
+
+void CpuBackend::layerNormForward(const LayerNormGeometry& g, const float* x, const float* gamma, const float* beta,
+                                  float* y, float* savedMean, float* savedInvStd)
+{
+    const int64_t features = g.features;
+    team_.parallelFor(g.rows, [&](int64_t begin, int64_t end, int) {
+        for (int64_t row = begin; row < end; ++row) {
+            const float* in = x + row * features;
+            double sum = 0.0;
+            for (int64_t f = 0; f < features; ++f)
+                sum += in[f];
+            const double mean = sum / double(features);
+            double squares = 0.0;
+            for (int64_t f = 0; f < features; ++f)
+                squares += (in[f] - mean) * (in[f] - mean);
+            const float meanF = float(mean);
+            const float invStd = float(1.0 / std::sqrt(squares / double(features) + double(g.epsilon)));
+            savedMean[row] = meanF;
+            savedInvStd[row] = invStd;
+            float* out = y + row * features;
+            for (int64_t f = 0; f < features; ++f)
+                out[f] = (in[f] - meanF) * invStd * gamma[f] + beta[f];
+        }
+    });
+}
+
+void CpuBackend::layerNormBackward(const LayerNormGeometry& g, const float* x, const float* gamma,
+                                   const float* savedMean, const float* savedInvStd, const float* dy, float* dx,
+                                   float* gradGamma, float* gradBeta)
+{
+    const int64_t features = g.features;
+    if (dx != nullptr) {
+        // x̂ = (x − mean)·invStd, ĝ = dy·gamma:
+        // dx = invStd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)).
+        team_.parallelFor(g.rows, [&](int64_t begin, int64_t end, int) {
+            for (int64_t row = begin; row < end; ++row) {
+                const float* in = x + row * features;
+                const float* gradOut = dy + row * features;
+                const float mean = savedMean[row], invStd = savedInvStd[row];
+                double sumG = 0.0, sumGXhat = 0.0;
+                for (int64_t f = 0; f < features; ++f) {
+                    const float scaled = gradOut[f] * gamma[f];
+                    sumG += scaled;
+                    sumGXhat += scaled * ((in[f] - mean) * invStd);
+                }
+                const float meanG = float(sumG / double(features));
+                const float meanGXhat = float(sumGXhat / double(features));
+                float* gradIn = dx + row * features;
+                for (int64_t f = 0; f < features; ++f) {
+                    const float xhat = (in[f] - mean) * invStd;
+                    gradIn[f] = invStd * (gradOut[f] * gamma[f] - meanG - xhat * meanGXhat);
+                }
+            }
+        });
+    }
+    if (gradGamma != nullptr) {
+        for (int64_t row = 0; row < g.rows; ++row) {
+            const float* in = x + row * features;
+            const float* gradOut = dy + row * features;
+            const float mean = savedMean[row], invStd = savedInvStd[row];
+            for (int64_t f = 0; f < features; ++f) {
+                gradGamma[f] += gradOut[f] * ((in[f] - mean) * invStd);
+                gradBeta[f] += gradOut[f];
+            }
+        }
+    }
+}
+
+void CpuBackend::geluForward(int64_t count, const float* x, float* y)
+{
+    forRange(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            const float v = x[i];
+            y[i] = 0.5f * v * (1.0f + std::tanh(kGeluScale * (v + kGeluCubic * v * v * v)));
+        }
+    });
+}
+
+void CpuBackend::geluBackward(int64_t count, const float* x, const float* dy, float* dx)
+{
+    forRange(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            const float v = x[i];
+            const float t = std::tanh(kGeluScale * (v + kGeluCubic * v * v * v));
+            const float slope =
+                0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * kGeluScale * (1.0f + 3.0f * kGeluCubic * v * v);
+            dx[i] = dy[i] * slope;
+        }
+    });
+}
+
+void CpuBackend::embeddingForward(int64_t rows, int64_t width, int64_t vocabulary, const float* ids, const float* table,
+                                  float* y)
+{
+    for (int64_t row = 0; row < rows; ++row) {
+        const float* from = table + tokenIndex(ids[row], vocabulary, row) * width;
+        std::copy(from, from + width, y + row * width);
+    }
+}
+
+void CpuBackend::embeddingBackward(int64_t rows, int64_t width, int64_t vocabulary, const float* ids, const float* dy,
+                                   float* gradTable)
+{
+    for (int64_t row = 0; row < rows; ++row) {
+        float* to = gradTable + tokenIndex(ids[row], vocabulary, row) * width;
+        const float* from = dy + row * width;
+        for (int64_t f = 0; f < width; ++f)
+            to[f] += from[f];
+    }
+}
+
+void CpuBackend::causalAttentionForward(const AttentionGeometry& g, const float* qkv, float* out, float* logSumExp)
+{
+    // One (sample, head) pair per piece; its T×T scores are the only ones a
+    // thread holds at a time.
+    const int t = int(g.tokens), d = int(g.headDim), width = int(g.width());
+    team_.parallelFor(g.batch * g.heads, [&](int64_t begin, int64_t end, int member) {
+        float* scores = scratch(member, kScores, g.tokens * g.tokens);
+        for (int64_t pair = begin; pair < end; ++pair) {
+            const HeadView view = headView(g, pair, qkv);
+            headScores(g, view, scores);
+            for (int64_t i = 0; i < g.tokens; ++i)
+                logSumExp[pair * g.tokens + i] = causalSoftmaxRow(i, g.tokens, scores + i * g.tokens);
+            // out block (T×D) = P·V.
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, 1.0f, scores, t, view.value,
+                        int(view.qkvStride), 0.0f, out + view.outOffset, width);
+        }
+    });
+}
+
+void CpuBackend::causalAttentionBackward(const AttentionGeometry& g, const float* qkv, const float* out,
+                                         const float* logSumExp, const float* gradOut, float* gradQkv)
+{
+    // Per (sample, head), the probabilities are recomputed from the saved
+    // log-normalisers: P = exp(S − lse) below the diagonal. Then
+    //   dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP − rowsum(dO ⊙ O)),
+    //   dQ = dS·K/√D,  dK = dSᵀ·Q/√D.
+    const int t = int(g.tokens), d = int(g.headDim), width = int(g.width());
+    const float scale = 1.0f / std::sqrt(float(g.headDim));
+    team_.parallelFor(g.batch * g.heads, [&](int64_t begin, int64_t end, int member) {
+        float* probabilities = scratch(member, kScores, g.tokens * g.tokens);
+        float* gradScores = scratch(member, kScoreGradients, g.tokens * g.tokens);
+        for (int64_t pair = begin; pair < end; ++pair) {
+            const HeadView view = headView(g, pair, qkv);
+            const float* rowLogSumExp = logSumExp + pair * g.tokens;
+            const int stride = int(view.qkvStride);
+            const float* gradOutBlock = gradOut + view.outOffset;
+            const float* outBlock = out + view.outOffset;
+            float* gradQuery = gradQkv + view.qkvOffset;
+            float* gradKey = gradQuery + width;
+            float* gradValue = gradQuery + 2 * width;
+            headScores(g, view, probabilities);
+            for (int64_t i = 0; i < g.tokens; ++i) {
+                float* row = probabilities + i * g.tokens;
+                for (int64_t j = 0; j <= i; ++j)
+                    row[j] = std::exp(row[j] - rowLogSumExp[i]);
+                for (int64_t j = i + 1; j < g.tokens; ++j)
+                    row[j] = 0.0f;
+            }
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, 1.0f, probabilities, t, gradOutBlock, width,
+                        0.0f, gradValue, stride);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, 1.0f, gradOutBlock, width, view.value, stride,
+                        0.0f, gradScores, t);
+            for (int64_t i = 0; i < g.tokens; ++i) {
+                float rowDot = 0.0f;
+                for (int64_t c = 0; c < g.headDim; ++c)
+                    rowDot += gradOutBlock[i * width + c] * outBlock[i * width + c];
+                const float* p = probabilities + i * g.tokens;
+                float* gradRow = gradScores + i * g.tokens;
+                for (int64_t j = 0; j <= i; ++j)
+                    gradRow[j] = p[j] * (gradRow[j] - rowDot);
+                for (int64_t j = i + 1; j < g.tokens; ++j)
+                    gradRow[j] = 0.0f;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, scale, gradScores, t, view.key, stride,
+                        0.0f, gradQuery, stride);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, scale, gradScores, t, view.query, stride,
+                        0.0f, gradKey, stride);
+        }
+    });
+}
+
+} // namespace lpm
