@@ -2,6 +2,7 @@
 // through the shell and checks exit codes, messages, JSON output and resume.
 #include "cli_test_support.h"
 
+#include <cmath>
 #include <csignal>
 #include <fstream>
 
@@ -10,7 +11,7 @@ namespace {
 using namespace lpm::testing_cli;
 using testing::Not;
 
-const std::vector<std::string> kModels = {"mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini", "resnet-flat"};
+const std::vector<std::string> kModels = {"mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini", "resnet-flat", "gpt-mini"};
 
 // --- help -------------------------------------------------------------------------
 
@@ -212,6 +213,48 @@ TEST_F(Cli, InterruptStopsTheRunAndKeepsItsResults)
     EXPECT_GT(summary.at("steps").get<int64_t>(), 0);
     EXPECT_LT(summary.at("steps").get<int64_t>(), 50 * (6000 / 64));
     EXPECT_TRUE(fs::exists(checkpoint));
+}
+
+// A short text of words, `bytes` long, for the language model.
+std::string wordsText(size_t bytes)
+{
+    static const char* words[] = {"stage ", "pipeline ", "the ", "weights ", "of ", "a ", "micro-batch. "};
+    std::string text;
+    for (size_t i = 0; text.size() < bytes; ++i)
+        text += words[(i * 5 + i / 3) % 7];
+    text.resize(bytes);
+    return text;
+}
+
+TEST_F(Cli, ALanguageModelTrainsOnTextAndReportsBitsPerByte)
+{
+    const fs::path corpus = path("corpus.txt");
+    std::ofstream(corpus) << wordsText(6000);
+    const fs::path report = path("run.json");
+    const RunResult result = lpm("train --model gpt-mini --dataset text:" + quote(corpus.string())
+                                 + " --steps 3 --batch 4 --optimizer adam --lr 3e-3 --no-live-eval --quiet --json "
+                                 + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("bits per byte"));
+    const json summary = readJson(report);
+    EXPECT_EQ(summary.at("model"), "gpt-mini");
+    // Three steps from the uniform guess (ln 256 = 5.55 nats): below it, and
+    // bits per byte the same loss in bits.
+    const double loss = summary.at("validation_loss").get<double>();
+    EXPECT_GT(loss, 1.0);
+    EXPECT_LT(loss, 5.55);
+    EXPECT_NEAR(summary.at("bits_per_byte").get<double>(), loss / std::log(2.0), 1e-9);
+    EXPECT_NEAR(summary.at("perplexity").get<double>(), std::exp(loss), 1e-6 * std::exp(loss));
+}
+
+TEST_F(Cli, TextTooShortForTheContextIsRefused)
+{
+    const fs::path corpus = path("short.txt");
+    std::ofstream(corpus) << wordsText(100);
+    expectOneLineError(lpm("train --model gpt-mini --dataset text:" + quote(corpus.string()) + " --steps 1 --quiet"),
+                       {"short.txt", "has 100 bytes, too short for context 64", "at least 130"});
+    expectOneLineError(lpm("train --model mlp --dataset text:" + quote(corpus.string()) + " --steps 1 --quiet"),
+                       {"text is for language models"});
 }
 
 TEST_F(Cli, TinyTrainingRunWritesJson)

@@ -21,6 +21,7 @@
 #include "data/dataset.h"
 #include "data/idx_reader.h"
 #include "data/synthetic_dataset.h"
+#include "data/text_dataset.h"
 #include "expect_error.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
@@ -270,6 +271,79 @@ TEST(Datasets, RealFashionMnist)
         EXPECT_EQ(*low, 0.0f);
         EXPECT_EQ(*high, 1.0f);
     }
+}
+
+// Text: bytes in, windows of T ids with the next byte as each one's label.
+Bytes someText(size_t size)
+{
+    Bytes text(size);
+    for (size_t i = 0; i < size; ++i)
+        text[i] = uint8_t((i * 37 + i / 7) % 251);
+    return text;
+}
+
+TEST_F(DataFiles, TextIsSplitIntoTrainingCorpusAndValidationWindows)
+{
+    const Bytes text = someText(1000);
+    for (bool gzip : {false, true}) {
+        const fs::path file = write(gzip ? "corpus.txt.gz" : "corpus.txt", text, gzip);
+        const DatasetSplits splits = loadDataset("text:" + file.string(), 3, 8);
+        // A tenth (100 bytes) validates, in 99 / 8 = 12 non-overlapping windows.
+        EXPECT_EQ(splits.test.count, 12);
+        EXPECT_EQ(splits.test.sampleShape(), Shape{8});
+        EXPECT_EQ(splits.train.text.size(), 900u);
+        EXPECT_EQ(splits.train.count, 900 - 8);
+        EXPECT_EQ(splits.train.classes, 256);
+        // The windows are consecutive bytes of the file, and each label is
+        // the byte after its input.
+        const Bytes inputs(splits.test.images.begin(), splits.test.images.end());
+        const auto where = std::search(text.begin(), text.end(), inputs.begin(), inputs.end());
+        ASSERT_NE(where, text.end());
+        const auto first = size_t(where - text.begin());
+        for (size_t i = 0; i < inputs.size(); ++i)
+            EXPECT_EQ(splits.test.labels[i], int32_t(text[first + i + 1]));
+    }
+}
+
+TEST_F(DataFiles, TheTextSplitFollowsTheSeed)
+{
+    const fs::path file = write("corpus.txt", someText(5000));
+    EXPECT_EQ(loadDataset("text:" + file.string(), 4, 16).test.images,
+              loadDataset("text:" + file.string(), 4, 16).test.images);
+    EXPECT_NE(loadDataset("text:" + file.string(), 4, 16).test.images,
+              loadDataset("text:" + file.string(), 5, 16).test.images);
+}
+
+TEST_F(DataFiles, MissingEmptyOrShortTextIsRefused)
+{
+    expectError([&] { loadDataset("text:" + (dir_ / "absent.txt").string(), 1, 8); }, {"absent.txt", "cannot open"});
+    const fs::path empty = write("empty.txt", {});
+    expectError([&] { loadDataset("text:" + empty.string(), 1, 8); }, {"empty.txt", "the text is empty"});
+    const fs::path shortText = write("short.txt", someText(17));
+    expectError([&] { loadDataset("text:" + shortText.string(), 1, 8); },
+                {"short.txt", "has 17 bytes, too short for context 8", "at least 18"});
+    EXPECT_EQ(loadDataset("text:" + write("just.txt", someText(18)).string(), 1, 8).test.count, 1);
+    expectError<InvalidArgument>([&] { loadDataset("text:" + shortText.string(), 1); }, {"for language models"});
+}
+
+TEST_F(DataFiles, ACorpusBatchIsRandomWindowsKeyedByTheStep)
+{
+    const fs::path file = write("corpus.txt", someText(3000));
+    const DatasetSplits splits = loadDataset("text:" + file.string(), 6, 10);
+    const Batcher batcher(splits.train, 4, 6);
+    const Batch a = batcher.batchAt(5), again = batcher.batchAt(5), other = batcher.batchAt(6);
+    ASSERT_EQ(a.images.shape(), (Shape{4, 10}));
+    ASSERT_EQ(a.labels.size(), 40u);
+    EXPECT_TRUE(std::equal(a.images.values().begin(), a.images.values().end(), again.images.values().begin()));
+    EXPECT_FALSE(std::equal(a.images.values().begin(), a.images.values().end(), other.images.values().begin()));
+    // Within a window, each label is the next window position's id.
+    for (int64_t row = 0; row < 4; ++row)
+        for (int64_t t = 0; t + 1 < 10; ++t)
+            EXPECT_EQ(float(a.labels[size_t(row * 10 + t)]), a.images[row * 10 + t + 1]);
+    // An epoch is as many windows as the training text has tokens' worth.
+    EXPECT_EQ(batcher.batchesPerEpoch(), (int64_t(splits.train.text.size()) - 10) / (4 * 10));
+    EXPECT_EQ(a.labelsOf(1, 2).size(), 20u);
+    EXPECT_EQ(a.labelsOf(1, 2)[0], a.labels[10]);
 }
 
 } // namespace

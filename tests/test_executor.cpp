@@ -17,11 +17,13 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "data/synthetic_dataset.h"
+#include "data/text_dataset.h"
 #include "expect_error.h"
 #include "forwarding_backend.h"
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
 #include "pipeline/in_process_transport.h"
+#include "tensor/random.h"
 #include "train/trainer.h"
 #include "train/training_step.h"
 
@@ -35,6 +37,24 @@ const DatasetSplits& data()
 {
     static const DatasetSplits splits = makeSyntheticDataset({256, 16, 3, 1, 28, 28, 10});
     return splits;
+}
+
+// The training data of a zoo model: the synthetic images, or for a language
+// model a corpus of 20,000 bytes of words in its context's windows.
+const Dataset& trainingData(const std::string& modelName)
+{
+    if (buildModel(modelName).sampleShape().rank() != 1)
+        return data().train;
+    static const DatasetSplits text = [] {
+        static const char* words[] = {"pipeline ", "stage ", "micro-batch ", "the ", "of ", "gradient ", "weights. "};
+        std::vector<uint8_t> bytes;
+        RandomStream stream(kSeed);
+        while (bytes.size() < 20000)
+            for (const char* c = words[stream.nextBelow(7)]; *c != 0; ++c)
+                bytes.push_back(uint8_t(*c));
+        return splitText(bytes, "test corpus", kGptMini.context, kSeed);
+    }();
+    return text.train;
 }
 
 // `units` split into `stages` runs as equal as possible.
@@ -63,7 +83,7 @@ OptimizerOptions adam()
 }
 
 // The zoo models the parameterised tests run on, named as test names allow ('-' as '_').
-const auto kZooModels = testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini");
+const auto kZooModels = testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini", "gpt-mini");
 std::string zooTestName(const testing::TestParamInfo<std::string>& info)
 {
     std::string name = info.param;
@@ -93,7 +113,7 @@ Trained sequentialRun(const std::string& modelName, int64_t microBatches, int st
     store.initialize(kSeed);
     auto optimizer = makeOptimizer(optimizerOptions, store);
     CpuBackend backend(1);
-    const Batcher batcher(data().train, kBatch, kSeed);
+    const Batcher batcher(trainingData(modelName), kBatch, kSeed);
     for (int step = 0; step < steps; ++step)
         runTrainingStep(backend, model, store, *optimizer, batcher.batchAt(step), microBatches, kSeed, step);
     return trained(store, *optimizer);
@@ -122,7 +142,7 @@ PipelineResult pipelineRun(const std::string& modelName, const std::string& sche
     ParameterStore store(model);
     store.initialize(kSeed);
     auto optimizer = makeOptimizer(optimizerOptions, store);
-    const Batcher batcher(data().train, kBatch, kSeed);
+    const Batcher batcher(trainingData(modelName), kBatch, kSeed);
     Partition partition = evenStages(model.unitCount(), stages);
     if (schedule == "dp") // replicas: every stage holds every unit
         for (PlannedStage& stage : partition)

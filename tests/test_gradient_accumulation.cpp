@@ -37,7 +37,9 @@ void accumulateMicroBatch(CpuBackend& backend, Model& model, const Tensor& image
     const int64_t offset = k * kMicroBatchSize;
     Tensor logits =
         forwardUnits(backend, model, 0, last, sliceRows(images, offset, kMicroBatchSize), kSeed, 0, offset, contexts);
-    const std::vector<int32_t> slice(labels.begin() + offset, labels.begin() + offset + kMicroBatchSize);
+    const auto perSample = int64_t(labels.size()) / kBatch; // 1, or T for a language model
+    const std::vector<int32_t> slice(labels.begin() + offset * perSample,
+                                     labels.begin() + (offset + kMicroBatchSize) * perSample);
     backwardUnits(backend, model, 0, last, softmaxCrossEntropy(backend, logits, slice, kBatch).gradLogits, contexts);
 }
 

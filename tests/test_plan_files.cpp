@@ -171,8 +171,9 @@ TEST(PlanFiles, BadCostFilesAreNamedErrors)
 
 TEST(PlanFiles, BundledMeasuredCostsMatchTheZoo)
 {
-    // resnet-flat joined the zoo after the last GPU session: its H200 costs are still to be measured.
-    const std::vector<std::string> notYetMeasured = {"resnet-flat"};
+    // resnet-flat and gpt-mini joined the zoo after the last GPU session: their H200 costs are
+    // still to be measured (and gpt-mini's layers have no CUDA kernels yet).
+    const std::vector<std::string> notYetMeasured = {"resnet-flat", "gpt-mini"};
     std::vector<std::string> missing;
     for (const ZooEntry& entry : modelZoo()) {
         SCOPED_TRACE(entry.name);

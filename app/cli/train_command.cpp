@@ -25,6 +25,7 @@
 #include "tensor/error.h"
 #include "train/design.h"
 #include "train/trainer.h"
+#include "train/training_data.h"
 #include "train/training_session.h"
 
 namespace lpm::cli {
@@ -33,7 +34,7 @@ namespace {
 
 struct TrainCommandOptions {
     TrainOptions train;
-    std::string dataset = "fashion-mnist";
+    std::string dataset;       // empty: defaultDatasetFor(the model)
     double learningRate = 0.0; // 0 until set: the optimizer's default
     std::string saveCheckpoint;
     std::string loadCheckpoint;
@@ -159,39 +160,47 @@ nlohmann::json pipelineJson(const PipelineReport& report, const TrainSummary& su
 nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummary& summary)
 {
     const TrainOptions& train = options.train;
-    return {{"command", "train"},
-            {"schedule", train.schedule},
-            {"stage_count", summary.stages},
-            {"chunks", train.chunks},
-            {"weight_stash", train.weightStash},
-            {"model", train.model},
-            {"dataset", options.dataset},
-            {"batch", train.batch},
-            {"micro_batches", train.microBatches},
-            {"optimizer", train.optimizer.kind},
-            {"learning_rate", options.learningRate},
-            {"seed", train.seed},
-            {"threads", train.threads},
-            {"backend", train.backend},
-            {"tf32", train.tf32},
-            {"steps", summary.steps},
-            {"global_step", summary.globalStep},
-            {"epochs", summary.epochs},
-            {"train_loss", summary.trainLoss},
-            {"train_accuracy", summary.trainAccuracy},
-            {"evaluated", summary.evaluated},
-            {"test_loss", summary.testLoss},
-            {"test_accuracy", summary.testAccuracy},
-            {"live_evaluations", summary.liveEvaluations},
-            {"live_evaluation_samples", summary.liveEvaluationSamples},
-            {"live_evaluation_seconds", summary.liveEvaluationSeconds},
-            {"training_seconds", summary.trainingSeconds},
-            {"samples_per_second", summary.samplesPerSecond},
-            {"stopped", summary.stopped},
-            {"weights_digest", summary.weightsDigest},
-            {"optimizer_state_digest", summary.optimizerStateDigest},
-            {"blas_kernel", runningBlasKernel()},
-            {"blas_kernel_detail", blasKernelReport().describe()}};
+    nlohmann::json document = {{"command", "train"},
+                               {"schedule", train.schedule},
+                               {"stage_count", summary.stages},
+                               {"chunks", train.chunks},
+                               {"weight_stash", train.weightStash},
+                               {"model", train.model},
+                               {"dataset", options.dataset},
+                               {"batch", train.batch},
+                               {"micro_batches", train.microBatches},
+                               {"optimizer", train.optimizer.kind},
+                               {"learning_rate", options.learningRate},
+                               {"seed", train.seed},
+                               {"threads", train.threads},
+                               {"backend", train.backend},
+                               {"tf32", train.tf32},
+                               {"steps", summary.steps},
+                               {"global_step", summary.globalStep},
+                               {"epochs", summary.epochs},
+                               {"train_loss", summary.trainLoss},
+                               {"train_accuracy", summary.trainAccuracy},
+                               {"evaluated", summary.evaluated},
+                               {"test_loss", summary.testLoss},
+                               {"test_accuracy", summary.testAccuracy},
+                               {"live_evaluations", summary.liveEvaluations},
+                               {"live_evaluation_samples", summary.liveEvaluationSamples},
+                               {"live_evaluation_seconds", summary.liveEvaluationSeconds},
+                               {"training_seconds", summary.trainingSeconds},
+                               {"samples_per_second", summary.samplesPerSecond},
+                               {"stopped", summary.stopped},
+                               {"weights_digest", summary.weightsDigest},
+                               {"optimizer_state_digest", summary.optimizerStateDigest},
+                               {"blas_kernel", runningBlasKernel()},
+                               {"blas_kernel_detail", blasKernelReport().describe()}};
+    if (modelTokens(train.model) > 0 && summary.evaluated) {
+        // A language model's validation figures: the mean loss per byte in
+        // nats and in bits, and the perplexity.
+        document["validation_loss"] = summary.testLoss;
+        document["bits_per_byte"] = bitsPerByte(summary.testLoss);
+        document["perplexity"] = std::exp(summary.testLoss);
+    }
+    return document;
 }
 
 void printPipelineReport(const PipelineReport& report, const TrainSummary& summary)
@@ -314,8 +323,9 @@ void runTrain(TrainCommandOptions options)
                               "(--devices, --schedule or --plan)");
     }
 
-    DatasetSplits data = loadDataset(options.dataset, options.train.seed);
-    standardizeImages(data); // zero mean, unit variance: cnn gains ~1 point in one epoch
+    if (options.dataset.empty())
+        options.dataset = defaultDatasetFor(options.train.model);
+    DatasetSplits data = loadTrainingData(options.dataset, options.train.model, options.train.seed);
     Trainer trainer(options.train, data);
     if (!options.loadCheckpoint.empty())
         trainer.loadCheckpoint(options.loadCheckpoint);
@@ -393,7 +403,10 @@ void runTrain(TrainCommandOptions options)
     if (pipeline)
         printPipelineReport(*pipeline, summary);
     std::printf("train loss %.4f, train accuracy %.4f", summary.trainLoss, summary.trainAccuracy);
-    if (summary.evaluated)
+    if (summary.evaluated && modelTokens(options.train.model) > 0)
+        std::printf(", validation loss %.4f (%.3f bits per byte, perplexity %.2f), next-byte accuracy %.4f",
+                    summary.testLoss, bitsPerByte(summary.testLoss), std::exp(summary.testLoss), summary.testAccuracy);
+    else if (summary.evaluated)
         std::printf(", test loss %.4f, test accuracy %.4f", summary.testLoss, summary.testAccuracy);
     if (summary.liveEvaluations > 0)
         std::printf("\nlive evaluation: %lld times %lld test samples, %.2f s",
@@ -414,11 +427,10 @@ void addTrainCommand(CLI::App& app)
         "train", "Train a zoo model: sequentially, or pipelined with --schedule S over --devices cpu:N (one core "
                  "per stage), cuda:KxN (N stages on GPU K, a CUDA stream each) or cuda:0,1 (a stage per GPU)");
     command->add_option("--model", train.model, "Zoo model (see `lpm models`)")->capture_default_str();
-    command
-        ->add_option("--dataset", options->dataset,
-                     "fashion-mnist, synthetic, or a folder with the four MNIST-format IDX "
-                     "files (optionally .gz)")
-        ->capture_default_str();
+    command->add_option("--dataset", options->dataset,
+                        "For image models: fashion-mnist (the default), synthetic, or a folder with the four "
+                        "MNIST-format IDX files (optionally .gz). For language models: text (the default: the "
+                        "Jargon File, Debian package jargon-text) or text:PATH, any file read as bytes");
     auto* epochs = command->add_option("--epochs", train.epochs, "Epochs to train")
                        ->check(CLI::PositiveNumber)
                        ->capture_default_str();

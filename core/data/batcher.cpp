@@ -1,5 +1,6 @@
 #include "data/batcher.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -10,14 +11,22 @@
 namespace lpm {
 
 namespace {
+constexpr uint64_t kCorpusWindows = 0xc0de5; // key of the window draws, apart from the epoch permutations
 
 // Checks the Dataset invariants the batch copies rely on.
 void checkDataset(const Dataset& data, const char* caller)
 {
-    const int64_t sampleSize = data.channels * data.height * data.width;
+    if (!data.text.empty()) {
+        if (data.tokens < 1 || data.count != static_cast<int64_t>(data.text.size()) - data.tokens)
+            throw InvalidArgument(std::string(caller) + ": corpus '" + data.name + "' is inconsistent ("
+                                  + std::to_string(data.count) + " windows of " + std::to_string(data.tokens)
+                                  + " tokens in " + std::to_string(data.text.size()) + " bytes)");
+        return;
+    }
+    const int64_t sampleSize = data.sampleSize();
     const bool sizesOk = data.count >= 0 && data.channels > 0 && data.height > 0 && data.width > 0
                          && static_cast<int64_t>(data.images.size()) == data.count * sampleSize
-                         && static_cast<int64_t>(data.labels.size()) == data.count;
+                         && static_cast<int64_t>(data.labels.size()) == data.count * data.labelsPerSample();
     if (!sizesOk) {
         throw InvalidArgument(std::string(caller) + ": dataset '" + data.name + "' is inconsistent ("
                               + std::to_string(data.count) + " samples of " + std::to_string(data.channels) + "x"
@@ -31,18 +40,26 @@ void checkDataset(const Dataset& data, const char* caller)
 Batch makeBatch(const Dataset& data, int64_t size)
 {
     Batch batch;
-    batch.images = Tensor::uninitialized(Shape{size, data.channels, data.height, data.width});
-    batch.labels.resize(static_cast<size_t>(size));
+    batch.images = Tensor::uninitialized(data.batchShape(size));
+    batch.labels.resize(static_cast<size_t>(size * data.labelsPerSample()));
     return batch;
 }
 
-// Copies sample `sample` of `data` into row `row` of `batch`.
+// Copies sample `sample` of `data` into row `row` of `batch`: for a corpus,
+// the window of tokens + 1 bytes starting at byte `sample`.
 void copySample(const Dataset& data, int64_t sample, Batch& batch, int64_t row)
 {
-    const int64_t sampleSize = data.sampleSize();
+    const int64_t sampleSize = data.sampleSize(), perSample = data.labelsPerSample();
+    if (!data.text.empty()) {
+        for (int64_t t = 0; t < data.tokens; ++t) {
+            batch.images.data()[row * sampleSize + t] = static_cast<float>(data.text[size_t(sample + t)]);
+            batch.labels[size_t(row * perSample + t)] = static_cast<int32_t>(data.text[size_t(sample + t + 1)]);
+        }
+        return;
+    }
     std::memcpy(batch.images.data() + row * sampleSize, data.images.data() + sample * sampleSize,
                 static_cast<size_t>(sampleSize) * sizeof(float));
-    batch.labels[row] = data.labels[sample];
+    std::copy_n(data.labels.begin() + sample * perSample, perSample, batch.labels.begin() + row * perSample);
 }
 
 } // namespace
@@ -53,8 +70,10 @@ Batcher::Batcher(const Dataset& data, int64_t batchSize, uint64_t seed)
     checkDataset(data, "Batcher");
     if (batchSize < 1)
         throw InvalidArgument("Batcher: batch size " + std::to_string(batchSize) + " is below 1");
-    batchesPerEpoch_ = data.count / batchSize;
-    if (batchesPerEpoch_ < 1) {
+    // A corpus's epoch is as many windows as the text has tokens' worth of them.
+    batchesPerEpoch_ =
+        data.text.empty() ? data.count / batchSize : std::max<int64_t>(1, data.count / (batchSize * data.tokens));
+    if (data.count / batchSize < 1) {
         throw InvalidArgument("Batcher: batch size " + std::to_string(batchSize) + " exceeds the "
                               + std::to_string(data.count) + " samples of dataset '" + data.name + "'");
     }
@@ -86,11 +105,16 @@ Batch Batcher::batchAt(int64_t step) const
         throw InvalidArgument("Batcher: negative step " + std::to_string(step));
     const int64_t epoch = step / batchesPerEpoch_;
     const int64_t index = step % batchesPerEpoch_;
-    const std::vector<int64_t>& order = cachedOrder(epoch);
-
     Batch batch = makeBatch(*data_, batchSize_);
     batch.epoch = epoch;
     batch.indexInEpoch = index;
+    if (!data_->text.empty()) { // windows drawn uniformly, keyed by the step alone
+        RandomStream stream(deriveKey(deriveKey(seed_, kCorpusWindows), static_cast<uint64_t>(step)));
+        for (int64_t row = 0; row < batchSize_; ++row)
+            copySample(*data_, static_cast<int64_t>(stream.nextBelow(static_cast<uint64_t>(data_->count))), batch, row);
+        return batch;
+    }
+    const std::vector<int64_t>& order = cachedOrder(epoch);
     const int64_t first = index * batchSize_;
     for (int64_t row = 0; row < batchSize_; ++row)
         copySample(*data_, order[first + row], batch, row);

@@ -1,5 +1,7 @@
 // Cuts a Dataset into mini-batches for training (shuffled, seeded, random
-// access by global step) and for evaluation (in order).
+// access by global step) and for evaluation (in order). From a corpus
+// (Dataset::text) each training batch is B windows at uniformly drawn
+// starts, keyed by the seed and the step alone.
 //
 // Shuffling: epoch e visits the samples in the order of a Fisher–Yates
 // permutation driven by RandomStream(deriveKey(seed, e)), so the batch of any
@@ -9,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "data/dataset.h"
@@ -17,10 +20,17 @@
 namespace lpm {
 
 struct Batch {
-    Tensor images;               // (B, C, H, W), values in [0, 1]
-    std::vector<int32_t> labels; // B entries, each in [0, classes)
+    Tensor images;               // (B, C, H, W), values in [0, 1]; or token ids (B, T)
+    std::vector<int32_t> labels; // B entries (B·T for sequences), each in [0, classes)
     int64_t epoch = 0;           // epoch the batch belongs to (0 for sliceBatch)
     int64_t indexInEpoch = 0;    // batch index within the epoch, 0..batchesPerEpoch-1
+
+    // The labels of samples [first, first + count).
+    std::span<const int32_t> labelsOf(int64_t first, int64_t count) const
+    {
+        const auto perSample = static_cast<int64_t>(labels.size()) / images.shape()[0];
+        return std::span<const int32_t>(labels).subspan(size_t(first * perSample), size_t(count * perSample));
+    }
 };
 
 class Batcher {

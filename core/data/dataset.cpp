@@ -8,6 +8,7 @@
 
 #include "data/idx_reader.h"
 #include "data/synthetic_dataset.h"
+#include "data/text_dataset.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
 
@@ -72,7 +73,12 @@ std::string folderName(const std::filesystem::path& folder)
 
 Shape Dataset::sampleShape() const
 {
-    return Shape{channels, height, width};
+    return tokens > 0 ? Shape{tokens} : Shape{channels, height, width};
+}
+
+Shape Dataset::batchShape(int64_t count) const
+{
+    return tokens > 0 ? Shape{count, tokens} : Shape{count, channels, height, width};
 }
 
 DatasetSplits loadMnistFolder(const std::filesystem::path& folder)
@@ -109,10 +115,22 @@ std::filesystem::path defaultFashionMnistFolder()
     return kDebianFashionMnistFolder;
 }
 
-DatasetSplits loadDataset(const std::string& spec, uint64_t seed)
+DatasetSplits loadDataset(const std::string& spec, uint64_t seed, int64_t tokens)
 {
     if (spec.empty()) {
         throw InvalidArgument("loadDataset: empty dataset name (use fashion-mnist, synthetic or a folder path)");
+    }
+    if (spec == "text" || spec.starts_with(kTextDatasetPrefix)) {
+        if (tokens <= 0)
+            throw InvalidArgument("dataset " + spec + ": text is for language models (a model with a context length)");
+        if (spec != "text")
+            return loadTextDataset(spec.substr(std::string_view(kTextDatasetPrefix).size()), tokens, seed);
+        std::error_code error;
+        if (!std::filesystem::exists(kDefaultCorpus, error))
+            throw FileError(std::string(kDefaultCorpus)
+                            + ": the default text corpus is not installed (install the "
+                              "Debian package jargon-text, or name a file with --dataset text:PATH)");
+        return loadTextDataset(kDefaultCorpus, tokens, seed);
     }
     if (spec == "synthetic") {
         SyntheticOptions options;
@@ -162,19 +180,23 @@ Dataset sampleSubset(const Dataset& data, int64_t count, uint64_t seed)
     subset.height = data.height;
     subset.width = data.width;
     subset.classes = data.classes;
+    subset.tokens = data.tokens;
+    const int64_t perSample = data.labelsPerSample();
     subset.images.resize(size_t(count * data.sampleSize()));
-    subset.labels.resize(size_t(count));
+    subset.labels.resize(size_t(count * perSample));
     for (int64_t k = 0; k < count; ++k) {
         const int64_t sample = order[size_t(k)];
         std::copy_n(data.images.begin() + sample * data.sampleSize(), data.sampleSize(),
                     subset.images.begin() + k * data.sampleSize());
-        subset.labels[size_t(k)] = data.labels[size_t(sample)];
+        std::copy_n(data.labels.begin() + sample * perSample, perSample, subset.labels.begin() + k * perSample);
     }
     return subset;
 }
 
 void standardizeImages(DatasetSplits& splits)
 {
+    if (splits.train.tokens > 0)
+        return; // token ids stay the whole numbers they are
     const Dataset& train = splits.train;
     const int64_t plane = train.height * train.width;
     for (int64_t c = 0; c < train.channels; ++c) {

@@ -1,5 +1,6 @@
-// In-memory image classification datasets and the loaders that fill them:
-// MNIST-format folders (MNIST, Fashion-MNIST) and the built-in synthetic set.
+// In-memory datasets and the loaders that fill them: image classification
+// (MNIST-format folders such as Fashion-MNIST, the built-in synthetic set) and
+// byte-level text for language models (data/text_dataset.h).
 #pragma once
 
 #include <cstdint>
@@ -11,9 +12,15 @@
 
 namespace lpm {
 
-// A labelled set of images, all the same size, stored sample-major.
-// Invariants: images.size() == count*channels*height*width,
-//             labels.size() == count, every label in [0, classes).
+// A labelled set of samples, all the same size, stored sample-major.
+// Images: each sample is C×H×W floats with one label.
+// Sequences (tokens > 0): each sample is `tokens` token ids, held exactly in
+// floats, and its labels are the `tokens` ids that follow each one.
+// Invariants: images.size() == count*sampleSize(),
+//             labels.size() == count*labelsPerSample(), every label in [0, classes);
+// except for a corpus (text non-empty): then images and labels are empty and
+// the samples are the count = text.size() − tokens windows of tokens + 1
+// bytes, which Batcher draws at random.
 struct Dataset {
     std::string name; // e.g. "fashion-mnist/train", "synthetic/test"
     int64_t count = 0;
@@ -21,12 +28,18 @@ struct Dataset {
     int64_t classes = 10;
     // count*C*H*W floats in (N, C, H, W) order; pixel/255, so in [0, 1].
     std::vector<float> images;
-    std::vector<int32_t> labels; // count entries
+    std::vector<int32_t> labels; // count·labelsPerSample() entries
+    int64_t tokens = 0;          // sequences: ids per sample (C, H, W are then 1)
+    std::vector<uint8_t> text;   // a corpus to draw windows from, or empty
 
-    // The shape of one sample: Shape{C, H, W}.
+    // The shape of one sample: Shape{C, H, W}, or Shape{tokens} for sequences.
     Shape sampleShape() const;
-    // Floats per sample: C*H*W.
-    int64_t sampleSize() const { return channels * height * width; }
+    // The shape of `count` samples: the sample shape behind the batch extent.
+    Shape batchShape(int64_t count) const;
+    // Floats per sample: C*H*W, or tokens.
+    int64_t sampleSize() const { return tokens > 0 ? tokens : channels * height * width; }
+    // Labels per sample: 1, or tokens.
+    int64_t labelsPerSample() const { return tokens > 0 ? tokens : 1; }
 };
 
 struct DatasetSplits {
@@ -55,10 +68,13 @@ std::filesystem::path defaultFashionMnistFolder();
 //   "fashion-mnist"  the folder defaultFashionMnistFolder();
 //   "synthetic"      makeSyntheticDataset with 6,000 train / 1,000 test
 //                    samples generated from `seed`;
+//   "text:PATH"      a byte-level corpus (loadTextDataset) in windows of
+//                    `tokens` (the model's context; required for text);
+//   "text"           the default corpus, kDefaultCorpus;
 //   anything else    a path to an MNIST-format folder.
-// `seed` only affects the synthetic set. Throws FileError when loading fails
-// and InvalidArgument for an empty spec.
-DatasetSplits loadDataset(const std::string& spec, uint64_t seed);
+// `seed` affects the synthetic set and the text split. Throws FileError when
+// loading fails and InvalidArgument for an empty spec or text without tokens.
+DatasetSplits loadDataset(const std::string& spec, uint64_t seed, int64_t tokens = 0);
 
 // `count` samples of `data` (all of them when it has no more), drawn without
 // repeats by a permutation seeded with `seed` and kept in their order in
@@ -68,6 +84,7 @@ Dataset sampleSubset(const Dataset& data, int64_t count, uint64_t seed);
 // Shifts and scales the images of both splits, channel by channel, by the
 // train split's mean and standard deviation, so the network sees inputs of
 // zero mean and unit variance (the test split uses the train statistics).
+// Sequences of token ids are left as they are.
 void standardizeImages(DatasetSplits& splits);
 
 } // namespace lpm

@@ -204,4 +204,23 @@ std::vector<uint8_t> readIdxLabels(const std::filesystem::path& file)
     return labels;
 }
 
+std::vector<uint8_t> readMaybeGzipped(const std::filesystem::path& file)
+{
+    GzReader reader(file);
+    std::vector<uint8_t> bytes;
+    constexpr size_t kChunk = 1 << 20;
+    for (;;) {
+        const size_t done = bytes.size();
+        bytes.resize(done + kChunk);
+        const size_t got = reader.read(bytes.data() + done, kChunk);
+        bytes.resize(done + got);
+        if (got < kChunk)
+            break;
+    }
+    const std::string problem = reader.zlibError();
+    if (!problem.empty())
+        fail(file, "cannot read file (" + problem + ")");
+    return bytes;
+}
+
 } // namespace lpm

@@ -42,4 +42,9 @@ IdxImages readIdxImages(const std::filesystem::path& file);
 // Returns one byte per sample. Throws FileError on any problem.
 std::vector<uint8_t> readIdxLabels(const std::filesystem::path& file);
 
+// The whole content of a file, decompressed when it is gzip (zlib passes plain
+// files through). Throws FileError naming the file when it cannot be opened
+// or read, or when its gzip stream is cut off.
+std::vector<uint8_t> readMaybeGzipped(const std::filesystem::path& file);
+
 } // namespace lpm

@@ -16,11 +16,14 @@ Model::Model(std::string name, Shape sampleShape, int64_t classes, std::vector<s
         throw InvalidArgument("model " + name_ + ": has no units");
     // Nothing consumes the gradient with respect to the model's input.
     units_.front()->setInputGradientNeeded(false);
-    // Every unit must accept its predecessor's output, and the last must give (N, classes).
+    // Every unit must accept its predecessor's output, and the last must give
+    // (N, classes), or (N, T, classes) for a model of sequences of T tokens.
     const std::vector<Shape> shapes = unitOutputShapes(1);
-    if (shapes.back() != Shape{1, classes_})
-        throw InvalidArgument("model " + name_ + ": last unit gives " + shapes.back().toString() + ", expected (1, "
-                              + std::to_string(classes_) + ")");
+    const bool sequence = sampleShape_.rank() == 1 && shapes.back().rank() == 3;
+    const Shape expected = sequence ? Shape{1, sampleShape_[0], classes_} : Shape{1, classes_};
+    if (shapes.back() != expected)
+        throw InvalidArgument("model " + name_ + ": last unit gives " + shapes.back().toString() + ", expected "
+                              + expected.toString());
 }
 
 Shape Model::inputShape(int64_t batch) const

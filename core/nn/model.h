@@ -1,4 +1,5 @@
-// A model: a chain of units from an input sample shape to class logits.
+// A model: a chain of units from an input sample shape to class logits (for
+// a language model: token ids (T) to next-token logits (T, classes)).
 // Exactly one tensor crosses between consecutive units, so a plan may cut the
 // chain between any two units. Units are numbered from 0 in chain order; the
 // number is part of every parameter's name ("unit3.conv1.weight") and of every

@@ -5,10 +5,13 @@
 #include "nn/conv2d.h"
 #include "nn/dropout.h"
 #include "nn/flatten.h"
+#include "nn/language_model_head.h"
 #include "nn/linear.h"
 #include "nn/max_pool2d.h"
 #include "nn/relu.h"
 #include "nn/residual_block.h"
+#include "nn/token_embedding.h"
+#include "nn/transformer_block.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -113,7 +116,22 @@ Model buildResnetFlat()
     return chain.globalAvgPool().flatten().linear(32, 10).build("resnet-flat");
 }
 
+// A GPT-style decoder: the embeddings, `blocks` pre-LN transformer blocks and
+// the head, each one unit; token ids (T) in, logits (T, vocabulary) out.
+Model buildGpt(std::string name, const GptShape& shape)
+{
+    std::vector<std::unique_ptr<Layer>> units;
+    units.push_back(
+        std::make_unique<TokenEmbedding>(TokenEmbeddingOptions{shape.vocabulary, shape.context, shape.width}));
+    for (int block = 0; block < shape.blocks; ++block)
+        units.push_back(std::make_unique<TransformerBlock>(TransformerBlockOptions{shape.width, shape.heads}));
+    units.push_back(std::make_unique<LanguageModelHead>(LanguageModelHeadOptions{shape.width, shape.vocabulary}));
+    return Model(std::move(name), Shape{shape.context}, shape.vocabulary, std::move(units));
+}
+
 } // namespace
+
+const GptShape kGptMini{256, 64, 128, 4, 4};
 
 const std::vector<ZooEntry>& modelZoo()
 {
@@ -124,6 +142,7 @@ const std::vector<ZooEntry>& modelZoo()
         {"vgg-mini", "VGG-style: six 3x3 conv+BN layers, dropout head"},
         {"resnet-mini", "stem + six residual blocks + global average pool"},
         {"resnet-flat", "stem + eight equal residual blocks at 14x14: cuts that balance"},
+        {"gpt-mini", "GPT-style decoder on bytes: context 64, width 128, 4 heads, 4 blocks"},
     };
     return zoo;
 }
@@ -142,6 +161,8 @@ Model buildModel(const std::string& name)
         return buildResnetMini();
     if (name == "resnet-flat")
         return buildResnetFlat();
+    if (name == "gpt-mini")
+        return buildGpt(name, kGptMini);
     std::string known;
     for (const ZooEntry& entry : modelZoo())
         known += (known.empty() ? "" : ", ") + entry.name;

@@ -17,8 +17,9 @@ namespace lpm {
 // What training on some samples gave: summed loss, correct predictions.
 struct StepResult {
     double lossSum = 0.0; // Σ of per-sample losses
-    int64_t correct = 0;
+    int64_t correct = 0;  // correct predictions
     int64_t samples = 0;
+    int64_t predictions = 0; // one per sample, or one per position of a sequence
 };
 
 // Sizes of the m micro-batches of a mini-batch of `batch` samples: as equal as

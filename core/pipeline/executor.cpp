@@ -407,7 +407,8 @@ private:
                 StepResult& result = run_.results[size_t(action.miniBatch)];
                 run_.microBatchLosses[size_t(action.miniBatch)][size_t(action.microBatch)] = loss.lossSum;
                 result.correct += loss.correct;
-                result.samples += int64_t(state.labels.size());
+                result.samples += output.shape()[0];
+                result.predictions += loss.predictions;
             }
             state.gradOutput = std::move(loss.gradLogits);
         } else {
@@ -430,7 +431,8 @@ private:
         state.input = sliceRows(batch_->images, offset, size);
         if (!space_.isHost())
             state.input = state.input.copyTo(space_);
-        state.labels.assign(batch_->labels.begin() + offset, batch_->labels.begin() + offset + size);
+        const std::span<const int32_t> labels = batch_->labelsOf(offset, size);
+        state.labels.assign(labels.begin(), labels.end());
         state.sampleOffset = offset;
         state.miniBatchSize = batch_->images.shape()[0];
     }

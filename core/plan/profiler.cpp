@@ -31,13 +31,15 @@ double median(std::vector<double> values)
     return values.size() % 2 == 1 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
 }
 
-// Inputs in [-1, 1] with no pattern a unit could exploit.
-Tensor sampleInput(const Shape& shape)
+// Inputs with no pattern a unit could exploit: values in [-1, 1], or for a
+// language model token ids spread over its vocabulary.
+Tensor sampleInput(const Model& model, int64_t batch)
 {
-    Tensor input(shape);
+    Tensor input(model.inputShape(batch));
+    const bool tokens = model.sampleShape().rank() == 1;
     float* values = input.data();
     for (int64_t i = 0; i < input.elementCount(); ++i)
-        values[i] = float((i * 7919) % 2001) / 1000.0f - 1.0f;
+        values[i] = tokens ? float((i * 7919) % model.classes()) : float((i * 7919) % 2001) / 1000.0f - 1.0f;
     return input;
 }
 
@@ -122,8 +124,10 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
 
     DeviceCosts measured;
     measured.device = options.device;
-    const Tensor input = sampleInput(model.inputShape(options.microBatchSize)).copyTo(space);
-    std::vector<int32_t> labels(size_t(options.microBatchSize), 0); // class 0: the loss's time does not depend on it
+    const Tensor input = sampleInput(model, options.microBatchSize).copyTo(space);
+    // Class 0 everywhere: the loss's time does not depend on it (one label per position of a sequence).
+    const int64_t positions = model.sampleShape().rank() == 1 ? model.sampleShape()[0] : 1;
+    std::vector<int32_t> labels(size_t(options.microBatchSize * positions), 0);
     const int units = model.unitCount();
     // Per unit, one time per counted round.
     std::vector<std::vector<double>> forward(static_cast<size_t>(units)), backward(static_cast<size_t>(units));

@@ -94,7 +94,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
     report.totalSteps = totalSteps;
     report.batchesPerEpoch = perEpoch;
     double reportLoss = 0.0, epochLoss = 0.0;
-    int64_t reportSamples = 0, epochSamples = 0, epochCorrect = 0, samplesTrained = 0;
+    int64_t reportSamples = 0, epochSamples = 0, epochCorrect = 0, epochPredictions = 0, samplesTrained = 0;
     const Clock::time_point runStart = Clock::now();
 
     Clock::time_point segmentStart = runStart;
@@ -123,11 +123,12 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
         reportSamples += result.samples;
         if ((globalStep_ - 1) % perEpoch == 0) { // the step just done began an epoch
             epochLoss = 0.0;
-            epochSamples = epochCorrect = 0;
+            epochSamples = epochCorrect = epochPredictions = 0;
         }
         epochLoss += result.lossSum;
         epochSamples += result.samples;
         epochCorrect += result.correct;
+        epochPredictions += result.predictions;
         const bool due = globalStep_ % perEpoch == 0 || summary.steps == totalSteps || liveNext;
         if (progress && !due && summary.steps % reportEverySteps == 0)
             reportProgress(false, false);
@@ -222,7 +223,7 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
     summary.epochs = double(globalStep_) / double(perEpoch);
     if (epochSamples > 0) {
         summary.trainLoss = epochLoss / double(epochSamples);
-        summary.trainAccuracy = double(epochCorrect) / double(epochSamples);
+        summary.trainAccuracy = double(epochCorrect) / double(epochPredictions);
     }
     if (summary.trainingSeconds > 0.0)
         summary.samplesPerSecond = double(samplesTrained) / summary.trainingSeconds;

@@ -6,6 +6,7 @@
 #include "data/dataset.h"
 #include "schedule/schedule.h"
 #include "train/trainer.h"
+#include "train/training_data.h"
 
 namespace lpm {
 
@@ -63,8 +64,7 @@ SessionResult runTrainingSession(const SessionRequest& request, const SessionEve
 {
     SessionResult result;
     announce(events, {SessionStatus::Phase::LoadingData, request.dataset, "", ""});
-    DatasetSplits data = loadDataset(request.dataset, request.train.seed);
-    standardizeImages(data);
+    DatasetSplits data = loadTrainingData(request.dataset, request.train.model, request.train.seed);
     if (control.stop.load()) {
         result.summary.stopped = true;
         return result;

@@ -29,11 +29,11 @@ StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store
     for (int64_t size : microBatchSizes(batchSize, microBatches)) {
         const Tensor activation =
             forwardUnits(backend, model, 0, units - 1, sliceRows(images, offset, size), seed, step, offset, contexts);
-        std::span<const int32_t> labels(batch.labels.data() + offset, size_t(size));
-        LossResult loss = softmaxCrossEntropy(backend, activation, labels, batchSize);
+        LossResult loss = softmaxCrossEntropy(backend, activation, batch.labelsOf(offset, size), batchSize);
         result.lossSum += loss.lossSum;
         result.correct += loss.correct;
         result.samples += size;
+        result.predictions += loss.predictions;
         backwardUnits(backend, model, 0, units - 1, std::move(loss.gradLogits), contexts);
         offset += size;
     }
@@ -46,7 +46,7 @@ EvaluationResult evaluateModel(Backend& backend, Model& model, const Dataset& da
 {
     EvaluationResult result;
     double lossSum = 0.0;
-    int64_t correct = 0;
+    int64_t correct = 0, predictions = 0;
     std::unique_ptr<LayerContext> context;
     for (int64_t first = 0; first < data.count; first += batchSize) {
         const int64_t count = std::min(batchSize, data.count - first);
@@ -60,11 +60,12 @@ EvaluationResult evaluateModel(Backend& backend, Model& model, const Dataset& da
         LossResult loss = softmaxCrossEntropy(backend, activation, batch.labels, count);
         lossSum += loss.lossSum;
         correct += loss.correct;
+        predictions += loss.predictions;
     }
     result.samples = data.count;
     if (data.count > 0) {
         result.meanLoss = lossSum / double(data.count);
-        result.accuracy = double(correct) / double(data.count);
+        result.accuracy = double(correct) / double(predictions);
     }
     return result;
 }

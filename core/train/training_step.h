@@ -24,7 +24,7 @@ StepResult runTrainingStep(Backend& backend, Model& model, ParameterStore& store
 
 struct EvaluationResult {
     double meanLoss = 0.0;
-    double accuracy = 0.0; // in [0, 1]
+    double accuracy = 0.0; // in [0, 1]: of the samples, or of the positions of sequences
     int64_t samples = 0;
 };
 
