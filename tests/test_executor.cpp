@@ -82,6 +82,20 @@ OptimizerOptions adam()
     return options;
 }
 
+// What transformers train with: AdamW and a cosine schedule with warm-up
+// (over few steps, so that the tests' steps see the warm-up, the decay and its end).
+OptimizerOptions adamwCosine()
+{
+    OptimizerOptions options;
+    options.kind = "adamw";
+    options.learningRate = 3e-3f;
+    options.weightDecay = 0.1f;
+    options.schedule = "cosine";
+    options.warmupSteps = 1;
+    options.decaySteps = 3;
+    return options;
+}
+
 // The zoo models the parameterised tests run on, named as test names allow ('-' as '_').
 const auto kZooModels = testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini", "gpt-mini");
 std::string zooTestName(const testing::TestParamInfo<std::string>& info)
@@ -367,6 +381,26 @@ TEST(Executor, ReplicasAreRefusedWhereTheyCannotRun)
     const Batcher batcher(data().train, kBatch, kSeed);
     expectError<InvalidArgument>([&] { executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 1); },
                                  {"stage 1 has 2 replicas on off-host-cpu", "CPU cores only", "not available yet"});
+}
+
+// gpt-mini with AdamW and the cosine schedule: every exact schedule that
+// cuts it, on 2 and 3 stages, leaves sequential's weights and optimizer state
+// bit for bit (each stage computes the same rate for the same update).
+TEST(Executor, AdamWAndTheCosineScheduleStayExactOnGptMini)
+{
+    const int steps = 4;
+    const std::string reference = sequentialDigest("gpt-mini", 4, steps, adamwCosine());
+    EXPECT_NE(reference, sequentialDigest("gpt-mini", 4, steps, adam())); // the options change the run
+    for (const std::string& schedule : scheduleNames()) {
+        const ScheduleTraits traits = scheduleTraits(schedule);
+        if (!traits.exact() || traits.fixedCuts() || traits.interleaved)
+            continue;
+        for (int stages : {2, 3}) {
+            SCOPED_TRACE(schedule + " stages=" + std::to_string(stages));
+            EXPECT_EQ(pipelineRun("gpt-mini", schedule, stages, 4, steps, nullptr, {}, adamwCosine()).digest,
+                      reference);
+        }
+    }
 }
 
 TEST(Executor, SequentialScheduleAndAdamMatchToo)

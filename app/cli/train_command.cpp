@@ -171,6 +171,8 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
                                {"micro_batches", train.microBatches},
                                {"optimizer", train.optimizer.kind},
                                {"learning_rate", options.learningRate},
+                               {"lr_schedule", train.optimizer.schedule},
+                               {"warmup_steps", train.optimizer.warmupSteps},
                                {"seed", train.seed},
                                {"threads", train.threads},
                                {"backend", train.backend},
@@ -449,16 +451,29 @@ void addTrainCommand(CLI::App& app)
                      "are accumulated")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    command->add_option("--optimizer", train.optimizer.kind, "sgd or adam")
-        ->check(CLI::IsMember({"sgd", "adam"}))
+    command->add_option("--optimizer", train.optimizer.kind, "sgd, adam, or adamw (Adam with decoupled weight decay)")
+        ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
         ->capture_default_str();
-    command->add_option("--lr", options->learningRate, "Learning rate (default: 0.05 for sgd, 0.001 for adam)")
+    command->add_option("--lr", options->learningRate, "Learning rate (default: 0.05 for sgd, 0.001 for adam(w))")
+        ->check(CLI::PositiveNumber);
+    command
+        ->add_option("--lr-schedule", train.optimizer.schedule,
+                     "constant, or cosine: linear warm-up over --warmup-steps, then cosine decay to a tenth of --lr "
+                     "at --decay-steps")
+        ->check(CLI::IsMember({"constant", "cosine"}))
+        ->capture_default_str();
+    command->add_option("--warmup-steps", train.optimizer.warmupSteps, "Warm-up steps of the cosine schedule")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    command
+        ->add_option("--decay-steps", train.optimizer.decaySteps,
+                     "Where the cosine schedule's decay ends (default: this run's steps; give it when resuming)")
         ->check(CLI::PositiveNumber);
     command->add_option("--momentum", train.optimizer.momentum, "SGD momentum (0 to disable)")
         ->check(CLI::Range(0.0, 0.999999))
         ->capture_default_str();
     command->add_flag("--nesterov", train.optimizer.nesterov, "Use Nesterov momentum (SGD)");
-    command->add_option("--weight-decay", train.optimizer.weightDecay, "L2 weight decay")
+    command->add_option("--weight-decay", train.optimizer.weightDecay, "Weight decay (L2; decoupled for adamw)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
     command->add_option("--seed", train.seed, "Seed for initialisation, data order and dropout; same seed, same run")

@@ -94,15 +94,23 @@ struct AdamHyper {
     float beta1 = 0.9f, beta2 = 0.999f;
     float epsilon = 1e-8f;
     float weightDecay = 0.0f;
+    // Adam adds the decay to the gradient (L2); AdamW (decoupled) shrinks the
+    // weights by lr·decay before the step instead, and the moments see the
+    // gradient alone.
+    bool decoupledWeightDecay = false;
     int64_t step = 1; // 1-based step count for bias correction
 };
 
-// The bias corrections of one Adam step, computed once on the host in double:
+// The scales of one Adam step, computed once on the host:
+// g = grad + gradientDecay·w; w = weightKeep·w; then
 // w −= stepSize·m / (sqrt(v)/rootCorrection2 + ε), stepSize = lr/(1 − β1^t),
-// rootCorrection2 = sqrt(1 − β2^t).
+// rootCorrection2 = sqrt(1 − β2^t) (in double). Adam: gradientDecay = decay,
+// weightKeep = 1; AdamW: gradientDecay = 0, weightKeep = 1 − lr·decay.
 struct AdamStepScales {
     float stepSize = 0.0f;
     float rootCorrection2 = 1.0f;
+    float gradientDecay = 0.0f;
+    float weightKeep = 1.0f;
 };
 AdamStepScales adamStepScales(const AdamHyper& h);
 
@@ -260,7 +268,7 @@ public:
     // One SGD step over a flat buffer: g += wd·w; v = μ·v + g; w −= lr·(nesterov ? g + μ·v : v).
     // velocity is unused (may be null) when momentum is 0.
     virtual void sgdUpdate(int64_t count, const SgdHyper& h, float* weights, const float* grads, float* velocity) = 0;
-    // One Adam step (L2 weight decay added to the gradient).
+    // One Adam step (AdamStepScales: L2 weight decay added to the gradient, or AdamW's decoupled decay).
     virtual void adamUpdate(int64_t count, const AdamHyper& h, float* weights, const float* grads, float* firstMoment,
                             float* secondMoment) = 0;
 };

@@ -9,12 +9,14 @@ Adam::Adam(const OptimizerOptions& options, int64_t parameterCount) : Optimizer(
     hyper_.beta2 = options.beta2;
     hyper_.epsilon = options.epsilon;
     hyper_.weightDecay = options.weightDecay;
+    hyper_.decoupledWeightDecay = options.kind == "adamw";
 }
 
 void Adam::updateRange(Backend& backend, ParameterStore& store, int64_t first, int64_t count, int64_t stepNumber)
 {
     AdamHyper hyper = hyper_;
     hyper.step = stepNumber;
+    hyper.learningRate = learningRateAt(options_, stepNumber);
     backend.adamUpdate(count, hyper, store.values() + first, store.gradients() + first, stateData(0) + first,
                        stateData(1) + first);
 }

@@ -1,5 +1,6 @@
 // Adam (Kingma & Ba) with bias correction and optional L2 weight decay added
-// to the gradient. State: first and second moments.
+// to the gradient; as "adamw" (Loshchilov & Hutter), the decay is decoupled:
+// the weights shrink by lr·decay before each step. State: first and second moments.
 #pragma once
 
 #include "optim/optimizer.h"

@@ -18,12 +18,32 @@ std::unique_ptr<Optimizer> optimizerOfKind(const OptimizerOptions& options, int6
 {
     if (options.kind == "sgd")
         return std::make_unique<Sgd>(options, parameterCount);
-    if (options.kind == "adam")
+    if (options.kind == "adam" || options.kind == "adamw")
         return std::make_unique<Adam>(options, parameterCount);
-    throw InvalidArgument("unknown optimizer '" + options.kind + "' (known: sgd, adam)");
+    throw InvalidArgument("unknown optimizer '" + options.kind + "' (known: sgd, adam, adamw)");
 }
 
 } // namespace
+
+float learningRateAt(const OptimizerOptions& options, int64_t step)
+{
+    if (options.schedule == "constant")
+        return options.learningRate;
+    if (options.schedule != "cosine")
+        throw InvalidArgument("unknown learning-rate schedule '" + options.schedule + "' (known: constant, cosine)");
+    const double rate = options.learningRate;
+    const int64_t warmup = options.warmupSteps, decay = options.decaySteps;
+    if (warmup < 0 || decay <= warmup)
+        throw InvalidArgument("cosine learning-rate schedule: expected 0 <= warm-up steps < decay steps, got "
+                              + std::to_string(warmup) + " and " + std::to_string(decay));
+    if (step <= warmup)
+        return float(rate * double(step) / double(warmup));
+    if (step >= decay)
+        return float(0.1 * rate);
+    const double progress = double(step - warmup) / double(decay - warmup);
+    constexpr double kPi = 3.14159265358979323846;
+    return float(rate * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(kPi * progress))));
+}
 
 Optimizer::Optimizer(const OptimizerOptions& options, int64_t parameterCount, int stateVectors)
     : options_(options), state_(static_cast<size_t>(stateVectors), std::vector<float>(size_t(parameterCount), 0.0f))
@@ -85,6 +105,7 @@ std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options, const 
 {
     if (!(options.learningRate > 0.0f) || !std::isfinite(options.learningRate))
         throw InvalidArgument("optimizer: learning rate must be positive, got " + std::to_string(options.learningRate));
+    learningRateAt(options, 1); // checks the schedule and its steps
     return optimizerOfKind(options, store.parameterCount());
 }
 

@@ -9,10 +9,12 @@ Sgd::Sgd(const OptimizerOptions& options, int64_t parameterCount)
 {
 }
 
-void Sgd::updateRange(Backend& backend, ParameterStore& store, int64_t first, int64_t count, int64_t /*stepNumber*/)
+void Sgd::updateRange(Backend& backend, ParameterStore& store, int64_t first, int64_t count, int64_t stepNumber)
 {
     float* velocity = state_.empty() ? nullptr : stateData(0) + first;
-    backend.sgdUpdate(count, hyper_, store.values() + first, store.gradients() + first, velocity);
+    SgdHyper hyper = hyper_;
+    hyper.learningRate = learningRateAt(options_, stepNumber);
+    backend.sgdUpdate(count, hyper, store.values() + first, store.gradients() + first, velocity);
 }
 
 } // namespace lpm

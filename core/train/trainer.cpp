@@ -23,12 +23,23 @@ double secondsSince(Clock::time_point start)
 {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
+
+// The optimizer's options, a cosine schedule's decay horizon filled in when
+// not given: the run's steps (from step 0; a resumed run names it).
+OptimizerOptions withDecayHorizon(const TrainOptions& options, const Batcher& batcher)
+{
+    OptimizerOptions optimizer = options.optimizer;
+    if (optimizer.schedule == "cosine" && optimizer.decaySteps == 0)
+        optimizer.decaySteps = options.steps > 0 ? options.steps : options.epochs * batcher.batchesPerEpoch();
+    return optimizer;
+}
 } // namespace
 
 Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
     : options_(options), data_(data),
       backend_(makeBackend(BackendRequest{options.backend, options.threads, options.tf32})),
-      model_(buildModel(options.model)), store_(model_), optimizer_(makeOptimizer(options.optimizer, store_)),
+      model_(buildModel(options.model)), store_(model_),
+      optimizer_(makeOptimizer(withDecayHorizon(options, Batcher(data.train, options.batch, options.seed)), store_)),
       batcher_(data.train, options.batch, options.seed)
 {
     if (options.threads < 1)

@@ -189,7 +189,8 @@ void CpuBackend::adamUpdate(int64_t count, const AdamHyper& h, float* weights, c
 {
     const AdamStepScales scales = adamStepScales(h);
     const float stepSize = scales.stepSize, rootCorrection2 = scales.rootCorrection2;
-    const float beta1 = h.beta1, beta2 = h.beta2, epsilon = h.epsilon, decay = h.weightDecay;
+    const float beta1 = h.beta1, beta2 = h.beta2, epsilon = h.epsilon;
+    const float decay = scales.gradientDecay, keep = scales.weightKeep;
     forRange(count, [=](int64_t begin, int64_t end) {
         float* __restrict w = weights;
         const float* __restrict grad = grads;
@@ -197,6 +198,7 @@ void CpuBackend::adamUpdate(int64_t count, const AdamHyper& h, float* weights, c
         float* __restrict v = secondMoment;
         for (int64_t i = begin; i < end; ++i) {
             const float g = grad[i] + decay * w[i];
+            w[i] *= keep;
             m[i] = beta1 * m[i] + (1.0f - beta1) * g;
             v[i] = beta2 * v[i] + (1.0f - beta2) * g * g;
             const float denominator = std::sqrt(v[i]) / rootCorrection2 + epsilon;

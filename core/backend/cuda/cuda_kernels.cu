@@ -216,7 +216,8 @@ __global__ void adamKernel(int64_t count, AdamHyper h, AdamStepScales scales, fl
 {
     LPM_GRID_STRIDE(i, count)
     {
-        const float g = grads[i] + h.weightDecay * weights[i];
+        const float g = grads[i] + scales.gradientDecay * weights[i];
+        weights[i] *= scales.weightKeep;
         firstMoment[i] = h.beta1 * firstMoment[i] + (1.0f - h.beta1) * g;
         secondMoment[i] = h.beta2 * secondMoment[i] + (1.0f - h.beta2) * g * g;
         const float denominator = sqrtf(secondMoment[i]) / scales.rootCorrection2 + h.epsilon;
