@@ -62,7 +62,7 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     modelChoice_ = choiceOf(zooModelNames(), this);
     scheduleChoice_ = choiceOf(scheduleNames(), this);
     partitionerChoice_ = choiceOf(partitionerNames(), this);
-    optimizerChoice_ = choiceOf({"sgd", "adam"}, this);
+    optimizerChoice_ = choiceOf({"sgd", "adam", "adamw"}, this);
     batch_ = new QSpinBox(this);
     batch_->setRange(1, 1 << 20);
     microBatches_ = new QSpinBox(this);

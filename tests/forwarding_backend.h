@@ -99,6 +99,11 @@ public:
         check({x, y});
         cpu_.addInPlace(count, x, y);
     }
+    void scale(int64_t count, float alpha, float* x) override
+    {
+        check({x});
+        cpu_.scale(count, alpha, x);
+    }
     void dropoutForward(int64_t count, float p, uint64_t key, int64_t first, const float* x, float* y,
                         float* mask) override
     {

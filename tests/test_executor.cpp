@@ -383,24 +383,49 @@ TEST(Executor, ReplicasAreRefusedWhereTheyCannotRun)
                                  {"stage 1 has 2 replicas on off-host-cpu", "CPU cores only", "not available yet"});
 }
 
-// gpt-mini with AdamW and the cosine schedule: every exact schedule that
-// cuts it, on 2 and 3 stages, leaves sequential's weights and optimizer state
-// bit for bit (each stage computes the same rate for the same update).
-TEST(Executor, AdamWAndTheCosineScheduleStayExactOnGptMini)
+// gpt-mini with AdamW, the cosine schedule and gradient clipping by global
+// norm: every exact schedule that cuts it, on 2 and 3 stages, leaves
+// sequential's weights and optimizer state bit for bit (each stage computes
+// the same rate for the same update, and the stages agree on the norm).
+TEST(Executor, AdamWCosineAndClippingStayExactOnGptMini)
 {
     const int steps = 4;
-    const std::string reference = sequentialDigest("gpt-mini", 4, steps, adamwCosine());
-    EXPECT_NE(reference, sequentialDigest("gpt-mini", 4, steps, adam())); // the options change the run
+    OptimizerOptions clipped = adamwCosine();
+    clipped.clipGradNorm = 0.5f; // below gpt-mini's first gradient norms (about 1.5 to 3), so it clips
+    const std::string reference = sequentialDigest("gpt-mini", 4, steps, clipped);
+    EXPECT_NE(reference, sequentialDigest("gpt-mini", 4, steps, adamwCosine())); // clipping changes the run
+    EXPECT_NE(sequentialDigest("gpt-mini", 4, steps, adamwCosine()), sequentialDigest("gpt-mini", 4, steps, adam()));
     for (const std::string& schedule : scheduleNames()) {
         const ScheduleTraits traits = scheduleTraits(schedule);
         if (!traits.exact() || traits.fixedCuts() || traits.interleaved)
             continue;
         for (int stages : {2, 3}) {
             SCOPED_TRACE(schedule + " stages=" + std::to_string(stages));
-            EXPECT_EQ(pipelineRun("gpt-mini", schedule, stages, 4, steps, nullptr, {}, adamwCosine()).digest,
-                      reference);
+            EXPECT_EQ(pipelineRun("gpt-mini", schedule, stages, 4, steps, nullptr, {}, clipped).digest, reference);
         }
     }
+    // Replicated stages clip too, and dp (inexact) runs with it to the end.
+    EXPECT_EQ(pipelineRun("gpt-mini", "lpm", 2, 4, steps, nullptr, {}, clipped, false, {}, 1, {2, 1}).digest,
+              reference);
+    EXPECT_EQ(pipelineRun("gpt-mini", "dp", 2, 4, 2, nullptr, {}, clipped).run.steps.size(), 2u);
+}
+
+TEST(Executor, ClippingIsRefusedWhereStagesCannotAgreeYet)
+{
+    OptimizerOptions clipped = adam();
+    clipped.clipGradNorm = 1.0f;
+    Model model = buildModel("mlp");
+    ParameterStore store(model);
+    store.initialize(kSeed);
+    auto optimizer = makeOptimizer(clipped, store);
+    const Batcher batcher(data().train, kBatch, kSeed);
+    PipelineExecutor async(model, store, *optimizer, evenStages(model.unitCount(), 2), "lpm-async", 2, kSeed);
+    expectError<InvalidArgument>([&] { async.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 1); },
+                                 {"--clip-grad-norm", "lpm-async", "not available yet"});
+    PipelineExecutor interleaved(model, store, *optimizer, evenStages(model.unitCount(), 4), "interleaved", 2, kSeed);
+    interleaved.setChunks(2);
+    expectError<InvalidArgument>([&] { interleaved.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 1); },
+                                 {"--clip-grad-norm", "interleaved", "not available yet"});
 }
 
 TEST(Executor, SequentialScheduleAndAdamMatchToo)

@@ -349,8 +349,8 @@ void addPlanCommand(CLI::App& app)
     command->add_flag("--allow-async", options->allowAsync,
                       "With --schedule auto: also choose schedules that are not exact (lpm-async, and dp, which "
                       "sums its replicas' gradients in another order)");
-    command->add_option("--optimizer", options->request.optimizer, "sgd or adam (its state counts in memory)")
-        ->check(CLI::IsMember({"sgd", "adam"}))
+    command->add_option("--optimizer", options->request.optimizer, "sgd, adam or adamw (its state counts in memory)")
+        ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
         ->capture_default_str();
     command->add_option("--batch", options->request.batch, "Mini-batch size")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 24))

@@ -173,6 +173,7 @@ nlohmann::json summaryJson(const TrainCommandOptions& options, const TrainSummar
                                {"learning_rate", options.learningRate},
                                {"lr_schedule", train.optimizer.schedule},
                                {"warmup_steps", train.optimizer.warmupSteps},
+                               {"clip_grad_norm", train.optimizer.clipGradNorm},
                                {"seed", train.seed},
                                {"threads", train.threads},
                                {"backend", train.backend},
@@ -473,6 +474,12 @@ void addTrainCommand(CLI::App& app)
         ->check(CLI::Range(0.0, 0.999999))
         ->capture_default_str();
     command->add_flag("--nesterov", train.optimizer.nesterov, "Use Nesterov momentum (SGD)");
+    command
+        ->add_option("--clip-grad-norm", train.optimizer.clipGradNorm,
+                     "Clip the gradients to this global norm before each update (0: no clipping); exact under "
+                     "every exact schedule: the stages agree on the norm first")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     command->add_option("--weight-decay", train.optimizer.weightDecay, "Weight decay (L2; decoupled for adamw)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();

@@ -203,6 +203,8 @@ public:
     virtual void reluBackward(int64_t count, const float* y, const float* dy, float* dx) = 0;
     // y += x.
     virtual void addInPlace(int64_t count, const float* x, float* y) = 0;
+    // x *= alpha.
+    virtual void scale(int64_t count, float alpha, float* x) = 0;
 
     // Inverted dropout: keep element i with probability 1 − p, where the draw for i is
     // uniformAt(key, firstIndex + i); kept elements are scaled by 1/(1 − p).

@@ -49,6 +49,9 @@ public:
     float* hostBuffers() { return buffers_.data(); }
 
     int64_t parameterCount() const { return static_cast<int64_t>(values_.size()); }
+    // The model units bound: [firstUnit(), lastUnit()].
+    int firstUnit() const { return firstUnit_; }
+    int lastUnit() const { return firstUnit_ + static_cast<int>(unitOffsets_.size()) - 2; }
     // Where unit `unit`'s parameters begin in the flat buffers (units are laid
     // out in order, so units [a, b] own [offset(a), offset(b + 1))); `unit` is
     // a model unit index in [firstUnit, lastUnit + 1].

@@ -6,6 +6,7 @@
 
 #include "io/binary_stream.h"
 #include "optim/adam.h"
+#include "optim/gradient_clipping.h"
 #include "optim/sgd.h"
 #include "tensor/error.h"
 
@@ -52,8 +53,19 @@ Optimizer::Optimizer(const OptimizerOptions& options, int64_t parameterCount, in
 
 void Optimizer::step(Backend& backend, ParameterStore& store)
 {
+    if (options_.clipGradNorm > 0.0f) {
+        const float scale =
+            clippingScale(unitGradientSquares(store, store.firstUnit(), store.lastUnit()), options_.clipGradNorm);
+        scaleGradients(backend, store, 0, store.parameterCount(), scale);
+    }
     updateRange(backend, store, 0, store.parameterCount(), stepCount_ + 1);
     ++stepCount_;
+}
+
+void Optimizer::scaleGradients(Backend& backend, ParameterStore& store, int64_t first, int64_t count, float scale)
+{
+    if (scale < 1.0f) // (1: leave the gradients' bits as they are)
+        backend.scale(count, scale, store.gradients() + first);
 }
 
 void Optimizer::placeOn(Backend& backend)
@@ -106,6 +118,9 @@ std::unique_ptr<Optimizer> makeOptimizer(const OptimizerOptions& options, const 
     if (!(options.learningRate > 0.0f) || !std::isfinite(options.learningRate))
         throw InvalidArgument("optimizer: learning rate must be positive, got " + std::to_string(options.learningRate));
     learningRateAt(options, 1); // checks the schedule and its steps
+    if (!(options.clipGradNorm >= 0.0f) || !std::isfinite(options.clipGradNorm))
+        throw InvalidArgument("optimizer: the gradient norm to clip to must be positive (or 0 for none), got "
+                              + std::to_string(options.clipGradNorm));
     return optimizerOfKind(options, store.parameterCount());
 }
 

@@ -20,8 +20,16 @@ class Optimizer {
 public:
     virtual ~Optimizer() = default;
 
-    // Applies one update to store.values() from store.gradients() and counts it.
+    // Applies one update to store.values() from store.gradients() (clipped
+    // to the global norm clipGradNorm() first, when set) and counts it.
     void step(Backend& backend, ParameterStore& store);
+
+    // The global norm gradients are clipped to before an update (0: none).
+    // step() clips; a pipeline stage that updates a slice with updateRange()
+    // clips its slice first with the factor all stages agreed on.
+    float clipGradNorm() const { return options_.clipGradNorm; }
+    // Multiplies the gradients [first, first + count) by `scale` (< 1), on `backend`.
+    static void scaleGradients(Backend& backend, ParameterStore& store, int64_t first, int64_t count, float scale);
 
     // Update `stepNumber` (1-based: Adam's bias correction uses it) of the
     // parameters [first, first + count) of the store's flat buffer, with the

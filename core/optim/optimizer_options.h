@@ -19,6 +19,9 @@ struct OptimizerOptions {
     std::string schedule = "constant";
     int64_t warmupSteps = 0;
     int64_t decaySteps = 0; // cosine: the step at which the decay ends (> warmupSteps)
+    // Gradient clipping by global norm (optim/gradient_clipping.h) before
+    // each update; 0: none.
+    float clipGradNorm = 0.0f;
 };
 
 // The learning rate of update `step` (1-based, as Optimizer::updateRange

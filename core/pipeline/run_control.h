@@ -83,8 +83,9 @@ public:
         BackwardsDone,   // dp: every replica's backwards are done, the all-reduce may read
         GradientsSummed, // dp: the all-reduce's sum is complete
         SharesUpdated,   // dp: every replica's share of the weights is updated
+        NormsTaken,      // dp with gradient clipping: every replica has read the summed gradients' norm
     };
-    static constexpr int kBarriersPerMiniBatch = 4;
+    static constexpr int kBarriersPerMiniBatch = 5;
 
     // Barrier `barrier` of mini-batch `miniBatch` across every stage. Returns
     // true when all stages arrived, false when a stop cancelled the

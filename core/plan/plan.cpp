@@ -202,9 +202,9 @@ int optimizerStateVectors(const std::string& optimizer)
 {
     if (optimizer == "sgd")
         return 1;
-    if (optimizer == "adam")
+    if (optimizer == "adam" || optimizer == "adamw")
         return 2;
-    throw InvalidArgument("unknown optimizer '" + optimizer + "' (known: sgd, adam)");
+    throw InvalidArgument("unknown optimizer '" + optimizer + "' (known: sgd, adam, adamw)");
 }
 
 PartitionProblem partitionProblemFor(const Plan& plan)

@@ -36,7 +36,7 @@ struct Plan {
     std::string deviceSpec;
     std::string partitioner;
     std::string schedule;
-    std::string optimizer = "sgd"; // "sgd" (momentum: 1 state vector) or "adam" (2)
+    std::string optimizer = "sgd"; // "sgd" (momentum: 1 state vector), "adam" or "adamw" (2)
     int64_t batch = 1;
     int64_t microBatches = 1;
     // Activation recomputation asked for every stage (`--recompute`):

@@ -119,6 +119,14 @@ void CpuBackend::addInPlace(int64_t count, const float* x, float* y)
     });
 }
 
+void CpuBackend::scale(int64_t count, float alpha, float* x)
+{
+    forRange(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+            x[i] *= alpha;
+    });
+}
+
 void CpuBackend::dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x, float* y,
                                 float* mask)
 {

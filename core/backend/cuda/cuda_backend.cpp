@@ -305,6 +305,12 @@ void CudaBackend::dropoutForward(int64_t count, float p, uint64_t key, int64_t f
     cuda_kernels::dropoutForward(stream_.get(), count, p, key, firstIndex, x, y, mask);
 }
 
+void CudaBackend::scale(int64_t count, float alpha, float* x)
+{
+    activate();
+    cuda_kernels::scale(stream_.get(), count, alpha, x);
+}
+
 void CudaBackend::multiply(int64_t count, const float* a, const float* b, float* y)
 {
     activate();

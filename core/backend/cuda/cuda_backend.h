@@ -95,6 +95,7 @@ public:
     void reluForward(int64_t count, const float* x, float* y) override;
     void reluBackward(int64_t count, const float* y, const float* dy, float* dx) override;
     void addInPlace(int64_t count, const float* x, float* y) override;
+    void scale(int64_t count, float alpha, float* x) override;
     void dropoutForward(int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x, float* y,
                         float* mask) override;
     void multiply(int64_t count, const float* a, const float* b, float* y) override;

@@ -198,6 +198,14 @@ __global__ void softmaxCrossEntropyKernel(int64_t rows, int64_t classes, const f
     }
 }
 
+__global__ void scaleKernel(int64_t count, float alpha, float* x)
+{
+    LPM_GRID_STRIDE(i, count)
+    {
+        x[i] *= alpha;
+    }
+}
+
 __global__ void sgdKernel(int64_t count, SgdHyper h, float* weights, const float* grads, float* velocity)
 {
     LPM_GRID_STRIDE(i, count)
@@ -292,6 +300,11 @@ void softmaxCrossEntropyRows(cudaStream_t stream, int64_t rows, int64_t classes,
 {
     LPM_LAUNCH(softmaxCrossEntropyKernel, rows, stream, rows, classes, logits, labels, scale, gradLogits, rowLoss,
                rowCorrect);
+}
+
+void scale(cudaStream_t stream, int64_t count, float alpha, float* x)
+{
+    LPM_LAUNCH(scaleKernel, count, stream, count, alpha, x);
 }
 
 void sgdUpdate(cudaStream_t stream, int64_t count, const SgdHyper& h, float* weights, const float* grads,

@@ -25,6 +25,7 @@ void reluForward(cudaStream_t stream, int64_t count, const float* x, float* y);
 void reluBackward(cudaStream_t stream, int64_t count, const float* y, const float* dy, float* dx);
 void addInPlace(cudaStream_t stream, int64_t count, const float* x, float* y);
 void multiply(cudaStream_t stream, int64_t count, const float* a, const float* b, float* y);
+void scale(cudaStream_t stream, int64_t count, float alpha, float* x);
 void dropoutForward(cudaStream_t stream, int64_t count, float p, uint64_t key, int64_t firstIndex, const float* x,
                     float* y, float* mask);
 
