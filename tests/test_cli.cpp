@@ -11,7 +11,9 @@ namespace {
 using namespace lpm::testing_cli;
 using testing::Not;
 
-const std::vector<std::string> kModels = {"mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini", "resnet-flat", "gpt-mini"};
+const std::vector<std::string> kModels = {"mlp",         "lenet5",      "cnn",       "vgg-mini",
+                                          "resnet-mini", "resnet-flat", "gpt-mini",  "gpt2-small",
+                                          "gpt2-medium", "gpt2-xl",     "decoder-7b"};
 
 // --- help -------------------------------------------------------------------------
 

@@ -17,10 +17,11 @@ int64_t parameterCount(Model& model)
 
 TEST(ModelZoo, EveryModelBuildsAndEndsInItsLogits)
 {
-    ASSERT_EQ(modelZoo().size(), 7u);
+    ASSERT_EQ(modelZoo().size(), 11u);
     for (const ZooEntry& entry : modelZoo()) {
         Model model = buildModel(entry.name);
-        const Shape logits = entry.name == "gpt-mini" ? Shape{7, 64, 256} : Shape{7, 10};
+        const bool language = model.sampleShape().rank() == 1;
+        const Shape logits = language ? Shape{7, model.sampleShape()[0], model.classes()} : Shape{7, 10};
         EXPECT_EQ(model.unitOutputShapes(7).back(), logits) << entry.name;
         const std::vector<UnitCost> costs = model.unitCosts();
         for (int unit = 0; unit < model.unitCount(); ++unit) {
@@ -45,6 +46,11 @@ TEST(ModelZoo, ParameterCountsMatchTheArchitectures)
     const int64_t block = 4 * 128 + (128 * 384 + 384) + (128 * 128 + 128) + (128 * 512 + 512) + (512 * 128 + 128);
     EXPECT_EQ(parameterCount(gpt), (256 + 64) * 128 + 4 * block + 2 * 128 + 128 * 256);
     EXPECT_EQ(gpt.unitCount(), 6); // the embeddings, four blocks, the head
+    // GPT-2 small: the published 124M (with its 50257·768 head untied: 163M).
+    Model small = buildModel("gpt2-small");
+    const int64_t smallBlock = 12 * 768 * 768 + 13 * 768;
+    EXPECT_EQ(parameterCount(small), (50257 + 1024) * 768 + 12 * smallBlock + 2 * 768 + 768 * 50257);
+    EXPECT_EQ(parameterCount(small) - 768 * 50257, 124439808); // GPT-2 small as published (tied head)
     Model mlp = buildModel("mlp");
     EXPECT_EQ(parameterCount(mlp), 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10);
     Model cnn = buildModel("cnn");

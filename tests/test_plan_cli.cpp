@@ -24,6 +24,55 @@ TEST_F(Cli, DevicesListsTheCatalogue)
     EXPECT_THAT(result.out, HasSubstr("GPUs: " + std::to_string(gpu.at("devices").size())));
 }
 
+// GPT-2 XL on eight H100s, with AdamW: each stage's memory is, by hand,
+//   4 bytes × (weights + gradients + Adam's two moments) × the stage's parameters
+//   + the micro-batches in flight × micro-batch size × 4 bytes × what the stage keeps per sample.
+// Per block (C = 1600, T = 1024, 25 heads): 12C² + 13C parameters; kept per
+// sample: 17·T·C + (4 + heads)·T floats (each LayerNorm its input and two
+// statistics per row; QKV and proj their inputs; the attention qkv, its output
+// and a log-normaliser per head and row; the MLP its 4C-wide activations twice).
+TEST_F(Cli, PlanOfGpt2XlOnEightH100sHasTheHandCalculatedMemory)
+{
+    const fs::path report = path("xl.json");
+    const RunResult result = lpm("plan --model gpt2-xl --devices catalog:H100x8 --optimizer adamw --batch 64 "
+                                 "--micro-batches 16 --json "
+                                 + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    const json document = readJson(report);
+    const int64_t C = 1600, T = 1024, heads = 25, vocabulary = 50257, microBatch = 4;
+    auto parameters = [&](int unit) -> int64_t {
+        if (unit == 0)
+            return (vocabulary + T) * C; // token and position tables
+        if (unit == 49)
+            return 2 * C + C * vocabulary; // final LayerNorm, head without bias
+        return 12 * C * C + 13 * C;
+    };
+    auto keptFloats = [&](int unit) -> int64_t {
+        if (unit == 0)
+            return T; // the ids
+        if (unit == 49)
+            return (T * C + 2 * T) + T * C; // the LayerNorm's input and statistics; the head's input
+        return 17 * T * C + (4 + heads) * T;
+    };
+    ASSERT_EQ(document.at("stages").size(), 8u);
+    for (const json& stage : document.at("stages")) {
+        int64_t parameterCount = 0, kept = 0;
+        for (int unit = stage.at("first_unit").get<int>(); unit <= stage.at("last_unit").get<int>(); ++unit) {
+            parameterCount += parameters(unit);
+            kept += keptFloats(unit);
+        }
+        const int64_t inFlight = stage.at("peak_in_flight").get<int64_t>();
+        EXPECT_EQ(stage.at("memory_bytes").get<int64_t>(), 4 * 4 * parameterCount + inFlight * microBatch * 4 * kept)
+            << "stage of units " << stage.at("first_unit") << "-" << stage.at("last_unit");
+    }
+}
+
+TEST_F(Cli, ARealSizeIsNotProfiledOnTheCpu)
+{
+    expectOneLineError(lpm("plan --model gpt2-xl --devices cpu:2"),
+                       {"profiling gpt2-xl on cpu is not available", "catalog:H100x8"});
+}
+
 TEST_F(Cli, CheckBackendOnTheCpuPrintsTheTableAndAGpuCheckWithoutAGpuSaysWhy)
 {
     const fs::path report = path("check.json");

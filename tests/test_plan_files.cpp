@@ -176,6 +176,8 @@ TEST(PlanFiles, BundledMeasuredCostsMatchTheZoo)
     const std::vector<std::string> notYetMeasured = {"resnet-flat", "gpt-mini"};
     std::vector<std::string> missing;
     for (const ZooEntry& entry : modelZoo()) {
+        if (entry.large)
+            continue; // planned from the catalogue's estimates
         SCOPED_TRACE(entry.name);
         const std::string file = std::string(LPM_SOURCE_DIR) + "/resources/costs/" + entry.name + "-H200.json";
         if (!std::filesystem::exists(file)) {

@@ -64,6 +64,7 @@ ModelCosts costsForDevices(const std::string& model, const DeviceSet& set, int64
     }
     addCatalogEstimates(costs, set);
     if (needsCpuProfile(costs, set)) {
+        requireProfilable(model, "cpu");
         if (!quiet)
             std::fprintf(stderr,
                          "profiling %s on this CPU at micro-batch %lld (save a profile with "

@@ -133,6 +133,20 @@ Model buildGpt(std::string name, const GptShape& shape)
 
 const GptShape kGptMini{256, 64, 128, 4, 4};
 
+namespace {
+// The real sizes, by name.
+const std::vector<std::pair<std::string, GptShape>>& largeGptShapes()
+{
+    static const std::vector<std::pair<std::string, GptShape>> shapes = {
+        {"gpt2-small", {50257, 1024, 768, 12, 12}},
+        {"gpt2-medium", {50257, 1024, 1024, 16, 24}},
+        {"gpt2-xl", {50257, 1024, 1600, 25, 48}},
+        {"decoder-7b", {32000, 2048, 4096, 32, 32}},
+    };
+    return shapes;
+}
+} // namespace
+
 const std::vector<ZooEntry>& modelZoo()
 {
     static const std::vector<ZooEntry> zoo = {
@@ -143,8 +157,20 @@ const std::vector<ZooEntry>& modelZoo()
         {"resnet-mini", "stem + six residual blocks + global average pool"},
         {"resnet-flat", "stem + eight equal residual blocks at 14x14: cuts that balance"},
         {"gpt-mini", "GPT-style decoder on bytes: context 64, width 128, 4 heads, 4 blocks"},
+        {"gpt2-small", "GPT-2 small (124M): context 1024, width 768, 12 heads, 12 blocks", true},
+        {"gpt2-medium", "GPT-2 medium (350M): context 1024, width 1024, 16 heads, 24 blocks", true},
+        {"gpt2-xl", "GPT-2 XL (1.5B): context 1024, width 1600, 25 heads, 48 blocks", true},
+        {"decoder-7b", "a 7B-class decoder: context 2048, width 4096, 32 heads, 32 blocks", true},
     };
     return zoo;
+}
+
+bool isLargeModel(const std::string& name)
+{
+    for (const ZooEntry& entry : modelZoo())
+        if (entry.name == name)
+            return entry.large;
+    return false;
 }
 
 Model buildModel(const std::string& name)
@@ -163,6 +189,9 @@ Model buildModel(const std::string& name)
         return buildResnetFlat();
     if (name == "gpt-mini")
         return buildGpt(name, kGptMini);
+    for (const auto& [large, shape] : largeGptShapes())
+        if (name == large)
+            return buildGpt(name, shape);
     std::string known;
     for (const ZooEntry& entry : modelZoo())
         known += (known.empty() ? "" : ", ") + entry.name;

@@ -10,6 +10,11 @@
 // Language models (token ids (T) in, next-token logits (T, vocabulary) out):
 //   gpt-mini     byte vocabulary 256, context 64, width 128, 4 heads, 4 pre-LN
 //                blocks, untied head; units: the embeddings, each block, the head
+// and, at real sizes, to plan with (ZooEntry::large), the same architecture as
+//   gpt2-small   12 blocks, width 768, 12 heads, context 1024, vocabulary 50257
+//   gpt2-medium  24 blocks, width 1024, 16 heads (GPT-2's context and vocabulary)
+//   gpt2-xl      48 blocks, width 1600, 25 heads
+//   decoder-7b   32 blocks, width 4096, 32 heads, context 2048, vocabulary 32000
 #pragma once
 
 #include <string>
@@ -29,9 +34,15 @@ extern const GptShape kGptMini;
 struct ZooEntry {
     std::string name;
     std::string summary;
+    // A real size (hundreds of MB to tens of GB of weights): planned on
+    // catalogue GPUs; trainable only where memory allows, so left out of
+    // the test suite's loops over the zoo.
+    bool large = false;
 };
 
 const std::vector<ZooEntry>& modelZoo();
+// True for a zoo model at a real size (ZooEntry::large).
+bool isLargeModel(const std::string& name);
 // Throws InvalidArgument listing the known names when `name` is not one of them.
 Model buildModel(const std::string& name);
 

@@ -8,6 +8,7 @@
 #include "backend/backend.h"
 #include "data/batcher.h"
 #include "nn/model.h"
+#include "nn/model_zoo.h"
 #include "nn/parameter_store.h"
 #include "nn/softmax_cross_entropy.h"
 #include "tensor/error.h"
@@ -108,6 +109,14 @@ double measureInputSeconds(const Model& model, const ProfileOptions& options)
 
 } // namespace
 
+void requireProfilable(const std::string& model, const std::string& device)
+{
+    if (isLargeModel(model))
+        throw InvalidArgument("profiling " + model + " on " + device
+                              + " is not available: it is a real size, planned from the catalogue's estimates on "
+                                "GPUs (for example --devices catalog:H100x8)");
+}
+
 ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& options, const ProfileProgress& progress)
 {
     if (options.warmup < 0 || options.repetitions < 1)
@@ -116,6 +125,7 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
     if (!(options.minimumSeconds >= 0.0 && options.minimumSeconds <= 3600.0))
         throw InvalidArgument("profile: the minimum measuring time must be between 0 and 3600 seconds, got "
                               + std::to_string(options.minimumSeconds));
+    requireProfilable(model.name(), backend.name());
     ModelCosts costs = describeModelCosts(model, options.microBatchSize);
     ParameterStore store(model);
     store.initialize(1);

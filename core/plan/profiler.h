@@ -39,9 +39,13 @@ struct ProfileOptions {
 // estimate that grows while the minimum time is not reached).
 using ProfileProgress = std::function<void(int done, int total)>;
 
+// Throws InvalidArgument, naming the model and `device`, for a zoo model at a
+// real size (ZooEntry::large): those are planned from catalogue estimates.
+void requireProfilable(const std::string& model, const std::string& device);
+
 // Returns the model's costs with one DeviceCosts: the measured times.
 // Throws InvalidArgument for a micro-batch size, warm-up, repetition count or
-// minimum time out of range.
+// minimum time out of range, and for a model requireProfilable refuses.
 ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& options,
                         const ProfileProgress& progress = {});
 
