@@ -75,15 +75,20 @@ ModelResult benchmarkModel(const std::string& name, int64_t batchSize, int threa
     auto optimizer = lpm::makeOptimizer(options, store);
     lpm::CpuBackend backend(threads);
 
+    // Images: uniform pixels and a label each; a language model: token ids
+    // and a next-token label per position.
+    const bool tokens = model.sampleShape().rank() == 1;
+    const auto classes = uint64_t(model.classes());
+    const int64_t labelsPerSample = tokens ? model.sampleShape()[0] : 1;
     std::vector<lpm::Batch> pool;
     lpm::RandomStream stream(11);
     for (int i = 0; i < 8; ++i) {
         lpm::Batch batch;
         batch.images = lpm::Tensor(model.inputShape(batchSize));
         for (float& v : batch.images.values())
-            v = stream.nextUniform();
-        for (int64_t s = 0; s < batchSize; ++s)
-            batch.labels.push_back(int32_t(stream.nextBelow(10)));
+            v = tokens ? float(stream.nextBelow(classes)) : stream.nextUniform();
+        for (int64_t s = 0; s < batchSize * labelsPerSample; ++s)
+            batch.labels.push_back(int32_t(stream.nextBelow(classes)));
         pool.push_back(std::move(batch));
     }
     double flopsPerSample = 0.0;

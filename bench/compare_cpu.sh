@@ -15,7 +15,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-$here/../build}"
 [[ $# -gt 0 ]] && shift
-batch=64 threads=1 seconds=10 rounds=3 models=mlp,lenet5,cnn,vgg-mini,resnet-mini,resnet-flat
+batch=64 threads=1 seconds=10 rounds=3 models=mlp,lenet5,cnn,vgg-mini,resnet-mini,resnet-flat,gpt-mini
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --batch) batch="$2"; shift 2 ;;

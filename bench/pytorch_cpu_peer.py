@@ -46,7 +46,9 @@ from torch import nn  # noqa: E402
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (1, 28, 28)
-MODEL_NAMES = ("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini", "resnet-flat")
+MODEL_NAMES = ("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini", "resnet-flat", "gpt-mini")
+# gpt-mini: byte vocabulary, context, width, heads, blocks (core/nn/model_zoo.cpp).
+GPT_MINI = dict(vocabulary=256, context=64, width=128, heads=4, blocks=4)
 
 
 # --------------------------------------------------------------------------
@@ -170,6 +172,68 @@ def build_resnet_flat():
     )
 
 
+class CausalSelfAttention(nn.Module):
+    """Fused QKV projection, causal softmax attention per head, output
+    projection: LPM's CausalSelfAttention."""
+
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+
+    def forward(self, x):
+        n, t, c = x.shape
+        q, k, v = self.qkv(x).split(c, dim=2)
+        q, k, v = (z.view(n, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
+        fused = getattr(nn.functional, "scaled_dot_product_attention", None)
+        if fused is not None:  # PyTorch 2: the fused kernel users would call
+            y = fused(q, k, v, is_causal=True)
+        else:  # PyTorch 1.13: scores, mask and softmax spelled out
+            scores = (q @ k.transpose(-2, -1)) / math.sqrt(c // self.heads)
+            mask = torch.ones(t, t, dtype=torch.bool).triu(1)
+            y = scores.masked_fill(mask, float("-inf")).softmax(dim=-1) @ v
+        return self.proj(y.transpose(1, 2).reshape(n, t, c))
+
+
+class TransformerBlock(nn.Module):
+    """Pre-LN block: x + attn(ln1(x)), then x + mlp(ln2(x)), MLP 4x wide with tanh GELU."""
+
+    def __init__(self, width, heads):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(width)
+        self.attn = CausalSelfAttention(width, heads)
+        self.ln2 = nn.LayerNorm(width)
+        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(approximate="tanh"),
+                                 nn.Linear(4 * width, width))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class GptMini(nn.Module):
+    """Token and learned position embeddings, the blocks, final LayerNorm and
+    an untied head without bias; logits (N, T, vocabulary)."""
+
+    def __init__(self, vocabulary, context, width, heads, blocks):
+        super().__init__()
+        self.token = nn.Embedding(vocabulary, width)
+        self.position = nn.Embedding(context, width)
+        self.blocks = nn.Sequential(*[TransformerBlock(width, heads) for _ in range(blocks)])
+        self.ln_f = nn.LayerNorm(width)
+        self.head = nn.Linear(width, vocabulary, bias=False)
+
+    def forward(self, ids):
+        positions = torch.arange(ids.shape[1])
+        x = self.token(ids) + self.position(positions)
+        return self.head(self.ln_f(self.blocks(x)))
+
+
+def build_gpt_mini():
+    return GptMini(**GPT_MINI)
+
+
 BUILDERS = {
     "mlp": build_mlp,
     "lenet5": build_lenet5,
@@ -177,6 +241,7 @@ BUILDERS = {
     "vgg-mini": build_vgg_mini,
     "resnet-mini": build_resnet_mini,
     "resnet-flat": build_resnet_flat,
+    "gpt-mini": build_gpt_mini,
 }
 
 
@@ -250,8 +315,13 @@ def forward_kernel_names(model, x):
 # Benchmark
 # --------------------------------------------------------------------------
 
-def make_pool(batch, pool_size, seed):
+def make_pool(batch, pool_size, seed, name=None):
     gen = torch.Generator().manual_seed(seed)
+    if name == "gpt-mini":  # token ids and a next-token label per position
+        shape = (batch, GPT_MINI["context"])
+        xs = [torch.randint(0, GPT_MINI["vocabulary"], shape, generator=gen) for _ in range(pool_size)]
+        ys = [torch.randint(0, GPT_MINI["vocabulary"], shape, generator=gen) for _ in range(pool_size)]
+        return xs, ys
     xs = [torch.randn((batch,) + IMAGE_SHAPE, generator=gen) for _ in range(pool_size)]
     ys = [torch.randint(0, NUM_CLASSES, (batch,), generator=gen) for _ in range(pool_size)]
     return xs, ys
@@ -272,7 +342,8 @@ def run_model(name, args, pool):
         i = state["i"]
         state["i"] = (i + 1) % n_pool
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(xs[i]), ys[i])
+        logits = model(xs[i])
+        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), ys[i].reshape(-1))
         loss.backward()
         opt.step()
         return loss
@@ -412,7 +483,7 @@ def main(argv=None):
           % (args.batch, args.warmup, args.repeats, mode))
     print()
 
-    pool = make_pool(args.batch, args.pool, args.seed)
+    pools = {name: make_pool(args.batch, args.pool, args.seed, name) for name in args.models}
     results = {}
     header = "%-12s %10s %14s %10s %8s %24s" % ("model", "params", "samples/s", "ms/step",
                                                 "steps", "min..max samples/s")
@@ -420,7 +491,7 @@ def main(argv=None):
     print("-" * len(header))
     trained = {}
     for name in args.models:
-        r, trained[name] = run_model(name, args, pool)
+        r, trained[name] = run_model(name, args, pools[name])
         results[name] = r
         print("%-12s %10d %14.1f %10.3f %8d %24s" % (
             name, r["params"], r["samples_per_second"], r["ms_per_step"],
@@ -432,7 +503,7 @@ def main(argv=None):
         print()
         print("forward ops seen (one profiled forward after all timing):")
         for name, r in results.items():
-            r["forward_ops"] = forward_kernel_names(trained[name], pool[0][0])
+            r["forward_ops"] = forward_kernel_names(trained[name], pools[name][0][0])
             print("  %-12s %s" % (name, ", ".join(r["forward_ops"]) or "-"))
 
     if args.json:

@@ -108,6 +108,29 @@ TEST(TransformerLayers, ABlockGivesTheSameBitsOnAnyThreadCount)
     EXPECT_EQ(0, std::memcmp(one.data(), three.data(), sizeof(float) * one.size()));
 }
 
+TEST(TransformerLayers, GeluFollowsItsDefinition)
+{
+    // The backend's tanh (through expf) against std::tanh, in double, over
+    // [−12, 12]: the values and the derivative within 2e-6 absolute plus 1e-6
+    // relative. (Below x ≈ −5 the true slope, about −1e-6, is lost in float
+    // whatever the tanh: 1 + tanh rounds to 0 there.)
+    CpuBackend backend(1);
+    std::vector<float> x;
+    for (int i = -12000; i <= 12000; ++i)
+        x.push_back(float(i) * 1e-3f);
+    std::vector<float> y(x.size()), dx(x.size()), ones(x.size(), 1.0f);
+    backend.geluForward(int64_t(x.size()), x.data(), y.data());
+    backend.geluBackward(int64_t(x.size()), x.data(), ones.data(), dx.data());
+    const double c = std::sqrt(2.0 / 3.14159265358979323846);
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double v = x[i], t = std::tanh(c * (v + 0.044715 * v * v * v));
+        const double value = 0.5 * v * (1.0 + t);
+        const double slope = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * c * (1.0 + 3.0 * 0.044715 * v * v);
+        EXPECT_NEAR(y[i], value, 2e-6 + 1e-6 * std::abs(value)) << "x = " << v;
+        EXPECT_NEAR(dx[i], slope, 2e-6 + 1e-6 * std::abs(slope)) << "x = " << v;
+    }
+}
+
 TEST(TransformerLayers, TokenIdsOutsideTheVocabularyAreRefused)
 {
     TokenEmbedding embedding({10, 4, 3});

@@ -22,6 +22,15 @@ enum AttentionScratch : int { kScores = 3, kScoreGradients = 4 };
 constexpr float kGeluScale = 0.7978845608028654f; // √(2/π)
 constexpr float kGeluCubic = 0.044715f;
 
+// tanh(u) as 1 − 2/(e^{2u} + 1): glibc's tanhf goes through expm1f and took
+// a third of gpt-mini's training time; expf is several times cheaper. The
+// absolute error stays within a few ulp of 1 (what GELU's 1 + tanh sees);
+// e^{2u} overflowing to infinity gives 1, underflowing to 0 gives −1.
+inline float fastTanh(float u)
+{
+    return 1.0f - 2.0f / (std::exp(2.0f * u) + 1.0f);
+}
+
 // The id held in `value` as an index into a table of `vocabulary` rows;
 // throws when it is not a whole number in range.
 int64_t tokenIndex(float value, int64_t vocabulary, int64_t row)
@@ -156,7 +165,7 @@ void CpuBackend::geluForward(int64_t count, const float* x, float* y)
     forRange(count, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
             const float v = x[i];
-            y[i] = 0.5f * v * (1.0f + std::tanh(kGeluScale * (v + kGeluCubic * v * v * v)));
+            y[i] = 0.5f * v * (1.0f + fastTanh(kGeluScale * (v + kGeluCubic * v * v * v)));
         }
     });
 }
@@ -166,7 +175,7 @@ void CpuBackend::geluBackward(int64_t count, const float* x, const float* dy, fl
     forRange(count, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
             const float v = x[i];
-            const float t = std::tanh(kGeluScale * (v + kGeluCubic * v * v * v));
+            const float t = fastTanh(kGeluScale * (v + kGeluCubic * v * v * v));
             const float slope =
                 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * kGeluScale * (1.0f + 3.0f * kGeluCubic * v * v);
             dx[i] = dy[i] * slope;
