@@ -87,18 +87,12 @@ Tensor CausalSelfAttention::inputGradient(Backend& backend, Tensor gradOutput, L
 
 Tensor CausalSelfAttention::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
-    return inputGradient(backend, std::move(gradOutput), context,
-                         [&](Layer& part, Tensor grad, LayerContext& partContext) {
-                             return part.backward(backend, std::move(grad), partContext);
-                         });
+    return inputGradient(backend, std::move(gradOutput), context, fusedPartBackward(backend));
 }
 
 Tensor CausalSelfAttention::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
-    return inputGradient(backend, std::move(gradOutput), context,
-                         [&](Layer& part, Tensor grad, LayerContext& partContext) {
-                             return part.backwardInput(backend, std::move(grad), partContext);
-                         });
+    return inputGradient(backend, std::move(gradOutput), context, inputPartBackward(backend));
 }
 
 void CausalSelfAttention::backwardWeights(Backend& backend, LayerContext& context)

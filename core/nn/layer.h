@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/backend.h"
@@ -124,6 +125,22 @@ private:
 
 // Helpers shared by layers for input checks.
 void requireRank(const std::string& layer, const Shape& input, int rank, const std::string& expected);
+
+// What a composite unit (a residual or transformer block) runs on each part
+// while it walks its parts backwards: the parts' fused backward, or their B
+// (a split backward's first half).
+inline auto fusedPartBackward(Backend& backend)
+{
+    return [&backend](Layer& part, Tensor grad, LayerContext& context) {
+        return part.backward(backend, std::move(grad), context);
+    };
+}
+inline auto inputPartBackward(Backend& backend)
+{
+    return [&backend](Layer& part, Tensor grad, LayerContext& context) {
+        return part.backwardInput(backend, std::move(grad), context);
+    };
+}
 
 // Derives the context type a backward expects; a mismatch is a programming error.
 template <typename Context>

@@ -100,18 +100,12 @@ Tensor ResidualBlock::inputGradient(Backend& backend, Tensor gradOutput, LayerCo
 
 Tensor ResidualBlock::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
-    return inputGradient(backend, std::move(gradOutput), context,
-                         [&](Layer& part, Tensor grad, LayerContext& partContext) {
-                             return part.backward(backend, std::move(grad), partContext);
-                         });
+    return inputGradient(backend, std::move(gradOutput), context, fusedPartBackward(backend));
 }
 
 Tensor ResidualBlock::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
-    return inputGradient(backend, std::move(gradOutput), context,
-                         [&](Layer& part, Tensor grad, LayerContext& partContext) {
-                             return part.backwardInput(backend, std::move(grad), partContext);
-                         });
+    return inputGradient(backend, std::move(gradOutput), context, inputPartBackward(backend));
 }
 
 void ResidualBlock::backwardWeights(Backend& backend, LayerContext& context)

@@ -84,18 +84,12 @@ Tensor TransformerBlock::inputGradient(Backend& backend, Tensor gradOutput, Laye
 
 Tensor TransformerBlock::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
-    return inputGradient(backend, std::move(gradOutput), context,
-                         [&](Layer& part, Tensor grad, LayerContext& partContext) {
-                             return part.backward(backend, std::move(grad), partContext);
-                         });
+    return inputGradient(backend, std::move(gradOutput), context, fusedPartBackward(backend));
 }
 
 Tensor TransformerBlock::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
-    return inputGradient(backend, std::move(gradOutput), context,
-                         [&](Layer& part, Tensor grad, LayerContext& partContext) {
-                             return part.backwardInput(backend, std::move(grad), partContext);
-                         });
+    return inputGradient(backend, std::move(gradOutput), context, inputPartBackward(backend));
 }
 
 void TransformerBlock::backwardWeights(Backend& backend, LayerContext& context)
