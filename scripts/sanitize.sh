@@ -29,12 +29,14 @@ if [[ "$which" == thread || "$which" == both ]]; then
     -DLPM_BUILD_BENCH=OFF
   cmake --build build-tsan --target test_cpu_backend test_trainer test_executor test_off_host_training \
     test_live_evaluation
-  export TSAN_OPTIONS=halt_on_error=1
+  # (tests/tsan.supp: reports from inside oneDNN, which is not instrumented)
+  export TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp"
   build-tsan/tests/test_cpu_backend
   build-tsan/tests/test_trainer --gtest_filter='*Thread*:*Stop*'
   # The pipeline executor: one thread per stage, queues, flushes, failures,
-  # stops, and replicated stages (a team of threads inside a stage).
-  build-tsan/tests/test_executor --gtest_filter='-*vgg*:*resnet*'
+  # stops, and replicated stages (a team of threads inside a stage); of
+  # gpt-mini (slow under TSan) only the test whose stages exchange gradient norms.
+  build-tsan/tests/test_executor --gtest_filter='-*vgg*:*resnet*:*gpt_mini*'
   # Pipeline stages and dp replicas with backends of their own sharing one (pretend) device's memory.
   build-tsan/tests/test_off_host_training --gtest_filter='*Pipeline*:*DataParallel*:*WeightStashing*'
   # Snapshots for live evaluation: stages copy their slices, the calling thread takes them.
