@@ -77,9 +77,9 @@ ModelResult benchmarkModel(const std::string& name, int64_t batchSize, int threa
 
     // Images: uniform pixels and a label each; a language model: token ids
     // and a next-token label per position.
-    const bool tokens = model.sampleShape().rank() == 1;
+    const bool tokens = model.tokens() > 0;
     const auto classes = uint64_t(model.classes());
-    const int64_t labelsPerSample = tokens ? model.sampleShape()[0] : 1;
+    const int64_t labelsPerSample = std::max<int64_t>(model.tokens(), 1);
     std::vector<lpm::Batch> pool;
     lpm::RandomStream stream(11);
     for (int i = 0; i < 8; ++i) {

@@ -4,6 +4,7 @@
 // language model (one label per position).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -22,11 +23,11 @@ inline RandomBatch randomBatch(const Model& model, int64_t samples, uint64_t see
 {
     RandomBatch batch{Tensor(model.inputShape(samples)), {}};
     RandomStream stream(seed);
-    const bool tokens = model.sampleShape().rank() == 1;
+    const bool tokens = model.tokens() > 0;
     const auto classes = uint64_t(model.classes());
     for (float& value : batch.images.values())
         value = tokens ? float(stream.nextBelow(classes)) : stream.nextNormal();
-    const int64_t labels = tokens ? samples * model.sampleShape()[0] : samples;
+    const int64_t labels = samples * std::max<int64_t>(model.tokens(), 1);
     for (int64_t i = 0; i < labels; ++i)
         batch.labels.push_back(int32_t(stream.nextBelow(tokens ? classes : 10)));
     return batch;

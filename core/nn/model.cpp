@@ -19,8 +19,8 @@ Model::Model(std::string name, Shape sampleShape, int64_t classes, std::vector<s
     // Every unit must accept its predecessor's output, and the last must give
     // (N, classes), or (N, T, classes) for a model of sequences of T tokens.
     const std::vector<Shape> shapes = unitOutputShapes(1);
-    const bool sequence = sampleShape_.rank() == 1 && shapes.back().rank() == 3;
-    const Shape expected = sequence ? Shape{1, sampleShape_[0], classes_} : Shape{1, classes_};
+    const bool sequence = tokens() > 0 && shapes.back().rank() == 3;
+    const Shape expected = sequence ? Shape{1, tokens(), classes_} : Shape{1, classes_};
     if (shapes.back() != expected)
         throw InvalidArgument("model " + name_ + ": last unit gives " + shapes.back().toString() + ", expected "
                               + expected.toString());

@@ -22,6 +22,9 @@ public:
     // One sample's input shape, e.g. (1, 28, 28).
     const Shape& sampleShape() const { return sampleShape_; }
     int64_t classes() const { return classes_; }
+    // Token ids per sample (T) for a language model, whose samples are
+    // sequences (sample shape (T)); 0 for a model of images.
+    int64_t tokens() const { return sampleShape_.rank() == 1 ? sampleShape_[0] : 0; }
     int unitCount() const { return static_cast<int>(units_.size()); }
     Layer& unit(int index) { return *units_[static_cast<size_t>(index)]; }
     const Layer& unit(int index) const { return *units_[static_cast<size_t>(index)]; }

@@ -37,7 +37,7 @@ double median(std::vector<double> values)
 Tensor sampleInput(const Model& model, int64_t batch)
 {
     Tensor input(model.inputShape(batch));
-    const bool tokens = model.sampleShape().rank() == 1;
+    const bool tokens = model.tokens() > 0;
     float* values = input.data();
     for (int64_t i = 0; i < input.elementCount(); ++i)
         values[i] = tokens ? float((i * 7919) % model.classes()) : float((i * 7919) % 2001) / 1000.0f - 1.0f;
@@ -136,8 +136,7 @@ ModelCosts profileModel(Backend& backend, Model& model, const ProfileOptions& op
     measured.device = options.device;
     const Tensor input = sampleInput(model, options.microBatchSize).copyTo(space);
     // Class 0 everywhere: the loss's time does not depend on it (one label per position of a sequence).
-    const int64_t positions = model.sampleShape().rank() == 1 ? model.sampleShape()[0] : 1;
-    std::vector<int32_t> labels(size_t(options.microBatchSize * positions), 0);
+    std::vector<int32_t> labels(size_t(options.microBatchSize * std::max<int64_t>(model.tokens(), 1)), 0);
     const int units = model.unitCount();
     // Per unit, one time per counted round.
     std::vector<std::vector<double>> forward(static_cast<size_t>(units)), backward(static_cast<size_t>(units));

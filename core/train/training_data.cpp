@@ -8,8 +8,7 @@ namespace lpm {
 
 int64_t modelTokens(const std::string& model)
 {
-    const Shape sample = buildModel(model).sampleShape();
-    return sample.rank() == 1 ? sample[0] : 0;
+    return buildModel(model).tokens();
 }
 
 std::string defaultDatasetFor(const std::string& model)
