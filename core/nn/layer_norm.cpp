@@ -11,6 +11,18 @@ struct LayerNormContext : LayerContext {
     Tensor invStd;     // one per row
     Tensor gradOutput; // dy, from backwardInput until backwardWeights
 };
+
+// Backend::layerNormBackward on what the forward kept: dx (returned; empty
+// unless `inputGradient`) and, unless null, the weight and bias gradients.
+Tensor layerNormBackward(Backend& backend, const LayerNormGeometry& g, const LayerNormContext& saved,
+                         const float* gamma, const Tensor& gradOutput, bool inputGradient, float* gradGamma,
+                         float* gradBeta)
+{
+    Tensor gradInput = inputGradient ? Tensor::uninitializedLike(gradOutput, gradOutput.shape()) : Tensor();
+    backend.layerNormBackward(g, saved.input.data(), gamma, saved.mean.data(), saved.invStd.data(), gradOutput.data(),
+                              inputGradient ? gradInput.data() : nullptr, gradGamma, gradBeta);
+    return gradInput;
+}
 } // namespace
 
 LayerNorm::LayerNorm(int64_t features, float epsilon)
@@ -66,19 +78,16 @@ Tensor LayerNorm::forward(Backend& backend, Tensor input, const StepInfo&, std::
 
 Tensor LayerNorm::backward(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
-    auto& saved = contextAs<LayerNormContext>(context);
-    Tensor gradInput = Tensor::uninitializedLike(gradOutput, gradOutput.shape());
-    backend.layerNormBackward(geometry(saved.input.shape()), saved.input.data(), weight_.value, saved.mean.data(),
-                              saved.invStd.data(), gradOutput.data(), gradInput.data(), weight_.grad, bias_.grad);
-    return gradInput;
+    const auto& saved = contextAs<LayerNormContext>(context);
+    return layerNormBackward(backend, geometry(saved.input.shape()), saved, weight_.value, gradOutput, true,
+                             weight_.grad, bias_.grad);
 }
 
 Tensor LayerNorm::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context)
 {
     auto& saved = contextAs<LayerNormContext>(context);
-    Tensor gradInput = Tensor::uninitializedLike(gradOutput, gradOutput.shape());
-    backend.layerNormBackward(geometry(saved.input.shape()), saved.input.data(), weight_.value, saved.mean.data(),
-                              saved.invStd.data(), gradOutput.data(), gradInput.data(), nullptr, nullptr);
+    Tensor gradInput = layerNormBackward(backend, geometry(saved.input.shape()), saved, weight_.value, gradOutput, true,
+                                         nullptr, nullptr);
     saved.gradOutput = std::move(gradOutput);
     return gradInput;
 }
@@ -86,8 +95,8 @@ Tensor LayerNorm::backwardInput(Backend& backend, Tensor gradOutput, LayerContex
 void LayerNorm::backwardWeights(Backend& backend, LayerContext& context)
 {
     auto& saved = contextAs<LayerNormContext>(context);
-    backend.layerNormBackward(geometry(saved.input.shape()), saved.input.data(), weight_.value, saved.mean.data(),
-                              saved.invStd.data(), saved.gradOutput.data(), nullptr, weight_.grad, bias_.grad);
+    layerNormBackward(backend, geometry(saved.input.shape()), saved, weight_.value, saved.gradOutput, false,
+                      weight_.grad, bias_.grad);
     saved.gradOutput = Tensor();
 }
 

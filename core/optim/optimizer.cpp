@@ -53,13 +53,15 @@ Optimizer::Optimizer(const OptimizerOptions& options, int64_t parameterCount, in
 
 void Optimizer::step(Backend& backend, ParameterStore& store)
 {
-    if (options_.clipGradNorm > 0.0f) {
-        const float scale =
-            clippingScale(unitGradientSquares(store, store.firstUnit(), store.lastUnit()), options_.clipGradNorm);
-        scaleGradients(backend, store, 0, store.parameterCount(), scale);
-    }
+    if (options_.clipGradNorm > 0.0f)
+        scaleGradients(backend, store, 0, store.parameterCount(), clippingScaleOf(store));
     updateRange(backend, store, 0, store.parameterCount(), stepCount_ + 1);
     ++stepCount_;
+}
+
+float Optimizer::clippingScaleOf(const ParameterStore& store) const
+{
+    return clippingScale(unitGradientSquares(store, store.firstUnit(), store.lastUnit()), options_.clipGradNorm);
 }
 
 void Optimizer::scaleGradients(Backend& backend, ParameterStore& store, int64_t first, int64_t count, float scale)

@@ -28,6 +28,9 @@ public:
     // step() clips; a pipeline stage that updates a slice with updateRange()
     // clips its slice first with the factor all stages agreed on.
     float clipGradNorm() const { return options_.clipGradNorm; }
+    // The clipping factor of a store that holds every unit of the model
+    // (sequential training, dp): clippingScale over its units' squared norms.
+    float clippingScaleOf(const ParameterStore& store) const;
     // Multiplies the gradients [first, first + count) by `scale` (< 1), on `backend`.
     static void scaleGradients(Backend& backend, ParameterStore& store, int64_t first, int64_t count, float scale);
 

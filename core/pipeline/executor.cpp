@@ -670,9 +670,8 @@ private:
             if (index_ == 0) {
                 if (optimizer_.clipGradNorm() > 0.0f) { // (every unit's summed gradients are here)
                     backend_.synchronize();
-                    const float scale = clippingScale(unitGradientSquares(store_, 0, model_.unitCount() - 1),
-                                                      optimizer_.clipGradNorm());
-                    Optimizer::scaleGradients(backend_, store_, 0, store_.parameterCount(), scale);
+                    Optimizer::scaleGradients(backend_, store_, 0, store_.parameterCount(),
+                                              optimizer_.clippingScaleOf(store_));
                 }
                 optimizer_.updateRange(backend_, store_, 0, store_.parameterCount(),
                                        setup_.optimizerStepBase + action.miniBatch + 1);
@@ -692,8 +691,7 @@ private:
         if (optimizer_.clipGradNorm() > 0.0f) {
             // Every replica reads the whole sum and gets the same factor; none
             // scales its share before all have read it.
-            const float scale =
-                clippingScale(unitGradientSquares(trainer, 0, model_.unitCount() - 1), optimizer_.clipGradNorm());
+            const float scale = optimizer_.clippingScaleOf(trainer);
             run_.control.arriveAndWait(action.miniBatch, Barrier::NormsTaken); // (the update is claimed: no stop)
             Optimizer::scaleGradients(backend_, trainer, begin, end - begin, scale);
         }
