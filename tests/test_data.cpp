@@ -324,6 +324,8 @@ TEST_F(DataFiles, MissingEmptyOrShortTextIsRefused)
                 {"short.txt", "has 17 bytes, too short for context 8", "at least 18"});
     EXPECT_EQ(loadDataset("text:" + write("just.txt", someText(18)).string(), 1, 8).test.count, 1);
     expectError<InvalidArgument>([&] { loadDataset("text:" + shortText.string(), 1); }, {"for language models"});
+    expectError<InvalidArgument>([] { splitText(someText(100), "some text", 0, 1); },
+                                 {"text some text", "at least one token"});
 }
 
 TEST_F(DataFiles, ACorpusBatchIsRandomWindowsKeyedByTheStep)
@@ -344,6 +346,10 @@ TEST_F(DataFiles, ACorpusBatchIsRandomWindowsKeyedByTheStep)
     EXPECT_EQ(batcher.batchesPerEpoch(), (int64_t(splits.train.text.size()) - 10) / (4 * 10));
     EXPECT_EQ(a.labelsOf(1, 2).size(), 20u);
     EXPECT_EQ(a.labelsOf(1, 2)[0], a.labels[10]);
+    // A corpus whose window count disagrees with its text is refused.
+    Dataset broken = splits.train;
+    broken.count += 1;
+    expectError<InvalidArgument>([&] { Batcher(broken, 4, 6); }, {"corpus", "is inconsistent", "windows of 10"});
 }
 
 } // namespace

@@ -8,6 +8,8 @@
 
 #include "expect_error.h"
 #include "layer_test_support.h"
+#include "nn/language_model_head.h"
+#include "nn/softmax_cross_entropy.h"
 #include "nn/token_embedding.h"
 #include "nn/transformer_block.h"
 #include "tensor/error.h"
@@ -153,6 +155,29 @@ TEST(TransformerLayers, ShapesThatDoNotFitAreNamed)
     TransformerBlock block({8, 2});
     expectError<InvalidArgument>([&] { block.outputShape(Shape{2, 3, 6}); }, {"expected input (N, T, 8)"});
     expectError<InvalidArgument>([] { CausalSelfAttention({8, 3}); }, {"3 heads do not divide the width 8"});
+    expectError<InvalidArgument>([] { LayerNorm(0); }, {"LayerNorm", "must be positive"});
+    expectError<InvalidArgument>(
+        [] {
+            LayerNorm(6).outputShape(Shape{2, 5});
+        },
+        {"LayerNorm 6", "(N, 6)", "got (2, 5)"});
+    expectError<InvalidArgument>([] { TokenEmbedding({0, 4, 3}); }, {"TokenEmbedding", "must be positive"});
+    expectError<InvalidArgument>(
+        [] {
+            LanguageModelHead({8, 20}).outputShape(Shape{2, 8});
+        },
+        {"LanguageModelHead", "expected input (N, T, 8)", "got (2, 8)"});
+    expectError<InvalidArgument>(
+        [] {
+            Linear({5, 3, true}).outputShape(Shape{2, 4, 6});
+        },
+        {"Linear 5->3", "(N, T, 5)", "got (2, 4, 6)"});
+    // The loss over positions wants N·T labels for (N, T, K) logits.
+    CpuBackend backend(1);
+    const Tensor logits(Shape{2, 3, 4});
+    const std::vector<int32_t> labels(5, 0);
+    expectError<InvalidArgument>([&] { softmaxCrossEntropy(backend, logits, labels, 2); },
+                                 {"(N, T, K) with N·T = 5", "got (2, 3, 4)"});
 }
 
 } // namespace
