@@ -8,6 +8,7 @@
 
 #include "backend/cpu/blas_kernel.h"
 #include "cli/check_backend_command.h"
+#include "cli/generate_command.h"
 #include "cli/models_command.h"
 #include "cli/plan_commands.h"
 #include "cli/train_command.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv)
     app.require_subcommand(0, 1);
     app.footer("Run `lpm COMMAND --help` for the options of a command.");
     lpm::cli::addTrainCommand(app);
+    lpm::cli::addGenerateCommand(app);
     lpm::cli::addModelsCommand(app);
     lpm::cli::addDevicesCommand(app);
     lpm::cli::addProfileCommand(app);

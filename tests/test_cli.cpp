@@ -249,6 +249,68 @@ TEST_F(Cli, ALanguageModelTrainsOnTextAndReportsBitsPerByte)
     EXPECT_NEAR(summary.at("perplexity").get<double>(), std::exp(loss), 1e-6 * std::exp(loss));
 }
 
+// --- generate ---------------------------------------------------------------------
+
+TEST_F(Cli, GenerateContinuesAPromptFromACheckpointReproducibly)
+{
+    const fs::path corpus = path("corpus.txt");
+    std::ofstream(corpus) << wordsText(6000);
+    const fs::path checkpoint = path("gpt.ckpt");
+    const RunResult train = lpm("train --model gpt-mini --dataset text:" + quote(corpus.string())
+                                + " --steps 2 --batch 4 --optimizer adamw --no-eval --quiet --save-checkpoint "
+                                + quote(checkpoint.string()));
+    ASSERT_EQ(train.exitCode, 0) << train.err;
+    const std::string generate = "generate --checkpoint " + quote(checkpoint.string()) + " --prompt 'the stage' ";
+    const RunResult first = lpm(generate + "--tokens 40 --seed 3");
+    ASSERT_EQ(first.exitCode, 0) << first.err;
+    // The prompt, 40 drawn bytes, a newline.
+    ASSERT_EQ(first.out.size(), std::string("the stage").size() + 40 + 1) << first.out;
+    EXPECT_EQ(first.out.substr(0, 9), "the stage");
+    EXPECT_EQ(first.out.back(), '\n');
+    EXPECT_EQ(lpm(generate + "--tokens 40 --seed 3").out, first.out);
+    EXPECT_NE(lpm(generate + "--tokens 40 --seed 4").out, first.out); // 40 draws at temperature 1
+    // Temperature 0 takes the likeliest byte: the seed no longer matters.
+    const RunResult greedy = lpm(generate + "--tokens 20 --temperature 0 --seed 1");
+    ASSERT_EQ(greedy.exitCode, 0) << greedy.err;
+    EXPECT_EQ(lpm(generate + "--tokens 20 --temperature 0 --seed 2").out, greedy.out);
+}
+
+TEST_F(Cli, GenerateRefusesWhatIsNotALanguageModelCheckpoint)
+{
+    const fs::path checkpoint = path("mlp.ckpt");
+    const RunResult train = lpm("train --model mlp --dataset synthetic --steps 1 --batch 8 --no-eval --quiet "
+                                "--save-checkpoint "
+                                + quote(checkpoint.string()));
+    ASSERT_EQ(train.exitCode, 0) << train.err;
+    expectOneLineError(lpm("generate --checkpoint " + quote(checkpoint.string())),
+                       {checkpoint.string(), "mlp is not a byte-level language model"});
+    const fs::path text = path("notes.txt");
+    std::ofstream(text) << "not a checkpoint";
+    expectOneLineError(lpm("generate --checkpoint " + quote(text.string())), {text.string(), "not an LPM checkpoint"});
+    EXPECT_NE(lpm("generate --checkpoint " + quote(checkpoint.string()) + " --temperature -1").exitCode, 0);
+}
+
+TEST_F(Cli, ResumingChecksTheScheduleAndClipping)
+{
+    const fs::path corpus = path("corpus.txt");
+    std::ofstream(corpus) << wordsText(6000);
+    const fs::path checkpoint = path("gpt.ckpt");
+    const std::string run = "train --model gpt-mini --dataset text:" + quote(corpus.string())
+                            + " --batch 4 --optimizer adamw --lr-schedule cosine --warmup-steps 1 --no-eval --quiet ";
+    const RunResult first = lpm(run + "--steps 2 --clip-grad-norm 1 --save-checkpoint " + quote(checkpoint.string()));
+    ASSERT_EQ(first.exitCode, 0) << first.err;
+    const std::string resume = run + "--steps 1 --load-checkpoint " + quote(checkpoint.string());
+    expectOneLineError(lpm(resume + " --decay-steps 2 --clip-grad-norm 2"),
+                       {checkpoint.string(), "--clip-grad-norm 1,", "this run uses 2"});
+    expectOneLineError(lpm(resume + " --decay-steps 3 --clip-grad-norm 1"),
+                       {checkpoint.string(), "--decay-steps 2", "this run uses 3"});
+    // Without --decay-steps the one-step run's own horizon is too short for its warm-up.
+    expectOneLineError(lpm(resume + " --clip-grad-norm 1"), {"--decay-steps", "resumed run"});
+    const RunResult resumed = lpm(resume + " --decay-steps 2 --clip-grad-norm 1");
+    EXPECT_EQ(resumed.exitCode, 0) << resumed.err;
+    EXPECT_THAT(resumed.out, HasSubstr("global step 3"));
+}
+
 TEST_F(Cli, TextTooShortForTheContextIsRefused)
 {
     const fs::path corpus = path("short.txt");

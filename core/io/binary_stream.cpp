@@ -32,11 +32,21 @@ std::string ByteReader::getString(const char* field)
 
 std::vector<float> ByteReader::getFloats(const char* field, int64_t expectedCount)
 {
+    const size_t countAt = offset_;
     const auto count = get<int64_t>(field);
     if (count != expectedCount)
         throw FileError(source_ + ": " + field + " holds " + std::to_string(count) + " values, expected "
                         + std::to_string(expectedCount));
-    require(sizeof(float) * size_t(count), field);
+    offset_ = countAt;
+    return getFloats(field);
+}
+
+std::vector<float> ByteReader::getFloats(const char* field)
+{
+    const auto count = get<int64_t>(field);
+    if (count < 0 || uint64_t(count) > (size_ - offset_) / sizeof(float))
+        throw FileError(source_ + ": truncated while reading " + field + ": " + std::to_string(count)
+                        + " values announced, room for " + std::to_string((size_ - offset_) / sizeof(float)));
     std::vector<float> values(static_cast<size_t>(count));
     if (count > 0) // (an empty vector's data() may be null, which memcpy must not get)
         std::memcpy(values.data(), data_ + offset_, sizeof(float) * size_t(count));

@@ -47,6 +47,8 @@ public:
     std::string getString(const char* field);
     // Reads a float vector whose stored length must equal `expectedCount`.
     std::vector<float> getFloats(const char* field, int64_t expectedCount);
+    // Reads a float vector of the stored length (which must fit in what remains).
+    std::vector<float> getFloats(const char* field);
     bool atEnd() const { return offset_ == size_; }
 
 private:

@@ -36,7 +36,9 @@ float learningRateAt(const OptimizerOptions& options, int64_t step)
     const int64_t warmup = options.warmupSteps, decay = options.decaySteps;
     if (warmup < 0 || decay <= warmup)
         throw InvalidArgument("cosine learning-rate schedule: expected 0 <= warm-up steps < decay steps, got "
-                              + std::to_string(warmup) + " and " + std::to_string(decay));
+                              + std::to_string(warmup) + " and " + std::to_string(decay)
+                              + " (the decay steps are the run's steps unless --decay-steps names them; a "
+                                "resumed run gives the first run's)");
     if (step <= warmup)
         return float(rate * double(step) / double(warmup));
     if (step >= decay)

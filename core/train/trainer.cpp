@@ -3,20 +3,18 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <sstream>
+#include <type_traits>
 
 #include "devices/backend_factory.h"
-#include "io/binary_stream.h"
-#include "io/checksummed_file.h"
 #include "nn/model_zoo.h"
 #include "schedule/schedule.h"
 #include "tensor/error.h"
+#include "train/checkpoint.h"
 
 namespace lpm {
 
 namespace {
-const char* const kCheckpointMagic = "LPMCKPT";
-constexpr uint32_t kCheckpointVersion = 1;
-
 using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point start)
@@ -246,89 +244,78 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
 
 void Trainer::saveCheckpoint(const std::filesystem::path& file) const
 {
-    ByteWriter payload;
-    payload.putString(model_.name());
-    payload.put<uint64_t>(options_.seed);
-    payload.put<int64_t>(options_.batch);
-    payload.put<int64_t>(options_.microBatches);
-    payload.putString(options_.optimizer.kind);
-    payload.put<float>(options_.optimizer.learningRate);
-    payload.put<float>(options_.optimizer.momentum);
-    payload.put<uint8_t>(options_.optimizer.nesterov ? 1 : 0);
-    payload.put<float>(options_.optimizer.weightDecay);
-    payload.put<int64_t>(globalStep_);
-    payload.put<int64_t>(optimizer_->stepCount());
+    Checkpoint checkpoint;
+    checkpoint.model = model_.name();
+    checkpoint.seed = options_.seed;
+    checkpoint.batch = options_.batch;
+    checkpoint.microBatches = options_.microBatches;
+    checkpoint.optimizer = withDecayHorizon(options_, batcher_);
+    checkpoint.globalStep = globalStep_;
+    checkpoint.optimizerSteps = optimizer_->stepCount();
     store_.copyToHost();
     optimizer_->copyStateToHost();
-    payload.putFloats(store_.hostValues(), store_.parameterCount());
-    payload.putFloats(store_.hostBuffers(), store_.bufferCount());
-    payload.put<uint32_t>(static_cast<uint32_t>(optimizer_->state().size()));
-    for (const std::vector<float>& vector : optimizer_->state())
-        payload.putFloats(vector.data(), int64_t(vector.size()));
-    writeChecksummedFile(file, kCheckpointMagic, kCheckpointVersion, payload.bytes());
+    checkpoint.parameters.assign(store_.hostValues(), store_.hostValues() + store_.parameterCount());
+    checkpoint.buffers.assign(store_.hostBuffers(), store_.hostBuffers() + store_.bufferCount());
+    checkpoint.optimizerState = optimizer_->state();
+    writeCheckpoint(file, checkpoint);
 }
 
 void Trainer::loadCheckpoint(const std::filesystem::path& file)
 {
+    Checkpoint saved = readCheckpoint(file);
     const std::string name = file.string();
-    const std::vector<unsigned char> bytes =
-        readChecksummedFile(file, kCheckpointMagic, kCheckpointVersion, "checkpoint");
-    ByteReader reader(bytes.data(), bytes.size(), name);
-    auto mismatch = [&](const std::string& what, const std::string& saved, const std::string& now) {
-        return FileError(name + ": checkpoint was written with " + what + " " + saved + ", this run uses " + now);
+    auto text = [](const auto& value) {
+        using Value = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<Value, bool>)
+            return std::string(value ? "on" : "off");
+        else if constexpr (std::is_same_v<Value, std::string>)
+            return value;
+        else if constexpr (std::is_floating_point_v<Value>) { // shortest: 0.003, not 0.003000
+            std::ostringstream text;
+            text << value;
+            return text.str();
+        } else
+            return std::to_string(value);
     };
-    const std::string modelName = reader.getString("model name");
-    if (modelName != model_.name())
-        throw mismatch("--model", modelName, model_.name());
-    const auto seed = reader.get<uint64_t>("seed");
-    if (seed != options_.seed)
-        throw mismatch("--seed", std::to_string(seed), std::to_string(options_.seed));
-    const auto batch = reader.get<int64_t>("batch size");
-    if (batch != options_.batch)
-        throw mismatch("--batch", std::to_string(batch), std::to_string(options_.batch));
-    const auto microBatches = reader.get<int64_t>("micro-batches");
-    if (microBatches != options_.microBatches)
-        throw mismatch("--micro-batches", std::to_string(microBatches), std::to_string(options_.microBatches));
-    const std::string optimizerKind = reader.getString("optimizer");
-    if (optimizerKind != options_.optimizer.kind)
-        throw mismatch("--optimizer", optimizerKind, options_.optimizer.kind);
-    const OptimizerOptions& now = options_.optimizer;
-    const auto learningRate = reader.get<float>("learning rate");
-    if (learningRate != now.learningRate)
-        throw mismatch("--lr", std::to_string(learningRate), std::to_string(now.learningRate));
-    const auto momentum = reader.get<float>("momentum");
-    if (momentum != now.momentum)
-        throw mismatch("--momentum", std::to_string(momentum), std::to_string(now.momentum));
-    const bool nesterov = reader.get<uint8_t>("nesterov") != 0;
-    if (nesterov != now.nesterov)
-        throw mismatch("--nesterov", nesterov ? "on" : "off", now.nesterov ? "on" : "off");
-    const auto weightDecay = reader.get<float>("weight decay");
-    if (weightDecay != now.weightDecay)
-        throw mismatch("--weight-decay", std::to_string(weightDecay), std::to_string(now.weightDecay));
-    const auto globalStep = reader.get<int64_t>("step");
-    const auto optimizerSteps = reader.get<int64_t>("optimizer step");
-    std::vector<float> values = reader.getFloats("parameters", store_.parameterCount());
-    std::vector<float> buffers = reader.getFloats("buffers", store_.bufferCount());
-    const auto stateCount = reader.get<uint32_t>("optimizer state count");
-    if (stateCount != optimizer_->state().size())
-        throw FileError(name + ": optimizer state has " + std::to_string(stateCount) + " vectors, expected "
-                        + std::to_string(optimizer_->state().size()));
-    std::vector<std::vector<float>> state;
-    for (uint32_t i = 0; i < stateCount; ++i)
-        state.push_back(reader.getFloats("optimizer state", store_.parameterCount()));
-    if (!reader.atEnd())
-        throw FileError(name + ": unexpected data after the optimizer state");
-    if (globalStep < 0 || optimizerSteps < 0)
-        throw FileError(name + ": negative step count");
+    // Throws unless the checkpoint's value of `option` is this run's.
+    auto requireSame = [&](const char* option, const auto& then, const auto& now) {
+        if (then != now)
+            throw FileError(name + ": checkpoint was written with " + option + " " + text(then) + ", this run uses "
+                            + text(now));
+    };
+    const OptimizerOptions now = withDecayHorizon(options_, batcher_);
+    requireSame("--model", saved.model, model_.name());
+    requireSame("--seed", saved.seed, options_.seed);
+    requireSame("--batch", saved.batch, options_.batch);
+    requireSame("--micro-batches", saved.microBatches, options_.microBatches);
+    requireSame("--optimizer", saved.optimizer.kind, now.kind);
+    requireSame("--lr", saved.optimizer.learningRate, now.learningRate);
+    requireSame("--momentum", saved.optimizer.momentum, now.momentum);
+    requireSame("--nesterov", saved.optimizer.nesterov, now.nesterov);
+    requireSame("--weight-decay", saved.optimizer.weightDecay, now.weightDecay);
+    requireSame("--lr-schedule", saved.optimizer.schedule, now.schedule);
+    requireSame("--warmup-steps", saved.optimizer.warmupSteps, now.warmupSteps);
+    requireSame("--decay-steps", saved.optimizer.decaySteps, now.decaySteps);
+    requireSame("--clip-grad-norm", saved.optimizer.clipGradNorm, now.clipGradNorm);
+    auto requireCount = [&](const char* what, size_t stored, int64_t expected) {
+        if (int64_t(stored) != expected)
+            throw FileError(name + ": " + what + " holds " + std::to_string(stored) + " values, expected "
+                            + std::to_string(expected));
+    };
+    requireCount("parameters", saved.parameters.size(), store_.parameterCount());
+    requireCount("buffers", saved.buffers.size(), store_.bufferCount());
+    if (saved.optimizerState.size() != optimizer_->state().size())
+        throw FileError(name + ": optimizer state has " + std::to_string(saved.optimizerState.size())
+                        + " vectors, expected " + std::to_string(optimizer_->state().size()));
     // Everything read and checked: only now change the trainer.
-    std::copy(values.begin(), values.end(), store_.hostValues());
-    std::copy(buffers.begin(), buffers.end(), store_.hostBuffers());
+    std::copy(saved.parameters.begin(), saved.parameters.end(), store_.hostValues());
+    std::copy(saved.buffers.begin(), saved.buffers.end(), store_.hostBuffers());
     store_.copyFromHost();
-    optimizer_->state() = std::move(state);
+    optimizer_->state() = std::move(saved.optimizerState);
     optimizer_->copyStateFromHost();
-    optimizer_->setStepCount(optimizerSteps);
+    optimizer_->setStepCount(saved.optimizerSteps);
     store_.zeroGradients();
-    globalStep_ = globalStep;
+    globalStep_ = saved.globalStep;
 }
 
 } // namespace lpm
