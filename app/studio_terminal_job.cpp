@@ -9,6 +9,8 @@
 #include "bundled_examples.h"
 #include "cli/progress_bar.h"
 #include "train/design.h"
+#include "train/text_metrics.h"
+#include "train/training_data.h"
 
 namespace lpm::studio {
 
@@ -49,13 +51,21 @@ int trainInTerminal(const QString& path, long long steps)
                 std::snprintf(detail + length, sizeof detail - size_t(length), "  subset acc %.4f",
                               report.subsetAccuracy);
             bar.update({report.step, report.totalSteps, report.wallSeconds, detail}, report.evaluated);
+            if (report.subsetEvaluated && !report.sampleText.empty()) {
+                bar.finish();
+                std::fprintf(stderr, "  sample after step %lld: %s[%s]\n", static_cast<long long>(report.step),
+                             oneLineText(report.samplePrompt).c_str(), oneLineText(report.sampleText).c_str());
+            }
         };
         SessionControl control;
         const SessionResult result = runTrainingSession(request, events, control);
         bar.finish();
         std::printf("%lld steps in %.1f s of training (%.0f samples/s)", static_cast<long long>(result.summary.steps),
                     result.summary.trainingSeconds, result.summary.samplesPerSecond);
-        if (result.summary.evaluated)
+        if (result.summary.evaluated && modelTokens(design.plan.model) > 0)
+            std::printf(", validation loss %.4f (%.3f bits per byte)", result.summary.testLoss,
+                        bitsPerByte(result.summary.testLoss));
+        else if (result.summary.evaluated)
             std::printf(", test accuracy %.4f", result.summary.testAccuracy);
         if (result.reference && result.summary.trainingSeconds > 0.0)
             std::printf("; speedup %.2fx over the sequential reference, weights %s",

@@ -26,10 +26,19 @@ constexpr ExampleText kExamples[] = {
      QT_TRANSLATE_NOOP("BundledExamples",
                        "Each core holds the whole model and trains half of each mini-batch; gradients are summed "
                        "every step: about 2x where a cut cannot balance.")},
+    {"gpt-mini-2-cpu.lpm.json", QT_TRANSLATE_NOOP("BundledExamples", "gpt-mini on two CPU cores (lpm)"),
+     QT_TRANSLATE_NOOP("BundledExamples",
+                       "A byte-level GPT learns the Jargon File: embeddings and two blocks on one core, two blocks "
+                       "and the head on the other, about 1.6x faster than one core; samples of its text as it "
+                       "learns.")},
     {"vgg-mini-a100-v100.lpm.json", QT_TRANSLATE_NOOP("BundledExamples", "vgg-mini on A100s and V100s: a what-if plan"),
      QT_TRANSLATE_NOOP("BundledExamples",
                        "Catalogue GPUs of two speeds, simulated: lpm gives the faster GPUs more layers. Planning "
                        "only; training needs this machine's devices.")},
+    {"gpt2-xl-h100x8.lpm.json", QT_TRANSLATE_NOOP("BundledExamples", "gpt2-xl on eight H100s: a what-if plan"),
+     QT_TRANSLATE_NOOP("BundledExamples",
+                       "GPT-2 XL (1.6 billion parameters, AdamW) cut into eight stages of six or seven blocks: "
+                       "memory per stage against 80 GB, predicted about 5x; planning only.")},
 };
 
 QString resourcePath(const ExampleText& text)

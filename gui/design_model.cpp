@@ -5,6 +5,7 @@
 #include <numeric>
 #include <utility>
 
+#include "data/text_dataset_spec.h"
 #include "design_edit_command.h"
 #include "devices/device_set.h"
 #include "plan/cost_sources.h"
@@ -292,10 +293,25 @@ bool DesignModel::replanWith(const QString& text, const std::function<void(Desig
     });
 }
 
+// A language model trains on text and an image model on images: when the
+// data set does not fit the new model, it becomes the new model's default.
 bool DesignModel::setModel(const QString& model)
 {
-    return model.toStdString() == design_.plan.model
-           || replanWith(tr("Model %1").arg(model), [=](Design& design) { design.plan.model = model.toStdString(); });
+    return model.toStdString() == design_.plan.model || replanWith(tr("Model %1").arg(model), [=](Design& design) {
+               design.plan.model = model.toStdString();
+               const bool language = isLanguageModel(design.plan.model);
+               if (language != isTextDatasetSpec(design.training.dataset))
+                   design.training.dataset = language ? "text" : "fashion-mnist"; // (defaultDatasetFor)
+           });
+}
+
+bool DesignModel::isLanguageModel(const std::string& model)
+{
+    try {
+        return outlineModel(model).tokens > 0;
+    } catch (const std::exception&) {
+        return false; // (an unknown model: the plan reports it)
+    }
 }
 
 bool DesignModel::setDevices(const QString& deviceSpec)

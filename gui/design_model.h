@@ -48,6 +48,8 @@ public:
     const Plan& plan() const { return design_.plan; }
     // Whether the plan's schedule takes weight stashing (false before a design is loaded).
     bool weightStashApplies() const;
+    // Whether `model` is a language model (trains on text); false for an unknown name.
+    static bool isLanguageModel(const std::string& model);
     const ModelOutline& outline() const { return outline_; }
     // The prediction of the current plan; meaningless when predictionError() is set.
     const Prediction& prediction() const { return prediction_; }
@@ -88,6 +90,8 @@ public:
     bool applySuggestion();
 
     // Settings edits; those that change the devices or the model re-partition.
+    // A data set that does not fit the new model (text for a language model,
+    // images for the others) becomes its default, in the same edit.
     bool setModel(const QString& model);
     bool setDevices(const QString& deviceSpec);
     // With `recompute` given, every stage of the new plan recomputes or none

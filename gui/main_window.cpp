@@ -26,6 +26,7 @@
 #include "plan_panel.h"
 #include "sim/scaling_prediction.h"
 #include "timeline_plot.h"
+#include "train/text_metrics.h"
 #include "training_panel.h"
 
 namespace lpm::gui {
@@ -101,6 +102,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(&controller_, &StudioController::progressed, this, [this](const SessionProgress& progress) {
         plots_->addProgress(progress);
         training_->showProgress(progress.progress, progress.reference);
+        if (!progress.reference)
+            training_->showLiveEvaluation(progress.progress);
     });
     connect(&controller_, &StudioController::timelineMeasured, timeline_, &TimelinePlot::setMeasured);
     connect(&controller_, &StudioController::trainingFinished, this, [this](const SessionResult& result) {
@@ -112,7 +115,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             summary.stopped
                 ? tr("Stopped after %1 steps.").arg(summary.steps)
                 : tr("Finished %1 steps in %2 s.").arg(summary.steps).arg(summary.trainingSeconds, 0, 'f', 1);
-        if (summary.evaluated)
+        if (summary.evaluated && DesignModel::isLanguageModel(runPlan_.model))
+            text += " "
+                    + tr("Validation loss %1 nats per byte (%2 bits per byte).")
+                          .arg(summary.testLoss, 0, 'f', 4)
+                          .arg(bitsPerByte(summary.testLoss), 0, 'f', 3);
+        else if (summary.evaluated)
             text += " " + tr("Test accuracy %1.").arg(summary.testAccuracy, 0, 'f', 4);
         if (result.reference && summary.trainingSeconds > 0.0) {
             const double speedup = result.reference->trainingSeconds / summary.trainingSeconds;
@@ -579,6 +587,7 @@ void MainWindow::startTraining()
     }
     plots_->clear();
     timeline_->clearMeasured();
+    training_->prepareForRun();
     training_->setRunning(true, false);
     runPlan_ = model_.plan();
     runTimeline_ = {};

@@ -54,6 +54,7 @@ public:
     MetricPlots* metricPlots() const { return plots_; }
     TimelinePlot* timelinePlot() const { return timeline_; }
     TrainingPanel* trainingPanel() const { return training_; }
+    MetricPlots* plots() const { return plots_; }
     DevicesPanel* devicesPanel() const { return devices_; }
     PlanPanel* planPanel() const { return plan_; }
     NetworkView* networkView() const { return network_; }

@@ -61,15 +61,17 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent)
     accuracy_ = makePlot(this);
     throughput_ = makePlot(this);
     // Accuracy: graphs 0 and 1 the test set (few points, large squares),
-    // graphs 2 and 3 its subset evaluated while training (a thin line with dots).
+    // graphs 2 and 3 its subset evaluated while training (a thin line with
+    // dots); loss: graphs 0 and 1 training, 2 and 3 the subset, as there.
     accuracy_->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 8));
     accuracy_->graph(1)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 8));
-    for (int run = 0; run < 2; ++run) {
-        QCPGraph* graph = accuracy_->addGraph();
-        graph->setPen(
-            QPen(run == 0 ? kPipelinedColour : kReferenceColour, 1.0, run == 0 ? Qt::SolidLine : Qt::DashLine));
-        graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
-    }
+    for (QCustomPlot* plot : {accuracy_, loss_})
+        for (int run = 0; run < 2; ++run) {
+            QCPGraph* graph = plot->addGraph();
+            graph->setPen(
+                QPen(run == 0 ? kPipelinedColour : kReferenceColour, 1.0, run == 0 ? Qt::SolidLine : Qt::DashLine));
+            graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
+        }
     accuracy_->yAxis->setRange(0.0, 1.0);
     // The legend bottom right, where a rising accuracy curve is not.
     accuracy_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
@@ -151,6 +153,8 @@ MetricPlots::Series* MetricPlots::seriesFor(const QString& name, int series)
         return &throughputSeries_[size_t(series)];
     if (name == "subset accuracy")
         return &subsetSeries_[size_t(series)];
+    if (name == "subset loss")
+        return &subsetLossSeries_[size_t(series)];
     return nullptr;
 }
 
@@ -163,7 +167,7 @@ int MetricPlots::pointCount(const QString& name, int series) const
 
 void MetricPlots::clear()
 {
-    for (auto* all : {&lossSeries_, &accuracySeries_, &throughputSeries_, &subsetSeries_})
+    for (auto* all : {&lossSeries_, &accuracySeries_, &throughputSeries_, &subsetSeries_, &subsetLossSeries_})
         for (Series& series : *all)
             series = {};
     measuredSpeedup_ = 0.0;
@@ -194,10 +198,12 @@ void MetricPlots::addProgress(const SessionProgress& progress)
     }
     if (report.subsetEvaluated) {
         append(subsetSeries_[run], report.subsetAccuracy);
+        append(subsetLossSeries_[run], report.subsetLoss);
         dirty_.insert(accuracy_);
+        dirty_.insert(loss_);
         if (report.subsetSize != subsetSize_) {
             subsetSize_ = report.subsetSize;
-            nameAccuracyGraphs();
+            nameSubsetGraphs();
         }
     }
 }
@@ -248,7 +254,7 @@ void MetricPlots::rebuildGraphs()
 {
     // Axes from 0 to a little past the largest value, so that a single point
     // (one evaluation) still gets a readable range.
-    // `more` (the accuracy plot's subset): graphs 2 and 3.
+    // `more` (the live evaluations of the test subset): graphs 2 and 3.
     auto fill = [this](QCustomPlot* plot, const std::array<Series, 2>& all,
                        const std::array<Series, 2>* more = nullptr) {
         double keyMax = 0.0, valueMax = 0.0;
@@ -265,7 +271,7 @@ void MetricPlots::rebuildGraphs()
         if (plot != accuracy_)
             plot->yAxis->setRange(0.0, valueMax > 0.0 ? valueMax * 1.1 : 1.0);
     };
-    fill(loss_, lossSeries_);
+    fill(loss_, lossSeries_, &subsetLossSeries_);
     fill(accuracy_, accuracySeries_, &subsetSeries_);
     fill(throughput_, throughputSeries_);
 
@@ -302,13 +308,13 @@ void MetricPlots::retranslate()
         plot->graph(0)->setName(tr("pipelined"));
         plot->graph(1)->setName(tr("sequential reference"));
     }
-    nameAccuracyGraphs();
+    nameSubsetGraphs();
     // The loss, accuracy and throughput plots' pens, for when their legends do not fit.
     runKey_->setText(QString("<span style='color:%1'>&#x2501;&#x2501;</span> %2 &nbsp; "
                              "<span style='color:%3'>&#x254C;&#x254C;</span> %4")
                          .arg(kPipelinedColour.name(), tr("pipelined").toHtmlEscaped(), kReferenceColour.name(),
                               tr("sequential reference").toHtmlEscaped()));
-    loss_->yAxis->setLabel(tr("training loss"));
+    loss_->yAxis->setLabel(tr("loss"));
     accuracy_->yAxis->setLabel(tr("test accuracy"));
     throughput_->yAxis->setLabel(tr("samples/s"));
     measuredBars_->setName(tr("measured"));
@@ -321,23 +327,27 @@ void MetricPlots::retranslate()
     markAllDirty();
 }
 
-// The accuracy legend tells the test set from its subset (listed once a
-// live evaluation came).
-void MetricPlots::nameAccuracyGraphs()
+// The accuracy legend tells the test set from its subset, the loss legend
+// training from the subset (the subset listed once a live evaluation came).
+void MetricPlots::nameSubsetGraphs()
 {
     // (Short: the legend sits inside a narrow plot. Colour and dashes tell the
     // pipelined run from the reference, as on the other plots.)
     accuracy_->graph(0)->setName(tr("test set"));
     accuracy_->graph(1)->setName(tr("test set (reference)"));
-    accuracy_->graph(2)->setName(tr("test subset (%1 samples)").arg(subsetSize_));
-    accuracy_->graph(3)->setName(tr("test subset (reference)"));
-    for (int graph = 2; graph < 4; ++graph) {
-        if (subsetSize_ > 0)
-            accuracy_->graph(graph)->addToLegend(); // (once: false when already listed)
-        else
-            accuracy_->graph(graph)->removeFromLegend();
+    loss_->graph(0)->setName(tr("training"));
+    loss_->graph(1)->setName(tr("training (reference)"));
+    for (QCustomPlot* plot : {accuracy_, loss_}) {
+        plot->graph(2)->setName(tr("test subset (%1 samples)").arg(subsetSize_));
+        plot->graph(3)->setName(tr("test subset (reference)"));
+        for (int graph = 2; graph < 4; ++graph) {
+            if (subsetSize_ > 0)
+                plot->graph(graph)->addToLegend(); // (once: false when already listed)
+            else
+                plot->graph(graph)->removeFromLegend();
+        }
+        dirty_.insert(plot);
     }
-    dirty_.insert(accuracy_);
 }
 
 void MetricPlots::changeEvent(QEvent* event)

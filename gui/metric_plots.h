@@ -1,7 +1,8 @@
 // Live plots of a run (QCustomPlot): loss and test accuracy of the pipelined
-// run beside the sequential reference, against epochs or wall time (accuracy
-// twice: of the test set at epoch ends, as markers, and of its fixed subset
-// evaluated while training, as a line with points); samples/s
+// run beside the sequential reference, against epochs or wall time (the
+// training loss, and the loss of the test set's fixed subset evaluated while
+// training as a thin line with points; accuracy twice: of the test set at
+// epoch ends, as markers, and of its subset, as a line with points); samples/s
 // over time; speedup, measured beside predicted and predicted for 1..N
 // devices. Points are buffered as they arrive and drawn by a ~30 Hz timer
 // with a queued replot, so a burst of reports costs one redraw.
@@ -42,7 +43,7 @@ public:
     QCustomPlot* plot(const QString& name) const;
     QStringList plotNames() const;
     // Points buffered for run `series` (0 pipelined, 1 reference) of a plot,
-    // or of "subset accuracy" (the accuracy plot's live evaluations).
+    // or of "subset accuracy" and "subset loss" (the live evaluations).
     int pointCount(const QString& name, int series) const;
     void retranslate();
 
@@ -56,7 +57,7 @@ private:
     void redraw();
     void rebuildGraphs();
     void markAllDirty();
-    void nameAccuracyGraphs();
+    void nameSubsetGraphs();
     Series* seriesFor(const QString& name, int series);
 
     QComboBox* axisChoice_;
@@ -70,8 +71,9 @@ private:
     QCPBars* measuredBars_;                                                // the speedup plot's bar at x = 1
     QCPBars* predictedBars_;                                               // and at x = 2
     std::array<Series, 2> lossSeries_, accuracySeries_, throughputSeries_; // [reference]
-    std::array<Series, 2> subsetSeries_; // [reference]: live evaluations of the test subset
-    int64_t subsetSize_ = 0;             // its samples (0: none seen yet)
+    // [reference]: live evaluations of the test subset
+    std::array<Series, 2> subsetSeries_, subsetLossSeries_;
+    int64_t subsetSize_ = 0; // its samples (0: none seen yet)
     std::vector<double> predictedByDevices_;
     double predictedSpeedup_ = 0.0;
     double measuredSpeedup_ = 0.0;

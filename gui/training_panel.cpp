@@ -11,15 +11,22 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QVBoxLayout>
 
+#include <cmath>
+
+#include "data/text_dataset_spec.h"
 #include "design_model.h"
 #include "form_labels.h"
+#include "train/text_metrics.h"
+#include "train/train_options.h"
 
 namespace lpm::gui {
 
 namespace {
-enum DatasetRow { kFashionMnist, kSynthetic, kFolder, kChooseFolder };
+// kFolder: the path chosen (an MNIST-format folder, or text:PATH).
+enum DatasetRow { kFashionMnist, kSynthetic, kText, kFolder, kChooseFolder, kChooseTextFile };
 
 QString durationText(double seconds)
 {
@@ -35,7 +42,7 @@ QString durationText(double seconds)
 TrainingPanel::TrainingPanel(DesignModel* model, QWidget* parent) : QWidget(parent), model_(model)
 {
     dataset_ = new QComboBox(this);
-    dataset_->addItems({QString(), QString(), QString(), QString()});
+    dataset_->addItems({QString(), QString(), QString(), QString(), QString(), QString()});
     epochs_ = new QSpinBox(this);
     epochs_->setRange(0, 10000);
     steps_ = new QSpinBox(this);
@@ -63,6 +70,11 @@ TrainingPanel::TrainingPanel(DesignModel* model, QWidget* parent) : QWidget(pare
     eta_->setMinimumWidth(1);
     status_ = new QLabel(this);
     status_->setWordWrap(true);
+    sample_ = new QLabel(this);
+    sample_->setWordWrap(true);
+    sample_->setTextFormat(Qt::RichText);
+    sample_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    sample_->hide();
 
     form_ = new QFormLayout;
     form_->addRow(new QLabel(this), dataset_);
@@ -82,9 +94,22 @@ TrainingPanel::TrainingPanel(DesignModel* model, QWidget* parent) : QWidget(pare
     layout->addWidget(progress_);
     layout->addWidget(eta_);
     layout->addWidget(status_);
+    layout->addWidget(sample_);
     layout->addStretch(1);
 
     connect(dataset_, &QComboBox::activated, this, [this](int row) {
+        if (row == kChooseTextFile) {
+            const QString file =
+                QFileDialog::getOpenFileName(this, tr("Text to train the language model on (any file, read as bytes)"));
+            if (file.isEmpty()) {
+                syncFromDesign();
+                return;
+            }
+            TrainingSettings settings = model_->design().training;
+            settings.dataset = kTextDatasetPrefix + file.toStdString();
+            model_->setTrainingSettings(settings);
+            return;
+        }
         if (row == kChooseFolder) {
             const QString folder =
                 QFileDialog::getExistingDirectory(this, tr("Folder with the four MNIST-format IDX files"),
@@ -125,8 +150,11 @@ void TrainingPanel::applySettings()
     case kSynthetic:
         settings.dataset = "synthetic";
         break;
+    case kText:
+        settings.dataset = "text";
+        break;
     default:
-        break; // a folder: unchanged
+        break; // a folder or text file: unchanged
     }
     settings.epochs = epochs_->value();
     settings.steps = steps_->value();
@@ -146,10 +174,17 @@ void TrainingPanel::syncFromDesign()
 {
     syncing_ = true;
     const TrainingSettings& settings = model_->design().training;
+    // A language model's rows are the text ones, an image model's the others.
+    const bool language = DesignModel::isLanguageModel(model_->design().plan.model);
+    if (auto* rows = qobject_cast<QStandardItemModel*>(dataset_->model()))
+        for (const int row : {kFashionMnist, kSynthetic, kText, kChooseFolder, kChooseTextFile})
+            rows->item(row)->setEnabled((row == kText || row == kChooseTextFile) == language);
     if (settings.dataset == "fashion-mnist")
         dataset_->setCurrentIndex(kFashionMnist);
     else if (settings.dataset == "synthetic")
         dataset_->setCurrentIndex(kSynthetic);
+    else if (settings.dataset == "text")
+        dataset_->setCurrentIndex(kText);
     else {
         dataset_->setItemText(kFolder, QString::fromStdString(settings.dataset));
         dataset_->setCurrentIndex(kFolder);
@@ -196,6 +231,38 @@ void TrainingPanel::showProgress(const TrainProgress& progress, bool reference)
                       .arg(durationText(left)));
 }
 
+void TrainingPanel::showLiveEvaluation(const TrainProgress& progress)
+{
+    if (!progress.subsetEvaluated || !languageRun_)
+        return;
+    const QString loss = tr("After step %1: test subset loss %2 nats per byte (%3 bits per byte, perplexity %4).")
+                             .arg(progress.step)
+                             .arg(progress.subsetLoss, 0, 'f', 3)
+                             .arg(bitsPerByte(progress.subsetLoss), 0, 'f', 3)
+                             .arg(std::exp(progress.subsetLoss), 0, 'f', 2);
+    if (!progress.sampleText.empty()) {
+        const QString prompt = QString::fromUtf8(oneLineText(progress.samplePrompt)).toHtmlEscaped();
+        const QString continuation = QString::fromUtf8(oneLineText(progress.sampleText)).toHtmlEscaped();
+        sampleLine_ = tr("Its text after step %1:").arg(progress.step)
+                      + QString("<br><span style='color:gray'>%1</span>%2").arg(prompt, continuation);
+    }
+    sample_->setText(loss.toHtmlEscaped() + (sampleLine_.isEmpty() ? QString() : "<br>" + sampleLine_));
+    sample_->show();
+}
+
+QString TrainingPanel::sampleText() const
+{
+    return sample_->text();
+}
+
+void TrainingPanel::prepareForRun()
+{
+    languageRun_ = DesignModel::isLanguageModel(model_->design().plan.model);
+    sampleLine_.clear();
+    sample_->clear();
+    sample_->hide();
+}
+
 void TrainingPanel::showStatus(const QString& text)
 {
     status_->setText(text);
@@ -205,7 +272,9 @@ void TrainingPanel::retranslate()
 {
     dataset_->setItemText(kFashionMnist, tr("Fashion-MNIST"));
     dataset_->setItemText(kSynthetic, tr("Synthetic (seeded, fast)"));
+    dataset_->setItemText(kText, tr("Text: the Jargon File"));
     dataset_->setItemText(kChooseFolder, tr("MNIST-format folder…"));
+    dataset_->setItemText(kChooseTextFile, tr("Text file…"));
     setFormLabels(form_,
                   {tr("Data set"), tr("Epochs"), tr("Steps (0: whole epochs)"), tr("Learning rate"), tr("Seed")});
     compareSequential_->setText(tr("Also run the sequential reference (for the speedup)"));

@@ -1,7 +1,9 @@
 // The training panel: data set (Fashion-MNIST, synthetic, or an MNIST-format
-// folder chosen with a dialog), epochs or steps, learning rate, seed, the
-// sequential reference and weight stashing; Start, Pause and Stop; a progress
-// bar with the time left. It edits the design's training settings and asks
+// folder chosen with a dialog; for a language model the default text corpus
+// or a text file), epochs or steps, learning rate, seed, the sequential
+// reference and weight stashing; Start, Pause and Stop; a progress bar with
+// the time left; for a language model, the latest live evaluation's loss in
+// bits per byte and the text the model continued then. It edits the design's training settings and asks
 // the main window to start or stop; it never runs anything itself.
 #pragma once
 
@@ -33,9 +35,15 @@ public:
     void setRunning(bool running, bool paused);
     void showProgress(const TrainProgress& progress, bool reference);
     void showStatus(const QString& text);
+    // A language model's live evaluation: its loss, and the latest sample of
+    // its text (ignores other reports and other models' runs).
+    void showLiveEvaluation(const TrainProgress& progress);
+    QString sampleText() const; // what that line shows (rich text; empty: nothing yet)
+    void prepareForRun();       // a run of the design's model starts
     QPushButton* startButton() const { return start_; }
     QPushButton* pauseButton() const { return pause_; }
     QPushButton* stopButton() const { return stop_; }
+    QComboBox* datasetBox() const { return dataset_; }
     void retranslate();
 
 signals:
@@ -65,6 +73,9 @@ private:
     QProgressBar* progress_;
     QLabel* eta_;
     QLabel* status_;
+    QLabel* sample_;
+    QString sampleLine_;       // the latest sample, as rich text
+    bool languageRun_ = false; // the run in progress trains a language model
     bool syncing_ = false;
     bool running_ = false;
 };

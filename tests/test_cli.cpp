@@ -319,6 +319,8 @@ TEST_F(Cli, TextTooShortForTheContextIsRefused)
                        {"short.txt", "has 100 bytes, too short for context 64", "at least 130"});
     expectOneLineError(lpm("train --model mlp --dataset text:" + quote(corpus.string()) + " --steps 1 --quiet"),
                        {"text is for language models"});
+    expectOneLineError(lpm("train --model gpt-mini --dataset synthetic --steps 1 --quiet"),
+                       {"dataset synthetic", "gpt-mini is a language model", "text:PATH"});
 }
 
 TEST_F(Cli, TinyTrainingRunWritesJson)

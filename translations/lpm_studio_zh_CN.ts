@@ -35,109 +35,129 @@
     </message>
     <message>
         <location filename="../gui/bundled_examples.cpp" line="29"/>
+        <source>gpt-mini on two CPU cores (lpm)</source>
+        <translation>gpt-mini 在两个 CPU 核心上（lpm）</translation>
+    </message>
+    <message>
+        <location filename="../gui/bundled_examples.cpp" line="30"/>
+        <source>A byte-level GPT learns the Jargon File: embeddings and two blocks on one core, two blocks and the head on the other, about 1.6x faster than one core; samples of its text as it learns.</source>
+        <translation>字节级 GPT 学习 Jargon File：嵌入层和两个块在一个核心上，另两个块和输出头在另一个核心上，比单核快约 1.6 倍；学习过程中显示它生成的文本。</translation>
+    </message>
+    <message>
+        <location filename="../gui/bundled_examples.cpp" line="34"/>
         <source>vgg-mini on A100s and V100s: a what-if plan</source>
         <translation>vgg-mini 在 A100 与 V100 上：假设规划</translation>
     </message>
     <message>
-        <location filename="../gui/bundled_examples.cpp" line="30"/>
+        <location filename="../gui/bundled_examples.cpp" line="35"/>
         <source>Catalogue GPUs of two speeds, simulated: lpm gives the faster GPUs more layers. Planning only; training needs this machine&apos;s devices.</source>
         <translation>两种速度的目录 GPU（模拟）：lpm 给较快的 GPU 分配更多层。仅用于规划；训练需要本机的设备。</translation>
+    </message>
+    <message>
+        <location filename="../gui/bundled_examples.cpp" line="38"/>
+        <source>gpt2-xl on eight H100s: a what-if plan</source>
+        <translation>gpt2-xl 在八块 H100 上：假设规划</translation>
+    </message>
+    <message>
+        <location filename="../gui/bundled_examples.cpp" line="39"/>
+        <source>GPT-2 XL (1.6 billion parameters, AdamW) cut into eight stages of six or seven blocks: memory per stage against 80 GB, predicted about 5x; planning only.</source>
+        <translation>GPT-2 XL（16 亿参数，AdamW）切分为八个阶段，每段六到七个块：每阶段内存对照 80 GB，预测加速约 5 倍；仅用于规划。</translation>
     </message>
 </context>
 <context>
     <name>lpm::gui::DesignModel</name>
     <message>
-        <location filename="../gui/design_model.cpp" line="68"/>
+        <location filename="../gui/design_model.cpp" line="69"/>
         <source>No design is open.</source>
         <translation>没有打开的设计。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="89"/>
+        <location filename="../gui/design_model.cpp" line="90"/>
         <source>Wait until this CPU&apos;s profile of %1 is taken.</source>
         <translation>请等待本机 CPU 对 %1 的性能剖析完成。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="170"/>
+        <location filename="../gui/design_model.cpp" line="171"/>
         <source>Move cut %1</source>
         <translation>移动切分点 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="175"/>
+        <location filename="../gui/design_model.cpp" line="176"/>
         <source>The %1 schedule has no cuts to move.</source>
         <translation>%1 调度没有可移动的切分点。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="177"/>
+        <location filename="../gui/design_model.cpp" line="178"/>
         <source>A cut moves between its neighbours: stage %1 would be empty.</source>
         <translation>切分点只能在相邻切分点之间移动：阶段 %1 将为空。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="191"/>
+        <location filename="../gui/design_model.cpp" line="192"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="195"/>
+        <location filename="../gui/design_model.cpp" line="196"/>
         <source>The %1 schedule has no stages to merge.</source>
         <translation>%1 调度没有可合并的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="207"/>
+        <location filename="../gui/design_model.cpp" line="208"/>
         <source>Split stage %1</source>
         <translation>拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="211"/>
+        <location filename="../gui/design_model.cpp" line="212"/>
         <source>The %1 schedule has no stages to split.</source>
         <translation>%1 调度没有可拆分的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="214"/>
+        <location filename="../gui/design_model.cpp" line="215"/>
         <source>All %1 devices hold a stage: add a device to split one.</source>
         <translation>全部 %1 个设备都已承载阶段：请先添加设备再拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="217"/>
+        <location filename="../gui/design_model.cpp" line="218"/>
         <source>Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.</source>
         <translation>阶段 %1 包含单元 %2 至 %3：只能在单元 %4 至 %3 之一之前拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="232"/>
+        <location filename="../gui/design_model.cpp" line="233"/>
         <source>Auto-merge (%1)</source>
         <translation>自动合并（%1）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="243"/>
+        <location filename="../gui/design_model.cpp" line="244"/>
         <source>Recompute stage %1</source>
         <translation>重计算阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="243"/>
+        <location filename="../gui/design_model.cpp" line="244"/>
         <source>Keep activations of stage %1</source>
         <translation>保留阶段 %1 的激活</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="259"/>
+        <location filename="../gui/design_model.cpp" line="260"/>
         <source>Stage %1 on one core</source>
         <translation>阶段 %1 使用一个核心</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="260"/>
+        <location filename="../gui/design_model.cpp" line="261"/>
         <source>Stage %1 on %2 cores</source>
         <translation>阶段 %1 使用 %2 个核心</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="265"/>
+        <location filename="../gui/design_model.cpp" line="266"/>
         <source>The %1 schedule runs one stage per device: it replicates no stage.</source>
         <translation>%1 调度每个设备运行一个阶段：它不复制阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="271"/>
+        <location filename="../gui/design_model.cpp" line="270"/>
         <source>Stages are replicated on CPU cores only; replicating a stage over GPUs is not available yet.</source>
         <translation>阶段只能在 CPU 核心上复制；在 GPU 上复制阶段尚不可用。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="278"/>
+        <location filename="../gui/design_model.cpp" line="277"/>
         <source>Stage %1 on %2 cores: the stages would need %3 of the %4 cores.</source>
         <translation>阶段 %1 使用 %2 个核心：各阶段将需要 %4 个核心中的 %3 个。</translation>
     </message>
@@ -147,82 +167,82 @@
         <translation>模型 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="306"/>
+        <location filename="../gui/design_model.cpp" line="320"/>
         <source>Devices %1</source>
         <translation>设备 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="320"/>
+        <location filename="../gui/design_model.cpp" line="334"/>
         <source>Schedule %1 with recomputation</source>
         <translation>调度 %1（带重计算）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="321"/>
+        <location filename="../gui/design_model.cpp" line="335"/>
         <source>Schedule %1 with replicated stages</source>
         <translation>调度 %1（复制阶段）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="322"/>
+        <location filename="../gui/design_model.cpp" line="336"/>
         <source>Schedule %1</source>
         <translation>调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="336"/>
+        <location filename="../gui/design_model.cpp" line="350"/>
         <source>No other schedule is predicted clearly faster than %1.</source>
         <translation>没有其他调度被预测明显快于 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="341"/>
+        <location filename="../gui/design_model.cpp" line="355"/>
         <source>Suggested schedule %1</source>
         <translation>建议的调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="348"/>
+        <location filename="../gui/design_model.cpp" line="362"/>
         <source>Partitioner %1</source>
         <translation>划分器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="355"/>
+        <location filename="../gui/design_model.cpp" line="369"/>
         <source>Batch %1, %2 micro-batches</source>
         <translation>批大小 %1，%2 个微批</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="365"/>
+        <location filename="../gui/design_model.cpp" line="379"/>
         <source>Optimizer %1</source>
         <translation>优化器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="373"/>
+        <location filename="../gui/design_model.cpp" line="387"/>
         <source>Training settings</source>
         <translation>训练设置</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="375"/>
+        <location filename="../gui/design_model.cpp" line="389"/>
         <source>The learning rate must be positive.</source>
         <translation>学习率必须为正数。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="377"/>
+        <location filename="../gui/design_model.cpp" line="391"/>
         <source>Train for at least one epoch or one step.</source>
         <translation>至少训练一个轮次或一步。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="379"/>
+        <location filename="../gui/design_model.cpp" line="393"/>
         <source>Weight stashing applies to the lpm-async schedule only.</source>
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="412"/>
+        <location filename="../gui/design_model.cpp" line="426"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="422"/>
+        <location filename="../gui/design_model.cpp" line="436"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="426"/>
+        <location filename="../gui/design_model.cpp" line="440"/>
         <source>The plan has changed since the last run; run it, then calibrate.</source>
         <translation>计划自上次运行以来已更改；请先运行它，再校准。</translation>
     </message>
@@ -366,386 +386,391 @@
 <context>
     <name>lpm::gui::MainWindow</name>
     <message>
-        <location filename="../gui/main_window.cpp" line="87"/>
+        <location filename="../gui/main_window.cpp" line="88"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="88"/>
+        <location filename="../gui/main_window.cpp" line="89"/>
         <source>Profiling %1 on %2 cores of this CPU…</source>
         <translation>正在本机 CPU 的 %2 个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="94"/>
+        <location filename="../gui/main_window.cpp" line="95"/>
         <source>Profiled %1 on this CPU.</source>
         <translation>已在本机 CPU 上剖析 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="98"/>
+        <location filename="../gui/main_window.cpp" line="99"/>
         <source>Profiling round %1 of about %2 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析第 %1 轮（约 %2 轮）…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="113"/>
+        <location filename="../gui/main_window.cpp" line="116"/>
         <source>Stopped after %1 steps.</source>
         <translation>已在 %1 步后停止。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="114"/>
+        <location filename="../gui/main_window.cpp" line="117"/>
         <source>Finished %1 steps in %2 s.</source>
         <translation>已完成 %1 步，用时 %2 秒。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="116"/>
+        <location filename="../gui/main_window.cpp" line="120"/>
+        <source>Validation loss %1 nats per byte (%2 bits per byte).</source>
+        <translation>验证损失 %1 奈特/字节（%2 比特/字节）。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="124"/>
         <source>Test accuracy %1.</source>
         <translation>测试准确率 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="121"/>
+        <location filename="../gui/main_window.cpp" line="129"/>
         <source>Speedup %1× over the sequential reference; weights %2.</source>
         <translation>相对顺序基准加速 %1×；权重%2。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="124"/>
+        <location filename="../gui/main_window.cpp" line="132"/>
         <source>identical</source>
         <translation>完全相同</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="125"/>
+        <location filename="../gui/main_window.cpp" line="133"/>
         <source>differ (not an exact schedule)</source>
         <translation>不同（非精确调度）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="133"/>
+        <location filename="../gui/main_window.cpp" line="141"/>
         <source>LPM Studio</source>
         <translation>LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="173"/>
-        <location filename="../gui/main_window.cpp" line="397"/>
-        <location filename="../gui/main_window.cpp" line="403"/>
+        <location filename="../gui/main_window.cpp" line="181"/>
+        <location filename="../gui/main_window.cpp" line="405"/>
+        <location filename="../gui/main_window.cpp" line="411"/>
         <source>Open design</source>
         <translation>打开设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="174"/>
+        <location filename="../gui/main_window.cpp" line="182"/>
         <source>LPM designs (*.lpm.json);;All files (*)</source>
         <translation>LPM 设计 (*.lpm.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="183"/>
-        <location filename="../gui/main_window.cpp" line="427"/>
+        <location filename="../gui/main_window.cpp" line="191"/>
+        <location filename="../gui/main_window.cpp" line="435"/>
         <source>Save design</source>
         <translation>保存设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="185"/>
+        <location filename="../gui/main_window.cpp" line="193"/>
         <source>LPM designs (*.lpm.json)</source>
         <translation>LPM 设计 (*.lpm.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="220"/>
+        <location filename="../gui/main_window.cpp" line="228"/>
         <source>Costs calibrated on the last run&apos;s measured stage times.</source>
         <translation>已按上次运行实测的各阶段时间校准成本。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="251"/>
+        <location filename="../gui/main_window.cpp" line="259"/>
         <source>About LPM Studio</source>
         <translation>关于 LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="252"/>
+        <location filename="../gui/main_window.cpp" line="260"/>
         <source>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;Designs and runs pipeline-parallel training: it cuts a network layer-wise into partitions, merges them so that devices communicate little, and runs the forward and backward passes of different micro-batches on different devices at once.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and QCustomPlot.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;设计并运行流水线并行训练：按层将网络切分为若干分区，合并分区以减少设备间通信，并在不同设备上同时执行不同微批的前向和反向传播。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 QCustomPlot 构建。&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="290"/>
+        <location filename="../gui/main_window.cpp" line="298"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="291"/>
+        <location filename="../gui/main_window.cpp" line="299"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="292"/>
+        <location filename="../gui/main_window.cpp" line="300"/>
         <source>&amp;Examples</source>
         <translation>示例(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="294"/>
+        <location filename="../gui/main_window.cpp" line="302"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="295"/>
+        <location filename="../gui/main_window.cpp" line="303"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="296"/>
+        <location filename="../gui/main_window.cpp" line="304"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="297"/>
+        <location filename="../gui/main_window.cpp" line="305"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="298"/>
+        <location filename="../gui/main_window.cpp" line="306"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="299"/>
+        <location filename="../gui/main_window.cpp" line="307"/>
         <source>&amp;New (from the example)</source>
         <translation>新建（基于示例）(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="300"/>
+        <location filename="../gui/main_window.cpp" line="308"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="301"/>
+        <location filename="../gui/main_window.cpp" line="309"/>
         <source>&amp;Save</source>
         <translation>保存(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="302"/>
+        <location filename="../gui/main_window.cpp" line="310"/>
         <source>Save &amp;As…</source>
         <translation>另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="303"/>
+        <location filename="../gui/main_window.cpp" line="311"/>
         <source>Export Timeline as Chrome Trace…</source>
         <translation>将时间线导出为 Chrome Trace…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="304"/>
+        <location filename="../gui/main_window.cpp" line="312"/>
         <source>Export Plot as PNG or PDF…</source>
         <translation>将图表导出为 PNG 或 PDF…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="305"/>
+        <location filename="../gui/main_window.cpp" line="313"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="306"/>
+        <location filename="../gui/main_window.cpp" line="314"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="307"/>
+        <location filename="../gui/main_window.cpp" line="315"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="308"/>
+        <location filename="../gui/main_window.cpp" line="316"/>
         <source>&amp;Auto-merge</source>
         <translation>自动合并(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="309"/>
+        <location filename="../gui/main_window.cpp" line="317"/>
         <source>Profile Again on This CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="310"/>
+        <location filename="../gui/main_window.cpp" line="318"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="311"/>
+        <location filename="../gui/main_window.cpp" line="319"/>
         <source>Scale each stage&apos;s predicted times to those the last pipelined run measured</source>
         <translation>将各阶段的预测时间缩放到上次流水线运行的实测时间</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="312"/>
+        <location filename="../gui/main_window.cpp" line="320"/>
         <source>&amp;Start Training</source>
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="313"/>
+        <location filename="../gui/main_window.cpp" line="321"/>
         <source>&amp;Pause</source>
         <translation>暂停(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="314"/>
+        <location filename="../gui/main_window.cpp" line="322"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="315"/>
+        <location filename="../gui/main_window.cpp" line="323"/>
         <source>&amp;About LPM Studio</source>
         <translation>关于 LPM Studio(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="316"/>
+        <location filename="../gui/main_window.cpp" line="324"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="317"/>
+        <location filename="../gui/main_window.cpp" line="325"/>
         <source>Plan</source>
         <translation>规划</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="318"/>
+        <location filename="../gui/main_window.cpp" line="326"/>
         <source>Training</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="379"/>
+        <location filename="../gui/main_window.cpp" line="387"/>
         <source>example design</source>
         <translation>示例设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="381"/>
+        <location filename="../gui/main_window.cpp" line="389"/>
         <source>%1%2 — LPM Studio</source>
         <translation>%1%2 — LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="397"/>
+        <location filename="../gui/main_window.cpp" line="405"/>
         <source>The design was not opened: %1: %2</source>
         <translation>设计未打开：%1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="403"/>
+        <location filename="../gui/main_window.cpp" line="411"/>
         <source>The design was not opened: %1</source>
         <translation>设计未打开：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="413"/>
+        <location filename="../gui/main_window.cpp" line="421"/>
         <source>Opened %1</source>
         <translation>已打开 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="427"/>
+        <location filename="../gui/main_window.cpp" line="435"/>
         <source>The design was not saved: %1</source>
         <translation>设计未保存：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="434"/>
+        <location filename="../gui/main_window.cpp" line="442"/>
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="442"/>
+        <location filename="../gui/main_window.cpp" line="450"/>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="442"/>
+        <location filename="../gui/main_window.cpp" line="450"/>
         <source>Save the changes to this design first?</source>
         <translation>是否先保存对此设计的更改？</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="499"/>
-        <location filename="../gui/main_window.cpp" line="502"/>
-        <location filename="../gui/main_window.cpp" line="513"/>
+        <location filename="../gui/main_window.cpp" line="507"/>
+        <location filename="../gui/main_window.cpp" line="510"/>
+        <location filename="../gui/main_window.cpp" line="521"/>
         <source>Export timeline</source>
         <translation>导出时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="499"/>
+        <location filename="../gui/main_window.cpp" line="507"/>
         <source>There is no timeline to export yet.</source>
         <translation>还没有可导出的时间线。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="504"/>
+        <location filename="../gui/main_window.cpp" line="512"/>
         <source>Chrome trace (*.json)</source>
         <translation>Chrome Trace (*.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="509"/>
+        <location filename="../gui/main_window.cpp" line="517"/>
         <source>Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)</source>
         <translation>已将%1时间线写入 %2（可在 https://ui.perfetto.dev 中打开）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="510"/>
+        <location filename="../gui/main_window.cpp" line="518"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="510"/>
+        <location filename="../gui/main_window.cpp" line="518"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="520"/>
+        <location filename="../gui/main_window.cpp" line="528"/>
         <source>Device timeline</source>
         <translation>设备时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="521"/>
+        <location filename="../gui/main_window.cpp" line="529"/>
         <source>Training loss</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="522"/>
+        <location filename="../gui/main_window.cpp" line="530"/>
         <source>Test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="523"/>
+        <location filename="../gui/main_window.cpp" line="531"/>
         <source>Samples per second</source>
         <translation>每秒样本数</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="524"/>
+        <location filename="../gui/main_window.cpp" line="532"/>
         <source>Speedup, measured and predicted</source>
         <translation>加速比（实测与预测）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="525"/>
+        <location filename="../gui/main_window.cpp" line="533"/>
         <source>Predicted speedup for 1 to N devices</source>
         <translation>1 到 N 个设备的预测加速比</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="541"/>
-        <location filename="../gui/main_window.cpp" line="545"/>
-        <location filename="../gui/main_window.cpp" line="555"/>
-        <location filename="../gui/main_window.cpp" line="562"/>
+        <location filename="../gui/main_window.cpp" line="549"/>
+        <location filename="../gui/main_window.cpp" line="553"/>
+        <location filename="../gui/main_window.cpp" line="563"/>
+        <location filename="../gui/main_window.cpp" line="570"/>
         <source>Export plot</source>
         <translation>导出图表</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="541"/>
+        <location filename="../gui/main_window.cpp" line="549"/>
         <source>Plot to export:</source>
         <translation>要导出的图：</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="546"/>
+        <location filename="../gui/main_window.cpp" line="554"/>
         <source>PNG image (*.png);;PDF document (*.pdf)</source>
         <translation>PNG 图像 (*.png);;PDF 文档 (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="555"/>
+        <location filename="../gui/main_window.cpp" line="563"/>
         <source>There is no plot named &apos;%1&apos;.</source>
         <translation>没有名为“%1”的图。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="560"/>
+        <location filename="../gui/main_window.cpp" line="568"/>
         <source>Wrote %1</source>
         <translation>已写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="562"/>
+        <location filename="../gui/main_window.cpp" line="570"/>
         <source>Could not write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="571"/>
-        <location filename="../gui/main_window.cpp" line="577"/>
+        <location filename="../gui/main_window.cpp" line="579"/>
+        <location filename="../gui/main_window.cpp" line="585"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="571"/>
+        <location filename="../gui/main_window.cpp" line="579"/>
         <source>These devices cannot train: %1.
 
 Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</source>
@@ -754,7 +779,7 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 请在设备面板中选择 CPU 核心或本机的某一块 GPU。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="592"/>
+        <location filename="../gui/main_window.cpp" line="601"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
@@ -762,115 +787,125 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::MetricPlots</name>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="289"/>
+        <location filename="../gui/metric_plots.cpp" line="295"/>
         <source>n/a</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="291"/>
+        <location filename="../gui/metric_plots.cpp" line="297"/>
         <source>not yet</source>
         <translation>尚无</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="292"/>
+        <location filename="../gui/metric_plots.cpp" line="298"/>
         <source>Speedup over sequential: measured %1, predicted %2</source>
         <translation>相对顺序训练的加速比：实测 %1，预测 %2</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="297"/>
+        <location filename="../gui/metric_plots.cpp" line="303"/>
         <source>Against epochs</source>
         <translation>按轮次</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="298"/>
+        <location filename="../gui/metric_plots.cpp" line="304"/>
         <source>Against wall time</source>
         <translation>按实际时间</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="299"/>
+        <location filename="../gui/metric_plots.cpp" line="305"/>
         <source>wall time (s)</source>
         <translation>实际时间（秒）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="299"/>
+        <location filename="../gui/metric_plots.cpp" line="305"/>
         <source>epochs</source>
         <translation>轮次</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="302"/>
-        <location filename="../gui/metric_plots.cpp" line="309"/>
+        <location filename="../gui/metric_plots.cpp" line="308"/>
+        <location filename="../gui/metric_plots.cpp" line="315"/>
         <source>pipelined</source>
         <translation>流水线</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="303"/>
-        <location filename="../gui/metric_plots.cpp" line="310"/>
+        <location filename="../gui/metric_plots.cpp" line="309"/>
+        <location filename="../gui/metric_plots.cpp" line="316"/>
         <source>sequential reference</source>
         <translation>顺序基准</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="311"/>
-        <source>training loss</source>
-        <translation>训练损失</translation>
+        <location filename="../gui/metric_plots.cpp" line="317"/>
+        <source>loss</source>
+        <translation>损失</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="312"/>
+        <location filename="../gui/metric_plots.cpp" line="318"/>
         <source>test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="313"/>
+        <location filename="../gui/metric_plots.cpp" line="319"/>
         <source>samples/s</source>
         <translation>样本/秒</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="314"/>
+        <location filename="../gui/metric_plots.cpp" line="320"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="315"/>
-        <location filename="../gui/metric_plots.cpp" line="319"/>
+        <location filename="../gui/metric_plots.cpp" line="321"/>
+        <location filename="../gui/metric_plots.cpp" line="325"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="316"/>
+        <location filename="../gui/metric_plots.cpp" line="322"/>
         <source>speedup (×)</source>
         <translation>加速比（×）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="317"/>
+        <location filename="../gui/metric_plots.cpp" line="323"/>
         <source>devices</source>
         <translation>设备数</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="318"/>
+        <location filename="../gui/metric_plots.cpp" line="324"/>
         <source>predicted speedup (×)</source>
         <translation>预测加速比（×）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="320"/>
+        <location filename="../gui/metric_plots.cpp" line="326"/>
         <source>linear</source>
         <translation>线性</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="330"/>
+        <location filename="../gui/metric_plots.cpp" line="336"/>
         <source>test set</source>
         <translation>测试集</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="331"/>
+        <location filename="../gui/metric_plots.cpp" line="337"/>
         <source>test set (reference)</source>
         <translation>测试集（基准）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="332"/>
+        <location filename="../gui/metric_plots.cpp" line="338"/>
+        <source>training</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="339"/>
+        <source>training (reference)</source>
+        <translation>训练（基准）</translation>
+    </message>
+    <message>
+        <location filename="../gui/metric_plots.cpp" line="341"/>
         <source>test subset (%1 samples)</source>
         <translation>测试子集（%1 个样本）</translation>
     </message>
     <message>
-        <location filename="../gui/metric_plots.cpp" line="333"/>
+        <location filename="../gui/metric_plots.cpp" line="342"/>
         <source>test subset (reference)</source>
         <translation>测试子集（基准）</translation>
     </message>
@@ -941,112 +976,112 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::PlanPanel</name>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="144"/>
+        <location filename="../gui/plan_panel.cpp" line="169"/>
         <source>A layer-wise cut on these %1 devices runs at most %2× faster than sequential</source>
         <translation>在这 %1 个设备上，逐层切分最多比顺序训练快 %2×</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="151"/>
+        <location filename="../gui/plan_panel.cpp" line="176"/>
         <source>unit %1 %2</source>
         <translation>单元 %1 %2</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="152"/>
+        <location filename="../gui/plan_panel.cpp" line="177"/>
         <source>unit %1</source>
         <translation>单元 %1</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="159"/>
+        <location filename="../gui/plan_panel.cpp" line="184"/>
         <source>%1: the work divides evenly over %2 devices.</source>
         <translation>%1：计算量可均匀分到 %2 个设备上。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="161"/>
+        <location filename="../gui/plan_panel.cpp" line="186"/>
         <source>%1, held back by %2 (%3 % of the work).</source>
         <translation>%1，受限于 %2（占计算量的 %3 %）。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="165"/>
+        <location filename="../gui/plan_panel.cpp" line="190"/>
         <source>%1, held back by the link %2 → %3 at the cut after %4 (%5 ms of transfers per micro-batch).</source>
         <translation>%1，受限于 %4 之后切分处的链路 %2 → %3（每个微批传输 %5 毫秒）。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="175"/>
+        <location filename="../gui/plan_panel.cpp" line="200"/>
         <source>%1, held back by stage %2 (units %3–%4 on %5): the units do not divide more evenly.</source>
         <translation>%1，受限于阶段 %2（%5 上的单元 %3–%4）：单元无法更均匀地划分。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="198"/>
+        <location filename="../gui/plan_panel.cpp" line="223"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="200"/>
+        <location filename="../gui/plan_panel.cpp" line="225"/>
         <source>No prediction: %1</source>
         <translation>无法预测：%1</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="202"/>
+        <location filename="../gui/plan_panel.cpp" line="227"/>
         <source>Predicted: iteration %1 ms · %2 samples/s · speedup %3× over sequential on %4 · bubble %5 %</source>
         <translation>预测：每次迭代 %1 毫秒 · %2 样本/秒 · 相对 %4 上的顺序训练加速 %3× · 气泡 %5 %</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="216"/>
+        <location filename="../gui/plan_panel.cpp" line="241"/>
         <source>Use schedule %1: predicted %2× faster than sequential</source>
         <translation>采用调度 %1：预测比顺序训练快 %2×</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="219"/>
+        <location filename="../gui/plan_panel.cpp" line="244"/>
         <source>%1 is predicted at %2 ms per iteration, against %3 ms for %4 (undoable)</source>
         <translation>%1 预测每次迭代 %2 毫秒，%4 为 %3 毫秒（可撤销）</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="231"/>
+        <location filename="../gui/plan_panel.cpp" line="256"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="231"/>
+        <location filename="../gui/plan_panel.cpp" line="256"/>
         <source>Schedule</source>
         <translation>调度</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="231"/>
+        <location filename="../gui/plan_panel.cpp" line="256"/>
         <source>Partitioner</source>
         <translation>划分器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="231"/>
+        <location filename="../gui/plan_panel.cpp" line="256"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="231"/>
+        <location filename="../gui/plan_panel.cpp" line="256"/>
         <source>Micro-batches</source>
         <translation>微批数</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="232"/>
+        <location filename="../gui/plan_panel.cpp" line="257"/>
         <source>Optimizer</source>
         <translation>优化器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="233"/>
+        <location filename="../gui/plan_panel.cpp" line="258"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="234"/>
+        <location filename="../gui/plan_panel.cpp" line="259"/>
         <source>Compare schedules…</source>
         <translation>比较调度…</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="235"/>
+        <location filename="../gui/plan_panel.cpp" line="260"/>
         <source>Predict every schedule on these devices and pick one</source>
         <translation>在这些设备上预测每种调度并从中选择</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="236"/>
+        <location filename="../gui/plan_panel.cpp" line="261"/>
         <source>Cut the model anew with the chosen partitioner</source>
         <translation>用所选划分器重新切分模型</translation>
     </message>
@@ -1299,87 +1334,112 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::TrainingPanel</name>
     <message>
-        <location filename="../gui/training_panel.cpp" line="90"/>
+        <location filename="../gui/training_panel.cpp" line="103"/>
+        <source>Text to train the language model on (any file, read as bytes)</source>
+        <translation>用于训练语言模型的文本（任意文件，按字节读取）</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="115"/>
         <source>Folder with the four MNIST-format IDX files</source>
         <translation>包含四个 MNIST 格式 IDX 文件的文件夹</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="188"/>
+        <location filename="../gui/training_panel.cpp" line="224"/>
         <source>reference %p%</source>
         <translation>基准 %p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="188"/>
+        <location filename="../gui/training_panel.cpp" line="224"/>
         <source>%p%</source>
         <translation>%p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="190"/>
+        <location filename="../gui/training_panel.cpp" line="226"/>
         <source>step %1 of %2 · epoch %3 · loss %4 · %5 samples/s · %6 left</source>
         <translation>第 %1 步（共 %2 步）· 第 %3 轮 · 损失 %4 · %5 样本/秒 · 剩余 %6</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="206"/>
+        <location filename="../gui/training_panel.cpp" line="239"/>
+        <source>After step %1: test subset loss %2 nats per byte (%3 bits per byte, perplexity %4).</source>
+        <translation>第 %1 步后：测试子集损失 %2 奈特/字节（%3 比特/字节，困惑度 %4）。</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="247"/>
+        <source>Its text after step %1:</source>
+        <translation>第 %1 步后它生成的文本：</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="274"/>
         <source>Fashion-MNIST</source>
         <translation>Fashion-MNIST</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="207"/>
+        <location filename="../gui/training_panel.cpp" line="275"/>
         <source>Synthetic (seeded, fast)</source>
         <translation>合成数据（固定种子，快速）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="208"/>
+        <location filename="../gui/training_panel.cpp" line="276"/>
+        <source>Text: the Jargon File</source>
+        <translation>文本：Jargon File</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="277"/>
         <source>MNIST-format folder…</source>
         <translation>MNIST 格式文件夹…</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="210"/>
+        <location filename="../gui/training_panel.cpp" line="278"/>
+        <source>Text file…</source>
+        <translation>文本文件…</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="280"/>
         <source>Data set</source>
         <translation>数据集</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="210"/>
+        <location filename="../gui/training_panel.cpp" line="280"/>
         <source>Epochs</source>
         <translation>轮数</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="210"/>
+        <location filename="../gui/training_panel.cpp" line="280"/>
         <source>Steps (0: whole epochs)</source>
         <translation>步数（0：按完整轮次）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="210"/>
+        <location filename="../gui/training_panel.cpp" line="280"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="210"/>
+        <location filename="../gui/training_panel.cpp" line="280"/>
         <source>Seed</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="211"/>
+        <location filename="../gui/training_panel.cpp" line="281"/>
         <source>Also run the sequential reference (for the speedup)</source>
         <translation>同时运行顺序基准（用于计算加速比）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="212"/>
+        <location filename="../gui/training_panel.cpp" line="282"/>
         <source>Weight stashing (lpm-async)</source>
         <translation>权重暂存（lpm-async）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="213"/>
+        <location filename="../gui/training_panel.cpp" line="283"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="214"/>
+        <location filename="../gui/training_panel.cpp" line="284"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="215"/>
+        <location filename="../gui/training_panel.cpp" line="285"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>

@@ -120,7 +120,7 @@ DatasetSplits loadDataset(const std::string& spec, uint64_t seed, int64_t tokens
     if (spec.empty()) {
         throw InvalidArgument("loadDataset: empty dataset name (use fashion-mnist, synthetic or a folder path)");
     }
-    if (spec == "text" || spec.starts_with(kTextDatasetPrefix)) {
+    if (isTextDatasetSpec(spec)) {
         if (tokens <= 0)
             throw InvalidArgument("dataset " + spec + ": text is for language models (a model with a context length)");
         if (spec != "text")

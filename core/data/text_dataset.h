@@ -12,12 +12,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 #include "data/dataset.h"
+#include "data/text_dataset_spec.h"
 
 namespace lpm {
 
-inline constexpr const char* kTextDatasetPrefix = "text:";
 inline constexpr int64_t kByteVocabulary = 256;
 
 // The default corpus: the Jargon File 4.4.7 (public domain, 1.7 MB of English),

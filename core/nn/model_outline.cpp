@@ -42,6 +42,7 @@ ModelOutline outlineModel(const std::string& name)
         if (entry.name == name)
             outline.summary = entry.summary;
     outline.sampleShape = model.sampleShape().toString(); // already one sample
+    outline.tokens = model.tokens();
     const std::vector<UnitCost> costs = model.unitCosts();
     const std::vector<Shape> shapes = model.unitOutputShapes(1);
     for (int index = 0; index < model.unitCount(); ++index) {

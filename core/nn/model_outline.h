@@ -21,6 +21,7 @@ struct ModelOutline {
     std::string name;
     std::string summary;     // the zoo's one-line summary
     std::string sampleShape; // one sample's input, e.g. "(1, 28, 28)"
+    int64_t tokens = 0;      // a language model's context length (Model::tokens()); 0 for images
     std::vector<UnitOutline> units;
 
     double forwardFlops() const;    // per sample, all units

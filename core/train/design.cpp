@@ -106,6 +106,7 @@ SessionRequest sessionRequestFor(const Design& design)
     train.steps = design.training.steps;
     train.seed = design.training.seed;
     train.weightStash = design.training.weightStash;
+    train.liveSampleBytes = kLiveSampleBytes; // (language models only)
     request.dataset = design.training.dataset;
     request.compareSequential = design.training.compareSequential;
     return request;

@@ -5,6 +5,7 @@
 
 #include "nn/model_zoo.h"
 #include "tensor/error.h"
+#include "train/text_generation.h"
 
 namespace lpm {
 
@@ -15,8 +16,9 @@ int64_t liveEvaluationSamplesFor(int64_t trainingSamples, int64_t maxSamples)
 }
 
 LiveEvaluation::LiveEvaluation(const std::string& modelName, const Dataset& test, int64_t maxSamples, uint64_t seed,
-                               int64_t batchSize)
-    : test_(test), maxSamples_(maxSamples), seed_(seed), modelName_(modelName), batchSize_(batchSize)
+                               int64_t batchSize, int64_t sampleBytes)
+    : test_(test), maxSamples_(maxSamples), seed_(seed), modelName_(modelName), batchSize_(batchSize),
+      sampleBytes_(sampleBytes)
 {
     if (maxSamples < 1)
         throw InvalidArgument("live evaluation needs at least 1 sample, got " + std::to_string(maxSamples));
@@ -35,6 +37,7 @@ void LiveEvaluation::startRun(int64_t totalSteps, int64_t batch)
     lastChosen_ = Clock::now();
     chosen_.clear();
     lastSeconds_ = 0.0;
+    lastSample_.reset();
 }
 
 bool LiveEvaluation::due(int64_t stepsDone)
@@ -66,6 +69,16 @@ EvaluationResult LiveEvaluation::timedEvaluation(Backend& backend, Model& model)
 {
     const Clock::time_point start = Clock::now();
     EvaluationResult result = evaluateModel(backend, model, subset_, batchSize_);
+    const bool sampleDue =
+        !lastSample_ || std::chrono::duration<double>(Clock::now() - *lastSample_).count() >= kLiveSampleSeconds;
+    if (sampleDue && sampleBytes_ > 0 && model.tokens() > 0 && backend.usesHostMemory() && !subset_.images.empty()) {
+        lastSample_ = Clock::now();
+        const int64_t promptBytes = std::min(kLiveSamplePromptBytes, model.tokens());
+        for (int64_t t = 0; t < promptBytes; ++t)
+            result.samplePrompt.push_back(static_cast<char>(int(subset_.images[size_t(t)])));
+        result.sampleText =
+            continueText(backend, model, result.samplePrompt, {sampleBytes_, kLiveSampleTemperature, seed_});
+    }
     const std::lock_guard<std::mutex> lock(mutex_);
     lastSeconds_ = std::chrono::duration<double>(Clock::now() - start).count();
     return result;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -37,8 +38,12 @@ class LiveEvaluation {
 public:
     // Up to `maxSamples` of `test` (which must outlive this) drawn with `seed`,
     // evaluated in batches of `batchSize` with model `modelName`.
+    // With sampleBytes > 0, a language model's evaluation on a host backend
+    // also continues the subset's first kLiveSamplePromptBytes by that many
+    // bytes (EvaluationResult::samplePrompt, sampleText; draws from `seed`),
+    // at the cadence of kLiveSampleSeconds.
     LiveEvaluation(const std::string& modelName, const Dataset& test, int64_t maxSamples, uint64_t seed,
-                   int64_t batchSize);
+                   int64_t batchSize, int64_t sampleBytes = 0);
 
     // Starts a run of `totalSteps` steps of `batch` samples: the subset for
     // its length (liveEvaluationSamplesFor; all of the test set when it has
@@ -71,6 +76,7 @@ private:
     Dataset subset_; // sampleSubset(test_, size for the run, seed_)
     std::string modelName_;
     int64_t batchSize_;
+    int64_t sampleBytes_;
     std::unique_ptr<Model> snapshotModel_; // pipelined runs: where snapshots are evaluated
     std::unique_ptr<ParameterStore> snapshotStore_;
 
@@ -78,8 +84,9 @@ private:
     int64_t every_ = 1;
     int64_t totalSteps_ = 0;
     Clock::time_point lastChosen_;
-    double lastSeconds_ = 0.0; // the last evaluation's wall time
-    std::set<int64_t> chosen_; // steps due() said yes to, until takeChosen
+    double lastSeconds_ = 0.0;                    // the last evaluation's wall time
+    std::optional<Clock::time_point> lastSample_; // none yet in this run
+    std::set<int64_t> chosen_;                    // steps due() said yes to, until takeChosen
 };
 
 } // namespace lpm

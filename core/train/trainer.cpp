@@ -57,7 +57,7 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
     }
     if (options.evaluate && options.liveEvaluation)
         live_ = std::make_unique<LiveEvaluation>(options.model, data.test, options.liveEvaluationSamples, options.seed,
-                                                 options.evaluationBatch);
+                                                 options.evaluationBatch, options.liveSampleBytes);
     // The executor runs every pipelined schedule, and sequential where it recomputes.
     const std::vector<bool> recomputing = recomputingStages(options.stages);
     const bool recomputes = std::find(recomputing.begin(), recomputing.end(), true) != recomputing.end();
@@ -152,6 +152,8 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
         report.subsetSize = evaluation.samples;
         report.subsetLoss = evaluation.meanLoss;
         report.subsetAccuracy = evaluation.accuracy;
+        report.samplePrompt = evaluation.samplePrompt;
+        report.sampleText = evaluation.sampleText;
         subsetUnreported = true;
         const bool evaluationFollows = globalStep_ % perEpoch == 0 || summary.steps == totalSteps;
         if (progress && !evaluationFollows) {

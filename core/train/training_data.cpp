@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "data/text_dataset.h"
 #include "nn/model_zoo.h"
+#include "tensor/error.h"
 
 namespace lpm {
 
@@ -16,14 +18,14 @@ std::string defaultDatasetFor(const std::string& model)
     return modelTokens(model) > 0 ? "text" : "fashion-mnist";
 }
 
-double bitsPerByte(double meanLoss)
-{
-    return meanLoss / std::log(2.0);
-}
-
 DatasetSplits loadTrainingData(const std::string& spec, const std::string& model, uint64_t seed)
 {
-    DatasetSplits data = loadDataset(spec, seed, modelTokens(model));
+    const int64_t tokens = modelTokens(model);
+    if (tokens > 0 && !isTextDatasetSpec(spec))
+        throw InvalidArgument("dataset " + spec + ": model " + model
+                              + " is a language model and trains on text: use text (the default corpus) or "
+                                "text:PATH");
+    DatasetSplits data = loadDataset(spec, seed, tokens);
     standardizeImages(data); // zero mean, unit variance: cnn gains ~1 point in one epoch
     return data;
 }

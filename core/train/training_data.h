@@ -6,6 +6,7 @@
 #include <string>
 
 #include "data/dataset.h"
+#include "train/text_metrics.h"
 
 namespace lpm {
 
@@ -16,9 +17,6 @@ int64_t modelTokens(const std::string& model);
 // The dataset a model trains on unless told otherwise: "text" (the default
 // corpus) for a language model, "fashion-mnist" for the others.
 std::string defaultDatasetFor(const std::string& model);
-
-// A mean loss in nats per byte-level token as bits per byte: loss / ln 2.
-double bitsPerByte(double meanLoss);
 
 // Loads `spec` (see loadDataset) for `model`: text in windows of the model's
 // context, images standardised (standardizeImages).

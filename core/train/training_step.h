@@ -26,6 +26,8 @@ struct EvaluationResult {
     double meanLoss = 0.0;
     double accuracy = 0.0; // in [0, 1]: of the samples, or of the positions of sequences
     int64_t samples = 0;
+    // Live evaluation of a language model with samples (TrainOptions::liveSampleBytes).
+    std::string samplePrompt, sampleText;
 };
 
 // Evaluation-mode forward over the whole data set in batches of `batchSize`.

@@ -253,6 +253,31 @@ private Q_SLOTS:
     // A model's CPU profile is kept at the micro-batch size it was taken at and
     // scaled linearly to the plan's when the model comes back (cnn: profiled at
     // 8 samples, planned at 16 after the batch doubled under mlp).
+    // A language model trains on text, the others on images: changing the
+    // model changes a data set that no longer fits, in the same undoable edit,
+    // and keeps one that does.
+    void changingTheModelKeepsTheDataSetFitting()
+    {
+        DesignModel model;
+        model.resetDesign(catalogDesign("mlp", "catalog:H100x2", "1f1b"));
+        QCOMPARE(model.design().training.dataset, std::string("synthetic"));
+        QVERIFY(model.setModel("gpt-mini"));
+        QCOMPARE(model.design().training.dataset, std::string("text"));
+        TrainingSettings settings = model.design().training;
+        settings.dataset = "text:/tmp/book.txt";
+        QVERIFY(model.setTrainingSettings(settings));
+        QVERIFY(model.setModel("gpt2-small"));
+        QCOMPARE(model.design().training.dataset, std::string("text:/tmp/book.txt"));
+        QVERIFY(model.setModel("cnn"));
+        QCOMPARE(model.design().training.dataset, std::string("fashion-mnist"));
+        model.undoStack()->undo();
+        QCOMPARE(model.plan().model, std::string("gpt2-small"));
+        QCOMPARE(model.design().training.dataset, std::string("text:/tmp/book.txt"));
+        QVERIFY(DesignModel::isLanguageModel("gpt-mini"));
+        QVERIFY(!DesignModel::isLanguageModel("resnet-mini"));
+        QVERIFY(!DesignModel::isLanguageModel("no-such-model"));
+    }
+
     void aKeptCpuProfileIsScaledToTheMicroBatch()
     {
         DesignModel model;

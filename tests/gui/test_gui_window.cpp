@@ -4,6 +4,7 @@
 // visible strings; the bundled example opens and predicts.
 #include <set>
 
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
 #include <QImage>
@@ -13,6 +14,8 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStandardItemModel>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <qcustomplot.h>
@@ -250,6 +253,7 @@ private Q_SLOTS:
             progress.progress.subsetEvaluated = step % 3 == 0 || step == 30;
             progress.progress.subsetSize = 256;
             progress.progress.subsetAccuracy = 0.4 + 0.01 * step;
+            progress.progress.subsetLoss = 3.0 / step;
             plots.addProgress(progress);
             progress.reference = true;
             plots.addProgress(progress);
@@ -271,6 +275,14 @@ private Q_SLOTS:
         QCOMPARE(accuracy->graph(0)->name(), QString("test set"));
         QCOMPARE(accuracy->graph(2)->name(), QString("test subset (256 samples)"));
         QVERIFY(accuracy->legend->hasItemWithPlottable(accuracy->graph(3)));
+        // The subset's loss beside the training loss.
+        QCOMPARE(plots.pointCount("subset loss", 0), 10);
+        QCustomPlot* loss = plots.plot("loss");
+        QCOMPARE(loss->graphCount(), 4);
+        QTRY_COMPARE(loss->graph(2)->dataCount(), 10);
+        QCOMPARE(loss->graph(2)->data()->at(9)->value, 0.1);
+        QCOMPARE(loss->graph(0)->name(), QString("training"));
+        QCOMPARE(loss->graph(2)->name(), QString("test subset (256 samples)"));
         QCOMPARE(plots.plot("scaling")->graph(0)->dataCount(), 3);
         plots.setWallTimeAxis(true);
         QTRY_COMPARE(plots.plot("loss")->graph(0)->data()->at(29)->key, 3.0);
@@ -284,6 +296,51 @@ private Q_SLOTS:
         plots.clear();
         QCOMPARE(plots.pointCount("loss", 0), 0);
         QCOMPARE(plots.pointCount("subset accuracy", 0), 0);
+        QCOMPARE(plots.pointCount("subset loss", 0), 0);
+    }
+
+    // Issue 19: the gpt-mini example trains on text on two cores, offers only
+    // the text data sets, and shows its loss in bits per byte and a sample of
+    // its text after each live evaluation and the run's end.
+    void theLanguageModelExampleTrainsOnTextAndShowsASample()
+    {
+        MainWindow window;
+        window.setPromptOnClose(false);
+        QVERIFY(window.openDesign(":/examples/gpt-mini-2-cpu.lpm.json"));
+        DesignModel& model = *window.designModel();
+        QCOMPARE(model.design().training.dataset, std::string("text"));
+        QComboBox* dataset = window.trainingPanel()->datasetBox();
+        QCOMPARE(dataset->currentText(), QString("Text: the Jargon File"));
+        auto* rows = qobject_cast<QStandardItemModel*>(dataset->model());
+        QVERIFY(rows != nullptr);
+        QVERIFY(!rows->item(0)->isEnabled()); // Fashion-MNIST
+        QVERIFY(rows->item(dataset->currentIndex())->isEnabled());
+        TrainingSettings settings = model.design().training;
+        settings.steps = 2;
+        settings.compareSequential = false;
+        QVERIFY(model.setTrainingSettings(settings));
+        QVERIFY(window.trainingPanel()->sampleText().isEmpty());
+        window.trainingPanel()->startButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(!window.controller()->isTraining(), 120000);
+        const QString sample = window.trainingPanel()->sampleText();
+        QVERIFY2(sample.contains("After step 2: test subset loss"), qPrintable(sample));
+        QVERIFY2(sample.contains("Its text after step "), qPrintable(sample)); // (1, and 2 on a slow machine)
+        QVERIFY2(sample.contains("bits per byte"), qPrintable(sample));
+        QVERIFY2(sample.contains("<span style='color:gray'>"), qPrintable(sample));
+        QVERIFY(window.plots()->pointCount("subset loss", 0) >= 1);
+        QVERIFY2(window.statusBar()->currentMessage().contains("Validation loss"),
+                 qPrintable(window.statusBar()->currentMessage()));
+        // An image model turns the data set back to images, in the same edit
+        // (which waits for the window to profile mlp on a core).
+        QVERIFY(model.setModel("mlp"));
+        QTRY_COMPARE_WITH_TIMEOUT(model.plan().model, std::string("mlp"), 60000);
+        QCOMPARE(model.design().training.dataset, std::string("fashion-mnist"));
+        QCOMPARE(dataset->currentIndex(), 0);
+        QVERIFY(rows->item(0)->isEnabled());
+        QVERIFY(!rows->item(2)->isEnabled()); // the Jargon File
+        model.undoStack()->undo();
+        QCOMPARE(model.design().training.dataset, std::string("text"));
+        QCOMPARE(model.plan().model, std::string("gpt-mini"));
     }
 
     void timelineOverlaysPredictedAndTheLastMeasuredMiniBatches()

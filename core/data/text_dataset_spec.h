@@ -1,0 +1,17 @@
+// How a data set names text (--dataset, a design's training.dataset), in a
+// header of plain values that the GUI may include.
+#pragma once
+
+#include <string>
+
+namespace lpm {
+
+inline constexpr const char* kTextDatasetPrefix = "text:";
+
+// Whether a data set value names text: "text" (the default corpus) or "text:PATH".
+inline bool isTextDatasetSpec(const std::string& spec)
+{
+    return spec == "text" || spec.starts_with(kTextDatasetPrefix);
+}
+
+} // namespace lpm
