@@ -20,7 +20,9 @@
 # summary.txt (at most 8 files, so they all come back).
 #
 #   5. lpm profile --device cuda:0 of each model (per-unit GPU times at
-#      micro-batch 32, filed under the GPU's catalogue name, for lpm plan --costs);
+#      micro-batch 32, filed under the GPU's catalogue name, for lpm plan --costs),
+#      and gpt-mini's 20 AdamW steps on the CPU and on the GPU (the losses in
+#      gpt-mini-cpu.json and gpt-mini-cuda.json should agree to about 1e-4);
 #   6. pipelined training on stages sharing the GPU (cuda:0x2, cuda:0x4, a
 #      stream each, schedule lpm) against sequential on the same GPU
 #      (--compare-sequential: speedup, and whether the weights are identical),
@@ -116,6 +118,18 @@ for model in "${models[@]}" resnet-flat; do
     run_logged "lpm profile --device cuda:0 --model $model" "$bin/lpm" profile --device cuda:0 --model "$model" \
         --micro-batch-size 32 --quiet --out "$out/profile-$model.json"
 done
+# gpt-mini (issue 19): the transformer kernels train on the GPU as on the CPU
+# (check-backend above compares each operation); any file is a byte corpus.
+corpus=/usr/share/doc/jargon-text/jargon.txt.gz
+[[ -f $corpus ]] || corpus=/usr/share/common-licenses/GPL-3
+[[ -f $corpus ]] || corpus=$bin/lpm
+for backend in cpu cuda; do
+    run_logged "lpm train --model gpt-mini --backend $backend (text:$corpus)" "$bin/lpm" train --model gpt-mini \
+        --dataset "text:$corpus" --backend "$backend" --steps 20 --batch 32 --optimizer adamw --lr 3e-3 \
+        --clip-grad-norm 1 --no-live-eval --quiet --json "$out/gpt-mini-$backend.json"
+done
+run_logged "lpm profile --device cuda:0 --model gpt-mini" "$bin/lpm" profile --device cuda:0 --model gpt-mini \
+    --micro-batch-size 32 --quiet --out "$out/profile-gpt-mini.json"
 declare -A pipe_speedup pipe_equal
 pipe_devices=(cuda:0x2 cuda:0x4)
 if (( $(nvidia-smi -L 2>/dev/null | wc -l) >= 2 )); then

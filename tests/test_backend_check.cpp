@@ -59,8 +59,9 @@ TEST(BackendCheck, MultiThreadedCpuAgreesWithOneThreadExactlyOnEveryLayer)
         layers.insert(row.layer.substr(0, row.layer.find(' ')));
         EXPECT_GT(row.elements, 0) << row.layer;
     }
-    for (const char* expected : {"Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "ResidualBlock", "Dropout",
-                                 "BatchNorm2d", "SoftmaxCrossEntropy", "SGD", "Adam"})
+    for (const char* expected :
+         {"Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "ResidualBlock", "Dropout", "BatchNorm2d",
+          "SoftmaxCrossEntropy", "SGD", "Adam", "AdamW", "LayerNorm", "GELU", "Embedding", "CausalSelfAttention"})
         EXPECT_TRUE(layers.count(expected)) << expected;
 }
 

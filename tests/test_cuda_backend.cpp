@@ -12,6 +12,7 @@
 #include "backend/replica_collective.h"
 #include "data/batcher.h"
 #include "data/synthetic_dataset.h"
+#include "data/text_dataset.h"
 #include "devices/backend_factory.h"
 #include "devices/gpu_devices.h"
 #include "nn/model_zoo.h"
@@ -151,6 +152,33 @@ TEST_F(CudaBackendTest, TrainingOnTheGpuFollowsTheCpuAndRepeatsExactly)
         EXPECT_NEAR(onGpu.trainLoss, onCpu.trainLoss, 1e-4 * std::abs(onCpu.trainLoss) + 1e-6) << model;
         EXPECT_NEAR(onGpu.testLoss, onCpu.testLoss, 1e-3 * std::abs(onCpu.testLoss) + 1e-6) << model;
     }
+}
+
+// gpt-mini (layer norm, GELU, embeddings, attention on cuBLAS) on the GPU and
+// on the CPU: the same three AdamW steps up to rounding, and repeatable.
+TEST_F(CudaBackendTest, GptMiniOnTheGpuFollowsTheCpuAndRepeatsExactly)
+{
+    std::vector<uint8_t> text;
+    for (int i = 0; text.size() < 20000; ++i)
+        for (const char c : std::string("the pipeline stage ") + std::to_string(i * 7919 % 1000) + ". ")
+            text.push_back(uint8_t(c));
+    const DatasetSplits data = splitText(text, "generated text", 64, 1);
+    TrainOptions options = threeSteps("gpt-mini", 2);
+    options.batch = 8;
+    options.optimizer.kind = "adamw";
+    options.optimizer.learningRate = 3e-3f;
+    options.optimizer.clipGradNorm = 1.0f;
+    options.evaluate = true;
+    options.liveEvaluation = false;
+    Trainer cpu(options, data);
+    const TrainSummary onCpu = cpu.run();
+    options.backend = "cuda:0";
+    Trainer gpu(options, data);
+    const TrainSummary onGpu = gpu.run();
+    Trainer again(options, data);
+    EXPECT_EQ(again.run().weightsDigest, onGpu.weightsDigest);
+    EXPECT_NEAR(onGpu.trainLoss, onCpu.trainLoss, 1e-4 * std::abs(onCpu.trainLoss));
+    EXPECT_NEAR(onGpu.testLoss, onCpu.testLoss, 1e-3 * std::abs(onCpu.testLoss));
 }
 
 // Stages sharing one GPU (cuda:0x2 and x3, a stream each): the exact

@@ -13,6 +13,7 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "data/synthetic_dataset.h"
+#include "data/text_dataset.h"
 #include "expect_error.h"
 #include "forwarding_backend.h"
 #include "host_staged_collective.h"
@@ -24,15 +25,24 @@
 namespace lpm {
 namespace {
 
-const DatasetSplits& data()
+// Images for the image models; for a language model, generated text in
+// windows of its context.
+const DatasetSplits& data(const std::string& model = "mlp")
 {
-    static const DatasetSplits splits = [] {
+    static const DatasetSplits images = [] {
         SyntheticOptions options;
         options.trainCount = 64;
         options.testCount = 40;
         return makeSyntheticDataset(options);
     }();
-    return splits;
+    static const DatasetSplits text = [] {
+        std::vector<uint8_t> bytes;
+        for (int i = 0; bytes.size() < 6000; ++i)
+            for (const char c : "stage " + std::to_string(i * 31 % 97) + " of the pipeline; ")
+                bytes.push_back(uint8_t(c));
+        return splitText(bytes, "generated text", buildModel("gpt-mini").tokens(), 5);
+    }();
+    return buildModel(model).tokens() > 0 ? text : images;
 }
 
 struct RunResult {
@@ -83,12 +93,12 @@ RunResult train(Backend& backend, const std::string& modelName, const std::strin
     options.learningRate = optimizerKind == "adam" ? 1e-3f : 0.05f;
     options.momentum = 0.9f;
     ModelUnderTest m(modelName, &backend, options);
-    Batcher batcher(data().train, 16, 3);
+    Batcher batcher(data(modelName).train, 16, 3);
     RunResult result;
     for (int64_t step = 0; step < 2; ++step)
         result.lossSum +=
             runTrainingStep(backend, m.model, m.store, *m.optimizer, batcher.batchAt(step), 2, 11, step).lossSum;
-    result.evaluation = evaluateModel(backend, m.model, data().test, 16);
+    result.evaluation = evaluateModel(backend, m.model, data(modelName).test, 16);
     result.digest = m.digest();
     return result;
 }
@@ -118,7 +128,7 @@ std::string sequentialDigest(const std::string& modelName, const OptimizerOption
 {
     CpuBackend cpu(1);
     ModelUnderTest m(modelName, nullptr, options);
-    Batcher batcher(data().train, 16, 3);
+    Batcher batcher(data(modelName).train, 16, 3);
     for (int64_t step = 0; step < steps; ++step)
         runTrainingStep(cpu, m.model, m.store, *m.optimizer, batcher.batchAt(step), microBatches, 11, step);
     return m.digest();
@@ -138,7 +148,7 @@ TEST_P(OffHostTraining, PipelineStagesInOneDevicesMemoryEqualSequential)
             ModelUnderTest m(GetParam(), &owner);
             PipelineExecutor executor(m.model, m.store, *m.optimizer, m.halves(), schedule, 4, 11, false,
                                       [device](int) { return std::make_unique<OffHostCpuBackend>(device); });
-            Batcher batcher(data().train, 16, 3);
+            Batcher batcher(data(GetParam()).train, 16, 3);
             const PipelineRun run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 2);
             EXPECT_EQ(run.steps.size(), 2u) << schedule;
             if (std::string(schedule) != "lpm-async") {
@@ -208,7 +218,7 @@ TEST_P(OffHostTraining, PipelineStagesOnSeveralDevicesEqualSequential)
                                                       return std::make_unique<CpuBackend>(1);
                                                   return std::make_unique<OffHostCpuBackend>(devices.at(device));
                                               });
-                    Batcher batcher(data().train, 16, 3);
+                    Batcher batcher(data(GetParam()).train, 16, 3);
                     auto batchAt = [&](int64_t step) { return batcher.batchAt(step); };
                     EXPECT_EQ(executor.run(batchAt, 0, 2).steps.size(), 2u) << where;
                     EXPECT_EQ(executor.run(batchAt, 2, 2).steps.size(), 2u) << where;
@@ -240,7 +250,7 @@ TwoStageRun trainTwoStages(const std::string& modelName, const std::string& sche
         stageBackend = [device](int) { return std::make_unique<OffHostCpuBackend>(device); };
     PipelineExecutor executor(m.model, m.store, *m.optimizer, schedule == "dp" ? m.twoReplicas() : m.halves(), schedule,
                               4, 11, weightStash, stageBackend);
-    Batcher batcher(data().train, 16, 3);
+    Batcher batcher(data(modelName).train, 16, 3);
     TwoStageRun result;
     for (const StepResult& step : executor.run([&](int64_t s) { return batcher.batchAt(s); }, 0, 3).steps)
         result.lossSum += step.lossSum;
@@ -420,7 +430,8 @@ TEST(OffHostPipeline, DataParallelAcrossPeerDevicesEqualsTheHost)
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryZooModel, OffHostTraining,
-                         ::testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini"), [](const auto& info) {
+                         ::testing::Values("mlp", "lenet5", "cnn", "vgg-mini", "resnet-mini", "gpt-mini"),
+                         [](const auto& info) {
                              std::string name = info.param;
                              for (char& c : name)
                                  if (c == '-')

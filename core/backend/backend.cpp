@@ -1,7 +1,10 @@
-// The shared Adam bias corrections.
+// The shared Adam bias corrections and token-id check.
 #include "backend/backend.h"
 
 #include <cmath>
+#include <string>
+
+#include "tensor/error.h"
 
 namespace lpm {
 
@@ -16,6 +19,15 @@ AdamStepScales adamStepScales(const AdamHyper& h)
     else
         scales.gradientDecay = h.weightDecay;
     return scales;
+}
+
+int64_t checkedTokenId(float value, int64_t vocabulary, int64_t row)
+{
+    const auto id = static_cast<int64_t>(value);
+    if (!(value >= 0.0f) || float(id) != value || id >= vocabulary)
+        throw InvalidArgument("embedding: token id " + std::to_string(value) + " at position " + std::to_string(row)
+                              + " is not a whole number in [0, " + std::to_string(vocabulary) + ")");
+    return id;
 }
 
 } // namespace lpm

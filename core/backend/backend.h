@@ -114,6 +114,11 @@ struct AdamStepScales {
 };
 AdamStepScales adamStepScales(const AdamHyper& h);
 
+// The token id held in `value` (row `row` of an embedding's input) as an
+// index into a table of `vocabulary` rows; throws InvalidArgument naming the
+// value and the row when it is not a whole number in [0, vocabulary).
+int64_t checkedTokenId(float value, int64_t vocabulary, int64_t row);
+
 // A backend is also the memory resource it computes in (tensor/memory_space.h);
 // for one that computes on the host, memorySpaceOf() gives the host space.
 class Backend : public MemoryResource {
@@ -252,7 +257,8 @@ public:
     virtual void geluBackward(int64_t count, const float* x, const float* dy, float* dx) = 0;
 
     // Embedding lookup: y row r (width) = table row ids[r]. ids (rows) are
-    // token ids held exactly in floats, each in [0, vocabulary).
+    // token ids held exactly in floats, each in [0, vocabulary)
+    // (checkedTokenId; InvalidArgument otherwise).
     virtual void embeddingForward(int64_t rows, int64_t width, int64_t vocabulary, const float* ids, const float* table,
                                   float* y) = 0;
     // gradTable row ids[r] += dy row r, for r = 0, 1, ... in that order (rows

@@ -403,6 +403,123 @@ void addLossAndOptimizerCases(std::vector<CheckCase>& cases, CaseBuilder& make)
                          b.adamUpdate(count, adam, p.f(0), p.f(1), p.f(2), p.f(3));
                          return Scalars{};
                      }});
+    AdamHyper adamw = adam;
+    adamw.weightDecay = 0.1f;
+    adamw.decoupledWeightDecay = true;
+    cases.push_back({"AdamW (step 3, decoupled weight decay 0.1)",
+                     "update",
+                     {{"weights", make.normal(count), true},
+                      {"grads", make.normal(count)},
+                      {"firstMoment", make.normal(count, 0.1f), true},
+                      {"secondMoment", make.uniform(count, 0.01f, 1.0f), true}},
+                     [=](Backend& b, const ArrayPointers& p) {
+                         b.adamUpdate(count, adamw, p.f(0), p.f(1), p.f(2), p.f(3));
+                         return Scalars{};
+                     }});
+}
+
+// gpt-mini's transformer operations at a small batch: 2 samples of 64
+// tokens, width 128, 4 heads of 32.
+void addTransformerCases(std::vector<CheckCase>& cases, CaseBuilder& make)
+{
+    const LayerNormGeometry norm{2 * 64, 128, 1e-5f};
+    const int64_t count = norm.rows * norm.features, f = norm.features;
+    const std::string normName = "LayerNorm 128";
+    cases.push_back({normName,
+                     "forward",
+                     {{"x", make.normal(count, 2.0f)},
+                      {"gamma", make.uniform(f, 0.5f, 1.5f)},
+                      {"beta", make.normal(f)},
+                      {"y", make.normal(count), true},
+                      {"savedMean", make.normal(norm.rows), true},
+                      {"savedInvStd", make.normal(norm.rows), true}},
+                     [=](Backend& b, const ArrayPointers& p) {
+                         b.layerNormForward(norm, p.f(0), p.f(1), p.f(2), p.f(3), p.f(4), p.f(5));
+                         return Scalars{};
+                     }});
+    // Backward from the candidate's own forward; dx alone, then the
+    // parameter gradients alone (a split backward's B and W).
+    cases.push_back({normName,
+                     "backward",
+                     {{"x", make.normal(count, 2.0f)},
+                      {"gamma", make.uniform(f, 0.5f, 1.5f)},
+                      {"beta", make.normal(f)},
+                      {"y", make.normal(count)},
+                      {"savedMean", make.normal(norm.rows)},
+                      {"savedInvStd", make.normal(norm.rows)},
+                      {"gradOutput", make.normal(count)},
+                      {"gradInput", make.normal(count), true},
+                      {"gradGamma", make.normal(f), true},
+                      {"gradBeta", make.normal(f), true}},
+                     [=](Backend& b, const ArrayPointers& p) {
+                         b.layerNormForward(norm, p.f(0), p.f(1), p.f(2), p.f(3), p.f(4), p.f(5));
+                         b.layerNormBackward(norm, p.f(0), p.f(1), p.f(4), p.f(5), p.f(6), p.f(7), nullptr, nullptr);
+                         b.layerNormBackward(norm, p.f(0), p.f(1), p.f(4), p.f(5), p.f(6), nullptr, p.f(8), p.f(9));
+                         return Scalars{};
+                     }});
+    const int64_t wide = 2 * 64 * 512; // the MLP's hidden activations
+    cases.push_back({"GELU (tanh)",
+                     "forward",
+                     {{"x", make.normal(wide, 3.0f)}, {"y", make.normal(wide), true}},
+                     [=](Backend& b, const ArrayPointers& p) {
+                         b.geluForward(wide, p.f(0), p.f(1));
+                         return Scalars{};
+                     }});
+    cases.push_back(
+        {"GELU (tanh)",
+         "backward",
+         {{"x", make.normal(wide, 3.0f)}, {"gradOutput", make.normal(wide)}, {"gradInput", make.normal(wide), true}},
+         [=](Backend& b, const ArrayPointers& p) {
+             b.geluBackward(wide, p.f(0), p.f(1), p.f(2));
+             return Scalars{};
+         }});
+    const int64_t rows = 2 * 64, vocabulary = 256, width = 128;
+    std::vector<float> ids;
+    for (const int32_t id : make.labels(rows, int(vocabulary)))
+        ids.push_back(float(id)); // (repeats: the scatter sums rows that share an id)
+    const std::string embeddingName = "Embedding 256x128";
+    cases.push_back({embeddingName,
+                     "forward",
+                     {{"ids", ids}, {"table", make.normal(vocabulary * width)}, {"y", make.normal(rows * width), true}},
+                     [=](Backend& b, const ArrayPointers& p) {
+                         b.embeddingForward(rows, width, vocabulary, p.f(0), p.f(1), p.f(2));
+                         return Scalars{};
+                     }});
+    cases.push_back({embeddingName,
+                     "backward",
+                     {{"ids", ids},
+                      {"gradOutput", make.normal(rows * width)},
+                      {"gradTable", make.normal(vocabulary * width), true}},
+                     [=](Backend& b, const ArrayPointers& p) {
+                         b.embeddingBackward(rows, width, vocabulary, p.f(0), p.f(1), p.f(2));
+                         return Scalars{};
+                     }});
+    const AttentionGeometry attention{2, 64, 4, 32};
+    const int64_t qkvCount = attention.batch * attention.tokens * 3 * attention.width();
+    const int64_t outCount = attention.batch * attention.tokens * attention.width();
+    const int64_t lseCount = attention.batch * attention.heads * attention.tokens;
+    const std::string attentionName = "CausalSelfAttention 4 heads of 32, 64 tokens";
+    cases.push_back({attentionName,
+                     "forward",
+                     {{"qkv", make.normal(qkvCount)},
+                      {"out", make.normal(outCount), true},
+                      {"logSumExp", make.normal(lseCount), true}},
+                     [=](Backend& b, const ArrayPointers& p) {
+                         b.causalAttentionForward(attention, p.f(0), p.f(1), p.f(2));
+                         return Scalars{};
+                     }});
+    cases.push_back({attentionName,
+                     "backward",
+                     {{"qkv", make.normal(qkvCount)},
+                      {"out", make.normal(outCount)},
+                      {"logSumExp", make.normal(lseCount)},
+                      {"gradOutput", make.normal(outCount)},
+                      {"gradQkv", make.normal(qkvCount), true}},
+                     [=](Backend& b, const ArrayPointers& p) {
+                         b.causalAttentionForward(attention, p.f(0), p.f(1), p.f(2));
+                         b.causalAttentionBackward(attention, p.f(0), p.f(1), p.f(2), p.f(3), p.f(4));
+                         return Scalars{};
+                     }});
 }
 
 std::vector<CheckCase> allCases(uint64_t seed)
@@ -430,6 +547,7 @@ std::vector<CheckCase> allCases(uint64_t seed)
     addPoolingCases(cases, make, Pool2dGeometry{8, 16, 13, 13, 3, 2}); // overlapping windows
     addElementwiseCases(cases, make);
     addBatchNormCases(cases, make);
+    addTransformerCases(cases, make);
     addLossAndOptimizerCases(cases, make);
     return cases;
 }

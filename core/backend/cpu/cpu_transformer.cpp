@@ -11,6 +11,7 @@
 #include <string>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/transformer_rows.h"
 #include "tensor/error.h"
 
 namespace lpm {
@@ -18,47 +19,6 @@ namespace lpm {
 namespace {
 // Scratch slots of the attention (after the convolution's three).
 enum AttentionScratch : int { kScores = 3, kScoreGradients = 4 };
-
-constexpr float kGeluScale = 0.7978845608028654f; // √(2/π)
-constexpr float kGeluCubic = 0.044715f;
-
-// tanh(u) as 1 − 2/(e^{2u} + 1): glibc's tanhf goes through expm1f and took
-// a third of gpt-mini's training time; expf is several times cheaper. The
-// absolute error stays within a few ulp of 1 (what GELU's 1 + tanh sees);
-// e^{2u} overflowing to infinity gives 1, underflowing to 0 gives −1.
-inline float fastTanh(float u)
-{
-    return 1.0f - 2.0f / (std::exp(2.0f * u) + 1.0f);
-}
-
-// The id held in `value` as an index into a table of `vocabulary` rows;
-// throws when it is not a whole number in range.
-int64_t tokenIndex(float value, int64_t vocabulary, int64_t row)
-{
-    const auto id = static_cast<int64_t>(value);
-    if (!(value >= 0.0f) || float(id) != value || id >= vocabulary)
-        throw InvalidArgument("embedding: token id " + std::to_string(value) + " at position " + std::to_string(row)
-                              + " is not a whole number in [0, " + std::to_string(vocabulary) + ")");
-    return id;
-}
-
-// In row i of the T×T scores S (already scaled), the causal softmax: P[i][j] =
-// exp(S[i][j] − lse_i) for j ≤ i, 0 beyond; returns lse_i.
-float causalSoftmaxRow(int64_t i, int64_t tokens, float* row)
-{
-    float peak = row[0];
-    for (int64_t j = 1; j <= i; ++j)
-        peak = std::max(peak, row[j]);
-    double sum = 0.0;
-    for (int64_t j = 0; j <= i; ++j)
-        sum += std::exp(double(row[j] - peak));
-    const float logSumExp = peak + float(std::log(sum));
-    for (int64_t j = 0; j <= i; ++j)
-        row[j] = std::exp(row[j] - logSumExp);
-    for (int64_t j = i + 1; j < tokens; ++j)
-        row[j] = 0.0f;
-    return logSumExp;
-}
 
 // Pointers of one (sample, head) pair into the attention's tensors.
 struct HeadView {
@@ -98,23 +58,9 @@ void CpuBackend::layerNormForward(const LayerNormGeometry& g, const float* x, co
 {
     const int64_t features = g.features;
     team_.parallelFor(g.rows, [&](int64_t begin, int64_t end, int) {
-        for (int64_t row = begin; row < end; ++row) {
-            const float* in = x + row * features;
-            double sum = 0.0;
-            for (int64_t f = 0; f < features; ++f)
-                sum += in[f];
-            const double mean = sum / double(features);
-            double squares = 0.0;
-            for (int64_t f = 0; f < features; ++f)
-                squares += (in[f] - mean) * (in[f] - mean);
-            const float meanF = float(mean);
-            const float invStd = float(1.0 / std::sqrt(squares / double(features) + double(g.epsilon)));
-            savedMean[row] = meanF;
-            savedInvStd[row] = invStd;
-            float* out = y + row * features;
-            for (int64_t f = 0; f < features; ++f)
-                out[f] = (in[f] - meanF) * invStd * gamma[f] + beta[f];
-        }
+        for (int64_t row = begin; row < end; ++row)
+            layerNormRowForward(features, g.epsilon, x + row * features, gamma, beta, y + row * features,
+                                savedMean + row, savedInvStd + row);
     });
 }
 
@@ -124,27 +70,10 @@ void CpuBackend::layerNormBackward(const LayerNormGeometry& g, const float* x, c
 {
     const int64_t features = g.features;
     if (dx != nullptr) {
-        // x̂ = (x − mean)·invStd, ĝ = dy·gamma:
-        // dx = invStd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)).
         team_.parallelFor(g.rows, [&](int64_t begin, int64_t end, int) {
-            for (int64_t row = begin; row < end; ++row) {
-                const float* in = x + row * features;
-                const float* gradOut = dy + row * features;
-                const float mean = savedMean[row], invStd = savedInvStd[row];
-                double sumG = 0.0, sumGXhat = 0.0;
-                for (int64_t f = 0; f < features; ++f) {
-                    const float scaled = gradOut[f] * gamma[f];
-                    sumG += scaled;
-                    sumGXhat += scaled * ((in[f] - mean) * invStd);
-                }
-                const float meanG = float(sumG / double(features));
-                const float meanGXhat = float(sumGXhat / double(features));
-                float* gradIn = dx + row * features;
-                for (int64_t f = 0; f < features; ++f) {
-                    const float xhat = (in[f] - mean) * invStd;
-                    gradIn[f] = invStd * (gradOut[f] * gamma[f] - meanG - xhat * meanGXhat);
-                }
-            }
+            for (int64_t row = begin; row < end; ++row)
+                layerNormRowBackward(features, x + row * features, gamma, savedMean[row], savedInvStd[row],
+                                     dy + row * features, dx + row * features);
         });
     }
     if (gradGamma != nullptr) {
@@ -163,23 +92,16 @@ void CpuBackend::layerNormBackward(const LayerNormGeometry& g, const float* x, c
 void CpuBackend::geluForward(int64_t count, const float* x, float* y)
 {
     forRange(count, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-            const float v = x[i];
-            y[i] = 0.5f * v * (1.0f + fastTanh(kGeluScale * (v + kGeluCubic * v * v * v)));
-        }
+        for (int64_t i = begin; i < end; ++i)
+            y[i] = geluValue(x[i]);
     });
 }
 
 void CpuBackend::geluBackward(int64_t count, const float* x, const float* dy, float* dx)
 {
     forRange(count, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-            const float v = x[i];
-            const float t = fastTanh(kGeluScale * (v + kGeluCubic * v * v * v));
-            const float slope =
-                0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * kGeluScale * (1.0f + 3.0f * kGeluCubic * v * v);
-            dx[i] = dy[i] * slope;
-        }
+        for (int64_t i = begin; i < end; ++i)
+            dx[i] = dy[i] * geluSlope(x[i]);
     });
 }
 
@@ -187,7 +109,7 @@ void CpuBackend::embeddingForward(int64_t rows, int64_t width, int64_t vocabular
                                   float* y)
 {
     for (int64_t row = 0; row < rows; ++row) {
-        const float* from = table + tokenIndex(ids[row], vocabulary, row) * width;
+        const float* from = table + checkedTokenId(ids[row], vocabulary, row) * width;
         std::copy(from, from + width, y + row * width);
     }
 }
@@ -196,7 +118,7 @@ void CpuBackend::embeddingBackward(int64_t rows, int64_t width, int64_t vocabula
                                    float* gradTable)
 {
     for (int64_t row = 0; row < rows; ++row) {
-        float* to = gradTable + tokenIndex(ids[row], vocabulary, row) * width;
+        float* to = gradTable + checkedTokenId(ids[row], vocabulary, row) * width;
         const float* from = dy + row * width;
         for (int64_t f = 0; f < width; ++f)
             to[f] += from[f];
@@ -244,28 +166,15 @@ void CpuBackend::causalAttentionBackward(const AttentionGeometry& g, const float
             float* gradKey = gradQuery + width;
             float* gradValue = gradQuery + 2 * width;
             headScores(g, view, probabilities);
-            for (int64_t i = 0; i < g.tokens; ++i) {
-                float* row = probabilities + i * g.tokens;
-                for (int64_t j = 0; j <= i; ++j)
-                    row[j] = std::exp(row[j] - rowLogSumExp[i]);
-                for (int64_t j = i + 1; j < g.tokens; ++j)
-                    row[j] = 0.0f;
-            }
+            for (int64_t i = 0; i < g.tokens; ++i)
+                causalProbabilitiesRow(i, g.tokens, rowLogSumExp[i], probabilities + i * g.tokens);
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, 1.0f, probabilities, t, gradOutBlock, width,
                         0.0f, gradValue, stride);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, 1.0f, gradOutBlock, width, view.value, stride,
                         0.0f, gradScores, t);
-            for (int64_t i = 0; i < g.tokens; ++i) {
-                float rowDot = 0.0f;
-                for (int64_t c = 0; c < g.headDim; ++c)
-                    rowDot += gradOutBlock[i * width + c] * outBlock[i * width + c];
-                const float* p = probabilities + i * g.tokens;
-                float* gradRow = gradScores + i * g.tokens;
-                for (int64_t j = 0; j <= i; ++j)
-                    gradRow[j] = p[j] * (gradRow[j] - rowDot);
-                for (int64_t j = i + 1; j < g.tokens; ++j)
-                    gradRow[j] = 0.0f;
-            }
+            for (int64_t i = 0; i < g.tokens; ++i)
+                attentionScoreGradientRow(i, g.tokens, g.headDim, gradOutBlock + i * width, outBlock + i * width,
+                                          probabilities + i * g.tokens, gradScores + i * g.tokens);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, scale, gradScores, t, view.key, stride,
                         0.0f, gradQuery, stride);
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, scale, gradScores, t, view.query, stride,

@@ -109,8 +109,7 @@ public:
                            const float* savedInvStd, const float* dy, float* dx, float* gradGamma,
                            float* gradBeta) override;
 
-    // The transformer operations have no CUDA kernels yet: supports() is false
-    // for them and each throws Error saying so (cuda_transformer.cpp).
+    // The transformer operations (cuda_transformer.cpp).
     void layerNormForward(const LayerNormGeometry& g, const float* x, const float* gamma, const float* beta, float* y,
                           float* savedMean, float* savedInvStd) override;
     void layerNormBackward(const LayerNormGeometry& g, const float* x, const float* gamma, const float* savedMean,
@@ -159,7 +158,8 @@ private:
     OwnedHandle<cublasHandle_t, cublasDestroy> cublas_;
     OwnedHandle<cudnnHandle_t, cudnnDestroy> cudnn_;
     DeviceBuffer workspace_;
-    DeviceBuffer lossRows_; // per-row loss (double) and correct flag (int32)
+    DeviceBuffer attentionScores_, attentionScoreGradients_; // one sample's heads·T·T scores (attention)
+    DeviceBuffer lossRows_;                                  // per-row loss (double) and correct flag (int32)
     PinnedHostBuffer lossRowsHost_;
     PinnedHostBuffer uploadStaging_;                        // stagedUploads: the last upload's source
     OwnedHandle<cudaEvent_t, cudaEventDestroy> uploadRead_; // recorded once the staging buffer has been read

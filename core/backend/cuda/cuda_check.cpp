@@ -1,5 +1,6 @@
 #include "backend/cuda/cuda_check.h"
 
+#include <climits>
 #include <string>
 
 namespace lpm {
@@ -13,6 +14,14 @@ void throwCudaError(const char* call, const char* library, const char* errorName
         where = where.substr(core + 1);
     throw CudaError(std::string(library) + " call " + call + " failed: " + errorText + " (" + errorName + ") at "
                     + where + ":" + std::to_string(line));
+}
+
+int cublasInt(int64_t value, const char* what)
+{
+    if (value < 0 || value > INT_MAX)
+        throw InvalidArgument(std::string("CUDA backend: ") + what + " = " + std::to_string(value)
+                              + " does not fit cuBLAS's 32-bit sizes");
+    return static_cast<int>(value);
 }
 
 } // namespace lpm

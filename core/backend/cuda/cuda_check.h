@@ -11,6 +11,8 @@
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
+#include <cstdint>
+
 #include "tensor/error.h"
 
 namespace lpm {
@@ -43,6 +45,10 @@ inline void checkCudnn(cudnnStatus_t status, const char* call, const char* file,
     if (status != CUDNN_STATUS_SUCCESS)
         throwCudaError(call, "cuDNN", "cudnnStatus_t", cudnnGetErrorString(status), file, line);
 }
+
+// `value` as a cuBLAS size (int); throws InvalidArgument naming `what` when
+// it does not fit.
+int cublasInt(int64_t value, const char* what);
 
 } // namespace lpm
 

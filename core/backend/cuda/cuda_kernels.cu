@@ -1,5 +1,5 @@
 // The CUDA backend's own kernels: bias, elementwise, dropout, pooling, the
-// softmax cross-entropy loss and the optimizers. One thread per output
+// transformer operations, the softmax cross-entropy loss and the optimizers. One thread per output
 // element (grid-stride loops), no atomics, sums in a fixed order.
 #include "backend/cuda/cuda_kernels.h"
 
@@ -7,6 +7,7 @@
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/softmax_row.h"
+#include "backend/transformer_rows.h"
 #include "tensor/random.h"
 
 namespace lpm::cuda_kernels {
@@ -233,6 +234,107 @@ __global__ void adamKernel(int64_t count, AdamHyper h, AdamStepScales scales, fl
     }
 }
 
+__global__ void layerNormForwardKernel(LayerNormGeometry g, const float* x, const float* gamma, const float* beta,
+                                       float* y, float* savedMean, float* savedInvStd)
+{
+    LPM_GRID_STRIDE(row, g.rows)
+    {
+        layerNormRowForward(g.features, g.epsilon, x + row * g.features, gamma, beta, y + row * g.features,
+                            savedMean + row, savedInvStd + row);
+    }
+}
+
+__global__ void layerNormBackwardDataKernel(LayerNormGeometry g, const float* x, const float* gamma,
+                                            const float* savedMean, const float* savedInvStd, const float* dy,
+                                            float* dx)
+{
+    LPM_GRID_STRIDE(row, g.rows)
+    {
+        layerNormRowBackward(g.features, x + row * g.features, gamma, savedMean[row], savedInvStd[row],
+                             dy + row * g.features, dx + row * g.features);
+    }
+}
+
+__global__ void layerNormParameterGradientsKernel(LayerNormGeometry g, const float* x, const float* savedMean,
+                                                  const float* savedInvStd, const float* dy, float* gradGamma,
+                                                  float* gradBeta)
+{
+    LPM_GRID_STRIDE(f, g.features)
+    {
+        float sumGamma = gradGamma[f], sumBeta = gradBeta[f];
+        for (int64_t row = 0; row < g.rows; ++row) {
+            const int64_t i = row * g.features + f;
+            sumGamma += dy[i] * ((x[i] - savedMean[row]) * savedInvStd[row]);
+            sumBeta += dy[i];
+        }
+        gradGamma[f] = sumGamma;
+        gradBeta[f] = sumBeta;
+    }
+}
+
+__global__ void geluForwardKernel(int64_t count, const float* x, float* y)
+{
+    LPM_GRID_STRIDE(i, count)
+    {
+        y[i] = geluValue(x[i]);
+    }
+}
+
+__global__ void geluBackwardKernel(int64_t count, const float* x, const float* dy, float* dx)
+{
+    LPM_GRID_STRIDE(i, count)
+    {
+        dx[i] = dy[i] * geluSlope(x[i]);
+    }
+}
+
+__global__ void embeddingForwardKernel(int64_t rows, int64_t width, const float* ids, const float* table, float* y)
+{
+    LPM_GRID_STRIDE(i, rows * width)
+    {
+        y[i] = table[static_cast<int64_t>(ids[i / width]) * width + i % width];
+    }
+}
+
+__global__ void embeddingBackwardKernel(int64_t rows, int64_t width, const float* ids, const float* dy,
+                                        float* gradTable)
+{
+    LPM_GRID_STRIDE(f, width)
+    {
+        for (int64_t row = 0; row < rows; ++row)
+            gradTable[static_cast<int64_t>(ids[row]) * width + f] += dy[row * width + f];
+    }
+}
+
+__global__ void causalSoftmaxRowsKernel(int64_t rows, int64_t tokens, float* scores, float* logSumExp)
+{
+    LPM_GRID_STRIDE(r, rows)
+    {
+        logSumExp[r] = causalSoftmaxRow(r % tokens, tokens, scores + r * tokens);
+    }
+}
+
+__global__ void causalProbabilityRowsKernel(int64_t rows, int64_t tokens, const float* logSumExp, float* scores)
+{
+    LPM_GRID_STRIDE(r, rows)
+    {
+        causalProbabilitiesRow(r % tokens, tokens, logSumExp[r], scores + r * tokens);
+    }
+}
+
+__global__ void attentionScoreGradientRowsKernel(AttentionGeometry g, const float* gradOut, const float* out,
+                                                 const float* probabilities, float* gradScores)
+{
+    const int64_t width = g.width();
+    LPM_GRID_STRIDE(r, g.heads * g.tokens)
+    {
+        const int64_t head = r / g.tokens, i = r % g.tokens;
+        const int64_t offset = i * width + head * g.headDim;
+        attentionScoreGradientRow(i, g.tokens, g.headDim, gradOut + offset, out + offset, probabilities + r * g.tokens,
+                                  gradScores + r * g.tokens);
+    }
+}
+
 } // namespace
 
 void addRowBias(cudaStream_t stream, int64_t rows, int64_t features, const float* bias, float* y)
@@ -317,6 +419,64 @@ void adamUpdate(cudaStream_t stream, int64_t count, const AdamHyper& h, const Ad
                 const float* grads, float* firstMoment, float* secondMoment)
 {
     LPM_LAUNCH(adamKernel, count, stream, count, h, scales, weights, grads, firstMoment, secondMoment);
+}
+
+void layerNormForward(cudaStream_t stream, const LayerNormGeometry& g, const float* x, const float* gamma,
+                      const float* beta, float* y, float* savedMean, float* savedInvStd)
+{
+    LPM_LAUNCH(layerNormForwardKernel, g.rows, stream, g, x, gamma, beta, y, savedMean, savedInvStd);
+}
+
+void layerNormBackwardData(cudaStream_t stream, const LayerNormGeometry& g, const float* x, const float* gamma,
+                           const float* savedMean, const float* savedInvStd, const float* dy, float* dx)
+{
+    LPM_LAUNCH(layerNormBackwardDataKernel, g.rows, stream, g, x, gamma, savedMean, savedInvStd, dy, dx);
+}
+
+void layerNormParameterGradients(cudaStream_t stream, const LayerNormGeometry& g, const float* x,
+                                 const float* savedMean, const float* savedInvStd, const float* dy, float* gradGamma,
+                                 float* gradBeta)
+{
+    LPM_LAUNCH(layerNormParameterGradientsKernel, g.features, stream, g, x, savedMean, savedInvStd, dy, gradGamma,
+               gradBeta);
+}
+
+void geluForward(cudaStream_t stream, int64_t count, const float* x, float* y)
+{
+    LPM_LAUNCH(geluForwardKernel, count, stream, count, x, y);
+}
+
+void geluBackward(cudaStream_t stream, int64_t count, const float* x, const float* dy, float* dx)
+{
+    LPM_LAUNCH(geluBackwardKernel, count, stream, count, x, dy, dx);
+}
+
+void embeddingForward(cudaStream_t stream, int64_t rows, int64_t width, const float* ids, const float* table, float* y)
+{
+    LPM_LAUNCH(embeddingForwardKernel, rows * width, stream, rows, width, ids, table, y);
+}
+
+void embeddingBackward(cudaStream_t stream, int64_t rows, int64_t width, const float* ids, const float* dy,
+                       float* gradTable)
+{
+    LPM_LAUNCH(embeddingBackwardKernel, width, stream, rows, width, ids, dy, gradTable);
+}
+
+void causalSoftmaxRows(cudaStream_t stream, int64_t rows, int64_t tokens, float* scores, float* logSumExp)
+{
+    LPM_LAUNCH(causalSoftmaxRowsKernel, rows, stream, rows, tokens, scores, logSumExp);
+}
+
+void causalProbabilityRows(cudaStream_t stream, int64_t rows, int64_t tokens, const float* logSumExp, float* scores)
+{
+    LPM_LAUNCH(causalProbabilityRowsKernel, rows, stream, rows, tokens, logSumExp, scores);
+}
+
+void attentionScoreGradientRows(cudaStream_t stream, const AttentionGeometry& g, const float* gradOut, const float* out,
+                                const float* probabilities, float* gradScores)
+{
+    LPM_LAUNCH(attentionScoreGradientRowsKernel, g.heads * g.tokens, stream, g, gradOut, out, probabilities,
+               gradScores);
 }
 
 } // namespace lpm::cuda_kernels

@@ -41,6 +41,32 @@ void softmaxCrossEntropyRows(cudaStream_t stream, int64_t rows, int64_t classes,
                              const int32_t* labels, float scale, float* gradLogits, double* rowLoss,
                              int32_t* rowCorrect);
 
+// The transformer operations (transformer_rows.h gives each row's arithmetic,
+// the CPU's). Layer norm: one thread per row; its parameter gradients one
+// thread per feature, rows added in order onto the existing value.
+void layerNormForward(cudaStream_t stream, const LayerNormGeometry& g, const float* x, const float* gamma,
+                      const float* beta, float* y, float* savedMean, float* savedInvStd);
+void layerNormBackwardData(cudaStream_t stream, const LayerNormGeometry& g, const float* x, const float* gamma,
+                           const float* savedMean, const float* savedInvStd, const float* dy, float* dx);
+void layerNormParameterGradients(cudaStream_t stream, const LayerNormGeometry& g, const float* x,
+                                 const float* savedMean, const float* savedInvStd, const float* dy, float* gradGamma,
+                                 float* gradBeta);
+void geluForward(cudaStream_t stream, int64_t count, const float* x, float* y);
+void geluBackward(cudaStream_t stream, int64_t count, const float* x, const float* dy, float* dx);
+// ids checked by the caller (whole numbers in [0, vocabulary)). The scatter:
+// one thread per column, rows added in order (the CPU's order; no atomics).
+void embeddingForward(cudaStream_t stream, int64_t rows, int64_t width, const float* ids, const float* table, float* y);
+void embeddingBackward(cudaStream_t stream, int64_t rows, int64_t width, const float* ids, const float* dy,
+                       float* gradTable);
+// Attention rows of one sample, `rows` = heads·T rows of T scores (head-major),
+// one thread per row: the causal softmax (saving lse), the probabilities again
+// from the saved lse, and the scores' gradient from dP (in gradScores) and the
+// sample's dO and O ((T, C) blocks, head h's columns at h·D).
+void causalSoftmaxRows(cudaStream_t stream, int64_t rows, int64_t tokens, float* scores, float* logSumExp);
+void causalProbabilityRows(cudaStream_t stream, int64_t rows, int64_t tokens, const float* logSumExp, float* scores);
+void attentionScoreGradientRows(cudaStream_t stream, const AttentionGeometry& g, const float* gradOut, const float* out,
+                                const float* probabilities, float* gradScores);
+
 void sgdUpdate(cudaStream_t stream, int64_t count, const SgdHyper& h, float* weights, const float* grads,
                float* velocity);
 void adamUpdate(cudaStream_t stream, int64_t count, const AdamHyper& h, const AdamStepScales& scales, float* weights,
