@@ -1,5 +1,6 @@
 #include "cli/models_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -40,14 +41,21 @@ void printModel(const ModelOutline& model)
     std::printf("%s — %s\n  %zu units, %.3f MFLOP forward per sample, %.1f KiB parameters\n", model.name.c_str(),
                 model.summary.c_str(), model.units.size(), model.forwardFlops() / 1e6,
                 double(model.parameterBytes()) / 1024.0);
-    std::printf("  %4s  %-14s %-28s %-16s %10s %10s %10s %10s\n", "unit", "kind", "details", "output", "fwd MFLOP",
-                "params KiB", "out KiB", "saved KiB");
+    // The text columns as wide as their longest entry (at least the widths of old).
+    int kindWidth = 14, detailsWidth = 28, outputWidth = 16;
+    for (const UnitOutline& unit : model.units) {
+        kindWidth = std::max(kindWidth, int(unit.kind.size()));
+        detailsWidth = std::max(detailsWidth, int(unit.description.size()));
+        outputWidth = std::max(outputWidth, int(unit.outputShape.size()));
+    }
+    std::printf("  %4s  %-*s %-*s %-*s %10s %10s %10s %10s\n", "unit", kindWidth, "kind", detailsWidth, "details",
+                outputWidth, "output", "fwd MFLOP", "params KiB", "out KiB", "saved KiB");
     for (size_t index = 0; index < model.units.size(); ++index) {
         const UnitOutline& unit = model.units[index];
-        std::printf("  %4zu  %-14s %-28s %-16s %10.3f %10.1f %10.1f %10.1f\n", index, unit.kind.c_str(),
-                    unit.description.c_str(), unit.outputShape.c_str(), unit.cost.forwardFlops / 1e6,
-                    double(unit.cost.parameterBytes) / 1024.0, double(unit.cost.outputBytes) / 1024.0,
-                    double(unit.cost.savedBytes) / 1024.0);
+        std::printf("  %4zu  %-*s %-*s %-*s %10.3f %10.1f %10.1f %10.1f\n", index, kindWidth, unit.kind.c_str(),
+                    detailsWidth, unit.description.c_str(), outputWidth, unit.outputShape.c_str(),
+                    unit.cost.forwardFlops / 1e6, double(unit.cost.parameterBytes) / 1024.0,
+                    double(unit.cost.outputBytes) / 1024.0, double(unit.cost.savedBytes) / 1024.0);
     }
 }
 
