@@ -132,11 +132,12 @@ void CpuBackend::causalAttentionForward(const AttentionGeometry& g, const float*
     const int t = int(g.tokens), d = int(g.headDim), width = int(g.width());
     team_.parallelFor(g.batch * g.heads, [&](int64_t begin, int64_t end, int member) {
         float* scores = scratch(member, kScores, g.tokens * g.tokens);
+        float* terms = scratch(member, kScoreGradients, g.tokens); // (the softmax's)
         for (int64_t pair = begin; pair < end; ++pair) {
             const HeadView view = headView(g, pair, qkv);
             headScores(g, view, scores);
             for (int64_t i = 0; i < g.tokens; ++i)
-                logSumExp[pair * g.tokens + i] = causalSoftmaxRow(i, g.tokens, scores + i * g.tokens);
+                logSumExp[pair * g.tokens + i] = causalSoftmaxRow(i, g.tokens, scores + i * g.tokens, terms);
             // out block (T×D) = P·V.
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, 1.0f, scores, t, view.value,
                         int(view.qkvStride), 0.0f, out + view.outOffset, width);

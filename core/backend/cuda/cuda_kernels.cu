@@ -306,11 +306,11 @@ __global__ void embeddingBackwardKernel(int64_t rows, int64_t width, const float
     }
 }
 
-__global__ void causalSoftmaxRowsKernel(int64_t rows, int64_t tokens, float* scores, float* logSumExp)
+__global__ void causalSoftmaxRowsKernel(int64_t rows, int64_t tokens, float* scores, float* scratch, float* logSumExp)
 {
     LPM_GRID_STRIDE(r, rows)
     {
-        logSumExp[r] = causalSoftmaxRow(r % tokens, tokens, scores + r * tokens);
+        logSumExp[r] = causalSoftmaxRow(r % tokens, tokens, scores + r * tokens, scratch + r * tokens);
     }
 }
 
@@ -462,9 +462,10 @@ void embeddingBackward(cudaStream_t stream, int64_t rows, int64_t width, const f
     LPM_LAUNCH(embeddingBackwardKernel, width, stream, rows, width, ids, dy, gradTable);
 }
 
-void causalSoftmaxRows(cudaStream_t stream, int64_t rows, int64_t tokens, float* scores, float* logSumExp)
+void causalSoftmaxRows(cudaStream_t stream, int64_t rows, int64_t tokens, float* scores, float* scratch,
+                       float* logSumExp)
 {
-    LPM_LAUNCH(causalSoftmaxRowsKernel, rows, stream, rows, tokens, scores, logSumExp);
+    LPM_LAUNCH(causalSoftmaxRowsKernel, rows, stream, rows, tokens, scores, scratch, logSumExp);
 }
 
 void causalProbabilityRows(cudaStream_t stream, int64_t rows, int64_t tokens, const float* logSumExp, float* scores)

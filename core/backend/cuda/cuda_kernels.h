@@ -61,8 +61,10 @@ void embeddingBackward(cudaStream_t stream, int64_t rows, int64_t width, const f
 // Attention rows of one sample, `rows` = heads·T rows of T scores (head-major),
 // one thread per row: the causal softmax (saving lse), the probabilities again
 // from the saved lse, and the scores' gradient from dP (in gradScores) and the
-// sample's dO and O ((T, C) blocks, head h's columns at h·D).
-void causalSoftmaxRows(cudaStream_t stream, int64_t rows, int64_t tokens, float* scores, float* logSumExp);
+// sample's dO and O ((T, C) blocks, head h's columns at h·D). The softmax
+// uses `scratch` (as many floats as the scores) for its terms.
+void causalSoftmaxRows(cudaStream_t stream, int64_t rows, int64_t tokens, float* scores, float* scratch,
+                       float* logSumExp);
 void causalProbabilityRows(cudaStream_t stream, int64_t rows, int64_t tokens, const float* logSumExp, float* scores);
 void attentionScoreGradientRows(cudaStream_t stream, const AttentionGeometry& g, const float* gradOut, const float* out,
                                 const float* probabilities, float* gradScores);

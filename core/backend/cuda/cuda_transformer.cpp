@@ -92,13 +92,15 @@ void CudaBackend::causalAttentionForward(const AttentionGeometry& g, const float
     const int64_t t = g.tokens, d = g.headDim, h = g.heads, width = g.width(), stride = 3 * width;
     const float scale = 1.0f / std::sqrt(float(d));
     attentionScores_.reserve(h * t * t * int64_t(sizeof(float)));
+    attentionScoreGradients_.reserve(h * t * t * int64_t(sizeof(float))); // (the softmax's scratch here)
     float* scores = attentionScores_.as<float>();
     for (int64_t n = 0; n < g.batch; ++n) {
         const float* query = qkv + n * t * stride;
         const float* key = query + width;
         const float* value = query + 2 * width;
         headProducts(cublas_.get(), true, false, t, t, d, scale, key, stride, d, query, stride, d, scores, t, t * t, h);
-        cuda_kernels::causalSoftmaxRows(stream_.get(), h * t, t, scores, logSumExp + n * h * t);
+        cuda_kernels::causalSoftmaxRows(stream_.get(), h * t, t, scores, attentionScoreGradients_.as<float>(),
+                                        logSumExp + n * h * t);
         headProducts(cublas_.get(), false, false, d, t, t, 1.0f, value, stride, d, scores, t, t * t,
                      out + n * t * width, width, d, h);
     }
