@@ -132,37 +132,40 @@ TEST_F(CudaBackendTest, ABadDeviceIndexIsANamedError)
     }
 }
 
-// Three steps of cnn (and resnet-mini: batch norm, residual sums) on the GPU
-// and on the CPU from the same initial weights: the same run up to rounding,
-// and two GPU runs are identical (deterministic algorithms only).
+// `options` (on the CPU) run on the CPU and twice on GPU 0 from the same
+// initial weights: the same run up to rounding, and the two GPU runs
+// identical (deterministic algorithms only).
+void expectTheGpuFollowsTheCpu(TrainOptions options, const DatasetSplits& data)
+{
+    Trainer cpu(options, data);
+    const TrainSummary onCpu = cpu.run();
+    options.backend = "cuda:0";
+    Trainer gpu(options, data);
+    const TrainSummary onGpu = gpu.run();
+    Trainer again(options, data);
+    EXPECT_EQ(again.run().weightsDigest, onGpu.weightsDigest) << options.model;
+    EXPECT_NEAR(onGpu.trainLoss, onCpu.trainLoss, 1e-4 * std::abs(onCpu.trainLoss) + 1e-6) << options.model;
+    EXPECT_NEAR(onGpu.testLoss, onCpu.testLoss, 1e-3 * std::abs(onCpu.testLoss) + 1e-6) << options.model;
+}
+
+// Three steps of cnn (and resnet-mini: batch norm, residual sums).
 TEST_F(CudaBackendTest, TrainingOnTheGpuFollowsTheCpuAndRepeatsExactly)
 {
-    const DatasetSplits& data = smallData();
     for (const char* model : {"cnn", "resnet-mini"}) {
         TrainOptions options = threeSteps(model, 2);
         options.evaluate = true;
-        Trainer cpu(options, data);
-        const TrainSummary onCpu = cpu.run();
-        options.backend = "cuda:0";
-        Trainer gpu(options, data);
-        const TrainSummary onGpu = gpu.run();
-        Trainer again(options, data);
-        const TrainSummary onGpuAgain = again.run();
-        EXPECT_EQ(onGpu.weightsDigest, onGpuAgain.weightsDigest) << model;
-        EXPECT_NEAR(onGpu.trainLoss, onCpu.trainLoss, 1e-4 * std::abs(onCpu.trainLoss) + 1e-6) << model;
-        EXPECT_NEAR(onGpu.testLoss, onCpu.testLoss, 1e-3 * std::abs(onCpu.testLoss) + 1e-6) << model;
+        expectTheGpuFollowsTheCpu(options, smallData());
     }
 }
 
-// gpt-mini (layer norm, GELU, embeddings, attention on cuBLAS) on the GPU and
-// on the CPU: the same three AdamW steps up to rounding, and repeatable.
+// gpt-mini (layer norm, GELU, embeddings, attention on cuBLAS): three AdamW
+// steps with clipping, on text.
 TEST_F(CudaBackendTest, GptMiniOnTheGpuFollowsTheCpuAndRepeatsExactly)
 {
     std::vector<uint8_t> text;
     for (int i = 0; text.size() < 20000; ++i)
         for (const char c : std::string("the pipeline stage ") + std::to_string(i * 7919 % 1000) + ". ")
             text.push_back(uint8_t(c));
-    const DatasetSplits data = splitText(text, "generated text", 64, 1);
     TrainOptions options = threeSteps("gpt-mini", 2);
     options.batch = 8;
     options.optimizer.kind = "adamw";
@@ -170,15 +173,7 @@ TEST_F(CudaBackendTest, GptMiniOnTheGpuFollowsTheCpuAndRepeatsExactly)
     options.optimizer.clipGradNorm = 1.0f;
     options.evaluate = true;
     options.liveEvaluation = false;
-    Trainer cpu(options, data);
-    const TrainSummary onCpu = cpu.run();
-    options.backend = "cuda:0";
-    Trainer gpu(options, data);
-    const TrainSummary onGpu = gpu.run();
-    Trainer again(options, data);
-    EXPECT_EQ(again.run().weightsDigest, onGpu.weightsDigest);
-    EXPECT_NEAR(onGpu.trainLoss, onCpu.trainLoss, 1e-4 * std::abs(onCpu.trainLoss));
-    EXPECT_NEAR(onGpu.testLoss, onCpu.testLoss, 1e-3 * std::abs(onCpu.testLoss));
+    expectTheGpuFollowsTheCpu(options, splitText(text, "generated text", 64, 1));
 }
 
 // Stages sharing one GPU (cuda:0x2 and x3, a stream each): the exact
