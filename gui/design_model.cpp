@@ -301,7 +301,7 @@ bool DesignModel::setModel(const QString& model)
                design.plan.model = model.toStdString();
                const bool language = isLanguageModel(design.plan.model);
                if (language != isTextDatasetSpec(design.training.dataset))
-                   design.training.dataset = language ? "text" : "fashion-mnist"; // (defaultDatasetFor)
+                   design.training.dataset = defaultDatasetSpec(language);
            });
 }
 

@@ -175,7 +175,7 @@ void TrainingPanel::syncFromDesign()
     syncing_ = true;
     const TrainingSettings& settings = model_->design().training;
     // A language model's rows are the text ones, an image model's the others.
-    const bool language = DesignModel::isLanguageModel(model_->design().plan.model);
+    const bool language = model_->outline().tokens > 0;
     if (auto* rows = qobject_cast<QStandardItemModel*>(dataset_->model()))
         for (const int row : {kFashionMnist, kSynthetic, kText, kChooseFolder, kChooseTextFile})
             rows->item(row)->setEnabled((row == kText || row == kChooseTextFile) == language);
@@ -257,7 +257,7 @@ QString TrainingPanel::sampleText() const
 
 void TrainingPanel::prepareForRun()
 {
-    languageRun_ = DesignModel::isLanguageModel(model_->design().plan.model);
+    languageRun_ = model_->outline().tokens > 0;
     sampleLine_.clear();
     sample_->clear();
     sample_->hide();

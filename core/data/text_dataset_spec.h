@@ -14,4 +14,11 @@ inline bool isTextDatasetSpec(const std::string& spec)
     return spec == "text" || spec.starts_with(kTextDatasetPrefix);
 }
 
+// The data set a model trains on unless told otherwise: the default corpus
+// for a language model, Fashion-MNIST for a model of images.
+inline std::string defaultDatasetSpec(bool languageModel)
+{
+    return languageModel ? "text" : "fashion-mnist";
+}
+
 } // namespace lpm

@@ -15,7 +15,7 @@ int64_t modelTokens(const std::string& model)
 
 std::string defaultDatasetFor(const std::string& model)
 {
-    return modelTokens(model) > 0 ? "text" : "fashion-mnist";
+    return defaultDatasetSpec(modelTokens(model) > 0);
 }
 
 DatasetSplits loadTrainingData(const std::string& spec, const std::string& model, uint64_t seed)
