@@ -91,7 +91,7 @@ TEST(DeviceSet, MalformedSpecsAreClearErrors)
         if (!c.spec.empty())
             expectError<InvalidArgument>([&] { parseDeviceSet(c.spec); }, {"'" + c.spec + "'"});
     }
-    expectError<InvalidArgument>([] { parseDeviceSet("catalog:H100x70000"); }, {"more than 65536 stages"});
+    expectError<InvalidArgument>([] { parseDeviceSet("catalog:H100x5000"); }, {"more than 4096 stages"});
 }
 
 TEST(DeviceSet, LinksFollowTheMachines)

@@ -140,18 +140,18 @@ void checkRange(const std::filesystem::path& file, const char* what, int64_t val
 }
 
 // Reads exactly `expected` payload bytes, then checks nothing follows them.
-// Grows the buffer as data arrives, so a lying header on a short file does
-// not allocate the claimed size.
+// Grows the buffer as data arrives, in reads that double from 4 KiB up to
+// 64 MiB, so a lying header on a short file does not allocate the claimed size.
 std::vector<uint8_t> readPayload(GzReader& reader, const std::filesystem::path& file, int64_t expected,
                                  const char* what)
 {
-    constexpr size_t kChunk = size_t(1) << 20;
     std::vector<uint8_t> data;
-    data.reserve(static_cast<size_t>(std::min<int64_t>(expected, int64_t(64) << 20)));
     size_t total = static_cast<size_t>(expected);
+    size_t nextRead = size_t(1) << 12;
     while (data.size() < total) {
         size_t offset = data.size();
-        size_t chunk = std::min(kChunk, total - offset);
+        size_t chunk = std::min(nextRead, total - offset);
+        nextRead = std::min(nextRead * 2, size_t(1) << 26);
         data.resize(offset + chunk);
         size_t got = reader.read(data.data() + offset, chunk);
         if (got < chunk) {
@@ -208,14 +208,19 @@ std::vector<uint8_t> readMaybeGzipped(const std::filesystem::path& file)
 {
     GzReader reader(file);
     std::vector<uint8_t> bytes;
-    constexpr size_t kChunk = 1 << 20;
+    // The first read asks for the whole file as stored (a plain file then
+    // takes one read); a gzip file grows by doubling reads, up to 64 MiB each.
+    std::error_code unknown;
+    const uintmax_t stored = std::filesystem::file_size(file, unknown);
+    size_t chunk = unknown ? size_t(1) << 16 : size_t(std::min<uintmax_t>(stored, uintmax_t(1) << 26)) + 1;
     for (;;) {
         const size_t done = bytes.size();
-        bytes.resize(done + kChunk);
-        const size_t got = reader.read(bytes.data() + done, kChunk);
+        bytes.resize(done + chunk);
+        const size_t got = reader.read(bytes.data() + done, chunk);
         bytes.resize(done + got);
-        if (got < kChunk)
+        if (got < chunk)
             break;
+        chunk = std::min(chunk * 2, size_t(1) << 26);
     }
     const std::string problem = reader.zlibError();
     if (!problem.empty())

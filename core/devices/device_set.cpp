@@ -12,7 +12,7 @@ namespace lpm {
 namespace {
 
 // Far more stages than anyone plans; stops a typo like cpu:1000000000.
-constexpr int64_t kMaxStages = 65536;
+constexpr int64_t kMaxStages = 4096;
 
 [[noreturn]] void fail(const std::string& spec, const std::string& item, const std::string& expected)
 {
