@@ -15,8 +15,8 @@ struct BatchNormContext : LayerContext {
 BatchNorm2d::BatchNorm2d(const BatchNorm2dOptions& options)
     : options_(options), gamma_(registerParameter("gamma", Shape{options.channels}, ParameterInit::Ones, 1)),
       beta_(registerParameter("beta", Shape{options.channels}, ParameterInit::Zeros, 1)),
-      runningMean_(registerBuffer("running_mean", Shape{options.channels}, 0.0f)),
-      runningVar_(registerBuffer("running_var", Shape{options.channels}, 1.0f))
+      runningMean_(registerBuffer("running_mean", Shape{options.channels}, 0.0f, options.momentum)),
+      runningVar_(registerBuffer("running_var", Shape{options.channels}, 1.0f, options.momentum))
 {
     if (options.channels <= 0)
         throw InvalidArgument("BatchNorm2d: channel count must be positive");

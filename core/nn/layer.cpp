@@ -43,13 +43,14 @@ ParameterSlot& Layer::registerParameter(std::string name, const Shape& shape, Pa
     return *parameters_.back();
 }
 
-BufferSlot& Layer::registerBuffer(std::string name, const Shape& shape, float initialValue)
+BufferSlot& Layer::registerBuffer(std::string name, const Shape& shape, float initialValue, float averagingMomentum)
 {
     auto slot = std::make_unique<BufferSlot>();
     slot->localName = name;
     slot->name = std::move(name);
     slot->shape = shape;
     slot->initialValue = initialValue;
+    slot->averagingMomentum = averagingMomentum;
     buffers_.push_back(std::move(slot));
     return *buffers_.back();
 }

@@ -47,6 +47,11 @@ struct BufferSlot {
     std::string name;
     Shape shape;
     float initialValue = 0.0f;
+    // A moving average: each training forward sets value ← (1 − m)·value + m·s
+    // with s a statistic of its micro-batch (batch norm: m = its momentum).
+    // dp replays these updates in micro-batch order (executor). 0: the buffer
+    // is not an average, and an update is taken to add to it.
+    float averagingMomentum = 0.0f;
     float* value = nullptr;
 };
 
@@ -114,7 +119,8 @@ public:
 
 protected:
     ParameterSlot& registerParameter(std::string name, const Shape& shape, ParameterInit init, int64_t fanIn);
-    BufferSlot& registerBuffer(std::string name, const Shape& shape, float initialValue);
+    BufferSlot& registerBuffer(std::string name, const Shape& shape, float initialValue,
+                               float averagingMomentum = 0.0f);
 
 private:
     bool inputGradientNeeded_ = true;

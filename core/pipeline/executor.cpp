@@ -66,6 +66,12 @@ struct SharedRun {
 
     std::vector<ParameterStore*> replicas;   // dp: every replica's store, replica 0's the trainer's
     ReplicaCollective* collective = nullptr; // dp replicas that cannot read each other's memory
+    // dp: what each replica's forward of a micro-batch added to its batch-norm
+    // statistics, [mini-batch][micro-batch] → after − (1 − m)·before per
+    // buffer float (BufferSlot::averagingMomentum m). Replica 0 replays them in
+    // micro-batch order at the update, as sequential training applies them
+    // (guarded by control's mutex).
+    std::map<int, std::map<int, std::vector<float>>> statisticUpdates;
 
     // The batch of a mini-batch, fetched once for all the stages that read it
     // (stage 0, or every dp replica); batchAt is only ever called under the lock.
@@ -292,6 +298,10 @@ public:
           bufferOffset_(store.unitBufferOffset(stage.first)),
           bufferCount_(store.unitBufferOffset(stage.last + 1) - bufferOffset_)
     {
+        if (replica_) // (a replica holds the whole model: its buffers are all of the store's)
+            for (const BufferSlot* slot : store.bufferSlots())
+                bufferMomenta_.insert(bufferMomenta_.end(), size_t(slot->shape.elementCount()),
+                                      slot->averagingMomentum);
     }
 
     // Plays a worker's list: each action on its stage (stages[action.stage],
@@ -401,8 +411,14 @@ private:
         const int64_t step = setup_.firstStep + action.miniBatch;
         if (recompute_) // (layers may write into their input: Dropout does)
             state.keptInput = state.input.clone();
+        const bool replayStatistics = replica_ && bufferCount_ > 0;
+        std::vector<float> statisticsBefore;
+        if (replayStatistics)
+            statisticsBefore = hostBufferCopy();
         Tensor output = forwardUnits(backend_, model_, first_, last_, std::move(state.input), setup_.seed, step,
                                      state.sampleOffset, state.contexts);
+        if (replayStatistics)
+            publishStatisticUpdate(action, statisticsBefore);
         if (recompute_)
             state.contexts.clear(); // R rebuilds them
         if (lastStage_) {
@@ -621,6 +637,46 @@ private:
         run_.control.notifyAll();
     }
 
+    std::vector<float> hostBufferCopy() const
+    {
+        std::vector<float> copy(static_cast<size_t>(bufferCount_));
+        space_.copyToHost(copy.data(), store_.buffers() + bufferOffset_, int64_t(sizeof(float)) * bufferCount_);
+        return copy;
+    }
+
+    // dp: hands what this forward added to the replica's batch-norm statistics
+    // to replica 0 (SharedRun::statisticUpdates).
+    void publishStatisticUpdate(const Action& action, const std::vector<float>& before)
+    {
+        std::vector<float> update = hostBufferCopy();
+        for (size_t i = 0; i < update.size(); ++i)
+            update[i] -= (1.0f - bufferMomenta_[i]) * before[i];
+        const std::lock_guard<std::mutex> lock(run_.control.mutex());
+        run_.statisticUpdates[action.miniBatch][action.microBatch] = std::move(update);
+    }
+
+    // dp, replica 0, once every replica has forwarded `miniBatch`: sets the
+    // statistics to `before` (those from before the mini-batch) with every
+    // micro-batch's update applied in micro-batch order. Sequential training
+    // applies the same updates in the same order; they differ from its own by
+    // the rounding of the subtraction above, and through weights that differ
+    // by dp's order of summing gradients.
+    void replayStatisticUpdates(int miniBatch, std::vector<float> statistics)
+    {
+        std::map<int, std::vector<float>> updates;
+        {
+            const std::lock_guard<std::mutex> lock(run_.control.mutex());
+            updates = std::move(run_.statisticUpdates[miniBatch]);
+            run_.statisticUpdates.erase(miniBatch);
+        }
+        for (const auto& [microBatch, update] : updates)
+            for (size_t i = 0; i < statistics.size(); ++i)
+                statistics[i] = (1.0f - bufferMomenta_[i]) * statistics[i] + update[i];
+        space_.copyFromHost(store_.buffers() + bufferOffset_, statistics.data(), int64_t(sizeof(float)) * bufferCount_);
+        if (!space_.isHost())
+            backend_.synchronize(); // the other replicas copy them next
+    }
+
     // dp: replica r's share of the parameters, [first, end): the same slice
     // for the all-reduce and the update, so each replica only ever touches
     // its own slice of replica 0's gradients, weights and optimizer state.
@@ -660,9 +716,15 @@ private:
     void updateReplica(const Action& action)
     {
         if (!run_.control.claimUpdate(action.miniBatch))
-            return; // a stop cancelled it (the other replicas' barriers wake too)
-        bufferSnapshots_.erase(action.miniBatch);
+            return;                          // a stop cancelled it (the other replicas' barriers wake too)
+        std::vector<float> statisticsBefore; // (replica 0 always forwards micro-batch 0, so it has them)
+        if (const auto before = bufferSnapshots_.find(action.miniBatch); before != bufferSnapshots_.end()) {
+            statisticsBefore = std::move(before->second);
+            bufferSnapshots_.erase(before);
+        }
         ActionStart start = beginAction();
+        if (index_ == 0 && bufferCount_ > 0) // (every replica's forwards are done: BackwardsDone)
+            replayStatisticUpdates(action.miniBatch, std::move(statisticsBefore));
         if (run_.collective != nullptr) {
             // Every replica holds the sum: replica 0 (the trainer's store and
             // optimizer) updates, and its weights and batch-norm statistics
@@ -825,6 +887,7 @@ private:
     MemorySpace space_; // where this stage's tensors live
     int64_t parameterOffset_, parameterCount_;
     int64_t bufferOffset_, bufferCount_;
+    std::vector<float> bufferMomenta_;                  // dp replicas: BufferSlot::averagingMomentum per buffer float
     std::map<int, std::vector<float>> bufferSnapshots_; // by mini-batch: buffers before its first forward here
     std::map<int, MicroBatchState> states_;             // by mini-batch · m + micro-batch
     int updatesDone_ = 0;                               // this stage's updates in this run: its weights' version

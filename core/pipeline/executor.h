@@ -25,7 +25,10 @@
 // aborts the collective, so no replica stays waiting in it.
 // Gradients are summed in another order than sequential's (per replica first),
 // so weights agree to rounding (about 1e-7 relative per step), not bit for
-// bit; batch-norm running statistics are those of replica 0's micro-batches.
+// bit. Batch-norm running statistics are sequential's to rounding too: each
+// replica hands over what each of its forwards added to them, and replica 0
+// replays those updates in micro-batch order onto the statistics from before
+// the mini-batch (BufferSlot::averagingMomentum), before the others copy them.
 //
 // Stage replication (PlannedStage::replicas, plan.h): a stage replicated on
 // r CPU cores computes on a CPU backend of r threads, which splits every
