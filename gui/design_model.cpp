@@ -391,6 +391,10 @@ bool DesignModel::setTrainingSettings(const TrainingSettings& settings)
             return rejected(tr("Train for at least one epoch or one step."));
         if (settings.weightStash && !scheduleTraits(design.plan.schedule).allowsWeightStash())
             return rejected(tr("Weight stashing applies to the lpm-async schedule only."));
+        if (settings.clipGradNorm > 0.0 && !scheduleTraits(design.plan.schedule).allowsClipping(design.plan.chunks))
+            return rejected(tr("Gradient clipping is not available under %1 yet: it runs under sequential, dp and "
+                               "every exact schedule with one chunk per stage.")
+                                .arg(QString::fromStdString(design.plan.schedule)));
         design.training = settings;
         return design;
     });

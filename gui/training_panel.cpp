@@ -15,6 +15,7 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <initializer_list>
 
 #include "data/text_dataset_spec.h"
 #include "design_model.h"
@@ -27,6 +28,9 @@ namespace lpm::gui {
 namespace {
 // kFolder: the path chosen (an MNIST-format folder, or text:PATH).
 enum DatasetRow { kFashionMnist, kSynthetic, kText, kFolder, kChooseFolder, kChooseTextFile };
+// The learning-rate schedule box's rows, and OptimizerOptions::schedule's names for them.
+enum RateScheduleRow { kConstantRate, kCosineRate };
+constexpr const char* kRateScheduleNames[] = {"constant", "cosine"};
 
 QString durationText(double seconds)
 {
@@ -51,6 +55,18 @@ TrainingPanel::TrainingPanel(DesignModel* model, QWidget* parent) : QWidget(pare
     learningRate_->setDecimals(5);
     learningRate_->setRange(0.00001, 10.0);
     learningRate_->setSingleStep(0.005);
+    learningRateSchedule_ = new QComboBox(this);
+    learningRateSchedule_->addItems({QString(), QString()});
+    warmupSteps_ = new QSpinBox(this);
+    warmupSteps_->setRange(0, 100000000);
+    weightDecay_ = new QDoubleSpinBox(this);
+    weightDecay_->setDecimals(4);
+    weightDecay_->setRange(0.0, 1.0);
+    weightDecay_->setSingleStep(0.01);
+    clipGradNorm_ = new QDoubleSpinBox(this);
+    clipGradNorm_->setDecimals(3);
+    clipGradNorm_->setRange(0.0, 1e6);
+    clipGradNorm_->setSingleStep(0.5);
     seed_ = new QSpinBox(this);
     seed_->setRange(0, 2147483647);
     compareSequential_ = new QCheckBox(this);
@@ -81,6 +97,10 @@ TrainingPanel::TrainingPanel(DesignModel* model, QWidget* parent) : QWidget(pare
     form_->addRow(new QLabel(this), epochs_);
     form_->addRow(new QLabel(this), steps_);
     form_->addRow(new QLabel(this), learningRate_);
+    form_->addRow(new QLabel(this), learningRateSchedule_);
+    form_->addRow(new QLabel(this), warmupSteps_);
+    form_->addRow(new QLabel(this), weightDecay_);
+    form_->addRow(new QLabel(this), clipGradNorm_);
     form_->addRow(new QLabel(this), seed_);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(start_);
@@ -125,9 +145,11 @@ TrainingPanel::TrainingPanel(DesignModel* model, QWidget* parent) : QWidget(pare
         }
         applySettings();
     });
-    for (QSpinBox* box : {epochs_, steps_, seed_})
+    for (QSpinBox* box : {epochs_, steps_, warmupSteps_, seed_})
         connect(box, &QSpinBox::editingFinished, this, &TrainingPanel::applySettings);
-    connect(learningRate_, &QDoubleSpinBox::editingFinished, this, &TrainingPanel::applySettings);
+    for (QDoubleSpinBox* box : {learningRate_, weightDecay_, clipGradNorm_})
+        connect(box, &QDoubleSpinBox::editingFinished, this, &TrainingPanel::applySettings);
+    connect(learningRateSchedule_, &QComboBox::activated, this, &TrainingPanel::applySettings);
     for (QCheckBox* box : {compareSequential_, weightStash_})
         connect(box, &QCheckBox::toggled, this, &TrainingPanel::applySettings);
     connect(start_, &QPushButton::clicked, this, &TrainingPanel::startRequested);
@@ -159,13 +181,20 @@ void TrainingPanel::applySettings()
     settings.epochs = epochs_->value();
     settings.steps = steps_->value();
     settings.learningRate = learningRate_->value();
+    settings.learningRateSchedule = kRateScheduleNames[learningRateSchedule_->currentIndex() == kCosineRate ? 1 : 0];
+    settings.warmupSteps = warmupSteps_->value();
+    settings.weightDecay = weightDecay_->value();
+    settings.clipGradNorm = clipGradNorm_->value();
     settings.seed = uint64_t(seed_->value());
     settings.compareSequential = compareSequential_->isChecked();
     settings.weightStash = weightStash_->isChecked() && weightStash_->isEnabled();
     const TrainingSettings& now = model_->design().training;
     const bool same = settings.dataset == now.dataset && settings.epochs == now.epochs && settings.steps == now.steps
                       && settings.learningRate == now.learningRate && settings.seed == now.seed
-                      && settings.compareSequential == now.compareSequential && settings.weightStash == now.weightStash;
+                      && settings.compareSequential == now.compareSequential && settings.weightStash == now.weightStash
+                      && settings.learningRateSchedule == now.learningRateSchedule
+                      && settings.warmupSteps == now.warmupSteps && settings.weightDecay == now.weightDecay
+                      && settings.clipGradNorm == now.clipGradNorm;
     if (!same && !model_->setTrainingSettings(settings))
         syncFromDesign();
 }
@@ -192,6 +221,12 @@ void TrainingPanel::syncFromDesign()
     epochs_->setValue(int(settings.epochs));
     steps_->setValue(int(settings.steps));
     learningRate_->setValue(settings.learningRate);
+    const bool cosine = settings.learningRateSchedule == kRateScheduleNames[kCosineRate];
+    learningRateSchedule_->setCurrentIndex(cosine ? kCosineRate : kConstantRate);
+    warmupSteps_->setValue(int(settings.warmupSteps));
+    warmupSteps_->setEnabled(cosine && !running_);
+    weightDecay_->setValue(settings.weightDecay);
+    clipGradNorm_->setValue(settings.clipGradNorm);
     seed_->setValue(int(settings.seed));
     compareSequential_->setChecked(settings.compareSequential);
     weightStash_->setEnabled(model_->weightStashApplies() && !running_);
@@ -202,10 +237,11 @@ void TrainingPanel::syncFromDesign()
 void TrainingPanel::setRunning(bool running, bool paused)
 {
     running_ = running;
-    for (QWidget* field : {static_cast<QWidget*>(dataset_), static_cast<QWidget*>(epochs_),
-                           static_cast<QWidget*>(steps_), static_cast<QWidget*>(learningRate_),
-                           static_cast<QWidget*>(seed_), static_cast<QWidget*>(compareSequential_)})
+    for (QWidget* field :
+         std::initializer_list<QWidget*>{dataset_, epochs_, steps_, learningRate_, learningRateSchedule_, weightDecay_,
+                                         clipGradNorm_, seed_, compareSequential_})
         field->setEnabled(!running);
+    warmupSteps_->setEnabled(!running && learningRateSchedule_->currentIndex() == kCosineRate);
     weightStash_->setEnabled(!running && model_->weightStashApplies());
     start_->setEnabled(!running);
     pause_->setEnabled(running);
@@ -275,8 +311,17 @@ void TrainingPanel::retranslate()
     dataset_->setItemText(kText, tr("Text: the Jargon File"));
     dataset_->setItemText(kChooseFolder, tr("MNIST-format folder…"));
     dataset_->setItemText(kChooseTextFile, tr("Text file…"));
+    learningRateSchedule_->setItemText(kConstantRate, tr("Constant"));
+    learningRateSchedule_->setItemText(kCosineRate, tr("Cosine, after warm-up"));
+    learningRateSchedule_->setToolTip(
+        tr("Cosine: the rate rises linearly over the warm-up steps, then falls along a cosine to a tenth of "
+           "itself at the run's last step."));
+    clipGradNorm_->setToolTip(tr("Scales the gradients down to this global norm before each update (all "
+                                 "stages agree on the norm first, so exact schedules stay exact); 0: no "
+                                 "clipping."));
     setFormLabels(form_,
-                  {tr("Data set"), tr("Epochs"), tr("Steps (0: whole epochs)"), tr("Learning rate"), tr("Seed")});
+                  {tr("Data set"), tr("Epochs"), tr("Steps (0: whole epochs)"), tr("Learning rate"),
+                   tr("Rate schedule"), tr("Warm-up steps"), tr("Weight decay"), tr("Clip norm (0: off)"), tr("Seed")});
     compareSequential_->setText(tr("Also run the sequential reference (for the speedup)"));
     weightStash_->setText(tr("Weight stashing (lpm-async)"));
     start_->setText(tr("Start"));

@@ -44,6 +44,10 @@ public:
     QPushButton* pauseButton() const { return pause_; }
     QPushButton* stopButton() const { return stop_; }
     QComboBox* datasetBox() const { return dataset_; }
+    QComboBox* learningRateScheduleBox() const { return learningRateSchedule_; }
+    QSpinBox* warmupStepsBox() const { return warmupSteps_; }
+    QDoubleSpinBox* weightDecayBox() const { return weightDecay_; }
+    QDoubleSpinBox* clipGradNormBox() const { return clipGradNorm_; }
     void retranslate();
 
 signals:
@@ -64,6 +68,10 @@ private:
     QSpinBox* epochs_;
     QSpinBox* steps_;
     QDoubleSpinBox* learningRate_;
+    QComboBox* learningRateSchedule_; // kConstantRate, kCosineRate
+    QSpinBox* warmupSteps_;           // cosine only
+    QDoubleSpinBox* weightDecay_;
+    QDoubleSpinBox* clipGradNorm_; // 0: no clipping
     QSpinBox* seed_;
     QCheckBox* compareSequential_;
     QCheckBox* weightStash_;

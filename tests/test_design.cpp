@@ -46,6 +46,10 @@ Design exampleDesign()
     design.training.learningRate = 0.02;
     design.training.seed = 7;
     design.training.compareSequential = true;
+    design.training.learningRateSchedule = "cosine";
+    design.training.warmupSteps = 2;
+    design.training.clipGradNorm = 1.5;
+    design.training.weightDecay = 0.01;
     return design;
 }
 
@@ -60,6 +64,19 @@ TEST(DesignFiles, RoundTripKeepsEveryField)
     EXPECT_EQ(loaded.training.learningRate, 0.02);
     EXPECT_EQ(loaded.training.seed, 7u);
     EXPECT_TRUE(loaded.training.compareSequential);
+    EXPECT_EQ(loaded.training.learningRateSchedule, "cosine");
+    EXPECT_EQ(loaded.training.warmupSteps, 2);
+    EXPECT_EQ(loaded.training.clipGradNorm, 1.5);
+    EXPECT_EQ(loaded.training.weightDecay, 0.01);
+    // ... and a run of the design is made with them (on CPU cores: catalogue
+    // devices are for planning only).
+    Design onCores = loaded;
+    onCores.plan.deviceSpec = "cpu:2";
+    const OptimizerOptions optimizer = sessionRequestFor(onCores).train.optimizer;
+    EXPECT_EQ(optimizer.schedule, "cosine");
+    EXPECT_EQ(optimizer.warmupSteps, 2);
+    EXPECT_EQ(optimizer.clipGradNorm, 1.5f);
+    EXPECT_EQ(optimizer.weightDecay, 0.01f);
     ASSERT_EQ(loaded.plan.stages.size(), design.plan.stages.size());
     EXPECT_EQ(predictPlan(loaded.plan).iterationSeconds, predictPlan(design.plan).iterationSeconds);
 }
@@ -86,6 +103,12 @@ TEST(DesignFiles, MalformedFilesNameTheFieldAndTheExpectation)
         {[](json& d) { d["training"]["dataset"] = ""; }, {"training.dataset: expected a data set name"}},
         {[](json& d) { d["plan"]["stages"][0]["first"] = "x"; }, {"plan.stages[0].first: expected an integer"}},
         {[](json& d) { d["plan"]["micro_batches"] = 5; }, {"bad.lpm.json", "micro-batches"}},
+        {[](json& d) { d["training"]["lr_schedule"] = "linear"; },
+         {"training.lr_schedule: expected \"constant\" or \"cosine\", got \"linear\""}},
+        {[](json& d) { d["training"]["warmup_steps"] = -5; }, {"training.warmup_steps: expected 0 or more, got -5"}},
+        {[](json& d) { d["training"]["clip_grad_norm"] = -1; },
+         {"training.clip_grad_norm: expected 0 (no clipping) or a positive norm"}},
+        {[](json& d) { d["training"]["weight_decay"] = 2; }, {"training.weight_decay: expected a number in [0, 1]"}},
     };
     for (const Case& bad : cases) {
         json document = good;
@@ -94,6 +117,20 @@ TEST(DesignFiles, MalformedFilesNameTheFieldAndTheExpectation)
         expectError([&] { designFromJson(document.dump(), "bad.lpm.json"); }, bad.parts);
     }
     expectError([] { designFromJson("{not json", "bad.lpm.json"); }, {"bad.lpm.json", "not valid JSON"});
+}
+
+// Designs written before the optimizer settings existed load with the defaults.
+TEST(DesignFiles, OptimizerSettingsAreOptional)
+{
+    json document = json::parse(designToJson(exampleDesign()));
+    for (const char* field : {"lr_schedule", "warmup_steps", "clip_grad_norm", "weight_decay"})
+        document["training"].erase(field);
+    const TrainingSettings settings = designFromJson(document.dump(), "old.lpm.json").training;
+    const TrainingSettings defaults;
+    EXPECT_EQ(settings.learningRateSchedule, defaults.learningRateSchedule);
+    EXPECT_EQ(settings.warmupSteps, defaults.warmupSteps);
+    EXPECT_EQ(settings.clipGradNorm, defaults.clipGradNorm);
+    EXPECT_EQ(settings.weightDecay, defaults.weightDecay);
 }
 
 TEST(DesignFiles, SaveIsAtomicAndLoadNamesTheFile)

@@ -232,17 +232,22 @@
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="426"/>
+        <location filename="../gui/design_model.cpp" line="395"/>
+        <source>Gradient clipping is not available under %1 yet: it runs under sequential, dp and every exact schedule with one chunk per stage.</source>
+        <translation>%1 调度下尚不支持梯度裁剪：它可用于 sequential、dp 以及每个阶段只有一个块的所有精确调度。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="430"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="436"/>
+        <location filename="../gui/design_model.cpp" line="440"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="440"/>
+        <location filename="../gui/design_model.cpp" line="444"/>
         <source>The plan has changed since the last run; run it, then calibrate.</source>
         <translation>计划自上次运行以来已更改；请先运行它，再校准。</translation>
     </message>
@@ -1334,112 +1339,152 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::TrainingPanel</name>
     <message>
-        <location filename="../gui/training_panel.cpp" line="103"/>
+        <location filename="../gui/training_panel.cpp" line="123"/>
         <source>Text to train the language model on (any file, read as bytes)</source>
         <translation>用于训练语言模型的文本（任意文件，按字节读取）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="115"/>
+        <location filename="../gui/training_panel.cpp" line="135"/>
         <source>Folder with the four MNIST-format IDX files</source>
         <translation>包含四个 MNIST 格式 IDX 文件的文件夹</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="224"/>
+        <location filename="../gui/training_panel.cpp" line="259"/>
         <source>reference %p%</source>
         <translation>基准 %p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="224"/>
+        <location filename="../gui/training_panel.cpp" line="259"/>
         <source>%p%</source>
         <translation>%p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="226"/>
+        <location filename="../gui/training_panel.cpp" line="261"/>
         <source>step %1 of %2 · epoch %3 · loss %4 · %5 samples/s · %6 left</source>
         <translation>第 %1 步（共 %2 步）· 第 %3 轮 · 损失 %4 · %5 样本/秒 · 剩余 %6</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="239"/>
+        <location filename="../gui/training_panel.cpp" line="274"/>
         <source>After step %1: test subset loss %2 nats per byte (%3 bits per byte, perplexity %4).</source>
         <translation>第 %1 步后：测试子集损失 %2 奈特/字节（%3 比特/字节，困惑度 %4）。</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="247"/>
+        <location filename="../gui/training_panel.cpp" line="282"/>
         <source>Its text after step %1:</source>
         <translation>第 %1 步后它生成的文本：</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="274"/>
+        <location filename="../gui/training_panel.cpp" line="309"/>
         <source>Fashion-MNIST</source>
         <translation>Fashion-MNIST</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="275"/>
+        <location filename="../gui/training_panel.cpp" line="310"/>
         <source>Synthetic (seeded, fast)</source>
         <translation>合成数据（固定种子，快速）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="276"/>
+        <location filename="../gui/training_panel.cpp" line="311"/>
         <source>Text: the Jargon File</source>
         <translation>文本：Jargon File</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="277"/>
+        <location filename="../gui/training_panel.cpp" line="312"/>
         <source>MNIST-format folder…</source>
         <translation>MNIST 格式文件夹…</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="278"/>
+        <location filename="../gui/training_panel.cpp" line="313"/>
         <source>Text file…</source>
         <translation>文本文件…</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="280"/>
+        <location filename="../gui/training_panel.cpp" line="314"/>
+        <source>Constant</source>
+        <translation>恒定</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="315"/>
+        <source>Cosine, after warm-up</source>
+        <translation>预热后余弦衰减</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="317"/>
+        <source>Cosine: the rate rises linearly over the warm-up steps, then falls along a cosine to a tenth of itself at the run&apos;s last step.</source>
+        <translation>余弦：学习率在预热步数内线性上升，然后沿余弦曲线下降，到运行的最后一步时降为原来的十分之一。</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="319"/>
+        <source>Scales the gradients down to this global norm before each update (all stages agree on the norm first, so exact schedules stay exact); 0: no clipping.</source>
+        <translation>每次更新前把梯度按比例缩小到这个全局范数（所有阶段先就范数达成一致，因此精确调度仍然精确）；0：不裁剪。</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="324"/>
+        <source>Clip norm (0: off)</source>
+        <translation>裁剪范数（0：关闭）</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="322"/>
         <source>Data set</source>
         <translation>数据集</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="280"/>
+        <location filename="../gui/training_panel.cpp" line="322"/>
         <source>Epochs</source>
         <translation>轮数</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="280"/>
+        <location filename="../gui/training_panel.cpp" line="322"/>
         <source>Steps (0: whole epochs)</source>
         <translation>步数（0：按完整轮次）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="280"/>
+        <location filename="../gui/training_panel.cpp" line="322"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="280"/>
+        <location filename="../gui/training_panel.cpp" line="323"/>
+        <source>Warm-up steps</source>
+        <translation>预热步数</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="323"/>
+        <source>Weight decay</source>
+        <translation>权重衰减</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="323"/>
+        <source>Rate schedule</source>
+        <translation>学习率调度</translation>
+    </message>
+    <message>
+        <location filename="../gui/training_panel.cpp" line="324"/>
         <source>Seed</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="281"/>
+        <location filename="../gui/training_panel.cpp" line="325"/>
         <source>Also run the sequential reference (for the speedup)</source>
         <translation>同时运行顺序基准（用于计算加速比）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="282"/>
+        <location filename="../gui/training_panel.cpp" line="326"/>
         <source>Weight stashing (lpm-async)</source>
         <translation>权重暂存（lpm-async）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="283"/>
+        <location filename="../gui/training_panel.cpp" line="327"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="284"/>
+        <location filename="../gui/training_panel.cpp" line="328"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="285"/>
+        <location filename="../gui/training_panel.cpp" line="329"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>

@@ -958,7 +958,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     if (count < 1)
         throw InvalidArgument("executor: run at least 1 mini-batch, got " + std::to_string(count));
     const int stages = int(stages_.size());
-    if (optimizer_.clipGradNorm() > 0.0f && (chunks_ > 1 || (!traits_.exact() && !traits_.replicated)))
+    if (optimizer_.clipGradNorm() > 0.0f && !traits_.allowsClipping(chunks_))
         throw InvalidArgument("executor: gradient clipping (--clip-grad-norm) under " + schedule_
                               + " is not available yet: it runs under sequential, dp and every exact schedule "
                                 "with one chunk per stage");

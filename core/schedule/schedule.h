@@ -134,6 +134,10 @@ struct ScheduleTraits {
     // Weight stashing (a stage keeps the weights each in-flight micro-batch
     // was forwarded with) applies only where mini-batches overlap.
     bool allowsWeightStash() const { return continuous; }
+    // Gradient clipping by global norm (the stages agree on the norm before
+    // any of them updates): every exact schedule with one chunk per stage,
+    // and dp; not yet lpm-async or interleaved chunks.
+    bool allowsClipping(int chunks) const { return chunks <= 1 && (exact() || replicated); }
     // The stages the schedule runs on `devices` devices (interleaved: `chunks` on each).
     int stagesOn(int devices, int chunks = 1) const
     {

@@ -13,6 +13,32 @@ namespace lpm {
 
 namespace {
 constexpr const char* kDesignFormat = "lpm-design";
+
+// The optional optimizer settings of "training" (absent: the defaults).
+void readOptimizerSettings(const JsonReader& training, TrainingSettings& settings)
+{
+    if (training.has("lr_schedule")) {
+        settings.learningRateSchedule = training.field("lr_schedule").text();
+        if (settings.learningRateSchedule != "constant" && settings.learningRateSchedule != "cosine")
+            training.field("lr_schedule")
+                .fail("expected \"constant\" or \"cosine\", got \"" + settings.learningRateSchedule + "\"");
+    }
+    if (training.has("warmup_steps")) {
+        settings.warmupSteps = training.field("warmup_steps").integer();
+        if (settings.warmupSteps < 0)
+            training.field("warmup_steps").fail("expected 0 or more, got " + std::to_string(settings.warmupSteps));
+    }
+    if (training.has("clip_grad_norm")) {
+        settings.clipGradNorm = training.field("clip_grad_norm").number();
+        if (!(settings.clipGradNorm >= 0.0))
+            training.field("clip_grad_norm").fail("expected 0 (no clipping) or a positive norm");
+    }
+    if (training.has("weight_decay")) {
+        settings.weightDecay = training.field("weight_decay").number();
+        if (!(settings.weightDecay >= 0.0 && settings.weightDecay <= 1.0))
+            training.field("weight_decay").fail("expected a number in [0, 1]");
+    }
+}
 } // namespace
 
 std::string designToJson(const Design& design)
@@ -28,7 +54,11 @@ std::string designToJson(const Design& design)
                                    {"learning_rate", training.learningRate},
                                    {"seed", training.seed},
                                    {"compare_sequential", training.compareSequential},
-                                   {"weight_stash", training.weightStash}}}};
+                                   {"weight_stash", training.weightStash},
+                                   {"lr_schedule", training.learningRateSchedule},
+                                   {"warmup_steps", training.warmupSteps},
+                                   {"clip_grad_norm", training.clipGradNorm},
+                                   {"weight_decay", training.weightDecay}}}};
     return root.dump(1) + "\n";
 }
 
@@ -64,6 +94,7 @@ Design designFromJson(const std::string& text, const std::string& source)
     if (settings.weightStash && !scheduleTraits(design.plan.schedule).allowsWeightStash())
         training.field("weight_stash")
             .fail("weight stashing applies to lpm-async only, the plan's schedule is " + design.plan.schedule);
+    readOptimizerSettings(training, settings);
     return design;
 }
 
@@ -102,6 +133,10 @@ SessionRequest sessionRequestFor(const Design& design)
     train.stages = plan.stages;
     train.optimizer.kind = plan.optimizer;
     train.optimizer.learningRate = float(design.training.learningRate);
+    train.optimizer.schedule = design.training.learningRateSchedule;
+    train.optimizer.warmupSteps = design.training.warmupSteps;
+    train.optimizer.clipGradNorm = float(design.training.clipGradNorm);
+    train.optimizer.weightDecay = float(design.training.weightDecay);
     train.epochs = design.training.epochs;
     train.steps = design.training.steps;
     train.seed = design.training.seed;

@@ -5,7 +5,9 @@
 //   {"format": "lpm-design", "version": 1,
 //    "plan": {...an lpm-plan document (plan_json.h)...},
 //    "training": {"dataset", "epochs", "steps", "learning_rate", "seed",
-//                 "compare_sequential", "weight_stash"}}
+//                 "compare_sequential", "weight_stash",
+//                 optional: "lr_schedule", "warmup_steps", "clip_grad_norm",
+//                 "weight_decay" (files written before them load the defaults)}}
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,12 @@ struct TrainingSettings {
     uint64_t seed = 1;
     bool compareSequential = false;
     bool weightStash = false; // lpm-async only
+    // OptimizerOptions' schedule, warm-up, clipping and weight decay; the
+    // cosine decay ends at the run's last step.
+    std::string learningRateSchedule = "constant"; // or "cosine"
+    int64_t warmupSteps = 0;
+    double clipGradNorm = 0.0; // 0: no clipping
+    double weightDecay = 0.0;  // in [0, 1]
 };
 
 struct Design {
@@ -38,7 +46,8 @@ std::string designToJson(const Design& design);
 // Throws FileError starting with `source` that names the field and what was
 // expected (as planFromJson does, with "plan." before the plan's fields), and
 // for settings out of range (epochs and steps not negative, a positive
-// learning rate, weight stashing only under lpm-async).
+// learning rate, weight stashing only under lpm-async, a known learning-rate
+// schedule, warm-up and clipping not negative, weight decay in [0, 1]).
 Design designFromJson(const std::string& text, const std::string& source);
 
 // Reads and writes design files; writing is atomic (a failed save leaves the

@@ -343,6 +343,50 @@ private Q_SLOTS:
         QCOMPARE(model.plan().model, std::string("gpt-mini"));
     }
 
+    // The training panel edits the learning-rate schedule, warm-up, weight
+    // decay and clipping into the design (one undoable edit each); warm-up
+    // is editable under the cosine schedule only, and clipping is refused
+    // where the schedule cannot clip exactly yet (lpm-async).
+    void theTrainingPanelEditsTheOptimizerSettings()
+    {
+        MainWindow window;
+        window.setPromptOnClose(false);
+        QVERIFY(window.openDesign(":/examples/gpt-mini-2-cpu.lpm.json"));
+        DesignModel& model = *window.designModel();
+        TrainingPanel& panel = *window.trainingPanel();
+        QVERIFY(!panel.warmupStepsBox()->isEnabled()); // constant rate
+        panel.learningRateScheduleBox()->setCurrentIndex(1);
+        emit panel.learningRateScheduleBox()->activated(1);
+        QCOMPARE(model.design().training.learningRateSchedule, std::string("cosine"));
+        QVERIFY(panel.warmupStepsBox()->isEnabled());
+        panel.warmupStepsBox()->setValue(20);
+        emit panel.warmupStepsBox()->editingFinished();
+        panel.weightDecayBox()->setValue(0.1);
+        emit panel.weightDecayBox()->editingFinished();
+        panel.clipGradNormBox()->setValue(1.0);
+        emit panel.clipGradNormBox()->editingFinished();
+        const TrainingSettings& settings = model.design().training;
+        QCOMPARE(settings.warmupSteps, int64_t(20));
+        QCOMPARE(settings.weightDecay, 0.1);
+        QCOMPARE(settings.clipGradNorm, 1.0);
+        const OptimizerOptions optimizer = sessionRequestFor(model.design()).train.optimizer;
+        QCOMPARE(optimizer.schedule, std::string("cosine"));
+        QCOMPARE(optimizer.clipGradNorm, 1.0f);
+        model.undoStack()->undo(); // the clipping
+        QCOMPARE(model.design().training.clipGradNorm, 0.0);
+        QCOMPARE(panel.clipGradNormBox()->value(), 0.0);
+        QCOMPARE(model.design().training.weightDecay, 0.1);
+
+        QVERIFY(model.setSchedule("lpm-async"));
+        QTRY_COMPARE_WITH_TIMEOUT(model.plan().schedule, std::string("lpm-async"), 60000);
+        TrainingSettings clipped = model.design().training;
+        clipped.clipGradNorm = 1.0;
+        QVERIFY(!model.setTrainingSettings(clipped));
+        QVERIFY2(window.statusBar()->currentMessage().contains("Gradient clipping is not available under lpm-async"),
+                 qPrintable(window.statusBar()->currentMessage()));
+        QCOMPARE(model.design().training.clipGradNorm, 0.0);
+    }
+
     void timelineOverlaysPredictedAndTheLastMeasuredMiniBatches()
     {
         TimelinePlot plot;
