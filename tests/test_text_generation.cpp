@@ -8,6 +8,7 @@
 
 #include "devices/backend_factory.h"
 #include "expect_error.h"
+#include "forwarding_backend.h"
 #include "nn/model_zoo.h"
 #include "nn/parameter_store.h"
 #include "tensor/error.h"
@@ -94,6 +95,10 @@ TEST(TextGenerationErrors, ModelsOfImagesAndBadOptionsAreRefused)
             continueText(*backend, gpt, "x", GenerationOptions{-2, 1.0f, 1});
         },
         {"-2 bytes"});
+    // It reads the logits on the host: a backend whose memory is elsewhere is refused.
+    OffHostCpuBackend offHost;
+    expectError<InvalidArgument>([&] { continueText(offHost, gpt, "x", GenerationOptions{}); },
+                                 {"text generation runs on a backend in host memory, not off-host-cpu"});
 }
 
 } // namespace
