@@ -1,6 +1,7 @@
 // The one object through which the window drives the core's long work. It
-// owns a QThread and a TrainingWorker on it: commands go in as queued calls,
-// value snapshots come out as signals on the window's thread. Stop is an
+// owns a QThread and a TrainingWorker on it: commands go in through a mailbox
+// on that thread, value snapshots come back through a mailbox on the window's
+// thread and out as signals there (thread_mailbox.h). Stop is an
 // atomic flag the run polls (it ends within a step); pause holds the run at
 // its next progress report. The destructor stops the run, quits the thread
 // and waits for it, so closing the window mid-run is clean.
@@ -16,6 +17,7 @@
 
 namespace lpm::gui {
 
+class ThreadMailbox;
 class TrainingWorker;
 
 class StudioController : public QObject {
@@ -53,6 +55,8 @@ private:
     bool busy() const { return training_ || profiling_; }
 
     std::unique_ptr<SessionControl> control_;
+    std::unique_ptr<ThreadMailbox> toWorker_; // lives on thread_
+    std::unique_ptr<ThreadMailbox> toWindow_; // lives on the controller's thread
     QThread thread_;
     TrainingWorker* worker_; // lives on thread_; deleted when it finishes
     bool training_ = false;
