@@ -8,8 +8,9 @@ namespace {
 struct AttentionContext : LayerContext {
     std::unique_ptr<LayerContext> qkvPart, projPart;
     Tensor qkv;       // (N, T, 3C)
-    Tensor attended;  // (N, T, C), the heads' weighted values
     Tensor logSumExp; // (N, heads, T)
+    // The heads' weighted values (N, T, C) are proj's input, kept by proj
+    // (Linear::keptInput) until its backward or W, after this unit's B.
 };
 } // namespace
 
@@ -53,8 +54,8 @@ UnitCost CausalSelfAttention::cost(const Shape& input) const
     const double square = 2.0 * tokens * tokens * width;
     cost.forwardFlops += 2.0 * square;
     cost.backwardFlops += 5.0 * square;
-    // qkv, the attended values (kept once more by proj) and a log-normaliser per head and token.
-    cost.savedBytes += int64_t(sizeof(float)) * (4 * input[1] * options_.width + options_.heads * input[1]);
+    // qkv and a log-normaliser per head and token (proj's cost counts the attended values it keeps).
+    cost.savedBytes += int64_t(sizeof(float)) * (3 * input[1] * options_.width + options_.heads * input[1]);
     cost.outputBytes = int64_t(sizeof(float)) * input[1] * options_.width;
     return cost;
 }
@@ -65,10 +66,10 @@ Tensor CausalSelfAttention::forward(Backend& backend, Tensor input, const StepIn
     const AttentionGeometry g = geometry(outputShape(input.shape()));
     auto saved = std::make_unique<AttentionContext>();
     saved->qkv = qkv_.forward(backend, std::move(input), step, saved->qkvPart);
-    saved->attended = Tensor::uninitializedLike(saved->qkv, Shape{g.batch, g.tokens, options_.width});
+    Tensor attended = Tensor::uninitializedLike(saved->qkv, Shape{g.batch, g.tokens, options_.width});
     saved->logSumExp = Tensor::uninitializedLike(saved->qkv, Shape{g.batch, g.heads, g.tokens});
-    backend.causalAttentionForward(g, saved->qkv.data(), saved->attended.data(), saved->logSumExp.data());
-    Tensor output = proj_.forward(backend, saved->attended.clone(), step, saved->projPart);
+    backend.causalAttentionForward(g, saved->qkv.data(), attended.data(), saved->logSumExp.data());
+    Tensor output = proj_.forward(backend, std::move(attended), step, saved->projPart);
     context = std::move(saved);
     return output;
 }
@@ -79,8 +80,9 @@ Tensor CausalSelfAttention::inputGradient(Backend& backend, Tensor gradOutput, L
 {
     auto& saved = contextAs<AttentionContext>(context);
     const Tensor gradAttended = partBackward(proj_, std::move(gradOutput), *saved.projPart);
+    const Tensor& attended = Linear::keptInput(*saved.projPart);
     Tensor gradQkv = Tensor::uninitializedLike(saved.qkv, saved.qkv.shape());
-    backend.causalAttentionBackward(geometry(saved.attended.shape()), saved.qkv.data(), saved.attended.data(),
+    backend.causalAttentionBackward(geometry(attended.shape()), saved.qkv.data(), attended.data(),
                                     saved.logSumExp.data(), gradAttended.data(), gradQkv.data());
     return partBackward(qkv_, std::move(gradQkv), *saved.qkvPart);
 }

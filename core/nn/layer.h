@@ -154,5 +154,10 @@ Context& contextAs(LayerContext& context)
 {
     return static_cast<Context&>(context);
 }
+template <typename Context>
+const Context& contextAs(const LayerContext& context)
+{
+    return static_cast<const Context&>(context);
+}
 
 } // namespace lpm

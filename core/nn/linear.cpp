@@ -112,6 +112,11 @@ Tensor Linear::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& 
     return gradInput;
 }
 
+const Tensor& Linear::keptInput(const LayerContext& context)
+{
+    return contextAs<LinearContext>(context).input;
+}
+
 void Linear::backwardWeights(Backend& backend, LayerContext& context)
 {
     auto& saved = contextAs<LinearContext>(context);

@@ -27,6 +27,11 @@ public:
     Tensor backwardInput(Backend& backend, Tensor gradOutput, LayerContext& context) override;
     void backwardWeights(Backend& backend, LayerContext& context) override;
 
+    // The input x that a forward of a Linear kept in `context`, until its
+    // backward (or, split, its W) is done: for a unit built around a Linear
+    // that needs the same values, so that they are kept once.
+    static const Tensor& keptInput(const LayerContext& context);
+
 private:
     // dW += dyᵀ · x, db += Σ_rows dy.
     void addParameterGradients(Backend& backend, const Tensor& input, const Tensor& gradOutput);
