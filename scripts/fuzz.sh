@@ -35,7 +35,9 @@ for seeds in "$root"/tests/fuzz/corpus/*/; do
     corpus=$build/corpus/$target
     findings=$build/findings/$target
     mkdir -p "$corpus" "$findings"
-    cp -n "$seeds"* "$corpus"/ 2>/dev/null || true
+    # (the committed seeds replace stale copies of the same name: a seed rewritten for a new
+    # file format must not be shadowed by its old version in the working corpus)
+    cp "$seeds"* "$corpus"/
     log=$build/findings/$target.log
     # -timeout: an input that takes 10 s is a hang; -rss_limit_mb: one that takes 2 GB a leak or a bomb.
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
