@@ -181,21 +181,15 @@ void TrainingPanel::applySettings()
     settings.epochs = epochs_->value();
     settings.steps = steps_->value();
     settings.learningRate = learningRate_->value();
-    settings.learningRateSchedule = kRateScheduleNames[learningRateSchedule_->currentIndex() == kCosineRate ? 1 : 0];
+    settings.learningRateSchedule =
+        kRateScheduleNames[learningRateSchedule_->currentIndex() == kCosineRate ? kCosineRate : kConstantRate];
     settings.warmupSteps = warmupSteps_->value();
     settings.weightDecay = weightDecay_->value();
     settings.clipGradNorm = clipGradNorm_->value();
     settings.seed = uint64_t(seed_->value());
     settings.compareSequential = compareSequential_->isChecked();
     settings.weightStash = weightStash_->isChecked() && weightStash_->isEnabled();
-    const TrainingSettings& now = model_->design().training;
-    const bool same = settings.dataset == now.dataset && settings.epochs == now.epochs && settings.steps == now.steps
-                      && settings.learningRate == now.learningRate && settings.seed == now.seed
-                      && settings.compareSequential == now.compareSequential && settings.weightStash == now.weightStash
-                      && settings.learningRateSchedule == now.learningRateSchedule
-                      && settings.warmupSteps == now.warmupSteps && settings.weightDecay == now.weightDecay
-                      && settings.clipGradNorm == now.clipGradNorm;
-    if (!same && !model_->setTrainingSettings(settings))
+    if (settings != model_->design().training && !model_->setTrainingSettings(settings))
         syncFromDesign();
 }
 

@@ -109,6 +109,8 @@ TEST(DesignFiles, MalformedFilesNameTheFieldAndTheExpectation)
         {[](json& d) { d["training"]["clip_grad_norm"] = -1; },
          {"training.clip_grad_norm: expected 0 (no clipping) or a positive norm"}},
         {[](json& d) { d["training"]["weight_decay"] = 2; }, {"training.weight_decay: expected a number in [0, 1]"}},
+        {[](json& d) { d["plan"]["schedule"] = "lpm-async"; },
+         {"training.clip_grad_norm: gradient clipping is not available under lpm-async yet"}},
     };
     for (const Case& bad : cases) {
         json document = good;

@@ -95,6 +95,10 @@ Design designFromJson(const std::string& text, const std::string& source)
         training.field("weight_stash")
             .fail("weight stashing applies to lpm-async only, the plan's schedule is " + design.plan.schedule);
     readOptimizerSettings(training, settings);
+    if (settings.clipGradNorm > 0.0 && !scheduleTraits(design.plan.schedule).allowsClipping(design.plan.chunks))
+        training.field("clip_grad_norm")
+            .fail("gradient clipping is not available under " + design.plan.schedule
+                  + " yet (it runs under sequential, dp and every exact schedule with one chunk per stage)");
     return design;
 }
 

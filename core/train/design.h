@@ -32,6 +32,8 @@ struct TrainingSettings {
     int64_t warmupSteps = 0;
     double clipGradNorm = 0.0; // 0: no clipping
     double weightDecay = 0.0;  // in [0, 1]
+
+    bool operator==(const TrainingSettings&) const = default;
 };
 
 struct Design {
@@ -47,7 +49,8 @@ std::string designToJson(const Design& design);
 // expected (as planFromJson does, with "plan." before the plan's fields), and
 // for settings out of range (epochs and steps not negative, a positive
 // learning rate, weight stashing only under lpm-async, a known learning-rate
-// schedule, warm-up and clipping not negative, weight decay in [0, 1]).
+// schedule, warm-up and clipping not negative, clipping only where the plan's
+// schedule can clip exactly, weight decay in [0, 1]).
 Design designFromJson(const std::string& text, const std::string& source);
 
 // Reads and writes design files; writing is atomic (a failed save leaves the
