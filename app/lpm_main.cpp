@@ -9,6 +9,7 @@
 #include "backend/cpu/blas_kernel.h"
 #include "cli/check_backend_command.h"
 #include "cli/generate_command.h"
+#include "cli/import_command.h"
 #include "cli/models_command.h"
 #include "cli/plan_commands.h"
 #include "cli/train_command.h"
@@ -28,6 +29,7 @@ int main(int argc, char** argv)
     lpm::cli::addTrainCommand(app);
     lpm::cli::addGenerateCommand(app);
     lpm::cli::addModelsCommand(app);
+    lpm::cli::addImportCommand(app);
     lpm::cli::addDevicesCommand(app);
     lpm::cli::addProfileCommand(app);
     lpm::cli::addPlanCommand(app);

@@ -1,5 +1,6 @@
-# Resolves LPM_WITH_CUDA and LPM_WITH_MPI (AUTO/ON/OFF) into LPM_HAVE_CUDA and
-# LPM_HAVE_MPI, and a one-line summary of each for the configure message.
+# Resolves LPM_WITH_CUDA, LPM_WITH_MPI, LPM_WITH_ONNX and LPM_WITH_GUI
+# (AUTO/ON/OFF) into LPM_HAVE_*, and a one-line summary of each for the
+# configure message.
 
 set(LPM_HAVE_CUDA OFF)
 set(LPM_HAVE_NCCL OFF)
@@ -43,6 +44,27 @@ if(NOT LPM_WITH_MPI STREQUAL "OFF")
   endif()
   if(LPM_WITH_MPI STREQUAL "ON")
     message(FATAL_ERROR "LPM_WITH_MPI=ON, but multi-process support is not available yet in this tree")
+  endif()
+endif()
+
+# LPM_WITH_ONNX: ONNX import (core/graph) with Debian's libonnx-dev, whose
+# CMake package needs protobuf's (libprotobuf-dev) found first. Without it,
+# the importer says what to install.
+set(LPM_HAVE_ONNX OFF)
+set(LPM_ONNX_SUMMARY "off")
+if(NOT LPM_WITH_ONNX STREQUAL "OFF")
+  find_package(Protobuf QUIET)
+  if(Protobuf_FOUND)
+    find_package(ONNX QUIET CONFIG)
+  endif()
+  if(Protobuf_FOUND AND TARGET onnx)
+    set(LPM_HAVE_ONNX ON)
+    set(LPM_ONNX_SUMMARY "import on (libonnx ${ONNX_VERSION}, protobuf ${Protobuf_VERSION})")
+  else()
+    set(LPM_ONNX_SUMMARY "not found (install libonnx-dev and libprotobuf-dev)")
+    if(LPM_WITH_ONNX STREQUAL "ON")
+      message(FATAL_ERROR "LPM_WITH_ONNX=ON, but ONNX is ${LPM_ONNX_SUMMARY}")
+    endif()
   endif()
 endif()
 

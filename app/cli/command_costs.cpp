@@ -6,6 +6,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "cli/progress_bar.h"
 #include "devices/host_devices.h"
+#include "graph/model_source.h"
 #include "io/whole_file.h"
 #include "nn/model_zoo.h"
 #include "plan/cost_sources.h"
@@ -60,9 +61,12 @@ ModelCosts costsForDevices(const std::string& model, const DeviceSet& set, int64
                          costsFile.c_str(), static_cast<long long>(costs.microBatchSize),
                          static_cast<long long>(microBatchSize));
     } else {
-        costs = describeZooModelCosts(model, microBatchSize);
+        costs = describeAnyModelCosts(model, microBatchSize);
     }
     addCatalogEstimates(costs, set);
+    if (needsCpuProfile(costs, set) || !missingReplicaCosts(costs, replicaThreads).empty())
+        requireZooModel(model, "profiling on this CPU",
+                        "plan for catalogue devices (e.g. --devices catalog:V100x4) or pass --costs");
     if (needsCpuProfile(costs, set)) {
         requireProfilable(model, "cpu");
         if (!quiet)

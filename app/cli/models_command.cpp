@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "cli/output_files.h"
-#include "nn/model_outline.h"
+#include "graph/model_source.h"
 #include "nn/model_zoo.h"
 
 namespace lpm::cli {
@@ -17,7 +17,9 @@ struct ModelsOptions {
     std::string jsonFile;
 };
 
-nlohmann::json describeModel(const ModelOutline& model)
+} // namespace
+
+nlohmann::json modelOutlineJson(const ModelOutline& model)
 {
     nlohmann::json units = nlohmann::json::array();
     for (size_t index = 0; index < model.units.size(); ++index) {
@@ -36,7 +38,7 @@ nlohmann::json describeModel(const ModelOutline& model)
     return {{"name", model.name}, {"units", units}};
 }
 
-void printModel(const ModelOutline& model)
+void printModelOutline(const ModelOutline& model)
 {
     std::printf("%s — %s\n  %zu units, %.3f MFLOP forward per sample, %.1f KiB parameters\n", model.name.c_str(),
                 model.summary.c_str(), model.units.size(), model.forwardFlops() / 1e6,
@@ -59,10 +61,19 @@ void printModel(const ModelOutline& model)
     }
 }
 
+namespace {
+
 void runModels(const ModelsOptions& options)
 {
     if (!options.jsonFile.empty())
         requireWritableOutput(options.jsonFile, "--json");
+    if (isOnnxModelName(options.name)) {
+        const ModelOutline model = outlineAnyModel(options.name);
+        printModelOutline(model);
+        if (!options.jsonFile.empty())
+            writeJsonFile(options.jsonFile, {{"models", nlohmann::json::array({modelOutlineJson(model)})}});
+        return;
+    }
     if (!options.name.empty())
         outlineModel(options.name); // throws the "unknown model" error with the known names
     nlohmann::json document = {{"models", nlohmann::json::array()}};
@@ -74,8 +85,8 @@ void runModels(const ModelsOptions& options)
             std::printf("\n");
         first = false;
         const ModelOutline model = outlineModel(entry.name);
-        printModel(model);
-        document["models"].push_back(describeModel(model));
+        printModelOutline(model);
+        document["models"].push_back(modelOutlineJson(model));
     }
     if (!options.jsonFile.empty())
         writeJsonFile(options.jsonFile, document);
@@ -89,7 +100,7 @@ void addModelsCommand(CLI::App& app)
     CLI::App* command =
         app.add_subcommand("models", "List the model zoo with per-unit FLOPs, parameter, output and saved bytes "
                                      "(per sample)");
-    command->add_option("name", options->name, "Show only this model");
+    command->add_option("name", options->name, "Show only this model: a zoo name, or an ONNX file (PATH.onnx)");
     command->add_option("--json", options->jsonFile, "Also write the figures as JSON to this file");
     command->callback([options] { runModels(*options); });
 }

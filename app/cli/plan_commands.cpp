@@ -11,6 +11,7 @@
 #include "cli/training_plan.h"
 #include "devices/backend_factory.h"
 #include "devices/host_devices.h"
+#include "graph/model_source.h"
 #include "io/atomic_file.h"
 #include "io/whole_file.h"
 #include "nn/model_zoo.h"
@@ -134,17 +135,20 @@ struct ProfileCommandOptions {
 void runProfile(const ProfileCommandOptions& options)
 {
     requireWritableOutput(options.out, "--out");
-    const Model model = buildModel(options.model);
+    if (!isOnnxModelName(options.model))
+        buildModel(options.model); // an unknown name fails before anything else
     // "cpu" alone means this machine's core (as "cpu:1" does).
     const DeviceSet set = parseDeviceSet(options.device == "cpu" ? "cpu:1" : options.device);
     if (set.stageSlots.size() != 1)
         throw InvalidArgument("--device " + options.device + ": profile one device (cpu, cuda:K or catalog:NAME)");
     const DeviceSlot& slot = set.stageSlots.front();
+    if (slot.kind != DeviceKind::Catalog)
+        requireZooModel(options.model, "measuring on a device", "estimate it with --device catalog:NAME");
     ModelCosts costs;
     if (slot.kind == DeviceKind::Cpu) {
         costs = profileOnCpu(options.model, options.profile, options.quiet);
     } else if (slot.kind == DeviceKind::Catalog) {
-        costs = describeModelCosts(model, options.profile.microBatchSize);
+        costs = describeAnyModelCosts(options.model, options.profile.microBatchSize);
         costs.devices.push_back(estimateDeviceCosts(costs, catalogDevice(slot.catalogId)));
     } else { // a local GPU: its times are filed under its catalogue entry, replacing the estimates
         DeviceSet local = set;
@@ -171,6 +175,8 @@ void runProfile(const ProfileCommandOptions& options)
 
 // ---- lpm plan -------------------------------------------------------------
 
+constexpr const char* kModelOptionHelp = "Zoo model (see `lpm models`), or an ONNX file (PATH.onnx; see `lpm import`)";
+
 // `lpm plan --schedule auto`: every schedule predicted, the best one planned.
 constexpr const char* kAutomaticSchedule = "auto";
 
@@ -185,7 +191,7 @@ struct PlanCommandOptions {
 void runPlan(const PlanCommandOptions& options)
 {
     // Cheap checks first: a typo must not cost a profile.
-    buildModel(options.request.model);
+    outlineAnyModel(options.request.model);
     for (const auto& [flag, file] : {std::pair{"--out", options.out}, std::pair{"--json", options.jsonFile}})
         if (!file.empty())
             requireWritableOutput(file, flag);
@@ -292,7 +298,7 @@ void addProfileCommand(CLI::App& app)
     CLI::App* command =
         app.add_subcommand("profile", "Measure every unit's forward and backward time of a model on one CPU core (or "
                                       "estimate them for a catalogue GPU) and save them for `lpm plan --costs`");
-    command->add_option("--model", options->model, "Zoo model (see `lpm models`)")->capture_default_str();
+    command->add_option("--model", options->model, kModelOptionHelp)->capture_default_str();
     command
         ->add_option("--device", options->device,
                      "cpu (measured on one core), cuda:K (measured on GPU K, filed under its catalogue name, "
@@ -328,7 +334,7 @@ void addPlanCommand(CLI::App& app)
     CLI::App* command =
         app.add_subcommand("plan", "Cut a model into pipeline stages for a set of devices and predict the iteration "
                                    "time, speedup and bubble of a schedule");
-    command->add_option("--model", options->request.model, "Zoo model (see `lpm models`)")->capture_default_str();
+    command->add_option("--model", options->request.model, kModelOptionHelp)->capture_default_str();
     command
         ->add_option("--devices", options->request.devices,
                      "Device set: cpu:N, cuda:K[,K], cuda:KxN, catalog:NAME[xN] or mixes such as "

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "nn/model_outline.h"
+#include "graph/model_source.h"
 #include "schedule/schedule.h"
 #include "tensor/error.h"
 
@@ -27,9 +27,9 @@ PlanAdvice advisePlanOfZooModel(const Plan& plan, const Prediction& prediction)
 {
     std::vector<std::string> labels;
     try {
-        labels = labelUnits(outlineModel(plan.model));
-    } catch (const InvalidArgument&) {
-        // Not a zoo model: its units keep their numbers alone.
+        labels = labelUnits(outlineAnyModel(plan.model));
+    } catch (const Error&) {
+        // Neither a zoo model nor an ONNX file still there: its units keep their numbers alone.
     }
     return advisePlan(plan, prediction, labels);
 }

@@ -13,6 +13,7 @@
 #include "cli/training_plan.h"
 #include "data/dataset.h"
 #include "devices/training_devices.h"
+#include "graph/model_source.h"
 #include "io/atomic_file.h"
 #include "nn/model_zoo.h"
 #include "pipeline/chrome_trace.h"
@@ -262,6 +263,7 @@ void runTrain(TrainCommandOptions options)
         options.learningRate = defaultLearningRate(optimizer.kind);
     optimizer.learningRate = float(options.learningRate);
     // Everything that can be checked before the (slow) data loading is checked first.
+    requireZooModel(options.train.model, "training");
     buildModel(options.train.model);
     for (const auto& [flag, file] :
          {std::pair{"--json", options.jsonFile}, std::pair{"--save-checkpoint", options.saveCheckpoint},

@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+"""Writes the ONNX fixtures of tests/data/onnx from PyTorch models.
+
+Run with Debian's PyTorch (python3-torch, python3-torchvision):
+    /usr/bin/python3 scripts/make-onnx-fixtures.py [OUT_DIR]
+The tests read the committed files and need no PyTorch. Each export has a
+symbolic batch dimension ("batch") on its input and output, as the importer
+requires. Models are exported in evaluation mode but with TrainingMode.PRESERVE
+and no constant folding, so that batch normalisation stays a node of its own
+(folded into the convolution it would leave nothing to train).
+
+Trainable fixtures carry their weights (initializers); the structure-only
+ones (export_params=False) carry none and are for planning at real sizes.
+"""
+
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+OPSET = 13
+
+
+def export(model, example, path, with_weights, input_name="input"):
+    model.eval()
+    torch.onnx.export(
+        model,
+        example,
+        path,
+        export_params=with_weights,
+        do_constant_folding=False,
+        # PRESERVE with the model in evaluation mode: exported as evaluated,
+        # without the evaluation-mode pass that folds BatchNorm into Conv.
+        training=torch.onnx.TrainingMode.PRESERVE,
+        opset_version=OPSET,
+        input_names=[input_name],
+        output_names=["logits"],
+        dynamic_axes={input_name: {0: "batch"}, "logits": {0: "batch"}},
+    )
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
+# The zoo's cnn (core/nn/model_zoo.cpp), layer for layer.
+class Cnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
+        self.fc1 = nn.Linear(3136, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
+
+
+# The zoo's residual block: conv3x3-BN-ReLU-conv3x3-BN, plus the input (or a
+# strided 1x1 convolution and BN of it when the shape changes), then ReLU.
+class Residual(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = None
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+
+# The zoo's resnet-mini.
+class ResnetMini(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        self.blocks = nn.Sequential(
+            Residual(16, 16, 1), Residual(16, 16, 1), Residual(16, 32, 2),
+            Residual(32, 32, 1), Residual(32, 64, 2), Residual(64, 64, 1))
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.blocks(self.stem(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+# MobileNet-style: inverted residual blocks with depthwise convolutions and ReLU6.
+class InvertedResidual(nn.Module):
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(),
+            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(),
+            nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
+class MobilenetMini(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6())
+        self.blocks = nn.Sequential(
+            InvertedResidual(16, 16, 1, 2), InvertedResidual(16, 24, 2, 4), InvertedResidual(24, 24, 1, 4),
+            InvertedResidual(24, 32, 2, 4), InvertedResidual(32, 32, 1, 4))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(32, 10))
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)))
+
+
+# A small U-Net: its long skip connections leave few places to cut.
+class UnetMini(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down1 = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU())
+        self.down2 = nn.Sequential(nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1), nn.ReLU())
+        self.bottom = nn.Sequential(nn.MaxPool2d(2), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU())
+        self.up2 = nn.ConvTranspose2d(16, 16, 2, stride=2)
+        self.merge2 = nn.Sequential(nn.Conv2d(32, 8, 3, padding=1), nn.ReLU())
+        self.up1 = nn.ConvTranspose2d(8, 8, 2, stride=2)
+        self.merge1 = nn.Sequential(nn.Conv2d(16, 8, 3, padding=1), nn.ReLU())
+        self.head = nn.Sequential(nn.Conv2d(8, 4, 1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 28 * 28, 10))
+
+    def forward(self, x):
+        a = self.down1(x)
+        b = self.down2(a)
+        c = self.bottom(b)
+        d = self.merge2(torch.cat([self.up2(c), b], 1))
+        e = self.merge1(torch.cat([self.up1(d), a], 1))
+        return self.head(e)
+
+
+# A GPT-style decoder written out with plain tensor operations, as a user's
+# model is: the attention exports as MatMul, Softmax and a causal mask.
+class Block(nn.Module):
+    def __init__(self, width, heads, context):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+        self.ln2 = nn.LayerNorm(width)
+        self.fc = nn.Linear(width, 4 * width)
+        self.out = nn.Linear(4 * width, width)
+        self.register_buffer("mask", torch.tril(torch.ones(context, context)).view(1, 1, context, context))
+
+    def forward(self, x):
+        n, t, c = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+        q = q.view(n, t, self.heads, c // self.heads).transpose(1, 2)
+        k = k.view(n, t, self.heads, c // self.heads).transpose(1, 2)
+        v = v.view(n, t, self.heads, c // self.heads).transpose(1, 2)
+        scores = (q @ k.transpose(-2, -1)) * (1.0 / (c // self.heads) ** 0.5)
+        scores = scores.masked_fill(self.mask[:, :, :t, :t] == 0, float("-inf"))
+        y = (F.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(n, t, c)
+        x = x + self.proj(y)
+        return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+
+class Gpt(nn.Module):
+    def __init__(self, vocabulary, context, width, heads, blocks):
+        super().__init__()
+        self.tokens = nn.Embedding(vocabulary, width)
+        self.positions = nn.Embedding(context, width)
+        self.blocks = nn.Sequential(*[Block(width, heads, context) for _ in range(blocks)])
+        self.ln = nn.LayerNorm(width)
+        self.head = nn.Linear(width, vocabulary, bias=False)
+
+    def forward(self, ids):
+        positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
+        x = self.tokens(ids) + self.positions(positions)
+        return self.head(self.ln(self.blocks(x)))
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "data", "onnx")
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    image = torch.randn(2, 1, 28, 28)
+    export(Cnn(), image, os.path.join(out, "cnn.onnx"), True)
+    export(ResnetMini(), image, os.path.join(out, "resnet-mini.onnx"), True)
+    export(MobilenetMini(), image, os.path.join(out, "mobilenet-mini.onnx"), True)
+    export(UnetMini(), image, os.path.join(out, "unet-mini.onnx"), True)
+    export(Gpt(256, 64, 64, 4, 2), torch.randint(0, 256, (2, 64)), os.path.join(out, "gpt-tiny.onnx"), True,
+           input_name="ids")
+    # Structure only, at real sizes, for planning.
+    photo = torch.randn(1, 3, 224, 224)
+    export(torchvision.models.resnet50(), photo, os.path.join(out, "resnet50-structure.onnx"), False)
+    export(torchvision.models.vgg16(), photo, os.path.join(out, "vgg16-structure.onnx"), False)
+    export(Gpt(50257, 1024, 768, 12, 12), torch.randint(0, 50257, (1, 1024)),
+           os.path.join(out, "gpt2-small-structure.onnx"), False, input_name="ids")
+    # Seeds of the fuzz target (small, structure only).
+    seeds = os.path.join(os.path.dirname(__file__), "..", "tests", "fuzz", "corpus", "fuzz_onnx_import")
+    os.makedirs(seeds, exist_ok=True)
+    export(Gpt(32, 8, 16, 2, 1), torch.randint(0, 32, (2, 8)), os.path.join(seeds, "gpt-micro.onnx"), False,
+           input_name="ids")
+    export(UnetMini(), image, os.path.join(seeds, "unet-mini.onnx"), False)
+    export(MobilenetMini(), image, os.path.join(seeds, "mobilenet-mini.onnx"), False)
+
+
+if __name__ == "__main__":
+    main()

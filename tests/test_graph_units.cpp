@@ -1,0 +1,228 @@
+// The merging of a graph into units (graph_units.h) on small graphs built by
+// hand: no ONNX file or libonnx needed.
+#include <gtest/gtest.h>
+
+#include "expect_error.h"
+#include "graph/graph_units.h"
+#include "graph/op_costs.h"
+
+namespace lpm {
+namespace {
+
+// Builds graphs of float tensors with a batch dimension first.
+class GraphBuilder {
+public:
+    GraphBuilder()
+    {
+        graph_.source = "test.onnx";
+        graph_.opset = 13;
+    }
+    GraphBuilder& input(const std::string& name, std::vector<int64_t> sample)
+    {
+        graph_.dataInputs.push_back(name);
+        return activation(name, std::move(sample));
+    }
+    GraphBuilder& weight(const std::string& name, std::vector<int64_t> dims)
+    {
+        GraphTensor tensor{name, std::move(dims), true};
+        tensor.isWeight = true;
+        tensor.hasValues = true;
+        graph_.tensors[name] = tensor;
+        return *this;
+    }
+    // A node writing `output` of one sample's shape `sample`.
+    GraphBuilder& node(const std::string& op, std::vector<std::string> inputs, const std::string& output,
+                       std::vector<int64_t> sample)
+    {
+        GraphNode node;
+        node.name = output + "_node";
+        node.op = op;
+        node.inputs = std::move(inputs);
+        node.outputs = {output};
+        graph_.nodes.push_back(node);
+        return activation(output, std::move(sample));
+    }
+    GraphBuilder& shapeNode(const std::string& op, std::vector<std::string> inputs, const std::string& output)
+    {
+        GraphNode node;
+        node.name = output + "_node";
+        node.op = op;
+        node.inputs = std::move(inputs);
+        node.outputs = {output};
+        graph_.nodes.push_back(node);
+        GraphTensor tensor{output, {2}, true};
+        tensor.elementBytes = 8;
+        tensor.isFloat = false;
+        graph_.tensors[output] = tensor;
+        return *this;
+    }
+    Graph output(const std::string& name)
+    {
+        graph_.outputs = {name};
+        return graph_;
+    }
+
+private:
+    GraphBuilder& activation(const std::string& name, std::vector<int64_t> sample)
+    {
+        sample.insert(sample.begin(), GraphTensor::kBatchDimension);
+        graph_.tensors[name] = GraphTensor{name, std::move(sample), true};
+        return *this;
+    }
+    Graph graph_;
+};
+
+std::vector<std::string> kinds(const ImportedModel& model)
+{
+    std::vector<std::string> result;
+    for (const GraphUnit& unit : model.units)
+        result.push_back(unit.kind);
+    return result;
+}
+
+TEST(GraphUnits, AChainCutsBetweenEveryNode)
+{
+    const Graph graph = GraphBuilder()
+                            .input("x", {8})
+                            .weight("w", {4, 8})
+                            .weight("b", {4})
+                            .node("Gemm", {"x", "w", "b"}, "y", {4})
+                            .node("Relu", {"y"}, "z", {4})
+                            .output("z");
+    const ImportedModel model = unitsFromGraph(graph);
+    EXPECT_EQ(kinds(model), (std::vector<std::string>{"Gemm", "Relu"}));
+    EXPECT_EQ(model.units[0].output, "y");
+    EXPECT_EQ(model.units[1].output, "z");
+    // Gemm: 2·K per output element, K = 8; backward twice that (input and weight gradients).
+    EXPECT_DOUBLE_EQ(model.units[0].cost.forwardFlops, 2.0 * 8 * 4);
+    EXPECT_DOUBLE_EQ(model.units[0].cost.backwardFlops, 4.0 * 8 * 4);
+    EXPECT_DOUBLE_EQ(model.units[0].cost.weightGradientFlops, 2.0 * 8 * 4);
+    EXPECT_EQ(model.units[0].cost.parameterBytes, (4 * 8 + 4) * 4);
+    EXPECT_EQ(model.units[0].cost.outputBytes, 4 * 4);
+    EXPECT_EQ(model.units[1].cost.parameterBytes, 0);
+    EXPECT_EQ(model.inputBytesPerSample, 8 * 4);
+    EXPECT_FALSE(model.units[0].estimated);
+}
+
+TEST(GraphUnits, AResidualBranchBecomesOneUnit)
+{
+    // x -> Relu -> a; a -> Conv-like path (Relu, Relu) -> c; a + c -> d; Relu(d) -> e.
+    const Graph graph = GraphBuilder()
+                            .input("x", {16})
+                            .node("Relu", {"x"}, "a", {16})
+                            .node("Sigmoid", {"a"}, "b", {16})
+                            .node("Tanh", {"b"}, "c", {16})
+                            .node("Add", {"a", "c"}, "d", {16})
+                            .node("Relu", {"d"}, "e", {16})
+                            .output("e");
+    const ImportedModel model = unitsFromGraph(graph);
+    // The ReLU after the addition joins the block, as in the zoo's ResidualBlock.
+    ASSERT_EQ(kinds(model), (std::vector<std::string>{"Relu", "Block"}));
+    EXPECT_EQ(model.units[1].nodes.size(), 4u);
+    EXPECT_EQ(model.units[1].description, "Sigmoid, Tanh, Add, Relu");
+    EXPECT_EQ(model.units[1].output, "e");
+    EXPECT_EQ(model.largestUnitOperations, 4);
+    // The block keeps what its nodes read: a, b, c and d.
+    EXPECT_EQ(model.units[1].cost.savedBytes, 4 * 16 * 4);
+}
+
+TEST(GraphUnits, ShapeArithmeticJoinsItsReadersUnitAndNeverBlocksACut)
+{
+    // y = Relu(x); s = Shape(y) (read much later); z = Reshape(Relu(y), s).
+    const Graph graph = GraphBuilder()
+                            .input("x", {2, 3})
+                            .node("Relu", {"x"}, "y", {2, 3})
+                            .shapeNode("Shape", {"y"}, "s")
+                            .node("Sigmoid", {"y"}, "t", {2, 3})
+                            .node("Reshape", {"t", "s"}, "z", {2, 3})
+                            .output("z");
+    const ImportedModel model = unitsFromGraph(graph);
+    ASSERT_EQ(kinds(model), (std::vector<std::string>{"Relu", "Sigmoid", "Reshape"}));
+    // The Shape node runs in the unit of its reader, the Reshape.
+    EXPECT_EQ(model.units[2].nodes.size(), 2u);
+}
+
+TEST(GraphUnits, NodesOutOfOrderInTheFileAreOrdered)
+{
+    Graph graph =
+        GraphBuilder().input("x", {4}).node("Relu", {"x"}, "a", {4}).node("Sigmoid", {"a"}, "b", {4}).output("b");
+    std::swap(graph.nodes[0], graph.nodes[1]);
+    const ImportedModel model = unitsFromGraph(graph);
+    EXPECT_EQ(kinds(model), (std::vector<std::string>{"Relu", "Sigmoid"}));
+}
+
+TEST(GraphUnits, LongSkipsLeaveFewCuts)
+{
+    // x -> a -> b -> c, and a and b are read again at the end (U-Net).
+    const Graph graph = GraphBuilder()
+                            .input("x", {4})
+                            .node("Relu", {"x"}, "a", {4})
+                            .node("Relu", {"a"}, "b", {4})
+                            .node("Relu", {"b"}, "c", {4})
+                            .node("Add", {"c", "b"}, "d", {4})
+                            .node("Add", {"d", "a"}, "e", {4})
+                            .node("Relu", {"e"}, "f", {4})
+                            .output("f");
+    const ImportedModel model = unitsFromGraph(graph);
+    EXPECT_EQ(kinds(model), (std::vector<std::string>{"Relu", "Block"}));
+    EXPECT_EQ(model.largestUnitOperations, 5);
+    EXPECT_EQ(model.operations, 6);
+}
+
+TEST(GraphUnits, AnOpWithoutFormulaIsEstimatedAndListedAsUntrained)
+{
+    const Graph graph =
+        GraphBuilder().input("x", {4}).node("Relu", {"x"}, "a", {4}).node("MysteryOp", {"a"}, "b", {6}).output("b");
+    const ImportedModel model = unitsFromGraph(graph);
+    EXPECT_FALSE(model.units[0].estimated);
+    EXPECT_TRUE(model.units[1].estimated);
+    EXPECT_DOUBLE_EQ(model.units[1].cost.forwardFlops, 6.0);
+    ASSERT_EQ(model.untrainedOps.count("MysteryOp"), 1u);
+    EXPECT_EQ(model.untrainedOps.at("MysteryOp"), (std::vector<std::string>{"b_node"}));
+    EXPECT_EQ(model.untrainedOps.count("Relu"), 0u);
+}
+
+TEST(GraphUnits, BadGraphsAreRefusedNamingTheProblem)
+{
+    expectError(
+        [] {
+            unitsFromGraph(GraphBuilder().input("x", {4}).node("Conv", {"x", "missing_weight"}, "y", {4}).output("y"));
+        },
+        {"test.onnx", "y_node", "missing_weight", "initializer"});
+    expectError(
+        [] {
+            unitsFromGraph(GraphBuilder()
+                               .input("x", {4})
+                               .node("Add", {"x", "b"}, "a", {4})
+                               .node("Relu", {"a"}, "b", {4})
+                               .output("b"));
+        },
+        {"test.onnx", "cycle", "a_node"});
+    expectError([] { unitsFromGraph(GraphBuilder().input("x", {4}).node("Relu", {"x"}, "a", {4}).output("nowhere")); },
+                {"test.onnx", "output 'nowhere'"});
+    expectError(
+        [] {
+            Graph graph =
+                GraphBuilder().input("x", {4}).node("Relu", {"x"}, "a", {4}).node("Relu", {"x"}, "b", {4}).output("a");
+            graph.nodes[1].outputs = {"a"};
+            unitsFromGraph(graph);
+        },
+        {"test.onnx", "both write tensor 'a'"});
+}
+
+TEST(OpCosts, ConvolutionCountsItsWindowAndGroups)
+{
+    // A depthwise 3x3 convolution on 8 channels of 10x10: weight (8, 1, 3, 3).
+    const Graph graph = GraphBuilder()
+                            .input("x", {8, 10, 10})
+                            .weight("w", {8, 1, 3, 3})
+                            .node("Conv", {"x", "w"}, "y", {8, 10, 10})
+                            .output("y");
+    const NodeCost cost = estimateNodeCost(graph, graph.nodes.front());
+    EXPECT_DOUBLE_EQ(cost.forwardFlops, 2.0 * 800 * 9);
+    EXPECT_DOUBLE_EQ(cost.backwardFlops, 2.0 * cost.forwardFlops);
+    EXPECT_FALSE(cost.estimated);
+}
+
+} // namespace
+} // namespace lpm

@@ -1,0 +1,106 @@
+// End-to-end tests of ONNX import on the command line: `lpm import`, `lpm
+// models PATH.onnx`, and planning and simulating an imported network, with
+// the refusals of what imported models cannot do yet.
+#include "cli_test_support.h"
+
+#include "graph/onnx_reader.h"
+
+namespace lpm::testing_cli {
+namespace {
+
+std::string fixture(const std::string& name)
+{
+    return quote(std::string(LPM_TEST_DATA_DIR) + "/onnx/" + name);
+}
+
+class ImportCli : public Cli {
+protected:
+    void SetUp() override
+    {
+        if (!onnxImportAvailable())
+            GTEST_SKIP() << "this build has no ONNX import (libonnx-dev)";
+        Cli::SetUp();
+    }
+};
+
+TEST_F(ImportCli, ImportPrintsTheUnitsTheirNodesAndWritesJson)
+{
+    const fs::path report = path("import.json");
+    const RunResult result = lpm("import " + fixture("resnet-mini.onnx") + " --nodes --json " + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("12 units"));
+    EXPECT_THAT(result.out, HasSubstr("Conv x2, BatchNormalization x2, Relu x2, Add"));
+    EXPECT_THAT(result.out, HasSubstr("input:  input (batch, 1, 28, 28)"));
+    EXPECT_THAT(result.out, HasSubstr("output: logits (batch, 10)"));
+    EXPECT_THAT(result.out, HasSubstr("/blocks/blocks.0/conv1/Conv /blocks/blocks.0/bn1/BatchNormalization"));
+    const json document = readJson(report);
+    ASSERT_EQ(document.at("units").size(), 12u);
+    EXPECT_EQ(document.at("opset"), 13);
+    EXPECT_EQ(document.at("weights_in_file"), true);
+    EXPECT_EQ(document.at("units")[3].at("kind"), "Block");
+    // Its seven operations, and the Identity nodes through which PyTorch shares
+    // the batch norms' equal initial weights.
+    int operations = 0;
+    for (const json& node : document.at("units")[3].at("nodes"))
+        operations += node.at("op") != "Identity";
+    EXPECT_EQ(operations, 7);
+    EXPECT_EQ(document.at("units")[3].at("estimated"), false);
+    EXPECT_TRUE(document.at("untrained_ops").empty());
+}
+
+TEST_F(ImportCli, ModelsShowsAnOnnxFileAndImportNamesOpsThatCannotBeTrained)
+{
+    const RunResult models = lpm("models " + fixture("unet-mini.onnx"));
+    ASSERT_EQ(models.exitCode, 0) << models.err;
+    EXPECT_THAT(models.out, HasSubstr("imported from ONNX (opset 13)"));
+    const RunResult imported = lpm("import " + fixture("unet-mini.onnx"));
+    ASSERT_EQ(imported.exitCode, 0) << imported.err;
+    EXPECT_THAT(imported.out, HasSubstr("ConvTranspose: 2 nodes, first /up2/ConvTranspose"));
+    EXPECT_THAT(imported.out, HasSubstr("few places to cut"));
+}
+
+TEST_F(ImportCli, AnImportedResNet50IsPlannedForGpusAndSimulated)
+{
+    const fs::path planFile = path("plan.json");
+    const fs::path report = path("report.json");
+    const RunResult plan = lpm("plan --model " + fixture("resnet50-structure.onnx") + " --devices catalog:V100x4 --out "
+                               + quote(planFile.string()) + " --json " + quote(report.string()));
+    ASSERT_EQ(plan.exitCode, 0) << plan.err;
+    const json document = readJson(report);
+    const json& stages = document.at("stages");
+    ASSERT_EQ(stages.size(), 4u);
+    EXPECT_EQ(stages.back().at("last_unit"), 22); // stem 4, bottlenecks 16, head 3
+    EXPECT_GT(document.at("predicted_speedup").get<double>(), 1.5);
+    const RunResult simulate = lpm("simulate --plan " + quote(planFile.string()));
+    ASSERT_EQ(simulate.exitCode, 0) << simulate.err;
+    EXPECT_THAT(simulate.out, HasSubstr("predicted: iteration"));
+}
+
+TEST_F(ImportCli, WhatImportedModelsCannotDoYetIsRefusedPlainly)
+{
+    const RunResult train = lpm("train --model " + fixture("cnn.onnx") + " --devices cpu:1 --epochs 1");
+    EXPECT_EQ(train.exitCode, 1);
+    EXPECT_THAT(train.err, HasSubstr("training is not available for imported ONNX models yet"));
+    const RunResult plan = lpm("plan --model " + fixture("cnn.onnx") + " --devices cpu:2");
+    EXPECT_EQ(plan.exitCode, 1);
+    EXPECT_THAT(plan.err, HasSubstr("profiling on this CPU is not available"));
+    EXPECT_THAT(plan.err, HasSubstr("--costs"));
+}
+
+TEST_F(ImportCli, ABrokenOrMissingFileIsNamed)
+{
+    const fs::path garbage = path("garbage.onnx");
+    std::ofstream(garbage) << "this is not a protobuf, just text";
+    const RunResult broken = lpm("import " + quote(garbage.string()));
+    EXPECT_EQ(broken.exitCode, 1);
+    EXPECT_THAT(broken.err, HasSubstr(garbage.string()));
+    const RunResult missing = lpm("plan --model " + quote(path("absent.onnx").string()) + " --devices catalog:V100x2");
+    EXPECT_EQ(missing.exitCode, 1);
+    EXPECT_THAT(missing.err, HasSubstr("absent.onnx"));
+    const RunResult notOnnx = lpm("import resnet-mini");
+    EXPECT_EQ(notOnnx.exitCode, 1);
+    EXPECT_THAT(notOnnx.err, HasSubstr("expected an ONNX file"));
+}
+
+} // namespace
+} // namespace lpm::testing_cli

@@ -1,0 +1,211 @@
+// ONNX import of the committed fixtures (tests/data/onnx, written by
+// scripts/make-onnx-fixtures.py): the units each network merges into, their
+// costs beside the zoo's own, and the errors for broken files. Skipped in a
+// build without libonnx-dev.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "expect_error.h"
+#include "graph/model_source.h"
+#include "graph/onnx_reader.h"
+#include "nn/model_outline.h"
+
+#ifdef LPM_TEST_HAVE_ONNX
+#include <onnx/onnx_pb.h>
+#endif
+
+namespace lpm {
+namespace {
+
+std::string fixture(const std::string& name)
+{
+    return std::string(LPM_TEST_DATA_DIR) + "/onnx/" + name;
+}
+
+#define SKIP_WITHOUT_ONNX()                                                                                            \
+    if (!onnxImportAvailable())                                                                                        \
+    GTEST_SKIP() << "this build has no ONNX import (libonnx-dev)"
+
+std::vector<std::string> kinds(const ImportedModel& model)
+{
+    std::vector<std::string> result;
+    for (const GraphUnit& unit : model.units)
+        result.push_back(unit.kind);
+    return result;
+}
+
+TEST(OnnxImport, TheZoosCnnFromPyTorchHasTheZoosUnitsAndCosts)
+{
+    SKIP_WITHOUT_ONNX();
+    const ImportedModel model = importOnnxModel(fixture("cnn.onnx"));
+    EXPECT_EQ(kinds(model), (std::vector<std::string>{"Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Flatten",
+                                                      "Gemm", "Relu", "Gemm"}));
+    EXPECT_TRUE(model.graph.weightsInFile);
+    EXPECT_TRUE(model.untrainedOps.empty());
+    EXPECT_EQ(model.inputBytesPerSample, 28 * 28 * 4);
+    // Unit by unit, the same figures as the zoo's cnn states for itself.
+    const ModelOutline zoo = outlineModel("cnn");
+    const ModelOutline imported = outlineImportedModel(model);
+    ASSERT_EQ(imported.units.size(), zoo.units.size());
+    EXPECT_EQ(imported.sampleShape, "(1, 28, 28)");
+    for (size_t unit = 0; unit < zoo.units.size(); ++unit) {
+        SCOPED_TRACE("unit " + std::to_string(unit));
+        EXPECT_EQ(imported.units[unit].outputShape, zoo.units[unit].outputShape);
+        EXPECT_EQ(imported.units[unit].cost.parameterBytes, zoo.units[unit].cost.parameterBytes);
+        EXPECT_EQ(imported.units[unit].cost.outputBytes, zoo.units[unit].cost.outputBytes);
+        EXPECT_NEAR(imported.units[unit].cost.forwardFlops, zoo.units[unit].cost.forwardFlops,
+                    0.01 * zoo.units[unit].cost.forwardFlops + 1.0);
+    }
+}
+
+TEST(OnnxImport, ResidualBlocksMergeIntoOneUnitEach)
+{
+    SKIP_WITHOUT_ONNX();
+    const ImportedModel model = importOnnxModel(fixture("resnet-mini.onnx"));
+    EXPECT_EQ(kinds(model),
+              (std::vector<std::string>{"Conv", "BatchNormalization", "Relu", "Block", "Block", "Block", "Block",
+                                        "Block", "Block", "GlobalAveragePool", "Flatten", "Gemm"}));
+    // The zoo's resnet-mini has the same chain: its parameters match unit by unit.
+    const ModelOutline zoo = outlineModel("resnet-mini");
+    const ModelOutline imported = outlineImportedModel(model);
+    ASSERT_EQ(imported.units.size(), zoo.units.size());
+    for (size_t unit = 0; unit < zoo.units.size(); ++unit) {
+        SCOPED_TRACE("unit " + std::to_string(unit));
+        EXPECT_EQ(imported.units[unit].cost.parameterBytes, zoo.units[unit].cost.parameterBytes);
+        EXPECT_EQ(imported.units[unit].outputShape, zoo.units[unit].outputShape);
+    }
+    EXPECT_EQ(model.units[3].description, "Conv x2, BatchNormalization x2, Relu x2, Add");
+}
+
+TEST(OnnxImport, ResNet50IsItsStemSixteenBottlenecksAndHead)
+{
+    SKIP_WITHOUT_ONNX();
+    const ImportedModel model = importOnnxModel(fixture("resnet50-structure.onnx"));
+    EXPECT_FALSE(model.graph.weightsInFile);
+    const std::vector<std::string> stem = {"Conv", "BatchNormalization", "Relu", "MaxPool"};
+    const std::vector<std::string> head = {"GlobalAveragePool", "Flatten", "Gemm"};
+    const std::vector<std::string> all = kinds(model);
+    ASSERT_EQ(all.size(), stem.size() + 16 + head.size());
+    EXPECT_EQ(std::vector<std::string>(all.begin(), all.begin() + 4), stem);
+    EXPECT_EQ(std::vector<std::string>(all.end() - 3, all.end()), head);
+    for (size_t block = 4; block < 20; ++block) {
+        EXPECT_EQ(all[block], "Block");
+        EXPECT_NE(model.units[block].description.find("Add"), std::string::npos);
+    }
+    // torchvision's 25,557,032 parameters, counted from the weights' shapes
+    // (the batch norms' running statistics are buffers, not parameters).
+    int64_t parameterBytes = 0;
+    double forwardFlops = 0.0;
+    for (const GraphUnit& unit : model.units) {
+        parameterBytes += unit.cost.parameterBytes;
+        forwardFlops += unit.cost.forwardFlops;
+    }
+    EXPECT_EQ(parameterBytes, 25557032 * 4);
+    // About 4.1 G multiply–adds per 224x224 image: 8.2 GFLOP.
+    EXPECT_NEAR(forwardFlops, 8.2e9, 0.2e9);
+}
+
+TEST(OnnxImport, AUNetKeepsFewCutsAndNamesWhatItCannotTrain)
+{
+    SKIP_WITHOUT_ONNX();
+    const ImportedModel model = importOnnxModel(fixture("unet-mini.onnx"));
+    // Everything from the first skip's source to its reader is one unit.
+    EXPECT_GE(model.largestUnitOperations * 3, model.operations);
+    EXPECT_LT(model.units.size() * 2, size_t(model.operations));
+    ASSERT_EQ(model.untrainedOps.count("ConvTranspose"), 1u);
+    EXPECT_EQ(model.untrainedOps.at("ConvTranspose").size(), 2u);
+}
+
+TEST(OnnxImport, AttentionBlocksOfAGptBecomeUnits)
+{
+    SKIP_WITHOUT_ONNX();
+    const ImportedModel model = importOnnxModel(fixture("gpt-tiny.onnx"));
+    // The embeddings, each block's attention half (LayerNorm, attention, residual
+    // add) and MLP half, the final LayerNorm (exported decomposed) and the head.
+    EXPECT_EQ(kinds(model), (std::vector<std::string>{"Gather", "Add", "Block", "Block", "Block", "Block",
+                                                      "LayerNormalization", "MatMul"}));
+    for (size_t block : {2, 4})
+        EXPECT_NE(model.units[block].description.find("Softmax"), std::string::npos);
+    EXPECT_TRUE(model.untrainedOps.empty()); // the Reciprocal of the attention's scale is shape arithmetic
+    // 2 blocks of 49,984 parameters, both embeddings, the final LayerNorm and the head.
+    int64_t parameters = 0;
+    for (const GraphUnit& unit : model.units)
+        parameters += unit.cost.parameterBytes / 4;
+    EXPECT_EQ(parameters, 2 * 49984 + 256 * 64 + 64 * 64 + 2 * 64 + 64 * 256);
+    const ModelOutline outline = outlineImportedModel(model);
+    EXPECT_EQ(outline.tokens, 64);
+    EXPECT_EQ(outline.units.back().outputShape, "(64, 256)");
+    for (const GraphUnit& unit : model.units)
+        EXPECT_FALSE(unit.estimated) << unit.description;
+}
+
+TEST(OnnxImport, ImportedCostsPlanLikeAnyOther)
+{
+    SKIP_WITHOUT_ONNX();
+    const ModelCosts costs = describeAnyModelCosts(fixture("mobilenet-mini.onnx"), 8);
+    EXPECT_EQ(costs.model, fixture("mobilenet-mini.onnx"));
+    EXPECT_EQ(costs.microBatchSize, 8);
+    EXPECT_GT(costs.unitCount(), 5);
+    validateModelCosts(costs);
+    expectError<InvalidArgument>([] { requireZooModel("x.onnx", "training"); },
+                                 {"x.onnx", "training", "not available"});
+}
+
+TEST(OnnxImport, BrokenFilesAreRefusedNamingTheProblem)
+{
+    SKIP_WITHOUT_ONNX();
+    const std::filesystem::path folder = std::filesystem::temp_directory_path() / "lpm_onnx_import_test";
+    std::filesystem::create_directories(folder);
+    auto write = [&](const std::string& name, const std::string& bytes) {
+        const std::string path = (folder / name).string();
+        std::ofstream(path, std::ios::binary) << bytes;
+        return path;
+    };
+    std::ifstream in(fixture("cnn.onnx"), std::ios::binary);
+    const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string truncated = write("truncated.onnx", whole.substr(0, whole.size() / 3));
+    expectError([&] { importOnnxModel(truncated); }, {truncated, "not an ONNX model"});
+    const std::string garbage = write("garbage.onnx", std::string(64, '\xff'));
+    expectError([&] { importOnnxModel(garbage); }, {garbage, "not an ONNX model"});
+    const std::string empty = write("empty.onnx", "");
+    expectError([&] { importOnnxModel(empty); }, {empty, "no graph"});
+    const std::string missing = (folder / "absent.onnx").string();
+    expectError([&] { importOnnxModel(missing); }, {missing});
+#ifdef LPM_TEST_HAVE_ONNX
+    auto edited = [&](const std::string& name, const std::function<void(onnx::ModelProto&)>& change) {
+        onnx::ModelProto model;
+        EXPECT_TRUE(model.ParseFromString(whole));
+        change(model);
+        return write(name, model.SerializeAsString());
+    };
+    const std::string future =
+        edited("future.onnx", [](onnx::ModelProto& model) { model.mutable_opset_import(0)->set_version(99); });
+    expectError([&] { importOnnxModel(future); }, {future, "opset 99", "re-export"});
+    const std::string noInitializer = edited("no-initializer.onnx", [](onnx::ModelProto& model) {
+        model.mutable_graph()->mutable_initializer()->RemoveLast();
+    });
+    expectError([&] { importOnnxModel(noInitializer); }, {noInitializer, "missing initializer"});
+    const std::string fixedBatch = edited("fixed-batch.onnx", [](onnx::ModelProto& model) {
+        model.mutable_graph()
+            ->mutable_input(0)
+            ->mutable_type()
+            ->mutable_tensor_type()
+            ->mutable_shape()
+            ->mutable_dim(0)
+            ->set_dim_value(1);
+    });
+    expectError([&] { importOnnxModel(fixedBatch); }, {fixedBatch, "batch dimension", "dynamic_axes"});
+    const std::string cycle = edited("cycle.onnx", [](onnx::ModelProto& model) {
+        // The first convolution reads the last node's output: a loop.
+        onnx::GraphProto& graph = *model.mutable_graph();
+        *graph.mutable_node(0)->mutable_input(0) = graph.node(graph.node_size() - 2).output(0);
+    });
+    expectError([&] { importOnnxModel(cycle); }, {cycle, "cycle"});
+#endif
+    std::filesystem::remove_all(folder);
+}
+
+} // namespace
+} // namespace lpm
