@@ -8,6 +8,7 @@
 #include "data/text_dataset_spec.h"
 #include "design_edit_command.h"
 #include "devices/device_set.h"
+#include "graph/model_source.h"
 #include "plan/cost_sources.h"
 #include "schedule/schedule.h"
 #include "sim/calibration.h"
@@ -146,8 +147,12 @@ std::optional<Design> DesignModel::replanned(Design design)
         plan.chunks = 1;
     }
     if (plan.costs.model != plan.model || plan.costs.units.empty())
-        plan.costs = describeZooModelCosts(plan.model, plan.microBatchSize());
+        plan.costs = describeAnyModelCosts(plan.model, plan.microBatchSize());
     addCatalogEstimates(plan.costs, set);
+    if (isOnnxModelName(plan.model) && (needsCpuProfile(plan.costs, set) || keepGroups))
+        return rejected(tr("%1 is an imported ONNX model: it plans for GPUs only for now (profiling it on this CPU "
+                           "is not available yet). Choose GPUs in the devices panel, for example catalog:V100x4.")
+                            .arg(QString::fromStdString(plan.model)));
     if (needsCpuProfile(plan.costs, set) && !addCpuCosts(plan, 1))
         return std::nullopt;
     if (keepGroups) {
@@ -308,7 +313,7 @@ bool DesignModel::setModel(const QString& model)
 bool DesignModel::isLanguageModel(const std::string& model)
 {
     try {
-        return outlineModel(model).tokens > 0;
+        return outlineAnyModel(model).tokens > 0;
     } catch (const std::exception&) {
         return false; // (an unknown model: the plan reports it)
     }
@@ -453,7 +458,7 @@ void DesignModel::applyDesign(const Design& design)
     design_ = design;
     if (modelChanged) {
         try {
-            outline_ = outlineModel(design_.plan.model);
+            outline_ = outlineAnyModel(design_.plan.model);
         } catch (const std::exception&) {
             outline_ = {}; // the prediction below names the unknown model
         }

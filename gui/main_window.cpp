@@ -5,20 +5,26 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QUrl>
 #include <qcustomplot.h>
 
 #include "bundled_examples.h"
 #include "devices/training_devices.h"
 #include "devices_panel.h"
+#include "graph/model_source.h"
+#include "graph/onnx_reader.h"
 #include "io/atomic_file.h"
 #include "metric_plots.h"
 #include "network_view.h"
@@ -46,6 +52,7 @@ QSettings studioSettings()
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
     setObjectName("LpmStudioMainWindow");
+    setAcceptDrops(true); // ONNX models and designs dropped on the window
     network_ = new NetworkView(&model_, this);
     plots_ = new MetricPlots(this);
     timeline_ = new TimelinePlot(this);
@@ -183,6 +190,13 @@ void MainWindow::createActions()
         if (!path.isEmpty())
             openDesign(path);
     });
+    importOnnxAction_ = new QAction(this);
+    connect(importOnnxAction_, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Import ONNX model"), QFileInfo(currentFile_).path(),
+                                                          tr("ONNX models (*.onnx);;All files (*)"));
+        if (!path.isEmpty())
+            importOnnxModel(path);
+    });
     saveAction_ = new QAction(this);
     saveAction_->setShortcut(QKeySequence::Save);
     saveAsAction_ = new QAction(this);
@@ -268,7 +282,7 @@ void MainWindow::createActions()
 void MainWindow::createMenus()
 {
     fileMenu_ = menuBar()->addMenu(QString());
-    fileMenu_->addActions({newAction_, openAction_});
+    fileMenu_->addActions({newAction_, openAction_, importOnnxAction_});
     recentMenu_ = fileMenu_->addMenu(QString());
     examplesMenu_ = fileMenu_->addMenu(QString());
     examplesMenu_->setToolTipsVisible(true);
@@ -306,6 +320,9 @@ void MainWindow::retranslate()
     helpMenu_->setTitle(tr("&Help"));
     newAction_->setText(tr("&New (from the example)"));
     openAction_->setText(tr("&Open…"));
+    importOnnxAction_->setText(tr("&Import ONNX Model…"));
+    importOnnxAction_->setStatusTip(tr("Plan a network exported from PyTorch (torch.onnx.export with a symbolic "
+                                       "batch dimension); files can also be dropped on the window"));
     saveAction_->setText(tr("&Save"));
     saveAsAction_->setText(tr("Save &As…"));
     exportTimelineAction_->setText(tr("Export Timeline as Chrome Trace…"));
@@ -571,8 +588,66 @@ bool MainWindow::exportPlotTo(const QString& name, const QString& path)
     return written;
 }
 
+bool MainWindow::importOnnxModel(const QString& path)
+{
+    if (!onnxImportAvailable()) {
+        showError(tr("Import ONNX model"), tr("This build has no ONNX import: install the Debian package libonnx-dev "
+                                              "and build LPM Studio again."));
+        return false;
+    }
+    // The model's refusal (a broken file, devices it cannot plan for) arrives
+    // as editRejected while setModel runs: shown here as a dialog.
+    QString refusal;
+    const QMetaObject::Connection connection =
+        connect(&model_, &DesignModel::editRejected, this, [&refusal](const QString& reason) { refusal = reason; });
+    const bool imported = model_.setModel(QFileInfo(path).absoluteFilePath());
+    disconnect(connection);
+    if (!imported) {
+        showError(tr("Import ONNX model"), refusal.isEmpty() ? tr("%1 could not be imported.").arg(path) : refusal);
+        return false;
+    }
+    statusBar()->showMessage(
+        tr("Imported %1: %n units.", nullptr, int(model_.outline().units.size())).arg(QFileInfo(path).fileName()),
+        8000);
+    return true;
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    for (const QUrl& url : event->mimeData()->urls())
+        if (url.isLocalFile() && (url.path().endsWith(".onnx") || url.path().endsWith(".lpm.json"))) {
+            event->acceptProposedAction();
+            return;
+        }
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    for (const QUrl& url : event->mimeData()->urls()) {
+        if (!url.isLocalFile())
+            continue;
+        const QString path = url.toLocalFile();
+        if (path.endsWith(".onnx")) {
+            event->acceptProposedAction();
+            importOnnxModel(path);
+            return;
+        }
+        if (path.endsWith(".lpm.json")) {
+            event->acceptProposedAction();
+            if (maybeSave())
+                openDesign(path);
+            return;
+        }
+    }
+}
+
 void MainWindow::startTraining()
 {
+    if (isOnnxModelName(model_.plan().model)) {
+        showError(tr("Start training"), tr("Training an imported ONNX model is not available yet: it can be planned, "
+                                           "and its schedules predicted and compared."));
+        return;
+    }
     try {
         requireTrainableDevices(parseDeviceSet(model_.plan().deviceSpec));
     } catch (const std::exception& error) {

@@ -40,6 +40,10 @@ public:
     // A plot's name as the user reads it, in the current language.
     QString plotTitle(const QString& name) const;
     bool openDesign(const QString& path);
+    // Makes the ONNX file at `path` the design's model (File ▸ Import ONNX
+    // Model…, or a file dropped on the window); on failure shows why
+    // (a broken file, devices it cannot plan for) and changes nothing.
+    bool importOnnxModel(const QString& path);
     // Opens the default bundled example (bundled_examples.h).
     void openExample();
     bool saveDesign(const QString& path);
@@ -69,6 +73,8 @@ public slots:
 protected:
     void closeEvent(QCloseEvent* event) override;
     void changeEvent(QEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override; // .onnx and .lpm.json files
+    void dropEvent(QDropEvent* event) override;
 
 private:
     void createActions();
@@ -116,6 +122,7 @@ private:
     QMenu* helpMenu_;
     QAction* newAction_;
     QAction* openAction_;
+    QAction* importOnnxAction_;
     QAction* saveAction_;
     QAction* saveAsAction_;
     QAction* exportTimelineAction_;

@@ -12,9 +12,9 @@ namespace {
 constexpr double kHandleHeight = UnitBlock::height + 40.0;
 } // namespace
 
-UnitBlock::UnitBlock(int unit, QStringList lines) : unit_(unit), lines_(std::move(lines))
+UnitBlock::UnitBlock(int unit, QStringList lines, const QString& toolTip) : unit_(unit), lines_(std::move(lines))
 {
-    setToolTip(lines_.join('\n'));
+    setToolTip(toolTip.isEmpty() ? lines_.join('\n') : toolTip);
 }
 
 void UnitBlock::setStage(int stage, bool overCapacity)

@@ -15,7 +15,8 @@ public:
     static constexpr double width = 132.0;
     static constexpr double height = 112.0;
 
-    UnitBlock(int unit, QStringList lines);
+    // `lines` are drawn in the block; `toolTip` (default: the lines) shows on hover.
+    UnitBlock(int unit, QStringList lines, const QString& toolTip = {});
 
     int unit() const { return unit_; }
     void setStage(int stage, bool overCapacity);

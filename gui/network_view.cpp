@@ -75,7 +75,16 @@ void NetworkView::rebuildBlocks()
                           tr("out %1").arg(QString::fromStdString(part.outputShape)),
                           tr("%1 params").arg(formatCount(double(part.cost.parameterBytes) / 4.0)),
                           tr("%1 MFLOP fwd").arg(part.cost.forwardFlops / 1e6, 0, 'f', 3)};
-        auto* block = new UnitBlock(int(unit), lines);
+        QString tip = lines.join('\n');
+        if (!part.nodes.empty()) { // an imported unit: its ONNX nodes, the first 40 of them
+            constexpr size_t kListed = 40;
+            tip += "\n" + tr("ONNX nodes:");
+            for (size_t node = 0; node < std::min(part.nodes.size(), kListed); ++node)
+                tip += "\n  " + QString::fromStdString(part.nodes[node]);
+            if (part.nodes.size() > kListed)
+                tip += "\n  " + tr("… and %n more", nullptr, int(part.nodes.size() - kListed));
+        }
+        auto* block = new UnitBlock(int(unit), lines, tip);
         block->setPos(double(unit) * kPitch, 0.0);
         scene_->addItem(block);
         blocks_.push_back(block);

@@ -4,6 +4,7 @@
 
 #include <QComboBox>
 #include <QEvent>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -16,6 +17,7 @@
 
 #include "design_model.h"
 #include "form_labels.h"
+#include "graph/model_source.h"
 #include "nn/model_outline.h"
 #include "plan/partitioners.h"
 #include "schedule/schedule.h"
@@ -109,7 +111,11 @@ PlanPanel::PlanPanel(DesignModel* model, QWidget* parent) : QWidget(parent), mod
     layout->addWidget(suggest_);
     layout->addWidget(compare_);
 
-    connect(modelChoice_, &QComboBox::activated, this, [this] { model_->setModel(modelChoice_->currentText()); });
+    // An imported model's item shows its file name and holds its path.
+    connect(modelChoice_, &QComboBox::activated, this, [this] {
+        const QVariant path = modelChoice_->currentData();
+        model_->setModel(path.isValid() ? path.toString() : modelChoice_->currentText());
+    });
     connect(scheduleChoice_, &QComboBox::activated, this,
             [this] { model_->setSchedule(scheduleChoice_->currentText()); });
     connect(partitionerChoice_, &QComboBox::activated, this,
@@ -210,7 +216,16 @@ void PlanPanel::syncFromDesign()
 {
     syncing_ = true;
     const Plan& plan = model_->plan();
-    modelChoice_->setCurrentText(QString::fromStdString(plan.model));
+    const QString modelName = QString::fromStdString(plan.model);
+    int modelIndex = modelChoice_->findData(modelName);
+    if (modelIndex < 0)
+        modelIndex = modelChoice_->findText(modelName);
+    if (modelIndex < 0 && isOnnxModelName(plan.model)) { // an imported model joins the list
+        modelChoice_->addItem(QFileInfo(modelName).fileName(), modelName);
+        modelIndex = modelChoice_->count() - 1;
+        modelChoice_->setItemData(modelIndex, modelName, Qt::ToolTipRole);
+    }
+    modelChoice_->setCurrentIndex(modelIndex);
     scheduleChoice_->setCurrentText(QString::fromStdString(plan.schedule));
     partitionerChoice_->setCurrentText(QString::fromStdString(plan.partitioner));
     optimizerChoice_->setCurrentText(QString::fromStdString(plan.optimizer));

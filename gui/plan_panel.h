@@ -30,6 +30,8 @@ public:
     QString predictionText() const; // the predicted figures as shown
     QString adviceText() const;     // the ceiling's line as shown (empty without a prediction)
     QPushButton* suggestionButton() const { return suggest_; } // hidden without a suggestion
+    // The model: zoo names, then any imported ONNX file (its name shown, its path as the item's data).
+    QComboBox* modelChoice() const { return modelChoice_; }
     // Opens "Compare schedules" (disabled while the design has no prediction).
     QPushButton* comparisonButton() const { return compare_; }
     // Wide enough for every column of the stage table at its contents' width.

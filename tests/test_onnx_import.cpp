@@ -77,6 +77,13 @@ TEST(OnnxImport, ResidualBlocksMergeIntoOneUnitEach)
         EXPECT_EQ(imported.units[unit].outputShape, zoo.units[unit].outputShape);
     }
     EXPECT_EQ(model.units[3].description, "Conv x2, BatchNormalization x2, Relu x2, Add");
+    // The network view lists a unit's operations (not the Identity nodes of shared weights).
+    EXPECT_EQ(imported.units[3].nodes,
+              (std::vector<std::string>{"/blocks/blocks.0/conv1/Conv", "/blocks/blocks.0/bn1/BatchNormalization",
+                                        "/blocks/blocks.0/Relu", "/blocks/blocks.0/conv2/Conv",
+                                        "/blocks/blocks.0/bn2/BatchNormalization", "/blocks/blocks.0/Add",
+                                        "/blocks/blocks.0/Relu_1"}));
+    EXPECT_TRUE(zoo.units[3].nodes.empty());
 }
 
 TEST(OnnxImport, ResNet50IsItsStemSixteenBottlenecksAndHead)

@@ -67,187 +67,192 @@
 <context>
     <name>lpm::gui::DesignModel</name>
     <message>
-        <location filename="../gui/design_model.cpp" line="69"/>
+        <location filename="../gui/design_model.cpp" line="70"/>
         <source>No design is open.</source>
         <translation>没有打开的设计。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="90"/>
+        <location filename="../gui/design_model.cpp" line="91"/>
         <source>Wait until this CPU&apos;s profile of %1 is taken.</source>
         <translation>请等待本机 CPU 对 %1 的性能剖析完成。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="171"/>
+        <location filename="../gui/design_model.cpp" line="153"/>
+        <source>%1 is an imported ONNX model: it plans for GPUs only for now (profiling it on this CPU is not available yet). Choose GPUs in the devices panel, for example catalog:V100x4.</source>
+        <translation>%1 是导入的 ONNX 模型：目前只能为 GPU 做规划（尚不支持在本机 CPU 上测量它）。请在设备面板中选择 GPU，例如 catalog:V100x4。</translation>
+    </message>
+    <message>
+        <location filename="../gui/design_model.cpp" line="176"/>
         <source>Move cut %1</source>
         <translation>移动切分点 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="176"/>
+        <location filename="../gui/design_model.cpp" line="181"/>
         <source>The %1 schedule has no cuts to move.</source>
         <translation>%1 调度没有可移动的切分点。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="178"/>
+        <location filename="../gui/design_model.cpp" line="183"/>
         <source>A cut moves between its neighbours: stage %1 would be empty.</source>
         <translation>切分点只能在相邻切分点之间移动：阶段 %1 将为空。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="192"/>
+        <location filename="../gui/design_model.cpp" line="197"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="196"/>
+        <location filename="../gui/design_model.cpp" line="201"/>
         <source>The %1 schedule has no stages to merge.</source>
         <translation>%1 调度没有可合并的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="208"/>
+        <location filename="../gui/design_model.cpp" line="213"/>
         <source>Split stage %1</source>
         <translation>拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="212"/>
+        <location filename="../gui/design_model.cpp" line="217"/>
         <source>The %1 schedule has no stages to split.</source>
         <translation>%1 调度没有可拆分的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="215"/>
+        <location filename="../gui/design_model.cpp" line="220"/>
         <source>All %1 devices hold a stage: add a device to split one.</source>
         <translation>全部 %1 个设备都已承载阶段：请先添加设备再拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="218"/>
+        <location filename="../gui/design_model.cpp" line="223"/>
         <source>Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.</source>
         <translation>阶段 %1 包含单元 %2 至 %3：只能在单元 %4 至 %3 之一之前拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="233"/>
+        <location filename="../gui/design_model.cpp" line="238"/>
         <source>Auto-merge (%1)</source>
         <translation>自动合并（%1）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="244"/>
+        <location filename="../gui/design_model.cpp" line="249"/>
         <source>Recompute stage %1</source>
         <translation>重计算阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="244"/>
+        <location filename="../gui/design_model.cpp" line="249"/>
         <source>Keep activations of stage %1</source>
         <translation>保留阶段 %1 的激活</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="260"/>
+        <location filename="../gui/design_model.cpp" line="265"/>
         <source>Stage %1 on one core</source>
         <translation>阶段 %1 使用一个核心</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="261"/>
+        <location filename="../gui/design_model.cpp" line="266"/>
         <source>Stage %1 on %2 cores</source>
         <translation>阶段 %1 使用 %2 个核心</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="266"/>
+        <location filename="../gui/design_model.cpp" line="271"/>
         <source>The %1 schedule runs one stage per device: it replicates no stage.</source>
         <translation>%1 调度每个设备运行一个阶段：它不复制阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="270"/>
+        <location filename="../gui/design_model.cpp" line="275"/>
         <source>Stages are replicated on CPU cores only; replicating a stage over GPUs is not available yet.</source>
         <translation>阶段只能在 CPU 核心上复制；在 GPU 上复制阶段尚不可用。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="277"/>
+        <location filename="../gui/design_model.cpp" line="282"/>
         <source>Stage %1 on %2 cores: the stages would need %3 of the %4 cores.</source>
         <translation>阶段 %1 使用 %2 个核心：各阶段将需要 %4 个核心中的 %3 个。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="300"/>
+        <location filename="../gui/design_model.cpp" line="305"/>
         <source>Model %1</source>
         <translation>模型 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="320"/>
+        <location filename="../gui/design_model.cpp" line="325"/>
         <source>Devices %1</source>
         <translation>设备 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="334"/>
+        <location filename="../gui/design_model.cpp" line="339"/>
         <source>Schedule %1 with recomputation</source>
         <translation>调度 %1（带重计算）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="335"/>
+        <location filename="../gui/design_model.cpp" line="340"/>
         <source>Schedule %1 with replicated stages</source>
         <translation>调度 %1（复制阶段）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="336"/>
+        <location filename="../gui/design_model.cpp" line="341"/>
         <source>Schedule %1</source>
         <translation>调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="350"/>
+        <location filename="../gui/design_model.cpp" line="355"/>
         <source>No other schedule is predicted clearly faster than %1.</source>
         <translation>没有其他调度被预测明显快于 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="355"/>
+        <location filename="../gui/design_model.cpp" line="360"/>
         <source>Suggested schedule %1</source>
         <translation>建议的调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="362"/>
+        <location filename="../gui/design_model.cpp" line="367"/>
         <source>Partitioner %1</source>
         <translation>划分器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="369"/>
+        <location filename="../gui/design_model.cpp" line="374"/>
         <source>Batch %1, %2 micro-batches</source>
         <translation>批大小 %1，%2 个微批</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="379"/>
+        <location filename="../gui/design_model.cpp" line="384"/>
         <source>Optimizer %1</source>
         <translation>优化器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="387"/>
+        <location filename="../gui/design_model.cpp" line="392"/>
         <source>Training settings</source>
         <translation>训练设置</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="389"/>
+        <location filename="../gui/design_model.cpp" line="394"/>
         <source>The learning rate must be positive.</source>
         <translation>学习率必须为正数。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="391"/>
+        <location filename="../gui/design_model.cpp" line="396"/>
         <source>Train for at least one epoch or one step.</source>
         <translation>至少训练一个轮次或一步。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="393"/>
+        <location filename="../gui/design_model.cpp" line="398"/>
         <source>Weight stashing applies to the lpm-async schedule only.</source>
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="395"/>
+        <location filename="../gui/design_model.cpp" line="400"/>
         <source>Gradient clipping is not available under %1 yet: it runs under sequential, dp and every exact schedule with one chunk per stage.</source>
         <translation>%1 调度下尚不支持梯度裁剪：它可用于 sequential、dp 以及每个阶段只有一个块的所有精确调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="430"/>
+        <location filename="../gui/design_model.cpp" line="435"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="440"/>
+        <location filename="../gui/design_model.cpp" line="445"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="444"/>
+        <location filename="../gui/design_model.cpp" line="449"/>
         <source>The plan has changed since the last run; run it, then calibrate.</source>
         <translation>计划自上次运行以来已更改；请先运行它，再校准。</translation>
     </message>
@@ -391,391 +396,436 @@
 <context>
     <name>lpm::gui::MainWindow</name>
     <message>
-        <location filename="../gui/main_window.cpp" line="88"/>
+        <location filename="../gui/main_window.cpp" line="95"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="89"/>
+        <location filename="../gui/main_window.cpp" line="96"/>
         <source>Profiling %1 on %2 cores of this CPU…</source>
         <translation>正在本机 CPU 的 %2 个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="95"/>
+        <location filename="../gui/main_window.cpp" line="102"/>
         <source>Profiled %1 on this CPU.</source>
         <translation>已在本机 CPU 上剖析 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="99"/>
+        <location filename="../gui/main_window.cpp" line="106"/>
         <source>Profiling round %1 of about %2 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析第 %1 轮（约 %2 轮）…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="116"/>
+        <location filename="../gui/main_window.cpp" line="123"/>
         <source>Stopped after %1 steps.</source>
         <translation>已在 %1 步后停止。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="117"/>
+        <location filename="../gui/main_window.cpp" line="124"/>
         <source>Finished %1 steps in %2 s.</source>
         <translation>已完成 %1 步，用时 %2 秒。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="120"/>
+        <location filename="../gui/main_window.cpp" line="127"/>
         <source>Validation loss %1 nats per byte (%2 bits per byte).</source>
         <translation>验证损失 %1 奈特/字节（%2 比特/字节）。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="124"/>
+        <location filename="../gui/main_window.cpp" line="131"/>
         <source>Test accuracy %1.</source>
         <translation>测试准确率 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="129"/>
+        <location filename="../gui/main_window.cpp" line="136"/>
         <source>Speedup %1× over the sequential reference; weights %2.</source>
         <translation>相对顺序基准加速 %1×；权重%2。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="132"/>
+        <location filename="../gui/main_window.cpp" line="139"/>
         <source>identical</source>
         <translation>完全相同</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="133"/>
+        <location filename="../gui/main_window.cpp" line="140"/>
         <source>differ (not an exact schedule)</source>
         <translation>不同（非精确调度）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="141"/>
+        <location filename="../gui/main_window.cpp" line="148"/>
         <source>LPM Studio</source>
         <translation>LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="181"/>
-        <location filename="../gui/main_window.cpp" line="405"/>
-        <location filename="../gui/main_window.cpp" line="411"/>
+        <location filename="../gui/main_window.cpp" line="188"/>
+        <location filename="../gui/main_window.cpp" line="422"/>
+        <location filename="../gui/main_window.cpp" line="428"/>
         <source>Open design</source>
         <translation>打开设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="182"/>
+        <location filename="../gui/main_window.cpp" line="189"/>
         <source>LPM designs (*.lpm.json);;All files (*)</source>
         <translation>LPM 设计 (*.lpm.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="191"/>
-        <location filename="../gui/main_window.cpp" line="435"/>
+        <location filename="../gui/main_window.cpp" line="195"/>
+        <location filename="../gui/main_window.cpp" line="594"/>
+        <location filename="../gui/main_window.cpp" line="606"/>
+        <source>Import ONNX model</source>
+        <translation>导入 ONNX 模型</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="196"/>
+        <source>ONNX models (*.onnx);;All files (*)</source>
+        <translation>ONNX 模型 (*.onnx);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="205"/>
+        <location filename="../gui/main_window.cpp" line="452"/>
         <source>Save design</source>
         <translation>保存设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="193"/>
+        <location filename="../gui/main_window.cpp" line="207"/>
         <source>LPM designs (*.lpm.json)</source>
         <translation>LPM 设计 (*.lpm.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="228"/>
+        <location filename="../gui/main_window.cpp" line="242"/>
         <source>Costs calibrated on the last run&apos;s measured stage times.</source>
         <translation>已按上次运行实测的各阶段时间校准成本。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="259"/>
+        <location filename="../gui/main_window.cpp" line="273"/>
         <source>About LPM Studio</source>
         <translation>关于 LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="260"/>
+        <location filename="../gui/main_window.cpp" line="274"/>
         <source>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;Designs and runs pipeline-parallel training: it cuts a network layer-wise into partitions, merges them so that devices communicate little, and runs the forward and backward passes of different micro-batches on different devices at once.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and QCustomPlot.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;设计并运行流水线并行训练：按层将网络切分为若干分区，合并分区以减少设备间通信，并在不同设备上同时执行不同微批的前向和反向传播。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 QCustomPlot 构建。&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="298"/>
+        <location filename="../gui/main_window.cpp" line="312"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="299"/>
+        <location filename="../gui/main_window.cpp" line="313"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="300"/>
+        <location filename="../gui/main_window.cpp" line="314"/>
         <source>&amp;Examples</source>
         <translation>示例(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="302"/>
+        <location filename="../gui/main_window.cpp" line="316"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="303"/>
+        <location filename="../gui/main_window.cpp" line="317"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="304"/>
+        <location filename="../gui/main_window.cpp" line="318"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="305"/>
+        <location filename="../gui/main_window.cpp" line="319"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="306"/>
+        <location filename="../gui/main_window.cpp" line="320"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="307"/>
+        <location filename="../gui/main_window.cpp" line="321"/>
         <source>&amp;New (from the example)</source>
         <translation>新建（基于示例）(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="308"/>
+        <location filename="../gui/main_window.cpp" line="322"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="309"/>
+        <location filename="../gui/main_window.cpp" line="323"/>
+        <source>&amp;Import ONNX Model…</source>
+        <translation>导入 ONNX 模型(&amp;I)…</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="324"/>
+        <source>Plan a network exported from PyTorch (torch.onnx.export with a symbolic batch dimension); files can also be dropped on the window</source>
+        <translation>规划从 PyTorch 导出的网络（torch.onnx.export，批量维度须为符号）；也可以把文件拖到窗口上</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="326"/>
         <source>&amp;Save</source>
         <translation>保存(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="310"/>
+        <location filename="../gui/main_window.cpp" line="327"/>
         <source>Save &amp;As…</source>
         <translation>另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="311"/>
+        <location filename="../gui/main_window.cpp" line="328"/>
         <source>Export Timeline as Chrome Trace…</source>
         <translation>将时间线导出为 Chrome Trace…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="312"/>
+        <location filename="../gui/main_window.cpp" line="329"/>
         <source>Export Plot as PNG or PDF…</source>
         <translation>将图表导出为 PNG 或 PDF…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="313"/>
+        <location filename="../gui/main_window.cpp" line="330"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="314"/>
+        <location filename="../gui/main_window.cpp" line="331"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="315"/>
+        <location filename="../gui/main_window.cpp" line="332"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="316"/>
+        <location filename="../gui/main_window.cpp" line="333"/>
         <source>&amp;Auto-merge</source>
         <translation>自动合并(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="317"/>
+        <location filename="../gui/main_window.cpp" line="334"/>
         <source>Profile Again on This CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="318"/>
+        <location filename="../gui/main_window.cpp" line="335"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="319"/>
+        <location filename="../gui/main_window.cpp" line="336"/>
         <source>Scale each stage&apos;s predicted times to those the last pipelined run measured</source>
         <translation>将各阶段的预测时间缩放到上次流水线运行的实测时间</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="320"/>
+        <location filename="../gui/main_window.cpp" line="337"/>
         <source>&amp;Start Training</source>
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="321"/>
+        <location filename="../gui/main_window.cpp" line="338"/>
         <source>&amp;Pause</source>
         <translation>暂停(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="322"/>
+        <location filename="../gui/main_window.cpp" line="339"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="323"/>
+        <location filename="../gui/main_window.cpp" line="340"/>
         <source>&amp;About LPM Studio</source>
         <translation>关于 LPM Studio(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="324"/>
+        <location filename="../gui/main_window.cpp" line="341"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="325"/>
+        <location filename="../gui/main_window.cpp" line="342"/>
         <source>Plan</source>
         <translation>规划</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="326"/>
+        <location filename="../gui/main_window.cpp" line="343"/>
         <source>Training</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="387"/>
+        <location filename="../gui/main_window.cpp" line="404"/>
         <source>example design</source>
         <translation>示例设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="389"/>
+        <location filename="../gui/main_window.cpp" line="406"/>
         <source>%1%2 — LPM Studio</source>
         <translation>%1%2 — LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="405"/>
+        <location filename="../gui/main_window.cpp" line="422"/>
         <source>The design was not opened: %1: %2</source>
         <translation>设计未打开：%1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="411"/>
+        <location filename="../gui/main_window.cpp" line="428"/>
         <source>The design was not opened: %1</source>
         <translation>设计未打开：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="421"/>
+        <location filename="../gui/main_window.cpp" line="438"/>
         <source>Opened %1</source>
         <translation>已打开 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="435"/>
+        <location filename="../gui/main_window.cpp" line="452"/>
         <source>The design was not saved: %1</source>
         <translation>设计未保存：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="442"/>
+        <location filename="../gui/main_window.cpp" line="459"/>
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="450"/>
+        <location filename="../gui/main_window.cpp" line="467"/>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="450"/>
+        <location filename="../gui/main_window.cpp" line="467"/>
         <source>Save the changes to this design first?</source>
         <translation>是否先保存对此设计的更改？</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="507"/>
-        <location filename="../gui/main_window.cpp" line="510"/>
-        <location filename="../gui/main_window.cpp" line="521"/>
+        <location filename="../gui/main_window.cpp" line="524"/>
+        <location filename="../gui/main_window.cpp" line="527"/>
+        <location filename="../gui/main_window.cpp" line="538"/>
         <source>Export timeline</source>
         <translation>导出时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="507"/>
+        <location filename="../gui/main_window.cpp" line="524"/>
         <source>There is no timeline to export yet.</source>
         <translation>还没有可导出的时间线。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="512"/>
+        <location filename="../gui/main_window.cpp" line="529"/>
         <source>Chrome trace (*.json)</source>
         <translation>Chrome Trace (*.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="517"/>
+        <location filename="../gui/main_window.cpp" line="534"/>
         <source>Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)</source>
         <translation>已将%1时间线写入 %2（可在 https://ui.perfetto.dev 中打开）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="518"/>
+        <location filename="../gui/main_window.cpp" line="535"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="518"/>
+        <location filename="../gui/main_window.cpp" line="535"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="528"/>
+        <location filename="../gui/main_window.cpp" line="545"/>
         <source>Device timeline</source>
         <translation>设备时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="529"/>
+        <location filename="../gui/main_window.cpp" line="546"/>
         <source>Training loss</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="530"/>
+        <location filename="../gui/main_window.cpp" line="547"/>
         <source>Test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="531"/>
+        <location filename="../gui/main_window.cpp" line="548"/>
         <source>Samples per second</source>
         <translation>每秒样本数</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="532"/>
+        <location filename="../gui/main_window.cpp" line="549"/>
         <source>Speedup, measured and predicted</source>
         <translation>加速比（实测与预测）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="533"/>
+        <location filename="../gui/main_window.cpp" line="550"/>
         <source>Predicted speedup for 1 to N devices</source>
         <translation>1 到 N 个设备的预测加速比</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="549"/>
-        <location filename="../gui/main_window.cpp" line="553"/>
-        <location filename="../gui/main_window.cpp" line="563"/>
+        <location filename="../gui/main_window.cpp" line="566"/>
         <location filename="../gui/main_window.cpp" line="570"/>
+        <location filename="../gui/main_window.cpp" line="580"/>
+        <location filename="../gui/main_window.cpp" line="587"/>
         <source>Export plot</source>
         <translation>导出图表</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="549"/>
+        <location filename="../gui/main_window.cpp" line="566"/>
         <source>Plot to export:</source>
         <translation>要导出的图：</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="554"/>
+        <location filename="../gui/main_window.cpp" line="571"/>
         <source>PNG image (*.png);;PDF document (*.pdf)</source>
         <translation>PNG 图像 (*.png);;PDF 文档 (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="563"/>
+        <location filename="../gui/main_window.cpp" line="580"/>
         <source>There is no plot named &apos;%1&apos;.</source>
         <translation>没有名为“%1”的图。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="568"/>
+        <location filename="../gui/main_window.cpp" line="585"/>
         <source>Wrote %1</source>
         <translation>已写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="570"/>
+        <location filename="../gui/main_window.cpp" line="587"/>
         <source>Could not write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="579"/>
-        <location filename="../gui/main_window.cpp" line="585"/>
+        <location filename="../gui/main_window.cpp" line="594"/>
+        <source>This build has no ONNX import: install the Debian package libonnx-dev and build LPM Studio again.</source>
+        <translation>此版本不含 ONNX 导入：请安装 Debian 软件包 libonnx-dev 并重新构建 LPM Studio。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="606"/>
+        <source>%1 could not be imported.</source>
+        <translation>无法导入 %1。</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../gui/main_window.cpp" line="610"/>
+        <source>Imported %1: %n units.</source>
+        <translation>
+            <numerusform>已导入 %1：%n 个单元。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="647"/>
+        <location filename="../gui/main_window.cpp" line="654"/>
+        <location filename="../gui/main_window.cpp" line="660"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="579"/>
+        <location filename="../gui/main_window.cpp" line="647"/>
+        <source>Training an imported ONNX model is not available yet: it can be planned, and its schedules predicted and compared.</source>
+        <translation>尚不支持训练导入的 ONNX 模型：目前可以对它做规划，并预测和比较各种调度。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="654"/>
         <source>These devices cannot train: %1.
 
 Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</source>
@@ -784,7 +834,7 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 请在设备面板中选择 CPU 核心或本机的某一块 GPU。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="601"/>
+        <location filename="../gui/main_window.cpp" line="676"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
@@ -933,47 +983,59 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <translation>前向 %1 MFLOP</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="112"/>
+        <location filename="../gui/network_view.cpp" line="81"/>
+        <source>ONNX nodes:</source>
+        <translation>ONNX 节点：</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../gui/network_view.cpp" line="85"/>
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>… 另有 %n 个</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="121"/>
         <source>Unit %1 on %2: forward %3 ms, backward %4 ms per micro-batch of %5</source>
         <translation>单元 %1 在 %2 上：每个大小为 %5 的微批前向 %3 毫秒，反向 %4 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="122"/>
+        <location filename="../gui/network_view.cpp" line="131"/>
         <source>stage %1 · %2</source>
         <translation>阶段 %1 · %2</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="129"/>
+        <location filename="../gui/network_view.cpp" line="138"/>
         <source> · %1 ms/micro-batch</source>
         <translation> · %1 毫秒/微批</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="132"/>
+        <location filename="../gui/network_view.cpp" line="141"/>
         <source> · over memory</source>
         <translation> · 超出内存</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="158"/>
+        <location filename="../gui/network_view.cpp" line="167"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="222"/>
+        <location filename="../gui/network_view.cpp" line="231"/>
         <source>Split stage %1 before unit %2</source>
         <translation>在单元 %2 之前拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="226"/>
+        <location filename="../gui/network_view.cpp" line="235"/>
         <source>Merge stage %1 with the next</source>
         <translation>将阶段 %1 与下一阶段合并</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="231"/>
+        <location filename="../gui/network_view.cpp" line="240"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="235"/>
+        <location filename="../gui/network_view.cpp" line="244"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
@@ -981,112 +1043,112 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::PlanPanel</name>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="169"/>
+        <location filename="../gui/plan_panel.cpp" line="175"/>
         <source>A layer-wise cut on these %1 devices runs at most %2× faster than sequential</source>
         <translation>在这 %1 个设备上，逐层切分最多比顺序训练快 %2×</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="176"/>
+        <location filename="../gui/plan_panel.cpp" line="182"/>
         <source>unit %1 %2</source>
         <translation>单元 %1 %2</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="177"/>
+        <location filename="../gui/plan_panel.cpp" line="183"/>
         <source>unit %1</source>
         <translation>单元 %1</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="184"/>
+        <location filename="../gui/plan_panel.cpp" line="190"/>
         <source>%1: the work divides evenly over %2 devices.</source>
         <translation>%1：计算量可均匀分到 %2 个设备上。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="186"/>
+        <location filename="../gui/plan_panel.cpp" line="192"/>
         <source>%1, held back by %2 (%3 % of the work).</source>
         <translation>%1，受限于 %2（占计算量的 %3 %）。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="190"/>
+        <location filename="../gui/plan_panel.cpp" line="196"/>
         <source>%1, held back by the link %2 → %3 at the cut after %4 (%5 ms of transfers per micro-batch).</source>
         <translation>%1，受限于 %4 之后切分处的链路 %2 → %3（每个微批传输 %5 毫秒）。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="200"/>
+        <location filename="../gui/plan_panel.cpp" line="206"/>
         <source>%1, held back by stage %2 (units %3–%4 on %5): the units do not divide more evenly.</source>
         <translation>%1，受限于阶段 %2（%5 上的单元 %3–%4）：单元无法更均匀地划分。</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="223"/>
+        <location filename="../gui/plan_panel.cpp" line="238"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="225"/>
+        <location filename="../gui/plan_panel.cpp" line="240"/>
         <source>No prediction: %1</source>
         <translation>无法预测：%1</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="227"/>
+        <location filename="../gui/plan_panel.cpp" line="242"/>
         <source>Predicted: iteration %1 ms · %2 samples/s · speedup %3× over sequential on %4 · bubble %5 %</source>
         <translation>预测：每次迭代 %1 毫秒 · %2 样本/秒 · 相对 %4 上的顺序训练加速 %3× · 气泡 %5 %</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="241"/>
+        <location filename="../gui/plan_panel.cpp" line="256"/>
         <source>Use schedule %1: predicted %2× faster than sequential</source>
         <translation>采用调度 %1：预测比顺序训练快 %2×</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="244"/>
+        <location filename="../gui/plan_panel.cpp" line="259"/>
         <source>%1 is predicted at %2 ms per iteration, against %3 ms for %4 (undoable)</source>
         <translation>%1 预测每次迭代 %2 毫秒，%4 为 %3 毫秒（可撤销）</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="256"/>
+        <location filename="../gui/plan_panel.cpp" line="271"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="256"/>
+        <location filename="../gui/plan_panel.cpp" line="271"/>
         <source>Schedule</source>
         <translation>调度</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="256"/>
+        <location filename="../gui/plan_panel.cpp" line="271"/>
         <source>Partitioner</source>
         <translation>划分器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="256"/>
+        <location filename="../gui/plan_panel.cpp" line="271"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="256"/>
+        <location filename="../gui/plan_panel.cpp" line="271"/>
         <source>Micro-batches</source>
         <translation>微批数</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="257"/>
+        <location filename="../gui/plan_panel.cpp" line="272"/>
         <source>Optimizer</source>
         <translation>优化器</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="258"/>
+        <location filename="../gui/plan_panel.cpp" line="273"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="259"/>
+        <location filename="../gui/plan_panel.cpp" line="274"/>
         <source>Compare schedules…</source>
         <translation>比较调度…</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="260"/>
+        <location filename="../gui/plan_panel.cpp" line="275"/>
         <source>Predict every schedule on these devices and pick one</source>
         <translation>在这些设备上预测每种调度并从中选择</translation>
     </message>
     <message>
-        <location filename="../gui/plan_panel.cpp" line="261"/>
+        <location filename="../gui/plan_panel.cpp" line="276"/>
         <source>Cut the model anew with the chosen partitioner</source>
         <translation>用所选划分器重新切分模型</translation>
     </message>
@@ -1295,8 +1357,8 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::StudioController</name>
     <message>
-        <location filename="../gui/studio_controller.cpp" line="47"/>
-        <location filename="../gui/studio_controller.cpp" line="73"/>
+        <location filename="../gui/studio_controller.cpp" line="65"/>
+        <location filename="../gui/studio_controller.cpp" line="90"/>
         <source>A run or a profile is already in progress.</source>
         <translation>已有训练或剖析正在进行。</translation>
     </message>
@@ -1349,142 +1411,142 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <translation>包含四个 MNIST 格式 IDX 文件的文件夹</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="259"/>
+        <location filename="../gui/training_panel.cpp" line="253"/>
         <source>reference %p%</source>
         <translation>基准 %p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="259"/>
+        <location filename="../gui/training_panel.cpp" line="253"/>
         <source>%p%</source>
         <translation>%p%</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="261"/>
+        <location filename="../gui/training_panel.cpp" line="255"/>
         <source>step %1 of %2 · epoch %3 · loss %4 · %5 samples/s · %6 left</source>
         <translation>第 %1 步（共 %2 步）· 第 %3 轮 · 损失 %4 · %5 样本/秒 · 剩余 %6</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="274"/>
+        <location filename="../gui/training_panel.cpp" line="268"/>
         <source>After step %1: test subset loss %2 nats per byte (%3 bits per byte, perplexity %4).</source>
         <translation>第 %1 步后：测试子集损失 %2 奈特/字节（%3 比特/字节，困惑度 %4）。</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="282"/>
+        <location filename="../gui/training_panel.cpp" line="276"/>
         <source>Its text after step %1:</source>
         <translation>第 %1 步后它生成的文本：</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="309"/>
+        <location filename="../gui/training_panel.cpp" line="303"/>
         <source>Fashion-MNIST</source>
         <translation>Fashion-MNIST</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="310"/>
+        <location filename="../gui/training_panel.cpp" line="304"/>
         <source>Synthetic (seeded, fast)</source>
         <translation>合成数据（固定种子，快速）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="311"/>
+        <location filename="../gui/training_panel.cpp" line="305"/>
         <source>Text: the Jargon File</source>
         <translation>文本：Jargon File</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="312"/>
+        <location filename="../gui/training_panel.cpp" line="306"/>
         <source>MNIST-format folder…</source>
         <translation>MNIST 格式文件夹…</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="313"/>
+        <location filename="../gui/training_panel.cpp" line="307"/>
         <source>Text file…</source>
         <translation>文本文件…</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="314"/>
+        <location filename="../gui/training_panel.cpp" line="308"/>
         <source>Constant</source>
         <translation>恒定</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="315"/>
+        <location filename="../gui/training_panel.cpp" line="309"/>
         <source>Cosine, after warm-up</source>
         <translation>预热后余弦衰减</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="317"/>
+        <location filename="../gui/training_panel.cpp" line="311"/>
         <source>Cosine: the rate rises linearly over the warm-up steps, then falls along a cosine to a tenth of itself at the run&apos;s last step.</source>
         <translation>余弦：学习率在预热步数内线性上升，然后沿余弦曲线下降，到运行的最后一步时降为原来的十分之一。</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="319"/>
+        <location filename="../gui/training_panel.cpp" line="313"/>
         <source>Scales the gradients down to this global norm before each update (all stages agree on the norm first, so exact schedules stay exact); 0: no clipping.</source>
         <translation>每次更新前把梯度按比例缩小到这个全局范数（所有阶段先就范数达成一致，因此精确调度仍然精确）；0：不裁剪。</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="324"/>
+        <location filename="../gui/training_panel.cpp" line="318"/>
         <source>Clip norm (0: off)</source>
         <translation>裁剪范数（0：关闭）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="322"/>
+        <location filename="../gui/training_panel.cpp" line="317"/>
         <source>Data set</source>
         <translation>数据集</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="322"/>
+        <location filename="../gui/training_panel.cpp" line="317"/>
         <source>Epochs</source>
         <translation>轮数</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="322"/>
+        <location filename="../gui/training_panel.cpp" line="317"/>
         <source>Steps (0: whole epochs)</source>
         <translation>步数（0：按完整轮次）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="322"/>
+        <location filename="../gui/training_panel.cpp" line="317"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="323"/>
+        <location filename="../gui/training_panel.cpp" line="318"/>
         <source>Warm-up steps</source>
         <translation>预热步数</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="323"/>
+        <location filename="../gui/training_panel.cpp" line="318"/>
         <source>Weight decay</source>
         <translation>权重衰减</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="323"/>
+        <location filename="../gui/training_panel.cpp" line="318"/>
         <source>Rate schedule</source>
         <translation>学习率调度</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="324"/>
+        <location filename="../gui/training_panel.cpp" line="318"/>
         <source>Seed</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="325"/>
+        <location filename="../gui/training_panel.cpp" line="319"/>
         <source>Also run the sequential reference (for the speedup)</source>
         <translation>同时运行顺序基准（用于计算加速比）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="326"/>
+        <location filename="../gui/training_panel.cpp" line="320"/>
         <source>Weight stashing (lpm-async)</source>
         <translation>权重暂存（lpm-async）</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="327"/>
+        <location filename="../gui/training_panel.cpp" line="321"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="328"/>
+        <location filename="../gui/training_panel.cpp" line="322"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../gui/training_panel.cpp" line="329"/>
+        <location filename="../gui/training_panel.cpp" line="323"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>

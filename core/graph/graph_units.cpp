@@ -378,6 +378,7 @@ ImportedModel unitsFromGraph(Graph graph)
         for (int node : each.nodes)
             if (active[size_t(node)]) {
                 ++each.operations;
+                each.operationNodes.push_back(node);
                 only = node;
             }
         if (each.kind.empty())

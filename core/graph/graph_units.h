@@ -26,6 +26,7 @@ struct GraphUnit {
     std::string output;     // the one activation crossing the cut after this unit (the graph's output last)
     std::string kind;       // the op of a one-op unit, "LayerNormalization" for its decomposed pattern, else "Block"
     int operations = 0;     // nodes that compute on activations (not weights or shapes)
+    std::vector<int> operationNodes; // those nodes, in the order they run
     // A one-op unit's node name; a block's ops by count in order of
     // appearance, e.g. "Conv x3, BatchNormalization x3, Relu x3, Add".
     std::string description;

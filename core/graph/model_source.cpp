@@ -1,6 +1,10 @@
 #include "graph/model_source.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <tuple>
 
 #include "graph/onnx_reader.h"
 #include "plan/cost_sources.h"
@@ -31,7 +35,27 @@ bool isOnnxModelName(const std::string& model)
 
 ImportedModel importOnnxModel(const std::string& path)
 {
-    return unitsFromGraph(readOnnxGraph(path));
+    // The last file imported, kept while it is unchanged: a command or the
+    // studio asks for the outline and the costs of one model several times.
+    static std::mutex mutex;
+    static std::string cachedPath;
+    static std::filesystem::file_time_type cachedTime;
+    static std::uintmax_t cachedSize = 0;
+    static std::shared_ptr<const ImportedModel> cached;
+    std::error_code error;
+    const std::filesystem::file_time_type time = std::filesystem::last_write_time(path, error);
+    const std::uintmax_t size = error ? 0 : std::filesystem::file_size(path, error);
+    if (!error) {
+        const std::lock_guard lock(mutex);
+        if (cached && cachedPath == path && cachedTime == time && cachedSize == size)
+            return *cached;
+    }
+    auto imported = std::make_shared<const ImportedModel>(unitsFromGraph(readOnnxGraph(path)));
+    if (!error) {
+        const std::lock_guard lock(mutex);
+        std::tie(cachedPath, cachedTime, cachedSize, cached) = std::tie(path, time, size, imported);
+    }
+    return *imported;
 }
 
 ModelOutline outlineImportedModel(const ImportedModel& model)
@@ -47,8 +71,12 @@ ModelOutline outlineImportedModel(const ImportedModel& model)
     // Token ids (batch, T) make a language model of context T.
     if (input && !input->isFloat && input->rankKnown && input->dims.size() == 2 && input->dims[1] > 0)
         outline.tokens = input->dims[1];
-    for (const GraphUnit& unit : model.units)
-        outline.units.push_back({unit.kind, unit.description, sampleShapeOf(graph.find(unit.output)), unit.cost});
+    for (const GraphUnit& unit : model.units) {
+        UnitOutline part{unit.kind, unit.description, sampleShapeOf(graph.find(unit.output)), unit.cost};
+        for (int node : unit.operationNodes)
+            part.nodes.push_back(graph.nodes[size_t(node)].name);
+        outline.units.push_back(std::move(part));
+    }
     return outline;
 }
 

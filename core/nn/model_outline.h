@@ -15,6 +15,9 @@ struct UnitOutline {
     std::string description; // the layer's settings, e.g. "3x3, 1->16, stride 1"
     std::string outputShape; // one sample's output, e.g. "(16, 28, 28)"
     UnitCost cost;           // per sample
+    // An imported unit's ONNX nodes that compute on activations, in the
+    // order they run; empty for the zoo's units.
+    std::vector<std::string> nodes = {};
 };
 
 struct ModelOutline {

@@ -23,6 +23,7 @@
 #include "bundled_examples.h"
 #include "device_tree_model.h"
 #include "devices_panel.h"
+#include "graph/onnx_reader.h"
 #include "gui_test_support.h"
 #include "main_window.h"
 #include "metric_plots.h"
@@ -477,6 +478,43 @@ private Q_SLOTS:
         const QString warning = takeWarning(window);
         QVERIFY(warning.contains("catalogue devices are for planning"));
         QVERIFY(warning.contains("one of this machine's GPUs"));
+    }
+
+    void anOnnxModelImportsForGpusAndIsRefusedWhereItCannotRun()
+    {
+        if (!onnxImportAvailable())
+            QSKIP("this build has no ONNX import (libonnx-dev)");
+        const QString resnet50 = QStringLiteral(LPM_TEST_DATA_DIR "/onnx/resnet50-structure.onnx");
+        MainWindow window;
+        window.setPromptOnClose(false);
+        window.openExample(); // on two CPU cores, which an imported model cannot be profiled on yet
+        const std::string before = designToJson(window.designModel()->design());
+        QVERIFY(!window.importOnnxModel(resnet50));
+        QVERIFY(takeWarning(window).contains("plans for GPUs only for now"));
+        QCOMPARE(designToJson(window.designModel()->design()), before);
+
+        window.designModel()->resetDesign(testing::catalogDesign());
+        QVERIFY(window.importOnnxModel(resnet50));
+        QCOMPARE(int(window.designModel()->outline().units.size()), 23); // stem 4, bottlenecks 16, head 3
+        QCOMPARE(window.designModel()->plan().stages.back().last, 22);
+        QVERIFY(window.designModel()->predictionError().isEmpty());
+        const QComboBox* modelChoice = window.planPanel()->modelChoice();
+        QCOMPARE(modelChoice->currentText(), QString("resnet50-structure.onnx"));
+        QCOMPARE(modelChoice->currentData().toString(), QFileInfo(resnet50).absoluteFilePath());
+        window.startTraining();
+        QVERIFY(!window.controller()->isTraining());
+        QVERIFY(takeWarning(window).contains("Training an imported ONNX model is not available yet"));
+
+        // A broken file is named, and the design stays as it was.
+        const QString garbage = folder_.filePath("garbage.onnx");
+        QFile file(garbage);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("not a protobuf at all");
+        file.close();
+        const std::string imported = designToJson(window.designModel()->design());
+        QVERIFY(!window.importOnnxModel(garbage));
+        QVERIFY(takeWarning(window).contains(garbage));
+        QCOMPARE(designToJson(window.designModel()->design()), imported);
     }
 };
 
