@@ -4,6 +4,7 @@
 #include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -428,6 +429,10 @@ bool MainWindow::openDesign(const QString& path)
         showError(tr("Open design"), tr("The design was not opened: %1").arg(QString::fromStdString(error.what())));
         return false;
     }
+    // An imported model named relative to the design file is the one beside it.
+    const QString modelFile = QString::fromStdString(design.plan.model);
+    if (isOnnxModelName(design.plan.model) && QFileInfo(modelFile).isRelative() && !path.startsWith(":"))
+        design.plan.model = design.plan.costs.model = QFileInfo(path).dir().absoluteFilePath(modelFile).toStdString();
     model_.resetDesign(design);
     currentFile_ = path;
     timeline_->clearMeasured();

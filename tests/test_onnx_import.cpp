@@ -148,6 +148,23 @@ TEST(OnnxImport, AttentionBlocksOfAGptBecomeUnits)
         EXPECT_FALSE(unit.estimated) << unit.description;
 }
 
+TEST(OnnxImport, Gpt2SmallWithoutWeightsHasTheZoosParametersAndWork)
+{
+    SKIP_WITHOUT_ONNX();
+    const ImportedModel model = importOnnxModel(fixture("gpt2-small-structure.onnx"));
+    EXPECT_FALSE(model.graph.weightsInFile);
+    const std::vector<std::string> all = kinds(model);
+    ASSERT_EQ(all.size(), 2u + 24u + 2u); // embeddings, 12 x (attention half, MLP half), LayerNorm, head
+    EXPECT_EQ(all[26], "LayerNormalization");
+    EXPECT_EQ(all[27], "MatMul");
+    const ModelOutline imported = outlineImportedModel(model);
+    const ModelOutline zoo = outlineModel("gpt2-small");
+    EXPECT_EQ(imported.tokens, zoo.tokens);
+    EXPECT_EQ(imported.parameterBytes(), zoo.parameterBytes()); // 163,037,184 parameters, the head untied
+    EXPECT_NEAR(imported.forwardFlops(), zoo.forwardFlops(), 0.01 * zoo.forwardFlops());
+    EXPECT_EQ(imported.units.back().outputShape, "(1024, 50257)");
+}
+
 TEST(OnnxImport, ImportedCostsPlanLikeAnyOther)
 {
     SKIP_WITHOUT_ONNX();

@@ -515,6 +515,22 @@ private Q_SLOTS:
         QVERIFY(!window.importOnnxModel(garbage));
         QVERIFY(takeWarning(window).contains(garbage));
         QCOMPARE(designToJson(window.designModel()->design()), imported);
+
+        // A design file may name its ONNX model relative to itself.
+        QVERIFY(QFile::copy(resnet50, folder_.filePath("net.onnx")));
+        QString text = QString::fromStdString(imported);
+        text.replace(QFileInfo(resnet50).absoluteFilePath(), "net.onnx");
+        const QString designPath = folder_.filePath("imported.lpm.json");
+        QFile design(designPath);
+        QVERIFY(design.open(QIODevice::WriteOnly));
+        design.write(text.toUtf8());
+        design.close();
+        MainWindow other;
+        other.setPromptOnClose(false);
+        QVERIFY(other.openDesign(designPath));
+        QCOMPARE(QString::fromStdString(other.designModel()->plan().model), folder_.filePath("net.onnx"));
+        QCOMPARE(int(other.designModel()->outline().units.size()), 23);
+        QVERIFY(other.designModel()->predictionError().isEmpty());
     }
 };
 
