@@ -12,6 +12,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -234,6 +235,24 @@ void MainWindow::createActions()
     autoMergeAction_ = new QAction(this);
     autoMergeAction_->setShortcut(Qt::CTRL | Qt::Key_M);
     connect(autoMergeAction_, &QAction::triggered, &model_, &DesignModel::autoMerge);
+    findUnitAction_ = new QAction(this);
+    findUnitAction_->setShortcut(QKeySequence::Find);
+    connect(findUnitAction_, &QAction::triggered, this, [this] {
+        bool ok = false;
+        const QString text =
+            QInputDialog::getText(this, tr("Find unit"), tr("A layer's kind, settings or ONNX node name:"),
+                                  QLineEdit::Normal, findText_, &ok);
+        if (ok && !text.isEmpty()) {
+            findText_ = text;
+            findNextUnit();
+        }
+    });
+    findNextAction_ = new QAction(this);
+    findNextAction_->setShortcut(QKeySequence::FindNext);
+    connect(findNextAction_, &QAction::triggered, this, [this] {
+        if (!findText_.isEmpty())
+            findNextUnit();
+    });
     reprofileAction_ = new QAction(this);
     connect(reprofileAction_, &QAction::triggered, &model_, &DesignModel::reprofileCpu);
     calibrateAction_ = new QAction(this);
@@ -295,6 +314,8 @@ void MainWindow::createMenus()
     editMenu_ = menuBar()->addMenu(QString());
     editMenu_->addActions({undoAction_, redoAction_});
     editMenu_->addSeparator();
+    editMenu_->addActions({findUnitAction_, findNextAction_});
+    editMenu_->addSeparator();
     editMenu_->addActions({autoMergeAction_, reprofileAction_, calibrateAction_});
     runMenu_ = menuBar()->addMenu(QString());
     runMenu_->addActions({startAction_, pauseAction_, stopAction_});
@@ -332,6 +353,8 @@ void MainWindow::retranslate()
     undoAction_->setText(tr("&Undo"));
     redoAction_->setText(tr("&Redo"));
     autoMergeAction_->setText(tr("&Auto-merge"));
+    findUnitAction_->setText(tr("&Find Unit…"));
+    findNextAction_->setText(tr("Find &Next Unit"));
     reprofileAction_->setText(tr("Profile Again on This CPU"));
     calibrateAction_->setText(tr("Calibrate Costs on the Last Run"));
     calibrateAction_->setStatusTip(tr("Scale each stage's predicted times to those the last pipelined run measured"));
@@ -644,6 +667,20 @@ void MainWindow::dropEvent(QDropEvent* event)
             return;
         }
     }
+}
+
+void MainWindow::findNextUnit()
+{
+    const int unit = network_->findUnit(findText_);
+    if (unit < 0) {
+        statusBar()->showMessage(tr("No unit matches “%1”.").arg(findText_), 8000);
+        return;
+    }
+    const UnitOutline& part = model_.outline().units[size_t(unit)];
+    statusBar()->showMessage(tr("Unit %1: %2 (%3)")
+                                 .arg(unit)
+                                 .arg(QString::fromStdString(part.kind), QString::fromStdString(part.description)),
+                             8000);
 }
 
 void MainWindow::startTraining()

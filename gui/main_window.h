@@ -69,6 +69,9 @@ public:
 public slots:
     void startTraining();
     void stopTraining();
+    // Highlights the next unit that matches the Find Unit text (the network
+    // view's findUnit) and names it in the status bar.
+    void findNextUnit();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -123,6 +126,9 @@ private:
     QAction* newAction_;
     QAction* openAction_;
     QAction* importOnnxAction_;
+    QAction* findUnitAction_;
+    QAction* findNextAction_;
+    QString findText_; // what Find Unit looks for
     QAction* saveAction_;
     QAction* saveAsAction_;
     QAction* exportTimelineAction_;

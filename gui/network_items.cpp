@@ -17,6 +17,12 @@ UnitBlock::UnitBlock(int unit, QStringList lines, const QString& toolTip) : unit
     setToolTip(toolTip.isEmpty() ? lines_.join('\n') : toolTip);
 }
 
+void UnitBlock::setHighlighted(bool highlighted)
+{
+    highlighted_ = highlighted;
+    update();
+}
+
 void UnitBlock::setStage(int stage, bool overCapacity)
 {
     stage_ = stage;
@@ -33,7 +39,8 @@ void UnitBlock::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidge
 {
     const QColor colour = NetworkView::stageColour(stage_);
     painter->setRenderHint(QPainter::Antialiasing);
-    painter->setPen(QPen(overCapacity_ ? QColor(Qt::red) : colour.darker(140), overCapacity_ ? 2.5 : 1.2));
+    painter->setPen(QPen(overCapacity_ ? QColor(Qt::red) : colour.darker(highlighted_ ? 250 : 140),
+                         overCapacity_ || highlighted_ ? 3.0 : 1.2));
     painter->setBrush(colour.lighter(175));
     painter->drawRoundedRect(boundingRect().adjusted(1, 1, -1, -1), 7, 7);
     QFont font = painter->font();

@@ -20,6 +20,9 @@ public:
 
     int unit() const { return unit_; }
     void setStage(int stage, bool overCapacity);
+    // Drawn with a thick outline: the unit Find Unit last found.
+    void setHighlighted(bool highlighted);
+    bool highlighted() const { return highlighted_; }
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 
@@ -28,6 +31,7 @@ private:
     QStringList lines_;
     int stage_ = 0;
     bool overCapacity_ = false;
+    bool highlighted_ = false;
 };
 
 // The cut before stage `stage`: a vertical bar in a gap between blocks,

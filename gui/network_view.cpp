@@ -67,6 +67,7 @@ void NetworkView::rebuildBlocks()
     for (UnitBlock* block : blocks_)
         delete block;
     blocks_.clear();
+    found_ = -1;
     const ModelOutline& outline = model_->outline();
     for (size_t unit = 0; unit < outline.units.size(); ++unit) {
         const UnitOutline& part = outline.units[unit];
@@ -90,6 +91,33 @@ void NetworkView::rebuildBlocks()
         blocks_.push_back(block);
     }
     shownModel_ = outline.name;
+}
+
+int NetworkView::findUnit(const QString& text)
+{
+    const ModelOutline& outline = model_->outline();
+    const int count = int(std::min(outline.units.size(), blocks_.size()));
+    auto matches = [&](int unit) {
+        const UnitOutline& part = outline.units[size_t(unit)];
+        auto has = [&](const std::string& field) {
+            return QString::fromStdString(field).contains(text, Qt::CaseInsensitive);
+        };
+        return has(part.kind) || has(part.description) || std::any_of(part.nodes.begin(), part.nodes.end(), has);
+    };
+    if (found_ >= 0 && found_ < int(blocks_.size()))
+        blocks_[size_t(found_)]->setHighlighted(false);
+    const int start = found_ + 1;
+    found_ = -1;
+    for (int step = 0; step < count && !text.isEmpty(); ++step) {
+        const int unit = (start + step) % count;
+        if (matches(unit)) {
+            found_ = unit;
+            blocks_[size_t(unit)]->setHighlighted(true);
+            ensureVisible(blocks_[size_t(unit)]);
+            break;
+        }
+    }
+    return found_;
 }
 
 void NetworkView::refresh()

@@ -34,6 +34,11 @@ public:
     int handleCount() const { return int(handles_.size()); }
     CutHandle* handle(int index) const { return handles_.at(size_t(index)); } // the cut before stage index + 1
     static QColor stageColour(int stage);
+    // Find Unit: the first unit after the one last found (wrapping round)
+    // whose kind, settings or, for an imported model, ONNX node names contain
+    // `text` (ignoring case). Highlights it and scrolls to it; -1 and no
+    // highlight when none matches.
+    int findUnit(const QString& text);
 
     // Called by a handle while dragged and when dropped (the handle of stage
     // `stage`'s first cut, at `gap`).
@@ -57,6 +62,7 @@ private:
     std::vector<QGraphicsItem*> stageBands_; // one band and caption per stage
     QGraphicsSimpleTextItem* notice_ = nullptr;
     std::string shownModel_;
+    int found_ = -1; // the unit Find Unit last found, or -1
     CutHandle* dragging_ = nullptr;
     int dragSerial_ = 0;
 };

@@ -254,6 +254,23 @@ TEST_F(DataFiles, FashionMnistFolderFromEnvironment)
     expectError<InvalidArgument>([] { loadDataset("", 1); }, {"empty dataset name"});
 }
 
+TEST_F(DataFiles, TheDefaultTextCorpusMissingIsNamedWithWhatToDo)
+{
+    const char* saved = std::getenv("LPM_TEXT_CORPUS");
+    const std::string previous = saved ? saved : "";
+    setVariable("LPM_TEXT_CORPUS", nullptr);
+    EXPECT_EQ(defaultTextCorpus(), fs::path(kDefaultCorpus));
+    const fs::path absent = dir_ / "jargon.txt.gz";
+    setVariable("LPM_TEXT_CORPUS", absent.string().c_str());
+    expectError([] { loadDataset("text", 1, 16); },
+                {absent.string(), "not there", "jargon-text", "--dataset text:PATH", "LPM_TEXT_CORPUS"});
+    write("jargon.txt.gz", Bytes(4096, 'a'), true);
+    const DatasetSplits text = loadDataset("text", 1, 16);
+    EXPECT_GT(text.train.count, 0);
+    EXPECT_GT(text.test.count, 0);
+    setVariable("LPM_TEXT_CORPUS", saved ? previous.c_str() : nullptr);
+}
+
 TEST(Datasets, RealFashionMnist)
 {
     const fs::path folder = "/usr/share/datasets/fashion-mnist";

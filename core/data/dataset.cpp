@@ -115,6 +115,14 @@ std::filesystem::path defaultFashionMnistFolder()
     return kDebianFashionMnistFolder;
 }
 
+std::filesystem::path defaultTextCorpus()
+{
+    const char* fromEnvironment = std::getenv("LPM_TEXT_CORPUS");
+    if (fromEnvironment != nullptr && fromEnvironment[0] != '\0')
+        return fromEnvironment;
+    return kDefaultCorpus;
+}
+
 DatasetSplits loadDataset(const std::string& spec, uint64_t seed, int64_t tokens)
 {
     if (spec.empty()) {
@@ -125,12 +133,13 @@ DatasetSplits loadDataset(const std::string& spec, uint64_t seed, int64_t tokens
             throw InvalidArgument("dataset " + spec + ": text is for language models (a model with a context length)");
         if (spec != "text")
             return loadTextDataset(spec.substr(std::string_view(kTextDatasetPrefix).size()), tokens, seed);
+        const std::filesystem::path corpus = defaultTextCorpus();
         std::error_code error;
-        if (!std::filesystem::exists(kDefaultCorpus, error))
-            throw FileError(std::string(kDefaultCorpus)
-                            + ": the default text corpus is not installed (install the "
-                              "Debian package jargon-text, or name a file with --dataset text:PATH)");
-        return loadTextDataset(kDefaultCorpus, tokens, seed);
+        if (!std::filesystem::exists(corpus, error))
+            throw FileError(corpus.string()
+                            + ": the default text corpus is not there (install the Debian package jargon-text, "
+                              "name a file with --dataset text:PATH, or set LPM_TEXT_CORPUS to one)");
+        return loadTextDataset(corpus, tokens, seed);
     }
     if (spec == "synthetic") {
         SyntheticOptions options;

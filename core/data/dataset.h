@@ -64,13 +64,17 @@ DatasetSplits loadMnistFolder(const std::filesystem::path& folder);
 // package dataset-fashion-mnist: /usr/share/datasets/fashion-mnist.
 std::filesystem::path defaultFashionMnistFolder();
 
+// $LPM_TEXT_CORPUS when set and non-empty, else kDefaultCorpus (the Debian
+// package jargon-text's Jargon File).
+std::filesystem::path defaultTextCorpus();
+
 // Loads a dataset by name:
 //   "fashion-mnist"  the folder defaultFashionMnistFolder();
 //   "synthetic"      makeSyntheticDataset with 6,000 train / 1,000 test
 //                    samples generated from `seed`;
 //   "text:PATH"      a byte-level corpus (loadTextDataset) in windows of
 //                    `tokens` (the model's context; required for text);
-//   "text"           the default corpus, kDefaultCorpus;
+//   "text"           the default corpus, defaultTextCorpus();
 //   anything else    a path to an MNIST-format folder.
 // `seed` affects the synthetic set and the text split. Throws FileError when
 // loading fails and InvalidArgument for an empty spec or text without tokens.

@@ -27,6 +27,7 @@
 #include "gui_test_support.h"
 #include "main_window.h"
 #include "metric_plots.h"
+#include "network_view.h"
 #include "plan_panel.h"
 #include "timeline_plot.h"
 #include "training_panel.h"
@@ -501,6 +502,15 @@ private Q_SLOTS:
         const QComboBox* modelChoice = window.planPanel()->modelChoice();
         QCOMPARE(modelChoice->currentText(), QString("resnet50-structure.onnx"));
         QCOMPARE(modelChoice->currentData().toString(), QFileInfo(resnet50).absoluteFilePath());
+        // Find Unit: by an ONNX node's name (layer3's second bottleneck is unit 12:
+        // the stem's 4 units, then layer1's 3 blocks, layer2's 4 and layer3's first), by kind,
+        // from the unit after the last found; nothing found highlights nothing.
+        NetworkView* network = window.networkView();
+        QCOMPARE(network->findUnit("LAYER3.1/"), 12);
+        QCOMPARE(network->findUnit("layer3.1/"), 12); // the only match, found again
+        QCOMPARE(network->findUnit("block"), 13);
+        QCOMPARE(network->findUnit("no such layer"), -1);
+        QCOMPARE(network->findUnit("GlobalAveragePool"), 20);
         window.startTraining();
         QVERIFY(!window.controller()->isTraining());
         QVERIFY(takeWarning(window).contains("Training an imported ONNX model is not available yet"));
