@@ -396,436 +396,466 @@
 <context>
     <name>lpm::gui::MainWindow</name>
     <message>
-        <location filename="../gui/main_window.cpp" line="95"/>
+        <location filename="../gui/main_window.cpp" line="97"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="96"/>
+        <location filename="../gui/main_window.cpp" line="98"/>
         <source>Profiling %1 on %2 cores of this CPU…</source>
         <translation>正在本机 CPU 的 %2 个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="102"/>
+        <location filename="../gui/main_window.cpp" line="104"/>
         <source>Profiled %1 on this CPU.</source>
         <translation>已在本机 CPU 上剖析 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="106"/>
+        <location filename="../gui/main_window.cpp" line="108"/>
         <source>Profiling round %1 of about %2 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析第 %1 轮（约 %2 轮）…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="123"/>
+        <location filename="../gui/main_window.cpp" line="125"/>
         <source>Stopped after %1 steps.</source>
         <translation>已在 %1 步后停止。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="124"/>
+        <location filename="../gui/main_window.cpp" line="126"/>
         <source>Finished %1 steps in %2 s.</source>
         <translation>已完成 %1 步，用时 %2 秒。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="127"/>
+        <location filename="../gui/main_window.cpp" line="129"/>
         <source>Validation loss %1 nats per byte (%2 bits per byte).</source>
         <translation>验证损失 %1 奈特/字节（%2 比特/字节）。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="131"/>
+        <location filename="../gui/main_window.cpp" line="133"/>
         <source>Test accuracy %1.</source>
         <translation>测试准确率 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="136"/>
+        <location filename="../gui/main_window.cpp" line="138"/>
         <source>Speedup %1× over the sequential reference; weights %2.</source>
         <translation>相对顺序基准加速 %1×；权重%2。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="139"/>
+        <location filename="../gui/main_window.cpp" line="141"/>
         <source>identical</source>
         <translation>完全相同</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="140"/>
+        <location filename="../gui/main_window.cpp" line="142"/>
         <source>differ (not an exact schedule)</source>
         <translation>不同（非精确调度）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="148"/>
+        <location filename="../gui/main_window.cpp" line="150"/>
         <source>LPM Studio</source>
         <translation>LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="188"/>
-        <location filename="../gui/main_window.cpp" line="422"/>
-        <location filename="../gui/main_window.cpp" line="428"/>
+        <location filename="../gui/main_window.cpp" line="190"/>
+        <location filename="../gui/main_window.cpp" line="446"/>
+        <location filename="../gui/main_window.cpp" line="452"/>
         <source>Open design</source>
         <translation>打开设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="189"/>
+        <location filename="../gui/main_window.cpp" line="191"/>
         <source>LPM designs (*.lpm.json);;All files (*)</source>
         <translation>LPM 设计 (*.lpm.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="195"/>
-        <location filename="../gui/main_window.cpp" line="594"/>
-        <location filename="../gui/main_window.cpp" line="606"/>
+        <location filename="../gui/main_window.cpp" line="197"/>
+        <location filename="../gui/main_window.cpp" line="622"/>
+        <location filename="../gui/main_window.cpp" line="634"/>
         <source>Import ONNX model</source>
         <translation>导入 ONNX 模型</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="196"/>
+        <location filename="../gui/main_window.cpp" line="198"/>
         <source>ONNX models (*.onnx);;All files (*)</source>
         <translation>ONNX 模型 (*.onnx);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="205"/>
-        <location filename="../gui/main_window.cpp" line="452"/>
+        <location filename="../gui/main_window.cpp" line="207"/>
+        <location filename="../gui/main_window.cpp" line="480"/>
         <source>Save design</source>
         <translation>保存设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="207"/>
+        <location filename="../gui/main_window.cpp" line="209"/>
         <source>LPM designs (*.lpm.json)</source>
         <translation>LPM 设计 (*.lpm.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="242"/>
+        <location filename="../gui/main_window.cpp" line="243"/>
+        <source>Find unit</source>
+        <translation>查找单元</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="243"/>
+        <source>A layer&apos;s kind, settings or ONNX node name:</source>
+        <translation>层的类型、设置或 ONNX 节点名称：</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="262"/>
         <source>Costs calibrated on the last run&apos;s measured stage times.</source>
         <translation>已按上次运行实测的各阶段时间校准成本。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="273"/>
+        <location filename="../gui/main_window.cpp" line="293"/>
         <source>About LPM Studio</source>
         <translation>关于 LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="274"/>
+        <location filename="../gui/main_window.cpp" line="294"/>
         <source>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;Designs and runs pipeline-parallel training: it cuts a network layer-wise into partitions, merges them so that devices communicate little, and runs the forward and backward passes of different micro-batches on different devices at once.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and QCustomPlot.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;设计并运行流水线并行训练：按层将网络切分为若干分区，合并分区以减少设备间通信，并在不同设备上同时执行不同微批的前向和反向传播。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 QCustomPlot 构建。&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="312"/>
+        <location filename="../gui/main_window.cpp" line="334"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="313"/>
+        <location filename="../gui/main_window.cpp" line="335"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="314"/>
+        <location filename="../gui/main_window.cpp" line="336"/>
         <source>&amp;Examples</source>
         <translation>示例(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="316"/>
+        <location filename="../gui/main_window.cpp" line="338"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="317"/>
+        <location filename="../gui/main_window.cpp" line="339"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="318"/>
+        <location filename="../gui/main_window.cpp" line="340"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="319"/>
+        <location filename="../gui/main_window.cpp" line="341"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="320"/>
+        <location filename="../gui/main_window.cpp" line="342"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="321"/>
+        <location filename="../gui/main_window.cpp" line="343"/>
         <source>&amp;New (from the example)</source>
         <translation>新建（基于示例）(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="322"/>
+        <location filename="../gui/main_window.cpp" line="344"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="323"/>
+        <location filename="../gui/main_window.cpp" line="345"/>
         <source>&amp;Import ONNX Model…</source>
         <translation>导入 ONNX 模型(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="324"/>
+        <location filename="../gui/main_window.cpp" line="346"/>
         <source>Plan a network exported from PyTorch (torch.onnx.export with a symbolic batch dimension); files can also be dropped on the window</source>
         <translation>规划从 PyTorch 导出的网络（torch.onnx.export，批量维度须为符号）；也可以把文件拖到窗口上</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="326"/>
+        <location filename="../gui/main_window.cpp" line="348"/>
         <source>&amp;Save</source>
         <translation>保存(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="327"/>
+        <location filename="../gui/main_window.cpp" line="349"/>
         <source>Save &amp;As…</source>
         <translation>另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="328"/>
+        <location filename="../gui/main_window.cpp" line="350"/>
         <source>Export Timeline as Chrome Trace…</source>
         <translation>将时间线导出为 Chrome Trace…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="329"/>
+        <location filename="../gui/main_window.cpp" line="351"/>
         <source>Export Plot as PNG or PDF…</source>
         <translation>将图表导出为 PNG 或 PDF…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="330"/>
+        <location filename="../gui/main_window.cpp" line="352"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="331"/>
+        <location filename="../gui/main_window.cpp" line="353"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="332"/>
+        <location filename="../gui/main_window.cpp" line="354"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="333"/>
+        <location filename="../gui/main_window.cpp" line="355"/>
         <source>&amp;Auto-merge</source>
         <translation>自动合并(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="334"/>
+        <location filename="../gui/main_window.cpp" line="356"/>
+        <source>&amp;Find Unit…</source>
+        <translation>查找单元(&amp;F)…</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="357"/>
+        <source>Find &amp;Next Unit</source>
+        <translation>查找下一个单元(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="358"/>
         <source>Profile Again on This CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="335"/>
+        <location filename="../gui/main_window.cpp" line="359"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="336"/>
+        <location filename="../gui/main_window.cpp" line="360"/>
         <source>Scale each stage&apos;s predicted times to those the last pipelined run measured</source>
         <translation>将各阶段的预测时间缩放到上次流水线运行的实测时间</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="337"/>
+        <location filename="../gui/main_window.cpp" line="361"/>
         <source>&amp;Start Training</source>
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="338"/>
+        <location filename="../gui/main_window.cpp" line="362"/>
         <source>&amp;Pause</source>
         <translation>暂停(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="339"/>
+        <location filename="../gui/main_window.cpp" line="363"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="340"/>
+        <location filename="../gui/main_window.cpp" line="364"/>
         <source>&amp;About LPM Studio</source>
         <translation>关于 LPM Studio(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="341"/>
+        <location filename="../gui/main_window.cpp" line="365"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="342"/>
+        <location filename="../gui/main_window.cpp" line="366"/>
         <source>Plan</source>
         <translation>规划</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="343"/>
+        <location filename="../gui/main_window.cpp" line="367"/>
         <source>Training</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="404"/>
+        <location filename="../gui/main_window.cpp" line="428"/>
         <source>example design</source>
         <translation>示例设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="406"/>
+        <location filename="../gui/main_window.cpp" line="430"/>
         <source>%1%2 — LPM Studio</source>
         <translation>%1%2 — LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="422"/>
+        <location filename="../gui/main_window.cpp" line="446"/>
         <source>The design was not opened: %1: %2</source>
         <translation>设计未打开：%1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="428"/>
+        <location filename="../gui/main_window.cpp" line="452"/>
         <source>The design was not opened: %1</source>
         <translation>设计未打开：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="438"/>
+        <location filename="../gui/main_window.cpp" line="466"/>
         <source>Opened %1</source>
         <translation>已打开 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="452"/>
+        <location filename="../gui/main_window.cpp" line="480"/>
         <source>The design was not saved: %1</source>
         <translation>设计未保存：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="459"/>
+        <location filename="../gui/main_window.cpp" line="487"/>
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="467"/>
+        <location filename="../gui/main_window.cpp" line="495"/>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="467"/>
+        <location filename="../gui/main_window.cpp" line="495"/>
         <source>Save the changes to this design first?</source>
         <translation>是否先保存对此设计的更改？</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="524"/>
-        <location filename="../gui/main_window.cpp" line="527"/>
-        <location filename="../gui/main_window.cpp" line="538"/>
+        <location filename="../gui/main_window.cpp" line="552"/>
+        <location filename="../gui/main_window.cpp" line="555"/>
+        <location filename="../gui/main_window.cpp" line="566"/>
         <source>Export timeline</source>
         <translation>导出时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="524"/>
+        <location filename="../gui/main_window.cpp" line="552"/>
         <source>There is no timeline to export yet.</source>
         <translation>还没有可导出的时间线。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="529"/>
+        <location filename="../gui/main_window.cpp" line="557"/>
         <source>Chrome trace (*.json)</source>
         <translation>Chrome Trace (*.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="534"/>
+        <location filename="../gui/main_window.cpp" line="562"/>
         <source>Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)</source>
         <translation>已将%1时间线写入 %2（可在 https://ui.perfetto.dev 中打开）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="535"/>
+        <location filename="../gui/main_window.cpp" line="563"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="535"/>
+        <location filename="../gui/main_window.cpp" line="563"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="545"/>
+        <location filename="../gui/main_window.cpp" line="573"/>
         <source>Device timeline</source>
         <translation>设备时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="546"/>
+        <location filename="../gui/main_window.cpp" line="574"/>
         <source>Training loss</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="547"/>
+        <location filename="../gui/main_window.cpp" line="575"/>
         <source>Test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="548"/>
+        <location filename="../gui/main_window.cpp" line="576"/>
         <source>Samples per second</source>
         <translation>每秒样本数</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="549"/>
+        <location filename="../gui/main_window.cpp" line="577"/>
         <source>Speedup, measured and predicted</source>
         <translation>加速比（实测与预测）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="550"/>
+        <location filename="../gui/main_window.cpp" line="578"/>
         <source>Predicted speedup for 1 to N devices</source>
         <translation>1 到 N 个设备的预测加速比</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="566"/>
-        <location filename="../gui/main_window.cpp" line="570"/>
-        <location filename="../gui/main_window.cpp" line="580"/>
-        <location filename="../gui/main_window.cpp" line="587"/>
+        <location filename="../gui/main_window.cpp" line="594"/>
+        <location filename="../gui/main_window.cpp" line="598"/>
+        <location filename="../gui/main_window.cpp" line="608"/>
+        <location filename="../gui/main_window.cpp" line="615"/>
         <source>Export plot</source>
         <translation>导出图表</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="566"/>
+        <location filename="../gui/main_window.cpp" line="594"/>
         <source>Plot to export:</source>
         <translation>要导出的图：</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="571"/>
+        <location filename="../gui/main_window.cpp" line="599"/>
         <source>PNG image (*.png);;PDF document (*.pdf)</source>
         <translation>PNG 图像 (*.png);;PDF 文档 (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="580"/>
+        <location filename="../gui/main_window.cpp" line="608"/>
         <source>There is no plot named &apos;%1&apos;.</source>
         <translation>没有名为“%1”的图。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="585"/>
+        <location filename="../gui/main_window.cpp" line="613"/>
         <source>Wrote %1</source>
         <translation>已写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="587"/>
+        <location filename="../gui/main_window.cpp" line="615"/>
         <source>Could not write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="594"/>
+        <location filename="../gui/main_window.cpp" line="622"/>
         <source>This build has no ONNX import: install the Debian package libonnx-dev and build LPM Studio again.</source>
         <translation>此版本不含 ONNX 导入：请安装 Debian 软件包 libonnx-dev 并重新构建 LPM Studio。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="606"/>
+        <location filename="../gui/main_window.cpp" line="634"/>
         <source>%1 could not be imported.</source>
         <translation>无法导入 %1。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../gui/main_window.cpp" line="610"/>
+        <location filename="../gui/main_window.cpp" line="638"/>
         <source>Imported %1: %n units.</source>
         <translation>
             <numerusform>已导入 %1：%n 个单元。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="647"/>
-        <location filename="../gui/main_window.cpp" line="654"/>
-        <location filename="../gui/main_window.cpp" line="660"/>
+        <location filename="../gui/main_window.cpp" line="676"/>
+        <source>No unit matches “%1”.</source>
+        <translation>没有与“%1”匹配的单元。</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="680"/>
+        <source>Unit %1: %2 (%3)</source>
+        <translation>单元 %1：%2（%3）</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="689"/>
+        <location filename="../gui/main_window.cpp" line="696"/>
+        <location filename="../gui/main_window.cpp" line="702"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="647"/>
+        <location filename="../gui/main_window.cpp" line="689"/>
         <source>Training an imported ONNX model is not available yet: it can be planned, and its schedules predicted and compared.</source>
         <translation>尚不支持训练导入的 ONNX 模型：目前可以对它做规划，并预测和比较各种调度。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="654"/>
+        <location filename="../gui/main_window.cpp" line="696"/>
         <source>These devices cannot train: %1.
 
 Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</source>
@@ -834,7 +864,7 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 请在设备面板中选择 CPU 核心或本机的某一块 GPU。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="676"/>
+        <location filename="../gui/main_window.cpp" line="718"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
@@ -968,74 +998,74 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::NetworkView</name>
     <message>
-        <location filename="../gui/network_view.cpp" line="75"/>
+        <location filename="../gui/network_view.cpp" line="76"/>
         <source>out %1</source>
         <translation>输出 %1</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="76"/>
+        <location filename="../gui/network_view.cpp" line="77"/>
         <source>%1 params</source>
         <translation>%1 个参数</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="77"/>
+        <location filename="../gui/network_view.cpp" line="78"/>
         <source>%1 MFLOP fwd</source>
         <translation>前向 %1 MFLOP</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="81"/>
+        <location filename="../gui/network_view.cpp" line="82"/>
         <source>ONNX nodes:</source>
         <translation>ONNX 节点：</translation>
     </message>
     <message numerus="yes">
-        <location filename="../gui/network_view.cpp" line="85"/>
+        <location filename="../gui/network_view.cpp" line="86"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… 另有 %n 个</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="121"/>
+        <location filename="../gui/network_view.cpp" line="149"/>
         <source>Unit %1 on %2: forward %3 ms, backward %4 ms per micro-batch of %5</source>
         <translation>单元 %1 在 %2 上：每个大小为 %5 的微批前向 %3 毫秒，反向 %4 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="131"/>
+        <location filename="../gui/network_view.cpp" line="159"/>
         <source>stage %1 · %2</source>
         <translation>阶段 %1 · %2</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="138"/>
+        <location filename="../gui/network_view.cpp" line="166"/>
         <source> · %1 ms/micro-batch</source>
         <translation> · %1 毫秒/微批</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="141"/>
+        <location filename="../gui/network_view.cpp" line="169"/>
         <source> · over memory</source>
         <translation> · 超出内存</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="167"/>
+        <location filename="../gui/network_view.cpp" line="195"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="231"/>
+        <location filename="../gui/network_view.cpp" line="259"/>
         <source>Split stage %1 before unit %2</source>
         <translation>在单元 %2 之前拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="235"/>
+        <location filename="../gui/network_view.cpp" line="263"/>
         <source>Merge stage %1 with the next</source>
         <translation>将阶段 %1 与下一阶段合并</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="240"/>
+        <location filename="../gui/network_view.cpp" line="268"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="244"/>
+        <location filename="../gui/network_view.cpp" line="272"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
