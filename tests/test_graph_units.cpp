@@ -5,6 +5,7 @@
 #include "expect_error.h"
 #include "graph/graph_units.h"
 #include "graph/op_costs.h"
+#include "graph_test_support.h"
 
 namespace lpm {
 namespace {
@@ -72,14 +73,6 @@ private:
     Graph graph_;
 };
 
-std::vector<std::string> kinds(const ImportedModel& model)
-{
-    std::vector<std::string> result;
-    for (const GraphUnit& unit : model.units)
-        result.push_back(unit.kind);
-    return result;
-}
-
 TEST(GraphUnits, AChainCutsBetweenEveryNode)
 {
     const Graph graph = GraphBuilder()
@@ -106,7 +99,7 @@ TEST(GraphUnits, AChainCutsBetweenEveryNode)
 
 TEST(GraphUnits, AResidualBranchBecomesOneUnit)
 {
-    // x -> Relu -> a; a -> Conv-like path (Relu, Relu) -> c; a + c -> d; Relu(d) -> e.
+    // x -> Relu -> a; a -> Sigmoid -> b -> Tanh -> c (a branch); a + c -> d; Relu(d) -> e.
     const Graph graph = GraphBuilder()
                             .input("x", {16})
                             .node("Relu", {"x"}, "a", {16})

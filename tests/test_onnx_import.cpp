@@ -10,6 +10,7 @@
 #include "expect_error.h"
 #include "graph/model_source.h"
 #include "graph/onnx_reader.h"
+#include "graph_test_support.h"
 #include "nn/model_outline.h"
 
 #ifdef LPM_TEST_HAVE_ONNX
@@ -27,14 +28,6 @@ std::string fixture(const std::string& name)
 #define SKIP_WITHOUT_ONNX()                                                                                            \
     if (!onnxImportAvailable())                                                                                        \
     GTEST_SKIP() << "this build has no ONNX import (libonnx-dev)"
-
-std::vector<std::string> kinds(const ImportedModel& model)
-{
-    std::vector<std::string> result;
-    for (const GraphUnit& unit : model.units)
-        result.push_back(unit.kind);
-    return result;
-}
 
 TEST(OnnxImport, TheZoosCnnFromPyTorchHasTheZoosUnitsAndCosts)
 {

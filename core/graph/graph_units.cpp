@@ -233,33 +233,32 @@ void costUnit(const Graph& graph, const std::set<std::string>& activations, Grap
                             + "' give an infinite FLOP count (dimensions too large)");
 }
 
-} // namespace
-
-ImportedModel unitsFromGraph(Graph graph)
+// The activations, in `order`: the data inputs, and what a node writes from
+// one (Shape and Size read only the shape, which the batch size fixes).
+std::set<std::string> markActivations(const Graph& graph, const std::vector<int>& order)
 {
-    ImportedModel model;
-    const std::map<std::string, int> producer = producersOf(graph);
-    model.order = topologicalOrder(graph, producer);
-
-    // Activations, in order: a data input, or what a node writes from one
-    // (Shape and Size read only the shape, which the batch size fixes).
     std::set<std::string> activations(graph.dataInputs.begin(), graph.dataInputs.end());
-    std::vector<bool> active(graph.nodes.size(), false);
-    for (int index : model.order) {
+    for (int index : order) {
         const GraphNode& node = graph.nodes[size_t(index)];
         if (node.op == "Shape" || node.op == "Size")
             continue;
-        for (const std::string& input : node.inputs)
-            active[size_t(index)] = active[size_t(index)] || activations.count(input) > 0;
-        if (active[size_t(index)])
+        const bool readsActivation = std::any_of(node.inputs.begin(), node.inputs.end(), [&](const std::string& input) {
+            return activations.count(input) > 0;
+        });
+        if (readsActivation)
             for (const std::string& output : node.outputs)
                 if (!output.empty())
                     activations.insert(output);
     }
-    // PyTorch passes some weights through Identity (one tensor shared under
-    // two names) or Transpose (a linear layer as MatMul): what such a node
-    // writes from a weight is that weight under another name.
-    for (int index : model.order) {
+    return activations;
+}
+
+// PyTorch passes some weights through Identity (one tensor shared under two
+// names) or Transpose (a linear layer as MatMul): what such a node writes
+// from a weight is that weight under another name.
+void aliasWeights(Graph& graph, const std::vector<int>& order, const std::vector<bool>& active)
+{
+    for (int index : order) {
         const GraphNode& node = graph.nodes[size_t(index)];
         const GraphTensor* source = node.inputs.empty() ? nullptr : graph.find(node.inputs.front());
         if (active[size_t(index)] || (node.op != "Identity" && node.op != "Transpose") || !source || !source->isWeight
@@ -279,41 +278,37 @@ ImportedModel unitsFromGraph(Graph graph)
                 }
             }
     }
-    std::vector<int> chain; // the active nodes in order; cuts fall between them
-    for (int index : model.order)
-        if (active[size_t(index)])
-            chain.push_back(index);
-    if (chain.empty())
-        throw FileError(graph.source + ": no node reads the data input" + (graph.dataInputs.size() > 1 ? "s" : ""));
+}
 
-    // live[b]: activations written before chain position b and read at or after it.
-    const int length = int(chain.size());
-    std::vector<int> position(graph.nodes.size(), -1);
-    for (int at = 0; at < length; ++at)
-        position[size_t(chain[size_t(at)])] = at;
-    std::map<std::string, int> written; // chain position of the writer; -1 for a data input
+// For each place b = 0..chain.size() (before chain[b]; the last, after the
+// chain), the one activation live there (written before it and read at or
+// after it), or empty where none or several are. Counted with difference
+// arrays, in time linear in the graph: live tensors per place, and the sum
+// of their numbers, which names the tensor where exactly one is live.
+std::vector<std::string> singleLiveActivations(const Graph& graph, const std::set<std::string>& activations,
+                                               const std::vector<int>& chain)
+{
+    const size_t length = chain.size();
+    std::map<std::string, int64_t> written; // chain position of the writer; -1 for a data input
     for (const std::string& input : graph.dataInputs)
         written[input] = -1;
-    std::map<std::string, int> lastRead;
-    for (int at = 0; at < length; ++at) {
-        const GraphNode& node = graph.nodes[size_t(chain[size_t(at)])];
+    std::map<std::string, int64_t> lastRead;
+    for (size_t at = 0; at < length; ++at) {
+        const GraphNode& node = graph.nodes[size_t(chain[at])];
         for (const std::string& output : node.outputs)
             if (!output.empty())
-                written[output] = at;
+                written[output] = int64_t(at);
         for (const std::string& input : node.inputs)
             if (activations.count(input))
-                lastRead[input] = at;
+                lastRead[input] = int64_t(at);
     }
     for (const std::string& output : graph.outputs)
         if (activations.count(output))
-            lastRead[output] = length; // read after the last node
-    // Counted with difference arrays, in time linear in the graph: live
-    // tensors per boundary, and the sum of their numbers, which names the
-    // tensor where exactly one is live.
+            lastRead[output] = int64_t(length); // read after the last node
     std::vector<const std::string*> numbered;
-    std::vector<int64_t> liveDelta(size_t(length) + 2, 0), numberDelta(size_t(length) + 2, 0);
+    std::vector<int64_t> liveDelta(length + 2, 0), numberDelta(length + 2, 0);
     for (const auto& [name, last] : lastRead) {
-        const int first = std::max(written.at(name) + 1, 0); // live at boundaries first..last
+        const int64_t first = std::max<int64_t>(written.at(name) + 1, 0); // live at places first..last
         if (first > last)
             continue;
         ++liveDelta[size_t(first)];
@@ -322,23 +317,74 @@ ImportedModel unitsFromGraph(Graph graph)
         numberDelta[size_t(last) + 1] -= int64_t(numbered.size());
         numbered.push_back(&name);
     }
-    std::vector<int64_t> live(size_t(length) + 1, 0);
-    std::vector<std::string> crossing(size_t(length) + 1);
-    for (int64_t boundary = 0, count = 0, number = 0; boundary <= length; ++boundary) {
-        count += liveDelta[size_t(boundary)];
-        number += numberDelta[size_t(boundary)];
-        live[size_t(boundary)] = count;
+    std::vector<std::string> crossing(length + 1);
+    int64_t count = 0, number = 0;
+    for (size_t place = 0; place <= length; ++place) {
+        count += liveDelta[place];
+        number += numberDelta[place];
         if (count == 1)
-            crossing[size_t(boundary)] = *numbered[size_t(number)];
+            crossing[place] = *numbered[size_t(number)];
     }
+    return crossing;
+}
+
+// Nodes of weights and shapes (not active) join the unit of their first
+// reader in the chain; one read by nothing joins the last unit.
+void attachSideNodes(const Graph& graph, const std::vector<int>& order, const std::vector<bool>& active,
+                     std::vector<GraphUnit>& units)
+{
+    std::vector<int> unitOf(graph.nodes.size(), -1);
+    for (int u = 0; u < int(units.size()); ++u)
+        for (int node : units[size_t(u)].nodes)
+            unitOf[size_t(node)] = u;
+    std::map<std::string, std::vector<int>> readers;
+    for (int index = 0; index < int(graph.nodes.size()); ++index)
+        for (const std::string& input : graph.nodes[size_t(index)].inputs)
+            readers[input].push_back(index);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) { // readers first
+        const int index = *it;
+        if (active[size_t(index)])
+            continue;
+        int first = int(units.size()) - 1;
+        for (const std::string& output : graph.nodes[size_t(index)].outputs)
+            for (int reader : readers[output])
+                if (unitOf[size_t(reader)] >= 0)
+                    first = std::min(first, unitOf[size_t(reader)]);
+        unitOf[size_t(index)] = first;
+    }
+    for (GraphUnit& unit : units)
+        unit.nodes.clear();
+    for (int index : order)
+        units[size_t(unitOf[size_t(index)])].nodes.push_back(index);
+}
+
+} // namespace
+
+ImportedModel unitsFromGraph(Graph graph)
+{
+    ImportedModel model;
+    const std::map<std::string, int> producer = producersOf(graph);
+    model.order = topologicalOrder(graph, producer);
+    const std::set<std::string> activations = markActivations(graph, model.order);
+    std::vector<bool> active(graph.nodes.size(), false);
+    for (int index = 0; index < int(graph.nodes.size()); ++index)
+        for (const std::string& output : graph.nodes[size_t(index)].outputs)
+            active[size_t(index)] = active[size_t(index)] || activations.count(output) > 0;
+    aliasWeights(graph, model.order, active);
+    std::vector<int> chain; // the active nodes in order; cuts fall between them
+    for (int index : model.order)
+        if (active[size_t(index)])
+            chain.push_back(index);
+    if (chain.empty())
+        throw FileError(graph.source + ": no node reads the data input" + (graph.dataInputs.size() > 1 ? "s" : ""));
 
     // Units end where one activation is live.
+    const std::vector<std::string> crossing = singleLiveActivations(graph, activations, chain);
     GraphUnit unit;
-    for (int at = 0; at < length; ++at) {
-        unit.nodes.push_back(chain[size_t(at)]);
-        const int boundary = at + 1;
-        if (boundary < length && live[size_t(boundary)] == 1) {
-            unit.output = crossing[size_t(boundary)];
+    for (size_t at = 0; at < chain.size(); ++at) {
+        unit.nodes.push_back(chain[at]);
+        if (at + 1 < chain.size() && !crossing[at + 1].empty()) {
+            unit.output = crossing[at + 1];
             model.units.push_back(std::move(unit));
             unit = GraphUnit();
         }
@@ -347,31 +393,7 @@ ImportedModel unitsFromGraph(Graph graph)
     model.units.push_back(std::move(unit));
     mergeTrailingActivations(graph, active, model.units);
     mergeDecomposedLayerNorms(graph, active, model.units);
-
-    // Nodes of weights and shapes join the unit of their first reader in the chain.
-    std::vector<int> unitOf(graph.nodes.size(), -1);
-    for (int u = 0; u < int(model.units.size()); ++u)
-        for (int node : model.units[size_t(u)].nodes)
-            unitOf[size_t(node)] = u;
-    std::map<std::string, std::vector<int>> readers;
-    for (int index = 0; index < int(graph.nodes.size()); ++index)
-        for (const std::string& input : graph.nodes[size_t(index)].inputs)
-            readers[input].push_back(index);
-    for (auto it = model.order.rbegin(); it != model.order.rend(); ++it) { // readers first
-        const int index = *it;
-        if (active[size_t(index)])
-            continue;
-        int first = int(model.units.size()) - 1; // read by nothing: the last unit
-        for (const std::string& output : graph.nodes[size_t(index)].outputs)
-            for (int reader : readers[output])
-                if (unitOf[size_t(reader)] >= 0)
-                    first = std::min(first, unitOf[size_t(reader)]);
-        unitOf[size_t(index)] = first;
-    }
-    for (auto& each : model.units)
-        each.nodes.clear();
-    for (int index : model.order)
-        model.units[size_t(unitOf[size_t(index)])].nodes.push_back(index);
+    attachSideNodes(graph, model.order, active, model.units);
 
     for (GraphUnit& each : model.units) {
         int only = -1;
