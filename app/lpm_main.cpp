@@ -13,11 +13,13 @@
 #include "cli/models_command.h"
 #include "cli/plan_commands.h"
 #include "cli/train_command.h"
+#include "graph/onnx_model_builder.h"
 #include "tensor/error.h"
 
 int main(int argc, char** argv)
 {
     lpm::selectBlasKernel(argv); // may re-execute this program on a better BLAS kernel
+    lpm::addOnnxModelSource();   // --model PATH.onnx wherever a model is built
     CLI::App app("LPM Studio command line: layer-wise partitioning and merging, pipelined "
                  "training of deep networks",
                  "lpm");

@@ -13,6 +13,7 @@
 #include <QIcon>
 
 #include "backend/cpu/blas_kernel.h"
+#include "graph/onnx_model_builder.h"
 #include "main_window.h"
 #include "studio_command_line.h"
 #include "studio_launch.h"
@@ -21,6 +22,7 @@
 int main(int argc, char** argv)
 {
     lpm::selectBlasKernel(argv); // may re-execute this program on a better BLAS kernel
+    lpm::addOnnxModelSource();   // an imported model trains and profiles like a zoo model
     if (!lpm::gui::hasDisplay()) {
         const lpm::gui::TerminalArguments job =
             lpm::gui::parseTerminalArguments(argc, argv, lpm::gui::MainWindow::bundledExamplePath());

@@ -149,10 +149,11 @@ std::optional<Design> DesignModel::replanned(Design design)
     if (plan.costs.model != plan.model || plan.costs.units.empty())
         plan.costs = describeAnyModelCosts(plan.model, plan.microBatchSize());
     addCatalogEstimates(plan.costs, set);
-    if (isOnnxModelName(plan.model) && (needsCpuProfile(plan.costs, set) || keepGroups))
-        return rejected(tr("%1 is an imported ONNX model: it plans for GPUs only for now (profiling it on this CPU "
-                           "is not available yet). Choose GPUs in the devices panel, for example catalog:V100x4.")
-                            .arg(QString::fromStdString(plan.model)));
+    if (needsCpuProfile(plan.costs, set) || keepGroups) // a profile trains the units: can they train?
+        if (const std::string why = whyNotTrainable(plan.model); !why.empty())
+            return rejected(tr("This CPU cannot profile it: %1. Choose GPUs in the devices panel (for example "
+                               "catalog:V100x4) to plan it.")
+                                .arg(QString::fromStdString(why)));
     if (needsCpuProfile(plan.costs, set) && !addCpuCosts(plan, 1))
         return std::nullopt;
     if (keepGroups) {

@@ -685,9 +685,10 @@ void MainWindow::findNextUnit()
 
 void MainWindow::startTraining()
 {
-    if (isOnnxModelName(model_.plan().model)) {
-        showError(tr("Start training"), tr("Training an imported ONNX model is not available yet: it can be planned, "
-                                           "and its schedules predicted and compared."));
+    if (const std::string why = whyNotTrainable(model_.plan().model); !why.empty()) {
+        showError(tr("Start training"), tr("This model cannot be trained yet: %1. It can be planned, and its "
+                                           "schedules predicted and compared.")
+                                            .arg(QString::fromStdString(why)));
         return;
     }
     try {

@@ -13,6 +13,7 @@ Trainable fixtures carry their weights (initializers); the structure-only
 ones (export_params=False) carry none and are for planning at real sizes.
 """
 
+import json
 import os
 import sys
 
@@ -184,12 +185,26 @@ class Gpt(nn.Module):
         return self.head(self.ln(self.blocks(x)))
 
 
+# PyTorch's outputs for a fixed input, so that the tests check our forward
+# of the imported model without PyTorch.
+def write_forward(model, example, path):
+    model.eval()
+    with torch.no_grad():
+        output = model(example)
+    with open(path, "w") as file:
+        json.dump({"input_shape": list(example.shape), "input": [float(x) for x in example.flatten()],
+                   "output_shape": list(output.shape), "output": [float(x) for x in output.flatten()]}, file)
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "data", "onnx")
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     image = torch.randn(2, 1, 28, 28)
-    export(Cnn(), image, os.path.join(out, "cnn.onnx"), True)
+    cnn = Cnn()
+    export(cnn, image, os.path.join(out, "cnn.onnx"), True)
+    write_forward(cnn, image, os.path.join(out, "cnn.forward.json"))
     export(ResnetMini(), image, os.path.join(out, "resnet-mini.onnx"), True)
     export(MobilenetMini(), image, os.path.join(out, "mobilenet-mini.onnx"), True)
     export(UnetMini(), image, os.path.join(out, "unet-mini.onnx"), True)

@@ -76,15 +76,36 @@ TEST_F(ImportCli, AnImportedResNet50IsPlannedForGpusAndSimulated)
     EXPECT_THAT(simulate.out, HasSubstr("predicted: iteration"));
 }
 
+// The PyTorch export of the zoo's cnn trains from its file's weights, and a
+// pipelined run leaves the weights of sequential's, bit for bit.
+TEST_F(ImportCli, AnImportedCnnTrainsPipelinedExactlyAsSequential)
+{
+    const fs::path report = path("run.json");
+    const RunResult result = lpm("train --model " + fixture("cnn.onnx")
+                                 + " --dataset synthetic --steps 4 --batch 32 --micro-batches 4 --devices cpu:2 "
+                                   "--schedule 1f1b --compare-sequential --quiet --json "
+                                 + quote(report.string()));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    const json document = readJson(report);
+    EXPECT_EQ(document.at("weights_equal_sequential"), true);
+    EXPECT_EQ(document.at("weights_difference_from_sequential").get<double>(), 0.0);
+    EXPECT_EQ(document.at("stage_count"), 2);
+    const RunResult imported = lpm("import " + fixture("cnn.onnx"));
+    EXPECT_THAT(imported.out, HasSubstr("trains: lpm train --model"));
+}
+
 TEST_F(ImportCli, WhatImportedModelsCannotDoYetIsRefusedPlainly)
 {
-    const RunResult train = lpm("train --model " + fixture("cnn.onnx") + " --devices cpu:1 --epochs 1");
+    const RunResult train = lpm("train --model " + fixture("resnet-mini.onnx") + " --devices cpu:1 --epochs 1");
     EXPECT_EQ(train.exitCode, 1);
-    EXPECT_THAT(train.err, HasSubstr("training is not available for imported ONNX models yet"));
-    const RunResult plan = lpm("plan --model " + fixture("cnn.onnx") + " --devices cpu:2");
+    EXPECT_THAT(train.err, HasSubstr("unit 3"));
+    EXPECT_THAT(train.err, HasSubstr("training merged units"));
+    const RunResult plan = lpm("plan --model " + fixture("resnet-mini.onnx") + " --devices cpu:2");
     EXPECT_EQ(plan.exitCode, 1);
-    EXPECT_THAT(plan.err, HasSubstr("profiling on this CPU is not available"));
+    EXPECT_THAT(plan.err, HasSubstr("cannot be profiled on this CPU"));
     EXPECT_THAT(plan.err, HasSubstr("--costs"));
+    const RunResult imported = lpm("import " + fixture("resnet-mini.onnx"));
+    EXPECT_THAT(imported.out, HasSubstr("training: not yet: "));
 }
 
 TEST_F(ImportCli, ABrokenOrMissingFileIsNamed)

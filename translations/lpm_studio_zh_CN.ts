@@ -77,182 +77,182 @@
         <translation>请等待本机 CPU 对 %1 的性能剖析完成。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="153"/>
-        <source>%1 is an imported ONNX model: it plans for GPUs only for now (profiling it on this CPU is not available yet). Choose GPUs in the devices panel, for example catalog:V100x4.</source>
-        <translation>%1 是导入的 ONNX 模型：目前只能为 GPU 做规划（尚不支持在本机 CPU 上测量它）。请在设备面板中选择 GPU，例如 catalog:V100x4。</translation>
+        <location filename="../gui/design_model.cpp" line="154"/>
+        <source>This CPU cannot profile it: %1. Choose GPUs in the devices panel (for example catalog:V100x4) to plan it.</source>
+        <translation>本机 CPU 无法测量它：%1。请在设备面板中选择 GPU（例如 catalog:V100x4）来规划它。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="176"/>
+        <location filename="../gui/design_model.cpp" line="177"/>
         <source>Move cut %1</source>
         <translation>移动切分点 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="181"/>
+        <location filename="../gui/design_model.cpp" line="182"/>
         <source>The %1 schedule has no cuts to move.</source>
         <translation>%1 调度没有可移动的切分点。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="183"/>
+        <location filename="../gui/design_model.cpp" line="184"/>
         <source>A cut moves between its neighbours: stage %1 would be empty.</source>
         <translation>切分点只能在相邻切分点之间移动：阶段 %1 将为空。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="197"/>
+        <location filename="../gui/design_model.cpp" line="198"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="201"/>
+        <location filename="../gui/design_model.cpp" line="202"/>
         <source>The %1 schedule has no stages to merge.</source>
         <translation>%1 调度没有可合并的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="213"/>
+        <location filename="../gui/design_model.cpp" line="214"/>
         <source>Split stage %1</source>
         <translation>拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="217"/>
+        <location filename="../gui/design_model.cpp" line="218"/>
         <source>The %1 schedule has no stages to split.</source>
         <translation>%1 调度没有可拆分的阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="220"/>
+        <location filename="../gui/design_model.cpp" line="221"/>
         <source>All %1 devices hold a stage: add a device to split one.</source>
         <translation>全部 %1 个设备都已承载阶段：请先添加设备再拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="223"/>
+        <location filename="../gui/design_model.cpp" line="224"/>
         <source>Stage %1 holds units %2 to %3: it splits before one of units %4 to %3.</source>
         <translation>阶段 %1 包含单元 %2 至 %3：只能在单元 %4 至 %3 之一之前拆分。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="238"/>
+        <location filename="../gui/design_model.cpp" line="239"/>
         <source>Auto-merge (%1)</source>
         <translation>自动合并（%1）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="249"/>
+        <location filename="../gui/design_model.cpp" line="250"/>
         <source>Recompute stage %1</source>
         <translation>重计算阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="249"/>
+        <location filename="../gui/design_model.cpp" line="250"/>
         <source>Keep activations of stage %1</source>
         <translation>保留阶段 %1 的激活</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="265"/>
+        <location filename="../gui/design_model.cpp" line="266"/>
         <source>Stage %1 on one core</source>
         <translation>阶段 %1 使用一个核心</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="266"/>
+        <location filename="../gui/design_model.cpp" line="267"/>
         <source>Stage %1 on %2 cores</source>
         <translation>阶段 %1 使用 %2 个核心</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="271"/>
+        <location filename="../gui/design_model.cpp" line="272"/>
         <source>The %1 schedule runs one stage per device: it replicates no stage.</source>
         <translation>%1 调度每个设备运行一个阶段：它不复制阶段。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="275"/>
+        <location filename="../gui/design_model.cpp" line="276"/>
         <source>Stages are replicated on CPU cores only; replicating a stage over GPUs is not available yet.</source>
         <translation>阶段只能在 CPU 核心上复制；在 GPU 上复制阶段尚不可用。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="282"/>
+        <location filename="../gui/design_model.cpp" line="283"/>
         <source>Stage %1 on %2 cores: the stages would need %3 of the %4 cores.</source>
         <translation>阶段 %1 使用 %2 个核心：各阶段将需要 %4 个核心中的 %3 个。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="305"/>
+        <location filename="../gui/design_model.cpp" line="306"/>
         <source>Model %1</source>
         <translation>模型 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="325"/>
+        <location filename="../gui/design_model.cpp" line="326"/>
         <source>Devices %1</source>
         <translation>设备 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="339"/>
+        <location filename="../gui/design_model.cpp" line="340"/>
         <source>Schedule %1 with recomputation</source>
         <translation>调度 %1（带重计算）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="340"/>
+        <location filename="../gui/design_model.cpp" line="341"/>
         <source>Schedule %1 with replicated stages</source>
         <translation>调度 %1（复制阶段）</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="341"/>
+        <location filename="../gui/design_model.cpp" line="342"/>
         <source>Schedule %1</source>
         <translation>调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="355"/>
+        <location filename="../gui/design_model.cpp" line="356"/>
         <source>No other schedule is predicted clearly faster than %1.</source>
         <translation>没有其他调度被预测明显快于 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="360"/>
+        <location filename="../gui/design_model.cpp" line="361"/>
         <source>Suggested schedule %1</source>
         <translation>建议的调度 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="367"/>
+        <location filename="../gui/design_model.cpp" line="368"/>
         <source>Partitioner %1</source>
         <translation>划分器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="374"/>
+        <location filename="../gui/design_model.cpp" line="375"/>
         <source>Batch %1, %2 micro-batches</source>
         <translation>批大小 %1，%2 个微批</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="384"/>
+        <location filename="../gui/design_model.cpp" line="385"/>
         <source>Optimizer %1</source>
         <translation>优化器 %1</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="392"/>
+        <location filename="../gui/design_model.cpp" line="393"/>
         <source>Training settings</source>
         <translation>训练设置</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="394"/>
+        <location filename="../gui/design_model.cpp" line="395"/>
         <source>The learning rate must be positive.</source>
         <translation>学习率必须为正数。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="396"/>
+        <location filename="../gui/design_model.cpp" line="397"/>
         <source>Train for at least one epoch or one step.</source>
         <translation>至少训练一个轮次或一步。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="398"/>
+        <location filename="../gui/design_model.cpp" line="399"/>
         <source>Weight stashing applies to the lpm-async schedule only.</source>
         <translation>权重暂存仅适用于 lpm-async 调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="400"/>
+        <location filename="../gui/design_model.cpp" line="401"/>
         <source>Gradient clipping is not available under %1 yet: it runs under sequential, dp and every exact schedule with one chunk per stage.</source>
         <translation>%1 调度下尚不支持梯度裁剪：它可用于 sequential、dp 以及每个阶段只有一个块的所有精确调度。</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="435"/>
+        <location filename="../gui/design_model.cpp" line="436"/>
         <source>Profile again on this CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="445"/>
+        <location filename="../gui/design_model.cpp" line="446"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/design_model.cpp" line="449"/>
+        <location filename="../gui/design_model.cpp" line="450"/>
         <source>The plan has changed since the last run; run it, then calibrate.</source>
         <translation>计划自上次运行以来已更改；请先运行它，再校准。</translation>
     </message>
@@ -844,18 +844,18 @@
     </message>
     <message>
         <location filename="../gui/main_window.cpp" line="689"/>
-        <location filename="../gui/main_window.cpp" line="696"/>
-        <location filename="../gui/main_window.cpp" line="702"/>
+        <location filename="../gui/main_window.cpp" line="697"/>
+        <location filename="../gui/main_window.cpp" line="703"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
         <location filename="../gui/main_window.cpp" line="689"/>
-        <source>Training an imported ONNX model is not available yet: it can be planned, and its schedules predicted and compared.</source>
-        <translation>尚不支持训练导入的 ONNX 模型：目前可以对它做规划，并预测和比较各种调度。</translation>
+        <source>This model cannot be trained yet: %1. It can be planned, and its schedules predicted and compared.</source>
+        <translation>此模型尚不能训练：%1。目前可以对它做规划，并预测和比较各种调度。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="696"/>
+        <location filename="../gui/main_window.cpp" line="697"/>
         <source>These devices cannot train: %1.
 
 Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</source>
@@ -864,7 +864,7 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 请在设备面板中选择 CPU 核心或本机的某一块 GPU。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="718"/>
+        <location filename="../gui/main_window.cpp" line="719"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>

@@ -64,9 +64,14 @@ ModelCosts costsForDevices(const std::string& model, const DeviceSet& set, int64
         costs = describeAnyModelCosts(model, microBatchSize);
     }
     addCatalogEstimates(costs, set);
-    if (needsCpuProfile(costs, set) || !missingReplicaCosts(costs, replicaThreads).empty())
-        requireZooModel(model, "profiling on this CPU",
-                        "plan for catalogue devices (e.g. --devices catalog:V100x4) or pass --costs");
+    if (isOnnxModelName(model) && (needsCpuProfile(costs, set) || !missingReplicaCosts(costs, replicaThreads).empty()))
+        try {
+            buildModel(model); // profiling trains the units: an imported model must be trainable
+        } catch (const Error& error) {
+            throw InvalidArgument(std::string(error.what())
+                                  + "; so it cannot be profiled on this CPU: plan it for catalogue devices (e.g. "
+                                    "--devices catalog:V100x4) or pass --costs");
+        }
     if (needsCpuProfile(costs, set)) {
         requireProfilable(model, "cpu");
         if (!quiet)

@@ -63,14 +63,20 @@ void runImport(const ImportOptions& options)
             std::printf("  %s: %zu node%s, first %s\n", op.c_str(), names.size(), names.size() == 1 ? "" : "s",
                         names.front().c_str());
     }
-    std::printf("plan it: lpm plan --model %s --devices catalog:V100x4 (training imported models is not available "
-                "yet)\n",
-                options.path.c_str());
+    const std::string whyNot = whyNotTrainable(options.path);
+    if (whyNot.empty())
+        std::printf("trains: lpm train --model %s (from the %s)\n", options.path.c_str(),
+                    graph.weightsInFile ? "file's weights" : "seed: the file has no weights");
+    else
+        std::printf("training: not yet: %s\n", whyNot.c_str());
+    std::printf("plan it: lpm plan --model %s --devices catalog:V100x4\n", options.path.c_str());
     if (options.jsonFile.empty())
         return;
     nlohmann::json document = modelOutlineJson(outline);
     document["opset"] = graph.opset;
     document["weights_in_file"] = graph.weightsInFile;
+    document["trainable"] = whyNot.empty();
+    document["not_trainable_because"] = whyNot;
     document["inputs"] = nlohmann::json::array();
     for (const std::string& input : graph.dataInputs)
         document["inputs"].push_back(tensorLine(graph, input));

@@ -142,8 +142,6 @@ void runProfile(const ProfileCommandOptions& options)
     if (set.stageSlots.size() != 1)
         throw InvalidArgument("--device " + options.device + ": profile one device (cpu, cuda:K or catalog:NAME)");
     const DeviceSlot& slot = set.stageSlots.front();
-    if (slot.kind != DeviceKind::Catalog)
-        requireZooModel(options.model, "measuring on a device", "estimate it with --device catalog:NAME");
     ModelCosts costs;
     if (slot.kind == DeviceKind::Cpu) {
         costs = profileOnCpu(options.model, options.profile, options.quiet);

@@ -263,8 +263,7 @@ void runTrain(TrainCommandOptions options)
         options.learningRate = defaultLearningRate(optimizer.kind);
     optimizer.learningRate = float(options.learningRate);
     // Everything that can be checked before the (slow) data loading is checked first.
-    requireZooModel(options.train.model, "training");
-    buildModel(options.train.model);
+    buildModel(options.train.model); // (an imported model that cannot train yet says why)
     for (const auto& [flag, file] :
          {std::pair{"--json", options.jsonFile}, std::pair{"--save-checkpoint", options.saveCheckpoint},
           std::pair{"--trace", options.traceFile}, std::pair{"--save-costs", options.saveCostsFile}})

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ struct GraphNode {
     std::vector<std::string> inputs; // tensor names; an empty name is an absent optional input
     std::vector<std::string> outputs;
     std::map<std::string, std::vector<int64_t>> intAttributes; // e.g. kernel_shape, strides, group
+    std::map<std::string, float> floatAttributes;              // e.g. epsilon, momentum, alpha
 };
 
 struct Graph {
@@ -48,6 +50,8 @@ struct Graph {
     std::vector<std::string> outputs;           // graph outputs
     std::map<std::string, GraphTensor> tensors; // every named tensor, with what is known of it
     bool weightsInFile = false;                 // at least one float initializer holds values
+    // The values of the 32-bit float initializers, as stored (what training starts from).
+    std::map<std::string, std::shared_ptr<const std::vector<float>>> weightValues;
 
     // Null when the graph has no tensor of that name.
     const GraphTensor* find(const std::string& name) const;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "graph/onnx_model_builder.h"
 #include "graph/onnx_reader.h"
 #include "plan/cost_sources.h"
 #include "tensor/error.h"
@@ -104,11 +105,16 @@ ModelCosts describeAnyModelCosts(const std::string& model, int64_t microBatchSiz
                                   : describeZooModelCosts(model, microBatchSize);
 }
 
-void requireZooModel(const std::string& model, const std::string& what, const std::string& instead)
+std::string whyNotTrainable(const std::string& model)
 {
-    if (isOnnxModelName(model))
-        throw InvalidArgument(model + ": " + what + " is not available for imported ONNX models yet (import, plan and "
-                              + "simulate are)" + (instead.empty() ? "" : "; " + instead));
+    if (!isOnnxModelName(model))
+        return {};
+    try {
+        modelFromImported(importOnnxModel(model));
+        return {};
+    } catch (const Error& error) {
+        return error.what();
+    }
 }
 
 } // namespace lpm

@@ -30,9 +30,8 @@ ModelCosts importedModelCosts(const ImportedModel& model, int64_t microBatchSize
 ModelOutline outlineAnyModel(const std::string& model);
 ModelCosts describeAnyModelCosts(const std::string& model, int64_t microBatchSize);
 
-// Throws InvalidArgument when `model` is an ONNX file: `what` (e.g.
-// "training", "profiling on this CPU") is not available for imported models
-// yet; `instead`, when given, says what to do.
-void requireZooModel(const std::string& model, const std::string& what, const std::string& instead = {});
+// Why imported model `model` cannot be trained (nor so profiled on a CPU)
+// yet (onnx_model_builder.h), or empty when it can; empty for a zoo name.
+std::string whyNotTrainable(const std::string& model);
 
 } // namespace lpm

@@ -3,6 +3,7 @@
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 
+#include <cstring>
 #include <set>
 
 #include "graph/onnx_static_shapes.h"
@@ -38,6 +39,34 @@ int elementBytesOf(int32_t type)
     default:
         return 0;
     }
+}
+
+// A float initializer's values (raw little-endian bytes or float_data);
+// throws FileError when their count is not the product of its dimensions.
+std::shared_ptr<const std::vector<float>> floatValues(const onnx::TensorProto& tensor, const std::string& path)
+{
+    if (tensor.data_location() == onnx::TensorProto_DataLocation_EXTERNAL)
+        throw FileError(path + ": initializer '" + tensor.name()
+                        + "' is stored in an external file, which this importer does not read yet");
+    uint64_t count = 1;
+    for (int64_t dim : tensor.dims())
+        if (dim < 0 || __builtin_mul_overflow(count, uint64_t(dim), &count))
+            throw FileError(path + ": initializer '" + tensor.name() + "' has an impossible shape");
+    auto values = std::make_shared<std::vector<float>>();
+    const std::string& raw = tensor.raw_data();
+    if (!raw.empty() || tensor.float_data_size() == 0) {
+        if (raw.size() / sizeof(float) != count || raw.size() % sizeof(float) != 0)
+            throw FileError(path + ": initializer '" + tensor.name() + "' holds " + std::to_string(raw.size())
+                            + " bytes for " + std::to_string(count) + " floats");
+        values->resize(size_t(count));
+        std::memcpy(values->data(), raw.data(), raw.size());
+    } else {
+        if (uint64_t(tensor.float_data_size()) != count)
+            throw FileError(path + ": initializer '" + tensor.name() + "' holds "
+                            + std::to_string(tensor.float_data_size()) + " floats for " + std::to_string(count));
+        values->assign(tensor.float_data().begin(), tensor.float_data().end());
+    }
+    return values;
 }
 
 bool isFloatType(int32_t type)
@@ -202,6 +231,8 @@ Graph readOnnxGraph(const std::string& path)
         tensor.isWeight = true;
         tensor.hasValues = true;
         graph.weightsInFile = graph.weightsInFile || tensor.isFloat;
+        if (initializer.data_type() == onnx::TensorProto_DataType_FLOAT)
+            graph.weightValues[initializer.name()] = floatValues(initializer, path);
     }
     for (const onnx::ValueInfoProto& output : proto.output())
         graph.outputs.push_back(output.name());
@@ -219,6 +250,8 @@ Graph readOnnxGraph(const std::string& path)
                 node.intAttributes[attribute.name()] = {attribute.i()};
             else if (attribute.type() == onnx::AttributeProto_AttributeType_INTS)
                 node.intAttributes[attribute.name()].assign(attribute.ints().begin(), attribute.ints().end());
+            else if (attribute.type() == onnx::AttributeProto_AttributeType_FLOAT)
+                node.floatAttributes[attribute.name()] = attribute.f();
         }
         for (const std::string& output : node.outputs)
             if (!output.empty() && !graph.tensors.count(output))

@@ -31,6 +31,29 @@ Tensor Layer::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& c
 
 void Layer::backwardWeights(Backend&, LayerContext&) {}
 
+void Layer::setGivenValues(const std::string& localName, std::shared_ptr<const std::vector<float>> values)
+{
+    auto fits = [&](const Shape& shape) {
+        if (!values || int64_t(values->size()) != shape.elementCount())
+            throw InvalidArgument(kind() + " " + localName + ": expected " + std::to_string(shape.elementCount())
+                                  + " values " + shape.toString() + ", got "
+                                  + std::to_string(values ? values->size() : 0));
+    };
+    for (auto& slot : parameters_)
+        if (slot->localName == localName) {
+            fits(slot->shape);
+            slot->given = std::move(values);
+            return;
+        }
+    for (auto& slot : buffers_)
+        if (slot->localName == localName) {
+            fits(slot->shape);
+            slot->given = std::move(values);
+            return;
+        }
+    throw InvalidArgument(kind() + ": no parameter or buffer named '" + localName + "'");
+}
+
 ParameterSlot& Layer::registerParameter(std::string name, const Shape& shape, ParameterInit init, int64_t fanIn)
 {
     auto slot = std::make_unique<ParameterSlot>();

@@ -37,6 +37,9 @@ struct ParameterSlot {
     Shape shape;
     ParameterInit init = ParameterInit::Zeros;
     int64_t fanIn = 1;
+    // Values to start from instead of `init` (an imported model's weights:
+    // elementCount floats), shared by every copy of the model; null for none.
+    std::shared_ptr<const std::vector<float>> given;
     float* value = nullptr; // elementCount floats, bound by the owner
     float* grad = nullptr;  // accumulated by backward, zeroed by the owner
 };
@@ -52,6 +55,7 @@ struct BufferSlot {
     // dp replays these updates in micro-batch order (executor). 0: the buffer
     // is not an average, and an update is taken to add to it.
     float averagingMomentum = 0.0f;
+    std::shared_ptr<const std::vector<float>> given; // values instead of initialValue (imported), or null
     float* value = nullptr;
 };
 
@@ -112,6 +116,12 @@ public:
     // that can skip computing it (Conv2d, Linear) do so when told.
     void setInputGradientNeeded(bool needed) { inputGradientNeeded_ = needed; }
     bool inputGradientNeeded() const { return inputGradientNeeded_; }
+
+    // Sets the starting values of parameter or buffer `localName` of this
+    // layer (not of its parts): `values` holds its element count of floats.
+    // Throws InvalidArgument naming the slot for an unknown name or a size
+    // that does not match.
+    void setGivenValues(const std::string& localName, std::shared_ptr<const std::vector<float>> values);
 
     // This layer's parameters and buffers (with those of its parts, names prefixed).
     virtual void collectParameters(const std::string& prefix, std::vector<ParameterSlot*>& out);

@@ -173,6 +173,19 @@ bool isLargeModel(const std::string& name)
     return false;
 }
 
+namespace {
+std::vector<ModelSource>& modelSources()
+{
+    static std::vector<ModelSource> sources;
+    return sources;
+}
+} // namespace
+
+void addModelSource(ModelSource source)
+{
+    modelSources().push_back(std::move(source));
+}
+
 Model buildModel(const std::string& name)
 {
     if (name == "mlp")
@@ -192,6 +205,9 @@ Model buildModel(const std::string& name)
     for (const auto& [large, shape] : largeGptShapes())
         if (name == large)
             return buildGpt(name, shape);
+    for (const ModelSource& source : modelSources())
+        if (std::optional<Model> model = source(name))
+            return std::move(*model);
     std::string known;
     for (const ZooEntry& entry : modelZoo())
         known += (known.empty() ? "" : ", ") + entry.name;

@@ -17,6 +17,8 @@
 //   decoder-7b   32 blocks, width 4096, 32 heads, context 2048, vocabulary 32000
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,7 +45,15 @@ struct ZooEntry {
 const std::vector<ZooEntry>& modelZoo();
 // True for a zoo model at a real size (ZooEntry::large).
 bool isLargeModel(const std::string& name);
-// Throws InvalidArgument listing the known names when `name` is not one of them.
+// The zoo's model `name`, or else the first model source's (addModelSource)
+// that knows it. Throws InvalidArgument listing the known names when none does.
 Model buildModel(const std::string& name);
+
+// Models beyond the zoo, by name (ONNX files: graph/onnx_model_builder.h):
+// returns nullopt for a name it does not know, throws for one it knows but
+// cannot build. Sources are added once at start-up, before any thread
+// builds a model; the layers above nn/ add them, so nn/ needs none of them.
+using ModelSource = std::function<std::optional<Model>(const std::string& name)>;
+void addModelSource(ModelSource source);
 
 } // namespace lpm

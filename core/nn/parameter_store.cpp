@@ -99,8 +99,13 @@ void ParameterStore::initialize(uint64_t seed)
     // Drawn into the host copies (the slots may point into a GPU's memory).
     float* value = values_.data();
     for (const ParameterSlot* slot : parameterSlots_) {
-        RandomStream stream(nameKey(seed, slot->name));
         const int64_t count = slot->shape.elementCount();
+        if (slot->given) { // an imported model's weights (their size checked when given)
+            std::copy_n(slot->given->data(), count, value);
+            value += count;
+            continue;
+        }
+        RandomStream stream(nameKey(seed, slot->name));
         const float fanIn = static_cast<float>(std::max<int64_t>(slot->fanIn, 1));
         for (int64_t i = 0; i < count; ++i) {
             switch (slot->init) {
@@ -122,7 +127,10 @@ void ParameterStore::initialize(uint64_t seed)
     }
     float* buffer = buffers_.data();
     for (const BufferSlot* slot : bufferSlots_) {
-        std::fill_n(buffer, slot->shape.elementCount(), slot->initialValue);
+        if (slot->given)
+            std::copy_n(slot->given->data(), slot->shape.elementCount(), buffer);
+        else
+            std::fill_n(buffer, slot->shape.elementCount(), slot->initialValue);
         buffer += slot->shape.elementCount();
     }
     copyFromHost();
