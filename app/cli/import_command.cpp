@@ -49,7 +49,7 @@ void runImport(const ImportOptions& options)
                 "largest unit holds %d operation%s%s\n",
                 model.units.size() - 1, model.operations, graph.nodes.size() - size_t(model.operations),
                 model.largestUnitOperations, model.largestUnitOperations == 1 ? "" : "s",
-                model.largestUnitOperations * 3 > model.operations
+                model.operations >= 8 && model.largestUnitOperations * 3 > model.operations
                     ? " (skip connections keep several tensors live across much of the graph: few places to cut)"
                     : "");
     int estimated = 0;
@@ -58,7 +58,7 @@ void runImport(const ImportOptions& options)
     if (estimated > 0)
         std::printf("estimated: %d units hold an op without a cost formula or a tensor of unknown shape\n", estimated);
     if (!model.untrainedOps.empty()) {
-        std::printf("ops outside the set training covers (planned only):\n");
+        std::printf("ops outside the set training is to cover (these plan only):\n");
         for (const auto& [op, names] : model.untrainedOps)
             std::printf("  %s: %zu node%s, first %s\n", op.c_str(), names.size(), names.size() == 1 ? "" : "s",
                         names.front().c_str());
