@@ -27,7 +27,6 @@ public:
     {
         GraphTensor tensor{name, std::move(dims), true};
         tensor.isWeight = true;
-        tensor.hasValues = true;
         graph_.tensors[name] = tensor;
         return *this;
     }

@@ -22,10 +22,9 @@ struct GraphTensor {
     std::string name;
     std::vector<int64_t> dims;
     bool rankKnown = false;
-    int elementBytes = 4;   // 4 for float, 8 for int64, ...
-    bool isFloat = true;    // float, double or half: what training updates
-    bool isWeight = false;  // an initializer, or an input with a fully static shape (weights not exported)
-    bool hasValues = false; // an initializer with its values in the file
+    int elementBytes = 4;  // 4 for float, 8 for int64, ...
+    bool isFloat = true;   // float, double or half: what training updates
+    bool isWeight = false; // an initializer, or an input with a fully static shape (weights not exported)
     // Elements per sample where the reader measured it (the growth of the
     // tensor from batch 2 to batch 3, right also where a reshape folded the
     // batch into another dimension); -1 to count them from `dims`.

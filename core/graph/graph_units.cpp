@@ -270,7 +270,6 @@ void aliasWeights(Graph& graph, const std::vector<int>& order, const std::vector
                 GraphTensor& alias = graph.tensors[output];
                 alias.isWeight = true;
                 alias.isFloat = true;
-                alias.hasValues = weight.hasValues;
                 alias.elementBytes = weight.elementBytes;
                 if (!alias.rankKnown) {
                     alias.rankKnown = weight.rankKnown;
@@ -364,15 +363,15 @@ ImportedModel unitsFromGraph(Graph graph)
 {
     ImportedModel model;
     const std::map<std::string, int> producer = producersOf(graph);
-    model.order = topologicalOrder(graph, producer);
-    const std::set<std::string> activations = markActivations(graph, model.order);
+    const std::vector<int> order = topologicalOrder(graph, producer);
+    const std::set<std::string> activations = markActivations(graph, order);
     std::vector<bool> active(graph.nodes.size(), false);
     for (int index = 0; index < int(graph.nodes.size()); ++index)
         for (const std::string& output : graph.nodes[size_t(index)].outputs)
             active[size_t(index)] = active[size_t(index)] || activations.count(output) > 0;
-    aliasWeights(graph, model.order, active);
+    aliasWeights(graph, order, active);
     std::vector<int> chain; // the active nodes in order; cuts fall between them
-    for (int index : model.order)
+    for (int index : order)
         if (active[size_t(index)])
             chain.push_back(index);
     if (chain.empty())
@@ -393,7 +392,7 @@ ImportedModel unitsFromGraph(Graph graph)
     model.units.push_back(std::move(unit));
     mergeTrailingActivations(graph, active, model.units);
     mergeDecomposedLayerNorms(graph, active, model.units);
-    attachSideNodes(graph, model.order, active, model.units);
+    attachSideNodes(graph, order, active, model.units);
 
     for (GraphUnit& each : model.units) {
         int only = -1;

@@ -36,7 +36,6 @@ struct GraphUnit {
 
 struct ImportedModel {
     Graph graph;
-    std::vector<int> order;          // every node, in a topological order (file order where free)
     std::vector<GraphUnit> units;    // the chain
     int64_t inputBytesPerSample = 0; // all data inputs, one sample
     int operations = 0;              // nodes that compute on activations, all units

@@ -229,7 +229,6 @@ Graph readOnnxGraph(const std::string& path)
         tensor.elementBytes = elementBytesOf(initializer.data_type());
         tensor.isFloat = isFloatType(initializer.data_type());
         tensor.isWeight = true;
-        tensor.hasValues = true;
         graph.weightsInFile = graph.weightsInFile || tensor.isFloat;
         if (initializer.data_type() == onnx::TensorProto_DataType_FLOAT)
             graph.weightValues[initializer.name()] = floatValues(initializer, path);

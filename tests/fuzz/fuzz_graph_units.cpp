@@ -7,8 +7,7 @@
 #include <set>
 
 #include "fuzz_support.h"
-#include "graph/graph_units.h"
-#include "plan/cost_model.h"
+#include "graph/model_source.h"
 
 namespace {
 
@@ -106,14 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                 std::fprintf(stderr, "fuzz: node %d is in %zu units\n", node, seen.count(node));
                 std::abort();
             }
-        lpm::ModelCosts costs;
-        costs.model = graph.source;
-        costs.microBatchSize = 1;
-        costs.inputBytesPerSample = model.inputBytesPerSample;
-        for (const lpm::GraphUnit& unit : model.units)
-            costs.units.push_back(unit.cost);
         try {
-            lpm::validateModelCosts(costs);
+            lpm::validateModelCosts(lpm::importedModelCosts(model, 1));
         } catch (const lpm::Error& error) {
             std::fprintf(stderr, "fuzz: merged units' costs are refused: %s\n", error.what());
             std::abort();
