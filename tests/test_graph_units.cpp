@@ -4,6 +4,7 @@
 
 #include "expect_error.h"
 #include "graph/graph_units.h"
+#include "graph/onnx_model_builder.h"
 #include "graph/op_costs.h"
 #include "graph_test_support.h"
 
@@ -200,6 +201,58 @@ TEST(GraphUnits, BadGraphsAreRefusedNamingTheProblem)
             unitsFromGraph(graph);
         },
         {"test.onnx", "both write tensor 'a'"});
+    expectError(
+        [] {
+            Graph graph = GraphBuilder().input("x", {4}).node("Relu", {"x"}, "a", {4}).output("a");
+            graph.outputs.clear();
+            unitsFromGraph(graph);
+        },
+        {"test.onnx", "has no output"});
+    expectError(
+        [] {
+            unitsFromGraph(GraphBuilder().input("x", {4}).weight("w", {4}).node("Relu", {"w"}, "a", {4}).output("a"));
+        },
+        {"test.onnx", "no node reads the data input"});
+    // Two weights of 2^60 floats each: 2^63 bytes, beyond int64.
+    expectError(
+        [] {
+            unitsFromGraph(GraphBuilder()
+                               .input("x", {4})
+                               .weight("w", {int64_t(1) << 30, int64_t(1) << 30})
+                               .weight("b", {int64_t(1) << 60})
+                               .node("Gemm", {"x", "w", "b"}, "y", {4})
+                               .output("y"));
+        },
+        {"test.onnx", "tensor sizes beyond any device"});
+}
+
+TEST(GraphUnits, WhatCannotTrainIsRefusedNamingTheUnitOrTheShape)
+{
+    // A depthwise convolution: one group per channel.
+    Graph grouped = GraphBuilder()
+                        .input("x", {8, 10, 10})
+                        .weight("w", {8, 1, 3, 3})
+                        .node("Conv", {"x", "w"}, "y", {8, 10, 10})
+                        .node("Flatten", {"y"}, "z", {800})
+                        .output("z");
+    grouped.nodes[0].intAttributes["group"] = {8};
+    expectError<InvalidArgument>([&] { modelFromImported(unitsFromGraph(grouped)); },
+                                 {"test.onnx", "unit 0", "grouped (or depthwise)"});
+    // The output is not (batch, classes).
+    const Graph images = GraphBuilder().input("x", {8, 10, 10}).node("Relu", {"x"}, "y", {8, 10, 10}).output("y");
+    expectError<InvalidArgument>([&] { modelFromImported(unitsFromGraph(images)); },
+                                 {"test.onnx", "logits (batch, classes)", "(batch, 8, 10, 10)"});
+    // Two inputs.
+    const Graph pair = GraphBuilder().input("x", {4}).input("y", {4}).node("Add", {"x", "y"}, "z", {4}).output("z");
+    expectError<InvalidArgument>([&] { modelFromImported(unitsFromGraph(pair)); }, {"test.onnx", "one input"});
+    // File values of the wrong size for a layer's weight.
+    Graph linear = GraphBuilder().input("x", {8}).weight("w", {4, 8}).node("Gemm", {"x", "w"}, "y", {4}).output("y");
+    linear.nodes[0].intAttributes["transB"] = {1};
+    linear.weightValues["w"] = std::make_shared<const std::vector<float>>(3, 0.0f);
+    expectError<InvalidArgument>([&] { modelFromImported(unitsFromGraph(linear)); },
+                                 {"weight", "expected 32 values", "got 3"});
+    linear.weightValues["w"] = std::make_shared<const std::vector<float>>(32, 0.5f);
+    EXPECT_EQ(modelFromImported(unitsFromGraph(linear)).classes(), 4);
 }
 
 TEST(OpCosts, ConvolutionCountsItsWindowAndGroups)

@@ -265,6 +265,26 @@ TEST(OnnxImport, BrokenFilesAreRefusedNamingTheProblem)
         *graph.mutable_node(0)->mutable_input(0) = graph.node(graph.node_size() - 2).output(0);
     });
     expectError([&] { importOnnxModel(cycle); }, {cycle, "cycle"});
+    const std::string foreignOpset = edited("foreign-opset.onnx", [](onnx::ModelProto& model) {
+        model.mutable_opset_import(0)->set_domain("com.example");
+    });
+    expectError([&] { importOnnxModel(foreignOpset); }, {foreignOpset, "no opset of the default ONNX domain"});
+    const std::string batchNotFirst = edited("batch-not-first.onnx", [](onnx::ModelProto& model) {
+        onnx::TensorShapeProto& shape =
+            *model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+        shape.mutable_dim(0)->set_dim_value(1);
+        shape.mutable_dim(1)->set_dim_param("channels");
+    });
+    expectError([&] { importOnnxModel(batchNotFirst); }, {batchNotFirst, "no symbolic batch dimension first"});
+    const std::string shortWeights = edited("short-weights.onnx", [](onnx::ModelProto& model) {
+        onnx::TensorProto& weight = *model.mutable_graph()->mutable_initializer(0);
+        weight.set_raw_data(weight.raw_data().substr(0, 8));
+    });
+    expectError([&] { importOnnxModel(shortWeights); }, {shortWeights, "holds 8 bytes for"});
+    const std::string external = edited("external.onnx", [](onnx::ModelProto& model) {
+        model.mutable_graph()->mutable_initializer(0)->set_data_location(onnx::TensorProto_DataLocation_EXTERNAL);
+    });
+    expectError([&] { importOnnxModel(external); }, {external, "external file"});
 #endif
     std::filesystem::remove_all(folder);
 }
