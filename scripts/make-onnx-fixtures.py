@@ -11,9 +11,27 @@ and no constant folding, so that batch normalisation stays a node of its own
 
 Trainable fixtures carry their weights (initializers); the structure-only
 ones (export_params=False) carry none and are for planning at real sizes.
+
+Besides the .onnx files it writes PyTorch's results, for the tests to check
+our forward and training of the imported models against:
+  NAME.forward.json (cnn, resnet-mini, mobilenet-mini): the outputs of the
+    model in evaluation mode for a fixed input (input, input_shape, output,
+    output_shape);
+  NAME.sgd-step.json (the same three): one step of plain SGD (learning rate
+    0.1, no momentum, no weight decay) in training mode from the exported
+    weights, on a fixed batch of 4 and fixed labels with the mean cross
+    entropy: input, input_shape, labels, learning_rate, the loss and the
+    logits (train_output) before the step, and every float tensor of the
+    state_dict after it (parameters, and batch norm's running statistics,
+    updated with momentum 0.1 and the unbiased batch variance), each as
+    {count, stride, values}: values holds elements 0, stride, 2 * stride...
+    of the flattened tensor, with stride = max(1, ceil(count / 256)).
+Those runs come after every export and draw their inputs from a generator
+of their own, so that the exported files do not depend on them.
 """
 
 import json
+import math
 import os
 import sys
 
@@ -197,6 +215,40 @@ def write_forward(model, example, path):
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
+SAMPLES = 256  # at most this many values of each tensor in a .sgd-step.json
+DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
+
+
+# PyTorch's one step of training from the exported weights, so that the tests
+# check our training of the imported model without PyTorch.
+def write_sgd_step(model, images, labels, path, learning_rate=0.1):
+    model.train()
+    # Dropout in training mode draws a random mask, which the tests could not
+    # reproduce: it stays in evaluation mode (the identity) for the step. Of
+    # the models here only mobilenet-mini has one (Dropout(0.2) in its head).
+    for module in model.modules():
+        if isinstance(module, DROPOUT):
+            module.eval()
+    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0, weight_decay=0)
+    optimizer.zero_grad()
+    logits = model(images)
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    optimizer.step()
+    tensors = {}
+    for name, value in model.state_dict().items():
+        if not value.is_floating_point():
+            continue  # num_batches_tracked
+        flat = value.detach().flatten()
+        stride = max(1, math.ceil(flat.numel() / SAMPLES))
+        tensors[name] = {"count": flat.numel(), "stride": stride, "values": [float(x) for x in flat[::stride]]}
+    with open(path, "w") as file:
+        json.dump({"input_shape": list(images.shape), "input": [float(x) for x in images.flatten()],
+                   "labels": [int(x) for x in labels], "learning_rate": learning_rate, "loss": float(loss),
+                   "train_output": [float(x) for x in logits.detach().flatten()], "tensors": tensors}, file)
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "data", "onnx")
     os.makedirs(out, exist_ok=True)
@@ -205,8 +257,12 @@ def main():
     cnn = Cnn()
     export(cnn, image, os.path.join(out, "cnn.onnx"), True)
     write_forward(cnn, image, os.path.join(out, "cnn.forward.json"))
-    export(ResnetMini(), image, os.path.join(out, "resnet-mini.onnx"), True)
-    export(MobilenetMini(), image, os.path.join(out, "mobilenet-mini.onnx"), True)
+    resnet = ResnetMini()
+    export(resnet, image, os.path.join(out, "resnet-mini.onnx"), True)
+    write_forward(resnet, image, os.path.join(out, "resnet-mini.forward.json"))
+    mobilenet = MobilenetMini()
+    export(mobilenet, image, os.path.join(out, "mobilenet-mini.onnx"), True)
+    write_forward(mobilenet, image, os.path.join(out, "mobilenet-mini.forward.json"))
     export(UnetMini(), image, os.path.join(out, "unet-mini.onnx"), True)
     export(Gpt(256, 64, 64, 4, 2), torch.randint(0, 256, (2, 64)), os.path.join(out, "gpt-tiny.onnx"), True,
            input_name="ids")
@@ -223,6 +279,14 @@ def main():
            input_name="ids")
     export(UnetMini(), image, os.path.join(seeds, "unet-mini.onnx"), False)
     export(MobilenetMini(), image, os.path.join(seeds, "mobilenet-mini.onnx"), False)
+    # One training step of each trainable model above from its exported
+    # weights, after every export: it changes the weights, and its batch comes
+    # from a generator of its own, leaving the global one to the exports.
+    generator = torch.Generator().manual_seed(1)
+    batch = torch.randn(4, 1, 28, 28, generator=generator)
+    labels = torch.randint(0, 10, (4,), generator=generator)
+    for name, model in (("cnn", cnn), ("resnet-mini", resnet), ("mobilenet-mini", mobilenet)):
+        write_sgd_step(model, batch, labels, os.path.join(out, f"{name}.sgd-step.json"))
 
 
 if __name__ == "__main__":

@@ -49,7 +49,8 @@ struct Graph {
     std::vector<std::string> outputs;           // graph outputs
     std::map<std::string, GraphTensor> tensors; // every named tensor, with what is known of it
     bool weightsInFile = false;                 // at least one float initializer holds values
-    // The values of the 32-bit float initializers, as stored (what training starts from).
+    // The values of the 32-bit float initializers, as stored (what training
+    // starts from), and of float Constant nodes' outputs (fixed).
     std::map<std::string, std::shared_ptr<const std::vector<float>>> weightValues;
 
     // Null when the graph has no tensor of that name.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <queue>
 #include <set>
 
@@ -253,9 +254,51 @@ std::set<std::string> markActivations(const Graph& graph, const std::vector<int>
     return activations;
 }
 
+bool isPermutation(const std::vector<int64_t>& perm, size_t rank)
+{
+    std::vector<bool> seen(rank, false);
+    for (int64_t axis : perm) {
+        if (axis < 0 || axis >= int64_t(rank) || seen[size_t(axis)])
+            return false;
+        seen[size_t(axis)] = true;
+    }
+    return perm.size() == rank;
+}
+
+// `values` of a tensor of extents `dims` with its axes permuted by `perm`
+// (Transpose's: output axis i is input axis perm[i]; reversed when empty).
+std::shared_ptr<const std::vector<float>> permutedValues(const std::vector<float>& values,
+                                                         const std::vector<int64_t>& dims, std::vector<int64_t> perm)
+{
+    const size_t rank = dims.size();
+    if (perm.empty())
+        for (size_t axis = 0; axis < rank; ++axis)
+            perm.push_back(int64_t(rank - 1 - axis));
+    std::vector<int64_t> strides(rank, 1);
+    for (size_t axis = rank; axis-- > 1;)
+        strides[axis - 1] = strides[axis] * dims[axis];
+    std::vector<int64_t> index(rank, 0);
+    auto result = std::make_shared<std::vector<float>>();
+    result->reserve(values.size());
+    for (size_t done = 0; done < values.size(); ++done) { // output elements in order
+        int64_t at = 0;
+        for (size_t axis = 0; axis < rank; ++axis)
+            at += index[axis] * strides[size_t(perm[axis])];
+        result->push_back(values[size_t(at)]);
+        for (size_t axis = rank; axis-- > 0;) {
+            if (++index[axis] < dims[size_t(perm[axis])])
+                break;
+            index[axis] = 0;
+        }
+    }
+    return result;
+}
+
 // PyTorch passes some weights through Identity (one tensor shared under two
-// names) or Transpose (a linear layer as MatMul): what such a node writes
-// from a weight is that weight under another name.
+// names, or two equal initial tensors merged into one by the exporter) or
+// Transpose (a linear layer as MatMul): what such a node writes from a
+// weight is a weight of its own under another name, starting from the
+// source's values (permuted for a Transpose).
 void aliasWeights(Graph& graph, const std::vector<int>& order, const std::vector<bool>& active)
 {
     for (int index : order) {
@@ -275,6 +318,18 @@ void aliasWeights(Graph& graph, const std::vector<int>& order, const std::vector
                     alias.rankKnown = weight.rankKnown;
                     alias.dims = weight.dims;
                 }
+                const auto values = graph.weightValues.find(node.inputs.front());
+                if (values == graph.weightValues.end() || !weight.rankKnown
+                    || int64_t(values->second->size()) != staticElements(weight))
+                    continue;
+                const auto perm = node.intAttributes.find("perm");
+                if (perm != node.intAttributes.end() && !isPermutation(perm->second, weight.dims.size()))
+                    continue;
+                graph.weightValues[output] =
+                    node.op == "Identity"
+                        ? values->second
+                        : permutedValues(*values->second, weight.dims,
+                                         perm == node.intAttributes.end() ? std::vector<int64_t>{} : perm->second);
             }
     }
 }

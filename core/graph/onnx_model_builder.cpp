@@ -1,7 +1,9 @@
 #include "graph/onnx_model_builder.h"
 
 #include <algorithm>
+#include <map>
 
+#include "graph/graph_unit_layer.h"
 #include "graph/model_source.h"
 #include "nn/avg_pool2d.h"
 #include "nn/batch_norm2d.h"
@@ -17,15 +19,26 @@ namespace lpm {
 
 namespace {
 
-const char* const kTrainedOps =
-    "Conv, Gemm, BatchNormalization, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten";
-
-// Builds the layer of one node, refusing (InvalidArgument) what it cannot train.
+// Builds the zoo layer of a one-op unit where one does exactly what the
+// node does (the backends' layers, CUDA's included); null otherwise, for the
+// graph ops (graph_unit_layer.h) to run the node instead.
 class LayerMaker {
 public:
-    LayerMaker(const Graph& graph, const GraphNode& node, int unit) : graph_(graph), node_(node), unit_(unit) {}
+    LayerMaker(const Graph& graph, const GraphNode& node) : graph_(graph), node_(node) {}
 
     std::unique_ptr<Layer> make()
+    {
+        try {
+            return makeOrRefuse();
+        } catch (const NotALayer&) {
+            return nullptr;
+        }
+    }
+
+private:
+    struct NotALayer {};
+
+    std::unique_ptr<Layer> makeOrRefuse()
     {
         const std::string& op = node_.op;
         if (!node_.domain.empty())
@@ -54,16 +67,11 @@ public:
         }
         if (op == "GlobalAveragePool")
             return std::make_unique<AvgPool2d>(AvgPool2dOptions{0, 0, true});
-        refuse(op + " is not among the ops trained yet (" + kTrainedOps + ")");
-        return nullptr;
+        refuse(op + " has no layer of its own");
     }
 
-private:
-    [[noreturn]] void refuse(const std::string& why) const
-    {
-        throw InvalidArgument(graph_.source + ": unit " + std::to_string(unit_) + " (node '" + node_.name
-                              + "') cannot be trained yet: " + why);
-    }
+    // The node does something the zoo layer does not (`why`, for the reader).
+    [[noreturn]] void refuse(const std::string& /*why*/) const { throw NotALayer{}; }
 
     int64_t intAttribute(const std::string& name, int64_t fallback) const
     {
@@ -123,8 +131,7 @@ private:
 
     void give(Layer& layer, const std::string& name, size_t input) const
     {
-        if (std::shared_ptr<const std::vector<float>> values = valuesOf(input))
-            layer.setGivenValues(name, std::move(values));
+        layer.setImported(name, node_.inputs[input], valuesOf(input));
     }
 
     std::unique_ptr<Layer> convolution() const
@@ -165,16 +172,17 @@ private:
         if (bias && staticElements(weight(2)) != out)
             refuse("a Gemm whose C is not one bias per output");
         auto layer = std::make_unique<Linear>(LinearOptions{in, out, bias});
-        if (std::shared_ptr<const std::vector<float>> values = valuesOf(1)) {
-            if (!transposed) { // (in, out) to (out, in)
-                auto swapped = std::make_shared<std::vector<float>>(values->size());
-                for (int64_t i = 0; i < in; ++i)
-                    for (int64_t o = 0; o < out; ++o)
-                        (*swapped)[size_t(o * in + i)] = (*values)[size_t(i * out + o)];
-                values = std::move(swapped);
-            }
-            layer->setGivenValues("weight", std::move(values));
+        // The slot holds (out, in): B itself with transB, else Bᵀ, which is
+        // not the file's tensor (so no source name for it).
+        std::shared_ptr<const std::vector<float>> values = valuesOf(1);
+        if (values && !transposed) { // (in, out) to (out, in)
+            auto swapped = std::make_shared<std::vector<float>>(values->size());
+            for (int64_t i = 0; i < in; ++i)
+                for (int64_t o = 0; o < out; ++o)
+                    (*swapped)[size_t(o * in + i)] = (*values)[size_t(i * out + o)];
+            values = std::move(swapped);
         }
+        layer->setImported("weight", transposed ? node_.inputs[1] : std::string(), std::move(values));
         if (bias)
             give(*layer, "bias", 2);
         return layer;
@@ -198,7 +206,6 @@ private:
 
     const Graph& graph_;
     const GraphNode& node_;
-    int unit_;
 };
 
 // One sample's shape of the data input: its dimensions after the batch.
@@ -223,6 +230,27 @@ Shape sampleShapeOf(const Graph& graph)
     return Shape{dims[0], dims[1], dims[2]};
 }
 
+// Refuses a weight that the ops of two units read (tied weights: a
+// pipeline keeps each unit's parameters on its own stage).
+void requireUntiedWeights(const ImportedModel& imported)
+{
+    const Graph& graph = imported.graph;
+    std::map<std::string, size_t> reader;
+    for (size_t unit = 0; unit < imported.units.size(); ++unit)
+        for (int node : imported.units[unit].operationNodes)
+            for (const std::string& input : graph.nodes[size_t(node)].inputs) {
+                const GraphTensor* tensor = input.empty() ? nullptr : graph.find(input);
+                if (!tensor || !tensor->isWeight || !tensor->isFloat || tensor->dims.empty())
+                    continue;
+                const auto [first, added] = reader.emplace(input, unit);
+                if (!added && first->second != unit)
+                    throw InvalidArgument(graph.source + ": weight '" + input + "' is read by units "
+                                          + std::to_string(first->second) + " and " + std::to_string(unit)
+                                          + "; training weights shared between units (tied weights) is not "
+                                            "available yet");
+            }
+}
+
 } // namespace
 
 Model modelFromImported(const ImportedModel& imported)
@@ -236,15 +264,23 @@ Model modelFromImported(const ImportedModel& imported)
                               + ": training takes the graph's output as a classifier's logits (batch, "
                                 "classes), not "
                               + (output ? formatGraphShape(*output) : std::string("(unknown)")));
+    requireUntiedWeights(imported);
     std::vector<std::unique_ptr<Layer>> units;
     for (size_t unit = 0; unit < imported.units.size(); ++unit) {
         const GraphUnit& part = imported.units[unit];
-        if (part.operations != 1)
-            throw InvalidArgument(graph.source + ": unit " + std::to_string(unit) + " (" + part.description
-                                  + ") merges " + std::to_string(part.operations)
-                                  + " operations; training merged units (residual, inception or attention blocks) "
-                                    "is not available yet");
-        units.push_back(LayerMaker(graph, graph.nodes[size_t(part.operationNodes.front())], int(unit)).make());
+        if (part.operations == 1)
+            if (std::unique_ptr<Layer> layer =
+                    LayerMaker(graph, graph.nodes[size_t(part.operationNodes.front())]).make()) {
+                units.push_back(std::move(layer));
+                continue;
+            }
+        const std::string& input = unit == 0 ? graph.dataInputs.front() : imported.units[unit - 1].output;
+        try {
+            units.push_back(std::make_unique<GraphUnitLayer>(graph, part, input));
+        } catch (const InvalidArgument& error) {
+            throw InvalidArgument("unit " + std::to_string(unit) + " (" + part.description
+                                  + ") cannot be trained yet: " + error.what());
+        }
     }
     return Model(graph.source, sampleShape, output->dims[1], std::move(units));
 }

@@ -1,13 +1,15 @@
-// A trainable Model of an imported ONNX graph: each unit of one operation
-// becomes the nn/ layer that computes it (Conv → Conv2d, Gemm → Linear,
-// BatchNormalization → BatchNorm2d, Relu, MaxPool, AveragePool,
-// GlobalAveragePool, Flatten), starting from the file's weights (the seed's
-// initialisation where the file has none). The graph's output is the logits
-// of a classifier: (batch, classes).
+// A trainable Model of an imported ONNX graph. A unit of one operation that
+// a zoo layer computes exactly becomes that layer (Conv → Conv2d, Gemm →
+// Linear, BatchNormalization → BatchNorm2d, Relu, MaxPool, AveragePool,
+// GlobalAveragePool, Flatten), which every backend runs; any other unit (a
+// residual, inception or attention block, or an op without a layer) runs
+// its nodes with the graph ops (graph_unit_layer.h), on the CPU. Weights
+// start from the file's values (the seed's initialisation where the file
+// has none). The graph's output is the logits of a classifier: (batch, classes).
 //
-// Not yet: units that merge several operations (residual, inception and
-// attention blocks), and the other ops of the import issue's list; a model
-// holding one is refused naming the unit, its operations and what trains.
+// Not yet: token-id inputs, weights shared between units, and the ops
+// outside graph_ops.h's set; a model holding one is refused naming the unit,
+// the node and the reason.
 #pragma once
 
 #include <string>

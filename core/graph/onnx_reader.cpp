@@ -252,6 +252,15 @@ Graph readOnnxGraph(const std::string& path)
             else if (attribute.type() == onnx::AttributeProto_AttributeType_FLOAT)
                 node.floatAttributes[attribute.name()] = attribute.f();
         }
+        // A float Constant's values (a scalar of a formula: GELU's 1/√2, a Clip bound).
+        if (node.op == "Constant" && node.domain.empty() && node.outputs.size() == 1)
+            for (const onnx::AttributeProto& attribute : proto_node.attribute()) {
+                if (attribute.name() == "value" && attribute.has_t()
+                    && attribute.t().data_type() == onnx::TensorProto_DataType_FLOAT)
+                    graph.weightValues[node.outputs[0]] = floatValues(attribute.t(), path);
+                else if (attribute.name() == "value_float")
+                    graph.weightValues[node.outputs[0]] = std::make_shared<std::vector<float>>(1, attribute.f());
+            }
         for (const std::string& output : node.outputs)
             if (!output.empty() && !graph.tensors.count(output))
                 graph.tensors[output].name = output; // shape unknown

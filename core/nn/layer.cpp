@@ -31,26 +31,24 @@ Tensor Layer::backwardInput(Backend& backend, Tensor gradOutput, LayerContext& c
 
 void Layer::backwardWeights(Backend&, LayerContext&) {}
 
-void Layer::setGivenValues(const std::string& localName, std::shared_ptr<const std::vector<float>> values)
+void Layer::setImported(const std::string& localName, const std::string& sourceName,
+                        std::shared_ptr<const std::vector<float>> values)
 {
-    auto fits = [&](const Shape& shape) {
-        if (!values || int64_t(values->size()) != shape.elementCount())
-            throw InvalidArgument(kind() + " " + localName + ": expected " + std::to_string(shape.elementCount())
-                                  + " values " + shape.toString() + ", got "
-                                  + std::to_string(values ? values->size() : 0));
+    auto take = [&](const Shape& shape, std::string& importedFrom, std::shared_ptr<const std::vector<float>>& given) {
+        if (values && int64_t(values->size()) != shape.elementCount())
+            throw InvalidArgument(kind() + " " + localName + " ('" + sourceName + "'): expected "
+                                  + std::to_string(shape.elementCount()) + " values " + shape.toString() + ", got "
+                                  + std::to_string(values->size()));
+        importedFrom = sourceName;
+        if (values)
+            given = std::move(values);
     };
     for (auto& slot : parameters_)
-        if (slot->localName == localName) {
-            fits(slot->shape);
-            slot->given = std::move(values);
-            return;
-        }
+        if (slot->localName == localName)
+            return take(slot->shape, slot->importedFrom, slot->given);
     for (auto& slot : buffers_)
-        if (slot->localName == localName) {
-            fits(slot->shape);
-            slot->given = std::move(values);
-            return;
-        }
+        if (slot->localName == localName)
+            return take(slot->shape, slot->importedFrom, slot->given);
     throw InvalidArgument(kind() + ": no parameter or buffer named '" + localName + "'");
 }
 

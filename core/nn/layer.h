@@ -40,8 +40,9 @@ struct ParameterSlot {
     // Values to start from instead of `init` (an imported model's weights:
     // elementCount floats), shared by every copy of the model; null for none.
     std::shared_ptr<const std::vector<float>> given;
-    float* value = nullptr; // elementCount floats, bound by the owner
-    float* grad = nullptr;  // accumulated by backward, zeroed by the owner
+    std::string importedFrom; // the file's tensor it was imported from, or empty
+    float* value = nullptr;   // elementCount floats, bound by the owner
+    float* grad = nullptr;    // accumulated by backward, zeroed by the owner
 };
 
 // Non-trained state (batch-norm running statistics), saved in checkpoints.
@@ -56,6 +57,7 @@ struct BufferSlot {
     // is not an average, and an update is taken to add to it.
     float averagingMomentum = 0.0f;
     std::shared_ptr<const std::vector<float>> given; // values instead of initialValue (imported), or null
+    std::string importedFrom;                        // the file's tensor it was imported from, or empty
     float* value = nullptr;
 };
 
@@ -117,11 +119,13 @@ public:
     void setInputGradientNeeded(bool needed) { inputGradientNeeded_ = needed; }
     bool inputGradientNeeded() const { return inputGradientNeeded_; }
 
-    // Sets the starting values of parameter or buffer `localName` of this
-    // layer (not of its parts): `values` holds its element count of floats.
-    // Throws InvalidArgument naming the slot for an unknown name or a size
-    // that does not match.
-    void setGivenValues(const std::string& localName, std::shared_ptr<const std::vector<float>> values);
+    // Marks parameter or buffer `localName` of this layer (not of its parts)
+    // as imported from the file's tensor `sourceName`, starting from `values`
+    // (its element count of floats) unless they are null. Throws
+    // InvalidArgument naming the slot for an unknown name or a size that
+    // does not match.
+    void setImported(const std::string& localName, const std::string& sourceName,
+                     std::shared_ptr<const std::vector<float>> values);
 
     // This layer's parameters and buffers (with those of its parts, names prefixed).
     virtual void collectParameters(const std::string& prefix, std::vector<ParameterSlot*>& out);

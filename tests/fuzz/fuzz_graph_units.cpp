@@ -3,11 +3,18 @@
 // the costs (graph_units.h, op_costs.h) run at thousands of graphs a second:
 // cycles, undefined reads, two writers, dead ends, shape-only chains, long
 // skips and absurd dimensions. A graph that merges must give units whose
-// nodes are every node once, and costs the planner accepts.
+// nodes are every node once, and costs the planner accepts; a model that
+// builds from it (onnx_model_builder.h) and is small enough then takes one
+// training step on the CPU, which may refuse a shape only with the
+// project's error.
 #include <set>
 
+#include "backend/cpu/cpu_backend.h"
 #include "fuzz_support.h"
 #include "graph/model_source.h"
+#include "graph/onnx_model_builder.h"
+#include "nn/parameter_store.h"
+#include "nn/unit_passes.h"
 
 namespace {
 
@@ -24,9 +31,42 @@ private:
     size_t at_ = 0;
 };
 
-const char* const kOps[] = {"Conv",     "Relu",      "Add",     "MatMul", "Gemm",    "MaxPool",
-                            "Flatten",  "Shape",     "Reshape", "Concat", "Softmax", "BatchNormalization",
-                            "Identity", "Transpose", "Mystery", "Size"};
+const char* const kOps[] = {"Conv",     "Relu",      "Add",     "MatMul",     "Gemm",    "MaxPool",
+                            "Flatten",  "Shape",     "Reshape", "Concat",     "Softmax", "BatchNormalization",
+                            "Identity", "Transpose", "Mystery", "Size",       "Mul",     "Div",
+                            "Split",    "Clip",      "Pow",     "ReduceMean", "Sigmoid", "GlobalAveragePool"};
+
+// One training step of a model built from the graph, when it is small: a
+// forward at batch 2 and a backward from a gradient of ones.
+void trainOnce(const lpm::ImportedModel& imported)
+{
+    lpm::Model model = lpm::modelFromImported(imported);
+    if (model.inputShape(2).elementCount() > 4096)
+        return;
+    int64_t parameters = 0;
+    for (int unit = 0; unit < model.unitCount(); ++unit) {
+        std::vector<lpm::ParameterSlot*> slots;
+        model.unit(unit).collectParameters("", slots);
+        for (const lpm::ParameterSlot* slot : slots)
+            parameters += slot->shape.elementCount();
+    }
+    for (const lpm::Shape& shape : model.unitOutputShapes(2))
+        if (shape.elementCount() > 65536)
+            return;
+    if (parameters > 100000)
+        return;
+    lpm::ParameterStore store(model);
+    store.initialize(1);
+    store.zeroGradients();
+    lpm::CpuBackend backend(1);
+    lpm::Tensor input(model.inputShape(2));
+    input.fill(0.5f);
+    std::vector<std::unique_ptr<lpm::LayerContext>> contexts;
+    lpm::Tensor output =
+        lpm::forwardUnits(backend, model, 0, model.unitCount() - 1, std::move(input), 1, 0, 0, contexts);
+    output.fill(1.0f);
+    lpm::backwardUnits(backend, model, 0, model.unitCount() - 1, std::move(output), contexts);
+}
 
 lpm::GraphTensor tensorFrom(Bytes& bytes, const std::string& name, bool batched)
 {
@@ -111,6 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             std::fprintf(stderr, "fuzz: merged units' costs are refused: %s\n", error.what());
             std::abort();
         }
+        trainOnce(model);
     });
     return 0;
 }

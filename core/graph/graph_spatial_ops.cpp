@@ -1,0 +1,411 @@
+// The graph ops over images (N, C, H, W): convolution, batch normalisation
+// and pooling. Ungrouped convolutions, batch normalisation and the windowed
+// pools run on the backend's kernels (the zoo layers' own); grouped
+// (depthwise) convolutions and the global average pool are plain loops.
+#include <algorithm>
+#include <cstring>
+
+#include "graph/graph_op_support.h"
+#include "tensor/error.h"
+
+namespace lpm::graph_ops {
+
+namespace {
+
+// Two equal extents of a 2-D attribute (a square kernel or stride), or
+// `fallback` when absent.
+int64_t squareAttribute(const Graph& graph, const GraphNode& node, const std::string& name, int64_t fallback)
+{
+    const std::vector<int64_t> values = intsAttribute(node, name);
+    if (values.empty())
+        return fallback;
+    if (values.size() != 2 || values[0] != values[1] || values[0] < 1)
+        refuse(graph, node, name + " other than two equal positive numbers is not supported");
+    return values[0];
+}
+
+// One padding on every side, 0 when absent.
+int64_t equalPadding(const Graph& graph, const GraphNode& node)
+{
+    const std::vector<int64_t> pads = intsAttribute(node, "pads");
+    if (pads.empty())
+        return 0;
+    if (std::any_of(pads.begin(), pads.end(), [&](int64_t pad) { return pad != pads[0] || pad < 0; }))
+        refuse(graph, node, "unequal padding is not supported");
+    return pads[0];
+}
+
+void requireImage(const std::string& where, const Dims& dims)
+{
+    if (dims.size() != 4)
+        refuse(where, "takes images (N, C, H, W), not " + formatDims(dims));
+}
+
+// A scratch buffer for a kernel that overwrites its gradient; added to the
+// input's gradient afterwards.
+struct Scratch {
+    std::vector<float> values;
+    float* take(const float* wanted, int64_t count)
+    {
+        if (!wanted)
+            return nullptr;
+        values.assign(size_t(count), 0.0f);
+        return values.data();
+    }
+};
+
+class ConvOp final : public GraphOp {
+public:
+    ConvOp(const Graph& graph, const GraphNode& node)
+        : where_(whereOf(graph, node)), stride_(squareAttribute(graph, node, "strides", 1)),
+          padding_(equalPadding(graph, node)), groups_(intAttribute(node, "group", 1))
+    {
+        const std::vector<int64_t> dilations = intsAttribute(node, "dilations");
+        if (std::any_of(dilations.begin(), dilations.end(), [](int64_t d) { return d != 1; }))
+            refuse(graph, node, "dilated convolutions are not supported yet");
+        if (groups_ < 1)
+            refuse(graph, node, "group must be positive");
+    }
+
+    size_t requiredInputs(size_t) const override { return 2; }
+
+    std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
+    {
+        requireImage(where_, inputs[0]);
+        const Dims& w = inputs[1];
+        if (w.size() != 4 || inputs[0][1] != w[1] * groups_ || w[0] % groups_ != 0)
+            refuse(where_, "kernel " + formatDims(w) + " in " + std::to_string(groups_)
+                               + " group(s) does not fit input " + formatDims(inputs[0]));
+        if (inputs.size() > 2 && !inputs[2].empty() && elementCountOf(inputs[2]) != w[0])
+            refuse(where_, "bias " + formatDims(inputs[2]) + " is not one per output channel of " + formatDims(w));
+        const Conv2dGeometry g = geometry(inputs[0], w);
+        if (g.outHeight() < 1 || g.outWidth() < 1)
+            refuse(where_, "kernel " + formatDims(w) + " is larger than input " + formatDims(inputs[0]));
+        return {{g.batch, g.outChannels, g.outHeight(), g.outWidth()}};
+    }
+
+    void forward(OpCall& call) override
+    {
+        const Conv2dGeometry g = geometry(call.inputs[0].dims, call.inputs[1].dims);
+        const float* bias = call.inputs.size() > 2 ? call.inputs[2].data : nullptr;
+        if (groups_ == 1) {
+            call.backend.conv2dForward(g, call.inputs[0].data, call.inputs[1].data, bias, call.outputs[0].data);
+            return;
+        }
+        walkGrouped(
+            g,
+            [&](int64_t out, int64_t in, int64_t weight) {
+                call.outputs[0].data[out] += call.inputs[0].data[in] * call.inputs[1].data[weight];
+            },
+            [&](int64_t out, int64_t channel) { call.outputs[0].data[out] = bias ? bias[channel] : 0.0f; });
+    }
+
+    void backward(OpCall& call) override
+    {
+        const Conv2dGeometry g = geometry(call.inputs[0].dims, call.inputs[1].dims);
+        const float* x = call.inputs[0].data;
+        const float* w = call.inputs[1].data;
+        const float* dy = call.outputGrads[0];
+        float* dx = call.inputGrads[0];
+        float* dw = call.inputGrads[1];
+        float* db = call.inputs.size() > 2 ? call.inputGrads[2] : nullptr;
+        if (groups_ == 1) {
+            Scratch inputGradient, weightGradient, biasGradient;
+            float* dxScratch = inputGradient.take(dx, elementCountOf(call.inputs[0].dims));
+            float* dwTarget = dw ? dw : weightGradient.take(w, elementCountOf(call.inputs[1].dims));
+            float* dbTarget = db ? db
+                              : call.inputs.size() > 2 && call.inputs[2].data
+                                  ? biasGradient.take(call.inputs[2].data, g.outChannels)
+                                  : nullptr;
+            call.backend.conv2dBackward(g, x, w, dy, dxScratch, dwTarget, dbTarget);
+            addInto(dx, dxScratch, elementCountOf(call.inputs[0].dims));
+            return;
+        }
+        walkGrouped(
+            g,
+            [&](int64_t out, int64_t in, int64_t weight) {
+                if (dx)
+                    dx[in] += dy[out] * w[weight];
+                if (dw)
+                    dw[weight] += dy[out] * x[in];
+            },
+            [&](int64_t out, int64_t channel) {
+                if (db)
+                    db[channel] += dy[out];
+            });
+    }
+
+private:
+    Conv2dGeometry geometry(const Dims& x, const Dims& w) const
+    {
+        Conv2dGeometry g;
+        g.batch = x[0];
+        g.inChannels = x[1];
+        g.inHeight = x[2];
+        g.inWidth = x[3];
+        g.outChannels = w[0];
+        g.kernelHeight = w[2];
+        g.kernelWidth = w[3];
+        g.stride = stride_;
+        g.padding = padding_;
+        return g;
+    }
+
+    // A grouped convolution as loops: start(out, channel) once per output
+    // element, then tap(out, in, weight) for each of its taps inside the
+    // input, in a fixed order.
+    template <typename Tap, typename Start>
+    void walkGrouped(const Conv2dGeometry& g, Tap&& tap, Start&& start) const
+    {
+        const int64_t inPerGroup = g.inChannels / groups_, outPerGroup = g.outChannels / groups_;
+        const int64_t oh = g.outHeight(), ow = g.outWidth();
+        for (int64_t n = 0; n < g.batch; ++n)
+            for (int64_t co = 0; co < g.outChannels; ++co) {
+                const int64_t group = co / outPerGroup;
+                for (int64_t y = 0; y < oh; ++y)
+                    for (int64_t x = 0; x < ow; ++x) {
+                        const int64_t out = ((n * g.outChannels + co) * oh + y) * ow + x;
+                        start(out, co);
+                        for (int64_t ci = 0; ci < inPerGroup; ++ci) {
+                            const int64_t channel = group * inPerGroup + ci;
+                            for (int64_t ky = 0; ky < g.kernelHeight; ++ky) {
+                                const int64_t iy = y * g.stride - g.padding + ky;
+                                if (iy < 0 || iy >= g.inHeight)
+                                    continue;
+                                for (int64_t kx = 0; kx < g.kernelWidth; ++kx) {
+                                    const int64_t ix = x * g.stride - g.padding + kx;
+                                    if (ix < 0 || ix >= g.inWidth)
+                                        continue;
+                                    tap(out, ((n * g.inChannels + channel) * g.inHeight + iy) * g.inWidth + ix,
+                                        ((co * inPerGroup + ci) * g.kernelHeight + ky) * g.kernelWidth + kx);
+                                }
+                            }
+                        }
+                    }
+            }
+    }
+
+    std::string where_; // "<file>: node '<name>' (<op>)", for messages
+    int64_t stride_, padding_, groups_;
+};
+
+// BatchNormalization over (N, C, ...): inputs x, scale, bias, running mean
+// and running variance (the last two updated in place in training).
+class BatchNormOp final : public GraphOp {
+public:
+    BatchNormOp(const Graph& graph, const GraphNode& node)
+        : where_(whereOf(graph, node)), epsilon_(floatAttribute(node, "epsilon", 1e-5f)),
+          momentum_(1.0f - floatAttribute(node, "momentum", 0.9f))
+    {
+        if (intAttribute(node, "training_mode", 0) != 0)
+            refuse(graph, node, "exported in training mode (export in evaluation mode)");
+        if (node.inputs.size() != 5 || node.outputs.size() != 1)
+            refuse(graph, node, "takes five inputs and gives one output");
+    }
+
+    size_t requiredInputs(size_t) const override { return 5; }
+
+    std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
+    {
+        if (inputs[0].size() < 2)
+            refuse(where_, "takes (N, C, ...), not " + formatDims(inputs[0]));
+        for (size_t i = 1; i < 5; ++i)
+            if (elementCountOf(inputs[i]) != inputs[0][1])
+                refuse(where_, "input " + std::to_string(i) + " " + formatDims(inputs[i])
+                                   + " is not one per channel of " + formatDims(inputs[0]));
+        return {inputs[0]};
+    }
+
+    void forward(OpCall& call) override
+    {
+        const BatchNormGeometry g = geometry(call.inputs[0].dims);
+        const float* x = call.inputs[0].data;
+        if (!call.step.training) {
+            call.backend.batchNormForwardInference(g, x, call.inputs[1].data, call.inputs[2].data, call.inputs[3].data,
+                                                   call.inputs[4].data, call.outputs[0].data);
+            return;
+        }
+        auto saved = std::make_unique<Statistics>();
+        saved->mean.resize(size_t(g.channels));
+        saved->invStd.resize(size_t(g.channels));
+        // A recomputation updates copies of the running statistics, which it throws away.
+        std::vector<float> mean(call.inputs[3].data, call.inputs[3].data + g.channels);
+        std::vector<float> variance(call.inputs[4].data, call.inputs[4].data + g.channels);
+        call.backend.batchNormForwardTraining(g, x, call.inputs[1].data, call.inputs[2].data, call.outputs[0].data,
+                                              saved->mean.data(), saved->invStd.data(),
+                                              call.step.recompute ? mean.data() : call.inputs[3].data,
+                                              call.step.recompute ? variance.data() : call.inputs[4].data);
+        call.state = std::move(saved);
+    }
+
+    void backward(OpCall& call) override
+    {
+        const BatchNormGeometry g = geometry(call.inputs[0].dims);
+        const auto& saved = static_cast<const Statistics&>(*call.state);
+        Scratch inputGradient, scaleGradient, biasGradient;
+        float* dx = inputGradient.take(call.inputGrads[0], elementCountOf(call.inputs[0].dims));
+        float* dScale = call.inputGrads[1] ? call.inputGrads[1] : scaleGradient.take(call.inputs[1].data, g.channels);
+        float* dBias = call.inputGrads[2] ? call.inputGrads[2] : biasGradient.take(call.inputs[2].data, g.channels);
+        call.backend.batchNormBackward(g, call.inputs[0].data, call.inputs[1].data, saved.mean.data(),
+                                       saved.invStd.data(), call.outputGrads[0], dx, dScale, dBias);
+        addInto(call.inputGrads[0], dx, elementCountOf(call.inputs[0].dims));
+    }
+
+private:
+    struct Statistics : OpState {
+        std::vector<float> mean, invStd;
+    };
+
+    BatchNormGeometry geometry(const Dims& x) const
+    {
+        BatchNormGeometry g;
+        g.batch = x[0];
+        g.channels = x[1];
+        g.spatial = elementCountOf(x) / std::max<int64_t>(1, x[0] * x[1]);
+        g.epsilon = epsilon_;
+        g.momentum = momentum_;
+        return g;
+    }
+
+    std::string where_; // "<file>: node '<name>' (<op>)", for messages
+    float epsilon_, momentum_;
+};
+
+// MaxPool and AveragePool with a square window, no padding and floor
+// rounding (the backend's pools).
+class PoolOp final : public GraphOp {
+public:
+    PoolOp(const Graph& graph, const GraphNode& node)
+        : where_(whereOf(graph, node)), max_(node.op == "MaxPool"),
+          kernel_(squareAttribute(graph, node, "kernel_shape", 0)), stride_(squareAttribute(graph, node, "strides", 1))
+    {
+        if (kernel_ < 1)
+            refuse(graph, node, "needs kernel_shape");
+        if (equalPadding(graph, node) != 0 || intAttribute(node, "ceil_mode", 0) != 0)
+            refuse(graph, node, "pools with padding or ceil_mode are not supported yet");
+        const std::vector<int64_t> dilations = intsAttribute(node, "dilations");
+        if (std::any_of(dilations.begin(), dilations.end(), [](int64_t d) { return d != 1; }))
+            refuse(graph, node, "dilated pools are not supported");
+        if (max_ && node.outputs.size() > 1 && !node.outputs[1].empty())
+            refuse(graph, node, "MaxPool's indices output is not supported");
+    }
+
+    std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
+    {
+        requireImage(where_, inputs[0]);
+        const Pool2dGeometry g = geometry(inputs[0]);
+        if (g.outHeight() < 1 || g.outWidth() < 1)
+            refuse(where_, "window " + std::to_string(kernel_) + " is larger than input " + formatDims(inputs[0]));
+        return {{g.batch, g.channels, g.outHeight(), g.outWidth()}};
+    }
+
+    void forward(OpCall& call) override
+    {
+        const Pool2dGeometry g = geometry(call.inputs[0].dims);
+        if (!max_) {
+            call.backend.avgPool2dForward(g, call.inputs[0].data, call.outputs[0].data);
+            return;
+        }
+        auto argmax = std::make_unique<Argmax>();
+        argmax->index.resize(size_t(elementCountOf(call.outputs[0].dims)));
+        call.backend.maxPool2dForward(g, call.inputs[0].data, call.outputs[0].data, argmax->index.data());
+        call.state = std::move(argmax);
+    }
+
+    void backward(OpCall& call) override
+    {
+        if (!call.inputGrads[0])
+            return;
+        const Pool2dGeometry g = geometry(call.inputs[0].dims);
+        Scratch inputGradient;
+        float* dx = inputGradient.take(call.inputGrads[0], elementCountOf(call.inputs[0].dims));
+        if (max_)
+            call.backend.maxPool2dBackward(g, call.outputGrads[0], static_cast<const Argmax&>(*call.state).index.data(),
+                                           dx);
+        else
+            call.backend.avgPool2dBackward(g, call.outputGrads[0], dx);
+        addInto(call.inputGrads[0], dx, elementCountOf(call.inputs[0].dims));
+    }
+
+private:
+    struct Argmax : OpState {
+        std::vector<int32_t> index;
+    };
+
+    Pool2dGeometry geometry(const Dims& x) const
+    {
+        Pool2dGeometry g;
+        g.batch = x[0];
+        g.channels = x[1];
+        g.inHeight = x[2];
+        g.inWidth = x[3];
+        g.kernel = kernel_;
+        g.stride = stride_;
+        return g;
+    }
+
+    std::string where_; // "<file>: node '<name>' (<op>)", for messages
+    bool max_;
+    int64_t kernel_, stride_;
+};
+
+// GlobalAveragePool: (N, C, ...) to (N, C, 1, ...), the mean of each plane.
+class GlobalAveragePoolOp final : public GraphOp {
+public:
+    GlobalAveragePoolOp(const Graph& graph, const GraphNode& node) : where_(whereOf(graph, node)) {}
+
+    std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
+    {
+        if (inputs[0].size() < 3)
+            refuse(where_, "takes (N, C, spatial...), not " + formatDims(inputs[0]));
+        Dims out = inputs[0];
+        std::fill(out.begin() + 2, out.end(), 1);
+        return {out};
+    }
+
+    void forward(OpCall& call) override
+    {
+        const int64_t planes = elementCountOf(call.outputs[0].dims);
+        const int64_t plane = elementCountOf(call.inputs[0].dims) / std::max<int64_t>(1, planes);
+        for (int64_t p = 0; p < planes; ++p) {
+            float sum = 0.0f;
+            for (int64_t i = 0; i < plane; ++i)
+                sum += call.inputs[0].data[p * plane + i];
+            call.outputs[0].data[p] = sum / float(plane);
+        }
+    }
+
+    void backward(OpCall& call) override
+    {
+        float* dx = call.inputGrads[0];
+        if (!dx)
+            return;
+        const int64_t planes = elementCountOf(call.outputs[0].dims);
+        const int64_t plane = elementCountOf(call.inputs[0].dims) / std::max<int64_t>(1, planes);
+        for (int64_t p = 0; p < planes; ++p) {
+            const float share = call.outputGrads[0][p] / float(plane);
+            for (int64_t i = 0; i < plane; ++i)
+                dx[p * plane + i] += share;
+        }
+    }
+
+private:
+    std::string where_; // "<file>: node '<name>' (<op>)", for messages
+};
+
+} // namespace
+
+std::unique_ptr<GraphOp> makeSpatialOp(const Graph& graph, const GraphNode& node)
+{
+    if (node.op == "Conv")
+        return std::make_unique<ConvOp>(graph, node);
+    if (node.op == "BatchNormalization")
+        return std::make_unique<BatchNormOp>(graph, node);
+    if (node.op == "MaxPool" || node.op == "AveragePool")
+        return std::make_unique<PoolOp>(graph, node);
+    if (node.op == "GlobalAveragePool")
+        return std::make_unique<GlobalAveragePoolOp>(graph, node);
+    return nullptr;
+}
+
+} // namespace lpm::graph_ops

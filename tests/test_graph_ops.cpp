@@ -1,0 +1,262 @@
+// The graph ops (graph_ops.h) inside a merged unit (graph_unit_layer.h), on
+// small graphs built by hand: each op's gradient against central
+// differences, the split backward against the fused one, and what the unit
+// refuses. No ONNX file or libonnx needed.
+#include <gtest/gtest.h>
+
+#include "expect_error.h"
+#include "graph/graph_unit_layer.h"
+#include "graph/onnx_model_builder.h"
+#include "graph_test_support.h"
+#include "layer_test_support.h"
+
+namespace lpm {
+namespace {
+
+using testing::checkLayerGradients;
+using testing::GradientCheckOptions;
+using testing::randomTensor;
+
+// The whole graph as one unit: every node, in order, from its one data input.
+GraphUnitLayer wholeGraph(const Graph& graph)
+{
+    GraphUnit unit;
+    for (int node = 0; node < int(graph.nodes.size()); ++node)
+        unit.nodes.push_back(node);
+    unit.output = graph.outputs.front();
+    unit.description = "test unit";
+    return GraphUnitLayer(graph, unit, graph.dataInputs.front());
+}
+
+TEST(GraphOps, PointwiseOpsAndBroadcastArithmeticHaveTheirGradients)
+{
+    // x (2, 3, 4, 4): every op of one input, and the four arithmetic ops
+    // against weights and constants broadcast along different axes.
+    const Graph graph = GraphBuilder()
+                            .input("x", {3, 4, 4})
+                            .weight("scale", {3, 1, 1})
+                            .weight("shift", {4})
+                            .constant("two", {2.0f})
+                            .constant("three", {3.0f})
+                            .constant("low", {-0.5f})
+                            .constant("high", {0.8f})
+                            .node("Mul", {"x", "scale"}, "a", {3, 4, 4})
+                            .node("Add", {"a", "x"}, "b", {3, 4, 4})
+                            .node("Sub", {"b", "shift"}, "c", {3, 4, 4})
+                            .node("Exp", {"x"}, "e", {3, 4, 4})
+                            .node("Div", {"c", "e"}, "d", {3, 4, 4})
+                            .node("Tanh", {"d"}, "t", {3, 4, 4})
+                            .node("Sigmoid", {"t"}, "s", {3, 4, 4})
+                            .node("LeakyRelu", {"c"}, "l", {3, 4, 4})
+                            .real("alpha", 0.2f)
+                            .node("Erf", {"l"}, "f", {3, 4, 4})
+                            .node("Pow", {"f", "three"}, "p", {3, 4, 4})
+                            .node("Pow", {"s", "two"}, "q", {3, 4, 4})
+                            .node("Sqrt", {"q"}, "r", {3, 4, 4})
+                            .node("Neg", {"r"}, "n", {3, 4, 4})
+                            .node("Clip", {"x", "low", "high"}, "k", {3, 4, 4})
+                            .node("Identity", {"k"}, "i", {3, 4, 4})
+                            .node("Add", {"p", "n"}, "u", {3, 4, 4})
+                            .node("Add", {"u", "i"}, "y", {3, 4, 4})
+                            .output("y");
+    GraphUnitLayer layer = wholeGraph(graph);
+    GradientCheckOptions options;
+    options.allowKinks = true; // LeakyRelu and Clip
+    options.epsilon = 3e-3f;
+    checkLayerGradients(layer, randomTensor(Shape{2, 3, 4, 4}, 5), options);
+}
+
+TEST(GraphOps, MatrixProductsSoftmaxAndDataMovementHaveTheirGradients)
+{
+    // Attention-like: x (2, 6, 4) projected to q, k, v; scores q·kᵀ (a
+    // product of two activations, batched), softmax over the last axis,
+    // times v; then Split, Concat, Reshape, ReduceMean and a Gemm.
+    const Graph graph = GraphBuilder()
+                            .input("x", {6, 4})
+                            .weight("wq", {4, 4})
+                            .weight("wk", {4, 4})
+                            .weight("wv", {4, 4})
+                            .weight("w", {3, 24})
+                            .weight("c", {3})
+                            .node("MatMul", {"x", "wq"}, "q", {6, 4})
+                            .node("MatMul", {"x", "wk"}, "k", {6, 4})
+                            .node("MatMul", {"x", "wv"}, "v", {6, 4})
+                            .node("Transpose", {"k"}, "kt", {4, 6})
+                            .ints("perm", {0, 2, 1})
+                            .node("MatMul", {"q", "kt"}, "scores", {6, 6})
+                            .node("Softmax", {"scores"}, "attention", {6, 6})
+                            .ints("axis", {-1})
+                            .node("MatMul", {"attention", "v"}, "mixed", {6, 4})
+                            .node("Split", {"mixed"}, {"left", "right"}, {{6, 1}, {6, 3}})
+                            .ints("axis", {2})
+                            .node("Concat", {"right", "left", "x"}, "joined", {6, 8})
+                            .ints("axis", {2})
+                            .node("ReduceMean", {"joined"}, "mean", {6, 1})
+                            .ints("axes", {-1})
+                            .node("Sub", {"joined", "mean"}, "centred", {6, 8})
+                            .node("Reshape", {"centred"}, "flat", {48})
+                            .node("Flatten", {"flat"}, "flat2", {48})
+                            .node("Reshape", {"flat2"}, "halves", {2, 24})
+                            .node("ReduceMean", {"halves"}, "half", {24})
+                            .ints("axes", {1})
+                            .ints("keepdims", {0})
+                            .node("Gemm", {"half", "w", "c"}, "y", {3})
+                            .ints("transB", {1})
+                            .output("y");
+    GraphUnitLayer layer = wholeGraph(graph);
+    GradientCheckOptions options;
+    options.epsilon = 3e-3f;
+    checkLayerGradients(layer, randomTensor(Shape{2, 6, 4}, 6), options);
+}
+
+TEST(GraphOps, ConvolutionsNormalisationAndPoolsHaveTheirGradients)
+{
+    // x (2, 2, 6, 6) → Conv 3x3 pad 1 with bias → BatchNorm → Relu →
+    // depthwise Conv 3x3 stride 2 pad 1 (4 groups) → MaxPool 2 stride 1 →
+    // AveragePool 2 → GlobalAveragePool … plus a residual Add of two
+    // branches, as in a residual block.
+    const Graph graph = GraphBuilder()
+                            .input("x", {2, 6, 6})
+                            .weight("w1", {4, 2, 3, 3})
+                            .weight("b1", {4})
+                            .weight("gamma", {4})
+                            .weight("beta", {4})
+                            .weight("mean", {4})
+                            .weight("var", {4})
+                            .weight("wd", {4, 1, 3, 3})
+                            .weight("w2", {4, 2, 1, 1})
+                            .node("Conv", {"x", "w1", "b1"}, "c1", {4, 6, 6})
+                            .ints("pads", {1, 1, 1, 1})
+                            .node("BatchNormalization", {"c1", "gamma", "beta", "mean", "var"}, "n1", {4, 6, 6})
+                            .node("Relu", {"n1"}, "r1", {4, 6, 6})
+                            .node("Conv", {"x", "w2"}, "c2", {4, 6, 6})
+                            .node("Add", {"r1", "c2"}, "sum", {4, 6, 6})
+                            .node("Conv", {"sum", "wd"}, "d", {4, 3, 3})
+                            .ints("group", {4})
+                            .ints("strides", {2, 2})
+                            .ints("pads", {1, 1, 1, 1})
+                            .node("MaxPool", {"d"}, "m", {4, 2, 2})
+                            .ints("kernel_shape", {2, 2})
+                            .node("AveragePool", {"sum"}, "a", {4, 3, 3})
+                            .ints("kernel_shape", {2, 2})
+                            .ints("strides", {2, 2})
+                            .node("GlobalAveragePool", {"a"}, "g", {4, 1, 1})
+                            .node("Add", {"m", "g"}, "y", {4, 2, 2})
+                            .output("y");
+    GraphUnitLayer layer = wholeGraph(graph);
+    std::vector<BufferSlot*> buffers;
+    layer.collectBuffers("", buffers);
+    ASSERT_EQ(buffers.size(), 2u); // the running statistics, not parameters
+    EXPECT_EQ(buffers[1]->initialValue, 1.0f);
+    GradientCheckOptions options;
+    options.allowKinks = true; // Relu and MaxPool
+    checkLayerGradients(layer, randomTensor(Shape{2, 2, 6, 6}, 7), options);
+}
+
+TEST(GraphOps, DecomposedLayerNormAndDropoutHaveTheirGradients)
+{
+    // LayerNorm as PyTorch's older exports spell it, then Dropout.
+    const Graph graph = GraphBuilder()
+                            .input("x", {5, 6})
+                            .weight("gamma", {6})
+                            .weight("beta", {6})
+                            .constant("two", {2.0f})
+                            .constant("epsilon", {1e-5f})
+                            .node("ReduceMean", {"x"}, "mu", {5, 1})
+                            .ints("axes", {-1})
+                            .node("Sub", {"x", "mu"}, "d", {5, 6})
+                            .node("Pow", {"d", "two"}, "d2", {5, 6})
+                            .node("ReduceMean", {"d2"}, "var", {5, 1})
+                            .ints("axes", {-1})
+                            .node("Add", {"var", "epsilon"}, "ve", {5, 1})
+                            .node("Sqrt", {"ve"}, "sd", {5, 1})
+                            .node("Div", {"d", "sd"}, "z", {5, 6})
+                            .node("Mul", {"z", "gamma"}, "zg", {5, 6})
+                            .node("Add", {"zg", "beta"}, "ln", {5, 6})
+                            .node("Dropout", {"ln"}, "y", {5, 6})
+                            .real("ratio", 0.25f)
+                            .output("y");
+    GraphUnitLayer layer = wholeGraph(graph);
+    checkLayerGradients(layer, randomTensor(Shape{2, 5, 6}, 8));
+
+    // Dropout drops in training and is the identity in evaluation.
+    testing::BoundLayer bound(layer);
+    CpuBackend backend(1);
+    std::unique_ptr<LayerContext> context;
+    const Tensor input = randomTensor(Shape{2, 5, 6}, 9);
+    const Tensor trained = layer.forward(backend, input.clone(), StepInfo{true, 77, 0}, context);
+    const Tensor evaluated = layer.forward(backend, input.clone(), StepInfo{false, 77, 0}, context);
+    int dropped = 0;
+    for (int64_t i = 0; i < trained.elementCount(); ++i)
+        if (trained[i] == 0.0f) {
+            ++dropped;
+            EXPECT_NE(evaluated[i], 0.0f);
+        }
+    EXPECT_GT(dropped, 0);
+    EXPECT_LT(dropped, 30);
+}
+
+TEST(GraphOps, WhatAUnitCannotRunIsRefusedNamingTheNode)
+{
+    const Graph unknown =
+        GraphBuilder().input("x", {4}).node("Hardmax", {"x"}, "h", {4}).node("Add", {"h", "x"}, "y", {4}).output("y");
+    expectError<InvalidArgument>([&] { wholeGraph(unknown); },
+                                 {"test.onnx", "node 'h_node' (Hardmax)", "not among the ops trained yet", "MatMul"});
+    const Graph dilated = GraphBuilder()
+                              .input("x", {2, 6, 6})
+                              .weight("w", {2, 2, 3, 3})
+                              .node("Conv", {"x", "w"}, "c", {2, 2, 2})
+                              .ints("dilations", {2, 2})
+                              .node("Add", {"c", "c"}, "y", {2, 2, 2})
+                              .output("y");
+    expectError<InvalidArgument>([&] { wholeGraph(dilated); }, {"node 'c_node' (Conv)", "dilated"});
+    // Shapes that do not fit are found at the first forward, naming the node.
+    const Graph mismatch =
+        GraphBuilder().input("x", {4}).weight("w", {3, 5}).node("MatMul", {"x", "w"}, "y", {5}).output("y");
+    GraphUnitLayer layer = wholeGraph(mismatch);
+    testing::BoundLayer bound(layer);
+    CpuBackend backend(1);
+    std::unique_ptr<LayerContext> context;
+    expectError<InvalidArgument>(
+        [&] {
+            layer.forward(backend, randomTensor(Shape{2, 4}, 1), StepInfo{}, context);
+        },
+        {"node 'y_node' (MatMul)", "cannot multiply (2, 4) by (3, 5)"});
+    // A unit's input must be what shape inference said.
+    expectError<InvalidArgument>(
+        [&] {
+            layer.forward(backend, randomTensor(Shape{2, 5}, 1), StepInfo{}, context);
+        },
+        {"expects input (2, 4)", "(2, 5)"});
+}
+
+TEST(GraphOps, ModelsOfMergedUnitsAndOfOpsWithoutALayerBuild)
+{
+    // A depthwise convolution alone (no zoo layer has groups) and a residual
+    // block: both run as graph units.
+    Graph graph = GraphBuilder()
+                      .input("x", {8, 10, 10})
+                      .weight("w", {8, 1, 3, 3})
+                      .weight("w2", {8, 8, 3, 3})
+                      .weight("fc", {3, 800})
+                      .node("Conv", {"x", "w"}, "d", {8, 10, 10})
+                      .ints("group", {8})
+                      .ints("pads", {1, 1, 1, 1})
+                      .node("Conv", {"d", "w2"}, "e", {8, 10, 10})
+                      .ints("pads", {1, 1, 1, 1})
+                      .node("Add", {"d", "e"}, "s", {8, 10, 10})
+                      .node("Flatten", {"s"}, "f", {800})
+                      .node("Gemm", {"f", "fc"}, "y", {3})
+                      .ints("transB", {1})
+                      .output("y");
+    Model model = modelFromImported(unitsFromGraph(graph));
+    ASSERT_EQ(model.unitCount(), 4);
+    EXPECT_EQ(model.unit(0).kind(), "GraphUnit");
+    EXPECT_EQ(model.unit(1).kind(), "GraphUnit");
+    EXPECT_EQ(model.unit(2).kind(), "Flatten");
+    EXPECT_EQ(model.unit(3).kind(), "Linear");
+    EXPECT_EQ(model.unitOutputShapes(2).back(), (Shape{2, 3}));
+}
+
+} // namespace
+} // namespace lpm
