@@ -10,6 +10,7 @@
 #include "cli/check_backend_command.h"
 #include "cli/generate_command.h"
 #include "cli/import_command.h"
+#include "cli/infer_command.h"
 #include "cli/models_command.h"
 #include "cli/plan_commands.h"
 #include "cli/train_command.h"
@@ -30,6 +31,7 @@ int main(int argc, char** argv)
     app.footer("Run `lpm COMMAND --help` for the options of a command.");
     lpm::cli::addTrainCommand(app);
     lpm::cli::addGenerateCommand(app);
+    lpm::cli::addInferCommand(app);
     lpm::cli::addModelsCommand(app);
     lpm::cli::addImportCommand(app);
     lpm::cli::addDevicesCommand(app);

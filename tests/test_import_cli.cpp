@@ -3,7 +3,11 @@
 // the refusals of what imported models cannot do yet.
 #include "cli_test_support.h"
 
+#include "graph/model_source.h"
+#include "graph/onnx_model_builder.h"
 #include "graph/onnx_reader.h"
+#include "io/npy_file.h"
+#include "nn/parameter_store.h"
 
 namespace lpm::testing_cli {
 namespace {
@@ -103,6 +107,62 @@ TEST_F(ImportCli, ImportedModelsTrainPipelinedExactlyAsSequential)
         }
     const RunResult imported = lpm("import " + fixture("resnet-mini.onnx"));
     EXPECT_THAT(imported.out, HasSubstr("trains: lpm train --model"));
+}
+
+// --export-onnx writes the trained weights and running statistics into a
+// copy of the file; imported again it gives the same weights digest (the
+// Identity nodes through which PyTorch shared the batch norms' equal initial
+// weights become initializers of their own).
+TEST_F(ImportCli, ExportedWeightsImportAgainBitForBit)
+{
+    const fs::path exported = path("trained.onnx");
+    const fs::path report = path("train.json");
+    const RunResult train = lpm("train --model " + fixture("resnet-mini.onnx")
+                                + " --dataset synthetic --steps 3 --batch 16 --quiet --export-onnx "
+                                + quote(exported.string()) + " --json " + quote(report.string()));
+    ASSERT_EQ(train.exitCode, 0) << train.err;
+    EXPECT_THAT(train.out, HasSubstr("trained weights written into a copy of"));
+    const std::string trained = readJson(report).at("weights_digest");
+    Model model = modelFromImported(importOnnxModel(exported.string()));
+    ParameterStore store(model);
+    store.initialize(99); // the file's values, whatever the seed
+    EXPECT_EQ(weightsDigest(store), trained);
+    Model original = modelFromImported(importOnnxModel(std::string(LPM_TEST_DATA_DIR) + "/onnx/resnet-mini.onnx"));
+    ParameterStore before(original);
+    before.initialize(99);
+    EXPECT_NE(weightsDigest(before), trained); // the steps changed them
+
+    const RunResult zoo =
+        lpm("train --model cnn --dataset synthetic --steps 1 --export-onnx " + quote(path("zoo.onnx").string()));
+    EXPECT_EQ(zoo.exitCode, 1);
+    EXPECT_THAT(zoo.err, HasSubstr("is not an ONNX file"));
+    EXPECT_FALSE(fs::exists(path("zoo.onnx")));
+}
+
+// `lpm infer` runs the forward over a .npy array: PyTorch's outputs for the
+// imported resnet-mini (residual blocks as graph units), in batches of one.
+TEST_F(ImportCli, InferWritesPyTorchsOutputsForAnNpyInput)
+{
+    const json reference = readJson(std::string(LPM_TEST_DATA_DIR) + "/onnx/resnet-mini.forward.json");
+    const std::vector<float> images = reference.at("input").get<std::vector<float>>();
+    writeNpy(path("x.npy"), NpyArray{{2, 1, 28, 28}, images});
+    const RunResult infer =
+        lpm("infer --model " + fixture("resnet-mini.onnx") + " --input " + quote(path("x.npy").string()) + " --output "
+            + quote(path("y.npy").string()) + " --batch 1");
+    ASSERT_EQ(infer.exitCode, 0) << infer.err;
+    EXPECT_THAT(infer.out, HasSubstr("outputs (2, 10) written to"));
+    const NpyArray logits = readNpy(path("y.npy"));
+    EXPECT_EQ(logits.shape, (std::vector<int64_t>{2, 10}));
+    const std::vector<float> expected = reference.at("output").get<std::vector<float>>();
+    ASSERT_EQ(logits.values.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i)
+        EXPECT_NEAR(logits.values[i], expected[i], 1e-4f * std::max(1.0f, std::abs(expected[i])));
+
+    const RunResult wrong = lpm("infer --model cnn --input " + quote(path("y.npy").string()) + " --output "
+                                + quote(path("z.npy").string()));
+    EXPECT_EQ(wrong.exitCode, 1);
+    EXPECT_THAT(wrong.err, HasSubstr("holds an array of shape (2, 10); cnn takes (N, 1, 28, 28)"));
+    EXPECT_FALSE(fs::exists(path("z.npy")));
 }
 
 TEST_F(ImportCli, WhatImportedModelsCannotDoYetIsRefusedPlainly)

@@ -14,6 +14,7 @@
 #include "data/dataset.h"
 #include "devices/training_devices.h"
 #include "graph/model_source.h"
+#include "graph/onnx_writer.h"
 #include "io/atomic_file.h"
 #include "nn/model_zoo.h"
 #include "pipeline/chrome_trace.h"
@@ -39,6 +40,7 @@ struct TrainCommandOptions {
     double learningRate = 0.0; // 0 until set: the optimizer's default
     std::string saveCheckpoint;
     std::string loadCheckpoint;
+    std::string exportOnnx; // an imported model's file again, with the trained weights
     std::string jsonFile;
     bool quiet = false;
     // Pipelined training (any of these set): the plan's stages run in parallel.
@@ -264,9 +266,13 @@ void runTrain(TrainCommandOptions options)
     optimizer.learningRate = float(options.learningRate);
     // Everything that can be checked before the (slow) data loading is checked first.
     buildModel(options.train.model); // (an imported model that cannot train yet says why)
+    if (!options.exportOnnx.empty() && !isOnnxModelName(options.train.model))
+        throw InvalidArgument("--export-onnx writes an imported model's file with the trained weights; --model "
+                              + options.train.model + " is not an ONNX file (a zoo model has none to write into)");
     for (const auto& [flag, file] :
          {std::pair{"--json", options.jsonFile}, std::pair{"--save-checkpoint", options.saveCheckpoint},
-          std::pair{"--trace", options.traceFile}, std::pair{"--save-costs", options.saveCostsFile}})
+          std::pair{"--trace", options.traceFile}, std::pair{"--save-costs", options.saveCostsFile},
+          std::pair{"--export-onnx", options.exportOnnx}})
         if (!file.empty())
             requireWritableOutput(file, flag);
     const std::string schedule = !options.schedule.empty() ? options.schedule
@@ -395,6 +401,11 @@ void runTrain(TrainCommandOptions options)
     }
     if (!options.saveCheckpoint.empty())
         trainer.saveCheckpoint(options.saveCheckpoint);
+    if (!options.exportOnnx.empty()) {
+        writeOnnxWithWeights(options.train.model, importedTensors(trainer.weights()), options.exportOnnx);
+        std::printf("trained weights written into a copy of %s: %s\n", options.train.model.c_str(),
+                    options.exportOnnx.c_str());
+    }
     if (!options.jsonFile.empty()) {
         nlohmann::json document = summaryJson(options, summary);
         if (pipeline)
@@ -497,6 +508,9 @@ void addTrainCommand(CLI::App& app)
     command->add_flag("--tf32", train.tf32, "With --backend cuda: allow TF32 tensor cores (faster, not exact)");
     command->add_option("--save-checkpoint", options->saveCheckpoint,
                         "Write a checkpoint to this file at the end (atomically)");
+    command->add_option("--export-onnx", options->exportOnnx,
+                        "With --model PATH.onnx: write a copy of that file with the trained weights (and batch "
+                        "norm's running statistics) to this file at the end (atomically)");
     command
         ->add_option("--load-checkpoint", options->loadCheckpoint,
                      "Resume from this checkpoint; --model, --batch, --micro-batches, --seed "

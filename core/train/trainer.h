@@ -72,6 +72,8 @@ public:
         return largestRelativeDifference(store_, other.store_);
     }
     Model& model() { return model_; }
+    // The weights and buffers (on a GPU's memory after a GPU run: copyToHost() first).
+    const ParameterStore& weights() const { return store_; }
 
 private:
     TrainOptions options_;
