@@ -14,18 +14,23 @@ ones (export_params=False) carry none and are for planning at real sizes.
 
 Besides the .onnx files it writes PyTorch's results, for the tests to check
 our forward and training of the imported models against:
-  NAME.forward.json (cnn, resnet-mini, mobilenet-mini): the outputs of the
-    model in evaluation mode for a fixed input (input, input_shape, output,
-    output_shape);
-  NAME.sgd-step.json (the same three): one step of plain SGD (learning rate
+  NAME.forward.json (cnn, resnet-mini, mobilenet-mini, gpt-tiny): the
+    outputs of the model in evaluation mode for a fixed input (input,
+    input_shape, output, output_shape; gpt-tiny's input is 2 sequences of 64
+    token ids, written as numbers like the images, and its output the logits
+    of shape (2, 64, 256));
+  NAME.sgd-step.json (the same four): one step of plain SGD (learning rate
     0.1, no momentum, no weight decay) in training mode from the exported
-    weights, on a fixed batch of 4 and fixed labels with the mean cross
-    entropy: input, input_shape, labels, learning_rate, the loss and the
-    logits (train_output) before the step, and every float tensor of the
-    state_dict after it (parameters, and batch norm's running statistics,
-    updated with momentum 0.1 and the unbiased batch variance), each as
-    {count, stride, values}: values holds elements 0, stride, 2 * stride...
-    of the flattened tensor, with stride = max(1, ceil(count / 256)).
+    weights, on a fixed batch and fixed labels with the mean cross entropy
+    (4 images and 4 labels for the image models; 2 sequences of 64 ids and
+    2 x 64 next-token labels for gpt-tiny, the mean taken over all 128
+    positions): input, input_shape, labels (flattened), learning_rate, the
+    loss and the logits (train_output) before the step, and every float
+    tensor of the state_dict after it (parameters, batch norm's running
+    statistics, updated with momentum 0.1 and the unbiased batch variance,
+    and gpt-tiny's causal masks, unchanged), each as {count, stride,
+    values}: values holds elements 0, stride, 2 * stride... of the flattened
+    tensor, with stride = max(1, ceil(count / 256)).
 Those runs come after every export and draw their inputs from a generator
 of their own, so that the exported files do not depend on them.
 """
@@ -220,8 +225,11 @@ DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout
 
 
 # PyTorch's one step of training from the exported weights, so that the tests
-# check our training of the imported model without PyTorch.
-def write_sgd_step(model, images, labels, path, learning_rate=0.1):
+# check our training of the imported model without PyTorch. The class scores
+# lie along the last dimension of the logits, and any dimensions before it
+# are positions (the batch, and a language model's sequence), each with a
+# label: the loss is the mean cross entropy over all of them.
+def write_sgd_step(model, inputs, labels, path, learning_rate=0.1):
     model.train()
     # Dropout in training mode draws a random mask, which the tests could not
     # reproduce: it stays in evaluation mode (the identity) for the step. Of
@@ -231,8 +239,8 @@ def write_sgd_step(model, images, labels, path, learning_rate=0.1):
             module.eval()
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0, weight_decay=0)
     optimizer.zero_grad()
-    logits = model(images)
-    loss = F.cross_entropy(logits, labels)
+    logits = model(inputs)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
     loss.backward()
     optimizer.step()
     tensors = {}
@@ -243,8 +251,8 @@ def write_sgd_step(model, images, labels, path, learning_rate=0.1):
         stride = max(1, math.ceil(flat.numel() / SAMPLES))
         tensors[name] = {"count": flat.numel(), "stride": stride, "values": [float(x) for x in flat[::stride]]}
     with open(path, "w") as file:
-        json.dump({"input_shape": list(images.shape), "input": [float(x) for x in images.flatten()],
-                   "labels": [int(x) for x in labels], "learning_rate": learning_rate, "loss": float(loss),
+        json.dump({"input_shape": list(inputs.shape), "input": [float(x) for x in inputs.flatten()],
+                   "labels": [int(x) for x in labels.flatten()], "learning_rate": learning_rate, "loss": float(loss),
                    "train_output": [float(x) for x in logits.detach().flatten()], "tensors": tensors}, file)
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
@@ -264,8 +272,12 @@ def main():
     export(mobilenet, image, os.path.join(out, "mobilenet-mini.onnx"), True)
     write_forward(mobilenet, image, os.path.join(out, "mobilenet-mini.forward.json"))
     export(UnetMini(), image, os.path.join(out, "unet-mini.onnx"), True)
-    export(Gpt(256, 64, 64, 4, 2), torch.randint(0, 256, (2, 64)), os.path.join(out, "gpt-tiny.onnx"), True,
-           input_name="ids")
+    gpt = Gpt(256, 64, 64, 4, 2)
+    export(gpt, torch.randint(0, 256, (2, 64)), os.path.join(out, "gpt-tiny.onnx"), True, input_name="ids")
+    # Its ids come from a generator of their own, so that the exports below
+    # draw from the global one just as without this forward.
+    ids = torch.randint(0, 256, (2, 64), generator=torch.Generator().manual_seed(2))
+    write_forward(gpt, ids, os.path.join(out, "gpt-tiny.forward.json"))
     # Structure only, at real sizes, for planning.
     photo = torch.randn(1, 3, 224, 224)
     export(torchvision.models.resnet50(), photo, os.path.join(out, "resnet50-structure.onnx"), False)
@@ -287,6 +299,12 @@ def main():
     labels = torch.randint(0, 10, (4,), generator=generator)
     for name, model in (("cnn", cnn), ("resnet-mini", resnet), ("mobilenet-mini", mobilenet)):
         write_sgd_step(model, batch, labels, os.path.join(out, f"{name}.sgd-step.json"))
+    # gpt-tiny: 2 sequences of 64 ids and a next-token label for each position
+    # (random: the step needs no meaningful text).
+    generator = torch.Generator().manual_seed(3)
+    sequences = torch.randint(0, 256, (2, 64), generator=generator)
+    targets = torch.randint(0, 256, (2, 64), generator=generator)
+    write_sgd_step(gpt, sequences, targets, os.path.join(out, "gpt-tiny.sgd-step.json"))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
 // refuses. No ONNX file or libonnx needed.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "expect_error.h"
 #include "graph/graph_unit_layer.h"
 #include "graph/onnx_model_builder.h"
@@ -23,6 +25,7 @@ GraphUnitLayer wholeGraph(const Graph& graph)
     GraphUnit unit;
     for (int node = 0; node < int(graph.nodes.size()); ++node)
         unit.nodes.push_back(node);
+    unit.operationNodes = unit.nodes;
     unit.output = graph.outputs.front();
     unit.description = "test unit";
     return GraphUnitLayer(graph, unit, graph.dataInputs.front());
@@ -194,6 +197,89 @@ TEST(GraphOps, DecomposedLayerNormAndDropoutHaveTheirGradients)
         }
     EXPECT_GT(dropped, 0);
     EXPECT_LT(dropped, 30);
+}
+
+TEST(GraphOps, AttentionWithACausalMaskAndLayerNormHaveTheirGradients)
+{
+    // Positions gathered from a table by folded indices, LayerNormalization,
+    // scores masked through Slice, Equal and Where, Softmax, a strided
+    // Slice, Reciprocal and Cast. The mask is read only under a comparison,
+    // so it is a constant, not a parameter.
+    Graph graph = GraphBuilder()
+                      .input("x", {4, 6})
+                      .weight("positions", {8, 6})
+                      .weight("scale", {6})
+                      .weight("shift", {6})
+                      .weight("mask", {1, 6, 6})
+                      .constant("zero", {0.0f})
+                      .constant("never", {-1e9f})
+                      .node("Gather", {"positions", "where"}, "p", {4, 6})
+                      .node("Add", {"x", "p"}, "h", {4, 6})
+                      .node("LayerNormalization", {"h", "scale", "shift"}, "n", {4, 6})
+                      .node("Transpose", {"n"}, "nt", {6, 4})
+                      .ints("perm", {0, 2, 1})
+                      .node("MatMul", {"n", "nt"}, "scores", {4, 4})
+                      .node("Slice", {"mask", "begin", "end", "axes"}, "window", {4, 4})
+                      .node("Equal", {"window", "zero"}, "hidden", {4, 4})
+                      .node("Where", {"hidden", "never", "scores"}, "masked", {4, 4})
+                      .node("Softmax", {"masked"}, "attention", {4, 4})
+                      .ints("axis", {-1})
+                      .node("Slice", {"n", "from", "to", "last", "two"}, "odd", {4, 3})
+                      .node("MatMul", {"attention", "odd"}, "mixed", {4, 3})
+                      .node("Sigmoid", {"mixed"}, "s", {4, 3})
+                      .node("Reciprocal", {"s"}, "r", {4, 3})
+                      .node("Cast", {"r"}, "y", {4, 3})
+                      .ints("to", {1})
+                      .output("y");
+    graph.integerValues["where"] = {1, 3, 3, 7};
+    graph.tensors["where"] = GraphTensor{"where", {4}, true, 8, false};
+    for (const auto& [name, values] : std::map<std::string, std::vector<int64_t>>{{"begin", {0, 0}},
+                                                                                  {"end", {4, 4}},
+                                                                                  {"axes", {1, 2}},
+                                                                                  {"from", {1}},
+                                                                                  {"to", {6}},
+                                                                                  {"last", {-1}},
+                                                                                  {"two", {2}}}) {
+        graph.integerValues[name] = values;
+        graph.tensors[name] = GraphTensor{name, {int64_t(values.size())}, true, 8, false};
+    }
+    std::vector<float> lower(36, 0.0f);
+    for (int row = 0; row < 6; ++row)
+        for (int column = 0; column <= row; ++column)
+            lower[size_t(row * 6 + column)] = 1.0f;
+    graph.weightValues["mask"] = std::make_shared<const std::vector<float>>(lower);
+    GraphUnitLayer layer = wholeGraph(graph);
+    std::vector<ParameterSlot*> parameters;
+    layer.collectParameters("", parameters);
+    ASSERT_EQ(parameters.size(), 3u); // positions, scale, shift; not the mask
+    GradientCheckOptions options;
+    options.epsilon = 3e-3f;
+    checkLayerGradients(layer, randomTensor(Shape{2, 4, 6}, 10), options);
+}
+
+TEST(GraphOps, AnEmbeddingOfTokenIdsHasItsTablesGradient)
+{
+    Graph graph = GraphBuilder()
+                      .input("ids", {5})
+                      .weight("table", {7, 3})
+                      .node("Gather", {"table", "ids"}, "vectors", {5, 3})
+                      .node("Tanh", {"vectors"}, "y", {5, 3})
+                      .output("y");
+    graph.tensors["ids"].isFloat = false;
+    GraphUnitLayer layer = wholeGraph(graph);
+    Tensor ids(Shape{2, 5});
+    for (int64_t i = 0; i < ids.elementCount(); ++i)
+        ids[i] = float((i * 3) % 7); // ids repeat, so rows of the table collect several gradients
+    GradientCheckOptions options;
+    options.probeInput = false;
+    checkLayerGradients(layer, ids, options);
+    // An id outside the table is named.
+    testing::BoundLayer bound(layer);
+    CpuBackend backend(1);
+    std::unique_ptr<LayerContext> context;
+    ids[3] = 7.0f;
+    expectError<InvalidArgument>([&] { layer.forward(backend, ids.clone(), StepInfo{}, context); },
+                                 {"node 'vectors_node' (Gather)", "index 7", "element 3", "[-7, 7)"});
 }
 
 TEST(GraphOps, WhatAUnitCannotRunIsRefusedNamingTheNode)

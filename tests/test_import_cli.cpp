@@ -84,22 +84,25 @@ TEST_F(ImportCli, AnImportedResNet50IsPlannedForGpusAndSimulated)
 // schedule (one-forward-one-backward, lpm's unlocking, the B/W split,
 // interleaved chunks) leaves the weights of sequential's, bit for bit: the
 // zoo's cnn (a zoo layer per unit), resnet-mini (residual blocks merged into
-// graph units, batch norm's running statistics included) and mobilenet-mini
-// (depthwise convolutions, ReLU6).
+// graph units, batch norm's running statistics included), mobilenet-mini
+// (depthwise convolutions, ReLU6) and gpt-tiny (a language model: token
+// embeddings, attention with a causal mask, decomposed LayerNorm and GELU).
 TEST_F(ImportCli, ImportedModelsTrainPipelinedExactlyAsSequential)
 {
     const std::vector<std::pair<std::string, std::vector<std::string>>> runs = {
         {"cnn.onnx", {"1f1b", "lpm", "zb-h1", "interleaved"}},
         {"resnet-mini.onnx", {"1f1b", "lpm", "zb-h1", "interleaved"}},
-        {"mobilenet-mini.onnx", {"lpm", "zb-h1"}}};
+        {"mobilenet-mini.onnx", {"lpm", "zb-h1"}},
+        {"gpt-tiny.onnx", {"lpm", "zb-h1"}}};
     for (const auto& [model, schedules] : runs)
         for (const std::string& schedule : schedules) {
             SCOPED_TRACE(model + " " + schedule);
             const fs::path report = path(schedule + ".json");
+            const bool text = model == "gpt-tiny.onnx"; // a language model, on the default corpus
             const RunResult result =
-                lpm("train --model " + fixture(model)
-                    + " --dataset synthetic --steps 4 --batch 32 --micro-batches 4 --devices cpu:2 --schedule "
-                    + schedule + " --compare-sequential --quiet --json " + quote(report.string()));
+                lpm("train --model " + fixture(model) + (text ? " --batch 8" : " --dataset synthetic --batch 32")
+                    + " --steps 4 --micro-batches 4 --devices cpu:2 --schedule " + schedule
+                    + " --compare-sequential --quiet --json " + quote(report.string()));
             ASSERT_EQ(result.exitCode, 0) << result.err;
             const json document = readJson(report);
             EXPECT_EQ(document.at("weights_equal_sequential"), true);

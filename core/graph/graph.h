@@ -52,6 +52,9 @@ struct Graph {
     // The values of the 32-bit float initializers, as stored (what training
     // starts from), and of float Constant nodes' outputs (fixed).
     std::map<std::string, std::shared_ptr<const std::vector<float>>> weightValues;
+    // Integer tensors the shape arithmetic folded to the same values at any
+    // batch (positions from a Range, slice bounds, split sizes).
+    std::map<std::string, std::vector<int64_t>> integerValues;
 
     // Null when the graph has no tensor of that name.
     const GraphTensor* find(const std::string& name) const;

@@ -65,8 +65,17 @@ void forEachBroadcast(const Dims& out, const std::vector<int64_t>& sa, const std
 // gradient += values (count floats); gradient may be null (nothing to do).
 void addInto(float* gradient, const float* values, int64_t count);
 
-// The ops of graph_spatial_ops.cpp (Conv, BatchNormalization, MaxPool,
-// AveragePool, GlobalAveragePool), or null when `node` is none of them.
+// The ops of graph_indexing_ops.cpp (Gather, Slice, Equal, Where, Cast),
+// or null when `node` is none of them.
+std::unique_ptr<GraphOp> makeIndexingOp(const Graph& graph, const GraphNode& node);
+
+// An index held in a float (integer tensors reach the ops as floats),
+// clamped to ±2^40 (ONNX writes "to the end" as INT64_MAX).
+int64_t indexOf(float value);
+
+// The ops of graph_spatial_ops.cpp (Conv, BatchNormalization,
+// LayerNormalization, MaxPool, AveragePool, GlobalAveragePool), or null
+// when `node` is none of them.
 std::unique_ptr<GraphOp> makeSpatialOp(const Graph& graph, const GraphNode& node);
 
 } // namespace lpm::graph_ops

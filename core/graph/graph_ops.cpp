@@ -152,7 +152,7 @@ float scalarInput(const OpCall& call, size_t input, float fallback)
 
 // ---- one input, one output of its shape ----
 
-enum class Pointwise { Relu, LeakyRelu, Sigmoid, Tanh, Clip, Erf, Sqrt, Neg, Exp, Pow, Identity };
+enum class Pointwise { Relu, LeakyRelu, Sigmoid, Tanh, Clip, Erf, Sqrt, Neg, Exp, Pow, Reciprocal, Identity };
 
 class PointwiseOp final : public GraphOp {
 public:
@@ -164,6 +164,7 @@ public:
     }
 
     std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override { return {inputs[0]}; }
+    bool differentiable(size_t input) const override { return input == 0; } // not Clip's bounds, Pow's exponent
 
     void forward(OpCall& call) override
     {
@@ -204,6 +205,9 @@ public:
                 break;
             case Pointwise::Pow:
                 y[i] = exponent == 2.0f ? v * v : std::pow(v, exponent);
+                break;
+            case Pointwise::Reciprocal:
+                y[i] = 1.0f / v;
                 break;
             case Pointwise::Identity:
                 y[i] = v;
@@ -259,6 +263,9 @@ public:
             case Pointwise::Pow:
                 d = exponent == 2.0f ? g * 2.0f * x[i] : g * exponent * std::pow(x[i], exponent - 1.0f);
                 break;
+            case Pointwise::Reciprocal:
+                d = -g * y[i] * y[i];
+                break;
             case Pointwise::Identity:
                 d = g;
                 break;
@@ -291,6 +298,7 @@ public:
     {
         return {inputs[0], inputs[0]}; // the optional mask, unused, has the input's shape
     }
+    bool differentiable(size_t input) const override { return input == 0; }
 
     void forward(OpCall& call) override
     {
@@ -799,6 +807,8 @@ private:
 
 class SplitOp final : public GraphOp {
 public:
+    bool readsInput(size_t input) const override { return input == 0; } // the pieces' extents come from the graph
+
     SplitOp(const Graph& graph, const GraphNode& node)
         : where_(whereOf(graph, node)), axis_(intAttribute(node, "axis", 0))
     {
@@ -951,6 +961,8 @@ public:
         output_ = *out;
     }
 
+    bool readsInput(size_t input) const override { return input == 0; }
+
     std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t batch) const override
     {
         try {
@@ -979,9 +991,10 @@ private:
 
 std::string graphOpsTrained()
 {
-    return "Add, AveragePool, BatchNormalization, Clip, Concat, Conv, Div, Dropout, Erf, Exp, Flatten, Gemm, "
-           "GlobalAveragePool, Identity, LeakyRelu, MatMul, MaxPool, Mul, Neg, Pow, ReduceMean, Relu, Reshape, "
-           "Sigmoid, Softmax, Split, Sqrt, Squeeze, Sub, Tanh, Transpose, Unsqueeze";
+    return "Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, Div, Dropout, Equal, Erf, Exp, Flatten, "
+           "Gather, Gemm, GlobalAveragePool, Identity, LayerNormalization, LeakyRelu, MatMul, MaxPool, Mul, Neg, Pow, "
+           "Reciprocal, ReduceMean, Relu, Reshape, Sigmoid, Slice, Softmax, Split, Sqrt, Squeeze, Sub, Tanh, "
+           "Transpose, Unsqueeze, Where";
 }
 
 std::unique_ptr<GraphOp> makeGraphOp(const Graph& graph, const GraphNode& node)
@@ -990,14 +1003,21 @@ std::unique_ptr<GraphOp> makeGraphOp(const Graph& graph, const GraphNode& node)
         refuse(graph, node, "ops of domain " + node.domain + " are not supported");
     if (std::unique_ptr<GraphOp> spatial = makeSpatialOp(graph, node))
         return spatial;
+    if (std::unique_ptr<GraphOp> indexing = makeIndexingOp(graph, node))
+        return indexing;
     const std::string& op = node.op;
-    static const std::map<std::string, Pointwise> pointwise = {
-        {"Relu", Pointwise::Relu},        {"LeakyRelu", Pointwise::LeakyRelu},
-        {"Sigmoid", Pointwise::Sigmoid},  {"Tanh", Pointwise::Tanh},
-        {"Clip", Pointwise::Clip},        {"Erf", Pointwise::Erf},
-        {"Sqrt", Pointwise::Sqrt},        {"Neg", Pointwise::Neg},
-        {"Exp", Pointwise::Exp},          {"Pow", Pointwise::Pow},
-        {"Identity", Pointwise::Identity}};
+    static const std::map<std::string, Pointwise> pointwise = {{"Relu", Pointwise::Relu},
+                                                               {"LeakyRelu", Pointwise::LeakyRelu},
+                                                               {"Sigmoid", Pointwise::Sigmoid},
+                                                               {"Tanh", Pointwise::Tanh},
+                                                               {"Clip", Pointwise::Clip},
+                                                               {"Erf", Pointwise::Erf},
+                                                               {"Sqrt", Pointwise::Sqrt},
+                                                               {"Neg", Pointwise::Neg},
+                                                               {"Exp", Pointwise::Exp},
+                                                               {"Pow", Pointwise::Pow},
+                                                               {"Reciprocal", Pointwise::Reciprocal},
+                                                               {"Identity", Pointwise::Identity}};
     if (const auto found = pointwise.find(op); found != pointwise.end())
         return std::make_unique<PointwiseOp>(found->second, node);
     static const std::map<std::string, Arithmetic> arithmetic = {

@@ -60,10 +60,25 @@ public:
     // none) in a step of `batch` samples; throws InvalidArgument naming the
     // node when they do not fit.
     virtual std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t batch) const = 0;
+    // The same from the inputs themselves, for an op whose output's extents
+    // depend on an input's values (Slice's bounds); the unit calls this one.
+    virtual std::vector<Dims> outputDimsOf(const std::vector<OpTensor>& inputs, int64_t batch) const
+    {
+        std::vector<Dims> dims;
+        for (const OpTensor& input : inputs)
+            dims.push_back(input.dims);
+        return outputDims(dims, batch);
+    }
     // How many leading inputs must be float values the unit holds (a data
     // input, a weight, a constant) when the node has `given` inputs: the
     // rest are optional, or shapes and axes taken from the graph.
     virtual size_t requiredInputs(size_t /*given*/) const { return 1; }
+    // False for an input the op does not read (a Reshape's target shape,
+    // which the op takes from shape inference instead).
+    virtual bool readsInput(size_t /*input*/) const { return true; }
+    // False for an input the output does not depend on smoothly (indices,
+    // a condition, a Clip bound): no gradient goes there.
+    virtual bool differentiable(size_t /*input*/) const { return true; }
     // Writes every output. An op whose input is a running statistic (batch
     // normalisation's inputs 3 and 4) updates it in place in a training
     // step that is not a recomputation.

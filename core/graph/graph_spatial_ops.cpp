@@ -1,7 +1,8 @@
 // The graph ops over images (N, C, H, W): convolution, batch normalisation
-// and pooling. Ungrouped convolutions, batch normalisation and the windowed
-// pools run on the backend's kernels (the zoo layers' own); grouped
-// (depthwise) convolutions and the global average pool are plain loops.
+// and pooling; and layer normalisation, the other normalisation. Ungrouped
+// convolutions, the normalisations and the windowed pools run on the
+// backend's kernels (the zoo layers' own); grouped (depthwise) convolutions
+// and the global average pool are plain loops.
 #include <algorithm>
 #include <cstring>
 
@@ -204,6 +205,7 @@ public:
     }
 
     size_t requiredInputs(size_t) const override { return 5; }
+    bool differentiable(size_t input) const override { return input < 3; } // not the running statistics
 
     std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
     {
@@ -393,6 +395,82 @@ private:
     std::string where_; // "<file>: node '<name>' (<op>)", for messages
 };
 
+// LayerNormalization (opset 17) over the last axis: inputs x, scale and
+// an optional bias.
+class LayerNormOp final : public GraphOp {
+public:
+    LayerNormOp(const Graph& graph, const GraphNode& node)
+        : where_(whereOf(graph, node)), axis_(intAttribute(node, "axis", -1)),
+          epsilon_(floatAttribute(node, "epsilon", 1e-5f))
+    {
+        if (node.outputs.size() > 1
+            && std::any_of(node.outputs.begin() + 1, node.outputs.end(),
+                           [](const std::string& name) { return !name.empty(); }))
+            refuse(graph, node, "its mean and inverse deviation outputs are not supported");
+    }
+
+    size_t requiredInputs(size_t) const override { return 2; }
+
+    std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
+    {
+        if (inputs[0].empty() || normalizedAxis(axis_, inputs[0].size()) != int64_t(inputs[0].size()) - 1)
+            refuse(where_, "only normalisation over the last axis is supported");
+        const int64_t features = inputs[0].back();
+        for (size_t i = 1; i < inputs.size() && i < 3; ++i)
+            if (!inputs[i].empty() && elementCountOf(inputs[i]) != features)
+                refuse(where_, "input " + std::to_string(i) + " " + formatDims(inputs[i])
+                                   + " is not one per feature of " + formatDims(inputs[0]));
+        return {inputs[0]};
+    }
+
+    void forward(OpCall& call) override
+    {
+        const LayerNormGeometry g = geometry(call.inputs[0].dims);
+        auto saved = std::make_unique<Statistics>();
+        saved->mean.resize(size_t(g.rows));
+        saved->invStd.resize(size_t(g.rows));
+        const std::vector<float> zeros(size_t(g.features), 0.0f);
+        call.backend.layerNormForward(g, call.inputs[0].data, call.inputs[1].data, biasOf(call, zeros),
+                                      call.outputs[0].data, saved->mean.data(), saved->invStd.data());
+        call.state = std::move(saved);
+    }
+
+    void backward(OpCall& call) override
+    {
+        const LayerNormGeometry g = geometry(call.inputs[0].dims);
+        const auto& saved = static_cast<const Statistics&>(*call.state);
+        Scratch inputGradient;
+        float* dx = inputGradient.take(call.inputGrads[0], elementCountOf(call.inputs[0].dims));
+        float* dBias = call.inputs.size() > 2 ? call.inputGrads[2] : nullptr;
+        call.backend.layerNormBackward(g, call.inputs[0].data, call.inputs[1].data, saved.mean.data(),
+                                       saved.invStd.data(), call.outputGrads[0], dx, call.inputGrads[1], dBias);
+        addInto(call.inputGrads[0], dx, elementCountOf(call.inputs[0].dims));
+    }
+
+private:
+    struct Statistics : OpState {
+        std::vector<float> mean, invStd;
+    };
+
+    static const float* biasOf(const OpCall& call, const std::vector<float>& zeros)
+    {
+        return call.inputs.size() > 2 && call.inputs[2].data ? call.inputs[2].data : zeros.data();
+    }
+
+    LayerNormGeometry geometry(const Dims& x) const
+    {
+        LayerNormGeometry g;
+        g.features = x.back();
+        g.rows = elementCountOf(x) / std::max<int64_t>(1, g.features);
+        g.epsilon = epsilon_;
+        return g;
+    }
+
+    std::string where_;
+    int64_t axis_;
+    float epsilon_;
+};
+
 } // namespace
 
 std::unique_ptr<GraphOp> makeSpatialOp(const Graph& graph, const GraphNode& node)
@@ -405,6 +483,8 @@ std::unique_ptr<GraphOp> makeSpatialOp(const Graph& graph, const GraphNode& node
         return std::make_unique<PoolOp>(graph, node);
     if (node.op == "GlobalAveragePool")
         return std::make_unique<GlobalAveragePoolOp>(graph, node);
+    if (node.op == "LayerNormalization")
+        return std::make_unique<LayerNormOp>(graph, node);
     return nullptr;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "tensor/error.h"
 
@@ -66,30 +67,69 @@ GraphUnitLayer::GraphUnitLayer(const Graph& graph, const GraphUnit& unit, const 
 {
     inputDims_ = boundaryDims(graph, input, "input");
     outputDims_ = boundaryDims(graph, unit.output, "output");
+    // The nodes that run: the unit's operations, and whatever computes what
+    // they read that the unit does not hold (a position table's lookup, a
+    // mask's comparison, a scale from the shape arithmetic). A weight's
+    // Transpose runs too (a linear layer as MatMul), so that the weight is
+    // trained in the file's layout.
+    std::map<std::string, int> producer;
+    for (int node : unit.nodes)
+        for (const std::string& output : graph.nodes[size_t(node)].outputs)
+            producer[output] = node;
+    auto held = [&](const std::string& name) {
+        const GraphTensor* tensor = graph.find(name);
+        const auto made = producer.find(name);
+        if (made != producer.end() && graph.nodes[size_t(made->second)].op == "Transpose")
+            return false;
+        return name == input || (tensor && tensor->isWeight) || graph.weightValues.count(name) > 0
+               || graph.integerValues.count(name) > 0;
+    };
+    std::map<int, std::unique_ptr<GraphOp>> runs;                                  // node → its op
+    std::set<int> pending(unit.operationNodes.begin(), unit.operationNodes.end()); // in file order, for messages
+    while (!pending.empty()) {
+        const int node = *pending.begin();
+        pending.erase(pending.begin());
+        if (runs.count(node))
+            continue;
+        const GraphNode& each = graph.nodes[size_t(node)];
+        std::unique_ptr<GraphOp>& op = runs[node] = makeGraphOp(graph, each);
+        for (size_t i = 0; i < each.inputs.size(); ++i) {
+            const auto found = producer.find(each.inputs[i]);
+            if (op->readsInput(i) && !each.inputs[i].empty() && !held(each.inputs[i]) && found != producer.end())
+                pending.insert(found->second);
+        }
+    }
+
     std::map<std::string, int> index{{input, 0}};
     values_.push_back(Value{input, Source::Input, -1, {}, true});
     input_ = 0;
+    std::vector<Reader> readers; // the first reader of each weight, for its role
     for (int nodeIndex : unit.nodes) {
-        const GraphNode& node = graph.nodes[size_t(nodeIndex)];
-        // Constants are read where used; shape arithmetic (integer outputs)
-        // is folded into the shapes; an alias of a weight is a weight itself.
-        bool computesFloats = false;
-        for (const std::string& output : node.outputs) {
-            const GraphTensor* tensor = output.empty() ? nullptr : graph.find(output);
-            computesFloats = computesFloats || (tensor && tensor->isFloat && !tensor->isWeight);
-        }
-        if (node.op == "Constant" || !computesFloats)
+        if (!runs.count(nodeIndex))
             continue;
+        const GraphNode& node = graph.nodes[size_t(nodeIndex)];
         Step step;
         step.node = node.name;
-        step.op = makeGraphOp(graph, node);
+        step.op = std::move(runs[nodeIndex]);
         for (size_t i = 0; i < node.inputs.size(); ++i) {
             const std::string& name = node.inputs[i];
             int value = -1;
-            if (const auto found = index.find(name); found != index.end())
+            if (!step.op->readsInput(i)) {
+                // a shape or axes the op takes from the graph instead
+            } else if (const auto found = index.find(name); found != index.end()) {
                 value = found->second;
-            else if (!name.empty() && (value = valueOf(name, graph, node, i)) >= 0)
+            } else if (!name.empty() && held(name)) {
+                value = int(values_.size());
+                values_.push_back(Value{name, Source::Weight, -1, {}, false});
+                readers.push_back(Reader{value, &node, i});
                 index[name] = value;
+            } else if (!name.empty() && producer.count(name)) {
+                throw InvalidArgument(graph.source + ": node '" + node.name + "' of unit '" + description_ + "' reads '"
+                                      + name + "', which comes from the shape of a tensor at run time");
+            } else if (!name.empty() && graph.find(name) && graph.find(name)->isFloat) {
+                throw InvalidArgument(graph.source + ": node '" + node.name + "' of unit '" + description_ + "' reads '"
+                                      + name + "', which the unit neither computes nor holds");
+            }
             step.inputs.push_back(value);
         }
         const size_t required = step.op->requiredInputs(node.inputs.size());
@@ -97,7 +137,7 @@ GraphUnitLayer::GraphUnitLayer(const Graph& graph, const GraphUnit& unit, const 
             if (i >= step.inputs.size() || step.inputs[i] < 0)
                 throw InvalidArgument(graph.source + ": node '" + node.name + "' (" + node.op + "): input "
                                       + std::to_string(i) + (i < node.inputs.size() ? " '" + node.inputs[i] + "'" : "")
-                                      + " is not a float tensor the unit can read");
+                                      + " is not a tensor the unit can read");
         for (const std::string& output : node.outputs) {
             if (output.empty()) {
                 step.outputs.push_back(-1);
@@ -114,23 +154,41 @@ GraphUnitLayer::GraphUnitLayer(const Graph& graph, const GraphUnit& unit, const 
         throw InvalidArgument(graph.source + ": unit '" + description_ + "' does not compute its output '" + unit.output
                               + "'");
     output_ = found->second;
+
+    // A weight that a gradient reaches from the output is trained; one read
+    // only where none flows (a mask under a comparison) is a constant.
+    std::vector<bool> reached(values_.size(), false);
+    reached[size_t(output_)] = true;
+    for (size_t s = steps_.size(); s-- > 0;) {
+        const Step& each = steps_[s];
+        if (std::none_of(each.outputs.begin(), each.outputs.end(), [&](int v) { return v >= 0 && reached[size_t(v)]; }))
+            continue;
+        for (size_t i = 0; i < each.inputs.size(); ++i)
+            if (each.inputs[i] >= 0 && each.op->differentiable(i))
+                reached[size_t(each.inputs[i])] = true;
+    }
+    for (const Reader& reader : readers)
+        holdWeight(graph, reader, reached[size_t(reader.value)]);
 }
 
 GraphUnitLayer::~GraphUnitLayer() = default;
 
-int GraphUnitLayer::valueOf(const std::string& name, const Graph& graph, const GraphNode& reader, size_t input)
+void GraphUnitLayer::holdWeight(const Graph& graph, const Reader& reader, bool trained)
 {
+    Value& value = values_[size_t(reader.value)];
+    const std::string& name = value.name;
     const GraphTensor* tensor = graph.find(name);
-    if (!tensor || !tensor->isFloat)
-        return -1; // a shape or an axis: the ops take those from the graph
+    value.dims = tensor && tensor->rankKnown ? tensor->dims : Dims{};
     const auto values = graph.weightValues.find(name);
-    const auto given = values == graph.weightValues.end() ? nullptr : values->second;
-    Value value{name, Source::Constant, -1, tensor->rankKnown ? tensor->dims : Dims{}, false};
-    if (tensor->isWeight && !value.dims.empty()) {
+    std::shared_ptr<const std::vector<float>> given = values == graph.weightValues.end() ? nullptr : values->second;
+    if (const auto integers = graph.integerValues.find(name); !given && integers != graph.integerValues.end())
+        given = std::make_shared<const std::vector<float>>(integers->second.begin(), integers->second.end());
+    const WeightRole role = weightRoleOf(graph, *reader.node, reader.input);
+    const bool weight = tensor && tensor->isWeight && tensor->isFloat && !value.dims.empty();
+    if (weight && (trained || role.runningStatistic)) {
         if (staticElements(*tensor) < 1)
             throw InvalidArgument(graph.source + ": weight '" + name + "' " + formatGraphShape(*tensor)
                                   + " has no static shape");
-        const WeightRole role = weightRoleOf(graph, reader, input);
         const Shape shape = shapeOf(value.dims);
         if (role.runningStatistic) {
             BufferSlot& slot = registerBuffer(name, shape, role.initialValue, role.averagingMomentum);
@@ -145,23 +203,21 @@ int GraphUnitLayer::valueOf(const std::string& name, const Graph& graph, const G
             parameters_.push_back(&slot);
         }
         setImported(name, name, given);
-    } else if (given) { // a Constant node's, or a scalar initializer: fixed
-        if (value.dims.empty() && given->size() != 1)
-            value.dims = {int64_t(given->size())};
-        if (elementCountOf(value.dims) != int64_t(given->size()))
-            throw InvalidArgument(graph.source + ": constant '" + name + "' holds " + std::to_string(given->size())
-                                  + " values for the shape " + formatDims(value.dims));
-        value.slot = int(constants_.size());
-        constants_.push_back(given);
-    } else if (tensor->isWeight) {
-        throw InvalidArgument(graph.source + ": scalar weight '" + name
-                              + "' has no value in the file (a constant must be stored to train)");
-    } else {
-        throw InvalidArgument(graph.source + ": node '" + reader.name + "' of unit '" + description_ + "' reads '"
-                              + name + "', which the unit neither computes nor holds");
+        return;
     }
-    values_.push_back(std::move(value));
-    return int(values_.size()) - 1;
+    // A constant: a Constant node's, a folded integer, a scalar initializer,
+    // or a weight no gradient reaches.
+    if (!given)
+        throw InvalidArgument(graph.source + ": '" + name + "', read by node '" + reader.node->name
+                              + "' as a constant, has no values in the file");
+    if (value.dims.empty() && given->size() != 1)
+        value.dims = {int64_t(given->size())};
+    if (elementCountOf(value.dims) != int64_t(given->size()))
+        throw InvalidArgument(graph.source + ": constant '" + name + "' holds " + std::to_string(given->size())
+                              + " values for the shape " + formatDims(value.dims));
+    value.source = Source::Constant;
+    value.slot = int(constants_.size());
+    constants_.push_back(given);
 }
 
 Shape GraphUnitLayer::outputShape(const Shape& input) const
@@ -205,13 +261,10 @@ Tensor GraphUnitLayer::run(Backend& backend, Tensor input, const StepInfo& step,
     const Tensor& like = context.storage[size_t(input_)];
     for (size_t s = 0; s < steps_.size(); ++s) {
         Step& each = steps_[s];
-        std::vector<Dims> inputDims;
         std::vector<OpTensor> inputs;
-        for (int v : each.inputs) {
+        for (int v : each.inputs)
             inputs.push_back(v >= 0 ? context.values[size_t(v)] : OpTensor{});
-            inputDims.push_back(inputs.back().dims);
-        }
-        const std::vector<Dims> outputDims = each.op->outputDims(inputDims, batch);
+        const std::vector<Dims> outputDims = each.op->outputDimsOf(inputs, batch);
         std::vector<OpTensor> outputs;
         for (size_t o = 0; o < each.outputs.size(); ++o) {
             const int v = each.outputs[o];

@@ -6,9 +6,12 @@
 //
 // The unit's float initializers are its parameters, named as in the file
 // ("blocks.0.conv1.weight"), starting from the file's values where it has
-// them; batch normalisation's running statistics are its buffers. A scalar
-// initializer or a Constant node is a fixed constant. The ops run on host
-// memory: the CPU backend only, for now.
+// them; batch normalisation's running statistics are its buffers. A
+// Constant node, a folded integer tensor (positions, slice bounds), a scalar
+// initializer, or a weight no gradient reaches (a causal mask under a
+// comparison) is a fixed constant. Nodes outside the unit's operations run
+// when an operation reads what they compute. The ops run on host memory:
+// the CPU backend only, for now.
 //
 // The backward's first half (B) computes every gradient and keeps the
 // parameters' in the context; the second (W) adds them to the parameters'
@@ -45,7 +48,7 @@ public:
 
 private:
     // Where a value comes from.
-    enum class Source { Input, Parameter, Buffer, Constant, Computed };
+    enum class Source { Input, Parameter, Buffer, Constant, Computed, Weight /* held, kind not yet decided */ };
     struct Value {
         std::string name;
         Source source = Source::Computed;
@@ -59,9 +62,16 @@ private:
         std::vector<int> outputs; // -1 for an output nothing in the unit reads and the unit does not give
         std::string node;
     };
+    struct Reader { // the first node reading a held tensor
+        int value;
+        const GraphNode* node;
+        size_t input;
+    };
     struct Context;
 
-    int valueOf(const std::string& name, const Graph& graph, const GraphNode& reader, size_t input);
+    // Makes a held tensor a parameter (`trained`), a running statistic or a
+    // constant, by how its first reader uses it.
+    void holdWeight(const Graph& graph, const Reader& reader, bool trained);
     // Runs every step, leaving every value and op state in `context`.
     Tensor run(Backend& backend, Tensor input, const StepInfo& step, Context& context);
 

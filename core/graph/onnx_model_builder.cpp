@@ -208,7 +208,9 @@ private:
     const GraphNode& node_;
 };
 
-// One sample's shape of the data input: its dimensions after the batch.
+// One sample's shape of the data input: its dimensions after the batch. A
+// float input is a sample of 1 to 3 extents (an image); an integer one of
+// (batch, T) holds token ids, a language model's.
 Shape sampleShapeOf(const Graph& graph)
 {
     if (graph.dataInputs.size() != 1)
@@ -218,16 +220,35 @@ Shape sampleShapeOf(const Graph& graph)
     std::vector<int64_t> dims;
     if (input.rankKnown && !input.dims.empty() && input.dims.front() == GraphTensor::kBatchDimension)
         dims.assign(input.dims.begin() + 1, input.dims.end());
-    if (dims.empty() || dims.size() > 3 || std::any_of(dims.begin(), dims.end(), [](int64_t d) { return d < 1; }))
-        throw InvalidArgument(graph.source + ": training needs the input '" + input.name
-                              + "' as (batch, then 1 to 3 known dimensions), not " + formatGraphShape(input));
-    if (!input.isFloat)
-        throw InvalidArgument(graph.source + ": training an imported model of token ids is not available yet");
+    const size_t most = input.isFloat ? 3 : 1;
+    if (dims.empty() || dims.size() > most || std::any_of(dims.begin(), dims.end(), [](int64_t d) { return d < 1; }))
+        throw InvalidArgument(
+            graph.source + ": training needs the input '" + input.name + "' as "
+            + (input.isFloat ? "(batch, then 1 to 3 known dimensions)" : "token ids (batch, a known number of tokens)")
+            + ", not " + formatGraphShape(input));
     if (dims.size() == 1)
         return Shape{dims[0]};
     if (dims.size() == 2)
         return Shape{dims[0], dims[1]};
     return Shape{dims[0], dims[1], dims[2]};
+}
+
+// The classes of the graph's output: a classifier's logits (batch,
+// classes), or for token ids a language model's (batch, tokens, vocabulary).
+int64_t classesOf(const Graph& graph, bool tokens, int64_t tokenCount)
+{
+    const GraphTensor* output = graph.outputs.size() == 1 ? graph.find(graph.outputs.front()) : nullptr;
+    const size_t rank = tokens ? 3 : 2;
+    const bool fits = output && output->rankKnown && output->dims.size() == rank
+                      && output->dims[0] == GraphTensor::kBatchDimension && output->dims.back() >= 2
+                      && (!tokens || output->dims[1] == tokenCount);
+    if (!fits)
+        throw InvalidArgument(
+            graph.source + ": training takes the graph's output as "
+            + (tokens ? "a language model's logits (batch, " + std::to_string(tokenCount) + ", vocabulary)"
+                      : std::string("a classifier's logits (batch, classes)"))
+            + ", not " + (output ? formatGraphShape(*output) : std::string("(unknown)")));
+    return output->dims.back();
 }
 
 // Refuses a weight that the ops of two units read (tied weights: a
@@ -257,13 +278,8 @@ Model modelFromImported(const ImportedModel& imported)
 {
     const Graph& graph = imported.graph;
     const Shape sampleShape = sampleShapeOf(graph);
-    const GraphTensor* output = graph.find(graph.outputs.front());
-    if (graph.outputs.size() != 1 || !output || !output->rankKnown || output->dims.size() != 2
-        || output->dims[0] != GraphTensor::kBatchDimension || output->dims[1] < 2)
-        throw InvalidArgument(graph.source
-                              + ": training takes the graph's output as a classifier's logits (batch, "
-                                "classes), not "
-                              + (output ? formatGraphShape(*output) : std::string("(unknown)")));
+    const bool tokens = !graph.find(graph.dataInputs.front())->isFloat;
+    const int64_t classes = classesOf(graph, tokens, sampleShape[0]);
     requireUntiedWeights(imported);
     std::vector<std::unique_ptr<Layer>> units;
     for (size_t unit = 0; unit < imported.units.size(); ++unit) {
@@ -282,7 +298,7 @@ Model modelFromImported(const ImportedModel& imported)
                                   + ") cannot be trained yet: " + error.what());
         }
     }
-    return Model(graph.source, sampleShape, output->dims[1], std::move(units));
+    return Model(graph.source, sampleShape, classes, std::move(units));
 }
 
 void addOnnxModelSource()

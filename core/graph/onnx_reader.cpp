@@ -214,6 +214,9 @@ Graph readOnnxGraph(const std::string& path)
         }
         tensor.isWeight = initializers.count(name) > 0;
         graph.tensors[name] = tensor;
+        // Folded integers that do not depend on the batch are constants.
+        if (two.valueKnown && three != atThree.end() && three->second.valueKnown && two.value == three->second.value)
+            graph.integerValues[name] = two.value;
     }
     for (const onnx::ValueInfoProto& input : proto.input())
         if (!initializers.count(input.name()) && hasStaticShape(input)) {

@@ -422,6 +422,11 @@ std::map<std::string, StaticShape> inferStaticShapes(const onnx::ModelProto& mod
             break;
         graph.mutable_node()->Swap(&kept);
     }
+    for (const auto& [name, value] : values) {
+        StaticShape& shape = shapes[name];
+        shape.valueKnown = true;
+        shape.value = value.data;
+    }
     return shapes;
 }
 

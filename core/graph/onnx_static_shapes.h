@@ -18,6 +18,10 @@ struct StaticShape {
     bool rankKnown = false;
     std::vector<int64_t> dims; // -1 where even this pass left a dimension unknown
     int32_t elementType = 0;   // onnx::TensorProto_DataType
+    // An integer tensor's values where the shape arithmetic folded them
+    // (positions from a Range, slice bounds, a head's width), row-major.
+    bool valueKnown = false;
+    std::vector<int64_t> value;
 };
 
 // The shapes of `model`'s tensors (initializers, inputs, node outputs) with
