@@ -14,12 +14,13 @@ ones (export_params=False) carry none and are for planning at real sizes.
 
 Besides the .onnx files it writes PyTorch's results, for the tests to check
 our forward and training of the imported models against:
-  NAME.forward.json (cnn, resnet-mini, mobilenet-mini, gpt-tiny): the
-    outputs of the model in evaluation mode for a fixed input (input,
-    input_shape, output, output_shape; gpt-tiny's input is 2 sequences of 64
-    token ids, written as numbers like the images, and its output the logits
-    of shape (2, 64, 256));
-  NAME.sgd-step.json (the same four): one step of plain SGD (learning rate
+  NAME.forward.json (cnn, resnet-mini, mobilenet-mini, unet-mini,
+    gpt-tiny): the outputs of the model in evaluation mode for a fixed input
+    (input, input_shape, output, output_shape; the image models' input is the
+    2 images they were exported with, gpt-tiny's 2 sequences of 64 token ids,
+    written as numbers like the images, and its output the logits of shape
+    (2, 64, 256));
+  NAME.sgd-step.json (the same five): one step of plain SGD (learning rate
     0.1, no momentum, no weight decay) in training mode from the exported
     weights, on a fixed batch and fixed labels with the mean cross entropy
     (4 images and 4 labels for the image models; 2 sequences of 64 ids and
@@ -31,8 +32,10 @@ our forward and training of the imported models against:
     and gpt-tiny's causal masks, unchanged), each as {count, stride,
     values}: values holds elements 0, stride, 2 * stride... of the flattened
     tensor, with stride = max(1, ceil(count / 256)).
-Those runs come after every export and draw their inputs from a generator
-of their own, so that the exported files do not depend on them.
+None of those runs draws from the global random generator (gpt-tiny's
+forward and the training steps draw their inputs from generators of their
+own, and the steps come after every export), so that the exported files do
+not depend on them.
 """
 
 import json
@@ -271,7 +274,9 @@ def main():
     mobilenet = MobilenetMini()
     export(mobilenet, image, os.path.join(out, "mobilenet-mini.onnx"), True)
     write_forward(mobilenet, image, os.path.join(out, "mobilenet-mini.forward.json"))
-    export(UnetMini(), image, os.path.join(out, "unet-mini.onnx"), True)
+    unet = UnetMini()
+    export(unet, image, os.path.join(out, "unet-mini.onnx"), True)
+    write_forward(unet, image, os.path.join(out, "unet-mini.forward.json"))
     gpt = Gpt(256, 64, 64, 4, 2)
     export(gpt, torch.randint(0, 256, (2, 64)), os.path.join(out, "gpt-tiny.onnx"), True, input_name="ids")
     # Its ids come from a generator of their own, so that the exports below
@@ -297,7 +302,7 @@ def main():
     generator = torch.Generator().manual_seed(1)
     batch = torch.randn(4, 1, 28, 28, generator=generator)
     labels = torch.randint(0, 10, (4,), generator=generator)
-    for name, model in (("cnn", cnn), ("resnet-mini", resnet), ("mobilenet-mini", mobilenet)):
+    for name, model in (("cnn", cnn), ("resnet-mini", resnet), ("mobilenet-mini", mobilenet), ("unet-mini", unet)):
         write_sgd_step(model, batch, labels, os.path.join(out, f"{name}.sgd-step.json"))
     # gpt-tiny: 2 sequences of 64 ids and a next-token label for each position
     # (random: the step needs no meaningful text).

@@ -156,6 +156,29 @@ TEST(GraphOps, ConvolutionsNormalisationAndPoolsHaveTheirGradients)
     checkLayerGradients(layer, randomTensor(Shape{2, 2, 6, 6}, 7), options);
 }
 
+TEST(GraphOps, TransposedConvolutionsHaveTheirGradients)
+{
+    // A U-Net's upsampling: 2x2 stride 2, then 3x3 stride 2 with padding
+    // and output padding, each with a bias, joined to a skip.
+    const Graph graph = GraphBuilder()
+                            .input("x", {3, 3, 3})
+                            .weight("up", {3, 2, 2, 2})
+                            .weight("b1", {2})
+                            .weight("wide", {3, 2, 3, 3})
+                            .weight("b2", {2})
+                            .node("ConvTranspose", {"x", "up", "b1"}, "u", {2, 6, 6})
+                            .ints("strides", {2, 2})
+                            .node("ConvTranspose", {"x", "wide", "b2"}, "v", {2, 6, 6})
+                            .ints("strides", {2, 2})
+                            .ints("pads", {1, 1, 1, 1})
+                            .ints("output_padding", {1, 1})
+                            .node("Concat", {"u", "v"}, "y", {4, 6, 6})
+                            .ints("axis", {1})
+                            .output("y");
+    GraphUnitLayer layer = wholeGraph(graph);
+    checkLayerGradients(layer, randomTensor(Shape{2, 3, 3, 3}, 11));
+}
+
 TEST(GraphOps, DecomposedLayerNormAndDropoutHaveTheirGradients)
 {
     // LayerNorm as PyTorch's older exports spell it, then Dropout.

@@ -73,7 +73,7 @@ std::unique_ptr<GraphOp> makeIndexingOp(const Graph& graph, const GraphNode& nod
 // clamped to ±2^40 (ONNX writes "to the end" as INT64_MAX).
 int64_t indexOf(float value);
 
-// The ops of graph_spatial_ops.cpp (Conv, BatchNormalization,
+// The ops of graph_spatial_ops.cpp (Conv, ConvTranspose, BatchNormalization,
 // LayerNormalization, MaxPool, AveragePool, GlobalAveragePool), or null
 // when `node` is none of them.
 std::unique_ptr<GraphOp> makeSpatialOp(const Graph& graph, const GraphNode& node);

@@ -171,7 +171,7 @@ public:
         const float* x = call.inputs[0].data;
         float* y = call.outputs[0].data;
         const int64_t count = elementCountOf(call.inputs[0].dims);
-        bounds(call);
+        const auto [low, high] = bounds(call);
         const float exponent = kind_ == Pointwise::Pow ? scalarInput(call, 1, 1.0f) : 0.0f;
         for (int64_t i = 0; i < count; ++i) {
             const float v = x[i];
@@ -189,7 +189,7 @@ public:
                 y[i] = std::tanh(v);
                 break;
             case Pointwise::Clip:
-                y[i] = std::min(std::max(v, low_), high_);
+                y[i] = std::min(std::max(v, low), high);
                 break;
             case Pointwise::Erf:
                 y[i] = std::erf(v);
@@ -225,7 +225,7 @@ public:
         const float* y = call.outputs[0].data;
         const float* dy = call.outputGrads[0];
         const int64_t count = elementCountOf(call.inputs[0].dims);
-        bounds(call);
+        const auto [low, high] = bounds(call);
         const float exponent = kind_ == Pointwise::Pow ? scalarInput(call, 1, 1.0f) : 0.0f;
         const auto twoOverRootPi = float(2.0 / std::sqrt(std::numbers::pi));
         for (int64_t i = 0; i < count; ++i) {
@@ -246,7 +246,7 @@ public:
                 break;
             // PyTorch's hardtanh (ReLU6): the gradient passes strictly inside the bounds.
             case Pointwise::Clip:
-                d = x[i] > low_ && x[i] < high_ ? g : 0.0f;
+                d = x[i] > low && x[i] < high ? g : 0.0f;
                 break;
             case Pointwise::Erf:
                 d = g * twoOverRootPi * std::exp(-x[i] * x[i]);
@@ -275,13 +275,12 @@ public:
     }
 
 private:
-    // Clip's bounds are inputs from opset 11 on, attributes before.
-    void bounds(const OpCall& call)
+    // Clip's bounds: inputs from opset 11 on, attributes before.
+    std::pair<float, float> bounds(const OpCall& call) const
     {
         if (kind_ != Pointwise::Clip)
-            return;
-        low_ = scalarInput(call, 1, low_);
-        high_ = scalarInput(call, 2, high_);
+            return {low_, high_};
+        return {scalarInput(call, 1, low_), scalarInput(call, 2, high_)};
     }
 
     Pointwise kind_;
@@ -991,7 +990,8 @@ private:
 
 std::string graphOpsTrained()
 {
-    return "Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, Div, Dropout, Equal, Erf, Exp, Flatten, "
+    return "Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, ConvTranspose, Div, Dropout, Equal, Erf, "
+           "Exp, Flatten, "
            "Gather, Gemm, GlobalAveragePool, Identity, LayerNormalization, LeakyRelu, MatMul, MaxPool, Mul, Neg, Pow, "
            "Reciprocal, ReduceMean, Relu, Reshape, Sigmoid, Slice, Softmax, Split, Sqrt, Squeeze, Sub, Tanh, "
            "Transpose, Unsqueeze, Where";
@@ -1063,7 +1063,7 @@ WeightRole weightRoleOf(const Graph& graph, const GraphNode& node, size_t input)
             role.init = ParameterInit::Zeros;
         else
             role = WeightRole{true, ParameterInit::Zeros, 1, input == 4 ? 1.0f : 0.0f, momentum};
-    } else if (op == "Conv" && dims.size() >= 2) {
+    } else if ((op == "Conv" || op == "ConvTranspose") && dims.size() >= 2) {
         role.fanIn = elementCountOf(Dims(dims.begin() + 1, dims.end()));
         if (input == 2) {
             const GraphTensor* kernel = graph.find(node.inputs[1]);

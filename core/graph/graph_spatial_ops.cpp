@@ -1,5 +1,5 @@
-// The graph ops over images (N, C, H, W): convolution, batch normalisation
-// and pooling; and layer normalisation, the other normalisation. Ungrouped
+// The graph ops over images (N, C, H, W): convolution and its transpose,
+// batch normalisation and pooling; and layer normalisation, the other normalisation. Ungrouped
 // convolutions, the normalisations and the windowed pools run on the
 // backend's kernels (the zoo layers' own); grouped (depthwise) convolutions
 // and the global average pool are plain loops.
@@ -188,6 +188,102 @@ private:
 
     std::string where_; // "<file>: node '<name>' (<op>)", for messages
     int64_t stride_, padding_, groups_;
+};
+
+// ConvTranspose (2-D, one group): the convolution's backward to its input,
+// run forward. Input (N, Cin, H, W), weight (Cin, Cout, kH, kW), bias (Cout);
+// output (N, Cout, (H − 1)·s − 2p + kH + outputPadding, ...). So its forward
+// is the backend's convolution backward-data, its input gradient a
+// convolution, and its weight gradient the convolution's weight gradient
+// with input and output gradient swapped.
+class ConvTransposeOp final : public GraphOp {
+public:
+    ConvTransposeOp(const Graph& graph, const GraphNode& node)
+        : where_(whereOf(graph, node)), stride_(squareAttribute(graph, node, "strides", 1)),
+          padding_(equalPadding(graph, node)), outputPadding_(squareAttribute(graph, node, "output_padding", 0))
+    {
+        const std::vector<int64_t> dilations = intsAttribute(node, "dilations");
+        if (std::any_of(dilations.begin(), dilations.end(), [](int64_t d) { return d != 1; }))
+            refuse(graph, node, "dilated transposed convolutions are not supported yet");
+        if (intAttribute(node, "group", 1) != 1)
+            refuse(graph, node, "grouped transposed convolutions are not supported yet");
+        if (!intsAttribute(node, "output_shape").empty())
+            refuse(graph, node, "output_shape is not supported (give pads and output_padding)");
+        if (outputPadding_ >= stride_)
+            refuse(graph, node, "output_padding must be below the stride");
+    }
+
+    size_t requiredInputs(size_t) const override { return 2; }
+
+    std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
+    {
+        requireImage(where_, inputs[0]);
+        const Dims& w = inputs[1];
+        if (w.size() != 4 || w[0] != inputs[0][1])
+            refuse(where_, "kernel " + formatDims(w) + " does not fit input " + formatDims(inputs[0]));
+        if (inputs.size() > 2 && !inputs[2].empty() && elementCountOf(inputs[2]) != w[1])
+            refuse(where_, "bias " + formatDims(inputs[2]) + " is not one per output channel of " + formatDims(w));
+        const Conv2dGeometry g = geometry(inputs[0], w);
+        if (g.inHeight < 1 || g.inWidth < 1)
+            refuse(where_,
+                   "padding " + std::to_string(padding_) + " leaves no output for input " + formatDims(inputs[0]));
+        return {{g.batch, g.inChannels, g.inHeight, g.inWidth}};
+    }
+
+    void forward(OpCall& call) override
+    {
+        const Conv2dGeometry g = geometry(call.inputs[0].dims, call.inputs[1].dims);
+        float* y = call.outputs[0].data;
+        call.backend.conv2dBackwardData(g, call.inputs[1].data, call.inputs[0].data, y, false);
+        if (call.inputs.size() < 3 || !call.inputs[2].data)
+            return;
+        const int64_t plane = g.inHeight * g.inWidth;
+        for (int64_t n = 0; n < g.batch; ++n)
+            for (int64_t c = 0; c < g.inChannels; ++c)
+                for (int64_t i = 0; i < plane; ++i)
+                    y[(n * g.inChannels + c) * plane + i] += call.inputs[2].data[c];
+    }
+
+    void backward(OpCall& call) override
+    {
+        const Conv2dGeometry g = geometry(call.inputs[0].dims, call.inputs[1].dims);
+        const float* dy = call.outputGrads[0];
+        if (float* dx = call.inputGrads[0]) {
+            std::vector<float> scratch(size_t(elementCountOf(call.inputs[0].dims)));
+            call.backend.conv2dForward(g, dy, call.inputs[1].data, nullptr, scratch.data());
+            addInto(dx, scratch.data(), int64_t(scratch.size()));
+        }
+        if (float* dw = call.inputGrads[1])
+            call.backend.conv2dBackward(g, dy, call.inputs[1].data, call.inputs[0].data, nullptr, dw, nullptr);
+        float* db = call.inputs.size() > 2 ? call.inputGrads[2] : nullptr;
+        if (!db)
+            return;
+        const int64_t plane = g.inHeight * g.inWidth;
+        for (int64_t n = 0; n < g.batch; ++n)
+            for (int64_t c = 0; c < g.inChannels; ++c)
+                for (int64_t i = 0; i < plane; ++i)
+                    db[c] += dy[(n * g.inChannels + c) * plane + i];
+    }
+
+private:
+    // The convolution this op reverses: its input is our output.
+    Conv2dGeometry geometry(const Dims& x, const Dims& w) const
+    {
+        Conv2dGeometry g;
+        g.batch = x[0];
+        g.outChannels = x[1];
+        g.inChannels = w[1];
+        g.kernelHeight = w[2];
+        g.kernelWidth = w[3];
+        g.stride = stride_;
+        g.padding = padding_;
+        g.inHeight = (x[2] - 1) * stride_ - 2 * padding_ + w[2] + outputPadding_;
+        g.inWidth = (x[3] - 1) * stride_ - 2 * padding_ + w[3] + outputPadding_;
+        return g;
+    }
+
+    std::string where_;
+    int64_t stride_, padding_, outputPadding_;
 };
 
 // BatchNormalization over (N, C, ...): inputs x, scale, bias, running mean
@@ -477,6 +573,8 @@ std::unique_ptr<GraphOp> makeSpatialOp(const Graph& graph, const GraphNode& node
 {
     if (node.op == "Conv")
         return std::make_unique<ConvOp>(graph, node);
+    if (node.op == "ConvTranspose")
+        return std::make_unique<ConvTransposeOp>(graph, node);
     if (node.op == "BatchNormalization")
         return std::make_unique<BatchNormOp>(graph, node);
     if (node.op == "MaxPool" || node.op == "AveragePool")

@@ -9,15 +9,53 @@ namespace {
 
 const std::set<std::string>& trainedOps()
 {
-    static const std::set<std::string> ops = {"Conv", "Gemm", "MatMul", "BatchNormalization", "MaxPool", "AveragePool",
-                                              "GlobalAveragePool", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh",
-                                              "Gelu", "Erf", "Add", "Sub", "Mul", "Div", "Concat", "Split", "Flatten",
-                                              "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout",
-                                              "LayerNormalization", "Softmax", "Gather",
-                                              // LayerNorm's decomposed pattern, PyTorch's causal mask and the shape
-                                              // arithmetic around its reshapes.
-                                              "ReduceMean", "Pow", "Sqrt", "Where", "Equal", "Slice", "Expand", "Cast",
-                                              "Shape", "Constant", "ConstantOfShape", "Range"};
+    // What the graph ops run (graph_ops.h), and the shape arithmetic that
+    // the import folds into constants.
+    static const std::set<std::string> ops = {"Conv",
+                                              "ConvTranspose",
+                                              "Gemm",
+                                              "MatMul",
+                                              "BatchNormalization",
+                                              "LayerNormalization",
+                                              "MaxPool",
+                                              "AveragePool",
+                                              "GlobalAveragePool",
+                                              "Relu",
+                                              "LeakyRelu",
+                                              "Clip",
+                                              "Sigmoid",
+                                              "Tanh",
+                                              "Erf",
+                                              "Exp",
+                                              "Sqrt",
+                                              "Pow",
+                                              "Reciprocal",
+                                              "Neg",
+                                              "Add",
+                                              "Sub",
+                                              "Mul",
+                                              "Div",
+                                              "Concat",
+                                              "Split",
+                                              "Slice",
+                                              "Flatten",
+                                              "Reshape",
+                                              "Transpose",
+                                              "Squeeze",
+                                              "Unsqueeze",
+                                              "Identity",
+                                              "Dropout",
+                                              "Softmax",
+                                              "Gather",
+                                              "ReduceMean",
+                                              "Equal",
+                                              "Where",
+                                              "Cast",
+                                              "Shape",
+                                              "Size",
+                                              "Constant",
+                                              "ConstantOfShape",
+                                              "Range"};
     return ops;
 }
 

@@ -18,9 +18,10 @@ struct NodeCost {
     bool estimated = false; // no formula for this op (or a shape it needs is unknown)
 };
 
-// True for the ops that training will cover (the import issue's list, the
-// decomposed LayerNorm and GELU patterns and PyTorch's causal mask
-// included); the rest can be planned only.
+// True for the ops training covers (graph_ops.h: the import issue's list
+// with the decomposed LayerNorm and GELU patterns and PyTorch's causal
+// mask, and the shape arithmetic folded into constants); the rest can be
+// planned only.
 bool isTrainedOp(const GraphNode& node);
 
 // True when input `index` of `node` is where a trained parameter goes

@@ -34,7 +34,8 @@ private:
 const char* const kOps[] = {"Conv",     "Relu",      "Add",     "MatMul",     "Gemm",    "MaxPool",
                             "Flatten",  "Shape",     "Reshape", "Concat",     "Softmax", "BatchNormalization",
                             "Identity", "Transpose", "Mystery", "Size",       "Mul",     "Div",
-                            "Split",    "Clip",      "Pow",     "ReduceMean", "Sigmoid", "GlobalAveragePool"};
+                            "Split",    "Clip",      "Pow",     "ReduceMean", "Sigmoid", "GlobalAveragePool",
+                            "Gather",   "Slice",     "Equal",   "Where",      "Cast",    "LayerNormalization"};
 
 // One training step of a model built from the graph, when it is small: a
 // forward at batch 2 and a backward from a gradient of ones.
