@@ -254,6 +254,10 @@ TEST(GraphOps, AttentionWithACausalMaskAndLayerNormHaveTheirGradients)
                       .node("Cast", {"r"}, "y", {4, 3})
                       .ints("to", {1})
                       .output("y");
+    // What does not depend on the batch has no batch dimension.
+    graph.tensors["p"].dims = {4, 6};
+    graph.tensors["window"].dims = {1, 4, 4};
+    graph.tensors["hidden"].dims = {1, 4, 4};
     graph.integerValues["where"] = {1, 3, 3, 7};
     graph.tensors["where"] = GraphTensor{"where", {4}, true, 8, false};
     for (const auto& [name, values] : std::map<std::string, std::vector<int64_t>>{{"begin", {0, 0}},
@@ -331,6 +335,15 @@ TEST(GraphOps, WhatAUnitCannotRunIsRefusedNamingTheNode)
             layer.forward(backend, randomTensor(Shape{2, 4}, 1), StepInfo{}, context);
         },
         {"node 'y_node' (MatMul)", "cannot multiply (2, 4) by (3, 5)"});
+    // An op's output must be what shape inference said.
+    const Graph misread =
+        GraphBuilder().input("x", {4}).node("Relu", {"x"}, "r", {5}).node("Add", {"r", "r"}, "y", {5}).output("y");
+    GraphUnitLayer disagreeing = wholeGraph(misread);
+    expectError<InvalidArgument>(
+        [&] {
+            disagreeing.forward(backend, randomTensor(Shape{2, 4}, 1), StepInfo{}, context);
+        },
+        {"node 'r_node' computed (2, 4) for 'r' where shape inference gave (batch, 5)"});
     // A unit's input must be what shape inference said.
     expectError<InvalidArgument>(
         [&] {

@@ -18,7 +18,10 @@ int64_t elementCountOf(const Dims& dims)
 {
     int64_t count = 1;
     for (int64_t extent : dims)
-        count *= extent;
+        if (extent < 0 || __builtin_mul_overflow(count, extent, &count))
+            throw InvalidArgument("a tensor of extents " + formatDims(dims)
+                                  + " has no element count (negative, or "
+                                    "beyond int64)");
     return count;
 }
 

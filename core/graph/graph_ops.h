@@ -22,7 +22,8 @@ namespace lpm {
 
 using Dims = std::vector<int64_t>;
 
-// Product of the extents (1 for a scalar).
+// Product of the extents (1 for a scalar); InvalidArgument for a negative
+// extent or a product beyond int64.
 int64_t elementCountOf(const Dims& dims);
 // "(2, 16, 28, 28)".
 std::string formatDims(const Dims& dims);

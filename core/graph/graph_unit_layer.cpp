@@ -145,7 +145,8 @@ GraphUnitLayer::GraphUnitLayer(const Graph& graph, const GraphUnit& unit, const 
             }
             index[output] = int(values_.size());
             step.outputs.push_back(int(values_.size()));
-            values_.push_back(Value{output, Source::Computed, -1, {}, false});
+            const GraphTensor* inferred = graph.find(output);
+            values_.push_back(Value{output, Source::Computed, -1, {}, false, inferred ? *inferred : GraphTensor{}});
         }
         steps_.push_back(std::move(step));
     }
@@ -185,6 +186,9 @@ void GraphUnitLayer::holdWeight(const Graph& graph, const Reader& reader, bool t
         given = std::make_shared<const std::vector<float>>(integers->second.begin(), integers->second.end());
     const WeightRole role = weightRoleOf(graph, *reader.node, reader.input);
     const bool weight = tensor && tensor->isWeight && tensor->isFloat && !value.dims.empty();
+    if (role.runningStatistic && !weight) // the op updates it in place: it must be a buffer of the unit's own
+        throw InvalidArgument(graph.source + ": node '" + reader.node->name + "' reads its running statistic '" + name
+                              + "' from something other than a float weight of the file");
     if (weight && (trained || role.runningStatistic)) {
         if (staticElements(*tensor) < 1)
             throw InvalidArgument(graph.source + ": weight '" + name + "' " + formatGraphShape(*tensor)
@@ -272,7 +276,18 @@ Tensor GraphUnitLayer::run(Backend& backend, Tensor input, const StepInfo& step,
                 outputs.push_back(OpTensor{});
                 continue;
             }
-            context.storage[size_t(v)] = Tensor::uninitializedLike(like, Shape{elementCountOf(outputDims[o])});
+            const GraphTensor& inferred = values_[size_t(v)].inferred;
+            const int64_t count = elementCountOf(outputDims[o]);
+            if (inferred.rankKnown) {
+                try {
+                    dimsAtBatch(inferred, batch, count);
+                } catch (const InvalidArgument&) {
+                    throw InvalidArgument("GraphUnit '" + description_ + "': node '" + each.node + "' computed "
+                                          + formatDims(outputDims[o]) + " for '" + inferred.name
+                                          + "' where shape inference gave " + formatGraphShape(inferred));
+                }
+            }
+            context.storage[size_t(v)] = Tensor::uninitializedLike(like, Shape{count});
             context.values[size_t(v)] = OpTensor{outputDims[o], context.storage[size_t(v)].data()};
             outputs.push_back(context.values[size_t(v)]);
         }

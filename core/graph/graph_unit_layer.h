@@ -55,6 +55,9 @@ private:
         int slot = -1;              // into parameters_, buffers_ or constants_
         Dims dims;                  // parameters, buffers and constants
         bool needsGradient = false; // depends on a parameter (or the input)
+        // Computed values: what shape inference said of the tensor (no rank
+        // when it said nothing), which each forward holds the op to.
+        GraphTensor inferred;
     };
     struct Step {
         std::unique_ptr<GraphOp> op;

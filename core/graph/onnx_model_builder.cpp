@@ -251,18 +251,33 @@ int64_t classesOf(const Graph& graph, bool tokens, int64_t tokenCount)
     return output->dims.back();
 }
 
+// Tensors beyond this many floats (256 GiB) fit no device: a file that
+// states such a weight or activation is refused before anything is allocated.
+constexpr int64_t kMostElements = int64_t(1) << 36;
+
 // Refuses a weight that the ops of two units read (tied weights: a
-// pipeline keeps each unit's parameters on its own stage).
-void requireUntiedWeights(const ImportedModel& imported)
+// pipeline keeps each unit's parameters on its own stage), and a weight or
+// a unit's output of no static size or beyond any device.
+void requireTrainableTensors(const ImportedModel& imported)
 {
     const Graph& graph = imported.graph;
     std::map<std::string, size_t> reader;
-    for (size_t unit = 0; unit < imported.units.size(); ++unit)
+    for (size_t unit = 0; unit < imported.units.size(); ++unit) {
+        const GraphTensor* output = graph.find(imported.units[unit].output);
+        const int64_t sample = output ? elementsPerSample(*output) : -1;
+        if (sample < 1 || sample > kMostElements)
+            throw InvalidArgument(graph.source + ": unit " + std::to_string(unit) + "'s output '"
+                                  + imported.units[unit].output + "' " + (output ? formatGraphShape(*output) : "")
+                                  + " has no known size per sample within any device's memory");
         for (int node : imported.units[unit].operationNodes)
             for (const std::string& input : graph.nodes[size_t(node)].inputs) {
                 const GraphTensor* tensor = input.empty() ? nullptr : graph.find(input);
                 if (!tensor || !tensor->isWeight || !tensor->isFloat || tensor->dims.empty())
                     continue;
+                const int64_t elements = staticElements(*tensor);
+                if (elements < 1 || elements > kMostElements)
+                    throw InvalidArgument(graph.source + ": weight '" + input + "' " + formatGraphShape(*tensor)
+                                          + " has no static size within any device's memory");
                 const auto [first, added] = reader.emplace(input, unit);
                 if (!added && first->second != unit)
                     throw InvalidArgument(graph.source + ": weight '" + input + "' is read by units "
@@ -270,6 +285,7 @@ void requireUntiedWeights(const ImportedModel& imported)
                                           + "; training weights shared between units (tied weights) is not "
                                             "available yet");
             }
+    }
 }
 
 } // namespace
@@ -280,7 +296,7 @@ Model modelFromImported(const ImportedModel& imported)
     const Shape sampleShape = sampleShapeOf(graph);
     const bool tokens = !graph.find(graph.dataInputs.front())->isFloat;
     const int64_t classes = classesOf(graph, tokens, sampleShape[0]);
-    requireUntiedWeights(imported);
+    requireTrainableTensors(imported);
     std::vector<std::unique_ptr<Layer>> units;
     for (size_t unit = 0; unit < imported.units.size(); ++unit) {
         const GraphUnit& part = imported.units[unit];

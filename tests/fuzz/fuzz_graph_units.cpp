@@ -38,23 +38,26 @@ const char* const kOps[] = {"Conv",     "Relu",      "Add",     "MatMul",     "G
                             "Gather",   "Slice",     "Equal",   "Where",      "Cast",    "LayerNormalization"};
 
 // One training step of a model built from the graph, when it is small: a
-// forward at batch 2 and a backward from a gradient of ones.
+// forward at batch 2 and a backward from a gradient of ones. (Sizes are
+// checked on the graph, where their counts cannot overflow.)
 void trainOnce(const lpm::ImportedModel& imported)
 {
+    const lpm::Graph& graph = imported.graph;
+    int64_t parameters = 0;
+    for (const auto& [name, tensor] : graph.tensors) {
+        // Weights small; every other tensor of a shape the forward is held to, small per sample.
+        const int64_t elements = tensor.isWeight ? lpm::staticElements(tensor) : lpm::elementsPerSample(tensor);
+        if (elements < 0 || (tensor.isWeight && (parameters += elements) > 100000) || elements > 32768)
+            return;
+    }
+    for (const lpm::GraphUnit& unit : imported.units) {
+        const lpm::GraphTensor* output = graph.find(unit.output);
+        const int64_t elements = output ? lpm::elementsPerSample(*output) : -1;
+        if (elements < 0 || elements > 32768)
+            return;
+    }
     lpm::Model model = lpm::modelFromImported(imported);
     if (model.inputShape(2).elementCount() > 4096)
-        return;
-    int64_t parameters = 0;
-    for (int unit = 0; unit < model.unitCount(); ++unit) {
-        std::vector<lpm::ParameterSlot*> slots;
-        model.unit(unit).collectParameters("", slots);
-        for (const lpm::ParameterSlot* slot : slots)
-            parameters += slot->shape.elementCount();
-    }
-    for (const lpm::Shape& shape : model.unitOutputShapes(2))
-        if (shape.elementCount() > 65536)
-            return;
-    if (parameters > 100000)
         return;
     lpm::ParameterStore store(model);
     store.initialize(1);
