@@ -125,6 +125,8 @@ private:
     // The file's values of input `input`, or null where the file has none (the seed's initialisation then).
     std::shared_ptr<const std::vector<float>> valuesOf(size_t input) const
     {
+        if (input >= node_.inputs.size())
+            return nullptr;
         const auto found = graph_.weightValues.find(node_.inputs[input]);
         return found == graph_.weightValues.end() ? nullptr : found->second;
     }
@@ -190,6 +192,10 @@ private:
 
     std::unique_ptr<Layer> batchNorm() const
     {
+        if (node_.inputs.size() != 5)
+            refuse("a BatchNormalization without its five inputs");
+        for (size_t input = 2; input < 5; ++input)
+            weight(input); // a weight of known shape, each
         const GraphTensor& scale = weight(1);
         if (intAttribute("training_mode", 0) != 0)
             refuse("BatchNormalization exported in training mode (export in evaluation mode)");
