@@ -34,22 +34,11 @@ public:
     GraphBuilder& node(const std::string& op, std::vector<std::string> inputs, const std::string& output,
                        std::vector<int64_t> sample)
     {
-        GraphNode node;
-        node.name = output + "_node";
-        node.op = op;
-        node.inputs = std::move(inputs);
-        node.outputs = {output};
-        graph_.nodes.push_back(node);
-        return activation(output, std::move(sample));
+        return node(op, std::move(inputs), std::vector<std::string>{output}, {std::move(sample)});
     }
     GraphBuilder& shapeNode(const std::string& op, std::vector<std::string> inputs, const std::string& output)
     {
-        GraphNode node;
-        node.name = output + "_node";
-        node.op = op;
-        node.inputs = std::move(inputs);
-        node.outputs = {output};
-        graph_.nodes.push_back(node);
+        addNode(op, std::move(inputs), {output});
         GraphTensor tensor{output, {2}, true};
         tensor.elementBytes = 8;
         tensor.isFloat = false;
@@ -78,12 +67,7 @@ public:
     GraphBuilder& node(const std::string& op, std::vector<std::string> inputs, std::vector<std::string> outputs,
                        std::vector<std::vector<int64_t>> samples)
     {
-        GraphNode node;
-        node.name = outputs.front() + "_node";
-        node.op = op;
-        node.inputs = std::move(inputs);
-        node.outputs = outputs;
-        graph_.nodes.push_back(node);
+        addNode(op, std::move(inputs), outputs);
         for (size_t i = 0; i < outputs.size(); ++i)
             activation(outputs[i], samples[i]);
         return *this;
@@ -95,6 +79,16 @@ public:
     }
 
 private:
+    // A node named after its first output.
+    void addNode(const std::string& op, std::vector<std::string> inputs, std::vector<std::string> outputs)
+    {
+        GraphNode node;
+        node.name = outputs.front() + "_node";
+        node.op = op;
+        node.inputs = std::move(inputs);
+        node.outputs = std::move(outputs);
+        graph_.nodes.push_back(std::move(node));
+    }
     GraphBuilder& activation(const std::string& name, std::vector<int64_t> sample)
     {
         sample.insert(sample.begin(), GraphTensor::kBatchDimension);

@@ -39,14 +39,7 @@ void runGenerate(const GenerateOptions& options)
         throw InvalidArgument(options.checkpoint + ": " + error.what());
     }
     ParameterStore store(model);
-    if (int64_t(checkpoint.parameters.size()) != store.parameterCount()
-        || int64_t(checkpoint.buffers.size()) != store.bufferCount())
-        throw FileError(options.checkpoint + ": holds " + std::to_string(checkpoint.parameters.size())
-                        + " parameters and " + std::to_string(checkpoint.buffers.size()) + " buffer values, model "
-                        + model.name() + " has " + std::to_string(store.parameterCount()) + " and "
-                        + std::to_string(store.bufferCount()));
-    std::copy(checkpoint.parameters.begin(), checkpoint.parameters.end(), store.hostValues());
-    std::copy(checkpoint.buffers.begin(), checkpoint.buffers.end(), store.hostBuffers());
+    restoreWeights(checkpoint, options.checkpoint, store);
     const std::unique_ptr<Backend> backend = makeBackend(BackendRequest{"cpu", options.threads, false});
     std::fwrite(options.prompt.data(), 1, options.prompt.size(), stdout);
     std::fflush(stdout);

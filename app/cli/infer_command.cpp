@@ -46,14 +46,7 @@ void loadWeights(const InferOptions& options, Model& model, ParameterStore& stor
     if (checkpoint.model != model.name())
         throw InvalidArgument(options.checkpoint + ": is a checkpoint of " + checkpoint.model + ", not of "
                               + model.name());
-    if (int64_t(checkpoint.parameters.size()) != store.parameterCount()
-        || int64_t(checkpoint.buffers.size()) != store.bufferCount())
-        throw FileError(options.checkpoint + ": holds " + std::to_string(checkpoint.parameters.size())
-                        + " parameters and " + std::to_string(checkpoint.buffers.size()) + " buffer values, "
-                        + model.name() + " has " + std::to_string(store.parameterCount()) + " and "
-                        + std::to_string(store.bufferCount()));
-    std::copy(checkpoint.parameters.begin(), checkpoint.parameters.end(), store.hostValues());
-    std::copy(checkpoint.buffers.begin(), checkpoint.buffers.end(), store.hostBuffers());
+    restoreWeights(checkpoint, options.checkpoint, store);
 }
 
 void runInfer(const InferOptions& options)

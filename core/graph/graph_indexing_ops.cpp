@@ -213,11 +213,7 @@ public:
 
     std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
     {
-        bool ok = false;
-        Dims out = broadcastDims(inputs[0], inputs[1], ok);
-        if (!ok)
-            refuse(where_, formatDims(inputs[0]) + " and " + formatDims(inputs[1]) + " do not broadcast");
-        return {out};
+        return {broadcastOrRefuse(where_, inputs[0], inputs[1])};
     }
 
     void forward(OpCall& call) override

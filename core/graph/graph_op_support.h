@@ -27,6 +27,9 @@ int64_t normalizedAxis(int64_t axis, size_t rank);
 // they do not broadcast.
 Dims broadcastDims(const Dims& a, const Dims& b, bool& ok);
 
+// broadcastDims of two operands, or InvalidArgument at `where` naming them.
+Dims broadcastOrRefuse(const std::string& where, const Dims& a, const Dims& b);
+
 // Strides for reading a tensor of extents `dims` at an index into `out`
 // (dims right-aligned to out's rank): 0 along the axes it is broadcast on.
 std::vector<int64_t> broadcastStrides(const Dims& dims, const Dims& out);

@@ -117,6 +117,15 @@ Dims broadcastDims(const Dims& a, const Dims& b, bool& ok)
     return out;
 }
 
+Dims broadcastOrRefuse(const std::string& where, const Dims& a, const Dims& b)
+{
+    bool ok = false;
+    Dims out = broadcastDims(a, b, ok);
+    if (!ok)
+        refuse(where, formatDims(a) + " and " + formatDims(b) + " do not broadcast");
+    return out;
+}
+
 std::vector<int64_t> broadcastStrides(const Dims& dims, const Dims& out)
 {
     std::vector<int64_t> strides(out.size(), 0);
@@ -352,11 +361,7 @@ public:
 
     std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
     {
-        bool ok = false;
-        Dims out = broadcastDims(inputs[0], inputs[1], ok);
-        if (!ok)
-            refuse(where_, formatDims(inputs[0]) + " and " + formatDims(inputs[1]) + " do not broadcast");
-        return {out};
+        return {broadcastOrRefuse(where_, inputs[0], inputs[1])};
     }
 
     void forward(OpCall& call) override

@@ -1,5 +1,7 @@
 #include "train/checkpoint.h"
 
+#include <algorithm>
+
 #include "io/binary_stream.h"
 #include "io/checksummed_file.h"
 #include "tensor/error.h"
@@ -71,6 +73,18 @@ Checkpoint readCheckpoint(const std::filesystem::path& file)
     if (checkpoint.globalStep < 0 || checkpoint.optimizerSteps < 0)
         throw FileError(name + ": negative step count");
     return checkpoint;
+}
+
+void restoreWeights(const Checkpoint& checkpoint, const std::filesystem::path& file, ParameterStore& store)
+{
+    if (int64_t(checkpoint.parameters.size()) != store.parameterCount()
+        || int64_t(checkpoint.buffers.size()) != store.bufferCount())
+        throw FileError(file.string() + ": holds " + std::to_string(checkpoint.parameters.size()) + " parameters and "
+                        + std::to_string(checkpoint.buffers.size()) + " buffer values, model " + checkpoint.model
+                        + " has " + std::to_string(store.parameterCount()) + " and "
+                        + std::to_string(store.bufferCount()));
+    std::copy(checkpoint.parameters.begin(), checkpoint.parameters.end(), store.hostValues());
+    std::copy(checkpoint.buffers.begin(), checkpoint.buffers.end(), store.hostBuffers());
 }
 
 } // namespace lpm

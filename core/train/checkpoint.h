@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/parameter_store.h"
 #include "optim/optimizer_options.h"
 
 namespace lpm {
@@ -43,5 +44,10 @@ void writeCheckpoint(const std::filesystem::path& file, const Checkpoint& checkp
 // data, a negative step, or state vectors of another length than the
 // parameters. Whether it fits a model is the caller's to check.
 Checkpoint readCheckpoint(const std::filesystem::path& file);
+
+// Copies a checkpoint's weights and buffers (read from `file`) into the
+// host values of `store`, a store of checkpoint.model; throws FileError
+// naming the file and both counts when they are not the store's.
+void restoreWeights(const Checkpoint& checkpoint, const std::filesystem::path& file, ParameterStore& store);
 
 } // namespace lpm
