@@ -3,10 +3,10 @@
 // runs node by node. Tensors are float32, row-major, of any rank, batch
 // included wherever the graph put it.
 //
-// Shapes come from the inputs' shapes at run time (a broadcast, a matrix
-// product, a convolution), except for the reshaping ops (Reshape, Flatten,
-// Squeeze, Unsqueeze), which take the shape shape inference gave their
-// output, with the batch put in.
+// Shapes come from the inputs at run time (a broadcast, a matrix product, a
+// convolution, a Slice's bounds), except for the reshaping ops (Reshape,
+// Flatten, Squeeze, Unsqueeze) and Split, which take the shapes shape
+// inference gave their outputs, with the batch put in.
 #pragma once
 
 #include <cstdint>
@@ -29,8 +29,8 @@ int64_t elementCountOf(const Dims& dims);
 std::string formatDims(const Dims& dims);
 
 // A tensor seen by an op: its extents and its floats (null for an absent
-// optional input, or one that is not a float tensor: shapes and axes, which
-// the ops take from the graph instead).
+// optional input, or one the op does not read). Integer tensors (indices,
+// bounds, a Where's condition) arrive as floats holding whole numbers.
 struct OpTensor {
     Dims dims;
     float* data = nullptr;
