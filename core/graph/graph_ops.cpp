@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <numbers>
+#include <set>
 
 #include "graph/graph_op_support.h"
 #include "tensor/error.h"
@@ -996,13 +997,57 @@ private:
 
 } // namespace
 
+const std::set<std::string>& graphOpNames()
+{
+    static const std::set<std::string> names = {"Add",
+                                                "AveragePool",
+                                                "BatchNormalization",
+                                                "Cast",
+                                                "Clip",
+                                                "Concat",
+                                                "Conv",
+                                                "ConvTranspose",
+                                                "Div",
+                                                "Dropout",
+                                                "Equal",
+                                                "Erf",
+                                                "Exp",
+                                                "Flatten",
+                                                "Gather",
+                                                "Gemm",
+                                                "GlobalAveragePool",
+                                                "Identity",
+                                                "LayerNormalization",
+                                                "LeakyRelu",
+                                                "MatMul",
+                                                "MaxPool",
+                                                "Mul",
+                                                "Neg",
+                                                "Pow",
+                                                "Reciprocal",
+                                                "ReduceMean",
+                                                "Relu",
+                                                "Reshape",
+                                                "Sigmoid",
+                                                "Slice",
+                                                "Softmax",
+                                                "Split",
+                                                "Sqrt",
+                                                "Squeeze",
+                                                "Sub",
+                                                "Tanh",
+                                                "Transpose",
+                                                "Unsqueeze",
+                                                "Where"};
+    return names;
+}
+
 std::string graphOpsTrained()
 {
-    return "Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, ConvTranspose, Div, Dropout, Equal, Erf, "
-           "Exp, Flatten, "
-           "Gather, Gemm, GlobalAveragePool, Identity, LayerNormalization, LeakyRelu, MatMul, MaxPool, Mul, Neg, Pow, "
-           "Reciprocal, ReduceMean, Relu, Reshape, Sigmoid, Slice, Softmax, Split, Sqrt, Squeeze, Sub, Tanh, "
-           "Transpose, Unsqueeze, Where";
+    std::string list;
+    for (const std::string& name : graphOpNames())
+        list += (list.empty() ? "" : ", ") + name;
+    return list;
 }
 
 std::unique_ptr<GraphOp> makeGraphOp(const Graph& graph, const GraphNode& node)

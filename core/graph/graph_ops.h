@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -105,7 +106,8 @@ WeightRole weightRoleOf(const Graph& graph, const GraphNode& node, size_t input)
 // supported (an op outside the set, or an attribute value it lacks).
 std::unique_ptr<GraphOp> makeGraphOp(const Graph& graph, const GraphNode& node);
 
-// The ops makeGraphOp builds, for messages: "Add, AveragePool, ...".
+// The ops makeGraphOp builds, and the same for messages: "Add, AveragePool, ...".
+const std::set<std::string>& graphOpNames();
 std::string graphOpsTrained();
 
 // Extents of `tensor` for a batch of `batch`: the batch dimension put in,

@@ -101,7 +101,7 @@ GraphUnitLayer::GraphUnitLayer(const Graph& graph, const GraphUnit& unit, const 
     }
 
     std::map<std::string, int> index{{input, 0}};
-    values_.push_back(Value{input, Source::Input, -1, {}, true});
+    values_.push_back(Value{input, Source::Input, -1, {}, {}});
     input_ = 0;
     std::vector<Reader> readers; // the first reader of each weight, for its role
     for (int nodeIndex : unit.nodes) {
@@ -120,7 +120,7 @@ GraphUnitLayer::GraphUnitLayer(const Graph& graph, const GraphUnit& unit, const 
                 value = found->second;
             } else if (!name.empty() && held(name)) {
                 value = int(values_.size());
-                values_.push_back(Value{name, Source::Weight, -1, {}, false});
+                values_.push_back(Value{name, Source::Weight, -1, {}, {}});
                 readers.push_back(Reader{value, &node, i});
                 index[name] = value;
             } else if (!name.empty() && producer.count(name)) {
@@ -146,7 +146,7 @@ GraphUnitLayer::GraphUnitLayer(const Graph& graph, const GraphUnit& unit, const 
             index[output] = int(values_.size());
             step.outputs.push_back(int(values_.size()));
             const GraphTensor* inferred = graph.find(output);
-            values_.push_back(Value{output, Source::Computed, -1, {}, false, inferred ? *inferred : GraphTensor{}});
+            values_.push_back(Value{output, Source::Computed, -1, {}, inferred ? *inferred : GraphTensor{}});
         }
         steps_.push_back(std::move(step));
     }
@@ -203,7 +203,6 @@ void GraphUnitLayer::holdWeight(const Graph& graph, const Reader& reader, bool t
             ParameterSlot& slot = registerParameter(name, shape, role.init, role.fanIn);
             value.source = Source::Parameter;
             value.slot = int(parameters_.size());
-            value.needsGradient = true;
             parameters_.push_back(&slot);
         }
         setImported(name, name, given);

@@ -52,9 +52,8 @@ private:
     struct Value {
         std::string name;
         Source source = Source::Computed;
-        int slot = -1;              // into parameters_, buffers_ or constants_
-        Dims dims;                  // parameters, buffers and constants
-        bool needsGradient = false; // depends on a parameter (or the input)
+        int slot = -1; // into parameters_, buffers_ or constants_
+        Dims dims;     // parameters, buffers and constants
         // Computed values: what shape inference said of the tensor (no rank
         // when it said nothing), which each forward holds the op to.
         GraphTensor inferred;

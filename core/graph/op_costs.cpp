@@ -3,59 +3,17 @@
 #include <set>
 #include <string>
 
+#include "graph/graph_ops.h"
+
 namespace lpm {
 
 namespace {
 
-const std::set<std::string>& trainedOps()
+// The shape arithmetic the import folds into constants: trained in the
+// sense that it never reaches the graph ops.
+const std::set<std::string>& foldedOps()
 {
-    // What the graph ops run (graph_ops.h), and the shape arithmetic that
-    // the import folds into constants.
-    static const std::set<std::string> ops = {"Conv",
-                                              "ConvTranspose",
-                                              "Gemm",
-                                              "MatMul",
-                                              "BatchNormalization",
-                                              "LayerNormalization",
-                                              "MaxPool",
-                                              "AveragePool",
-                                              "GlobalAveragePool",
-                                              "Relu",
-                                              "LeakyRelu",
-                                              "Clip",
-                                              "Sigmoid",
-                                              "Tanh",
-                                              "Erf",
-                                              "Exp",
-                                              "Sqrt",
-                                              "Pow",
-                                              "Reciprocal",
-                                              "Neg",
-                                              "Add",
-                                              "Sub",
-                                              "Mul",
-                                              "Div",
-                                              "Concat",
-                                              "Split",
-                                              "Slice",
-                                              "Flatten",
-                                              "Reshape",
-                                              "Transpose",
-                                              "Squeeze",
-                                              "Unsqueeze",
-                                              "Identity",
-                                              "Dropout",
-                                              "Softmax",
-                                              "Gather",
-                                              "ReduceMean",
-                                              "Equal",
-                                              "Where",
-                                              "Cast",
-                                              "Shape",
-                                              "Size",
-                                              "Constant",
-                                              "ConstantOfShape",
-                                              "Range"};
+    static const std::set<std::string> ops = {"Shape", "Size", "Constant", "ConstantOfShape", "Range"};
     return ops;
 }
 
@@ -110,7 +68,7 @@ bool weightIsParameter(const Graph& graph, const GraphNode& node, size_t index)
 
 bool isTrainedOp(const GraphNode& node)
 {
-    return node.domain.empty() && trainedOps().count(node.op) > 0;
+    return node.domain.empty() && (graphOpNames().count(node.op) > 0 || foldedOps().count(node.op) > 0);
 }
 
 bool movesDataOnly(const GraphNode& node)
