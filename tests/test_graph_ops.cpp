@@ -335,6 +335,30 @@ TEST(GraphOps, WhatAUnitCannotRunIsRefusedNamingTheNode)
             layer.forward(backend, randomTensor(Shape{2, 4}, 1), StepInfo{}, context);
         },
         {"node 'y_node' (MatMul)", "cannot multiply (2, 4) by (3, 5)"});
+    // A batch norm's running statistic must be a weight of the file (the op updates it).
+    const Graph fixedStatistic = GraphBuilder()
+                                     .input("x", {2, 3, 3})
+                                     .weight("gamma", {2})
+                                     .weight("beta", {2})
+                                     .weight("var", {2})
+                                     .constant("mean", {0.0f, 0.0f}, {2})
+                                     .node("BatchNormalization", {"x", "gamma", "beta", "mean", "var"}, "y", {2, 3, 3})
+                                     .output("y");
+    expectError<InvalidArgument>(
+        [&] { wholeGraph(fixedStatistic); },
+        {"node 'y_node' reads its running statistic 'mean'", "other than a float weight of the file"});
+    // An input the unit cannot read: integers that are neither folded nor computed here.
+    Graph integers = GraphBuilder().input("x", {4}).node("Add", {"x", "counts"}, "y", {4}).output("y");
+    integers.tensors["counts"] = GraphTensor{"counts", {4}, true, 8, false};
+    expectError<InvalidArgument>([&] { wholeGraph(integers); },
+                                 {"node 'y_node' (Add): input 1 'counts' is not a tensor the unit can read"});
+    // A constant whose values do not fill its shape.
+    const Graph shortConstant = GraphBuilder()
+                                    .input("x", {4})
+                                    .constant("c", {1.0f, 2.0f, 3.0f}, {4})
+                                    .node("Add", {"x", "c"}, "y", {4})
+                                    .output("y");
+    expectError<InvalidArgument>([&] { wholeGraph(shortConstant); }, {"constant 'c' holds 3 values for the shape (4)"});
     // An op's output must be what shape inference said.
     const Graph misread =
         GraphBuilder().input("x", {4}).node("Relu", {"x"}, "r", {5}).node("Add", {"r", "r"}, "y", {5}).output("y");

@@ -5,8 +5,10 @@
 #include "expect_error.h"
 #include "graph/graph_units.h"
 #include "graph/onnx_model_builder.h"
+#include "graph/onnx_writer.h"
 #include "graph/op_costs.h"
 #include "graph_test_support.h"
+#include "nn/parameter_store.h"
 
 namespace lpm {
 namespace {
@@ -191,6 +193,33 @@ TEST(GraphUnits, WhatCannotTrainIsRefusedNamingTheUnitOrTheShape)
                                  {"weight", "expected 32 values", "got 3"});
     linear.weightValues["w"] = std::make_shared<const std::vector<float>>(32, 0.5f);
     EXPECT_EQ(modelFromImported(unitsFromGraph(linear)).classes(), 4);
+    // B untransposed is held transposed, which is not the file's tensor: it cannot be exported.
+    Graph untransposed =
+        GraphBuilder().input("x", {8}).weight("w", {8, 4}).node("Gemm", {"x", "w"}, "y", {4}).output("y");
+    Model held = modelFromImported(unitsFromGraph(untransposed));
+    ParameterStore store(held);
+    expectError<InvalidArgument>([&] { importedTensors(store); },
+                                 {"parameter unit0.weight", "no tensor of its own", "cannot be exported yet"});
+    // One weight read by two units (tied).
+    Graph tied = GraphBuilder()
+                     .input("x", {8})
+                     .weight("w", {8, 8})
+                     .node("Gemm", {"x", "w"}, "a", {8})
+                     .ints("transB", {1})
+                     .node("Relu", {"a"}, "r", {8})
+                     .node("Gemm", {"r", "w"}, "y", {8})
+                     .ints("transB", {1})
+                     .output("y");
+    expectError<InvalidArgument>([&] { modelFromImported(unitsFromGraph(tied)); },
+                                 {"test.onnx", "weight 'w' is read by units 0 and 2", "tied weights"});
+    // A weight no device holds: 2^40 floats.
+    Graph huge = GraphBuilder()
+                     .input("x", {8})
+                     .weight("w", {int64_t(1) << 20, int64_t(1) << 20})
+                     .node("MatMul", {"x", "w"}, "y", {int64_t(1) << 20})
+                     .output("y");
+    expectError<InvalidArgument>([&] { modelFromImported(unitsFromGraph(huge)); },
+                                 {"test.onnx", "weight 'w'", "no static size within any device's memory"});
 }
 
 TEST(OpCosts, ConvolutionCountsItsWindowAndGroups)

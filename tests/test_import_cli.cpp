@@ -164,6 +164,14 @@ TEST_F(ImportCli, InferWritesPyTorchsOutputsForAnNpyInput)
     for (size_t i = 0; i < expected.size(); ++i)
         EXPECT_NEAR(logits.values[i], expected[i], 1e-4f * std::max(1.0f, std::abs(expected[i])));
 
+    const RunResult trained = lpm("train --model cnn --dataset synthetic --steps 1 --quiet --save-checkpoint "
+                                  + quote(path("cnn.ckpt").string()));
+    ASSERT_EQ(trained.exitCode, 0) << trained.err;
+    const RunResult other =
+        lpm("infer --model " + fixture("resnet-mini.onnx") + " --input " + quote(path("x.npy").string()) + " --output "
+            + quote(path("z.npy").string()) + " --checkpoint " + quote(path("cnn.ckpt").string()));
+    EXPECT_EQ(other.exitCode, 1);
+    EXPECT_THAT(other.err, HasSubstr("is a checkpoint of cnn, not of"));
     const RunResult wrong = lpm("infer --model cnn --input " + quote(path("y.npy").string()) + " --output "
                                 + quote(path("z.npy").string()));
     EXPECT_EQ(wrong.exitCode, 1);

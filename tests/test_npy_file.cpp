@@ -69,6 +69,10 @@ TEST_F(NpyFile, WhatDoesNotFitIsRefusedNamingTheFile)
     expectError([&] { readNpy(write("s.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", four)); },
                 {"s.npy", "holds 4 elements", "(3, 2) needs 6"});
     expectError([&] { readNpy(path("absent.npy")); }, {"absent.npy"});
+    std::ofstream(path("v9.npy"), std::ios::binary) << std::string("\x93NUMPY\x09\x00\x10\x00", 10) << "{}";
+    expectError([&] { readNpy(path("v9.npy")); }, {"v9.npy", "format version 9 is not supported"});
+    std::ofstream(path("cut.npy"), std::ios::binary) << std::string("\x93NUMPY\x01\x00\xff\x00", 10) << "{'descr'";
+    expectError([&] { readNpy(path("cut.npy")); }, {"cut.npy", "header runs past the end"});
 }
 
 } // namespace

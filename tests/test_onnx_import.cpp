@@ -16,6 +16,7 @@
 #include "graph/model_source.h"
 #include "graph/onnx_model_builder.h"
 #include "graph/onnx_reader.h"
+#include "graph/onnx_writer.h"
 #include "graph_test_support.h"
 #include "nn/model_outline.h"
 #include "nn/parameter_store.h"
@@ -304,6 +305,28 @@ TEST(OnnxImport, WhatCannotTrainYetIsRefusedNamingTheUnit)
     // Structure only: the seed initialises what the file does not hold, and the units still train.
     const Model vgg = modelFromImported(importOnnxModel(fixture("vgg16-structure.onnx")));
     EXPECT_EQ(vgg.classes(), 1000);
+}
+
+// What --export-onnx refuses to write: values of another size than the
+// file's tensor, and a tensor the file does not have.
+TEST(OnnxImport, ExportRefusesTensorsThatDoNotFitTheFile)
+{
+    SKIP_WITHOUT_ONNX();
+    Model model = modelFromImported(importOnnxModel(fixture("cnn.onnx")));
+    ParameterStore store(model);
+    store.initialize(1);
+    const std::string out = (std::filesystem::temp_directory_path() / "lpm_export_refused.onnx").string();
+    std::map<std::string, ExportedTensor> tensors = importedTensors(store);
+    ASSERT_EQ(tensors.count("conv1.weight"), 1u);
+    tensors["conv1.weight"].values.resize(5);
+    expectError<InvalidArgument>(
+        [&] { writeOnnxWithWeights(fixture("cnn.onnx"), tensors, out); },
+        {"cnn.onnx", "tensor 'conv1.weight' holds 288 values in the file", "the trained model 5"});
+    tensors = importedTensors(store);
+    tensors["nowhere"] = ExportedTensor{{1}, {0.0f}};
+    expectError<InvalidArgument>([&] { writeOnnxWithWeights(fixture("cnn.onnx"), tensors, out); },
+                                 {"cnn.onnx", "'nowhere'", "neither an initializer"});
+    EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 TEST(OnnxImport, BrokenFilesAreRefusedNamingTheProblem)
