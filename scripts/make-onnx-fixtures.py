@@ -15,12 +15,12 @@ ones (export_params=False) carry none and are for planning at real sizes.
 Besides the .onnx files it writes PyTorch's results, for the tests to check
 our forward and training of the imported models against:
   NAME.forward.json (cnn, resnet-mini, mobilenet-mini, unet-mini,
-    gpt-tiny): the outputs of the model in evaluation mode for a fixed input
+    gpt-tiny, resnet18-narrow): the outputs of the model in evaluation mode for a fixed input
     (input, input_shape, output, output_shape; the image models' input is the
     2 images they were exported with, gpt-tiny's 2 sequences of 64 token ids,
     written as numbers like the images, and its output the logits of shape
     (2, 64, 256));
-  NAME.sgd-step.json (the same five): one step of plain SGD (learning rate
+  NAME.sgd-step.json (the same six): one step of plain SGD (learning rate
     0.1, no momentum, no weight decay) in training mode from the exported
     weights, on a fixed batch and fixed labels with the mean cross entropy
     (4 images and 4 labels for the image models; 2 sequences of 64 ids and
@@ -116,6 +116,34 @@ class ResnetMini(nn.Module):
     def forward(self, x):
         x = self.blocks(self.stem(x))
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+# torchvision's resnet18 at an eighth of its width (8, 16, 32, 64 channels)
+# for 1-channel images: the 7x7 stride-2 stem and the padded max pool
+# (3, stride 2, padding 1), then 4 stages of 2 basic blocks.
+class Resnet18Narrow(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 8, 7, 2, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                                  nn.MaxPool2d(3, 2, 1))
+        blocks = []
+        for cin, cout, stride in ((8, 8, 1), (8, 16, 2), (16, 32, 2), (32, 64, 2)):
+            blocks += [Residual(cin, cout, stride), Residual(cout, cout, 1)]
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.blocks(self.stem(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+# A deep plain network, for planning a model of hundreds of units: 150
+# hidden layers of 64, each Linear and ReLU a unit of its own.
+def deep_mlp(hidden_layers=150, width=64):
+    layers = [nn.Flatten(), nn.Linear(784, width), nn.ReLU()]
+    for _ in range(hidden_layers):
+        layers += [nn.Linear(width, width), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(width, 10))
 
 
 # MobileNet-style: inverted residual blocks with depthwise convolutions and ReLU6.
@@ -310,6 +338,14 @@ def main():
     sequences = torch.randint(0, 256, (2, 64), generator=generator)
     targets = torch.randint(0, 256, (2, 64), generator=generator)
     write_sgd_step(gpt, sequences, targets, os.path.join(out, "gpt-tiny.sgd-step.json"))
+    # Added later, after everything above, from a seed of their own, so that
+    # the files above stay as they were.
+    torch.manual_seed(4)
+    resnet18 = Resnet18Narrow()
+    export(resnet18, image, os.path.join(out, "resnet18-narrow.onnx"), True)
+    write_forward(resnet18, image, os.path.join(out, "resnet18-narrow.forward.json"))
+    write_sgd_step(resnet18, batch, labels, os.path.join(out, "resnet18-narrow.sgd-step.json"))
+    export(deep_mlp(), image, os.path.join(out, "mlp-deep-structure.onnx"), False)
 
 
 if __name__ == "__main__":

@@ -156,6 +156,67 @@ TEST(GraphOps, ConvolutionsNormalisationAndPoolsHaveTheirGradients)
     checkLayerGradients(layer, randomTensor(Shape{2, 2, 6, 6}, 7), options);
 }
 
+TEST(GraphOps, PaddedAndCeilModePoolsHaveTheirGradientsAndPyTorchsDivisors)
+{
+    // ResNet's stem pool (MaxPool 3 stride 2 pad 1), PyTorch's padded
+    // average pools with and without counting the padding, and ceil_mode,
+    // all over x (2, 2, 7, 7), each to (2, 4, 4), summed.
+    auto pool = [](GraphBuilder& builder, const std::string& op, const std::string& output, int64_t kernel) {
+        builder.node(op, {"x"}, output, {2, 4, 4}).ints("kernel_shape", {kernel, kernel}).ints("strides", {2, 2});
+    };
+    GraphBuilder builder;
+    builder.input("x", {2, 7, 7});
+    pool(builder, "MaxPool", "stem", 3);
+    builder.ints("pads", {1, 1, 1, 1});
+    pool(builder, "AveragePool", "counting", 3);
+    builder.ints("pads", {1, 1, 1, 1}).ints("count_include_pad", {1});
+    pool(builder, "AveragePool", "notCounting", 3);
+    builder.ints("pads", {1, 1, 1, 1});
+    pool(builder, "AveragePool", "ceiling", 2);
+    builder.ints("ceil_mode", {1});
+    pool(builder, "MaxPool", "ceilingMax", 2);
+    builder.ints("ceil_mode", {1});
+    const Graph graph = builder.node("Add", {"stem", "counting"}, "s1", {2, 4, 4})
+                            .node("Add", {"s1", "notCounting"}, "s2", {2, 4, 4})
+                            .node("Add", {"s2", "ceiling"}, "s3", {2, 4, 4})
+                            .node("Add", {"s3", "ceilingMax"}, "y", {2, 4, 4})
+                            .output("y");
+    GraphUnitLayer layer = wholeGraph(graph);
+    GradientCheckOptions options;
+    options.allowKinks = true; // MaxPool
+    checkLayerGradients(layer, randomTensor(Shape{2, 2, 7, 7}, 5), options);
+
+    // The divisors on an input of ones, PyTorch's values: counting the
+    // padding, the corner window (3x3 at -1, -1) holds 4 ones of 9; not
+    // counting it, 4 of 4. ceil_mode's last 2x2 window holds one column
+    // (and row) of the input: 1 of 1 ... 2 of 2 cells, the average 1.
+    const Graph counting = GraphBuilder()
+                               .input("x", {1, 7, 7})
+                               .node("AveragePool", {"x"}, "a", {1, 4, 4})
+                               .ints("kernel_shape", {3, 3})
+                               .ints("strides", {2, 2})
+                               .ints("pads", {1, 1, 1, 1})
+                               .ints("count_include_pad", {1})
+                               .node("AveragePool", {"x"}, "c", {1, 4, 4})
+                               .ints("kernel_shape", {2, 2})
+                               .ints("strides", {2, 2})
+                               .ints("ceil_mode", {1})
+                               .node("Add", {"a", "c"}, "y", {1, 4, 4})
+                               .output("y");
+    GraphUnitLayer averages = wholeGraph(counting);
+    testing::BoundLayer bound(averages);
+    CpuBackend backend(1);
+    std::unique_ptr<LayerContext> context;
+    Tensor ones(Shape{1, 1, 7, 7});
+    std::fill(ones.data(), ones.data() + ones.elementCount(), 1.0f);
+    const Tensor sum = averages.forward(backend, std::move(ones), StepInfo{}, context);
+    ASSERT_EQ(sum.shape(), (Shape{1, 1, 4, 4}));
+    EXPECT_FLOAT_EQ(sum.data()[0], 4.0f / 9.0f + 1.0f);  // corner: 2x2 of the 3x3 window
+    EXPECT_FLOAT_EQ(sum.data()[1], 6.0f / 9.0f + 1.0f);  // top edge: 2x3
+    EXPECT_FLOAT_EQ(sum.data()[5], 9.0f / 9.0f + 1.0f);  // inside
+    EXPECT_FLOAT_EQ(sum.data()[15], 4.0f / 9.0f + 1.0f); // the far corner, (5..7, 5..7): 2x2 of input
+}
+
 TEST(GraphOps, TransposedConvolutionsHaveTheirGradients)
 {
     // A U-Net's upsampling: 2x2 stride 2, then 3x3 stride 2 with padding

@@ -86,9 +86,10 @@ TEST_F(ImportCli, AnImportedResNet50IsPlannedForGpusAndSimulated)
 // interleaved chunks) leaves the weights of sequential's, bit for bit: the
 // zoo's cnn (a zoo layer per unit), resnet-mini (residual blocks merged into
 // graph units, batch norm's running statistics included), mobilenet-mini
-// (depthwise convolutions, ReLU6), unet-mini (long skips, ConvTranspose)
-// and gpt-tiny (a language model: token embeddings, attention with a causal
-// mask, decomposed LayerNorm and GELU).
+// (depthwise convolutions, ReLU6), unet-mini (long skips, ConvTranspose),
+// gpt-tiny (a language model: token embeddings, attention with a causal
+// mask, decomposed LayerNorm and GELU) and resnet18-narrow (torchvision's
+// ResNet-18 layout: a 7x7 stride-2 stem and a padded max pool).
 TEST_F(ImportCli, ImportedModelsTrainPipelinedExactlyAsSequential)
 {
     const std::vector<std::pair<std::string, std::vector<std::string>>> runs = {
@@ -96,7 +97,8 @@ TEST_F(ImportCli, ImportedModelsTrainPipelinedExactlyAsSequential)
         {"resnet-mini.onnx", {"1f1b", "lpm", "zb-h1", "interleaved"}},
         {"mobilenet-mini.onnx", {"lpm", "zb-h1"}},
         {"unet-mini.onnx", {"lpm"}},
-        {"gpt-tiny.onnx", {"lpm", "zb-h1"}}};
+        {"gpt-tiny.onnx", {"lpm", "zb-h1"}},
+        {"resnet18-narrow.onnx", {"1f1b", "lpm"}}};
     for (const auto& [model, schedules] : runs)
         for (const std::string& schedule : schedules) {
             SCOPED_TRACE(model + " " + schedule);

@@ -288,7 +288,8 @@ TEST_P(ImportedForward, TakesPyTorchsSgdStep)
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ImportedForward,
-                         ::testing::Values("cnn", "resnet-mini", "mobilenet-mini", "unet-mini", "gpt-tiny"),
+                         ::testing::Values("cnn", "resnet-mini", "mobilenet-mini", "unet-mini", "gpt-tiny",
+                                           "resnet18-narrow"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                              std::string name = info.param;
                              std::replace(name.begin(), name.end(), '-', '_');

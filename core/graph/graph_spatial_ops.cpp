@@ -5,6 +5,7 @@
 // and the global average pool are plain loops.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "graph/graph_op_support.h"
 #include "tensor/error.h"
@@ -369,18 +370,33 @@ private:
     float epsilon_, momentum_;
 };
 
-// MaxPool and AveragePool with a square window, no padding and floor
-// rounding (the backend's pools).
+// MaxPool and AveragePool with a square window, on the backend's unpadded
+// pools. Padding (any of the four sides, each below the window) and
+// ceil_mode run them on a padded copy of the input: −∞ around it for MaxPool
+// (padding never wins), zeros for AveragePool, whose outputs are then
+// rescaled from the window's size to its divisor. The divisor follows
+// PyTorch: with count_include_pad, the window clipped to the padded input
+// (only ceil_mode's last windows reach beyond it); without, the input cells
+// the window covers.
 class PoolOp final : public GraphOp {
 public:
     PoolOp(const Graph& graph, const GraphNode& node)
         : where_(whereOf(graph, node)), max_(node.op == "MaxPool"),
-          kernel_(squareAttribute(graph, node, "kernel_shape", 0)), stride_(squareAttribute(graph, node, "strides", 1))
+          kernel_(squareAttribute(graph, node, "kernel_shape", 0)), stride_(squareAttribute(graph, node, "strides", 1)),
+          ceilMode_(intAttribute(node, "ceil_mode", 0) != 0),
+          countIncludePad_(!max_ && intAttribute(node, "count_include_pad", 0) != 0)
     {
         if (kernel_ < 1)
             refuse(graph, node, "needs kernel_shape");
-        if (equalPadding(graph, node) != 0 || intAttribute(node, "ceil_mode", 0) != 0)
-            refuse(graph, node, "pools with padding or ceil_mode are not supported yet");
+        const std::vector<int64_t> pads = intsAttribute(node, "pads");
+        if (!pads.empty() && pads.size() != 4)
+            refuse(graph, node,
+                   "pads must give 4 values (top, left, bottom, right), not " + std::to_string(pads.size()));
+        if (pads.size() == 4) {
+            top_ = pads[0], left_ = pads[1], bottom_ = pads[2], right_ = pads[3];
+            if (std::any_of(pads.begin(), pads.end(), [&](int64_t pad) { return pad < 0 || pad >= kernel_; }))
+                refuse(graph, node, "each padding must be at least 0 and below the window " + std::to_string(kernel_));
+        }
         const std::vector<int64_t> dilations = intsAttribute(node, "dilations");
         if (std::any_of(dilations.begin(), dilations.end(), [](int64_t d) { return d != 1; }))
             refuse(graph, node, "dilated pools are not supported");
@@ -391,22 +407,35 @@ public:
     std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
     {
         requireImage(where_, inputs[0]);
-        const Pool2dGeometry g = geometry(inputs[0]);
-        if (g.outHeight() < 1 || g.outWidth() < 1)
+        const int64_t height = outputExtent(inputs[0][2], top_, bottom_);
+        const int64_t width = outputExtent(inputs[0][3], left_, right_);
+        if (height < 1 || width < 1)
             refuse(where_, "window " + std::to_string(kernel_) + " is larger than input " + formatDims(inputs[0]));
-        return {{g.batch, g.channels, g.outHeight(), g.outWidth()}};
+        return {{inputs[0][0], inputs[0][1], height, width}};
     }
 
     void forward(OpCall& call) override
     {
-        const Pool2dGeometry g = geometry(call.inputs[0].dims);
+        const Dims& x = call.inputs[0].dims;
+        const Pool2dGeometry g = geometry(x);
+        const float* input = call.inputs[0].data;
+        std::vector<float> padded;
+        if (isPadded(x)) {
+            const float outside = max_ ? -std::numeric_limits<float>::infinity() : 0.0f;
+            padded.assign(size_t(g.batch * g.channels * g.inHeight * g.inWidth), outside);
+            forEachInputRow(x, g, [&](int64_t inputRow, int64_t paddedRow) {
+                std::copy_n(input + inputRow, x[3], padded.data() + paddedRow);
+            });
+            input = padded.data();
+        }
         if (!max_) {
-            call.backend.avgPool2dForward(g, call.inputs[0].data, call.outputs[0].data);
+            call.backend.avgPool2dForward(g, input, call.outputs[0].data);
+            scaleByDivisors(x, call.outputs[0].data);
             return;
         }
         auto argmax = std::make_unique<Argmax>();
         argmax->index.resize(size_t(elementCountOf(call.outputs[0].dims)));
-        call.backend.maxPool2dForward(g, call.inputs[0].data, call.outputs[0].data, argmax->index.data());
+        call.backend.maxPool2dForward(g, input, call.outputs[0].data, argmax->index.data());
         call.state = std::move(argmax);
     }
 
@@ -414,15 +443,21 @@ public:
     {
         if (!call.inputGrads[0])
             return;
-        const Pool2dGeometry g = geometry(call.inputs[0].dims);
-        Scratch inputGradient;
-        float* dx = inputGradient.take(call.inputGrads[0], elementCountOf(call.inputs[0].dims));
-        if (max_)
+        const Dims& x = call.inputs[0].dims;
+        const Pool2dGeometry g = geometry(x);
+        std::vector<float> paddedGradient(size_t(g.batch * g.channels * g.inHeight * g.inWidth), 0.0f);
+        if (max_) {
             call.backend.maxPool2dBackward(g, call.outputGrads[0], static_cast<const Argmax&>(*call.state).index.data(),
-                                           dx);
-        else
-            call.backend.avgPool2dBackward(g, call.outputGrads[0], dx);
-        addInto(call.inputGrads[0], dx, elementCountOf(call.inputs[0].dims));
+                                           paddedGradient.data());
+        } else {
+            std::vector<float> outputGradient(call.outputGrads[0],
+                                              call.outputGrads[0] + elementCountOf(call.outputs[0].dims));
+            scaleByDivisors(x, outputGradient.data());
+            call.backend.avgPool2dBackward(g, outputGradient.data(), paddedGradient.data());
+        }
+        forEachInputRow(x, g, [&](int64_t inputRow, int64_t paddedRow) {
+            addInto(call.inputGrads[0] + inputRow, paddedGradient.data() + paddedRow, x[3]);
+        });
     }
 
 private:
@@ -430,21 +465,86 @@ private:
         std::vector<int32_t> index;
     };
 
+    // Output rows (or columns) of an input extent padded by `before` and `after`.
+    int64_t outputExtent(int64_t input, int64_t before, int64_t after) const
+    {
+        const int64_t span = input + before + after - kernel_;
+        if (span < 0)
+            return 0;
+        int64_t extent = (ceilMode_ ? (span + stride_ - 1) / stride_ : span / stride_) + 1;
+        if (ceilMode_ && (extent - 1) * stride_ >= input + before) // the last window would start in the padding
+            --extent;
+        return extent;
+    }
+
+    // The padded copy's extent: the padding, and what ceil_mode's last window adds.
+    int64_t paddedExtent(int64_t input, int64_t before, int64_t after) const
+    {
+        return std::max(input + before + after, (outputExtent(input, before, after) - 1) * stride_ + kernel_);
+    }
+
+    bool isPadded(const Dims& x) const
+    {
+        return paddedExtent(x[2], top_, bottom_) != x[2] || paddedExtent(x[3], left_, right_) != x[3];
+    }
+
+    // The backend's geometry: the padded copy, whose unpadded pool has the output's extents.
     Pool2dGeometry geometry(const Dims& x) const
     {
         Pool2dGeometry g;
         g.batch = x[0];
         g.channels = x[1];
-        g.inHeight = x[2];
-        g.inWidth = x[3];
+        g.inHeight = paddedExtent(x[2], top_, bottom_);
+        g.inWidth = paddedExtent(x[3], left_, right_);
         g.kernel = kernel_;
         g.stride = stride_;
         return g;
     }
 
+    // visit(start of an input row, start of its place in the padded copy), for every row of every plane.
+    template <typename Visit>
+    void forEachInputRow(const Dims& x, const Pool2dGeometry& g, Visit visit) const
+    {
+        for (int64_t plane = 0; plane < x[0] * x[1]; ++plane)
+            for (int64_t row = 0; row < x[2]; ++row)
+                visit((plane * x[2] + row) * x[3], (plane * g.inHeight + row + top_) * g.inWidth + left_);
+    }
+
+    // How many of a window's cells along one axis its average divides by:
+    // the window starts at `start` (in input coordinates, padding negative).
+    int64_t divisorAlong(int64_t start, int64_t input, int64_t after) const
+    {
+        if (countIncludePad_)
+            return std::min(start + kernel_, input + after) - start;
+        return std::min(start + kernel_, input) - std::max<int64_t>(start, 0);
+    }
+
+    // Rescales the average pool's outputs (or their gradients), which divided
+    // each window by kernel², to divide by the window's divisor.
+    void scaleByDivisors(const Dims& x, float* values) const
+    {
+        const int64_t height = outputExtent(x[2], top_, bottom_), width = outputExtent(x[3], left_, right_);
+        std::vector<float> scale(size_t(height * width));
+        bool anyScaled = false;
+        for (int64_t row = 0; row < height; ++row)
+            for (int64_t column = 0; column < width; ++column) {
+                const int64_t divisor = divisorAlong(row * stride_ - top_, x[2], bottom_)
+                                        * divisorAlong(column * stride_ - left_, x[3], right_);
+                scale[size_t(row * width + column)] = float(kernel_ * kernel_) / float(divisor);
+                anyScaled = anyScaled || divisor != kernel_ * kernel_;
+            }
+        if (!anyScaled)
+            return;
+        for (int64_t plane = 0; plane < x[0] * x[1]; ++plane)
+            for (size_t cell = 0; cell < scale.size(); ++cell)
+                values[size_t(plane) * scale.size() + cell] *= scale[cell];
+    }
+
     std::string where_; // "<file>: node '<name>' (<op>)", for messages
     bool max_;
     int64_t kernel_, stride_;
+    bool ceilMode_, countIncludePad_;
+    int64_t top_ = 0, left_ = 0, bottom_ = 0, right_ = 0; // padding of each side
 };
 
 // GlobalAveragePool: (N, C, ...) to (N, C, 1, ...), the mean of each plane.
