@@ -36,6 +36,7 @@
 #include "timeline_plot.h"
 #include "train/text_metrics.h"
 #include "training_panel.h"
+#include "units_panel.h"
 
 namespace lpm::gui {
 
@@ -83,6 +84,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     devicesDock_ = dock(devices_, "devicesDock", Qt::LeftDockWidgetArea);
     trainingDock_ = dock(training_, "trainingDock", Qt::LeftDockWidgetArea);
     planDock_ = dock(plan_, "planDock", Qt::RightDockWidgetArea);
+    units_ = new UnitsPanel(&model_, this);
+    unitsDock_ = dock(units_, "unitsDock", Qt::RightDockWidgetArea);
+    tabifyDockWidget(planDock_, unitsDock_);
+    planDock_->raise();
+    connect(units_, &UnitsPanel::unitChosen, network_, &NetworkView::showUnit);
+    connect(network_, &NetworkView::unitClicked, units_, &UnitsPanel::chooseUnit);
 
     createActions();
     createMenus();
@@ -320,8 +327,8 @@ void MainWindow::createMenus()
     runMenu_ = menuBar()->addMenu(QString());
     runMenu_->addActions({startAction_, pauseAction_, stopAction_});
     viewMenu_ = menuBar()->addMenu(QString());
-    viewMenu_->addActions(
-        {devicesDock_->toggleViewAction(), planDock_->toggleViewAction(), trainingDock_->toggleViewAction()});
+    viewMenu_->addActions({devicesDock_->toggleViewAction(), planDock_->toggleViewAction(),
+                           unitsDock_->toggleViewAction(), trainingDock_->toggleViewAction()});
     viewMenu_->addSeparator();
     languageMenu_ = viewMenu_->addMenu(QString());
     languageMenu_->addActions({englishAction_, chineseAction_});
@@ -364,6 +371,7 @@ void MainWindow::retranslate()
     aboutAction_->setText(tr("&About LPM Studio"));
     devicesDock_->setWindowTitle(tr("Devices"));
     planDock_->setWindowTitle(tr("Plan"));
+    unitsDock_->setWindowTitle(tr("Units"));
     trainingDock_->setWindowTitle(tr("Training"));
     updateTitle();
 }
@@ -676,6 +684,7 @@ void MainWindow::findNextUnit()
         statusBar()->showMessage(tr("No unit matches “%1”.").arg(findText_), 8000);
         return;
     }
+    units_->chooseUnit(unit);
     const UnitOutline& part = model_.outline().units[size_t(unit)];
     statusBar()->showMessage(tr("Unit %1: %2 (%3)")
                                  .arg(unit)

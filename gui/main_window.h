@@ -1,5 +1,5 @@
 // LPM Studio's main window: the network view over the plots and the device
-// timeline, with the devices, plan and training panels docked around them;
+// timeline, with the devices, plan, units and training panels docked around them;
 // File, Edit, Run, View and Help menus. It owns the DesignModel (what is being
 // edited) and the StudioController (what runs), and wires them together.
 #pragma once
@@ -24,6 +24,7 @@ class NetworkView;
 class PlanPanel;
 class TimelinePlot;
 class TrainingPanel;
+class UnitsPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -61,6 +62,7 @@ public:
     MetricPlots* plots() const { return plots_; }
     DevicesPanel* devicesPanel() const { return devices_; }
     PlanPanel* planPanel() const { return plan_; }
+    UnitsPanel* unitsPanel() const { return units_; }
     NetworkView* networkView() const { return network_; }
     QAction* calibrateAction() const { return calibrateAction_; }
 
@@ -111,8 +113,10 @@ private:
     DevicesPanel* devices_;
     PlanPanel* plan_;
     TrainingPanel* training_;
+    UnitsPanel* units_;
     QDockWidget* devicesDock_;
     QDockWidget* planDock_;
+    QDockWidget* unitsDock_;
     QDockWidget* trainingDock_;
 
     QMenu* fileMenu_;

@@ -3,6 +3,7 @@
 #include <QCursor>
 #include <QGraphicsSceneMouseEvent>
 #include <QPainter>
+#include <QStyleOptionGraphicsItem>
 
 #include "network_view.h"
 
@@ -12,9 +13,20 @@ namespace {
 constexpr double kHandleHeight = UnitBlock::height + 40.0;
 } // namespace
 
-UnitBlock::UnitBlock(int unit, QStringList lines, const QString& toolTip) : unit_(unit), lines_(std::move(lines))
+UnitBlock::UnitBlock(int unit, QStringList lines, const QString& toolTip, QStringList nodeLines)
+    : unit_(unit), lines_(std::move(lines)), nodeLines_(std::move(nodeLines))
 {
     setToolTip(toolTip.isEmpty() ? lines_.join('\n') : toolTip);
+    setCacheMode(QGraphicsItem::DeviceCoordinateCache);
+}
+
+void UnitBlock::setExpanded(bool expanded)
+{
+    if (expanded == expanded_ || (expanded && !expandable()))
+        return;
+    prepareGeometryChange();
+    expanded_ = expanded;
+    update();
 }
 
 void UnitBlock::setHighlighted(bool highlighted)
@@ -25,6 +37,8 @@ void UnitBlock::setHighlighted(bool highlighted)
 
 void UnitBlock::setStage(int stage, bool overCapacity)
 {
+    if (stage == stage_ && overCapacity == overCapacity_)
+        return;
     stage_ = stage;
     overCapacity_ = overCapacity;
     update();
@@ -32,10 +46,10 @@ void UnitBlock::setStage(int stage, bool overCapacity)
 
 QRectF UnitBlock::boundingRect() const
 {
-    return QRectF(0.0, 0.0, width, height);
+    return QRectF(0.0, 0.0, width, expanded_ ? height + 6.0 + lineHeight * double(nodeLines_.size()) : height);
 }
 
-void UnitBlock::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*)
+void UnitBlock::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*)
 {
     const QColor colour = NetworkView::stageColour(stage_);
     painter->setRenderHint(QPainter::Antialiasing);
@@ -43,22 +57,35 @@ void UnitBlock::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidge
                          overCapacity_ || highlighted_ ? 3.0 : 1.2));
     painter->setBrush(colour.lighter(175));
     painter->drawRoundedRect(boundingRect().adjusted(1, 1, -1, -1), 7, 7);
+    if (option->levelOfDetailFromTransform(painter->worldTransform()) < 0.45)
+        return; // too small to read
     QFont font = painter->font();
     font.setPointSizeF(8.0);
     font.setBold(true);
     painter->setFont(font);
     painter->setPen(Qt::black);
     const QRectF text = boundingRect().adjusted(7, 5, -7, -5);
-    const double lineHeight = 15.0;
+    auto drawLine = [&](double top, const QString& line) {
+        const QRectF row(text.left(), top, text.width(), lineHeight);
+        painter->drawText(row, Qt::AlignLeft | Qt::AlignVCenter,
+                          painter->fontMetrics().elidedText(line, Qt::ElideRight, int(row.width())));
+    };
     for (int line = 0; line < lines_.size(); ++line) {
         if (line == 1) {
             font.setBold(false);
             painter->setFont(font);
         }
-        const QRectF row(text.left(), text.top() + line * lineHeight, text.width(), lineHeight);
-        painter->drawText(row, Qt::AlignLeft | Qt::AlignVCenter,
-                          painter->fontMetrics().elidedText(lines_[line], Qt::ElideRight, int(row.width())));
+        drawLine(text.top() + line * lineHeight, lines_[line]);
     }
+    if (!expanded_)
+        return;
+    painter->setPen(QPen(colour.darker(140), 0.8));
+    painter->drawLine(QPointF(text.left(), height - 2.0), QPointF(text.right(), height - 2.0));
+    painter->setPen(Qt::black);
+    font.setPointSizeF(7.0);
+    painter->setFont(font);
+    for (int line = 0; line < nodeLines_.size(); ++line)
+        drawLine(height + 1.0 + line * lineHeight, nodeLines_[line]);
 }
 
 CutHandle::CutHandle(NetworkView* view, int stage) : view_(view), stage_(stage)

@@ -7,7 +7,10 @@
 #include <QGraphicsRectItem>
 #include <QGraphicsSimpleTextItem>
 #include <QMenu>
+#include <QMouseEvent>
+#include <QScrollBar>
 #include <QTimer>
+#include <QWheelEvent>
 
 #include "design_model.h"
 #include "network_items.h"
@@ -85,7 +88,10 @@ void NetworkView::rebuildBlocks()
             if (part.nodes.size() > kListed)
                 tip += "\n  " + tr("… and %n more", nullptr, int(part.nodes.size() - kListed));
         }
-        auto* block = new UnitBlock(int(unit), lines, tip);
+        QStringList nodeLines;
+        for (const std::string& node : part.nodes)
+            nodeLines << QString::fromStdString(node);
+        auto* block = new UnitBlock(int(unit), lines, tip, nodeLines);
         block->setPos(double(unit) * kPitch, 0.0);
         scene_->addItem(block);
         blocks_.push_back(block);
@@ -104,20 +110,103 @@ int NetworkView::findUnit(const QString& text)
         };
         return has(part.kind) || has(part.description) || std::any_of(part.nodes.begin(), part.nodes.end(), has);
     };
+    const int start = found_ + 1;
+    int match = -1;
+    for (int step = 0; step < count && !text.isEmpty() && match < 0; ++step)
+        if (matches((start + step) % count))
+            match = (start + step) % count;
+    highlight(match);
+    return found_;
+}
+
+void NetworkView::highlight(int unit)
+{
     if (found_ >= 0 && found_ < int(blocks_.size()))
         blocks_[size_t(found_)]->setHighlighted(false);
-    const int start = found_ + 1;
-    found_ = -1;
-    for (int step = 0; step < count && !text.isEmpty(); ++step) {
-        const int unit = (start + step) % count;
-        if (matches(unit)) {
-            found_ = unit;
-            blocks_[size_t(unit)]->setHighlighted(true);
-            ensureVisible(blocks_[size_t(unit)]);
-            break;
-        }
+    found_ = unit >= 0 && unit < int(blocks_.size()) ? unit : -1;
+    if (found_ >= 0) {
+        blocks_[size_t(found_)]->setHighlighted(true);
+        ensureVisible(blocks_[size_t(found_)]->mapRectToScene(QRectF(0, 0, UnitBlock::width, UnitBlock::height)));
     }
-    return found_;
+}
+
+void NetworkView::showUnit(int unit)
+{
+    highlight(unit);
+}
+
+void NetworkView::setUnitExpanded(int unit, bool expanded)
+{
+    if (unit < 0 || unit >= int(blocks_.size()))
+        return;
+    blocks_[size_t(unit)]->setExpanded(expanded);
+    fitSceneRect();
+}
+
+bool NetworkView::unitExpanded(int unit) const
+{
+    return unit >= 0 && unit < int(blocks_.size()) && blocks_[size_t(unit)]->expanded();
+}
+
+double NetworkView::zoom() const
+{
+    return transform().m11();
+}
+
+void NetworkView::setZoom(double zoom)
+{
+    const double clamped = std::clamp(zoom, 0.25, 1.5);
+    setTransform(QTransform::fromScale(clamped, clamped));
+}
+
+UnitBlock* NetworkView::blockAt(const QPoint& viewPosition) const
+{
+    QGraphicsItem* item = itemAt(viewPosition);
+    while (item && item->parentItem())
+        item = item->parentItem();
+    return dynamic_cast<UnitBlock*>(item);
+}
+
+void NetworkView::mousePressEvent(QMouseEvent* event)
+{
+    if (UnitBlock* block = blockAt(event->pos()); block && event->button() == Qt::LeftButton)
+        emit unitClicked(block->unit());
+    QGraphicsView::mousePressEvent(event);
+}
+
+void NetworkView::mouseDoubleClickEvent(QMouseEvent* event)
+{
+    if (UnitBlock* block = blockAt(event->pos()); block && block->expandable()) {
+        setUnitExpanded(block->unit(), !block->expanded());
+        event->accept();
+        return;
+    }
+    QGraphicsView::mouseDoubleClickEvent(event);
+}
+
+void NetworkView::wheelEvent(QWheelEvent* event)
+{
+    const QPoint steps = event->angleDelta();
+    if (event->modifiers() & Qt::ControlModifier) {
+        setZoom(zoom() * std::pow(1.15, double(steps.y()) / 120.0));
+        event->accept();
+        return;
+    }
+    // The row is wide and short: a vertical wheel scrolls it sideways, a
+    // block per notch, unless there is something to scroll down to (an
+    // expanded block).
+    if (std::abs(steps.y()) > std::abs(steps.x()) && verticalScrollBar()->maximum() == verticalScrollBar()->minimum()) {
+        QScrollBar* bar = horizontalScrollBar();
+        bar->setValue(bar->value() - int(std::lround(double(steps.y()) / 120.0 * kPitch * zoom())));
+        event->accept();
+        return;
+    }
+    QGraphicsView::wheelEvent(event);
+}
+
+void NetworkView::fitSceneRect()
+{
+    scene_->setSceneRect(scene_->itemsBoundingRect().adjusted(-12, -12, 12, 12));
 }
 
 void NetworkView::refresh()
@@ -195,7 +284,7 @@ void NetworkView::refresh()
             scene_->addSimpleText(tr("Profiling %1 on one core of this CPU…").arg(QString::fromStdString(plan.model)));
     if (notice_)
         notice_->setPos(0.0, UnitBlock::height + 12.0);
-    scene_->setSceneRect(scene_->itemsBoundingRect().adjusted(-12, -12, 12, 12));
+    fitSceneRect();
 }
 
 void NetworkView::placeHandles()
@@ -254,6 +343,13 @@ void NetworkView::contextMenuEvent(QContextMenuEvent* event)
     QMenu menu(this);
     if (auto* block = dynamic_cast<UnitBlock*>(item)) {
         const int unit = block->unit();
+        if (block->expandable()) {
+            QAction* nodes = menu.addAction(block->expanded() ? tr("Hide the ONNX nodes of unit %1").arg(unit)
+                                                              : tr("Show the ONNX nodes of unit %1").arg(unit));
+            connect(nodes, &QAction::triggered, this,
+                    [this, unit, expanded = block->expanded()] { setUnitExpanded(unit, !expanded); });
+            menu.addSeparator();
+        }
         const int stage = model_->stageOfUnit(unit);
         const Plan& plan = model_->plan();
         QAction* split = menu.addAction(tr("Split stage %1 before unit %2").arg(stage).arg(unit));

@@ -6,6 +6,12 @@
 // cut or an end of the row to merge the two stages it separates. The context
 // menu splits a stage before a unit or merges stages. All edits go through the
 // DesignModel, so they are undoable.
+//
+// For networks of hundreds of units: the mouse wheel scrolls the row
+// (Ctrl+wheel zooms, from a quarter of the size to one and a half times);
+// double-clicking an imported unit expands its block to list its ONNX nodes
+// (again to fold it); clicking a block says which unit it is (unitClicked),
+// and showUnit brings one into view, highlighted.
 #pragma once
 
 #include <vector>
@@ -39,6 +45,13 @@ public:
     // `text` (ignoring case). Highlights it and scrolls to it; -1 and no
     // highlight when none matches.
     int findUnit(const QString& text);
+    // The unit shown highlighted (by findUnit or showUnit), or -1.
+    int highlightedUnit() const { return found_; }
+    void setUnitExpanded(int unit, bool expanded);
+    bool unitExpanded(int unit) const;
+    // The view's zoom: 1 is the blocks' own size.
+    double zoom() const;
+    void setZoom(double zoom); // clamped to [0.25, 1.5]
 
     // Called by a handle while dragged and when dropped (the handle of stage
     // `stage`'s first cut, at `gap`).
@@ -47,11 +60,22 @@ public:
 
 public slots:
     void refresh();
+    // Highlights `unit` and scrolls to it (from the units panel); Find Unit goes on from it.
+    void showUnit(int unit);
+
+signals:
+    void unitClicked(int unit);
 
 protected:
     void contextMenuEvent(QContextMenuEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
 
 private:
+    UnitBlock* blockAt(const QPoint& viewPosition) const;
+    void highlight(int unit); // -1: none
+    void fitSceneRect();
     void rebuildBlocks();
     void placeHandles();
 

@@ -396,466 +396,471 @@
 <context>
     <name>lpm::gui::MainWindow</name>
     <message>
-        <location filename="../gui/main_window.cpp" line="97"/>
+        <location filename="../gui/main_window.cpp" line="104"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="98"/>
+        <location filename="../gui/main_window.cpp" line="105"/>
         <source>Profiling %1 on %2 cores of this CPU…</source>
         <translation>正在本机 CPU 的 %2 个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="104"/>
+        <location filename="../gui/main_window.cpp" line="111"/>
         <source>Profiled %1 on this CPU.</source>
         <translation>已在本机 CPU 上剖析 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="108"/>
+        <location filename="../gui/main_window.cpp" line="115"/>
         <source>Profiling round %1 of about %2 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析第 %1 轮（约 %2 轮）…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="125"/>
+        <location filename="../gui/main_window.cpp" line="132"/>
         <source>Stopped after %1 steps.</source>
         <translation>已在 %1 步后停止。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="126"/>
+        <location filename="../gui/main_window.cpp" line="133"/>
         <source>Finished %1 steps in %2 s.</source>
         <translation>已完成 %1 步，用时 %2 秒。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="129"/>
+        <location filename="../gui/main_window.cpp" line="136"/>
         <source>Validation loss %1 nats per byte (%2 bits per byte).</source>
         <translation>验证损失 %1 奈特/字节（%2 比特/字节）。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="133"/>
+        <location filename="../gui/main_window.cpp" line="140"/>
         <source>Test accuracy %1.</source>
         <translation>测试准确率 %1。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="138"/>
+        <location filename="../gui/main_window.cpp" line="145"/>
         <source>Speedup %1× over the sequential reference; weights %2.</source>
         <translation>相对顺序基准加速 %1×；权重%2。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="141"/>
+        <location filename="../gui/main_window.cpp" line="148"/>
         <source>identical</source>
         <translation>完全相同</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="142"/>
+        <location filename="../gui/main_window.cpp" line="149"/>
         <source>differ (not an exact schedule)</source>
         <translation>不同（非精确调度）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="150"/>
+        <location filename="../gui/main_window.cpp" line="157"/>
         <source>LPM Studio</source>
         <translation>LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="190"/>
-        <location filename="../gui/main_window.cpp" line="446"/>
-        <location filename="../gui/main_window.cpp" line="452"/>
+        <location filename="../gui/main_window.cpp" line="197"/>
+        <location filename="../gui/main_window.cpp" line="454"/>
+        <location filename="../gui/main_window.cpp" line="460"/>
         <source>Open design</source>
         <translation>打开设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="191"/>
+        <location filename="../gui/main_window.cpp" line="198"/>
         <source>LPM designs (*.lpm.json);;All files (*)</source>
         <translation>LPM 设计 (*.lpm.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="197"/>
-        <location filename="../gui/main_window.cpp" line="622"/>
-        <location filename="../gui/main_window.cpp" line="634"/>
+        <location filename="../gui/main_window.cpp" line="204"/>
+        <location filename="../gui/main_window.cpp" line="630"/>
+        <location filename="../gui/main_window.cpp" line="642"/>
         <source>Import ONNX model</source>
         <translation>导入 ONNX 模型</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="198"/>
+        <location filename="../gui/main_window.cpp" line="205"/>
         <source>ONNX models (*.onnx);;All files (*)</source>
         <translation>ONNX 模型 (*.onnx);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="207"/>
-        <location filename="../gui/main_window.cpp" line="480"/>
+        <location filename="../gui/main_window.cpp" line="214"/>
+        <location filename="../gui/main_window.cpp" line="488"/>
         <source>Save design</source>
         <translation>保存设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="209"/>
+        <location filename="../gui/main_window.cpp" line="216"/>
         <source>LPM designs (*.lpm.json)</source>
         <translation>LPM 设计 (*.lpm.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="243"/>
+        <location filename="../gui/main_window.cpp" line="250"/>
         <source>Find unit</source>
         <translation>查找单元</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="243"/>
+        <location filename="../gui/main_window.cpp" line="250"/>
         <source>A layer&apos;s kind, settings or ONNX node name:</source>
         <translation>层的类型、设置或 ONNX 节点名称：</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="262"/>
+        <location filename="../gui/main_window.cpp" line="269"/>
         <source>Costs calibrated on the last run&apos;s measured stage times.</source>
         <translation>已按上次运行实测的各阶段时间校准成本。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="293"/>
+        <location filename="../gui/main_window.cpp" line="300"/>
         <source>About LPM Studio</source>
         <translation>关于 LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="294"/>
+        <location filename="../gui/main_window.cpp" line="301"/>
         <source>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;Designs and runs pipeline-parallel training: it cuts a network layer-wise into partitions, merges them so that devices communicate little, and runs the forward and backward passes of different micro-batches on different devices at once.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and QCustomPlot.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;LPM Studio %1&lt;/h3&gt;&lt;p&gt;设计并运行流水线并行训练：按层将网络切分为若干分区，合并分区以减少设备间通信，并在不同设备上同时执行不同微批的前向和反向传播。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 QCustomPlot 构建。&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="334"/>
+        <location filename="../gui/main_window.cpp" line="341"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="335"/>
+        <location filename="../gui/main_window.cpp" line="342"/>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="336"/>
+        <location filename="../gui/main_window.cpp" line="343"/>
         <source>&amp;Examples</source>
         <translation>示例(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="338"/>
+        <location filename="../gui/main_window.cpp" line="345"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="339"/>
+        <location filename="../gui/main_window.cpp" line="346"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="340"/>
+        <location filename="../gui/main_window.cpp" line="347"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="341"/>
+        <location filename="../gui/main_window.cpp" line="348"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="342"/>
+        <location filename="../gui/main_window.cpp" line="349"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="343"/>
+        <location filename="../gui/main_window.cpp" line="350"/>
         <source>&amp;New (from the example)</source>
         <translation>新建（基于示例）(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="344"/>
+        <location filename="../gui/main_window.cpp" line="351"/>
         <source>&amp;Open…</source>
         <translation>打开(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="345"/>
+        <location filename="../gui/main_window.cpp" line="352"/>
         <source>&amp;Import ONNX Model…</source>
         <translation>导入 ONNX 模型(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="346"/>
+        <location filename="../gui/main_window.cpp" line="353"/>
         <source>Plan a network exported from PyTorch (torch.onnx.export with a symbolic batch dimension); files can also be dropped on the window</source>
         <translation>规划从 PyTorch 导出的网络（torch.onnx.export，批量维度须为符号）；也可以把文件拖到窗口上</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="348"/>
+        <location filename="../gui/main_window.cpp" line="355"/>
         <source>&amp;Save</source>
         <translation>保存(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="349"/>
+        <location filename="../gui/main_window.cpp" line="356"/>
         <source>Save &amp;As…</source>
         <translation>另存为(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="350"/>
+        <location filename="../gui/main_window.cpp" line="357"/>
         <source>Export Timeline as Chrome Trace…</source>
         <translation>将时间线导出为 Chrome Trace…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="351"/>
+        <location filename="../gui/main_window.cpp" line="358"/>
         <source>Export Plot as PNG or PDF…</source>
         <translation>将图表导出为 PNG 或 PDF…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="352"/>
+        <location filename="../gui/main_window.cpp" line="359"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="353"/>
+        <location filename="../gui/main_window.cpp" line="360"/>
         <source>&amp;Undo</source>
         <translation>撤销(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="354"/>
+        <location filename="../gui/main_window.cpp" line="361"/>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="355"/>
+        <location filename="../gui/main_window.cpp" line="362"/>
         <source>&amp;Auto-merge</source>
         <translation>自动合并(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="356"/>
+        <location filename="../gui/main_window.cpp" line="363"/>
         <source>&amp;Find Unit…</source>
         <translation>查找单元(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="357"/>
+        <location filename="../gui/main_window.cpp" line="364"/>
         <source>Find &amp;Next Unit</source>
         <translation>查找下一个单元(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="358"/>
+        <location filename="../gui/main_window.cpp" line="365"/>
         <source>Profile Again on This CPU</source>
         <translation>在本机 CPU 上重新剖析</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="359"/>
+        <location filename="../gui/main_window.cpp" line="366"/>
         <source>Calibrate Costs on the Last Run</source>
         <translation>根据上次运行校准成本</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="360"/>
+        <location filename="../gui/main_window.cpp" line="367"/>
         <source>Scale each stage&apos;s predicted times to those the last pipelined run measured</source>
         <translation>将各阶段的预测时间缩放到上次流水线运行的实测时间</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="361"/>
+        <location filename="../gui/main_window.cpp" line="368"/>
         <source>&amp;Start Training</source>
         <translation>开始训练(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="362"/>
+        <location filename="../gui/main_window.cpp" line="369"/>
         <source>&amp;Pause</source>
         <translation>暂停(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="363"/>
+        <location filename="../gui/main_window.cpp" line="370"/>
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="364"/>
+        <location filename="../gui/main_window.cpp" line="371"/>
         <source>&amp;About LPM Studio</source>
         <translation>关于 LPM Studio(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="365"/>
+        <location filename="../gui/main_window.cpp" line="372"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="366"/>
+        <location filename="../gui/main_window.cpp" line="373"/>
         <source>Plan</source>
         <translation>规划</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="367"/>
+        <location filename="../gui/main_window.cpp" line="374"/>
+        <source>Units</source>
+        <translation>单元</translation>
+    </message>
+    <message>
+        <location filename="../gui/main_window.cpp" line="375"/>
         <source>Training</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="428"/>
+        <location filename="../gui/main_window.cpp" line="436"/>
         <source>example design</source>
         <translation>示例设计</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="430"/>
+        <location filename="../gui/main_window.cpp" line="438"/>
         <source>%1%2 — LPM Studio</source>
         <translation>%1%2 — LPM Studio</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="446"/>
+        <location filename="../gui/main_window.cpp" line="454"/>
         <source>The design was not opened: %1: %2</source>
         <translation>设计未打开：%1：%2</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="452"/>
+        <location filename="../gui/main_window.cpp" line="460"/>
         <source>The design was not opened: %1</source>
         <translation>设计未打开：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="466"/>
+        <location filename="../gui/main_window.cpp" line="474"/>
         <source>Opened %1</source>
         <translation>已打开 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="480"/>
+        <location filename="../gui/main_window.cpp" line="488"/>
         <source>The design was not saved: %1</source>
         <translation>设计未保存：%1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="487"/>
+        <location filename="../gui/main_window.cpp" line="495"/>
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="495"/>
+        <location filename="../gui/main_window.cpp" line="503"/>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="495"/>
+        <location filename="../gui/main_window.cpp" line="503"/>
         <source>Save the changes to this design first?</source>
         <translation>是否先保存对此设计的更改？</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="552"/>
-        <location filename="../gui/main_window.cpp" line="555"/>
-        <location filename="../gui/main_window.cpp" line="566"/>
+        <location filename="../gui/main_window.cpp" line="560"/>
+        <location filename="../gui/main_window.cpp" line="563"/>
+        <location filename="../gui/main_window.cpp" line="574"/>
         <source>Export timeline</source>
         <translation>导出时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="552"/>
+        <location filename="../gui/main_window.cpp" line="560"/>
         <source>There is no timeline to export yet.</source>
         <translation>还没有可导出的时间线。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="557"/>
+        <location filename="../gui/main_window.cpp" line="565"/>
         <source>Chrome trace (*.json)</source>
         <translation>Chrome Trace (*.json)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="562"/>
+        <location filename="../gui/main_window.cpp" line="570"/>
         <source>Wrote the %1 timeline to %2 (open it in https://ui.perfetto.dev)</source>
         <translation>已将%1时间线写入 %2（可在 https://ui.perfetto.dev 中打开）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="563"/>
+        <location filename="../gui/main_window.cpp" line="571"/>
         <source>measured</source>
         <translation>实测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="563"/>
+        <location filename="../gui/main_window.cpp" line="571"/>
         <source>predicted</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="573"/>
+        <location filename="../gui/main_window.cpp" line="581"/>
         <source>Device timeline</source>
         <translation>设备时间线</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="574"/>
+        <location filename="../gui/main_window.cpp" line="582"/>
         <source>Training loss</source>
         <translation>训练损失</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="575"/>
+        <location filename="../gui/main_window.cpp" line="583"/>
         <source>Test accuracy</source>
         <translation>测试准确率</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="576"/>
+        <location filename="../gui/main_window.cpp" line="584"/>
         <source>Samples per second</source>
         <translation>每秒样本数</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="577"/>
+        <location filename="../gui/main_window.cpp" line="585"/>
         <source>Speedup, measured and predicted</source>
         <translation>加速比（实测与预测）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="578"/>
+        <location filename="../gui/main_window.cpp" line="586"/>
         <source>Predicted speedup for 1 to N devices</source>
         <translation>1 到 N 个设备的预测加速比</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="594"/>
-        <location filename="../gui/main_window.cpp" line="598"/>
-        <location filename="../gui/main_window.cpp" line="608"/>
-        <location filename="../gui/main_window.cpp" line="615"/>
+        <location filename="../gui/main_window.cpp" line="602"/>
+        <location filename="../gui/main_window.cpp" line="606"/>
+        <location filename="../gui/main_window.cpp" line="616"/>
+        <location filename="../gui/main_window.cpp" line="623"/>
         <source>Export plot</source>
         <translation>导出图表</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="594"/>
+        <location filename="../gui/main_window.cpp" line="602"/>
         <source>Plot to export:</source>
         <translation>要导出的图：</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="599"/>
+        <location filename="../gui/main_window.cpp" line="607"/>
         <source>PNG image (*.png);;PDF document (*.pdf)</source>
         <translation>PNG 图像 (*.png);;PDF 文档 (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="608"/>
+        <location filename="../gui/main_window.cpp" line="616"/>
         <source>There is no plot named &apos;%1&apos;.</source>
         <translation>没有名为“%1”的图。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="613"/>
+        <location filename="../gui/main_window.cpp" line="621"/>
         <source>Wrote %1</source>
         <translation>已写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="615"/>
+        <location filename="../gui/main_window.cpp" line="623"/>
         <source>Could not write %1</source>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="622"/>
+        <location filename="../gui/main_window.cpp" line="630"/>
         <source>This build has no ONNX import: install the Debian package libonnx-dev and build LPM Studio again.</source>
         <translation>此版本不含 ONNX 导入：请安装 Debian 软件包 libonnx-dev 并重新构建 LPM Studio。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="634"/>
+        <location filename="../gui/main_window.cpp" line="642"/>
         <source>%1 could not be imported.</source>
         <translation>无法导入 %1。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../gui/main_window.cpp" line="638"/>
+        <location filename="../gui/main_window.cpp" line="646"/>
         <source>Imported %1: %n units.</source>
         <translation>
             <numerusform>已导入 %1：%n 个单元。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="676"/>
+        <location filename="../gui/main_window.cpp" line="684"/>
         <source>No unit matches “%1”.</source>
         <translation>没有与“%1”匹配的单元。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="680"/>
+        <location filename="../gui/main_window.cpp" line="689"/>
         <source>Unit %1: %2 (%3)</source>
         <translation>单元 %1：%2（%3）</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="689"/>
-        <location filename="../gui/main_window.cpp" line="697"/>
-        <location filename="../gui/main_window.cpp" line="703"/>
+        <location filename="../gui/main_window.cpp" line="698"/>
+        <location filename="../gui/main_window.cpp" line="706"/>
+        <location filename="../gui/main_window.cpp" line="712"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="689"/>
+        <location filename="../gui/main_window.cpp" line="698"/>
         <source>This model cannot be trained yet: %1. It can be planned, and its schedules predicted and compared.</source>
         <translation>此模型尚不能训练：%1。目前可以对它做规划，并预测和比较各种调度。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="697"/>
+        <location filename="../gui/main_window.cpp" line="706"/>
         <source>These devices cannot train: %1.
 
 Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</source>
@@ -864,7 +869,7 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 请在设备面板中选择 CPU 核心或本机的某一块 GPU。</translation>
     </message>
     <message>
-        <location filename="../gui/main_window.cpp" line="719"/>
+        <location filename="../gui/main_window.cpp" line="728"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
@@ -998,74 +1003,84 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::NetworkView</name>
     <message>
-        <location filename="../gui/network_view.cpp" line="76"/>
+        <location filename="../gui/network_view.cpp" line="79"/>
         <source>out %1</source>
         <translation>输出 %1</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="77"/>
+        <location filename="../gui/network_view.cpp" line="80"/>
         <source>%1 params</source>
         <translation>%1 个参数</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="78"/>
+        <location filename="../gui/network_view.cpp" line="81"/>
         <source>%1 MFLOP fwd</source>
         <translation>前向 %1 MFLOP</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="82"/>
+        <location filename="../gui/network_view.cpp" line="85"/>
         <source>ONNX nodes:</source>
         <translation>ONNX 节点：</translation>
     </message>
     <message numerus="yes">
-        <location filename="../gui/network_view.cpp" line="86"/>
+        <location filename="../gui/network_view.cpp" line="89"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… 另有 %n 个</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="149"/>
+        <location filename="../gui/network_view.cpp" line="238"/>
         <source>Unit %1 on %2: forward %3 ms, backward %4 ms per micro-batch of %5</source>
         <translation>单元 %1 在 %2 上：每个大小为 %5 的微批前向 %3 毫秒，反向 %4 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="159"/>
+        <location filename="../gui/network_view.cpp" line="248"/>
         <source>stage %1 · %2</source>
         <translation>阶段 %1 · %2</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="166"/>
+        <location filename="../gui/network_view.cpp" line="255"/>
         <source> · %1 ms/micro-batch</source>
         <translation> · %1 毫秒/微批</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="169"/>
+        <location filename="../gui/network_view.cpp" line="258"/>
         <source> · over memory</source>
         <translation> · 超出内存</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="195"/>
+        <location filename="../gui/network_view.cpp" line="284"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="259"/>
+        <location filename="../gui/network_view.cpp" line="347"/>
+        <source>Hide the ONNX nodes of unit %1</source>
+        <translation>隐藏单元 %1 的 ONNX 节点</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="348"/>
+        <source>Show the ONNX nodes of unit %1</source>
+        <translation>显示单元 %1 的 ONNX 节点</translation>
+    </message>
+    <message>
+        <location filename="../gui/network_view.cpp" line="355"/>
         <source>Split stage %1 before unit %2</source>
         <translation>在单元 %2 之前拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="263"/>
+        <location filename="../gui/network_view.cpp" line="359"/>
         <source>Merge stage %1 with the next</source>
         <translation>将阶段 %1 与下一阶段合并</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="268"/>
+        <location filename="../gui/network_view.cpp" line="364"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="272"/>
+        <location filename="../gui/network_view.cpp" line="368"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
@@ -1607,6 +1622,114 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
         <location filename="../gui/training_worker.cpp" line="36"/>
         <source>the synthetic data set</source>
         <translation>合成数据集</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::UnitTableModel</name>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="105"/>
+        <source>A unit of the zoo&apos;s model: it has no ONNX nodes.</source>
+        <translation>模型库中模型的单元：没有 ONNX 节点。</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="106"/>
+        <source>ONNX nodes:</source>
+        <translation>ONNX 节点：</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../gui/unit_table_model.cpp" line="110"/>
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>… 另有 %n 个</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="164"/>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="166"/>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="168"/>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="170"/>
+        <source>Output</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="172"/>
+        <source>Params</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="174"/>
+        <source>MFLOP</source>
+        <translation>MFLOP</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="176"/>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="178"/>
+        <source>F+B ms</source>
+        <translation>前向+反向 ms</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="180"/>
+        <source>Nodes</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="188"/>
+        <source>Trained parameters of the unit</source>
+        <translation>该单元中训练的参数个数</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="190"/>
+        <source>Forward MFLOP per sample (a multiply–add counts as 2)</source>
+        <translation>每个样本的前向 MFLOP（一次乘加计为 2）</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="192"/>
+        <source>The pipeline stage that holds the unit</source>
+        <translation>包含该单元的流水线阶段</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="194"/>
+        <source>Forward plus backward per micro-batch on its stage&apos;s device, from the profile or the catalogue</source>
+        <translation>在其阶段设备上每个微批次的前向加反向时间，来自性能剖析或设备目录</translation>
+    </message>
+    <message>
+        <location filename="../gui/unit_table_model.cpp" line="197"/>
+        <source>An imported unit&apos;s ONNX nodes (the names in each cell&apos;s tooltip)</source>
+        <translation>导入单元的 ONNX 节点（名称见各单元格的提示）</translation>
+    </message>
+</context>
+<context>
+    <name>lpm::gui::UnitsPanel</name>
+    <message>
+        <location filename="../gui/units_panel.cpp" line="97"/>
+        <source>%1 of %2 units shown</source>
+        <translation>显示 %1 个单元，共 %2 个</translation>
+    </message>
+    <message>
+        <location filename="../gui/units_panel.cpp" line="102"/>
+        <source>Filter by kind, settings or ONNX node name</source>
+        <translation>按类型、设置或 ONNX 节点名称筛选</translation>
+    </message>
+    <message>
+        <location filename="../gui/units_panel.cpp" line="103"/>
+        <source>Keeps the units whose kind, settings or ONNX node names contain this text</source>
+        <translation>只保留类型、设置或 ONNX 节点名称包含此文本的单元</translation>
     </message>
 </context>
 </TS>
