@@ -23,6 +23,7 @@
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
 #include "pipeline/in_process_transport.h"
+#include "pipeline/run_control.h"
 #include "tensor/random.h"
 #include "train/trainer.h"
 #include "train/training_step.h"
@@ -532,6 +533,62 @@ TEST(Executor, TimelineHasEveryActionOfEveryStage)
     EXPECT_EQ(backwards, stages * m * steps);
     EXPECT_EQ(updates, stages * steps);
     EXPECT_EQ(timeline.transfers.size(), size_t(2 * (stages - 1) * m * steps));
+}
+
+// Counts the messages that cross it, per direction, and hands them to
+// in-process queues.
+class CountingTransport final : public Transport {
+public:
+    CountingTransport(RunControl& control, int stages, int capacity, std::atomic<int>* counts)
+        : inner_(control, stages, capacity), counts_(counts)
+    {
+    }
+    void send(int fromStage, Direction direction, StageMessage message) override
+    {
+        ++counts_[direction == Direction::Activation ? 0 : 1];
+        inner_.send(fromStage, direction, std::move(message));
+    }
+    std::optional<StageMessage> receive(int toStage, Direction direction, int miniBatch) override
+    {
+        return inner_.receive(toStage, direction, miniBatch);
+    }
+
+private:
+    InProcessTransport inner_;
+    std::atomic<int>* counts_; // [0] activations, [1] gradients
+};
+
+TEST(Executor, StagesTalkThroughTheTransportItsFactoryMakes)
+{
+    // lpm on 3 stages, 4 micro-batches, 2 steps: each of the 2 links carries
+    // 4 activations and 4 gradients a step, and the weights stay sequential's.
+    const int stages = 3, m = 4, steps = 2;
+    Model model = buildModel("lenet5");
+    ParameterStore store(model);
+    store.initialize(kSeed);
+    auto optimizer = makeOptimizer(sgd(), store);
+    const Batcher batcher(trainingData("lenet5"), kBatch, kSeed);
+    PipelineExecutor executor(model, store, *optimizer, evenStages(model.unitCount(), stages), "lpm", m, kSeed);
+    std::atomic<int> counts[2] = {0, 0};
+    int made = 0;
+    executor.setTransportFactory([&](RunControl& control, int stageCount, int capacity) {
+        ++made;
+        EXPECT_EQ(stageCount, stages);
+        EXPECT_GE(capacity, 1);
+        return std::make_unique<CountingTransport>(control, stageCount, capacity, counts);
+    });
+    executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps);
+    EXPECT_EQ(made, 1);
+    EXPECT_EQ(counts[0].load(), (stages - 1) * m * steps);
+    EXPECT_EQ(counts[1].load(), (stages - 1) * m * steps);
+    EXPECT_EQ(trained(store, *optimizer).digest, sequentialDigest("lenet5", m, steps));
+
+    // A factory that makes no transport is refused before anything trains.
+    executor.setTransportFactory([](RunControl&, int, int) { return std::unique_ptr<Transport>(); });
+    const std::string before = trained(store, *optimizer).digest;
+    expectError<InvalidArgument>([&] { executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, 1); },
+                                 {"the transport factory made no transport"});
+    EXPECT_EQ(trained(store, *optimizer).digest, before);
 }
 
 TEST(Executor, StepsAreReportedInOrderAsEveryStageFinishesThem)

@@ -94,6 +94,7 @@
 #include "nn/parameter_store.h"
 #include "nn/unit_passes.h"
 #include "optim/optimizer.h"
+#include "pipeline/transport.h"
 #include "plan/partition_problem.h"
 #include "schedule/schedule.h"
 #include "schedule/timeline.h"
@@ -126,6 +127,8 @@ struct SnapshotRequest {
     // the rest). The stages keep training meanwhile.
     std::function<void(const WeightsSnapshot&)> received;
 };
+
+class RunControl;
 
 class PipelineExecutor {
 public:
@@ -184,6 +187,15 @@ public:
     // other schedule. Checked by the next run (buildSchedule's errors).
     void setChunks(int chunks) { chunks_ = chunks; }
 
+    // How the stages hand each other activations and gradients: by default
+    // in-process queues (InProcessTransport); otherwise the transport this
+    // factory makes at each run, from the run's control (which it must
+    // consult for aborts and stops), the stage count and each link's
+    // capacity in messages. Before a run.
+    using TransportFactory =
+        std::function<std::unique_ptr<Transport>(RunControl& control, int stages, int linkCapacity)>;
+    void setTransportFactory(TransportFactory make) { makeTransport_ = std::move(make); }
+
     const Partition& stages() const { return stages_; }
     const std::string& schedule() const { return schedule_; }
 
@@ -201,6 +213,7 @@ private:
     std::optional<std::chrono::microseconds> waitSpin_; // unset: the default above
     int chunks_ = 1;
     ActionHook beforeAction_;
+    TransportFactory makeTransport_;                      // empty: InProcessTransport
     std::vector<std::unique_ptr<Backend>> stageBackends_; // made by the first run
     ReplicaCollectiveFactory makeCollective_;             // empty: makeNcclCollective
     bool alwaysCollective_ = false;
