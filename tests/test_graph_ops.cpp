@@ -437,6 +437,146 @@ TEST(GraphOps, WhatAUnitCannotRunIsRefusedNamingTheNode)
         {"expects input (2, 4)", "(2, 5)"});
 }
 
+// What a unit refuses, op by op: at its construction (attributes it does
+// not support) or at the first forward (shapes the op cannot take), each
+// naming the node and what is wrong. The unit's input is (2, sample...).
+TEST(GraphOps, AttributesAndShapesAnOpCannotTakeAreRefusedNamingTheNode)
+{
+    // The message of the refusal (InvalidArgument) of building `graph` into a
+    // unit and forwarding an `input` through it; empty if it runs.
+    auto refusalOf = [](const Graph& graph, const Shape& input) -> std::string {
+        try {
+            GraphUnitLayer layer = wholeGraph(graph);
+            testing::BoundLayer bound(layer);
+            CpuBackend backend(1);
+            std::unique_ptr<LayerContext> context;
+            layer.forward(backend, randomTensor(input, 3), StepInfo{}, context);
+        } catch (const InvalidArgument& error) {
+            return error.what();
+        }
+        return "";
+    };
+    auto expectRefusal = [&](const Graph& graph, const Shape& input, const std::vector<std::string>& parts) {
+        const std::string message = refusalOf(graph, input);
+        SCOPED_TRACE(message);
+        EXPECT_FALSE(message.empty());
+        for (const std::string& part : parts)
+            EXPECT_NE(message.find(part), std::string::npos) << "missing: " << part;
+    };
+    expectRefusal(GraphBuilder()
+                      .input("x", {2, 3})
+                      .node("Transpose", {"x"}, "t", {3, 2})
+                      .ints("perm", {0, 2, 1})
+                      .node("Concat", {"x", "t"}, "y", {2, 5})
+                      .ints("axis", {2})
+                      .output("y"),
+                  Shape{2, 2, 3}, {"node 'y_node' (Concat)", "cannot join (2, 2, 3) and (2, 3, 2)"});
+    expectRefusal(GraphBuilder()
+                      .input("x", {6})
+                      .node("Split", {"x"}, std::vector<std::string>{"a", "b"}, {{2}, {2}})
+                      .ints("axis", {1})
+                      .node("Add", {"a", "b"}, "y", {2})
+                      .output("y"),
+                  Shape{2, 6}, {"node 'a_node' (Split)", "pieces of 4 do not split (2, 6)"});
+    expectRefusal(GraphBuilder()
+                      .input("x", {2, 3})
+                      .node("Transpose", {"x"}, "t", {3, 2})
+                      .ints("perm", {0, 2, 2})
+                      .node("Relu", {"t"}, "y", {3, 2})
+                      .output("y"),
+                  Shape{2, 2, 3}, {"node 't_node' (Transpose)", "perm is not a permutation of the 3 axes"});
+    expectRefusal(GraphBuilder()
+                      .input("x", {2, 3})
+                      .node("Transpose", {"x"}, "t", {3, 2})
+                      .ints("perm", {1, 0})
+                      .node("Relu", {"t"}, "y", {3, 2})
+                      .output("y"),
+                  Shape{2, 2, 3}, {"node 't_node' (Transpose)", "perm of 2 axes for an input of rank 3"});
+    Graph zeroStep = GraphBuilder()
+                         .input("x", {4})
+                         .node("Slice", {"x", "from", "to", "axes", "steps"}, "s", {2})
+                         .node("Relu", {"s"}, "y", {2})
+                         .output("y");
+    for (const auto& [name, value] :
+         std::map<std::string, int64_t>{{"from", 0}, {"to", 2}, {"axes", 1}, {"steps", 0}}) {
+        zeroStep.integerValues[name] = {value};
+        zeroStep.tensors[name] = GraphTensor{name, {1}, true, 8, false};
+    }
+    expectRefusal(zeroStep, Shape{2, 4}, {"node 's_node' (Slice)", "a step of 0"});
+    expectRefusal(GraphBuilder()
+                      .input("x", {4})
+                      .weight("w", {4, 3})
+                      .weight("c", {5})
+                      .node("Gemm", {"x", "w", "c"}, "g", {3})
+                      .node("Relu", {"g"}, "y", {3})
+                      .output("y"),
+                  Shape{2, 4}, {"node 'g_node' (Gemm)", "C (5) does not broadcast to (2, 3)"});
+    expectRefusal(GraphBuilder()
+                      .input("x", {4})
+                      .weight("w", {4, 3})
+                      .node("Gemm", {"x", "w"}, "g", {3})
+                      .ints("transA", {1})
+                      .node("Relu", {"g"}, "y", {3})
+                      .output("y"),
+                  Shape{2, 4}, {"node 'g_node' (Gemm)", "transA is not supported"});
+    expectRefusal(GraphBuilder()
+                      .input("x", {2, 5, 5})
+                      .weight("w", {4, 2, 3, 3})
+                      .weight("b", {3})
+                      .node("Conv", {"x", "w", "b"}, "c", {4, 3, 3})
+                      .node("Relu", {"c"}, "y", {4, 3, 3})
+                      .output("y"),
+                  Shape{2, 2, 5, 5},
+                  {"node 'c_node' (Conv)", "bias (3) is not one per output channel of (4, 2, 3, 3)"});
+    expectRefusal(GraphBuilder()
+                      .input("x", {2, 3, 3})
+                      .weight("w", {2, 2, 3, 3})
+                      .node("ConvTranspose", {"x", "w"}, "u", {2, 7, 7})
+                      .ints("strides", {2, 2})
+                      .ints("output_padding", {2, 2})
+                      .node("Relu", {"u"}, "y", {2, 7, 7})
+                      .output("y"),
+                  Shape{2, 2, 3, 3}, {"node 'u_node' (ConvTranspose)", "output_padding must be below the stride"});
+    expectRefusal(GraphBuilder()
+                      .input("x", {3, 4})
+                      .weight("scale", {3, 4})
+                      .node("LayerNormalization", {"x", "scale"}, "n", {3, 4})
+                      .ints("axis", {1})
+                      .node("Relu", {"n"}, "y", {3, 4})
+                      .output("y"),
+                  Shape{2, 3, 4},
+                  {"node 'n_node' (LayerNormalization)", "only normalisation over the last axis is supported"});
+    expectRefusal(GraphBuilder()
+                      .input("x", {2, 6, 6})
+                      .node("MaxPool", {"x"}, "m", {2, 3, 3})
+                      .ints("kernel_shape", {2, 2})
+                      .ints("strides", {2, 2})
+                      .ints("pads", {2, 2, 2, 2})
+                      .node("Relu", {"m"}, "y", {2, 3, 3})
+                      .output("y"),
+                  Shape{2, 2, 6, 6},
+                  {"node 'm_node' (MaxPool)", "each padding must be at least 0 and below the window 2"});
+    expectRefusal(GraphBuilder()
+                      .input("x", {2, 6, 6})
+                      .node("AveragePool", {"x"}, "a", {2, 3, 3})
+                      .ints("kernel_shape", {2, 2})
+                      .ints("pads", {1, 1})
+                      .node("Relu", {"a"}, "y", {2, 3, 3})
+                      .output("y"),
+                  Shape{2, 2, 6, 6},
+                  {"node 'a_node' (AveragePool)", "pads must give 4 values (top, left, bottom, right), not 2"});
+    // The same graph with its shapes right runs: the refusals above are the ops', not the harness's.
+    EXPECT_EQ(refusalOf(GraphBuilder()
+                            .input("x", {4})
+                            .weight("w", {4, 3})
+                            .weight("c", {3})
+                            .node("Gemm", {"x", "w", "c"}, "g", {3})
+                            .node("Relu", {"g"}, "y", {3})
+                            .output("y"),
+                        Shape{2, 4}),
+              "");
+}
+
 TEST(GraphOps, ModelsOfMergedUnitsAndOfOpsWithoutALayerBuild)
 {
     // A depthwise convolution alone (no zoo layer has groups) and a residual

@@ -887,7 +887,10 @@ private:
 
 class TransposeOp final : public GraphOp {
 public:
-    TransposeOp(const Graph&, const GraphNode& node) : perm_(intsAttribute(node, "perm")) {}
+    TransposeOp(const Graph& graph, const GraphNode& node)
+        : where_(whereOf(graph, node)), perm_(intsAttribute(node, "perm"))
+    {
+    }
 
     std::vector<Dims> outputDims(const std::vector<Dims>& inputs, int64_t) const override
     {
@@ -923,16 +926,15 @@ private:
                 reversed[axis] = int64_t(rank - 1 - axis);
             return reversed;
         }
+        if (perm_.size() != rank)
+            refuse(where_,
+                   "perm of " + std::to_string(perm_.size()) + " axes for an input of rank " + std::to_string(rank));
         std::vector<bool> seen(rank, false);
         for (int64_t axis : perm_) {
-            if (perm_.size() != rank || axis < 0 || axis >= int64_t(rank) || seen[size_t(axis)])
-                throw InvalidArgument("Transpose: perm is not a permutation of the " + std::to_string(rank)
-                                      + " axes of its input");
+            if (axis < 0 || axis >= int64_t(rank) || seen[size_t(axis)])
+                refuse(where_, "perm is not a permutation of the " + std::to_string(rank) + " axes of its input");
             seen[size_t(axis)] = true;
         }
-        if (perm_.size() != rank)
-            throw InvalidArgument("Transpose: perm of " + std::to_string(perm_.size()) + " axes for a tensor of rank "
-                                  + std::to_string(rank));
         return perm_;
     }
 
@@ -954,6 +956,7 @@ private:
         forEachBroadcast(out, strides, none, [&](int64_t o, int64_t i, int64_t) { visit(o, i); });
     }
 
+    std::string where_; // "<file>: node '<name>' (<op>)", for messages
     std::vector<int64_t> perm_;
 };
 
