@@ -13,6 +13,7 @@
 #include "cli/infer_command.h"
 #include "cli/models_command.h"
 #include "cli/plan_commands.h"
+#include "cli/probe_links_command.h"
 #include "cli/train_command.h"
 #include "graph/onnx_model_builder.h"
 #include "tensor/error.h"
@@ -39,6 +40,7 @@ int main(int argc, char** argv)
     lpm::cli::addPlanCommand(app);
     lpm::cli::addSimulateCommand(app);
     lpm::cli::addCheckBackendCommand(app);
+    lpm::cli::addProbeLinksCommand(app);
     try {
         app.parse(argc, argv);
         if (app.get_subcommands().empty())

@@ -10,6 +10,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
           libopenblas-dev libdnnl-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
           libonnx-dev libprotobuf-dev
+          openmpi-bin libopenmpi-dev
           dataset-fashion-mnist jargon-text
           qt6-base-dev qt6-tools-dev qt6-l10n-tools libqcustomplot-dev
           fonts-wqy-microhei) # a CJK font: the Simplified Chinese interface

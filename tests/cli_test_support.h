@@ -85,12 +85,14 @@ protected:
 
     // Runs `lpm ARGUMENTS` (ARGUMENTS already shell-quoted where needed) with
     // stdout and stderr captured into files of the temp folder.
-    RunResult lpm(const std::string& arguments)
+    RunResult lpm(const std::string& arguments) { return shell(quote(LPM_BINARY) + " " + arguments); }
+
+    // Runs a shell command line (lpm under a launcher, say) the same way.
+    RunResult shell(const std::string& commandLine)
     {
         const fs::path out = folder_ / ".stdout";
         const fs::path err = folder_ / ".stderr";
-        const std::string command =
-            quote(LPM_BINARY) + " " + arguments + " >" + quote(out) + " 2>" + quote(err) + " </dev/null";
+        const std::string command = commandLine + " >" + quote(out) + " 2>" + quote(err) + " </dev/null";
         const auto start = std::chrono::steady_clock::now();
         const int status = std::system(command.c_str());
         RunResult result;

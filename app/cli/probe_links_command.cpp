@@ -1,0 +1,152 @@
+#include "cli/probe_links_command.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli/output_files.h"
+#include "dist/link_probe.h"
+#include "tensor/error.h"
+
+namespace lpm::cli {
+
+namespace {
+
+struct ProbeLinksOptions {
+    std::string sizes = "8,64K,1M,16M";
+    int repeats = 20;
+    std::string jsonFile;
+};
+
+// "8,64K,1M" → bytes; K and M are 1024 and 1024².
+std::vector<int64_t> parseSizes(const std::string& text)
+{
+    std::vector<int64_t> sizes;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t comma = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, comma - start);
+        size_t used = 0;
+        int64_t value = 0;
+        try {
+            value = std::stoll(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        int64_t scale = 1;
+        if (used > 0 && used + 1 == item.size() && (item.back() == 'K' || item.back() == 'M'))
+            scale = item.back() == 'K' ? 1024 : 1024 * 1024;
+        else if (used == 0 || used != item.size())
+            throw InvalidArgument("--sizes: '" + item + "' is not a byte count (a number, optionally with K or M)");
+        sizes.push_back(value * scale);
+        start = comma + 1;
+    }
+    return sizes;
+}
+
+std::string bytesText(int64_t bytes)
+{
+    if (bytes >= (1 << 20) && bytes % (1 << 20) == 0)
+        return std::to_string(bytes >> 20) + " MiB";
+    if (bytes >= 1024 && bytes % 1024 == 0)
+        return std::to_string(bytes >> 10) + " KiB";
+    return std::to_string(bytes) + " B";
+}
+
+nlohmann::json linksJson(const MpiSession& session, const LinkProbeOptions& options,
+                         const std::vector<LinkProbe>& links)
+{
+    nlohmann::json document = {{"ranks", session.size()}, {"hosts", session.hosts()}, {"repeats", options.repeats}};
+    nlohmann::json entries = nlohmann::json::array();
+    for (const LinkProbe& link : links) {
+        nlohmann::json samples = nlohmann::json::array();
+        for (const LinkSample& sample : link.samples)
+            samples.push_back({{"bytes", sample.bytes}, {"seconds", sample.seconds}});
+        entries.push_back({{"from_rank", link.fromRank},
+                           {"to_rank", link.toRank},
+                           {"from_host", link.fromHost},
+                           {"to_host", link.toHost},
+                           {"samples", samples},
+                           {"latency_seconds", link.fit.latencySeconds},
+                           {"bandwidth_bytes_per_second", link.fit.bytesPerSecond}});
+    }
+    document["links"] = entries;
+    return document;
+}
+
+void printLinks(const LinkProbeOptions& options, const std::vector<LinkProbe>& links)
+{
+    std::printf("%-8s %-30s", "link", "hosts");
+    for (int64_t size : options.sizes)
+        std::printf(" %11s", bytesText(size).c_str());
+    std::printf(" %11s %14s\n", "latency", "bandwidth");
+    for (const LinkProbe& link : links) {
+        const std::string ranks = std::to_string(link.fromRank) + " -> " + std::to_string(link.toRank);
+        std::printf("%-8s %-30s", ranks.c_str(), (link.fromHost + " -> " + link.toHost).c_str());
+        for (const LinkSample& sample : link.samples)
+            std::printf(" %8.1f us", sample.seconds * 1e6);
+        std::printf(" %8.1f us %8.2f GB/s (%.1f Gbit/s)\n", link.fit.latencySeconds * 1e6,
+                    link.fit.bytesPerSecond / 1e9, link.fit.bytesPerSecond * 8.0 / 1e9);
+    }
+    std::printf("times are one way (half a round trip), medians of %d; latency and bandwidth fit "
+                "time = latency + bytes / bandwidth\n",
+                options.repeats);
+}
+
+void runProbeLinks(const ProbeLinksOptions& given)
+{
+    LinkProbeOptions options;
+    options.sizes = parseSizes(given.sizes);
+    options.repeats = given.repeats;
+    checkLinkProbeOptions(options);
+    if (!given.jsonFile.empty())
+        requireWritableOutput(given.jsonFile, "--json");
+    if (!mpiBuilt())
+        throw Error("probe-links: " + mpiMissingHelp());
+    int argc = 0;
+    char** argv = nullptr;
+    MpiSession session(argc, argv);
+    if (session.size() < 2)
+        throw InvalidArgument("probe-links measures the links between the ranks of an MPI job, and this one has "
+                              + std::to_string(session.size())
+                              + " rank; run it under mpirun with at least 2, e.g. mpirun -np 2 lpm probe-links");
+    try {
+        const std::vector<LinkProbe> links = probeNeighbourLinks(session, options);
+        if (session.rank() != 0)
+            return;
+        std::printf("%d ranks;", session.size());
+        for (int rank = 0; rank < session.size(); ++rank)
+            std::printf(" %d on %s%s", rank, session.hosts()[size_t(rank)].c_str(),
+                        rank + 1 < session.size() ? "," : "\n");
+        printLinks(options, links);
+        if (!given.jsonFile.empty())
+            writeJsonFile(given.jsonFile, linksJson(session, options, links));
+    } catch (const std::exception& error) {
+        // Other ranks may be waiting on this one: end the whole job, after saying why.
+        std::fprintf(stderr, "lpm: error: rank %d (%s): %s\n", session.rank(),
+                     session.hosts()[size_t(session.rank())].c_str(), error.what());
+        std::fflush(stderr);
+        session.abortJob(1);
+    }
+}
+
+} // namespace
+
+void addProbeLinksCommand(CLI::App& app)
+{
+    auto options = std::make_shared<ProbeLinksOptions>();
+    CLI::App* command = app.add_subcommand(
+        "probe-links", "Measure latency and bandwidth between neighbouring MPI ranks (run under mpirun)");
+    command->footer("Example: mpirun -np 2 lpm probe-links --sizes 8,1M,16M --json links.json\n"
+                    "Each rank r measures its link to rank r + 1, where pipeline stage r hands stage r + 1 "
+                    "its activations. Rank 0 prints the table.");
+    command->add_option("--sizes", options->sizes, "Message sizes in bytes, K or M (at least two different)")
+        ->capture_default_str();
+    command->add_option("--repeats", options->repeats, "Timed round trips per size (their median is kept)")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    command->add_option("--json", options->jsonFile, "Also write the links, with every size's time, as JSON");
+    command->callback([options] { runProbeLinks(*options); });
+}
+
+} // namespace lpm::cli

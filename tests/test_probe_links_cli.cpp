@@ -1,0 +1,78 @@
+// `lpm probe-links` under mpirun on this machine's loopback: rank 0 prints
+// and writes one link per neighbouring pair of ranks (2 and 3 ranks, over
+// TCP, as between machines), each with a time per size, a latency and a
+// bandwidth; outside an MPI job of 2 ranks or more, and for bad sizes, a
+// clear error. Skipped where the build has no MPI or mpirun is missing, and
+// in sanitizer builds (MPI's processes are not run under the sanitizers yet).
+#include "cli_test_support.h"
+
+#include "dist/mpi_session.h"
+
+namespace lpm::testing_cli {
+namespace {
+
+class ProbeLinksCli : public Cli {
+protected:
+    void SetUp() override
+    {
+        if (!mpiBuilt())
+            GTEST_SKIP() << mpiMissingHelp();
+        if (std::system("command -v mpirun >/dev/null 2>&1") != 0)
+            GTEST_SKIP() << "mpirun is not on PATH (Debian: openmpi-bin)";
+#ifdef LPM_TESTS_SANITIZED
+        GTEST_SKIP() << "MPI jobs are not run under the sanitizers yet";
+#endif
+        Cli::SetUp();
+    }
+
+    // `lpm ARGUMENTS` as `ranks` ranks of one job, over TCP on the loopback
+    // (root is allowed: CI runs as root).
+    RunResult mpiLpm(int ranks, const std::string& arguments)
+    {
+        return shell("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --mca btl "
+                     "tcp,self -np "
+                     + std::to_string(ranks) + " " + quote(LPM_BINARY) + " " + arguments);
+    }
+};
+
+TEST_F(ProbeLinksCli, EachNeighbouringPairOfRanksGetsALatencyAndABandwidth)
+{
+    for (int ranks : {2, 3}) {
+        SCOPED_TRACE(std::to_string(ranks) + " ranks");
+        const fs::path report = path("links-" + std::to_string(ranks) + ".json");
+        const RunResult result = mpiLpm(ranks, "probe-links --sizes 8,64K,1M --repeats 5 --json " + quote(report));
+        ASSERT_EQ(result.exitCode, 0) << result.err;
+        EXPECT_THAT(result.out, HasSubstr(std::to_string(ranks) + " ranks;"));
+        EXPECT_THAT(result.out, HasSubstr("0 -> 1"));
+        const json document = readJson(report);
+        EXPECT_EQ(document.at("ranks"), ranks);
+        ASSERT_EQ(document.at("hosts").size(), size_t(ranks));
+        ASSERT_EQ(document.at("links").size(), size_t(ranks - 1));
+        for (int from = 0; from + 1 < ranks; ++from) {
+            const json& link = document.at("links")[size_t(from)];
+            EXPECT_EQ(link.at("from_rank"), from);
+            EXPECT_EQ(link.at("to_rank"), from + 1);
+            EXPECT_EQ(link.at("from_host"), document.at("hosts")[size_t(from)]);
+            ASSERT_EQ(link.at("samples").size(), 3u);
+            EXPECT_EQ(link.at("samples")[2].at("bytes"), 1 << 20);
+            for (const json& sample : link.at("samples"))
+                EXPECT_GT(sample.at("seconds").get<double>(), 0.0);
+            // A loopback carries at least 10 MB/s and answers within 10 ms.
+            EXPECT_GT(link.at("bandwidth_bytes_per_second").get<double>(), 1e7);
+            EXPECT_GE(link.at("latency_seconds").get<double>(), 0.0);
+            EXPECT_LT(link.at("latency_seconds").get<double>(), 1e-2);
+        }
+    }
+}
+
+TEST_F(ProbeLinksCli, OutsideAJobOfTwoRanksAndForBadSizesItSaysWhatToDo)
+{
+    expectOneLineError(lpm("probe-links"), {"has 1 rank", "mpirun -np 2 lpm probe-links"});
+    expectOneLineError(lpm("probe-links --sizes 8,8"), {"at least two different message sizes"});
+    expectOneLineError(lpm("probe-links --sizes 8,12X"), {"--sizes", "'12X' is not a byte count"});
+    expectOneLineError(lpm("probe-links --sizes 8,2048M"), {"2147483648 bytes is outside 1 byte .. 1 GiB"});
+    expectOneLineError(lpm("probe-links --sizes 8,1M --json /no/such/folder/links.json"), {"--json"});
+}
+
+} // namespace
+} // namespace lpm::testing_cli
