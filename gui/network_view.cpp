@@ -14,6 +14,7 @@
 
 #include "design_model.h"
 #include "network_items.h"
+#include "unit_table_model.h"
 
 namespace lpm::gui {
 
@@ -80,14 +81,8 @@ void NetworkView::rebuildBlocks()
                           tr("%1 params").arg(formatCount(double(part.cost.parameterBytes) / 4.0)),
                           tr("%1 MFLOP fwd").arg(part.cost.forwardFlops / 1e6, 0, 'f', 3)};
         QString tip = lines.join('\n');
-        if (!part.nodes.empty()) { // an imported unit: its ONNX nodes, the first 40 of them
-            constexpr size_t kListed = 40;
-            tip += "\n" + tr("ONNX nodes:");
-            for (size_t node = 0; node < std::min(part.nodes.size(), kListed); ++node)
-                tip += "\n  " + QString::fromStdString(part.nodes[node]);
-            if (part.nodes.size() > kListed)
-                tip += "\n  " + tr("… and %n more", nullptr, int(part.nodes.size() - kListed));
-        }
+        if (!part.nodes.empty()) // an imported unit: its ONNX nodes
+            tip += "\n" + UnitTableModel::nodeListText(part.nodes);
         QStringList nodeLines;
         for (const std::string& node : part.nodes)
             nodeLines << QString::fromStdString(node);

@@ -98,11 +98,8 @@ QString UnitTableModel::text(int row, int column) const
     }
 }
 
-QString UnitTableModel::nodeList(int row) const
+QString UnitTableModel::nodeListText(const std::vector<std::string>& nodes)
 {
-    const std::vector<std::string>& nodes = design_->outline().units[size_t(row)].nodes;
-    if (nodes.empty())
-        return tr("A unit of the zoo's model: it has no ONNX nodes.");
     QStringList lines{tr("ONNX nodes:")};
     for (size_t node = 0; node < std::min(nodes.size(), kListedNodes); ++node)
         lines << "  " + QString::fromStdString(nodes[node]);
@@ -121,7 +118,9 @@ QVariant UnitTableModel::data(const QModelIndex& index, int role) const
     case Qt::DisplayRole:
         return text(row, index.column());
     case Qt::ToolTipRole:
-        return index.column() == Nodes ? nodeList(row) : text(row, index.column());
+        if (index.column() != Nodes)
+            return text(row, index.column());
+        return unit.nodes.empty() ? tr("A unit of the zoo's model: it has no ONNX nodes.") : nodeListText(unit.nodes);
     case Qt::TextAlignmentRole:
         return index.column() == Kind || index.column() == Settings || index.column() == Output
                    ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)

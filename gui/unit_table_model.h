@@ -46,6 +46,10 @@ public:
     // After a language change: the headers changed.
     void retranslate();
 
+    // "ONNX nodes:" and an imported unit's nodes, a line each (the first 40,
+    // then how many more): the tooltips of the table and the network view.
+    static QString nodeListText(const std::vector<std::string>& nodes);
+
 private:
     struct Placement {
         int stage = -1;
@@ -56,7 +60,6 @@ private:
     void refresh(); // the design's units and their stages
     std::vector<Placement> placements() const;
     QString text(int row, int column) const;
-    QString nodeList(int row) const; // the tooltip of the Nodes column
 
     DesignModel* design_;
     std::string shownModel_; // the outline the rows were made for

@@ -1003,84 +1003,72 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::NetworkView</name>
     <message>
-        <location filename="../gui/network_view.cpp" line="79"/>
+        <location filename="../gui/network_view.cpp" line="80"/>
         <source>out %1</source>
         <translation>输出 %1</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="80"/>
+        <location filename="../gui/network_view.cpp" line="81"/>
         <source>%1 params</source>
         <translation>%1 个参数</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="81"/>
+        <location filename="../gui/network_view.cpp" line="82"/>
         <source>%1 MFLOP fwd</source>
         <translation>前向 %1 MFLOP</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="85"/>
-        <source>ONNX nodes:</source>
-        <translation>ONNX 节点：</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../gui/network_view.cpp" line="89"/>
-        <source>… and %n more</source>
-        <translation>
-            <numerusform>… 另有 %n 个</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../gui/network_view.cpp" line="238"/>
+        <location filename="../gui/network_view.cpp" line="233"/>
         <source>Unit %1 on %2: forward %3 ms, backward %4 ms per micro-batch of %5</source>
         <translation>单元 %1 在 %2 上：每个大小为 %5 的微批前向 %3 毫秒，反向 %4 毫秒</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="248"/>
+        <location filename="../gui/network_view.cpp" line="243"/>
         <source>stage %1 · %2</source>
         <translation>阶段 %1 · %2</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="255"/>
+        <location filename="../gui/network_view.cpp" line="250"/>
         <source> · %1 ms/micro-batch</source>
         <translation> · %1 毫秒/微批</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="258"/>
+        <location filename="../gui/network_view.cpp" line="253"/>
         <source> · over memory</source>
         <translation> · 超出内存</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="284"/>
+        <location filename="../gui/network_view.cpp" line="279"/>
         <source>Profiling %1 on one core of this CPU…</source>
         <translation>正在本机 CPU 的一个核心上剖析 %1…</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="347"/>
+        <location filename="../gui/network_view.cpp" line="342"/>
         <source>Hide the ONNX nodes of unit %1</source>
         <translation>隐藏单元 %1 的 ONNX 节点</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="348"/>
+        <location filename="../gui/network_view.cpp" line="343"/>
         <source>Show the ONNX nodes of unit %1</source>
         <translation>显示单元 %1 的 ONNX 节点</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="355"/>
+        <location filename="../gui/network_view.cpp" line="350"/>
         <source>Split stage %1 before unit %2</source>
         <translation>在单元 %2 之前拆分阶段 %1</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="359"/>
+        <location filename="../gui/network_view.cpp" line="354"/>
         <source>Merge stage %1 with the next</source>
         <translation>将阶段 %1 与下一阶段合并</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="364"/>
+        <location filename="../gui/network_view.cpp" line="359"/>
         <source>Merge stages %1 and %2</source>
         <translation>合并阶段 %1 和 %2</translation>
     </message>
     <message>
-        <location filename="../gui/network_view.cpp" line="368"/>
+        <location filename="../gui/network_view.cpp" line="363"/>
         <source>Auto-merge</source>
         <translation>自动合并</translation>
     </message>
@@ -1627,89 +1615,89 @@ Choose CPU cores, or one of this machine&apos;s GPUs, in the devices panel.</sou
 <context>
     <name>lpm::gui::UnitTableModel</name>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="105"/>
+        <location filename="../gui/unit_table_model.cpp" line="123"/>
         <source>A unit of the zoo&apos;s model: it has no ONNX nodes.</source>
         <translation>模型库中模型的单元：没有 ONNX 节点。</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="106"/>
+        <location filename="../gui/unit_table_model.cpp" line="103"/>
         <source>ONNX nodes:</source>
         <translation>ONNX 节点：</translation>
     </message>
     <message numerus="yes">
-        <location filename="../gui/unit_table_model.cpp" line="110"/>
+        <location filename="../gui/unit_table_model.cpp" line="107"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… 另有 %n 个</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="164"/>
+        <location filename="../gui/unit_table_model.cpp" line="163"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="166"/>
+        <location filename="../gui/unit_table_model.cpp" line="165"/>
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="168"/>
+        <location filename="../gui/unit_table_model.cpp" line="167"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="170"/>
+        <location filename="../gui/unit_table_model.cpp" line="169"/>
         <source>Output</source>
         <translation>输出</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="172"/>
+        <location filename="../gui/unit_table_model.cpp" line="171"/>
         <source>Params</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="174"/>
+        <location filename="../gui/unit_table_model.cpp" line="173"/>
         <source>MFLOP</source>
         <translation>MFLOP</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="176"/>
+        <location filename="../gui/unit_table_model.cpp" line="175"/>
         <source>Stage</source>
         <translation>阶段</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="178"/>
+        <location filename="../gui/unit_table_model.cpp" line="177"/>
         <source>F+B ms</source>
         <translation>前向+反向 ms</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="180"/>
+        <location filename="../gui/unit_table_model.cpp" line="179"/>
         <source>Nodes</source>
         <translation>节点</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="188"/>
+        <location filename="../gui/unit_table_model.cpp" line="187"/>
         <source>Trained parameters of the unit</source>
         <translation>该单元中训练的参数个数</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="190"/>
+        <location filename="../gui/unit_table_model.cpp" line="189"/>
         <source>Forward MFLOP per sample (a multiply–add counts as 2)</source>
         <translation>每个样本的前向 MFLOP（一次乘加计为 2）</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="192"/>
+        <location filename="../gui/unit_table_model.cpp" line="191"/>
         <source>The pipeline stage that holds the unit</source>
         <translation>包含该单元的流水线阶段</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="194"/>
+        <location filename="../gui/unit_table_model.cpp" line="193"/>
         <source>Forward plus backward per micro-batch on its stage&apos;s device, from the profile or the catalogue</source>
         <translation>在其阶段设备上每个微批次的前向加反向时间，来自性能剖析或设备目录</translation>
     </message>
     <message>
-        <location filename="../gui/unit_table_model.cpp" line="197"/>
+        <location filename="../gui/unit_table_model.cpp" line="196"/>
         <source>An imported unit&apos;s ONNX nodes (the names in each cell&apos;s tooltip)</source>
         <translation>导入单元的 ONNX 节点（名称见各单元格的提示）</translation>
     </message>
