@@ -1,9 +1,10 @@
 // `lpm probe-links` under mpirun on this machine's loopback: rank 0 prints
 // and writes one link per neighbouring pair of ranks (2 and 3 ranks, over
 // TCP, as between machines), each with a time per size, a latency and a
-// bandwidth; outside an MPI job of 2 ranks or more, and for bad sizes, a
-// clear error. Skipped where the build has no MPI or mpirun is missing, and
-// in sanitizer builds (MPI's processes are not run under the sanitizers yet).
+// bandwidth; a plan's cuts measured at their own size; outside an MPI job
+// of 2 ranks or more, and for bad sizes, a clear error. Skipped where the
+// build has no MPI or mpirun is missing, and in sanitizer builds (MPI's
+// processes are not run under the sanitizers yet).
 #include "cli_test_support.h"
 
 #include "dist/mpi_session.h"
@@ -63,6 +64,35 @@ TEST_F(ProbeLinksCli, EachNeighbouringPairOfRanksGetsALatencyAndABandwidth)
             EXPECT_LT(link.at("latency_seconds").get<double>(), 1e-2);
         }
     }
+}
+
+// --plan: what crosses each cut of a plan per micro-batch is measured too,
+// with one rank per stage.
+TEST_F(ProbeLinksCli, APlansCutsAreMeasuredAtTheirOwnSize)
+{
+    const fs::path plan = path("plan.json");
+    const RunResult planned =
+        lpm("plan --model cnn --devices catalog:V100x2 --batch 64 --micro-batches 4 --out " + quote(plan));
+    ASSERT_EQ(planned.exitCode, 0) << planned.err;
+    const json planDocument = readJson(plan);
+    const fs::path report = path("links.json");
+    const RunResult result =
+        mpiLpm(2, "probe-links --plan " + quote(plan) + " --sizes 8,1M --repeats 3 --json " + quote(report));
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr("cut 0 (after unit "));
+    const json link = readJson(report).at("links")[0];
+    const json& cut = link.at("cut");
+    EXPECT_EQ(cut.at("after_unit"), planDocument.at("stages")[0].at("last"));
+    const int64_t bytes = cut.at("bytes_per_micro_batch");
+    // cnn's cut carries an activation of at least 10 floats a sample, for 16 samples.
+    EXPECT_GE(bytes, int64_t(16 * 10 * sizeof(float)));
+    ASSERT_EQ(link.at("samples").size(), 3u); // 8, 1M and the cut's size
+    EXPECT_EQ(link.at("samples")[2].at("bytes"), bytes);
+    EXPECT_EQ(link.at("samples")[2].at("seconds"), cut.at("seconds"));
+
+    const RunResult mismatched = mpiLpm(3, "probe-links --plan " + quote(plan) + " --sizes 8,1M --repeats 3");
+    EXPECT_NE(mismatched.exitCode, 0);
+    EXPECT_THAT(mismatched.err, HasSubstr("has 2 stages, and this job 3 ranks: run it with -np 2"));
 }
 
 TEST_F(ProbeLinksCli, OutsideAJobOfTwoRanksAndForBadSizesItSaysWhatToDo)

@@ -1,11 +1,14 @@
 #include "cli/probe_links_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "cli/output_files.h"
 #include "dist/link_probe.h"
+#include "io/whole_file.h"
+#include "plan/plan_json.h"
 #include "tensor/error.h"
 
 namespace lpm::cli {
@@ -16,7 +19,32 @@ struct ProbeLinksOptions {
     std::string sizes = "8,64K,1M,16M";
     int repeats = 20;
     std::string jsonFile;
+    std::string planFile; // its cuts' sizes are measured too
 };
+
+// A plan's cuts: cut k, between stage k and k + 1 (ranks k and k + 1), carries
+// the output of stage k's last unit for each micro-batch (and its gradient back).
+struct PlanCut {
+    int lastUnit = 0;
+    int64_t bytes = 0; // per micro-batch, each way
+};
+
+std::vector<PlanCut> cutsOf(const std::string& planFile)
+{
+    const Plan plan = planFromJson(readWholeFile(planFile, "plan"), planFile);
+    if (plan.costs.units.empty())
+        throw InvalidArgument("probe-links: plan " + planFile + " holds no unit costs to size its cuts with");
+    std::vector<PlanCut> cuts;
+    for (size_t s = 0; s + 1 < plan.stages.size(); ++s) {
+        const int last = plan.stages[s].last;
+        if (last < 0 || last >= plan.costs.unitCount())
+            throw InvalidArgument("probe-links: plan " + planFile + ": stage " + std::to_string(s) + " ends at unit "
+                                  + std::to_string(last) + ", beyond its " + std::to_string(plan.costs.unitCount())
+                                  + " units");
+        cuts.push_back({last, plan.costs.units[size_t(last)].outputBytes * plan.microBatchSize()});
+    }
+    return cuts;
+}
 
 // "8,64K,1M" → bytes; K and M are 1024 and 1024².
 std::vector<int64_t> parseSizes(const std::string& text)
@@ -44,6 +72,15 @@ std::vector<int64_t> parseSizes(const std::string& text)
     return sizes;
 }
 
+// The measured time of the size `bytes`, which the probe measured (a plan's cut).
+double oneWaySeconds(const LinkProbe& link, int64_t bytes)
+{
+    for (const LinkSample& sample : link.samples)
+        if (sample.bytes == bytes)
+            return sample.seconds;
+    throw Error("probe-links: " + std::to_string(bytes) + " bytes were not measured");
+}
+
 std::string bytesText(int64_t bytes)
 {
     if (bytes >= (1 << 20) && bytes % (1 << 20) == 0)
@@ -54,7 +91,7 @@ std::string bytesText(int64_t bytes)
 }
 
 nlohmann::json linksJson(const MpiSession& session, const LinkProbeOptions& options,
-                         const std::vector<LinkProbe>& links)
+                         const std::vector<LinkProbe>& links, const std::vector<PlanCut>& cuts)
 {
     nlohmann::json document = {{"ranks", session.size()}, {"hosts", session.hosts()}, {"repeats", options.repeats}};
     nlohmann::json entries = nlohmann::json::array();
@@ -69,12 +106,18 @@ nlohmann::json linksJson(const MpiSession& session, const LinkProbeOptions& opti
                            {"samples", samples},
                            {"latency_seconds", link.fit.latencySeconds},
                            {"bandwidth_bytes_per_second", link.fit.bytesPerSecond}});
+        if (size_t(link.fromRank) < cuts.size()) {
+            const PlanCut& cut = cuts[size_t(link.fromRank)];
+            entries.back()["cut"] = {{"after_unit", cut.lastUnit},
+                                     {"bytes_per_micro_batch", cut.bytes},
+                                     {"seconds", oneWaySeconds(link, cut.bytes)}};
+        }
     }
     document["links"] = entries;
     return document;
 }
 
-void printLinks(const LinkProbeOptions& options, const std::vector<LinkProbe>& links)
+void printLinks(const LinkProbeOptions& options, const std::vector<LinkProbe>& links, const std::vector<PlanCut>& cuts)
 {
     std::printf("%-8s %-30s", "link", "hosts");
     for (int64_t size : options.sizes)
@@ -91,6 +134,13 @@ void printLinks(const LinkProbeOptions& options, const std::vector<LinkProbe>& l
     std::printf("times are one way (half a round trip), medians of %d; latency and bandwidth fit "
                 "time = latency + bytes / bandwidth\n",
                 options.repeats);
+    for (const LinkProbe& link : links)
+        if (size_t(link.fromRank) < cuts.size()) {
+            const PlanCut& cut = cuts[size_t(link.fromRank)];
+            std::printf("cut %d (after unit %d): %s per micro-batch each way, measured %.1f us one way\n",
+                        link.fromRank, cut.lastUnit, bytesText(cut.bytes).c_str(),
+                        oneWaySeconds(link, cut.bytes) * 1e6);
+        }
 }
 
 void runProbeLinks(const ProbeLinksOptions& given)
@@ -98,6 +148,10 @@ void runProbeLinks(const ProbeLinksOptions& given)
     LinkProbeOptions options;
     options.sizes = parseSizes(given.sizes);
     options.repeats = given.repeats;
+    const std::vector<PlanCut> cuts = given.planFile.empty() ? std::vector<PlanCut>{} : cutsOf(given.planFile);
+    for (const PlanCut& cut : cuts) // the cuts' own sizes, measured rather than fitted
+        if (std::find(options.sizes.begin(), options.sizes.end(), cut.bytes) == options.sizes.end())
+            options.sizes.push_back(cut.bytes);
     checkLinkProbeOptions(options);
     if (!given.jsonFile.empty())
         requireWritableOutput(given.jsonFile, "--json");
@@ -110,6 +164,10 @@ void runProbeLinks(const ProbeLinksOptions& given)
         throw InvalidArgument("probe-links measures the links between the ranks of an MPI job, and this one has "
                               + std::to_string(session.size())
                               + " rank; run it under mpirun with at least 2, e.g. mpirun -np 2 lpm probe-links");
+    if (!cuts.empty() && session.size() != int(cuts.size()) + 1)
+        throw InvalidArgument("probe-links: plan " + given.planFile + " has " + std::to_string(cuts.size() + 1)
+                              + " stages, and this job " + std::to_string(session.size()) + " ranks: run it with -np "
+                              + std::to_string(cuts.size() + 1));
     try {
         const std::vector<LinkProbe> links = probeNeighbourLinks(session, options);
         if (session.rank() != 0)
@@ -118,9 +176,9 @@ void runProbeLinks(const ProbeLinksOptions& given)
         for (int rank = 0; rank < session.size(); ++rank)
             std::printf(" %d on %s%s", rank, session.hosts()[size_t(rank)].c_str(),
                         rank + 1 < session.size() ? "," : "\n");
-        printLinks(options, links);
+        printLinks(options, links, cuts);
         if (!given.jsonFile.empty())
-            writeJsonFile(given.jsonFile, linksJson(session, options, links));
+            writeJsonFile(given.jsonFile, linksJson(session, options, links, cuts));
     } catch (const std::exception& error) {
         // Other ranks may be waiting on this one: end the whole job, after saying why.
         std::fprintf(stderr, "lpm: error: rank %d (%s): %s\n", session.rank(),
@@ -146,6 +204,9 @@ void addProbeLinksCommand(CLI::App& app)
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
     command->add_option("--json", options->jsonFile, "Also write the links, with every size's time, as JSON");
+    command->add_option("--plan", options->planFile,
+                        "A plan file (lpm plan --out): also measure what crosses each of its cuts per micro-batch "
+                        "(run with one rank per stage)");
     command->callback([options] { runProbeLinks(*options); });
 }
 
