@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/output_files.h"
+#include "cli/plan_report.h"
 #include "dist/link_probe.h"
 #include "io/whole_file.h"
 #include "plan/plan_json.h"
@@ -81,15 +82,6 @@ double oneWaySeconds(const LinkProbe& link, int64_t bytes)
     throw Error("probe-links: " + std::to_string(bytes) + " bytes were not measured");
 }
 
-std::string bytesText(int64_t bytes)
-{
-    if (bytes >= (1 << 20) && bytes % (1 << 20) == 0)
-        return std::to_string(bytes >> 20) + " MiB";
-    if (bytes >= 1024 && bytes % 1024 == 0)
-        return std::to_string(bytes >> 10) + " KiB";
-    return std::to_string(bytes) + " B";
-}
-
 nlohmann::json linksJson(const MpiSession& session, const LinkProbeOptions& options,
                          const std::vector<LinkProbe>& links, const std::vector<PlanCut>& cuts)
 {
@@ -121,7 +113,7 @@ void printLinks(const LinkProbeOptions& options, const std::vector<LinkProbe>& l
 {
     std::printf("%-8s %-30s", "link", "hosts");
     for (int64_t size : options.sizes)
-        std::printf(" %11s", bytesText(size).c_str());
+        std::printf(" %11s", formatBytes(size).c_str());
     std::printf(" %11s %14s\n", "latency", "bandwidth");
     for (const LinkProbe& link : links) {
         const std::string ranks = std::to_string(link.fromRank) + " -> " + std::to_string(link.toRank);
@@ -138,7 +130,7 @@ void printLinks(const LinkProbeOptions& options, const std::vector<LinkProbe>& l
         if (size_t(link.fromRank) < cuts.size()) {
             const PlanCut& cut = cuts[size_t(link.fromRank)];
             std::printf("cut %d (after unit %d): %s per micro-batch each way, measured %.1f us one way\n",
-                        link.fromRank, cut.lastUnit, bytesText(cut.bytes).c_str(),
+                        link.fromRank, cut.lastUnit, formatBytes(cut.bytes).c_str(),
                         oneWaySeconds(link, cut.bytes) * 1e6);
         }
 }
