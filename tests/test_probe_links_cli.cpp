@@ -102,6 +102,7 @@ TEST_F(ProbeLinksCli, OutsideAJobOfTwoRanksAndForBadSizesItSaysWhatToDo)
     expectOneLineError(lpm("probe-links --sizes 8,12X"), {"--sizes", "'12X' is not a byte count"});
     expectOneLineError(lpm("probe-links --sizes 8,2048M"), {"2147483648 bytes is outside 1 byte .. 1 GiB"});
     expectOneLineError(lpm("probe-links --sizes 8,1M --json /no/such/folder/links.json"), {"--json"});
+    expectOneLineError(lpm("probe-links --plan /no/such/plan.json"), {"/no/such/plan.json", "cannot open plan"});
 }
 
 } // namespace
