@@ -16,8 +16,14 @@ constexpr double kHandleHeight = UnitBlock::height + 40.0;
 UnitBlock::UnitBlock(int unit, QStringList lines, const QString& toolTip, QStringList nodeLines)
     : unit_(unit), lines_(std::move(lines)), nodeLines_(std::move(nodeLines))
 {
-    setToolTip(toolTip.isEmpty() ? lines_.join('\n') : toolTip);
+    baseToolTip_ = toolTip.isEmpty() ? lines_.join('\n') : toolTip;
+    setToolTip(baseToolTip_);
     setCacheMode(QGraphicsItem::DeviceCoordinateCache);
+}
+
+void UnitBlock::setToolTipDetail(const QString& detail)
+{
+    setToolTip(detail.isEmpty() ? baseToolTip_ : baseToolTip_ + "\n\n" + detail);
 }
 
 void UnitBlock::setExpanded(bool expanded)

@@ -24,6 +24,9 @@ public:
     UnitBlock(int unit, QStringList lines, const QString& toolTip = {}, QStringList nodeLines = {});
 
     int unit() const { return unit_; }
+    // The tooltip given at construction, then `detail` (the unit's times on
+    // its stage's device) under it; an empty detail leaves the first alone.
+    void setToolTipDetail(const QString& detail);
     void setStage(int stage, bool overCapacity);
     // Drawn with a thick outline: the unit Find Unit last found.
     void setHighlighted(bool highlighted);
@@ -37,6 +40,7 @@ public:
 private:
     int unit_;
     QStringList lines_;
+    QString baseToolTip_;
     QStringList nodeLines_;
     int stage_ = 0;
     bool overCapacity_ = false;

@@ -229,7 +229,7 @@ void NetworkView::refresh()
         for (int unit = stage.first; unit <= stage.last; ++unit) {
             blocks_[size_t(unit)]->setStage(int(s), over);
             if (size_t(unit) < times.size())
-                blocks_[size_t(unit)]->setToolTip(
+                blocks_[size_t(unit)]->setToolTipDetail(
                     tr("Unit %1 on %2: forward %3 ms, backward %4 ms per micro-batch of %5")
                         .arg(unit)
                         .arg(QString::fromStdString(plan.devices[size_t(stage.device)].label))

@@ -135,6 +135,10 @@ private Q_SLOTS:
         // Double-clicking expands the block to its ONNX node, and folds it again.
         UnitBlock* expanded = block(*network, 150);
         QVERIFY(expanded);
+        // Its tooltip keeps its ONNX node under the catalogue's times for it.
+        QVERIFY2(expanded->toolTip().contains("ONNX nodes:\n  /150/Relu")
+                     && expanded->toolTip().contains("ms per micro-batch"),
+                 qPrintable(expanded->toolTip()));
         QVERIFY(expanded->expandable());
         QTest::mouseDClick(network->viewport(), Qt::LeftButton, {}, blockCentre(*network, 150));
         QVERIFY(network->unitExpanded(150));
