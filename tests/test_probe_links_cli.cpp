@@ -2,39 +2,14 @@
 // and writes one link per neighbouring pair of ranks (2 and 3 ranks, over
 // TCP, as between machines), each with a time per size, a latency and a
 // bandwidth; a plan's cuts measured at their own size; outside an MPI job
-// of 2 ranks or more, and for bad sizes, a clear error. Skipped where the
-// build has no MPI or mpirun is missing, and in sanitizer builds (MPI's
-// processes are not run under the sanitizers yet).
-#include "cli_test_support.h"
-
-#include "dist/mpi_session.h"
+// of 2 ranks or more, and for bad sizes, a clear error. Skipped as
+// mpi_cli_support.h says.
+#include "mpi_cli_support.h"
 
 namespace lpm::testing_cli {
 namespace {
 
-class ProbeLinksCli : public Cli {
-protected:
-    void SetUp() override
-    {
-        if (!mpiBuilt())
-            GTEST_SKIP() << mpiMissingHelp();
-        if (std::system("command -v mpirun >/dev/null 2>&1") != 0)
-            GTEST_SKIP() << "mpirun is not on PATH (Debian: openmpi-bin)";
-#ifdef LPM_TESTS_SANITIZED
-        GTEST_SKIP() << "MPI jobs are not run under the sanitizers yet";
-#endif
-        Cli::SetUp();
-    }
-
-    // `lpm ARGUMENTS` as `ranks` ranks of one job, over TCP on the loopback
-    // (root is allowed: CI runs as root).
-    RunResult mpiLpm(int ranks, const std::string& arguments)
-    {
-        return shell("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --mca btl "
-                     "tcp,self -np "
-                     + std::to_string(ranks) + " " + quote(LPM_BINARY) + " " + arguments);
-    }
-};
+using ProbeLinksCli = MpiCli;
 
 TEST_F(ProbeLinksCli, EachNeighbouringPairOfRanksGetsALatencyAndABandwidth)
 {

@@ -10,6 +10,7 @@
 #include "cli/output_files.h"
 #include "cli/plan_report.h"
 #include "cli/progress_bar.h"
+#include "cli/train_ranks.h"
 #include "cli/training_plan.h"
 #include "data/dataset.h"
 #include "devices/training_devices.h"
@@ -258,8 +259,45 @@ void saveCalibratedCosts(const std::string& file, const Plan& plan, const Timeli
                         device.source.substr(device.source.find("calibrated")).c_str());
 }
 
-void runTrain(TrainCommandOptions options)
+// Across MPI ranks (--devices mpi, `ranks` set): every rank runs this, with
+// one stage each; rank 0 alone speaks and writes files.
+void prepareForRanks(TrainCommandOptions& options, const TrainRanks& ranks)
 {
+    auto notYet = [](const std::string& what) {
+        throw InvalidArgument(what + " with --devices mpi is not available yet");
+    };
+    if (options.train.backend != "cpu")
+        notYet("--backend " + options.train.backend + " (GPU stages across ranks, over NCCL)");
+    if (options.compareSequential)
+        notYet("--compare-sequential");
+    if (!options.exportOnnx.empty())
+        notYet("--export-onnx");
+    options.devices = "cpu:" + std::to_string(ranks.size()); // one core per rank
+    options.train.liveEvaluation = false;                    // (not yet across ranks)
+    if (ranks.rank() != 0) {
+        options.quiet = true;
+        options.train.evaluate = false;
+        for (std::string* file :
+             {&options.jsonFile, &options.saveCheckpoint, &options.traceFile, &options.saveCostsFile})
+            file->clear();
+    }
+}
+
+// One rank per device of the plan (interleaved: per `chunks` stages).
+void requirePlanForRanks(const Plan& plan, const TrainRanks& ranks)
+{
+    const int devices = int(plan.stages.size()) / std::max(plan.chunks, 1);
+    if (devices != ranks.size())
+        throw InvalidArgument("the " + plan.partitioner + " plan for " + std::to_string(ranks.size()) + " ranks runs "
+                              + std::to_string(plan.stages.size()) + " stages on " + std::to_string(devices)
+                              + " of them (fewer devices communicate less): start the job with mpirun -np "
+                              + std::to_string(devices) + ", or plan with --partitioner balanced to use every rank");
+}
+
+void runTrain(TrainCommandOptions options, TrainRanks* ranks = nullptr)
+{
+    if (ranks != nullptr)
+        prepareForRanks(options, *ranks);
     OptimizerOptions& optimizer = options.train.optimizer;
     if (options.learningRate <= 0.0)
         options.learningRate = defaultLearningRate(optimizer.kind);
@@ -309,8 +347,10 @@ void runTrain(TrainCommandOptions options)
                             options.quiet};
         request.replicas = options.replicas.empty() ? 1 : parseReplicasOption(options.replicas);
         pipeline.emplace();
-        pipeline->plan = trainingPlan(request);
+        pipeline->plan = ranks ? planOfRankZero(*ranks, [&] { return trainingPlan(request); }) : trainingPlan(request);
         const Plan& plan = pipeline->plan;
+        if (ranks != nullptr)
+            requirePlanForRanks(plan, *ranks);
         const DeviceSet stageDevices = parseDeviceSet(plan.deviceSpec);
         const std::string stagesBackend = trainingBackendFor(stageDevices);
         if (options.train.backend != "cpu" && backend != stagesBackend)
@@ -339,6 +379,19 @@ void runTrain(TrainCommandOptions options)
     Trainer trainer(options.train, data);
     if (!options.loadCheckpoint.empty())
         trainer.loadCheckpoint(options.loadCheckpoint);
+    if (ranks != nullptr) {
+        requireRanksAgree(*ranks, {{"the build", buildIdentity()},
+                                   {"the plan", planToJson(pipeline->plan)},
+                                   {"the data set", data.train.name + " " + contentDigest(data.train)},
+                                   {"the test set", data.test.name + " " + contentDigest(data.test)},
+                                   {"--lr", std::to_string(optimizer.learningRate)},
+                                   {"the optimizer", optimizer.kind + " momentum " + std::to_string(optimizer.momentum)
+                                                         + " weight decay " + std::to_string(optimizer.weightDecay)},
+                                   {"--epochs/--steps",
+                                    std::to_string(options.train.epochs) + "/" + std::to_string(options.train.steps)},
+                                   {"the weights to start from", trainer.weightsDigest()}});
+        trainer.setRanks(&ranks->channel);
+    }
     if (!options.quiet && options.train.backend == "cpu")
         std::fprintf(stderr, "%s\n", blasKernelReport().describe().c_str());
     if (!options.quiet)
@@ -384,6 +437,8 @@ void runTrain(TrainCommandOptions options)
         throw;
     }
     bar.finish();
+    if (ranks != nullptr && ranks->rank() != 0)
+        return; // (rank 0 reports and writes every file)
 
     if (pipeline) {
         pipeline->measured = summarizeTimeline(trainer.lastTimeline());
@@ -584,7 +639,12 @@ void addTrainCommand(CLI::App& app)
                       "Pipelined: then run the same steps under sequential on one core and report the speedup");
     for (const char* flag : {"--model", "--batch", "--micro-batches"})
         command->get_option(flag)->excludes(plan);
-    command->callback([options] { runTrain(*options); });
+    command->callback([options] {
+        if (options->devices == "mpi")
+            runOnRanks([&](TrainRanks& ranks) { runTrain(*options, &ranks); });
+        else
+            runTrain(*options);
+    });
 }
 
 } // namespace lpm::cli

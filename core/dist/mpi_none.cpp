@@ -1,5 +1,6 @@
 // What needs MPI, in a build without it: says how to get it.
 #include "dist/link_probe.h"
+#include "dist/mpi_channel.h"
 #include "dist/mpi_session.h"
 
 #include <cstdlib>
@@ -29,6 +30,11 @@ MpiSession::~MpiSession() = default;
 void MpiSession::abortJob(int exitCode)
 {
     std::_Exit(exitCode); // (no session is ever made in this build)
+}
+
+std::unique_ptr<RankChannel> makeMpiChannel(MpiSession&)
+{
+    throw Error(mpiMissingHelp());
 }
 
 std::vector<LinkProbe> probeNeighbourLinks(MpiSession&, const LinkProbeOptions&)

@@ -8,6 +8,8 @@
 #include "backend/cpu/cpu_backend.h"
 #include "backend/replica_collective.h"
 #include "devices/host_devices.h"
+#include "pipeline/rank_exchange.h"
+#include "pipeline/rank_transport.h"
 #include "pipeline/stage_copy.h"
 #include "pipeline/stage_worker.h"
 #include "tensor/error.h"
@@ -65,6 +67,24 @@ PipelineExecutor::PipelineExecutor(Model& model, ParameterStore& store, Optimize
         throw InvalidArgument("executor: " + schedule_ + " runs one stage, got " + std::to_string(stages_.size()));
 }
 
+void PipelineExecutor::requireRunnableAcrossRanks(int workers, const SnapshotRequest* snapshots) const
+{
+    auto notYet = [&](const std::string& what) {
+        throw InvalidArgument("executor: " + what + " across ranks is not available yet");
+    };
+    if (ranks_->size() != workers)
+        throw InvalidArgument("executor: " + schedule_ + " on " + std::to_string(stages_.size()) + " stages"
+                              + (chunks_ > 1 ? " of " + std::to_string(chunks_) + " chunks each" : "") + " needs "
+                              + std::to_string(workers) + " ranks (one per device), the job has "
+                              + std::to_string(ranks_->size()));
+    if (traits_.replicated)
+        notYet(schedule_);
+    if (optimizer_.clipGradNorm() > 0.0f)
+        notYet("gradient clipping (--clip-grad-norm)");
+    if (snapshots != nullptr && snapshots->due)
+        notYet("live evaluation");
+}
+
 PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, int64_t firstStep, int count,
                                   const std::atomic<bool>* stop,
                                   const std::function<void(int64_t, const StepResult&)>& onStepDone,
@@ -79,6 +99,14 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                                 "with one chunk per stage");
     Schedule schedule = buildSchedule(schedule_, stages, int(microBatches_), count, chunks_);
     insertRecomputation(schedule, recomputingStages(stages_));
+    // Across ranks, this process plays its own worker list alone (setRanks).
+    std::vector<bool> local(static_cast<size_t>(stages), true);
+    if (ranks_ != nullptr) {
+        requireRunnableAcrossRanks(schedule.workers, snapshots);
+        stop = nullptr; // (a job is stopped as a whole)
+        for (int s = 0; s < stages; ++s)
+            local[size_t(s)] = s % ranks_->size() == ranks_->rank();
+    }
     auto newCollective = [this](const std::vector<Backend*>& ranks) {
         return makeCollective_ ? makeCollective_(ranks) : makeNcclCollective(ranks);
     };
@@ -90,6 +118,10 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         for (int s = 0; s < stages; ++s) {
             // A replicated stage: one CPU backend whose threads split each micro-batch's samples.
             const int replicas = stages_[size_t(s)].replicas;
+            if (!local[size_t(s)]) { // played by another rank
+                made.push_back(nullptr);
+                continue;
+            }
             made.push_back(makeStageBackend_ ? makeStageBackend_(s) : std::make_unique<CpuBackend>(replicas));
             if (replicas > 1 && !made.back()->usesHostMemory())
                 throw InvalidArgument("executor: stage " + std::to_string(s) + " has " + std::to_string(replicas)
@@ -140,12 +172,25 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     int threads = 0; // the workers' own, and a replicated stage's team members besides
     for (int w = 0; w < schedule.workers; ++w)
-        threads += chunks_ > 1 ? 1 : stages_[size_t(w)].replicas;
+        if (local[size_t(w)])
+            threads += chunks_ > 1 ? 1 : stages_[size_t(w)].replicas;
     const std::chrono::microseconds spin =
         waitSpin_.value_or(threads <= usableCpuCores() ? kDefaultWaitSpin : std::chrono::microseconds(0));
-    SharedRun shared(stages, schedule.workers, count, int(microBatches_), int(microBatches_) + stages + 1, spin,
-                     makeTransport_);
+    const int localWorkers = ranks_ ? 1 : schedule.workers; // (worker w plays stages w, w + workers, ...)
+    PipelineExecutor::TransportFactory makeTransport = makeTransport_;
+    if (ranks_ != nullptr)
+        makeTransport = [this](RunControl& control, int, int) {
+            return std::make_unique<RankTransport>(*ranks_, control);
+        };
+    SharedRun shared(stages, localWorkers, count, int(microBatches_), int(microBatches_) + stages + 1, spin,
+                     makeTransport);
     shared.stageCount = stages;
+    if (ranks_ != nullptr) {
+        RunControl& control = shared.control;
+        control.setRankBarrier([this, &control] { return ranks_->barrier([&control] { return control.aborted(); }); });
+        ranks_->barrier({}); // every rank starts now: their clocks agree (to a barrier's skew)
+        shared.start = pipeline_detail::Clock::now();
+    }
     const StageSetup setup{seed_,        firstStep, optimizer_.stepCount(), int(microBatches_),
                            weightStash_, batchAt,   traits_.splitsBackward, beforeAction_};
     // Work the placing backend queued on the weights (initialisation, zeroed
@@ -156,6 +201,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     const bool dp = traits_.replicated;
     std::vector<StageCopy> copies(static_cast<size_t>(stages));
     for (int s = 0; s < stages; ++s) {
+        if (!local[size_t(s)])
+            continue;
         Backend& backend = *stageBackends_[size_t(s)];
         if (dp && s > 0)
             copies[size_t(s)] = StageCopy::replicaOf(model_, store_, backend, collective_ == nullptr);
@@ -175,8 +222,12 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         shared.parameterCount = store_.parameterCount();
         shared.bufferCount = store_.bufferCount();
     }
-    std::vector<std::unique_ptr<StageWorker>> workers;
+    std::vector<std::unique_ptr<StageWorker>> workers; // (null: a stage another rank plays)
     for (int s = 0; s < stages; ++s) {
+        if (!local[size_t(s)]) {
+            workers.push_back(nullptr);
+            continue;
+        }
         StageCopy& copy = copies[size_t(s)];
         workers.push_back(std::make_unique<StageWorker>(
             s, stages_[size_t(s)], stages, dp, copy.model ? *copy.model : model_, copy.store ? *copy.store : store_,
@@ -185,13 +236,14 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     std::vector<StageWorker*> stageWorkers;
     for (const auto& worker : workers)
         stageWorkers.push_back(worker.get());
-    const int threadCount = schedule.workers; // one per worker list (interleaved: each plays several stages)
+    const int threadCount = localWorkers; // one per worker list (interleaved: each plays several stages)
+    const int firstWorker = ranks_ ? ranks_->rank() : 0;
 
     PipelineRun result;
     {
         std::vector<std::jthread> threads;
         try {
-            for (int w = 0; w < threadCount; ++w)
+            for (int w = firstWorker; w < firstWorker + threadCount; ++w)
                 threads.emplace_back([&, w] { StageWorker::play(schedule.actions[size_t(w)], stageWorkers, shared); });
             // Report mini-batches as every stage finishes them, until the workers are done.
             int reported = 0;
@@ -204,13 +256,20 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                 int completed = 0;
                 {
                     std::unique_lock<std::mutex> lock(shared.control.mutex());
-                    auto minimum = [&] { return *std::min_element(shared.updated.begin(), shared.updated.end()); };
+                    // (across ranks, what this rank's stages updated: steps are reported after the run)
+                    auto minimum = [&] {
+                        int least = count;
+                        for (int s = 0; s < stages; ++s)
+                            if (local[size_t(s)])
+                                least = std::min(least, shared.updated[size_t(s)]);
+                        return least;
+                    };
                     shared.control.waitFor(lock, std::chrono::milliseconds(5),
                                            [&] { return shared.workersDone == threadCount || minimum() > reported; });
                     completed = minimum();
                     finished = shared.workersDone == threadCount || shared.control.abortedLocked();
                 }
-                for (; reported < completed; ++reported) {
+                for (; ranks_ == nullptr && reported < completed; ++reported) {
                     if (onStepDone)
                         onStepDone(firstStep + reported, shared.finishedStep(reported));
                     if (shared.snapshotRequest == nullptr)
@@ -248,16 +307,24 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     }
     if (!dp)
         StageCopy::copyBack(copies, stages_, store_, optimizer_);
-    for (int miniBatch = 0; miniBatch < trained; ++miniBatch)
-        result.steps.push_back(shared.finishedStep(miniBatch));
-    optimizer_.setStepCount(optimizer_.stepCount() + trained);
     result.timeline.stages = stages;
     for (const auto& worker : workers) {
+        if (!worker)
+            continue;
         auto& events = worker->events();
         result.timeline.events.insert(result.timeline.events.end(), events.begin(), events.end());
         auto& transfers = worker->transfers();
         result.timeline.transfers.insert(result.timeline.transfers.end(), transfers.begin(), transfers.end());
     }
+    if (ranks_ != nullptr) {
+        pipeline_detail::exchangeAcrossRanks(*ranks_, stages_, local, store_, optimizer_, shared, result.timeline);
+        if (onStepDone)
+            for (int miniBatch = 0; miniBatch < trained; ++miniBatch)
+                onStepDone(firstStep + miniBatch, shared.finishedStep(miniBatch));
+    }
+    for (int miniBatch = 0; miniBatch < trained; ++miniBatch)
+        result.steps.push_back(shared.finishedStep(miniBatch));
+    optimizer_.setStepCount(optimizer_.stepCount() + trained);
     std::sort(result.timeline.events.begin(), result.timeline.events.end(),
               [](const TimelineEvent& a, const TimelineEvent& b) { return a.start < b.start; });
     std::sort(result.timeline.transfers.begin(), result.timeline.transfers.end(),

@@ -90,6 +90,7 @@
 #include "backend/backend.h"
 #include "backend/replica_collective.h"
 #include "data/batcher.h"
+#include "dist/rank_channel.h"
 #include "nn/model.h"
 #include "nn/parameter_store.h"
 #include "nn/unit_passes.h"
@@ -196,10 +197,27 @@ public:
         std::function<std::unique_ptr<Transport>(RunControl& control, int stages, int linkCapacity)>;
     void setTransportFactory(TransportFactory make) { makeTransport_ = std::move(make); }
 
+    // Past one process (DESIGN §1.6): this process is rank r of the job
+    // `ranks` connects and plays worker list r alone (stage s on rank s mod
+    // ranks, which must be the schedule's workers: the stages, or stages /
+    // chunks interleaved). Every rank makes the same executor over the same
+    // model, store and optimizer, and runs the same mini-batches; the stages
+    // talk through a RankTransport, gpipe's and 1f1b's flushes are barriers
+    // across the ranks, and after each run the ranks exchange their stages'
+    // weights, buffers, optimizer state, results and timelines, so that every
+    // rank's store is whole again and run() reports every step (then, not
+    // while it runs). Exact schedules stay exact. Not available yet across
+    // ranks: dp, gradient clipping, snapshots and stop requests (a job is
+    // stopped as a whole, by mpirun). Null: one process. Before a run.
+    void setRanks(RankChannel* ranks) { ranks_ = ranks; }
+
     const Partition& stages() const { return stages_; }
     const std::string& schedule() const { return schedule_; }
 
 private:
+    // Throws InvalidArgument for what a run across ranks cannot do (yet).
+    void requireRunnableAcrossRanks(int workers, const SnapshotRequest* snapshots) const;
+
     Model& model_;
     ParameterStore& store_;
     Optimizer& optimizer_;
@@ -214,6 +232,7 @@ private:
     int chunks_ = 1;
     ActionHook beforeAction_;
     TransportFactory makeTransport_;                      // empty: InProcessTransport
+    RankChannel* ranks_ = nullptr;                        // null: every stage in this process
     std::vector<std::unique_ptr<Backend>> stageBackends_; // made by the first run
     ReplicaCollectiveFactory makeCollective_;             // empty: makeNcclCollective
     bool alwaysCollective_ = false;

@@ -36,6 +36,12 @@ std::exception_ptr RunControl::failure() const
     return failure_;
 }
 
+bool RunControl::aborted() const
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return aborted_;
+}
+
 void RunControl::stopSoon()
 {
     {
@@ -71,10 +77,20 @@ bool RunControl::arriveAndWait(int miniBatch, Barrier barrier)
     std::unique_lock<std::mutex> lock(mutex_);
     int& arrived = arrived_[kBarriersPerMiniBatch * int64_t(miniBatch)
                             + int(barrier)]; // map references stay valid as keys are added
-    if (++arrived == stages_)
+    // Open once every worker here arrived, and (across ranks) once the other ranks' did too.
+    const int open = stages_ + (rankBarrier_ ? 1 : 0);
+    if (++arrived == stages_ && rankBarrier_) {
+        lock.unlock();
+        const bool passed = rankBarrier_();
+        lock.lock();
+        if (!passed)
+            throw RunAborted();
+        ++arrived;
+    }
+    if (arrived == open)
         notifyAll();
-    wait(lock, [&] { return arrived == stages_ || miniBatch > lastMiniBatch_; });
-    return arrived == stages_;
+    wait(lock, [&] { return arrived == open || miniBatch > lastMiniBatch_; });
+    return arrived == open;
 }
 
 } // namespace lpm

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -61,6 +62,7 @@ public:
     // Records the first failure (later ones are consequences) and aborts the run.
     void fail(std::exception_ptr error);
     bool abortedLocked() const { return aborted_; } // call with mutex() held
+    bool aborted() const;                           // (takes the lock)
     // The first failure, or null.
     std::exception_ptr failure() const;
 
@@ -86,6 +88,12 @@ public:
         NormsTaken,      // dp with gradient clipping: every replica has read the summed gradients' norm
     };
     static constexpr int kBarriersPerMiniBatch = 5;
+
+    // Past one process: the last of this process's workers to arrive at a
+    // barrier calls `acrossRanks` (without the lock), which returns true once
+    // every rank's workers have arrived, false when this run was aborted
+    // meanwhile; only then does the barrier open. Before the run.
+    void setRankBarrier(std::function<bool()> acrossRanks) { rankBarrier_ = std::move(acrossRanks); }
 
     // Barrier `barrier` of mini-batch `miniBatch` across every stage. Returns
     // true when all stages arrived, false when a stop cancelled the
@@ -126,7 +134,8 @@ private:
     std::exception_ptr failure_;
     int lastMiniBatch_;
     int claimedUpdates_ = 0; // one past the highest mini-batch any stage began to update
-    int stages_;
+    int stages_;             // the workers of this process that cross each barrier
+    std::function<bool()> rankBarrier_;
     std::map<int64_t, int> arrived_; // per barrier (kBarriersPerMiniBatch · mini-batch + barrier): stages arrived
 };
 

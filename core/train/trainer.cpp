@@ -88,6 +88,13 @@ Trainer::Trainer(const TrainOptions& options, const DatasetSplits& data)
     }
 }
 
+void Trainer::setRanks(RankChannel* ranks)
+{
+    if (!executor_)
+        throw InvalidArgument("training across ranks needs a pipelined schedule, not " + options_.schedule);
+    executor_->setRanks(ranks);
+}
+
 EvaluationResult Trainer::evaluate()
 {
     return evaluateModel(*backend_, model_, data_.test, options_.evaluationBatch);

@@ -59,6 +59,12 @@ public:
     // optimizer and seed; throws FileError naming the file and the mismatch.
     void loadCheckpoint(const std::filesystem::path& file);
 
+    // Past one process: this trainer is one rank of a pipelined job, which
+    // plays its own stage (PipelineExecutor::setRanks: every rank makes the
+    // same trainer; after each epoch's segment every rank's weights are
+    // whole). Throws InvalidArgument when this trainer runs no pipeline.
+    void setRanks(RankChannel* ranks);
+
     int64_t globalStep() const { return globalStep_; }
     // The measured timeline of the last pipelined segment (an epoch, or the
     // run's last part of one); empty under sequential.

@@ -1,0 +1,100 @@
+#include "cli/train_ranks.h"
+
+#include <cstdio>
+#include <memory>
+#include <string_view>
+
+#include "dist/byte_packing.h"
+#include "dist/mpi_channel.h"
+#include "plan/plan_json.h"
+#include "tensor/error.h"
+
+namespace lpm::cli {
+
+void runOnRanks(const std::function<void(TrainRanks&)>& train)
+{
+    int argc = 0;
+    char** argv = nullptr;
+    MpiSession session(argc, argv); // (throws without MPI: nothing to abort yet)
+    // Declared outside the try: on a failure the channel (and the sends it
+    // still holds) stay alive until MPI_Abort ends the job.
+    std::unique_ptr<RankChannel> channel;
+    try {
+        channel = makeMpiChannel(session);
+        if (session.size() < 2)
+            throw InvalidArgument("--devices mpi runs one pipeline stage per MPI rank, and this job has 1 rank: "
+                                  "start it as mpirun -np P lpm train ... --devices mpi, with P >= 2 stages");
+        TrainRanks ranks{session, *channel};
+        train(ranks);
+    } catch (const std::exception& error) {
+        const int rank = session.rank();
+        std::fprintf(stderr, "lpm: rank %d of %d (host %s): %s\n", rank, session.size(),
+                     session.hosts()[size_t(rank)].c_str(), error.what());
+        std::fflush(stderr);
+        session.abortJob(1);
+    }
+}
+
+Plan planOfRankZero(TrainRanks& ranks, const std::function<Plan()>& makePlan)
+{
+    std::string mine;
+    if (ranks.rank() == 0)
+        mine = planToJson(makePlan());
+    const MessageBytes bytes(reinterpret_cast<const std::byte*>(mine.data()),
+                             reinterpret_cast<const std::byte*>(mine.data() + mine.size()));
+    const std::vector<MessageBytes> all = ranks.channel.allGather(bytes);
+    const MessageBytes& plan = all[0];
+    return planFromJson(std::string(reinterpret_cast<const char*>(plan.data()), plan.size()), "the plan from rank 0");
+}
+
+void requireRanksAgree(TrainRanks& ranks, const std::vector<std::pair<std::string, std::string>>& identity)
+{
+    BytePacker packer;
+    for (const auto& [what, value] : identity) {
+        packer.putVector(std::vector<char>(what.begin(), what.end()));
+        packer.putVector(std::vector<char>(value.begin(), value.end()));
+    }
+    const std::vector<MessageBytes> all = ranks.channel.allGather(packer.take());
+    auto read = [&](int rank) {
+        ByteUnpacker unpacker(all[size_t(rank)], "the handshake of rank " + std::to_string(rank));
+        std::vector<std::pair<std::string, std::string>> fields;
+        while (!unpacker.atEnd()) {
+            const std::vector<char> what = unpacker.getVector<char>();
+            const std::vector<char> value = unpacker.getVector<char>();
+            fields.emplace_back(std::string(what.begin(), what.end()), std::string(value.begin(), value.end()));
+        }
+        return fields;
+    };
+    const auto reference = read(0);
+    for (int rank = 1; rank < ranks.size(); ++rank) {
+        const auto theirs = read(rank);
+        const std::string who = "rank " + std::to_string(rank) + " (host " + ranks.session.hosts()[size_t(rank)] + ")";
+        for (size_t i = 0; i < std::max(reference.size(), theirs.size()); ++i) {
+            if (i >= reference.size() || i >= theirs.size() || reference[i].first != theirs[i].first)
+                throw Error("the ranks' handshakes differ in form: " + who
+                            + " runs another lpm than rank 0 (same version and build on every rank?)");
+            if (reference[i].second != theirs[i].second)
+                throw Error(who + " would train with " + theirs[i].first + " '" + theirs[i].second + "', rank 0 (host "
+                            + ranks.session.hosts()[0] + ") with '" + reference[i].second
+                            + "': every rank must run the same lpm on the same data and options");
+        }
+    }
+}
+
+std::string contentDigest(const Dataset& data)
+{
+    auto hashOf = [](const auto& values) {
+        return std::hash<std::string_view>{}(
+            std::string_view(reinterpret_cast<const char*>(values.data()), sizeof(values[0]) * values.size()));
+    };
+    char text[64];
+    std::snprintf(text, sizeof text, "%016zx%016zx%016zx", hashOf(data.images), hashOf(data.labels), hashOf(data.text));
+    return text;
+}
+
+std::string buildIdentity()
+{
+    return std::string(LPM_VERSION) + " built " + __DATE__ + " " + __TIME__;
+}
+
+} // namespace lpm::cli

@@ -1,0 +1,51 @@
+// `lpm train --devices mpi`: one pipeline stage per rank of an MPI job
+// (mpirun -np P lpm train ... --devices mpi). What the train command needs
+// beyond one process: the job (MPI session and channel), the plan that rank 0
+// makes and hands the others, the handshake that catches ranks that would
+// train different things, and a failure on any rank ending the whole job
+// with a message naming the rank and its host.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "data/dataset.h"
+#include "dist/mpi_session.h"
+#include "dist/rank_channel.h"
+#include "plan/plan.h"
+
+namespace lpm::cli {
+
+struct TrainRanks {
+    MpiSession& session;
+    RankChannel& channel;
+    int rank() const { return channel.rank(); }
+    int size() const { return channel.size(); }
+};
+
+// Starts MPI and runs `train` on this rank. Anything it throws is printed
+// as "lpm: rank R of P (host H): ..." and ends every rank of the job
+// (MPI_Abort), so that none waits for this one. Throws (before MPI starts)
+// in a build without MPI, saying how to get it.
+void runOnRanks(const std::function<void(TrainRanks&)>& train);
+
+// Rank 0's `makePlan()`, on every rank (the others receive it as JSON): a
+// plan made from measured costs could differ from rank to rank.
+Plan planOfRankZero(TrainRanks& ranks, const std::function<Plan()>& makePlan);
+
+// The handshake: what each rank is about to train, as (what, value) pairs in
+// the same order on every rank (the build, the model, the data set, the
+// options). Throws naming the first rank whose values differ from rank 0's,
+// its host, the field and both values.
+void requireRanksAgree(TrainRanks& ranks, const std::vector<std::pair<std::string, std::string>>& identity);
+
+// A digest of a data set's samples, labels and text, for the handshake
+// (the ranks of one job run the same build, so the same hash).
+std::string contentDigest(const Dataset& data);
+
+// The build this binary is (version, and when it was compiled), for the handshake.
+std::string buildIdentity();
+
+} // namespace lpm::cli

@@ -1,0 +1,95 @@
+#include "pipeline/rank_exchange.h"
+
+#include <algorithm>
+
+#include "dist/byte_packing.h"
+
+namespace lpm::pipeline_detail {
+
+namespace {
+
+// A slice [offset, offset + count) of `values`, copied out.
+std::vector<float> sliceOf(const float* values, int64_t offset, int64_t count)
+{
+    return std::vector<float>(values + offset, values + offset + count);
+}
+
+// Writes `slice` at `offset` of `into`, which holds `size` floats; throws
+// naming `what` when it does not fit (ranks that disagree on the model).
+void putSlice(const std::vector<float>& slice, float* into, int64_t offset, int64_t size, const std::string& what)
+{
+    if (offset < 0 || int64_t(slice.size()) > size - offset)
+        throw Error(what + ": " + std::to_string(slice.size()) + " values at " + std::to_string(offset)
+                    + " do not fit the " + std::to_string(size) + " here (do the ranks train the same model?)");
+    std::copy(slice.begin(), slice.end(), into + offset);
+}
+
+} // namespace
+
+void exchangeAcrossRanks(RankChannel& channel, const Partition& stages, const std::vector<bool>& local,
+                         ParameterStore& store, Optimizer& optimizer, SharedRun& shared, Timeline& timeline)
+{
+    store.copyToHost();
+    optimizer.copyStateToHost();
+    const int last = int(stages.size()) - 1;
+    BytePacker mine;
+    for (int s = 0; s <= last; ++s) {
+        if (!local[size_t(s)])
+            continue;
+        const int64_t parameters = store.unitParameterOffset(stages[size_t(s)].first);
+        const int64_t parameterCount = store.unitParameterOffset(stages[size_t(s)].last + 1) - parameters;
+        const int64_t buffers = store.unitBufferOffset(stages[size_t(s)].first);
+        const int64_t bufferCount = store.unitBufferOffset(stages[size_t(s)].last + 1) - buffers;
+        mine.put<int32_t>(s);
+        mine.put<int64_t>(parameters);
+        mine.putVector(sliceOf(store.hostValues(), parameters, parameterCount));
+        mine.put<int64_t>(buffers);
+        mine.putVector(sliceOf(store.hostBuffers(), buffers, bufferCount));
+        for (const std::vector<float>& state : optimizer.state())
+            mine.putVector(sliceOf(state.data(), parameters, parameterCount));
+    }
+    mine.put<int32_t>(-1); // the end of the stages
+    const bool results = local[size_t(last)];
+    mine.put<int32_t>(results ? 1 : 0);
+    if (results)
+        for (size_t b = 0; b < shared.results.size(); ++b) {
+            mine.put(shared.results[b]);
+            mine.putVector(shared.microBatchLosses[b]);
+        }
+    mine.putVector(timeline.events);
+    mine.putVector(timeline.transfers);
+
+    const std::vector<MessageBytes> all = channel.allGather(mine.take());
+    for (int rank = 0; rank < int(all.size()); ++rank) {
+        if (rank == channel.rank())
+            continue;
+        const std::string what = "the stages' results from rank " + std::to_string(rank);
+        ByteUnpacker theirs(all[size_t(rank)], what);
+        for (int s = theirs.get<int32_t>(); s >= 0; s = theirs.get<int32_t>()) {
+            if (s > last || local[size_t(s)])
+                throw Error(what + ": stage " + std::to_string(s) + " is not that rank's");
+            const int64_t parameters = theirs.get<int64_t>();
+            const std::vector<float> values = theirs.getVector<float>();
+            putSlice(values, store.hostValues(), parameters, store.parameterCount(), what);
+            const int64_t buffers = theirs.get<int64_t>();
+            putSlice(theirs.getVector<float>(), store.hostBuffers(), buffers, store.bufferCount(), what);
+            for (std::vector<float>& state : optimizer.state())
+                putSlice(theirs.getVector<float>(), state.data(), parameters, int64_t(state.size()), what);
+        }
+        if (theirs.get<int32_t>() != 0)
+            for (size_t b = 0; b < shared.results.size(); ++b) {
+                shared.results[b] = theirs.get<StepResult>();
+                shared.microBatchLosses[b] = theirs.getVector<double>();
+            }
+        for (const TimelineEvent& event : theirs.getVector<TimelineEvent>())
+            timeline.events.push_back(event);
+        for (const TimelineTransfer& transfer : theirs.getVector<TimelineTransfer>())
+            timeline.transfers.push_back(transfer);
+        if (!theirs.atEnd())
+            throw Error(what + ": more bytes than expected");
+    }
+    store.copyFromHost();
+    optimizer.copyStateFromHost();
+}
+
+} // namespace lpm::pipeline_detail

@@ -1,0 +1,26 @@
+// After a pipelined run across ranks (PipelineExecutor::setRanks): every rank
+// hands every other what its stages made, through one all-gather in rank
+// order: their slices of the weights, batch-norm buffers and optimizer state
+// (so that every rank's store is whole again, as after a run in one
+// process), the mini-batches' losses and counts (from the rank that plays
+// the last stage) and its timeline. Rank 0 can then report, evaluate, save
+// and digest the whole model. Internal to the executor.
+#pragma once
+
+#include <vector>
+
+#include "dist/rank_channel.h"
+#include "nn/parameter_store.h"
+#include "optim/optimizer.h"
+#include "pipeline/shared_run.h"
+#include "plan/partition_problem.h"
+#include "schedule/timeline.h"
+
+namespace lpm::pipeline_detail {
+
+// `local[s]`: this rank played stage s. `timeline` holds this rank's events
+// and transfers; the other ranks' are added to it.
+void exchangeAcrossRanks(RankChannel& channel, const Partition& stages, const std::vector<bool>& local,
+                         ParameterStore& store, Optimizer& optimizer, SharedRun& shared, Timeline& timeline);
+
+} // namespace lpm::pipeline_detail

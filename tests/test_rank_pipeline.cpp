@@ -1,0 +1,227 @@
+// Pipelined training across ranks (PipelineExecutor::setRanks), with the
+// ranks played by threads (thread_ranks.h), so that it runs without MPI and
+// under the sanitizers: every exact schedule leaves on every rank bit for bit
+// the weights of sequential training, every rank reports every step and has
+// every stage's timeline, and what cannot run across ranks yet is refused.
+// test_train_mpi_cli runs the same over MPI, between processes.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <thread>
+
+#include "backend/cpu/cpu_backend.h"
+#include "data/synthetic_dataset.h"
+#include "expect_error.h"
+#include "nn/model_zoo.h"
+#include "pipeline/executor.h"
+#include "pipeline/rank_transport.h"
+#include "thread_ranks.h"
+#include "train/trainer.h"
+#include "train/training_step.h"
+
+namespace lpm {
+namespace {
+
+constexpr uint64_t kSeed = 11;
+constexpr int64_t kBatch = 16;
+
+const DatasetSplits& data()
+{
+    static const DatasetSplits splits = makeSyntheticDataset({128, 16, 3, 1, 28, 28, 10});
+    return splits;
+}
+
+OptimizerOptions sgd()
+{
+    OptimizerOptions options;
+    options.learningRate = 0.05f;
+    options.momentum = 0.9f;
+    return options;
+}
+
+Partition evenStages(int units, int stages)
+{
+    Partition partition;
+    for (int s = 0; s < stages; ++s)
+        partition.push_back({s * units / stages, (s + 1) * units / stages - 1, s});
+    return partition;
+}
+
+// What one rank (or the one process) ends with.
+struct RankResult {
+    std::string digest; // weights with buffers, and optimizer state
+    std::vector<StepResult> steps;
+    std::vector<int64_t> reported; // the steps onStepDone was called with
+    Timeline timeline;
+};
+
+// `steps` steps of `schedule` on `stages` stages: in one process (ranks 0),
+// or on `ranks` ranks played by threads, each training its own copy of the
+// model (as processes would); the ranks' results by rank.
+std::vector<RankResult> train(const std::string& modelName, const std::string& schedule, int stages, int ranks,
+                              int64_t microBatches, int steps, int chunks = 1,
+                              const OptimizerOptions& optimizerOptions = sgd())
+{
+    ThreadRanks channels(std::max(ranks, 1));
+    std::vector<RankResult> results(size_t(std::max(ranks, 1)));
+    std::vector<std::exception_ptr> failures(results.size());
+    auto playRank = [&](int rank) {
+        try {
+            Model model = buildModel(modelName);
+            ParameterStore store(model);
+            store.initialize(kSeed);
+            auto optimizer = makeOptimizer(optimizerOptions, store);
+            const Batcher batcher(data().train, kBatch, kSeed);
+            PipelineExecutor executor(model, store, *optimizer, evenStages(model.unitCount(), stages), schedule,
+                                      microBatches, kSeed);
+            executor.setChunks(chunks);
+            if (ranks > 0)
+                executor.setRanks(&channels.channel(rank));
+            RankResult& result = results[size_t(rank)];
+            PipelineRun run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, nullptr,
+                                           [&](int64_t step, const StepResult&) { result.reported.push_back(step); });
+            result.digest = weightsDigest(store) + " state " + optimizerStateDigest(*optimizer);
+            result.steps = run.steps;
+            result.timeline = run.timeline;
+        } catch (...) {
+            failures[size_t(rank)] = std::current_exception();
+        }
+    };
+    std::vector<std::jthread> threads;
+    for (int rank = 0; rank < int(results.size()); ++rank)
+        threads.emplace_back(playRank, rank);
+    threads.clear(); // (joins)
+    for (const std::exception_ptr& failure : failures)
+        if (failure)
+            std::rethrow_exception(failure);
+    return results;
+}
+
+std::string sequentialDigest(const std::string& modelName, int64_t microBatches, int steps)
+{
+    Model model = buildModel(modelName);
+    ParameterStore store(model);
+    store.initialize(kSeed);
+    auto optimizer = makeOptimizer(sgd(), store);
+    CpuBackend backend(1);
+    const Batcher batcher(data().train, kBatch, kSeed);
+    for (int step = 0; step < steps; ++step)
+        runTrainingStep(backend, model, store, *optimizer, batcher.batchAt(step), microBatches, kSeed, step);
+    return weightsDigest(store) + " state " + optimizerStateDigest(*optimizer);
+}
+
+void expectSameSteps(const std::vector<StepResult>& actual, const std::vector<StepResult>& expected)
+{
+    ASSERT_EQ(actual.size(), expected.size());
+    for (size_t i = 0; i < actual.size(); ++i) {
+        EXPECT_EQ(actual[i].lossSum, expected[i].lossSum) << "step " << i;
+        EXPECT_EQ(actual[i].correct, expected[i].correct) << "step " << i;
+        EXPECT_EQ(actual[i].samples, expected[i].samples) << "step " << i;
+    }
+}
+
+TEST(RankPipeline, EveryExactScheduleAcrossRanksLeavesSequentialsWeightsOnEveryRank)
+{
+    const int steps = 2, m = 4;
+    for (const std::string model : {"lenet5", "resnet-mini"}) { // (resnet-mini: batch-norm buffers too)
+        const std::string reference = sequentialDigest(model, m, steps);
+        for (const std::string& schedule : scheduleNames()) {
+            const ScheduleTraits traits = scheduleTraits(schedule);
+            if (!traits.exact() || traits.fixedCuts() || traits.interleaved)
+                continue;
+            for (int ranks : {2, 3}) {
+                SCOPED_TRACE(model + " " + schedule + " on " + std::to_string(ranks) + " ranks");
+                const std::vector<RankResult> inProcess = train(model, schedule, ranks, 0, m, steps);
+                const std::vector<RankResult> results = train(model, schedule, ranks, ranks, m, steps);
+                for (const RankResult& result : results) {
+                    EXPECT_EQ(result.digest, reference);
+                    expectSameSteps(result.steps, inProcess[0].steps);
+                    EXPECT_EQ(result.reported, (std::vector<int64_t>{0, 1}));
+                    // Every stage's forwards, backwards and updates, on every rank.
+                    std::vector<int> updates(size_t(ranks), 0);
+                    for (const TimelineEvent& event : result.timeline.events)
+                        updates[size_t(event.stage)] += event.kind == ActionKind::Update ? 1 : 0;
+                    EXPECT_EQ(updates, std::vector<int>(size_t(ranks), steps));
+                    EXPECT_EQ(result.timeline.transfers.size(), size_t(2 * (ranks - 1) * m * steps));
+                }
+            }
+        }
+    }
+}
+
+TEST(RankPipeline, InterleavedChunksAcrossRanksStayExact)
+{
+    // 4 stages of 2 chunks on 2 ranks: stages 0 and 2 on rank 0, 1 and 3 on rank 1.
+    const std::vector<RankResult> results = train("cnn", "interleaved", 4, 2, 4, 2, 2);
+    for (const RankResult& result : results)
+        EXPECT_EQ(result.digest, sequentialDigest("cnn", 4, 2));
+}
+
+TEST(RankPipeline, LpmAsyncAcrossRanksTrainsAsInOneProcess)
+{
+    // Stale, not sequential's: but the same staleness in one process and across ranks.
+    const std::vector<RankResult> inProcess = train("lenet5", "lpm-async", 2, 0, 4, 3);
+    for (const RankResult& result : train("lenet5", "lpm-async", 2, 2, 4, 3)) {
+        EXPECT_EQ(result.digest, inProcess[0].digest);
+        expectSameSteps(result.steps, inProcess[0].steps);
+    }
+}
+
+TEST(RankPipeline, WhatCannotRunAcrossRanksIsRefusedBeforeTraining)
+{
+    expectError<InvalidArgument>([] { train("mlp", "lpm", 3, 2, 2, 1); },
+                                 {"lpm on 3 stages needs 3 ranks (one per device), the job has 2"});
+    expectError<InvalidArgument>([] { train("mlp", "interleaved", 4, 4, 2, 1, 2); },
+                                 {"of 2 chunks each needs 2 ranks", "the job has 4"});
+    OptimizerOptions clipped = sgd();
+    clipped.clipGradNorm = 1.0f;
+    expectError<InvalidArgument>([&] { train("mlp", "lpm", 2, 2, 2, 1, 1, clipped); },
+                                 {"gradient clipping (--clip-grad-norm) across ranks is not available yet"});
+}
+
+TEST(RankPipeline, AMessageGoesOverAsBytesAndABrokenOneIsRefused)
+{
+    StageMessage message;
+    message.miniBatch = 3;
+    message.microBatch = 1;
+    message.sampleOffset = 8;
+    message.miniBatchSize = 16;
+    message.sentSeconds = 0.25;
+    message.tensor = Tensor(Shape{2, 3});
+    for (int i = 0; i < 6; ++i)
+        message.tensor[i] = float(i) * 0.5f - 1.0f;
+    message.labels = {4, 7};
+    const MessageBytes bytes = packStageMessage(message);
+    const StageMessage back = unpackStageMessage(bytes, "test message");
+    EXPECT_EQ(back.miniBatch, 3);
+    EXPECT_EQ(back.microBatch, 1);
+    EXPECT_EQ(back.sampleOffset, 8);
+    EXPECT_EQ(back.miniBatchSize, 16);
+    EXPECT_EQ(back.sentSeconds, 0.25);
+    EXPECT_EQ(back.tensor.shape(), (Shape{2, 3}));
+    for (int i = 0; i < 6; ++i)
+        EXPECT_EQ(back.tensor[i], message.tensor[i]);
+    EXPECT_EQ(back.labels, (std::vector<int32_t>{4, 7}));
+
+    // Cut short in the header, in the tensor, and in the labels.
+    const MessageBytes inHeader(bytes.begin(), bytes.begin() + 20);
+    expectError<Error>([&] { unpackStageMessage(inHeader, "the activation from rank 1"); },
+                       {"the activation from rank 1", "the 20-byte message ends before byte 24"});
+    const MessageBytes inTensor(bytes.begin(), bytes.begin() + 60);
+    expectError<Error>([&] { unpackStageMessage(inTensor, "the activation"); },
+                       {"a tensor larger than the 8 bytes left"});
+    const MessageBytes inLabels(bytes.begin(), bytes.end() - 3);
+    expectError<Error>([&] { unpackStageMessage(inLabels, "the activation"); },
+                       {"a list of 2 values does not fit the 89-byte message"});
+    MessageBytes longer = bytes;
+    longer.push_back(std::byte{0});
+    expectError<Error>([&] { unpackStageMessage(longer, "the gradient"); }, {"more than one message"});
+    MessageBytes huge = bytes; // the tensor's first extent made enormous
+    const int64_t enormous = int64_t(1) << 40;
+    std::memcpy(huge.data() + 2 * sizeof(int32_t) + 2 * sizeof(int64_t) + sizeof(double) + sizeof(int32_t), &enormous,
+                sizeof(enormous));
+    expectError<Error>([&] { unpackStageMessage(huge, "the gradient"); }, {"larger than the"});
+}
+
+} // namespace
+} // namespace lpm

@@ -1,0 +1,107 @@
+// `lpm train --devices mpi` under mpirun on this machine's loopback, one
+// pipeline stage per process (over TCP, as between machines): every exact
+// schedule leaves in rank 0's --json the weights digest of one-process
+// sequential training, on 2, 3 and 4 ranks; lpm-async trains as it does in
+// one process; ranks that would train different things are stopped by the
+// handshake before training, naming the rank; outside a job of 2 ranks or
+// more, a clear error. Skipped as mpi_cli_support.h says.
+#include "mpi_cli_support.h"
+
+#include "schedule/schedule.h"
+
+namespace lpm::testing_cli {
+namespace {
+
+class TrainMpiCli : public MpiCli {
+protected:
+    // What every run here trains: the cnn on synthetic data, 3 steps of 32
+    // samples in 4 micro-batches.
+    std::string training() { return "train --model cnn --dataset synthetic --steps 3 --batch 32 --micro-batches 4"; }
+    // ... pipelined, planned from fixed costs (no profiling).
+    std::string common() { return training() + " --costs " + quote(exampleCnnCosts()) + " --no-eval --quiet"; }
+    std::string digestIn(const fs::path& report) { return readJson(report).at("weights_digest"); }
+    std::string sequentialDigest()
+    {
+        const fs::path report = path("sequential.json");
+        const RunResult result = lpm(training() + " --no-eval --quiet --json " + quote(report));
+        EXPECT_EQ(result.exitCode, 0) << result.err;
+        return digestIn(report);
+    }
+};
+
+TEST_F(TrainMpiCli, EveryExactScheduleAcrossProcessesLeavesSequentialsWeights)
+{
+    const std::string reference = sequentialDigest();
+    int runs = 0;
+    for (const std::string& schedule : scheduleNames()) {
+        const ScheduleTraits traits = scheduleTraits(schedule);
+        if (!traits.exact() || traits.fixedCuts())
+            continue;
+        // 2 ranks for every schedule, and 3 and 4 for some (the cnn has 5 units).
+        std::vector<int> rankCounts = {2};
+        if (schedule == "gpipe")
+            rankCounts.push_back(3);
+        if (schedule == "lpm")
+            rankCounts.push_back(4);
+        for (int ranks : rankCounts) {
+            SCOPED_TRACE(schedule + " on " + std::to_string(ranks) + " ranks");
+            const fs::path report = path(schedule + "-" + std::to_string(ranks) + ".json");
+            // (on 4 ranks lpm's partitioner merges the cnn's 5 units into 3 stages: balanced uses all 4)
+            const std::string partitioner = ranks == 4 ? " --partitioner balanced" : "";
+            const RunResult result = mpiLpm(ranks, common() + " --devices mpi --schedule " + schedule + partitioner
+                                                       + " --json " + quote(report));
+            ASSERT_EQ(result.exitCode, 0) << result.err;
+            EXPECT_EQ(digestIn(report), reference);
+            const json document = readJson(report);
+            EXPECT_EQ(document.at("steps"), 3);
+            EXPECT_EQ(document.at("stages").size(), size_t(traits.interleaved ? 2 * ranks : ranks));
+            ++runs;
+        }
+    }
+    EXPECT_GE(runs, 5); // gpipe, 1f1b, lpm and more
+}
+
+TEST_F(TrainMpiCli, LpmAsyncAcrossProcessesTrainsAsInOneProcess)
+{
+    const fs::path inProcess = path("in-process.json"), acrossRanks = path("across-ranks.json");
+    const RunResult one = lpm(common() + " --devices cpu:2 --schedule lpm-async --json " + quote(inProcess));
+    ASSERT_EQ(one.exitCode, 0) << one.err;
+    const RunResult two = mpiLpm(2, common() + " --devices mpi --schedule lpm-async --json " + quote(acrossRanks));
+    ASSERT_EQ(two.exitCode, 0) << two.err;
+    EXPECT_EQ(digestIn(acrossRanks), digestIn(inProcess));
+    EXPECT_EQ(readJson(acrossRanks).at("train_loss"), readJson(inProcess).at("train_loss"));
+}
+
+TEST_F(TrainMpiCli, RanksThatWouldTrainDifferentlyAreStoppedBeforeTraining)
+{
+    // Rank 1 with another learning rate: the handshake names it, its host and both values.
+    const RunResult result = mpirun("-np 1 " + quote(LPM_BINARY) + " " + common() + " --devices mpi --lr 0.05 : -np 1 "
+                                    + quote(LPM_BINARY) + " " + common() + " --devices mpi --lr 0.2");
+    EXPECT_NE(result.exitCode, 0);
+    EXPECT_THAT(result.err, HasSubstr("rank 1 (host "));
+    EXPECT_THAT(result.err, HasSubstr("would train with --lr '0.200000', rank 0 (host "));
+    EXPECT_THAT(result.err, HasSubstr("with '0.050000'"));
+    EXPECT_THAT(result.out, Not(HasSubstr("weights digest")));
+}
+
+TEST_F(TrainMpiCli, OutsideAJobOfTwoRanksOrWithWhatIsNotAvailableYetItSaysWhatToDo)
+{
+    const RunResult alone = lpm(common() + " --devices mpi");
+    EXPECT_NE(alone.exitCode, 0);
+    EXPECT_THAT(alone.err, HasSubstr("this job has 1 rank: start it as mpirun -np P lpm train"));
+    const RunResult compared = mpiLpm(2, common() + " --devices mpi --compare-sequential");
+    EXPECT_NE(compared.exitCode, 0);
+    EXPECT_THAT(compared.err, HasSubstr("--compare-sequential with --devices mpi is not available yet"));
+    const RunResult merged = mpiLpm(4, common() + " --devices mpi --schedule lpm");
+    EXPECT_NE(merged.exitCode, 0);
+    EXPECT_THAT(merged.err, HasSubstr("the lpm plan for 4 ranks runs 3 stages on 3 of them (fewer devices "
+                                      "communicate less): start the job with mpirun -np 3, or plan with "
+                                      "--partitioner balanced"));
+    const RunResult wrongCount = mpiLpm(2, common() + " --devices mpi --schedule dp");
+    EXPECT_NE(wrongCount.exitCode, 0);
+    EXPECT_THAT(wrongCount.err, HasSubstr("rank 0 of 2 (host "));
+    EXPECT_THAT(wrongCount.err, HasSubstr("dp across ranks is not available yet"));
+}
+
+} // namespace
+} // namespace lpm::testing_cli
