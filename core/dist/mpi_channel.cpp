@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -55,10 +56,13 @@ public:
                         "the pipeline's stage threads need");
         checkMpi(MPI_Comm_dup(MPI_COMM_WORLD, &communicator_), "MPI_Comm_dup");
         checkMpi(MPI_Comm_set_errhandler(communicator_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+        progress_ = std::jthread([this](std::stop_token stop) { progressSends(stop); });
     }
 
     ~MpiChannel() override
     {
+        progress_.request_stop();
+        progress_.join();
         // Sends still in flight finish before their buffers go (a failed run
         // ends the whole job instead of coming here).
         for (Pending& pending : pending_)
@@ -71,13 +75,16 @@ public:
 
     void send(int to, int tag, MessageBytes bytes) override
     {
-        const std::lock_guard<std::mutex> lock(mutex_);
-        reapFinishedSends();
-        Pending& pending = pending_.emplace_back();
-        pending.bytes = std::move(bytes);
-        checkMpi(MPI_Isend(pending.bytes.data(), messageCount(pending.bytes.size(), "a message"), MPI_BYTE, to, tag,
-                           communicator_, &pending.request),
-                 "MPI_Isend");
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            reapFinishedSends();
+            Pending& pending = pending_.emplace_back();
+            pending.bytes = std::move(bytes);
+            checkMpi(MPI_Isend(pending.bytes.data(), messageCount(pending.bytes.size(), "a message"), MPI_BYTE, to, tag,
+                               communicator_, &pending.request),
+                     "MPI_Isend");
+        }
+        sendsPending_.notify_all();
     }
 
     std::optional<MessageBytes> receive(int from, int tag, const std::function<bool()>& giveUp) override
@@ -152,6 +159,29 @@ private:
         MPI_Request request = MPI_REQUEST_NULL;
     };
 
+    // MPI moves a large message's data (its rendezvous) only while some MPI
+    // call runs on the sending rank, and the stage that sent it is computing
+    // meanwhile: this thread makes those calls while sends are in flight,
+    // every 50 us, and sleeps while none is.
+    void progressSends(std::stop_token stop)
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        while (!stop.stop_requested()) {
+            if (pending_.empty()) {
+                sendsPending_.wait(lock, stop, [this] { return !pending_.empty(); });
+                continue;
+            }
+            try {
+                reapFinishedSends();
+            } catch (const Error&) {
+                return; // (the stage's next call meets the same failure, and reports it)
+            }
+            lock.unlock();
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+            lock.lock();
+        }
+    }
+
     void reapFinishedSends() // with mutex_ held
     {
         for (auto pending = pending_.begin(); pending != pending_.end();) {
@@ -164,7 +194,9 @@ private:
     int rank_, size_;
     MPI_Comm communicator_ = MPI_COMM_NULL;
     std::mutex mutex_;
+    std::condition_variable_any sendsPending_;
     std::list<Pending> pending_; // (a list: MPI holds the buffers' addresses)
+    std::jthread progress_;      // progressSends
 };
 
 } // namespace

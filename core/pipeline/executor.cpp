@@ -269,7 +269,9 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                     completed = minimum();
                     finished = shared.workersDone == threadCount || shared.control.abortedLocked();
                 }
-                for (; ranks_ == nullptr && reported < completed; ++reported) {
+                for (; reported < completed; ++reported) {
+                    if (ranks_ != nullptr)
+                        continue; // (the other ranks' results come after the run)
                     if (onStepDone)
                         onStepDone(firstStep + reported, shared.finishedStep(reported));
                     if (shared.snapshotRequest == nullptr)
