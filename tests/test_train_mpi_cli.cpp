@@ -3,9 +3,12 @@
 // schedule leaves in rank 0's --json the weights digest of one-process
 // sequential training, on 2, 3 and 4 ranks; lpm-async trains as it does in
 // one process; ranks that would train different things are stopped by the
-// handshake before training, naming the rank; outside a job of 2 ranks or
-// more, a clear error. Skipped as mpi_cli_support.h says.
+// handshake before training, naming the rank; a checkpoint resumes on any
+// rank count; a rank killed mid-run ends the job within 30 s, naming it;
+// outside a job of 2 ranks or more, a clear error. Skipped as mpi_cli_support.h says.
 #include "mpi_cli_support.h"
+
+#include <fstream>
 
 #include "schedule/schedule.h"
 
@@ -14,11 +17,18 @@ namespace {
 
 class TrainMpiCli : public MpiCli {
 protected:
-    // What every run here trains: the cnn on synthetic data, 3 steps of 32
-    // samples in 4 micro-batches.
-    std::string training() { return "train --model cnn --dataset synthetic --steps 3 --batch 32 --micro-batches 4"; }
+    // What every run here trains: the cnn on synthetic data, `steps` steps
+    // of 32 samples in 4 micro-batches.
+    std::string training(int64_t steps = 3)
+    {
+        return "train --model cnn --dataset synthetic --steps " + std::to_string(steps)
+               + " --batch 32 --micro-batches 4";
+    }
     // ... pipelined, planned from fixed costs (no profiling).
-    std::string common() { return training() + " --costs " + quote(exampleCnnCosts()) + " --no-eval --quiet"; }
+    std::string common(int64_t steps = 3)
+    {
+        return training(steps) + " --costs " + quote(exampleCnnCosts()) + " --no-eval --quiet";
+    }
     std::string digestIn(const fs::path& report) { return readJson(report).at("weights_digest"); }
     std::string sequentialDigest()
     {
@@ -70,6 +80,55 @@ TEST_F(TrainMpiCli, LpmAsyncAcrossProcessesTrainsAsInOneProcess)
     ASSERT_EQ(two.exitCode, 0) << two.err;
     EXPECT_EQ(digestIn(acrossRanks), digestIn(inProcess));
     EXPECT_EQ(readJson(acrossRanks).at("train_loss"), readJson(inProcess).at("train_loss"));
+}
+
+TEST_F(TrainMpiCli, ACheckpointFromTwoRanksResumesOnTwoOrThreeAsIfUninterrupted)
+{
+    // 6 steps at once, against 3 saved by 2 ranks and 3 more after loading
+    // them (rank 0 writes the whole model: any rank count can resume it).
+    auto run = [&](int ranks, int steps, const std::string& more, const std::string& name) {
+        const fs::path report = path(name + ".json");
+        const RunResult result = mpiLpm(ranks, common(steps) + " --devices mpi --schedule gpipe --partitioner balanced "
+                                                   + more + " --json " + quote(report));
+        EXPECT_EQ(result.exitCode, 0) << result.err;
+        return digestIn(report);
+    };
+    const std::string uninterrupted = run(2, 6, "", "six");
+    run(2, 3, "--save-checkpoint " + quote(path("three.ckpt")), "three");
+    ASSERT_TRUE(fs::exists(path("three.ckpt")));
+    EXPECT_EQ(run(2, 3, "--load-checkpoint " + quote(path("three.ckpt")), "resumed-on-2"), uninterrupted);
+    EXPECT_EQ(run(3, 3, "--load-checkpoint " + quote(path("three.ckpt")), "resumed-on-3"), uninterrupted);
+}
+
+TEST_F(TrainMpiCli, ARankKilledMidEpochEndsTheJobWithinThirtySecondsNamingIt)
+{
+    // A long run; after 4 s (planning and the handshake take about 1) rank 1
+    // (found by the rank Open MPI puts in its environment) gets SIGKILL.
+    const fs::path marker = path("killed-run.json");
+    const fs::path script = path("kill-rank-1.sh");
+    std::ofstream(script) << "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --mca "
+                             "btl tcp,self -np 2 "
+                          << quote(LPM_BINARY) << " " << common(1000000) << " --devices mpi --json " << quote(marker)
+                          << " &\n"
+                          << "job=$!\nsleep 4\n"
+                          << "for p in $(pgrep -f " << quote(marker.string()) << "); do\n"
+                          << "  if tr '\\0' '\\n' </proc/$p/environ | grep -qx OMPI_COMM_WORLD_RANK=1; then\n"
+                          << "    kill -9 $p && echo killed\n  fi\ndone\n"
+                          << "start=$(date +%s%N)\nwait $job\necho \"exit $? after $(( ($(date +%s%N) - start) / "
+                             "1000000 )) ms\"\n";
+    const RunResult result = shell("bash " + quote(script));
+    EXPECT_THAT(result.out, HasSubstr("killed"));
+    EXPECT_THAT(result.out, testing::ContainsRegex("exit [1-9][0-9]* after [0-9]+ ms"));
+    const std::string after = result.out.substr(result.out.find(" after ") + 7);
+    EXPECT_LT(std::stoll(after), 30000) << result.out;
+    EXPECT_THAT(result.err, HasSubstr("process rank 1"));
+    EXPECT_THAT(result.err, HasSubstr("exited on signal 9"));
+    EXPECT_FALSE(fs::exists(marker)); // rank 0 wrote no report of a run that did not end
+    // (the pattern "killed-ru[n]" matches the job's command lines, not this shell's)
+    std::string pattern = marker.string();
+    pattern.replace(pattern.find("killed-run"), 10, "killed-ru[n]");
+    EXPECT_NE(std::system(("pgrep -f " + quote(pattern) + " >/dev/null").c_str()), 0)
+        << "an lpm process of the killed job is still running";
 }
 
 TEST_F(TrainMpiCli, RanksThatWouldTrainDifferentlyAreStoppedBeforeTraining)
