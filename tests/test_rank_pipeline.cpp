@@ -6,6 +6,8 @@
 // test_train_mpi_cli runs the same over MPI, between processes.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -165,6 +167,47 @@ TEST(RankPipeline, LpmAsyncAcrossRanksTrainsAsInOneProcess)
         EXPECT_EQ(result.digest, inProcess[0].digest);
         expectSameSteps(result.steps, inProcess[0].steps);
     }
+}
+
+TEST(RankPipeline, RankZeroReportsEachStepWhileTheRunGoesOn)
+{
+    // Rank 1 (the last stage) holds back its last mini-batch's update until
+    // rank 0 has reported step 0: rank 0 reports it while the run goes on
+    // (had it waited for the run's end, rank 1 would give up after 20 s).
+    const int steps = 3;
+    ThreadRanks channels(2);
+    std::atomic<bool> firstReported{false}, gaveUp{false};
+    std::vector<std::vector<int64_t>> reported(2);
+    auto playRank = [&](int rank) {
+        Model model = buildModel("lenet5");
+        ParameterStore store(model);
+        store.initialize(kSeed);
+        auto optimizer = makeOptimizer(sgd(), store);
+        const Batcher batcher(data().train, kBatch, kSeed);
+        PipelineExecutor executor(model, store, *optimizer, evenStages(model.unitCount(), 2), "lpm", 2, kSeed);
+        executor.setRanks(&channels.channel(rank));
+        executor.setActionHook([&](int, const Action& action) {
+            if (action.kind != ActionKind::Update || action.miniBatch != steps - 1)
+                return;
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+            while (!firstReported && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            gaveUp = gaveUp || !firstReported;
+        });
+        executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, nullptr,
+                     [&](int64_t step, const StepResult&) {
+                         reported[size_t(rank)].push_back(step);
+                         if (rank == 0 && step == 0)
+                             firstReported = true;
+                     });
+    };
+    {
+        std::jthread rank1(playRank, 1);
+        playRank(0);
+    }
+    EXPECT_FALSE(gaveUp);
+    EXPECT_EQ(reported[0], (std::vector<int64_t>{0, 1, 2}));
+    EXPECT_EQ(reported[1], (std::vector<int64_t>{0, 1, 2}));
 }
 
 TEST(RankPipeline, WhatCannotRunAcrossRanksIsRefusedBeforeTraining)

@@ -399,10 +399,11 @@ void runTrain(TrainCommandOptions options, TrainRanks* ranks = nullptr)
                      options.train.model.c_str(), data.train.name.c_str(), static_cast<long long>(data.train.count),
                      static_cast<long long>(data.test.count), static_cast<long long>(options.train.batch),
                      optimizer.kind.c_str(),
-                     pipeline
-                         ? (pipeline->plan.schedule + " on " + std::to_string(pipeline->plan.stages.size())
-                            + (options.train.backend == "cpu" ? " CPU stages" : " stages of " + options.train.backend))
-                               .c_str()
+                     pipeline ? (pipeline->plan.schedule + " on " + std::to_string(pipeline->plan.stages.size())
+                                 + (ranks != nullptr                 ? " CPU stages, one per MPI rank"
+                                    : options.train.backend == "cpu" ? " CPU stages"
+                                                                     : " stages of " + options.train.backend))
+                                    .c_str()
                      : options.train.backend != "cpu" ? options.train.backend.c_str()
                                                       : (std::to_string(options.train.threads) + " thread(s)").c_str(),
                      static_cast<long long>(trainer.globalStep()));

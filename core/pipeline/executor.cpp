@@ -185,6 +185,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     SharedRun shared(stages, localWorkers, count, int(microBatches_), int(microBatches_) + stages + 1, spin,
                      makeTransport);
     shared.stageCount = stages;
+    shared.ranks = ranks_;
     if (ranks_ != nullptr) {
         RunControl& control = shared.control;
         control.setRankBarrier([this, &control] { return ranks_->barrier([&control] { return control.aborted(); }); });
@@ -240,11 +241,25 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     const int firstWorker = ranks_ ? ranks_->rank() : 0;
 
     PipelineRun result;
+    int reportedFromLastRank = 0; // across ranks, on rank 0: the steps reported while the run went on
     {
         std::vector<std::jthread> threads;
         try {
             for (int w = firstWorker; w < firstWorker + threadCount; ++w)
                 threads.emplace_back([&, w] { StageWorker::play(schedule.actions[size_t(w)], stageWorkers, shared); });
+            // Across ranks, rank 0 reports each step as the last stage's rank sends its result.
+            if (ranks_ != nullptr && ranks_->rank() == 0)
+                for (; reportedFromLastRank < count; ++reportedFromLastRank) {
+                    const std::optional<int> miniBatch = pipeline_detail::receiveStepResult(
+                        *ranks_, (stages - 1) % ranks_->size(), shared, [&] { return shared.control.aborted(); });
+                    if (!miniBatch)
+                        break; // aborted
+                    if (*miniBatch != reportedFromLastRank)
+                        throw Error("executor: the result of mini-batch " + std::to_string(*miniBatch)
+                                    + " came before that of " + std::to_string(reportedFromLastRank));
+                    if (onStepDone)
+                        onStepDone(firstStep + *miniBatch, shared.finishedStep(*miniBatch));
+                }
             // Report mini-batches as every stage finishes them, until the workers are done.
             int reported = 0;
             bool stopping = false;
@@ -256,7 +271,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                 int completed = 0;
                 {
                     std::unique_lock<std::mutex> lock(shared.control.mutex());
-                    // (across ranks, what this rank's stages updated: steps are reported after the run)
+                    // (across ranks, what this rank's stages updated: steps are reported above, or after the run)
                     auto minimum = [&] {
                         int least = count;
                         for (int s = 0; s < stages; ++s)
@@ -271,7 +286,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                 }
                 for (; reported < completed; ++reported) {
                     if (ranks_ != nullptr)
-                        continue; // (the other ranks' results come after the run)
+                        continue;
                     if (onStepDone)
                         onStepDone(firstStep + reported, shared.finishedStep(reported));
                     if (shared.snapshotRequest == nullptr)
@@ -321,7 +336,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     if (ranks_ != nullptr) {
         pipeline_detail::exchangeAcrossRanks(*ranks_, stages_, local, store_, optimizer_, shared, result.timeline);
         if (onStepDone)
-            for (int miniBatch = 0; miniBatch < trained; ++miniBatch)
+            for (int miniBatch = reportedFromLastRank; miniBatch < trained; ++miniBatch)
                 onStepDone(firstStep + miniBatch, shared.finishedStep(miniBatch));
     }
     for (int miniBatch = 0; miniBatch < trained; ++miniBatch)

@@ -205,8 +205,10 @@ public:
     // talk through a RankTransport, gpipe's and 1f1b's flushes are barriers
     // across the ranks, and after each run the ranks exchange their stages'
     // weights, buffers, optimizer state, results and timelines, so that every
-    // rank's store is whole again and run() reports every step (then, not
-    // while it runs). Exact schedules stay exact. Not available yet across
+    // rank's store is whole again. Rank 0 reports each step while the run
+    // goes on, as the last stage's rank sends its result (once that stage
+    // has updated it); the others report every step after the run. Exact
+    // schedules stay exact. Not available yet across
     // ranks: dp, gradient clipping, snapshots and stop requests (a job is
     // stopped as a whole, by mpirun). Null: one process. Before a run.
     void setRanks(RankChannel* ranks) { ranks_ = ranks; }

@@ -26,6 +26,37 @@ void putSlice(const std::vector<float>& slice, float* into, int64_t offset, int6
 
 } // namespace
 
+void sendStepResult(RankChannel& channel, int miniBatch, SharedRun& shared)
+{
+    BytePacker packer;
+    packer.put<int32_t>(miniBatch);
+    {
+        const std::lock_guard<std::mutex> lock(shared.control.mutex());
+        packer.put(shared.results[size_t(miniBatch)]);
+        packer.putVector(shared.microBatchLosses[size_t(miniBatch)]);
+    }
+    channel.send(0, kStepResultTag, packer.take());
+}
+
+std::optional<int> receiveStepResult(RankChannel& channel, int fromRank, SharedRun& shared,
+                                     const std::function<bool()>& giveUp)
+{
+    const std::optional<MessageBytes> bytes = channel.receive(fromRank, kStepResultTag, giveUp);
+    if (!bytes)
+        return std::nullopt;
+    ByteUnpacker unpacker(*bytes, "a step's result from rank " + std::to_string(fromRank));
+    const int miniBatch = unpacker.get<int32_t>();
+    if (miniBatch < 0 || size_t(miniBatch) >= shared.results.size())
+        throw Error("a step's result from rank " + std::to_string(fromRank) + " is of mini-batch "
+                    + std::to_string(miniBatch) + ", not one of this run's " + std::to_string(shared.results.size()));
+    const StepResult result = unpacker.get<StepResult>();
+    std::vector<double> losses = unpacker.getVector<double>();
+    const std::lock_guard<std::mutex> lock(shared.control.mutex());
+    shared.results[size_t(miniBatch)] = result;
+    shared.microBatchLosses[size_t(miniBatch)] = std::move(losses);
+    return miniBatch;
+}
+
 void exchangeAcrossRanks(RankChannel& channel, const Partition& stages, const std::vector<bool>& local,
                          ParameterStore& store, Optimizer& optimizer, SharedRun& shared, Timeline& timeline)
 {

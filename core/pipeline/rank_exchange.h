@@ -7,6 +7,8 @@
 // and digest the whole model. Internal to the executor.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "dist/rank_channel.h"
@@ -17,6 +19,17 @@
 #include "schedule/timeline.h"
 
 namespace lpm::pipeline_detail {
+
+// Rank 0's progress while a run goes on: the last stage's rank sends each
+// mini-batch's result (its counts and its micro-batches' losses) to rank 0
+// once it has updated it, under a tag of their own, and rank 0 receives
+// them in order, every one of them (those it has not waited for while the
+// run went on, after it); a receive returns the mini-batch received, or
+// nothing when `giveUp` said so first.
+constexpr int kStepResultTag = 32767; // (the highest tag every MPI offers; stages' tags are below)
+void sendStepResult(RankChannel& channel, int miniBatch, SharedRun& shared);
+std::optional<int> receiveStepResult(RankChannel& channel, int fromRank, SharedRun& shared,
+                                     const std::function<bool()>& giveUp);
 
 // `local[s]`: this rank played stage s. `timeline` holds this rank's events
 // and transfers; the other ranks' are added to it.

@@ -59,6 +59,11 @@ struct SharedRun {
     std::map<int, int> squaresPublished;
     int stageCount = 0;
 
+    // Across ranks (PipelineExecutor::setRanks): the job's channel, over
+    // which the last stage also sends each mini-batch's result to rank 0
+    // as it updates it (rank_exchange.h), for rank 0's progress.
+    RankChannel* ranks = nullptr;
+
     std::vector<ParameterStore*> replicas;   // dp: every replica's store, replica 0's the trainer's
     ReplicaCollective* collective = nullptr; // dp replicas that cannot read each other's memory
     // dp: what each replica's forward of a micro-batch added to its batch-norm

@@ -5,6 +5,7 @@
 
 #include "nn/softmax_cross_entropy.h"
 #include "optim/gradient_clipping.h"
+#include "pipeline/rank_exchange.h"
 #include "tensor/error.h"
 
 namespace lpm::pipeline_detail {
@@ -279,6 +280,8 @@ void StageWorker::update(const Action& action)
     record(action, start); // (on a device: waits for the update)
     snapshotSlice(action.miniBatch);
     markUpdated(action.miniBatch);
+    if (lastStage_ && run_.ranks != nullptr && run_.ranks->rank() != 0)
+        sendStepResult(*run_.ranks, action.miniBatch, run_);
 }
 
 float StageWorker::agreedClippingScale(int miniBatch)
