@@ -104,6 +104,17 @@ nlohmann::json linksJson(const MpiSession& session, const LinkProbeOptions& opti
     return document;
 }
 
+// "1.18 GB/s (9.4 Gbit/s)", or in MB/s and Mbit/s below 1 GB/s (a throttled link's 12.4 MB/s, 99.1 Mbit/s).
+std::string formatBandwidth(double bytesPerSecond)
+{
+    const bool giga = bytesPerSecond >= 1e9;
+    const double scale = giga ? 1e9 : 1e6;
+    char text[64];
+    std::snprintf(text, sizeof text, "%8.2f %s (%.1f %s)", bytesPerSecond / scale, giga ? "GB/s" : "MB/s",
+                  bytesPerSecond * 8.0 / scale, giga ? "Gbit/s" : "Mbit/s");
+    return text;
+}
+
 void printLinks(const LinkProbeOptions& options, const std::vector<LinkProbe>& links, const std::vector<PlanCut>& cuts)
 {
     std::printf("%-8s %-30s", "link", "hosts");
@@ -115,8 +126,7 @@ void printLinks(const LinkProbeOptions& options, const std::vector<LinkProbe>& l
         std::printf("%-8s %-30s", ranks.c_str(), (link.fromHost + " -> " + link.toHost).c_str());
         for (const LinkSample& sample : link.samples)
             std::printf(" %8.1f us", sample.seconds * 1e6);
-        std::printf(" %8.1f us %8.2f GB/s (%.1f Gbit/s)\n", link.fit.latencySeconds * 1e6,
-                    link.fit.bytesPerSecond / 1e9, link.fit.bytesPerSecond * 8.0 / 1e9);
+        std::printf(" %8.1f us %s\n", link.fit.latencySeconds * 1e6, formatBandwidth(link.fit.bytesPerSecond).c_str());
     }
     std::printf("times are one way (half a round trip), medians of %d; latency and bandwidth fit "
                 "time = latency + bytes / bandwidth\n",
