@@ -65,6 +65,15 @@ TEST_F(TrainMpiCli, EveryExactScheduleAcrossProcessesLeavesSequentialsWeights)
             const json document = readJson(report);
             EXPECT_EQ(document.at("steps"), 3);
             EXPECT_EQ(document.at("stages").size(), size_t(traits.interleaved ? 2 * ranks : ranks));
+            // The links between neighbouring ranks, measured at the start, cut the plan and are saved.
+            EXPECT_EQ(document.at("ranks"), ranks);
+            ASSERT_EQ(document.at("hosts").size(), size_t(ranks));
+            ASSERT_EQ(document.at("links").size(), size_t(ranks - 1));
+            for (const json& link : document.at("links")) {
+                EXPECT_THAT(link.at("name").get<std::string>(), HasSubstr("(measured)"));
+                EXPECT_GT(link.at("bandwidth_bytes_per_second").get<double>(), 1e7); // a loopback's, at least
+                EXPECT_LT(link.at("latency_seconds").get<double>(), 1e-2);
+            }
             ++runs;
         }
     }

@@ -289,7 +289,8 @@ void requirePlanForRanks(const Plan& plan, const TrainRanks& ranks)
     const int devices = int(plan.stages.size()) / std::max(plan.chunks, 1);
     if (devices != ranks.size())
         throw InvalidArgument("the " + plan.partitioner + " plan for " + std::to_string(ranks.size()) + " ranks runs "
-                              + std::to_string(plan.stages.size()) + " stages on " + std::to_string(devices)
+                              + std::to_string(plan.stages.size()) + (plan.stages.size() == 1 ? " stage" : " stages")
+                              + " on " + std::to_string(devices)
                               + " of them (fewer devices communicate less): start the job with mpirun -np "
                               + std::to_string(devices) + ", or plan with --partitioner balanced to use every rank");
 }
@@ -346,6 +347,10 @@ void runTrain(TrainCommandOptions options, TrainRanks* ranks = nullptr)
                             options.costsFile,
                             options.quiet};
         request.replicas = options.replicas.empty() ? 1 : parseReplicasOption(options.replicas);
+        if (ranks != nullptr) { // (the plan cuts by the links between the ranks)
+            request.links = measureRankLinks(*ranks, options.quiet);
+            request.stagesOnRanks = true;
+        }
         pipeline.emplace();
         pipeline->plan = ranks ? planOfRankZero(*ranks, [&] { return trainingPlan(request); }) : trainingPlan(request);
         const Plan& plan = pipeline->plan;
@@ -466,6 +471,8 @@ void runTrain(TrainCommandOptions options, TrainRanks* ranks = nullptr)
         nlohmann::json document = summaryJson(options, summary);
         if (pipeline)
             document.update(pipelineJson(*pipeline, summary));
+        if (ranks != nullptr)
+            document.update(ranksJson(*ranks, pipeline->plan));
         writeJsonFile(options.jsonFile, document);
     }
     std::printf("%s%lld steps (global step %lld), %.1f samples/s over %.1f s of training\n",

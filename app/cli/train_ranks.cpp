@@ -1,10 +1,12 @@
 #include "cli/train_ranks.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string_view>
 
 #include "dist/byte_packing.h"
+#include "dist/link_probe.h"
 #include "dist/mpi_channel.h"
 #include "plan/plan_json.h"
 #include "tensor/error.h"
@@ -33,6 +35,24 @@ void runOnRanks(const std::function<void(TrainRanks&)>& train)
         std::fflush(stderr);
         session.abortJob(1);
     }
+}
+
+std::vector<LinkSpec> measureRankLinks(TrainRanks& ranks, bool quiet)
+{
+    LinkProbeOptions options;
+    options.sizes = {8, 64 << 10, 1 << 20};
+    options.repeats = 5;
+    std::vector<LinkSpec> links;
+    for (const LinkProbe& probe : probeNeighbourLinks(ranks.session, options)) {
+        links.push_back(
+            {"MPI, ranks " + std::to_string(probe.fromRank) + " -> " + std::to_string(probe.toRank) + " (measured)",
+             probe.fit.bytesPerSecond, probe.fit.latencySeconds});
+        if (!quiet)
+            std::fprintf(stderr, "link %d -> %d (%s -> %s), measured: latency %.1f us, bandwidth %.1f MB/s\n",
+                         probe.fromRank, probe.toRank, probe.fromHost.c_str(), probe.toHost.c_str(),
+                         probe.fit.latencySeconds * 1e6, probe.fit.bytesPerSecond / 1e6);
+    }
+    return links;
 }
 
 Plan planOfRankZero(TrainRanks& ranks, const std::function<Plan()>& makePlan)
@@ -90,6 +110,21 @@ std::string contentDigest(const Dataset& data)
     char text[64];
     std::snprintf(text, sizeof text, "%016zx%016zx%016zx", hashOf(data.images), hashOf(data.labels), hashOf(data.text));
     return text;
+}
+
+nlohmann::json ranksJson(const TrainRanks& ranks, const Plan& plan)
+{
+    nlohmann::json links = nlohmann::json::array();
+    const int devices = int(plan.devices.size()) / std::max(plan.chunks, 1);
+    for (int k = 0; k + 1 < devices; ++k) {
+        const LinkSpec& link = plan.devices[size_t(k)].linkToNext;
+        links.push_back({{"from_rank", k},
+                         {"to_rank", k + 1},
+                         {"name", link.name},
+                         {"latency_seconds", link.latencySeconds},
+                         {"bandwidth_bytes_per_second", link.bytesPerSecond}});
+    }
+    return {{"ranks", ranks.size()}, {"hosts", ranks.session.hosts()}, {"links", links}};
 }
 
 std::string buildIdentity()

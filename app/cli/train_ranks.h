@@ -7,11 +7,14 @@
 #pragma once
 
 #include <functional>
+
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "data/dataset.h"
+#include "devices/device_catalog.h"
 #include "dist/mpi_session.h"
 #include "dist/rank_channel.h"
 #include "plan/plan.h"
@@ -31,6 +34,12 @@ struct TrainRanks {
 // in a build without MPI, saying how to get it.
 void runOnRanks(const std::function<void(TrainRanks&)>& train);
 
+// The links between neighbouring ranks, measured briefly by ping-pong (as
+// `lpm probe-links` does, at 8 B, 64 KiB and 1 MiB) for the plan to cut by;
+// a collective. Rank 0 gets them, printed on stderr unless `quiet`; the
+// others get nothing (they do not plan).
+std::vector<LinkSpec> measureRankLinks(TrainRanks& ranks, bool quiet);
+
 // Rank 0's `makePlan()`, on every rank (the others receive it as JSON): a
 // plan made from measured costs could differ from rank to rank.
 Plan planOfRankZero(TrainRanks& ranks, const std::function<Plan()>& makePlan);
@@ -44,6 +53,10 @@ void requireRanksAgree(TrainRanks& ranks, const std::vector<std::pair<std::strin
 // A digest of a data set's samples, labels and text, for the handshake
 // (the ranks of one job run the same build, so the same hash).
 std::string contentDigest(const Dataset& data);
+
+// What --json adds across ranks: every rank's host, and the measured links
+// between neighbouring ranks the plan was cut by (its devices' links).
+nlohmann::json ranksJson(const TrainRanks& ranks, const Plan& plan);
 
 // The build this binary is (version, and when it was compiled), for the handshake.
 std::string buildIdentity();

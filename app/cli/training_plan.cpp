@@ -52,6 +52,13 @@ Plan makePlan(const PlanRequest& request)
     plan.recompute = request.recompute;
     plan.chunks = chunks;
     plan.devices = planDevices(set, host);
+    if (!request.links.empty()) {
+        if (request.links.size() + 1 != plan.devices.size())
+            throw InvalidArgument(std::to_string(request.links.size()) + " measured links for "
+                                  + std::to_string(plan.devices.size()) + " devices; expected one between each two");
+        for (size_t k = 0; k < request.links.size(); ++k)
+            plan.devices[k].linkToNext = request.links[k];
+    }
     if (interleaved)
         plan.devices = interleavedDevices(plan.devices, chunks);
     // Replication: checked before any profiling, and the costs on r cores it needs.
@@ -73,7 +80,7 @@ Plan makePlan(const PlanRequest& request)
     int cpuStages = 0;
     for (const DeviceSlot& slot : set.stageSlots)
         cpuStages += slot.kind == DeviceKind::Cpu;
-    if (cpuStages > host.cpuCores && !request.quiet)
+    if (cpuStages > host.cpuCores && !request.quiet && !request.stagesOnRanks)
         std::fprintf(stderr,
                      "note: %d CPU stages on %d usable cores: stages will share cores, the "
                      "prediction assumes one core each\n",

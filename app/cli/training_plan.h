@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "plan/plan.h"
 #include "schedule/schedule.h"
@@ -29,6 +30,13 @@ struct PlanRequest {
     // cores for every replication a search tries (for --schedule auto).
     int replicas = 1;
     bool replicaCosts = false;
+    // Measured links between neighbouring devices (lpm train --devices mpi
+    // probes its ranks'): link k becomes device k's link to device k + 1.
+    // Empty: the links the device set assumes.
+    std::vector<LinkSpec> links;
+    // One stage per MPI rank (lpm train --devices mpi): the stages are not
+    // bounded by this process's cores.
+    bool stagesOnRanks = false;
 };
 
 // --replicas: "auto" gives 0 (the planner chooses), a whole number of at
