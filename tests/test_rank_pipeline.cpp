@@ -145,6 +145,13 @@ TEST(RankPipeline, EveryExactScheduleAcrossRanksLeavesSequentialsWeightsOnEveryR
                         updates[size_t(event.stage)] += event.kind == ActionKind::Update ? 1 : 0;
                     EXPECT_EQ(updates, std::vector<int>(size_t(ranks), steps));
                     EXPECT_EQ(result.timeline.transfers.size(), size_t(2 * (ranks - 1) * m * steps));
+                    // Carried between ranks: from the sending to the receipt, which takes time.
+                    bool someTookTime = false;
+                    for (const TimelineTransfer& transfer : result.timeline.transfers) {
+                        EXPECT_GE(transfer.end, transfer.start);
+                        someTookTime = someTookTime || transfer.end > transfer.start;
+                    }
+                    EXPECT_TRUE(someTookTime);
                 }
             }
         }

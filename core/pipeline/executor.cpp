@@ -189,8 +189,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     if (ranks_ != nullptr) {
         RunControl& control = shared.control;
         control.setRankBarrier([this, &control] { return ranks_->barrier([&control] { return control.aborted(); }); });
-        ranks_->barrier({}); // every rank starts now: their clocks agree (to a barrier's skew)
-        shared.start = pipeline_detail::Clock::now();
+        ranks_->barrier({}); // every rank starts now
+        shared.start = pipeline_detail::commonRunStart(*ranks_, pipeline_detail::Clock::now());
     }
     const StageSetup setup{seed_,        firstStep, optimizer_.stepCount(), int(microBatches_),
                            weightStash_, batchAt,   traits_.splitsBackward, beforeAction_};

@@ -1,6 +1,8 @@
 #include "pipeline/rank_exchange.h"
 
 #include <algorithm>
+#include <fstream>
+#include <string>
 
 #include "dist/byte_packing.h"
 
@@ -25,6 +27,23 @@ void putSlice(const std::vector<float>& slice, float* into, int64_t offset, int6
 }
 
 } // namespace
+
+std::chrono::steady_clock::time_point commonRunStart(RankChannel& channel, std::chrono::steady_clock::time_point mine)
+{
+    // Which clock this is: the kernel's boot id (empty where unreadable: no sharing then).
+    std::string clock;
+    std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), clock);
+    BytePacker packer;
+    packer.putVector(std::vector<char>(clock.begin(), clock.end()));
+    packer.put<int64_t>(int64_t(mine.time_since_epoch().count()));
+    const std::vector<MessageBytes> all = channel.allGather(packer.take());
+    ByteUnpacker rankZero(all[0], "the run's start on rank 0");
+    const std::vector<char> zeroClock = rankZero.getVector<char>();
+    const int64_t zeroStart = rankZero.get<int64_t>();
+    if (clock.empty() || std::string(zeroClock.begin(), zeroClock.end()) != clock)
+        return mine;
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(zeroStart));
+}
 
 void sendStepResult(RankChannel& channel, int miniBatch, SharedRun& shared)
 {

@@ -7,6 +7,7 @@
 // and digest the whole model. Internal to the executor.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <vector>
@@ -30,6 +31,12 @@ constexpr int kStepResultTag = 32767; // (the highest tag every MPI offers; stag
 void sendStepResult(RankChannel& channel, int miniBatch, SharedRun& shared);
 std::optional<int> receiveStepResult(RankChannel& channel, int fromRank, SharedRun& shared,
                                      const std::function<bool()>& giveUp);
+
+// The run's start on every rank's clock: after a barrier, each rank's own
+// `mine`, except that ranks whose steady clock is rank 0's (the same
+// kernel: Linux's boot_id) take rank 0's start, so that their timelines
+// agree exactly; the others agree to the barrier's skew. A collective.
+std::chrono::steady_clock::time_point commonRunStart(RankChannel& channel, std::chrono::steady_clock::time_point mine);
 
 // `local[s]`: this rank played stage s. `timeline` holds this rank's events
 // and transfers; the other ranks' are added to it.

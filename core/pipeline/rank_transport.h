@@ -20,6 +20,7 @@ public:
 
     void send(int fromStage, Direction direction, StageMessage message) override;
     std::optional<StageMessage> receive(int toStage, Direction direction, int miniBatch) override;
+    bool handsOver() const override { return false; }
 
     // The rank that plays stage `stage`.
     int rankOf(int stage) const { return stage % channel_.size(); }

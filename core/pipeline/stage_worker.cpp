@@ -371,8 +371,11 @@ bool StageWorker::receive(const Action& action, int key, Direction direction)
         state.miniBatchSize = message->miniBatchSize;
     }
     // In-process, the tensor is handed over: the transfer takes no time.
+    // Carried (between ranks, whose run clocks start together), it ends on
+    // its receipt: when it arrived, or later when this stage was busy then.
+    const double received = run_.transport->handsOver() ? message->sentSeconds : run_.now();
     transfers_.push_back({direction == Direction::Gradient ? index_ + 1 : index_ - 1, index_, direction,
-                          action.microBatch, action.miniBatch, message->sentSeconds, message->sentSeconds});
+                          action.microBatch, action.miniBatch, message->sentSeconds, received});
     return true;
 }
 

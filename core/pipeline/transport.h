@@ -35,6 +35,10 @@ public:
     // nothing when a stop cancelled that mini-batch first; throws RunAborted
     // when the run is aborted meanwhile.
     virtual std::optional<StageMessage> receive(int toStage, Direction direction, int miniBatch) = 0;
+    // True when a message is handed over within the process (it takes no
+    // time); false when it is carried (between ranks: the timeline then
+    // draws it from its sending to its receipt).
+    virtual bool handsOver() const { return true; }
 };
 
 } // namespace lpm
