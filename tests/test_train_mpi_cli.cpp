@@ -1,8 +1,8 @@
 // `lpm train --devices mpi` under mpirun on this machine's loopback, one
 // pipeline stage per process (over TCP, as between machines): every exact
 // schedule leaves in rank 0's --json the weights digest of one-process
-// sequential training, on 2, 3 and 4 ranks; lpm-async trains as it does in
-// one process; ranks that would train different things are stopped by the
+// sequential training, on 2, 3 and 4 ranks; dp and lpm-async train as they
+// do in one process; ranks that would train different things are stopped by the
 // handshake before training, naming the rank; a checkpoint resumes on any
 // rank count; a rank killed mid-run ends the job within 30 s, naming it;
 // outside a job of 2 ranks or more, a clear error. Skipped as mpi_cli_support.h says.
@@ -24,10 +24,12 @@ protected:
         return "train --model cnn --dataset synthetic --steps " + std::to_string(steps)
                + " --batch 32 --micro-batches 4";
     }
-    // ... pipelined, planned from fixed costs (no profiling).
+    // ... pipelined, planned from fixed costs (no profiling) by the balanced
+    // partitioner: the lpm partitioner weighs the links measured at the
+    // start, which vary on a loaded machine, and may then use fewer ranks.
     std::string common(int64_t steps = 3)
     {
-        return training(steps) + " --costs " + quote(exampleCnnCosts()) + " --no-eval --quiet";
+        return training(steps) + " --costs " + quote(exampleCnnCosts()) + " --partitioner balanced --no-eval --quiet";
     }
     std::string digestIn(const fs::path& report) { return readJson(report).at("weights_digest"); }
     std::string sequentialDigest()
@@ -42,7 +44,7 @@ protected:
 TEST_F(TrainMpiCli, EveryExactScheduleAcrossProcessesLeavesSequentialsWeights)
 {
     const std::string reference = sequentialDigest();
-    int runs = 0;
+    int runs = 0, measured = 0;
     for (const std::string& schedule : scheduleNames()) {
         const ScheduleTraits traits = scheduleTraits(schedule);
         if (!traits.exact() || traits.fixedCuts())
@@ -56,28 +58,48 @@ TEST_F(TrainMpiCli, EveryExactScheduleAcrossProcessesLeavesSequentialsWeights)
         for (int ranks : rankCounts) {
             SCOPED_TRACE(schedule + " on " + std::to_string(ranks) + " ranks");
             const fs::path report = path(schedule + "-" + std::to_string(ranks) + ".json");
-            // (on 4 ranks lpm's partitioner merges the cnn's 5 units into 3 stages: balanced uses all 4)
-            const std::string partitioner = ranks == 4 ? " --partitioner balanced" : "";
-            const RunResult result = mpiLpm(ranks, common() + " --devices mpi --schedule " + schedule + partitioner
-                                                       + " --json " + quote(report));
+            const RunResult result =
+                mpiLpm(ranks, common() + " --devices mpi --schedule " + schedule + " --json " + quote(report));
             ASSERT_EQ(result.exitCode, 0) << result.err;
             EXPECT_EQ(digestIn(report), reference);
             const json document = readJson(report);
             EXPECT_EQ(document.at("steps"), 3);
             EXPECT_EQ(document.at("stages").size(), size_t(traits.interleaved ? 2 * ranks : ranks));
-            // The links between neighbouring ranks, measured at the start, cut the plan and are saved.
+            // The links between neighbouring ranks, measured at the start, cut
+            // the plan and are saved (on a busy machine the times may fit no
+            // line: the plan then assumes cpu:P's links, and says so).
             EXPECT_EQ(document.at("ranks"), ranks);
             ASSERT_EQ(document.at("hosts").size(), size_t(ranks));
             ASSERT_EQ(document.at("links").size(), size_t(ranks - 1));
-            for (const json& link : document.at("links")) {
-                EXPECT_THAT(link.at("name").get<std::string>(), HasSubstr("(measured)"));
-                EXPECT_GT(link.at("bandwidth_bytes_per_second").get<double>(), 1e7); // a loopback's, at least
-                EXPECT_LT(link.at("latency_seconds").get<double>(), 1e-2);
+            if (document.at("links_measured").get<bool>()) {
+                ++measured;
+                for (const json& link : document.at("links")) {
+                    EXPECT_THAT(link.at("name").get<std::string>(), HasSubstr("(measured)"));
+                    EXPECT_GT(link.at("bandwidth_bytes_per_second").get<double>(), 1e7); // a loopback's, at least
+                    EXPECT_LT(link.at("latency_seconds").get<double>(), 1e-2);
+                }
             }
             ++runs;
         }
     }
-    EXPECT_GE(runs, 5); // gpipe, 1f1b, lpm and more
+    EXPECT_GE(runs, 5);     // gpipe, 1f1b, lpm and more
+    EXPECT_GE(measured, 1); // (a machine busy through every run would fail this)
+}
+
+TEST_F(TrainMpiCli, DataParallelAcrossProcessesEqualsDataParallelInOneProcess)
+{
+    for (int ranks : {2, 3}) {
+        SCOPED_TRACE(std::to_string(ranks) + " replicas");
+        const fs::path inProcess = path("dp-in-process.json"), acrossRanks = path("dp-across-ranks.json");
+        const RunResult one =
+            lpm(common() + " --devices cpu:" + std::to_string(ranks) + " --schedule dp --json " + quote(inProcess));
+        ASSERT_EQ(one.exitCode, 0) << one.err;
+        const RunResult many = mpiLpm(ranks, common() + " --devices mpi --schedule dp --json " + quote(acrossRanks));
+        ASSERT_EQ(many.exitCode, 0) << many.err;
+        EXPECT_EQ(digestIn(acrossRanks), digestIn(inProcess));
+        EXPECT_EQ(readJson(acrossRanks).at("optimizer_state_digest"), readJson(inProcess).at("optimizer_state_digest"));
+        EXPECT_EQ(readJson(acrossRanks).at("train_loss"), readJson(inProcess).at("train_loss"));
+    }
 }
 
 TEST_F(TrainMpiCli, LpmAsyncAcrossProcessesTrainsAsInOneProcess)
@@ -97,8 +119,8 @@ TEST_F(TrainMpiCli, ACheckpointFromTwoRanksResumesOnTwoOrThreeAsIfUninterrupted)
     // them (rank 0 writes the whole model: any rank count can resume it).
     auto run = [&](int ranks, int steps, const std::string& more, const std::string& name) {
         const fs::path report = path(name + ".json");
-        const RunResult result = mpiLpm(ranks, common(steps) + " --devices mpi --schedule gpipe --partitioner balanced "
-                                                   + more + " --json " + quote(report));
+        const RunResult result =
+            mpiLpm(ranks, common(steps) + " --devices mpi --schedule gpipe " + more + " --json " + quote(report));
         EXPECT_EQ(result.exitCode, 0) << result.err;
         return digestIn(report);
     };
@@ -160,15 +182,18 @@ TEST_F(TrainMpiCli, OutsideAJobOfTwoRanksOrWithWhatIsNotAvailableYetItSaysWhatTo
     const RunResult compared = mpiLpm(2, common() + " --devices mpi --compare-sequential");
     EXPECT_NE(compared.exitCode, 0);
     EXPECT_THAT(compared.err, HasSubstr("--compare-sequential with --devices mpi is not available yet"));
-    const RunResult merged = mpiLpm(4, common() + " --devices mpi --schedule lpm");
+    // The lpm partitioner merges the cnn's 5 units into 3 stages on these
+    // costs (into fewer, should the links measured be slow).
+    const RunResult merged = mpiLpm(4, training() + " --costs " + quote(exampleCnnCosts())
+                                           + " --no-eval --quiet --devices mpi --schedule lpm --partitioner lpm");
     EXPECT_NE(merged.exitCode, 0);
-    EXPECT_THAT(merged.err, HasSubstr("the lpm plan for 4 ranks runs 3 stages on 3 of them (fewer devices "
-                                      "communicate less): start the job with mpirun -np 3, or plan with "
-                                      "--partitioner balanced"));
-    const RunResult wrongCount = mpiLpm(2, common() + " --devices mpi --schedule dp");
-    EXPECT_NE(wrongCount.exitCode, 0);
-    EXPECT_THAT(wrongCount.err, HasSubstr("rank 0 of 2 (host "));
-    EXPECT_THAT(wrongCount.err, HasSubstr("dp across ranks is not available yet"));
+    EXPECT_THAT(merged.err, testing::ContainsRegex("the lpm plan for 4 ranks runs [1-3] stages? on [1-3] of them "
+                                                   "\\(fewer devices communicate less\\): start the job with "
+                                                   "mpirun -np [1-3], or plan with --partitioner balanced"));
+    const RunResult clipped = mpiLpm(2, common() + " --devices mpi --clip-grad-norm 1");
+    EXPECT_NE(clipped.exitCode, 0);
+    EXPECT_THAT(clipped.err, HasSubstr("rank 0 of 2 (host "));
+    EXPECT_THAT(clipped.err, HasSubstr("gradient clipping (--clip-grad-norm) across ranks is not available yet"));
 }
 
 } // namespace

@@ -37,7 +37,9 @@ void runOnRanks(const std::function<void(TrainRanks&)>& train);
 // The links between neighbouring ranks, measured briefly by ping-pong (as
 // `lpm probe-links` does, at 8 B, 64 KiB and 1 MiB) for the plan to cut by;
 // a collective. Rank 0 gets them, printed on stderr unless `quiet`; the
-// others get nothing (they do not plan).
+// others get nothing (they do not plan). Times that fit no line (ranks
+// sharing cores on a busy machine) leave a note, and nothing: the plan then
+// assumes the device set's links.
 std::vector<LinkSpec> measureRankLinks(TrainRanks& ranks, bool quiet);
 
 // Rank 0's `makePlan()`, on every rank (the others receive it as JSON): a
@@ -54,8 +56,9 @@ void requireRanksAgree(TrainRanks& ranks, const std::vector<std::pair<std::strin
 // (the ranks of one job run the same build, so the same hash).
 std::string contentDigest(const Dataset& data);
 
-// What --json adds across ranks: every rank's host, and the measured links
-// between neighbouring ranks the plan was cut by (its devices' links).
+// What --json adds across ranks: every rank's host, and the links between
+// neighbouring ranks the plan was cut by (its devices' links), measured
+// unless the measurement failed (links_measured false: the assumed ones).
 nlohmann::json ranksJson(const TrainRanks& ranks, const Plan& plan);
 
 // The build this binary is (version, and when it was compiled), for the handshake.

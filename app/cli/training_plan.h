@@ -33,7 +33,7 @@ struct PlanRequest {
     // Measured links between neighbouring devices (lpm train --devices mpi
     // probes its ranks'): link k becomes device k's link to device k + 1.
     // Empty: the links the device set assumes.
-    std::vector<LinkSpec> links;
+    std::vector<LinkSpec> links = {};
     // One stage per MPI rank (lpm train --devices mpi): the stages are not
     // bounded by this process's cores.
     bool stagesOnRanks = false;

@@ -8,6 +8,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "backend/replica_collective.h"
 #include "devices/host_devices.h"
+#include "pipeline/rank_collective.h"
 #include "pipeline/rank_exchange.h"
 #include "pipeline/rank_transport.h"
 #include "pipeline/stage_copy.h"
@@ -77,8 +78,6 @@ void PipelineExecutor::requireRunnableAcrossRanks(int workers, const SnapshotReq
                               + (chunks_ > 1 ? " of " + std::to_string(chunks_) + " chunks each" : "") + " needs "
                               + std::to_string(workers) + " ranks (one per device), the job has "
                               + std::to_string(ranks_->size()));
-    if (traits_.replicated)
-        notYet(schedule_);
     if (optimizer_.clipGradNorm() > 0.0f)
         notYet("gradient clipping (--clip-grad-norm)");
     if (snapshots != nullptr && snapshots->due)
@@ -129,7 +128,10 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                                       + "; stages are replicated on CPU cores only (replicating a stage over GPUs "
                                         "is not available yet)");
         }
-        if (traits_.replicated) {
+        if (traits_.replicated && ranks_ != nullptr) {
+            // Across ranks every replica is in its own process: they sum and share over the job's channel.
+            collective_ = makeRankCollective(*ranks_);
+        } else if (traits_.replicated) {
             // Each replica's kernels read the trainer's weights and every
             // replica's gradients; where some cannot, the replicas sum and
             // share through a collective (NCCL between GPUs) instead.
@@ -205,14 +207,16 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         if (!local[size_t(s)])
             continue;
         Backend& backend = *stageBackends_[size_t(s)];
+        if (dp && s > 0 && ranks_ != nullptr) // (the replica is its rank's own trainer)
+            continue;
         if (dp && s > 0)
             copies[size_t(s)] = StageCopy::replicaOf(model_, store_, backend, collective_ == nullptr);
         else if (!dp && !usesMemoryOf(backend, store_.space())) // (even a peer GPU's: local reads are faster)
             copies[size_t(s)] = StageCopy::stageOf(model_, store_, optimizer_, stages_[size_t(s)], backend);
     }
     if (dp)
-        for (int s = 0; s < stages; ++s)
-            shared.replicas.push_back(s == 0 ? &store_ : copies[size_t(s)].store.get());
+        for (int s = 0; s < stages; ++s) // (across ranks, each rank's own: they sum through the collective)
+            shared.replicas.push_back(s == 0 || ranks_ != nullptr ? &store_ : copies[size_t(s)].store.get());
     shared.collective = collective_.get();
     if (snapshots != nullptr && snapshots->due) {
         shared.snapshotRequest = snapshots;
@@ -247,19 +251,21 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         try {
             for (int w = firstWorker; w < firstWorker + threadCount; ++w)
                 threads.emplace_back([&, w] { StageWorker::play(schedule.actions[size_t(w)], stageWorkers, shared); });
-            // Across ranks, rank 0 reports each step as the last stage's rank sends its result.
-            if (ranks_ != nullptr && ranks_->rank() == 0)
+            // Across ranks, rank 0 reports each step as the ranks that compute losses send their parts.
+            if (ranks_ != nullptr && ranks_->rank() == 0) {
+                std::vector<int> lossRanks; // the last stage's rank; under dp every other replica
+                for (int rank = 1; rank < ranks_->size(); ++rank)
+                    if (dp || rank == (stages - 1) % ranks_->size())
+                        lossRanks.push_back(rank);
                 for (; reportedFromLastRank < count; ++reportedFromLastRank) {
-                    const std::optional<int> miniBatch = pipeline_detail::receiveStepResult(
-                        *ranks_, (stages - 1) % ranks_->size(), shared, [&] { return shared.control.aborted(); });
-                    if (!miniBatch)
+                    const std::optional<StepResult> step = pipeline_detail::receiveStepResults(
+                        *ranks_, lossRanks, reportedFromLastRank, shared, [&] { return shared.control.aborted(); });
+                    if (!step)
                         break; // aborted
-                    if (*miniBatch != reportedFromLastRank)
-                        throw Error("executor: the result of mini-batch " + std::to_string(*miniBatch)
-                                    + " came before that of " + std::to_string(reportedFromLastRank));
                     if (onStepDone)
-                        onStepDone(firstStep + *miniBatch, shared.finishedStep(*miniBatch));
+                        onStepDone(firstStep + reportedFromLastRank, *step);
                 }
+            }
             // Report mini-batches as every stage finishes them, until the workers are done.
             int reported = 0;
             bool stopping = false;
@@ -334,7 +340,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         result.timeline.transfers.insert(result.timeline.transfers.end(), transfers.begin(), transfers.end());
     }
     if (ranks_ != nullptr) {
-        pipeline_detail::exchangeAcrossRanks(*ranks_, stages_, local, store_, optimizer_, shared, result.timeline);
+        pipeline_detail::exchangeAcrossRanks(*ranks_, stages_, local, dp, store_, optimizer_, shared, result.timeline);
         if (onStepDone)
             for (int miniBatch = reportedFromLastRank; miniBatch < trained; ++miniBatch)
                 onStepDone(firstStep + miniBatch, shared.finishedStep(miniBatch));

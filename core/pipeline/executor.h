@@ -208,9 +208,11 @@ public:
     // rank's store is whole again. Rank 0 reports each step while the run
     // goes on, as the last stage's rank sends its result (once that stage
     // has updated it); the others report every step after the run. Exact
-    // schedules stay exact. Not available yet across
-    // ranks: dp, gradient clipping, snapshots and stop requests (a job is
-    // stopped as a whole, by mpirun). Null: one process. Before a run.
+    // schedules stay exact. dp runs replica r on rank r, summing through a
+    // collective over the channel (rank_collective.h) in rank order, so it
+    // leaves dp's weights in one process. Not available yet across ranks:
+    // gradient clipping, snapshots and stop requests (a job is stopped as a
+    // whole, by mpirun). Null: one process. Before a run.
     void setRanks(RankChannel* ranks) { ranks_ = ranks; }
 
     const Partition& stages() const { return stages_; }

@@ -26,6 +26,18 @@ void putSlice(const std::vector<float>& slice, float* into, int64_t offset, int6
     std::copy(slice.begin(), slice.end(), into + offset);
 }
 
+// Adds a rank's part of a mini-batch's result: counts, and the losses of
+// the micro-batches it computed (every other rank's are 0 there).
+void addResult(StepResult& counts, std::vector<double>& losses, const StepResult& part,
+               const std::vector<double>& partLosses)
+{
+    counts.correct += part.correct;
+    counts.samples += part.samples;
+    counts.predictions += part.predictions;
+    for (size_t i = 0; i < losses.size() && i < partLosses.size(); ++i)
+        losses[i] += partLosses[i];
+}
+
 } // namespace
 
 std::chrono::steady_clock::time_point commonRunStart(RankChannel& channel, std::chrono::steady_clock::time_point mine)
@@ -57,26 +69,71 @@ void sendStepResult(RankChannel& channel, int miniBatch, SharedRun& shared)
     channel.send(0, kStepResultTag, packer.take());
 }
 
-std::optional<int> receiveStepResult(RankChannel& channel, int fromRank, SharedRun& shared,
-                                     const std::function<bool()>& giveUp)
+std::optional<StepResult> receiveStepResults(RankChannel& channel, const std::vector<int>& fromRanks, int miniBatch,
+                                             SharedRun& shared, const std::function<bool()>& giveUp)
 {
-    const std::optional<MessageBytes> bytes = channel.receive(fromRank, kStepResultTag, giveUp);
-    if (!bytes)
-        return std::nullopt;
-    ByteUnpacker unpacker(*bytes, "a step's result from rank " + std::to_string(fromRank));
-    const int miniBatch = unpacker.get<int32_t>();
-    if (miniBatch < 0 || size_t(miniBatch) >= shared.results.size())
-        throw Error("a step's result from rank " + std::to_string(fromRank) + " is of mini-batch "
-                    + std::to_string(miniBatch) + ", not one of this run's " + std::to_string(shared.results.size()));
-    const StepResult result = unpacker.get<StepResult>();
-    std::vector<double> losses = unpacker.getVector<double>();
+    StepResult counts;
+    std::vector<double> losses(shared.microBatchLosses[size_t(miniBatch)].size(), 0.0);
+    for (int rank : fromRanks) {
+        const std::optional<MessageBytes> bytes = channel.receive(rank, kStepResultTag, giveUp);
+        if (!bytes)
+            return std::nullopt;
+        const std::string what = "a step's result from rank " + std::to_string(rank);
+        ByteUnpacker unpacker(*bytes, what);
+        const int received = unpacker.get<int32_t>();
+        if (received != miniBatch)
+            throw Error(what + " is of mini-batch " + std::to_string(received) + ", expected "
+                        + std::to_string(miniBatch));
+        const StepResult part = unpacker.get<StepResult>();
+        const std::vector<double> partLosses = unpacker.getVector<double>();
+        if (partLosses.size() != losses.size())
+            throw Error(what + " has " + std::to_string(partLosses.size()) + " micro-batches, expected "
+                        + std::to_string(losses.size()));
+        addResult(counts, losses, part, partLosses);
+    }
+    // This rank's own part last: the others sent theirs after their update,
+    // which (a barrier or a gradient from here) follows this rank's
+    // forwards of the mini-batch, so its part is complete now.
     const std::lock_guard<std::mutex> lock(shared.control.mutex());
-    shared.results[size_t(miniBatch)] = result;
-    shared.microBatchLosses[size_t(miniBatch)] = std::move(losses);
-    return miniBatch;
+    addResult(counts, losses, shared.results[size_t(miniBatch)], shared.microBatchLosses[size_t(miniBatch)]);
+    return SharedRun::combined(counts, losses);
 }
 
-void exchangeAcrossRanks(RankChannel& channel, const Partition& stages, const std::vector<bool>& local,
+void sendStatisticUpdate(RankChannel& channel, int miniBatch, int microBatch, const std::vector<float>& update)
+{
+    BytePacker packer;
+    packer.put<int32_t>(miniBatch);
+    packer.put<int32_t>(microBatch);
+    packer.putVector(update);
+    channel.send(0, kStatisticsTag, packer.take());
+}
+
+void receiveStatisticUpdates(RankChannel& channel, int miniBatch, int microBatches, SharedRun& shared,
+                             const std::function<bool()>& giveUp)
+{
+    const int ranks = channel.size();
+    for (int microBatch = 0; microBatch < microBatches; ++microBatch) {
+        const int rank = microBatch % ranks; // (its replica)
+        if (rank == 0)
+            continue;
+        const std::optional<MessageBytes> bytes = channel.receive(rank, kStatisticsTag, giveUp);
+        if (!bytes)
+            throw RunAborted();
+        const std::string what = "batch-norm statistics from rank " + std::to_string(rank);
+        ByteUnpacker unpacker(*bytes, what);
+        const int theirMiniBatch = unpacker.get<int32_t>();
+        const int theirMicroBatch = unpacker.get<int32_t>();
+        if (theirMiniBatch != miniBatch || theirMicroBatch != microBatch)
+            throw Error(what + " are of micro-batch " + std::to_string(theirMicroBatch) + " of mini-batch "
+                        + std::to_string(theirMiniBatch) + ", expected " + std::to_string(microBatch) + " of "
+                        + std::to_string(miniBatch));
+        std::vector<float> update = unpacker.getVector<float>();
+        const std::lock_guard<std::mutex> lock(shared.control.mutex());
+        shared.statisticUpdates[miniBatch][microBatch] = std::move(update);
+    }
+}
+
+void exchangeAcrossRanks(RankChannel& channel, const Partition& stages, const std::vector<bool>& local, bool replicated,
                          ParameterStore& store, Optimizer& optimizer, SharedRun& shared, Timeline& timeline)
 {
     store.copyToHost();
@@ -84,7 +141,7 @@ void exchangeAcrossRanks(RankChannel& channel, const Partition& stages, const st
     const int last = int(stages.size()) - 1;
     BytePacker mine;
     for (int s = 0; s <= last; ++s) {
-        if (!local[size_t(s)])
+        if (!local[size_t(s)] || (replicated && channel.rank() != 0))
             continue;
         const int64_t parameters = store.unitParameterOffset(stages[size_t(s)].first);
         const int64_t parameterCount = store.unitParameterOffset(stages[size_t(s)].last + 1) - parameters;
@@ -98,8 +155,8 @@ void exchangeAcrossRanks(RankChannel& channel, const Partition& stages, const st
         for (const std::vector<float>& state : optimizer.state())
             mine.putVector(sliceOf(state.data(), parameters, parameterCount));
     }
-    mine.put<int32_t>(-1); // the end of the stages
-    const bool results = local[size_t(last)];
+    mine.put<int32_t>(-1);                                  // the end of the stages
+    const bool results = replicated || local[size_t(last)]; // (the ranks that compute losses)
     mine.put<int32_t>(results ? 1 : 0);
     if (results)
         for (size_t b = 0; b < shared.results.size(); ++b) {
@@ -128,8 +185,12 @@ void exchangeAcrossRanks(RankChannel& channel, const Partition& stages, const st
         }
         if (theirs.get<int32_t>() != 0)
             for (size_t b = 0; b < shared.results.size(); ++b) {
-                shared.results[b] = theirs.get<StepResult>();
-                shared.microBatchLosses[b] = theirs.getVector<double>();
+                const StepResult part = theirs.get<StepResult>();
+                const std::vector<double> partLosses = theirs.getVector<double>();
+                if (partLosses.size() != shared.microBatchLosses[b].size())
+                    throw Error(what + ": " + std::to_string(partLosses.size()) + " micro-batch losses, expected "
+                                + std::to_string(shared.microBatchLosses[b].size()));
+                addResult(shared.results[b], shared.microBatchLosses[b], part, partLosses);
             }
         for (const TimelineEvent& event : theirs.getVector<TimelineEvent>())
             timeline.events.push_back(event);

@@ -21,16 +21,28 @@
 
 namespace lpm::pipeline_detail {
 
-// Rank 0's progress while a run goes on: the last stage's rank sends each
-// mini-batch's result (its counts and its micro-batches' losses) to rank 0
-// once it has updated it, under a tag of their own, and rank 0 receives
-// them in order, every one of them (those it has not waited for while the
-// run went on, after it); a receive returns the mini-batch received, or
-// nothing when `giveUp` said so first.
+// Rank 0's progress while a run goes on. The ranks that compute losses (the
+// last stage's; under dp every replica but rank 0) send their part of each
+// mini-batch's result (counts, and the losses of the micro-batches they
+// computed) to rank 0 once they have updated it, under a tag of their own.
+// Rank 0 receives every one, in order, and adds them to its own part:
+// receiveStepResults returns the mini-batch's whole result, or nothing when
+// `giveUp` said so first. (Each rank's SharedRun::results keep its own part
+// until the exchange after the run adds the others'.)
 constexpr int kStepResultTag = 32767; // (the highest tag every MPI offers; stages' tags are below)
+constexpr int kStatisticsTag = 32766;
 void sendStepResult(RankChannel& channel, int miniBatch, SharedRun& shared);
-std::optional<int> receiveStepResult(RankChannel& channel, int fromRank, SharedRun& shared,
-                                     const std::function<bool()>& giveUp);
+std::optional<StepResult> receiveStepResults(RankChannel& channel, const std::vector<int>& fromRanks, int miniBatch,
+                                             SharedRun& shared, const std::function<bool()>& giveUp);
+
+// dp across ranks: what a replica's forward of a micro-batch added to its
+// batch-norm statistics (SharedRun::statisticUpdates) goes to rank 0, which
+// replays them; receiveStatisticUpdates puts every other rank's for
+// mini-batch `miniBatch` (replica r computes micro-batches r, r + p, ...)
+// into shared.statisticUpdates.
+void sendStatisticUpdate(RankChannel& channel, int miniBatch, int microBatch, const std::vector<float>& update);
+void receiveStatisticUpdates(RankChannel& channel, int miniBatch, int microBatches, SharedRun& shared,
+                             const std::function<bool()>& giveUp);
 
 // The run's start on every rank's clock: after a barrier, each rank's own
 // `mine`, except that ranks whose steady clock is rank 0's (the same
@@ -38,9 +50,11 @@ std::optional<int> receiveStepResult(RankChannel& channel, int fromRank, SharedR
 // agree exactly; the others agree to the barrier's skew. A collective.
 std::chrono::steady_clock::time_point commonRunStart(RankChannel& channel, std::chrono::steady_clock::time_point mine);
 
-// `local[s]`: this rank played stage s. `timeline` holds this rank's events
-// and transfers; the other ranks' are added to it.
-void exchangeAcrossRanks(RankChannel& channel, const Partition& stages, const std::vector<bool>& local,
+// `local[s]`: this rank played stage s (`replicated`: dp, whose replicas
+// all hold rank 0's weights after each update: only rank 0's are sent, with
+// its optimizer state). `timeline` holds this rank's events and transfers;
+// the other ranks' are added to it, and their parts of the results to its.
+void exchangeAcrossRanks(RankChannel& channel, const Partition& stages, const std::vector<bool>& local, bool replicated,
                          ParameterStore& store, Optimizer& optimizer, SharedRun& shared, Timeline& timeline);
 
 } // namespace lpm::pipeline_detail

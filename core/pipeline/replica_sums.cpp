@@ -4,6 +4,7 @@
 // statistics each replica's forwards added, replayed in micro-batch order.
 #include <algorithm>
 
+#include "pipeline/rank_exchange.h"
 #include "pipeline/stage_copy.h"
 #include "pipeline/stage_worker.h"
 #include "tensor/error.h"
@@ -24,12 +25,19 @@ void StageWorker::publishStatisticUpdate(const Action& action, const std::vector
     std::vector<float> update = hostBufferCopy();
     for (size_t i = 0; i < update.size(); ++i)
         update[i] -= (1.0f - bufferMomenta_[i]) * before[i];
+    if (run_.ranks != nullptr && index_ != 0) { // (replica 0, which replays them, is rank 0)
+        sendStatisticUpdate(*run_.ranks, action.miniBatch, action.microBatch, update);
+        return;
+    }
     const std::lock_guard<std::mutex> lock(run_.control.mutex());
     run_.statisticUpdates[action.miniBatch][action.microBatch] = std::move(update);
 }
 
 void StageWorker::replayStatisticUpdates(int miniBatch, std::vector<float> statistics)
 {
+    if (run_.ranks != nullptr) // the other replicas' come from their ranks
+        receiveStatisticUpdates(*run_.ranks, miniBatch, setup_.microBatches, run_,
+                                [this] { return run_.control.aborted(); });
     std::map<int, std::vector<float>> updates;
     {
         const std::lock_guard<std::mutex> lock(run_.control.mutex());
@@ -102,6 +110,8 @@ void StageWorker::updateReplica(const Action& action)
         if (index_ == 0)
             snapshotSlice(action.miniBatch); // the trainer's weights and replica 0's statistics
         markUpdated(action.miniBatch);
+        if (run_.ranks != nullptr && index_ != 0)
+            sendStepResult(*run_.ranks, action.miniBatch, run_);
         return;
     }
     const auto [begin, end] = replicaShare();

@@ -47,10 +47,14 @@ struct SharedRun {
     // micro-batch order.
     StepResult finishedStep(int miniBatch) const
     {
-        StepResult result = results[size_t(miniBatch)];
-        for (double loss : microBatchLosses[size_t(miniBatch)])
-            result.lossSum += loss;
-        return result;
+        return combined(results[size_t(miniBatch)], microBatchLosses[size_t(miniBatch)]);
+    }
+    // `counts` with the losses added up in micro-batch order.
+    static StepResult combined(StepResult counts, const std::vector<double>& losses)
+    {
+        for (double loss : losses)
+            counts.lossSum += loss;
+        return counts;
     }
     // Gradient clipping: [mini-batch] → each unit's Σ g², filled in by the
     // stages that hold the units, and how many stages have filled theirs in
