@@ -128,10 +128,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                                       + "; stages are replicated on CPU cores only (replicating a stage over GPUs "
                                         "is not available yet)");
         }
-        if (traits_.replicated && ranks_ != nullptr) {
-            // Across ranks every replica is in its own process: they sum and share over the job's channel.
-            collective_ = makeRankCollective(*ranks_);
-        } else if (traits_.replicated) {
+        if (traits_.replicated && ranks_ == nullptr) {
             // Each replica's kernels read the trainer's weights and every
             // replica's gradients; where some cannot, the replicas sum and
             // share through a collective (NCCL between GPUs) instead.
@@ -171,6 +168,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     }
     if (!collectiveRanks_.empty() && !collective_) // the last one was aborted by a failed run
         collective_ = newCollective(collectiveRanks_);
+    if (traits_.replicated && ranks_ != nullptr && !collective_) // every replica in a process of its own
+        collective_ = makeRankCollective(*ranks_);
     // Room for every micro-batch of a mini-batch and then some: a valid schedule never fills it.
     int threads = 0; // the workers' own, and a replicated stage's team members besides
     for (int w = 0; w < schedule.workers; ++w)
