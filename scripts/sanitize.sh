@@ -28,7 +28,7 @@ if [[ "$which" == thread || "$which" == both ]]; then
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLPM_SANITIZE=thread -DLPM_WITH_CUDA=OFF \
     -DLPM_BUILD_BENCH=OFF
   cmake --build build-tsan --target test_cpu_backend test_trainer test_executor test_off_host_training \
-    test_live_evaluation test_gui_controller
+    test_live_evaluation test_gui_controller test_rank_pipeline
   # (tests/tsan.supp: reports from inside oneDNN, which is not instrumented)
   export TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp"
   build-tsan/tests/test_cpu_backend
@@ -39,6 +39,8 @@ if [[ "$which" == thread || "$which" == both ]]; then
   build-tsan/tests/test_executor --gtest_filter='-*vgg*:*resnet*:*gpt_mini*'
   # Pipeline stages and dp replicas with backends of their own sharing one (pretend) device's memory.
   build-tsan/tests/test_off_host_training --gtest_filter='*Pipeline*:*DataParallel*:*WeightStashing*'
+  # Ranks played by threads (pipelines and dp across ranks): channel, barriers, exchanges, progress.
+  build-tsan/tests/test_rank_pipeline
   # Snapshots for live evaluation: stages copy their slices, the calling thread takes them.
   build-tsan/tests/test_live_evaluation --gtest_filter='ExecutorSnapshots.*'
   # The studio's controller: runs, stops, pauses and profiles on its worker thread, values handed over

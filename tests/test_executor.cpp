@@ -24,6 +24,7 @@
 #include "pipeline/executor.h"
 #include "pipeline/in_process_transport.h"
 #include "pipeline/run_control.h"
+#include "pipeline_test_support.h"
 #include "tensor/random.h"
 #include "train/trainer.h"
 #include "train/training_step.h"
@@ -56,23 +57,6 @@ const Dataset& trainingData(const std::string& modelName)
         return splitText(bytes, "test corpus", kGptMini.context, kSeed);
     }();
     return text.train;
-}
-
-// `units` split into `stages` runs as equal as possible.
-Partition evenStages(int units, int stages)
-{
-    Partition partition;
-    for (int s = 0; s < stages; ++s)
-        partition.push_back({s * units / stages, (s + 1) * units / stages - 1, s});
-    return partition;
-}
-
-OptimizerOptions sgd()
-{
-    OptimizerOptions options;
-    options.learningRate = 0.05f;
-    options.momentum = 0.9f;
-    return options;
 }
 
 OptimizerOptions adam()

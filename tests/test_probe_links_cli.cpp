@@ -16,7 +16,7 @@ TEST_F(ProbeLinksCli, EachNeighbouringPairOfRanksGetsALatencyAndABandwidth)
     for (int ranks : {2, 3}) {
         SCOPED_TRACE(std::to_string(ranks) + " ranks");
         const fs::path report = path("links-" + std::to_string(ranks) + ".json");
-        const RunResult result = mpiLpm(ranks, "probe-links --sizes 8,64K,1M --repeats 5 --json " + quote(report));
+        const RunResult result = mpiLpm(ranks, "probe-links --sizes 8,64K,1M --repeats 20 --json " + quote(report));
         ASSERT_EQ(result.exitCode, 0) << result.err;
         EXPECT_THAT(result.out, HasSubstr(std::to_string(ranks) + " ranks;"));
         EXPECT_THAT(result.out, HasSubstr("0 -> 1"));
@@ -52,7 +52,7 @@ TEST_F(ProbeLinksCli, APlansCutsAreMeasuredAtTheirOwnSize)
     const json planDocument = readJson(plan);
     const fs::path report = path("links.json");
     const RunResult result =
-        mpiLpm(2, "probe-links --plan " + quote(plan) + " --sizes 8,1M --repeats 3 --json " + quote(report));
+        mpiLpm(2, "probe-links --plan " + quote(plan) + " --sizes 8,1M --repeats 10 --json " + quote(report));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     EXPECT_THAT(result.out, HasSubstr("cut 0 (after unit "));
     const json link = readJson(report).at("links")[0];

@@ -17,6 +17,7 @@
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
 #include "pipeline/rank_transport.h"
+#include "pipeline_test_support.h"
 #include "thread_ranks.h"
 #include "train/trainer.h"
 #include "train/training_step.h"
@@ -31,22 +32,6 @@ const DatasetSplits& data()
 {
     static const DatasetSplits splits = makeSyntheticDataset({128, 16, 3, 1, 28, 28, 10});
     return splits;
-}
-
-OptimizerOptions sgd()
-{
-    OptimizerOptions options;
-    options.learningRate = 0.05f;
-    options.momentum = 0.9f;
-    return options;
-}
-
-Partition evenStages(int units, int stages)
-{
-    Partition partition;
-    for (int s = 0; s < stages; ++s)
-        partition.push_back({s * units / stages, (s + 1) * units / stages - 1, s});
-    return partition;
 }
 
 // What one rank (or the one process) ends with.

@@ -603,8 +603,9 @@ void addTrainCommand(CLI::App& app)
                      ->check(CLI::ExistingFile);
     command
         ->add_option("--devices", options->devices,
-                     "Pipeline stages: cpu:N (one core each), cuda:KxN (N streams of GPU K) or cuda:0,1 (one "
-                     "stage on each GPU listed); default cpu:2 when --schedule is pipelined")
+                     "Pipeline stages: cpu:N (one core each), cuda:KxN (N streams of GPU K), cuda:0,1 (one "
+                     "stage on each GPU listed), or mpi: one stage per rank of an MPI job (mpirun -np P lpm "
+                     "train ... --devices mpi; docs/CLUSTER.md); default cpu:2 when --schedule is pipelined")
         ->excludes(plan);
     command
         ->add_option("--schedule", options->schedule,
