@@ -25,12 +25,6 @@ public:
             channels_.push_back(std::make_unique<Channel>(*this, rank));
     }
     RankChannel& channel(int rank) { return *channels_[size_t(rank)]; }
-    // Messages sent so far, from `from` to `to`.
-    int sent(int from, int to)
-    {
-        const std::lock_guard<std::mutex> lock(mutex_);
-        return sentCounts_[{from, to}];
-    }
 
 private:
     class Channel final : public RankChannel {
@@ -43,7 +37,6 @@ private:
             {
                 const std::lock_guard<std::mutex> lock(ranks_.mutex_);
                 ranks_.queues_[{rank_, to, tag}].push_back(std::move(bytes));
-                ++ranks_.sentCounts_[{rank_, to}];
             }
             ranks_.changed_.notify_all();
         }
@@ -109,7 +102,6 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     std::map<std::tuple<int, int, int>, std::deque<MessageBytes>> queues_; // (from, to, tag) → messages in order
-    std::map<std::pair<int, int>, int> sentCounts_;
     int barrierArrived_ = 0;
     int64_t barrierPassed_ = 0;
     std::vector<MessageBytes> gathering_, lastGather_;

@@ -244,7 +244,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     const int firstWorker = ranks_ ? ranks_->rank() : 0;
 
     PipelineRun result;
-    int reportedFromLastRank = 0; // across ranks, on rank 0: the steps reported while the run went on
+    int reportedWhileRunning = 0; // across ranks, on rank 0: the steps reported as their results came
     {
         std::vector<std::jthread> threads;
         try {
@@ -256,13 +256,13 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                 for (int rank = 1; rank < ranks_->size(); ++rank)
                     if (dp || rank == (stages - 1) % ranks_->size())
                         lossRanks.push_back(rank);
-                for (; reportedFromLastRank < count; ++reportedFromLastRank) {
+                for (; reportedWhileRunning < count; ++reportedWhileRunning) {
                     const std::optional<StepResult> step = pipeline_detail::receiveStepResults(
-                        *ranks_, lossRanks, reportedFromLastRank, shared, [&] { return shared.control.aborted(); });
+                        *ranks_, lossRanks, reportedWhileRunning, shared, [&] { return shared.control.aborted(); });
                     if (!step)
                         break; // aborted
                     if (onStepDone)
-                        onStepDone(firstStep + reportedFromLastRank, *step);
+                        onStepDone(firstStep + reportedWhileRunning, *step);
                 }
             }
             // Report mini-batches as every stage finishes them, until the workers are done.
@@ -341,7 +341,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     if (ranks_ != nullptr) {
         pipeline_detail::exchangeAcrossRanks(*ranks_, stages_, local, dp, store_, optimizer_, shared, result.timeline);
         if (onStepDone)
-            for (int miniBatch = reportedFromLastRank; miniBatch < trained; ++miniBatch)
+            for (int miniBatch = reportedWhileRunning; miniBatch < trained; ++miniBatch)
                 onStepDone(firstStep + miniBatch, shared.finishedStep(miniBatch));
     }
     for (int miniBatch = 0; miniBatch < trained; ++miniBatch)
