@@ -190,6 +190,14 @@ TEST_F(TrainMpiCli, OutsideAJobOfTwoRanksOrWithWhatIsNotAvailableYetItSaysWhatTo
     EXPECT_THAT(merged.err, testing::ContainsRegex("the lpm plan for 4 ranks runs [1-3] stages? on [1-3] of them "
                                                    "\\(fewer devices communicate less\\): start the job with "
                                                    "mpirun -np [1-3], or plan with --partitioner balanced"));
+    const RunResult onGpu = mpiLpm(2, common() + " --devices mpi --backend cuda");
+    EXPECT_NE(onGpu.exitCode, 0);
+    EXPECT_THAT(onGpu.err, HasSubstr("--backend cuda (GPU stages across ranks, over NCCL) with --devices mpi is not "
+                                     "available yet"));
+    const RunResult exported = mpiLpm(2, common() + " --devices mpi --export-onnx " + quote(path("out.onnx")));
+    EXPECT_NE(exported.exitCode, 0);
+    EXPECT_THAT(exported.err, HasSubstr("--export-onnx with --devices mpi is not available yet"));
+    EXPECT_FALSE(fs::exists(path("out.onnx")));
     const RunResult clipped = mpiLpm(2, common() + " --devices mpi --clip-grad-norm 1");
     EXPECT_NE(clipped.exitCode, 0);
     EXPECT_THAT(clipped.err, HasSubstr("rank 0 of 2 (host "));
