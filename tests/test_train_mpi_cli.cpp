@@ -182,9 +182,22 @@ TEST_F(TrainMpiCli, OutsideAJobOfTwoRanksOrWithWhatIsNotAvailableYetItSaysWhatTo
     const RunResult compared = mpiLpm(2, common() + " --devices mpi --compare-sequential");
     EXPECT_NE(compared.exitCode, 0);
     EXPECT_THAT(compared.err, HasSubstr("--compare-sequential with --devices mpi is not available yet"));
-    // The lpm partitioner merges the cnn's 5 units into 3 stages on these
-    // costs (into fewer, should the links measured be slow).
-    const RunResult merged = mpiLpm(4, training() + " --costs " + quote(exampleCnnCosts())
+    // Costs where the cnn's second convolution does all the work and nothing
+    // is updated: one stage is as fast as any cut, and faster than a cut
+    // whose links cost time, whatever links the 4 ranks measure, so the lpm
+    // partitioner merges (with the example's own costs its choice between 3
+    // and 4 stages turned on how fast the loopback measured).
+    json costs = readJson(exampleCnnCosts());
+    json& device = costs.at("devices").at(0);
+    for (const char* pass : {"forward_ms", "backward_ms"}) {
+        for (json& milliseconds : device.at(pass))
+            milliseconds = 0.0;
+        device.at(pass).at(3) = 50.0; // unit 3: Conv2d #2
+    }
+    device.at("update_seconds_per_parameter") = 0.0;
+    const fs::path dominated = path("one-conv-dominates.json");
+    std::ofstream(dominated) << costs.dump();
+    const RunResult merged = mpiLpm(4, training() + " --costs " + quote(dominated)
                                            + " --no-eval --quiet --devices mpi --schedule lpm --partitioner lpm");
     EXPECT_NE(merged.exitCode, 0);
     EXPECT_THAT(merged.err, testing::ContainsRegex("the lpm plan for 4 ranks runs [1-3] stages? on [1-3] of them "

@@ -105,7 +105,7 @@ void printPlanReport(const Plan& plan, const Prediction& prediction, const PlanA
         const bool fewerUnits = plan.costs.unitCount() < int(plan.devices.size());
         const char* reason = scheduleTraits(plan.schedule).singleStage ? "sequential runs on the first device"
                              : int(plan.stages.size()) < std::min(plan.costs.unitCount(), int(plan.devices.size()))
-                                 ? "fewer stages are predicted to be faster"
+                                 ? "fewer stages are predicted to be as fast or faster"
                              : fewerUnits ? "the model has fewer units than devices"
                                           : "more stages would not be faster";
         std::printf("note: the plan uses %d of the %d devices offered (%s)\n", coresUsed, coresOffered, reason);

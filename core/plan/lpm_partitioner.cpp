@@ -194,13 +194,16 @@ Partition partitionLpm(const PartitionProblem& problem)
     Ends ends = search.mergeLayerWise(std::min(problem.deviceCount(), problem.unitCount())); // 1–3
     search.refine(ends);                                                                     // 4
     // Plans within memory compare by the predicted iteration time when the
-    // problem offers one, else by the cost model's objective.
+    // problem offers one, else by the cost model's objective. The candidate
+    // has fewer stages than the incumbent, so it wins a tie in time: the
+    // same iteration on fewer devices (links the schedule hides, a stage
+    // that dominates) leaves the rest free.
     auto better = [&](const Ends& candidate, const Objective& objective, const Ends& incumbent,
                       const Objective& incumbentObjective) {
         if (!problem.iterationSeconds || objective.bytesOver > 0 || incumbentObjective.bytesOver > 0)
             return objective < incumbentObjective;
         return problem.iterationSeconds(partitionFromEnds(candidate))
-               < problem.iterationSeconds(partitionFromEnds(incumbent));
+               <= problem.iterationSeconds(partitionFromEnds(incumbent));
     };
     Ends best = ends;
     Objective bestObjective = search.evaluate(best);

@@ -16,7 +16,8 @@
 //     local optima (64 % of random instances within 5 % of optimal); the joint
 //     step is what lifts it to >99 % — our addition to the published steps.
 //  5. Merge past the device count: try fewer stages (merging the adjacent pair
-//     that keeps the objective lowest, then refining) and keep the best.
+//     that keeps the objective lowest, then refining) and keep the best; by
+//     simulated time, fewer stages win a tie (the same speed on fewer devices).
 //
 // Steps 2-4 optimise the cost model's bottleneck (partition_problem.h); step
 // 5 compares stage counts by the simulated iteration time when the problem
