@@ -15,6 +15,15 @@
 namespace lpm::testing_cli {
 namespace {
 
+// How a job ended after one of its ranks got a signal.
+struct SignalledJob {
+    RunResult result;
+    // from the signal to the end of mpirun; −1: not measured
+    long long endedAfterMs = -1;
+    bool reportWritten = false;
+    bool processesLeft = false;
+};
+
 class TrainMpiCli : public MpiCli {
 protected:
     // What every run here trains: the cnn on synthetic data, `steps` steps
@@ -38,6 +47,40 @@ protected:
         const RunResult result = lpm(training() + " --no-eval --quiet --json " + quote(report));
         EXPECT_EQ(result.exitCode, 0) << result.err;
         return digestIn(report);
+    }
+    // A long run (common()) of 2 ranks, rank 1 of which (found by the rank
+    // Open MPI puts in its environment) gets `signal` after 4 s (planning and
+    // the handshake take about 1).
+    SignalledJob signalRankOneMidRun(const std::string& signal)
+    {
+        const fs::path marker = path("signalled-run-" + signal + ".json");
+        const fs::path script = path("signal-rank-1-" + signal + ".sh");
+        std::ofstream(script)
+            << "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --mca "
+               "btl tcp,self -np 2 "
+            << quote(LPM_BINARY) << " " << common(1000000) << " --devices mpi --json " << quote(marker) << " &\n"
+            << "job=$!\nsleep 4\n"
+            << "for p in $(pgrep -f " << quote(marker.string()) << "); do\n"
+            << "  if tr '\\0' '\\n' </proc/$p/environ | grep -qx OMPI_COMM_WORLD_RANK=1; then\n"
+            << "    kill -" << signal << " $p && echo signalled\n  fi\ndone\n"
+            << "start=$(date +%s%N)\nwait $job\necho \"exit $? after $(( ($(date +%s%N) - start) / "
+               "1000000 )) ms\"\n";
+        SignalledJob job;
+        job.result = shell("bash " + quote(script));
+        EXPECT_THAT(job.result.out, HasSubstr("signalled"));
+        EXPECT_THAT(job.result.out, testing::ContainsRegex("exit [1-9][0-9]* after [0-9]+ ms"));
+        const size_t after = job.result.out.find(" after ");
+        if (after != std::string::npos)
+            job.endedAfterMs = std::stoll(job.result.out.substr(after + 7));
+        job.reportWritten = fs::exists(marker);
+        // (the pattern "signalled-ru[n]" matches the job's command lines, not this shell's)
+        std::string pattern = marker.string();
+        pattern.replace(pattern.find("signalled-run"), 13, "signalled-ru[n]");
+        job.processesLeft = std::system(("pgrep -f " + quote(pattern) + " >/dev/null").c_str()) == 0;
+        if (job.processesLeft) { // (so that no test after this one meets them)
+            EXPECT_EQ(std::system(("pkill -9 -f " + quote(pattern)).c_str()), 0);
+        }
+        return job;
     }
 };
 
@@ -133,33 +176,29 @@ TEST_F(TrainMpiCli, ACheckpointFromTwoRanksResumesOnTwoOrThreeAsIfUninterrupted)
 
 TEST_F(TrainMpiCli, ARankKilledMidEpochEndsTheJobWithinThirtySecondsNamingIt)
 {
-    // A long run; after 4 s (planning and the handshake take about 1) rank 1
-    // (found by the rank Open MPI puts in its environment) gets SIGKILL.
-    const fs::path marker = path("killed-run.json");
-    const fs::path script = path("kill-rank-1.sh");
-    std::ofstream(script) << "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --mca "
-                             "btl tcp,self -np 2 "
-                          << quote(LPM_BINARY) << " " << common(1000000) << " --devices mpi --json " << quote(marker)
-                          << " &\n"
-                          << "job=$!\nsleep 4\n"
-                          << "for p in $(pgrep -f " << quote(marker.string()) << "); do\n"
-                          << "  if tr '\\0' '\\n' </proc/$p/environ | grep -qx OMPI_COMM_WORLD_RANK=1; then\n"
-                          << "    kill -9 $p && echo killed\n  fi\ndone\n"
-                          << "start=$(date +%s%N)\nwait $job\necho \"exit $? after $(( ($(date +%s%N) - start) / "
-                             "1000000 )) ms\"\n";
-    const RunResult result = shell("bash " + quote(script));
-    EXPECT_THAT(result.out, HasSubstr("killed"));
-    EXPECT_THAT(result.out, testing::ContainsRegex("exit [1-9][0-9]* after [0-9]+ ms"));
-    const std::string after = result.out.substr(result.out.find(" after ") + 7);
-    EXPECT_LT(std::stoll(after), 30000) << result.out;
-    EXPECT_THAT(result.err, HasSubstr("process rank 1"));
-    EXPECT_THAT(result.err, HasSubstr("exited on signal 9"));
-    EXPECT_FALSE(fs::exists(marker)); // rank 0 wrote no report of a run that did not end
-    // (the pattern "killed-ru[n]" matches the job's command lines, not this shell's)
-    std::string pattern = marker.string();
-    pattern.replace(pattern.find("killed-run"), 10, "killed-ru[n]");
-    EXPECT_NE(std::system(("pgrep -f " + quote(pattern) + " >/dev/null").c_str()), 0)
-        << "an lpm process of the killed job is still running";
+    const SignalledJob job = signalRankOneMidRun("KILL");
+    EXPECT_GE(job.endedAfterMs, 0);
+    EXPECT_LT(job.endedAfterMs, 30000) << job.result.out;
+    EXPECT_THAT(job.result.err, HasSubstr("process rank 1"));
+    EXPECT_THAT(job.result.err, HasSubstr("exited on signal 9"));
+    EXPECT_FALSE(job.reportWritten); // rank 0 wrote no report of a run that did not end
+    EXPECT_FALSE(job.processesLeft) << "an lpm process of the killed job is still running";
+}
+
+TEST_F(TrainMpiCli, ARankThatStopsAnsweringEndsTheJobWithinThirtySecondsNamingIt)
+{
+    // SIGSTOP: the process lives on but answers nothing, so only rank 0's
+    // watch over its neighbours can end the job (after 20 s of silence).
+    const SignalledJob job = signalRankOneMidRun("STOP");
+    EXPECT_GE(job.endedAfterMs, 0);
+    EXPECT_LT(job.endedAfterMs, 30000) << job.result.out;
+    EXPECT_THAT(job.result.err, testing::ContainsRegex("lpm: rank 0 of 2 \\(host [^)]+\\): rank 1 \\(host [^)]+\\) has "
+                                                       "not answered for 2[0-9]\\.[0-9] s \\(stopped, or its host "
+                                                       "or the link to it is down\\); ending the job"));
+    // The stopped rank, continued by mpirun to be ended, blames no one.
+    EXPECT_THAT(job.result.err, Not(HasSubstr("rank 1 of 2 (host")));
+    EXPECT_FALSE(job.reportWritten);
+    EXPECT_FALSE(job.processesLeft) << "an lpm process of the stopped job is still running";
 }
 
 TEST_F(TrainMpiCli, RanksThatWouldTrainDifferentlyAreStoppedBeforeTraining)

@@ -8,6 +8,7 @@
 #include "dist/byte_packing.h"
 #include "dist/link_probe.h"
 #include "dist/mpi_channel.h"
+#include "dist/rank_watchdog.h"
 #include "plan/plan_json.h"
 #include "tensor/error.h"
 
@@ -18,10 +19,19 @@ void runOnRanks(const std::function<void(TrainRanks&)>& train)
     int argc = 0;
     char** argv = nullptr;
     MpiSession session(argc, argv); // (throws without MPI: nothing to abort yet)
+    const auto endJob = [&session](const std::string& what) {
+        std::fprintf(stderr, "lpm: rank %d of %d (host %s): %s\n", session.rank(), session.size(),
+                     session.hosts()[size_t(session.rank())].c_str(), what.c_str());
+        std::fflush(stderr);
+        session.abortJob(1);
+    };
     // Declared outside the try: on a failure the channel (and the sends it
     // still holds) stay alive until MPI_Abort ends the job.
+    std::unique_ptr<RankWatchdog> watchdog;
     std::unique_ptr<RankChannel> channel;
     try {
+        watchdog = std::make_unique<RankWatchdog>(session, kRankSilenceLimit,
+                                                  [&](const std::string& what) { endJob(what + "; ending the job"); });
         channel = makeMpiChannel(session);
         if (session.size() < 2)
             throw InvalidArgument("--devices mpi runs one pipeline stage per MPI rank, and this job has 1 rank: "
@@ -29,11 +39,7 @@ void runOnRanks(const std::function<void(TrainRanks&)>& train)
         TrainRanks ranks{session, *channel};
         train(ranks);
     } catch (const std::exception& error) {
-        const int rank = session.rank();
-        std::fprintf(stderr, "lpm: rank %d of %d (host %s): %s\n", rank, session.size(),
-                     session.hosts()[size_t(rank)].c_str(), error.what());
-        std::fflush(stderr);
-        session.abortJob(1);
+        endJob(error.what());
     }
 }
 

@@ -6,6 +6,7 @@
 // with a message naming the rank and its host.
 #pragma once
 
+#include <chrono>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -28,10 +29,17 @@ struct TrainRanks {
     int size() const { return channel.size(); }
 };
 
-// Starts MPI and runs `train` on this rank. Anything it throws is printed
-// as "lpm: rank R of P (host H): ..." and ends every rank of the job
-// (MPI_Abort), so that none waits for this one. Throws (before MPI starts)
-// in a build without MPI, saying how to get it.
+// How long a neighbouring rank may be silent (no heartbeat: stopped, its
+// host or link down) before its neighbours end the job (dist/rank_watchdog.h).
+// Heartbeats come from a thread of their own every 250 ms, whatever the
+// stages compute, so only a rank that cannot run at all is this silent.
+inline constexpr std::chrono::milliseconds kRankSilenceLimit{20000};
+
+// Starts MPI and runs `train` on this rank, its neighbours watched for
+// silence. Anything it throws, and a neighbour silent for kRankSilenceLimit,
+// is printed as "lpm: rank R of P (host H): ..." and ends every rank of the
+// job (MPI_Abort), so that none waits for this one. Throws (before MPI
+// starts) in a build without MPI, saying how to get it.
 void runOnRanks(const std::function<void(TrainRanks&)>& train);
 
 // The links between neighbouring ranks, measured briefly by ping-pong (as

@@ -2,6 +2,7 @@
 #include "dist/link_probe.h"
 #include "dist/mpi_channel.h"
 #include "dist/mpi_session.h"
+#include "dist/rank_watchdog.h"
 
 #include <cstdlib>
 
@@ -41,5 +42,14 @@ std::vector<LinkProbe> probeNeighbourLinks(MpiSession&, const LinkProbeOptions&)
 {
     throw Error(mpiMissingHelp());
 }
+
+struct RankWatchdog::Watch {};
+
+RankWatchdog::RankWatchdog(MpiSession&, std::chrono::milliseconds, SilentHandler)
+{
+    throw Error(mpiMissingHelp());
+}
+
+RankWatchdog::~RankWatchdog() = default;
 
 } // namespace lpm
