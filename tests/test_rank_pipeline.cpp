@@ -233,10 +233,21 @@ TEST(RankPipeline, WhatCannotRunAcrossRanksIsRefusedBeforeTraining)
                                  {"lpm on 3 stages needs 3 ranks (one per device), the job has 2"});
     expectError<InvalidArgument>([] { train("mlp", "interleaved", 4, 4, 2, 1, 2); },
                                  {"of 2 chunks each needs 2 ranks", "the job has 4"});
+}
+
+TEST(RankPipeline, GradientClippingAcrossRanksClipsAsInOneProcess)
+{
+    // Each stage clips by the whole model's norm: the ranks exchange their
+    // units' squared gradients every mini-batch (dp: rank 0 clips the sum).
     OptimizerOptions clipped = sgd();
-    clipped.clipGradNorm = 1.0f;
-    expectError<InvalidArgument>([&] { train("mlp", "lpm", 2, 2, 2, 1, 1, clipped); },
-                                 {"gradient clipping (--clip-grad-norm) across ranks is not available yet"});
+    clipped.clipGradNorm = 0.05f;
+    for (const std::string schedule : {"1f1b", "lpm", "dp"}) {
+        SCOPED_TRACE(schedule);
+        const std::string inProcess = train("lenet5", schedule, 2, 0, 4, 2, 1, clipped)[0].digest;
+        ASSERT_NE(inProcess, train("lenet5", schedule, 2, 0, 4, 2)[0].digest) << "0.05 did not clip";
+        for (const RankResult& result : train("lenet5", schedule, 2, 2, 4, 2, 1, clipped))
+            EXPECT_EQ(result.digest, inProcess);
+    }
 }
 
 TEST(RankPipeline, AMessageGoesOverAsBytesAndABrokenOneIsRefused)

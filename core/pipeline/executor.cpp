@@ -78,8 +78,6 @@ void PipelineExecutor::requireRunnableAcrossRanks(int workers, const SnapshotReq
                               + (chunks_ > 1 ? " of " + std::to_string(chunks_) + " chunks each" : "") + " needs "
                               + std::to_string(workers) + " ranks (one per device), the job has "
                               + std::to_string(ranks_->size()));
-    if (optimizer_.clipGradNorm() > 0.0f)
-        notYet("gradient clipping (--clip-grad-norm)");
     if (snapshots != nullptr && snapshots->due)
         notYet("live evaluation");
 }

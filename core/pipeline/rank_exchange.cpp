@@ -99,6 +99,45 @@ std::optional<StepResult> receiveStepResults(RankChannel& channel, const std::ve
     return SharedRun::combined(counts, losses);
 }
 
+std::vector<double> exchangeUnitSquares(RankChannel& channel, int miniBatch, int firstUnit,
+                                        const std::vector<double>& mine, int unitCount,
+                                        const std::function<bool()>& giveUp)
+{
+    BytePacker packer;
+    packer.put<int32_t>(miniBatch);
+    packer.put<int32_t>(firstUnit);
+    packer.putVector(mine);
+    const MessageBytes message = packer.take();
+    for (int rank = 0; rank < channel.size(); ++rank)
+        if (rank != channel.rank())
+            channel.send(rank, kGradientSquaresTag, message);
+    std::vector<double> squares(size_t(unitCount), 0.0);
+    auto place = [&](int first, const std::vector<double>& part, const std::string& what) {
+        if (first < 0 || part.size() > size_t(unitCount - first))
+            throw Error(what + " are of units " + std::to_string(first) + ".."
+                        + std::to_string(first + int(part.size()) - 1) + ", the model has "
+                        + std::to_string(unitCount));
+        std::copy(part.begin(), part.end(), squares.begin() + first);
+    };
+    place(firstUnit, mine, "this rank's gradient squares");
+    for (int rank = 0; rank < channel.size(); ++rank) {
+        if (rank == channel.rank())
+            continue;
+        const std::optional<MessageBytes> bytes = channel.receive(rank, kGradientSquaresTag, giveUp);
+        if (!bytes)
+            throw RunAborted();
+        const std::string what = "gradient squares from rank " + std::to_string(rank);
+        ByteUnpacker unpacker(*bytes, what);
+        const int theirMiniBatch = unpacker.get<int32_t>();
+        if (theirMiniBatch != miniBatch)
+            throw Error(what + " are of mini-batch " + std::to_string(theirMiniBatch) + ", expected "
+                        + std::to_string(miniBatch));
+        const int theirFirst = unpacker.get<int32_t>();
+        place(theirFirst, unpacker.getVector<double>(), what);
+    }
+    return squares;
+}
+
 void sendStatisticUpdate(RankChannel& channel, int miniBatch, int microBatch, const std::vector<float>& update)
 {
     BytePacker packer;

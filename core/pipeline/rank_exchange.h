@@ -44,6 +44,16 @@ void sendStatisticUpdate(RankChannel& channel, int miniBatch, int microBatch, co
 void receiveStatisticUpdates(RankChannel& channel, int miniBatch, int microBatches, SharedRun& shared,
                              const std::function<bool()>& giveUp);
 
+// Gradient clipping across ranks (one stage per rank): each stage sends
+// every other rank its units' Σ g² for mini-batch `miniBatch` (units from
+// `firstUnit` on) and receives theirs; returns every unit's, by unit, as
+// one process's stages would share them (StageWorker::agreedClippingScale).
+// Throws RunAborted when `giveUp` said so first.
+constexpr int kGradientSquaresTag = 32765;
+std::vector<double> exchangeUnitSquares(RankChannel& channel, int miniBatch, int firstUnit,
+                                        const std::vector<double>& mine, int unitCount,
+                                        const std::function<bool()>& giveUp);
+
 // The run's start on every rank's clock: after a barrier, each rank's own
 // `mine`, except that ranks whose steady clock is rank 0's (the same
 // kernel: Linux's boot_id) take rank 0's start, so that their timelines

@@ -288,6 +288,10 @@ float StageWorker::agreedClippingScale(int miniBatch)
 {
     backend_.synchronize(); // the gradients are complete on this stage's stream before they are read
     const std::vector<double> mine = unitGradientSquares(store_, first_, last_);
+    if (run_.ranks != nullptr) // (one stage per rank: clipping runs with one chunk per stage)
+        return clippingScale(exchangeUnitSquares(*run_.ranks, miniBatch, first_, mine, model_.unitCount(),
+                                                 [this] { return run_.control.aborted(); }),
+                             optimizer_.clipGradNorm());
     std::unique_lock<std::mutex> lock(run_.control.mutex());
     std::vector<double>& squares = run_.unitSquares[miniBatch];
     squares.resize(size_t(model_.unitCount()), 0.0);
