@@ -29,25 +29,11 @@ TEST_F(Cli, TrainHelpListsTheOptions)
 {
     const RunResult result = lpm("train --help");
     EXPECT_EQ(result.exitCode, 0) << result.err;
-    for (const char* flag : {"--model",
-                             "--dataset",
-                             "--epochs",
-                             "--steps",
-                             "--batch",
-                             "--micro-batches",
-                             "--optimizer",
-                             "--lr",
-                             "--momentum",
-                             "--nesterov",
-                             "--weight-decay",
-                             "--seed",
-                             "--threads",
-                             "--save-checkpoint",
-                             "--load-checkpoint",
-                             "--json",
-                             "--no-eval",
-                             "--no-live-eval",
-                             "--live-eval-samples",
+    for (const char* flag : {"--model",    "--dataset",         "--epochs",           "--steps",
+                             "--batch",    "--micro-batches",   "--optimizer",        "--lr",
+                             "--momentum", "--nesterov",        "--weight-decay",     "--seed",
+                             "--threads",  "--save-checkpoint", "--checkpoint-every", "--load-checkpoint",
+                             "--json",     "--no-eval",         "--no-live-eval",     "--live-eval-samples",
                              "--quiet"})
         EXPECT_THAT(result.out, HasSubstr(flag));
 }
@@ -122,6 +108,18 @@ TEST_F(Cli, SaveCheckpointIntoMissingFolderFailsBeforeTraining)
     expectOneLineError(result, {"--save-checkpoint", "/nonexistent/dir"});
     EXPECT_LT(result.seconds, 10.0);
     EXPECT_EQ(result.out, "");
+}
+
+TEST_F(Cli, CheckpointEveryWithoutAFileOrWithZeroStepsIsRefused)
+{
+    const RunResult alone = lpm("train --model cnn --dataset synthetic --epochs 10 --checkpoint-every 50");
+    expectOneLineError(alone, {"--checkpoint-every 50 needs --save-checkpoint FILE"});
+    EXPECT_EQ(alone.out, "");
+    const RunResult zero = lpm("train --model cnn --dataset synthetic --epochs 10 --checkpoint-every 0 "
+                               "--save-checkpoint "
+                               + quote(path("never.ckpt")));
+    expectOneLineError(zero, {"--checkpoint-every", "0"});
+    EXPECT_FALSE(fs::exists(path("never.ckpt")));
 }
 
 TEST_F(Cli, CorruptCheckpoint)

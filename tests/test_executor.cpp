@@ -704,6 +704,51 @@ TEST(PipelinedTrainer, EpochsEvaluationAndResumeMatchSequential)
     std::filesystem::remove(file);
 }
 
+TEST(PipelinedTrainer, PeriodicCheckpointsEndSegmentsAndEachResumesExactly)
+{
+    // 20 steps of 16 per epoch, a checkpoint every 6: segments end at steps
+    // 6, 12, 16 (the epoch), 18 and 20; each checkpoint, resumed for the
+    // rest, gives the uninterrupted run's weights (exact schedules; and
+    // sequential, which has no segments).
+    const std::filesystem::path folder =
+        std::filesystem::temp_directory_path() / ("lpm-test-periodic-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(folder);
+    for (const std::string schedule : {"sequential", "1f1b", "lpm"}) {
+        SCOPED_TRACE(schedule);
+        TrainOptions options;
+        options.model = "lenet5";
+        options.batch = kBatch;
+        options.microBatches = 4;
+        options.seed = kSeed;
+        options.steps = 20;
+        options.optimizer = sgd();
+        if (schedule != "sequential") {
+            options.schedule = schedule;
+            options.stages = evenStages(12, 3);
+        }
+        const std::string uninterrupted = Trainer(options, data()).run().weightsDigest;
+        Trainer checkpointed(options, data());
+        std::vector<int64_t> saved;
+        checkpointed.setCheckpointEvery(6, [&](int64_t step) {
+            saved.push_back(step);
+            checkpointed.saveCheckpoint(folder / ("step-" + std::to_string(step) + ".ckpt"));
+        });
+        const TrainSummary summary = checkpointed.run();
+        EXPECT_EQ(summary.weightsDigest, uninterrupted);
+        EXPECT_EQ(saved, (std::vector<int64_t>{6, 12, 18}));
+        if (schedule != "sequential") {
+            EXPECT_EQ(summary.segmentSteps, (std::vector<int64_t>{6, 6, 4, 2, 2}));
+        }
+        for (int64_t step : saved) {
+            options.steps = 20 - step;
+            Trainer resumed(options, data());
+            resumed.loadCheckpoint(folder / ("step-" + std::to_string(step) + ".ckpt"));
+            EXPECT_EQ(resumed.run().weightsDigest, uninterrupted) << "from step " << step;
+        }
+    }
+    std::filesystem::remove_all(folder);
+}
+
 // Waiters that spin before blocking (the executor's default on CPU stages)
 // still see a message, a stop and an abort as soon as they happen, not when
 // the spin runs out.

@@ -48,17 +48,18 @@ protected:
         EXPECT_EQ(result.exitCode, 0) << result.err;
         return digestIn(report);
     }
-    // A long run (common()) of 2 ranks, rank 1 of which (found by the rank
-    // Open MPI puts in its environment) gets `signal` after 4 s (planning and
-    // the handshake take about 1).
-    SignalledJob signalRankOneMidRun(const std::string& signal)
+    // A long run (common(), then `more`) of 2 ranks, rank 1 of which (found
+    // by the rank Open MPI puts in its environment) gets `signal` after 4 s
+    // (planning and the handshake take about 1).
+    SignalledJob signalRankOneMidRun(const std::string& signal, const std::string& more = "")
     {
         const fs::path marker = path("signalled-run-" + signal + ".json");
         const fs::path script = path("signal-rank-1-" + signal + ".sh");
         std::ofstream(script)
             << "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --mca "
                "btl tcp,self -np 2 "
-            << quote(LPM_BINARY) << " " << common(1000000) << " --devices mpi --json " << quote(marker) << " &\n"
+            << quote(LPM_BINARY) << " " << common(1000000) << " " << more << " --devices mpi --json " << quote(marker)
+            << " &\n"
             << "job=$!\nsleep 4\n"
             << "for p in $(pgrep -f " << quote(marker.string()) << "); do\n"
             << "  if tr '\\0' '\\n' </proc/$p/environ | grep -qx OMPI_COMM_WORLD_RANK=1; then\n"
@@ -198,13 +199,28 @@ TEST_F(TrainMpiCli, ACheckpointFromTwoRanksResumesOnTwoOrThreeAsIfUninterrupted)
 
 TEST_F(TrainMpiCli, ARankKilledMidEpochEndsTheJobWithinThirtySecondsNamingIt)
 {
-    const SignalledJob job = signalRankOneMidRun("KILL");
+    const fs::path checkpoint = path("every-10-steps.ckpt");
+    const SignalledJob job =
+        signalRankOneMidRun("KILL", "--save-checkpoint " + quote(checkpoint) + " --checkpoint-every 10");
     EXPECT_GE(job.endedAfterMs, 0);
     EXPECT_LT(job.endedAfterMs, 30000) << job.result.out;
     EXPECT_THAT(job.result.err, HasSubstr("process rank 1"));
     EXPECT_THAT(job.result.err, HasSubstr("exited on signal 9"));
     EXPECT_FALSE(job.reportWritten); // rank 0 wrote no report of a run that did not end
     EXPECT_FALSE(job.processesLeft) << "an lpm process of the killed job is still running";
+    // The last complete checkpoint (every 10 steps, replaced atomically)
+    // resumes in one process to the weights of an uninterrupted run.
+    ASSERT_TRUE(fs::exists(checkpoint));
+    const fs::path resumed = path("resumed.json");
+    const RunResult resume =
+        lpm(training(2) + " --no-eval --quiet --load-checkpoint " + quote(checkpoint) + " --json " + quote(resumed));
+    ASSERT_EQ(resume.exitCode, 0) << resume.err;
+    const int64_t saved = readJson(resumed).at("global_step").get<int64_t>() - 2;
+    EXPECT_GT(saved, 0);
+    EXPECT_EQ(saved % 10, 0);
+    const fs::path straight = path("straight.json");
+    ASSERT_EQ(lpm(training(saved + 2) + " --no-eval --quiet --json " + quote(straight)).exitCode, 0);
+    EXPECT_EQ(digestIn(resumed), digestIn(straight));
 }
 
 TEST_F(TrainMpiCli, ARankThatStopsAnsweringEndsTheJobWithinThirtySecondsNamingIt)

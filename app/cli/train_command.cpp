@@ -40,6 +40,7 @@ struct TrainCommandOptions {
     std::string dataset;       // empty: defaultDatasetFor(the model)
     double learningRate = 0.0; // 0 until set: the optimizer's default
     std::string saveCheckpoint;
+    int64_t checkpointEvery = 0; // steps between checkpoints written during the run (0: at the end only)
     std::string loadCheckpoint;
     std::string exportOnnx; // an imported model's file again, with the trained weights
     std::string jsonFile;
@@ -297,6 +298,9 @@ void requirePlanForRanks(const Plan& plan, const TrainRanks& ranks)
 
 void runTrain(TrainCommandOptions options, TrainRanks* ranks = nullptr)
 {
+    if (options.checkpointEvery > 0 && options.saveCheckpoint.empty())
+        throw InvalidArgument("--checkpoint-every " + std::to_string(options.checkpointEvery)
+                              + " needs --save-checkpoint FILE: the file each checkpoint replaces");
     if (ranks != nullptr)
         prepareForRanks(options, *ranks);
     OptimizerOptions& optimizer = options.train.optimizer;
@@ -394,9 +398,15 @@ void runTrain(TrainCommandOptions options, TrainRanks* ranks = nullptr)
                                                          + " weight decay " + std::to_string(optimizer.weightDecay)},
                                    {"--epochs/--steps",
                                     std::to_string(options.train.epochs) + "/" + std::to_string(options.train.steps)},
+                                   {"--checkpoint-every", std::to_string(options.checkpointEvery)},
                                    {"the weights to start from", trainer.weightsDigest()}});
         trainer.setRanks(&ranks->channel);
     }
+    if (options.checkpointEvery > 0) // (across ranks, rank 0 alone writes; every rank ends its segments there)
+        trainer.setCheckpointEvery(options.checkpointEvery, [&](int64_t) {
+            if (!options.saveCheckpoint.empty())
+                trainer.saveCheckpoint(options.saveCheckpoint);
+        });
     if (!options.quiet && options.train.backend == "cpu")
         std::fprintf(stderr, "%s\n", blasKernelReport().describe().c_str());
     if (!options.quiet)
@@ -571,6 +581,12 @@ void addTrainCommand(CLI::App& app)
     command->add_flag("--tf32", train.tf32, "With --backend cuda: allow TF32 tensor cores (faster, not exact)");
     command->add_option("--save-checkpoint", options->saveCheckpoint,
                         "Write a checkpoint to this file at the end (atomically)");
+    command
+        ->add_option("--checkpoint-every", options->checkpointEvery,
+                     "With --save-checkpoint: also replace that file every N steps during the run (atomically: "
+                     "it always holds the last complete checkpoint); a pipelined run drains its pipeline there, "
+                     "as at an epoch's end")
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
     command->add_option("--export-onnx", options->exportOnnx,
                         "With --model PATH.onnx: write a copy of that file with the trained weights (and batch "
                         "norm's running statistics) to this file at the end (atomically)");

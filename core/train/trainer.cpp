@@ -100,6 +100,14 @@ EvaluationResult Trainer::evaluate()
     return evaluateModel(*backend_, model_, data_.test, options_.evaluationBatch);
 }
 
+void Trainer::setCheckpointEvery(int64_t everySteps, std::function<void(int64_t globalStep)> save)
+{
+    if (everySteps < 0)
+        throw InvalidArgument("checkpoint every " + std::to_string(everySteps) + " steps: expected 0 (none) or more");
+    checkpointEvery_ = everySteps;
+    saveCheckpointAt_ = std::move(save);
+}
+
 TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* stop,
                           int64_t reportEverySteps)
 {
@@ -188,8 +196,11 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
             break;
         }
         if (executor_) {
-            // One segment up to the epoch's end (where evaluation comes) or the run's.
-            const int64_t count = std::min(totalSteps - summary.steps, perEpoch - globalStep_ % perEpoch);
+            // One segment up to the epoch's end (where evaluation comes), the
+            // next periodic checkpoint, or the run's end.
+            int64_t count = std::min(totalSteps - summary.steps, perEpoch - globalStep_ % perEpoch);
+            if (checkpointEvery_ > 0)
+                count = std::min(count, checkpointEvery_ - globalStep_ % checkpointEvery_);
             segmentStart = Clock::now();
             inSegment = true;
             PipelineRun segment =
@@ -222,6 +233,8 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
                 liveEvaluated(live_->evaluate(*backend_, model_), start);
             }
         }
+        if (checkpointEvery_ > 0 && globalStep_ % checkpointEvery_ == 0 && saveCheckpointAt_)
+            saveCheckpointAt_(globalStep_);
         const bool epochEnd = globalStep_ % perEpoch == 0;
         const bool last = summary.steps == totalSteps;
         if (!epochEnd && !last)

@@ -65,6 +65,15 @@ public:
     // whole). Throws InvalidArgument when this trainer runs no pipeline.
     void setRanks(RankChannel* ranks);
 
+    // Periodic checkpoints: whenever the global step reaches a multiple of
+    // `everySteps`, the run calls `save` with it, the weights and optimizer
+    // state then whole (across ranks too). A pipelined run ends a segment
+    // there, draining the pipeline as an epoch's end does: exact schedules
+    // are not changed by it, lpm-async's staleness restarts. Every rank of
+    // a job sets the same `everySteps` (its segments must be the others');
+    // only the one that writes needs a `save`. 0: none.
+    void setCheckpointEvery(int64_t everySteps, std::function<void(int64_t globalStep)> save);
+
     int64_t globalStep() const { return globalStep_; }
     // The measured timeline of the last pipelined segment (an epoch, or the
     // run's last part of one); empty under sequential.
@@ -93,6 +102,8 @@ private:
     std::unique_ptr<LiveEvaluation> live_;       // null without live evaluation
     Timeline lastTimeline_;
     int64_t globalStep_ = 0;
+    int64_t checkpointEvery_ = 0; // steps; 0: no periodic checkpoints
+    std::function<void(int64_t)> saveCheckpointAt_;
 };
 
 } // namespace lpm
