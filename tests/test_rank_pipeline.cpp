@@ -13,6 +13,7 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "data/synthetic_dataset.h"
+#include "dist/rank_broadcast.h"
 #include "expect_error.h"
 #include "nn/model_zoo.h"
 #include "pipeline/executor.h"
@@ -248,6 +249,34 @@ TEST(RankPipeline, GradientClippingAcrossRanksClipsAsInOneProcess)
         for (const RankResult& result : train("lenet5", schedule, 2, 2, 4, 2, 1, clipped))
             EXPECT_EQ(result.digest, inProcess);
     }
+}
+
+TEST(RankPipeline, RankZerosBroadcastArrivesWholeInPiecesOfAnySize)
+{
+    // 1000 bytes in pieces of 7 (the last of 6), of 1000 and of 4096; and nothing.
+    MessageBytes original(1000);
+    for (size_t i = 0; i < original.size(); ++i)
+        original[i] = std::byte(i * 37 % 251);
+    for (const int64_t piece : {int64_t(7), int64_t(1000), int64_t(4096)}) {
+        for (const bool empty : {false, true}) {
+            SCOPED_TRACE("pieces of " + std::to_string(piece) + (empty ? ", nothing sent" : ""));
+            ThreadRanks channels(3);
+            std::vector<MessageBytes> received(3);
+            std::vector<std::jthread> ranks;
+            for (int rank = 0; rank < 3; ++rank)
+                ranks.emplace_back([&, rank] {
+                    // (what ranks other than 0 pass is not sent)
+                    MessageBytes mine = rank != 0 ? MessageBytes(5, std::byte(9)) : empty ? MessageBytes() : original;
+                    received[size_t(rank)] = broadcastFromRankZero(channels.channel(rank), std::move(mine), piece);
+                });
+            ranks.clear(); // (joins)
+            for (const MessageBytes& bytes : received)
+                EXPECT_EQ(bytes, empty ? MessageBytes() : original);
+        }
+    }
+    ThreadRanks one(1);
+    expectError<InvalidArgument>([&] { broadcastFromRankZero(one.channel(0), {}, 0); },
+                                 {"pieces of 0 bytes, expected 1 or more"});
 }
 
 TEST(RankPipeline, AMessageGoesOverAsBytesAndABrokenOneIsRefused)

@@ -251,6 +251,36 @@ TEST_F(TrainMpiCli, RanksThatWouldTrainDifferentlyAreStoppedBeforeTraining)
     EXPECT_THAT(result.out, Not(HasSubstr("weights digest")));
 }
 
+TEST_F(TrainMpiCli, OnlyRankZeroReadsTheDataSet)
+{
+    // gpt-mini on `--dataset text`, the corpus $LPM_TEXT_CORPUS names: rank
+    // 1's names no file, so the job trains only if rank 0 alone reads it
+    // (and sends it over): to sequential's weights in one process.
+    const fs::path corpus = path("corpus.txt");
+    {
+        std::ofstream text(corpus);
+        for (int i = 0; i < 400; ++i)
+            text << "stage " << i % 7 << " sends its activations on and waits for gradients. ";
+    }
+    const std::string training = "train --model gpt-mini --dataset text --steps 2 --batch 4 --micro-batches 2 "
+                                 "--no-eval --quiet";
+    const fs::path sequential = path("sequential-text.json"), acrossRanks = path("ranks-text.json");
+    const RunResult one = shell("LPM_TEXT_CORPUS=" + quote(corpus) + " " + quote(LPM_BINARY) + " " + training
+                                + " --json " + quote(sequential));
+    ASSERT_EQ(one.exitCode, 0) << one.err;
+    const std::string rank =
+        quote(LPM_BINARY) + " " + training + " --devices mpi --schedule 1f1b --partitioner balanced";
+    const RunResult two =
+        mpirun("-np 1 -x LPM_TEXT_CORPUS=" + quote(corpus) + " " + rank + " --json " + quote(acrossRanks)
+               + " : -np 1 -x LPM_TEXT_CORPUS=" + quote(path("no-such-corpus.txt")) + " " + rank);
+    ASSERT_EQ(two.exitCode, 0) << two.err;
+    EXPECT_EQ(digestIn(acrossRanks), digestIn(sequential));
+    // Without it, rank 0 names the file it could not read, and the job ends.
+    const RunResult missing = mpirun("-np 2 -x LPM_TEXT_CORPUS=" + quote(path("no-such-corpus.txt")) + " " + rank);
+    EXPECT_NE(missing.exitCode, 0);
+    EXPECT_THAT(missing.err, testing::ContainsRegex("lpm: rank 0 of 2 \\(host [^)]+\\): .*no-such-corpus.txt"));
+}
+
 TEST_F(TrainMpiCli, OutsideAJobOfTwoRanksOrWithWhatIsNotAvailableYetItSaysWhatToDo)
 {
     const RunResult alone = lpm(common() + " --devices mpi");

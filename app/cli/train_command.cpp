@@ -384,15 +384,15 @@ void runTrain(TrainCommandOptions options, TrainRanks* ranks = nullptr)
 
     if (options.dataset.empty())
         options.dataset = defaultDatasetFor(options.train.model);
-    DatasetSplits data = loadTrainingData(options.dataset, options.train.model, options.train.seed);
+    auto load = [&] { return loadTrainingData(options.dataset, options.train.model, options.train.seed); };
+    DatasetSplits data = ranks ? dataOfRankZero(*ranks, load, options.quiet) : load();
     Trainer trainer(options.train, data);
     if (!options.loadCheckpoint.empty())
         trainer.loadCheckpoint(options.loadCheckpoint);
     if (ranks != nullptr) {
         requireRanksAgree(*ranks, {{"the build", buildIdentity()},
                                    {"the plan", planToJson(pipeline->plan)},
-                                   {"the data set", data.train.name + " " + contentDigest(data.train)},
-                                   {"the test set", data.test.name + " " + contentDigest(data.test)},
+                                   {"--dataset", options.dataset}, // (rank 0's alone is read)
                                    {"--lr", std::to_string(optimizer.learningRate)},
                                    {"the optimizer", optimizer.kind + " momentum " + std::to_string(optimizer.momentum)
                                                          + " weight decay " + std::to_string(optimizer.weightDecay)},

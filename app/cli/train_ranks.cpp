@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <string_view>
 
 #include "dist/byte_packing.h"
 #include "dist/link_probe.h"
 #include "dist/mpi_channel.h"
+#include "dist/rank_broadcast.h"
 #include "dist/rank_watchdog.h"
 #include "plan/plan_json.h"
 #include "tensor/error.h"
@@ -79,11 +79,57 @@ Plan planOfRankZero(TrainRanks& ranks, const std::function<Plan()>& makePlan)
     std::string mine;
     if (ranks.rank() == 0)
         mine = planToJson(makePlan());
-    const MessageBytes bytes(reinterpret_cast<const std::byte*>(mine.data()),
-                             reinterpret_cast<const std::byte*>(mine.data() + mine.size()));
-    const std::vector<MessageBytes> all = ranks.channel.allGather(bytes);
-    const MessageBytes& plan = all[0];
+    const MessageBytes plan = broadcastFromRankZero(
+        ranks.channel, MessageBytes(reinterpret_cast<const std::byte*>(mine.data()),
+                                    reinterpret_cast<const std::byte*>(mine.data() + mine.size())));
     return planFromJson(std::string(reinterpret_cast<const char*>(plan.data()), plan.size()), "the plan from rank 0");
+}
+
+namespace {
+
+void packDataset(BytePacker& packer, const Dataset& data)
+{
+    packer.putVector(std::vector<char>(data.name.begin(), data.name.end()));
+    for (int64_t value : {data.count, data.channels, data.height, data.width, data.classes, data.tokens})
+        packer.put<int64_t>(value);
+    packer.putVector(data.images);
+    packer.putVector(data.labels);
+    packer.putVector(data.text);
+}
+
+Dataset unpackDataset(ByteUnpacker& unpacker)
+{
+    Dataset data;
+    const std::vector<char> name = unpacker.getVector<char>();
+    data.name.assign(name.begin(), name.end());
+    for (int64_t* value : {&data.count, &data.channels, &data.height, &data.width, &data.classes, &data.tokens})
+        *value = unpacker.get<int64_t>();
+    data.images = unpacker.getVector<float>();
+    data.labels = unpacker.getVector<int32_t>();
+    data.text = unpacker.getVector<uint8_t>();
+    return data;
+}
+
+} // namespace
+
+DatasetSplits dataOfRankZero(TrainRanks& ranks, const std::function<DatasetSplits()>& load, bool quiet)
+{
+    BytePacker packer;
+    if (ranks.rank() == 0) {
+        const DatasetSplits data = load();
+        packDataset(packer, data.train);
+        packDataset(packer, data.test);
+    }
+    MessageBytes mine = packer.take();
+    if (ranks.rank() == 0 && !quiet)
+        std::fprintf(stderr, "sending the data set (%.1f MB) to the other %d ranks\n", double(mine.size()) / 1e6,
+                     ranks.size() - 1);
+    const MessageBytes bytes = broadcastFromRankZero(ranks.channel, std::move(mine));
+    ByteUnpacker unpacker(bytes, "the data set from rank 0");
+    DatasetSplits data;
+    data.train = unpackDataset(unpacker);
+    data.test = unpackDataset(unpacker);
+    return data;
 }
 
 void requireRanksAgree(TrainRanks& ranks, const std::vector<std::pair<std::string, std::string>>& identity)
@@ -118,17 +164,6 @@ void requireRanksAgree(TrainRanks& ranks, const std::vector<std::pair<std::strin
                             + "': every rank must run the same lpm on the same data and options");
         }
     }
-}
-
-std::string contentDigest(const Dataset& data)
-{
-    auto hashOf = [](const auto& values) {
-        return std::hash<std::string_view>{}(
-            std::string_view(reinterpret_cast<const char*>(values.data()), sizeof(values[0]) * values.size()));
-    };
-    char text[64];
-    std::snprintf(text, sizeof text, "%016zx%016zx%016zx", hashOf(data.images), hashOf(data.labels), hashOf(data.text));
-    return text;
 }
 
 nlohmann::json ranksJson(const TrainRanks& ranks, const Plan& plan)

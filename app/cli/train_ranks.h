@@ -60,9 +60,11 @@ Plan planOfRankZero(TrainRanks& ranks, const std::function<Plan()>& makePlan);
 // its host, the field and both values.
 void requireRanksAgree(TrainRanks& ranks, const std::vector<std::pair<std::string, std::string>>& identity);
 
-// A digest of a data set's samples, labels and text, for the handshake
-// (the ranks of one job run the same build, so the same hash).
-std::string contentDigest(const Dataset& data);
+// Rank 0's `load()`, on every rank: only rank 0 reads the data set (the
+// others' hosts need not have its files), and sends it to the others over
+// the job's channel (a note on stderr says how much, unless `quiet`).
+// A collective.
+DatasetSplits dataOfRankZero(TrainRanks& ranks, const std::function<DatasetSplits()>& load, bool quiet);
 
 // What --json adds across ranks: every rank's host, and the links between
 // neighbouring ranks the plan was cut by (its devices' links), measured
