@@ -47,9 +47,10 @@ struct RankResult {
 // `steps` steps of `schedule` on `stages` stages: in one process (ranks 0),
 // or on `ranks` ranks played by threads, each training its own copy of the
 // model (as processes would); the ranks' results by rank.
+// `stopAfter` (≥ 0): rank 0's stop is requested once it has reported that step.
 std::vector<RankResult> train(const std::string& modelName, const std::string& schedule, int stages, int ranks,
                               int64_t microBatches, int steps, int chunks = 1,
-                              const OptimizerOptions& optimizerOptions = sgd())
+                              const OptimizerOptions& optimizerOptions = sgd(), int64_t stopAfter = -1)
 {
     ThreadRanks channels(std::max(ranks, 1));
     std::vector<RankResult> results(size_t(std::max(ranks, 1)));
@@ -70,10 +71,13 @@ std::vector<RankResult> train(const std::string& modelName, const std::string& s
             if (ranks > 0)
                 executor.setRanks(&channels.channel(rank));
             RankResult& result = results[size_t(rank)];
-            PipelineRun run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, nullptr,
+            std::atomic<bool> stop{false}; // (every rank's is set; rank 0's alone counts)
+            PipelineRun run = executor.run([&](int64_t step) { return batcher.batchAt(step); }, 0, steps, &stop,
                                            [&](int64_t step, const StepResult& stepResult) {
                                                result.reported.push_back(step);
                                                result.reportedResults.push_back(stepResult);
+                                               if (step == stopAfter)
+                                                   stop = true;
                                            });
             result.digest = weightsDigest(store) + " state " + optimizerStateDigest(*optimizer);
             result.steps = run.steps;
@@ -92,7 +96,7 @@ std::vector<RankResult> train(const std::string& modelName, const std::string& s
     return results;
 }
 
-std::string sequentialDigest(const std::string& modelName, int64_t microBatches, int steps)
+std::string sequentialDigest(const std::string& modelName, int64_t microBatches, int64_t steps)
 {
     Model model = buildModel(modelName);
     ParameterStore store(model);
@@ -248,6 +252,35 @@ TEST(RankPipeline, GradientClippingAcrossRanksClipsAsInOneProcess)
         ASSERT_NE(inProcess, train("lenet5", schedule, 2, 0, 4, 2)[0].digest) << "0.05 did not clip";
         for (const RankResult& result : train("lenet5", schedule, 2, 2, 4, 2, 1, clipped))
             EXPECT_EQ(result.digest, inProcess);
+    }
+}
+
+TEST(RankPipeline, RankZerosStopEndsEveryRankAtTheSameStepAsIfTheRunWereShorter)
+{
+    // 40 steps asked for; rank 0 asks to stop once it has reported step 2.
+    // Every rank then ends at one step T (the last rank 0's first stage
+    // began), and holds the weights of a T-step run.
+    const int m = 4;
+    for (const std::string schedule : {"gpipe", "1f1b", "lpm", "zb-h1", "interleaved", "lpm-async", "dp"}) {
+        SCOPED_TRACE(schedule);
+        const bool interleaved = schedule == "interleaved";
+        const int stages = interleaved ? 4 : 2; // (interleaved: 2 chunks on each of 2 ranks)
+        const std::vector<RankResult> results =
+            train("resnet-mini", schedule, stages, 2, m, 40, interleaved ? 2 : 1, sgd(), 2);
+        const int64_t trained = int64_t(results[0].steps.size());
+        EXPECT_GE(trained, 3);
+        EXPECT_LT(trained, 40);
+        for (const RankResult& result : results) {
+            EXPECT_EQ(int64_t(result.steps.size()), trained);
+            EXPECT_EQ(result.digest, results[0].digest);
+            EXPECT_EQ(int64_t(result.reported.size()), trained);
+        }
+        const int shorter = int(trained);
+        if (schedule == "dp" || schedule == "lpm-async") // (their own weights, in one process)
+            EXPECT_EQ(results[0].digest,
+                      train("resnet-mini", schedule, stages, 0, m, shorter, interleaved ? 2 : 1)[0].digest);
+        else
+            EXPECT_EQ(results[0].digest, sequentialDigest("resnet-mini", m, trained));
     }
 }
 

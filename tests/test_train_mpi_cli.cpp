@@ -239,6 +239,32 @@ TEST_F(TrainMpiCli, ARankThatStopsAnsweringEndsTheJobWithinThirtySecondsNamingIt
     EXPECT_FALSE(job.processesLeft) << "an lpm process of the stopped job is still running";
 }
 
+TEST_F(TrainMpiCli, SigusrToMpirunStopsEveryRankAtOneStepAndRankZeroWritesTheRun)
+{
+    // mpirun forwards SIGUSR1 to every rank; rank 0 stops the job after the
+    // last mini-batch it began, the others there too, and it writes the
+    // report and the checkpoint of a shorter run.
+    const fs::path report = path("stopped.json"), checkpoint = path("stopped.ckpt");
+    const fs::path script = path("stop-job.sh");
+    std::ofstream(script) << "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --mca "
+                             "btl tcp,self -np 2 "
+                          << quote(LPM_BINARY) << " " << common(1000000) << " --devices mpi --json " << quote(report)
+                          << " --save-checkpoint " << quote(checkpoint) << " &\n"
+                          << "job=$!\nsleep 4\nkill -USR1 $job\nwait $job\necho \"exit $?\"\n";
+    const RunResult result = shell("bash " + quote(script));
+    EXPECT_THAT(result.out, HasSubstr("exit 0")) << result.err;
+    ASSERT_TRUE(fs::exists(report)) << result.err;
+    const json document = readJson(report);
+    EXPECT_TRUE(document.at("stopped").get<bool>());
+    const int64_t steps = document.at("steps").get<int64_t>();
+    EXPECT_GT(steps, 0);
+    EXPECT_LT(steps, 1000000);
+    EXPECT_TRUE(fs::exists(checkpoint));
+    const fs::path straight = path("straight.json");
+    ASSERT_EQ(lpm(training(steps) + " --no-eval --quiet --json " + quote(straight)).exitCode, 0);
+    EXPECT_EQ(digestIn(report), digestIn(straight));
+}
+
 TEST_F(TrainMpiCli, RanksThatWouldTrainDifferentlyAreStoppedBeforeTraining)
 {
     // Rank 1 with another learning rate: the handshake names it, its host and both values.

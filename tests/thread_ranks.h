@@ -51,6 +51,16 @@ private:
             queue.pop_front();
             return bytes;
         }
+        std::optional<MessageBytes> tryReceive(int from, int tag) override
+        {
+            const std::lock_guard<std::mutex> lock(ranks_.mutex_);
+            std::deque<MessageBytes>& queue = ranks_.queues_[{from, rank_, tag}];
+            if (queue.empty())
+                return std::nullopt;
+            MessageBytes bytes = std::move(queue.front());
+            queue.pop_front();
+            return bytes;
+        }
         bool barrier(const std::function<bool()>& giveUp) override
         {
             std::unique_lock<std::mutex> lock(ranks_.mutex_);
@@ -90,8 +100,13 @@ private:
     bool waitUntil(std::unique_lock<std::mutex>& lock, Ready ready, const std::function<bool()>& giveUp)
     {
         while (!ready()) {
-            if (giveUp && giveUp())
-                return false;
+            if (giveUp) { // (asked without the lock: it may use the channel)
+                lock.unlock();
+                const bool givenUp = giveUp();
+                lock.lock();
+                if (givenUp)
+                    return false;
+            }
             changed_.wait_for(lock, std::chrono::milliseconds(1));
         }
         return true;

@@ -1,5 +1,6 @@
 #include "cli/train_command.h"
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -89,27 +90,29 @@ extern "C" void requestStop(int)
     stopRequested.store(true);
 }
 
-// While alive, Ctrl+C and SIGTERM ask the run to stop after the current step
-// instead of killing the process; the previous handlers come back on exit.
+// While alive, Ctrl+C, SIGTERM and SIGUSR1 ask the run to stop after the
+// current step instead of killing the process; the previous handlers come
+// back on exit. (mpirun forwards SIGUSR1 to every rank, and rank 0 stops the
+// job; on Ctrl+C or SIGTERM it kills the ranks a second later.)
 class StopOnSignal {
 public:
     StopOnSignal()
     {
         stopRequested.store(false);
-        previousInterrupt_ = std::signal(SIGINT, requestStop);
-        previousTerminate_ = std::signal(SIGTERM, requestStop);
+        for (size_t i = 0; i < kSignals.size(); ++i)
+            previous_[i] = std::signal(kSignals[i], requestStop);
     }
     ~StopOnSignal()
     {
-        std::signal(SIGINT, previousInterrupt_);
-        std::signal(SIGTERM, previousTerminate_);
+        for (size_t i = 0; i < kSignals.size(); ++i)
+            std::signal(kSignals[i], previous_[i]);
     }
     StopOnSignal(const StopOnSignal&) = delete;
     StopOnSignal& operator=(const StopOnSignal&) = delete;
 
 private:
-    void (*previousInterrupt_)(int);
-    void (*previousTerminate_)(int);
+    static constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGUSR1};
+    std::array<void (*)(int), 3> previous_{};
 };
 
 std::string progressDetail(const TrainProgress& progress)

@@ -91,23 +91,18 @@ public:
     {
         MPI_Status status{};
         MPI_Message message = MPI_MESSAGE_NULL; // matched: no other receive can take it
-        const bool arrived = pollUntil(
-            [&] {
-                const std::lock_guard<std::mutex> lock(mutex_);
-                reapFinishedSends();
-                int flag = 0;
-                checkMpi(MPI_Improbe(from, tag, communicator_, &flag, &message, &status), "MPI_Improbe");
-                return flag != 0;
-            },
-            giveUp);
-        if (!arrived)
+        if (!pollUntil([&] { return matched(from, tag, message, status); }, giveUp))
             return std::nullopt;
-        const std::lock_guard<std::mutex> lock(mutex_);
-        int count = 0;
-        checkMpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
-        MessageBytes bytes(static_cast<size_t>(count));
-        checkMpi(MPI_Mrecv(bytes.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE), "MPI_Mrecv");
-        return bytes;
+        return take(message, status);
+    }
+
+    std::optional<MessageBytes> tryReceive(int from, int tag) override
+    {
+        MPI_Status status{};
+        MPI_Message message = MPI_MESSAGE_NULL;
+        if (!matched(from, tag, message, status))
+            return std::nullopt;
+        return take(message, status);
     }
 
     bool barrier(const std::function<bool()>& giveUp) override
@@ -180,6 +175,27 @@ private:
             std::this_thread::sleep_for(std::chrono::microseconds(50));
             lock.lock();
         }
+    }
+
+    // Whether a message from `from` under `tag` has arrived; if so, it is
+    // matched to `message` (no other receive can take it).
+    bool matched(int from, int tag, MPI_Message& message, MPI_Status& status)
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        reapFinishedSends();
+        int flag = 0;
+        checkMpi(MPI_Improbe(from, tag, communicator_, &flag, &message, &status), "MPI_Improbe");
+        return flag != 0;
+    }
+
+    MessageBytes take(MPI_Message& message, const MPI_Status& status)
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        int count = 0;
+        checkMpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+        MessageBytes bytes(static_cast<size_t>(count));
+        checkMpi(MPI_Mrecv(bytes.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE), "MPI_Mrecv");
+        return bytes;
     }
 
     void reapFinishedSends() // with mutex_ held

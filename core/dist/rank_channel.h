@@ -27,7 +27,11 @@ public:
     virtual void send(int to, int tag, MessageBytes bytes) = 0;
     // The next message from rank `from` under `tag`. Waits for it, asking
     // `giveUp` every millisecond or so; nothing once it answers true.
+    // (`giveUp` is asked with no lock of the channel's held: it may send.)
     virtual std::optional<MessageBytes> receive(int from, int tag, const std::function<bool()>& giveUp) = 0;
+    // The next message from rank `from` under `tag` if one has arrived;
+    // nothing, at once, otherwise.
+    virtual std::optional<MessageBytes> tryReceive(int from, int tag) = 0;
     // Returns true once every rank has called it, false when `giveUp` said so first.
     virtual bool barrier(const std::function<bool()>& giveUp) = 0;
     // Every rank's `mine`, by rank (a collective: every rank calls it; waits for all).

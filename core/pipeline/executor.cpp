@@ -100,7 +100,8 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
     std::vector<bool> local(static_cast<size_t>(stages), true);
     if (ranks_ != nullptr) {
         requireRunnableAcrossRanks(schedule.workers, snapshots);
-        stop = nullptr; // (a job is stopped as a whole)
+        if (ranks_->rank() != 0)
+            stop = nullptr; // (rank 0 stops the whole job, and tells the others where)
         for (int s = 0; s < stages; ++s)
             local[size_t(s)] = s % ranks_->size() == ranks_->rank();
     }
@@ -243,6 +244,31 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
 
     PipelineRun result;
     int reportedWhileRunning = 0; // across ranks, on rank 0: the steps reported as their results came
+    // A stop request: in one process the stages finish the mini-batches
+    // some stage began to update; across ranks rank 0 stops after the last
+    // one its first stage began, and tells the others, who learn it here
+    // (dp replicas learn it as they wait for rank 0 to begin the next).
+    bool stopping = false;
+    auto takeStopRequest = [&] {
+        if (stopping)
+            return;
+        if (ranks_ == nullptr) {
+            if (stop && stop->load()) {
+                shared.control.stopSoon();
+                stopping = true;
+            }
+        } else if (ranks_->rank() == 0) {
+            if (stop && stop->load()) {
+                pipeline_detail::sendRunStop(*ranks_, firstStep, shared.control.stopAtStarted());
+                stopping = true;
+            }
+        } else if (!dp) {
+            if (const std::optional<int> last = pipeline_detail::pollRunStop(*ranks_, firstStep)) {
+                shared.control.stopAt(*last);
+                stopping = true;
+            }
+        }
+    };
     {
         std::vector<std::jthread> threads;
         try {
@@ -255,22 +281,21 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
                     if (dp || rank == (stages - 1) % ranks_->size())
                         lossRanks.push_back(rank);
                 for (; reportedWhileRunning < count; ++reportedWhileRunning) {
-                    const std::optional<StepResult> step = pipeline_detail::receiveStepResults(
-                        *ranks_, lossRanks, reportedWhileRunning, shared, [&] { return shared.control.aborted(); });
+                    const std::optional<StepResult> step =
+                        pipeline_detail::receiveStepResults(*ranks_, lossRanks, reportedWhileRunning, shared, [&] {
+                            takeStopRequest();
+                            return shared.control.aborted() || shared.control.cancelled(reportedWhileRunning);
+                        });
                     if (!step)
-                        break; // aborted
+                        break; // aborted, or stopped before this mini-batch
                     if (onStepDone)
                         onStepDone(firstStep + reportedWhileRunning, *step);
                 }
             }
             // Report mini-batches as every stage finishes them, until the workers are done.
             int reported = 0;
-            bool stopping = false;
             for (bool finished = false; !finished;) {
-                if (!stopping && stop && stop->load()) {
-                    shared.control.stopSoon();
-                    stopping = true;
-                }
+                takeStopRequest();
                 int completed = 0;
                 {
                     std::unique_lock<std::mutex> lock(shared.control.mutex());
@@ -321,7 +346,7 @@ PipelineRun PipelineExecutor::run(const std::function<Batch(int64_t)>& batchAt, 
         // batch-norm statistics.
         store_.zeroGradients();
         for (int s = 0; s < stages; ++s)
-            if (!dp || s == 0)
+            if ((!dp || s == 0) && workers[size_t(s)]) // (across ranks, this rank's)
                 workers[size_t(s)]->rollBackCancelledForwards();
         store_.space().synchronize();
     }

@@ -76,6 +76,9 @@
 // mini-batch some stage updated finish it. The cancelled mini-batches'
 // gradients and batch-norm statistics are rolled back, so the weights and
 // buffers are those after that mini-batch, as if the run had been shorter.
+// Across ranks (setRanks) rank 0's stop request counts, and the run ends
+// after the last mini-batch rank 0's first stage began (RunControl::
+// stopAtStarted), which every rank then finishes.
 #pragma once
 
 #include <atomic>
@@ -210,9 +213,9 @@ public:
     // has updated it); the others report every step after the run. Exact
     // schedules stay exact. dp runs replica r on rank r, summing through a
     // collective over the channel (rank_collective.h) in rank order, so it
-    // leaves dp's weights in one process. Not available yet across ranks:
-    // gradient clipping, snapshots and stop requests (a job is stopped as a
-    // whole, by mpirun). Null: one process. Before a run.
+    // leaves dp's weights in one process. Rank 0's stop request stops every
+    // rank at one mini-batch; the other ranks' `stop` is not read. Not
+    // available yet across ranks: snapshots. Null: one process. Before a run.
     void setRanks(RankChannel* ranks) { ranks_ = ranks; }
 
     const Partition& stages() const { return stages_; }

@@ -138,6 +138,82 @@ std::vector<double> exchangeUnitSquares(RankChannel& channel, int miniBatch, int
     return squares;
 }
 
+namespace {
+
+enum class RunMessage : int32_t { Started = 0, Stop = 1 };
+
+void sendToOthers(RankChannel& channel, int64_t firstStep, RunMessage kind, int miniBatch)
+{
+    BytePacker packer;
+    packer.put<int64_t>(firstStep);
+    packer.put<int32_t>(int32_t(kind));
+    packer.put<int32_t>(miniBatch);
+    const MessageBytes message = packer.take();
+    for (int rank = 1; rank < channel.size(); ++rank)
+        channel.send(rank, kRunStartStopTag, message);
+}
+
+struct RunMessageRead {
+    int64_t firstStep = 0;
+    RunMessage kind = RunMessage::Started;
+    int miniBatch = 0;
+};
+
+RunMessageRead readRunMessage(const MessageBytes& bytes)
+{
+    ByteUnpacker unpacker(bytes, "a run's start or stop from rank 0");
+    RunMessageRead read;
+    read.firstStep = unpacker.get<int64_t>();
+    read.kind = RunMessage(unpacker.get<int32_t>());
+    read.miniBatch = unpacker.get<int32_t>();
+    return read;
+}
+
+} // namespace
+
+void sendRunStop(RankChannel& channel, int64_t firstStep, int lastMiniBatch)
+{
+    sendToOthers(channel, firstStep, RunMessage::Stop, lastMiniBatch);
+}
+
+void announceMiniBatchStart(RankChannel& channel, int64_t firstStep, int miniBatch)
+{
+    sendToOthers(channel, firstStep, RunMessage::Started, miniBatch);
+}
+
+std::optional<int> pollRunStop(RankChannel& channel, int64_t firstStep)
+{
+    while (const std::optional<MessageBytes> bytes = channel.tryReceive(0, kRunStartStopTag)) {
+        const RunMessageRead message = readRunMessage(*bytes);
+        if (message.firstStep == firstStep && message.kind == RunMessage::Stop)
+            return message.miniBatch;
+    }
+    return std::nullopt;
+}
+
+bool awaitMiniBatchStart(RankChannel& channel, int64_t firstStep, int miniBatch, RunControl& control)
+{
+    for (;;) {
+        const std::optional<MessageBytes> bytes =
+            channel.receive(0, kRunStartStopTag, [&control] { return control.aborted(); });
+        if (!bytes)
+            throw RunAborted();
+        const RunMessageRead message = readRunMessage(*bytes);
+        if (message.firstStep != firstStep)
+            continue; // an earlier run's
+        if (message.kind == RunMessage::Stop) {
+            control.stopAt(message.miniBatch);
+            return miniBatch <= message.miniBatch;
+        }
+        if (message.miniBatch == miniBatch)
+            return true;
+        if (message.miniBatch > miniBatch)
+            throw Error("rank 0 began mini-batch " + std::to_string(message.miniBatch)
+                        + " while this replica waits for " + std::to_string(miniBatch));
+        // (earlier: announced after its stop, which this replica already read)
+    }
+}
+
 void sendStatisticUpdate(RankChannel& channel, int miniBatch, int microBatch, const std::vector<float>& update)
 {
     BytePacker packer;

@@ -54,6 +54,24 @@ std::vector<double> exchangeUnitSquares(RankChannel& channel, int miniBatch, int
                                         const std::vector<double>& mine, int unitCount,
                                         const std::function<bool()>& giveUp);
 
+// A stop across ranks (RunControl::stopAtStarted): rank 0 decides the last
+// mini-batch and sends it to every other rank under kRunStartStopTag, with
+// the run's first step (so that a message of an earlier run is told apart).
+// Under dp rank 0 also announces each mini-batch its replica begins, and
+// the other replicas begin one only once it is announced, so that none is
+// past the point where rank 0 stops. (In a pipeline only rank 0's first
+// stage takes samples; the other ranks' stages follow its messages.)
+constexpr int kRunStartStopTag = 32764;
+void sendRunStop(RankChannel& channel, int64_t firstStep, int lastMiniBatch);
+void announceMiniBatchStart(RankChannel& channel, int64_t firstStep, int miniBatch);
+// On a rank other than 0: rank 0's stop of this run, if it has come.
+std::optional<int> pollRunStop(RankChannel& channel, int64_t firstStep);
+// On a dp replica other than rank 0's, before its first forward of
+// `miniBatch`: waits until rank 0 began it (true), or stopped the run before
+// it (false, after control.stopAt). Throws RunAborted when the run is
+// aborted meanwhile.
+bool awaitMiniBatchStart(RankChannel& channel, int64_t firstStep, int miniBatch, RunControl& control);
+
 // The run's start on every rank's clock: after a barrier, each rank's own
 // `mine`, except that ranks whose steady clock is rank 0's (the same
 // kernel: Linux's boot_id) take rank 0's start, so that their timelines

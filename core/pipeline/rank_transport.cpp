@@ -100,13 +100,17 @@ void RankTransport::send(int fromStage, Direction direction, StageMessage messag
     channel_.send(rankOf(toStage), tagOf(toStage, direction), packStageMessage(message));
 }
 
-std::optional<StageMessage> RankTransport::receive(int toStage, Direction direction, int)
+std::optional<StageMessage> RankTransport::receive(int toStage, Direction direction, int miniBatch)
 {
     const int fromStage = neighbourOf(toStage, direction, false);
-    std::optional<MessageBytes> bytes =
-        channel_.receive(rankOf(fromStage), tagOf(toStage, direction), [this] { return control_.aborted(); });
-    if (!bytes)
-        throw RunAborted();
+    std::optional<MessageBytes> bytes = channel_.receive(rankOf(fromStage), tagOf(toStage, direction), [&] {
+        return control_.aborted() || control_.cancelled(miniBatch);
+    });
+    if (!bytes) {
+        if (control_.aborted())
+            throw RunAborted();
+        return std::nullopt; // cancelled by a stop (which rank 0 made where no message of it was sent)
+    }
     return unpackStageMessage(*bytes, std::string("the ") + directionName(direction) + " into stage "
                                           + std::to_string(toStage) + " from rank "
                                           + std::to_string(rankOf(fromStage)));

@@ -60,6 +60,36 @@ bool RunControl::claimUpdate(int miniBatch)
     return true;
 }
 
+bool RunControl::startMiniBatch(int miniBatch)
+{
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (miniBatch > lastMiniBatch_)
+        return false;
+    startedMiniBatches_ = std::max(startedMiniBatches_, miniBatch + 1);
+    return true;
+}
+
+int RunControl::stopAtStarted()
+{
+    int last = 0;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        lastMiniBatch_ = std::min(lastMiniBatch_, startedMiniBatches_ - 1);
+        last = lastMiniBatch_;
+    }
+    notifyAll();
+    return last;
+}
+
+void RunControl::stopAt(int last)
+{
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        lastMiniBatch_ = std::min(lastMiniBatch_, last);
+    }
+    notifyAll();
+}
+
 bool RunControl::cancelled(int miniBatch) const
 {
     const std::lock_guard<std::mutex> lock(mutex_);

@@ -74,6 +74,18 @@ public:
     // A stage's update of `miniBatch`: false when it is cancelled; true
     // otherwise, and from then on a stop no longer cancels it.
     bool claimUpdate(int miniBatch);
+
+    // Across ranks, where no rank sees the others' updates, the job stops
+    // where nothing was left half done: at the last mini-batch some stage
+    // took samples for (the first stage; dp: every replica, which starts a
+    // mini-batch only once rank 0's has). startMiniBatch: false when
+    // `miniBatch` is cancelled, true otherwise (and it counts as begun).
+    // stopAtStarted (rank 0): cancels every mini-batch after the last begun
+    // and returns that last (−1: none). stopAt: cancels those after `last`
+    // (another rank's, as rank 0 decided).
+    bool startMiniBatch(int miniBatch);
+    int stopAtStarted();
+    void stopAt(int last);
     // True when mini-batch `miniBatch` will not be trained (call with the lock held).
     bool cancelledLocked(int miniBatch) const { return miniBatch > lastMiniBatch_; }
     bool cancelled(int miniBatch) const;
@@ -133,8 +145,9 @@ private:
     bool aborted_ = false;
     std::exception_ptr failure_;
     int lastMiniBatch_;
-    int claimedUpdates_ = 0; // one past the highest mini-batch any stage began to update
-    int stages_;             // the workers of this process that cross each barrier
+    int claimedUpdates_ = 0;     // one past the highest mini-batch any stage began to update
+    int startedMiniBatches_ = 0; // one past the highest mini-batch a stage took samples for
+    int stages_;                 // the workers of this process that cross each barrier
     std::function<bool()> rankBarrier_;
     std::map<int64_t, int> arrived_; // per barrier (kBarriersPerMiniBatch · mini-batch + barrier): stages arrived
 };

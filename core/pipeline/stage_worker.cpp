@@ -68,6 +68,8 @@ bool StageWorker::playOne(const Action& action)
 {
     if (run_.control.cancelled(action.miniBatch))
         return false;
+    if (action.kind == ActionKind::Forward && firstStage_ && !beginMiniBatch(action.miniBatch))
+        return false;
     if (setup_.beforeAction)
         setup_.beforeAction(index_, action);
     const int key = action.miniBatch * setup_.microBatches + action.microBatch;
@@ -104,6 +106,21 @@ bool StageWorker::playOne(const Action& action)
         recompute(action, key);
         break;
     }
+    return true;
+}
+
+bool StageWorker::beginMiniBatch(int miniBatch)
+{
+    if (begunMiniBatch_ == miniBatch)
+        return true;
+    const bool acrossRanks = run_.ranks != nullptr && replica_;
+    if (acrossRanks && index_ != 0 && !awaitMiniBatchStart(*run_.ranks, setup_.firstStep, miniBatch, run_.control))
+        return false;
+    if (!run_.control.startMiniBatch(miniBatch))
+        return false;
+    begunMiniBatch_ = miniBatch;
+    if (acrossRanks && index_ == 0)
+        announceMiniBatchStart(*run_.ranks, setup_.firstStep, miniBatch);
     return true;
 }
 

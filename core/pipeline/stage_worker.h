@@ -71,6 +71,12 @@ private:
 
     void forward(const Action& action, int key);
 
+    // A first stage (or dp replica) before its first forward of `miniBatch`:
+    // false when a stop cancelled it (RunControl::startMiniBatch). Across
+    // ranks, dp replicas other than rank 0's wait for rank 0's to begin it,
+    // and rank 0's announces it (rank_exchange.h).
+    bool beginMiniBatch(int miniBatch);
+
     void takeInputFromBatch(const Action& action, MicroBatchState& state);
 
     // Runs `pass` with the weights the micro-batch's forward used. Weight
@@ -198,6 +204,7 @@ private:
     MemoryBlock scratch_;                // weight stashing: for swapping a version in and out
     std::shared_ptr<const Batch> batch_; // first stage: the mini-batch being forwarded
     int batchMiniBatch_ = -1;
+    int begunMiniBatch_ = -1;      // beginMiniBatch's last
     std::vector<int64_t> offsets_; // stage 0: micro-batch offsets in batch_
     std::vector<TimelineEvent> events_;
     std::vector<TimelineTransfer> transfers_;

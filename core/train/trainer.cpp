@@ -93,6 +93,7 @@ void Trainer::setRanks(RankChannel* ranks)
     if (!executor_)
         throw InvalidArgument("training across ranks needs a pipelined schedule, not " + options_.schedule);
     executor_->setRanks(ranks);
+    acrossRanks_ = ranks != nullptr;
 }
 
 EvaluationResult Trainer::evaluate()
@@ -191,7 +192,9 @@ TrainSummary Trainer::run(const std::function<void(const TrainProgress&)>& progr
     }
 
     while (summary.steps < totalSteps) {
-        if (stop != nullptr && stop->load()) {
+        // (across ranks the executor stops every rank where rank 0 says: a
+        // rank that ended here alone would leave the others waiting)
+        if (stop != nullptr && stop->load() && !acrossRanks_) {
             summary.stopped = true;
             break;
         }

@@ -62,7 +62,9 @@ public:
     // Past one process: this trainer is one rank of a pipelined job, which
     // plays its own stage (PipelineExecutor::setRanks: every rank makes the
     // same trainer; after each epoch's segment every rank's weights are
-    // whole). Throws InvalidArgument when this trainer runs no pipeline.
+    // whole). A stop request then counts on rank 0 only, which stops every
+    // rank at the same step. Throws InvalidArgument when this trainer runs
+    // no pipeline.
     void setRanks(RankChannel* ranks);
 
     // Periodic checkpoints: whenever the global step reaches a multiple of
@@ -102,6 +104,7 @@ private:
     std::unique_ptr<LiveEvaluation> live_;       // null without live evaluation
     Timeline lastTimeline_;
     int64_t globalStep_ = 0;
+    bool acrossRanks_ = false;    // setRanks: one rank of a job
     int64_t checkpointEvery_ = 0; // steps; 0: no periodic checkpoints
     std::function<void(int64_t)> saveCheckpointAt_;
 };
