@@ -10,6 +10,15 @@ namespace lpm::pipeline_detail {
 
 namespace {
 
+// The next message from `rank` under `tag`; throws RunAborted when `giveUp` said so first.
+MessageBytes receiveOrAbort(RankChannel& channel, int rank, int tag, const std::function<bool()>& giveUp)
+{
+    std::optional<MessageBytes> bytes = channel.receive(rank, tag, giveUp);
+    if (!bytes)
+        throw RunAborted();
+    return std::move(*bytes);
+}
+
 // A slice [offset, offset + count) of `values`, copied out.
 std::vector<float> sliceOf(const float* values, int64_t offset, int64_t count)
 {
@@ -123,11 +132,9 @@ std::vector<double> exchangeUnitSquares(RankChannel& channel, int miniBatch, int
     for (int rank = 0; rank < channel.size(); ++rank) {
         if (rank == channel.rank())
             continue;
-        const std::optional<MessageBytes> bytes = channel.receive(rank, kGradientSquaresTag, giveUp);
-        if (!bytes)
-            throw RunAborted();
+        const MessageBytes bytes = receiveOrAbort(channel, rank, kGradientSquaresTag, giveUp);
         const std::string what = "gradient squares from rank " + std::to_string(rank);
-        ByteUnpacker unpacker(*bytes, what);
+        ByteUnpacker unpacker(bytes, what);
         const int theirMiniBatch = unpacker.get<int32_t>();
         if (theirMiniBatch != miniBatch)
             throw Error(what + " are of mini-batch " + std::to_string(theirMiniBatch) + ", expected "
@@ -194,11 +201,8 @@ std::optional<int> pollRunStop(RankChannel& channel, int64_t firstStep)
 bool awaitMiniBatchStart(RankChannel& channel, int64_t firstStep, int miniBatch, RunControl& control)
 {
     for (;;) {
-        const std::optional<MessageBytes> bytes =
-            channel.receive(0, kRunStartStopTag, [&control] { return control.aborted(); });
-        if (!bytes)
-            throw RunAborted();
-        const RunMessageRead message = readRunMessage(*bytes);
+        const RunMessageRead message =
+            readRunMessage(receiveOrAbort(channel, 0, kRunStartStopTag, [&control] { return control.aborted(); }));
         if (message.firstStep != firstStep)
             continue; // an earlier run's
         if (message.kind == RunMessage::Stop) {
@@ -231,11 +235,9 @@ void receiveStatisticUpdates(RankChannel& channel, int miniBatch, int microBatch
         const int rank = microBatch % ranks; // (its replica)
         if (rank == 0)
             continue;
-        const std::optional<MessageBytes> bytes = channel.receive(rank, kStatisticsTag, giveUp);
-        if (!bytes)
-            throw RunAborted();
+        const MessageBytes bytes = receiveOrAbort(channel, rank, kStatisticsTag, giveUp);
         const std::string what = "batch-norm statistics from rank " + std::to_string(rank);
-        ByteUnpacker unpacker(*bytes, what);
+        ByteUnpacker unpacker(bytes, what);
         const int theirMiniBatch = unpacker.get<int32_t>();
         const int theirMicroBatch = unpacker.get<int32_t>();
         if (theirMiniBatch != miniBatch || theirMicroBatch != microBatch)
