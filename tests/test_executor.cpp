@@ -728,6 +728,8 @@ TEST(PipelinedTrainer, PeriodicCheckpointsEndSegmentsAndEachResumesExactly)
         }
         const std::string uninterrupted = Trainer(options, data()).run().weightsDigest;
         Trainer checkpointed(options, data());
+        expectError<InvalidArgument>([&] { checkpointed.setCheckpointEvery(-1, {}); },
+                                     {"checkpoint every -1 steps: expected 0 (none) or more"});
         std::vector<int64_t> saved;
         checkpointed.setCheckpointEvery(6, [&](int64_t step) {
             saved.push_back(step);
